@@ -1,0 +1,65 @@
+// A minimal SQL port for the hot paths that bypass Prisma (bulk ingest, search, rollups).
+// Both adapters return rows as plain objects with int8 parsed to number and float8 keeping
+// NaN and ±Infinity.
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface SqlQueryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Sql extends SqlQueryable {
+  /** Runs `fn` in one transaction; a thrown error rolls everything back. */
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+}
+
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const NUMERIC = 1700;
+
+export const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY) return (value: string) => pg.types.arrayParser.create(value, Number).parse();
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+};
+
+export function pgSql(pool: pg.Pool): Sql {
+  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
+    const result = await client.query({ text, values: params as unknown[] | undefined, types: pgTypes });
+    return result.rows as R[];
+  };
+  return {
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await run(client, 'BEGIN');
+        const result = await fn({ query: (text, params) => run(client, text, params) });
+        await run(client, 'COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+const pgliteParsers = { [NUMERIC]: (value: string) => Number(value) };
+
+/** `onTransactionStatement` counts statements inside transactions, which bypass PGlite.query. */
+export function pgliteSql(db: PGlite, onTransactionStatement: () => void): Sql {
+  const run = async <R>(client: PGlite | PGliteTransaction, text: string, params?: readonly unknown[]) => {
+    if (client !== db) onTransactionStatement();
+    const result = await client.query<R>(text, params as unknown[] | undefined, { parsers: pgliteParsers });
+    return result.rows;
+  };
+  return {
+    query: (text, params) => run(db, text, params),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+  };
+}

@@ -1,0 +1,41 @@
+// Expected failures as domain errors; the GraphQL layer maps each to an error code in one place.
+
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks a rule; `field` names where, e.g. `metrics[3].key`. */
+export class ValidationError extends DomainError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    readonly field: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(`${field}: ${message}`, { field, ...details });
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(kind: string, id: string | number) {
+    super(`${kind} ${JSON.stringify(String(id))} not found`, { kind, id: String(id) });
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = 'CONFLICT';
+}
+
+export class LimitExceededError extends DomainError {
+  readonly code = 'LIMIT_EXCEEDED';
+}
