@@ -20,8 +20,11 @@ const NUMERIC = 1700;
 export const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
-    if (oid === INT8_ARRAY) return (value: string) => pg.types.arrayParser.create(value, Number).parse();
-    return pg.types.getTypeParser(oid, format ?? 'text');
+    if (oid === INT8_ARRAY) {
+      const parseArray = (pg.types.getTypeParser as (oid: number, format: string) => unknown)(INT8_ARRAY, 'text') as (value: string) => (string | null)[];
+      return (value: string) => parseArray(value).map((v) => (v === null ? null : Number(v)));
+    }
+    return (pg.types.getTypeParser as (oid: number, format: string) => unknown)(oid, format ?? 'text');
   },
 };
 

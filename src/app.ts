@@ -1,0 +1,99 @@
+// Builds the service: database, migrations, GraphQL over HTTP, health check, graceful stop.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.js';
+import { type Context, createContext } from './context.js';
+import { type Database, openDatabase } from './db/database.js';
+import { applyPendingMigrations } from './db/migrate.js';
+import { createErrorMasker } from './errors-graphql.js';
+import { createLogger, type Logger } from './logger.js';
+import { schema } from './schema.js';
+import { createServices, type Services } from './services.js';
+
+export interface App {
+  readonly db: Database;
+  readonly services: Services;
+  readonly yoga: YogaServerInstance<Record<string, never>, Context>;
+  readonly log: Logger;
+  /** Listens on config.port (0 picks a free port); resolves with the bound address. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Stops accepting requests, lets in-flight ones finish (up to the grace period), closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, options: { log?: Logger } = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel, { service: 'runledger' });
+  const db = await openDatabase(config.database);
+  const applied = await applyPendingMigrations(db);
+  if (applied.length) log.info('applied migrations', { migrations: applied });
+  const services = createServices(db);
+
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.graphiql ? { title: 'runledger' } : false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: createErrorMasker(log) },
+    context: ({ request }) => createContext(services, log, request),
+  });
+
+  let inFlight = 0;
+  let stopping = false;
+  const server = http.createServer(async (req, res) => {
+    const started = performance.now();
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      const url = req.url ?? '';
+      if (!url.startsWith('/healthz')) {
+        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) });
+      }
+    });
+    if (stopping) res.setHeader('connection', 'close');
+    if (req.url === '/healthz') {
+      try {
+        await db.ping();
+        res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: stopping ? 'stopping' : 'ok', database: db.kind }));
+      } catch (error) {
+        log.warn('health check failed', { err: error });
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
+      }
+      return;
+    }
+    return yoga.requestListener(req, res);
+  });
+
+  return {
+    db,
+    services,
+    yoga,
+    log,
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+          log.info('listening', { url: `${url}/graphql`, database: db.kind });
+          resolve({ port, url });
+        });
+      });
+    },
+    async stop() {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownGraceMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (inFlight > 0) log.warn('closing with requests still in flight', { inFlight });
+      server.closeAllConnections();
+      if (server.listening) await closed;
+      await db.close();
+      log.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// Per-request DataLoaders, created on first use: one query per kind of data per tick, and
+// results returned in key order.
+import DataLoader from 'dataloader';
+import type { Services } from './services.js';
+
+function groupBy<T, K>(rows: readonly T[], keyOf: (row: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const list = groups.get(key);
+    if (list) list.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
+}
+
+/** A loader of one record per id; a missing id loads as null. */
+export function byId<T>(load: (ids: readonly number[]) => Promise<T[]>, idOf: (row: T) => number) {
+  return new DataLoader<number, T | null>(async (ids) => {
+    const rows = new Map((await load(ids)).map((row) => [idOf(row), row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  });
+}
+
+/** A loader of every record that belongs to an owner id, e.g. the params of a run. */
+export function manyByOwner<T>(load: (ids: readonly number[]) => Promise<T[]>, ownerOf: (row: T) => number) {
+  return new DataLoader<number, T[]>(async (ids) => {
+    const groups = groupBy(await load(ids), ownerOf);
+    return ids.map((id) => groups.get(id) ?? []);
+  });
+}
+
+export class Loaders {
+  private readonly made = new Map<string, unknown>();
+
+  constructor(readonly services: Services) {}
+
+  /** Returns the loader called `name`, creating it with `make` the first time this request asks. */
+  get<L>(name: string, make: (services: Services) => L): L {
+    let loader = this.made.get(name) as L | undefined;
+    if (!loader) {
+      loader = make(this.services);
+      this.made.set(name, loader);
+    }
+    return loader;
+  }
+}

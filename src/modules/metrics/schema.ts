@@ -1,0 +1,119 @@
+// GraphQL types of metrics: summaries and history on Run, and the logBatch mutation.
+import { builder } from '../../builder.js';
+import { decodeId } from '../../ids.js';
+import { RunRef } from '../runs/schema.js';
+import { TagInput } from '../runs/mutations.js';
+import { summaryLoader } from './loaders.js';
+
+const MetricSummary = builder.simpleObject('MetricSummary', {
+  description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
+  fields: (t) => ({
+    key: t.string(),
+    last: t.field({ type: 'MetricValue' }),
+    lastStep: t.field({ type: 'SafeInt' }),
+    lastTimestamp: t.field({ type: 'DateTime' }),
+    min: t.field({ type: 'MetricValue', nullable: true, description: 'Smallest value, NaN excluded.' }),
+    max: t.field({ type: 'MetricValue', nullable: true, description: 'Largest value, NaN excluded.' }),
+    count: t.int({ description: 'Points logged.' }),
+  }),
+});
+
+const MetricPoint = builder.simpleObject('MetricPoint', {
+  fields: (t) => ({
+    step: t.field({ type: 'SafeInt' }),
+    timestamp: t.field({ type: 'DateTime' }),
+    value: t.field({ type: 'MetricValue' }),
+  }),
+});
+
+const MetricSeries = builder.simpleObject('MetricSeries', {
+  description: 'A metric series, downsampled when longer than maxPoints: each bucket keeps its lowest and highest point.',
+  fields: (t) => ({
+    key: t.string(),
+    totalPoints: t.int({ description: 'Points in the requested step range before downsampling.' }),
+    sampled: t.boolean({ description: 'True when points were dropped to fit maxPoints.' }),
+    points: t.field({ type: [MetricPoint], description: 'In step order.' }),
+  }),
+});
+
+function toSummary(s: { key: string; lastValue: number; lastStep: number; lastTimestamp: Date; min: number | null; max: number | null; count: number }) {
+  return { key: s.key, last: s.lastValue, lastStep: s.lastStep, lastTimestamp: s.lastTimestamp, min: s.min, max: s.max, count: s.count };
+}
+
+builder.objectFields(RunRef, (t) => ({
+  metrics: t.field({
+    type: [MetricSummary],
+    description: 'Every metric of the run, by key.',
+    resolve: async (r, _a, ctx) => (await summaryLoader(ctx).load(r.id)).map(toSummary),
+  }),
+  metric: t.field({
+    type: MetricSummary,
+    nullable: true,
+    args: { key: t.arg.string({ required: true }) },
+    resolve: async (r, { key }, ctx) => {
+      const found = (await summaryLoader(ctx).load(r.id)).find((m) => m.key === key);
+      return found ? toSummary(found) : null;
+    },
+  }),
+  metricHistory: t.field({
+    type: MetricSeries,
+    description: 'The points of one metric, at most maxPoints of them; the global min and max are always kept.',
+    args: {
+      key: t.arg.string({ required: true }),
+      maxPoints: t.arg.int({ defaultValue: 1000, description: '2 to 100000.' }),
+      fromStep: t.arg({ type: 'SafeInt' }),
+      toStep: t.arg({ type: 'SafeInt' }),
+    },
+    resolve: (r, args, ctx) => ctx.services.metrics.history({ runId: r.id, ...args }),
+  }),
+}));
+
+const ParamInput = builder.inputType('ParamInput', {
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    value: t.string({ required: true, description: 'At most 6000 characters. Immutable once logged.' }),
+  }),
+});
+
+const MetricPointInput = builder.inputType('MetricPointInput', {
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    value: t.field({ type: 'MetricValue', required: true }),
+    step: t.field({ type: 'SafeInt', description: 'Defaults to 0.' }),
+    timestamp: t.field({ type: 'DateTime', description: 'Defaults to the time of the request. Part of the point identity.' }),
+  }),
+});
+
+const LogBatchInput = builder.inputType('LogBatchInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    batchId: t.string({ description: 'Retry key: a repeated call with the same batchId writes nothing and returns the first answer.' }),
+    params: t.field({ type: [ParamInput] }),
+    metrics: t.field({ type: [MetricPointInput], description: 'At most 10,000 points.' }),
+    tags: t.field({ type: [TagInput] }),
+  }),
+});
+
+const LogBatchPayload = builder.simpleObject('LogBatchPayload', {
+  fields: (t) => ({
+    run: t.field({ type: RunRef }),
+    paramsWritten: t.int({ description: 'New params (repeats of an existing value are not counted).' }),
+    tagsWritten: t.int(),
+    pointsWritten: t.int(),
+    pointsSkipped: t.int({ description: 'Points already stored with the same run, key, step and timestamp.' }),
+    replayed: t.boolean({ description: 'True when batchId matched an earlier call: nothing was written this time.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  logBatch: t.field({
+    type: LogBatchPayload,
+    description: 'Logs params, metric points and tags in one transaction: all of it is written, or none.',
+    args: { input: t.arg({ type: LogBatchInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      const result = await ctx.services.metrics.logBatch({ ...input, runId });
+      return { ...result, run: (await ctx.services.runs.requireRun(runId)) };
+    },
+  }),
+}));

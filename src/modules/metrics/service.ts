@@ -1,0 +1,176 @@
+// Metrics: the logBatch ingest path (params, tags and points in one transaction) and history reads.
+import type { Database } from '../../db/database.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
+import { type TagInput, validateTags } from '../runs/service.js';
+import {
+  allPoints,
+  bucketExtremes,
+  countPoints,
+  insertPoints,
+  MetricKeyCache,
+  type PointRow,
+  type StoredPoint,
+  summariesForRuns,
+  type SummaryRow,
+} from './store.js';
+
+export interface MetricPointInput {
+  key: string;
+  value: number;
+  step?: number | null;
+  timestamp?: Date | null;
+}
+
+export interface LogBatchInput {
+  runId: number;
+  /** Client-chosen id: a retried call with the same id returns the first result and writes nothing. */
+  batchId?: string | null;
+  params?: readonly { key: string; value: string }[] | null;
+  metrics?: readonly MetricPointInput[] | null;
+  tags?: readonly TagInput[] | null;
+}
+
+export interface LogBatchResult {
+  runId: number;
+  projectId: number;
+  paramsWritten: number;
+  tagsWritten: number;
+  pointsWritten: number;
+  pointsSkipped: number;
+  replayed: boolean;
+  /** Points this call inserted, in insertion order, for the live stream. */
+  points: StoredPoint[];
+}
+
+export interface MetricSeries {
+  key: string;
+  totalPoints: number;
+  sampled: boolean;
+  points: { step: number; timestamp: Date; value: number }[];
+}
+
+function validateParams(params: readonly { key: string; value: string }[]) {
+  if (params.length > LIMITS.paramsPerBatch) {
+    throw new ValidationError('input.params', `at most ${LIMITS.paramsPerBatch} params per batch (got ${params.length})`);
+  }
+  const seen = new Map<string, string>();
+  params.forEach((p, i) => {
+    requireKey(`input.params[${i}].key`, p.key);
+    requireMaxLength(`input.params[${i}].value`, p.value, LIMITS.paramValueLength);
+    const earlier = seen.get(p.key);
+    if (earlier !== undefined && earlier !== p.value) {
+      throw new ValidationError(`input.params[${i}]`, `param "${p.key}" appears twice with different values (${JSON.stringify(earlier)} and ${JSON.stringify(p.value)})`);
+    }
+    seen.set(p.key, p.value);
+  });
+  return [...seen].map(([key, value]) => ({ key, value }));
+}
+
+function validatePoints(metrics: readonly MetricPointInput[]) {
+  if (metrics.length > LIMITS.pointsPerBatch) {
+    throw new ValidationError('input.metrics', `at most ${LIMITS.pointsPerBatch} points per batch (got ${metrics.length})`);
+  }
+  metrics.forEach((m, i) => {
+    requireKey(`input.metrics[${i}].key`, m.key);
+    if (typeof m.value !== 'number') throw new ValidationError(`input.metrics[${i}].value`, 'must be a number, "NaN", "Infinity" or "-Infinity"');
+    if (m.step != null && !Number.isSafeInteger(m.step)) throw new ValidationError(`input.metrics[${i}].step`, 'must be an integer');
+  });
+}
+
+export function createMetricService(db: Database) {
+  const keys = new MetricKeyCache();
+
+  return {
+    async logBatch(input: LogBatchInput): Promise<LogBatchResult> {
+      const params = validateParams(input.params ?? []);
+      const tags = validateTags('input.tags', input.tags ?? []);
+      const metrics = input.metrics ?? [];
+      validatePoints(metrics);
+      const batchId = input.batchId == null ? null : input.batchId;
+      if (batchId !== null && (batchId.length === 0 || batchId.length > LIMITS.idempotencyKeyLength)) {
+        throw new ValidationError('input.batchId', `must be 1 to ${LIMITS.idempotencyKeyLength} characters`);
+      }
+
+      const keyIds = await keys.idsFor(db.sql, [...new Set(metrics.map((m) => m.key))]);
+      const now = new Date();
+      // Sorted so that concurrent batches touching the same points lock them in one order.
+      const rows: PointRow[] = metrics
+        .map((m) => ({ keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
+        .sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
+
+      return db.sql.transaction(async (tx) => {
+        const run = await lockRunForWrite(tx, input.runId);
+        if (!run) throw new NotFoundError('Run', input.runId);
+        if (run.deletedAt) throw new ConflictError(`Run ${input.runId} is deleted; restore it before logging to it`, { runId: input.runId });
+
+        if (batchId !== null) {
+          const replay = await claimBatch(tx, input.runId, batchId);
+          if (replay) {
+            // The answer the first call got, marked as a replay: nothing was written this time.
+            const first = replay.replayOf as Partial<LogBatchResult>;
+            return { ...emptyResult(input.runId, run.projectId), ...first, replayed: true, points: [] };
+          }
+        }
+
+        const { inserted: paramsWritten, stored } = await insertParams(tx, input.runId, params);
+        for (const p of params) {
+          const existing = stored.get(p.key);
+          if (existing !== undefined && existing !== p.value) {
+            throw new ConflictError(
+              `param "${p.key}" is already ${JSON.stringify(existing)} and cannot change to ${JSON.stringify(p.value)}: params are immutable; log a tag or a new run instead`,
+              { key: p.key, existing, attempted: p.value },
+            );
+          }
+        }
+        await upsertTags(tx, input.runId, tags);
+        const insertedPoints = await insertPoints(tx, input.runId, rows);
+        const result: LogBatchResult = {
+          runId: input.runId,
+          projectId: run.projectId,
+          paramsWritten,
+          tagsWritten: tags.length,
+          pointsWritten: insertedPoints.length,
+          pointsSkipped: rows.length - insertedPoints.length,
+          replayed: false,
+          points: insertedPoints.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value })),
+        };
+        if (batchId !== null) {
+          const { points: _points, ...summary } = result;
+          await recordBatchSummary(tx, input.runId, batchId, summary);
+        }
+        return result;
+      });
+    },
+
+    async summaries(runIds: readonly number[]): Promise<SummaryRow[]> {
+      return summariesForRuns(db.sql, runIds);
+    },
+
+    async history(input: { runId: number; key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null }): Promise<MetricSeries> {
+      requireKey('key', input.key);
+      const maxPoints = input.maxPoints ?? 1000;
+      if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
+        throw new ValidationError('maxPoints', `must be an integer from 2 to 100000 (got ${maxPoints})`);
+      }
+      const keyId = await keys.existingId(db.sql, input.key);
+      if (keyId === null) return { key: input.key, totalPoints: 0, sampled: false, points: [] };
+      const range = { runId: input.runId, keyId, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null };
+      const total = await countPoints(db.sql, range);
+      const rows = total <= maxPoints ? await allPoints(db.sql, range) : await bucketExtremes(db.sql, range, Math.floor(maxPoints / 2));
+      return {
+        key: input.key,
+        totalPoints: total,
+        sampled: total > maxPoints,
+        points: rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })),
+      };
+    },
+  };
+}
+
+function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points'> {
+  return { runId, projectId, paramsWritten: 0, tagsWritten: 0, pointsWritten: 0, pointsSkipped: 0 };
+}
+
+export type MetricService = ReturnType<typeof createMetricService>;

@@ -1,0 +1,174 @@
+// Bulk SQL for metric points: one statement per batch for points and their summaries.
+import type { SqlQueryable } from '../../db/sql.js';
+
+export interface PointRow {
+  keyId: number;
+  step: number;
+  ts: Date;
+  value: number;
+}
+
+export interface StoredPoint {
+  key: string;
+  step: number;
+  timestamp: Date;
+  value: number;
+}
+
+/**
+ * Interned metric key ids never change, so each service caches them for its database.
+ * Keys are interned outside the ingest transaction: a rolled-back batch must not leave
+ * the cache holding an id that was never committed.
+ */
+export class MetricKeyCache {
+  private readonly ids = new Map<string, number>();
+  private readonly names = new Map<number, string>();
+
+  async idsFor(sql: SqlQueryable, names: readonly string[]): Promise<Map<string, number>> {
+    const missing = names.filter((n) => !this.ids.has(n));
+    if (missing.length) {
+      const rows = await sql.query<{ id: number; name: string }>(
+        `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS name),
+              added AS (INSERT INTO metric_keys (name) SELECT name FROM wanted ORDER BY name
+                        ON CONFLICT (name) DO NOTHING RETURNING id, name)
+         SELECT id, name FROM added
+         UNION ALL SELECT k.id, k.name FROM metric_keys k JOIN wanted w ON w.name = k.name`,
+        [missing],
+      );
+      for (const row of rows) this.remember(row.id, row.name);
+      // A name committed by a concurrent writer after this statement began is skipped by
+      // ON CONFLICT yet invisible to its snapshot; a fresh statement sees it.
+      const late = missing.filter((n) => !this.ids.has(n));
+      if (late.length) {
+        const more = await sql.query<{ id: number; name: string }>('SELECT id, name FROM metric_keys WHERE name = ANY($1::text[])', [late]);
+        for (const row of more) this.remember(row.id, row.name);
+      }
+    }
+    return new Map(names.map((n) => [n, this.ids.get(n)!]));
+  }
+
+  async existingId(sql: SqlQueryable, name: string): Promise<number | null> {
+    if (!this.ids.has(name)) {
+      const rows = await sql.query<{ id: number }>('SELECT id FROM metric_keys WHERE name = $1', [name]);
+      if (!rows[0]) return null;
+      this.remember(rows[0].id, name);
+    }
+    return this.ids.get(name)!;
+  }
+
+  nameOf(id: number): string | undefined {
+    return this.names.get(id);
+  }
+
+  private remember(id: number, name: string) {
+    this.ids.set(name, id);
+    this.names.set(id, name);
+  }
+}
+
+/**
+ * Inserts points (a repeated (run, key, step, timestamp) is skipped) and folds the inserted
+ * ones into metric_summaries, in one statement. Returns the points actually inserted.
+ * Summaries are upserted in key order so concurrent batches lock rows in the same order.
+ */
+export async function insertPoints(sql: SqlQueryable, runId: number, points: readonly PointRow[]): Promise<PointRow[]> {
+  if (points.length === 0) return [];
+  const rows = await sql.query<{ keyId: number; step: number; ts: Date; value: number }>(
+    `WITH ins AS (
+       INSERT INTO metric_points (run_id, key_id, step, ts, value)
+       SELECT $1, k, s, t, v FROM unnest($2::int[], $3::int8[], $4::timestamptz[], $5::float8[]) AS p(k, s, t, v)
+       ON CONFLICT DO NOTHING
+       RETURNING key_id, step, ts, value),
+     agg AS (
+       SELECT key_id, count(*) AS n,
+              min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx,
+              (array_agg(value ORDER BY step DESC, ts DESC))[1] AS lv,
+              (array_agg(step ORDER BY step DESC, ts DESC))[1] AS ls,
+              (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt
+       FROM ins GROUP BY key_id),
+     upd AS (
+       INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count)
+       SELECT $1, key_id, lv, ls, lt, mn, mx, n FROM agg ORDER BY key_id
+       ON CONFLICT (run_id, key_id) DO UPDATE SET
+         count = s.count + EXCLUDED.count,
+         min_value = LEAST(s.min_value, EXCLUDED.min_value),
+         max_value = GREATEST(s.max_value, EXCLUDED.max_value),
+         last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
+         last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
+         last_step = GREATEST(s.last_step, EXCLUDED.last_step)
+       RETURNING 1)
+     SELECT key_id AS "keyId", step, ts, value FROM ins`,
+    [runId, points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value)],
+  );
+  return rows;
+}
+
+export interface SummaryRow {
+  runId: number;
+  key: string;
+  lastValue: number;
+  lastStep: number;
+  lastTimestamp: Date;
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+export async function summariesForRuns(sql: SqlQueryable, runIds: readonly number[]): Promise<SummaryRow[]> {
+  return sql.query<SummaryRow>(
+    `SELECT s.run_id AS "runId", k.name AS key, s.last_value AS "lastValue", s.last_step AS "lastStep",
+            s.last_ts AS "lastTimestamp", s.min_value AS min, s.max_value AS max, s.count
+     FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id
+     WHERE s.run_id = ANY($1::int[]) ORDER BY s.run_id, k.name`,
+    [runIds],
+  );
+}
+
+export interface HistoryRange {
+  runId: number;
+  keyId: number;
+  fromStep: number | null;
+  toStep: number | null;
+}
+
+function rangeWhere(range: HistoryRange): { where: string; params: unknown[] } {
+  return {
+    where: `run_id = $1 AND key_id = $2 AND ($3::int8 IS NULL OR step >= $3) AND ($4::int8 IS NULL OR step <= $4)`,
+    params: [range.runId, range.keyId, range.fromStep, range.toStep],
+  };
+}
+
+export async function countPoints(sql: SqlQueryable, range: HistoryRange): Promise<number> {
+  const { where, params } = rangeWhere(range);
+  const rows = await sql.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM metric_points WHERE ${where}`, params);
+  return rows[0]?.n ?? 0;
+}
+
+export async function allPoints(sql: SqlQueryable, range: HistoryRange): Promise<{ step: number; ts: Date; value: number }[]> {
+  const { where, params } = rangeWhere(range);
+  return sql.query(`SELECT step, ts, value FROM metric_points WHERE ${where} ORDER BY step, ts`, params);
+}
+
+/**
+ * Splits the series into `buckets` runs of consecutive points and keeps, per bucket, the
+ * point with the lowest and the one with the highest value (NaN counts as neither unless a
+ * bucket holds nothing else), so spikes survive downsampling and the global extremes are
+ * always among the points returned.
+ */
+export async function bucketExtremes(
+  sql: SqlQueryable,
+  range: HistoryRange,
+  buckets: number,
+): Promise<{ bucket: number; step: number; ts: Date; value: number }[]> {
+  const { where, params } = rangeWhere(range);
+  return sql.query(
+    `WITH pts AS (
+       SELECT step, ts, value, ntile($5) OVER (ORDER BY step, ts) AS bucket FROM metric_points WHERE ${where}),
+     ranked AS (
+       SELECT *, row_number() OVER (PARTITION BY bucket ORDER BY value = 'NaN', value ASC, step) AS lo,
+                 row_number() OVER (PARTITION BY bucket ORDER BY value = 'NaN', value DESC, step) AS hi
+       FROM pts)
+     SELECT bucket, step, ts, value FROM ranked WHERE lo = 1 OR hi = 1 ORDER BY step, ts`,
+    [...params, buckets],
+  );
+}

@@ -1,0 +1,63 @@
+// Projects: the namespaces that hold runs. Creating one is idempotent by name.
+import type { Database } from '../../db/database.js';
+import { NotFoundError } from '../../errors.js';
+import type { Project } from '../../generated/prisma/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+
+export type { Project };
+
+export interface CreateProjectInput {
+  name: string;
+  description?: string | null;
+}
+
+export function createProjectService(db: Database) {
+  const { prisma } = db;
+  return {
+    /** Returns the existing project when the name is taken, so a retried call changes nothing. */
+    async create(input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
+      const name = requireKey('input.name', input.name.trim());
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const existing = await prisma.project.findUnique({ where: { name } });
+      if (existing) return { project: existing, created: false };
+      try {
+        return { project: await prisma.project.create({ data: { name, description } }), created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // A concurrent call created it between our read and write.
+        return { project: await prisma.project.findUniqueOrThrow({ where: { name } }), created: false };
+      }
+    },
+
+    async byName(name: string): Promise<Project | null> {
+      return prisma.project.findUnique({ where: { name } });
+    },
+
+    async requireByName(name: string): Promise<Project> {
+      const project = await prisma.project.findUnique({ where: { name } });
+      if (!project) throw new NotFoundError('Project', name);
+      return project;
+    },
+
+    async byIds(ids: readonly number[]): Promise<Project[]> {
+      return prisma.project.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    /** Projects by name, keyset-paginated after the given name. */
+    async list(first: number, afterName: string | null): Promise<{ projects: Project[]; hasNextPage: boolean }> {
+      const rows = await prisma.project.findMany({
+        where: afterName ? { name: { gt: afterName } } : {},
+        orderBy: { name: 'asc' },
+        take: first + 1,
+      });
+      return { projects: rows.slice(0, first), hasNextPage: rows.length > first };
+    },
+
+    async count(): Promise<number> {
+      return prisma.project.count();
+    },
+  };
+}
+
+export type ProjectService = ReturnType<typeof createProjectService>;

@@ -1,0 +1,119 @@
+// Mutations of the run lifecycle and tags. logBatch lives with the metrics.
+import { builder } from '../../builder.js';
+import { decodeId } from '../../ids.js';
+import { RunRef } from './schema.js';
+
+export const TagInput = builder.inputType('TagInput', {
+  fields: (t) => ({
+    key: t.string({ required: true, description: 'Letters, digits and _ . - / or spaces; at most 250 characters.' }),
+    value: t.string({ required: true, description: 'At most 8000 characters.' }),
+  }),
+});
+
+const CodeVersionInput = builder.inputType('CodeVersionInput', {
+  fields: (t) => ({
+    repository: t.string({ required: true }),
+    commit: t.string({ required: true, description: 'Hex commit sha (4 to 64 characters).' }),
+    branch: t.string(),
+    dirty: t.boolean({ description: 'Uncommitted changes in the working tree.' }),
+  }),
+});
+
+const StartRunInput = builder.inputType('StartRunInput', {
+  fields: (t) => ({
+    project: t.string({ required: true, description: 'Project name.' }),
+    clientRunId: t.string({ description: 'Retry key: a second startRun with the same key returns the first run.' }),
+    name: t.string(),
+    user: t.string({ description: 'Defaults to the x-runledger-user header.' }),
+    notes: t.string(),
+    group: t.string({ description: 'Sweep or ablation group.' }),
+    parentRunId: t.id({ description: 'Parent run in the same project.' }),
+    startedAt: t.field({ type: 'DateTime', description: 'Defaults to now.' }),
+    environment: t.field({ type: 'JSON', description: 'Runtime versions, packages, hardware (hardware.gpus: count or list), hostname.' }),
+    seed: t.string(),
+    codeVersion: t.field({ type: CodeVersionInput }),
+    tags: t.field({ type: [TagInput] }),
+  }),
+});
+
+const StartRunPayload = builder.simpleObject('StartRunPayload', {
+  fields: (t) => ({
+    run: t.field({ type: RunRef }),
+    created: t.boolean({ description: 'False when clientRunId matched an existing run.' }),
+  }),
+});
+
+const FinalStatus = builder.enumType('FinalRunStatus', { values: ['FINISHED', 'FAILED', 'KILLED'] as const, description: 'How a run ended.' });
+
+const FinishRunInput = builder.inputType('FinishRunInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    status: t.field({ type: FinalStatus, defaultValue: 'FINISHED' }),
+    endedAt: t.field({ type: 'DateTime', description: 'Defaults to now.' }),
+  }),
+});
+
+const SetTagsInput = builder.inputType('SetTagsInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    tags: t.field({ type: [TagInput], description: 'Tags to add or overwrite.' }),
+    remove: t.stringList({ description: 'Tag keys to delete.' }),
+  }),
+});
+
+const RunIdInput = builder.inputType('RunIdInput', { fields: (t) => ({ runId: t.id({ required: true }) }) });
+
+const UpdateRunInput = builder.inputType('UpdateRunInput', {
+  fields: (t) => ({ runId: t.id({ required: true }), name: t.string(), notes: t.string() }),
+});
+
+const RunPayload = builder.simpleObject('RunPayload', {
+  description: 'The run after the change.',
+  fields: (t) => ({ run: t.field({ type: RunRef }) }),
+});
+
+builder.mutationFields((t) => ({
+  startRun: t.field({
+    type: StartRunPayload,
+    description: 'Starts a run in a project. Retry-safe with clientRunId.',
+    args: { input: t.arg({ type: StartRunInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, ctx.actor),
+  }),
+  finishRun: t.field({
+    type: RunPayload,
+    description: 'Ends a run. Repeating it with the same status changes nothing.',
+    args: { input: t.arg({ type: FinishRunInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      run: await ctx.services.runs.finish({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
+    }),
+  }),
+  setTags: t.field({
+    type: RunPayload,
+    description: 'Adds, overwrites or removes tags (tags are mutable, params are not).',
+    args: { input: t.arg({ type: SetTagsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      run: await ctx.services.runs.setTags({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
+    }),
+  }),
+  updateRun: t.field({
+    type: RunPayload,
+    description: 'Renames a run or edits its notes.',
+    args: { input: t.arg({ type: UpdateRunInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      run: await ctx.services.runs.update({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
+    }),
+  }),
+  deleteRun: t.field({
+    type: RunPayload,
+    description: 'Soft-deletes a run: hidden from search, kept for restoreRun.',
+    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ run: await ctx.services.runs.delete(decodeId('Run', String(input.runId), 'input.runId')) }),
+  }),
+  restoreRun: t.field({
+    type: RunPayload,
+    description: 'Brings back a soft-deleted run.',
+    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ run: await ctx.services.runs.restore(decodeId('Run', String(input.runId), 'input.runId')) }),
+  }),
+}));

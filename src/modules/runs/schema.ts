@@ -1,0 +1,110 @@
+// GraphQL types of the runs domain. Root fields are in queries.ts and mutations.ts.
+import { builder } from '../../builder.js';
+import { ValidationError } from '../../errors.js';
+import { requirePageSize } from '../../validation.js';
+import { ProjectRef, projectLoader } from '../projects/schema.js';
+import { childrenLoader, codeVersionLoader, paramsLoader, runLoader, tagsLoader } from './loaders.js';
+import type { Run } from './service.js';
+
+export const RunRef = builder.objectRef<Run>('Run');
+
+export const RunStatusEnum = builder.enumType('RunStatus', {
+  description: 'RUNNING until finishRun; then how it ended.',
+  values: ['RUNNING', 'FINISHED', 'FAILED', 'KILLED'] as const,
+});
+
+export const RunViewEnum = builder.enumType('RunView', {
+  description: 'Which runs a search sees: deleted runs are hidden unless asked for.',
+  values: ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const,
+});
+
+export const KeyValue = builder.simpleObject('KeyValue', {
+  description: 'A param or tag.',
+  fields: (t) => ({ key: t.string(), value: t.string() }),
+});
+
+export const CodeVersionRef = builder.simpleObject('CodeVersion', {
+  description: 'The code a run executed: repository, commit and the state of the working tree.',
+  fields: (t) => ({
+    repository: t.string({ description: 'Repository URL or name.' }),
+    commit: t.string({ description: 'Commit sha, lowercase hex.' }),
+    branch: t.string({ nullable: true }),
+    dirty: t.boolean({ description: 'True when the working tree had uncommitted changes.' }),
+  }),
+});
+
+export const RunConnection = builder.connectionObject({
+  type: RunRef,
+  name: 'RunConnection',
+  fields: (t) => ({
+    totalCount: t.int({
+      description: 'Runs matching the filter across all pages (counted only when asked for).',
+      resolve: (parent) => (parent as unknown as { totalCount: () => Promise<number> }).totalCount(),
+    }),
+  }),
+});
+
+function durationSeconds(run: Run): number {
+  const end = run.endedAt ?? new Date();
+  return Math.max(0, (end.getTime() - run.startedAt.getTime()) / 1000);
+}
+
+builder.node(RunRef, {
+  description: 'One execution of training or evaluation code, with everything it logged.',
+  id: { resolve: (r) => r.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => runLoader(ctx).load(Number(id)))),
+  fields: (t) => ({
+    project: t.field({ type: ProjectRef, resolve: async (r, _a, ctx) => (await projectLoader(ctx).load(r.projectId))! }),
+    name: t.exposeString('name', { description: 'Display name (defaults to run-<number>).' }),
+    clientRunId: t.exposeString('clientRunId', { nullable: true, description: 'The retry key given to startRun.' }),
+    status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
+    user: t.exposeString('user', { nullable: true, description: 'Who started the run.' }),
+    notes: t.exposeString('notes', { nullable: true }),
+    group: t.exposeString('group', { nullable: true, description: 'Sweep or ablation group.' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+    durationSeconds: t.float({ description: 'Wall time: until endedAt, or until now while running.', resolve: durationSeconds }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'Set while the run is soft-deleted.' }),
+    environment: t.expose('environment', { type: 'JSON', nullable: true, description: 'Runtime versions, packages, hardware, hostname.' }),
+    gpuCount: t.exposeInt('gpuCount', { description: 'GPUs, read from environment.hardware.gpus (a count or a device list).' }),
+    seed: t.exposeString('seed', { nullable: true }),
+    parent: t.field({
+      type: RunRef,
+      nullable: true,
+      description: 'The run this one is a child of (sweeps, nested runs).',
+      resolve: (r, _a, ctx) => (r.parentId ? runLoader(ctx).load(r.parentId) : null),
+    }),
+    children: t.connection({
+      type: RunRef,
+      description: 'Child runs, oldest first.',
+      resolve: async (r, args, ctx) => {
+        const first = requirePageSize('first', args.first, 50);
+        const afterId = args.after ? Number(Buffer.from(args.after, 'base64url').toString('utf8')) : null;
+        if (afterId !== null && !Number.isSafeInteger(afterId)) throw new ValidationError('after', 'is not a cursor returned by this field');
+        const rows = await childrenLoader(ctx, first, afterId).load(r.id);
+        const edges = rows.slice(0, first).map((run) => ({ node: run, cursor: Buffer.from(String(run.id)).toString('base64url') }));
+        return {
+          edges,
+          pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: afterId !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        };
+      },
+    }),
+    params: t.field({
+      type: [KeyValue],
+      description: 'Every param, by key. Params never change once logged.',
+      resolve: (r, _a, ctx) => paramsLoader(ctx).load(r.id),
+    }),
+    param: t.string({
+      nullable: true,
+      args: { key: t.arg.string({ required: true }) },
+      resolve: async (r, { key }, ctx) => (await paramsLoader(ctx).load(r.id)).find((p) => p.key === key)?.value ?? null,
+    }),
+    tags: t.field({ type: [KeyValue], description: 'Every tag, by key.', resolve: (r, _a, ctx) => tagsLoader(ctx).load(r.id) }),
+    tag: t.string({
+      nullable: true,
+      args: { key: t.arg.string({ required: true }) },
+      resolve: async (r, { key }, ctx) => (await tagsLoader(ctx).load(r.id)).find((p) => p.key === key)?.value ?? null,
+    }),
+    codeVersion: t.field({ type: CodeVersionRef, nullable: true, resolve: (r, _a, ctx) => codeVersionLoader(ctx).load(r.id) }),
+  }),
+});

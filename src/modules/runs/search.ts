@@ -1,0 +1,108 @@
+// Finding and comparing runs: filter parsing, ordering, keyset cursors and aggregates.
+import type { Database } from '../../db/database.js';
+import { ValidationError } from '../../errors.js';
+import type { Run } from '../../generated/prisma/client.js';
+import { requireKey, requirePageSize } from '../../validation.js';
+import type { ProjectService } from '../projects/service.js';
+import { type FieldRef, parseFieldRef, parseFilter } from './filter/parse.js';
+import { countRuns, groupRuns, paramValueStats, type RunScope, type RunView, searchRuns, type SortKey, type SortValue } from './store.js';
+
+export interface RunOrderInput {
+  field: string;
+  direction?: 'ASC' | 'DESC' | null;
+}
+
+export interface SearchRunsInput {
+  project: string;
+  filter?: string | null;
+  orderBy?: readonly RunOrderInput[] | null;
+  first?: number | null;
+  after?: string | null;
+  view?: RunView | null;
+}
+
+export interface RunPage {
+  runs: { run: Run; cursor: string }[];
+  hasNextPage: boolean;
+  /** Counts every run the filter matches, across all pages; computed only when asked for. */
+  totalCount: () => Promise<number>;
+}
+
+const DEFAULT_ORDER: RunOrderInput[] = [{ field: 'attributes.started_at', direction: 'DESC' }];
+
+function orderSignature(order: readonly SortKey[]): string {
+  return order.map((o) => `${o.field.kind}.${o.field.name} ${o.direction}`).join(',');
+}
+
+function encodeCursor(order: readonly SortKey[], values: SortValue[], id: number): string {
+  return Buffer.from(JSON.stringify({ o: orderSignature(order), v: values, id })).toString('base64url');
+}
+
+function decodeCursor(order: readonly SortKey[], cursor: string): { values: SortValue[]; id: number } {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: string; v: SortValue[]; id: number };
+    if (parsed.o !== orderSignature(order)) {
+      throw new ValidationError('after', 'this cursor was made for a different orderBy; start again without `after`');
+    }
+    if (!Array.isArray(parsed.v) || !Number.isInteger(parsed.id)) throw new Error('malformed');
+    return { values: parsed.v, id: parsed.id };
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError('after', 'is not a cursor returned by this field');
+  }
+}
+
+export function createRunSearch(db: Database, projects: ProjectService) {
+  async function scopeOf(project: string, filter: string | null | undefined, view: RunView | null | undefined): Promise<RunScope> {
+    const parsed = parseFilter(filter ?? '');
+    const { id } = await projects.requireByName(project);
+    return { projectId: id, filter: parsed, view: view ?? 'ACTIVE_ONLY' };
+  }
+
+  function parseOrder(orderBy: readonly RunOrderInput[] | null | undefined): SortKey[] {
+    const order = orderBy && orderBy.length ? orderBy : DEFAULT_ORDER;
+    if (order.length > 5) throw new ValidationError('orderBy', 'at most 5 sort keys');
+    return order.map((o, i) => ({ field: parseFieldRef(o.field, `orderBy[${i}].field`), direction: o.direction ?? 'ASC' }));
+  }
+
+  return {
+    async search(input: SearchRunsInput): Promise<RunPage> {
+      const first = requirePageSize('first', input.first, 50);
+      const order = parseOrder(input.orderBy);
+      const after = input.after ? decodeCursor(order, input.after) : null;
+      const scope = await scopeOf(input.project, input.filter, input.view);
+      const { runs, sortValues } = await searchRuns(db.sql, scope, order, first + 1, after);
+      const page = runs.slice(0, first).map((run, i) => ({ run, cursor: encodeCursor(order, sortValues[i]!, run.id) }));
+      let total: Promise<number> | undefined;
+      return {
+        runs: page,
+        hasNextPage: runs.length > first,
+        totalCount: () => (total ??= countRuns(db.sql, scope)),
+      };
+    },
+
+    async groups(input: { project: string; filter?: string | null; groupBy: string; first?: number | null }) {
+      const field = parseFieldRef(input.groupBy, 'groupBy');
+      if (field.kind === 'metric') throw new ValidationError('groupBy', 'group by attributes.X, tags.X or params.X, not a metric');
+      const scope = await scopeOf(input.project, input.filter, 'ACTIVE_ONLY');
+      return groupRuns(db.sql, scope, field, requirePageSize('first', input.first, 100));
+    },
+
+    async paramValues(input: {
+      project: string;
+      filter?: string | null;
+      key: string;
+      metric?: string | null;
+      goal?: 'MAXIMIZE' | 'MINIMIZE' | null;
+      first?: number | null;
+    }) {
+      requireKey('key', input.key);
+      if (input.metric != null) requireKey('metric', input.metric);
+      const scope = await scopeOf(input.project, input.filter, 'ACTIVE_ONLY');
+      return paramValueStats(db.sql, scope, input.key, input.metric ?? null, input.goal ?? 'MAXIMIZE', requirePageSize('first', input.first, 1000));
+    },
+  };
+}
+
+export type RunSearch = ReturnType<typeof createRunSearch>;
+export type { FieldRef };

@@ -1,0 +1,241 @@
+// Runs: their lifecycle (start, finish, delete, restore), tags, and the rules that guard them.
+import type { Database } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
+import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import type { ProjectService } from '../projects/service.js';
+import { gpuCountOf } from './environment.js';
+
+export type { Run, RunStatus };
+
+export interface TagInput {
+  key: string;
+  value: string;
+}
+
+export interface CodeVersionInput {
+  repository: string;
+  commit: string;
+  branch?: string | null;
+  dirty?: boolean | null;
+}
+
+export interface StartRunInput {
+  project: string;
+  clientRunId?: string | null;
+  name?: string | null;
+  user?: string | null;
+  notes?: string | null;
+  group?: string | null;
+  parentRunId?: number | null;
+  startedAt?: Date | null;
+  environment?: unknown;
+  seed?: string | null;
+  codeVersion?: CodeVersionInput | null;
+  tags?: readonly TagInput[] | null;
+}
+
+export interface FinishRunInput {
+  runId: number;
+  status?: Exclude<RunStatus, 'RUNNING'> | null;
+  endedAt?: Date | null;
+}
+
+export interface SetTagsInput {
+  runId: number;
+  tags?: readonly TagInput[] | null;
+  remove?: readonly string[] | null;
+}
+
+export function validateTags(field: string, tags: readonly TagInput[]): TagInput[] {
+  if (tags.length > LIMITS.tagsPerBatch) throw new ValidationError(field, `at most ${LIMITS.tagsPerBatch} tags per call (got ${tags.length})`);
+  const byKey = new Map<string, TagInput>();
+  tags.forEach((tag, i) => {
+    requireKey(`${field}[${i}].key`, tag.key);
+    requireMaxLength(`${field}[${i}].value`, tag.value, LIMITS.tagValueLength);
+    byKey.set(tag.key, tag); // the last value of a repeated key wins, as with sequential setTag calls
+  });
+  return [...byKey.values()];
+}
+
+function validateCodeVersion(code: CodeVersionInput): CodeVersionInput {
+  requireName('input.codeVersion.repository', code.repository, 1000);
+  if (!/^[0-9a-fA-F]{4,64}$/.test(code.commit)) {
+    throw new ValidationError('input.codeVersion.commit', `must be a hex commit id of 4 to 64 characters; got ${JSON.stringify(code.commit)}`);
+  }
+  if (code.branch != null) requireName('input.codeVersion.branch', code.branch, 1000);
+  return { ...code, commit: code.commit.toLowerCase() };
+}
+
+export function createRunService(db: Database, projects: ProjectService) {
+  const { prisma } = db;
+
+  async function requireRun(runId: number): Promise<Run> {
+    const run = await prisma.run.findUnique({ where: { id: runId } });
+    if (!run) throw new NotFoundError('Run', runId);
+    return run;
+  }
+
+  async function requireLiveRun(runId: number): Promise<Run> {
+    const run = await requireRun(runId);
+    if (run.deletedAt) throw new ConflictError(`Run ${runId} is deleted; restore it before changing it`, { runId });
+    return run;
+  }
+
+  return {
+    requireRun,
+    requireLiveRun,
+
+    /** Starts a run; with a clientRunId, a retry returns the run the first call created. */
+    async start(input: StartRunInput, actor: string | null): Promise<{ run: Run; created: boolean }> {
+      const project = await projects.requireByName(input.project);
+      const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
+      if (clientRunId) {
+        const existing = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
+        if (existing) return { run: existing, created: false };
+      }
+      const name = input.name == null ? null : requireName('input.name', input.name);
+      const user = input.user ?? actor;
+      if (user != null) requireName('input.user', user);
+      if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
+      if (input.group != null) requireKey('input.group', input.group);
+      if (input.seed != null) requireName('input.seed', input.seed, 200);
+      if (input.environment !== undefined && input.environment !== null && typeof input.environment !== 'object') {
+        throw new ValidationError('input.environment', 'must be a JSON object');
+      }
+      const tags = validateTags('input.tags', input.tags ?? []);
+      const code = input.codeVersion ? validateCodeVersion(input.codeVersion) : null;
+      if (input.parentRunId != null) {
+        const parent = await prisma.run.findUnique({ where: { id: input.parentRunId } });
+        if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
+      }
+
+      try {
+        const run = await prisma.$transaction(async (tx) => {
+          const created = await tx.run.create({
+            data: {
+              projectId: project.id,
+              clientRunId,
+              name: name ?? 'unnamed',
+              user,
+              notes: input.notes ?? null,
+              group: input.group ?? null,
+              parentId: input.parentRunId ?? null,
+              startedAt: input.startedAt ?? new Date(),
+              environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+              gpuCount: gpuCountOf(input.environment),
+              seed: input.seed ?? null,
+            },
+          });
+          // Unnamed runs get a readable default that stays unique within the project.
+          const run = name ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
+          if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
+          if (code) {
+            const commit = await tx.codeCommit.upsert({
+              where: { repository_commit: { repository: code.repository, commit: code.commit } },
+              create: { repository: code.repository, commit: code.commit },
+              update: {},
+            });
+            await tx.runCodeVersion.create({
+              data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
+            });
+          }
+          return run;
+        });
+        return { run, created: true };
+      } catch (error) {
+        if (clientRunId && isUniqueViolation(error)) {
+          // A concurrent retry with the same clientRunId won the race: return its run.
+          const run = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
+          if (run) return { run, created: false };
+        }
+        throw error;
+      }
+    },
+
+    /** Ends a run. Finishing again with the same status is a no-op; another status is a conflict. */
+    async finish(input: FinishRunInput): Promise<Run> {
+      const run = await requireLiveRun(input.runId);
+      const status = input.status ?? 'FINISHED';
+      if (run.status !== 'RUNNING') {
+        if (run.status === status) return run;
+        throw new ConflictError(`Run ${run.id} already ended as ${run.status}; it cannot become ${status}`, { runId: run.id });
+      }
+      const endedAt = input.endedAt ?? new Date();
+      if (endedAt < run.startedAt) throw new ValidationError('input.endedAt', 'must not be before the run started');
+      // The status guard makes a concurrent finish lose cleanly instead of overwriting.
+      const updated = await prisma.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status, endedAt } });
+      if (updated.count === 0) return this.finish(input);
+      return requireRun(run.id);
+    },
+
+    async delete(runId: number): Promise<Run> {
+      const run = await requireRun(runId);
+      if (run.deletedAt) return run;
+      return prisma.run.update({ where: { id: runId }, data: { deletedAt: new Date() } });
+    },
+
+    async restore(runId: number): Promise<Run> {
+      const run = await requireRun(runId);
+      if (!run.deletedAt) return run;
+      return prisma.run.update({ where: { id: runId }, data: { deletedAt: null } });
+    },
+
+    async update(input: { runId: number; name?: string | null; notes?: string | null }): Promise<Run> {
+      await requireLiveRun(input.runId);
+      const data: Prisma.RunUpdateInput = {};
+      if (input.name != null) data.name = requireName('input.name', input.name);
+      if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
+      return prisma.run.update({ where: { id: input.runId }, data });
+    },
+
+    async setTags(input: SetTagsInput): Promise<Run> {
+      const run = await requireLiveRun(input.runId);
+      const tags = validateTags('input.tags', input.tags ?? []);
+      const remove = (input.remove ?? []).map((key, i) => requireKey(`input.remove[${i}]`, key));
+      await prisma.$transaction([
+        prisma.tag.deleteMany({ where: { runId: run.id, key: { in: remove } } }),
+        ...tags.map((t) =>
+          prisma.tag.upsert({
+            where: { runId_key: { runId: run.id, key: t.key } },
+            create: { runId: run.id, key: t.key, value: t.value },
+            update: { value: t.value },
+          }),
+        ),
+      ]);
+      return run;
+    },
+
+    async byIds(ids: readonly number[]): Promise<Run[]> {
+      return prisma.run.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async paramsOf(runIds: readonly number[]) {
+      return prisma.param.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
+    },
+
+    async tagsOf(runIds: readonly number[]) {
+      return prisma.tag.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
+    },
+
+    async codeVersionsOf(runIds: readonly number[]) {
+      const rows = await prisma.runCodeVersion.findMany({ where: { runId: { in: [...runIds] } }, include: { commit: true } });
+      return rows.map((r) => ({ runId: r.runId, repository: r.commit.repository, commit: r.commit.commit, branch: r.branch, dirty: r.dirty }));
+    },
+
+    /** The first `limit` children (by id, after `afterId`) of each parent, in one query. */
+    async childrenOf(parentIds: readonly number[], limit: number, afterId: number | null): Promise<Run[]> {
+      const rows = await db.sql.query<{ id: number }>(
+        `SELECT id FROM (
+           SELECT id, row_number() OVER (PARTITION BY parent_id ORDER BY id) AS n FROM runs
+           WHERE parent_id = ANY($1::int[]) AND deleted_at IS NULL AND id > $2) c
+         WHERE n <= $3`,
+        [parentIds, afterId ?? 0, limit],
+      );
+      return prisma.run.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+    },
+  };
+}
+
+export type RunService = ReturnType<typeof createRunService>;

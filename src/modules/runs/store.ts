@@ -1,0 +1,164 @@
+// SQL for run search and aggregates: the filter language compiles to parameterised SQL here.
+import type { SqlQueryable } from '../../db/sql.js';
+import type { Run } from '../../generated/prisma/client.js';
+import { compileFilter, fieldSortExpressions, fieldValueExpression, SqlParams } from './filter/compile.js';
+import type { FieldRef, FilterExpr } from './filter/parse.js';
+
+export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id AS "clientRunId", r.name, r.status::text AS status,
+  r."user", r.notes, r.run_group AS "group", r.parent_id AS "parentId", r.environment, r.seed, r.gpu_count AS "gpuCount",
+  r.started_at AS "startedAt", r.ended_at AS "endedAt", r.deleted_at AS "deletedAt", r.created_at AS "createdAt",
+  r.updated_at AS "updatedAt"`;
+
+export type RunView = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+export type SortValue = number | string | null;
+
+export interface RunScope {
+  projectId: number;
+  filter: FilterExpr | null;
+  view: RunView;
+}
+
+export interface SortKey {
+  field: FieldRef;
+  direction: 'ASC' | 'DESC';
+}
+
+function scopeWhere(scope: RunScope, params: SqlParams): string {
+  const clauses = [`r.project_id = ${params.add(scope.projectId)}`];
+  if (scope.view === 'ACTIVE_ONLY') clauses.push('r.deleted_at IS NULL');
+  if (scope.view === 'DELETED_ONLY') clauses.push('r.deleted_at IS NOT NULL');
+  if (scope.filter) clauses.push(`(${compileFilter(scope.filter, params, 'r')})`);
+  return clauses.join(' AND ');
+}
+
+function toSortValue(value: unknown): SortValue {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value); // 'NaN' reads back as float8
+  return String(value);
+}
+
+/**
+ * Rows after the cursor in the order given, then by id. Missing values sort last in both
+ * directions, so the keyset condition treats NULL as the greatest value.
+ */
+export async function searchRuns(
+  sql: SqlQueryable,
+  scope: RunScope,
+  order: readonly SortKey[],
+  limit: number,
+  after: { values: SortValue[]; id: number } | null,
+): Promise<{ runs: Run[]; sortValues: SortValue[][] }> {
+  const params = new SqlParams();
+  const where = [scopeWhere(scope, params)];
+  const exprs: { sql: string; direction: 'ASC' | 'DESC' }[] = [];
+  for (const key of order) {
+    for (const expr of fieldSortExpressions(key.field, params, 'r')) exprs.push({ sql: expr, direction: key.direction });
+  }
+  if (after) {
+    if (after.values.length !== exprs.length) throw new RangeError('cursor does not match orderBy');
+    const alternatives: string[] = [];
+    const equalSoFar: string[] = [];
+    exprs.forEach((expr, i) => {
+      const v = after.values[i] ?? null;
+      if (v !== null) {
+        const op = expr.direction === 'ASC' ? '>' : '<';
+        const p = params.add(v);
+        alternatives.push([...equalSoFar, `((${expr.sql}) ${op} ${p} OR (${expr.sql}) IS NULL)`].join(' AND '));
+        equalSoFar.push(`(${expr.sql}) = ${p}`);
+      } else {
+        equalSoFar.push(`(${expr.sql}) IS NULL`);
+      }
+    });
+    alternatives.push([...equalSoFar, `r.id > ${params.add(after.id)}`].join(' AND '));
+    where.push(`(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
+  }
+  const sortColumns = exprs.map((e, i) => `${e.sql} AS s${i}`);
+  const orderBy = [...exprs.map((e, i) => `s${i} ${e.direction} NULLS LAST`), 'r.id ASC'];
+  const rows = await sql.query<Record<string, unknown>>(
+    `SELECT ${[RUN_COLUMNS, ...sortColumns].join(', ')} FROM runs r
+     WHERE ${where.join(' AND ')} ORDER BY ${orderBy.join(', ')} LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+  return {
+    runs: rows as unknown as Run[],
+    sortValues: rows.map((row) => exprs.map((_, i) => toSortValue(row[`s${i}`]))),
+  };
+}
+
+export async function countRuns(sql: SqlQueryable, scope: RunScope): Promise<number> {
+  const params = new SqlParams();
+  const rows = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs r WHERE ${scopeWhere(scope, params)}`, params.values);
+  return rows[0]?.n ?? 0;
+}
+
+export interface RunGroupRow {
+  key: string | null;
+  runCount: number;
+  totalDurationSeconds: number;
+  gpuHours: number;
+  running: number;
+  finished: number;
+  failed: number;
+  killed: number;
+}
+
+/** Run count, duration and GPU-hours per value of a field. A running run counts until now. */
+export async function groupRuns(sql: SqlQueryable, scope: RunScope, groupBy: FieldRef, limit: number): Promise<RunGroupRow[]> {
+  const params = new SqlParams();
+  const where = scopeWhere(scope, params);
+  const key = fieldValueExpression(groupBy, params, 'r');
+  return sql.query<RunGroupRow>(
+    `WITH g AS (
+       SELECT (${key})::text AS key, r.status,
+              EXTRACT(EPOCH FROM (coalesce(r.ended_at, now()) - r.started_at))::float8 AS seconds, r.gpu_count
+       FROM runs r WHERE ${where})
+     SELECT key, count(*)::int AS "runCount", coalesce(sum(seconds), 0)::float8 AS "totalDurationSeconds",
+            coalesce(sum(seconds * gpu_count) / 3600.0, 0)::float8 AS "gpuHours",
+            count(*) FILTER (WHERE status = 'RUNNING')::int AS running,
+            count(*) FILTER (WHERE status = 'FINISHED')::int AS finished,
+            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+            count(*) FILTER (WHERE status = 'KILLED')::int AS killed
+     FROM g GROUP BY key ORDER BY "gpuHours" DESC, "runCount" DESC, key ASC NULLS LAST LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+}
+
+export interface ParamValueRow {
+  value: string;
+  runCount: number;
+  bestValue: number | null;
+  bestRunId: number | null;
+}
+
+/** The values a param took among matching runs, with the best latest value of `metric` per value. */
+export async function paramValueStats(
+  sql: SqlQueryable,
+  scope: RunScope,
+  paramKey: string,
+  metric: string | null,
+  goal: 'MAXIMIZE' | 'MINIMIZE',
+  limit: number,
+): Promise<ParamValueRow[]> {
+  const params = new SqlParams();
+  const where = scopeWhere(scope, params);
+  const keyParam = params.add(paramKey);
+  const metricParam = params.add(metric);
+  const direction = goal === 'MAXIMIZE' ? 'DESC' : 'ASC';
+  // NaN sorts above every number in PostgreSQL, so it is excluded from "best".
+  return sql.query<ParamValueRow>(
+    `WITH v AS (
+       SELECT p.value, r.id AS run_id,
+              (SELECT ms.last_value FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id
+                WHERE ms.run_id = r.id AND mk.name = ${metricParam} AND ms.last_value <> 'NaN') AS metric
+       FROM runs r JOIN params p ON p.run_id = r.id AND p.key = ${keyParam}
+       WHERE ${where})
+     SELECT value, count(*)::int AS "runCount",
+            (array_agg(metric ORDER BY metric ${direction}, run_id) FILTER (WHERE metric IS NOT NULL))[1] AS "bestValue",
+            (array_agg(run_id ORDER BY metric ${direction}, run_id) FILTER (WHERE metric IS NOT NULL))[1] AS "bestRunId"
+     FROM v GROUP BY value
+     ORDER BY CASE WHEN value ~ '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$' THEN value::float8 END ASC NULLS LAST, value ASC
+     LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+}

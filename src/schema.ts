@@ -1,0 +1,9 @@
+// Assembles the GraphQL schema from every domain module.
+import { builder } from './builder.js';
+import './modules/projects/schema.js';
+import './modules/runs/schema.js';
+import './modules/runs/queries.js';
+import './modules/runs/mutations.js';
+import './modules/metrics/schema.js';
+
+export const schema = builder.toSchema({ sortSchema: false });
