@@ -1,0 +1,61 @@
+// Starts a real server for a test file: PGlite in memory by default, or the PostgreSQL named
+// by TEST_DATABASE_URL (as .ci/run does). Tests talk to it over real HTTP.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { type App, createApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { GraphQLClient } from './client.js';
+
+export interface TestServer {
+  app: App;
+  url: string;
+  client: GraphQLClient;
+  /** A client that sends `x-runledger-user: <user>`. */
+  as(user: string): GraphQLClient;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const env: Record<string, string | undefined> = { PORT: '0', LOG_LEVEL: 'silent', RUNLEDGER_SHUTDOWN_GRACE_MS: '5000', ...overrides };
+  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+  const config = loadConfig(env);
+  // An in-memory PGlite per test file: nothing to clean up, nothing shared.
+  if (config.database.kind === 'pglite') return { ...config, database: { kind: 'pglite', dataDir: null } };
+  return config;
+}
+
+export async function startServer(config: Config = testConfig()): Promise<TestServer> {
+  const errors: string[] = [];
+  const log = createLogger('error', { service: 'runledger-test' }, (line) => {
+    errors.push(line);
+    if (process.env.TEST_LOGS) process.stderr.write(line);
+  });
+  const app = await createApp(config, { log });
+  const { url } = await app.start();
+  return {
+    app,
+    url,
+    client: new GraphQLClient(`${url}/graphql`),
+    as: (user) => new GraphQLClient(`${url}/graphql`, { 'x-runledger-user': user }),
+  };
+}
+
+/** Starts one server for the calling test file and stops it afterwards. */
+export function useServer(config?: () => Config): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(config?.());
+  });
+  afterAll(async () => {
+    await server?.app.stop();
+  });
+  return () => {
+    if (!server) throw new Error('server not started yet');
+    return server;
+  };
+}
+
+/** A name no other test (or earlier CI run on the shared PostgreSQL) has used. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
