@@ -4,6 +4,19 @@ import { GraphQLError } from 'graphql';
 import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 
+type GraphQLErrorLike = Error & {
+  originalError?: unknown;
+  path?: readonly (string | number)[];
+  nodes?: GraphQLError['nodes'];
+  extensions?: Record<string, unknown>;
+};
+
+// graphql ships CommonJS and ESM builds; yoga and this code may load different ones, so
+// errors are recognised by name rather than instanceof.
+function isGraphQLError(error: unknown): error is GraphQLErrorLike {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
 function findDomainError(error: unknown): DomainError | null {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth += 1) {
@@ -15,24 +28,19 @@ function findDomainError(error: unknown): DomainError | null {
 
 export function createErrorMasker(log: Logger) {
   return (error: unknown, message: string): Error => {
+    const gql = isGraphQLError(error) ? error : null;
     const domain = findDomainError(error);
     if (domain) {
-      const gql = error instanceof GraphQLError ? error : null;
-      return new GraphQLError(domain.message, {
-        nodes: gql?.nodes,
-        path: gql?.path,
-        extensions: { code: domain.code, ...domain.details },
-      });
+      return new GraphQLError(domain.message, { nodes: gql?.nodes, path: gql?.path, extensions: { code: domain.code, ...domain.details } });
     }
-    if (error instanceof GraphQLError && !error.originalError) return error; // parse and validation errors
-    if (error instanceof GraphQLError && error.originalError instanceof GraphQLError && error.originalError.extensions?.code) {
-      return error; // e.g. BAD_USER_INPUT raised by a scalar
+    if (gql && !gql.originalError) return gql; // parse and validation errors
+    const original = gql?.originalError;
+    if (gql && isGraphQLError(original) && original.extensions?.code) {
+      // An input error raised while coercing variables (e.g. by a scalar): keep the full
+      // message, which names the variable path, and the code.
+      return new GraphQLError(gql.message, { nodes: gql.nodes, path: gql.path, extensions: { ...original.extensions } });
     }
-    const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    log.error('unexpected error in resolver', { err: cause, path: error instanceof GraphQLError ? error.path : undefined });
-    return new GraphQLError(message, {
-      path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    });
+    log.error('unexpected error in resolver', { err: original ?? error, path: gql?.path });
+    return new GraphQLError(message, { path: gql?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
 }

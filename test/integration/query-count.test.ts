@@ -1,0 +1,48 @@
+// No N+1: a page of runs with params, tags and latest metrics costs a fixed number of SQL
+// statements, whatever the page size.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RunsPageDocument } from '../generated/graphql.js';
+import { newProject, seededRun } from '../support/factories.js';
+import { useServer } from '../support/server.js';
+
+const server = useServer();
+let project: string;
+
+beforeAll(async () => {
+  const { client } = server();
+  project = await newProject(client, 'n-plus-one');
+  for (let i = 0; i < 50; i += 1) {
+    await seededRun(client, project, {
+      name: `run-${String(i).padStart(2, '0')}`,
+      params: { lr: String(i / 100), layers: String(i % 4) },
+      tags: { team: i % 2 ? 'recs' : 'search' },
+      metrics: { loss: 1 / (i + 1), acc: i / 50 },
+    });
+  }
+});
+
+async function statementsFor(first: number): Promise<{ statements: number; runs: number }> {
+  const { client, app } = server();
+  const before = app.db.statementCount();
+  const data = await client.data(RunsPageDocument, { project, first });
+  const statements = app.db.statementCount() - before;
+  for (const edge of data.runs.edges) {
+    expect(edge.node.params).toHaveLength(2);
+    expect(edge.node.tags).toHaveLength(1);
+    expect(edge.node.metrics).toHaveLength(2);
+  }
+  return { statements, runs: data.runs.edges.length };
+}
+
+describe('a page of runs with their params, tags and metrics', () => {
+  it('issues the same number of statements for 5, 10 and 50 runs', async () => {
+    const small = await statementsFor(5);
+    const medium = await statementsFor(10);
+    const large = await statementsFor(50);
+    expect([small.runs, medium.runs, large.runs]).toEqual([5, 10, 50]);
+    expect(large.statements).toBe(small.statements);
+    expect(medium.statements).toBe(small.statements);
+    // project lookup, the page, then one batched load each for params, tags and metrics
+    expect(large.statements).toBeLessThanOrEqual(6);
+  });
+});
