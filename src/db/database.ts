@@ -125,13 +125,13 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(lockPath, 'utf8').catch(() => ''));
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      if (owner && isAlive(owner)) {
         throw new Error(
           `The embedded database in ${dataDir} is in use by process ${owner}. ` +
             'Stop it, or set RUNLEDGER_DATA_DIR to another directory, or DATABASE_URL to share a PostgreSQL server.',
         );
       }
-      await rm(lockPath, { force: true }); // stale lock from a process that died
+      await rm(lockPath, { force: true }); // stale lock from a process that died without closing
     }
   }
   throw new Error(`Could not lock ${dataDir}`);

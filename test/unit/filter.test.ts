@@ -393,3 +393,172 @@ describe('parseFieldRef', () => {
     expect(errorOf(() => parseFieldRef('attributes.colour')).message).toContain('unknown attribute "colour"');
   });
 });
+
+describe('compileFilter', () => {
+  const compile = (text: string, preBound: unknown[] = []) => {
+    const params = new SqlParams([...preBound]);
+    return { sql: compileFilter(parse(text), params), values: params.values };
+  };
+  const METRIC_FROM = 'SELECT 1 FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = r.id';
+
+  it('numbers placeholders after pre-bound values and binds into the given array', () => {
+    const values: unknown[] = [7];
+    const params = new SqlParams(values);
+    expect(params.add('a')).toBe('$2');
+    expect(params.add(3)).toBe('$3');
+    expect(values).toEqual([7, 'a', 3]);
+    expect(new SqlParams().add(null)).toBe('$1');
+  });
+
+  it('compiles a metric comparison to an EXISTS over the latest value', () => {
+    expect(compile('metrics.acc > 0.9', [42])).toEqual({
+      sql: `EXISTS (${METRIC_FROM} AND mk.name = $2 AND ms.last_value > $3::float8)`,
+      values: [42, 'acc', 0.9],
+    });
+    expect(compile('metrics.loss != NaN').values).toEqual(['loss', NaN]);
+    expect(compile('metrics.loss != NaN').sql).toContain('ms.last_value <> $2::float8');
+  });
+
+  it('negates with plain NOT, so runs without the metric match `not` (documented semantics)', () => {
+    expect(compile('not metrics.acc > 0.9').sql).toBe(`(NOT EXISTS (${METRIC_FROM} AND mk.name = $1 AND ms.last_value > $2::float8))`);
+    expect(compile('metrics.acc is null').sql).toBe(`NOT EXISTS (${METRIC_FROM} AND mk.name = $1)`);
+    expect(compile('metrics.acc is not null').sql).toBe(`EXISTS (${METRIC_FROM} AND mk.name = $1)`);
+  });
+
+  it('keeps precedence with explicit parentheses', () => {
+    expect(compile("attributes.name = 'a' or attributes.name = 'b' and not attributes.name = 'c'")).toEqual({
+      sql: '((r.name = $1::text) OR ((r.name = $2::text) AND (NOT (r.name = $3::text))))',
+      values: ['a', 'b', 'c'],
+    });
+  });
+
+  it('compares params and tags as text for strings and numerically for numbers', () => {
+    expect(compile("params.opt = 'adam'")).toEqual({
+      sql: 'EXISTS (SELECT 1 FROM params kv WHERE kv.run_id = r.id AND kv.key = $1 AND kv.value = $2::text)',
+      values: ['opt', 'adam'],
+    });
+    const numeric = compile('tags.lr < 0.01').sql;
+    expect(numeric).toMatch(/^EXISTS \(SELECT 1 FROM tags kv WHERE kv\.run_id = r\.id AND kv\.key = \$1 AND \(CASE WHEN .* THEN kv\.value::float8 END\) < \$2::float8\)$/);
+  });
+
+  it('compiles IN lists to arrays, splitting strings from numbers', () => {
+    const inList = compile("params.opt in ('adam', 3, 'sgd')");
+    expect(inList.values).toEqual(['opt', ['adam', 'sgd'], [3]]);
+    expect(inList.sql).toMatch(/AND \(kv\.value = ANY\(\$2::text\[\]\) OR \(CASE .* END\) = ANY\(\$3::float8\[\]\)\)\)$/);
+    const notIn = compile("params.opt not in ('adam', 3)").sql;
+    expect(notIn).toMatch(/AND \(kv\.value <> ALL\(\$2::text\[\]\) AND \(CASE .* END\) <> ALL\(\$3::float8\[\]\)\)\)$/);
+    expect(compile('metrics.a not in (1, 2)')).toEqual({
+      sql: `EXISTS (${METRIC_FROM} AND mk.name = $1 AND ms.last_value <> ALL($2::float8[]))`,
+      values: ['a', [1, 2]],
+    });
+  });
+
+  it('compiles LIKE and ILIKE', () => {
+    expect(compile("tags.env not ilike 'prod%'").sql).toBe(
+      'EXISTS (SELECT 1 FROM tags kv WHERE kv.run_id = r.id AND kv.key = $1 AND kv.value NOT ILIKE $2::text)',
+    );
+    expect(compile("attributes.notes like '%oom%'").sql).toBe('(r.notes LIKE $1::text AND r.notes IS NOT NULL)');
+  });
+
+  it('compiles attributes against their columns', () => {
+    const cases: [string, string, unknown[]][] = [
+      ["attributes.status = 'failed'", '(r.status::text = $1::text)', ['FAILED']],
+      ["attributes.status in ('running')", '(r.status::text = ANY($1::text[]))', [['RUNNING']]],
+      ["attributes.user != 'ann'", '(r."user" <> $1::text AND r."user" IS NOT NULL)', ['ann']],
+      ["attributes.group = 'g'", '(r.run_group = $1::text AND r.run_group IS NOT NULL)', ['g']],
+      ['attributes.start_time > 1704067200000', '(r.started_at > $1::timestamptz)', ['2024-01-01T00:00:00.000Z']],
+      ["attributes.ended_at < '2024-01-01T05:30:00+05:30'", '(r.ended_at < $1::timestamptz AND r.ended_at IS NOT NULL)', ['2024-01-01T00:00:00.000Z']],
+      ["attributes.started_at >= '2024-03-01'", '(r.started_at >= $1::timestamptz)', ['2024-03-01T00:00:00.000Z']],
+      ["attributes.started_at >= '2024-03-01 10:00+02'", '(r.started_at >= $1::timestamptz)', ['2024-03-01T08:00:00.000Z']],
+      ["attributes.started_at >= '2024-03-01T10:00:00.123456'", '(r.started_at >= $1::timestamptz)', ['2024-03-01T10:00:00.123Z']],
+      ['attributes.duration >= 60', '(EXTRACT(EPOCH FROM (coalesce(r.ended_at, now()) - r.started_at))::float8 >= $1::float8)', [60]],
+      ['attributes.run_id = 12', '(r.id = $1::int8)', [12]],
+      ['attributes.id > 1.5', '(r.id > $1::float8)', [1.5]],
+      ["attributes.id = 'abc'", '(r.id::text = $1::text)', ['abc']],
+      ["attributes.id not in (1, 'x')", '((r.id <> ALL($1::int8[]) AND r.id::text <> ALL($2::text[])))', [[1], ['x']]],
+      ['attributes.parent_id in (1, 2)', '(r.parent_id = ANY($1::int8[]) AND r.parent_id IS NOT NULL)', [[1, 2]]],
+      ['attributes.parent_id is null', '(r.parent_id IS NULL)', []],
+      ['attributes.user is not null', '(r."user" IS NOT NULL)', []],
+    ];
+    for (const [text, sql, values] of cases) expect(compile(text), text).toEqual({ sql, values });
+  });
+
+  it('uses the run alias given and rejects unsafe ones', () => {
+    const params = new SqlParams();
+    expect(compileFilter(parse("attributes.user = 'a' and tags.x = 'b'"), params, 'run')).toBe(
+      '((run."user" = $1::text AND run."user" IS NOT NULL) AND EXISTS (SELECT 1 FROM tags kv WHERE kv.run_id = run.id AND kv.key = $2 AND kv.value = $3::text))',
+    );
+    for (const alias of ['r; DROP TABLE runs', 'kv', '1r', '']) {
+      expect(() => compileFilter(parse('metrics.x > 1'), new SqlParams(), alias)).toThrow(/alias/);
+    }
+  });
+
+  it('never splices user text into SQL', () => {
+    const evil = "'; DROP TABLE runs; --";
+    const quoted = `'${evil.replaceAll("'", "''")}'`;
+    const filters = [
+      `params.x = ${quoted}`,
+      `params.x in (${quoted}, 1)`,
+      `tags.\`${evil}\` is null`,
+      `metrics."x\\"; DROP TABLE runs; --" > 1`,
+      `attributes.name like ${quoted}`,
+      `attributes.id = ${quoted}`,
+      `not (tags.y = "${evil.replaceAll("'", "\\'")}" or params.\`${evil}\` = ${quoted})`,
+    ];
+    // The only quoted text compile.ts may emit is its own fixed numeric-check patterns.
+    const allowed = new Set(compile('params.x = 1').sql.match(/'[^']*'/g));
+    for (const filter of filters) {
+      const { sql, values } = compile(filter);
+      expect(sql, filter).not.toMatch(/DROP|;|--/);
+      for (const literal of sql.match(/'[^']*'/g) ?? []) expect(allowed.has(literal), literal).toBe(true);
+      expect(JSON.stringify(values), filter).toContain('DROP TABLE runs');
+    }
+  });
+
+  it('binds exactly the placeholders it uses', () => {
+    const { sql, values } = compile(
+      "(metrics.a > 1 or params.b in ('x', 2)) and not tags.c ilike 'y%' and attributes.started_at > '2024-01-01' and attributes.id in (1, 'z')",
+      ['project'],
+    );
+    const used = new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+    expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: values.length - 1 }, (_, i) => i + 2));
+  });
+});
+
+describe('fieldSortExpressions and fieldValueExpression', () => {
+  it('sorts metrics by their latest value', () => {
+    const params = new SqlParams([1]);
+    expect(fieldSortExpressions(metric('val auc'), params)).toEqual([
+      '(SELECT ms.last_value FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = r.id AND mk.name = $2)',
+    ]);
+    expect(params.values).toEqual([1, 'val auc']);
+  });
+
+  it('sorts params and tags numerically first, then as text, with one key placeholder', () => {
+    const params = new SqlParams();
+    const [numeric, text] = fieldSortExpressions(param('lr'), params);
+    expect(numeric).toMatch(/^\(SELECT \(CASE WHEN .* THEN kv\.value::float8 END\) FROM params kv WHERE kv\.run_id = r\.id AND kv\.key = \$1\)$/);
+    expect(text).toBe('(SELECT kv.value FROM params kv WHERE kv.run_id = r.id AND kv.key = $1)');
+    expect(params.values).toEqual(['lr']);
+    expect(fieldSortExpressions(tag('env'), new SqlParams(), 'run')[1]).toBe('(SELECT kv.value FROM tags kv WHERE kv.run_id = run.id AND kv.key = $1)');
+  });
+
+  it('sorts attributes by their column', () => {
+    const sortOf = (name: string) => fieldSortExpressions(attr(name), new SqlParams());
+    expect(sortOf('user')).toEqual(['r."user"']);
+    expect(sortOf('status')).toEqual(['r.status::text']);
+    expect(sortOf('group')).toEqual(['r.run_group']);
+    expect(sortOf('started_at')).toEqual(['r.started_at']);
+    expect(sortOf('duration')).toEqual(['EXTRACT(EPOCH FROM (coalesce(r.ended_at, now()) - r.started_at))::float8']);
+    expect(() => sortOf('colour')).toThrow(/unknown attribute/);
+  });
+
+  it('gives one scalar per run for grouping', () => {
+    const valueOf = (field: FieldRef) => fieldValueExpression(field, new SqlParams());
+    expect(valueOf(param('opt'))).toBe('(SELECT kv.value FROM params kv WHERE kv.run_id = r.id AND kv.key = $1)');
+    expect(valueOf(metric('acc'))).toContain('SELECT ms.last_value FROM metric_summaries ms');
+    expect(valueOf(attr('name'))).toBe('r.name');
+    expect(valueOf(attr('id'))).toBe('(r.id)::text');
+    expect(valueOf(attr('started_at'))).toBe(`to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+  });
+});

@@ -101,7 +101,8 @@ export function parseTimestamp(text: string): number | null {
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
   let offset = 'Z';
   if (zone.toUpperCase() !== 'Z') {
-    const [oh, om = '00'] = [zone.slice(1, 3), zone.slice(3).replace(':', '')];
+    const oh = zone.slice(1, 3);
+    const om = zone.slice(3).replace(':', '') || '00';
     if (Number(oh) > 23 || Number(om) > 59 || om.length !== 2) return null;
     offset = `${zone[0]}${oh}:${om}`;
   }
