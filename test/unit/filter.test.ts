@@ -412,7 +412,7 @@ describe('compileFilter', () => {
 
   it('compiles a metric comparison to an EXISTS over the latest value', () => {
     expect(compile('metrics.acc > 0.9', [42])).toEqual({
-      sql: `EXISTS (${METRIC_FROM} AND mk.name = $2 AND ms.last_value > $3::float8)`,
+      sql: `EXISTS (${METRIC_FROM} AND mk.name = $2 AND ms.last_value > $3::float8 AND ms.last_value <> 'NaN'::float8)`,
       values: [42, 'acc', 0.9],
     });
     expect(compile('metrics.loss != NaN').values).toEqual(['loss', NaN]);
@@ -420,7 +420,9 @@ describe('compileFilter', () => {
   });
 
   it('negates with plain NOT, so runs without the metric match `not` (documented semantics)', () => {
-    expect(compile('not metrics.acc > 0.9').sql).toBe(`(NOT EXISTS (${METRIC_FROM} AND mk.name = $1 AND ms.last_value > $2::float8))`);
+    expect(compile('not metrics.acc > 0.9').sql).toBe(
+      `(NOT EXISTS (${METRIC_FROM} AND mk.name = $1 AND ms.last_value > $2::float8 AND ms.last_value <> 'NaN'::float8))`,
+    );
     expect(compile('metrics.acc is null').sql).toBe(`NOT EXISTS (${METRIC_FROM} AND mk.name = $1)`);
     expect(compile('metrics.acc is not null').sql).toBe(`EXISTS (${METRIC_FROM} AND mk.name = $1)`);
   });
@@ -505,8 +507,8 @@ describe('compileFilter', () => {
       `attributes.id = ${quoted}`,
       `not (tags.y = "${evil.replaceAll("'", "\\'")}" or params.\`${evil}\` = ${quoted})`,
     ];
-    // The only quoted text compile.ts may emit is its own fixed numeric-check patterns.
-    const allowed = new Set(compile('params.x = 1').sql.match(/'[^']*'/g));
+    // The only quoted text compile.ts may emit is its own numeric-check patterns and 'NaN'.
+    const allowed = new Set([...(compile('params.x = 1').sql.match(/'[^']*'/g) ?? []), "'NaN'"]);
     for (const filter of filters) {
       const { sql, values } = compile(filter);
       expect(sql, filter).not.toMatch(/DROP|;|--/);
@@ -529,7 +531,7 @@ describe('fieldSortExpressions and fieldValueExpression', () => {
   it('sorts metrics by their latest value', () => {
     const params = new SqlParams([1]);
     expect(fieldSortExpressions(metric('val auc'), params)).toEqual([
-      '(SELECT ms.last_value FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = r.id AND mk.name = $2)',
+      "NULLIF((SELECT ms.last_value FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = r.id AND mk.name = $2), 'NaN'::float8)",
     ]);
     expect(params.values).toEqual([1, 'val auc']);
   });

@@ -113,7 +113,13 @@ function metricPredicate(expr: Predicate, params: SqlParams, r: string): string 
     case 'null':
       return `${expr.negated ? '' : 'NOT '}EXISTS (${from})`;
     case 'compare':
-      return `EXISTS (${from} AND ms.last_value ${SQL_OP[expr.op]} ${params.add(numberOf(expr.field, expr.value))}::float8)`;
+    {
+      const value = numberOf(expr.field, expr.value);
+      // PostgreSQL orders NaN above every number; IEEE says NaN is neither above nor below
+      // anything, which is what a user asking for `loss < 1` means.
+      const ordering = expr.op !== '=' && expr.op !== '!=' ? ` AND ms.last_value <> 'NaN'::float8` : '';
+      return `EXISTS (${from} AND ms.last_value ${SQL_OP[expr.op]} ${params.add(value)}::float8${ordering})`;
+    }
     case 'in': {
       const values = expr.values.map((v) => numberOf(expr.field, v));
       return `EXISTS (${from} AND ${membership([{ sql: 'ms.last_value', values, type: 'float8' }], expr.negated, params)})`;
@@ -243,7 +249,8 @@ function keyValueFrom(field: FieldRef, key: string, r: string): string {
  */
 export function fieldSortExpressions(field: FieldRef, params: SqlParams, runAlias = 'r'): string[] {
   const r = checkAlias(runAlias);
-  if (field.kind === 'metric') return [metricValue(field.name, params, r)];
+  // NaN sorts with the missing values, last, rather than above every number as PostgreSQL would.
+  if (field.kind === 'metric') return [`NULLIF(${metricValue(field.name, params, r)}, 'NaN'::float8)`];
   if (field.kind === 'attribute') return [attributeOf(field).column.sql(r)];
   const key = params.add(field.name);
   const from = keyValueFrom(field, key, r);
