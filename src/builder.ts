@@ -9,6 +9,8 @@ import { DateTimeScalar, JSONScalar, MetricValueScalar, SafeIntScalar } from './
 export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultInputFieldRequiredness: false;
+  // Fields are non-null unless they say otherwise: clients get precise generated types.
+  DefaultFieldNullability: false;
   Scalars: {
     ID: { Input: string; Output: string | number };
     DateTime: { Input: Date; Output: Date };
@@ -18,6 +20,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   plugins: [RelayPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

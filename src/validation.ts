@@ -50,3 +50,9 @@ export function requirePageSize(field: string, first: number | null | undefined,
   }
   return size;
 }
+
+/** Connections page forwards only (first/after); the Relay arguments last/before are refused. */
+export function requireForwardPaging(args: { last?: number | null; before?: string | null }): void {
+  if (args.last != null) throw new ValidationError('last', 'backward paging is not supported; use first and after');
+  if (args.before != null) throw new ValidationError('before', 'backward paging is not supported; use first and after');
+}

@@ -6,6 +6,7 @@ import {
   LogBatchDocument,
   ParamValuesDocument,
   RunGroupsDocument,
+  type SearchRunsQuery,
   SearchRunsDocument,
   StartRunDocument,
 } from '../generated/graphql.js';
@@ -117,7 +118,8 @@ describe('ordering and pagination', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 20; guard += 1) {
-      const { runs: page } = await server().client.data(SearchRunsDocument, { project, orderBy, first: pageSize, after });
+      const result: SearchRunsQuery = await server().client.data(SearchRunsDocument, { project, orderBy, first: pageSize, after });
+      const page = result.runs;
       seen.push(...page.edges.map((e) => e.node.name));
       if (!page.pageInfo.hasNextPage) return seen;
       after = page.pageInfo.endCursor;

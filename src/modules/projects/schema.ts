@@ -2,7 +2,7 @@ import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { ValidationError } from '../../errors.js';
 import { byId } from '../../loaders.js';
-import { requirePageSize } from '../../validation.js';
+import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import type { Project } from './service.js';
 
 export const projectLoader = (ctx: Context) => ctx.loaders.get('project', (s) => byId((ids) => s.projects.byIds(ids), (p) => p.id));
@@ -32,6 +32,7 @@ builder.queryFields((t) => ({
     type: ProjectRef,
     description: 'Every project, by name.',
     resolve: async (_root, args, ctx) => {
+      requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
       let afterName: string | null = null;
       if (args.after) {

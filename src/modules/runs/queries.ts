@@ -5,6 +5,7 @@ import { decodeId } from '../../ids.js';
 import { paramsLoader, runLoader } from './loaders.js';
 import { RunConnection, RunRef, RunViewEnum } from './schema.js';
 import { ProjectRef } from '../projects/schema.js';
+import { requireForwardPaging } from '../../validation.js';
 import type { Context } from '../../context.js';
 import type { SearchRunsInput } from './search.js';
 import { summaryLoader } from '../metrics/loaders.js';
@@ -25,7 +26,8 @@ const searchArgs = builder.args((t) => ({
   view: t.field({ type: RunViewEnum, defaultValue: 'ACTIVE_ONLY' }),
 }));
 
-async function runPage(ctx: Context, input: SearchRunsInput) {
+async function runPage(ctx: Context, input: SearchRunsInput & { last?: number | null; before?: string | null }) {
+  requireForwardPaging(input);
   const page = await ctx.services.search.search(input);
   const edges = page.runs.map(({ run, cursor }) => ({ node: run, cursor }));
   for (const { run } of page.runs) runLoader(ctx).prime(run.id, run);

@@ -1,7 +1,7 @@
 // GraphQL types of the runs domain. Root fields are in queries.ts and mutations.ts.
 import { builder } from '../../builder.js';
 import { ValidationError } from '../../errors.js';
-import { requirePageSize } from '../../validation.js';
+import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { childrenLoader, codeVersionLoader, paramsLoader, runLoader, tagsLoader } from './loaders.js';
 import type { Run } from './service.js';
@@ -78,6 +78,7 @@ builder.node(RunRef, {
       type: RunRef,
       description: 'Child runs, oldest first.',
       resolve: async (r, args, ctx) => {
+        requireForwardPaging(args);
         const first = requirePageSize('first', args.first, 50);
         const afterId = args.after ? Number(Buffer.from(args.after, 'base64url').toString('utf8')) : null;
         if (afterId !== null && !Number.isSafeInteger(afterId)) throw new ValidationError('after', 'is not a cursor returned by this field');
