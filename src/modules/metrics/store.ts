@@ -69,6 +69,46 @@ export class MetricKeyCache {
 /** Rollup levels: a bucket of level L spans 4^L consecutive steps (16 .. 4,194,304). */
 export const ROLLUP_LEVELS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
 
+/**
+ * One CTE per level: r2 groups the inserted points by 16 steps, and each level above groups
+ * the one below by 4, so only the first level touches every point. The extremes are picked
+ * with DISTINCT ON (one sort each for min and max) rather than per-aggregate sorts.
+ */
+function rollupCtes(): string {
+  const level = (l: number, source: string, bucket: string, count: string, lowCols: string, highCols: string, lowWhere: string, highWhere: string) => {
+    return `r${l} AS (
+       SELECT c.key_id, c.bucket, c.n, lo.min_value, lo.min_step, lo.min_ts, hi.max_value, hi.max_step, hi.max_ts
+       FROM (SELECT key_id, ${bucket} AS bucket, ${count} AS n FROM ${source} GROUP BY 1, 2) c
+       LEFT JOIN (SELECT DISTINCT ON (key_id, ${bucket}) key_id, ${bucket} AS bucket, ${lowCols} FROM ${source} WHERE ${lowWhere}
+                  ORDER BY key_id, ${bucket}, 3, 4, 5) lo USING (key_id, bucket)
+       LEFT JOIN (SELECT DISTINCT ON (key_id, ${bucket}) key_id, ${bucket} AS bucket, ${highCols} FROM ${source} WHERE ${highWhere}
+                  ORDER BY key_id, ${bucket}, 3 DESC, 4, 5) hi USING (key_id, bucket))`;
+  };
+  const [first, ...rest] = ROLLUP_LEVELS;
+  const ctes = [
+    level(
+      first,
+      'ins',
+      `step >> ${2 * first}`,
+      'count(*)',
+      'value AS min_value, step AS min_step, ts AS min_ts',
+      'value AS max_value, step AS max_step, ts AS max_ts',
+      "value <> 'NaN'",
+      "value <> 'NaN'",
+    ),
+  ];
+  let below = first;
+  for (const l of rest) {
+    ctes.push(
+      level(l, `r${below}`, `bucket >> ${2 * (l - below)}`, 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
+    );
+    below = l;
+  }
+  return ctes.join(',\n     ');
+}
+
+const ROLLUP_CTES = rollupCtes();
+
 const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
   `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
 // Replace the stored extreme only when the new batch beats it; every expression sees the old row.
@@ -109,22 +149,19 @@ export async function insertPoints(sql: SqlQueryable, runId: number, points: rea
          last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
          last_step = GREATEST(s.last_step, EXCLUDED.last_step)
        RETURNING 1),
-     rolled AS (
-       SELECT i.key_id, l.level, i.step >> (2 * l.level) AS bucket, i.step, i.ts, i.value
-       FROM ins i CROSS JOIN unnest($6::int[]) AS l(level)),
+     ${ROLLUP_CTES},
      roll AS (
        INSERT INTO metric_rollups AS m (run_id, key_id, level, bucket, count, min_value, min_step, min_ts, max_value, max_step, max_ts)
-       SELECT $1, key_id, level, bucket, count(*),
-              ${pickExtreme('value', 'ASC')}, ${pickExtreme('step', 'ASC')}, ${pickExtreme('ts', 'ASC')},
-              ${pickExtreme('value', 'DESC')}, ${pickExtreme('step', 'DESC')}, ${pickExtreme('ts', 'DESC')}
-       FROM rolled GROUP BY key_id, level, bucket ORDER BY key_id, level, bucket
+       SELECT $1, key_id, level, bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts
+       FROM (${ROLLUP_LEVELS.map((l) => `SELECT ${l} AS level, * FROM r${l}`).join(' UNION ALL ')}) r
+       ORDER BY key_id, level, bucket
        ON CONFLICT (run_id, key_id, level, bucket) DO UPDATE SET
          count = m.count + EXCLUDED.count,
          ${keepExtreme('min', 'step')}, ${keepExtreme('min', 'ts')}, ${keepExtreme('min', 'value')},
          ${keepExtreme('max', 'step')}, ${keepExtreme('max', 'ts')}, ${keepExtreme('max', 'value')}
        RETURNING 1)
      SELECT key_id AS "keyId", step, ts, value FROM ins`,
-    [runId, points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value), ROLLUP_LEVELS],
+    [runId, points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value)],
   );
   return rows;
 }
