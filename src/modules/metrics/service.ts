@@ -97,7 +97,7 @@ export function createMetricService(db: Database) {
       const now = new Date();
       // Sorted so that concurrent batches touching the same points lock them in one order.
       const rows: PointRow[] = metrics
-        .map((m) => ({ keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
+        .map((m) => ({ runId: input.runId, keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
         .sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
 
       return db.sql.transaction(async (tx) => {
@@ -125,7 +125,7 @@ export function createMetricService(db: Database) {
           }
         }
         await upsertTags(tx, input.runId, tags);
-        const insertedPoints = await insertPoints(tx, input.runId, rows);
+        const insertedPoints = await insertPoints(tx, rows);
         const result: LogBatchResult = {
           runId: input.runId,
           projectId: run.projectId,

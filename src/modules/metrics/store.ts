@@ -2,6 +2,7 @@
 import type { SqlQueryable } from '../../db/sql.js';
 
 export interface PointRow {
+  runId: number;
   keyId: number;
   step: number;
   ts: Date;
@@ -77,12 +78,12 @@ export const ROLLUP_LEVELS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
 function rollupCtes(): string {
   const level = (l: number, source: string, bucket: string, count: string, lowCols: string, highCols: string, lowWhere: string, highWhere: string) => {
     return `r${l} AS (
-       SELECT c.key_id, c.bucket, c.n, lo.min_value, lo.min_step, lo.min_ts, hi.max_value, hi.max_step, hi.max_ts
-       FROM (SELECT key_id, ${bucket} AS bucket, ${count} AS n FROM ${source} GROUP BY 1, 2) c
-       LEFT JOIN (SELECT DISTINCT ON (key_id, ${bucket}) key_id, ${bucket} AS bucket, ${lowCols} FROM ${source} WHERE ${lowWhere}
-                  ORDER BY key_id, ${bucket}, 3, 4, 5) lo USING (key_id, bucket)
-       LEFT JOIN (SELECT DISTINCT ON (key_id, ${bucket}) key_id, ${bucket} AS bucket, ${highCols} FROM ${source} WHERE ${highWhere}
-                  ORDER BY key_id, ${bucket}, 3 DESC, 4, 5) hi USING (key_id, bucket))`;
+       SELECT c.run_id, c.key_id, c.bucket, c.n, lo.min_value, lo.min_step, lo.min_ts, hi.max_value, hi.max_step, hi.max_ts
+       FROM (SELECT run_id, key_id, ${bucket} AS bucket, ${count} AS n FROM ${source} GROUP BY 1, 2, 3) c
+       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${lowCols} FROM ${source}
+                  WHERE ${lowWhere} ORDER BY run_id, key_id, ${bucket}, 4, 5, 6) lo USING (run_id, key_id, bucket)
+       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${highCols} FROM ${source}
+                  WHERE ${highWhere} ORDER BY run_id, key_id, ${bucket}, 4 DESC, 5, 6) hi USING (run_id, key_id, bucket))`;
   };
   const [first, ...rest] = ROLLUP_LEVELS;
   const ctes = [
@@ -97,7 +98,7 @@ function rollupCtes(): string {
       "value <> 'NaN'",
     ),
   ];
-  let below = first;
+  let below: number = first;
   for (const l of rest) {
     ctes.push(
       level(l, `r${below}`, `bucket >> ${2 * (l - below)}`, 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
@@ -120,27 +121,27 @@ const keepExtreme = (side: 'min' | 'max', column: string) => {
 /**
  * Inserts points (a repeated (run, key, step, timestamp) is skipped) and folds the inserted
  * ones into metric_summaries and metric_rollups, in one statement. Returns the points
- * actually inserted. Aggregates are upserted in key order so concurrent batches lock rows
- * in the same order.
+ * actually inserted. Aggregates are upserted in (run, key) order so concurrent batches lock
+ * rows in the same order. Points may belong to several runs (the seed loads many at once).
  */
-export async function insertPoints(sql: SqlQueryable, runId: number, points: readonly PointRow[]): Promise<PointRow[]> {
+export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<PointRow[]> {
   if (points.length === 0) return [];
-  const rows = await sql.query<{ keyId: number; step: number; ts: Date; value: number }>(
+  const rows = await sql.query<PointRow>(
     `WITH ins AS (
        INSERT INTO metric_points (run_id, key_id, step, ts, value)
-       SELECT $1, k, s, t, v FROM unnest($2::int[], $3::int8[], $4::timestamptz[], $5::float8[]) AS p(k, s, t, v)
+       SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
        ON CONFLICT DO NOTHING
-       RETURNING key_id, step, ts, value),
+       RETURNING run_id, key_id, step, ts, value),
      agg AS (
-       SELECT key_id, count(*) AS n,
+       SELECT run_id, key_id, count(*) AS n,
               min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx,
               (array_agg(value ORDER BY step DESC, ts DESC))[1] AS lv,
               (array_agg(step ORDER BY step DESC, ts DESC))[1] AS ls,
               (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt
-       FROM ins GROUP BY key_id),
+       FROM ins GROUP BY run_id, key_id),
      upd AS (
        INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count)
-       SELECT $1, key_id, lv, ls, lt, mn, mx, n FROM agg ORDER BY key_id
+       SELECT run_id, key_id, lv, ls, lt, mn, mx, n FROM agg ORDER BY run_id, key_id
        ON CONFLICT (run_id, key_id) DO UPDATE SET
          count = s.count + EXCLUDED.count,
          min_value = LEAST(s.min_value, EXCLUDED.min_value),
@@ -152,16 +153,16 @@ export async function insertPoints(sql: SqlQueryable, runId: number, points: rea
      ${ROLLUP_CTES},
      roll AS (
        INSERT INTO metric_rollups AS m (run_id, key_id, level, bucket, count, min_value, min_step, min_ts, max_value, max_step, max_ts)
-       SELECT $1, key_id, level, bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts
+       SELECT run_id, key_id, level, bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts
        FROM (${ROLLUP_LEVELS.map((l) => `SELECT ${l} AS level, * FROM r${l}`).join(' UNION ALL ')}) r
-       ORDER BY key_id, level, bucket
+       ORDER BY run_id, key_id, level, bucket
        ON CONFLICT (run_id, key_id, level, bucket) DO UPDATE SET
          count = m.count + EXCLUDED.count,
          ${keepExtreme('min', 'step')}, ${keepExtreme('min', 'ts')}, ${keepExtreme('min', 'value')},
          ${keepExtreme('max', 'step')}, ${keepExtreme('max', 'ts')}, ${keepExtreme('max', 'value')}
        RETURNING 1)
-     SELECT key_id AS "keyId", step, ts, value FROM ins`,
-    [runId, points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value)],
+     SELECT run_id AS "runId", key_id AS "keyId", step, ts, value FROM ins`,
+    [points.map((p) => p.runId), points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value)],
   );
   return rows;
 }
