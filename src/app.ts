@@ -10,6 +10,7 @@ import { createErrorMasker } from './errors-graphql.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
+import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
 import { attachGraphQLWebSocket } from './modules/live/websocket.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
@@ -46,6 +47,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
     context: ({ request }) => createContext(services, log, request),
+    plugins: [useSharedSubscriptionExecution(new Set(['metricLogged']))],
   });
 
   let inFlight = 0;

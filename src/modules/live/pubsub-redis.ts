@@ -13,6 +13,10 @@ interface Entry {
 
 export class PubSubUnavailableError extends Error {}
 
+/** Sent on a channel when messages for it were lost: not JSON, so it cannot be a message. */
+const GAP = 'runledger:gap:';
+const MAX_LOST_CHANNELS = 100_000;
+
 const retryStrategy = (times: number) => Math.min(100 * times, 2000);
 
 export function createRedisPubSub(options: { url: string; prefix: string; log: Logger }): PubSub {
@@ -56,6 +60,12 @@ export function createRedisPubSub(options: { url: string; prefix: string; log: L
   subscriber.on('message', (full: string, text: string) => {
     const set = channels.get(full);
     if (!set || set.size === 0) return;
+    if (text.startsWith(GAP)) {
+      // A publisher lost messages for this channel while it could not reach Redis.
+      const hint = text.length > GAP.length ? Number(text.slice(GAP.length)) : undefined;
+      for (const entry of [...set]) entry.handlers.interrupted?.(hint);
+      return;
+    }
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -65,6 +75,28 @@ export function createRedisPubSub(options: { url: string; prefix: string; log: L
     }
     for (const entry of [...set]) entry.handlers.message(message);
   });
+
+  // Channels whose messages this publisher lost: once Redis is back, their subscribers (on
+  // any replica) are told, so they resume from the database instead of missing points silently.
+  const lost = new Map<string, number | undefined>();
+  function missed(full: string, hint: number | undefined) {
+    if (lost.size >= MAX_LOST_CHANNELS && !lost.has(full)) {
+      log.error('too many channels lost messages during a Redis outage; some subscribers will not be told', { max: MAX_LOST_CHANNELS });
+      return;
+    }
+    const known = lost.has(full);
+    const before = lost.get(full);
+    // Without a hint for one lost message, the channel's lowest hint is unknown.
+    lost.set(full, known && (before === undefined || hint === undefined) ? undefined : hint === undefined ? before : Math.min(hint, before ?? hint));
+    if (publisher.status === 'ready') flushLost();
+  }
+  function flushLost() {
+    for (const [full, hint] of lost) {
+      lost.delete(full);
+      publisher.publish(full, `${GAP}${hint ?? ''}`).catch(() => missed(full, hint));
+    }
+  }
+  publisher.on('ready', flushLost);
 
   function release(full: string, set: Set<Entry>, entry: Entry) {
     if (!set.delete(entry)) return;
@@ -77,10 +109,11 @@ export function createRedisPubSub(options: { url: string; prefix: string; log: L
 
   return {
     kind: 'redis',
-    publish(channel, message) {
+    publish(channel, message, resumeHint) {
       if (closing) return;
       publisher.publish(prefix + channel, JSON.stringify(message)).catch((err: unknown) => {
         log.debug('redis publish failed; the message is lost (subscribers resume from the database)', { channel, err });
+        missed(prefix + channel, resumeHint);
       });
     },
     async subscribe(channel, handlers): Promise<PubSubSubscription> {

@@ -6,9 +6,11 @@ export interface PubSubHandlers {
   message(message: unknown): void;
   /**
    * Delivery may have lost messages (the connection to the broker dropped while this
-   * handler was subscribed). The subscription stays registered; the caller decides.
+   * handler was subscribed, or a publisher could not reach the broker). `resumeHint` is the
+   * lowest hint of the lost messages when the publisher knows it. The subscription stays
+   * registered; the caller decides.
    */
-  interrupted?(): void;
+  interrupted?(resumeHint?: number): void;
 }
 
 export interface PubSubSubscription {
@@ -17,8 +19,12 @@ export interface PubSubSubscription {
 
 export interface PubSub {
   readonly kind: 'memory' | 'redis';
-  /** Fire and forget: never throws; a broker outage is logged and the message is lost. */
-  publish(channel: string, message: unknown): void;
+  /**
+   * Fire and forget: never throws. A message lost to a broker outage is not retried; once the
+   * broker is back, the channel's subscribers get `interrupted(resumeHint)`, with the lowest
+   * `resumeHint` among the lost messages (for metrics: their lowest step).
+   */
+  publish(channel: string, message: unknown, resumeHint?: number): void;
   /**
    * Resolves once the broker confirmed the subscription, so anything published after that
    * reaches `handlers`: the replay-then-live seam relies on it.

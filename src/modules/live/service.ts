@@ -82,6 +82,19 @@ export function createLiveService(deps: {
   const { db, pubsub, config, log } = deps;
   const streams = new Set<LiveStream<unknown>>();
   let closing = false;
+  // Per published message: its points decoded once for every local subscriber, and the
+  // batches built from them (by resumeFromStep). Weak, so they go with the message.
+  const decoded = new WeakMap<object, LivePoint[]>();
+  const shared = new WeakMap<LivePoint[], Map<number, MetricBatch>>();
+  function decode(msg: WireMetricBatch): LivePoint[] {
+    let points = decoded.get(msg);
+    if (!points) {
+      points = msg.points.map((p) => ({ key: p.k, step: p.s, timestamp: new Date(p.t), value: decodeValue(p.v) }));
+      decoded.set(msg, points);
+      shared.set(points, new Map());
+    }
+    return points;
+  }
 
   function track<T>(stream: LiveStream<T>) {
     streams.add(stream as LiveStream<unknown>);
@@ -108,7 +121,7 @@ export function createLiveService(deps: {
           committedAt: Date.now(),
           points: result.points.map((p: StoredPoint) => ({ k: p.key, s: p.step, t: p.timestamp.getTime(), v: encodeValue(p.value) })),
         };
-        pubsub.publish(metricsChannel(result.runId), message);
+        pubsub.publish(metricsChannel(result.runId), message, Math.min(...result.points.map((p) => p.step)));
       }
       if (result.tagsWritten > 0) this.runChanged({ id: result.runId, projectId: result.projectId }, 'TAGS_CHANGED');
     },
@@ -148,9 +161,21 @@ export function createLiveService(deps: {
       track(stream);
 
       const resumeStep = () => highest ?? sinceStep ?? 0;
+      const wanted = (p: LivePoint) =>
+        (!keys || keys.has(p.key)) && (sinceStep === null || p.step >= sinceStep) && !replayed?.has(identity(p.key, p.step, p.timestamp.getTime()));
       const deliver = (batch: MetricBatch) => {
         for (const p of batch.points) if (highest === null || p.step > highest) highest = p.step;
-        batch.resumeFromStep = resumeStep();
+        const resume = resumeStep();
+        // Subscribers that see the same event the same way get the same object, so their
+        // GraphQL execution is shared (see shared-execution.ts).
+        const same = shared.get(batch.points);
+        if (same) {
+          let batchFor = same.get(resume);
+          if (!batchFor) same.set(resume, (batchFor = { ...batch, resumeFromStep: resume }));
+          stream.push(batchFor);
+          return;
+        }
+        batch.resumeFromStep = resume;
         stream.push(batch);
       };
       // The consumer has not taken what it has: give up on this stream and say where to resume.
@@ -170,13 +195,8 @@ export function createLiveService(deps: {
       const onMessage = (raw: unknown) => {
         if (stream.isClosed) return;
         const msg = raw as WireMetricBatch;
-        const points: LivePoint[] = [];
-        for (const p of msg.points) {
-          if (keys && !keys.has(p.k)) continue;
-          if (sinceStep !== null && p.s < sinceStep) continue;
-          if (replayed?.has(identity(p.k, p.s, p.t))) continue;
-          points.push({ key: p.k, step: p.s, timestamp: new Date(p.t), value: decodeValue(p.v) });
-        }
+        const all = decode(msg);
+        const points = all.every(wanted) ? all : all.filter(wanted);
         if (points.length === 0) return;
         const batch: MetricBatch = { runId: msg.runId, points, replay: false, committedAt: new Date(msg.committedAt), resumeFromStep: 0, dropped: false };
         // Replay pages are not counted: the replay waits for the consumer (one page at most).
@@ -196,8 +216,8 @@ export function createLiveService(deps: {
       try {
         subscription = await deps.pubsub.subscribe(metricsChannel(input.runId), {
           message: onMessage,
-          interrupted: () => {
-            if (!stream.isClosed) giveUp(null, 'pub/sub interrupted');
+          interrupted: (lowestLost) => {
+            if (!stream.isClosed) giveUp(lowestLost ?? null, 'pub/sub interrupted');
           },
         });
       } catch (err) {
@@ -230,7 +250,8 @@ export function createLiveService(deps: {
             replaying = false;
             for (const batch of buffered) {
               const fresh = batch.points.filter((p) => !seen.has(identity(p.key, p.step, p.timestamp.getTime())));
-              if (fresh.length) deliver({ ...batch, points: fresh });
+              if (fresh.length === batch.points.length) deliver(batch);
+              else if (fresh.length) deliver({ ...batch, points: fresh });
             }
             buffered = [];
             pendingPoints = 0;
