@@ -5,7 +5,7 @@ import { print } from 'graphql';
 import { LogBatchDocument, type MetricLoggedSubscription, MetricLoggedDocument, RunUpdatedDocument, FinishRunDocument, SetTagsDocument } from '../generated/graphql.js';
 import { logPoints, newProject, newRun } from '../support/factories.js';
 import { eventually, subscribeSse, subscribeWs, wsClient } from '../support/live.js';
-import { testConfig, useServer } from '../support/server.js';
+import { startServer, testConfig, useServer } from '../support/server.js';
 
 const QUEUE_POINTS = 2000;
 const server = useServer(() =>
@@ -231,5 +231,25 @@ describe('metricLogged over SSE', () => {
     const live = await sse.next();
     expect(live?.data?.metricLogged).toMatchObject({ replay: false, dropped: false, points: [{ key: 'loss', step: 1, value: 'NaN' }, { key: 'loss', step: 2, value: 0.5 }] });
     sse.close();
+  });
+});
+
+describe('graceful stop', () => {
+  it('completes WebSocket and SSE subscriptions, then closes the connections', async () => {
+    const own = await startServer();
+    const project = await newProject(own.client, 'live-stop');
+    const run = await newRun(own.client, project);
+    await logPoints(own.client, run.id, [{ key: 'marker', value: 0, step: 0 }]);
+    const c = wsClient(own.url);
+    const ws = subscribeWs(c, MetricLoggedDocument, { runId: run.id, sinceStep: 0 });
+    await ws.until((r) => r.length === 1);
+    const sse = await subscribeSse(own.url, MetricLoggedDocument, { runId: run.id, sinceStep: 0 });
+    expect(await sse.next()).not.toBeNull();
+
+    await own.app.stop();
+    await ws.done; // completed by the server, not cut off
+    expect(await sse.next()).toBeNull(); // the event stream ended cleanly
+    expect(own.app.services.live.stats().subscriptions).toBe(0);
+    await c.dispose();
   });
 });
