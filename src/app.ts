@@ -8,6 +8,10 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { createErrorMasker } from './errors-graphql.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
+import { createRedisPubSub } from './modules/live/pubsub-redis.js';
+import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
+import { attachGraphQLWebSocket } from './modules/live/websocket.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
@@ -18,7 +22,10 @@ export interface App {
   readonly log: Logger;
   /** Listens on config.port (0 picks a free port); resolves with the bound address. */
   start(): Promise<{ port: number; url: string }>;
-  /** Stops accepting requests, lets in-flight ones finish (up to the grace period), closes the database. */
+  /**
+   * Stops accepting requests, completes live subscriptions, lets in-flight requests finish (up
+   * to the grace period), closes WebSocket connections and pub/sub, then the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,7 +34,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const services = createServices(db);
+  const pubsub = config.live.redisUrl
+    ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
+    : createMemoryPubSub();
+  const services = createServices(db, { pubsub, live: config.live, log });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -37,6 +47,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
     context: ({ request }) => createContext(services, log, request),
+    plugins: [useSharedSubscriptionExecution(new Set(['metricLogged']))],
   });
 
   let inFlight = 0;
@@ -66,6 +77,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     }
     return yoga.requestListener(req, res);
   });
+  const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {
     db,
@@ -85,11 +97,16 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async stop() {
       stopping = true;
+      // Subscriptions never end by themselves: complete them first, so SSE responses finish
+      // like any other in-flight request.
+      services.live.endAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceMs;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (inFlight > 0) log.warn('closing with requests still in flight', { inFlight });
+      await webSocket.close();
+      await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
       await db.close();

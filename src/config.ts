@@ -13,6 +13,20 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly graphiql: boolean;
   readonly shutdownGraceMs: number;
+  readonly live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** null: in-process pub/sub (one server); set: Redis pub/sub shared by every replica. */
+  readonly redisUrl: string | null;
+  /** Prefixes every Redis channel, so several deployments (or tests) can share one Redis. */
+  readonly prefix: string;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxKeysPerSubscription: number;
+  /** Points a subscriber may have pending before the slow-consumer policy drops them. */
+  readonly queuePoints: number;
+  /** Rows per replay query of metricLogged(sinceStep). */
+  readonly replayPageSize: number;
 }
 
 const envSchema = z.object({
@@ -24,6 +38,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  RUNLEDGER_PUBSUB_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : - only (1 to 100)').default('runledger'),
+  RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
+  RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 
 export class ConfigError extends Error {}
@@ -45,5 +65,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     graphiql: e.RUNLEDGER_GRAPHIQL === 'on',
     shutdownGraceMs: e.RUNLEDGER_SHUTDOWN_GRACE_MS,
+    live: Object.freeze({
+      redisUrl: e.REDIS_URL ?? null,
+      prefix: e.RUNLEDGER_PUBSUB_PREFIX,
+      maxSubscriptionsPerConnection: e.RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS,
+      maxKeysPerSubscription: e.RUNLEDGER_LIVE_MAX_KEYS,
+      queuePoints: e.RUNLEDGER_LIVE_QUEUE_POINTS,
+      replayPageSize: e.RUNLEDGER_LIVE_REPLAY_PAGE,
+    }),
   });
 }
