@@ -8,10 +8,13 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { createErrorMasker } from './errors-graphql.js';
 import { createLogger, type Logger } from './logger.js';
+import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
+  readonly config: Config;
   readonly db: Database;
   readonly services: Services;
   readonly yoga: YogaServerInstance<Record<string, never>, Context>;
@@ -27,7 +30,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const services = createServices(db);
+  const services = createServices(db, { artifactStore: createFsArtifactStore(config.artifacts.dir), maxArtifactBytes: config.artifacts.maxBytes });
+  const handleArtifactRequest = createArtifactRoutes(services, log);
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -64,10 +68,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       }
       return;
     }
+    if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
 
   return {
+    config,
     db,
     services,
     yoga,

@@ -13,6 +13,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly graphiql: boolean;
   readonly shutdownGraceMs: number;
+  /** Content-addressed artifact directory and the largest upload accepted. */
+  readonly artifacts: { readonly dir: string; readonly maxBytes: number };
 }
 
 const envSchema = z.object({
@@ -24,6 +26,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
+  RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
 });
 
 export class ConfigError extends Error {}
@@ -45,5 +49,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     graphiql: e.RUNLEDGER_GRAPHIQL === 'on',
     shutdownGraceMs: e.RUNLEDGER_SHUTDOWN_GRACE_MS,
+    artifacts: Object.freeze({
+      dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
+      maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
+    }),
   });
 }
