@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import http from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface ArtifactJson {
   id: string;
@@ -21,23 +23,38 @@ export interface PutResult {
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** PUT /artifacts/runs/<runId>; the body may be bytes or a stream (sent chunked, never buffered). */
+/** PUT /artifacts/runs/<runId> with a body of bytes. */
 export async function putArtifact(
   baseUrl: string,
   runId: string,
-  body: string | Uint8Array | AsyncIterable<Uint8Array>,
+  body: string | Uint8Array,
   query: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<PutResult> {
-  const url = `${baseUrl}/artifacts/runs/${encodeURIComponent(runId)}?${new URLSearchParams(query)}`;
-  const streamed = typeof body !== 'string' && !(body instanceof Uint8Array);
-  const res = await fetch(url, {
-    method: 'PUT',
-    headers,
-    body: streamed ? (Readable.toWeb(Readable.from(body)) as unknown as BodyInit) : (body as BodyInit),
-    ...(streamed ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  const res = await fetch(artifactPutUrl(baseUrl, runId, query), { method: 'PUT', headers, body: body as BodyInit });
   return { status: res.status, body: (await res.json()) as PutResult['body'] };
+}
+
+export function artifactPutUrl(baseUrl: string, runId: string, query: Record<string, string>): string {
+  return `${baseUrl}/artifacts/runs/${encodeURIComponent(runId)}?${new URLSearchParams(query)}`;
+}
+
+/**
+ * PUT with a streamed body, sent chunked with backpressure: a chunk is produced only when the
+ * socket takes it. (fetch with an async-iterable body reads ahead of the socket and holds the
+ * file in memory on the client side, which would hide what the server does.)
+ */
+export async function putArtifactStream(baseUrl: string, runId: string, body: AsyncIterable<Uint8Array>, query: Record<string, string>): Promise<PutResult> {
+  const req = http.request(artifactPutUrl(baseUrl, runId, query), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+  });
+  await pipeline(Readable.from(body), req);
+  const res = await response;
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  return { status: res.statusCode ?? 0, body: JSON.parse(text) as PutResult['body'] };
 }
 
 /** Every file under a directory, relative to it. */
