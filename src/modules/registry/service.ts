@@ -107,9 +107,10 @@ export function createRegistryService(db: Database) {
     });
   }
 
-  async function runUserOf(versionId: number | null): Promise<string | null> {
+  // Inside a transaction pass its client: on PGlite (one connection) another would wait forever.
+  async function runUserOf(versionId: number | null, client: Tx = prisma): Promise<string | null> {
     if (versionId === null) return null;
-    const row = await prisma.modelVersion.findUnique({ where: { id: versionId }, select: { run: { select: { user: true } } } });
+    const row = await client.modelVersion.findUnique({ where: { id: versionId }, select: { run: { select: { user: true } } } });
     return row?.run.user ?? null;
   }
 
@@ -189,7 +190,7 @@ export function createRegistryService(db: Database) {
         const at = await lockForAliasChange(tx, model.id);
         const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
         if (!current) return null;
-        const who = actingUser(actor, await runUserOf(current.versionId));
+        const who = actingUser(actor, await runUserOf(current.versionId, tx));
         return recordAliasChange(tx, { modelId: model.id, alias, action: 'REMOVE', from: current.versionId, to: null, actor: who, reason, at });
       });
       return { model, version: null, event };
@@ -216,7 +217,7 @@ export function createRegistryService(db: Database) {
         if (last.fromVersionId === null) {
           throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} held no version before its latest change; use removeModelAlias`, { field: 'input.alias' });
         }
-        const who = actingUser(actor, await runUserOf(last.fromVersionId));
+        const who = actingUser(actor, await runUserOf(last.fromVersionId, tx));
         const event = await recordAliasChange(tx, { modelId: model.id, alias, action: 'ROLLBACK', from: currentId, to: last.fromVersionId, actor: who, reason, at });
         return { event, to: last.fromVersionId };
       });
