@@ -232,12 +232,9 @@ ALTER TABLE "model_alias_events" ADD CONSTRAINT "model_alias_events_to_version_i
 
 -- Alias history is an audit trail: refuse every change to recorded events at the database
 -- level too, so neither the API nor a stray script can rewrite what was in production.
-CREATE FUNCTION model_alias_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'model_alias_events is append-only: % is not allowed', TG_OP
-    USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
+-- The PostgreSQL driver adapter runs migration scripts split at every semicolon, even inside
+-- quotes, so the function body spells its semicolon as the escape \073.
+CREATE FUNCTION model_alias_events_append_only() RETURNS trigger LANGUAGE plpgsql AS E'BEGIN RAISE EXCEPTION ''model_alias_events is append-only: % is not allowed'', TG_OP USING ERRCODE = ''insufficient_privilege''\073 END';
 
 CREATE TRIGGER model_alias_events_no_update_delete
   BEFORE UPDATE OR DELETE ON "model_alias_events"
