@@ -31,7 +31,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
   const services = createServices(db, { artifactStore: createFsArtifactStore(config.artifacts.dir), maxArtifactBytes: config.artifacts.maxBytes });
-  const handleArtifactRequest = createArtifactRoutes(services, log);
+  const handleArtifactRequest = createArtifactRoutes(services, log, { graphqlEndpoint: '/graphql', maxMultipartBytes: config.artifacts.maxMultipartBytes });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,

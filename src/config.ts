@@ -13,8 +13,11 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly graphiql: boolean;
   readonly shutdownGraceMs: number;
-  /** Content-addressed artifact directory and the largest upload accepted. */
-  readonly artifacts: { readonly dir: string; readonly maxBytes: number };
+  /**
+   * Content-addressed artifact directory, the largest upload accepted, and the largest GraphQL
+   * multipart request (yoga holds multipart files in memory; big files go through PUT).
+   */
+  readonly artifacts: { readonly dir: string; readonly maxBytes: number; readonly maxMultipartBytes: number };
 }
 
 const envSchema = z.object({
@@ -28,6 +31,7 @@ const envSchema = z.object({
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
   RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  RUNLEDGER_MAX_MULTIPART_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 ** 2),
 });
 
 export class ConfigError extends Error {}
@@ -52,6 +56,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     artifacts: Object.freeze({
       dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
       maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
+      maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
     }),
   });
 }

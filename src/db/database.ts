@@ -16,6 +16,12 @@ export interface Database {
   readonly prisma: PrismaClient;
   readonly sql: Sql;
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * An adapter for the schema engine, closed after use: the engine's session-level advisory
+   * lock lives on its connection, and on a shared pool that connection would keep the lock
+   * (and make other replicas' engines time out) for as long as the app reuses it.
+   */
+  migrationAdapter(): { factory: SqlMigrationAwareDriverAdapterFactory; close(): Promise<void> };
   /** Statements sent so far; tests use it to prove there is no query per row. */
   statementCount(): number;
   /** Runs `fn` while holding a lock shared by every replica on this database (migrations). */
@@ -45,6 +51,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       prisma,
       sql,
       adapterFactory,
+      migrationAdapter() {
+        const own = new pg.Pool({ connectionString: config.url, max: 2 });
+        own.on('error', () => {});
+        return { factory: new PrismaPg(own), close: () => own.end() };
+      },
       statementCount: () => statements,
       ping: async () => {
         await pool.query('SELECT 1');
@@ -78,6 +89,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     prisma,
     sql: pgliteSql(db, count),
     adapterFactory,
+    migrationAdapter: () => ({ factory: adapterFactory, close: async () => {} }), // one process, one connection: no lock to leak
     statementCount: () => statements,
     ping: async () => {
       await db.query('SELECT 1');

@@ -9,12 +9,17 @@ import { migrationsDir, noFilters, openSchemaEngine, readMigrationList, schemaPa
 /** Applies pending migrations; safe when several replicas start at once. Returns the names applied. */
 export async function applyPendingMigrations(db: Database): Promise<string[]> {
   return db.withMigrationLock(async () => {
-    const engine = await openSchemaEngine(db.adapterFactory);
+    const adapter = db.migrationAdapter();
     try {
-      const result = await engine.applyMigrations({ migrationsList: await readMigrationList(), filters: noFilters });
-      return result.appliedMigrationNames;
+      const engine = await openSchemaEngine(adapter.factory);
+      try {
+        const result = await engine.applyMigrations({ migrationsList: await readMigrationList(), filters: noFilters });
+        return result.appliedMigrationNames;
+      } finally {
+        engine.free();
+      }
     } finally {
-      engine.free();
+      await adapter.close();
     }
   });
 }

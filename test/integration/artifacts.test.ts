@@ -1,6 +1,7 @@
 // Artifacts over real HTTP: streaming PUT, GET with Range, GraphQL multipart, dedup, digest
 // checks, hostile names and CODE_DIFF.
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunArtifactsDocument } from '../generated/graphql.js';
@@ -214,6 +215,25 @@ describe('artifact upload and download', () => {
     const refused = (await (await fetch(`${url}/graphql`, { method: 'POST', body: mismatch })).json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(refused.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(refused.errors[0]?.message).toMatch(/^input\.name: /);
+  });
+
+  it('bounds GraphQL multipart uploads before yoga buffers them: declared length within the limit, or refused', async () => {
+    const { url } = server();
+    const send = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', ...headers } }, async (res) => {
+          let body = '';
+          for await (const chunk of res) body += chunk;
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        req.on('error', reject);
+        req.flushHeaders(); // the server answers from the headers alone
+      });
+    const huge = await send({ 'content-length': String(200 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.body).errors[0].extensions.code).toBe('LIMIT_EXCEEDED');
+    const unsized = await send({ 'transfer-encoding': 'chunked' });
+    expect(unsized.status).toBe(411);
   });
 
   it('links a dirty tree’s CODE_DIFF to the run’s code version, and refuses one for a run without a commit', async () => {

@@ -61,7 +61,31 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-export function createArtifactRoutes(services: Services, log: Logger) {
+export function createArtifactRoutes(services: Services, log: Logger, options: { graphqlEndpoint: string; maxMultipartBytes: number }) {
+  /**
+   * yoga's multipart parser holds each file in memory, so GraphQL uploads are bounded before
+   * yoga reads a byte: they must declare their length, within the limit.
+   */
+  function refuseOversizedMultipart(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+    if (pathname !== options.graphqlEndpoint || !/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) return false;
+    const length = Number(req.headers['content-length'] ?? Number.NaN);
+    const close = { connection: 'close' };
+    if (!Number.isFinite(length)) {
+      sendJson(res, 411, errorBody('BAD_USER_INPUT', 'content-length: a multipart GraphQL upload must declare its length'), close);
+      return true;
+    }
+    if (length > options.maxMultipartBytes) {
+      sendJson(
+        res,
+        413,
+        errorBody('LIMIT_EXCEEDED', `content-length: ${length} bytes exceeds the ${options.maxMultipartBytes}-byte limit of GraphQL uploads; stream large files with PUT /artifacts/runs/<runId>`),
+        close,
+      );
+      return true;
+    }
+    return false;
+  }
+
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
     const runId = decodeId('Run', runGlobalId, 'runId');
     const contentType = req.headers['content-type'];
@@ -123,10 +147,10 @@ export function createArtifactRoutes(services: Services, log: Logger) {
     await pipeline(stream, res);
   }
 
-  /** Serves /artifacts/... requests; returns false for any other path. */
+  /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
   return async function handleArtifactRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!url.pathname.startsWith(ARTIFACT_PREFIX)) return false;
+    if (!url.pathname.startsWith(ARTIFACT_PREFIX)) return refuseOversizedMultipart(req, res, url.pathname);
     try {
       const rest = url.pathname.slice(ARTIFACT_PREFIX.length).split('/').map(decodePart);
       if (rest.length === 2 && rest[0] === 'runs' && rest[1]) {
