@@ -2,6 +2,7 @@
 // both the server and the client run: growth must stay far below the file size. This is a
 // memory bound, not a timing assertion.
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -75,14 +76,15 @@ describe('large artifacts', () => {
     expect(up.result.body.artifact).toMatchObject({ digest, sizeBytes: SIZE });
 
     const down = await peakGrowth(async () => {
-      const res = await fetch(`${url}${up.result.body.artifact!.downloadUrl}`);
+      // node:http reads only as fast as this loop consumes, so what is measured is the server.
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${url}${up.result.body.artifact!.downloadUrl}`, resolve).on('error', reject));
       const hash = createHash('sha256');
       let size = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
         hash.update(chunk);
         size += chunk.length;
       }
-      return { status: res.status, length: res.headers.get('content-length'), size, digest: hash.digest('hex') };
+      return { status: res.statusCode, length: res.headers['content-length'], size, digest: hash.digest('hex') };
     });
     expect(down.result).toEqual({ status: 200, length: String(SIZE), size: SIZE, digest });
 
@@ -94,7 +96,10 @@ describe('large artifacts', () => {
       downloadPeakArrayBufferGrowthMB: +(down.arrayBuffers / MB).toFixed(1),
     };
     console.log('artifact streaming memory', JSON.stringify(report));
-    // Whole-file buffering would add at least 50 MB; streaming keeps it to a few chunks.
-    for (const growth of [up.rss, up.arrayBuffers, down.rss, down.arrayBuffers]) expect(growth).toBeLessThan(25 * MB);
+    // Whole-file buffering would add at least 50 MB of ArrayBuffers (Buffers) and of rss.
+    // Streaming keeps the buffers to a few chunks; rss also counts allocator slack the
+    // process keeps, so its bound is looser, yet still well under the file size.
+    for (const growth of [up.arrayBuffers, down.arrayBuffers]) expect(growth).toBeLessThan(25 * MB);
+    for (const growth of [up.rss, down.rss]) expect(growth).toBeLessThan(30 * MB);
   });
 });
