@@ -8,6 +8,8 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { createErrorMasker } from './errors-graphql.js';
 import { createLogger, type Logger } from './logger.js';
+import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
 import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
@@ -16,6 +18,7 @@ import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
+  readonly config: Config;
   readonly db: Database;
   readonly services: Services;
   readonly yoga: YogaServerInstance<Record<string, never>, Context>;
@@ -37,7 +40,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl
     ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
     : createMemoryPubSub();
-  const services = createServices(db, { pubsub, live: config.live, log });
+  const services = createServices(db, {
+    artifactStore: createFsArtifactStore(config.artifacts.dir),
+    maxArtifactBytes: config.artifacts.maxBytes,
+    pubsub,
+    live: config.live,
+    log,
+  });
+  const handleArtifactRequest = createArtifactRoutes(services, log, { graphqlEndpoint: '/graphql', maxMultipartBytes: config.artifacts.maxMultipartBytes });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -75,11 +85,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       }
       return;
     }
+    if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {
+    config,
     db,
     services,
     yoga,

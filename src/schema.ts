@@ -6,5 +6,8 @@ import './modules/runs/queries.js';
 import './modules/runs/mutations.js';
 import './modules/metrics/schema.js';
 import './modules/live/schema.js';
+import './modules/artifacts/schema.js';
+import './modules/registry/schema.js';
+import './modules/datasets/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
