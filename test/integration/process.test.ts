@@ -36,7 +36,7 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i += 1) {
+  for (let i = 0; i < 900; i += 1) {
     if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return { child, url, exited };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -45,7 +45,7 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
 }
 
 describe('the server process', () => {
-  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', async () => {
+  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', { timeout: 240_000 }, async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-proc-'));
     const env = { RUNLEDGER_DATA_DIR: dataDir };
     try {
