@@ -1,12 +1,14 @@
 // Baseline ingest figure: logs 1,000,000 points through logBatch over real HTTP into
 // PostgreSQL and prints points/second.
-//   npm run bench:ingest                      (defaults below)
+//   npm run bench:ingest                      (defaults below; database: BENCH_DATABASE_URL or runledger_bench)
 //   BENCH_DATABASE_URL=postgresql://... BENCH_POINTS=1000000 BENCH_BATCH=10000 BENCH_CLIENTS=4 npm run bench:ingest
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const databaseUrl = benchDatabaseUrl();
+await ensureDatabase(databaseUrl);
 const totalPoints = Number(process.env.BENCH_POINTS ?? 1_000_000);
 const batchSize = Number(process.env.BENCH_BATCH ?? 10_000);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark against PostgreSQL, each beside the raw database doing the
 // same work in the same run, printed as a table and written to bench/results/.
-//   BENCH_DATABASE_URL=postgresql://... npm run bench     (default: the local rl_bench database)
+//   BENCH_DATABASE_URL=postgresql://... npm run bench     (default: runledger_bench on the local server, created if missing)
 //   BENCH_QUICK=1 npm run bench                            (fewer iterations, for a smoke run)
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -12,10 +12,11 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { scanExtremes } from '../src/modules/metrics/store.js';
 import { pgSql } from '../src/db/sql.js';
+import { benchDatabaseUrl } from './lib/database.js';
 import { postJson, throughput, timeSequential } from './lib/http.js';
 import { BIG_PROJECT, LONG_SERIES_RUN, seed } from './seed.js';
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/rl_bench';
+const databaseUrl = benchDatabaseUrl();
 const quick = Boolean(process.env.BENCH_QUICK);
 const rerun = `BENCH_DATABASE_URL=${databaseUrl} npm run bench`;
 

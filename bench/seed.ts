@@ -3,13 +3,14 @@
 // run, 50 metric keys, 20,000,000 metric points, plus one 1,000,000-point series.
 // Runs are loaded in chunks of 50, each in one transaction through the service's bulk
 // insert (insertPoints), so an interrupted seed resumes at the first missing chunk.
-//   npm run bench:seed                 (BENCH_DATABASE_URL, default the local rl_bench database)
+//   npm run bench:seed                 (BENCH_DATABASE_URL, default runledger_bench on the local server, created if missing)
 //   BENCH_RUNS=10000 npm run bench:seed   (a smaller workload)
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { applyPendingMigrations } from '../src/db/migrate.js';
 import { MetricKeyCache, insertPoints, type PointRow } from '../src/modules/metrics/store.js';
 import { createProjectService } from '../src/modules/projects/service.js';
+import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
 import { progressBar, prng } from './lib/progress.js';
 
 export const SEED = {
@@ -50,6 +51,7 @@ export function projectSizes(total: number): number[] {
 }
 
 export async function seed(databaseUrl: string): Promise<void> {
+  await ensureDatabase(databaseUrl);
   const db = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 4 });
   try {
     await applyPendingMigrations(db);
@@ -156,7 +158,7 @@ async function seedLongSeries(db: Awaited<ReturnType<typeof openDatabase>>, keyI
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const url = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/rl_bench';
+  const url = benchDatabaseUrl();
   loadConfig({ DATABASE_URL: url }); // validates the URL
   const started = performance.now();
   await seed(url);
