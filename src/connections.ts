@@ -1,4 +1,7 @@
-// Relay connection results for forward-only paging.
+// Relay connections that page forwards only, with cursors that carry one integer (an id or
+// a version number) unless a field needs more.
+import { ValidationError } from './errors.js';
+import { requireForwardPaging, requirePageSize } from './validation.js';
 
 export function forwardConnection<T>(edges: { node: T; cursor: string }[], hasNextPage: boolean, after: unknown) {
   return {
@@ -10,4 +13,19 @@ export function forwardConnection<T>(edges: { node: T; cursor: string }[], hasNe
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+export const numberCursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+
+export function decodeNumberCursor(after: string | null | undefined): number | null {
+  if (!after) return null;
+  const n = Number(Buffer.from(after, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(n)) throw new ValidationError('after', 'is not a cursor returned by this field');
+  return n;
+}
+
+/** The page size and decoded integer cursor of a connection field's arguments. */
+export function numberPageArgs(args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null }, fallback = 50) {
+  requireForwardPaging(args);
+  return { first: requirePageSize('first', args.first, fallback), after: decodeNumberCursor(args.after) };
 }

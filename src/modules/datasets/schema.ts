@@ -1,8 +1,8 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
+import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
 import { ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
-import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { ModelVersionRef } from '../registry/schema.js';
 import { modelVersionLoader } from '../registry/loaders.js';
 import { runLoader } from '../runs/loaders.js';
@@ -13,13 +13,6 @@ import type { Dataset, DatasetVersion } from './service.js';
 export const DatasetRef = builder.objectRef<Dataset>('Dataset');
 export const DatasetVersionRef = builder.objectRef<DatasetVersion>('DatasetVersion');
 
-const idCursor = (id: number) => Buffer.from(String(id)).toString('base64url');
-function afterId(after: string | null | undefined): number | null {
-  if (!after) return null;
-  const id = Number(Buffer.from(after, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(id)) throw new ValidationError('after', 'is not a cursor returned by this field');
-  return id;
-}
 
 const CoverageRangeInput = builder.inputType('CoverageRangeInput', {
   description: 'A time window, e.g. August 2026 = 2026-08-01T00:00:00Z to 2026-09-01T00:00:00Z.',
@@ -42,13 +35,10 @@ builder.node(DatasetRef, {
       description: 'Versions, newest first.',
       args: { covering: t.arg({ type: CoverageRangeInput, description: 'Only versions whose coverage window contains this whole range ("the August data").' }) },
       resolve: async (d, args, ctx) => {
-        requireForwardPaging(args);
-        const first = requirePageSize('first', args.first, 50);
-        const after = afterId(args.after);
+        const { first, after } = numberPageArgs(args);
         if (args.covering && args.covering.end < args.covering.start) throw new ValidationError('covering.end', 'must not be before covering.start');
         const page = await ctx.services.datasets.versionsOf(d.id, { first, afterId: after, covering: args.covering ?? null });
-        const edges = page.versions.map((v) => ({ node: v, cursor: idCursor(v.id) }));
-        return { edges, pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+        return forwardConnection(page.versions.map((v) => ({ node: v, cursor: numberCursor(v.id) })), page.hasNextPage, after);
       },
     }),
     version: t.field({
@@ -88,17 +78,11 @@ builder.node(DatasetVersionRef, {
         description: 'Runs that read this version, oldest first (deleted runs left out).',
         args: { role: t.arg.string({ description: 'Only runs that used it in this role, e.g. "train".' }) },
         resolve: async (v, args, ctx) => {
-          requireForwardPaging(args);
-          const first = requirePageSize('first', args.first, 50);
-          const after = afterId(args.after);
+          const { first, after } = numberPageArgs(args);
           const page = await ctx.services.datasets.usedBy(v.id, { role: args.role ?? null, first, afterRunId: after });
           for (const run of page.runs) runLoader(ctx).prime(run.id, run);
-          const edges = page.runs.map((r) => ({ node: r, cursor: idCursor(r.id) }));
-          return {
-            edges,
-            pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-            totalCount: page.totalCount,
-          };
+          const edges = page.runs.map((r) => ({ node: r, cursor: numberCursor(r.id) }));
+          return { ...forwardConnection(edges, page.hasNextPage, after), totalCount: page.totalCount };
         },
       },
       RunConnection,

@@ -1,8 +1,7 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
+import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
-import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { runLoader } from '../runs/loaders.js';
@@ -47,7 +46,6 @@ const AliasAssignment = builder.simpleObject('ModelAliasAssignment', {
   }),
 });
 
-const versionCursor = (v: ModelVersion) => Buffer.from(String(v.version)).toString('base64url');
 
 builder.node(RegisteredModelRef, {
   description: 'A named model whose versions come from runs, with aliases such as production or staging.',
@@ -61,13 +59,10 @@ builder.node(RegisteredModelRef, {
       type: ModelVersionRef,
       description: 'Versions, newest first.',
       resolve: async (m, args, ctx) => {
-        requireForwardPaging(args);
-        const first = requirePageSize('first', args.first, 50);
-        const before = args.after ? Number(Buffer.from(args.after, 'base64url').toString('utf8')) : null;
-        if (before !== null && !Number.isSafeInteger(before)) throw new ValidationError('after', 'is not a cursor returned by this field');
-        const page = await ctx.services.registry.versionsOf(m.id, first, before);
-        const edges = page.versions.map((v) => ({ node: v, cursor: versionCursor(v) }));
-        return { edges, pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: before !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+        // Newest first: the cursor is the last version number seen, and the next page is below it.
+        const { first, after: below } = numberPageArgs(args);
+        const page = await ctx.services.registry.versionsOf(m.id, first, below);
+        return forwardConnection(page.versions.map((v) => ({ node: v, cursor: numberCursor(v.version) })), page.hasNextPage, below);
       },
     }),
     version: t.field({

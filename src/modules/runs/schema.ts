@@ -1,8 +1,6 @@
 // GraphQL types of the runs domain. Root fields are in queries.ts and mutations.ts.
-import { forwardConnection } from '../../connections.js';
+import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { ValidationError } from '../../errors.js';
-import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { childrenLoader, codeVersionLoader, paramsLoader, runLoader, tagsLoader } from './loaders.js';
 import type { Run } from './service.js';
@@ -79,12 +77,9 @@ builder.node(RunRef, {
       type: RunRef,
       description: 'Child runs, oldest first.',
       resolve: async (r, args, ctx) => {
-        requireForwardPaging(args);
-        const first = requirePageSize('first', args.first, 50);
-        const afterId = args.after ? Number(Buffer.from(args.after, 'base64url').toString('utf8')) : null;
-        if (afterId !== null && !Number.isSafeInteger(afterId)) throw new ValidationError('after', 'is not a cursor returned by this field');
+        const { first, after: afterId } = numberPageArgs(args);
         const rows = await childrenLoader(ctx, first, afterId).load(r.id);
-        const edges = rows.slice(0, first).map((run) => ({ node: run, cursor: Buffer.from(String(run.id)).toString('base64url') }));
+        const edges = rows.slice(0, first).map((run) => ({ node: run, cursor: numberCursor(run.id) }));
         return forwardConnection(edges, rows.length > first, afterId);
       },
     }),
