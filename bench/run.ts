@@ -2,6 +2,7 @@
 // same work in the same run, printed as a table and written to bench/results/.
 //   BENCH_DATABASE_URL=postgresql://... npm run bench     (default: runledger_bench on the local server, created if missing)
 //   BENCH_QUICK=1 npm run bench                            (fewer iterations, for a smoke run)
+//   BENCH_SKIP_SEED=1 npm run bench                        (measure what is loaded; the seed resumes later)
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +33,8 @@ interface Row {
 const rows: Row[] = [];
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-await seed(databaseUrl);
+// BENCH_SKIP_SEED=1 measures whatever is loaded (e.g. a seed interrupted on purpose).
+if (!process.env.BENCH_SKIP_SEED) await seed(databaseUrl);
 const app = await createApp(loadConfig({ PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '16' }));
 const { url } = await app.start();
 const endpoint = `${url}/graphql`;
