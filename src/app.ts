@@ -27,7 +27,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const services = createServices(db);
+  const services = createServices(db, { log, neo4j: config.neo4j });
+  services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -92,6 +93,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       if (inFlight > 0) log.warn('closing with requests still in flight', { inFlight });
       server.closeAllConnections();
       if (server.listening) await closed;
+      await services.lineage.stop();
       await db.close();
       log.info('stopped');
     },

@@ -13,6 +13,14 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly graphiql: boolean;
   readonly shutdownGraceMs: number;
+  /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
+  readonly neo4j: Neo4jConfig | null;
+}
+
+export interface Neo4jConfig {
+  readonly uri: string;
+  readonly username: string | null;
+  readonly password: string | null;
 }
 
 const envSchema = z.object({
@@ -24,6 +32,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)').optional(),
+  NEO4J_USERNAME: z.string().min(1).optional(),
+  NEO4J_PASSWORD: z.string().optional(),
 });
 
 export class ConfigError extends Error {}
@@ -45,5 +56,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     graphiql: e.RUNLEDGER_GRAPHIQL === 'on',
     shutdownGraceMs: e.RUNLEDGER_SHUTDOWN_GRACE_MS,
+    neo4j: e.NEO4J_URI ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null } : null,
   });
 }
