@@ -50,7 +50,8 @@ export const CYPHER = {
   mergeEdges: Object.fromEntries(EDGE_KINDS.map((k) => [k, mergeEdges(k)])) as Record<EdgeKind, string>,
   stepUpstream: step('UPSTREAM'),
   stepDownstream: step('DOWNSTREAM'),
-  shortestPath: `MATCH (a:LineageNode {key: $fromKey}), (b:LineageNode {key: $toKey})
+  shortestPath: `MATCH (a:LineageNode {key: $fromKey})
+MATCH (b:LineageNode {key: $toKey})
 MATCH p = shortestPath((a)-[:${KIND_PATTERN}*..${MAX_DEPTH}]->(b))
 WHERE length(p) <= $maxDepth AND all(r IN relationships(p) WHERE $at IS NULL OR r.createdAt <= $at)
 RETURN [r IN relationships(p) | {fromKey: startNode(r).key, toKey: endNode(r).key, kind: type(r), role: r.role, createdAt: r.createdAt}] AS edges`,

@@ -56,24 +56,19 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
 
   async function drainOnce(): Promise<number> {
     let projected = 0;
-    try {
-      if (!schemaReady) {
-        await ensureNeo4jSchema(driver);
-        schemaReady = true;
-      }
-      if (!healthy) await driver.executeQuery(CYPHER.ping);
-    } catch (error) {
-      failed(error);
-      return 0;
-    }
     for (;;) {
       const items = await pendingOutbox(sql, batchSize);
       if (items.length === 0) break;
       const ids = items.map((i) => i.outboxId);
       try {
+        if (!schemaReady) {
+          await ensureNeo4jSchema(driver);
+          schemaReady = true;
+        }
         await projectEdges(driver, items.map((i) => i.edge));
       } catch (error) {
         failed(error);
+        // Each row remembers the failure and waits longer after every attempt.
         const attempts = Math.max(...items.map((i) => i.attempts));
         await markOutboxFailed(sql, ids, error instanceof Error ? error.message : String(error), backoffMs(attempts, base, max));
         return projected;
@@ -82,7 +77,20 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
       projected += items.length;
       if (items.length < batchSize) break;
     }
-    if (!healthy) log.info('neo4j reachable; lineage projection is current', { projected });
+    if (!healthy) {
+      // Nothing (more) to write: check Neo4j answers before reads go back to it.
+      try {
+        if (!schemaReady) {
+          await ensureNeo4jSchema(driver);
+          schemaReady = true;
+        }
+        await driver.executeQuery(CYPHER.ping);
+      } catch (error) {
+        failed(error);
+        return projected;
+      }
+      log.info('neo4j reachable; lineage projection is current', { projected });
+    }
     healthy = true;
     failures = 0;
     return projected;
