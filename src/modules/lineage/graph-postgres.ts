@@ -31,12 +31,16 @@ function walk(way: Way): string {
   )`;
 }
 
-/** The edges a walk passed, between nodes it reached: those adjacent to a node short of the limit. */
+/**
+ * The edges a walk passed: every edge leaving (in the walk's direction) a node short of the
+ * depth limit. Their far ends are reached by construction (the walk expands every node it
+ * reaches below the limit, and a node its path guard skipped was reached already), so no join
+ * back to the node set is needed: that join is quadratic when the planner misjudges the set.
+ */
 function walkedEdges(way: Way): string {
-  const { near, far } = ENDS[way];
+  const { near } = ENDS[way];
   return `SELECT n.sidx, e.id, e.from_type, e.from_id, e.to_type, e.to_id, e.kind, e.role, e.created_at
     FROM ${way}_nodes n JOIN lineage_edges e ON e.${near}_type = n.t AND e.${near}_id = n.id
-    JOIN ${way}_nodes f ON f.sidx = n.sidx AND f.t = e.${far}_type AND f.id = e.${far}_id
     WHERE n.depth < $3 AND ($4::timestamptz IS NULL OR e.created_at <= $4)`;
 }
 
@@ -66,9 +70,11 @@ export function traverseSql(direction: Direction): string {
   FROM kept
   UNION ALL
   SELECT 'e', e.sidx, e.from_type, e.from_id, NULL, e.to_type, e.to_id, e.kind, e.role, e.created_at
-  FROM edges e
-  WHERE EXISTS (SELECT 1 FROM kept k WHERE k.sidx = e.sidx AND k.t = e.from_type AND k.id = e.from_id)
-    AND EXISTS (SELECT 1 FROM kept k WHERE k.sidx = e.sidx AND k.t = e.to_type AND k.id = e.to_id)`;
+  FROM edges e JOIN starts s ON s.sidx = e.sidx
+  -- With a types filter, an edge is drawn when both its ends are kept (a start is always kept).
+  WHERE $5::text[] IS NULL
+     OR ((e.from_type = ANY($5::text[]) OR (e.from_type = s.t AND e.from_id = s.id))
+         AND (e.to_type = ANY($5::text[]) OR (e.to_type = s.t AND e.to_id = s.id)))`;
 }
 
 /** Nodes of one type reachable from any start (the starts share one walk). $5: target type. */
