@@ -15,7 +15,6 @@ import {
   type NodeRef,
   nodeKey,
   parseNodeKey,
-  type ReachedNode,
   type Subgraph,
   edgeKey,
 } from './graph.js';
@@ -208,26 +207,24 @@ export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
 
     async reach(starts, options) {
       if (starts.length === 0) return [];
-      // One merged walk: the starts share a single visited set.
-      const seen = new Map<string, number>(starts.map((s) => [nodeKey(s), 0]));
-      let frontier = [...seen.keys()].map((key) => ({ sidx: 0, key }));
+      // One merged walk: the starts share a single visited set, so every node is expanded once.
+      const seen = new Set<string>(starts.map((s) => nodeKey(s)));
+      let frontier = [...seen].map((key) => ({ sidx: 0, key }));
       const at = options.at ? options.at.getTime() : null;
-      for (let d = 0; d < options.depth && frontier.length; d += 1) {
+      while (frontier.length) {
         const rows = await read<{ key: string }>(options.direction === 'UPSTREAM' ? CYPHER.stepUpstream : CYPHER.stepDownstream, { frontier, at });
         const next: { sidx: number; key: string }[] = [];
         for (const row of rows) {
           if (seen.has(row.key)) continue;
-          seen.set(row.key, d + 1);
+          seen.add(row.key);
           next.push({ sidx: 0, key: row.key });
         }
         frontier = next;
       }
-      const found: ReachedNode[] = [];
-      for (const [key, depth] of seen) {
-        const node = parseNodeKey(key);
-        if (node.type === options.targetType) found.push({ ...node, depth });
-      }
-      return found.sort((a, b) => a.depth - b.depth || a.id - b.id);
+      return [...seen]
+        .map(parseNodeKey)
+        .filter((node) => node.type === options.targetType)
+        .sort((a, b) => a.id - b.id);
     },
   };
 }

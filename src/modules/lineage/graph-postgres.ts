@@ -77,14 +77,20 @@ export function traverseSql(direction: Direction): string {
          AND (e.to_type = ANY($5::text[]) OR (e.to_type = s.t AND e.to_id = s.id)))`;
 }
 
-/** Nodes of one type reachable from any start (the starts share one walk). $5: target type. */
+/**
+ * Nodes of one type reachable from any start, at any distance. UNION (not UNION ALL) keeps
+ * one row per node across all iterations, so each node is expanded once: a breadth-first walk
+ * with a global visited set, which also ends every cycle. $3: at, $4: target type.
+ */
 export function reachSql(direction: 'UPSTREAM' | 'DOWNSTREAM'): string {
-  const way = ways(direction)[0]!;
-  return `WITH RECURSIVE starts AS (
-    SELECT DISTINCT s.t, s.id, 1 AS sidx FROM unnest($1::text[], $2::int[]) AS s(t, id)
-  ),
-  ${walk(way)}
-  SELECT t, id, min(depth)::int AS depth FROM ${way} WHERE t = $5 GROUP BY t, id`;
+  const { near, far } = ENDS[ways(direction)[0]!];
+  return `WITH RECURSIVE walk(t, id) AS (
+    SELECT s.t, s.id FROM unnest($1::text[], $2::int[]) AS s(t, id)
+    UNION
+    SELECT e.${far}_type, e.${far}_id FROM walk w JOIN lineage_edges e ON e.${near}_type = w.t AND e.${near}_id = w.id
+    WHERE $3::timestamptz IS NULL OR e.created_at <= $3
+  )
+  SELECT t, id FROM walk WHERE t = $4 ORDER BY id`;
 }
 
 /** A shortest directed path: $1/$2 from, $3/$4 to, $5 max depth, $6 at. Edge rows in path order. */
@@ -163,14 +169,13 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
 
     async reach(starts: readonly NodeRef[], options) {
       if (starts.length === 0) return [];
-      const rows = await sql.query<{ t: string; id: number; depth: number }>(reachSql(options.direction), [
+      const rows = await sql.query<{ t: string; id: number }>(reachSql(options.direction), [
         starts.map((s) => s.type),
         starts.map((s) => s.id),
-        options.depth,
         iso(options.at),
         options.targetType,
       ]);
-      return rows.map((r) => ({ type: r.t as NodeType, id: r.id, depth: r.depth })).sort((a, b) => a.depth - b.depth || a.id - b.id);
+      return rows.map((r) => ({ type: r.t as NodeType, id: r.id }));
     },
   };
 }

@@ -48,7 +48,6 @@ export interface TraverseOptions {
 
 export interface ReachOptions {
   readonly direction: Exclude<Direction, 'BOTH'>;
-  readonly depth: number;
   readonly targetType: NodeType;
   readonly at?: Date | null;
 }
@@ -62,8 +61,11 @@ export interface LineageGraph {
   traverse(starts: readonly NodeRef[], options: TraverseOptions): Promise<Subgraph[]>;
   /** A shortest directed path from `from` to `to` (along the arrows), or null. */
   path(from: NodeRef, to: NodeRef, options: { at?: Date | null; maxDepth: number }): Promise<Subgraph | null>;
-  /** Nodes of `targetType` reachable from any of `starts`, each with its fewest hops. */
-  reach(starts: readonly NodeRef[], options: ReachOptions): Promise<ReachedNode[]>;
+  /**
+   * Nodes of `targetType` reachable from any of `starts` at any distance, ordered by id. A set
+   * walk (each node visited once), so it stays linear in the edges reached and ends on cycles.
+   */
+  reach(starts: readonly NodeRef[], options: ReachOptions): Promise<NodeRef[]>;
 }
 
 export function nodeKey(node: NodeRef): string {

@@ -4,7 +4,7 @@ import type { Driver } from 'neo4j-driver';
 import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type ReachedNode, type Subgraph, sortSubgraph } from './graph.js';
+import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
 import { createNeo4jLineageGraph } from './graph-neo4j.js';
 import { createPostgresLineageGraph } from './graph-postgres.js';
 import { hasPendingOutbox, outboxStats } from './store.js';
@@ -119,9 +119,9 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
       return value ? { ...value, source, at } : null;
     },
 
-    /** Nodes of `targetType` reachable from the starts (e.g. model versions downstream of a dataset). */
-    async reach(starts: readonly NodeRef[], direction: 'UPSTREAM' | 'DOWNSTREAM', targetType: NodeType, at: Date | null = null): Promise<ReachedNode[]> {
-      const { value } = await withGraph((g) => g.reach(starts, { direction, targetType, at, depth: MAX_DEPTH }));
+    /** Nodes of `targetType` reachable from the starts at any distance (e.g. model versions downstream of a dataset). */
+    async reach(starts: readonly NodeRef[], direction: 'UPSTREAM' | 'DOWNSTREAM', targetType: NodeType, at: Date | null = null): Promise<NodeRef[]> {
+      const { value } = await withGraph((g) => g.reach(starts, { direction, targetType, at }));
       return value;
     },
 
