@@ -39,7 +39,7 @@ interface NodeKind<T extends object> {
   /** The GraphQL type name, which is also the lineage node type. */
   ref: string;
   load(ctx: Context, id: number): Promise<T | null>;
-  label(value: T): string;
+  label(value: T, ctx: Context): string | Promise<string>;
 }
 
 const nodeKinds = new Map<NodeType, NodeKind<object>>();
@@ -94,7 +94,7 @@ const LineageNodeRef = builder.objectRef<NodeShape>('LineageNode').implement({
       resolve: async (n, _a, ctx) => {
         const kind = nodeKinds.get(n.type);
         const value = kind ? await kind.load(ctx, n.id) : null;
-        return value && kind ? kind.label(value) : `${n.type} ${n.id}`;
+        return value && kind ? kind.label(value, ctx) : `${n.type} ${n.id}`;
       },
     }),
     node: t.field({
