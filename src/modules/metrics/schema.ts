@@ -4,6 +4,7 @@ import { decodeId } from '../../ids.js';
 import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
+import { runLoader } from '../runs/loaders.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
   description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
@@ -32,6 +33,10 @@ const MetricSeries = builder.simpleObject('MetricSeries', {
     key: t.string(),
     totalPoints: t.int({ description: 'Points in the requested step range before downsampling.' }),
     sampled: t.boolean({ description: 'True when points were dropped to fit maxPoints.' }),
+    bucketSteps: t.int({
+      nullable: true,
+      description: 'When sampled: each bucket spans this many steps (aligned to multiples of it) and contributes its lowest and highest point.',
+    }),
     points: t.field({ type: [MetricPoint], description: 'In step order.' }),
   }),
 });
@@ -96,7 +101,7 @@ const LogBatchInput = builder.inputType('LogBatchInput', {
 
 const LogBatchPayload = builder.simpleObject('LogBatchPayload', {
   fields: (t) => ({
-    run: t.field({ type: RunRef }),
+    runId: t.id({ description: 'Global id of the run written to.' }),
     paramsWritten: t.int({ description: 'New params (repeats of an existing value are not counted).' }),
     tagsWritten: t.int(),
     pointsWritten: t.int(),
@@ -113,7 +118,15 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const runId = decodeId('Run', String(input.runId), 'input.runId');
       const result = await ctx.services.metrics.logBatch({ ...input, runId });
-      return { ...result, run: (await ctx.services.runs.requireRun(runId)) };
+      return { ...result, runId: input.runId };
     },
   }),
 }));
+
+// Loaded only when a client asks for it: the ingest hot path usually selects counts alone.
+builder.objectField(LogBatchPayload, 'run', (t) =>
+  t.field({
+    type: RunRef,
+    resolve: async (payload, _args, ctx) => (await runLoader(ctx).load(decodeId('Run', String(payload.runId), 'runId')))!,
+  }),
+);
