@@ -8,17 +8,27 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { createErrorMasker } from './errors-graphql.js';
 import { createLogger, type Logger } from './logger.js';
+import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
+import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
+import { createRedisPubSub } from './modules/live/pubsub-redis.js';
+import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
+import { attachGraphQLWebSocket } from './modules/live/websocket.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
+  readonly config: Config;
   readonly db: Database;
   readonly services: Services;
   readonly yoga: YogaServerInstance<Record<string, never>, Context>;
   readonly log: Logger;
   /** Listens on config.port (0 picks a free port); resolves with the bound address. */
   start(): Promise<{ port: number; url: string }>;
-  /** Stops accepting requests, lets in-flight ones finish (up to the grace period), closes the database. */
+  /**
+   * Stops accepting requests, completes live subscriptions, lets in-flight requests finish (up
+   * to the grace period), closes WebSocket connections and pub/sub, then the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,7 +37,20 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const services = createServices(db, { log, neo4j: config.neo4j });
+  const pubsub = config.live.redisUrl
+    ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
+    : createMemoryPubSub();
+  // neo4j-driver is loaded only when Neo4j is configured.
+  const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
+  const services = createServices(db, {
+    artifactStore: createFsArtifactStore(config.artifacts.dir),
+    maxArtifactBytes: config.artifacts.maxBytes,
+    pubsub,
+    live: config.live,
+    log,
+    neo4j,
+  });
+  const handleArtifactRequest = createArtifactRoutes(services, log, { graphqlEndpoint: '/graphql', maxMultipartBytes: config.artifacts.maxMultipartBytes });
   services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -38,6 +61,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
     context: ({ request }) => createContext(services, log, request),
+    plugins: [useSharedSubscriptionExecution(new Set(['metricLogged']))],
   });
 
   let inFlight = 0;
@@ -65,10 +89,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       }
       return;
     }
+    if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
+  const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {
+    config,
     db,
     services,
     yoga,
@@ -86,11 +113,16 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async stop() {
       stopping = true;
+      // Subscriptions never end by themselves: complete them first, so SSE responses finish
+      // like any other in-flight request.
+      services.live.endAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceMs;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (inFlight > 0) log.warn('closing with requests still in flight', { inFlight });
+      await webSocket.close();
+      await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
       await services.lineage.stop();

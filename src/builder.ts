@@ -17,6 +17,7 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     MetricValue: { Input: number; Output: number };
     SafeInt: { Input: number; Output: number };
+    File: { Input: File; Output: never };
   };
 }>({
   plugins: [RelayPlugin, DataloaderPlugin, SimpleObjectsPlugin],

@@ -19,6 +19,14 @@ export function actorFromRequest(headers: Headers): string | null {
   return user ? user.slice(0, 250) : null;
 }
 
+/**
+ * Who a write is recorded as: the request's actor, else the user of the run it concerns.
+ * Authentication will replace this one function.
+ */
+export function actingUser(actor: string | null, runUser?: string | null): string | null {
+  return actor ?? runUser ?? null;
+}
+
 export function createContext(services: Services, log: Logger, request: Request): Context {
   return { services, loaders: new Loaders(services), actor: actorFromRequest(request.headers), log };
 }

@@ -5,6 +5,11 @@ import './modules/runs/schema.js';
 import './modules/runs/queries.js';
 import './modules/runs/mutations.js';
 import './modules/metrics/schema.js';
+import './modules/live/schema.js';
+import './modules/artifacts/schema.js';
+import './modules/registry/schema.js';
+import './modules/datasets/schema.js';
 import './modules/lineage/schema.js';
+import './modules/lineage/incidents-schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,33 +1,59 @@
 // Wires the domain services to one database; created once per app.
-import type { Neo4jConfig } from './config.js';
+import { type LiveConfig, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
-import { createNeo4jDriver } from './modules/lineage/graph-neo4j.js';
-import { createLineageService } from './modules/lineage/service.js';
-import { createSyncWorker } from './modules/lineage/sync-worker.js';
+import { createArtifactService } from './modules/artifacts/service.js';
+import type { ArtifactStore } from './modules/artifacts/store.js';
+import { createDatasetService } from './modules/datasets/service.js';
+import { publishingMetrics, publishingRuns } from './modules/live/publish.js';
+import type { PubSub } from './modules/live/pubsub.js';
+import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
+import { createLiveService } from './modules/live/service.js';
+import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
+import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
+import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
 
-export interface ServiceOptions {
+export interface ServiceDeps {
+  artifactStore: ArtifactStore;
+  maxArtifactBytes: number;
+  /** Where committed changes are published for live subscribers; in-process by default. */
+  pubsub?: PubSub;
+  live?: LiveConfig;
   log?: Logger;
-  /** Enables the Neo4j lineage projection (outbox sync worker and reads). */
-  neo4j?: Neo4jConfig | null;
+  /** The Neo4j lineage projection (outbox sync worker and reads), when configured. */
+  neo4j?: Neo4jProjection | null;
 }
 
-export function createServices(db: Database, options: ServiceOptions = {}) {
-  const log = options.log ?? createLogger('silent', {});
-  const driver = options.neo4j ? createNeo4jDriver(options.neo4j) : null;
-  const lineage = createLineageService(db, log, driver ? { driver, worker: createSyncWorker(db.sql, driver, log) } : null);
+export function createServices(db: Database, deps: ServiceDeps) {
+  const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
+  const incidents = createIncidentService(db, lineage);
   const projects = createProjectService(db);
-  const runs = createRunService(db, projects);
+  const plainRuns = createRunService(db, projects);
+  const live = createLiveService({
+    db,
+    pubsub: deps.pubsub ?? createMemoryPubSub(),
+    config: deps.live ?? loadConfig({}).live,
+    log: deps.log ?? createLogger('silent'),
+    requireRun: plainRuns.requireRun,
+    requireProject: projects.requireByName,
+    loadRun: async (id) => (await plainRuns.byIds([id]))[0] ?? null,
+  });
+  const runs = publishingRuns(plainRuns, live);
   return {
     projects,
     runs,
     search: createRunSearch(db, projects),
-    metrics: createMetricService(db),
+    metrics: publishingMetrics(createMetricService(db), live),
+    live,
+    datasets: createDatasetService(db, runs),
+    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs),
+    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents) }),
     lineage,
+    incidents,
   };
 }
 

@@ -1,11 +1,9 @@
 // Lineage reads: walks, paths and reachability over the LineageGraph port, on Neo4j when the
 // projection is reachable and current, on PostgreSQL otherwise; plus the commit nodes.
-import type { Driver } from 'neo4j-driver';
 import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
-import { createNeo4jLineageGraph } from './graph-neo4j.js';
 import { createPostgresLineageGraph } from './graph-postgres.js';
 import { hasPendingOutbox, outboxStats } from './store.js';
 import type { SyncWorker } from './sync-worker.js';
@@ -35,14 +33,19 @@ export interface PathResult extends Subgraph {
 }
 
 // The table holding each node type: an id that is not there is NOT_FOUND.
-const NODE_TABLES: Partial<Record<NodeType, string>> = {
+const NODE_TABLES: Record<NodeType, string> = {
   CodeCommit: 'code_commits',
   Run: 'runs',
+  DatasetVersion: 'dataset_versions',
+  Artifact: 'artifacts',
+  ModelVersion: 'model_versions',
 };
 
+/** The Neo4j side, when configured (see projection.ts). */
 export interface Neo4jProjection {
-  driver: Driver;
+  graph: LineageGraph;
   worker: SyncWorker;
+  close(): Promise<void>;
 }
 
 export function clampDepth(field: string, depth: number | null | undefined): { requested: number; applied: number; clamped: boolean } {
@@ -54,7 +57,7 @@ export function clampDepth(field: string, depth: number | null | undefined): { r
 
 export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProjection | null = null) {
   const postgres = createPostgresLineageGraph(db.sql);
-  const projection = neo4j ? createNeo4jLineageGraph(neo4j.driver) : null;
+  const projection = neo4j?.graph ?? null;
 
   /** Neo4j answers only when it is reachable and has every change; otherwise PostgreSQL does. */
   async function withGraph<T>(read: (graph: LineageGraph) => Promise<T>): Promise<{ value: T; source: LineageGraph['source'] }> {
@@ -146,7 +149,7 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     async stop() {
       if (!neo4j) return;
       await neo4j.worker.stop();
-      await neo4j.driver.close();
+      await neo4j.close();
     },
 
     /** The projection's worker, when Neo4j is configured (tests and the rebuild script use it). */
