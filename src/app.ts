@@ -40,14 +40,18 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl
     ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
     : createMemoryPubSub();
+  // neo4j-driver is loaded only when Neo4j is configured.
+  const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
     artifactStore: createFsArtifactStore(config.artifacts.dir),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,
     log,
+    neo4j,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, { graphqlEndpoint: '/graphql', maxMultipartBytes: config.artifacts.maxMultipartBytes });
+  services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -121,6 +125,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
+      await services.lineage.stop();
       await db.close();
       log.info('stopped');
     },

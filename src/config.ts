@@ -19,6 +19,14 @@ export interface Config {
    */
   readonly artifacts: { readonly dir: string; readonly maxBytes: number; readonly maxMultipartBytes: number };
   readonly live: LiveConfig;
+  /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
+  readonly neo4j: Neo4jConfig | null;
+}
+
+export interface Neo4jConfig {
+  readonly uri: string;
+  readonly username: string | null;
+  readonly password: string | null;
 }
 
 export interface LiveConfig {
@@ -52,6 +60,9 @@ const envSchema = z.object({
   RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
   RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
   RUNLEDGER_MAX_MULTIPART_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 ** 2),
+  NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)').optional(),
+  NEO4J_USERNAME: z.string().min(1).optional(),
+  NEO4J_PASSWORD: z.string().optional(),
 });
 
 export class ConfigError extends Error {}
@@ -86,5 +97,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
       maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
     }),
+    neo4j: e.NEO4J_URI ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null } : null,
   });
 }

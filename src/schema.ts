@@ -9,5 +9,7 @@ import './modules/live/schema.js';
 import './modules/artifacts/schema.js';
 import './modules/registry/schema.js';
 import './modules/datasets/schema.js';
+import './modules/lineage/schema.js';
+import './modules/lineage/incidents-schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -9,6 +9,8 @@ import { publishingMetrics, publishingRuns } from './modules/live/publish.js';
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
+import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
+import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -22,9 +24,13 @@ export interface ServiceDeps {
   pubsub?: PubSub;
   live?: LiveConfig;
   log?: Logger;
+  /** The Neo4j lineage projection (outbox sync worker and reads), when configured. */
+  neo4j?: Neo4jProjection | null;
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
+  const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
+  const incidents = createIncidentService(db, lineage);
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects);
   const live = createLiveService({
@@ -45,7 +51,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
     live,
     datasets: createDatasetService(db, runs),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs),
-    registry: createRegistryService(db),
+    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents) }),
+    lineage,
+    incidents,
   };
 }
 

@@ -5,6 +5,7 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
 import type { RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
+import { recordEdge } from '../lineage/store.js';
 
 export type { Artifact, ArtifactKind };
 
@@ -93,6 +94,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
         if (upload.kind === 'CODE_DIFF') {
           await tx.runCodeVersion.update({ where: { runId: upload.runId }, data: { diffArtifactId: artifact.id, dirty: true } });
         }
+        await recordEdge(tx, { from: { type: 'Run', id: upload.runId }, to: { type: 'Artifact', id: artifact.id }, kind: 'PRODUCED' }, artifact.createdAt);
         return { artifact, created: true };
       });
     } catch (error) {

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
+import { recordEdges } from '../lineage/store.js';
 import type { RunService } from '../runs/service.js';
 
 export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
@@ -66,6 +67,11 @@ export function createDatasetService(db: Database, runs: RunService) {
       const created = await tx.datasetVersion.create({ data });
       if (parents.length) {
         await tx.datasetDerivation.createMany({ data: parents.map((parentId) => ({ childId: created.id, parentId, createdAt: data.createdAt as Date })) });
+        await recordEdges(
+          tx,
+          parents.map((parentId) => ({ from: { type: 'DatasetVersion', id: parentId }, to: { type: 'DatasetVersion', id: created.id }, kind: 'DERIVED_INTO' })),
+          data.createdAt as Date,
+        );
       }
       return created;
     });
@@ -85,6 +91,15 @@ export function createDatasetService(db: Database, runs: RunService) {
       const ms = models.length
         ? await tx.runModelInput.createMany({ data: models.map((m) => ({ runId, modelVersionId: m.modelVersionId, role: m.role, createdAt })), skipDuplicates: true })
         : { count: 0 };
+      // One lineage edge per input (the first role logged names it); a repeat adds nothing.
+      await recordEdges(
+        tx,
+        [
+          ...datasets.map((d) => ({ from: { type: 'DatasetVersion', id: d.datasetVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: d.role }) as const),
+          ...models.map((m) => ({ from: { type: 'ModelVersion', id: m.modelVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: m.role }) as const),
+        ],
+        createdAt,
+      );
       return { datasetInputsWritten: ds.count, modelInputsWritten: ms.count };
     });
   }

@@ -11,7 +11,7 @@ import type { AliasChangeResult, ModelAliasEvent, ModelVersion, RegisteredModel 
 
 export const RegisteredModelRef = builder.objectRef<RegisteredModel>('RegisteredModel');
 export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion');
-const AliasEventRef = builder.objectRef<ModelAliasEvent>('AliasEvent');
+export const AliasEventRef = builder.objectRef<ModelAliasEvent>('AliasEvent');
 
 const AliasActionEnum = builder.enumType('AliasAction', {
   description: 'How an alias changed.',
@@ -159,12 +159,18 @@ const CreateModelVersionPayload = builder.simpleObject('CreateModelVersionPayloa
   }),
 });
 
+const AliasOverrideInput = builder.inputType('AliasOverrideInput', {
+  description: 'An explicit decision to promote despite quarantined upstream data.',
+  fields: (t) => ({ reason: t.string({ required: true, description: 'Why the promotion must happen anyway.' }) }),
+});
+
 const SetModelAliasInput = builder.inputType('SetModelAliasInput', {
   fields: (t) => ({
     model: t.string({ required: true }),
     alias: t.string({ required: true, description: 'e.g. production, staging, champion: a letter, then letters, digits, _ or -.' }),
     version: t.int({ required: true, description: 'The version number to point at.' }),
     reason: t.string({ description: 'Why; optional here, recorded in the history.' }),
+    override: t.field({ type: AliasOverrideInput, description: 'Needed to move the alias onto a version trained on quarantined data; recorded in the history.' }),
   }),
 });
 

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { recordEdge } from '../lineage/store.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 
@@ -19,6 +20,15 @@ export interface CreateModelVersionInput {
   artifactId: number;
   description?: string | null;
   modelDescription?: string | null;
+}
+
+/**
+ * Decides whether an alias may move onto a version; lineage supplies it (a version trained on
+ * quarantined data needs an override). Throws a ConflictError to refuse; returns what an
+ * override let through, for the history, or null when nothing needed overriding.
+ */
+export interface PromotionGate {
+  check(version: ModelVersion, label: string, override: { reason: string } | null): Promise<{ reason: string; datasetVersionIds: number[] } | null>;
 }
 
 export interface AliasChangeResult {
@@ -41,7 +51,7 @@ function optionalReason(field: string, reason: string | null | undefined): strin
   return trimmed ? requireMaxLength(field, trimmed, REASON_MAX) : null;
 }
 
-export function createRegistryService(db: Database) {
+export function createRegistryService(db: Database, options: { promotionGate?: PromotionGate } = {}) {
   const { prisma } = db;
 
   async function requireModel(name: string): Promise<RegisteredModel> {
@@ -82,7 +92,17 @@ export function createRegistryService(db: Database) {
   /** Moves (or removes) an alias and appends its event, in the caller's transaction. */
   async function recordAliasChange(
     tx: Tx,
-    change: { modelId: number; alias: string; action: AliasAction; from: number | null; to: number | null; actor: string | null; reason: string | null; at: Date },
+    change: {
+      modelId: number;
+      alias: string;
+      action: AliasAction;
+      from: number | null;
+      to: number | null;
+      actor: string | null;
+      reason: string | null;
+      at: Date;
+      override?: { reason: string; datasetVersionIds: number[] } | null;
+    },
   ): Promise<ModelAliasEvent> {
     if (change.to === null) {
       await tx.modelAlias.delete({ where: { modelId_alias: { modelId: change.modelId, alias: change.alias } } });
@@ -103,6 +123,8 @@ export function createRegistryService(db: Database) {
         actor: change.actor,
         reason: change.reason,
         at: change.at,
+        overrideReason: change.override?.reason ?? null,
+        overriddenDatasetVersionIds: change.override?.datasetVersionIds ?? [],
       },
     });
   }
@@ -122,7 +144,9 @@ export function createRegistryService(db: Database) {
   async function recordModelVersion(data: { modelId: number; runId: number; artifactId: number; description: string | null; createdBy: string | null }): Promise<ModelVersion> {
     return prisma.$transaction(async (tx) => {
       const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
-      return tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
+      const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
+      await recordEdge(tx, { from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }, created.createdAt);
+      return created;
     });
   }
 
@@ -165,18 +189,34 @@ export function createRegistryService(db: Database) {
       }
     },
 
-    /** Points an alias at a version. Pointing it where it already points records nothing. */
-    async setAlias(input: { model: string; alias: string; version: number; reason?: string | null }, actor: string | null): Promise<AliasChangeResult> {
+    /**
+     * Points an alias at a version. Pointing it where it already points records nothing. A
+     * version the promotion gate refuses (trained on quarantined data) needs `override.reason`,
+     * which the history records with what it let through.
+     */
+    async setAlias(
+      input: { model: string; alias: string; version: number; reason?: string | null; override?: { reason: string } | null },
+      actor: string | null,
+    ): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
+      const overrideReason = input.override ? optionalReason('input.override.reason', input.override.reason) : null;
+      if (input.override && !overrideReason) throw new ValidationError('input.override.reason', 'an override must say why');
       const model = await requireModel(input.model);
       const target = await requireVersion(model, input.version, 'input.version');
       const who = actingUser(actor, await runUserOf(target.id));
+      // The gate reads lineage outside the transaction (PGlite has one connection); a retry onto
+      // the version the alias already holds is a no-op and needs no override.
+      const holder = await prisma.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
+      const override =
+        holder?.versionId === target.id || !options.promotionGate
+          ? null
+          : await options.promotionGate.check(target, `${model.name} version ${target.version}`, overrideReason ? { reason: overrideReason } : null);
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
         if (current?.versionId === target.id) return null;
-        return recordAliasChange(tx, { modelId: model.id, alias, action: 'SET', from: current?.versionId ?? null, to: target.id, actor: who, reason, at });
+        return recordAliasChange(tx, { modelId: model.id, alias, action: 'SET', from: current?.versionId ?? null, to: target.id, actor: who, reason, at, override });
       });
       return { model, version: target, event };
     },

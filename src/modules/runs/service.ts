@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { type EdgeInput, recordEdges } from '../lineage/store.js';
 import type { ProjectService } from '../projects/service.js';
 import { gpuCountOf } from './environment.js';
 
@@ -131,6 +132,9 @@ export function createRunService(db: Database, projects: ProjectService) {
           // Unnamed runs get a readable default that stays unique within the project.
           const run = name ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
           if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
+          // Lineage edges commit with the run: a run never exists without its links.
+          const edges: EdgeInput[] = [];
+          if (run.parentId != null) edges.push({ from: { type: 'Run', id: run.parentId }, to: { type: 'Run', id: run.id }, kind: 'PARENT_OF' });
           if (code) {
             const commit = await tx.codeCommit.upsert({
               where: { repository_commit: { repository: code.repository, commit: code.commit } },
@@ -140,7 +144,9 @@ export function createRunService(db: Database, projects: ProjectService) {
             await tx.runCodeVersion.create({
               data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
             });
+            edges.push({ from: { type: 'CodeCommit', id: commit.id }, to: { type: 'Run', id: run.id }, kind: 'INPUT_TO' });
           }
+          await recordEdges(tx, edges);
           return run;
         });
         return { run, created: true };

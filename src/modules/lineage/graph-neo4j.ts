@@ -1,0 +1,230 @@
+// The Neo4j adapter: the projection writer (idempotent, batched MERGE) and the LineageGraph
+// reads. All Cypher lives in this file, as the constants of CYPHER, and every value travels
+// as a parameter: test/unit/cypher.test.ts parses each statement with Neo4j's own parser.
+//
+// Model: one (:LineageNode {key: "Run:12", type, id}) per node, one relationship per edge,
+// typed by its kind, carrying role, createdAt (epoch ms) and edgeId.
+import neo4j, { type Driver } from 'neo4j-driver';
+import type { Neo4jConfig } from '../../config.js';
+import {
+  EDGE_KINDS,
+  type EdgeKind,
+  type LineageEdge,
+  type LineageGraph,
+  MAX_DEPTH,
+  type NodeRef,
+  nodeKey,
+  parseNodeKey,
+  type Subgraph,
+  edgeKey,
+} from './graph.js';
+import type { StoredEdge } from './store.js';
+
+const KIND_PATTERN = EDGE_KINDS.join('|');
+
+function mergeEdges(kind: EdgeKind): string {
+  return `UNWIND $rows AS row
+MERGE (a:LineageNode {key: row.fromKey})
+  ON CREATE SET a.type = row.fromType, a.id = row.fromId
+MERGE (b:LineageNode {key: row.toKey})
+  ON CREATE SET b.type = row.toType, b.id = row.toId
+MERGE (a)-[r:${kind}]->(b)
+  ON CREATE SET r.role = row.role, r.createdAt = row.createdAt, r.edgeId = row.edgeId
+RETURN count(r) AS merged`;
+}
+
+function step(direction: 'UPSTREAM' | 'DOWNSTREAM'): string {
+  const pattern = direction === 'UPSTREAM' ? `<-[r:${KIND_PATTERN}]-` : `-[r:${KIND_PATTERN}]->`;
+  return `UNWIND $frontier AS f
+MATCH (n:LineageNode {key: f.key})${pattern}(m:LineageNode)
+WHERE $at IS NULL OR r.createdAt <= $at
+RETURN f.sidx AS sidx, m.key AS key, startNode(r).key AS fromKey, endNode(r).key AS toKey,
+       type(r) AS kind, r.role AS role, r.createdAt AS createdAt`;
+}
+
+/** Every statement the adapter can send. Relationship types and the depth bound are fixed text, never input. */
+export const CYPHER = {
+  createKeyConstraint: 'CREATE CONSTRAINT lineage_node_key IF NOT EXISTS FOR (n:LineageNode) REQUIRE n.key IS UNIQUE',
+  ping: 'RETURN 1 AS ok',
+  mergeEdges: Object.fromEntries(EDGE_KINDS.map((k) => [k, mergeEdges(k)])) as Record<EdgeKind, string>,
+  stepUpstream: step('UPSTREAM'),
+  stepDownstream: step('DOWNSTREAM'),
+  shortestPath: `MATCH (a:LineageNode {key: $fromKey})
+MATCH (b:LineageNode {key: $toKey})
+MATCH p = shortestPath((a)-[:${KIND_PATTERN}*..${MAX_DEPTH}]->(b))
+WHERE length(p) <= $maxDepth AND all(r IN relationships(p) WHERE $at IS NULL OR r.createdAt <= $at)
+RETURN [r IN relationships(p) | {fromKey: startNode(r).key, toKey: endNode(r).key, kind: type(r), role: r.role, createdAt: r.createdAt}] AS edges`,
+  deleteBatch: `MATCH (n:LineageNode)
+WITH n LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS deleted`,
+} as const;
+
+/** The statements as a flat list, for the parser test. */
+export function allCypherStatements(): { name: string; text: string }[] {
+  return Object.entries(CYPHER).flatMap(([name, value]) =>
+    typeof value === 'string' ? [{ name, text: value }] : Object.entries(value).map(([k, text]) => ({ name: `${name}.${k}`, text })),
+  );
+}
+
+export function createNeo4jDriver(config: Neo4jConfig): Driver {
+  const auth = config.username ? neo4j.auth.basic(config.username, config.password ?? '') : undefined;
+  return neo4j.driver(config.uri, auth, {
+    disableLosslessIntegers: true,
+    // Fail fast: while Neo4j is away, reads fall back to PostgreSQL and the outbox waits.
+    connectionTimeout: 3000,
+    connectionAcquisitionTimeout: 3000,
+    maxTransactionRetryTime: 1000,
+    logging: { level: 'error', logger: () => {} },
+  });
+}
+
+interface EdgeRecord {
+  fromKey: string;
+  toKey: string;
+  kind: string;
+  role: string | null;
+  createdAt: number;
+}
+
+function toEdge(r: EdgeRecord): LineageEdge {
+  return { from: parseNodeKey(r.fromKey), to: parseNodeKey(r.toKey), kind: r.kind as EdgeKind, role: r.role ?? null, createdAt: new Date(r.createdAt) };
+}
+
+/** Writes edges into the projection; MERGE makes a repeated batch change nothing. */
+export async function projectEdges(driver: Driver, edges: readonly StoredEdge[]): Promise<void> {
+  if (edges.length === 0) return;
+  const byKind = new Map<EdgeKind, object[]>();
+  for (const e of edges) {
+    const rows = byKind.get(e.kind) ?? [];
+    rows.push({
+      fromKey: nodeKey(e.from),
+      fromType: e.from.type,
+      fromId: e.from.id,
+      toKey: nodeKey(e.to),
+      toType: e.to.type,
+      toId: e.to.id,
+      role: e.role,
+      createdAt: e.createdAt.getTime(),
+      edgeId: e.id,
+    });
+    byKind.set(e.kind, rows);
+  }
+  const session = driver.session({ defaultAccessMode: neo4j.session.WRITE });
+  try {
+    await session.executeWrite(async (tx) => {
+      for (const [kind, rows] of byKind) await tx.run(CYPHER.mergeEdges[kind], { rows });
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+export async function ensureNeo4jSchema(driver: Driver): Promise<void> {
+  await driver.executeQuery(CYPHER.createKeyConstraint);
+}
+
+/** Removes the whole projection in batches (before a clean rebuild). */
+export async function clearProjection(driver: Driver, batch = 10_000): Promise<void> {
+  for (;;) {
+    const { records } = await driver.executeQuery(CYPHER.deleteBatch, { limit: batch });
+    if (Number(records[0]?.get('deleted') ?? 0) === 0) return;
+  }
+}
+
+/**
+ * Reads: a breadth-first walk, one parameterised statement per hop for all starts together,
+ * with the visited set kept here, so the depth is a parameter and no node is expanded twice.
+ */
+export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
+  async function read<T>(text: string, params: Record<string, unknown>): Promise<T[]> {
+    const { records } = await driver.executeQuery(text, params, { routing: neo4j.routing.READ });
+    return records.map((r) => r.toObject() as T);
+  }
+
+  /** Per start: node key -> depth, and the edges walked, for one direction. */
+  async function walk(starts: readonly NodeRef[], way: 'UPSTREAM' | 'DOWNSTREAM', depth: number, at: number | null) {
+    const seen = starts.map((s) => new Map<string, number>([[nodeKey(s), 0]]));
+    const edges = starts.map(() => new Map<string, LineageEdge>());
+    let frontier = starts.map((s, sidx) => ({ sidx, key: nodeKey(s) }));
+    for (let d = 0; d < depth && frontier.length; d += 1) {
+      const rows = await read<EdgeRecord & { sidx: number; key: string }>(way === 'UPSTREAM' ? CYPHER.stepUpstream : CYPHER.stepDownstream, {
+        frontier,
+        at,
+      });
+      const next: { sidx: number; key: string }[] = [];
+      for (const row of rows) {
+        const edge = toEdge(row);
+        edges[row.sidx]!.set(edgeKey(edge), edge);
+        if (!seen[row.sidx]!.has(row.key)) {
+          seen[row.sidx]!.set(row.key, d + 1);
+          next.push({ sidx: row.sidx, key: row.key });
+        }
+      }
+      frontier = next;
+    }
+    return { seen, edges };
+  }
+
+  return {
+    source: 'neo4j',
+
+    async traverse(starts, options) {
+      if (starts.length === 0) return [];
+      const at = options.at ? options.at.getTime() : null;
+      const ways = options.direction === 'BOTH' ? (['UPSTREAM', 'DOWNSTREAM'] as const) : [options.direction];
+      const results: Awaited<ReturnType<typeof walk>>[] = [];
+      for (const way of ways) results.push(await walk(starts, way, options.depth, at));
+      return starts.map((start, sidx): Subgraph => {
+        const depthOf = new Map<string, number>();
+        const edges = new Map<string, LineageEdge>();
+        for (const r of results) {
+          for (const [key, d] of r.seen[sidx]!) depthOf.set(key, Math.min(d, depthOf.get(key) ?? Infinity));
+          for (const [key, e] of r.edges[sidx]!) edges.set(key, e);
+        }
+        const startKey = nodeKey(start);
+        const kept = [...depthOf].filter(([key]) => key === startKey || !options.types?.length || options.types.includes(parseNodeKey(key).type));
+        const keptKeys = new Set(kept.map(([key]) => key));
+        return {
+          nodes: kept.map(([key, depth]) => ({ ...parseNodeKey(key), depth })),
+          edges: [...edges.values()].filter((e) => keptKeys.has(nodeKey(e.from)) && keptKeys.has(nodeKey(e.to))),
+        };
+      });
+    },
+
+    async path(from, to, options) {
+      if (nodeKey(from) === nodeKey(to)) return { nodes: [{ ...from, depth: 0 }], edges: [] };
+      const rows = await read<{ edges: EdgeRecord[] }>(CYPHER.shortestPath, {
+        fromKey: nodeKey(from),
+        toKey: nodeKey(to),
+        maxDepth: options.maxDepth,
+        at: options.at ? options.at.getTime() : null,
+      });
+      if (!rows[0]) return null;
+      const edges = rows[0].edges.map(toEdge);
+      return { nodes: [{ ...from, depth: 0 }, ...edges.map((e, i) => ({ ...e.to, depth: i + 1 }))], edges };
+    },
+
+    async reach(starts, options) {
+      if (starts.length === 0) return [];
+      // One merged walk: the starts share a single visited set, so every node is expanded once.
+      const seen = new Set<string>(starts.map((s) => nodeKey(s)));
+      let frontier = [...seen].map((key) => ({ sidx: 0, key }));
+      const at = options.at ? options.at.getTime() : null;
+      while (frontier.length) {
+        const rows = await read<{ key: string }>(options.direction === 'UPSTREAM' ? CYPHER.stepUpstream : CYPHER.stepDownstream, { frontier, at });
+        const next: { sidx: number; key: string }[] = [];
+        for (const row of rows) {
+          if (seen.has(row.key)) continue;
+          seen.add(row.key);
+          next.push({ sidx: 0, key: row.key });
+        }
+        frontier = next;
+      }
+      return [...seen]
+        .map(parseNodeKey)
+        .filter((node) => node.type === options.targetType)
+        .sort((a, b) => a.id - b.id);
+    },
+  };
+}

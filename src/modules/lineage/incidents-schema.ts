@@ -1,0 +1,177 @@
+// GraphQL of incident response: `impact`, `models(usedDataset, alias, at)`, quarantining a
+// dataset version, and the lineage fields of datasets, artifacts and model versions.
+import DataLoader from 'dataloader';
+import { builder } from '../../builder.js';
+import type { Context } from '../../context.js';
+import { decodeId } from '../../ids.js';
+import { byId } from '../../loaders.js';
+import { artifactLoader } from '../artifacts/loaders.js';
+import { ArtifactRef } from '../artifacts/schema.js';
+import { datasetLoader, datasetVersionLoader } from '../datasets/loaders.js';
+import { DatasetVersionRef } from '../datasets/schema.js';
+import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
+import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
+import type { ModelVersion } from '../registry/service.js';
+import type { Quarantine } from './incidents.js';
+import { addLineageField, decodeNodeRef, registerLineageNode } from './schema.js';
+
+registerLineageNode('DatasetVersion', {
+  ref: 'DatasetVersion',
+  load: (ctx, id) => datasetVersionLoader(ctx).load(id),
+  label: async (v, ctx) => `${(await datasetLoader(ctx).load(v.datasetId))?.name ?? 'dataset'}@${v.version}`,
+});
+registerLineageNode('Artifact', { ref: 'Artifact', load: (ctx, id) => artifactLoader(ctx).load(id), label: (a) => a.name });
+registerLineageNode('ModelVersion', {
+  ref: 'ModelVersion',
+  load: (ctx, id) => modelVersionLoader(ctx).load(id),
+  label: async (v, ctx) => `${(await modelLoader(ctx).load(v.modelId))?.name ?? 'model'} v${v.version}`,
+});
+
+addLineageField(DatasetVersionRef, 'DatasetVersion', (v) => v.id);
+addLineageField(ArtifactRef, 'Artifact', (a) => a.id);
+addLineageField(ModelVersionRef, 'ModelVersion', (v) => v.id);
+
+const quarantineLoader = (ctx: Context) => ctx.loaders.get('quarantine', (s) => byId((ids) => s.incidents.quarantinesOf(ids), (q) => q.datasetVersionId));
+
+/** Aliases per version as of one instant; one query per instant per request. */
+const aliasesAtLoader = (ctx: Context, at: Date) =>
+  ctx.loaders.get(`aliasesAt:${at.toISOString()}`, (s) => {
+    return new DataLoader<number, string[]>(async (ids) => {
+      const held = await s.incidents.aliasesOf(ids, at);
+      return ids.map((id) => held.get(id) ?? []);
+    });
+  });
+
+export const QuarantineRef = builder.simpleObject('Quarantine', {
+  description: 'A dataset version found bad: who said so, when and why.',
+  fields: (t) => ({
+    reason: t.string(),
+    by: t.string({ nullable: true, description: 'The x-runledger-user who quarantined it.' }),
+    at: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.objectField(DatasetVersionRef, 'quarantine', (t) =>
+  t.field({
+    type: QuarantineRef,
+    nullable: true,
+    description: 'Set when the data was found bad; models trained on it cannot be promoted without an override.',
+    resolve: (v, _a, ctx) => quarantineLoader(ctx).load(v.id),
+  }),
+);
+
+builder.objectField(ModelVersionRef, 'aliasesAt', (t) =>
+  t.stringList({
+    description: 'Aliases that pointed at this version at an instant, from the alias history.',
+    args: { at: t.arg({ type: 'DateTime', required: true }) },
+    resolve: (v, args, ctx) => aliasesAtLoader(ctx, args.at).load(v.id),
+  }),
+);
+
+const DateRangeInput = builder.inputType('DateRangeInput', {
+  description: 'A half-open time range [start, end).',
+  fields: (t) => ({
+    start: t.field({ type: 'DateTime', required: true }),
+    end: t.field({ type: 'DateTime', required: true }),
+  }),
+});
+
+const DatasetVersionFilterInput = builder.inputType('DatasetVersionFilter', {
+  description: 'Selects dataset versions; every given criterion must hold. At least one is needed.',
+  fields: (t) => ({
+    name: t.string({ description: 'Dataset name.' }),
+    version: t.string({ description: 'Version label.' }),
+    digest: t.string({ description: 'Content sha256 (hex, with or without "sha256:").' }),
+    coverageOverlaps: t.field({ type: DateRangeInput, description: 'Versions whose coverage window overlaps this range ("the August data").' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Registered at or after this instant.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Registered before this instant.' }),
+  }),
+});
+
+async function loadVersions(ctx: Context, ids: readonly number[]): Promise<ModelVersion[]> {
+  const versions = await Promise.all(ids.map((id) => modelVersionLoader(ctx).load(id)));
+  return versions.filter((v): v is ModelVersion => v !== null);
+}
+
+builder.queryFields((t) => ({
+  impact: t.field({
+    type: [ModelVersionRef],
+    description:
+      'Model versions downstream of a dataset version, commit, run, artifact or model version (through derived data and fine-tuning), ' +
+      'optionally only those holding one of `aliases`; with `at`, the graph and the aliases as they stood then. Read aliases with `aliasesAt(at)`.',
+    args: {
+      id: t.arg.id({ required: true, description: 'Global id of the bad node.' }),
+      aliases: t.arg.stringList({ description: 'Keep versions that held one of these aliases (e.g. ["production"]).' }),
+      at: t.arg({ type: 'DateTime', description: 'As of this instant.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const found = await ctx.services.incidents.impact(decodeNodeRef(String(args.id), 'id'), { aliases: args.aliases ?? null, at: args.at ?? null });
+      return loadVersions(ctx, found.map((v) => v.modelVersionId));
+    },
+  }),
+  models: t.field({
+    type: [ModelVersionRef],
+    description:
+      'Model versions trained on matching dataset versions, directly or through derived datasets and base models any number of hops up: ' +
+      '"which production model used the August dataset". With `alias`, only versions holding it; with `at`, as of that instant.',
+    args: {
+      usedDataset: t.arg({ type: DatasetVersionFilterInput, required: true }),
+      alias: t.arg.string({ description: 'e.g. "production".' }),
+      at: t.arg({ type: 'DateTime', description: 'As of this instant: data, links and aliases as they stood then.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const found = await ctx.services.incidents.models({ usedDataset: args.usedDataset, alias: args.alias ?? null, at: args.at ?? null });
+      return loadVersions(ctx, found.map((v) => v.modelVersionId));
+    },
+  }),
+}));
+
+const QuarantineDatasetVersionInput = builder.inputType('QuarantineDatasetVersionInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The DatasetVersion found bad.' }),
+    reason: t.string({ required: true, description: 'What is wrong with it; shown wherever it blocks a promotion.' }),
+  }),
+});
+
+const QuarantineDatasetVersionPayload = builder.simpleObject('QuarantineDatasetVersionPayload', {
+  fields: (t) => ({
+    datasetVersion: t.field({ type: DatasetVersionRef }),
+    quarantine: t.field({ type: QuarantineRef }),
+    created: t.boolean({ description: 'False when it was already quarantined (the first record stands).' }),
+  }),
+});
+
+builder.mutationField('quarantineDatasetVersion', (t) =>
+  t.field({
+    type: QuarantineDatasetVersionPayload,
+    description: 'Marks a dataset version bad. `impact` then lists what it reached; aliases cannot move onto models trained on it without an override.',
+    args: { input: t.arg({ type: QuarantineDatasetVersionInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const id = decodeId('DatasetVersion', String(input.id), 'input.id');
+      const { quarantine, created } = await ctx.services.incidents.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      quarantineLoader(ctx).prime(id, quarantine as Quarantine);
+      return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };
+    },
+  }),
+);
+
+const AliasOverrideRef = builder.simpleObject('AliasOverride', {
+  description: 'A promotion made despite quarantined upstream data: why, and what it let through.',
+  fields: (t) => ({
+    reason: t.string(),
+    quarantinedDatasetVersions: t.field({ type: [DatasetVersionRef], description: 'The quarantined dataset versions upstream of the version promoted.' }),
+  }),
+});
+
+builder.objectField(AliasEventRef, 'override', (t) =>
+  t.field({
+    type: AliasOverrideRef,
+    nullable: true,
+    description: 'Set when this change overrode the quarantine gate.',
+    resolve: async (e, _a, ctx) => {
+      if (!e.overrideReason) return null;
+      const versions = await Promise.all(e.overriddenDatasetVersionIds.map((id) => datasetVersionLoader(ctx).load(id)));
+      return { reason: e.overrideReason, quarantinedDatasetVersions: versions.filter((v) => v !== null) };
+    },
+  }),
+);

@@ -1,0 +1,202 @@
+// Incident questions over lineage: what a bad dataset, commit or run reached (`impact`), which
+// model versions used some dataset (`models`), quarantining data found bad, and the gate that
+// keeps an alias from moving to a model trained on quarantined data without an override.
+import type { Database } from '../../db/database.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { requireMaxLength } from '../../validation.js';
+import type { PromotionGate } from '../registry/service.js';
+import type { NodeRef } from './graph.js';
+import type { LineageService } from './service.js';
+
+export interface DatasetVersionFilter {
+  name?: string | null;
+  version?: string | null;
+  digest?: string | null;
+  /** Coverage windows that overlap [start, end). */
+  coverageOverlaps?: { start: Date; end: Date } | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export interface ImpactedVersion {
+  modelVersionId: number;
+  /** Aliases the version held at the instant asked (now when none). */
+  aliases: string[];
+}
+
+export interface Quarantine {
+  datasetVersionId: number;
+  reason: string;
+  by: string | null;
+  at: Date;
+}
+
+export interface QuarantinedInput extends Quarantine {
+  dataset: string;
+  version: string;
+}
+
+// A filter wide enough to match this many versions is almost certainly a mistake.
+const MAX_MATCHED_VERSIONS = 10_000;
+const REASON_MAX = 2000;
+
+export function createIncidentService(db: Database, lineage: LineageService) {
+  const { sql } = db;
+
+  /** Dataset versions matching the filter that existed at `at` (or now). */
+  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset'): Promise<number[]> {
+    const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
+    if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
+      throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
+    }
+    if (coverageOverlaps && coverageOverlaps.end <= coverageOverlaps.start) {
+      throw new ValidationError(`${field}.coverageOverlaps.end`, 'must be after start');
+    }
+    const rows = await sql.query<{ id: number }>(
+      `SELECT dv.id FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id
+       WHERE ($1::text IS NULL OR d.name = $1) AND ($2::text IS NULL OR dv.version = $2)
+         AND ($3::text IS NULL OR lower(dv.digest) = lower($3))
+         AND ($4::timestamptz IS NULL OR (dv.coverage_start < $5::timestamptz AND dv.coverage_end > $4::timestamptz))
+         AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
+         AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
+       ORDER BY dv.id LIMIT $9`,
+      [
+        name ?? null,
+        version ?? null,
+        digest ? digest.replace(/^sha256:/i, '') : null,
+        coverageOverlaps?.start.toISOString() ?? null,
+        coverageOverlaps?.end.toISOString() ?? null,
+        createdAfter?.toISOString() ?? null,
+        createdBefore?.toISOString() ?? null,
+        at?.toISOString() ?? null,
+        MAX_MATCHED_VERSIONS + 1,
+      ],
+    );
+    if (rows.length > MAX_MATCHED_VERSIONS) {
+      throw new ValidationError(field, `matches more than ${MAX_MATCHED_VERSIONS} dataset versions; narrow it down`);
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /** The aliases each version held at `at`, from the alias event history; now, from the alias table. */
+  async function aliasesOf(versionIds: readonly number[], at: Date | null): Promise<Map<number, string[]>> {
+    const result = new Map<number, string[]>(versionIds.map((id) => [id, []]));
+    if (versionIds.length === 0) return result;
+    const rows = at
+      ? await sql.query<{ version_id: number; alias: string }>(
+          `SELECT x.to_version_id AS version_id, x.alias FROM (
+             SELECT DISTINCT ON (e.model_id, e.alias) e.alias, e.to_version_id
+             FROM model_alias_events e
+             WHERE e.model_id IN (SELECT model_id FROM model_versions WHERE id = ANY($1::int[])) AND e.at <= $2::timestamptz
+             ORDER BY e.model_id, e.alias, e.at DESC, e.id DESC) x
+           WHERE x.to_version_id = ANY($1::int[]) ORDER BY x.alias`,
+          [versionIds, at.toISOString()],
+        )
+      : await sql.query<{ version_id: number; alias: string }>(
+          'SELECT version_id, alias FROM model_aliases WHERE version_id = ANY($1::int[]) ORDER BY alias',
+          [versionIds],
+        );
+    for (const row of rows) result.get(row.version_id)?.push(row.alias);
+    return result;
+  }
+
+  async function withAliases(reached: { id: number }[], aliases: readonly string[] | null, at: Date | null): Promise<ImpactedVersion[]> {
+    const held = await aliasesOf(
+      reached.map((r) => r.id),
+      at,
+    );
+    const wanted = aliases?.length ? new Set(aliases) : null;
+    return reached
+      .map((r) => ({ modelVersionId: r.id, aliases: held.get(r.id) ?? [] }))
+      .filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
+  }
+
+  async function quarantinesOf(datasetVersionIds: readonly number[]): Promise<Quarantine[]> {
+    if (datasetVersionIds.length === 0) return [];
+    const rows = await sql.query<{ dataset_version_id: number; reason: string; quarantined_by: string | null; at: Date | string }>(
+      'SELECT dataset_version_id, reason, quarantined_by, at FROM dataset_quarantines WHERE dataset_version_id = ANY($1::int[]) ORDER BY dataset_version_id',
+      [datasetVersionIds],
+    );
+    return rows.map((r) => ({ datasetVersionId: r.dataset_version_id, reason: r.reason, by: r.quarantined_by, at: new Date(r.at) }));
+  }
+
+  return {
+    matchDatasetVersions,
+    aliasesOf,
+    quarantinesOf,
+
+    /** Model versions downstream of a node (dataset version, commit, run, ...), optionally only those holding one of `aliases`. */
+    async impact(start: NodeRef, options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+      await lineage.requireNode(start);
+      const at = options.at ?? null;
+      const reached = await lineage.reach([start], 'DOWNSTREAM', 'ModelVersion', at);
+      return withAliases(reached, options.aliases ?? null, at);
+    },
+
+    /** "Which production model used the August dataset": versions downstream of any matching dataset version. */
+    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+      const at = options.at ?? null;
+      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at);
+      if (datasetVersionIds.length === 0) return [];
+      const reached = await lineage.reach(
+        datasetVersionIds.map((id) => ({ type: 'DatasetVersion', id })),
+        'DOWNSTREAM',
+        'ModelVersion',
+        at,
+      );
+      return withAliases(reached, options.alias ? [options.alias] : null, at);
+    },
+
+    /** Marks a dataset version bad. Quarantining it again keeps the first record (who, when, why). */
+    async quarantine(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ quarantine: Quarantine; created: boolean }> {
+      const reason = input.reason.trim();
+      if (!reason) throw new ValidationError('input.reason', 'must say why the data is bad');
+      requireMaxLength('input.reason', reason, REASON_MAX);
+      const exists = await sql.query('SELECT 1 FROM dataset_versions WHERE id = $1', [input.datasetVersionId]);
+      if (exists.length === 0) throw new NotFoundError('DatasetVersion', input.datasetVersionId);
+      const inserted = await sql.query<{ n: number }>(
+        `INSERT INTO dataset_quarantines (dataset_version_id, reason, quarantined_by, at) VALUES ($1, $2, $3, $4::timestamptz)
+         ON CONFLICT (dataset_version_id) DO NOTHING RETURNING 1 AS n`,
+        [input.datasetVersionId, reason, actor, new Date().toISOString()],
+      );
+      const [quarantine] = await quarantinesOf([input.datasetVersionId]);
+      return { quarantine: quarantine!, created: inserted.length > 0 };
+    },
+
+    /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */
+    async quarantinedUpstream(modelVersionId: number): Promise<QuarantinedInput[]> {
+      const upstream = await lineage.reach([{ type: 'ModelVersion', id: modelVersionId }], 'UPSTREAM', 'DatasetVersion', null);
+      const quarantines = await quarantinesOf(upstream.map((n) => n.id));
+      if (quarantines.length === 0) return [];
+      const labels = await sql.query<{ id: number; dataset: string; version: string }>(
+        'SELECT dv.id, d.name AS dataset, dv.version FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id WHERE dv.id = ANY($1::int[])',
+        [quarantines.map((q) => q.datasetVersionId)],
+      );
+      const byId = new Map(labels.map((l) => [l.id, l]));
+      return quarantines.map((q) => ({ ...q, dataset: byId.get(q.datasetVersionId)?.dataset ?? '?', version: byId.get(q.datasetVersionId)?.version ?? '?' }));
+    },
+  };
+}
+
+export type IncidentService = ReturnType<typeof createIncidentService>;
+
+/** The refusal of a promotion onto quarantined data, naming every quarantined input. */
+export function quarantineConflict(field: string, target: string, inputs: readonly QuarantinedInput[]): ConflictError {
+  const named = inputs.map((q) => `${q.dataset}@${q.version} (quarantined by ${q.by ?? 'unknown'}: ${q.reason})`).join('; ');
+  return new ConflictError(
+    `${field}: ${target} was trained on quarantined data: ${named}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
+    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })) },
+  );
+}
+
+/** The registry's promotion gate: a version with quarantined data upstream needs an override. */
+export function quarantineGate(incidents: IncidentService): PromotionGate {
+  return {
+    async check(version, label, override) {
+      const blockers = await incidents.quarantinedUpstream(version.id);
+      if (blockers.length === 0) return null;
+      if (!override) throw quarantineConflict('input.version', label, blockers);
+      return { reason: override.reason, datasetVersionIds: blockers.map((b) => b.datasetVersionId) };
+    },
+  };
+}

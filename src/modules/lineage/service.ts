@@ -1,0 +1,160 @@
+// Lineage reads: walks, paths and reachability over the LineageGraph port, on Neo4j when the
+// projection is reachable and current, on PostgreSQL otherwise; plus the commit nodes.
+import type { Database } from '../../db/database.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
+import { createPostgresLineageGraph } from './graph-postgres.js';
+import { hasPendingOutbox, outboxStats } from './store.js';
+import type { SyncWorker } from './sync-worker.js';
+
+export const DEFAULT_DEPTH = 10;
+
+export interface LineageQuery {
+  direction: Direction;
+  depth?: number | null;
+  types?: readonly NodeType[] | null;
+  at?: Date | null;
+}
+
+export interface LineageResult extends Subgraph {
+  readonly start: NodeRef;
+  readonly direction: Direction;
+  readonly requestedDepth: number;
+  readonly appliedDepth: number;
+  readonly depthClamped: boolean;
+  readonly at: Date | null;
+  readonly source: 'postgres' | 'neo4j';
+}
+
+export interface PathResult extends Subgraph {
+  readonly source: 'postgres' | 'neo4j';
+  readonly at: Date | null;
+}
+
+// The table holding each node type: an id that is not there is NOT_FOUND.
+const NODE_TABLES: Record<NodeType, string> = {
+  CodeCommit: 'code_commits',
+  Run: 'runs',
+  DatasetVersion: 'dataset_versions',
+  Artifact: 'artifacts',
+  ModelVersion: 'model_versions',
+};
+
+/** The Neo4j side, when configured (see projection.ts). */
+export interface Neo4jProjection {
+  graph: LineageGraph;
+  worker: SyncWorker;
+  close(): Promise<void>;
+}
+
+export function clampDepth(field: string, depth: number | null | undefined): { requested: number; applied: number; clamped: boolean } {
+  const requested = depth ?? DEFAULT_DEPTH;
+  if (!Number.isInteger(requested) || requested < 0) throw new ValidationError(field, `must be a whole number of hops, 0 or more (got ${requested})`);
+  const applied = Math.min(requested, MAX_DEPTH);
+  return { requested, applied, clamped: applied < requested };
+}
+
+export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProjection | null = null) {
+  const postgres = createPostgresLineageGraph(db.sql);
+  const projection = neo4j?.graph ?? null;
+
+  /** Neo4j answers only when it is reachable and has every change; otherwise PostgreSQL does. */
+  async function withGraph<T>(read: (graph: LineageGraph) => Promise<T>): Promise<{ value: T; source: LineageGraph['source'] }> {
+    if (projection && neo4j?.worker.healthy && !(await hasPendingOutbox(db.sql))) {
+      try {
+        return { value: await read(projection), source: projection.source };
+      } catch (error) {
+        neo4j.worker.markUnhealthy(error);
+        log.warn('neo4j lineage read failed; answered from PostgreSQL', { err: error });
+      }
+    }
+    return { value: await read(postgres), source: postgres.source };
+  }
+
+  async function existingIds(type: NodeType, ids: readonly number[]): Promise<Set<number>> {
+    const table = NODE_TABLES[type];
+    if (!table || ids.length === 0) return new Set();
+    const rows = await db.sql.query<{ id: number }>(`SELECT id FROM ${table} WHERE id = ANY($1::int[])`, [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function requireNode(node: NodeRef): Promise<void> {
+    if (!(await existingIds(node.type, [node.id])).has(node.id)) throw new NotFoundError(node.type, node.id);
+  }
+
+  async function traverseMany(starts: readonly NodeRef[], query: LineageQuery, field = 'depth'): Promise<LineageResult[]> {
+    const depth = clampDepth(field, query.depth);
+    const { value, source } = await withGraph((g) =>
+      g.traverse(starts, { direction: query.direction, depth: depth.applied, types: query.types ?? null, at: query.at ?? null }),
+    );
+    return value.map((graph, i) => ({
+      ...sortSubgraph(graph),
+      start: starts[i]!,
+      direction: query.direction,
+      requestedDepth: depth.requested,
+      appliedDepth: depth.applied,
+      depthClamped: depth.clamped,
+      at: query.at ?? null,
+      source,
+    }));
+  }
+
+  return {
+    /** The graph around one node; NOT_FOUND when the node does not exist. */
+    async lineage(start: NodeRef, query: LineageQuery): Promise<LineageResult> {
+      clampDepth('depth', query.depth);
+      await requireNode(start);
+      return (await traverseMany([start], query))[0]!;
+    },
+
+    /** The graphs around many nodes in one walk (DataLoader batches of Run.lineage etc.). */
+    traverseMany,
+
+    /** A shortest path from one node to the other along the arrows, tried both ways round; null when none. */
+    async path(from: NodeRef, to: NodeRef, at: Date | null = null): Promise<PathResult | null> {
+      await requireNode(from);
+      await requireNode(to);
+      const { value, source } = await withGraph(async (g) => {
+        const forward = await g.path(from, to, { at, maxDepth: MAX_DEPTH });
+        return forward ?? (await g.path(to, from, { at, maxDepth: MAX_DEPTH }));
+      });
+      return value ? { ...value, source, at } : null;
+    },
+
+    /** Nodes of `targetType` reachable from the starts at any distance (e.g. model versions downstream of a dataset). */
+    async reach(starts: readonly NodeRef[], direction: 'UPSTREAM' | 'DOWNSTREAM', targetType: NodeType, at: Date | null = null): Promise<NodeRef[]> {
+      const { value } = await withGraph((g) => g.reach(starts, { direction, targetType, at }));
+      return value;
+    },
+
+    requireNode,
+    existingIds,
+
+    async codeCommitsByIds(ids: readonly number[]) {
+      return db.prisma.codeCommit.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async codeCommit(repository: string, commit: string) {
+      return db.prisma.codeCommit.findUnique({ where: { repository_commit: { repository, commit: commit.toLowerCase() } } });
+    },
+
+    outboxStats: () => outboxStats(db.sql),
+
+    /** Starts draining the outbox into Neo4j, when configured. */
+    start() {
+      neo4j?.worker.start();
+    },
+
+    async stop() {
+      if (!neo4j) return;
+      await neo4j.worker.stop();
+      await neo4j.close();
+    },
+
+    /** The projection's worker, when Neo4j is configured (tests and the rebuild script use it). */
+    worker: neo4j?.worker ?? null,
+  };
+}
+
+export type LineageService = ReturnType<typeof createLineageService>;

@@ -1,0 +1,150 @@
+// SQL of the lineage edge table and its outbox. `recordEdges` is what every feature that links
+// two nodes calls, inside its own transaction, so a link and its lineage edge commit together.
+import type { SqlQueryable } from '../../db/sql.js';
+import type { EdgeKind, LineageEdge, NodeRef, NodeType } from './graph.js';
+
+export interface EdgeInput {
+  from: NodeRef;
+  to: NodeRef;
+  kind: EdgeKind;
+  role?: string | null;
+}
+
+/** A Prisma interactive-transaction client or the SQL port's transaction: either can record edges. */
+export type EdgeWriter = SqlQueryable | { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> };
+
+async function run<R>(tx: EdgeWriter, text: string, params: unknown[]): Promise<R[]> {
+  if ('$queryRawUnsafe' in tx) return tx.$queryRawUnsafe<R[]>(text, ...params);
+  return tx.query<R>(text, params);
+}
+
+/**
+ * Inserts the edges and one outbox row per edge actually added, in one statement on the
+ * caller's transaction. A link recorded again (a retry) adds neither. Returns how many were new.
+ */
+export async function recordEdges(tx: EdgeWriter, edges: readonly EdgeInput[], now: Date = new Date()): Promise<number> {
+  if (edges.length === 0) return 0;
+  const params: unknown[] = [];
+  const add = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const at = add(now.toISOString());
+  // Plain scalar parameters (no arrays), so Prisma's raw queries pass them on every driver adapter.
+  const values = edges.map(
+    (e) => `(${add(e.from.type)}, ${add(e.from.id)}::int, ${add(e.to.type)}, ${add(e.to.id)}::int, ${add(e.kind)}, ${add(e.role ?? null)}::text)`,
+  );
+  const rows = await run<{ n: number }>(
+    tx,
+    `WITH added AS (
+       INSERT INTO lineage_edges (from_type, from_id, to_type, to_id, kind, role, created_at)
+       SELECT v.ft, v.fid, v.tt, v.tid, v.k, v.r, ${at}::timestamptz FROM (VALUES ${values.join(', ')}) AS v(ft, fid, tt, tid, k, r)
+       ON CONFLICT (from_type, from_id, to_type, to_id, kind) DO NOTHING
+       RETURNING id),
+     queued AS (INSERT INTO lineage_outbox (edge_id, created_at) SELECT id, ${at}::timestamptz FROM added RETURNING 1)
+     SELECT count(*)::int AS n FROM queued`,
+    params,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function recordEdge(tx: EdgeWriter, edge: EdgeInput, now?: Date): Promise<number> {
+  return recordEdges(tx, [edge], now);
+}
+
+export interface StoredEdge extends LineageEdge {
+  readonly id: number;
+}
+
+export interface OutboxItem {
+  readonly outboxId: number;
+  readonly edge: StoredEdge;
+  readonly attempts: number;
+}
+
+interface EdgeRow {
+  id: number;
+  from_type: string;
+  from_id: number;
+  to_type: string;
+  to_id: number;
+  kind: string;
+  role: string | null;
+  created_at: Date | string;
+}
+
+const EDGE_COLUMNS = 'e.id, e.from_type, e.from_id, e.to_type, e.to_id, e.kind, e.role, e.created_at';
+
+function toStoredEdge(row: EdgeRow): StoredEdge {
+  return {
+    id: Number(row.id),
+    from: { type: row.from_type as NodeType, id: row.from_id },
+    to: { type: row.to_type as NodeType, id: row.to_id },
+    kind: row.kind as EdgeKind,
+    role: row.role,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** The oldest pending outbox rows that are due, with their edges. */
+export async function pendingOutbox(sql: SqlQueryable, limit: number): Promise<OutboxItem[]> {
+  const rows = await sql.query<EdgeRow & { outbox_id: number; attempts: number }>(
+    `SELECT o.id AS outbox_id, o.attempts, ${EDGE_COLUMNS}
+     FROM lineage_outbox o JOIN lineage_edges e ON e.id = o.edge_id
+     WHERE o.done_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
+     ORDER BY o.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ outboxId: Number(r.outbox_id), attempts: r.attempts, edge: toStoredEdge(r) }));
+}
+
+export async function markOutboxDone(sql: SqlQueryable, outboxIds: readonly number[]): Promise<void> {
+  if (outboxIds.length) await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE id = ANY($1::bigint[])', [outboxIds]);
+}
+
+/** Marks the rows of these edges done, e.g. after a full rebuild projected them. */
+export async function markEdgesProjected(sql: SqlQueryable, edgeIds: readonly number[]): Promise<void> {
+  if (edgeIds.length) await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE done_at IS NULL AND edge_id = ANY($1::bigint[])', [edgeIds]);
+}
+
+export async function markOutboxFailed(sql: SqlQueryable, outboxIds: readonly number[], error: string, retryInMs: number): Promise<void> {
+  if (!outboxIds.length) return;
+  await sql.query(
+    `UPDATE lineage_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + ($3::int * interval '1 millisecond')
+     WHERE id = ANY($1::bigint[])`,
+    [outboxIds, error.slice(0, 2000), Math.round(retryInMs)],
+  );
+}
+
+export interface OutboxStats {
+  pending: number;
+  done: number;
+  oldestPendingAt: Date | null;
+}
+
+export async function outboxStats(sql: SqlQueryable): Promise<OutboxStats> {
+  const rows = await sql.query<{ pending: number; done: number; oldest: Date | string | null }>(
+    `SELECT count(*) FILTER (WHERE done_at IS NULL)::int AS pending, count(*) FILTER (WHERE done_at IS NOT NULL)::int AS done,
+            min(created_at) FILTER (WHERE done_at IS NULL) AS oldest
+     FROM lineage_outbox`,
+  );
+  const r = rows[0]!;
+  return { pending: r.pending, done: r.done, oldestPendingAt: r.oldest ? new Date(r.oldest) : null };
+}
+
+/** True when some change has not reached the projection yet (a cheap index probe). */
+export async function hasPendingOutbox(sql: SqlQueryable): Promise<boolean> {
+  const rows = await sql.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM lineage_outbox WHERE done_at IS NULL) AS pending');
+  return rows[0]?.pending === true;
+}
+
+/** Edges in id order after `afterId`, for a full re-projection. */
+export async function edgesAfter(sql: SqlQueryable, afterId: number, limit: number): Promise<StoredEdge[]> {
+  const rows = await sql.query<EdgeRow>(`SELECT ${EDGE_COLUMNS} FROM lineage_edges e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [afterId, limit]);
+  return rows.map(toStoredEdge);
+}
+
+export async function countEdges(sql: SqlQueryable): Promise<number> {
+  const rows = await sql.query<{ n: number }>('SELECT count(*)::bigint AS n FROM lineage_edges');
+  return Number(rows[0]?.n ?? 0);
+}
