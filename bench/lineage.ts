@@ -9,9 +9,11 @@
 // later runs find it and only measure.
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
 import type { NodeRef } from '../src/modules/lineage/graph.js';
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/rl_bench';
+const databaseUrl = benchDatabaseUrl();
+await ensureDatabase(databaseUrl);
 const samples = Number(process.env.BENCH_SAMPLES ?? 200);
 
 // Synthetic node ids live far above real ones.
