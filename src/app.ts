@@ -1,13 +1,18 @@
 // Builds the service: database, migrations, GraphQL over HTTP, health check, graceful stop.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
+import { DomainError } from './errors.js';
 import { createErrorMasker } from './errors-graphql.js';
+import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
+import { useAuditLog } from './modules/audit/plugin.js';
+import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
@@ -36,7 +41,17 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
-    context: ({ request }) => createContext(services, log, request),
+    batching: { limit: config.limits.batch },
+    maxRequestBodySize: config.limits.bodyBytes,
+    plugins: [useRequestLimits({ limits: config.limits, introspection: config.introspection }), useAuditLog(services.audit, log)],
+    context: async ({ request }) => {
+      try {
+        return createContext(services, log, await authenticate(services.auth, config.auth, credentialsFromHeaders(request.headers)));
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } });
+      }
+    },
   });
 
   let inFlight = 0;

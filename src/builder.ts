@@ -2,12 +2,17 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { Context } from './context.js';
+import { ForbiddenError, NotFoundError } from './errors.js';
 import { DateTimeScalar, JSONScalar, MetricValueScalar, SafeIntScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  // globalAdmin: admin-only fields; readProject(id): the type-level backstop on every object
+  // that belongs to a project (loaders already drop what the caller may not see).
+  AuthScopes: { globalAdmin: boolean; readProject: number };
   DefaultInputFieldRequiredness: false;
   // Fields are non-null unless they say otherwise: clients get precise generated types.
   DefaultFieldNullability: false;
@@ -19,7 +24,20 @@ export const builder = new SchemaBuilder<{
     SafeInt: { Input: number; Output: number };
   };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  // Relay first so scopes see decoded ids; scope-auth before the plugins that wrap resolvers.
+  plugins: [RelayPlugin, ScopeAuthPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      globalAdmin: ctx.access.isAdmin,
+      readProject: (projectId: number) => ctx.access.canRead(projectId),
+    }),
+    // An object of an invisible project answers NOT_FOUND, like a missing one; a field the
+    // caller may see but not use answers FORBIDDEN.
+    unauthorizedError: (_parent, _ctx, info, result) =>
+      JSON.stringify(result.failure).includes('readProject')
+        ? new NotFoundError(info.parentType.name, 'this object')
+        : new ForbiddenError(`${info.parentType.name}.${info.fieldName}: ${result.message}`),
+  },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',

@@ -5,5 +5,7 @@ import './modules/runs/schema.js';
 import './modules/runs/queries.js';
 import './modules/runs/mutations.js';
 import './modules/metrics/schema.js';
+import './modules/auth/schema.js';
+import './modules/audit/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,5 +1,7 @@
 // Wires the domain services to one database; created once per app.
 import type { Database } from './db/database.js';
+import { createAuditService } from './modules/audit/service.js';
+import { createAuthService } from './modules/auth/service.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRunSearch } from './modules/runs/search.js';
@@ -13,6 +15,8 @@ export function createServices(db: Database) {
     runs,
     search: createRunSearch(db, projects),
     metrics: createMetricService(db),
+    auth: createAuthService(db),
+    audit: createAuditService(db),
   };
 }
 

@@ -4,6 +4,7 @@ import { decodeId } from '../../ids.js';
 import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
+import { authorizeRun } from '../auth/guards.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
   description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
@@ -112,6 +113,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LogBatchInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
       const result = await ctx.services.metrics.logBatch({ ...input, runId });
       return { ...result, run: (await ctx.services.runs.requireRun(runId)) };
     },

@@ -52,6 +52,7 @@ function durationSeconds(run: Run): number {
 builder.node(RunRef, {
   description: 'One execution of training or evaluation code, with everything it logged.',
   id: { resolve: (r) => r.id },
+  authScopes: (r) => ({ readProject: r.projectId }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => runLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     project: t.field({ type: ProjectRef, resolve: async (r, _a, ctx) => (await projectLoader(ctx).load(r.projectId))! }),
