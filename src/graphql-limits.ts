@@ -150,7 +150,7 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         try {
           return parse(source, { ...parseOptions, maxTokens: limits.tokens });
         } catch (error) {
-          if (error instanceof Error && /more than \d+ tokens/.test(error.message)) {
+          if (error instanceof Error && /more tha[nt] \d+ tokens/.test(error.message)) {
             throw limitError('tokens', limits.tokens, 'the document has too many tokens');
           }
           throw error;
