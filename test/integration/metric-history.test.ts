@@ -28,7 +28,7 @@ describe('metricHistory on 100,000 points', () => {
       expect(series.totalPoints).toBe(TOTAL);
       expect(series.sampled).toBe(true);
       expect(series.points.length).toBeLessThanOrEqual(maxPoints);
-      expect(series.points.length).toBeGreaterThan(maxPoints / 2 - 1);
+      expect(series.points.length).toBeGreaterThan(maxPoints / 8);
       const steps = series.points.map((p) => p.step);
       expect(steps).toEqual([...steps].sort((a, b) => a - b));
       expect(series.points).toContainEqual(expect.objectContaining({ step: 61_234, value: 50 }));
@@ -38,19 +38,27 @@ describe('metricHistory on 100,000 points', () => {
 
   it('keeps the true min and max of every bucket', async () => {
     const { client } = server();
-    const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'loss', maxPoints: 200 });
-    const points = run!.metricHistory.points;
-    // 100 buckets of 1,000 consecutive steps: each pair of returned points is one bucket's extremes.
-    for (let bucket = 0; bucket < 100; bucket += 1) {
-      const inBucket = points.filter((p) => Math.floor(p.step / 1000) === bucket).map((p) => p.value as number);
-      let min = Infinity;
-      let max = -Infinity;
-      for (let step = bucket * 1000; step < (bucket + 1) * 1000; step += 1) {
-        min = Math.min(min, valueAt(step));
-        max = Math.max(max, valueAt(step));
+    for (const [maxPoints, fromStep, toStep] of [
+      [200, null, null],
+      [1000, null, null],
+      [300, 12_345, 87_654], // a range whose ends cut buckets in half
+    ] as const) {
+      const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'loss', maxPoints, fromStep, toStep });
+      const series = run!.metricHistory;
+      const width = series.bucketSteps!;
+      expect(width).toBeGreaterThan(0);
+      const lo = fromStep ?? 0;
+      const hi = toStep ?? TOTAL - 1;
+      expect(series.totalPoints).toBe(hi - lo + 1);
+      expect(series.points.length).toBeLessThanOrEqual(maxPoints);
+      for (let start = Math.floor(lo / width) * width; start <= hi; start += width) {
+        const steps: number[] = [];
+        for (let step = Math.max(start, lo); step <= Math.min(start + width - 1, hi); step += 1) steps.push(step);
+        const values = steps.map(valueAt);
+        const returned = series.points.filter((p) => p.step >= steps[0]! && p.step <= steps.at(-1)!).map((p) => p.value as number);
+        expect(Math.min(...returned)).toBe(Math.min(...values));
+        expect(Math.max(...returned)).toBe(Math.max(...values));
       }
-      expect(Math.min(...inBucket)).toBeCloseTo(min, 10);
-      expect(Math.max(...inBucket)).toBeCloseTo(max, 10);
     }
   });
 
@@ -65,5 +73,34 @@ describe('metricHistory on 100,000 points', () => {
     const { client } = server();
     const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'never-logged' });
     expect(run!.metricHistory).toMatchObject({ totalPoints: 0, points: [] });
+  });
+});
+
+describe('rollups under retries, NaN and out-of-order steps', () => {
+  it('match a direct computation over the raw points', async () => {
+    const { client } = server();
+    const run = (await newRun(client, await newProject(client, 'rollups'))).id;
+    const stamp = '2026-11-01T00:00:00.000Z';
+    // Steps arrive out of order, some twice (a retry), some as NaN.
+    const points = Array.from({ length: 3000 }, (_, i) => {
+      const step = (i * 7919) % 3000;
+      return { key: 'acc', value: step % 97 === 0 ? 'NaN' : Math.cos(step) * step, step, timestamp: stamp };
+    });
+    for (let i = 0; i < points.length; i += 700) {
+      const batch = points.slice(i, i + 700);
+      await client.data(LogBatchDocument, { input: { runId: run, metrics: batch } });
+      await client.data(LogBatchDocument, { input: { runId: run, metrics: batch.slice(0, 50) } });
+    }
+    const { run: read } = await client.data(MetricHistoryDocument, { id: run, key: 'acc', maxPoints: 100 });
+    const series = read!.metricHistory;
+    expect(series.totalPoints).toBe(3000);
+    const width = series.bucketSteps!;
+    for (let start = 0; start < 3000; start += width) {
+      const values: number[] = [];
+      for (let step = start; step < Math.min(start + width, 3000); step += 1) if (step % 97 !== 0) values.push(Math.cos(step) * step);
+      const returned = series.points.filter((p) => p.step >= start && p.step < start + width).map((p) => p.value as number);
+      expect(Math.min(...returned)).toBe(Math.min(...values));
+      expect(Math.max(...returned)).toBe(Math.max(...values));
+    }
   });
 });

@@ -33,6 +33,10 @@ const MetricSeries = builder.simpleObject('MetricSeries', {
     key: t.string(),
     totalPoints: t.int({ description: 'Points in the requested step range before downsampling.' }),
     sampled: t.boolean({ description: 'True when points were dropped to fit maxPoints.' }),
+    bucketSteps: t.int({
+      nullable: true,
+      description: 'When sampled: each bucket spans this many steps (aligned to multiples of it) and contributes its lowest and highest point.',
+    }),
     points: t.field({ type: [MetricPoint], description: 'In step order.' }),
   }),
 });

@@ -4,10 +4,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
+import { readHistory } from './history.js';
 import {
-  allPoints,
-  bucketExtremes,
-  countPoints,
   insertPoints,
   MetricKeyCache,
   type PointRow,
@@ -48,6 +46,8 @@ export interface MetricSeries {
   key: string;
   totalPoints: number;
   sampled: boolean;
+  /** Steps per bucket when sampled from rollups; null when every point is returned or buckets are by point count. */
+  bucketSteps: number | null;
   points: { step: number; timestamp: Date; value: number }[];
 }
 
@@ -97,7 +97,7 @@ export function createMetricService(db: Database) {
       const now = new Date();
       // Sorted so that concurrent batches touching the same points lock them in one order.
       const rows: PointRow[] = metrics
-        .map((m) => ({ keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
+        .map((m) => ({ runId: input.runId, keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
         .sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
 
       return db.sql.transaction(async (tx) => {
@@ -125,7 +125,7 @@ export function createMetricService(db: Database) {
           }
         }
         await upsertTags(tx, input.runId, tags);
-        const insertedPoints = await insertPoints(tx, input.runId, rows);
+        const insertedPoints = await insertPoints(tx, rows);
         const result: LogBatchResult = {
           runId: input.runId,
           projectId: run.projectId,
@@ -154,17 +154,10 @@ export function createMetricService(db: Database) {
       if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
         throw new ValidationError('maxPoints', `must be an integer from 2 to 100000 (got ${maxPoints})`);
       }
+      const empty: MetricSeries = { key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
       const keyId = await keys.existingId(db.sql, input.key);
-      if (keyId === null) return { key: input.key, totalPoints: 0, sampled: false, points: [] };
-      const range = { runId: input.runId, keyId, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null };
-      const total = await countPoints(db.sql, range);
-      const rows = total <= maxPoints ? await allPoints(db.sql, range) : await bucketExtremes(db.sql, range, Math.floor(maxPoints / 2));
-      return {
-        key: input.key,
-        totalPoints: total,
-        sampled: total > maxPoints,
-        points: rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })),
-      };
+      if (keyId === null) return empty;
+      return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
 }

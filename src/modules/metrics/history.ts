@@ -1,0 +1,80 @@
+// Reads a metric series at most maxPoints long. Long series come from the rollups: the
+// finest level whose buckets fit, two points (lowest and highest) per bucket, so a 1M-point
+// series costs a few hundred rows instead of a scan, and no spike is lost.
+import type { SqlQueryable } from '../../db/sql.js';
+import type { MetricSeries } from './service.js';
+import {
+  allPoints,
+  type BucketExtremes,
+  countPoints,
+  countPointsUpTo,
+  rangeExtremes,
+  ROLLUP_LEVELS,
+  rollupBuckets,
+  scanExtremes,
+  seriesBounds,
+  summaryCount,
+} from './store.js';
+
+interface HistoryQuery {
+  runId: number;
+  keyId: number;
+  key: string;
+  maxPoints: number;
+  fromStep: number | null;
+  toStep: number | null;
+}
+
+type Point = MetricSeries['points'][number];
+
+function extremesToPoints(part: BucketExtremes): Point[] {
+  if (part.minStep === null || part.minValue === null || !part.minTs) return [];
+  const low = { step: part.minStep, timestamp: part.minTs, value: part.minValue };
+  if (part.maxStep === null || part.maxValue === null || !part.maxTs) return [low];
+  const high = { step: part.maxStep, timestamp: part.maxTs, value: part.maxValue };
+  if (low.step === high.step && low.timestamp.getTime() === high.timestamp.getTime()) return [low];
+  return low.step < high.step || (low.step === high.step && low.timestamp < high.timestamp) ? [low, high] : [high, low];
+}
+
+const bucketOf = (step: number, width: number) => Math.floor(step / width);
+
+export async function readHistory(sql: SqlQueryable, q: HistoryQuery): Promise<MetricSeries> {
+  const series = (totalPoints: number, sampled: boolean, bucketSteps: number | null, points: Point[]): MetricSeries => ({
+    key: q.key,
+    totalPoints,
+    sampled,
+    bucketSteps,
+    points,
+  });
+  const bounds = await seriesBounds(sql, q.runId, q.keyId);
+  if (!bounds) return series(0, false, null, []);
+  const lo = Math.max(q.fromStep ?? bounds.first, bounds.first);
+  const hi = Math.min(q.toStep ?? bounds.last, bounds.last);
+  if (lo > hi) return series(0, false, null, []);
+  const range = { runId: q.runId, keyId: q.keyId, fromStep: lo, toStep: hi };
+  // The whole series needs no edge handling: no point lies outside its first and last step.
+  const whole = lo === bounds.first && hi === bounds.last;
+
+  const count = whole ? await summaryCount(sql, q.runId, q.keyId) : await countPointsUpTo(sql, range, q.maxPoints + 1);
+  if (count <= q.maxPoints) {
+    const rows = await allPoints(sql, range);
+    return series(whole ? count : rows.length, false, null, rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })));
+  }
+
+  const budget = Math.floor(q.maxPoints / 2);
+  const level = ROLLUP_LEVELS.find((l) => bucketOf(hi, 4 ** l) - bucketOf(lo, 4 ** l) + 1 <= budget);
+  const width = level === undefined ? 0 : 4 ** level;
+  const firstFull = whole ? bucketOf(lo, width) : Math.ceil(lo / width);
+  const lastFull = whole ? bucketOf(hi, width) : bucketOf(hi + 1, width) - 1;
+  if (level === undefined || firstFull > lastFull) {
+    const rows = await scanExtremes(sql, range, budget);
+    return series(whole ? count : await countPoints(sql, range), true, null, rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })));
+  }
+
+  const parts: BucketExtremes[] = [];
+  if (lo < firstFull * width) parts.push(await rangeExtremes(sql, q.runId, q.keyId, lo, firstFull * width - 1));
+  parts.push(...(await rollupBuckets(sql, q.runId, q.keyId, level, firstFull, lastFull)));
+  if ((lastFull + 1) * width <= hi) parts.push(await rangeExtremes(sql, q.runId, q.keyId, (lastFull + 1) * width, hi));
+  const total = whole ? count : parts.reduce((sum, p) => sum + Number(p.count), 0);
+  return series(total, true, width, parts.flatMap(extremesToPoints));
+}
