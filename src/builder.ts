@@ -1,11 +1,11 @@
 // The Pothos builder: plugins, scalars and shared conventions. Domain types live in modules/*.
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { Context } from './context.js';
-import { ForbiddenError, NotFoundError } from './errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { DateTimeScalar, JSONScalar, MetricValueScalar, SafeIntScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
@@ -44,6 +44,14 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: { description: 'Fetches any object by its global id.' },
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order.' },
+    // A malformed id is the caller's mistake, not a server error.
+    decodeGlobalID: (globalID) => {
+      try {
+        return decodeGlobalID(globalID);
+      } catch {
+        throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not a global id returned by this API`);
+      }
+    },
   },
 });
 

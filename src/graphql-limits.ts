@@ -12,6 +12,7 @@ import {
   NoSchemaIntrospectionCustomRule,
   parse,
   type SelectionSetNode,
+  type StringValueNode,
   type ValidationContext,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -119,6 +120,29 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
   }
 }
 
+// PostgreSQL text cannot hold U+0000; refusing it up front turns a database error (a 500) into
+// a clear BAD_USER_INPUT naming where it was.
+function findNul(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (depth > 64 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = findNul(value[i], `${path}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNul(item, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+function nulError(where: string): GraphQLError {
+  return new GraphQLError(`${where}: text must not contain the NUL character (U+0000)`, { extensions: { code: 'BAD_USER_INPUT', field: where } });
+}
+
 export function useRequestLimits(options: { limits: RequestLimits; introspection: boolean }): Plugin {
   const { limits } = options;
   const limitsRule = (context: ValidationContext): ASTVisitor => {
@@ -145,6 +169,14 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         },
       };
     },
+    onExecute({ args, setResultAndStopExecution }) {
+      const where = findNul(args.variableValues ?? {}, 'variables');
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, '$'))] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const where = findNul(args.variableValues ?? {}, 'variables');
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, '$'))] });
+    },
     onParse({ setParseFn }) {
       setParseFn((source, parseOptions) => {
         try {
@@ -159,6 +191,11 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     },
     onValidate({ addValidationRule }) {
       addValidationRule(limitsRule);
+      addValidationRule((context: ValidationContext): ASTVisitor => ({
+        StringValue(node: StringValueNode) {
+          if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
+        },
+      }));
       if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };

@@ -61,6 +61,8 @@ export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
       if (!op || op.operation !== 'mutation') return;
       setExecuteFn(async (execArgs) => {
         const result = (await executeFn(execArgs)) as ExecutionResult;
+        // No data: the variables failed coercion and no resolver ran, like a validation failure.
+        if (result.data === undefined) return result;
         const ctx = execArgs.contextValue as Context;
         try {
           await audit.record(records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result, ctx.access.auditName));

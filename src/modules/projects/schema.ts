@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { byId } from '../../loaders.js';
+import { byId, numericIds } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import type { Project } from './service.js';
 
@@ -15,7 +15,7 @@ builder.node(ProjectRef, {
   description: 'A namespace of runs, usually one model or one team problem.',
   id: { resolve: (p) => p.id },
   authScopes: (p) => ({ readProject: p.id }),
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => projectLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => Promise.all(numericIds(ids).map((id) => (id === null ? null : projectLoader(ctx).load(id)))),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name; runs are started in a project by this name.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text.' }),
