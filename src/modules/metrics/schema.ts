@@ -5,6 +5,7 @@ import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
 import { authorizeRun } from '../auth/guards.js';
+import { runLoader } from '../runs/loaders.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
   description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
@@ -101,7 +102,7 @@ const LogBatchInput = builder.inputType('LogBatchInput', {
 
 const LogBatchPayload = builder.simpleObject('LogBatchPayload', {
   fields: (t) => ({
-    run: t.field({ type: RunRef }),
+    runId: t.id({ description: 'Global id of the run written to.' }),
     paramsWritten: t.int({ description: 'New params (repeats of an existing value are not counted).' }),
     tagsWritten: t.int(),
     pointsWritten: t.int(),
@@ -119,7 +120,15 @@ builder.mutationFields((t) => ({
       const runId = decodeId('Run', String(input.runId), 'input.runId');
       await authorizeRun(ctx, runId, 'EDITOR');
       const result = await ctx.services.metrics.logBatch({ ...input, runId });
-      return { ...result, run: (await ctx.services.runs.requireRun(runId)) };
+      return { ...result, runId: input.runId };
     },
   }),
 }));
+
+// Loaded only when a client asks for it: the ingest hot path usually selects counts alone.
+builder.objectField(LogBatchPayload, 'run', (t) =>
+  t.field({
+    type: RunRef,
+    resolve: async (payload, _args, ctx) => (await runLoader(ctx).load(decodeId('Run', String(payload.runId), 'runId')))!,
+  }),
+);

@@ -1,3 +1,4 @@
+import { forwardConnection } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { ConflictError, ValidationError } from '../../errors.js';
@@ -50,10 +51,7 @@ builder.queryFields((t) => ({
       }
       const { projects, hasNextPage } = await ctx.services.projects.list(first, afterName, await ctx.access.visibleProjectIds());
       const edges = projects.map((p) => ({ node: p, cursor: Buffer.from(p.name).toString('base64url') }));
-      return {
-        edges,
-        pageInfo: { hasNextPage, hasPreviousPage: afterName !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      };
+      return forwardConnection(edges, hasNextPage, afterName);
     },
   }),
 }));

@@ -1,4 +1,5 @@
 // Root query fields for finding, comparing and aggregating runs.
+import { forwardConnection } from '../../connections.js';
 import { builder, SortDirection } from '../../builder.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
@@ -32,11 +33,7 @@ async function runPage(ctx: Context, input: SearchRunsInput & { last?: number | 
   const page = await ctx.services.search.search(input);
   const edges = page.runs.map(({ run, cursor }) => ({ node: run, cursor }));
   for (const { run } of page.runs) runLoader(ctx).prime(run.id, run);
-  return {
-    edges,
-    pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(input.after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-    totalCount: page.totalCount,
-  };
+  return { ...forwardConnection(edges, page.hasNextPage, input.after), totalCount: page.totalCount };
 }
 
 builder.objectField(ProjectRef, 'runs', (t) =>

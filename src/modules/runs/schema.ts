@@ -1,4 +1,5 @@
 // GraphQL types of the runs domain. Root fields are in queries.ts and mutations.ts.
+import { forwardConnection } from '../../connections.js';
 import { builder } from '../../builder.js';
 import { ValidationError } from '../../errors.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
@@ -86,10 +87,7 @@ builder.node(RunRef, {
         if (afterId !== null && !Number.isSafeInteger(afterId)) throw new ValidationError('after', 'is not a cursor returned by this field');
         const rows = await childrenLoader(ctx, first, afterId).load(r.id);
         const edges = rows.slice(0, first).map((run) => ({ node: run, cursor: Buffer.from(String(run.id)).toString('base64url') }));
-        return {
-          edges,
-          pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: afterId !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-        };
+        return forwardConnection(edges, rows.length > first, afterId);
       },
     }),
     params: t.field({

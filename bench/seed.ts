@@ -1,0 +1,164 @@
+// Deterministic, resumable workload for the benchmarks: 100,000 runs across 20 projects
+// (half in bench-00, the project the search benchmark queries), 20 params and 10 tags per
+// run, 50 metric keys, 20,000,000 metric points, plus one 1,000,000-point series.
+// Runs are loaded in chunks of 50, each in one transaction through the service's bulk
+// insert (insertPoints), so an interrupted seed resumes at the first missing chunk.
+//   npm run bench:seed                 (BENCH_DATABASE_URL, default the local rl_bench database)
+//   BENCH_RUNS=10000 npm run bench:seed   (a smaller workload)
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { applyPendingMigrations } from '../src/db/migrate.js';
+import { MetricKeyCache, insertPoints, type PointRow } from '../src/modules/metrics/store.js';
+import { createProjectService } from '../src/modules/projects/service.js';
+import { progressBar, prng } from './lib/progress.js';
+
+export const SEED = {
+  runs: Number(process.env.BENCH_RUNS ?? 100_000),
+  projects: 20,
+  params: 20,
+  tags: 10,
+  metricKeys: 50,
+  stepsPerKey: 4, // 50 keys x 4 steps = 200 points per run: 20M points for 100k runs
+  longSeries: 1_000_000,
+  chunk: 50,
+};
+export const BIG_PROJECT = 'bench-00';
+export const LONG_SERIES_RUN = 'long-series';
+const users = ['ana', 'bo', 'cy', 'dee', 'eli', 'fay', 'gus', 'hal', 'ivy', 'jo', 'kai', 'lu'];
+const statuses = ['FINISHED', 'FINISHED', 'FINISHED', 'FAILED', 'KILLED', 'RUNNING'];
+const lrs = ['0.0001', '0.0003', '0.001', '0.003', '0.01', '0.03'];
+const optimizers = ['adam', 'adamw', 'sgd', 'lion'];
+const teams = ['recs', 'search', 'ads', 'fraud', 'growth'];
+const base = Date.parse('2026-05-01T00:00:00Z');
+
+export function paramValue(run: number, p: number): string {
+  if (p === 0) return lrs[run % lrs.length]!;
+  if (p === 1) return optimizers[run % optimizers.length]!;
+  return `v${(run * (p + 3)) % (5 + p * 3)}`;
+}
+
+export function tagValue(run: number, t: number): string {
+  return t === 0 ? teams[run % teams.length]! : `t${(run * (t + 7)) % (3 + t)}`;
+}
+
+/** How many runs each project gets: half in bench-00, the rest spread evenly. */
+export function projectSizes(total: number): number[] {
+  const big = Math.floor(total / 2);
+  const rest = total - big;
+  const each = Math.floor(rest / (SEED.projects - 1));
+  return Array.from({ length: SEED.projects }, (_, i) => (i === 0 ? big : i === SEED.projects - 1 ? rest - each * (SEED.projects - 2) : each));
+}
+
+export async function seed(databaseUrl: string): Promise<void> {
+  const db = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 4 });
+  try {
+    await applyPendingMigrations(db);
+    const projects = createProjectService(db);
+    const keys = new MetricKeyCache();
+    const keyIds = await keys.idsFor(db.sql, Array.from({ length: SEED.metricKeys }, (_, k) => `m${String(k).padStart(2, '0')}`));
+    const keyIdList = [...keyIds.values()];
+    const sizes = projectSizes(SEED.runs);
+    const bar = progressBar('seed runs', SEED.runs);
+    let done = 0;
+    let globalIndex = 0;
+    for (let p = 0; p < SEED.projects; p += 1) {
+      const name = `bench-${String(p).padStart(2, '0')}`;
+      const { project } = await projects.create({ name, description: 'benchmark workload' });
+      const existing = (await db.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE project_id = $1 AND client_run_id LIKE 'seed-%'", [project.id]))[0]!.n;
+      const size = sizes[p]!;
+      for (let start = 0; start < size; start += SEED.chunk) {
+        const count = Math.min(SEED.chunk, size - start);
+        if (start + count <= existing) {
+          done += count;
+          globalIndex += count;
+          continue; // this chunk was loaded by an earlier, interrupted seed
+        }
+        const indexes = Array.from({ length: count }, (_, i) => globalIndex + i);
+        await db.sql.transaction(async (tx) => {
+          const random = prng(indexes[0]!);
+          const started = indexes.map((i) => new Date(base + ((i * 7919) % 180) * 86_400_000 + (i % 1440) * 60_000));
+          const hours = indexes.map(() => 0.1 + random() * 48);
+          const status = indexes.map((i) => statuses[i % statuses.length]!);
+          const rows = await tx.query<{ id: number; cid: string }>(
+            `INSERT INTO runs (project_id, client_run_id, name, status, "user", run_group, gpu_count, environment, started_at, ended_at, updated_at)
+             SELECT $1, 'seed-' || i, 'run-' || i, s::"RunStatus", u, 'sweep-' || (i / 50), g,
+                    jsonb_build_object('hardware', jsonb_build_object('gpus', g), 'python', '3.11'), st,
+                    CASE WHEN s = 'RUNNING' THEN NULL ELSE st + make_interval(secs => h * 3600) END, now()
+             FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::float8[]) AS x(i, s, u, g, st, h)
+             RETURNING id, client_run_id AS cid`,
+            [project.id, indexes, status, indexes.map((i) => users[i % users.length]!), indexes.map((i) => [0, 1, 2, 4, 8][i % 5]!), started, hours],
+          );
+          const idOf = new Map(rows.map((r) => [r.cid, r.id]));
+          const runIds = indexes.map((i) => idOf.get(`seed-${i}`)!);
+          const kv = (n: number, value: (run: number, k: number) => string, prefix: string) => {
+            const ids: number[] = [];
+            const names: string[] = [];
+            const values: string[] = [];
+            indexes.forEach((i, j) => {
+              for (let k = 0; k < n; k += 1) {
+                ids.push(runIds[j]!);
+                names.push(`${prefix}${String(k).padStart(2, '0')}`);
+                values.push(value(i, k));
+              }
+            });
+            return [ids, names, values];
+          };
+          await tx.query('INSERT INTO params (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.params, paramValue, 'p'));
+          await tx.query('INSERT INTO tags (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.tags, tagValue, 't'));
+          const points: PointRow[] = [];
+          runIds.forEach((runId, j) => {
+            const t0 = started[j]!.getTime();
+            keyIdList.forEach((keyId, k) => {
+              for (let step = 0; step < SEED.stepsPerKey; step += 1) {
+                points.push({ runId, keyId, step, ts: new Date(t0 + step * 60_000 + k), value: random() * (k + 1) });
+              }
+            });
+          });
+          await insertPoints(tx, points);
+        });
+        done += count;
+        globalIndex += count;
+        bar.update(done, `(${((done * SEED.metricKeys * SEED.stepsPerKey) / 1e6).toFixed(1)}M points)`);
+      }
+    }
+    bar.update(SEED.runs);
+    await seedLongSeries(db, keyIds.get('m00')!);
+    // Fresh statistics, as autovacuum would eventually gather: plans depend on them.
+    await db.sql.query('ANALYZE');
+  } finally {
+    await db.close();
+  }
+}
+
+async function seedLongSeries(db: Awaited<ReturnType<typeof openDatabase>>, keyId: number): Promise<void> {
+  const projects = createProjectService(db);
+  const { project } = await projects.create({ name: BIG_PROJECT });
+  let run = (await db.sql.query<{ id: number }>('SELECT id FROM runs WHERE project_id = $1 AND client_run_id = $2', [project.id, LONG_SERIES_RUN]))[0];
+  if (!run) {
+    run = (await db.sql.query<{ id: number }>(
+      `INSERT INTO runs (project_id, client_run_id, name, updated_at) VALUES ($1, $2, $2, now()) RETURNING id`,
+      [project.id, LONG_SERIES_RUN],
+    ))[0]!;
+  }
+  const have = (await db.sql.query<{ n: number }>('SELECT coalesce(max(step) + 1, 0)::int8 AS n FROM metric_points WHERE run_id = $1 AND key_id = $2', [run.id, keyId]))[0]!.n;
+  const bar = progressBar('seed 1M-point series', SEED.longSeries);
+  const random = prng(42);
+  const t0 = Date.parse('2026-09-01T00:00:00Z');
+  for (let start = have; start < SEED.longSeries; start += 10_000) {
+    const points: PointRow[] = [];
+    for (let step = start; step < Math.min(start + 10_000, SEED.longSeries); step += 1) {
+      points.push({ runId: run.id, keyId, step, ts: new Date(t0 + step * 1000), value: Math.exp(-step / 300_000) + random() * 0.05 });
+    }
+    await db.sql.transaction((tx) => insertPoints(tx, points));
+    bar.update(Math.min(start + 10_000, SEED.longSeries));
+  }
+  bar.update(SEED.longSeries);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const url = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/rl_bench';
+  loadConfig({ DATABASE_URL: url }); // validates the URL
+  const started = performance.now();
+  await seed(url);
+  console.log(`seeded in ${((performance.now() - started) / 1000).toFixed(0)} s; rerun: BENCH_DATABASE_URL=${url} npm run bench:seed`);
+}

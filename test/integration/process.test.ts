@@ -1,0 +1,75 @@
+// The real process: `npm start`'s entry point drains in-flight requests on SIGTERM and exits 0.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LogBatchDocument, MetricHistoryDocument } from '../generated/graphql.js';
+import { GraphQLClient } from '../support/client.js';
+import { newProject, newRun } from '../support/factories.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The test's environment, pointed at the test database (or none: the embedded one). */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.DATABASE_URL;
+  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+  return env;
+}
+
+async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i += 1) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return { child, url, exited };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server process did not become healthy');
+}
+
+describe('the server process', () => {
+  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-proc-'));
+    const env = { RUNLEDGER_DATA_DIR: dataDir };
+    try {
+      const first = await startProcess(env);
+      const client = new GraphQLClient(`${first.url}/graphql`);
+      const run = await newRun(client, await newProject(client, 'sigterm'));
+      const metrics = Array.from({ length: 10_000 }, (_, step) => ({ key: 'loss', value: step, step }));
+      const inFlight = client.data(LogBatchDocument, { input: { runId: run.id, metrics } });
+      await new Promise((r) => setTimeout(r, 30));
+      first.child.kill('SIGTERM');
+      const result = await inFlight;
+      expect(result.logBatch.pointsWritten).toBe(10_000);
+      expect(await first.exited).toBe(0);
+
+      const second = await startProcess(env);
+      try {
+        const again = new GraphQLClient(`${second.url}/graphql`);
+        const { run: read } = await again.data(MetricHistoryDocument, { id: run.id, key: 'loss', maxPoints: 10 });
+        expect(read?.metricHistory.totalPoints).toBe(10_000);
+      } finally {
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
