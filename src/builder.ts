@@ -27,6 +27,8 @@ export const builder = new SchemaBuilder<{
   // Relay first so scopes see decoded ids; scope-auth before the plugins that wrap resolvers.
   plugins: [RelayPlugin, ScopeAuthPlugin, DataloaderPlugin, SimpleObjectsPlugin],
   scopeAuth: {
+    // Subscriptions are checked once when they start, not only per event.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       globalAdmin: ctx.access.isAdmin,
       readProject: (projectId: number) => ctx.access.canRead(projectId),
