@@ -13,6 +13,10 @@ import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
+import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
+import { createRedisPubSub } from './modules/live/pubsub-redis.js';
+import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
+import { attachGraphQLWebSocket } from './modules/live/websocket.js';
 import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
@@ -23,7 +27,10 @@ export interface App {
   readonly log: Logger;
   /** Listens on config.port (0 picks a free port); resolves with the bound address. */
   start(): Promise<{ port: number; url: string }>;
-  /** Stops accepting requests, lets in-flight ones finish (up to the grace period), closes the database. */
+  /**
+   * Stops accepting requests, completes live subscriptions, lets in-flight requests finish (up
+   * to the grace period), closes WebSocket connections and pub/sub, then the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -32,7 +39,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const services = createServices(db);
+  const pubsub = config.live.redisUrl
+    ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
+    : createMemoryPubSub();
+  const services = createServices(db, { pubsub, live: config.live, log });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -43,7 +53,11 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maskedErrors: { maskError: createErrorMasker(log) },
     batching: { limit: config.limits.batch },
     maxRequestBodySize: config.limits.bodyBytes,
-    plugins: [useRequestLimits({ limits: config.limits, introspection: config.introspection }), useAuditLog(services.audit, log)],
+    plugins: [
+      useRequestLimits({ limits: config.limits, introspection: config.introspection }),
+      useAuditLog(services.audit, log),
+      useSharedSubscriptionExecution(new Set(['metricLogged'])),
+    ],
     context: async ({ request }) => {
       try {
         return createContext(services, log, await authenticate(services.auth, config.auth, credentialsFromHeaders(request.headers)));
@@ -81,6 +95,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     }
     return yoga.requestListener(req, res);
   });
+  const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {
     db,
@@ -100,11 +115,16 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     },
     async stop() {
       stopping = true;
+      // Subscriptions never end by themselves: complete them first, so SSE responses finish
+      // like any other in-flight request.
+      services.live.endAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceMs;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       if (inFlight > 0) log.warn('closing with requests still in flight', { inFlight });
+      await webSocket.close();
+      await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
       await db.close();

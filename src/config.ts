@@ -17,6 +17,20 @@ export interface Config {
   readonly auth: 'on' | 'off';
   readonly introspection: boolean;
   readonly limits: RequestLimits;
+  readonly live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** null: in-process pub/sub (one server); set: Redis pub/sub shared by every replica. */
+  readonly redisUrl: string | null;
+  /** Prefixes every Redis channel, so several deployments (or tests) can share one Redis. */
+  readonly prefix: string;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxKeysPerSubscription: number;
+  /** Points a subscriber may have pending before the slow-consumer policy drops them. */
+  readonly queuePoints: number;
+  /** Rows per replay query of metricLogged(sinceStep). */
+  readonly replayPageSize: number;
 }
 
 /** Per-request limits; each refusal is a LIMIT_EXCEEDED error naming the limit. */
@@ -53,6 +67,12 @@ const envSchema = z.object({
   RUNLEDGER_MAX_COST: z.coerce.number().int().min(1).default(50_000),
   RUNLEDGER_MAX_BATCH: z.coerce.number().int().min(1).default(10),
   RUNLEDGER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  RUNLEDGER_PUBSUB_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : - only (1 to 100)').default('runledger'),
+  RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
+  RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 
 export class ConfigError extends Error {}
@@ -90,6 +110,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cost: e.RUNLEDGER_MAX_COST,
       batch: e.RUNLEDGER_MAX_BATCH,
       bodyBytes: e.RUNLEDGER_MAX_BODY_BYTES,
+    }),
+    live: Object.freeze({
+      redisUrl: e.REDIS_URL ?? null,
+      prefix: e.RUNLEDGER_PUBSUB_PREFIX,
+      maxSubscriptionsPerConnection: e.RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS,
+      maxKeysPerSubscription: e.RUNLEDGER_LIVE_MAX_KEYS,
+      queuePoints: e.RUNLEDGER_LIVE_QUEUE_POINTS,
+      replayPageSize: e.RUNLEDGER_LIVE_REPLAY_PAGE,
     }),
   });
 }

@@ -7,5 +7,6 @@ import './modules/runs/mutations.js';
 import './modules/metrics/schema.js';
 import './modules/auth/schema.js';
 import './modules/audit/schema.js';
+import './modules/live/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

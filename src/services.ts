@@ -1,20 +1,44 @@
 // Wires the domain services to one database; created once per app.
+import { type LiveConfig, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAuthService } from './modules/auth/service.js';
+import { createLogger, type Logger } from './logger.js';
+import { publishingMetrics, publishingRuns } from './modules/live/publish.js';
+import type { PubSub } from './modules/live/pubsub.js';
+import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
+import { createLiveService } from './modules/live/service.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
 
-export function createServices(db: Database) {
+export interface ServiceDeps {
+  /** Where committed changes are published for live subscribers; in-process by default. */
+  pubsub?: PubSub;
+  live?: LiveConfig;
+  log?: Logger;
+}
+
+export function createServices(db: Database, deps: ServiceDeps = {}) {
   const projects = createProjectService(db);
-  const runs = createRunService(db, projects);
+  const plainRuns = createRunService(db, projects);
+  const live = createLiveService({
+    db,
+    pubsub: deps.pubsub ?? createMemoryPubSub(),
+    config: deps.live ?? loadConfig({}).live,
+    log: deps.log ?? createLogger('silent'),
+    requireRun: plainRuns.requireRun,
+    requireProject: projects.requireByName,
+    loadRun: async (id) => (await plainRuns.byIds([id]))[0] ?? null,
+  });
+  const runs = publishingRuns(plainRuns, live);
   return {
     projects,
     runs,
     search: createRunSearch(db, projects),
-    metrics: createMetricService(db),
+    metrics: publishingMetrics(createMetricService(db), live),
+    live,
     auth: createAuthService(db),
     audit: createAuditService(db),
   };

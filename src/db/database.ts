@@ -18,8 +18,11 @@ export interface Database {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /** Statements sent so far; tests use it to prove there is no query per row. */
   statementCount(): number;
-  /** Runs `fn` while holding a lock shared by every replica on this database (migrations). */
-  withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding a lock shared by every replica on this database (migrations),
+   * giving it an adapter factory to run the schema engine on.
+   */
+  withMigrationLock<T>(fn: (adapterFactory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>): Promise<T>;
   /** Checks that the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +62,16 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         const client = await pool.connect();
         try {
           await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-          return await fn();
+          // The schema engine takes its own session advisory lock and may release it on another
+          // pooled connection, leaving it held for the life of the app (and every other replica
+          // starting meanwhile timing out). A one-connection pool closed afterwards cannot leak it.
+          const enginePool = new pg.Pool({ connectionString: config.url, max: 1 });
+          enginePool.on('error', () => {});
+          try {
+            return await fn(new PrismaPg(enginePool));
+          } finally {
+            await enginePool.end();
+          }
         } finally {
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
           client.release();
@@ -86,7 +98,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     ping: async () => {
       await db.query('SELECT 1');
     },
-    withMigrationLock: (fn) => fn(), // the data-directory lock already makes this process the only one
+    withMigrationLock: (fn) => fn(adapterFactory), // the data-directory lock already makes this process the only one
     async close() {
       await prisma.$disconnect();
       await db.close();

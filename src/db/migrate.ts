@@ -8,8 +8,8 @@ import { migrationsDir, noFilters, openSchemaEngine, readMigrationList, schemaPa
 
 /** Applies pending migrations; safe when several replicas start at once. Returns the names applied. */
 export async function applyPendingMigrations(db: Database): Promise<string[]> {
-  return db.withMigrationLock(async () => {
-    const engine = await openSchemaEngine(db.adapterFactory);
+  return db.withMigrationLock(async (adapterFactory) => {
+    const engine = await openSchemaEngine(adapterFactory);
     try {
       const result = await engine.applyMigrations({ migrationsList: await readMigrationList(), filters: noFilters });
       return result.appliedMigrationNames;
