@@ -12,7 +12,10 @@ import { createErrorMasker } from './errors-graphql.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
+import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
+import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
 import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
@@ -21,6 +24,7 @@ import { schema } from './schema.js';
 import { createServices, type Services } from './services.js';
 
 export interface App {
+  readonly config: Config;
   readonly db: Database;
   readonly services: Services;
   readonly yoga: YogaServerInstance<Record<string, never>, Context>;
@@ -42,7 +46,18 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl
     ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
     : createMemoryPubSub();
-  const services = createServices(db, { pubsub, live: config.live, log });
+  const services = createServices(db, {
+    artifactStore: createFsArtifactStore(config.artifacts.dir),
+    maxArtifactBytes: config.artifacts.maxBytes,
+    pubsub,
+    live: config.live,
+    log,
+  });
+  const handleArtifactRequest = createArtifactRoutes(services, log, {
+    graphqlEndpoint: '/graphql',
+    maxMultipartBytes: config.artifacts.maxMultipartBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -93,11 +108,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       }
       return;
     }
+    if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {
+    config,
     db,
     services,
     yoga,

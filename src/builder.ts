@@ -22,6 +22,7 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     MetricValue: { Input: number; Output: number };
     SafeInt: { Input: number; Output: number };
+    File: { Input: File; Output: never };
   };
 }>({
   // Relay first so scopes see decoded ids; scope-auth before the plugins that wrap resolvers.

@@ -17,6 +17,11 @@ export interface Config {
   readonly auth: 'on' | 'off';
   readonly introspection: boolean;
   readonly limits: RequestLimits;
+  /**
+   * Content-addressed artifact directory, the largest upload accepted, and the largest GraphQL
+   * multipart request (yoga holds multipart files in memory; big files go through PUT).
+   */
+  readonly artifacts: { readonly dir: string; readonly maxBytes: number; readonly maxMultipartBytes: number };
   readonly live: LiveConfig;
 }
 
@@ -73,6 +78,9 @@ const envSchema = z.object({
   RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
   RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
+  RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  RUNLEDGER_MAX_MULTIPART_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 ** 2),
 });
 
 export class ConfigError extends Error {}
@@ -118,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxKeysPerSubscription: e.RUNLEDGER_LIVE_MAX_KEYS,
       queuePoints: e.RUNLEDGER_LIVE_QUEUE_POINTS,
       replayPageSize: e.RUNLEDGER_LIVE_REPLAY_PAGE,
+    }),
+    artifacts: Object.freeze({
+      dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
+      maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
+      maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
     }),
   });
 }

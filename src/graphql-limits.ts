@@ -171,11 +171,11 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     },
     onExecute({ args, setResultAndStopExecution }) {
       const where = findNul(args.variableValues ?? {}, 'variables');
-      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, '$'))] });
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const where = findNul(args.variableValues ?? {}, 'variables');
-      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, '$'))] });
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
     },
     onParse({ setParseFn }) {
       setParseFn((source, parseOptions) => {

@@ -8,5 +8,8 @@ import './modules/metrics/schema.js';
 import './modules/auth/schema.js';
 import './modules/audit/schema.js';
 import './modules/live/schema.js';
+import './modules/artifacts/schema.js';
+import './modules/registry/schema.js';
+import './modules/datasets/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

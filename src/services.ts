@@ -4,23 +4,29 @@ import type { Database } from './db/database.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createArtifactService } from './modules/artifacts/service.js';
+import type { ArtifactStore } from './modules/artifacts/store.js';
+import { createDatasetService } from './modules/datasets/service.js';
 import { publishingMetrics, publishingRuns } from './modules/live/publish.js';
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
+import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
 
 export interface ServiceDeps {
+  artifactStore: ArtifactStore;
+  maxArtifactBytes: number;
   /** Where committed changes are published for live subscribers; in-process by default. */
   pubsub?: PubSub;
   live?: LiveConfig;
   log?: Logger;
 }
 
-export function createServices(db: Database, deps: ServiceDeps = {}) {
+export function createServices(db: Database, deps: ServiceDeps) {
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects);
   const live = createLiveService({
@@ -41,6 +47,9 @@ export function createServices(db: Database, deps: ServiceDeps = {}) {
     live,
     auth: createAuthService(db),
     audit: createAuditService(db),
+    datasets: createDatasetService(db, runs),
+    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs),
+    registry: createRegistryService(db),
   };
 }
 

@@ -270,3 +270,29 @@ describe('audit log', () => {
     await expect(sql.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
   });
 });
+
+describe('artifact routes', () => {
+  it('need a token and a role: NOT_FOUND without one, FORBIDDEN to upload as a viewer', async () => {
+    const put = (token: string | null, runId: string) =>
+      fetch(`${server().url}/artifacts/runs/${encodeURIComponent(runId)}?name=model.bin&kind=MODEL`, {
+        method: 'PUT',
+        body: 'weights',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    const made = await put(anaSecret, runA.id);
+    expect(made.status).toBe(201);
+    const { artifact } = (await made.json()) as { artifact: { downloadUrl: string } };
+
+    expect((await fetch(`${server().url}${artifact.downloadUrl}`)).status).toBe(401);
+    expect((await put(null, runA.id)).status).toBe(401);
+    const bobSecret = (await server().app.services.auth.createToken({ user: bobName })).secret;
+    expect((await fetch(`${server().url}${artifact.downloadUrl}`, { headers: { authorization: `Bearer ${bobSecret}` } })).status).toBe(404);
+    expect((await put(bobSecret, runA.id)).status).toBe(404);
+
+    await ana.data(GrantProjectRoleDocument, { input: { project: projectA, user: bobName, role: 'VIEWER' } });
+    const download = await fetch(`${server().url}${artifact.downloadUrl}`, { headers: { authorization: `Bearer ${bobSecret}` } });
+    expect(await download.text()).toBe('weights');
+    expect((await put(bobSecret, runA.id)).status).toBe(403);
+    await ana.data(RevokeProjectRoleDocument, { input: { project: projectA, user: bobName } });
+  });
+});

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { LogBatchDocument, MetricHistoryDocument } from '../generated/graphql.js';
 import { GraphQLClient } from '../support/client.js';
@@ -35,7 +36,7 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i += 1) {
+  for (let i = 0; i < 900; i += 1) {
     if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return { child, url, exited };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -44,7 +45,7 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
 }
 
 describe('the server process', () => {
-  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', async () => {
+  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', { timeout: 240_000 }, async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-proc-'));
     const env = { RUNLEDGER_DATA_DIR: dataDir };
     try {
@@ -52,11 +53,31 @@ describe('the server process', () => {
       const client = new GraphQLClient(`${first.url}/graphql`);
       const run = await newRun(client, await newProject(client, 'sigterm'));
       const metrics = Array.from({ length: 10_000 }, (_, step) => ({ key: 'loss', value: step, step }));
-      const inFlight = client.data(LogBatchDocument, { input: { runId: run.id, metrics } });
-      await new Promise((r) => setTimeout(r, 30));
+      // The body goes out in two parts with SIGTERM between them, so the request is
+      // certainly in flight (headers read, body pending) when the signal arrives.
+      const body = new TextEncoder().encode(JSON.stringify({ query: print(LogBatchDocument), variables: { input: { runId: run.id, metrics } } }));
+      let sendRest!: () => void;
+      const restSent = new Promise<void>((resolve) => (sendRest = resolve));
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(body.subarray(0, 1000));
+          await restSent;
+          controller.enqueue(body.subarray(1000));
+          controller.close();
+        },
+      });
+      const inFlight = fetch(`${first.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      await new Promise((r) => setTimeout(r, 300));
       first.child.kill('SIGTERM');
-      const result = await inFlight;
-      expect(result.logBatch.pointsWritten).toBe(10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      sendRest();
+      const result = (await (await inFlight).json()) as { data: { logBatch: { pointsWritten: number } } };
+      expect(result.data.logBatch.pointsWritten).toBe(10_000);
       expect(await first.exited).toBe(0);
 
       const second = await startProcess(env);

@@ -38,8 +38,11 @@ describe('the HTTP server', () => {
     const own = await startServer();
     const run = await newRun(own.client, await newProject(own.client));
     const metrics = Array.from({ length: 10_000 }, (_, step) => ({ key: 'loss', value: step, step }));
+    const before = own.app.db.statementCount();
     const inFlight = own.client.data(LogBatchDocument, { input: { runId: run.id, metrics } });
-    await new Promise((r) => setTimeout(r, 20));
+    // Stop once the server is working on the request: a fixed sleep raced the client's send
+    // on a loaded machine, and the still-idle keep-alive connection was closed under it.
+    while (own.app.db.statementCount() === before) await new Promise((r) => setTimeout(r, 2));
     const stopped = own.app.stop();
     const result = await inFlight;
     await stopped;

@@ -1,6 +1,9 @@
 // Starts a real server for a test file: PGlite in memory by default, or the PostgreSQL named
 // by TEST_DATABASE_URL (as .ci/run does). Tests talk to it over real HTTP.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -24,7 +27,15 @@ export interface TestServer {
  * mode), so tracking tests need no tokens; security tests pass RUNLEDGER_AUTH: 'on'.
  */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  const env: Record<string, string | undefined> = { PORT: '0', LOG_LEVEL: 'silent', RUNLEDGER_SHUTDOWN_GRACE_MS: '5000', ...overrides };
+  // Each server gets its own artifact directory, removed when the server stops.
+  const artifactDir = mkdtempSync(path.join(tmpdir(), 'runledger-artifacts-'));
+  const env: Record<string, string | undefined> = {
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    RUNLEDGER_SHUTDOWN_GRACE_MS: '5000',
+    RUNLEDGER_ARTIFACT_DIR: artifactDir,
+    ...overrides,
+  };
   if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
   const config = loadConfig(env);
   // An in-memory PGlite per test file: nothing to clean up, nothing shared.
@@ -58,6 +69,8 @@ export function useServer(config?: () => Config): () => TestServer {
   });
   afterAll(async () => {
     await server?.app.stop();
+    const dir = server?.app.config.artifacts.dir;
+    if (dir && path.basename(dir).startsWith('runledger-artifacts-')) rmSync(dir, { recursive: true, force: true });
   });
   return () => {
     if (!server) throw new Error('server not started yet');

@@ -1,0 +1,226 @@
+// HTTP routes for artifact bytes, beside GraphQL: a streaming PUT for large uploads and a
+// GET with Range support. Bodies stream straight to and from the ArtifactStore.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { DomainError, type ErrorCode, ValidationError } from '../../errors.js';
+import { decodeId } from '../../ids.js';
+import type { Logger } from '../../logger.js';
+import type { Services } from '../../services.js';
+import type { Access } from '../auth/access.js';
+import type { Artifact } from './service.js';
+
+export const ARTIFACT_PREFIX = '/artifacts/';
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  LIMIT_EXCEEDED: 413,
+};
+
+/** Where GET serves an artifact's bytes; also Artifact.downloadUrl. */
+export function downloadPath(artifactId: number): string {
+  return `${ARTIFACT_PREFIX}${encodeURIComponent(encodeGlobalID('Artifact', artifactId))}`;
+}
+
+export function artifactJson(artifact: Artifact) {
+  return {
+    id: encodeGlobalID('Artifact', artifact.id),
+    name: artifact.name,
+    kind: artifact.kind,
+    digest: artifact.digest,
+    sizeBytes: Number(artifact.sizeBytes),
+    mediaType: artifact.mediaType,
+    downloadUrl: downloadPath(artifact.id),
+    createdAt: artifact.createdAt.toISOString(),
+  };
+}
+
+/** An inclusive byte range, 'unsatisfiable', or null to serve the whole file (absent, malformed or multi-range headers). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const last = m[2] === '' ? size - 1 : Number(m[2]);
+  if (last < start) return null; // an invalid range is ignored, as RFC 9110 says
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(last, size - 1) };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function createArtifactRoutes(
+  services: Services,
+  log: Logger,
+  options: {
+    graphqlEndpoint: string;
+    maxMultipartBytes: number;
+    /** Who is asking (Authorization: Bearer, as on /graphql); throws UNAUTHENTICATED. */
+    access: (headers: Headers) => Promise<Access>;
+  },
+) {
+  const accessOf = (req: IncomingMessage) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    return options.access(headers);
+  };
+
+  /**
+   * yoga's multipart parser holds each file in memory, so GraphQL uploads are bounded before
+   * yoga reads a byte: they must declare their length, within the limit.
+   */
+  function refuseOversizedMultipart(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+    if (pathname !== options.graphqlEndpoint || !/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) return false;
+    const length = Number(req.headers['content-length'] ?? Number.NaN);
+    const close = { connection: 'close' };
+    if (!Number.isFinite(length)) {
+      sendJson(res, 411, errorBody('BAD_USER_INPUT', 'content-length: a multipart GraphQL upload must declare its length'), close);
+      return true;
+    }
+    if (length > options.maxMultipartBytes) {
+      sendJson(
+        res,
+        413,
+        errorBody('LIMIT_EXCEEDED', `content-length: ${length} bytes exceeds the ${options.maxMultipartBytes}-byte limit of GraphQL uploads; stream large files with PUT /artifacts/runs/<runId>`),
+        close,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
+    const runId = decodeId('Run', runGlobalId, 'runId');
+    const access = await accessOf(req);
+    if (!access.isAdmin) {
+      const [run] = await services.runs.byIds([runId]);
+      await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runGlobalId);
+    }
+    const contentType = req.headers['content-type'];
+    const lengthHeader = req.headers['content-length'];
+    const { artifact, created } = await services.artifacts.upload(
+      {
+        runId,
+        name: query.get('name') ?? '',
+        kind: query.get('kind'),
+        sha256: query.get('sha256') ?? headerValue(req.headers['x-content-sha256']),
+        mediaType: query.get('mediaType') ?? contentType ?? null,
+      },
+      req,
+      lengthHeader ? Number(lengthHeader) : null,
+    );
+    sendJson(res, created ? 201 : 200, { artifact: artifactJson(artifact), created }, { location: downloadPath(artifact.id) });
+  }
+
+  async function download(req: IncomingMessage, res: ServerResponse, artifactGlobalId: string) {
+    const artifact = await services.artifacts.requireArtifact(decodeId('Artifact', artifactGlobalId, 'id'));
+    const access = await accessOf(req);
+    if (!access.isAdmin) {
+      const [run] = await services.runs.byIds([artifact.runId]);
+      await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
+    }
+    const size = Number(artifact.sizeBytes);
+    const etag = `"${artifact.digest}"`;
+    const headers: Record<string, string | number> = {
+      'content-type': artifact.mediaType,
+      etag,
+      'accept-ranges': 'bytes',
+      // The name is a label: it is only ever sent percent-encoded, never used to find the file.
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(artifact.name.split('/').at(-1) || 'artifact')}`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'private, max-age=31536000, immutable',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const range = req.headers['if-range'] && req.headers['if-range'] !== etag ? null : parseRange(req.headers.range, size);
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'text/plain' });
+      res.end(`requested range is outside the ${size} bytes of this artifact`);
+      return;
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(range ? 206 : 200, { ...headers, 'content-length': range ? range.end - range.start + 1 : size });
+      res.end();
+      return;
+    }
+    if (size === 0) {
+      res.writeHead(200, { ...headers, 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const stream = await services.artifacts.openContent(artifact, range ?? undefined);
+    if (range) {
+      res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
+    } else {
+      res.writeHead(200, { ...headers, 'content-length': size });
+    }
+    await pipeline(stream, res);
+  }
+
+  /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
+  return async function handleArtifactRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(ARTIFACT_PREFIX)) return refuseOversizedMultipart(req, res, url.pathname);
+    try {
+      const rest = url.pathname.slice(ARTIFACT_PREFIX.length).split('/').map(decodePart);
+      if (rest.length === 2 && rest[0] === 'runs' && rest[1]) {
+        if (req.method !== 'PUT') return sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use PUT to upload an artifact to a run'), { allow: 'PUT' }), true;
+        await upload(req, res, rest[1], url.searchParams);
+        return true;
+      }
+      if (rest.length === 1 && rest[0]) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use GET or HEAD to download an artifact'), { allow: 'GET, HEAD' }), true;
+        await download(req, res, rest[0]);
+        return true;
+      }
+      sendJson(res, 404, errorBody('NOT_FOUND', 'expected PUT /artifacts/runs/<runId>?name=...&kind=... or GET /artifacts/<artifactId>'));
+    } catch (error) {
+      if (res.headersSent) {
+        log.warn('artifact transfer aborted', { err: error, path: url.pathname });
+        res.destroy();
+        return true;
+      }
+      // A rejected upload may still be sending: close instead of reading the rest.
+      const close = { connection: 'close' };
+      if (error instanceof DomainError) {
+        sendJson(res, STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] }, close);
+      } else {
+        log.error('artifact request failed', { err: error, path: url.pathname });
+        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
+      }
+    }
+    return true;
+  };
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ValidationError('path', `${JSON.stringify(part.slice(0, 100))} is not valid percent-encoding`);
+  }
+}
+
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+}

@@ -1,0 +1,130 @@
+// GraphQL types of artifacts: the Artifact node, Run.artifacts, CodeVersion.diff and uploadArtifact.
+import { GraphQLError } from 'graphql';
+import { builder } from '../../builder.js';
+import { authorizeRun } from '../auth/guards.js';
+import { decodeId } from '../../ids.js';
+import { runLoader } from '../runs/loaders.js';
+import { CodeVersionRef, RunRef } from '../runs/schema.js';
+import { downloadPath } from './http.js';
+import { artifactLoader, codeDiffLoader, runArtifactsLoader } from './loaders.js';
+import { ARTIFACT_KINDS, type Artifact } from './service.js';
+
+export const ArtifactRef = builder.objectRef<Artifact>('Artifact');
+
+export const ArtifactKindEnum = builder.enumType('ArtifactKind', {
+  description: 'What an artifact holds.',
+  values: {
+    MODEL: { description: 'Trained model weights, ready to register as a ModelVersion.' },
+    CHECKPOINT: { description: 'Intermediate training state (also registrable).' },
+    PLOT: { description: 'A figure.' },
+    PREDICTIONS: { description: 'Model outputs on some data.' },
+    ENVIRONMENT: { description: 'A lockfile such as requirements.txt or conda.yaml.' },
+    CODE_DIFF: { description: "The uncommitted changes of a dirty working tree; becomes the run's codeVersion.diff." },
+    OTHER: { description: 'Anything else.' },
+  } satisfies Record<(typeof ARTIFACT_KINDS)[number], unknown>,
+});
+
+builder.scalarType('File', {
+  description: 'A file sent as a part of a GraphQL multipart request (graphql-multipart-request-spec). Input only.',
+  serialize: () => {
+    throw new Error('File is an input-only scalar');
+  },
+  parseValue: (value) => {
+    const file = value as File;
+    if (!file || typeof file !== 'object' || typeof file.stream !== 'function') {
+      throw new GraphQLError('File must be sent as a multipart request part', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return file;
+  },
+});
+
+// yoga hands over its own ReadableStream implementation, so read it through the reader API.
+async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+builder.node(ArtifactRef, {
+  description: 'A file a run produced, stored once by its sha256 however many runs or names refer to it.',
+  id: { resolve: (a) => a.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => artifactLoader(ctx).load(Number(id)))),
+  fields: (t) => ({
+    run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),
+    name: t.exposeString('name', { description: 'A label (e.g. "model/weights.pt"); never a path on the server.' }),
+    kind: t.field({ type: ArtifactKindEnum, resolve: (a) => a.kind }),
+    digest: t.exposeString('digest', { description: 'sha256 of the bytes, lowercase hex.' }),
+    sizeBytes: t.field({ type: 'SafeInt', resolve: (a) => Number(a.sizeBytes) }),
+    mediaType: t.exposeString('mediaType', { description: 'Content type served on download.' }),
+    downloadUrl: t.string({
+      description: 'Path on this server that serves the bytes (GET, with Range support).',
+      resolve: (a) => downloadPath(a.id),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.objectFields(RunRef, (t) => ({
+  artifacts: t.field({
+    type: [ArtifactRef],
+    description: 'Files the run produced, oldest first; optionally of one kind.',
+    args: { kind: t.arg({ type: ArtifactKindEnum }) },
+    resolve: async (r, { kind }, ctx) => {
+      const all = await runArtifactsLoader(ctx).load(r.id);
+      return kind ? all.filter((a) => a.kind === kind) : all;
+    },
+  }),
+}));
+
+builder.objectField(CodeVersionRef, 'diff', (t) =>
+  t.field({
+    type: ArtifactRef,
+    nullable: true,
+    description: 'The CODE_DIFF artifact with the uncommitted changes, when the tree was dirty and the diff was uploaded.',
+    // Code versions are loaded per run and carry the run id beside their public fields.
+    resolve: async (code, _args, ctx) => (await codeDiffLoader(ctx).load((code as unknown as { runId: number }).runId))?.artifact ?? null,
+  }),
+);
+
+const UploadArtifactInput = builder.inputType('UploadArtifactInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    file: t.field({ type: 'File', required: true, description: 'The bytes, as a multipart part; the whole request may be at most RUNLEDGER_MAX_MULTIPART_BYTES (100 MiB by default). Stream larger files with PUT /artifacts/runs/<runId>.' }),
+    name: t.string({ description: 'A label, at most 1000 characters, no control characters; defaults to the file name.' }),
+    kind: t.field({ type: ArtifactKindEnum, defaultValue: 'OTHER' }),
+    sha256: t.string({ description: 'sha256 the client computed; when the bytes differ the upload is rejected and nothing is kept.' }),
+    mediaType: t.string({ description: 'Defaults to the type of the multipart part, then application/octet-stream.' }),
+  }),
+});
+
+const UploadArtifactPayload = builder.simpleObject('UploadArtifactPayload', {
+  fields: (t) => ({
+    artifact: t.field({ type: ArtifactRef }),
+    created: t.boolean({ description: 'False when the same bytes were already recorded under this name for this run (a retry).' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  uploadArtifact: t.field({
+    type: UploadArtifactPayload,
+    description: 'Uploads a file a run produced (GraphQL multipart). Bytes are stored by sha256 and deduplicated; retrying is safe.',
+    args: { input: t.arg({ type: UploadArtifactInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      const file = input.file;
+      return ctx.services.artifacts.upload(
+        { runId, name: input.name ?? file.name, kind: input.kind, sha256: input.sha256, mediaType: input.mediaType ?? (file.type || null) },
+        chunksOf(file.stream()),
+        file.size,
+      );
+    },
+  }),
+}));

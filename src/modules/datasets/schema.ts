@@ -1,0 +1,232 @@
+// GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
+import { builder } from '../../builder.js';
+import { authorizeRun } from '../auth/guards.js';
+import { ValidationError } from '../../errors.js';
+import { decodeId } from '../../ids.js';
+import { requireForwardPaging, requirePageSize } from '../../validation.js';
+import { ModelVersionRef } from '../registry/schema.js';
+import { modelVersionLoader } from '../registry/loaders.js';
+import { runLoader } from '../runs/loaders.js';
+import { RunConnection, RunRef } from '../runs/schema.js';
+import { datasetInputsLoader, datasetLoader, datasetVersionLoader, modelInputsLoader, parentsLoader } from './loaders.js';
+import type { Dataset, DatasetVersion } from './service.js';
+
+export const DatasetRef = builder.objectRef<Dataset>('Dataset');
+export const DatasetVersionRef = builder.objectRef<DatasetVersion>('DatasetVersion');
+
+const idCursor = (id: number) => Buffer.from(String(id)).toString('base64url');
+function afterId(after: string | null | undefined): number | null {
+  if (!after) return null;
+  const id = Number(Buffer.from(after, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(id)) throw new ValidationError('after', 'is not a cursor returned by this field');
+  return id;
+}
+
+const CoverageRangeInput = builder.inputType('CoverageRangeInput', {
+  description: 'A time window, e.g. August 2026 = 2026-08-01T00:00:00Z to 2026-09-01T00:00:00Z.',
+  fields: (t) => ({
+    start: t.field({ type: 'DateTime', required: true }),
+    end: t.field({ type: 'DateTime', required: true }),
+  }),
+});
+
+builder.node(DatasetRef, {
+  description: 'A named dataset whose content changes over time, one immutable version at a time.',
+  id: { resolve: (d) => d.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetLoader(ctx).load(Number(id)))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    versions: t.connection({
+      type: DatasetVersionRef,
+      description: 'Versions, newest first.',
+      args: { covering: t.arg({ type: CoverageRangeInput, description: 'Only versions whose coverage window contains this whole range ("the August data").' }) },
+      resolve: async (d, args, ctx) => {
+        requireForwardPaging(args);
+        const first = requirePageSize('first', args.first, 50);
+        const after = afterId(args.after);
+        if (args.covering && args.covering.end < args.covering.start) throw new ValidationError('covering.end', 'must not be before covering.start');
+        const page = await ctx.services.datasets.versionsOf(d.id, { first, afterId: after, covering: args.covering ?? null });
+        const edges = page.versions.map((v) => ({ node: v, cursor: idCursor(v.id) }));
+        return { edges, pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+      },
+    }),
+    version: t.field({
+      type: DatasetVersionRef,
+      nullable: true,
+      description: 'The version with this label.',
+      args: { version: t.arg.string({ required: true }) },
+      resolve: (d, args, ctx) => ctx.services.datasets.versionByLabel(d.name, args.version),
+    }),
+  }),
+});
+
+builder.node(DatasetVersionRef, {
+  description: 'One immutable snapshot of a dataset, identified by its content digest.',
+  id: { resolve: (v) => v.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetVersionLoader(ctx).load(Number(id)))),
+  fields: (t) => ({
+    dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
+    version: t.exposeString('version', { description: 'The label, unique within the dataset (e.g. "v42" or an Iceberg snapshot id).' }),
+    digest: t.exposeString('digest', { description: 'sha256 of the content, lowercase hex.' }),
+    sourceUri: t.exposeString('sourceUri', { nullable: true, description: 'Where the data lives, e.g. s3://bucket/churn/v42.' }),
+    rowCount: t.field({ type: 'SafeInt', nullable: true, resolve: (v) => (v.rowCount === null ? null : Number(v.rowCount)) }),
+    schema: t.expose('schema', { type: 'JSON', nullable: true, description: 'Column names and types, as the client sent them.' }),
+    splits: t.expose('splits', { type: 'JSON', nullable: true, description: 'Split sizes, e.g. {"train": 8000, "validation": 1000}.' }),
+    coverageStart: t.expose('coverageStart', { type: 'DateTime', nullable: true, description: 'Start of the time window the data describes.' }),
+    coverageEnd: t.expose('coverageEnd', { type: 'DateTime', nullable: true, description: 'End of the time window the data describes.' }),
+    createdBy: t.exposeString('createdBy', { nullable: true, description: 'Who registered it.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    derivedFrom: t.field({
+      type: [DatasetVersionRef],
+      description: 'The versions this one was produced from.',
+      resolve: async (v, _a, ctx) => (await parentsLoader(ctx).load(v.id)).map((p) => p.version),
+    }),
+    usedBy: t.connection(
+      {
+        type: RunRef,
+        description: 'Runs that read this version, oldest first (deleted runs left out).',
+        args: { role: t.arg.string({ description: 'Only runs that used it in this role, e.g. "train".' }) },
+        resolve: async (v, args, ctx) => {
+          requireForwardPaging(args);
+          const first = requirePageSize('first', args.first, 50);
+          const after = afterId(args.after);
+          const page = await ctx.services.datasets.usedBy(v.id, { role: args.role ?? null, first, afterRunId: after });
+          for (const run of page.runs) runLoader(ctx).prime(run.id, run);
+          const edges = page.runs.map((r) => ({ node: r, cursor: idCursor(r.id) }));
+          return {
+            edges,
+            pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+            totalCount: page.totalCount,
+          };
+        },
+      },
+      RunConnection,
+    ),
+  }),
+});
+
+const RunInputRef = builder.simpleObject('RunInput', {
+  description: 'Something a run read: a dataset version or (for fine-tuning) a model version, with its role.',
+  fields: (t) => ({
+    role: t.string({ description: 'e.g. train, validation, test, base-model.' }),
+    datasetVersion: t.field({ type: DatasetVersionRef, nullable: true }),
+    modelVersion: t.field({ type: ModelVersionRef, nullable: true }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the link was logged.' }),
+  }),
+});
+
+builder.objectFields(RunRef, (t) => ({
+  inputs: t.field({
+    type: [RunInputRef],
+    description: 'Dataset versions, then model versions, the run read, in the order they were logged.',
+    args: { role: t.arg.string({ description: 'Only inputs with this role.' }) },
+    resolve: async (r, args, ctx) => {
+      const [datasets, models] = await Promise.all([datasetInputsLoader(ctx).load(r.id), modelInputsLoader(ctx).load(r.id)]);
+      const inputs = [
+        ...(await Promise.all(datasets.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: await datasetVersionLoader(ctx).load(i.datasetVersionId), modelVersion: null })))),
+        ...(await Promise.all(models.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: null, modelVersion: await modelVersionLoader(ctx).load(i.modelVersionId) })))),
+      ];
+      return args.role ? inputs.filter((i) => i.role === args.role) : inputs;
+    },
+  }),
+}));
+
+builder.queryFields((t) => ({
+  dataset: t.field({
+    type: DatasetRef,
+    nullable: true,
+    description: 'The dataset with this name, or null.',
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.datasets.byName(args.name),
+  }),
+  datasetVersion: t.field({
+    type: DatasetVersionRef,
+    nullable: true,
+    description: 'A dataset version by dataset name and version label, or null.',
+    args: { dataset: t.arg.string({ required: true }), version: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.datasets.versionByLabel(args.dataset, args.version),
+  }),
+}));
+
+const RegisterDatasetVersionInput = builder.inputType('RegisterDatasetVersionInput', {
+  fields: (t) => ({
+    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces.' }),
+    version: t.string({ required: true, description: 'Version label, unique within the dataset.' }),
+    digest: t.string({ required: true, description: 'sha256 of the content (64 hex characters, optionally prefixed "sha256:"). The same dataset and digest registered again returns the existing version.' }),
+    description: t.string({ description: 'Description of the dataset, used only when this call creates it.' }),
+    sourceUri: t.string({ description: 'Where the data lives: s3://..., an Iceberg snapshot id, ...' }),
+    coverageStart: t.field({ type: 'DateTime', description: 'Start of the time window the data describes.' }),
+    coverageEnd: t.field({ type: 'DateTime', description: 'End of the time window the data describes.' }),
+    rowCount: t.field({ type: 'SafeInt' }),
+    schema: t.field({ type: 'JSON' }),
+    splits: t.field({ type: 'JSON' }),
+    derivedFrom: t.idList({ description: 'DatasetVersion ids this version was produced from.' }),
+  }),
+});
+
+const RegisterDatasetVersionPayload = builder.simpleObject('RegisterDatasetVersionPayload', {
+  fields: (t) => ({
+    datasetVersion: t.field({ type: DatasetVersionRef }),
+    created: t.boolean({ description: 'False when this dataset and digest were already registered (a retry).' }),
+  }),
+});
+
+const DatasetInputInput = builder.inputType('DatasetInputInput', {
+  fields: (t) => ({
+    datasetVersionId: t.id({ required: true }),
+    role: t.string({ required: true, description: 'e.g. train, validation, test.' }),
+  }),
+});
+
+const ModelInputInput = builder.inputType('ModelInputInput', {
+  fields: (t) => ({
+    modelVersionId: t.id({ required: true }),
+    role: t.string({ required: true, description: 'e.g. base-model, teacher.' }),
+  }),
+});
+
+const LogInputsInput = builder.inputType('LogInputsInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    datasets: t.field({ type: [DatasetInputInput] }),
+    models: t.field({ type: [ModelInputInput], description: 'Model versions the run started from (fine-tuning).' }),
+  }),
+});
+
+const LogInputsPayload = builder.simpleObject('LogInputsPayload', {
+  fields: (t) => ({
+    run: t.field({ type: RunRef }),
+    datasetInputsWritten: t.int({ description: 'New links (links logged before are not counted).' }),
+    modelInputsWritten: t.int(),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  registerDatasetVersion: t.field({
+    type: RegisterDatasetVersionPayload,
+    description: 'Registers an immutable dataset version. Retry-safe: the same dataset and digest return the existing version; the same label with another digest is a CONFLICT.',
+    args: { input: t.arg({ type: RegisterDatasetVersionInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.datasets.registerVersion(
+        { ...input, derivedFrom: (input.derivedFrom ?? []).map((id, i) => decodeId('DatasetVersion', String(id), `input.derivedFrom[${i}]`)) },
+        ctx.actor,
+      ),
+  }),
+  logInputs: t.field({
+    type: LogInputsPayload,
+    description: 'Links a run to the dataset versions (and model versions) it read, each with a role. Logging a link again changes nothing.',
+    args: { input: t.arg({ type: LogInputsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      const written = await ctx.services.datasets.logInputs({
+        runId,
+        datasets: (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) })),
+        models: (input.models ?? []).map((m, i) => ({ role: m.role, modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`) })),
+      });
+      return { ...written, run: await ctx.services.runs.requireRun(runId) };
+    },
+  }),
+}));

@@ -1,0 +1,235 @@
+// Datasets: immutable versions identified by content digest, what they derive from, and which runs read them.
+import type { Database } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
+import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { normalizeSha256 } from '../artifacts/service.js';
+import type { RunService } from '../runs/service.js';
+
+export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
+
+export interface RegisterDatasetVersionInput {
+  dataset: string;
+  version: string;
+  digest: string;
+  description?: string | null;
+  sourceUri?: string | null;
+  coverageStart?: Date | null;
+  coverageEnd?: Date | null;
+  rowCount?: number | null;
+  schema?: unknown;
+  splits?: unknown;
+  derivedFrom?: readonly number[] | null;
+}
+
+export interface LogInputsInput {
+  runId: number;
+  datasets?: readonly { datasetVersionId: number; role: string }[] | null;
+  models?: readonly { modelVersionId: number; role: string }[] | null;
+}
+
+const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAX_PARENTS = 100;
+const MAX_INPUTS = 1000;
+
+export function requireRole(field: string, role: string): string {
+  if (role.length === 0 || role.length > 100 || !ROLE_PATTERN.test(role)) {
+    throw new ValidationError(field, `must be 1 to 100 letters, digits, '_', '.' or '-', e.g. "train" or "base-model"; got ${JSON.stringify(role.slice(0, 100))}`);
+  }
+  return role;
+}
+
+function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') throw new ValidationError(field, 'must be a JSON object or array');
+  return value as Prisma.InputJsonValue;
+}
+
+export function createDatasetService(db: Database, runs: RunService) {
+  const { prisma } = db;
+
+  async function ensureDataset(name: string, description: string | null): Promise<Dataset> {
+    const existing = await prisma.dataset.findUnique({ where: { name } });
+    if (existing) return existing;
+    try {
+      return await prisma.dataset.create({ data: { name, description, createdAt: new Date() } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return prisma.dataset.findUniqueOrThrow({ where: { name } });
+    }
+  }
+
+  /** The version row and its derivedFrom links in one transaction (lineage edges join it later). */
+  async function recordDatasetVersion(data: Prisma.DatasetVersionUncheckedCreateInput, parents: readonly number[]): Promise<DatasetVersion> {
+    return prisma.$transaction(async (tx) => {
+      const created = await tx.datasetVersion.create({ data });
+      if (parents.length) {
+        await tx.datasetDerivation.createMany({ data: parents.map((parentId) => ({ childId: created.id, parentId, createdAt: data.createdAt as Date })) });
+      }
+      return created;
+    });
+  }
+
+  /** Every input link of one call in one transaction. */
+  async function recordRunInputs(
+    runId: number,
+    datasets: readonly { datasetVersionId: number; role: string }[],
+    models: readonly { modelVersionId: number; role: string }[],
+  ): Promise<{ datasetInputsWritten: number; modelInputsWritten: number }> {
+    const createdAt = new Date();
+    return prisma.$transaction(async (tx) => {
+      const ds = datasets.length
+        ? await tx.runDatasetInput.createMany({ data: datasets.map((d) => ({ runId, datasetVersionId: d.datasetVersionId, role: d.role, createdAt })), skipDuplicates: true })
+        : { count: 0 };
+      const ms = models.length
+        ? await tx.runModelInput.createMany({ data: models.map((m) => ({ runId, modelVersionId: m.modelVersionId, role: m.role, createdAt })), skipDuplicates: true })
+        : { count: 0 };
+      return { datasetInputsWritten: ds.count, modelInputsWritten: ms.count };
+    });
+  }
+
+  return {
+    recordDatasetVersion,
+    recordRunInputs,
+
+    /**
+     * Registers a version, or returns the one already registered with the same dataset and
+     * digest (a retry). The same label with other content is a conflict: versions are immutable.
+     */
+    async registerVersion(input: RegisterDatasetVersionInput, actor: string | null): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
+      const name = requireKey('input.dataset', input.dataset.trim());
+      const version = requireName('input.version', input.version);
+      const digest = normalizeSha256('input.digest', input.digest);
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const sourceUri = input.sourceUri == null ? null : requireName('input.sourceUri', input.sourceUri, 2000);
+      const { coverageStart = null, coverageEnd = null } = input;
+      if (coverageStart && coverageEnd && coverageEnd < coverageStart) {
+        throw new ValidationError('input.coverageEnd', 'must not be before coverageStart');
+      }
+      if (input.rowCount != null && (!Number.isSafeInteger(input.rowCount) || input.rowCount < 0)) {
+        throw new ValidationError('input.rowCount', 'must be a non-negative integer');
+      }
+      const schema = jsonOrNull('input.schema', input.schema);
+      const splits = jsonOrNull('input.splits', input.splits);
+      const parents = [...new Set(input.derivedFrom ?? [])];
+      if (parents.length > MAX_PARENTS) throw new ValidationError('input.derivedFrom', `at most ${MAX_PARENTS} parents (got ${parents.length})`);
+
+      const dataset = await ensureDataset(name, description);
+      const find = async () => {
+        const same = await prisma.datasetVersion.findUnique({ where: { datasetId_digest: { datasetId: dataset.id, digest } } });
+        if (same) return same;
+        const label = await prisma.datasetVersion.findUnique({ where: { datasetId_version: { datasetId: dataset.id, version } } });
+        if (label) {
+          throw new ConflictError(`input.version: ${name} version ${JSON.stringify(version)} is already registered with digest ${label.digest}; versions are immutable, register the new content under a new version`, {
+            field: 'input.version',
+          });
+        }
+        return null;
+      };
+      const existing = await find();
+      if (existing) return { datasetVersion: existing, created: false };
+      if (parents.length) {
+        const found = await prisma.datasetVersion.findMany({ where: { id: { in: parents } }, select: { id: true } });
+        const missing = parents.find((id) => !found.some((f) => f.id === id));
+        if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
+      }
+      try {
+        const datasetVersion = await recordDatasetVersion({
+          datasetId: dataset.id,
+          version,
+          digest,
+          sourceUri,
+          coverageStart,
+          coverageEnd,
+          rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
+          schema,
+          splits,
+          createdBy: actor,
+          createdAt: new Date(),
+        }, parents);
+        return { datasetVersion, created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const raced = await find(); // a concurrent retry registered it first
+        if (raced) return { datasetVersion: raced, created: false };
+        throw error;
+      }
+    },
+
+    /** Links a run to the dataset and model versions it read. Linking again changes nothing. */
+    async logInputs(input: LogInputsInput): Promise<{ datasetInputsWritten: number; modelInputsWritten: number }> {
+      const run = await runs.requireLiveRun(input.runId);
+      const datasets = (input.datasets ?? []).map((d, i) => ({ ...d, role: requireRole(`input.datasets[${i}].role`, d.role) }));
+      const models = (input.models ?? []).map((m, i) => ({ ...m, role: requireRole(`input.models[${i}].role`, m.role) }));
+      if (datasets.length + models.length > MAX_INPUTS) throw new ValidationError('input', `at most ${MAX_INPUTS} inputs per call`);
+      const dsIds = [...new Set(datasets.map((d) => d.datasetVersionId))];
+      const foundDs = new Set((await prisma.datasetVersion.findMany({ where: { id: { in: dsIds } }, select: { id: true } })).map((r) => r.id));
+      const missingDs = dsIds.find((id) => !foundDs.has(id));
+      if (missingDs !== undefined) throw new NotFoundError('DatasetVersion', missingDs);
+      const mvIds = [...new Set(models.map((m) => m.modelVersionId))];
+      const foundMv = new Set((await prisma.modelVersion.findMany({ where: { id: { in: mvIds } }, select: { id: true } })).map((r) => r.id));
+      const missingMv = mvIds.find((id) => !foundMv.has(id));
+      if (missingMv !== undefined) throw new NotFoundError('ModelVersion', missingMv);
+      return recordRunInputs(run.id, datasets, models);
+    },
+
+    async byName(name: string): Promise<Dataset | null> {
+      return prisma.dataset.findUnique({ where: { name } });
+    },
+
+    async byIds(ids: readonly number[]): Promise<Dataset[]> {
+      return prisma.dataset.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async versionsByIds(ids: readonly number[]): Promise<DatasetVersion[]> {
+      return prisma.datasetVersion.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async versionByLabel(dataset: string, version: string): Promise<DatasetVersion | null> {
+      return prisma.datasetVersion.findFirst({ where: { dataset: { name: dataset }, version } });
+    },
+
+    /** Versions of a dataset, newest first; `covering` keeps those whose window contains the whole range. */
+    async versionsOf(datasetId: number, options: { first: number; afterId: number | null; covering?: { start: Date; end: Date } | null }) {
+      const where: Prisma.DatasetVersionWhereInput = { datasetId };
+      if (options.afterId !== null) where.id = { lt: options.afterId };
+      if (options.covering) {
+        where.coverageStart = { lte: options.covering.start };
+        where.coverageEnd = { gte: options.covering.end };
+      }
+      const rows = await prisma.datasetVersion.findMany({ where, orderBy: { id: 'desc' }, take: options.first + 1 });
+      return { versions: rows.slice(0, options.first), hasNextPage: rows.length > options.first };
+    },
+
+    async parentsOf(childIds: readonly number[]) {
+      const rows = await prisma.datasetDerivation.findMany({ where: { childId: { in: [...childIds] } }, include: { parent: true }, orderBy: { parentId: 'asc' } });
+      return rows.map((r) => ({ childId: r.childId, version: r.parent }));
+    },
+
+    async datasetInputsOf(runIds: readonly number[]): Promise<RunDatasetInput[]> {
+      return prisma.runDatasetInput.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+    },
+
+    async modelInputsOf(runIds: readonly number[]): Promise<RunModelInput[]> {
+      return prisma.runModelInput.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+    },
+
+    /** Live runs that read a dataset version (in any role, or one role), oldest first. */
+    async usedBy(versionId: number, options: { role: string | null; first: number; afterRunId: number | null }) {
+      const role = options.role == null ? null : requireRole('role', options.role);
+      const where: Prisma.RunWhereInput = {
+        deletedAt: null,
+        datasetInputs: { some: { datasetVersionId: versionId, ...(role ? { role } : {}) } },
+      };
+      const rows = await prisma.run.findMany({
+        where: options.afterRunId === null ? where : { ...where, id: { gt: options.afterRunId } },
+        orderBy: { id: 'asc' },
+        take: options.first + 1,
+      });
+      return { runs: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: () => prisma.run.count({ where }) };
+    },
+  };
+}
+
+export type DatasetService = ReturnType<typeof createDatasetService>;

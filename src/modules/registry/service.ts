@@ -1,0 +1,276 @@
+// Model registry: numbered model versions, their aliases, and the append-only history of every alias change.
+import { actingUser } from '../../context.js';
+import type { Database } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+
+export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
+
+type Tx = Prisma.TransactionClient;
+
+const ALIAS_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const REASON_MAX = 2000;
+const REGISTRABLE_KINDS = ['MODEL', 'CHECKPOINT'];
+
+export interface CreateModelVersionInput {
+  model: string;
+  artifactId: number;
+  description?: string | null;
+  modelDescription?: string | null;
+}
+
+export interface AliasChangeResult {
+  model: RegisteredModel;
+  /** The version the alias points at after the call (null when removed). */
+  version: ModelVersion | null;
+  /** The recorded event, or null when the call changed nothing (e.g. a retry). */
+  event: ModelAliasEvent | null;
+}
+
+export function requireAlias(field: string, alias: string): string {
+  if (alias.length === 0 || alias.length > 100 || !ALIAS_PATTERN.test(alias)) {
+    throw new ValidationError(field, `must start with a letter and use only letters, digits, '_' and '-' (at most 100), e.g. "production"; got ${JSON.stringify(alias.slice(0, 100))}`);
+  }
+  return alias;
+}
+
+function optionalReason(field: string, reason: string | null | undefined): string | null {
+  const trimmed = reason?.trim() ?? '';
+  return trimmed ? requireMaxLength(field, trimmed, REASON_MAX) : null;
+}
+
+export function createRegistryService(db: Database) {
+  const { prisma } = db;
+
+  async function requireModel(name: string): Promise<RegisteredModel> {
+    const model = await prisma.registeredModel.findUnique({ where: { name } });
+    if (!model) throw new NotFoundError('RegisteredModel', name);
+    return model;
+  }
+
+  async function requireVersion(model: RegisteredModel, version: number, field: string): Promise<ModelVersion> {
+    if (!Number.isSafeInteger(version) || version < 1) throw new ValidationError(field, 'must be a version number of 1 or more');
+    const found = await prisma.modelVersion.findUnique({ where: { modelId_version: { modelId: model.id, version } } });
+    if (!found) throw new NotFoundError('ModelVersion', `${model.name}/${version}`);
+    return found;
+  }
+
+  async function ensureModel(name: string, description: string | null): Promise<RegisteredModel> {
+    const existing = await prisma.registeredModel.findUnique({ where: { name } });
+    if (existing) return existing;
+    try {
+      return await prisma.registeredModel.create({ data: { name, description, createdAt: new Date() } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return prisma.registeredModel.findUniqueOrThrow({ where: { name } });
+    }
+  }
+
+  /**
+   * Locks the model row so alias changes of one model happen one at a time, and returns the
+   * instant for the next event: never earlier than the last one, so history order is time order.
+   */
+  async function lockForAliasChange(tx: Tx, modelId: number): Promise<Date> {
+    await tx.$queryRaw`SELECT id FROM registered_models WHERE id = ${modelId} FOR UPDATE`;
+    const last = await tx.modelAliasEvent.findFirst({ where: { modelId }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
+    const now = new Date();
+    return last && last.at > now ? last.at : now;
+  }
+
+  /** Moves (or removes) an alias and appends its event, in the caller's transaction. */
+  async function recordAliasChange(
+    tx: Tx,
+    change: { modelId: number; alias: string; action: AliasAction; from: number | null; to: number | null; actor: string | null; reason: string | null; at: Date },
+  ): Promise<ModelAliasEvent> {
+    if (change.to === null) {
+      await tx.modelAlias.delete({ where: { modelId_alias: { modelId: change.modelId, alias: change.alias } } });
+    } else {
+      await tx.modelAlias.upsert({
+        where: { modelId_alias: { modelId: change.modelId, alias: change.alias } },
+        create: { modelId: change.modelId, alias: change.alias, versionId: change.to, updatedAt: change.at },
+        update: { versionId: change.to, updatedAt: change.at },
+      });
+    }
+    return tx.modelAliasEvent.create({
+      data: {
+        modelId: change.modelId,
+        alias: change.alias,
+        action: change.action,
+        fromVersionId: change.from,
+        toVersionId: change.to,
+        actor: change.actor,
+        reason: change.reason,
+        at: change.at,
+      },
+    });
+  }
+
+  // Inside a transaction pass its client: on PGlite (one connection) another would wait forever.
+  async function runUserOf(versionId: number | null, client: Tx = prisma): Promise<string | null> {
+    if (versionId === null) return null;
+    const row = await client.modelVersion.findUnique({ where: { id: versionId }, select: { run: { select: { user: true } } } });
+    return row?.run.user ?? null;
+  }
+
+  async function versionById(id: number | null): Promise<ModelVersion | null> {
+    return id === null ? null : prisma.modelVersion.findUnique({ where: { id } });
+  }
+
+  /** Numbers and writes a version in one transaction; the counter update locks the model row, so numbers never collide. */
+  async function recordModelVersion(data: { modelId: number; runId: number; artifactId: number; description: string | null; createdBy: string | null }): Promise<ModelVersion> {
+    return prisma.$transaction(async (tx) => {
+      const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
+      return tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
+    });
+  }
+
+  return {
+    requireModel,
+    recordModelVersion,
+    requireVersion,
+    recordAliasChange,
+
+    /**
+     * Registers an artifact as the next version of a model (creating the model on first use).
+     * The artifact identifies the version, so a retry returns the version already created.
+     */
+    async createVersion(input: CreateModelVersionInput, actor: string | null): Promise<{ modelVersion: ModelVersion; created: boolean }> {
+      const name = requireKey('input.model', input.model.trim());
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
+      const artifact = await prisma.artifact.findUnique({ where: { id: input.artifactId }, include: { run: { select: { user: true, deletedAt: true } } } });
+      if (!artifact) throw new NotFoundError('Artifact', input.artifactId);
+      if (!REGISTRABLE_KINDS.includes(artifact.kind)) {
+        throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
+      }
+      if (artifact.run.deletedAt) throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
+      const model = await ensureModel(name, modelDescription);
+      const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
+      const existing = await prisma.modelVersion.findUnique({ where: key });
+      if (existing) return { modelVersion: existing, created: false };
+      try {
+        const modelVersion = await recordModelVersion({
+          modelId: model.id,
+          runId: artifact.runId,
+          artifactId: artifact.id,
+          description,
+          createdBy: actingUser(actor, artifact.run.user),
+        });
+        return { modelVersion, created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        return { modelVersion: await prisma.modelVersion.findUniqueOrThrow({ where: key }), created: false };
+      }
+    },
+
+    /** Points an alias at a version. Pointing it where it already points records nothing. */
+    async setAlias(input: { model: string; alias: string; version: number; reason?: string | null }, actor: string | null): Promise<AliasChangeResult> {
+      const alias = requireAlias('input.alias', input.alias);
+      const reason = optionalReason('input.reason', input.reason);
+      const model = await requireModel(input.model);
+      const target = await requireVersion(model, input.version, 'input.version');
+      const who = actingUser(actor, await runUserOf(target.id));
+      const event = await prisma.$transaction(async (tx) => {
+        const at = await lockForAliasChange(tx, model.id);
+        const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
+        if (current?.versionId === target.id) return null;
+        return recordAliasChange(tx, { modelId: model.id, alias, action: 'SET', from: current?.versionId ?? null, to: target.id, actor: who, reason, at });
+      });
+      return { model, version: target, event };
+    },
+
+    /** Removes an alias. Removing one that is not set records nothing. */
+    async removeAlias(input: { model: string; alias: string; reason?: string | null }, actor: string | null): Promise<AliasChangeResult> {
+      const alias = requireAlias('input.alias', input.alias);
+      const reason = optionalReason('input.reason', input.reason);
+      const model = await requireModel(input.model);
+      const event = await prisma.$transaction(async (tx) => {
+        const at = await lockForAliasChange(tx, model.id);
+        const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
+        if (!current) return null;
+        const who = actingUser(actor, await runUserOf(current.versionId, tx));
+        return recordAliasChange(tx, { modelId: model.id, alias, action: 'REMOVE', from: current.versionId, to: null, actor: who, reason, at });
+      });
+      return { model, version: null, event };
+    },
+
+    /**
+     * Undoes the latest change of an alias: it goes back to the version it held before (a
+     * removal is undone by restoring the removed version). With `fromVersion`, nothing
+     * happens unless the alias still points at that version, so a retry cannot roll back twice.
+     */
+    async rollbackAlias(input: { model: string; alias: string; reason: string; fromVersion?: number | null }, actor: string | null): Promise<AliasChangeResult> {
+      const alias = requireAlias('input.alias', input.alias);
+      const reason = optionalReason('input.reason', input.reason);
+      if (!reason) throw new ValidationError('input.reason', 'a rollback must say why');
+      const model = await requireModel(input.model);
+      const expected = input.fromVersion == null ? null : await requireVersion(model, input.fromVersion, 'input.fromVersion');
+      const result = await prisma.$transaction(async (tx) => {
+        const at = await lockForAliasChange(tx, model.id);
+        const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
+        const currentId = current?.versionId ?? null;
+        if (expected && currentId !== expected.id) return { event: null, to: currentId };
+        const last = await tx.modelAliasEvent.findFirst({ where: { modelId: model.id, alias }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
+        if (!last) throw new ConflictError(`input.alias: ${model.name} has never had the alias ${JSON.stringify(alias)}; there is nothing to roll back`, { field: 'input.alias' });
+        if (last.fromVersionId === null) {
+          throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} held no version before its latest change; use removeModelAlias`, { field: 'input.alias' });
+        }
+        const who = actingUser(actor, await runUserOf(last.fromVersionId, tx));
+        const event = await recordAliasChange(tx, { modelId: model.id, alias, action: 'ROLLBACK', from: currentId, to: last.fromVersionId, actor: who, reason, at });
+        return { event, to: last.fromVersionId };
+      });
+      return { model, version: await versionById(result.to), event: result.event };
+    },
+
+    async byName(name: string): Promise<RegisteredModel | null> {
+      return prisma.registeredModel.findUnique({ where: { name } });
+    },
+
+    async modelsByIds(ids: readonly number[]): Promise<RegisteredModel[]> {
+      return prisma.registeredModel.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async versionsByIds(ids: readonly number[]): Promise<ModelVersion[]> {
+      return prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } });
+    },
+
+    async versionsOfRuns(runIds: readonly number[]): Promise<ModelVersion[]> {
+      return prisma.modelVersion.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
+    },
+
+    /** Versions of a model, newest first. */
+    async versionsOf(modelId: number, first: number, beforeVersion: number | null) {
+      const rows = await prisma.modelVersion.findMany({
+        where: { modelId, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
+        orderBy: { version: 'desc' },
+        take: first + 1,
+      });
+      return { versions: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => prisma.modelVersion.count({ where: { modelId } }) };
+    },
+
+    async aliasesOfModels(modelIds: readonly number[]): Promise<ModelAlias[]> {
+      return prisma.modelAlias.findMany({ where: { modelId: { in: [...modelIds] } }, orderBy: [{ modelId: 'asc' }, { alias: 'asc' }] });
+    },
+
+    async aliasesOfVersions(versionIds: readonly number[]): Promise<ModelAlias[]> {
+      return prisma.modelAlias.findMany({ where: { versionId: { in: [...versionIds] } }, orderBy: [{ versionId: 'asc' }, { alias: 'asc' }] });
+    },
+
+    /** The version an alias pointed at, at an instant, read from the event history. */
+    async aliasAt(modelId: number, alias: string, at: Date): Promise<ModelVersion | null> {
+      requireAlias('name', alias);
+      const event = await prisma.modelAliasEvent.findFirst({ where: { modelId, alias, at: { lte: at } }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
+      return versionById(event?.toVersionId ?? null);
+    },
+
+    /** Alias changes, oldest first. */
+    async history(modelId: number, alias: string | null): Promise<ModelAliasEvent[]> {
+      if (alias !== null) requireAlias('alias', alias);
+      return prisma.modelAliasEvent.findMany({ where: { modelId, ...(alias !== null ? { alias } : {}) }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+    },
+  };
+}
+
+export type RegistryService = ReturnType<typeof createRegistryService>;
