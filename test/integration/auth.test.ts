@@ -281,7 +281,10 @@ describe('artifact routes', () => {
       });
     const made = await put(anaSecret, runA.id);
     expect(made.status).toBe(201);
-    const { artifact } = (await made.json()) as { artifact: { downloadUrl: string } };
+    const { artifact } = (await made.json()) as { artifact: { id: string; downloadUrl: string } };
+    const node = await server().withToken((await server().app.services.auth.createToken({ user: bobName })).secret).request(NodeDocument, { id: artifact.id });
+    expect(node.data?.node ?? null).toBeNull();
+    expect(node.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
 
     expect((await fetch(`${server().url}${artifact.downloadUrl}`)).status).toBe(401);
     expect((await put(null, runA.id)).status).toBe(401);

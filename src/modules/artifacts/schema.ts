@@ -55,6 +55,8 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
 builder.node(ArtifactRef, {
   description: 'A file a run produced, stored once by its sha256 however many runs or names refer to it.',
   id: { resolve: (a) => a.id },
+  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
+  authScopes: async (a, ctx) => ({ readProject: (await runLoader(ctx).load(a.runId))?.projectId ?? 0 }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => artifactLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),

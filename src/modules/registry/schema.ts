@@ -117,6 +117,8 @@ builder.node(RegisteredModelRef, {
 builder.node(ModelVersionRef, {
   description: 'One numbered version of a registered model: an artifact of the run that produced it.',
   id: { resolve: (v) => v.id },
+  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
+  authScopes: async (v, ctx) => ({ readProject: (await runLoader(ctx).load(v.runId))?.projectId ?? 0 }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelVersionLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
