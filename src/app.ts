@@ -1,13 +1,19 @@
 // Builds the service: database, migrations, GraphQL over HTTP, health check, graceful stop.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
 import { type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
+import { DomainError } from './errors.js';
 import { createErrorMasker } from './errors-graphql.js';
+import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
+import { useAuditLog } from './modules/audit/plugin.js';
+import { Access } from './modules/auth/access.js';
+import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
@@ -50,7 +56,11 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     neo4j,
   });
-  const handleArtifactRequest = createArtifactRoutes(services, log, { graphqlEndpoint: '/graphql', maxMultipartBytes: config.artifacts.maxMultipartBytes });
+  const handleArtifactRequest = createArtifactRoutes(services, log, {
+    graphqlEndpoint: '/graphql',
+    maxMultipartBytes: config.artifacts.maxMultipartBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
   services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -60,8 +70,21 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
-    context: ({ request }) => createContext(services, log, request),
-    plugins: [useSharedSubscriptionExecution(new Set(['metricLogged']))],
+    batching: { limit: config.limits.batch },
+    maxRequestBodySize: config.limits.bodyBytes,
+    plugins: [
+      useRequestLimits({ limits: config.limits, introspection: config.introspection }),
+      useAuditLog(services.audit, log),
+      useSharedSubscriptionExecution(new Set(['metricLogged'])),
+    ],
+    context: async ({ request }) => {
+      try {
+        return createContext(services, log, await authenticate(services.auth, config.auth, credentialsFromHeaders(request.headers)));
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } });
+      }
+    },
   });
 
   let inFlight = 0;

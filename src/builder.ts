@@ -1,13 +1,18 @@
 // The Pothos builder: plugins, scalars and shared conventions. Domain types live in modules/*.
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { Context } from './context.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { DateTimeScalar, JSONScalar, MetricValueScalar, SafeIntScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  // globalAdmin: admin-only fields; readProject(id): the type-level backstop on every object
+  // that belongs to a project (loaders already drop what the caller may not see).
+  AuthScopes: { globalAdmin: boolean; readProject: number };
   DefaultInputFieldRequiredness: false;
   // Fields are non-null unless they say otherwise: clients get precise generated types.
   DefaultFieldNullability: false;
@@ -20,13 +25,36 @@ export const builder = new SchemaBuilder<{
     File: { Input: File; Output: never };
   };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  // Relay first so scopes see decoded ids; scope-auth before the plugins that wrap resolvers.
+  plugins: [RelayPlugin, ScopeAuthPlugin, DataloaderPlugin, SimpleObjectsPlugin],
+  scopeAuth: {
+    // Subscriptions are checked once when they start, not only per event.
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      globalAdmin: ctx.access.isAdmin,
+      readProject: (projectId: number) => ctx.access.canRead(projectId),
+    }),
+    // An object of an invisible project answers NOT_FOUND, like a missing one; a field the
+    // caller may see but not use answers FORBIDDEN.
+    unauthorizedError: (_parent, _ctx, info, result) =>
+      JSON.stringify(result.failure).includes('readProject')
+        ? new NotFoundError(info.parentType.name, 'this object')
+        : new ForbiddenError(`${info.parentType.name}.${info.fieldName}: ${result.message}`),
+  },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeQueryOptions: { description: 'Fetches any object by its global id.' },
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order.' },
+    // A malformed id is the caller's mistake, not a server error.
+    decodeGlobalID: (globalID) => {
+      try {
+        return decodeGlobalID(globalID);
+      } catch {
+        throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not a global id returned by this API`);
+      }
+    },
   },
 });
 

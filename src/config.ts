@@ -13,6 +13,10 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly graphiql: boolean;
   readonly shutdownGraceMs: number;
+  /** off: requests without a token act as a local admin (allowed only on a loopback bind). */
+  readonly auth: 'on' | 'off';
+  readonly introspection: boolean;
+  readonly limits: RequestLimits;
   /**
    * Content-addressed artifact directory, the largest upload accepted, and the largest GraphQL
    * multipart request (yoga holds multipart files in memory; big files go through PUT).
@@ -42,6 +46,22 @@ export interface LiveConfig {
   readonly replayPageSize: number;
 }
 
+/** Per-request limits; each refusal is a LIMIT_EXCEEDED error naming the limit. */
+export interface RequestLimits {
+  readonly depth: number;
+  readonly aliases: number;
+  readonly tokens: number;
+  readonly cost: number;
+  readonly batch: number;
+  readonly bodyBytes: number;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -51,6 +71,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  // Unset: off on a loopback bind (npm start just works), on anywhere else.
+  RUNLEDGER_AUTH: z.enum(['on', 'off']).optional(),
+  RUNLEDGER_INTROSPECTION: z.enum(['on', 'off']).default('on'),
+  RUNLEDGER_MAX_DEPTH: z.coerce.number().int().min(1).default(15),
+  RUNLEDGER_MAX_ALIASES: z.coerce.number().int().min(0).default(50),
+  RUNLEDGER_MAX_TOKENS: z.coerce.number().int().min(100).default(20_000),
+  RUNLEDGER_MAX_COST: z.coerce.number().int().min(1).default(50_000),
+  RUNLEDGER_MAX_BATCH: z.coerce.number().int().min(1).default(10),
+  RUNLEDGER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   RUNLEDGER_PUBSUB_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : - only (1 to 100)').default('runledger'),
   RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -74,6 +103,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const auth = e.RUNLEDGER_AUTH ?? (isLoopbackHost(e.HOST) ? 'off' : 'on');
+  if (auth === 'off' && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  RUNLEDGER_AUTH: "off" is only allowed when HOST is a loopback address (127.0.0.1, ::1, localhost); ` +
+        `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
+    );
+  }
   const database: DatabaseConfig = e.DATABASE_URL
     ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
     : { kind: 'pglite', dataDir: path.resolve(e.RUNLEDGER_DATA_DIR) };
@@ -84,6 +120,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     graphiql: e.RUNLEDGER_GRAPHIQL === 'on',
     shutdownGraceMs: e.RUNLEDGER_SHUTDOWN_GRACE_MS,
+    auth,
+    introspection: e.RUNLEDGER_INTROSPECTION === 'on',
+    limits: Object.freeze({
+      depth: e.RUNLEDGER_MAX_DEPTH,
+      aliases: e.RUNLEDGER_MAX_ALIASES,
+      tokens: e.RUNLEDGER_MAX_TOKENS,
+      cost: e.RUNLEDGER_MAX_COST,
+      batch: e.RUNLEDGER_MAX_BATCH,
+      bodyBytes: e.RUNLEDGER_MAX_BODY_BYTES,
+    }),
     live: Object.freeze({
       redisUrl: e.REDIS_URL ?? null,
       prefix: e.RUNLEDGER_PUBSUB_PREFIX,

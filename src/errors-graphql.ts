@@ -40,6 +40,11 @@ export function createErrorMasker(log: Logger) {
       // message, which names the variable path, and the code.
       return new GraphQLError(gql.message, { nodes: gql.nodes, path: gql.path, extensions: { ...original.extensions } });
     }
+    if (gql && !gql.path && isGraphQLError(original)) {
+      // Raised while coercing variables, before any resolver ran (e.g. an Int out of range or
+      // an unknown enum value): the caller's input is wrong.
+      return new GraphQLError(gql.message, { nodes: gql.nodes, extensions: { ...original.extensions, code: 'BAD_USER_INPUT' } });
+    }
     log.error('unexpected error in resolver', { err: original ?? error, path: gql?.path });
     return new GraphQLError(message, { path: gql?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };

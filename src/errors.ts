@@ -39,3 +39,13 @@ export class ConflictError extends DomainError {
 export class LimitExceededError extends DomainError {
   readonly code = 'LIMIT_EXCEEDED';
 }
+
+/** No valid credentials: a missing, unknown, expired or revoked API token. */
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+/** The caller can see the target but lacks the role the operation needs. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+}

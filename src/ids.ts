@@ -11,7 +11,7 @@ export function decodeId(typename: string, globalId: string, field: string): num
     throw new ValidationError(field, `${JSON.stringify(globalId)} is not a valid ${typename} id`);
   }
   const id = Number(decoded.id);
-  if (decoded.typename !== typename || !Number.isSafeInteger(id) || id <= 0) {
+  if (decoded.typename !== typename || !Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) {
     if (decoded.typename && decoded.typename !== typename) {
       throw new ValidationError(field, `expected a ${typename} id but got a ${decoded.typename} id`);
     }

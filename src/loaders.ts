@@ -30,6 +30,14 @@ export function manyByOwner<T>(load: (ids: readonly number[]) => Promise<T[]>, o
   });
 }
 
+/** Node ids as database keys: anything that is not a positive safe integer cannot exist. */
+export function numericIds(ids: readonly (string | number | bigint)[]): (number | null)[] {
+  return ids.map((id) => {
+    const n = Number(id);
+    return Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647 ? n : null;
+  });
+}
+
 export class Loaders {
   private readonly made = new Map<string, unknown>();
 

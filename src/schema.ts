@@ -5,6 +5,8 @@ import './modules/runs/schema.js';
 import './modules/runs/queries.js';
 import './modules/runs/mutations.js';
 import './modules/metrics/schema.js';
+import './modules/auth/schema.js';
+import './modules/audit/schema.js';
 import './modules/live/schema.js';
 import './modules/artifacts/schema.js';
 import './modules/registry/schema.js';

@@ -1,6 +1,8 @@
 // Wires the domain services to one database; created once per app.
 import { type LiveConfig, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
+import { createAuditService } from './modules/audit/service.js';
+import { createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
@@ -49,6 +51,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
     search: createRunSearch(db, projects),
     metrics: publishingMetrics(createMetricService(db), live),
     live,
+    auth: createAuthService(db),
+    audit: createAuditService(db),
     datasets: createDatasetService(db, runs),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs),
     registry: createRegistryService(db, { promotionGate: quarantineGate(incidents) }),

@@ -39,6 +39,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
     pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing
+    // A server restart also errors clients that are checked out (e.g. held by a transaction);
+    // unhandled, that 'error' event would kill the process. The pending query still fails,
+    // and the pool drops the broken client on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     countPoolStatements(pool, count);
     const adapterFactory = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter: adapterFactory });

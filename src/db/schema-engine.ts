@@ -32,7 +32,33 @@ export async function openSchemaEngine(
   await loadWasm();
   const datamodels: [string, string][] | undefined = schemaText ? [['schema.prisma', schemaText]] : undefined;
   const log = () => {};
-  return bindings.SchemaEngine.new({ datamodels }, log, bindMigrationAwareSqlAdapterFactory(adapterFactory));
+  return bindings.SchemaEngine.new({ datamodels }, log, bindMigrationAwareSqlAdapterFactory(wholeScripts(adapterFactory)));
+}
+
+type Adapter = Awaited<ReturnType<SqlMigrationAwareDriverAdapterFactory['connect']>>;
+
+// @prisma/adapter-pg runs a migration script by splitting it on every ";", which breaks any
+// statement with a ";" inside (a plpgsql trigger function). node-postgres runs a whole
+// multi-statement script in one simple query, as psql would, so scripts go there instead.
+function wholeScripts(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  if (factory.adapterName !== '@prisma/adapter-pg') return factory;
+  const wrap = (adapter: Adapter): Adapter => {
+    const driver = (adapter as { underlyingDriver?: () => { query?: (sql: string) => Promise<unknown> } }).underlyingDriver?.();
+    if (!driver?.query) return adapter;
+    const wrapped = Object.create(adapter) as Adapter;
+    wrapped.executeScript = async (script: string) => {
+      try {
+        await driver.query!(script);
+      } catch (error) {
+        (adapter as unknown as { onError(e: unknown): never }).onError(error);
+      }
+    };
+    return wrapped;
+  };
+  const wrappedFactory = Object.create(factory) as SqlMigrationAwareDriverAdapterFactory;
+  wrappedFactory.connect = async () => wrap(await factory.connect());
+  wrappedFactory.connectToShadowDb = async () => wrap(await factory.connectToShadowDb());
+  return wrappedFactory;
 }
 
 export const migrationsDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../prisma/migrations');

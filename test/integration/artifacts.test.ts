@@ -194,7 +194,7 @@ describe('artifact upload and download', () => {
     );
     form.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
     form.append('0', new Blob([text], { type: 'text/plain' }), 'requirements.txt');
-    const post = () => fetch(`${url}/graphql`, { method: 'POST', body: form }).then((r) => r.json() as Promise<{ data?: { uploadArtifact: { created: boolean; artifact: { digest: string; downloadUrl: string } } }; errors?: unknown }>);
+    const post = () => fetch(`${url}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } }).then((r) => r.json() as Promise<{ data?: { uploadArtifact: { created: boolean; artifact: { digest: string; downloadUrl: string } } }; errors?: unknown }>);
     const first = await post();
     expect(first.errors).toBeUndefined();
     expect(first.data?.uploadArtifact).toMatchObject({
@@ -212,7 +212,7 @@ describe('artifact upload and download', () => {
     }));
     mismatch.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
     mismatch.append('0', new Blob(['x']), 'x.txt');
-    const refused = (await (await fetch(`${url}/graphql`, { method: 'POST', body: mismatch })).json()) as { errors: { message: string; extensions: { code: string } }[] };
+    const refused = (await (await fetch(`${url}/graphql`, { method: 'POST', body: mismatch, headers: { 'x-graphql-yoga-csrf': '1' } })).json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(refused.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(refused.errors[0]?.message).toMatch(/^input\.name: /);
   });

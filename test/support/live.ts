@@ -79,11 +79,11 @@ export function subscribeWs<T, V>(client: Client, document: TypedDocumentNode<T,
 }
 
 /** Subscribes over server-sent events (graphql-yoga's built-in transport). */
-export async function subscribeSse<T, V>(httpUrl: string, document: TypedDocumentNode<T, V>, variables: V) {
+export async function subscribeSse<T, V>(httpUrl: string, document: TypedDocumentNode<T, V>, variables: V, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const res = await fetch(`${httpUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
     body: JSON.stringify({ query: print(document), variables }),
     signal: controller.signal,
   });

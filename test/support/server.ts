@@ -16,8 +16,16 @@ export interface TestServer {
   client: GraphQLClient;
   /** A client that sends `x-runledger-user: <user>`. */
   as(user: string): GraphQLClient;
+  /** A client that sends `Authorization: Bearer <secret>`. */
+  withToken(secret: string): GraphQLClient;
+  /** Error lines the server logged (unexpected errors, with their cause). */
+  loggedErrors: string[];
 }
 
+/**
+ * Test servers bind loopback, where authentication defaults to off (the local single-user
+ * mode), so tracking tests need no tokens; security tests pass RUNLEDGER_AUTH: 'on'.
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   // Each server gets its own artifact directory, removed when the server stops.
   const artifactDir = mkdtempSync(path.join(tmpdir(), 'runledger-artifacts-'));
@@ -48,6 +56,8 @@ export async function startServer(config: Config = testConfig()): Promise<TestSe
     url,
     client: new GraphQLClient(`${url}/graphql`),
     as: (user) => new GraphQLClient(`${url}/graphql`, { 'x-runledger-user': user }),
+    withToken: (secret) => new GraphQLClient(`${url}/graphql`, { authorization: `Bearer ${secret}` }),
+    loggedErrors: errors,
   };
 }
 

@@ -7,6 +7,7 @@ import { DomainError, type ErrorCode, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
+import type { Access } from '../auth/access.js';
 import type { Artifact } from './service.js';
 
 export const ARTIFACT_PREFIX = '/artifacts/';
@@ -61,7 +62,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-export function createArtifactRoutes(services: Services, log: Logger, options: { graphqlEndpoint: string; maxMultipartBytes: number }) {
+export function createArtifactRoutes(
+  services: Services,
+  log: Logger,
+  options: {
+    graphqlEndpoint: string;
+    maxMultipartBytes: number;
+    /** Who is asking (Authorization: Bearer, as on /graphql); throws UNAUTHENTICATED. */
+    access: (headers: Headers) => Promise<Access>;
+  },
+) {
+  const accessOf = (req: IncomingMessage) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    return options.access(headers);
+  };
+
   /**
    * yoga's multipart parser holds each file in memory, so GraphQL uploads are bounded before
    * yoga reads a byte: they must declare their length, within the limit.
@@ -88,6 +104,11 @@ export function createArtifactRoutes(services: Services, log: Logger, options: {
 
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
     const runId = decodeId('Run', runGlobalId, 'runId');
+    const access = await accessOf(req);
+    if (!access.isAdmin) {
+      const [run] = await services.runs.byIds([runId]);
+      await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runGlobalId);
+    }
     const contentType = req.headers['content-type'];
     const lengthHeader = req.headers['content-length'];
     const { artifact, created } = await services.artifacts.upload(
@@ -106,6 +127,11 @@ export function createArtifactRoutes(services: Services, log: Logger, options: {
 
   async function download(req: IncomingMessage, res: ServerResponse, artifactGlobalId: string) {
     const artifact = await services.artifacts.requireArtifact(decodeId('Artifact', artifactGlobalId, 'id'));
+    const access = await accessOf(req);
+    if (!access.isAdmin) {
+      const [run] = await services.runs.byIds([artifact.runId]);
+      await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
+    }
     const size = Number(artifact.sizeBytes);
     const etag = `"${artifact.digest}"`;
     const headers: Record<string, string | number> = {

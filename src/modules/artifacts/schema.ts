@@ -1,6 +1,7 @@
 // GraphQL types of artifacts: the Artifact node, Run.artifacts, CodeVersion.diff and uploadArtifact.
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.js';
+import { authorizeRun } from '../auth/guards.js';
 import { decodeId } from '../../ids.js';
 import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
@@ -54,6 +55,8 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
 builder.node(ArtifactRef, {
   description: 'A file a run produced, stored once by its sha256 however many runs or names refer to it.',
   id: { resolve: (a) => a.id },
+  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
+  authScopes: async (a, ctx) => ({ readProject: (await runLoader(ctx).load(a.runId))?.projectId ?? 0 }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => artifactLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),
@@ -115,8 +118,9 @@ builder.mutationFields((t) => ({
     type: UploadArtifactPayload,
     description: 'Uploads a file a run produced (GraphQL multipart). Bytes are stored by sha256 and deduplicated; retrying is safe.',
     args: { input: t.arg({ type: UploadArtifactInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx) => {
       const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
       const file = input.file;
       return ctx.services.artifacts.upload(
         { runId, name: input.name ?? file.name, kind: input.kind, sha256: input.sha256, mediaType: input.mediaType ?? (file.type || null) },

@@ -1,6 +1,7 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
+import { authorizeRun } from '../auth/guards.js';
 import { ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { ModelVersionRef } from '../registry/schema.js';
@@ -203,6 +204,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LogInputsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
       const written = await ctx.services.datasets.logInputs({
         runId,
         datasets: (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) })),

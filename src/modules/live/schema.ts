@@ -1,6 +1,7 @@
 // GraphQL subscriptions: metricLogged (points as they commit, with replay) and runUpdated.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
+import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
 import { decodeId } from '../../ids.js';
 import { Loaders } from '../../loaders.js';
 import { RunRef } from '../runs/schema.js';
@@ -61,8 +62,11 @@ builder.subscriptionFields((t) => ({
         description: 'Replay stored points with step >= sinceStep before going live (live points below it are skipped too); live only when omitted.',
       }),
     },
-    subscribe: (_root, args, ctx) =>
-      ctx.services.live.metricLogged({ runId: decodeId('Run', String(args.runId), 'runId'), keys: args.keys, sinceStep: args.sinceStep }),
+    subscribe: async (_root, args, ctx) => {
+      const runId = decodeId('Run', String(args.runId), 'runId');
+      await authorizeRun(ctx, runId, 'VIEWER');
+      return ctx.services.live.metricLogged({ runId, keys: args.keys, sinceStep: args.sinceStep });
+    },
     resolve: (batch) => ({ ...batch, runId: encodeGlobalID('Run', batch.runId) }),
   }),
   runUpdated: t.field({
@@ -72,7 +76,10 @@ builder.subscriptionFields((t) => ({
       'Each event carries the run as stored at that moment; bursts for one run are coalesced. The stream ends if live ' +
       'delivery was interrupted: refetch and subscribe again.',
     args: { project: t.arg.string({ required: true, description: 'Project name.' }) },
-    subscribe: (_root, args, ctx) => ctx.services.live.runUpdated(args.project),
+    subscribe: async (_root, args, ctx) => {
+      await authorizeProjectName(ctx, args.project, 'VIEWER');
+      return ctx.services.live.runUpdated(args.project);
+    },
     resolve: (run, _args, ctx) => {
       // One subscription context lives for many events: fresh loaders, so no event sees another's cache.
       ctx.loaders = new Loaders(ctx.services);

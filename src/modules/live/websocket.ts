@@ -41,8 +41,32 @@ export function attachGraphQLWebSocket(options: {
   // Operations open per connection, by graphql-ws's ctx (one per socket).
   const open = new WeakMap<object, Set<string>>();
 
+  // The socket's upgrade request, with what browsers must send in connectionParams instead of
+  // headers: the acting user and the API token (connectionParams.authorization = "Bearer <token>").
+  const requestOf = (ctx: { extra: { request: http.IncomingMessage }; connectionParams?: Readonly<Record<string, unknown>> }) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ctx.extra.request.headers)) {
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const user = ctx.connectionParams?.[USER_PARAM];
+    if (typeof user === 'string') headers.set(USER_PARAM, user);
+    const authorization = ctx.connectionParams?.authorization;
+    if (typeof authorization === 'string') headers.set('authorization', authorization);
+    return new Request(`http://localhost${ctx.extra.request.url ?? path}`, { headers });
+  };
+
   const disposable = useServer(
     {
+      // Credentials are checked once per connection: a missing, unknown or revoked token closes
+      // the socket with 4403 Forbidden before any operation runs (and again per subscription).
+      onConnect: async (ctx) => {
+        try {
+          await yoga.getEnveloped({ request: requestOf(ctx) }).contextFactory();
+          return true;
+        } catch {
+          return false;
+        }
+      },
       execute: (args) => (args.rootValue as { execute: (a: unknown) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: unknown) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, id, params) => {
@@ -56,14 +80,7 @@ export function attachGraphQLWebSocket(options: {
             ),
           ];
         }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(ctx.extra.request.headers)) {
-          if (typeof value === 'string') headers.set(name, value);
-        }
-        // Browsers cannot set WebSocket headers: the acting user may come in connectionParams.
-        const user = (ctx.connectionParams as Record<string, unknown> | undefined)?.[USER_PARAM];
-        if (typeof user === 'string') headers.set(USER_PARAM, user);
-        const request = new Request(`http://localhost${ctx.extra.request.url ?? path}`, { headers });
+        const request = requestOf(ctx);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ request, params });
         let document;
         try {
@@ -73,13 +90,20 @@ export function attachGraphQLWebSocket(options: {
         }
         const errors = validate(schema, document);
         if (errors.length) return errors;
+        let contextValue;
+        try {
+          contextValue = await contextFactory();
+        } catch (err) {
+          if (err instanceof Error && err.name === 'GraphQLError') return [err as GraphQLError];
+          throw err;
+        }
         ids.add(id);
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
       },

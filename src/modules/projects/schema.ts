@@ -1,19 +1,22 @@
 import { forwardConnection } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
-import { ValidationError } from '../../errors.js';
-import { byId } from '../../loaders.js';
+import { ConflictError, ValidationError } from '../../errors.js';
+import { byId, numericIds } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import type { Project } from './service.js';
 
-export const projectLoader = (ctx: Context) => ctx.loaders.get('project', (s) => byId((ids) => s.projects.byIds(ids), (p) => p.id));
+// Drops projects the caller has no role in: they load as null, exactly like missing ones.
+export const projectLoader = (ctx: Context) =>
+  ctx.loaders.get('project', (s) => byId(async (ids) => ctx.access.filterVisible(await s.projects.byIds(ids), (p) => p.id), (p) => p.id));
 
 export const ProjectRef = builder.objectRef<Project>('Project');
 
 builder.node(ProjectRef, {
   description: 'A namespace of runs, usually one model or one team problem.',
   id: { resolve: (p) => p.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => projectLoader(ctx).load(Number(id)))),
+  authScopes: (p) => ({ readProject: p.id }),
+  loadMany: (ids, ctx) => Promise.all(numericIds(ids).map((id) => (id === null ? null : projectLoader(ctx).load(id)))),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name; runs are started in a project by this name.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text.' }),
@@ -27,11 +30,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The project with this name, or null.',
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.projects.byName(args.name),
+    resolve: async (_root, args, ctx) => {
+      const project = await ctx.services.projects.byName(args.name);
+      return project && (await ctx.access.canRead(project.id)) ? project : null;
+    },
   }),
   projects: t.connection({
     type: ProjectRef,
-    description: 'Every project, by name.',
+    description: 'Every project the caller has a role in (all of them for admins), by name.',
     resolve: async (_root, args, ctx) => {
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
@@ -43,7 +49,7 @@ builder.queryFields((t) => ({
           throw new ValidationError('after', 'is not a cursor returned by this field');
         }
       }
-      const { projects, hasNextPage } = await ctx.services.projects.list(first, afterName);
+      const { projects, hasNextPage } = await ctx.services.projects.list(first, afterName, await ctx.access.visibleProjectIds());
       const edges = projects.map((p) => ({ node: p, cursor: Buffer.from(p.name).toString('base64url') }));
       return forwardConnection(edges, hasNextPage, afterName);
     },
@@ -68,8 +74,14 @@ const CreateProjectInput = builder.inputType('CreateProjectInput', {
 builder.mutationFields((t) => ({
   createProject: t.field({
     type: CreateProjectPayload,
-    description: 'Creates a project, or returns the existing one with that name (safe to retry).',
+    description: 'Creates a project, or returns the existing one with that name (safe to retry). The creator becomes its admin.',
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.projects.create(input),
+    resolve: async (_root, { input }, ctx) => {
+      const result = await ctx.services.projects.create(input, { adminUserId: ctx.access.userId });
+      if (!result.created && !(await ctx.access.canRead(result.project.id))) {
+        throw new ConflictError(`input.name: a project named ${JSON.stringify(result.project.name)} already exists and you have no role in it`, { field: 'input.name' });
+      }
+      return result;
+    },
   }),
 }));

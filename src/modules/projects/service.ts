@@ -16,13 +16,20 @@ export function createProjectService(db: Database) {
   const { prisma } = db;
   return {
     /** Returns the existing project when the name is taken, so a retried call changes nothing. */
-    async create(input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
+    async create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
       const name = requireKey('input.name', input.name.trim());
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const existing = await prisma.project.findUnique({ where: { name } });
       if (existing) return { project: existing, created: false };
       try {
-        return { project: await prisma.project.create({ data: { name, description } }), created: true };
+        // The creator becomes the project's admin in the same transaction, so a retry never
+        // finds a project its creator cannot see.
+        const project = await prisma.$transaction(async (tx) => {
+          const created = await tx.project.create({ data: { name, description } });
+          if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: created.id, userId: options.adminUserId, role: 'ADMIN' } });
+          return created;
+        });
+        return { project, created: true };
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         // A concurrent call created it between our read and write.
@@ -45,9 +52,9 @@ export function createProjectService(db: Database) {
     },
 
     /** Projects by name, keyset-paginated after the given name. */
-    async list(first: number, afterName: string | null): Promise<{ projects: Project[]; hasNextPage: boolean }> {
+    async list(first: number, afterName: string | null, onlyIds: readonly number[] | null = null): Promise<{ projects: Project[]; hasNextPage: boolean }> {
       const rows = await prisma.project.findMany({
-        where: afterName ? { name: { gt: afterName } } : {},
+        where: { ...(afterName ? { name: { gt: afterName } } : {}), ...(onlyIds ? { id: { in: [...onlyIds] } } : {}) },
         orderBy: { name: 'asc' },
         take: first + 1,
       });

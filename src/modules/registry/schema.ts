@@ -112,6 +112,8 @@ builder.node(RegisteredModelRef, {
 builder.node(ModelVersionRef, {
   description: 'One numbered version of a registered model: an artifact of the run that produced it.',
   id: { resolve: (v) => v.id },
+  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
+  authScopes: async (v, ctx) => ({ readProject: (await runLoader(ctx).load(v.runId))?.projectId ?? 0 }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelVersionLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
@@ -209,8 +211,16 @@ builder.mutationFields((t) => ({
     type: CreateModelVersionPayload,
     description: 'Registers an artifact as the next version of a model. Retry-safe: the artifact identifies the version.',
     args: { input: t.arg({ type: CreateModelVersionInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.registry.createVersion({ ...input, artifactId: decodeId('Artifact', String(input.artifactId), 'input.artifactId') }, ctx.actor),
+    resolve: async (_root, { input }, ctx) => {
+      const artifactId = decodeId('Artifact', String(input.artifactId), 'input.artifactId');
+      // Registering needs EDITOR in the project of the run that produced the artifact.
+      if (!ctx.access.isAdmin) {
+        const [artifact] = await ctx.services.artifacts.byIds([artifactId]);
+        const [run] = artifact ? await ctx.services.runs.byIds([artifact.runId]) : [];
+        await ctx.access.authorize(run?.projectId ?? null, 'EDITOR', 'Artifact', String(input.artifactId));
+      }
+      return ctx.services.registry.createVersion({ ...input, artifactId }, ctx.actor);
+    },
   }),
   setModelAlias: t.field({
     type: ModelAliasPayload,

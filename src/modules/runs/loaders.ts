@@ -3,7 +3,10 @@ import type { Context } from '../../context.js';
 import { byId, manyByOwner } from '../../loaders.js';
 import type { Run } from './service.js';
 
-export const runLoader = (ctx: Context) => ctx.loaders.get('run', (s) => byId((ids) => s.runs.byIds(ids), (r) => r.id));
+// Runs of projects the caller has no role in load as null, like missing ones: run(id), node(id),
+// parent and compareRuns all read through here.
+export const runLoader = (ctx: Context) =>
+  ctx.loaders.get('run', (s) => byId(async (ids) => ctx.access.filterVisible(await s.runs.byIds(ids), (r) => r.projectId), (r) => r.id));
 export const paramsLoader = (ctx: Context) => ctx.loaders.get('params', (s) => manyByOwner((ids) => s.runs.paramsOf(ids), (p) => p.runId));
 export const tagsLoader = (ctx: Context) => ctx.loaders.get('tags', (s) => manyByOwner((ids) => s.runs.tagsOf(ids), (t) => t.runId));
 export const codeVersionLoader = (ctx: Context) =>

@@ -2,6 +2,7 @@
 import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
 import { RunRef } from './schema.js';
+import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
@@ -77,43 +78,59 @@ builder.mutationFields((t) => ({
     type: StartRunPayload,
     description: 'Starts a run in a project. Retry-safe with clientRunId.',
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, ctx.actor),
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeProjectName(ctx, input.project, 'EDITOR');
+      return ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, ctx.actor);
+    },
   }),
   finishRun: t.field({
     type: RunPayload,
     description: 'Ends a run. Repeating it with the same status changes nothing.',
     args: { input: t.arg({ type: FinishRunInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      run: await ctx.services.runs.finish({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
-    }),
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      return { run: await ctx.services.runs.finish({ ...input, runId }) };
+    },
   }),
   setTags: t.field({
     type: RunPayload,
     description: 'Adds, overwrites or removes tags (tags are mutable, params are not).',
     args: { input: t.arg({ type: SetTagsInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      run: await ctx.services.runs.setTags({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
-    }),
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      return { run: await ctx.services.runs.setTags({ ...input, runId }) };
+    },
   }),
   updateRun: t.field({
     type: RunPayload,
     description: 'Renames a run or edits its notes.',
     args: { input: t.arg({ type: UpdateRunInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      run: await ctx.services.runs.update({ ...input, runId: decodeId('Run', String(input.runId), 'input.runId') }),
-    }),
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      return { run: await ctx.services.runs.update({ ...input, runId }) };
+    },
   }),
   deleteRun: t.field({
     type: RunPayload,
     description: 'Soft-deletes a run: hidden from search, kept for restoreRun.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ run: await ctx.services.runs.delete(decodeId('Run', String(input.runId), 'input.runId')) }),
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      return { run: await ctx.services.runs.delete(runId) };
+    },
   }),
   restoreRun: t.field({
     type: RunPayload,
     description: 'Brings back a soft-deleted run.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({ run: await ctx.services.runs.restore(decodeId('Run', String(input.runId), 'input.runId')) }),
+    resolve: async (_root, { input }, ctx) => {
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      await authorizeRun(ctx, runId, 'EDITOR');
+      return { run: await ctx.services.runs.restore(runId) };
+    },
   }),
 }));

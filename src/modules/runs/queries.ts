@@ -10,6 +10,7 @@ import { requireForwardPaging } from '../../validation.js';
 import type { Context } from '../../context.js';
 import type { SearchRunsInput } from './search.js';
 import { summaryLoader } from '../metrics/loaders.js';
+import { authorizeProjectName } from '../auth/guards.js';
 
 export const RunOrder = builder.inputType('RunOrder', {
   description: 'One sort key: `metrics.X` (latest value), `params.X`, `tags.X` or `attributes.X`.',
@@ -117,7 +118,10 @@ builder.queryFields((t) => ({
       type: RunRef,
       description: 'Runs of a project matching a filter, in the order asked.',
       args: { project: t.arg.string({ required: true, description: 'Project name.' }), ...searchArgs },
-      resolve: (_root, args, ctx) => runPage(ctx, { ...args, orderBy: args.orderBy ?? null }),
+      resolve: async (_root, args, ctx) => {
+        await authorizeProjectName(ctx, args.project, 'VIEWER');
+        return runPage(ctx, { ...args, orderBy: args.orderBy ?? null });
+      },
     },
     RunConnection,
   ),
@@ -162,7 +166,10 @@ builder.queryFields((t) => ({
       groupBy: t.arg.string({ required: true, description: '"attributes.user", "attributes.status", "tags.X" or "params.X".' }),
       first: t.arg.int({ description: 'At most this many groups (default 100).' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.search.groups(args),
+    resolve: async (_root, args, ctx) => {
+      await authorizeProjectName(ctx, args.project, 'VIEWER');
+      return ctx.services.search.groups(args);
+    },
   }),
   paramValues: t.field({
     type: [ParamValueStats],
@@ -176,6 +183,7 @@ builder.queryFields((t) => ({
       first: t.arg.int(),
     },
     resolve: async (_root, args, ctx) => {
+      await authorizeProjectName(ctx, args.project, 'VIEWER');
       const rows = await ctx.services.search.paramValues(args);
       return Promise.all(
         rows.map(async (row) => ({

@@ -1,0 +1,202 @@
+// GraphQL hardening as one yoga plugin: request body size, batch size, tokens, depth, aliases
+// and cost, each refused with LIMIT_EXCEEDED naming the limit; CSRF prevention; introspection
+// switchable off. Limits are checked before execution, so a hostile query costs only its parse.
+import {
+  type ASTVisitor,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  getNamedType,
+  GraphQLError,
+  type GraphQLOutputType,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  type SelectionSetNode,
+  type StringValueNode,
+  type ValidationContext,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { RequestLimits } from './config.js';
+
+type LimitName = keyof RequestLimits;
+
+export function limitError(limit: LimitName, max: number, message: string, status?: number): GraphQLError {
+  return new GraphQLError(`${message} (limit "${limit}" is ${max})`, {
+    extensions: { code: 'LIMIT_EXCEEDED', limit, max, ...(status ? { http: { status } } : {}) },
+  });
+}
+
+/** Clients must prove they are not a plain HTML form or <img>: a JSON body or this header. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+const SIMPLE_CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+function csrfSafe(request: Request): boolean {
+  if (request.headers.has(CSRF_HEADER)) return true;
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type !== '' && !SIMPLE_CONTENT_TYPES.includes(type);
+}
+
+interface Stats {
+  depth: number;
+  aliases: number;
+  cost: number;
+}
+
+// Connections without `first` return their default page; this is the largest such default.
+const DEFAULT_PAGE = 50;
+
+/** Depth, alias count and estimated cost of each operation, fragments expanded. */
+function measure(context: ValidationContext, limits: RequestLimits): void {
+  const doc = context.getDocument();
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of doc.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const memo = new Map<string, Stats>();
+  const visiting = new Set<string>();
+  const schema = context.getSchema();
+
+  const multiplier = (field: FieldNode, returnType: GraphQLOutputType | null | undefined): number => {
+    const first = field.arguments?.find((a) => a.name.value === 'first');
+    if (first) {
+      if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
+      return DEFAULT_PAGE; // a variable: validated against the page limit when it runs
+    }
+    const named = returnType ? getNamedType(returnType) : null;
+    return named && named.name.endsWith('Connection') ? DEFAULT_PAGE : 1;
+  };
+
+  // Types are looked up by name from the schema so cost can scale by list sizes; unknown
+  // fields cost 1 (validation reports them).
+  const fieldType = (typeName: string | null, fieldName: string) => {
+    if (!typeName) return null;
+    const type = schema.getType(typeName);
+    if (!type || !('getFields' in type)) return null;
+    return (type.getFields() as Record<string, { type: GraphQLOutputType }>)[fieldName]?.type ?? null;
+  };
+
+  const walk = (set: SelectionSetNode, typeName: string | null): Stats => {
+    let depth = 0;
+    let aliases = 0;
+    let cost = 0;
+    for (const sel of set.selections) {
+      let child: Stats;
+      if (sel.kind === Kind.FIELD) {
+        const type = fieldType(typeName, sel.name.value);
+        const inner = sel.selectionSet ? walk(sel.selectionSet, type ? getNamedType(type).name : null) : { depth: 0, aliases: 0, cost: 0 };
+        child = { depth: inner.depth + 1, aliases: inner.aliases + (sel.alias ? 1 : 0), cost: 1 + multiplier(sel, type) * inner.cost };
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        child = walk(sel.selectionSet, sel.typeCondition?.name.value ?? typeName);
+      } else {
+        const name = sel.name.value;
+        const cached = memo.get(name);
+        if (cached) child = cached;
+        else {
+          const def = fragments.get(name);
+          if (!def || visiting.has(name)) child = { depth: 0, aliases: 0, cost: 0 }; // cycles are reported by NoFragmentCycles
+          else {
+            visiting.add(name);
+            child = walk(def.selectionSet, def.typeCondition.name.value);
+            visiting.delete(name);
+            memo.set(name, child);
+          }
+        }
+      }
+      depth = Math.max(depth, child.depth);
+      aliases += child.aliases;
+      cost += child.cost;
+      if (!Number.isFinite(cost)) cost = Number.MAX_SAFE_INTEGER;
+    }
+    return { depth, aliases, cost };
+  };
+
+  for (const def of doc.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    const root = def.operation === 'query' ? schema.getQueryType() : def.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+    const stats = walk(def.selectionSet, root?.name ?? null);
+    const name = def.name ? `operation ${def.name.value}` : 'the operation';
+    if (stats.depth > limits.depth) context.reportError(limitError('depth', limits.depth, `${name} nests ${stats.depth} levels deep`));
+    if (stats.aliases > limits.aliases) context.reportError(limitError('aliases', limits.aliases, `${name} uses ${stats.aliases} aliases`));
+    if (stats.cost > limits.cost) context.reportError(limitError('cost', limits.cost, `${name} could return about ${stats.cost} fields`));
+  }
+}
+
+// PostgreSQL text cannot hold U+0000; refusing it up front turns a database error (a 500) into
+// a clear BAD_USER_INPUT naming where it was.
+function findNul(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (depth > 64 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = findNul(value[i], `${path}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = findNul(item, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+function nulError(where: string): GraphQLError {
+  return new GraphQLError(`${where}: text must not contain the NUL character (U+0000)`, { extensions: { code: 'BAD_USER_INPUT', field: where } });
+}
+
+export function useRequestLimits(options: { limits: RequestLimits; introspection: boolean }): Plugin {
+  const { limits } = options;
+  const limitsRule = (context: ValidationContext): ASTVisitor => {
+    measure(context, limits);
+    return {};
+  };
+  return {
+    onRequestParse({ request }) {
+      if (!csrfSafe(request)) {
+        throw new GraphQLError(
+          `this request could be a cross-site request forgery: send a JSON body (content-type: application/json) or the ${CSRF_HEADER} header`,
+          { extensions: { code: 'BAD_REQUEST', http: { status: 403 } } },
+        );
+      }
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > limits.bodyBytes) {
+        throw limitError('bodyBytes', limits.bodyBytes, `the request body has ${length} bytes`, 413);
+      }
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult) && requestParserResult.length > limits.batch) {
+            throw limitError('batch', limits.batch, `the request batches ${requestParserResult.length} operations`, 413);
+          }
+        },
+      };
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const where = findNul(args.variableValues ?? {}, 'variables');
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const where = findNul(args.variableValues ?? {}, 'variables');
+      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
+    },
+    onParse({ setParseFn }) {
+      setParseFn((source, parseOptions) => {
+        try {
+          return parse(source, { ...parseOptions, maxTokens: limits.tokens });
+        } catch (error) {
+          if (error instanceof Error && /more tha[nt] \d+ tokens/.test(error.message)) {
+            throw limitError('tokens', limits.tokens, 'the document has too many tokens');
+          }
+          throw error;
+        }
+      });
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(limitsRule);
+      addValidationRule((context: ValidationContext): ASTVisitor => ({
+        StringValue(node: StringValueNode) {
+          if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
+        },
+      }));
+      if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}

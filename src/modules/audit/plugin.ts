@@ -1,0 +1,77 @@
+// Writes one audit event per root mutation field after it ran, whatever the outcome, before the
+// response leaves: the caller cannot observe a mutation whose audit row is not yet stored.
+import { type DocumentNode, type ExecutionResult, getOperationAST, Kind, type OperationDefinitionNode, valueFromASTUntyped } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../../context.js';
+import { DomainError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { AuditRecord, AuditService } from './service.js';
+
+// Input keys that name what a mutation acts on.
+const TARGET_KEY = /^(id|ids|name|project|user|.*Id|.*Ids)$/;
+
+function collectTargets(value: unknown, out: Set<string>, key = '', depth = 0): void {
+  if (depth > 4 || out.size >= 50 || value == null) return;
+  if (Array.isArray(value)) {
+    for (const item of value.slice(0, 50)) collectTargets(item, out, key, depth + 1);
+  } else if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) collectTargets(v, out, k, depth + 1);
+  } else if ((typeof value === 'string' || typeof value === 'number') && TARGET_KEY.test(key)) {
+    out.add(String(value));
+  }
+}
+
+function errorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth += 1) {
+    if (current instanceof DomainError) return current.code;
+    const code = (current as { extensions?: { code?: unknown } }).extensions?.code;
+    if (typeof code === 'string') return code;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return 'INTERNAL_SERVER_ERROR';
+}
+
+function records(op: OperationDefinitionNode, document: DocumentNode, variables: Record<string, unknown>, result: ExecutionResult, actor: string | null): AuditRecord[] {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fields = [];
+  const stack = [...op.selectionSet.selections];
+  while (stack.length) {
+    const sel = stack.shift()!;
+    if (sel.kind === Kind.FIELD) fields.push(sel);
+    else if (sel.kind === Kind.INLINE_FRAGMENT) stack.push(...sel.selectionSet.selections);
+    else stack.push(...(fragments.get(sel.name.value)?.selectionSet.selections ?? []));
+  }
+  return fields
+    .filter((f) => f.name.value !== '__typename')
+    .map((field) => {
+      const key = field.alias?.value ?? field.name.value;
+      const targets = new Set<string>();
+      for (const arg of field.arguments ?? []) collectTargets(valueFromASTUntyped(arg.value, variables), targets, arg.name.value);
+      collectTargets((result.data as Record<string, unknown> | null | undefined)?.[key], targets);
+      const error = result.errors?.find((e) => e.path?.[0] === key);
+      return { actor, operation: field.name.value, targetIds: [...targets], outcome: error ? errorCode(error) : 'OK' };
+    });
+}
+
+export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const op = getOperationAST(args.document, args.operationName);
+      if (!op || op.operation !== 'mutation') return;
+      setExecuteFn(async (execArgs) => {
+        const result = (await executeFn(execArgs)) as ExecutionResult;
+        // No data: the variables failed coercion and no resolver ran, like a validation failure.
+        if (result.data === undefined) return result;
+        const ctx = execArgs.contextValue as Context;
+        try {
+          await audit.record(records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result, ctx.access.auditName));
+        } catch (error) {
+          // The mutation already happened; losing its audit row must at least be loud.
+          log.error('audit write failed', { err: error, operation: op.name?.value ?? null });
+        }
+        return result;
+      });
+    },
+  };
+}

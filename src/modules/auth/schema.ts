@@ -1,0 +1,183 @@
+// GraphQL of authentication and roles: who am I, API tokens, and project role grants.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { builder } from '../../builder.js';
+import { NotFoundError } from '../../errors.js';
+import { decodeId } from '../../ids.js';
+import { ProjectRef } from '../projects/schema.js';
+import { authorizeProjectName } from './guards.js';
+import type { ApiToken } from './service.js';
+
+type TokenWithUser = ApiToken & { user: { name: string } };
+
+const ProjectRoleEnum = builder.enumType('ProjectRole', {
+  description: 'VIEWER reads; EDITOR also writes runs, metrics and tags; ADMIN also grants roles.',
+  values: ['VIEWER', 'EDITOR', 'ADMIN'] as const,
+});
+
+const Viewer = builder.simpleObject('Viewer', {
+  description: 'The caller, as the server sees it.',
+  fields: (t) => ({
+    name: t.string({ nullable: true, description: 'The token user; with authentication off, the x-runledger-user header if any.' }),
+    authenticated: t.boolean({ description: 'True when the request carried a valid API token.' }),
+    isAdmin: t.boolean({ description: 'Global admin: sees and may change every project.' }),
+  }),
+});
+
+const ApiTokenRef = builder.objectRef<TokenWithUser>('ApiToken');
+ApiTokenRef.implement({
+  description: 'An API token. Its secret is shown once, by createApiToken, and stored only as a hash.',
+  fields: (t) => ({
+    id: t.id({ description: 'Global id, for revokeApiToken.', resolve: (tk) => encodeGlobalID('ApiToken', tk.id) }),
+    user: t.string({ description: 'The user the token acts as.', resolve: (tk) => tk.user.name }),
+    label: t.exposeString('label', { nullable: true, description: 'What the token is for.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'After this instant the token is refused; null: never.' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Last use, to the minute.' }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: 'Set once revoked; a revoked token is refused.' }),
+  }),
+});
+
+const ProjectMember = builder.simpleObject('ProjectMember', {
+  description: 'A user and their role in a project.',
+  fields: (t) => ({
+    user: t.string({ description: 'User name.' }),
+    role: t.field({ type: ProjectRoleEnum, description: 'Their role.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: Viewer,
+    description: 'Who the server thinks the caller is.',
+    resolve: (_root, _args, ctx) => ({ name: ctx.access.actor, authenticated: ctx.access.principal.kind === 'user', isAdmin: ctx.access.isAdmin }),
+  }),
+  apiTokens: t.field({
+    type: [ApiTokenRef],
+    description: "The caller's tokens; a global admin may name another user.",
+    args: { user: t.arg.string({ description: 'Another user (global admins only).' }) },
+    resolve: async (_root, args, ctx) => {
+      let name = ctx.access.actor;
+      if (args.user != null && args.user !== name) {
+        ctx.access.requireAdmin('apiTokens(user)');
+        name = args.user;
+      }
+      const user = name ? await ctx.services.auth.userByName(name) : null;
+      return user ? ctx.services.auth.tokensOf(user.id) : [];
+    },
+  }),
+}));
+
+builder.objectField(ProjectRef, 'myRole', (t) =>
+  t.field({
+    type: ProjectRoleEnum,
+    nullable: true,
+    description: "The caller's role in this project (ADMIN for global admins).",
+    resolve: (p, _a, ctx) => ctx.access.roleIn(p.id),
+  }),
+);
+
+const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
+  fields: (t) => ({
+    user: t.string({ description: 'The user the token acts as; defaults to the caller. Other users: global admins only.' }),
+    label: t.string({ description: 'What the token is for, e.g. "ci" or "laptop".' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'When it stops working; default: never.' }),
+    admin: t.boolean({ description: 'Makes the user a global admin (global admins only).' }),
+  }),
+});
+
+const CreateApiTokenPayload = builder.simpleObject('CreateApiTokenPayload', {
+  description: 'The new token and its secret. The secret is not stored and cannot be shown again.',
+  fields: (t) => ({
+    secret: t.string({ description: 'Send it as `Authorization: Bearer <secret>`.' }),
+    token: t.field({ type: ApiTokenRef, description: 'The token record.' }),
+  }),
+});
+
+const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
+  fields: (t) => ({ tokenId: t.id({ required: true, description: 'The ApiToken id.' }) }),
+});
+
+const RevokeApiTokenPayload = builder.simpleObject('RevokeApiTokenPayload', {
+  description: 'The token after revocation.',
+  fields: (t) => ({ token: t.field({ type: ApiTokenRef, description: 'Now with revokedAt set.' }) }),
+});
+
+const GrantProjectRoleInput = builder.inputType('GrantProjectRoleInput', {
+  fields: (t) => ({
+    project: t.string({ required: true, description: 'Project name.' }),
+    user: t.string({ required: true, description: 'User name; the user is created if new.' }),
+    role: t.field({ type: ProjectRoleEnum, required: true, description: 'The role to set (replaces any earlier one).' }),
+  }),
+});
+
+const RevokeProjectRoleInput = builder.inputType('RevokeProjectRoleInput', {
+  fields: (t) => ({
+    project: t.string({ required: true, description: 'Project name.' }),
+    user: t.string({ required: true, description: 'User name.' }),
+  }),
+});
+
+const ProjectRolePayload = builder.simpleObject('ProjectRolePayload', {
+  description: "A user's role in a project after the change.",
+  fields: (t) => ({
+    project: t.string({ description: 'Project name.' }),
+    user: t.string({ description: 'User name.' }),
+    role: t.field({ type: ProjectRoleEnum, nullable: true, description: 'Null once revoked.' }),
+    members: t.field({ type: [ProjectMember], description: 'Everyone with a role in the project, by name.' }),
+  }),
+});
+
+async function rolePayload(ctx: Parameters<typeof authorizeProjectName>[0], projectName: string, user: string) {
+  const project = await ctx.services.projects.requireByName(projectName);
+  const members = await ctx.services.auth.membersOf(project.id);
+  return { project: project.name, user, role: members.find((m) => m.user === user)?.role ?? null, members };
+}
+
+builder.mutationFields((t) => ({
+  createApiToken: t.field({
+    type: CreateApiTokenPayload,
+    description: 'Creates an API token for the caller (or, for global admins, any user) and returns its secret once.',
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const user = input.user ?? ctx.access.actor;
+      if (!user) ctx.access.requireUser('createApiToken');
+      if (user !== ctx.access.actor || input.admin) ctx.access.requireAdmin('createApiToken for another user or with admin');
+      const { secret, token } = await ctx.services.auth.createToken({ user: user!, label: input.label, expiresAt: input.expiresAt, admin: input.admin ?? false });
+      return { secret, token: { ...token, user: { name: user! } } };
+    },
+  }),
+  revokeApiToken: t.field({
+    type: RevokeApiTokenPayload,
+    description: 'Revokes a token of the caller (global admins: any token). Requests with it are refused from then on.',
+    args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const id = decodeId('ApiToken', String(input.tokenId), 'input.tokenId');
+      const token = await ctx.services.auth.tokenById(id);
+      // Someone else's token answers NOT_FOUND, so token ids cannot be probed.
+      if (!token || (!ctx.access.isAdmin && token.userId !== ctx.access.userId)) throw new NotFoundError('ApiToken', String(input.tokenId));
+      return { token: await ctx.services.auth.revokeToken(id) };
+    },
+  }),
+  grantProjectRole: t.field({
+    type: ProjectRolePayload,
+    description: "Sets a user's role in a project. Needs ADMIN in the project (or global admin).",
+    args: { input: t.arg({ type: GrantProjectRoleInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeProjectName(ctx, input.project, 'ADMIN');
+      const project = await ctx.services.projects.requireByName(input.project);
+      await ctx.services.auth.grantRole(project.id, input.user, input.role);
+      return rolePayload(ctx, input.project, input.user.trim());
+    },
+  }),
+  revokeProjectRole: t.field({
+    type: ProjectRolePayload,
+    description: "Removes a user's role in a project. Needs ADMIN in the project (or global admin).",
+    args: { input: t.arg({ type: RevokeProjectRoleInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeProjectName(ctx, input.project, 'ADMIN');
+      const project = await ctx.services.projects.requireByName(input.project);
+      await ctx.services.auth.revokeRole(project.id, input.user);
+      return rolePayload(ctx, input.project, input.user);
+    },
+  }),
+}));

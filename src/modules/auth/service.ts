@@ -1,0 +1,129 @@
+// Authentication and roles: users, API tokens (hashed, expiring, revocable) and project roles.
+import type { Database } from '../../db/database.js';
+import { NotFoundError, UnauthenticatedError, ValidationError } from '../../errors.js';
+import type { ApiToken } from '../../generated/prisma/client.js';
+import { requireName } from '../../validation.js';
+import type { Principal, Role } from './access.js';
+import { generateTokenSecret, hashToken, TOKEN_PREFIX } from './tokens.js';
+
+export type { ApiToken };
+
+// last_used_at is a hint for spotting stale tokens, not an access log: refreshing it at most
+// once a minute keeps authentication from costing a write per request.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface CreateTokenInput {
+  user: string;
+  label?: string | null;
+  expiresAt?: Date | null;
+  /** Makes the user a global admin (callers check that the creator may grant this). */
+  admin?: boolean;
+}
+
+interface TokenRow {
+  token_id: number;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  user_id: number;
+  name: string;
+  is_admin: boolean;
+}
+
+export function createAuthService(db: Database) {
+  const { prisma } = db;
+
+  async function ensureUser(name: string, admin = false) {
+    const clean = requireName('user', name);
+    const user = await prisma.user.upsert({ where: { name: clean }, create: { name: clean, isAdmin: admin }, update: admin ? { isAdmin: true } : {} });
+    return user;
+  }
+
+  return {
+    /** Resolves a bearer secret to its user; unknown, expired and revoked tokens all fail alike. */
+    async authenticate(secret: string): Promise<Extract<Principal, { kind: 'user' }>> {
+      const fail = () => new UnauthenticatedError('the API token is unknown, expired or revoked');
+      if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) throw fail();
+      const [row] = await db.sql.query<TokenRow>(
+        `SELECT t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS user_id, u.name, u.is_admin
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_hash = $1`,
+        [hashToken(secret)],
+      );
+      const now = Date.now();
+      if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now)) throw fail();
+      if (!row.last_used_at || now - new Date(row.last_used_at).getTime() >= LAST_USED_RESOLUTION_MS) {
+        await db.sql.query(
+          `UPDATE api_tokens SET last_used_at = now()
+            WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')`,
+          [row.token_id],
+        );
+      }
+      return { kind: 'user', userId: row.user_id, name: row.name, isAdmin: row.is_admin, tokenId: row.token_id };
+    },
+
+    ensureUser,
+
+    async userByName(name: string) {
+      return prisma.user.findUnique({ where: { name } });
+    },
+
+    /** Creates a token; the secret is returned here and never again. */
+    async createToken(input: CreateTokenInput): Promise<{ secret: string; token: ApiToken }> {
+      if (input.label != null) requireName('input.label', input.label, 200);
+      if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new ValidationError('input.expiresAt', 'must be in the future');
+      const user = await ensureUser(input.user, input.admin ?? false);
+      const secret = generateTokenSecret();
+      const token = await prisma.apiToken.create({
+        data: { userId: user.id, tokenHash: hashToken(secret), label: input.label ?? null, expiresAt: input.expiresAt ?? null },
+      });
+      return { secret, token };
+    },
+
+    async tokenById(id: number) {
+      return prisma.apiToken.findUnique({ where: { id }, include: { user: true } });
+    },
+
+    async tokensOf(userId: number) {
+      return prisma.apiToken.findMany({ where: { userId }, orderBy: { id: 'asc' }, include: { user: true } });
+    },
+
+    /** Revoking twice keeps the first revocation time. */
+    async revokeToken(id: number) {
+      const token = await prisma.apiToken.findUnique({ where: { id } });
+      if (!token) throw new NotFoundError('ApiToken', id);
+      if (token.revokedAt) return prisma.apiToken.findUniqueOrThrow({ where: { id }, include: { user: true } });
+      return prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() }, include: { user: true } });
+    },
+
+    async rolesOf(userId: number): Promise<Map<number, Role>> {
+      const rows = await db.sql.query<{ project_id: number; role: Role }>('SELECT project_id, role::text AS role FROM project_roles WHERE user_id = $1', [userId]);
+      return new Map(rows.map((r) => [r.project_id, r.role]));
+    },
+
+    /** Sets a user's role in a project (creating the user by name); repeating it changes nothing. */
+    async grantRole(projectId: number, userName: string, role: Role) {
+      const user = await ensureUser(userName);
+      await prisma.projectRole.upsert({
+        where: { projectId_userId: { projectId, userId: user.id } },
+        create: { projectId, userId: user.id, role },
+        update: { role },
+      });
+      return { user: user.name, role };
+    },
+
+    async revokeRole(projectId: number, userName: string): Promise<boolean> {
+      const user = await prisma.user.findUnique({ where: { name: userName } });
+      if (!user) return false;
+      const { count } = await prisma.projectRole.deleteMany({ where: { projectId, userId: user.id } });
+      return count > 0;
+    },
+
+    async membersOf(projectId: number) {
+      const rows = await prisma.projectRole.findMany({ where: { projectId }, include: { user: true }, orderBy: { user: { name: 'asc' } } });
+      return rows.map((r) => ({ user: r.user.name, role: r.role as Role, grantedAt: r.grantedAt }));
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

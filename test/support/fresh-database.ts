@@ -1,0 +1,26 @@
+// A database of its own for tests that must see every row change (fuzz) — a fresh in-memory
+// PGlite, or, when TEST_DATABASE_URL names a PostgreSQL server, a new database on it that is
+// dropped afterwards, so concurrent test files cannot disturb the counts.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+export async function freshDatabaseUrl(): Promise<{ url: string | null; drop: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) return { url: null, drop: async () => {} };
+  const name = `rl_fuzz_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
