@@ -329,6 +329,14 @@ describe('fuzzing the API with hostile input', () => {
         expected[derived] = after[derived]!;
       }
     }
+    // Lineage edges come only from the runs accepted above (a commit and a parent edge at
+    // most), each with one outbox row for the Neo4j projection.
+    if ('lineage_edges' in before) {
+      const newEdges = after.lineage_edges! - before.lineage_edges!;
+      expect(newEdges).toBeLessThanOrEqual(2 * runs);
+      expected.lineage_edges = after.lineage_edges!;
+      expected.lineage_outbox = before.lineage_outbox! + newEdges;
+    }
     expect(after.metric_keys! - before.metric_keys!).toBeLessThanOrEqual(validKeys.size);
     expected.metric_keys = after.metric_keys!;
     console.log(`fuzz: accepted writes: ${projects} projects, ${runs} runs, ${points} points, ${params} params, ${executedMutations} executed mutations`);
