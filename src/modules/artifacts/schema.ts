@@ -1,8 +1,7 @@
 // GraphQL types of artifacts: the Artifact node, Run.artifacts, CodeVersion.diff and uploadArtifact.
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.js';
-import { authorizeRun } from '../auth/guards.js';
-import { decodeId } from '../../ids.js';
+import { editableRunId } from '../auth/guards.js';
 import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
@@ -119,8 +118,7 @@ builder.mutationFields((t) => ({
     description: 'Uploads a file a run produced (GraphQL multipart). Bytes are stored by sha256 and deduplicated; retrying is safe.',
     args: { input: t.arg({ type: UploadArtifactInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       const file = input.file;
       return ctx.services.artifacts.upload(
         { runId, name: input.name ?? file.name, kind: input.kind, sha256: input.sha256, mediaType: input.mediaType ?? (file.type || null) },

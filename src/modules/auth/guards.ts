@@ -2,6 +2,7 @@
 // adding one "projectIdOf" lookup here and calling it with the role the operation needs.
 import type { Context } from '../../context.js';
 import type { Role } from './access.js';
+import { decodeId } from '../../ids.js';
 
 /** Requires `role` in the named project. Global admins skip the lookup (the service reports a missing project). */
 export async function authorizeProjectName(ctx: Context, name: string, role: Role): Promise<void> {
@@ -20,4 +21,11 @@ export async function authorizeRun(ctx: Context, runId: number, role: Role): Pro
   if (ctx.access.isAdmin) return;
   const [run] = await ctx.services.runs.byIds([runId]);
   await ctx.access.authorize(run?.projectId ?? null, role, 'Run', runId);
+}
+
+/** Decodes a run's global id from an input field and requires editor rights on its project. */
+export async function editableRunId(ctx: Context, globalId: string | number, field: string): Promise<number> {
+  const runId = decodeId('Run', String(globalId), field);
+  await authorizeRun(ctx, runId, 'EDITOR');
+  return runId;
 }

@@ -1,7 +1,7 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { authorizeRun } from '../auth/guards.js';
+import { editableRunId } from '../auth/guards.js';
 import { ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { ModelVersionRef } from '../registry/schema.js';
@@ -203,8 +203,7 @@ builder.mutationFields((t) => ({
     description: 'Links a run to the dataset versions (and model versions) it read, each with a role. Logging a link again changes nothing.',
     args: { input: t.arg({ type: LogInputsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       const written = await ctx.services.datasets.logInputs({
         runId,
         datasets: (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) })),

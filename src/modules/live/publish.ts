@@ -2,8 +2,8 @@
 // returned (its transaction committed) and never from inside it: a rolled-back write
 // publishes nothing.
 import type { MetricService } from '../metrics/service.js';
-import type { RunService } from '../runs/service.js';
-import type { LiveService } from './service.js';
+import type { Run, RunService } from '../runs/service.js';
+import type { LiveService, RunChange } from './service.js';
 
 export function publishingMetrics(metrics: MetricService, live: LiveService): MetricService {
   return {
@@ -17,6 +17,14 @@ export function publishingMetrics(metrics: MetricService, live: LiveService): Me
 }
 
 export function publishingRuns(runs: RunService, live: LiveService): RunService {
+  // Calls the write as a method of `runs` (finish retries through `this`), then announces it.
+  const announcing =
+    <A extends unknown[]>(change: RunChange, write: (...args: A) => Promise<Run>) =>
+    async (...args: A): Promise<Run> => {
+      const run = await write.apply(runs, args);
+      live.runChanged(run, change);
+      return run;
+    };
   return {
     ...runs,
     async start(input, actor) {
@@ -24,30 +32,10 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
       if (result.created) live.runChanged(result.run, 'CREATED');
       return result;
     },
-    async finish(input) {
-      const run = await runs.finish(input);
-      live.runChanged(run, 'FINISHED');
-      return run;
-    },
-    async update(input) {
-      const run = await runs.update(input);
-      live.runChanged(run, 'UPDATED');
-      return run;
-    },
-    async setTags(input) {
-      const run = await runs.setTags(input);
-      live.runChanged(run, 'TAGS_CHANGED');
-      return run;
-    },
-    async delete(runId) {
-      const run = await runs.delete(runId);
-      live.runChanged(run, 'DELETED');
-      return run;
-    },
-    async restore(runId) {
-      const run = await runs.restore(runId);
-      live.runChanged(run, 'RESTORED');
-      return run;
-    },
+    finish: announcing('FINISHED', runs.finish),
+    update: announcing('UPDATED', runs.update),
+    setTags: announcing('TAGS_CHANGED', runs.setTags),
+    delete: announcing('DELETED', runs.delete),
+    restore: announcing('RESTORED', runs.restore),
   };
 }

@@ -4,7 +4,7 @@ import { decodeId } from '../../ids.js';
 import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
-import { authorizeRun } from '../auth/guards.js';
+import { editableRunId } from '../auth/guards.js';
 import { runLoader } from '../runs/loaders.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
@@ -117,8 +117,7 @@ builder.mutationFields((t) => ({
     description: 'Logs params, metric points and tags in one transaction: all of it is written, or none.',
     args: { input: t.arg({ type: LogBatchInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       const result = await ctx.services.metrics.logBatch({ ...input, runId });
       return { ...result, runId: input.runId };
     },

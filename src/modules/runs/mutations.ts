@@ -2,7 +2,7 @@
 import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
 import { RunRef } from './schema.js';
-import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
+import { authorizeProjectName, editableRunId } from '../auth/guards.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
@@ -88,8 +88,7 @@ builder.mutationFields((t) => ({
     description: 'Ends a run. Repeating it with the same status changes nothing.',
     args: { input: t.arg({ type: FinishRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       return { run: await ctx.services.runs.finish({ ...input, runId }) };
     },
   }),
@@ -98,8 +97,7 @@ builder.mutationFields((t) => ({
     description: 'Adds, overwrites or removes tags (tags are mutable, params are not).',
     args: { input: t.arg({ type: SetTagsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       return { run: await ctx.services.runs.setTags({ ...input, runId }) };
     },
   }),
@@ -108,8 +106,7 @@ builder.mutationFields((t) => ({
     description: 'Renames a run or edits its notes.',
     args: { input: t.arg({ type: UpdateRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       return { run: await ctx.services.runs.update({ ...input, runId }) };
     },
   }),
@@ -118,8 +115,7 @@ builder.mutationFields((t) => ({
     description: 'Soft-deletes a run: hidden from search, kept for restoreRun.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       return { run: await ctx.services.runs.delete(runId) };
     },
   }),
@@ -128,8 +124,7 @@ builder.mutationFields((t) => ({
     description: 'Brings back a soft-deleted run.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = decodeId('Run', String(input.runId), 'input.runId');
-      await authorizeRun(ctx, runId, 'EDITOR');
+      const runId = await editableRunId(ctx, input.runId, 'input.runId');
       return { run: await ctx.services.runs.restore(runId) };
     },
   }),
