@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { cpuMeter } from './lib/cpu.js';
 import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
 
 const databaseUrl = benchDatabaseUrl();
@@ -39,6 +40,7 @@ const batches = Math.ceil(totalPoints / batchSize);
 let next = 0;
 const latencies: number[] = [];
 const started = performance.now();
+const cpu = cpuMeter(new URL(databaseUrl).pathname.slice(1));
 await Promise.all(
   runIds.map(async (runId) => {
     for (let b = next++; b < batches; b = next++) {
@@ -53,10 +55,14 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - started) / 1000;
+const used = cpu();
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 const written = batches * batchSize;
 console.log(`ingest: ${written.toLocaleString()} points in ${batches} batches of ${batchSize} from ${clients} clients over HTTP into PostgreSQL`);
 console.log(`  ${Math.round(written / seconds).toLocaleString()} points/s  (${seconds.toFixed(1)} s; batch latency p50 ${pct(50)} ms, p99 ${pct(99)} ms)`);
+console.log(
+  `  CPU per 1,000 points: node ${((used.nodeMs / written) * 1000).toFixed(2)} ms (clients included), postgres ${((used.postgresMs / written) * 1000).toFixed(2)} ms`,
+);
 console.log(`  rerun: BENCH_POINTS=${totalPoints} BENCH_BATCH=${batchSize} BENCH_CLIENTS=${clients} npm run bench:ingest`);
 await app.stop();

@@ -4,8 +4,16 @@
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import pg from 'pg';
 
+export interface QueryOptions {
+  /**
+   * Prepares the statement once per connection under this name, so a hot statement is not
+   * parsed and planned on every call. Only for fixed SQL text: one name, one text.
+   */
+  prepareAs?: string;
+}
+
 export interface SqlQueryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
 export interface Sql extends SqlQueryable {
@@ -29,17 +37,17 @@ export const pgTypes = {
 };
 
 export function pgSql(pool: pg.Pool): Sql {
-  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
-    const result = await client.query({ text, values: params as unknown[] | undefined, types: pgTypes });
+  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], options?: QueryOptions) => {
+    const result = await client.query({ text, values: params as unknown[] | undefined, types: pgTypes, name: options?.prepareAs });
     return result.rows as R[];
   };
   return {
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, options) => run(pool, text, params, options),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await run(client, 'BEGIN');
-        const result = await fn({ query: (text, params) => run(client, text, params) });
+        const result = await fn({ query: (text, params, options) => run(client, text, params, options) });
         await run(client, 'COMMIT');
         return result;
       } catch (error) {

@@ -124,9 +124,12 @@ const keepExtreme = (side: 'min' | 'max', column: string) => {
  * actually inserted. Aggregates are upserted in (run, key) order so concurrent batches lock
  * rows in the same order. Points may belong to several runs (the seed loads many at once).
  */
-export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<PointRow[]> {
-  if (points.length === 0) return [];
-  const rows = await sql.query<PointRow>(
+export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
+  const unique = distinctPoints(points);
+  if (unique.length === 0) return [];
+  // The database answers with a count, and names the inserted points by position only when
+  // some already existed (a retry): parsing every inserted row back cost more than writing it.
+  const [answer] = await sql.query<{ inserted: number; positions: number[] | null }>(
     `WITH ins AS (
        INSERT INTO metric_points (run_id, key_id, step, ts, value)
        SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
@@ -161,10 +164,30 @@ export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[
          ${keepExtreme('min', 'step')}, ${keepExtreme('min', 'ts')}, ${keepExtreme('min', 'value')},
          ${keepExtreme('max', 'step')}, ${keepExtreme('max', 'ts')}, ${keepExtreme('max', 'value')}
        RETURNING 1)
-     SELECT run_id AS "runId", key_id AS "keyId", step, ts, value FROM ins`,
-    [points.map((p) => p.runId), points.map((p) => p.keyId), points.map((p) => p.step), points.map((p) => p.ts), points.map((p) => p.value)],
+     SELECT (SELECT count(*) FROM ins)::int AS inserted,
+            CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
+              (SELECT array_agg(i.position ORDER BY i.position)
+               FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
+               JOIN ins USING (run_id, key_id, step, ts))
+            END AS positions`,
+    [unique.map((p) => p.runId), unique.map((p) => p.keyId), unique.map((p) => p.step), unique.map((p) => p.ts), unique.map((p) => p.value)],
+    { prepareAs: 'metrics.insertPoints' },
   );
-  return rows;
+  if (!answer || answer.inserted === unique.length) return unique;
+  return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+}
+
+/** The first of each (run, key, step, timestamp), in input order: what ON CONFLICT DO NOTHING keeps. */
+function distinctPoints(points: readonly PointRow[]): readonly PointRow[] {
+  const seen = new Set<string>();
+  const unique: PointRow[] = [];
+  for (const p of points) {
+    const identity = `${p.runId}:${p.keyId}:${p.step}:${p.ts.getTime()}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    unique.push(p);
+  }
+  return unique.length === points.length ? points : unique;
 }
 
 export interface SummaryRow {
