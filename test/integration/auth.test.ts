@@ -263,6 +263,30 @@ describe('audit log', () => {
     expect(new Set(ids).size).toBe(4);
   });
 
+  it('stores the row of each of many concurrent mutations before answering it', async () => {
+    // Concurrent mutations share audit inserts (group commit); each must still be on record
+    // by the time its own response arrives.
+    const { sql } = server().app.db;
+    const onRecord = async () =>
+      (
+        await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE actor = $1 AND operation = 'setTags' AND outcome = 'OK'", [
+          anaName,
+        ])
+      )[0]!.n;
+    const before = await onRecord();
+    const tags = Array.from({ length: 24 }, (_, i) => `concurrent-${i}`);
+    let answered = 0;
+    await Promise.all(
+      tags.map(async (key) => {
+        await ana.data(SetTagsDocument, { input: { runId: runA.id, tags: [{ key, value: 'v' }] } });
+        answered += 1;
+        const seen = answered;
+        expect(await onRecord()).toBeGreaterThanOrEqual(before + seen);
+      }),
+    );
+    expect(await onRecord()).toBe(before + tags.length);
+  });
+
   it('is append-only in the database itself', async () => {
     const { sql } = server().app.db;
     await expect(sql.query("UPDATE audit_events SET outcome = 'OK'")).rejects.toThrow(/append-only/);

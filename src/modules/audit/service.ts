@@ -41,19 +41,58 @@ interface Row {
   request_id: string | null;
 }
 
+const MAX_GROUP_ROWS = 1000;
+
+/**
+ * Group commit: records that arrive while an insert is in flight wait for it and then go
+ * out together in the next one. Each caller still resolves only once its own rows are
+ * committed, but concurrent mutations share one round trip and one WAL flush.
+ */
+function groupCommitter(write: (records: readonly AuditRecord[]) => Promise<void>) {
+  let queue: { records: readonly AuditRecord[]; done: (error?: unknown) => void }[] = [];
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (queue.length) {
+      // Bounded so one INSERT stays far below PostgreSQL's 65,535 bind parameters.
+      let rows = 0;
+      let take = 0;
+      while (take < queue.length && rows < MAX_GROUP_ROWS) rows += queue[take++]!.records.length;
+      const group = queue.splice(0, take);
+      try {
+        await write(group.flatMap((g) => g.records));
+        for (const g of group) g.done();
+      } catch (error) {
+        for (const g of group) g.done(error);
+      }
+    }
+    flushing = false;
+  };
+  return (records: readonly AuditRecord[]) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ records, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!flushing) void flush();
+    });
+}
+
+async function insertRecords(db: Database, records: readonly AuditRecord[]): Promise<void> {
+  const values: string[] = [];
+  const params: unknown[] = [];
+  for (const r of records) {
+    const n = params.length;
+    values.push(`($${n + 1}, $${n + 2}, $${n + 3}::text[], $${n + 4}, $${n + 5})`);
+    params.push(r.actor, r.operation.slice(0, 200), r.targetIds.slice(0, 50).map((t) => t.slice(0, 300)), r.outcome, r.requestId ?? null);
+  }
+  await db.sql.query(`INSERT INTO audit_events (actor, operation, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params);
+}
+
 export function createAuditService(db: Database) {
+  const append = groupCommitter((records) => insertRecords(db, records));
   return {
-    /** Appends the records in one statement. */
+    /** Appends the records; resolves once they are committed. */
     async record(records: readonly AuditRecord[]): Promise<void> {
       if (records.length === 0) return;
-      const values: string[] = [];
-      const params: unknown[] = [];
-      for (const r of records) {
-        const n = params.length;
-        values.push(`($${n + 1}, $${n + 2}, $${n + 3}::text[], $${n + 4}, $${n + 5})`);
-        params.push(r.actor, r.operation.slice(0, 200), r.targetIds.slice(0, 50).map((t) => t.slice(0, 300)), r.outcome, r.requestId ?? null);
-      }
-      await db.sql.query(`INSERT INTO audit_events (actor, operation, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params);
+      await append(records);
     },
 
     /** Newest first, keyset-paginated by id. */

@@ -170,11 +170,22 @@ export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[
                FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
                JOIN ins USING (run_id, key_id, step, ts))
             END AS positions`,
-    [unique.map((p) => p.runId), unique.map((p) => p.keyId), unique.map((p) => p.step), unique.map((p) => p.ts), unique.map((p) => p.value)],
+    [unique.map((p) => p.runId), unique.map((p) => p.keyId), unique.map((p) => p.step), isoTimestamps(unique), unique.map((p) => p.value)],
     { prepareAs: 'metrics.insertPoints' },
   );
   if (!answer || answer.inserted === unique.length) return unique;
   return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+}
+
+/** Points of a batch mostly share one timestamp (the time it arrived): format each once. */
+function isoTimestamps(points: readonly PointRow[]): string[] {
+  const formatted = new Map<number, string>();
+  return points.map((p) => {
+    const ms = p.ts.getTime();
+    let iso = formatted.get(ms);
+    if (iso === undefined) formatted.set(ms, (iso = p.ts.toISOString()));
+    return iso;
+  });
 }
 
 /** The first of each (run, key, step, timestamp), in input order: what ON CONFLICT DO NOTHING keeps. */
