@@ -69,11 +69,29 @@ export class MetricKeyCache {
 
 /** Rollup levels: a bucket of level L spans 4^L consecutive steps (16 .. 4,194,304). */
 export const ROLLUP_LEVELS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
+const FINEST = ROLLUP_LEVELS[0];
+const COARSEST = ROLLUP_LEVELS[ROLLUP_LEVELS.length - 1];
+
+/**
+ * SQL for the coarsest level a series from step `first` to step `last` needs: the first one
+ * at which the whole series falls into one bucket. A history read never goes past it (that
+ * level always fits), so a series stores levels FINEST..topLevel and nothing above: a
+ * four-step series writes one rollup row per key instead of ten.
+ */
+const topLevel = (first: string, last: string) =>
+  `COALESCE((SELECT min(l) FROM generate_series(${FINEST}, ${COARSEST}) l WHERE (${first} >> (2 * l)) = (${last} >> (2 * l))), ${COARSEST})`;
 
 /**
  * One CTE per level: r2 groups the inserted points by 16 steps, and each level above groups
  * the one below by 4, so only the first level touches every point. The extremes are picked
  * with DISTINCT ON (one sort each for min and max) rather than per-aggregate sorts.
+ *
+ * `span` gives each series its top level before (top_old) and after (top_new) this batch.
+ * Levels up to top_old are stored and get only the new points; a level above top_old is new
+ * and must also cover the points already stored. Those are exactly the single bucket the
+ * series has at top_old, so that row joins the source of level top_old + 1, and every level
+ * above inherits it. Writers of a series are serialized (logBatch locks the run), so the
+ * stored row read here is the latest.
  */
 function rollupCtes(): string {
   const level = (l: number, source: string, bucket: string, count: string, lowCols: string, highCols: string, lowWhere: string, highWhere: string) => {
@@ -85,12 +103,17 @@ function rollupCtes(): string {
        LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${highCols} FROM ${source}
                   WHERE ${highWhere} ORDER BY run_id, key_id, ${bucket}, 4 DESC, 5, 6) hi USING (run_id, key_id, bucket))`;
   };
-  const [first, ...rest] = ROLLUP_LEVELS;
+  const columns = 'bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts';
   const ctes = [
+    `span AS (
+       SELECT a.run_id, a.key_id, o.first_step AS old_first,
+              CASE WHEN o.run_id IS NULL THEN ${FINEST - 1} ELSE ${topLevel('o.first_step', 'o.last_step')} END AS top_old,
+              ${topLevel('LEAST(o.first_step, a.fs)', 'GREATEST(o.last_step, a.ls)')} AS top_new
+       FROM agg a LEFT JOIN metric_summaries o USING (run_id, key_id))`,
     level(
-      first,
+      FINEST,
       'ins',
-      `step >> ${2 * first}`,
+      `step >> ${2 * FINEST}`,
       'count(*)',
       'value AS min_value, step AS min_step, ts AS min_ts',
       'value AS max_value, step AS max_step, ts AS max_ts',
@@ -98,12 +121,18 @@ function rollupCtes(): string {
       "value <> 'NaN'",
     ),
   ];
-  let below: number = first;
-  for (const l of rest) {
+  for (const l of ROLLUP_LEVELS.slice(1)) {
     ctes.push(
-      level(l, `r${below}`, `bucket >> ${2 * (l - below)}`, 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
+      `s${l} AS (
+       SELECT r.run_id, r.key_id, ${columns.split(', ').map((c) => `r.${c}`).join(', ')}
+       FROM r${l - 1} r JOIN span USING (run_id, key_id) WHERE span.top_new >= ${l}
+       UNION ALL
+       SELECT o.run_id, o.key_id, o.bucket, o.count, o.min_value, o.min_step, o.min_ts, o.max_value, o.max_step, o.max_ts
+       FROM span JOIN metric_rollups o ON o.run_id = span.run_id AND o.key_id = span.key_id AND o.level = ${l - 1}
+                                        AND o.bucket = span.old_first >> ${2 * (l - 1)}
+       WHERE span.top_old = ${l - 1} AND span.top_new >= ${l})`,
+      level(l, `s${l}`, 'bucket >> 2', 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
     );
-    below = l;
   }
   return ctes.join(',\n     ');
 }
@@ -121,8 +150,10 @@ const keepExtreme = (side: 'min' | 'max', column: string) => {
 /**
  * Inserts points (a repeated (run, key, step, timestamp) is skipped) and folds the inserted
  * ones into metric_summaries and metric_rollups, in one statement. Returns the points
- * actually inserted. Aggregates are upserted in (run, key) order so concurrent batches lock
- * rows in the same order. Points may belong to several runs (the seed loads many at once).
+ * actually inserted. Aggregates are upserted in (run, key) order. Points may belong to
+ * several runs (the seed loads many at once). The caller must hold off other writers of the
+ * same runs until it commits (logBatch locks the run row): a series' new rollup levels are
+ * built from what this statement's snapshot sees stored.
  */
 export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
   const unique = distinctPoints(points);
@@ -140,13 +171,15 @@ export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[
               min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx,
               (array_agg(value ORDER BY step DESC, ts DESC))[1] AS lv,
               (array_agg(step ORDER BY step DESC, ts DESC))[1] AS ls,
-              (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt
+              (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt,
+              min(step) AS fs
        FROM ins GROUP BY run_id, key_id),
      upd AS (
-       INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count)
-       SELECT run_id, key_id, lv, ls, lt, mn, mx, n FROM agg ORDER BY run_id, key_id
+       INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count, first_step)
+       SELECT run_id, key_id, lv, ls, lt, mn, mx, n, fs FROM agg ORDER BY run_id, key_id
        ON CONFLICT (run_id, key_id) DO UPDATE SET
          count = s.count + EXCLUDED.count,
+         first_step = LEAST(s.first_step, EXCLUDED.first_step),
          min_value = LEAST(s.min_value, EXCLUDED.min_value),
          max_value = GREATEST(s.max_value, EXCLUDED.max_value),
          last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,

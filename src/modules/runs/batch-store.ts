@@ -1,10 +1,14 @@
 // SQL used inside the logBatch transaction for the run row, its params and its tags.
 import type { SqlQueryable } from '../../db/sql.js';
 
-/** Locks the run against deletion for the rest of the transaction. */
+/**
+ * Locks the run for the rest of the transaction: against deletion, and against other batches
+ * to it, so rollup updates of one series never interleave (see insertPoints). Writers to
+ * different runs do not wait for each other.
+ */
 export async function lockRunForWrite(sql: SqlQueryable, runId: number): Promise<{ deletedAt: Date | null; projectId: number } | null> {
   const rows = await sql.query<{ deletedAt: Date | null; projectId: number }>(
-    'SELECT deleted_at AS "deletedAt", project_id AS "projectId" FROM runs WHERE id = $1 FOR SHARE',
+    'SELECT deleted_at AS "deletedAt", project_id AS "projectId" FROM runs WHERE id = $1 FOR NO KEY UPDATE',
     [runId],
   );
   return rows[0] ?? null;
