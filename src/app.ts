@@ -49,7 +49,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
-    artifactStore: createFsArtifactStore(config.artifacts.dir),
+    artifactStore: createFsArtifactStore(config.artifacts.dir, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,
