@@ -49,7 +49,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
-    artifactStore: createFsArtifactStore(config.artifacts.dir),
+    artifactStore: createFsArtifactStore(config.artifacts.dir, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,
@@ -103,8 +103,16 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     if (req.url === '/healthz') {
       try {
         await db.ping();
+        // Redis and Neo4j are optional: while one is away the service still serves (live
+        // updates pause, lineage answers from PostgreSQL), so it reports "degraded" with 200.
+        // A 503 would make a load balancer drop every replica at once for a shared outage.
+        const dependencies: Record<string, string> = {};
+        if (pubsub.kind === 'redis') dependencies.redis = pubsub.connected() ? 'ok' : 'unavailable';
+        const neo4jHealth = await services.lineage.projectionHealth();
+        if (neo4jHealth) dependencies.neo4j = neo4jHealth;
+        const degraded = Object.values(dependencies).includes('unavailable');
         res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: stopping ? 'stopping' : 'ok', database: db.kind }));
+        res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
       } catch (error) {
         log.warn('health check failed', { err: error });
         res.writeHead(503, { 'content-type': 'application/json' });

@@ -1,6 +1,6 @@
 // Expected failures as domain errors; the GraphQL layer maps each to an error code in one place.
 
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'INSUFFICIENT_STORAGE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -38,6 +38,11 @@ export class ConflictError extends DomainError {
 
 export class LimitExceededError extends DomainError {
   readonly code = 'LIMIT_EXCEEDED';
+}
+
+/** The server has no room to keep what was sent (the artifact disk is full); retry once space is freed. */
+export class InsufficientStorageError extends DomainError {
+  readonly code = 'INSUFFICIENT_STORAGE';
 }
 
 /** No valid credentials: a missing, unknown, expired or revoked API token. */

@@ -13,6 +13,7 @@ import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
 import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
+import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -33,8 +34,10 @@ export interface ServiceDeps {
 export function createServices(db: Database, deps: ServiceDeps) {
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
   const incidents = createIncidentService(db, lineage);
+  // Edges are queued for Neo4j only when a projection will drain the queue.
+  const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
   const projects = createProjectService(db);
-  const plainRuns = createRunService(db, projects);
+  const plainRuns = createRunService(db, projects, recordEdges);
   const live = createLiveService({
     db,
     pubsub: deps.pubsub ?? createMemoryPubSub(),
@@ -53,9 +56,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
     live,
     auth: createAuthService(db),
     audit: createAuditService(db),
-    datasets: createDatasetService(db, runs),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs),
-    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents) }),
+    datasets: createDatasetService(db, runs, recordEdges),
+    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
+    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
     lineage,
     incidents,
   };

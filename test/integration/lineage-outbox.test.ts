@@ -1,21 +1,12 @@
 // With Neo4j configured but unreachable (a port where nothing listens): writes still commit,
 // every edge waits in the outbox, retries back off, and lineage reads answer from PostgreSQL.
 // No Neo4j server can run on these machines; this is the failure half of its contract.
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createNeo4jDriver, createNeo4jLineageGraph } from '../../src/modules/lineage/graph-neo4j.js';
 import { LineageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
-
-/** A port that was free a moment ago: connecting to it is refused. */
-async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { deadPort } from '../support/tcp-proxy.js';
 
 const neo4jUri = `bolt://127.0.0.1:${await deadPort()}`;
 const server = useServer(() => testConfig({ NEO4J_URI: neo4jUri, NEO4J_USERNAME: 'neo4j', NEO4J_PASSWORD: 'secret' }));

@@ -1,13 +1,13 @@
 // Live delivery through Redis: across two server instances, and through a Redis outage.
 // Runs when TEST_REDIS_URL is set (.ci/run sets it); each server pair uses its own channel
 // prefix, so parallel test files and other users of the same Redis never see each other.
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetricLoggedSubscription, MetricLoggedDocument, RunUpdatedDocument } from '../generated/graphql.js';
 import { logPoints, newProject, newRun } from '../support/factories.js';
 import { eventually, subscribeWs, wsClient } from '../support/live.js';
 import { startServer, type TestServer, testConfig, uniqueName } from '../support/server.js';
+import { deadPort, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -72,50 +72,14 @@ describe.runIf(redisUrl && process.env.TEST_DATABASE_URL)('two server instances 
   });
 });
 
-/** A TCP proxy to Redis that the test can cut and restore, to simulate a network outage. */
-async function startProxy(target: URL) {
-  let open = true;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () => {
   let server: TestServer;
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let proxy: TcpProxy;
   const clients: { dispose(): unknown }[] = [];
   beforeAll(async () => {
-    proxy = await startProxy(new URL(redisUrl!));
-    server = await startServer(testConfig({ REDIS_URL: proxy.url, RUNLEDGER_PUBSUB_PREFIX: uniqueName('rl-test') }));
+    const target = new URL(redisUrl!);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    server = await startServer(testConfig({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, RUNLEDGER_PUBSUB_PREFIX: uniqueName('rl-test') }));
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.dispose()));
@@ -189,14 +153,8 @@ describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () =
 
 describe('a server whose Redis is unreachable', () => {
   let server: TestServer;
-  let closed: net.Server;
   beforeAll(async () => {
-    // A port that accepts nothing: bind one, note it, close it.
-    closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    server = await startServer(testConfig({ REDIS_URL: `redis://127.0.0.1:${port}`, RUNLEDGER_PUBSUB_PREFIX: uniqueName('rl-test') }));
+    server = await startServer(testConfig({ REDIS_URL: `redis://127.0.0.1:${await deadPort()}`, RUNLEDGER_PUBSUB_PREFIX: uniqueName('rl-test') }));
   });
   afterAll(async () => {
     await server?.app.stop();

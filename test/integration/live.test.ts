@@ -248,7 +248,10 @@ describe('graceful stop', () => {
 
     await own.app.stop();
     await ws.done; // completed by the server, not cut off
-    expect(await sse.next()).toBeNull(); // the event stream ended cleanly
+    // Each last batch says where to resume on another replica, then the stream ends cleanly.
+    expect(ws.results.at(-1)?.data?.metricLogged).toMatchObject({ dropped: true, resumeFromStep: 0 });
+    expect((await sse.next())?.data?.metricLogged).toMatchObject({ dropped: true, resumeFromStep: 0 });
+    expect(await sse.next()).toBeNull();
     expect(own.app.services.live.stats().subscriptions).toBe(0);
     await c.dispose();
   });

@@ -1,4 +1,5 @@
-// The real process: `npm start`'s entry point drains in-flight requests on SIGTERM and exits 0.
+// The real process: `npm start`'s entry point drains in-flight requests and live subscriptions on
+// SIGTERM and exits 0.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -6,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { LogBatchDocument, MetricHistoryDocument } from '../generated/graphql.js';
+import { LogBatchDocument, MetricHistoryDocument, MetricLoggedDocument } from '../generated/graphql.js';
 import { GraphQLClient } from '../support/client.js';
-import { newProject, newRun } from '../support/factories.js';
+import { logPoints, newProject, newRun } from '../support/factories.js';
+import { subscribeWs, wsClient } from '../support/live.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -45,13 +47,18 @@ async function startProcess(env: Record<string, string>): Promise<{ child: Child
 }
 
 describe('the server process', () => {
-  it('finishes an in-flight batch on SIGTERM, exits 0, and the batch is there after a restart', { timeout: 240_000 }, async () => {
+  it('finishes an in-flight batch and ends subscriptions on SIGTERM, exits 0, and the batch is there after a restart', { timeout: 240_000 }, async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'runledger-proc-'));
     const env = { RUNLEDGER_DATA_DIR: dataDir };
     try {
       const first = await startProcess(env);
       const client = new GraphQLClient(`${first.url}/graphql`);
       const run = await newRun(client, await newProject(client, 'sigterm'));
+      // A dashboard following the run, live before the signal.
+      await logPoints(client, run.id, [{ key: 'marker', value: 1, step: 0 }]);
+      const watcher = wsClient(first.url);
+      const live = subscribeWs(watcher, MetricLoggedDocument, { runId: run.id, sinceStep: 0 });
+      await live.until((r) => r.some((x) => x.data?.metricLogged.points.length));
       const metrics = Array.from({ length: 10_000 }, (_, step) => ({ key: 'loss', value: step, step }));
       // The body goes out in two parts with SIGTERM between them, so the request is
       // certainly in flight (headers read, body pending) when the signal arrives.
@@ -78,6 +85,12 @@ describe('the server process', () => {
       sendRest();
       const result = (await (await inFlight).json()) as { data: { logBatch: { pointsWritten: number } } };
       expect(result.data.logBatch.pointsWritten).toBe(10_000);
+      // The subscription was completed by the server, not cut off, and its last batch says
+      // where to resume (points committed during the drain did not reach it).
+      await live.done;
+      const last = live.results.at(-1)?.data?.metricLogged;
+      expect(last).toMatchObject({ dropped: true, resumeFromStep: 0 });
+      await watcher.dispose();
       expect(await first.exited).toBe(0);
 
       const second = await startProcess(env);
@@ -85,6 +98,12 @@ describe('the server process', () => {
         const again = new GraphQLClient(`${second.url}/graphql`);
         const { run: read } = await again.data(MetricHistoryDocument, { id: run.id, key: 'loss', maxPoints: 10 });
         expect(read?.metricHistory.totalPoints).toBe(10_000);
+        // Resuming on the new process from resumeFromStep gets everything the drain did not deliver.
+        const resumedWatcher = wsClient(second.url);
+        const resumed = subscribeWs(resumedWatcher, MetricLoggedDocument, { runId: run.id, sinceStep: 0 });
+        await resumed.until((r) => r.flatMap((x) => x.data?.metricLogged.points ?? []).length === 10_001);
+        resumed.stop();
+        await resumedWatcher.dispose();
       } finally {
         second.child.kill('SIGTERM');
         expect(await second.exited).toBe(0);

@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   LIMIT_EXCEEDED: 413,
+  INSUFFICIENT_STORAGE: 507,
 };
 
 /** Where GET serves an artifact's bytes; also Artifact.downloadUrl. */

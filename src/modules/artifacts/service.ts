@@ -5,7 +5,7 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
 import type { RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
-import { recordEdge } from '../lineage/store.js';
+import type { EdgeRecorder } from '../lineage/store.js';
 
 export type { Artifact, ArtifactKind };
 
@@ -46,7 +46,7 @@ export function normalizeSha256(field: string, value: string): string {
   return hex;
 }
 
-export function createArtifactService(db: Database, store: ArtifactStore, limits: { maxBytes: number }, runs: RunService) {
+export function createArtifactService(db: Database, store: ArtifactStore, limits: { maxBytes: number }, runs: RunService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
   /** Every check that can fail before a byte is read, so a bad request costs no upload. */
@@ -94,7 +94,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
         if (upload.kind === 'CODE_DIFF') {
           await tx.runCodeVersion.update({ where: { runId: upload.runId }, data: { diffArtifactId: artifact.id, dirty: true } });
         }
-        await recordEdge(tx, { from: { type: 'Run', id: upload.runId }, to: { type: 'Artifact', id: artifact.id }, kind: 'PRODUCED' }, artifact.createdAt);
+        await recordEdges(tx, [{ from: { type: 'Run', id: upload.runId }, to: { type: 'Artifact', id: artifact.id }, kind: 'PRODUCED' }], artifact.createdAt);
         return { artifact, created: true };
       });
     } catch (error) {

@@ -1,16 +1,17 @@
 // ArtifactStore on a local directory: <dir>/sha256/ab/cd/<digest>. Uploads land in
 // <dir>/tmp under a random name and are renamed into place only once their digest is known
-// and checked, so a half-written or mismatched upload is never visible.
+// and checked, so a half-written or mismatched upload is never visible. A full disk (ENOSPC,
+// EDQUOT) removes the partial file and becomes INSUFFICIENT_STORAGE.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { LimitExceededError, ValidationError } from '../../errors.js';
+import { finished } from 'node:stream/promises';
+import { InsufficientStorageError, LimitExceededError, ValidationError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
 
-export function createFsArtifactStore(root: string): ArtifactStore {
+export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore {
   const base = path.resolve(root);
   const tmpDir = path.join(base, 'tmp');
 
@@ -23,23 +24,16 @@ export function createFsArtifactStore(root: string): ArtifactStore {
   return {
     async put(source, options): Promise<StoredBlob> {
       const expected = options.expectedSha256 ?? null;
-      await mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
       const hash = createHash('sha256');
       let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (size > options.maxBytes) {
-            done(new LimitExceededError(`artifact is larger than the limit of ${options.maxBytes} bytes`, { limit: options.maxBytes }));
-            return;
-          }
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
       try {
-        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx' }));
+        await mkdir(tmpDir, { recursive: true });
+        await writeFile(source, tmp, (chunk) => {
+          size += chunk.length;
+          if (size > options.maxBytes) throw new LimitExceededError(`artifact is larger than the limit of ${options.maxBytes} bytes`, { limit: options.maxBytes });
+          hash.update(chunk);
+        });
         const digest = hash.digest('hex');
         if (expected !== null && digest !== expected) {
           throw new ValidationError('sha256', `the bytes received hash to ${digest}, not the ${expected} the client sent; nothing was stored`, {
@@ -59,6 +53,14 @@ export function createFsArtifactStore(root: string): ArtifactStore {
         return { digest, sizeBytes: size, created: true };
       } catch (error) {
         await rm(tmp, { force: true });
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          log?.error('artifact store is full', { dir: base, received: size, err: error });
+          throw new InsufficientStorageError(
+            `the artifact store is full: no space left to store this upload (${size} bytes received); nothing was stored. Retry once space is freed.`,
+            { receivedBytes: size },
+          );
+        }
         throw error;
       }
     },
@@ -76,6 +78,44 @@ export function createFsArtifactStore(root: string): ArtifactStore {
       return createReadStream(blobPath(digest), range ? { start: range.start, end: range.end } : {});
     },
   };
+}
+
+/**
+ * Writes the chunks of `source` to a new file, calling `check` on each first (it may throw).
+ * On failure the source is left as it is rather than destroyed: destroying an HTTP request
+ * body would reset the connection before the client could read why its upload failed.
+ */
+async function writeFile(source: AsyncIterable<Uint8Array>, file: string, check: (chunk: Uint8Array) => void): Promise<void> {
+  const out = createWriteStream(file, { flags: 'wx' });
+  let failure: unknown = null;
+  out.on('error', (error) => (failure ??= error));
+  const whenDrained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const next = await iterator.next();
+      if (next.done) break;
+      check(next.value);
+      if (!out.write(next.value)) await whenDrained();
+    }
+    if (failure) throw failure;
+    out.end();
+    await finished(out);
+  } catch (error) {
+    out.destroy();
+    await finished(out).catch(() => {});
+    throw failure ?? error;
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -19,7 +19,8 @@ export interface PutOptions {
 export interface ArtifactStore {
   /**
    * Streams `source` into the store while hashing it; never holds the whole file in memory.
-   * Throws ValidationError on a digest mismatch and LimitExceededError past maxBytes, keeping nothing.
+   * Throws ValidationError on a digest mismatch, LimitExceededError past maxBytes and
+   * InsufficientStorageError when the store has no room, keeping nothing.
    */
   put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<StoredBlob>;
   /** Size of a stored blob, or null when it is missing. */

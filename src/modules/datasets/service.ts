@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
-import { recordEdges } from '../lineage/store.js';
+import type { EdgeRecorder } from '../lineage/store.js';
 import type { RunService } from '../runs/service.js';
 
 export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
@@ -47,7 +47,7 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
   return value as Prisma.InputJsonValue;
 }
 
-export function createDatasetService(db: Database, runs: RunService) {
+export function createDatasetService(db: Database, runs: RunService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
   async function ensureDataset(name: string, description: string | null): Promise<Dataset> {

@@ -141,6 +141,17 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
 
     outboxStats: () => outboxStats(db.sql),
 
+    /**
+     * The Neo4j projection for /healthz: null when not configured; 'ok' when reads go to it,
+     * 'catching-up' while the outbox drains, 'unavailable' while it cannot be reached (reads
+     * answer from PostgreSQL meanwhile, so lineage still works).
+     */
+    async projectionHealth(): Promise<'ok' | 'catching-up' | 'unavailable' | null> {
+      if (!neo4j) return null;
+      if (!neo4j.worker.healthy) return 'unavailable';
+      return (await hasPendingOutbox(db.sql)) ? 'catching-up' : 'ok';
+    },
+
     /** Starts draining the outbox into Neo4j, when configured. */
     start() {
       neo4j?.worker.start();

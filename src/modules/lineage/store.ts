@@ -1,5 +1,9 @@
-// SQL of the lineage edge table and its outbox. `recordEdges` is what every feature that links
+// SQL of the lineage edge table and its outbox. An EdgeRecorder is what every feature that links
 // two nodes calls, inside its own transaction, so a link and its lineage edge commit together.
+// Outbox rows are written only when a Neo4j projection consumes them: without one nothing
+// would ever mark them done, and the table would grow forever. Edges recorded while no
+// projection was configured are queued later by `queueUnprojectedEdges` (the sync worker's
+// first drain) or projected by `npm run lineage:rebuild`.
 import type { SqlQueryable } from '../../db/sql.js';
 import type { EdgeKind, LineageEdge, NodeRef, NodeType } from './graph.js';
 
@@ -18,11 +22,20 @@ async function run<R>(tx: EdgeWriter, text: string, params: unknown[]): Promise<
   return tx.query<R>(text, params);
 }
 
+/** Records lineage edges on the caller's transaction; returns how many were new. */
+export type EdgeRecorder = (tx: EdgeWriter, edges: readonly EdgeInput[], now?: Date) => Promise<number>;
+
+/** The recorder the services use: it queues edges for Neo4j only when a projection is configured. */
+export function edgeRecorder(options: { outbox: boolean }): EdgeRecorder {
+  return (tx, edges, now) => recordEdges(tx, edges, now, options);
+}
+
 /**
- * Inserts the edges and one outbox row per edge actually added, in one statement on the
- * caller's transaction. A link recorded again (a retry) adds neither. Returns how many were new.
+ * Inserts the edges and, with `outbox`, one outbox row per edge actually added, in one
+ * statement on the caller's transaction. A link recorded again (a retry) adds neither.
+ * Returns how many edges were new.
  */
-export async function recordEdges(tx: EdgeWriter, edges: readonly EdgeInput[], now: Date = new Date()): Promise<number> {
+export async function recordEdges(tx: EdgeWriter, edges: readonly EdgeInput[], now: Date = new Date(), options: { outbox: boolean } = { outbox: true }): Promise<number> {
   if (edges.length === 0) return 0;
   const params: unknown[] = [];
   const add = (value: unknown) => {
@@ -34,22 +47,21 @@ export async function recordEdges(tx: EdgeWriter, edges: readonly EdgeInput[], n
   const values = edges.map(
     (e) => `(${add(e.from.type)}, ${add(e.from.id)}::int, ${add(e.to.type)}, ${add(e.to.id)}::int, ${add(e.kind)}, ${add(e.role ?? null)}::text)`,
   );
-  const rows = await run<{ n: number }>(
-    tx,
-    `WITH added AS (
+  const added = `added AS (
        INSERT INTO lineage_edges (from_type, from_id, to_type, to_id, kind, role, created_at)
        SELECT v.ft, v.fid, v.tt, v.tid, v.k, v.r, ${at}::timestamptz FROM (VALUES ${values.join(', ')}) AS v(ft, fid, tt, tid, k, r)
        ON CONFLICT (from_type, from_id, to_type, to_id, kind) DO NOTHING
-       RETURNING id),
-     queued AS (INSERT INTO lineage_outbox (edge_id, created_at) SELECT id, ${at}::timestamptz FROM added RETURNING 1)
-     SELECT count(*)::int AS n FROM queued`,
+       RETURNING id)`;
+  const rows = await run<{ n: number }>(
+    tx,
+    options.outbox
+      ? `WITH ${added},
+         queued AS (INSERT INTO lineage_outbox (edge_id, created_at) SELECT id, ${at}::timestamptz FROM added RETURNING 1)
+         SELECT count(*)::int AS n FROM queued`
+      : `WITH ${added} SELECT count(*)::int AS n FROM added`,
     params,
   );
   return Number(rows[0]?.n ?? 0);
-}
-
-export async function recordEdge(tx: EdgeWriter, edge: EdgeInput, now?: Date): Promise<number> {
-  return recordEdges(tx, [edge], now);
 }
 
 export interface StoredEdge extends LineageEdge {
@@ -102,9 +114,38 @@ export async function markOutboxDone(sql: SqlQueryable, outboxIds: readonly numb
   if (outboxIds.length) await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE id = ANY($1::bigint[])', [outboxIds]);
 }
 
-/** Marks the rows of these edges done, e.g. after a full rebuild projected them. */
+/**
+ * Records that these edges are in Neo4j (a full rebuild projected them): pending rows become
+ * done, and edges that never had a row (recorded while no projection was configured) get a
+ * done one, so the sync worker does not queue them again.
+ */
 export async function markEdgesProjected(sql: SqlQueryable, edgeIds: readonly number[]): Promise<void> {
-  if (edgeIds.length) await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE done_at IS NULL AND edge_id = ANY($1::bigint[])', [edgeIds]);
+  if (!edgeIds.length) return;
+  await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE done_at IS NULL AND edge_id = ANY($1::bigint[])', [edgeIds]);
+  await sql.query(
+    `INSERT INTO lineage_outbox (edge_id, created_at, done_at)
+     SELECT e.id, e.created_at, now() FROM lineage_edges e
+     WHERE e.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id)`,
+    [edgeIds],
+  );
+}
+
+/**
+ * Queues every edge that has no outbox row: those recorded while no Neo4j projection was
+ * configured. Run once by the sync worker before it reports the projection current, so
+ * enabling Neo4j on an existing database catches up by itself. Returns how many were queued.
+ */
+export async function queueUnprojectedEdges(sql: SqlQueryable): Promise<number> {
+  const rows = await sql.query<{ n: number }>(
+    `WITH queued AS (
+       INSERT INTO lineage_outbox (edge_id, created_at)
+       SELECT e.id, e.created_at FROM lineage_edges e
+       WHERE NOT EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id)
+       ORDER BY e.id
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM queued`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 export async function markOutboxFailed(sql: SqlQueryable, outboxIds: readonly number[], error: string, retryInMs: number): Promise<void> {

@@ -6,7 +6,7 @@ import type { Driver } from 'neo4j-driver';
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { CYPHER, ensureNeo4jSchema, projectEdges } from './graph-neo4j.js';
-import { markOutboxDone, markOutboxFailed, pendingOutbox } from './store.js';
+import { markOutboxDone, markOutboxFailed, pendingOutbox, queueUnprojectedEdges } from './store.js';
 
 export interface SyncWorkerOptions {
   batchSize?: number;
@@ -43,6 +43,7 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
   const max = options.maxBackoffMs ?? 60_000;
   let healthy = false;
   let schemaReady = false;
+  let caughtUp = false;
   let failures = 0;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
@@ -56,6 +57,13 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
 
   async function drainOnce(): Promise<number> {
     let projected = 0;
+    if (!caughtUp) {
+      // Edges recorded while no projection was configured have no outbox row: queue them
+      // before the projection can be called current (reads go to Neo4j only then).
+      const queued = await queueUnprojectedEdges(sql);
+      if (queued) log.info('queued lineage edges recorded while Neo4j was not configured', { queued });
+      caughtUp = true;
+    }
     for (;;) {
       const items = await pendingOutbox(sql, batchSize);
       if (items.length === 0) break;

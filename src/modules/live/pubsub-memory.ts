@@ -28,6 +28,7 @@ export function createMemoryPubSub(): PubSub {
         },
       };
     },
+    connected: () => true,
     handlerCount: () => count,
     async close() {
       channels.clear();

@@ -136,6 +136,7 @@ export function createRedisPubSub(options: { url: string; prefix: string; log: L
       if (owner.has(entry)) entry.active = true;
       return { unsubscribe: () => release(full, owner, entry) };
     },
+    connected: () => publisher.status === 'ready' && subscriber.status === 'ready',
     handlerCount: () => count,
     async close() {
       closing = true;

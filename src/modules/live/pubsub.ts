@@ -30,6 +30,8 @@ export interface PubSub {
    * reaches `handlers`: the replay-then-live seam relies on it.
    */
   subscribe(channel: string, handlers: PubSubHandlers): Promise<PubSubSubscription>;
+  /** False while the broker is unreachable (live delivery paused); always true in-process. */
+  connected(): boolean;
   /** Local handlers currently registered (for tests and metrics). */
   handlerCount(): number;
   close(): Promise<void>;

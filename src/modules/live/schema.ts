@@ -41,8 +41,9 @@ const MetricBatch = builder.simpleObject('MetricBatch', {
     dropped: t.boolean({
       description:
         'True on the last batch of a subscription that could not keep up (more pending points than the server keeps per ' +
-        'subscription) or whose live feed was interrupted (Redis connection lost). The pending points were dropped and the ' +
-        'subscription ends; resubscribe with sinceStep = resumeFromStep to get them from the database.',
+        'subscription), whose live feed was interrupted (Redis connection lost), or whose server is shutting down. Points ' +
+        'not delivered are dropped and the subscription ends; resubscribe (to any replica) with sinceStep = resumeFromStep ' +
+        'to get them from the database.',
     }),
   }),
 });

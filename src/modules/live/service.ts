@@ -96,8 +96,11 @@ export function createLiveService(deps: {
     return points;
   }
 
-  function track<T>(stream: LiveStream<T>) {
+  // How each stream ends on a graceful stop, when it has more to say than done.
+  const onStop = new WeakMap<LiveStream<unknown>, () => void>();
+  function track<T>(stream: LiveStream<T>, stopping?: () => void) {
     streams.add(stream as LiveStream<unknown>);
+    if (stopping) onStop.set(stream as LiveStream<unknown>, stopping);
   }
 
   function validateKeys(keys: readonly string[] | null | undefined): Set<string> | null {
@@ -158,7 +161,8 @@ export function createLiveService(deps: {
         if (graceTimer) clearTimeout(graceTimer);
         streams.delete(stream as LiveStream<unknown>);
       });
-      track(stream);
+      // A graceful stop delivers what is queued, then says where to resume (on another replica).
+      track(stream, () => giveUp(null, 'server stopping', { keepPending: true }));
 
       const resumeStep = () => highest ?? sinceStep ?? 0;
       const wanted = (p: LivePoint) =>
@@ -179,13 +183,15 @@ export function createLiveService(deps: {
         stream.push(batch);
       };
       // The consumer has not taken what it has: give up on this stream and say where to resume.
-      const giveUp = (lowestMissed: number | null, reason: string) => {
+      // With keepPending (a graceful stop) the queued batches are still delivered first.
+      const giveUp = (lowestMissed: number | null, reason: string, options: { keepPending?: boolean } = {}) => {
+        if (stream.isClosed) return;
         let resume = lowestMissed ?? resumeStep();
-        for (const b of [...stream.pending, ...buffered]) for (const p of b.points) if (p.step < resume) resume = p.step;
+        for (const b of options.keepPending ? buffered : [...stream.pending, ...buffered]) for (const p of b.points) if (p.step < resume) resume = p.step;
         if (replaying) resume = Math.min(resume, resumeStep());
         log.debug('live subscription dropped', { runId: input.runId, reason, resumeFromStep: resume });
         buffered = [];
-        stream.replacePending([]);
+        if (!options.keepPending) stream.replacePending([]);
         subscription?.unsubscribe();
         subscription = null;
         stream.push({ runId: input.runId, points: [], replay: false, committedAt: null, resumeFromStep: resume, dropped: true });
@@ -330,12 +336,18 @@ export function createLiveService(deps: {
       return { subscriptions: streams.size, pubsubHandlers: pubsub.handlerCount(), pendingPoints };
     },
 
-    /** Completes every open subscription (graceful stop); new ones are still possible until pubsub closes. */
+    /**
+     * Completes every open subscription (graceful stop): what is queued is still delivered,
+     * and metricLogged ends with a dropped batch saying where to resume, since points
+     * committed from now on (by requests still in flight) will not reach it. New
+     * subscriptions are still possible until pubsub closes.
+     */
     endAll(): void {
       closing = true;
       for (const stream of [...streams]) {
-        stream.replacePending([]);
-        stream.end();
+        const stop = onStop.get(stream);
+        if (stop) stop();
+        else stream.end();
       }
     },
   };

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
-import { recordEdge } from '../lineage/store.js';
+import type { EdgeRecorder } from '../lineage/store.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 
@@ -51,7 +51,8 @@ function optionalReason(field: string, reason: string | null | undefined): strin
   return trimmed ? requireMaxLength(field, trimmed, REASON_MAX) : null;
 }
 
-export function createRegistryService(db: Database, options: { promotionGate?: PromotionGate } = {}) {
+export function createRegistryService(db: Database, options: { promotionGate?: PromotionGate; recordEdges: EdgeRecorder }) {
+  const { recordEdges } = options;
   const { prisma } = db;
 
   async function requireModel(name: string): Promise<RegisteredModel> {
@@ -145,7 +146,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     return prisma.$transaction(async (tx) => {
       const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
       const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
-      await recordEdge(tx, { from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }, created.createdAt);
+      await recordEdges(tx, [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }], created.createdAt);
       return created;
     });
   }

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
-import { type EdgeInput, recordEdges } from '../lineage/store.js';
+import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { ProjectService } from '../projects/service.js';
 import { gpuCountOf } from './environment.js';
 
@@ -69,7 +69,7 @@ function validateCodeVersion(code: CodeVersionInput): CodeVersionInput {
   return { ...code, commit: code.commit.toLowerCase() };
 }
 
-export function createRunService(db: Database, projects: ProjectService) {
+export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
   async function requireRun(runId: number): Promise<Run> {
