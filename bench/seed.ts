@@ -6,7 +6,7 @@
 //   npm run bench:seed                 (BENCH_DATABASE_URL, default runledger_bench on the local server, created if missing)
 //   BENCH_RUNS=10000 npm run bench:seed   (a smaller workload)
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
+import { type Database, openDatabase } from '../src/db/database.js';
 import { applyPendingMigrations } from '../src/db/migrate.js';
 import { MetricKeyCache, insertPoints, type PointRow } from '../src/modules/metrics/store.js';
 import { createProjectService } from '../src/modules/projects/service.js';
@@ -22,6 +22,7 @@ export const SEED = {
   stepsPerKey: 4, // 50 keys x 4 steps = 200 points per run: 20M points for 100k runs
   longSeries: 1_000_000,
   chunk: 50,
+  concurrency: 3,
 };
 export const BIG_PROJECT = 'bench-00';
 export const LONG_SERIES_RUN = 'long-series';
@@ -63,68 +64,39 @@ export async function seed(databaseUrl: string): Promise<void> {
     await seedLongSeries(db, keyIds.get('m00')!);
     const sizes = projectSizes(SEED.runs);
     const bar = progressBar('seed runs', SEED.runs);
-    let done = 0;
+    // Every chunk of runs is one transaction, so a chunk is either all there or not at all:
+    // a rerun skips the chunks whose first run exists, whatever order they finished in.
+    const chunks: { projectId: number; indexes: number[] }[] = [];
     let globalIndex = 0;
     for (let p = 0; p < SEED.projects; p += 1) {
       const name = `bench-${String(p).padStart(2, '0')}`;
       const { project } = await projects.create({ name, description: 'benchmark workload' });
-      const existing = (await db.sql.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE project_id = $1 AND client_run_id LIKE 'seed-%'", [project.id]))[0]!.n;
       const size = sizes[p]!;
       for (let start = 0; start < size; start += SEED.chunk) {
         const count = Math.min(SEED.chunk, size - start);
-        if (start + count <= existing) {
-          done += count;
-          globalIndex += count;
-          continue; // this chunk was loaded by an earlier, interrupted seed
-        }
-        const indexes = Array.from({ length: count }, (_, i) => globalIndex + i);
-        await db.sql.transaction(async (tx) => {
-          const random = prng(indexes[0]!);
-          const started = indexes.map((i) => new Date(base + ((i * 7919) % 180) * 86_400_000 + (i % 1440) * 60_000));
-          const hours = indexes.map(() => 0.1 + random() * 48);
-          const status = indexes.map((i) => statuses[i % statuses.length]!);
-          const rows = await tx.query<{ id: number; cid: string }>(
-            `INSERT INTO runs (project_id, client_run_id, name, status, "user", run_group, gpu_count, environment, started_at, ended_at, updated_at)
-             SELECT $1, 'seed-' || i, 'run-' || i, s::"RunStatus", u, 'sweep-' || (i / 50), g,
-                    jsonb_build_object('hardware', jsonb_build_object('gpus', g), 'python', '3.11'), st,
-                    CASE WHEN s = 'RUNNING' THEN NULL ELSE st + make_interval(secs => h * 3600) END, now()
-             FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::float8[]) AS x(i, s, u, g, st, h)
-             RETURNING id, client_run_id AS cid`,
-            [project.id, indexes, status, indexes.map((i) => users[i % users.length]!), indexes.map((i) => [0, 1, 2, 4, 8][i % 5]!), started, hours],
-          );
-          const idOf = new Map(rows.map((r) => [r.cid, r.id]));
-          const runIds = indexes.map((i) => idOf.get(`seed-${i}`)!);
-          const kv = (n: number, value: (run: number, k: number) => string, prefix: string) => {
-            const ids: number[] = [];
-            const names: string[] = [];
-            const values: string[] = [];
-            indexes.forEach((i, j) => {
-              for (let k = 0; k < n; k += 1) {
-                ids.push(runIds[j]!);
-                names.push(`${prefix}${String(k).padStart(2, '0')}`);
-                values.push(value(i, k));
-              }
-            });
-            return [ids, names, values];
-          };
-          await tx.query('INSERT INTO params (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.params, paramValue, 'p'));
-          await tx.query('INSERT INTO tags (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.tags, tagValue, 't'));
-          const points: PointRow[] = [];
-          runIds.forEach((runId, j) => {
-            const t0 = started[j]!.getTime();
-            keyIdList.forEach((keyId, k) => {
-              for (let step = 0; step < SEED.stepsPerKey; step += 1) {
-                points.push({ runId, keyId, step, ts: new Date(t0 + step * 60_000 + k), value: random() * (k + 1) });
-              }
-            });
-          });
-          await insertPoints(tx, points);
-        });
-        done += count;
-        globalIndex += count;
-        bar.update(done, `(${((done * SEED.metricKeys * SEED.stepsPerKey) / 1e6).toFixed(1)}M points)`);
+        chunks.push({ projectId: project.id, indexes: Array.from({ length: count }, (_, i) => globalIndex + start + i) });
       }
+      globalIndex += size;
     }
+    const loaded = new Set(
+      (await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid),
+    );
+    let done = 0;
+    const report = (count: number) => {
+      done += count;
+      bar.update(done, `(${((done * SEED.metricKeys * SEED.stepsPerKey) / 1e6).toFixed(1)}M points)`);
+    };
+    let next = 0;
+    // A few chunks in flight keep both the database and this process busy.
+    await Promise.all(
+      Array.from({ length: SEED.concurrency }, async () => {
+        for (let c = next++; c < chunks.length; c = next++) {
+          const { projectId, indexes } = chunks[c]!;
+          if (!loaded.has(`seed-${indexes[0]}`)) await seedChunk(db, projectId, indexes, keyIdList);
+          report(indexes.length);
+        }
+      }),
+    );
     bar.update(SEED.runs);
     // Fresh statistics, as autovacuum would eventually gather: plans depend on them.
     await db.sql.query('ANALYZE');
@@ -133,7 +105,52 @@ export async function seed(databaseUrl: string): Promise<void> {
   }
 }
 
-async function seedLongSeries(db: Awaited<ReturnType<typeof openDatabase>>, keyId: number): Promise<void> {
+async function seedChunk(db: Database, projectId: number, indexes: number[], keyIdList: number[]): Promise<void> {
+  await db.sql.transaction(async (tx) => {
+    const random = prng(indexes[0]!);
+    const started = indexes.map((i) => new Date(base + ((i * 7919) % 180) * 86_400_000 + (i % 1440) * 60_000));
+    const hours = indexes.map(() => 0.1 + random() * 48);
+    const status = indexes.map((i) => statuses[i % statuses.length]!);
+    const rows = await tx.query<{ id: number; cid: string }>(
+      `INSERT INTO runs (project_id, client_run_id, name, status, "user", run_group, gpu_count, environment, started_at, ended_at, updated_at)
+       SELECT $1, 'seed-' || i, 'run-' || i, s::"RunStatus", u, 'sweep-' || (i / 50), g,
+              jsonb_build_object('hardware', jsonb_build_object('gpus', g), 'python', '3.11'), st,
+              CASE WHEN s = 'RUNNING' THEN NULL ELSE st + make_interval(secs => h * 3600) END, now()
+       FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::float8[]) AS x(i, s, u, g, st, h)
+       RETURNING id, client_run_id AS cid`,
+      [projectId, indexes, status, indexes.map((i) => users[i % users.length]!), indexes.map((i) => [0, 1, 2, 4, 8][i % 5]!), started, hours],
+    );
+    const idOf = new Map(rows.map((r) => [r.cid, r.id]));
+    const runIds = indexes.map((i) => idOf.get(`seed-${i}`)!);
+    const kv = (n: number, value: (run: number, k: number) => string, prefix: string) => {
+      const ids: number[] = [];
+      const names: string[] = [];
+      const values: string[] = [];
+      indexes.forEach((i, j) => {
+        for (let k = 0; k < n; k += 1) {
+          ids.push(runIds[j]!);
+          names.push(`${prefix}${String(k).padStart(2, '0')}`);
+          values.push(value(i, k));
+        }
+      });
+      return [ids, names, values];
+    };
+    await tx.query('INSERT INTO params (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.params, paramValue, 'p'));
+    await tx.query('INSERT INTO tags (run_id, key, value) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])', kv(SEED.tags, tagValue, 't'));
+    const points: PointRow[] = [];
+    runIds.forEach((runId, j) => {
+      const t0 = started[j]!.getTime();
+      keyIdList.forEach((keyId, k) => {
+        for (let step = 0; step < SEED.stepsPerKey; step += 1) {
+          points.push({ runId, keyId, step, ts: new Date(t0 + step * 60_000 + k), value: random() * (k + 1) });
+        }
+      });
+    });
+    await insertPoints(tx, points);
+  });
+}
+
+async function seedLongSeries(db: Database, keyId: number): Promise<void> {
   const projects = createProjectService(db);
   const { project } = await projects.create({ name: BIG_PROJECT });
   let run = (await db.sql.query<{ id: number }>('SELECT id FROM runs WHERE project_id = $1 AND client_run_id = $2', [project.id, LONG_SERIES_RUN]))[0];
