@@ -14,6 +14,19 @@ const totalPoints = Number(process.env.BENCH_POINTS ?? 1_000_000);
 const batchSize = Number(process.env.BENCH_BATCH ?? 10_000);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
 const keys = ['loss', 'val/loss', 'acc', 'val/acc', 'lr', 'grad_norm', 'throughput', 'gpu_mem'];
+// `series` sends each key's points as columns (LogBatchInput.series), `points` one object per point.
+const shape = process.env.BENCH_SHAPE === 'points' ? 'points' : 'series';
+
+export function asSeries(points: readonly { key: string; value: number; step: number }[]) {
+  const byKey = new Map<string, { key: string; steps: number[]; values: number[] }>();
+  for (const p of points) {
+    let s = byKey.get(p.key);
+    if (!s) byKey.set(p.key, (s = { key: p.key, steps: [], values: [] }));
+    s.steps.push(p.step);
+    s.values.push(p.value);
+  }
+  return [...byKey.values()];
+}
 
 const app = await createApp(loadConfig({ PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(clients + 2) }));
 const { url } = await app.start();
@@ -46,10 +59,11 @@ await Promise.all(
     for (let b = next++; b < batches; b = next++) {
       const metrics = Array.from({ length: batchSize }, (_, i) => {
         const n = b * batchSize + i;
-        return { key: keys[n % keys.length], value: Math.sin(n) * 10, step: Math.floor(n / keys.length) };
+        return { key: keys[n % keys.length]!, value: Math.sin(n) * 10, step: Math.floor(n / keys.length) };
       });
+      const input = shape === 'series' ? { runId, series: asSeries(metrics) } : { runId, metrics };
       const t0 = performance.now();
-      await gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId, metrics } });
+      await gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: input });
       latencies.push(performance.now() - t0);
     }
   }),
@@ -59,10 +73,10 @@ const used = cpu();
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
 const written = batches * batchSize;
-console.log(`ingest: ${written.toLocaleString()} points in ${batches} batches of ${batchSize} from ${clients} clients over HTTP into PostgreSQL`);
+console.log(`ingest: ${written.toLocaleString()} points in ${batches} batches of ${batchSize} (as ${shape}) from ${clients} clients over HTTP into PostgreSQL`);
 console.log(`  ${Math.round(written / seconds).toLocaleString()} points/s  (${seconds.toFixed(1)} s; batch latency p50 ${pct(50)} ms, p99 ${pct(99)} ms)`);
 console.log(
   `  CPU per 1,000 points: node ${((used.nodeMs / written) * 1000).toFixed(2)} ms (clients included), postgres ${((used.postgresMs / written) * 1000).toFixed(2)} ms`,
 );
-console.log(`  rerun: BENCH_POINTS=${totalPoints} BENCH_BATCH=${batchSize} BENCH_CLIENTS=${clients} npm run bench:ingest`);
+console.log(`  rerun: BENCH_POINTS=${totalPoints} BENCH_BATCH=${batchSize} BENCH_CLIENTS=${clients} BENCH_SHAPE=${shape} npm run bench:ingest`);
 await app.stop();

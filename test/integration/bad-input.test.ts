@@ -101,6 +101,33 @@ describe('bad input', () => {
     },
   );
 
+  it('counts series points toward the 10,000-point limit', async () => {
+    const { client } = server();
+    const run = await newRun(client, await newProject(client));
+    const steps = Array.from({ length: 6000 }, (_, i) => i);
+    const series = [{ key: 'loss', steps, values: steps.map(() => 1) }];
+    const error = await client.error(LogBatchDocument, { input: { runId: run.id, series, metrics: steps.slice(0, 4001).map((step) => ({ key: 'acc', value: 1, step })) } });
+    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toContain('input.series');
+    expect(error.message).toContain('10001');
+    await expectNothingLogged(run.id);
+  });
+
+  it.each([
+    ['fewer values than steps', { key: 'loss', steps: [1, 2, 3], values: [1, 2] }, 'input.series[1].values'],
+    ['more timestamps than steps', { key: 'loss', steps: [1], values: [1], timestamps: ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'] }, 'input.series[1].timestamps'],
+    ['a bad key', { key: 'a\u0000b', steps: [1], values: [1] }, 'input.series[1].key'],
+  ])('rejects a series with %s, naming it, and writes nothing', async (_label, bad, field) => {
+    const { client } = server();
+    const run = await newRun(client, await newProject(client));
+    const error = await client.error(LogBatchDocument, {
+      input: { runId: run.id, params: [{ key: 'lr', value: '0.1' }], series: [{ key: 'ok', steps: [0], values: [1] }, bad] },
+    });
+    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toContain(field);
+    await expectNothingLogged(run.id);
+  });
+
   it('rejects a non-integer step', async () => {
     const { client } = server();
     const run = await newRun(client, await newProject(client));

@@ -156,6 +156,34 @@ describe('a run from start to finish', () => {
     expect(read?.metrics).toEqual([]);
   });
 
+  it('stores points sent as series exactly as the same points sent one by one', async () => {
+    const { client } = server();
+    const project = await newProject(client);
+    const [byPoint, bySeries] = [await newRun(client, project), await newRun(client, project)];
+    const at = (i: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString();
+    const steps = [5, 1, 3, 3, 8];
+    const values = [0.5, 'NaN', 1.5, -2, 'Infinity'] as const;
+    await client.data(LogBatchDocument, {
+      input: { runId: byPoint.id, metrics: steps.map((step, i) => ({ key: 'loss', step, value: values[i]!, timestamp: at(i) })) },
+    });
+    await client.data(LogBatchDocument, {
+      input: { runId: bySeries.id, series: [{ key: 'loss', steps, values: [...values], timestamps: steps.map((_, i) => at(i)) }] },
+    });
+    // A retry of the series writes nothing, and says so.
+    const retry = await client.data(LogBatchDocument, {
+      input: { runId: bySeries.id, series: [{ key: 'loss', steps, values: [...values], timestamps: steps.map((_, i) => at(i)) }] },
+    });
+    expect(retry.logBatch).toMatchObject({ pointsWritten: 0, pointsSkipped: 5 });
+    const read = async (id: string) => {
+      const history = (await client.data(MetricHistoryDocument, { id, key: 'loss' })).run!.metricHistory;
+      const summary = (await client.data(GetRunDocument, { id })).run!.metrics;
+      return { points: history.points, summary };
+    };
+    const expected = await read(byPoint.id);
+    expect(expected.points).toHaveLength(5);
+    expect(await read(bySeries.id)).toEqual(expected);
+  });
+
   it('round-trips NaN and ±Infinity', async () => {
     const { client } = server();
     const project = await newProject(client);

@@ -21,12 +21,21 @@ export interface MetricPointInput {
   timestamp?: Date | null;
 }
 
+/** Points of one key as columns: the i-th step, value and timestamp make one point. */
+export interface MetricSeriesInput {
+  key: string;
+  steps: readonly number[];
+  values: readonly number[];
+  timestamps?: readonly Date[] | null;
+}
+
 export interface LogBatchInput {
   runId: number;
   /** Client-chosen id: a retried call with the same id returns the first result and writes nothing. */
   batchId?: string | null;
   params?: readonly { key: string; value: string }[] | null;
   metrics?: readonly MetricPointInput[] | null;
+  series?: readonly MetricSeriesInput[] | null;
   tags?: readonly TagInput[] | null;
 }
 
@@ -68,14 +77,32 @@ function validateParams(params: readonly { key: string; value: string }[]) {
   return [...seen].map(([key, value]) => ({ key, value }));
 }
 
-function validatePoints(metrics: readonly MetricPointInput[]) {
-  if (metrics.length > LIMITS.pointsPerBatch) {
-    throw new ValidationError('input.metrics', `at most ${LIMITS.pointsPerBatch} points per batch (got ${metrics.length})`);
+function validatePoints(metrics: readonly MetricPointInput[], series: readonly MetricSeriesInput[]) {
+  const total = series.reduce((sum, s) => sum + s.steps.length, metrics.length);
+  if (total > LIMITS.pointsPerBatch) {
+    const field = series.length ? 'input.series' : 'input.metrics';
+    throw new ValidationError(field, `at most ${LIMITS.pointsPerBatch} points per batch, metrics and series together (got ${total})`);
   }
+  // A batch repeats a handful of keys; each distinct key is checked once, at its first use.
+  const checked = new Set<string>();
   metrics.forEach((m, i) => {
-    requireKey(`input.metrics[${i}].key`, m.key);
+    if (!checked.has(m.key)) {
+      requireKey(`input.metrics[${i}].key`, m.key);
+      checked.add(m.key);
+    }
     if (typeof m.value !== 'number') throw new ValidationError(`input.metrics[${i}].value`, 'must be a number, "NaN", "Infinity" or "-Infinity"');
     if (m.step != null && !Number.isSafeInteger(m.step)) throw new ValidationError(`input.metrics[${i}].step`, 'must be an integer');
+  });
+  series.forEach((s, i) => {
+    requireKey(`input.series[${i}].key`, s.key);
+    if (s.values.length !== s.steps.length) {
+      throw new ValidationError(`input.series[${i}].values`, `must have one entry per step (${s.steps.length}), got ${s.values.length}`);
+    }
+    if (s.timestamps && s.timestamps.length !== s.steps.length) {
+      throw new ValidationError(`input.series[${i}].timestamps`, `must have one entry per step (${s.steps.length}), got ${s.timestamps.length}`);
+    }
+    const badStep = s.steps.findIndex((step) => !Number.isSafeInteger(step));
+    if (badStep >= 0) throw new ValidationError(`input.series[${i}].steps[${badStep}]`, 'must be an integer');
   });
 }
 
@@ -87,18 +114,22 @@ export function createMetricService(db: Database) {
       const params = validateParams(input.params ?? []);
       const tags = validateTags('input.tags', input.tags ?? []);
       const metrics = input.metrics ?? [];
-      validatePoints(metrics);
+      const series = input.series ?? [];
+      validatePoints(metrics, series);
       const batchId = input.batchId == null ? null : input.batchId;
       if (batchId !== null && (batchId.length === 0 || batchId.length > LIMITS.idempotencyKeyLength)) {
         throw new ValidationError('input.batchId', `must be 1 to ${LIMITS.idempotencyKeyLength} characters`);
       }
 
-      const keyIds = await keys.idsFor(db.sql, [...new Set(metrics.map((m) => m.key))]);
+      const keyIds = await keys.idsFor(db.sql, [...new Set([...metrics.map((m) => m.key), ...series.map((s) => s.key)])]);
       const now = new Date();
+      const rows: PointRow[] = metrics.map((m) => ({ runId: input.runId, keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }));
+      for (const s of series) {
+        const keyId = keyIds.get(s.key)!;
+        s.steps.forEach((step, i) => rows.push({ runId: input.runId, keyId, step, ts: s.timestamps?.[i] ?? now, value: s.values[i]! }));
+      }
       // Sorted so that concurrent batches touching the same points lock them in one order.
-      const rows: PointRow[] = metrics
-        .map((m) => ({ runId: input.runId, keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }))
-        .sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
+      rows.sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
 
       return db.sql.transaction(async (tx) => {
         const run = await lockRunForWrite(tx, input.runId);
