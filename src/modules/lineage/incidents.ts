@@ -43,8 +43,8 @@ const REASON_MAX = 2000;
 export function createIncidentService(db: Database, lineage: LineageService) {
   const { sql } = db;
 
-  /** Dataset versions matching the filter that existed at `at` (or now). */
-  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset'): Promise<number[]> {
+  /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
+  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset', projectIds: readonly number[] | null = null): Promise<number[]> {
     const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
@@ -59,6 +59,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
          AND ($4::timestamptz IS NULL OR (dv.coverage_start < $5::timestamptz AND dv.coverage_end > $4::timestamptz))
          AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
          AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
+         AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
        ORDER BY dv.id LIMIT $9`,
       [
         name ?? null,
@@ -70,6 +71,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
         createdBefore?.toISOString() ?? null,
         at?.toISOString() ?? null,
         MAX_MATCHED_VERSIONS + 1,
+        projectIds ? [...projectIds] : null,
       ],
     );
     if (rows.length > MAX_MATCHED_VERSIONS) {
@@ -133,10 +135,13 @@ export function createIncidentService(db: Database, lineage: LineageService) {
       return withAliases(reached, options.aliases ?? null, at);
     },
 
-    /** "Which production model used the August dataset": versions downstream of any matching dataset version. */
-    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+    /**
+     * "Which production model used the August dataset": versions downstream of any matching
+     * dataset version; `projectIds` (null: all) limits the datasets matched to those projects.
+     */
+    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null; projectIds?: readonly number[] | null }): Promise<ImpactedVersion[]> {
       const at = options.at ?? null;
-      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at);
+      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at, 'usedDataset', options.projectIds ?? null);
       if (datasetVersionIds.length === 0) return [];
       const reached = await lineage.reach(
         datasetVersionIds.map((id) => ({ type: 'DatasetVersion', id })),

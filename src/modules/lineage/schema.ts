@@ -11,7 +11,7 @@ import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
 import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, type NodeType, type ReachedNode } from './graph.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
-import type { LineageQuery } from './service.js';
+import { clampDepth, type LineageQuery } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
 
@@ -49,12 +49,19 @@ export function registerLineageNode<T extends object>(type: NodeType, kind: Node
   nodeKinds.set(type, kind as unknown as NodeKind<object>);
 }
 
+/** The object behind a node, through the domain's per-request loader: null when it is missing or the caller may not see it. */
 async function loadNode(ctx: Context, node: NodeRef): Promise<object | null> {
   const kind = nodeKinds.get(node.type);
   if (!kind) return null;
   const value = await kind.load(ctx, node.id);
   if (value) brandWithType(value, kind.ref as never);
   return value;
+}
+
+/** A node a query starts from must exist and be visible; otherwise NOT_FOUND, so existence does not leak. */
+export async function requireVisibleNode(ctx: Context, node: NodeRef, globalId: string): Promise<NodeRef> {
+  if (!(await loadNode(ctx, node))) throw new NotFoundError(node.type, globalId);
+  return node;
 }
 
 // ---- types ------------------------------------------------------------------------------------
@@ -84,23 +91,28 @@ export const LineageSourceEnum = builder.enumType('LineageSource', {
 interface NodeShape extends ReachedNode {}
 
 const LineageNodeRef = builder.objectRef<NodeShape>('LineageNode').implement({
-  description: 'A node of a lineage graph: what it is, how far from the start, and the object itself.',
+  description:
+    'A node of a lineage graph: what it is, how far from the start, and the object itself. A node of a project the caller has no role in is redacted: its type and id only.',
   fields: (t) => ({
     id: t.id({ description: 'Global id of the object (the same id `node(id)` takes).', resolve: (n) => globalIdOf(n) }),
     type: t.field({ type: LineageNodeTypeEnum, resolve: (n) => n.type }),
     depth: t.int({ description: 'Fewest hops from the start node (0 for the start; position on a path).', resolve: (n) => n.depth }),
+    redacted: t.boolean({
+      description: 'True when the object belongs to a project the caller has no role in: `node` is null and `label` names only the type.',
+      resolve: async (n, _a, ctx) => (await loadNode(ctx, n)) === null,
+    }),
     label: t.string({
-      description: 'A short human name to draw: run name, dataset name@version, model name vN, short commit sha.',
+      description: 'A short human name to draw: run name, dataset name@version, model name vN, short commit sha; "<Type> (redacted)" for a redacted node.',
       resolve: async (n, _a, ctx) => {
         const kind = nodeKinds.get(n.type);
         const value = kind ? await kind.load(ctx, n.id) : null;
-        return value && kind ? kind.label(value, ctx) : `${n.type} ${n.id}`;
+        return value && kind ? kind.label(value, ctx) : `${n.type} (redacted)`;
       },
     }),
     node: t.field({
       type: builder.nodeInterfaceRef(),
       nullable: true,
-      description: 'The object behind the node, loaded in batches with every other node of the response.',
+      description: 'The object behind the node, loaded in batches with every other node of the response; null when redacted.',
       resolve: (n, _a, ctx) => loadNode(ctx, n) as never,
     }),
   }),
@@ -197,7 +209,11 @@ builder.queryFields((t) => ({
     type: LineageGraphRef,
     description: 'The lineage graph around any node (run, commit, dataset version, artifact, model version), ready to draw.',
     args: { id: t.arg.id({ required: true, description: 'Global id of the start node.' }), ...walkArgs },
-    resolve: (_root, args, ctx) => ctx.services.lineage.lineage(decodeNodeRef(String(args.id), 'id'), toQuery(args as WalkArgs)),
+    resolve: async (_root, args, ctx) => {
+      const start = decodeNodeRef(String(args.id), 'id');
+      clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
+      return ctx.services.lineage.lineage(await requireVisibleNode(ctx, start, String(args.id)), toQuery(args as WalkArgs));
+    },
   }),
   lineagePath: t.field({
     type: LineageGraphRef,
@@ -209,7 +225,9 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'Only edges recorded at or before this instant.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const path = await ctx.services.lineage.path(decodeNodeRef(String(args.from), 'from'), decodeNodeRef(String(args.to), 'to'), args.at ?? null);
+      const from = await requireVisibleNode(ctx, decodeNodeRef(String(args.from), 'from'), String(args.from));
+      const to = await requireVisibleNode(ctx, decodeNodeRef(String(args.to), 'to'), String(args.to));
+      const path = await ctx.services.lineage.path(from, to, args.at ?? null);
       if (!path) return null;
       return { ...path, direction: null, requestedDepth: path.edges.length, appliedDepth: path.edges.length, depthClamped: false };
     },
