@@ -22,6 +22,7 @@ import {
   RevokeProjectRoleDocument,
   RollbackModelAliasDocument,
   RunInputsAndModelsDocument,
+  RunsWithLineageDocument,
   SetModelAliasDocument,
 } from '../generated/graphql.js';
 import { putArtifact, sha256 } from '../support/artifacts.js';
@@ -175,21 +176,29 @@ describe('lineage that crosses into a forbidden project', () => {
     expect(mine).toMatchObject({ redacted: false, label: `${names.dsA}@v1`, node: { id: dsAv1.id, __typename: 'DatasetVersion' } });
     expect(JSON.stringify(lineage)).not.toContain(names.dsB);
 
-    // a2 fine-tuned B's model: the model version, its artifact and B's run are all redacted.
+    // a2 fine-tuned B's model: the walk stops at the redacted model version, so nothing of B's
+    // graph behind it (its artifact, run, dataset) shows, not even as redacted nodes.
     const up = (await ana.data(LineageDocument, { id: a2.id, direction: 'UPSTREAM', depth: 5 })).lineage;
-    const byType = Object.fromEntries(up.nodes.filter((n) => n.depth > 0).map((n) => [n.type, n]));
-    for (const type of ['MODEL_VERSION', 'ARTIFACT', 'RUN', 'DATASET_VERSION'] as const) {
-      expect(byType[type], type).toMatchObject({ redacted: true, node: null });
-    }
-    expect(JSON.stringify(up)).not.toMatch(new RegExp(`${names.mB}|${names.dsB}|"b1"`));
-    expect(up.nodes.find((n) => n.id === a2.id)).toMatchObject({ depth: 0, redacted: false, label: 'a2-finetune' });
+    expect(up.nodes).toEqual([
+      { id: a2.id, type: 'RUN', label: 'a2-finetune', depth: 0, redacted: false, node: { id: a2.id, __typename: 'Run' } },
+      { id: mBv1.id, type: 'MODEL_VERSION', label: 'ModelVersion (redacted)', depth: 1, redacted: true, node: null },
+    ]);
+    expect(up.edges.map((e) => [e.from, e.kind, e.to, e.role])).toEqual([[mBv1.id, 'INPUT_TO', a2.id, 'base-model']]);
+    // The same through Run.lineage, and with a types filter (which the cut is applied before).
+    const typed = (await ana.data(LineageDocument, { id: a2.id, direction: 'UPSTREAM', depth: 5, types: ['RUN', 'DATASET_VERSION'] })).lineage;
+    expect(typed.nodes.map((n) => n.id)).toEqual([a2.id]);
+    const { runs } = await ana.data(RunsWithLineageDocument, { project: projectA, first: 10 });
+    const viaField = runs.edges.find((e) => e.node.id === a2.id)!.node.lineage;
+    expect(viaField.nodes.map((n) => [n.id, n.label])).toEqual([[a2.id, 'a2-finetune'], [mBv1.id, 'ModelVersion (redacted)']]);
+    const all = (await admin.data(LineageDocument, { id: a2.id, direction: 'UPSTREAM', depth: 5 })).lineage;
+    expect(all.nodes.map((n) => n.type).sort()).toEqual(['ARTIFACT', 'DATASET_VERSION', 'MODEL_VERSION', 'RUN', 'RUN']);
+    expect(JSON.stringify([up, typed, viaField])).not.toMatch(new RegExp(`${names.mB}|${names.dsB}|"b1"`));
 
     // A path between visible nodes is drawn as usual.
     const path = (await ana.data(LineagePathDocument, { from: a1.id, to: mAv1.id })).lineagePath;
     expect(path?.nodes.map((n) => [n.type, n.redacted])).toEqual([['RUN', false], ['ARTIFACT', false], ['MODEL_VERSION', false]]);
 
     // The admin sees everything, unredacted.
-    const all = (await admin.data(LineageDocument, { id: a2.id, direction: 'UPSTREAM', depth: 5 })).lineage;
     expect(all.nodes.every((n) => !n.redacted && n.node !== null)).toBe(true);
   });
 

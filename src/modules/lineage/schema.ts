@@ -9,9 +9,10 @@ import type { CodeCommit } from '../../generated/prisma/client.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
-import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, type NodeType, type ReachedNode } from './graph.js';
+import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph } from './graph.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
-import { clampDepth, type LineageQuery } from './service.js';
+import { restrictToVisible } from './redact.js';
+import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
 
@@ -189,6 +190,25 @@ function toQuery(args: WalkArgs): LineageQuery {
   return { direction: args.direction ?? 'BOTH', depth: args.depth ?? null, types: args.types ?? null, at: args.at ?? null };
 }
 
+/**
+ * A walk as the caller may see it. Global admins get the walk as stored. Others get it cut at
+ * the first node they may not see, which stays as a redacted leaf; the walk is then taken
+ * without the types filter, since cutting needs the nodes in between, and filtered afterwards.
+ */
+async function visibleWalk(ctx: Context, query: LineageQuery, walk: (query: LineageQuery) => Promise<LineageResult>): Promise<LineageResult> {
+  if (ctx.access.isAdmin) return walk(query);
+  const full = await walk({ ...query, types: null });
+  const loaded = await Promise.all(full.nodes.map((n) => loadNode(ctx, n)));
+  const visible = new Set(full.nodes.filter((_n, i) => loaded[i] !== null).map(nodeKey));
+  const cut = restrictToVisible(full, full.start, {
+    direction: full.direction,
+    maxDepth: full.appliedDepth,
+    types: query.types ?? null,
+    isVisible: (key) => visible.has(key),
+  });
+  return { ...full, ...sortSubgraph(cut) };
+}
+
 /** Adds `lineage(direction, depth, types, at)` to an entity type, batched across a page. */
 export function addLineageField<T extends object>(ref: ObjectRef<never, T> | ObjectRef<any, T>, type: NodeType, idOf: (value: T) => number) {
   builder.objectField(ref as ObjectRef<any, T>, 'lineage', (t) =>
@@ -196,7 +216,7 @@ export function addLineageField<T extends object>(ref: ObjectRef<never, T> | Obj
       type: LineageGraphRef,
       description: `The lineage graph around this ${type}, as of \`at\` when given.`,
       args: walkArgs,
-      resolve: (value, args, ctx) => lineageLoader(ctx, toQuery(args as WalkArgs)).load({ type, id: idOf(value) }),
+      resolve: (value, args, ctx) => visibleWalk(ctx, toQuery(args as WalkArgs), (query) => lineageLoader(ctx, query).load({ type, id: idOf(value) })),
     }),
   );
 }
@@ -212,7 +232,8 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const start = decodeNodeRef(String(args.id), 'id');
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
-      return ctx.services.lineage.lineage(await requireVisibleNode(ctx, start, String(args.id)), toQuery(args as WalkArgs));
+      await requireVisibleNode(ctx, start, String(args.id));
+      return visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query));
     },
   }),
   lineagePath: t.field({
