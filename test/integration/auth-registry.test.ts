@@ -16,6 +16,7 @@ import {
   ModelOwnerDocument,
   ModelsUsingDocument,
   NodeTypeDocument,
+  PromoteDocument,
   QuarantineDatasetVersionDocument,
   RegisterDatasetVersionDocument,
   RemoveModelAliasDocument,
@@ -277,5 +278,19 @@ describe('roles on datasets and models', () => {
     expect((await bob.data(ModelOwnerDocument, { name: names.mA })).registeredModel).toBeNull();
     expect((await bob.data(DatasetOwnerDocument, { name: names.dsA })).dataset).toBeNull();
     expect((await bob.data(RunInputsAndModelsDocument, { id: b1.id })).run).toMatchObject({ modelVersions: [{ version: 1 }], inputs: [{ role: 'train' }] });
+  });
+
+  it('blocks promoting a model trained on data quarantined in another project, without naming that data', async () => {
+    // mA v1 was trained by a1, which also read B's dataset; B's admin finds that data bad.
+    await bob.data(QuarantineDatasetVersionDocument, { input: { id: dsBv1.id, reason: 'leaked labels' } });
+    const refused = await ana.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'staging', version: 1 } });
+    expect(refused.extensions?.code).toBe('CONFLICT');
+    expect(refused.message).toMatch(/1 quarantined dataset version in projects you have no role in/);
+    expect(refused.message).not.toContain(names.dsB);
+    expect(refused.message).not.toContain('leaked labels');
+    expect(refused.extensions?.hiddenQuarantinedDatasetVersions).toBe(1);
+    expect((await admin.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'staging', version: 1 } })).message).toContain(`${names.dsB}@v1`);
+    const promoted = await ana.data(PromoteDocument, { input: { model: names.mA, alias: 'staging', version: 1, override: { reason: 'hotfix' } } });
+    expect(promoted.setModelAlias.event?.override).toEqual({ reason: 'hotfix', quarantinedDatasetVersions: [] });
   });
 });

@@ -185,22 +185,30 @@ export function createIncidentService(db: Database, lineage: LineageService) {
 
 export type IncidentService = ReturnType<typeof createIncidentService>;
 
-/** The refusal of a promotion onto quarantined data, naming every quarantined input. */
-export function quarantineConflict(field: string, target: string, inputs: readonly QuarantinedInput[]): ConflictError {
-  const named = inputs.map((q) => `${q.dataset}@${q.version} (quarantined by ${q.by ?? 'unknown'}: ${q.reason})`).join('; ');
+/**
+ * The refusal of a promotion onto quarantined data, naming every quarantined input the caller
+ * may see and counting the others (in projects they have no role in) without naming them.
+ */
+export function quarantineConflict(field: string, target: string, inputs: readonly QuarantinedInput[], hidden = 0): ConflictError {
+  const named = inputs.map((q) => `${q.dataset}@${q.version} (quarantined by ${q.by ?? 'unknown'}: ${q.reason})`);
+  if (hidden > 0) named.push(`${hidden} quarantined dataset version${hidden === 1 ? '' : 's'} in projects you have no role in`);
   return new ConflictError(
-    `${field}: ${target} was trained on quarantined data: ${named}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
-    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })) },
+    `${field}: ${target} was trained on quarantined data: ${named.join('; ')}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
+    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })), hiddenQuarantinedDatasetVersions: hidden },
   );
 }
 
-/** The registry's promotion gate: a version with quarantined data upstream needs an override. */
+/** The registry's promotion gate: a version with quarantined data upstream needs an override, wherever that data lives. */
 export function quarantineGate(incidents: IncidentService): PromotionGate {
   return {
-    async check(version, label, override) {
+    async check(version, label, override, canSee) {
       const blockers = await incidents.quarantinedUpstream(version.id);
       if (blockers.length === 0) return null;
-      if (!override) throw quarantineConflict('input.version', label, blockers);
+      if (!override) {
+        const visible = canSee ? await canSee(blockers.map((b) => b.datasetVersionId)) : null;
+        const shown = visible ? blockers.filter((b) => visible.has(b.datasetVersionId)) : blockers;
+        throw quarantineConflict('input.version', label, shown, blockers.length - shown.length);
+      }
       return { reason: override.reason, datasetVersionIds: blockers.map((b) => b.datasetVersionId) };
     },
   };

@@ -8,6 +8,7 @@ import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { foundIds } from '../../loaders.js';
+import { datasetVersionLoader } from '../datasets/loaders.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import { modelAliasesLoader, modelLoader, modelVersionLoader, runModelVersionsLoader, versionAliasesLoader } from './loaders.js';
@@ -269,7 +270,9 @@ builder.mutationFields((t) => ({
       const model = await ctx.services.registry.requireModel(input.model);
       const target = await ctx.services.registry.requireVersion(model, input.version, 'input.version');
       if (!(await modelVersionLoader(ctx).load(target.id))) throw new NotFoundError('ModelVersion', `${model.name}/${input.version}`);
-      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor));
+      // Quarantined data upstream blocks the move wherever it lives, but the refusal names only what the caller may see.
+      const canSee = async (ids: readonly number[]) => foundIds(await datasetVersionLoader(ctx).loadMany(ids));
+      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor, canSee));
     },
   }),
   removeModelAlias: t.field({

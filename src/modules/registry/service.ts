@@ -30,8 +30,16 @@ export interface CreateModelVersionInput {
  * override let through, for the history, or null when nothing needed overriding.
  */
 export interface PromotionGate {
-  check(version: ModelVersion, label: string, override: { reason: string } | null): Promise<{ reason: string; datasetVersionIds: number[] } | null>;
+  check(
+    version: ModelVersion,
+    label: string,
+    override: { reason: string } | null,
+    canSee?: VisibleDatasetVersions,
+  ): Promise<{ reason: string; datasetVersionIds: number[] } | null>;
 }
+
+/** Which of these dataset versions the caller may see; a refusal names only those. */
+export type VisibleDatasetVersions = (ids: readonly number[]) => Promise<Set<number>>;
 
 export interface AliasChangeResult {
   model: RegisteredModel;
@@ -231,6 +239,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     async setAlias(
       input: { model: string; alias: string; version: number; reason?: string | null; override?: { reason: string } | null },
       actor: string | null,
+      canSee?: VisibleDatasetVersions,
     ): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
@@ -245,7 +254,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       const override =
         holder?.versionId === target.id || !options.promotionGate
           ? null
-          : await options.promotionGate.check(target, `${model.name} version ${target.version}`, overrideReason ? { reason: overrideReason } : null);
+          : await options.promotionGate.check(target, `${model.name} version ${target.version}`, overrideReason ? { reason: overrideReason } : null, canSee);
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
