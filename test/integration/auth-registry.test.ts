@@ -258,6 +258,9 @@ describe('roles on datasets and models', () => {
     expect(ops).toEqual(expect.arrayContaining(['setModelAlias', 'rollbackModelAlias', 'registerDatasetVersion', 'quarantineDatasetVersion', 'createModelVersion']));
     const refused = auditEvents.edges.map((e) => e.node).filter((e) => e.operation === 'setModelAlias' && e.outcome !== 'OK').map((e) => e.outcome);
     expect(refused).toEqual(expect.arrayContaining(['NOT_FOUND', 'FORBIDDEN']));
+    // The model's history in the audit log, by its name: who moved its aliases, and who tried.
+    const onModel = (await admin.data(AuditEventsDocument, { first: 50, filter: { targetId: names.mA } })).auditEvents.edges.map((e) => e.node);
+    expect(onModel.filter((e) => e.operation === 'setModelAlias' && e.outcome === 'OK').map((e) => e.actor)).toEqual([bobName, bobName, anaName]);
 
     // Version 2 came from a run in B: ana (no role in B) sees the model, but not that version.
     const seen = (await ana.data(ModelOwnerDocument, { name: names.mA })).registeredModel!;
