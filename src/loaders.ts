@@ -53,3 +53,8 @@ export class Loaders {
     return loader;
   }
 }
+
+/** The ids of what `DataLoader.loadMany` found: misses (null) and errors left out. */
+export function foundIds(loaded: readonly ({ id: number } | Error | null)[]): Set<number> {
+  return new Set(loaded.flatMap((row) => (row && !(row instanceof Error) ? [row.id] : [])));
+}

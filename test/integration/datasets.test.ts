@@ -11,6 +11,7 @@ const server = useServer();
 describe('dataset versions', () => {
   it('registers a version with its metadata, and the same name and digest again returns it', async () => {
     const { client, as } = server();
+    const project = await newProject(client, 'datasets');
     const dataset = uniqueName('churn-events');
     const digest = sha256(dataset);
     const input = {
@@ -24,9 +25,9 @@ describe('dataset versions', () => {
       schema: { columns: [{ name: 'user_id', type: 'int64' }] },
       splits: { train: 8000, validation: 1000, test: 1000 },
     };
-    const first = (await as('ana').data(RegisterDatasetVersionDocument, { input })).registerDatasetVersion;
+    const first = (await as('ana').data(RegisterDatasetVersionDocument, { input: { ...input, project } })).registerDatasetVersion;
     expect(first.created).toBe(true);
-    expect(first.datasetVersion).toMatchObject({ ...input, digest, createdBy: 'ana', dataset: { name: dataset }, derivedFrom: [] });
+    expect(first.datasetVersion).toMatchObject({ ...input, digest, createdBy: 'ana', dataset: { name: dataset, project: { name: project } }, derivedFrom: [] });
 
     const again = (await client.data(RegisterDatasetVersionDocument, { input: { ...input, version: 'v42-retry' } })).registerDatasetVersion;
     expect(again.created).toBe(false);
@@ -54,10 +55,31 @@ describe('dataset versions', () => {
     }
   });
 
+  it('needs a project for a new dataset, and refuses another project for an existing one, naming the field', async () => {
+    const { client } = server();
+    const project = await newProject(client, 'owner');
+    const other = await newProject(client, 'other');
+    const dataset = uniqueName('owned');
+    const missing = await client.error(RegisterDatasetVersionDocument, { input: { dataset, version: 'v1', digest: sha256('a') } });
+    expect(missing.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(missing.message).toMatch(/^input\.project: is required when the dataset is new/);
+    const unknown = await client.error(RegisterDatasetVersionDocument, { input: { dataset, project: uniqueName('nowhere'), version: 'v1', digest: sha256('a') } });
+    expect(unknown.extensions?.code).toBe('NOT_FOUND');
+    await newDatasetVersion(client, { dataset, project, version: 'v1' });
+    // Once it exists the project may be left out, or given as its own; another one is a conflict.
+    expect((await newDatasetVersion(client, { dataset, version: 'v2' })).dataset).toMatchObject({ name: dataset, project: { name: project } });
+    await newDatasetVersion(client, { dataset, project, version: 'v3' });
+    const moved = await client.error(RegisterDatasetVersionDocument, { input: { dataset, project: other, version: 'v4', digest: sha256('b') } });
+    expect(moved.extensions?.code).toBe('CONFLICT');
+    expect(moved.message).toMatch(/^input\.project: dataset .* belongs to project /);
+    const { dataset: found } = await client.data(DatasetVersionsDocument, { name: dataset });
+    expect(found?.versions.edges.map((e) => e.node.version)).toEqual(['v3', 'v2', 'v1']);
+  });
+
   it('links derived versions to their parents and finds "the August data" by coverage', async () => {
     const { client } = server();
     const dataset = uniqueName('events');
-    const july = await newDatasetVersion(client, { dataset, version: 'july', coverageStart: '2026-07-01T00:00:00Z', coverageEnd: '2026-08-01T00:00:00Z' });
+    const july = await newDatasetVersion(client, { dataset, project: await newProject(client, 'events'), version: 'july', coverageStart: '2026-07-01T00:00:00Z', coverageEnd: '2026-08-01T00:00:00Z' });
     const august = await newDatasetVersion(client, { dataset, version: 'august', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
     const summer = await newDatasetVersion(client, {
       dataset,
@@ -85,8 +107,8 @@ describe('dataset versions', () => {
     const base = await newRun(s.client, project, { name: 'pretrain' });
     const baseModel = await newModelVersion(s, s.client, uniqueName('base'), base.id);
     const run = await newRun(s.client, project, { name: 'finetune' });
-    const train = await newDatasetVersion(s.client, { dataset: uniqueName('train'), version: 'v1' });
-    const valid = await newDatasetVersion(s.client, { dataset: uniqueName('valid'), version: 'v1' });
+    const train = await newDatasetVersion(s.client, { dataset: uniqueName('train'), project, version: 'v1' });
+    const valid = await newDatasetVersion(s.client, { dataset: uniqueName('valid'), project, version: 'v1' });
     const input = {
       runId: run.id,
       datasets: [{ datasetVersionId: train.id, role: 'train' }, { datasetVersionId: valid.id, role: 'validation' }],

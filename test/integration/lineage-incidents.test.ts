@@ -38,10 +38,10 @@ async function seed() {
   const raw = uniqueName('events-raw');
   const clean = uniqueName('events-clean');
   const features = uniqueName('churn-features');
-  const rawAug = await newDatasetVersion(client, { dataset: raw, version: '2026-08', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
+  const rawAug = await newDatasetVersion(client, { dataset: raw, project, version: '2026-08', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
   const rawSep = await newDatasetVersion(client, { dataset: raw, version: '2026-09', coverageStart: '2026-09-01T00:00:00Z', coverageEnd: '2026-10-01T00:00:00Z' });
-  const cleanAug = await newDatasetVersion(client, { dataset: clean, version: 'v1', derivedFrom: [rawAug.id] });
-  const featAug = await newDatasetVersion(client, { dataset: features, version: 'v1', derivedFrom: [cleanAug.id] });
+  const cleanAug = await newDatasetVersion(client, { dataset: clean, project, version: 'v1', derivedFrom: [rawAug.id] });
+  const featAug = await newDatasetVersion(client, { dataset: features, project, version: 'v1', derivedFrom: [cleanAug.id] });
   const repository = 'git@example.com:ml/churn.git';
   const goodCommit = sha('good');
   const badCommit = sha('bad');

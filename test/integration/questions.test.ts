@@ -22,9 +22,9 @@ async function seed() {
   const project = await newProject(client, 'churn');
   const trainName = uniqueName('churn-train');
   const validName = uniqueName('churn-valid');
-  const trainAug = await newDatasetVersion(client, { dataset: trainName, version: 'v1', sourceUri: 's3://bucket/churn/train/v1', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
+  const trainAug = await newDatasetVersion(client, { dataset: trainName, project, version: 'v1', sourceUri: 's3://bucket/churn/train/v1', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
   const trainSep = await newDatasetVersion(client, { dataset: trainName, version: 'v2', sourceUri: 's3://bucket/churn/train/v2', derivedFrom: [trainAug.id] });
-  const valid = await newDatasetVersion(client, { dataset: validName, version: 'v1', sourceUri: 'iceberg://warehouse/churn.valid@snapshot=8812' });
+  const valid = await newDatasetVersion(client, { dataset: validName, project, version: 'v1', sourceUri: 'iceberg://warehouse/churn.valid@snapshot=8812' });
 
   const trainRun = async (name: string, commit: string, train: string, metric: number, extra: { dirty?: boolean } = {}) => {
     const run = await newRun(client, project, {

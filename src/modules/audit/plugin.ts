@@ -7,8 +7,8 @@ import { DomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { AuditRecord, AuditService } from './service.js';
 
-// Input keys that name what a mutation acts on.
-const TARGET_KEY = /^(id|ids|name|project|user|.*Id|.*Ids)$/;
+// Input keys that name what a mutation acts on (datasets and models are named, not given by id).
+const TARGET_KEY = /^(id|ids|name|project|user|dataset|model|.*Id|.*Ids)$/;
 
 function collectTargets(value: unknown, out: Set<string>, key = '', depth = 0): void {
   if (depth > 4 || out.size >= 50 || value == null) return;

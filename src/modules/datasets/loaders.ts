@@ -1,8 +1,19 @@
 import type { Context } from '../../context.js';
-import { byId, manyByOwner } from '../../loaders.js';
+import { byId, foundIds, manyByOwner } from '../../loaders.js';
 
-export const datasetLoader = (ctx: Context) => ctx.loaders.get('dataset', (s) => byId((ids) => s.datasets.byIds(ids), (d) => d.id));
-export const datasetVersionLoader = (ctx: Context) => ctx.loaders.get('datasetVersion', (s) => byId((ids) => s.datasets.versionsByIds(ids), (v) => v.id));
+// Datasets of projects the caller has no role in load as null, like missing ones, and so do
+// their versions: dataset(name), node(id), Run.inputs and lineage all read through here.
+export const datasetLoader = (ctx: Context) =>
+  ctx.loaders.get('dataset', (s) => byId(async (ids) => ctx.access.filterVisible(await s.datasets.byIds(ids), (d) => d.projectId), (d) => d.id));
+export const datasetVersionLoader = (ctx: Context) =>
+  ctx.loaders.get('datasetVersion', (s) =>
+    byId(async (ids) => {
+      const rows = await s.datasets.versionsByIds(ids);
+      if (ctx.access.isAdmin) return rows;
+      const visible = foundIds(await datasetLoader(ctx).loadMany([...new Set(rows.map((v) => v.datasetId))]));
+      return rows.filter((v) => visible.has(v.datasetId));
+    }, (v) => v.id),
+  );
 export const parentsLoader = (ctx: Context) => ctx.loaders.get('datasetParents', (s) => manyByOwner((ids) => s.datasets.parentsOf(ids), (p) => p.childId));
 export const datasetInputsLoader = (ctx: Context) => ctx.loaders.get('runDatasetInputs', (s) => manyByOwner((ids) => s.datasets.datasetInputsOf(ids), (i) => i.runId));
 export const modelInputsLoader = (ctx: Context) => ctx.loaders.get('runModelInputs', (s) => manyByOwner((ids) => s.datasets.modelInputsOf(ids), (i) => i.runId));

@@ -1,9 +1,11 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { editableRunId } from '../auth/guards.js';
-import { ValidationError } from '../../errors.js';
+import { editableRunId, requireNameFree } from '../auth/guards.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
+import { foundIds } from '../../loaders.js';
+import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ModelVersionRef } from '../registry/schema.js';
 import { modelVersionLoader } from '../registry/loaders.js';
 import { runLoader } from '../runs/loaders.js';
@@ -24,11 +26,18 @@ const CoverageRangeInput = builder.inputType('CoverageRangeInput', {
 });
 
 builder.node(DatasetRef, {
-  description: 'A named dataset whose content changes over time, one immutable version at a time.',
+  description: 'A named dataset whose content changes over time, one immutable version at a time. It belongs to one project, whose roles govern it.',
   id: { resolve: (d) => d.id },
+  // Backstop: the loader already drops datasets of projects the caller has no role in.
+  authScopes: (d) => ({ readProject: d.projectId }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetLoader(ctx).load(Number(id)))),
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'Unique name (across every project).' }),
+    project: t.field({
+      type: ProjectRef,
+      description: 'The project that owns it: its roles decide who reads and who registers versions.',
+      resolve: async (d, _a, ctx) => (await projectLoader(ctx).load(d.projectId))!,
+    }),
     description: t.exposeString('description', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     versions: t.connection({
@@ -55,6 +64,8 @@ builder.node(DatasetRef, {
 builder.node(DatasetVersionRef, {
   description: 'One immutable snapshot of a dataset, identified by its content digest.',
   id: { resolve: (v) => v.id },
+  // Visible with its dataset (invisible datasets load as null: NOT_FOUND).
+  authScopes: async (v, ctx) => ({ readProject: (await datasetLoader(ctx).load(v.datasetId))?.projectId ?? 0 }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetVersionLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
@@ -70,17 +81,21 @@ builder.node(DatasetVersionRef, {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     derivedFrom: t.field({
       type: [DatasetVersionRef],
-      description: 'The versions this one was produced from.',
-      resolve: async (v, _a, ctx) => (await parentsLoader(ctx).load(v.id)).map((p) => p.version),
+      description: 'The versions this one was produced from (those of datasets the caller may see).',
+      resolve: async (v, _a, ctx) => {
+        const parents = (await parentsLoader(ctx).load(v.id)).map((p) => p.version);
+        const visible = foundIds(await datasetVersionLoader(ctx).loadMany(parents.map((p) => p.id)));
+        return parents.filter((p) => visible.has(p.id));
+      },
     }),
     usedBy: t.connection(
       {
         type: RunRef,
-        description: 'Runs that read this version, oldest first (deleted runs left out).',
+        description: 'Runs that read this version, oldest first (deleted runs, and runs of projects the caller has no role in, left out).',
         args: { role: t.arg.string({ description: 'Only runs that used it in this role, e.g. "train".' }) },
         resolve: async (v, args, ctx) => {
           const { first, after } = numberPageArgs(args);
-          const page = await ctx.services.datasets.usedBy(v.id, { role: args.role ?? null, first, afterRunId: after });
+          const page = await ctx.services.datasets.usedBy(v.id, { role: args.role ?? null, first, afterRunId: after, projectIds: await ctx.access.visibleProjectIds() });
           for (const run of page.runs) runLoader(ctx).prime(run.id, run);
           const edges = page.runs.map((r) => ({ node: r, cursor: numberCursor(r.id) }));
           return { ...forwardConnection(edges, page.hasNextPage, after), totalCount: page.totalCount };
@@ -104,7 +119,7 @@ const RunInputRef = builder.simpleObject('RunInput', {
 builder.objectFields(RunRef, (t) => ({
   inputs: t.field({
     type: [RunInputRef],
-    description: 'Dataset versions, then model versions, the run read, in the order they were logged.',
+    description: 'Dataset versions, then model versions, the run read, in the order they were logged (those the caller may see).',
     args: { role: t.arg.string({ description: 'Only inputs with this role.' }) },
     resolve: async (r, args, ctx) => {
       const [datasets, models] = await Promise.all([datasetInputsLoader(ctx).load(r.id), modelInputsLoader(ctx).load(r.id)]);
@@ -112,7 +127,9 @@ builder.objectFields(RunRef, (t) => ({
         ...(await Promise.all(datasets.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: await datasetVersionLoader(ctx).load(i.datasetVersionId), modelVersion: null })))),
         ...(await Promise.all(models.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: null, modelVersion: await modelVersionLoader(ctx).load(i.modelVersionId) })))),
       ];
-      return args.role ? inputs.filter((i) => i.role === args.role) : inputs;
+      // An input from a project the caller has no role in loaded as null: leave it out.
+      const visible = inputs.filter((i) => i.datasetVersion !== null || i.modelVersion !== null);
+      return args.role ? visible.filter((i) => i.role === args.role) : visible;
     },
   }),
 }));
@@ -121,22 +138,31 @@ builder.queryFields((t) => ({
   dataset: t.field({
     type: DatasetRef,
     nullable: true,
-    description: 'The dataset with this name, or null.',
+    description: 'The dataset with this name, or null (also when it belongs to a project the caller has no role in).',
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.datasets.byName(args.name),
+    resolve: async (_root, args, ctx) => {
+      const dataset = await ctx.services.datasets.byName(args.name);
+      return dataset && (await ctx.access.canRead(dataset.projectId)) ? dataset : null;
+    },
   }),
   datasetVersion: t.field({
     type: DatasetVersionRef,
     nullable: true,
-    description: 'A dataset version by dataset name and version label, or null.',
+    description: 'A dataset version by dataset name and version label, or null (also when the dataset belongs to a project the caller has no role in).',
     args: { dataset: t.arg.string({ required: true }), version: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.datasets.versionByLabel(args.dataset, args.version),
+    resolve: async (_root, args, ctx) => {
+      const version = await ctx.services.datasets.versionByLabel(args.dataset, args.version);
+      return version && (await datasetLoader(ctx).load(version.datasetId)) ? version : null;
+    },
   }),
 }));
 
 const RegisterDatasetVersionInput = builder.inputType('RegisterDatasetVersionInput', {
   fields: (t) => ({
-    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces.' }),
+    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces. Names are unique across projects.' }),
+    project: t.string({
+      description: 'Name of the project that owns the dataset. Required when this call creates the dataset; when it exists it may be left out, and if given must be its project (else CONFLICT). Needs the EDITOR role there.',
+    }),
     version: t.string({ required: true, description: 'Version label, unique within the dataset.' }),
     digest: t.string({ required: true, description: 'sha256 of the content (64 hex characters, optionally prefixed "sha256:"). The same dataset and digest registered again returns the existing version.' }),
     description: t.string({ description: 'Description of the dataset, used only when this call creates it.' }),
@@ -190,25 +216,38 @@ const LogInputsPayload = builder.simpleObject('LogInputsPayload', {
 builder.mutationFields((t) => ({
   registerDatasetVersion: t.field({
     type: RegisterDatasetVersionPayload,
-    description: 'Registers an immutable dataset version. Retry-safe: the same dataset and digest return the existing version; the same label with another digest is a CONFLICT.',
+    description:
+      'Registers an immutable dataset version. Needs EDITOR in the project of the dataset. Retry-safe: the same dataset and digest return the existing version; the same label with another digest is a CONFLICT.',
     args: { input: t.arg({ type: RegisterDatasetVersionInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.datasets.registerVersion(
-        { ...input, derivedFrom: (input.derivedFrom ?? []).map((id, i) => decodeId('DatasetVersion', String(id), `input.derivedFrom[${i}]`)) },
-        ctx.actor,
-      ),
+    resolve: async (_root, { input }, ctx) => {
+      const derivedFrom = (input.derivedFrom ?? []).map((id, i) => decodeId('DatasetVersion', String(id), `input.derivedFrom[${i}]`));
+      return ctx.services.datasets.registerVersion({ ...input, derivedFrom }, ctx.actor, async ({ dataset, projectId, projectName }) => {
+        await requireNameFree(ctx, dataset, 'dataset', input.dataset.trim(), 'input.dataset');
+        await ctx.access.authorize(projectId, 'EDITOR', dataset ? 'Dataset' : 'Project', dataset ? dataset.name : projectName);
+        // Parents must be visible: one the caller cannot see answers NOT_FOUND, like a missing one.
+        const seen = foundIds(await datasetVersionLoader(ctx).loadMany(derivedFrom));
+        const hidden = derivedFrom.findIndex((id) => !seen.has(id));
+        if (hidden >= 0) throw new NotFoundError('DatasetVersion', String(input.derivedFrom![hidden]));
+      });
+    },
   }),
   logInputs: t.field({
     type: LogInputsPayload,
-    description: 'Links a run to the dataset versions (and model versions) it read, each with a role. Logging a link again changes nothing.',
+    description:
+      'Links a run to the dataset versions (and model versions) it read, each with a role. Needs EDITOR on the run; the inputs must be visible to the caller. Logging a link again changes nothing.',
     args: { input: t.arg({ type: LogInputsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      const written = await ctx.services.datasets.logInputs({
-        runId,
-        datasets: (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) })),
-        models: (input.models ?? []).map((m, i) => ({ role: m.role, modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`) })),
-      });
+      const datasets = (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) }));
+      const models = (input.models ?? []).map((m, i) => ({ role: m.role, modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`) }));
+      // An input the caller cannot see answers NOT_FOUND, like a missing one: existence does not leak.
+      const seenDs = foundIds(await datasetVersionLoader(ctx).loadMany(datasets.map((d) => d.datasetVersionId)));
+      const hiddenDs = datasets.findIndex((d) => !seenDs.has(d.datasetVersionId));
+      if (hiddenDs >= 0) throw new NotFoundError('DatasetVersion', String(input.datasets![hiddenDs]!.datasetVersionId));
+      const seenMv = foundIds(await modelVersionLoader(ctx).loadMany(models.map((m) => m.modelVersionId)));
+      const hiddenMv = models.findIndex((m) => !seenMv.has(m.modelVersionId));
+      if (hiddenMv >= 0) throw new NotFoundError('ModelVersion', String(input.models![hiddenMv]!.modelVersionId));
+      const written = await ctx.services.datasets.logInputs({ runId, datasets, models });
       return { ...written, run: await ctx.services.runs.requireRun(runId) };
     },
   }),

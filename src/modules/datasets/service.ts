@@ -12,6 +12,8 @@ export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
 
 export interface RegisterDatasetVersionInput {
   dataset: string;
+  /** Name of the project that owns the dataset: required when the dataset is new, checked when it exists. */
+  project?: string | null;
   version: string;
   digest: string;
   description?: string | null;
@@ -29,6 +31,12 @@ export interface LogInputsInput {
   datasets?: readonly { datasetVersionId: number; role: string }[] | null;
   models?: readonly { modelVersionId: number; role: string }[] | null;
 }
+
+/**
+ * Decides whether the caller may register into the dataset's project (throws to refuse). It
+ * runs after validation and before any write; `projectId` null: the named project does not exist.
+ */
+export type DatasetOwnerCheck = (owner: { dataset: Dataset | null; projectId: number | null; projectName: string }) => Promise<void>;
 
 const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_PARENTS = 100;
@@ -50,15 +58,48 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
 export function createDatasetService(db: Database, runs: RunService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
-  async function ensureDataset(name: string, description: string | null): Promise<Dataset> {
-    const existing = await prisma.dataset.findUnique({ where: { name } });
+  /** The dataset, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
+  async function ensureDataset(name: string, description: string | null, projectId: number): Promise<Dataset> {
+    const found = async () => {
+      const existing = await prisma.dataset.findUnique({ where: { name } });
+      if (existing && existing.projectId !== projectId) {
+        throw new ConflictError(`input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global`, { field: 'input.dataset' });
+      }
+      return existing;
+    };
+    const existing = await found();
     if (existing) return existing;
     try {
-      return await prisma.dataset.create({ data: { name, description, createdAt: new Date() } });
+      return await prisma.dataset.create({ data: { name, description, projectId, createdAt: new Date() } });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return prisma.dataset.findUniqueOrThrow({ where: { name } });
+      return (await found())!;
     }
+  }
+
+  /**
+   * The project a registration writes into: the dataset's own when it exists (a different
+   * `project` is a conflict), else the named project, which a new dataset needs. `authorize`
+   * sees the owner before any rule names the dataset's project, so nothing leaks to outsiders.
+   */
+  async function ownerFor(name: string, projectName: string | null | undefined, authorize: DatasetOwnerCheck): Promise<number> {
+    const dataset = await prisma.dataset.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
+    if (dataset) {
+      const { project, ...row } = dataset;
+      await authorize({ dataset: row, projectId: dataset.projectId, projectName: project.name });
+      if (projectName != null && projectName !== project.name) {
+        throw new ConflictError(
+          `input.project: dataset ${JSON.stringify(name)} belongs to project ${JSON.stringify(project.name)}, not ${JSON.stringify(projectName)}; a dataset never moves between projects (omit input.project or name its own)`,
+          { field: 'input.project' },
+        );
+      }
+      return dataset.projectId;
+    }
+    if (projectName == null) throw new ValidationError('input.project', `is required when the dataset is new (${JSON.stringify(name)} does not exist yet): name the project that will own it`);
+    const project = await prisma.project.findUnique({ where: { name: projectName } });
+    await authorize({ dataset: null, projectId: project?.id ?? null, projectName });
+    if (!project) throw new NotFoundError('Project', projectName);
+    return project.id;
   }
 
   /** The version row and its derivedFrom links in one transaction (lineage edges join it later). */
@@ -108,11 +149,22 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     recordDatasetVersion,
     recordRunInputs,
 
+    /** The project owning a dataset version, or null when there is no such version. */
+    async projectOfVersion(versionId: number): Promise<number | null> {
+      const row = await prisma.datasetVersion.findUnique({ where: { id: versionId }, select: { dataset: { select: { projectId: true } } } });
+      return row?.dataset.projectId ?? null;
+    },
+
     /**
      * Registers a version, or returns the one already registered with the same dataset and
      * digest (a retry). The same label with other content is a conflict: versions are immutable.
+     * The input is validated first, then `authorize` sees the owning project before anything is written.
      */
-    async registerVersion(input: RegisterDatasetVersionInput, actor: string | null): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
+    async registerVersion(
+      input: RegisterDatasetVersionInput,
+      actor: string | null,
+      authorize: DatasetOwnerCheck,
+    ): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
       const name = requireKey('input.dataset', input.dataset.trim());
       const version = requireName('input.version', input.version);
       const digest = normalizeSha256('input.digest', input.digest);
@@ -130,7 +182,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       const parents = [...new Set(input.derivedFrom ?? [])];
       if (parents.length > MAX_PARENTS) throw new ValidationError('input.derivedFrom', `at most ${MAX_PARENTS} parents (got ${parents.length})`);
 
-      const dataset = await ensureDataset(name, description);
+      const projectId = await ownerFor(name, input.project, authorize);
+      const dataset = await ensureDataset(name, description, projectId);
       const find = async () => {
         const same = await prisma.datasetVersion.findUnique({ where: { datasetId_digest: { datasetId: dataset.id, digest } } });
         if (same) return same;
@@ -230,11 +283,12 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return prisma.runModelInput.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
     },
 
-    /** Live runs that read a dataset version (in any role, or one role), oldest first. */
-    async usedBy(versionId: number, options: { role: string | null; first: number; afterRunId: number | null }) {
+    /** Live runs that read a dataset version (in any role, or one role), oldest first; `projectIds` (null: all) limits whose runs count. */
+    async usedBy(versionId: number, options: { role: string | null; first: number; afterRunId: number | null; projectIds: readonly number[] | null }) {
       const role = options.role == null ? null : requireRole('role', options.role);
       const where: Prisma.RunWhereInput = {
         deletedAt: null,
+        ...(options.projectIds ? { projectId: { in: [...options.projectIds] } } : {}),
         datasetInputs: { some: { datasetVersionId: versionId, ...(role ? { role } : {}) } },
       };
       const rows = await prisma.run.findMany({

@@ -13,7 +13,8 @@ import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
 import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
 import type { Quarantine } from './incidents.js';
-import { addLineageField, decodeNodeRef, registerLineageNode } from './schema.js';
+import { authorizeDatasetVersion } from '../auth/guards.js';
+import { addLineageField, decodeNodeRef, registerLineageNode, requireVisibleNode } from './schema.js';
 
 registerLineageNode('DatasetVersion', {
   ref: 'DatasetVersion',
@@ -105,7 +106,9 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'As of this instant.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const found = await ctx.services.incidents.impact(decodeNodeRef(String(args.id), 'id'), { aliases: args.aliases ?? null, at: args.at ?? null });
+      const start = await requireVisibleNode(ctx, decodeNodeRef(String(args.id), 'id'), String(args.id));
+      // Versions the caller may not see load as null and are left out.
+      const found = await ctx.services.incidents.impact(start, { aliases: args.aliases ?? null, at: args.at ?? null });
       return loadVersions(ctx, found.map((v) => v.modelVersionId));
     },
   }),
@@ -120,7 +123,13 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'As of this instant: data, links and aliases as they stood then.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const found = await ctx.services.incidents.models({ usedDataset: args.usedDataset, alias: args.alias ?? null, at: args.at ?? null });
+      // Only datasets the caller may see are matched, and only versions they may see are returned.
+      const found = await ctx.services.incidents.models({
+        usedDataset: args.usedDataset,
+        alias: args.alias ?? null,
+        at: args.at ?? null,
+        projectIds: await ctx.access.visibleProjectIds(),
+      });
       return loadVersions(ctx, found.map((v) => v.modelVersionId));
     },
   }),
@@ -144,10 +153,12 @@ const QuarantineDatasetVersionPayload = builder.simpleObject('QuarantineDatasetV
 builder.mutationField('quarantineDatasetVersion', (t) =>
   t.field({
     type: QuarantineDatasetVersionPayload,
-    description: 'Marks a dataset version bad. `impact` then lists what it reached; aliases cannot move onto models trained on it without an override.',
+    description:
+      "Marks a dataset version bad. Needs EDITOR in the dataset's project. `impact` then lists what it reached; aliases cannot move onto models trained on it without an override.",
     args: { input: t.arg({ type: QuarantineDatasetVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const id = decodeId('DatasetVersion', String(input.id), 'input.id');
+      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id));
       const { quarantine, created } = await ctx.services.incidents.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
       quarantineLoader(ctx).prime(id, quarantine as Quarantine);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };

@@ -43,8 +43,8 @@ const REASON_MAX = 2000;
 export function createIncidentService(db: Database, lineage: LineageService) {
   const { sql } = db;
 
-  /** Dataset versions matching the filter that existed at `at` (or now). */
-  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset'): Promise<number[]> {
+  /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
+  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset', projectIds: readonly number[] | null = null): Promise<number[]> {
     const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
@@ -59,6 +59,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
          AND ($4::timestamptz IS NULL OR (dv.coverage_start < $5::timestamptz AND dv.coverage_end > $4::timestamptz))
          AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
          AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
+         AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
        ORDER BY dv.id LIMIT $9`,
       [
         name ?? null,
@@ -70,6 +71,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
         createdBefore?.toISOString() ?? null,
         at?.toISOString() ?? null,
         MAX_MATCHED_VERSIONS + 1,
+        projectIds ? [...projectIds] : null,
       ],
     );
     if (rows.length > MAX_MATCHED_VERSIONS) {
@@ -133,10 +135,13 @@ export function createIncidentService(db: Database, lineage: LineageService) {
       return withAliases(reached, options.aliases ?? null, at);
     },
 
-    /** "Which production model used the August dataset": versions downstream of any matching dataset version. */
-    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+    /**
+     * "Which production model used the August dataset": versions downstream of any matching
+     * dataset version; `projectIds` (null: all) limits the datasets matched to those projects.
+     */
+    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null; projectIds?: readonly number[] | null }): Promise<ImpactedVersion[]> {
       const at = options.at ?? null;
-      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at);
+      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at, 'usedDataset', options.projectIds ?? null);
       if (datasetVersionIds.length === 0) return [];
       const reached = await lineage.reach(
         datasetVersionIds.map((id) => ({ type: 'DatasetVersion', id })),
@@ -180,22 +185,30 @@ export function createIncidentService(db: Database, lineage: LineageService) {
 
 export type IncidentService = ReturnType<typeof createIncidentService>;
 
-/** The refusal of a promotion onto quarantined data, naming every quarantined input. */
-export function quarantineConflict(field: string, target: string, inputs: readonly QuarantinedInput[]): ConflictError {
-  const named = inputs.map((q) => `${q.dataset}@${q.version} (quarantined by ${q.by ?? 'unknown'}: ${q.reason})`).join('; ');
+/**
+ * The refusal of a promotion onto quarantined data, naming every quarantined input the caller
+ * may see and counting the others (in projects they have no role in) without naming them.
+ */
+export function quarantineConflict(field: string, target: string, inputs: readonly QuarantinedInput[], hidden = 0): ConflictError {
+  const named = inputs.map((q) => `${q.dataset}@${q.version} (quarantined by ${q.by ?? 'unknown'}: ${q.reason})`);
+  if (hidden > 0) named.push(`${hidden} quarantined dataset version${hidden === 1 ? '' : 's'} in projects you have no role in`);
   return new ConflictError(
-    `${field}: ${target} was trained on quarantined data: ${named}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
-    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })) },
+    `${field}: ${target} was trained on quarantined data: ${named.join('; ')}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
+    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })), hiddenQuarantinedDatasetVersions: hidden },
   );
 }
 
-/** The registry's promotion gate: a version with quarantined data upstream needs an override. */
+/** The registry's promotion gate: a version with quarantined data upstream needs an override, wherever that data lives. */
 export function quarantineGate(incidents: IncidentService): PromotionGate {
   return {
-    async check(version, label, override) {
+    async check(version, label, override, canSee) {
       const blockers = await incidents.quarantinedUpstream(version.id);
       if (blockers.length === 0) return null;
-      if (!override) throw quarantineConflict('input.version', label, blockers);
+      if (!override) {
+        const visible = canSee ? await canSee(blockers.map((b) => b.datasetVersionId)) : null;
+        const shown = visible ? blockers.filter((b) => visible.has(b.datasetVersionId)) : blockers;
+        throw quarantineConflict('input.version', label, shown, blockers.length - shown.length);
+      }
       return { reason: override.reason, datasetVersionIds: blockers.map((b) => b.datasetVersionId) };
     },
   };

@@ -9,9 +9,10 @@ import type { CodeCommit } from '../../generated/prisma/client.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
-import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, type NodeType, type ReachedNode } from './graph.js';
+import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph } from './graph.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
-import type { LineageQuery } from './service.js';
+import { restrictToVisible } from './redact.js';
+import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
 
@@ -49,12 +50,19 @@ export function registerLineageNode<T extends object>(type: NodeType, kind: Node
   nodeKinds.set(type, kind as unknown as NodeKind<object>);
 }
 
+/** The object behind a node, through the domain's per-request loader: null when it is missing or the caller may not see it. */
 async function loadNode(ctx: Context, node: NodeRef): Promise<object | null> {
   const kind = nodeKinds.get(node.type);
   if (!kind) return null;
   const value = await kind.load(ctx, node.id);
   if (value) brandWithType(value, kind.ref as never);
   return value;
+}
+
+/** A node a query starts from must exist and be visible; otherwise NOT_FOUND, so existence does not leak. */
+export async function requireVisibleNode(ctx: Context, node: NodeRef, globalId: string): Promise<NodeRef> {
+  if (!(await loadNode(ctx, node))) throw new NotFoundError(node.type, globalId);
+  return node;
 }
 
 // ---- types ------------------------------------------------------------------------------------
@@ -84,23 +92,28 @@ export const LineageSourceEnum = builder.enumType('LineageSource', {
 interface NodeShape extends ReachedNode {}
 
 const LineageNodeRef = builder.objectRef<NodeShape>('LineageNode').implement({
-  description: 'A node of a lineage graph: what it is, how far from the start, and the object itself.',
+  description:
+    'A node of a lineage graph: what it is, how far from the start, and the object itself. A node of a project the caller has no role in is redacted: its type and id only.',
   fields: (t) => ({
     id: t.id({ description: 'Global id of the object (the same id `node(id)` takes).', resolve: (n) => globalIdOf(n) }),
     type: t.field({ type: LineageNodeTypeEnum, resolve: (n) => n.type }),
     depth: t.int({ description: 'Fewest hops from the start node (0 for the start; position on a path).', resolve: (n) => n.depth }),
+    redacted: t.boolean({
+      description: 'True when the object belongs to a project the caller has no role in: `node` is null and `label` names only the type.',
+      resolve: async (n, _a, ctx) => (await loadNode(ctx, n)) === null,
+    }),
     label: t.string({
-      description: 'A short human name to draw: run name, dataset name@version, model name vN, short commit sha.',
+      description: 'A short human name to draw: run name, dataset name@version, model name vN, short commit sha; "<Type> (redacted)" for a redacted node.',
       resolve: async (n, _a, ctx) => {
         const kind = nodeKinds.get(n.type);
         const value = kind ? await kind.load(ctx, n.id) : null;
-        return value && kind ? kind.label(value, ctx) : `${n.type} ${n.id}`;
+        return value && kind ? kind.label(value, ctx) : `${n.type} (redacted)`;
       },
     }),
     node: t.field({
       type: builder.nodeInterfaceRef(),
       nullable: true,
-      description: 'The object behind the node, loaded in batches with every other node of the response.',
+      description: 'The object behind the node, loaded in batches with every other node of the response; null when redacted.',
       resolve: (n, _a, ctx) => loadNode(ctx, n) as never,
     }),
   }),
@@ -177,6 +190,25 @@ function toQuery(args: WalkArgs): LineageQuery {
   return { direction: args.direction ?? 'BOTH', depth: args.depth ?? null, types: args.types ?? null, at: args.at ?? null };
 }
 
+/**
+ * A walk as the caller may see it. Global admins get the walk as stored. Others get it cut at
+ * the first node they may not see, which stays as a redacted leaf; the walk is then taken
+ * without the types filter, since cutting needs the nodes in between, and filtered afterwards.
+ */
+async function visibleWalk(ctx: Context, query: LineageQuery, walk: (query: LineageQuery) => Promise<LineageResult>): Promise<LineageResult> {
+  if (ctx.access.isAdmin) return walk(query);
+  const full = await walk({ ...query, types: null });
+  const loaded = await Promise.all(full.nodes.map((n) => loadNode(ctx, n)));
+  const visible = new Set(full.nodes.filter((_n, i) => loaded[i] !== null).map(nodeKey));
+  const cut = restrictToVisible(full, full.start, {
+    direction: full.direction,
+    maxDepth: full.appliedDepth,
+    types: query.types ?? null,
+    isVisible: (key) => visible.has(key),
+  });
+  return { ...full, ...sortSubgraph(cut) };
+}
+
 /** Adds `lineage(direction, depth, types, at)` to an entity type, batched across a page. */
 export function addLineageField<T extends object>(ref: ObjectRef<never, T> | ObjectRef<any, T>, type: NodeType, idOf: (value: T) => number) {
   builder.objectField(ref as ObjectRef<any, T>, 'lineage', (t) =>
@@ -184,7 +216,7 @@ export function addLineageField<T extends object>(ref: ObjectRef<never, T> | Obj
       type: LineageGraphRef,
       description: `The lineage graph around this ${type}, as of \`at\` when given.`,
       args: walkArgs,
-      resolve: (value, args, ctx) => lineageLoader(ctx, toQuery(args as WalkArgs)).load({ type, id: idOf(value) }),
+      resolve: (value, args, ctx) => visibleWalk(ctx, toQuery(args as WalkArgs), (query) => lineageLoader(ctx, query).load({ type, id: idOf(value) })),
     }),
   );
 }
@@ -197,7 +229,12 @@ builder.queryFields((t) => ({
     type: LineageGraphRef,
     description: 'The lineage graph around any node (run, commit, dataset version, artifact, model version), ready to draw.',
     args: { id: t.arg.id({ required: true, description: 'Global id of the start node.' }), ...walkArgs },
-    resolve: (_root, args, ctx) => ctx.services.lineage.lineage(decodeNodeRef(String(args.id), 'id'), toQuery(args as WalkArgs)),
+    resolve: async (_root, args, ctx) => {
+      const start = decodeNodeRef(String(args.id), 'id');
+      clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
+      await requireVisibleNode(ctx, start, String(args.id));
+      return visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query));
+    },
   }),
   lineagePath: t.field({
     type: LineageGraphRef,
@@ -209,7 +246,9 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'Only edges recorded at or before this instant.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const path = await ctx.services.lineage.path(decodeNodeRef(String(args.from), 'from'), decodeNodeRef(String(args.to), 'to'), args.at ?? null);
+      const from = await requireVisibleNode(ctx, decodeNodeRef(String(args.from), 'from'), String(args.from));
+      const to = await requireVisibleNode(ctx, decodeNodeRef(String(args.to), 'to'), String(args.to));
+      const path = await ctx.services.lineage.path(from, to, args.at ?? null);
       if (!path) return null;
       return { ...path, direction: null, requestedDepth: path.edges.length, appliedDepth: path.edges.length, depthClamped: false };
     },

@@ -1,9 +1,14 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
+import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
+import { authorizeModelName, requireNameFree } from '../auth/guards.js';
+import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
+import { foundIds } from '../../loaders.js';
+import { datasetVersionLoader } from '../datasets/loaders.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import { modelAliasesLoader, modelLoader, modelVersionLoader, runModelVersionsLoader, versionAliasesLoader } from './loaders.js';
@@ -29,9 +34,12 @@ builder.objectType(AliasEventRef, {
   fields: (t) => ({
     alias: t.exposeString('alias'),
     action: t.field({ type: AliasActionEnum, resolve: (e) => e.action }),
-    from: t.field({ type: ModelVersionRef, nullable: true, description: 'The version the alias held before; null when it was unset.', resolve: (e, _a, ctx) => loadVersion(ctx, e.fromVersionId) }),
-    to: t.field({ type: ModelVersionRef, nullable: true, description: 'The version it held after; null when it was removed.', resolve: (e, _a, ctx) => loadVersion(ctx, e.toVersionId) }),
-    who: t.exposeString('actor', { nullable: true, description: 'The x-runledger-user of the request, else the user of the run behind the version.' }),
+    from: t.field({ type: ModelVersionRef, nullable: true, description: 'The version the alias held before; null when it was unset (or is not visible to the caller).', resolve: (e, _a, ctx) => loadVersion(ctx, e.fromVersionId) }),
+    to: t.field({ type: ModelVersionRef, nullable: true, description: 'The version it held after; null when it was removed (or is not visible to the caller).', resolve: (e, _a, ctx) => loadVersion(ctx, e.toVersionId) }),
+    who: t.exposeString('actor', {
+      nullable: true,
+      description: "Who changed it: the API token's user (with authentication off, the x-runledger-user of the request, else the user of the run behind the version).",
+    }),
     at: t.expose('at', { type: 'DateTime', description: 'When it changed (server clock, milliseconds).' }),
     reason: t.exposeString('reason', { nullable: true }),
   }),
@@ -48,20 +56,27 @@ const AliasAssignment = builder.simpleObject('ModelAliasAssignment', {
 
 
 builder.node(RegisteredModelRef, {
-  description: 'A named model whose versions come from runs, with aliases such as production or staging.',
+  description: 'A named model whose versions come from runs, with aliases such as production or staging. It belongs to one project, whose roles govern it.',
   id: { resolve: (m) => m.id },
+  // Backstop: the loader already drops models of projects the caller has no role in.
+  authScopes: (m) => ({ readProject: m.projectId }),
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelLoader(ctx).load(Number(id)))),
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Unique name.' }),
+    name: t.exposeString('name', { description: 'Unique name (across every project).' }),
+    project: t.field({
+      type: ProjectRef,
+      description: 'The project that owns it: its roles decide who reads it, registers versions and moves aliases.',
+      resolve: async (m, _a, ctx) => (await projectLoader(ctx).load(m.projectId))!,
+    }),
     description: t.exposeString('description', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     versions: t.connection({
       type: ModelVersionRef,
-      description: 'Versions, newest first.',
+      description: 'Versions, newest first (those from runs the caller may see).',
       resolve: async (m, args, ctx) => {
         // Newest first: the cursor is the last version number seen, and the next page is below it.
         const { first, after: below } = numberPageArgs(args);
-        const page = await ctx.services.registry.versionsOf(m.id, first, below);
+        const page = await ctx.services.registry.versionsOf(m.id, first, below, await ctx.access.visibleProjectIds());
         return forwardConnection(page.versions.map((v) => ({ node: v, cursor: numberCursor(v.version) })), page.hasNextPage, below);
       },
     }),
@@ -71,7 +86,7 @@ builder.node(RegisteredModelRef, {
       description: 'The version with this number.',
       args: { version: t.arg.int({ required: true }) },
       resolve: async (m, args, ctx) => {
-        const page = await ctx.services.registry.versionsOf(m.id, 1, args.version + 1);
+        const page = await ctx.services.registry.versionsOf(m.id, 1, args.version + 1, await ctx.access.visibleProjectIds());
         return page.versions[0]?.version === args.version ? page.versions[0] : null;
       },
     }),
@@ -90,15 +105,20 @@ builder.node(RegisteredModelRef, {
       nullable: true,
       description: 'The version an alias pointed at at an instant, from the history; null when it was unset then.',
       args: { name: t.arg.string({ required: true }), at: t.arg({ type: 'DateTime', required: true }) },
-      resolve: (m, args, ctx) => ctx.services.registry.aliasAt(m.id, args.name, args.at),
+      resolve: async (m, args, ctx) => {
+        const version = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
+        return version && modelVersionLoader(ctx).load(version.id);
+      },
     }),
     aliases: t.field({
       type: [AliasAssignment],
-      description: 'Every alias set now, by name.',
-      resolve: async (m, _a, ctx) =>
-        Promise.all(
-          (await modelAliasesLoader(ctx).load(m.id)).map(async (a) => ({ alias: a.alias, since: a.updatedAt, version: (await modelVersionLoader(ctx).load(a.versionId))! })),
-        ),
+      description: 'Every alias set now, by name (those pointing at versions the caller may see).',
+      resolve: async (m, _a, ctx) => {
+        const held = await Promise.all(
+          (await modelAliasesLoader(ctx).load(m.id)).map(async (a) => ({ alias: a.alias, since: a.updatedAt, version: await modelVersionLoader(ctx).load(a.versionId) })),
+        );
+        return held.flatMap((a) => (a.version ? [{ ...a, version: a.version }] : []));
+      },
     }),
     history: t.field({
       type: [AliasEventRef],
@@ -112,8 +132,11 @@ builder.node(RegisteredModelRef, {
 builder.node(ModelVersionRef, {
   description: 'One numbered version of a registered model: an artifact of the run that produced it.',
   id: { resolve: (v) => v.id },
-  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
-  authScopes: async (v, ctx) => ({ readProject: (await runLoader(ctx).load(v.runId))?.projectId ?? 0 }),
+  // Visible when both its model and its run are (the loader drops the others; this is the backstop).
+  authScopes: async (v, ctx) => {
+    const [model, run] = await Promise.all([modelLoader(ctx).load(v.modelId), runLoader(ctx).load(v.runId)]);
+    return { readProject: model && run ? model.projectId : 0 };
+  },
   loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelVersionLoader(ctx).load(Number(id)))),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
@@ -130,8 +153,12 @@ builder.node(ModelVersionRef, {
 builder.objectFields(RunRef, (t) => ({
   modelVersions: t.field({
     type: [ModelVersionRef],
-    description: 'Model versions registered from this run’s artifacts.',
-    resolve: (r, _a, ctx) => runModelVersionsLoader(ctx).load(r.id),
+    description: 'Model versions registered from this run’s artifacts (of models the caller may see).',
+    resolve: async (r, _a, ctx) => {
+      const versions = await runModelVersionsLoader(ctx).load(r.id);
+      const visible = foundIds(await modelVersionLoader(ctx).loadMany(versions.map((v) => v.id)));
+      return versions.filter((v) => visible.has(v.id));
+    },
   }),
 }));
 
@@ -139,15 +166,22 @@ builder.queryFields((t) => ({
   registeredModel: t.field({
     type: RegisteredModelRef,
     nullable: true,
-    description: 'The registered model with this name, or null.',
+    description: 'The registered model with this name, or null (also when it belongs to a project the caller has no role in).',
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.registry.byName(args.name),
+    resolve: async (_root, args, ctx) => {
+      const model = await ctx.services.registry.byName(args.name);
+      return model && (await ctx.access.canRead(model.projectId)) ? model : null;
+    },
   }),
 }));
 
 const CreateModelVersionInput = builder.inputType('CreateModelVersionInput', {
   fields: (t) => ({
-    model: t.string({ required: true, description: 'Model name; the model is created on first use.' }),
+    model: t.string({ required: true, description: 'Model name, unique across projects; the model is created on first use.' }),
+    project: t.string({
+      description:
+        "Name of the project that owns the model. Used when this call creates the model (default: the project of the artifact's run); when the model exists it may be left out, and if given must be its project (else CONFLICT).",
+    }),
     artifactId: t.id({ required: true, description: 'A MODEL or CHECKPOINT artifact; its run becomes the source run. Registering the same artifact again returns the existing version.' }),
     description: t.string(),
     modelDescription: t.string({ description: 'Description of the model, used only when this call creates it.' }),
@@ -209,36 +243,56 @@ const aliasPayload = (alias: string, r: AliasChangeResult) => ({ model: r.model,
 builder.mutationFields((t) => ({
   createModelVersion: t.field({
     type: CreateModelVersionPayload,
-    description: 'Registers an artifact as the next version of a model. Retry-safe: the artifact identifies the version.',
+    description:
+      "Registers an artifact as the next version of a model. Needs EDITOR in the model's project and sight of the artifact's run. Retry-safe: the artifact identifies the version.",
     args: { input: t.arg({ type: CreateModelVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const artifactId = decodeId('Artifact', String(input.artifactId), 'input.artifactId');
-      // Registering needs EDITOR in the project of the run that produced the artifact.
-      if (!ctx.access.isAdmin) {
-        const [artifact] = await ctx.services.artifacts.byIds([artifactId]);
-        const [run] = artifact ? await ctx.services.runs.byIds([artifact.runId]) : [];
-        await ctx.access.authorize(run?.projectId ?? null, 'EDITOR', 'Artifact', String(input.artifactId));
-      }
-      return ctx.services.registry.createVersion({ ...input, artifactId }, ctx.actor);
+      // Reading the artifact is enough on its side (VIEWER of its run's project; else NOT_FOUND):
+      // the write lands in the model's project, which needs EDITOR.
+      const artifact = await artifactLoader(ctx).load(artifactId);
+      const run = artifact && (await runLoader(ctx).load(artifact.runId));
+      if (!artifact || !run) throw new NotFoundError('Artifact', String(input.artifactId));
+      await requireNameFree(ctx, await ctx.services.registry.byName(input.model.trim()), 'model', input.model.trim(), 'input.model');
+      const owner = await ctx.services.registry.ownerFor(input.model, input.project, run.projectId);
+      await ctx.access.authorize(owner.projectId, 'EDITOR', owner.model ? 'RegisteredModel' : 'Project', owner.model ? owner.model.name : (input.project ?? run.projectId));
+      return ctx.services.registry.createVersion({ ...input, artifactId }, ctx.actor, owner.projectId);
     },
   }),
   setModelAlias: t.field({
     type: ModelAliasPayload,
-    description: 'Points an alias at a version and records the change (who, when, from, to, reason). Setting it to where it already points records nothing.',
+    description:
+      "Points an alias at a version and records the change (who, when, from, to, reason). Needs EDITOR in the model's project. Setting it to where it already points records nothing.",
     args: { input: t.arg({ type: SetModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor)),
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeModelName(ctx, input.model, 'EDITOR');
+      // The target must be visible too (its run may be in a project the caller has no role in).
+      const model = await ctx.services.registry.requireModel(input.model);
+      const target = await ctx.services.registry.requireVersion(model, input.version, 'input.version');
+      if (!(await modelVersionLoader(ctx).load(target.id))) throw new NotFoundError('ModelVersion', `${model.name}/${input.version}`);
+      // Quarantined data upstream blocks the move wherever it lives, but the refusal names only what the caller may see.
+      const canSee = async (ids: readonly number[]) => foundIds(await datasetVersionLoader(ctx).loadMany(ids));
+      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor, canSee));
+    },
   }),
   removeModelAlias: t.field({
     type: ModelAliasPayload,
-    description: 'Removes an alias and records the change. Removing an unset alias records nothing.',
+    description: "Removes an alias and records the change. Needs EDITOR in the model's project. Removing an unset alias records nothing.",
     args: { input: t.arg({ type: RemoveModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.removeAlias(input, ctx.actor)),
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeModelName(ctx, input.model, 'EDITOR');
+      return aliasPayload(input.alias, await ctx.services.registry.removeAlias(input, ctx.actor));
+    },
   }),
   rollbackModelAlias: t.field({
     type: ModelAliasPayload,
     description:
-      'Undoes the latest change of an alias in one step: it returns to the version it held before (a removal is undone by restoring the removed version). Recorded as a new ROLLBACK event; history is never rewritten.',
+      'Undoes the latest change of an alias in one step: it returns to the version it held before (a removal is undone by restoring the removed version). ' +
+      "Needs EDITOR in the model's project. Recorded as a new ROLLBACK event; history is never rewritten.",
     args: { input: t.arg({ type: RollbackModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(input, ctx.actor)),
+    resolve: async (_root, { input }, ctx) => {
+      await authorizeModelName(ctx, input.model, 'EDITOR');
+      return aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(input, ctx.actor));
+    },
   }),
 }));

@@ -17,6 +17,8 @@ const REGISTRABLE_KINDS = ['MODEL', 'CHECKPOINT'];
 
 export interface CreateModelVersionInput {
   model: string;
+  /** Name of the project that owns the model: used when this call creates it, checked when it exists. */
+  project?: string | null;
   artifactId: number;
   description?: string | null;
   modelDescription?: string | null;
@@ -28,8 +30,16 @@ export interface CreateModelVersionInput {
  * override let through, for the history, or null when nothing needed overriding.
  */
 export interface PromotionGate {
-  check(version: ModelVersion, label: string, override: { reason: string } | null): Promise<{ reason: string; datasetVersionIds: number[] } | null>;
+  check(
+    version: ModelVersion,
+    label: string,
+    override: { reason: string } | null,
+    canSee?: VisibleDatasetVersions,
+  ): Promise<{ reason: string; datasetVersionIds: number[] } | null>;
 }
+
+/** Which of these dataset versions the caller may see; a refusal names only those. */
+export type VisibleDatasetVersions = (ids: readonly number[]) => Promise<Set<number>>;
 
 export interface AliasChangeResult {
   model: RegisteredModel;
@@ -68,14 +78,22 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     return found;
   }
 
-  async function ensureModel(name: string, description: string | null): Promise<RegisteredModel> {
-    const existing = await prisma.registeredModel.findUnique({ where: { name } });
+  /** The model, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
+  async function ensureModel(name: string, description: string | null, projectId: number): Promise<RegisteredModel> {
+    const found = async () => {
+      const existing = await prisma.registeredModel.findUnique({ where: { name } });
+      if (existing && existing.projectId !== projectId) {
+        throw new ConflictError(`input.model: a model named ${JSON.stringify(name)} already exists in another project; model names are global`, { field: 'input.model' });
+      }
+      return existing;
+    };
+    const existing = await found();
     if (existing) return existing;
     try {
-      return await prisma.registeredModel.create({ data: { name, description, createdAt: new Date() } });
+      return await prisma.registeredModel.create({ data: { name, description, projectId, createdAt: new Date() } });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return prisma.registeredModel.findUniqueOrThrow({ where: { name } });
+      return (await found())!;
     }
   }
 
@@ -154,6 +172,30 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
   return {
     requireModel,
     recordModelVersion,
+
+    /**
+     * The project a registration writes into: the model's own when it exists (a different
+     * `project` is a conflict), else the named project, else `defaultProjectId` (the artifact's run's).
+     */
+    async ownerFor(modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<{ model: RegisteredModel | null; projectId: number }> {
+      const name = requireKey('input.model', modelName.trim());
+      const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
+      if (model) {
+        if (projectName != null && projectName !== model.project.name) {
+          throw new ConflictError(
+            `input.project: model ${JSON.stringify(name)} belongs to project ${JSON.stringify(model.project.name)}, not ${JSON.stringify(projectName)}; a model never moves between projects (omit input.project or name its own)`,
+            { field: 'input.project' },
+          );
+        }
+        const { project: _project, ...row } = model;
+        return { model: row, projectId: model.projectId };
+      }
+      if (projectName == null) return { model: null, projectId: defaultProjectId };
+      const project = await prisma.project.findUnique({ where: { name: projectName } });
+      if (!project) throw new NotFoundError('Project', projectName);
+      return { model: null, projectId: project.id };
+    },
+
     requireVersion,
     recordAliasChange,
 
@@ -161,7 +203,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
      * Registers an artifact as the next version of a model (creating the model on first use).
      * The artifact identifies the version, so a retry returns the version already created.
      */
-    async createVersion(input: CreateModelVersionInput, actor: string | null): Promise<{ modelVersion: ModelVersion; created: boolean }> {
+    async createVersion(input: CreateModelVersionInput, actor: string | null, projectId: number): Promise<{ modelVersion: ModelVersion; created: boolean }> {
       const name = requireKey('input.model', input.model.trim());
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
@@ -171,7 +213,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
         throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
       }
       if (artifact.run.deletedAt) throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
-      const model = await ensureModel(name, modelDescription);
+      const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const existing = await prisma.modelVersion.findUnique({ where: key });
       if (existing) return { modelVersion: existing, created: false };
@@ -198,6 +240,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     async setAlias(
       input: { model: string; alias: string; version: number; reason?: string | null; override?: { reason: string } | null },
       actor: string | null,
+      canSee?: VisibleDatasetVersions,
     ): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
@@ -212,7 +255,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       const override =
         holder?.versionId === target.id || !options.promotionGate
           ? null
-          : await options.promotionGate.check(target, `${model.name} version ${target.version}`, overrideReason ? { reason: overrideReason } : null);
+          : await options.promotionGate.check(target, `${model.name} version ${target.version}`, overrideReason ? { reason: overrideReason } : null, canSee);
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const current = await tx.modelAlias.findUnique({ where: { modelId_alias: { modelId: model.id, alias } } });
@@ -281,14 +324,15 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       return prisma.modelVersion.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
     },
 
-    /** Versions of a model, newest first. */
-    async versionsOf(modelId: number, first: number, beforeVersion: number | null) {
+    /** Versions of a model, newest first; `projectIds` (null: all) limits them to runs of those projects. */
+    async versionsOf(modelId: number, first: number, beforeVersion: number | null, projectIds: readonly number[] | null = null) {
+      const where: Prisma.ModelVersionWhereInput = { modelId, ...(projectIds ? { run: { projectId: { in: [...projectIds] } } } : {}) };
       const rows = await prisma.modelVersion.findMany({
-        where: { modelId, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
+        where: { ...where, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
         orderBy: { version: 'desc' },
         take: first + 1,
       });
-      return { versions: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => prisma.modelVersion.count({ where: { modelId } }) };
+      return { versions: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => prisma.modelVersion.count({ where }) };
     },
 
     async aliasesOfModels(modelIds: readonly number[]): Promise<ModelAlias[]> {
