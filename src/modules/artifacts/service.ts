@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
+import { artifactsByIds } from './records.js';
 import type { RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
 import type { EdgeRecorder } from '../lineage/store.js';
@@ -129,7 +130,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     },
 
     async byIds(ids: readonly number[]): Promise<Artifact[]> {
-      return prisma.artifact.findMany({ where: { id: { in: [...ids] } } });
+      return artifactsByIds(db.sql, ids);
     },
 
     async ofRuns(runIds: readonly number[]): Promise<Artifact[]> {

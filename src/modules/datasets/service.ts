@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
+import { datasetsByIds, datasetVersionsByIds } from './store.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
@@ -247,11 +248,11 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     },
 
     async byIds(ids: readonly number[]): Promise<Dataset[]> {
-      return prisma.dataset.findMany({ where: { id: { in: [...ids] } } });
+      return datasetsByIds(db.sql, ids);
     },
 
     async versionsByIds(ids: readonly number[]): Promise<DatasetVersion[]> {
-      return prisma.datasetVersion.findMany({ where: { id: { in: [...ids] } } });
+      return datasetVersionsByIds(db.sql, ids);
     },
 
     async versionByLabel(dataset: string, version: string): Promise<DatasetVersion | null> {

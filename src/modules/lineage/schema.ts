@@ -233,7 +233,8 @@ builder.queryFields((t) => ({
       const start = decodeNodeRef(String(args.id), 'id');
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
       await requireVisibleNode(ctx, start, String(args.id));
-      return visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query));
+      // The start was just loaded, so the walk skips the service's own existence check.
+      return visibleWalk(ctx, toQuery(args as WalkArgs), async (query) => (await ctx.services.lineage.traverseMany([start], query))[0]!);
     },
   }),
   lineagePath: t.field({

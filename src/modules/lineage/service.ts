@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
 import { createPostgresLineageGraph } from './graph-postgres.js';
-import { hasPendingOutbox, outboxStats } from './store.js';
+import { commitsByIds, hasPendingOutbox, outboxStats } from './store.js';
 import type { SyncWorker } from './sync-worker.js';
 
 export const DEFAULT_DEPTH = 10;
@@ -132,7 +132,7 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     existingIds,
 
     async codeCommitsByIds(ids: readonly number[]) {
-      return db.prisma.codeCommit.findMany({ where: { id: { in: [...ids] } } });
+      return commitsByIds(db.sql, ids);
     },
 
     async codeCommit(repository: string, commit: string) {

@@ -5,6 +5,7 @@
 // projection was configured are queued later by `queueUnprojectedEdges` (the sync worker's
 // first drain) or projected by `npm run lineage:rebuild`.
 import type { SqlQueryable } from '../../db/sql.js';
+import type { CodeCommit } from '../../generated/prisma/client.js';
 import type { EdgeKind, LineageEdge, NodeRef, NodeType } from './graph.js';
 
 export interface EdgeInput {
@@ -188,4 +189,9 @@ export async function edgesAfter(sql: SqlQueryable, afterId: number, limit: numb
 export async function countEdges(sql: SqlQueryable): Promise<number> {
   const rows = await sql.query<{ n: number }>('SELECT count(*)::bigint AS n FROM lineage_edges');
   return Number(rows[0]?.n ?? 0);
+}
+
+/** Code commits by id, for lineage labels and node(id). */
+export async function commitsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<CodeCommit[]> {
+  return sql.query<CodeCommit>('SELECT id, repository, commit, created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
 }

@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import { modelsByIds, modelVersionsByIds } from './store.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 
@@ -313,11 +314,11 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     },
 
     async modelsByIds(ids: readonly number[]): Promise<RegisteredModel[]> {
-      return prisma.registeredModel.findMany({ where: { id: { in: [...ids] } } });
+      return modelsByIds(db.sql, ids);
     },
 
     async versionsByIds(ids: readonly number[]): Promise<ModelVersion[]> {
-      return prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } });
+      return modelVersionsByIds(db.sql, ids);
     },
 
     async versionsOfRuns(runIds: readonly number[]): Promise<ModelVersion[]> {

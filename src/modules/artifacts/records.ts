@@ -1,0 +1,13 @@
+// SQL reads of artifact records (the rows; blobs live behind the ArtifactStore port) by id,
+// for the loaders behind lineage labels and node(id), without Prisma's per-query overhead.
+import type { SqlQueryable } from '../../db/sql.js';
+import type { Artifact } from '../../generated/prisma/client.js';
+
+export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Artifact[]> {
+  const rows = await sql.query<Omit<Artifact, 'sizeBytes'> & { sizeBytes: number }>(
+    `SELECT id, run_id AS "runId", name, kind, digest, size_bytes AS "sizeBytes", media_type AS "mediaType", created_at AS "createdAt"
+     FROM artifacts WHERE id = ANY($1::int[])`,
+    [ids],
+  );
+  return rows.map((r) => ({ ...r, sizeBytes: BigInt(r.sizeBytes) }));
+}
