@@ -59,6 +59,25 @@ describe('request limits', () => {
     expect(firstError(batch.json).extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'batch' });
   });
 
+  it('counts the bytes of a body sent without Content-Length (chunked)', async () => {
+    const chunked = async (body: unknown) => {
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 16_384) controller.enqueue(bytes.slice(i, i + 16_384));
+          controller.close();
+        },
+      });
+      const res = await fetch(`${server().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+      return { status: res.status, json: (await res.json()) as unknown };
+    };
+    const big = await chunked({ query: '{ __typename }', variables: { pad: 'x'.repeat(200_000) } });
+    expect(big.status).toBe(413);
+    expect(firstError(big.json).extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'bodyBytes' });
+    const small = await chunked({ query: '{ __typename }', variables: { pad: 'x'.repeat(50_000) } });
+    expect(small).toEqual({ status: 200, json: { data: { __typename: 'Query' } } });
+  });
+
   it('still accepts a 10,000-point logBatch sent with variables', async () => {
     const own = await startServer(testConfig());
     try {
