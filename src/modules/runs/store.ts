@@ -9,6 +9,14 @@ export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id A
   r.started_at AS "startedAt", r.ended_at AS "endedAt", r.deleted_at AS "deletedAt", r.created_at AS "createdAt",
   r.updated_at AS "updatedAt"`;
 
+/**
+ * Runs by id, in no particular order. Every run(id), node(id) and write guard reads through here,
+ * so it skips Prisma's per-query planning: one prepared-shape SQL statement per batch.
+ */
+export async function runsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Run[]> {
+  return sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ANY($1::int[])`, [ids]);
+}
+
 export type RunView = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 export type SortValue = number | string | null;
 
