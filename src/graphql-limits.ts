@@ -161,10 +161,17 @@ function limitBody(request: Request, limit: number, fetchAPI: FetchAPI): Request
 
 export function useRequestLimits(options: { limits: RequestLimits; introspection: boolean }): Plugin {
   const { limits } = options;
+  // Rules are created once: yoga caches validation per document under the rules' names, so a
+  // rule must be the same (named) function on every request.
   const limitsRule = (context: ValidationContext): ASTVisitor => {
     measure(context, limits);
     return {};
   };
+  const nulLiteralRule = (context: ValidationContext): ASTVisitor => ({
+    StringValue(node: StringValueNode) {
+      if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
+    },
+  });
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       if (!csrfSafe(request)) {
@@ -214,11 +221,7 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     },
     onValidate({ addValidationRule }) {
       addValidationRule(limitsRule);
-      addValidationRule((context: ValidationContext): ASTVisitor => ({
-        StringValue(node: StringValueNode) {
-          if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
-        },
-      }));
+      addValidationRule(nulLiteralRule);
       if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
