@@ -14,6 +14,10 @@ import { postJson, timeSequential } from './lib/http.js';
 import { fmt, printTable, type Row, writeResults } from './lib/report.js';
 import type { NodeRef } from '../src/modules/lineage/graph.js';
 
+// `npm run bench` runs this after run.ts; BENCH_ONLY without "lineage" skips it there too.
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+if (only && !only.includes('lineage')) process.exit(0);
+
 const databaseUrl = benchDatabaseUrl();
 await ensureDatabase(databaseUrl);
 const samples = Number(process.env.BENCH_SAMPLES ?? 200);

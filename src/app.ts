@@ -71,7 +71,9 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
     batching: { limit: config.limits.batch },
-    maxRequestBodySize: config.limits.bodyBytes,
+    // useRequestLimits enforces config.limits.bodyBytes: yoga's own limit pipes every body
+    // through a counting stream, even when Content-Length already bounds it.
+    maxRequestBodySize: false,
     plugins: [
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
       useAuditLog(services.audit, log),

@@ -15,7 +15,7 @@ import {
   type StringValueNode,
   type ValidationContext,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { RequestLimits } from './config.js';
 
 type LimitName = keyof RequestLimits;
@@ -143,14 +143,37 @@ function nulError(where: string): GraphQLError {
   return new GraphQLError(`${where}: text must not contain the NUL character (U+0000)`, { extensions: { code: 'BAD_USER_INPUT', field: where } });
 }
 
+function limitBody(request: Request, limit: number, fetchAPI: FetchAPI): Request {
+  let bytes = 0;
+  // A native body stream needs the native TransformStream (graphql-yoga issue 4583).
+  const Transform = request.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
+  const body = request.body!.pipeThrough(
+    new Transform<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        bytes += chunk.byteLength;
+        if (bytes > limit) controller.error(limitError('bodyBytes', limit, `the request body has more than ${limit} bytes`, 413));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body, duplex: 'half' } as RequestInit);
+}
+
 export function useRequestLimits(options: { limits: RequestLimits; introspection: boolean }): Plugin {
   const { limits } = options;
+  // Rules are created once: yoga caches validation per document under the rules' names, so a
+  // rule must be the same (named) function on every request.
   const limitsRule = (context: ValidationContext): ASTVisitor => {
     measure(context, limits);
     return {};
   };
+  const nulLiteralRule = (context: ValidationContext): ASTVisitor => ({
+    StringValue(node: StringValueNode) {
+      if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
+    },
+  });
   return {
-    onRequestParse({ request }) {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       if (!csrfSafe(request)) {
         throw new GraphQLError(
           `this request could be a cross-site request forgery: send a JSON body (content-type: application/json) or the ${CSRF_HEADER} header`,
@@ -158,8 +181,15 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         );
       }
       const length = request.headers.get('content-length');
-      if (length !== null && Number(length) > limits.bodyBytes) {
-        throw limitError('bodyBytes', limits.bodyBytes, `the request body has ${length} bytes`, 413);
+      if (length !== null) {
+        // One non-negative integer only: comma-joined values are a request-smuggling attempt.
+        if (!/^\d+$/.test(length)) throw new GraphQLError('Content-Length header is invalid', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+        if (Number(length) > limits.bodyBytes) throw limitError('bodyBytes', limits.bodyBytes, `the request body has ${length} bytes`, 413);
+      } else if (request.body && requestParser) {
+        // No declared length (chunked): count the bytes as they arrive. With a Content-Length
+        // the HTTP parser already stops at that many bytes, so the common case skips this stream.
+        const parse = requestParser;
+        setRequestParser((req) => parse(limitBody(req, limits.bodyBytes, fetchAPI)));
       }
       return {
         onRequestParseDone({ requestParserResult }) {
@@ -191,11 +221,7 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     },
     onValidate({ addValidationRule }) {
       addValidationRule(limitsRule);
-      addValidationRule((context: ValidationContext): ASTVisitor => ({
-        StringValue(node: StringValueNode) {
-          if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
-        },
-      }));
+      addValidationRule(nulLiteralRule);
       if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };

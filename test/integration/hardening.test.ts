@@ -59,6 +59,32 @@ describe('request limits', () => {
     expect(firstError(batch.json).extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'batch' });
   });
 
+  it('counts the bytes of a body sent without Content-Length (chunked)', async () => {
+    // Its own server: refused mid-body, the connection is closed, and a pooled keep-alive
+    // connection to the shared server could then fail the next test with ECONNRESET.
+    const own = await startServer(testConfig({ RUNLEDGER_MAX_BODY_BYTES: '100000' }));
+    const chunked = async (body: unknown) => {
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 16_384) controller.enqueue(bytes.slice(i, i + 16_384));
+          controller.close();
+        },
+      });
+      const res = await fetch(`${own.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+      return { status: res.status, json: (await res.json()) as unknown };
+    };
+    try {
+      const small = await chunked({ query: '{ __typename }', variables: { pad: 'x'.repeat(50_000) } });
+      expect(small).toEqual({ status: 200, json: { data: { __typename: 'Query' } } });
+      const big = await chunked({ query: '{ __typename }', variables: { pad: 'x'.repeat(200_000) } });
+      expect(big.status).toBe(413);
+      expect(firstError(big.json).extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'bodyBytes' });
+    } finally {
+      await own.app.stop();
+    }
+  });
+
   it('still accepts a 10,000-point logBatch sent with variables', async () => {
     const own = await startServer(testConfig());
     try {

@@ -114,11 +114,11 @@ describe('the filter language', () => {
 });
 
 describe('ordering and pagination', () => {
-  async function walk(orderBy: { field: string; direction: 'ASC' | 'DESC' }[], pageSize: number): Promise<string[]> {
+  async function walk(orderBy: { field: string; direction: 'ASC' | 'DESC' }[], pageSize: number, filter?: string): Promise<string[]> {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 20; guard += 1) {
-      const result: SearchRunsQuery = await server().client.data(SearchRunsDocument, { project, orderBy, first: pageSize, after });
+      const result: SearchRunsQuery = await server().client.data(SearchRunsDocument, { project, orderBy, first: pageSize, after, filter });
       const page = result.runs;
       seen.push(...page.edges.map((e) => e.node.name));
       if (!page.pageInfo.hasNextPage) return seen;
@@ -136,6 +136,20 @@ describe('ordering and pagination', () => {
     [[{ field: 'tags.team', direction: 'DESC' as const }], ['r2', 'r1', 'r3', 'r4', 'r5']],
   ])('orders by %j with missing values last, across pages of any size', async (orderBy, expected) => {
     for (const size of [1, 2, 5]) expect(await walk(orderBy, size)).toEqual(expected);
+  });
+
+  // A filter that requires the first sort key's metric (a top-level ordering comparison on it)
+  // is compiled as a join on that metric's summary row; the results must not change.
+  it.each([
+    ['metrics.auc > 0.5', 'DESC', ['r3', 'r1', 'r2']],
+    ['metrics.auc > 0.5', 'ASC', ['r2', 'r1', 'r3']],
+    ["metrics.auc >= 0.85 and params.opt = 'adam'", 'ASC', ['r1', 'r3']],
+    ['metrics.auc < 0.92 and metrics.auc > 0.8', 'DESC', ['r1', 'r2']],
+    ['metrics.auc > 0.5 and not metrics.loss > 0.4', 'DESC', ['r3', 'r1']],
+    ["metrics.auc > 0.5 or attributes.user = 'cy'", 'DESC', ['r3', 'r1', 'r2', 'r4']],
+    ['metrics.loss > 0 and metrics.auc > 0.5', 'DESC', ['r1', 'r2']],
+  ] as const)('filters %s ordered by metrics.auc %s, across pages of any size', async (filter, direction, expected) => {
+    for (const size of [1, 2, 5]) expect(await walk([{ field: 'metrics.auc', direction }], size, filter)).toEqual(expected);
   });
 
   it('refuses a cursor made for another order', async () => {

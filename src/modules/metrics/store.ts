@@ -57,6 +57,21 @@ export class MetricKeyCache {
     return this.ids.get(name)!;
   }
 
+  /** Ids of the names that exist, in one statement for those not cached; creates nothing. */
+  async existingIds(sql: SqlQueryable, names: readonly string[]): Promise<Map<string, number>> {
+    const missing = [...new Set(names)].filter((n) => !this.ids.has(n));
+    if (missing.length) {
+      const rows = await sql.query<{ id: number; name: string }>('SELECT id, name FROM metric_keys WHERE name = ANY($1::text[])', [missing]);
+      for (const row of rows) this.remember(row.id, row.name);
+    }
+    const found = new Map<string, number>();
+    for (const name of names) {
+      const id = this.ids.get(name);
+      if (id !== undefined) found.set(name, id);
+    }
+    return found;
+  }
+
   nameOf(id: number): string | undefined {
     return this.names.get(id);
   }

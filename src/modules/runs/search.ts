@@ -4,7 +4,8 @@ import { ValidationError } from '../../errors.js';
 import type { Run } from '../../generated/prisma/client.js';
 import { requireKey, requirePageSize } from '../../validation.js';
 import type { ProjectService } from '../projects/service.js';
-import { type FieldRef, parseFieldRef, parseFilter } from './filter/parse.js';
+import { MetricKeyCache } from '../metrics/store.js';
+import { type FieldRef, type FilterExpr, parseFieldRef, parseFilter } from './filter/parse.js';
 import { countRuns, groupRuns, paramValueStats, type RunScope, type RunView, searchRuns, type SortKey, type SortValue } from './store.js';
 
 export interface RunOrderInput {
@@ -52,11 +53,33 @@ function decodeCursor(order: readonly SortKey[], cursor: string): { values: Sort
   }
 }
 
+function metricNames(expr: FilterExpr | null, into: string[] = []): string[] {
+  if (!expr) return into;
+  if (expr.type === 'and' || expr.type === 'or') {
+    for (const item of expr.items) metricNames(item, into);
+  } else if (expr.type === 'not') {
+    metricNames(expr.item, into);
+  } else if ('field' in expr && expr.field.kind === 'metric') {
+    into.push(expr.field.name);
+  }
+  return into;
+}
+
 export function createRunSearch(db: Database, projects: ProjectService) {
-  async function scopeOf(project: string, filter: string | null | undefined, view: RunView | null | undefined): Promise<RunScope> {
+  // Key ids never change once interned, so they are cached for the life of the process.
+  const metricKeys = new MetricKeyCache();
+
+  async function scopeOf(
+    project: string,
+    filter: string | null | undefined,
+    view: RunView | null | undefined,
+    order: readonly SortKey[] = [],
+  ): Promise<RunScope> {
     const parsed = parseFilter(filter ?? '');
     const { id } = await projects.requireByName(project);
-    return { projectId: id, filter: parsed, view: view ?? 'ACTIVE_ONLY' };
+    const names = [...metricNames(parsed), ...order.filter((o) => o.field.kind === 'metric').map((o) => o.field.name)];
+    const keyIds = names.length ? await metricKeys.existingIds(db.sql, names) : undefined;
+    return { projectId: id, filter: parsed, view: view ?? 'ACTIVE_ONLY', keyIds };
   }
 
   function parseOrder(orderBy: readonly RunOrderInput[] | null | undefined): SortKey[] {
@@ -70,7 +93,7 @@ export function createRunSearch(db: Database, projects: ProjectService) {
       const first = requirePageSize('first', input.first, 50);
       const order = parseOrder(input.orderBy);
       const after = input.after ? decodeCursor(order, input.after) : null;
-      const scope = await scopeOf(input.project, input.filter, input.view);
+      const scope = await scopeOf(input.project, input.filter, input.view, order);
       const { runs, sortValues } = await searchRuns(db.sql, scope, order, first + 1, after);
       const page = runs.slice(0, first).map((run, i) => ({ run, cursor: encodeCursor(order, sortValues[i]!, run.id) }));
       let total: Promise<number> | undefined;

@@ -7,6 +7,7 @@ import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validat
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { ProjectService } from '../projects/service.js';
 import { gpuCountOf } from './environment.js';
+import { runsByIds } from './store.js';
 
 export type { Run, RunStatus };
 
@@ -214,7 +215,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     },
 
     async byIds(ids: readonly number[]): Promise<Run[]> {
-      return prisma.run.findMany({ where: { id: { in: [...ids] } } });
+      return runsByIds(db.sql, ids);
     },
 
     async paramsOf(runIds: readonly number[]) {

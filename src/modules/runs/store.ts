@@ -1,13 +1,21 @@
 // SQL for run search and aggregates: the filter language compiles to parameterised SQL here.
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Run } from '../../generated/prisma/client.js';
-import { compileFilter, fieldSortExpressions, fieldValueExpression, SqlParams } from './filter/compile.js';
+import { compileFilter, fieldSortExpressions, fieldValueExpression, type MetricKeyIds, metricComparison, SqlParams } from './filter/compile.js';
 import type { FieldRef, FilterExpr } from './filter/parse.js';
 
 export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id AS "clientRunId", r.name, r.status::text AS status,
   r."user", r.notes, r.run_group AS "group", r.parent_id AS "parentId", r.environment, r.seed, r.gpu_count AS "gpuCount",
   r.started_at AS "startedAt", r.ended_at AS "endedAt", r.deleted_at AS "deletedAt", r.created_at AS "createdAt",
   r.updated_at AS "updatedAt"`;
+
+/**
+ * Runs by id, in no particular order. Every run(id), node(id) and write guard reads through here,
+ * so it skips Prisma's per-query planning: one prepared-shape SQL statement per batch.
+ */
+export async function runsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Run[]> {
+  return sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ANY($1::int[])`, [ids]);
+}
 
 export type RunView = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 export type SortValue = number | string | null;
@@ -16,6 +24,8 @@ export interface RunScope {
   projectId: number;
   filter: FilterExpr | null;
   view: RunView;
+  /** Ids of the metric keys the filter and order name, where they exist. */
+  keyIds?: MetricKeyIds;
 }
 
 export interface SortKey {
@@ -23,12 +33,35 @@ export interface SortKey {
   direction: 'ASC' | 'DESC';
 }
 
-function scopeWhere(scope: RunScope, params: SqlParams): string {
+function scopeWhere(scope: RunScope, params: SqlParams, filter: FilterExpr | null = scope.filter): string {
   const clauses = [`r.project_id = ${params.add(scope.projectId)}`];
   if (scope.view === 'ACTIVE_ONLY') clauses.push('r.deleted_at IS NULL');
   if (scope.view === 'DELETED_ONLY') clauses.push('r.deleted_at IS NOT NULL');
-  if (scope.filter) clauses.push(`(${compileFilter(scope.filter, params, 'r')})`);
+  if (filter) clauses.push(`(${compileFilter(filter, params, 'r', scope.keyIds)})`);
   return clauses.join(' AND ');
+}
+
+type MetricCompare = Extract<FilterExpr, { type: 'compare' }>;
+
+/**
+ * When the first sort key is a metric that the filter requires anyway (a top-level `and` of an
+ * ordering comparison on it: `<`, `<=`, `>`, `>=`, which also excludes NaN), every matching run
+ * has that metric's summary row, never NULL or NaN. Joining that row instead of a correlated
+ * subquery lets PostgreSQL walk metric_summaries' (key_id, last_value, run_id) index in the
+ * order asked and stop after one page, or start from the most selective other predicate.
+ * Returns the comparisons that move into the join and the filter left without them.
+ */
+function sortKeyJoin(scope: RunScope, first: SortKey | undefined): { keyId: number; moved: MetricCompare[]; rest: FilterExpr | null } | null {
+  if (!first || first.field.kind !== 'metric' || !scope.filter) return null;
+  const keyId = scope.keyIds?.get(first.field.name);
+  if (keyId === undefined) return null;
+  const conjuncts = scope.filter.type === 'and' ? scope.filter.items : [scope.filter];
+  const isMoved = (e: FilterExpr): e is MetricCompare =>
+    e.type === 'compare' && e.field.kind === 'metric' && e.field.name === first.field.name && ['<', '<=', '>', '>='].includes(e.op);
+  const moved = conjuncts.filter(isMoved);
+  if (!moved.length) return null;
+  const rest = conjuncts.filter((e) => !isMoved(e));
+  return { keyId, moved, rest: rest.length === 0 ? null : rest.length === 1 ? rest[0]! : { type: 'and', items: rest } };
 }
 
 function toSortValue(value: unknown): SortValue {
@@ -50,11 +83,19 @@ export async function searchRuns(
   after: { values: SortValue[]; id: number } | null,
 ): Promise<{ runs: Run[]; sortValues: SortValue[][] }> {
   const params = new SqlParams();
-  const where = [scopeWhere(scope, params)];
-  const exprs: { sql: string; direction: 'ASC' | 'DESC' }[] = [];
-  for (const key of order) {
-    for (const expr of fieldSortExpressions(key.field, params, 'r')) exprs.push({ sql: expr, direction: key.direction });
+  const join = sortKeyJoin(scope, order[0]);
+  const where = [scopeWhere(scope, params, join ? join.rest : scope.filter)];
+  // notNull: the joined sort key, which needs no NULLS LAST (so its index order serves).
+  const exprs: { sql: string; direction: 'ASC' | 'DESC'; notNull?: boolean }[] = [];
+  let from = 'runs r';
+  if (join) {
+    from = `runs r JOIN metric_summaries sk ON sk.run_id = r.id AND sk.key_id = ${params.add(join.keyId)}`;
+    for (const compare of join.moved) where.push(`(${metricComparison(compare, params, 'sk')})`);
   }
+  order.forEach((key, k) => {
+    if (k === 0 && join) exprs.push({ sql: 'sk.last_value', direction: key.direction, notNull: true });
+    else for (const expr of fieldSortExpressions(key.field, params, 'r', scope.keyIds)) exprs.push({ sql: expr, direction: key.direction });
+  });
   if (after) {
     if (after.values.length !== exprs.length) throw new RangeError('cursor does not match orderBy');
     const alternatives: string[] = [];
@@ -64,6 +105,8 @@ export async function searchRuns(
       if (v !== null) {
         const op = expr.direction === 'ASC' ? '>' : '<';
         const p = params.add(v);
+        // Redundant with the alternatives below, but a range the index scan can start from.
+        if (i === 0 && expr.notNull && typeof v === 'number') where.push(`${expr.sql} ${op}= ${p}`);
         alternatives.push([...equalSoFar, `((${expr.sql}) ${op} ${p} OR (${expr.sql}) IS NULL)`].join(' AND '));
         equalSoFar.push(`(${expr.sql}) = ${p}`);
       } else {
@@ -74,9 +117,9 @@ export async function searchRuns(
     where.push(`(${alternatives.map((a) => `(${a})`).join(' OR ')})`);
   }
   const sortColumns = exprs.map((e, i) => `${e.sql} AS s${i}`);
-  const orderBy = [...exprs.map((e, i) => `s${i} ${e.direction} NULLS LAST`), 'r.id ASC'];
+  const orderBy = [...exprs.map((e, i) => `s${i} ${e.direction}${e.notNull ? '' : ' NULLS LAST'}`), 'r.id ASC'];
   const rows = await sql.query<Record<string, unknown>>(
-    `SELECT ${[RUN_COLUMNS, ...sortColumns].join(', ')} FROM runs r
+    `SELECT ${[RUN_COLUMNS, ...sortColumns].join(', ')} FROM ${from}
      WHERE ${where.join(' AND ')} ORDER BY ${orderBy.join(', ')} LIMIT ${params.add(limit)}`,
     params.values,
   );

@@ -45,7 +45,7 @@ function numericOf(v: string): string {
 }
 
 const SQL_OP: Record<CompareOp, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-const RESERVED_ALIASES = new Set(['ms', 'mk', 'kv']);
+const RESERVED_ALIASES = new Set(['ms', 'mk', 'kv', 'sk']);
 
 interface AttributeColumn {
   sql: (r: string) => string;
@@ -107,19 +107,38 @@ function likeOp(expr: { negated: boolean; caseInsensitive: boolean }): string {
 
 type Predicate = Exclude<FilterExpr, { type: 'and' | 'or' | 'not' }>;
 
-function metricPredicate(expr: Predicate, params: SqlParams, r: string): string {
-  const from = `SELECT 1 FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = ${r}.id AND mk.name = ${params.add(expr.field.name)}`;
+/**
+ * Metric key ids by name, resolved before compiling: `ms.key_id = $n` lets the planner use the
+ * statistics and indexes of metric_summaries for that key. A name missing from the map is
+ * matched by name through metric_keys, which gives the same answer.
+ */
+export type MetricKeyIds = ReadonlyMap<string, number>;
+
+/** The metric_summaries rows of one metric for run `r`, as a FROM ... WHERE clause. */
+function metricFrom(name: string, params: SqlParams, r: string, keyIds: MetricKeyIds | undefined): string {
+  const keyId = keyIds?.get(name);
+  if (keyId !== undefined) return `FROM metric_summaries ms WHERE ms.run_id = ${r}.id AND ms.key_id = ${params.add(keyId)}`;
+  return `FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = ${r}.id AND mk.name = ${params.add(name)}`;
+}
+
+/**
+ * The condition `expr` (an ordering comparison on a metric) puts on that metric's summary row
+ * `ms`. PostgreSQL orders NaN above every number; IEEE says NaN is neither above nor below
+ * anything, which is what a user asking for `loss < 1` means.
+ */
+export function metricComparison(expr: Extract<FilterExpr, { type: 'compare' }>, params: SqlParams, ms: string): string {
+  const value = numberOf(expr.field, expr.value);
+  const ordering = expr.op !== '=' && expr.op !== '!=' ? ` AND ${ms}.last_value <> 'NaN'::float8` : '';
+  return `${ms}.last_value ${SQL_OP[expr.op]} ${params.add(value)}::float8${ordering}`;
+}
+
+function metricPredicate(expr: Predicate, params: SqlParams, r: string, keyIds: MetricKeyIds | undefined): string {
+  const from = `SELECT 1 ${metricFrom(expr.field.name, params, r, keyIds)}`;
   switch (expr.type) {
     case 'null':
       return `${expr.negated ? '' : 'NOT '}EXISTS (${from})`;
     case 'compare':
-    {
-      const value = numberOf(expr.field, expr.value);
-      // PostgreSQL orders NaN above every number; IEEE says NaN is neither above nor below
-      // anything, which is what a user asking for `loss < 1` means.
-      const ordering = expr.op !== '=' && expr.op !== '!=' ? ` AND ms.last_value <> 'NaN'::float8` : '';
-      return `EXISTS (${from} AND ms.last_value ${SQL_OP[expr.op]} ${params.add(value)}::float8${ordering})`;
-    }
+      return `EXISTS (${from} AND ${metricComparison(expr, params, 'ms')})`;
     case 'in': {
       const values = expr.values.map((v) => numberOf(expr.field, v));
       return `EXISTS (${from} AND ${membership([{ sql: 'ms.last_value', values, type: 'float8' }], expr.negated, params)})`;
@@ -216,7 +235,7 @@ function attributePredicate(expr: Predicate, params: SqlParams, r: string): stri
 }
 
 /** A SQL boolean expression (never NULL) for `expr`, reading the run from `runAlias`. */
-export function compileFilter(expr: FilterExpr, params: SqlParams, runAlias = 'r'): string {
+export function compileFilter(expr: FilterExpr, params: SqlParams, runAlias = 'r', keyIds?: MetricKeyIds): string {
   const r = checkAlias(runAlias);
   const compile = (e: FilterExpr): string => {
     switch (e.type) {
@@ -226,7 +245,7 @@ export function compileFilter(expr: FilterExpr, params: SqlParams, runAlias = 'r
       case 'not':
         return `(NOT ${compile(e.item)})`;
       default:
-        if (e.field.kind === 'metric') return metricPredicate(e, params, r);
+        if (e.field.kind === 'metric') return metricPredicate(e, params, r, keyIds);
         if (e.field.kind === 'attribute') return attributePredicate(e, params, r);
         return keyValuePredicate(e, params, r);
     }
@@ -234,8 +253,8 @@ export function compileFilter(expr: FilterExpr, params: SqlParams, runAlias = 'r
   return compile(expr);
 }
 
-function metricValue(name: string, params: SqlParams, r: string): string {
-  return `(SELECT ms.last_value FROM metric_summaries ms JOIN metric_keys mk ON mk.id = ms.key_id WHERE ms.run_id = ${r}.id AND mk.name = ${params.add(name)})`;
+function metricValue(name: string, params: SqlParams, r: string, keyIds?: MetricKeyIds): string {
+  return `(SELECT ms.last_value ${metricFrom(name, params, r, keyIds)})`;
 }
 
 function keyValueFrom(field: FieldRef, key: string, r: string): string {
@@ -247,10 +266,10 @@ function keyValueFrom(field: FieldRef, key: string, r: string): string {
  * Params and tags give two: the numeric value (NULL unless it looks numeric), then the text,
  * so numeric values sort numerically and the rest alphabetically after them.
  */
-export function fieldSortExpressions(field: FieldRef, params: SqlParams, runAlias = 'r'): string[] {
+export function fieldSortExpressions(field: FieldRef, params: SqlParams, runAlias = 'r', keyIds?: MetricKeyIds): string[] {
   const r = checkAlias(runAlias);
   // NaN sorts with the missing values, last, rather than above every number as PostgreSQL would.
-  if (field.kind === 'metric') return [`NULLIF(${metricValue(field.name, params, r)}, 'NaN'::float8)`];
+  if (field.kind === 'metric') return [`NULLIF(${metricValue(field.name, params, r, keyIds)}, 'NaN'::float8)`];
   if (field.kind === 'attribute') return [attributeOf(field).column.sql(r)];
   const key = params.add(field.name);
   const from = keyValueFrom(field, key, r);
