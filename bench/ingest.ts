@@ -7,6 +7,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { cpuMeter } from './lib/cpu.js';
 import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
+import { asSeries } from './lib/series.js';
 
 const databaseUrl = benchDatabaseUrl();
 await ensureDatabase(databaseUrl);
@@ -16,17 +17,6 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 4);
 const keys = ['loss', 'val/loss', 'acc', 'val/acc', 'lr', 'grad_norm', 'throughput', 'gpu_mem'];
 // `series` sends each key's points as columns (LogBatchInput.series), `points` one object per point.
 const shape = process.env.BENCH_SHAPE === 'points' ? 'points' : 'series';
-
-export function asSeries(points: readonly { key: string; value: number; step: number }[]) {
-  const byKey = new Map<string, { key: string; steps: number[]; values: number[] }>();
-  for (const p of points) {
-    let s = byKey.get(p.key);
-    if (!s) byKey.set(p.key, (s = { key: p.key, steps: [], values: [] }));
-    s.steps.push(p.step);
-    s.values.push(p.value);
-  }
-  return [...byKey.values()];
-}
 
 const app = await createApp(loadConfig({ PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(clients + 2) }));
 const { url } = await app.start();

@@ -5,10 +5,8 @@
 //   BENCH_SKIP_SEED=1 npm run bench                        (measure what is loaded; the seed resumes later)
 //   BENCH_ONLY=search,overhead npm run bench               (only these of ingest, search, history, overhead, lineage;
 //                                                           the table is printed, bench/results/latest.json is left alone)
-import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createApp } from '../src/app.js';
@@ -17,6 +15,8 @@ import { scanExtremes } from '../src/modules/metrics/store.js';
 import { pgSql } from '../src/db/sql.js';
 import { benchDatabaseUrl } from './lib/database.js';
 import { postJson, throughput, timeSequential } from './lib/http.js';
+import { fmt, printTable, type Row, writeResults } from './lib/report.js';
+import { asSeries } from './lib/series.js';
 import { BIG_PROJECT, LONG_SERIES_RUN, seed } from './seed.js';
 
 const databaseUrl = benchDatabaseUrl();
@@ -28,17 +28,7 @@ const unknown = onlyList?.filter((name) => !BENCHMARKS.includes(name)) ?? [];
 if (unknown.length) throw new Error(`BENCH_ONLY: unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.join(', ')}`);
 const selected = (name: string) => !onlyList || onlyList.includes(name);
 
-interface Row {
-  benchmark: string;
-  ours: string;
-  raw: string;
-  ratio: number;
-  goal: string;
-  met: boolean;
-  details: Record<string, unknown>;
-}
 const rows: Row[] = [];
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 // BENCH_SKIP_SEED=1 measures whatever is loaded (e.g. a seed interrupted on purpose).
 if (!process.env.BENCH_SKIP_SEED) await seed(databaseUrl);
@@ -73,7 +63,7 @@ if (selected('ingest')) {
   await Promise.all(
     ourRuns.map(async (runId) => {
       for (let b = next++; b < batches; b = next++) {
-        await gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId: runGid(runId), metrics: makeBatch(b) } });
+        await gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId: runGid(runId), series: asSeries(makeBatch(b)) } });
       }
     }),
   );
@@ -109,10 +99,10 @@ if (selected('ingest')) {
 
   const latencyRun = await newRun(project, `latency-${stamp}`);
   const latency = await timeSequential(quick ? 30 : 200, (i) =>
-    gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId: runGid(latencyRun), metrics: makeBatch(i + 20) } }),
+    gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId: runGid(latencyRun), series: asSeries(makeBatch(i + 20)) } }),
   );
   rows.push({
-    benchmark: 'ingest: logBatch 1k-point batches, 8 clients (points/s)',
+    benchmark: 'ingest: logBatch 1k-point batches as series, 8 clients (points/s)',
     ours: fmt(ours, 0),
     raw: `${fmt(raw, 0)} (COPY)`,
     ratio: ours / raw,
@@ -121,7 +111,7 @@ if (selected('ingest')) {
     details: { pointsPerSecond: ours, copyPointsPerSecond: raw, batches, batchSize, clients },
   });
   rows.push({
-    benchmark: 'ingest: one 1k-point batch, latency p50 / p99 (ms)',
+    benchmark: 'ingest: one 1k-point batch as series, latency p50 / p99 (ms)',
     ours: `${fmt(latency.p50)} / ${fmt(latency.p99)}`,
     raw: '-',
     ratio: Number.NaN,
@@ -226,20 +216,8 @@ if (selected('overhead')) {
 await app.stop();
 await pool.end();
 
-const header = ['benchmark', 'runledger', 'raw baseline', 'ratio', 'goal', 'met'];
-const table = [header, ...rows.map((r) => [r.benchmark, r.ours, r.raw, Number.isNaN(r.ratio) ? '-' : r.ratio.toFixed(2), r.goal, r.met ? 'yes' : 'NO'])];
-const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(line(header));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-for (const row of table.slice(1)) console.log(line(row));
+printTable(rows);
 console.log(`\nrerun: ${rerun}`);
 
 // A partial run is not the record of the whole table.
-if (!onlyList) {
-  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
-  await mkdir(resultsDir, { recursive: true });
-  const report = { at: new Date().toISOString(), databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//'), quick, rows, rerun };
-  await writeFile(`${resultsDir}/latest.json`, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`results: bench/results/latest.json`);
-}
+if (!onlyList) await writeResults('latest', { databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//'), quick, rows, rerun });
