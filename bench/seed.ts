@@ -1,6 +1,9 @@
 // Deterministic, resumable workload for the benchmarks: 100,000 runs across 20 projects
 // (half in bench-00, the project the search benchmark queries), 20 params and 10 tags per
-// run, 50 metric keys, 20,000,000 metric points, plus one 1,000,000-point series.
+// run, 50 metric keys, 20,000,000 metric points, plus one 1,000,000-point series; then the
+// lineage workload (bench/lib/lineage-graph.ts): 200,000 dataset versions in families of
+// derived versions, 400,000 artifacts, 500 registered models with 130,000 versions and their
+// alias histories, and the 1.2M-node lineage graph joining them.
 // Runs are loaded in chunks of 50, each in one transaction through the service's bulk
 // insert (insertPoints), so an interrupted seed resumes at the first missing chunk.
 //   npm run bench:seed                 (BENCH_DATABASE_URL, default runledger_bench on the local server, created if missing)
@@ -11,6 +14,7 @@ import { applyPendingMigrations } from '../src/db/migrate.js';
 import { MetricKeyCache, insertPoints, type PointRow } from '../src/modules/metrics/store.js';
 import { createProjectService } from '../src/modules/projects/service.js';
 import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
+import { buildLineageGraph } from './lib/lineage-graph.js';
 import { progressBar, prng } from './lib/progress.js';
 
 export const SEED = {
@@ -98,6 +102,9 @@ export async function seed(databaseUrl: string): Promise<void> {
       }),
     );
     bar.update(SEED.runs);
+    // Datasets with derived versions, artifacts, 500 registered models with alias histories,
+    // and the lineage graph joining them (1.2M nodes).
+    await buildLineageGraph(db.sql);
     // Fresh statistics and visibility maps, as autovacuum would eventually leave them: plans
     // depend on the statistics, and index-only scans on the visibility map.
     await db.sql.query('VACUUM ANALYZE');
