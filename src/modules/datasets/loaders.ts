@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { byId, foundIds, manyByOwner } from '../../loaders.js';
+import { byId, manyByOwner } from '../../loaders.js';
 
 // Datasets of projects the caller has no role in load as null, like missing ones, and so do
 // their versions: dataset(name), node(id), Run.inputs and lineage all read through here.
@@ -9,9 +9,12 @@ export const datasetVersionLoader = (ctx: Context) =>
   ctx.loaders.get('datasetVersion', (s) =>
     byId(async (ids) => {
       const rows = await s.datasets.versionsByIds(ids);
-      if (ctx.access.isAdmin) return rows;
-      const visible = foundIds(await datasetLoader(ctx).loadMany([...new Set(rows.map((v) => v.datasetId))]));
-      return rows.filter((v) => visible.has(v.datasetId));
+      // Each version arrives with its dataset: priming the dataset loader spares labels and
+      // visibility checks a second round trip.
+      const visible = new Set((await ctx.access.filterVisible(rows.map((r) => r.dataset), (d) => d.projectId)).map((d) => d.id));
+      const datasets = datasetLoader(ctx);
+      for (const { dataset } of rows) datasets.prime(dataset.id, visible.has(dataset.id) ? dataset : null);
+      return rows.filter((r) => visible.has(r.dataset.id)).map((r) => r.version);
     }, (v) => v.id),
   );
 export const parentsLoader = (ctx: Context) => ctx.loaders.get('datasetParents', (s) => manyByOwner((ids) => s.datasets.parentsOf(ids), (p) => p.childId));

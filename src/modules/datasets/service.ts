@@ -251,7 +251,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return datasetsByIds(db.sql, ids);
     },
 
-    async versionsByIds(ids: readonly number[]): Promise<DatasetVersion[]> {
+    /** Versions by id, each with its dataset. */
+    async versionsByIds(ids: readonly number[]): Promise<{ version: DatasetVersion; dataset: Dataset }[]> {
       return datasetVersionsByIds(db.sql, ids);
     },
 

@@ -11,12 +11,17 @@ export async function datasetsByIds(sql: SqlQueryable, ids: readonly number[]): 
   );
 }
 
-export async function datasetVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<DatasetVersion[]> {
-  const rows = await sql.query<Omit<DatasetVersion, 'rowCount'> & { rowCount: number | null }>(
-    `SELECT id, dataset_id AS "datasetId", version, digest, source_uri AS "sourceUri", row_count AS "rowCount", schema, splits,
-            coverage_start AS "coverageStart", coverage_end AS "coverageEnd", created_by AS "createdBy", created_at AS "createdAt"
-     FROM dataset_versions WHERE id = ANY($1::int[])`,
+/** Versions by id with the dataset each belongs to, in one statement (labels need both). */
+export async function datasetVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<{ version: DatasetVersion; dataset: Dataset }[]> {
+  const rows = await sql.query<Omit<DatasetVersion, 'rowCount'> & { rowCount: number | null; dataset: Dataset }>(
+    `SELECT v.id, v.dataset_id AS "datasetId", v.version, v.digest, v.source_uri AS "sourceUri", v.row_count AS "rowCount", v.schema, v.splits,
+            v.coverage_start AS "coverageStart", v.coverage_end AS "coverageEnd", v.created_by AS "createdBy", v.created_at AS "createdAt",
+            json_build_object('id', d.id, 'name', d.name, 'projectId', d.project_id, 'description', d.description, 'createdAt', d.created_at) AS dataset
+     FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ANY($1::int[])`,
     [ids],
   );
-  return rows.map((r) => ({ ...r, rowCount: r.rowCount === null ? null : BigInt(r.rowCount) }));
+  return rows.map(({ dataset, ...v }) => ({
+    version: { ...v, rowCount: v.rowCount === null ? null : BigInt(v.rowCount) },
+    dataset: { ...dataset, createdAt: new Date(dataset.createdAt) },
+  }));
 }

@@ -232,9 +232,12 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const start = decodeNodeRef(String(args.id), 'id');
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
-      await requireVisibleNode(ctx, start, String(args.id));
-      // The start was just loaded, so the walk skips the service's own existence check.
-      return visibleWalk(ctx, toQuery(args as WalkArgs), async (query) => (await ctx.services.lineage.traverseMany([start], query))[0]!);
+      // The visibility check of the start and the walk go out together (the walk's answer is
+      // dropped when the start is not visible); the check also stands in for the service's
+      // existence check, so the walk skips it.
+      const walk = visibleWalk(ctx, toQuery(args as WalkArgs), async (query) => (await ctx.services.lineage.traverseMany([start], query))[0]!);
+      const [, graph] = await Promise.all([requireVisibleNode(ctx, start, String(args.id)), walk]);
+      return graph;
     },
   }),
   lineagePath: t.field({

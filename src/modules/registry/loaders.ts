@@ -14,14 +14,15 @@ export const modelVersionLoader = (ctx: Context) =>
   ctx.loaders.get('modelVersion', (s) =>
     byId(async (ids) => {
       const rows = await s.registry.versionsByIds(ids);
-      if (ctx.access.isAdmin) return rows;
-      const [models, runs] = await Promise.all([
-        modelLoader(ctx).loadMany([...new Set(rows.map((v) => v.modelId))]),
-        runLoader(ctx).loadMany([...new Set(rows.map((v) => v.runId))]),
-      ]);
-      const visibleModels = foundIds(models);
-      const visibleRuns = foundIds(runs);
-      return rows.filter((v) => visibleModels.has(v.modelId) && visibleRuns.has(v.runId));
+      // Each version arrives with its model: priming the model loader spares labels and
+      // visibility checks a second round trip.
+      const visibleModels = new Set((await ctx.access.filterVisible(rows.map((r) => r.model), (m) => m.projectId)).map((m) => m.id));
+      const models = modelLoader(ctx);
+      for (const { model } of rows) models.prime(model.id, visibleModels.has(model.id) ? model : null);
+      const versions = rows.map((r) => r.version);
+      if (ctx.access.isAdmin) return versions;
+      const visibleRuns = foundIds(await runLoader(ctx).loadMany([...new Set(versions.map((v) => v.runId))]));
+      return versions.filter((v) => visibleModels.has(v.modelId) && visibleRuns.has(v.runId));
     }, (v) => v.id),
   );
 export const runModelVersionsLoader = (ctx: Context) => ctx.loaders.get('runModelVersions', (s) => manyByOwner((ids) => s.registry.versionsOfRuns(ids), (v) => v.runId));

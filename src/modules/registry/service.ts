@@ -317,7 +317,8 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       return modelsByIds(db.sql, ids);
     },
 
-    async versionsByIds(ids: readonly number[]): Promise<ModelVersion[]> {
+    /** Versions by id, each with its model. */
+    async versionsByIds(ids: readonly number[]): Promise<{ version: ModelVersion; model: RegisteredModel }[]> {
       return modelVersionsByIds(db.sql, ids);
     },
 

@@ -11,11 +11,15 @@ export async function modelsByIds(sql: SqlQueryable, ids: readonly number[]): Pr
   );
 }
 
-export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<ModelVersion[]> {
-  return sql.query<ModelVersion>(
-    `SELECT id, model_id AS "modelId", version, run_id AS "runId", artifact_id AS "artifactId", description,
-            created_by AS "createdBy", created_at AS "createdAt"
-     FROM model_versions WHERE id = ANY($1::int[])`,
+/** Versions by id with the model each belongs to, in one statement (labels need both). */
+export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<{ version: ModelVersion; model: RegisteredModel }[]> {
+  const rows = await sql.query<ModelVersion & { model: RegisteredModel }>(
+    `SELECT v.id, v.model_id AS "modelId", v.version, v.run_id AS "runId", v.artifact_id AS "artifactId", v.description,
+            v.created_by AS "createdBy", v.created_at AS "createdAt",
+            json_build_object('id', m.id, 'name', m.name, 'projectId', m.project_id, 'description', m.description,
+                              'latestVersion', m.latest_version, 'createdAt', m.created_at) AS model
+     FROM model_versions v JOIN registered_models m ON m.id = v.model_id WHERE v.id = ANY($1::int[])`,
     [ids],
   );
+  return rows.map(({ model, ...version }) => ({ version, model: { ...model, createdAt: new Date(model.createdAt) } }));
 }
