@@ -110,7 +110,7 @@ describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () =
       for (const id of [...have.keys()]) if (Number(id.split('@')[1]) >= sinceStep) have.delete(id);
       for (;;) {
         const sub = subscribeWs(c, MetricLoggedDocument, { runId: run.id, sinceStep });
-        await sub.until((r) => r.length > 0);
+        await sub.until((r) => r.length > 0, `first result of the subscription from step ${sinceStep}`);
         if (!sub.results[0]?.errors) return sub;
         // Subscribing fails while this instance is still reconnecting to Redis: try again.
         await new Promise((r) => setTimeout(r, 100));
@@ -120,7 +120,10 @@ describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () =
     const follow = async (first: Awaited<ReturnType<typeof subscribeFrom>>, untilStep: number) => {
       let sub = first;
       for (;;) {
-        await sub.until((r) => batches(r).some((b) => b.dropped) || pointsOf(r).filter((p) => p.step === untilStep).length === 2);
+        await sub.until(
+          (r) => batches(r).some((b) => b.dropped) || pointsOf(r).filter((p) => p.step === untilStep).length === 2,
+          `step ${untilStep} (both keys) or a dropped batch`,
+        );
         const seen = counted.get(sub) ?? 0;
         counted.set(sub, sub.results.length);
         for (const p of pointsOf(sub.results.slice(seen))) have.set(idOf(p), (have.get(idOf(p)) ?? 0) + 1);
@@ -133,10 +136,10 @@ describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () =
 
     const first = await subscribeFrom(0);
     for (let step = 1; step <= 10; step += 1) await log(step);
-    await first.until((r) => pointsOf(r).some((p) => p.step === 10));
+    await first.until((r) => pointsOf(r).some((p) => p.step === 10), 'step 10 before the cut');
 
     proxy.cut();
-    await first.until((r) => batches(r).some((b) => b.dropped));
+    await first.until((r) => batches(r).some((b) => b.dropped), 'the dropped batch after the cut');
     expect(batches(first.results).find((b) => b.dropped)!.resumeFromStep).toBe(10);
     for (let step = 11; step <= 20; step += 1) await log(step); // published while Redis is unreachable: lost
     proxy.restore();

@@ -9,8 +9,11 @@ export interface Received<T> {
   results: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] }[];
   /** Resolves when the stream completed; rejects on a transport error. */
   done: Promise<void>;
-  /** Resolves once `predicate` holds for the results received. */
-  until(predicate: (results: Received<T>['results']) => boolean): Promise<void>;
+  /**
+   * Resolves once `predicate` holds for the results received. With a `label`, gives up after
+   * 45 s with an error naming the wait and what arrived, so a stall says where it stalled.
+   */
+  until(predicate: (results: Received<T>['results']) => boolean, label?: string): Promise<void>;
   stop(): void;
 }
 
@@ -23,6 +26,8 @@ export function wsClient(httpUrl: string, connectionParams?: Record<string, unkn
     lazy: true,
   });
 }
+
+const LABELLED_WAIT_MS = 45_000;
 
 /** Subscribes through graphql-ws and records what arrives. */
 export function subscribeWs<T, V>(client: Client, document: TypedDocumentNode<T, V>, variables: V): Received<T> {
@@ -69,9 +74,26 @@ export function subscribeWs<T, V>(client: Client, document: TypedDocumentNode<T,
   return {
     results,
     done,
-    until: (predicate) =>
+    until: (predicate, label) =>
       new Promise((resolve, reject) => {
-        waiters.push({ predicate, resolve, reject });
+        const waiter = { predicate, resolve, reject };
+        if (label) {
+          const timer = setTimeout(() => {
+            const at = waiters.indexOf(waiter);
+            if (at < 0) return;
+            waiters.splice(at, 1);
+            reject(new Error(`${label}: not met after ${LABELLED_WAIT_MS / 1000} s; got ${JSON.stringify(results).slice(0, 2000)}`));
+          }, LABELLED_WAIT_MS);
+          waiter.resolve = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          waiter.reject = (e: unknown) => {
+            clearTimeout(timer);
+            reject(e);
+          };
+        }
+        waiters.push(waiter);
         check();
       }),
     stop: () => stop(),
