@@ -7,3 +7,20 @@ export function isUniqueViolation(error: unknown): boolean {
   if (e.code === 'P2002' || e.code === '23505') return true;
   return e.cause !== undefined && e.cause !== error && isUniqueViolation(e.cause);
 }
+
+/**
+ * Get-or-create that is safe against a concurrent creator: finds, else creates, and when the
+ * create loses a race on a unique key, finds the winner's row instead.
+ */
+export async function findOrCreate<T>(find: () => Promise<T | null>, create: () => Promise<T>): Promise<{ value: T; created: boolean }> {
+  const existing = await find();
+  if (existing) return { value: existing, created: false };
+  try {
+    return { value: await create(), created: true };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const raced = await find();
+    if (raced) return { value: raced, created: false };
+    throw error;
+  }
+}

@@ -1,6 +1,6 @@
 // Datasets: immutable versions identified by content digest, what they derive from, and which runs read them.
 import type { Database } from '../../db/database.js';
-import { isUniqueViolation } from '../../db/errors.js';
+import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import { datasetsByIds, datasetVersionsByIds } from './store.js';
@@ -68,14 +68,7 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       }
       return existing;
     };
-    const existing = await found();
-    if (existing) return existing;
-    try {
-      return await prisma.dataset.create({ data: { name, description, projectId, createdAt: new Date() } });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      return (await found())!;
-    }
+    return (await findOrCreate(found, () => prisma.dataset.create({ data: { name, description, projectId, createdAt: new Date() } }))).value;
   }
 
   /**
@@ -196,15 +189,13 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
         }
         return null;
       };
-      const existing = await find();
-      if (existing) return { datasetVersion: existing, created: false };
-      if (parents.length) {
-        const found = await prisma.datasetVersion.findMany({ where: { id: { in: parents } }, select: { id: true } });
-        const missing = parents.find((id) => !found.some((f) => f.id === id));
-        if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
-      }
-      try {
-        const datasetVersion = await recordDatasetVersion({
+      const { value: datasetVersion, created } = await findOrCreate(find, async () => {
+        if (parents.length) {
+          const found = await prisma.datasetVersion.findMany({ where: { id: { in: parents } }, select: { id: true } });
+          const missing = parents.find((id) => !found.some((f) => f.id === id));
+          if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
+        }
+        return recordDatasetVersion({
           datasetId: dataset.id,
           version,
           digest,
@@ -217,13 +208,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
           createdBy: actor,
           createdAt: new Date(),
         }, parents);
-        return { datasetVersion, created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        const raced = await find(); // a concurrent retry registered it first
-        if (raced) return { datasetVersion: raced, created: false };
-        throw error;
-      }
+      });
+      return { datasetVersion, created };
     },
 
     /** Links a run to the dataset and model versions it read. Linking again changes nothing. */

@@ -2,7 +2,7 @@
 import type { Database } from '../../db/database.js';
 import { NotFoundError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
-import { isUniqueViolation } from '../../db/errors.js';
+import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 
 export type { Project };
@@ -19,22 +19,18 @@ export function createProjectService(db: Database) {
     async create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
       const name = requireKey('input.name', input.name.trim());
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
-      const existing = await prisma.project.findUnique({ where: { name } });
-      if (existing) return { project: existing, created: false };
-      try {
+      const { value: project, created } = await findOrCreate(
+        () => prisma.project.findUnique({ where: { name } }),
         // The creator becomes the project's admin in the same transaction, so a retry never
         // finds a project its creator cannot see.
-        const project = await prisma.$transaction(async (tx) => {
-          const created = await tx.project.create({ data: { name, description } });
-          if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: created.id, userId: options.adminUserId, role: 'ADMIN' } });
-          return created;
-        });
-        return { project, created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // A concurrent call created it between our read and write.
-        return { project: await prisma.project.findUniqueOrThrow({ where: { name } }), created: false };
-      }
+        () =>
+          prisma.$transaction(async (tx) => {
+            const made = await tx.project.create({ data: { name, description } });
+            if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: made.id, userId: options.adminUserId, role: 'ADMIN' } });
+            return made;
+          }),
+      );
+      return { project, created };
     },
 
     async byName(name: string): Promise<Project | null> {

@@ -1,7 +1,7 @@
 // Model registry: numbered model versions, their aliases, and the append-only history of every alias change.
 import { actingUser } from '../../context.js';
 import type { Database } from '../../db/database.js';
-import { isUniqueViolation } from '../../db/errors.js';
+import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds } from './store.js';
@@ -88,14 +88,7 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       }
       return existing;
     };
-    const existing = await found();
-    if (existing) return existing;
-    try {
-      return await prisma.registeredModel.create({ data: { name, description, projectId, createdAt: new Date() } });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      return (await found())!;
-    }
+    return (await findOrCreate(found, () => prisma.registeredModel.create({ data: { name, description, projectId, createdAt: new Date() } }))).value;
   }
 
   /**
@@ -216,21 +209,11 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
       if (artifact.run.deletedAt) throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
       const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
-      const existing = await prisma.modelVersion.findUnique({ where: key });
-      if (existing) return { modelVersion: existing, created: false };
-      try {
-        const modelVersion = await recordModelVersion({
-          modelId: model.id,
-          runId: artifact.runId,
-          artifactId: artifact.id,
-          description,
-          createdBy: actingUser(actor, artifact.run.user),
-        });
-        return { modelVersion, created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        return { modelVersion: await prisma.modelVersion.findUniqueOrThrow({ where: key }), created: false };
-      }
+      const { value: modelVersion, created } = await findOrCreate(
+        () => prisma.modelVersion.findUnique({ where: key }),
+        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: actingUser(actor, artifact.run.user) }),
+      );
+      return { modelVersion, created };
     },
 
     /**
