@@ -30,6 +30,7 @@ import { putArtifact, sha256 } from '../support/artifacts.js';
 import type { GraphQLClient } from '../support/client.js';
 import { newRun } from '../support/factories.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
+import { signInUsers } from '../support/users.js';
 
 const server = useServer(() => testConfig({ RUNLEDGER_AUTH: 'on' }));
 
@@ -52,10 +53,6 @@ let mAv1: { id: string };
 let mBv1: { id: string };
 let artifactA: string;
 
-async function tokenFor(user: string, isAdmin = false) {
-  return (await server().app.services.auth.createToken({ user, admin: isAdmin, label: 'test' })).secret;
-}
-
 async function modelArtifact(secret: string, runId: string): Promise<string> {
   const res = await putArtifact(server().url, runId, `weights ${Math.random()}`, { name: 'model.pt', kind: 'MODEL' }, { authorization: `Bearer ${secret}` });
   if (res.status !== 201 || !res.body.artifact) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
@@ -69,13 +66,10 @@ async function register(client: GraphQLClient, dataset: string, version: string,
 const codeOf = async (p: Promise<{ extensions?: { code?: string } }>) => (await p).extensions?.code;
 
 beforeAll(async () => {
-  admin = server().withToken(await tokenFor(uniqueName('admin'), true));
-  anaName = uniqueName('ana');
-  bobName = uniqueName('bob');
-  anaSecret = await tokenFor(anaName);
-  bobSecret = await tokenFor(bobName);
-  ana = server().withToken(anaSecret);
-  bob = server().withToken(bobSecret);
+  const users = await signInUsers(server());
+  admin = users.admin.client;
+  ({ client: ana, name: anaName, secret: anaSecret } = users.ana);
+  ({ client: bob, name: bobName, secret: bobSecret } = users.bob);
   projectA = uniqueName('proj-ana');
   projectB = uniqueName('proj-bob');
   await ana.data(CreateProjectDocument, { input: { name: projectA } });

@@ -32,6 +32,7 @@ import {
 import type { GraphQLClient } from '../support/client.js';
 import { seededRun } from '../support/factories.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
+import { signInUsers, tokenFor } from '../support/users.js';
 
 const server = useServer(() => testConfig({ RUNLEDGER_AUTH: 'on' }));
 
@@ -46,18 +47,12 @@ let projectB: string;
 let runA: { id: string };
 let runB: { id: string };
 
-async function tokenFor(user: string, isAdmin = false) {
-  const { secret } = await server().app.services.auth.createToken({ user, admin: isAdmin, label: 'test' });
-  return secret;
-}
 
 beforeAll(async () => {
-  admin = server().withToken(await tokenFor(uniqueName('admin'), true));
-  anaName = uniqueName('ana');
-  bobName = uniqueName('bob');
-  anaSecret = await tokenFor(anaName);
-  ana = server().withToken(anaSecret);
-  bob = server().withToken(await tokenFor(bobName));
+  const users = await signInUsers(server());
+  admin = users.admin.client;
+  ({ client: ana, name: anaName, secret: anaSecret } = users.ana);
+  ({ client: bob, name: bobName } = users.bob);
   projectA = uniqueName('proj-ana');
   projectB = uniqueName('proj-bob');
   await ana.data(CreateProjectDocument, { input: { name: projectA } });
@@ -129,7 +124,7 @@ describe('authentication', () => {
   });
 
   it('records the last use, but writes it at most once a minute', async () => {
-    const secret = await tokenFor(anaName);
+    const secret = await tokenFor(server(), anaName);
     const hash = createHash('sha256').update(secret).digest('hex');
     const lastUsed = async () => (await server().app.db.sql.query<{ t: Date | null }>('SELECT last_used_at AS t FROM api_tokens WHERE token_hash = $1', [hash]))[0]!.t;
     expect(await lastUsed()).toBeNull();
