@@ -58,3 +58,8 @@ export class Loaders {
 export function foundIds(loaded: readonly ({ id: number } | Error | null)[]): Set<number> {
   return new Set(loaded.flatMap((row) => (row && !(row instanceof Error) ? [row.id] : [])));
 }
+
+/** A node type's `loadMany`: ids that cannot exist load as null instead of reaching SQL. */
+export function loadNodes<T>(loader: DataLoader<number, T | null>, ids: readonly (string | number | bigint)[]): Promise<(T | null)[]> {
+  return Promise.all(numericIds(ids).map((id) => (id === null ? null : loader.load(id))));
+}

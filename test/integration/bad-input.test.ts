@@ -1,6 +1,6 @@
 // Bad input gets a clear error naming the field or token, and leaves nothing half-written.
 import { describe, expect, it } from 'vitest';
-import { CreateProjectDocument, GetRunDocument, LogBatchDocument, SearchRunsDocument, StartRunDocument } from '../generated/graphql.js';
+import { CreateProjectDocument, GetRunDocument, LogBatchDocument, NodeDocument, SearchRunsDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
 import { useServer } from '../support/server.js';
 
@@ -66,6 +66,18 @@ describe('bad input', () => {
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain(field);
     await expectNothingLogged(run.id);
+  });
+
+  it('answers node(id) with null for an id that cannot exist, of every node type', async () => {
+    const { client } = server();
+    const errorsBefore = server().loggedErrors.length;
+    for (const type of ['Run', 'Project', 'Dataset', 'DatasetVersion', 'Artifact', 'RegisteredModel', 'ModelVersion', 'CodeCommit']) {
+      for (const key of ['abc', '9999999999', '1.5', '-3']) {
+        const { node } = await client.data(NodeDocument, { id: Buffer.from(`${type}:${key}`).toString('base64') });
+        expect(node).toBeNull();
+      }
+    }
+    expect(server().loggedErrors.length).toBe(errorsBefore);
   });
 
   it('rejects more than 10,000 points in one batch', async () => {

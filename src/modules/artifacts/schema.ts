@@ -5,6 +5,7 @@ import { editableRunId } from '../auth/guards.js';
 import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
+import { loadNodes } from '../../loaders.js';
 import { artifactLoader, codeDiffLoader, runArtifactsLoader } from './loaders.js';
 import { ARTIFACT_KINDS, type Artifact } from './service.js';
 
@@ -56,7 +57,7 @@ builder.node(ArtifactRef, {
   id: { resolve: (a) => a.id },
   // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
   authScopes: async (a, ctx) => ({ readProject: (await runLoader(ctx).load(a.runId))?.projectId ?? 0 }),
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => artifactLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(artifactLoader(ctx), ids),
   fields: (t) => ({
     run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),
     name: t.exposeString('name', { description: 'A label (e.g. "model/weights.pt"); never a path on the server.' }),

@@ -4,7 +4,7 @@ import { builder } from '../../builder.js';
 import { editableRunId, requireNameFree } from '../auth/guards.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
-import { foundIds } from '../../loaders.js';
+import { foundIds, loadNodes } from '../../loaders.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ModelVersionRef } from '../registry/schema.js';
 import { modelVersionLoader } from '../registry/loaders.js';
@@ -30,7 +30,7 @@ builder.node(DatasetRef, {
   id: { resolve: (d) => d.id },
   // Backstop: the loader already drops datasets of projects the caller has no role in.
   authScopes: (d) => ({ readProject: d.projectId }),
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(datasetLoader(ctx), ids),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name (across every project).' }),
     project: t.field({
@@ -66,7 +66,7 @@ builder.node(DatasetVersionRef, {
   id: { resolve: (v) => v.id },
   // Visible with its dataset (invisible datasets load as null: NOT_FOUND).
   authScopes: async (v, ctx) => ({ readProject: (await datasetLoader(ctx).load(v.datasetId))?.projectId ?? 0 }),
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => datasetVersionLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(datasetVersionLoader(ctx), ids),
   fields: (t) => ({
     dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
     version: t.exposeString('version', { description: 'The label, unique within the dataset (e.g. "v42" or an Iceberg snapshot id).' }),

@@ -10,6 +10,7 @@ import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
 import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph } from './graph.js';
+import { loadNodes } from '../../loaders.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
 import { restrictToVisible } from './redact.js';
 import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
@@ -160,7 +161,7 @@ export const CodeCommitRef = builder.objectRef<CodeCommit>('CodeCommit');
 builder.node(CodeCommitRef, {
   description: 'A commit of a code repository, shared by every run that executed it.',
   id: { resolve: (c) => c.id },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => codeCommitLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(codeCommitLoader(ctx), ids),
   fields: (t) => ({
     repository: t.exposeString('repository', { description: 'Repository URL or name.' }),
     commit: t.exposeString('commit', { description: 'Commit sha, lowercase hex.' }),

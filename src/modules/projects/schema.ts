@@ -2,7 +2,7 @@ import { forwardConnection } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { byId, numericIds } from '../../loaders.js';
+import { byId, loadNodes } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import type { Project } from './service.js';
 
@@ -16,7 +16,7 @@ builder.node(ProjectRef, {
   description: 'A namespace of runs, usually one model or one team problem.',
   id: { resolve: (p) => p.id },
   authScopes: (p) => ({ readProject: p.id }),
-  loadMany: (ids, ctx) => Promise.all(numericIds(ids).map((id) => (id === null ? null : projectLoader(ctx).load(id)))),
+  loadMany: (ids, ctx) => loadNodes(projectLoader(ctx), ids),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name; runs are started in a project by this name.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text.' }),

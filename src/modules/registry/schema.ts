@@ -7,7 +7,7 @@ import { authorizeModelName, requireNameFree } from '../auth/guards.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
-import { foundIds } from '../../loaders.js';
+import { foundIds, loadNodes } from '../../loaders.js';
 import { datasetVersionLoader } from '../datasets/loaders.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
@@ -60,7 +60,7 @@ builder.node(RegisteredModelRef, {
   id: { resolve: (m) => m.id },
   // Backstop: the loader already drops models of projects the caller has no role in.
   authScopes: (m) => ({ readProject: m.projectId }),
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(modelLoader(ctx), ids),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name (across every project).' }),
     project: t.field({
@@ -137,7 +137,7 @@ builder.node(ModelVersionRef, {
     const [model, run] = await Promise.all([modelLoader(ctx).load(v.modelId), runLoader(ctx).load(v.runId)]);
     return { readProject: model && run ? model.projectId : 0 };
   },
-  loadMany: (ids, ctx) => Promise.all(ids.map((id) => modelVersionLoader(ctx).load(Number(id)))),
+  loadMany: (ids, ctx) => loadNodes(modelVersionLoader(ctx), ids),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
     version: t.exposeInt('version', { description: 'Numbered from 1 per model, in registration order.' }),

@@ -1,7 +1,7 @@
 // GraphQL types of the runs domain. Root fields are in queries.ts and mutations.ts.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { numericIds } from '../../loaders.js';
+import { loadNodes } from '../../loaders.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { childrenLoader, codeVersionLoader, paramsLoader, runLoader, tagsLoader } from './loaders.js';
 import type { Run } from './service.js';
@@ -53,7 +53,7 @@ builder.node(RunRef, {
   description: 'One execution of training or evaluation code, with everything it logged.',
   id: { resolve: (r) => r.id },
   authScopes: (r) => ({ readProject: r.projectId }),
-  loadMany: (ids, ctx) => Promise.all(numericIds(ids).map((id) => (id === null ? null : runLoader(ctx).load(id)))),
+  loadMany: (ids, ctx) => loadNodes(runLoader(ctx), ids),
   fields: (t) => ({
     project: t.field({ type: ProjectRef, resolve: async (r, _a, ctx) => (await projectLoader(ctx).load(r.projectId))! }),
     name: t.exposeString('name', { description: 'Display name (defaults to run-<number>).' }),
