@@ -233,10 +233,9 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const start = decodeNodeRef(String(args.id), 'id');
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
-      // The visibility check of the start and the walk go out together (the walk's answer is
-      // dropped when the start is not visible); the check also stands in for the service's
-      // existence check, so the walk skips it.
-      const walk = visibleWalk(ctx, toQuery(args as WalkArgs), async (query) => (await ctx.services.lineage.traverseMany([start], query))[0]!);
+      // The visibility check of the start and the walk go out together; the walk's answer is
+      // dropped when the start is not visible.
+      const walk = visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query));
       const [, graph] = await Promise.all([requireVisibleNode(ctx, start, String(args.id)), walk]);
       return graph;
     },

@@ -104,8 +104,9 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     /** The graph around one node; NOT_FOUND when the node does not exist. */
     async lineage(start: NodeRef, query: LineageQuery): Promise<LineageResult> {
       clampDepth('depth', query.depth);
-      await requireNode(start);
-      return (await traverseMany([start], query))[0]!;
+      // The walk does not wait for the existence check; its answer is dropped when the node is missing.
+      const [, graphs] = await Promise.all([requireNode(start), traverseMany([start], query)]);
+      return graphs[0]!;
     },
 
     /** The graphs around many nodes in one walk (DataLoader batches of Run.lineage etc.). */
