@@ -2,6 +2,7 @@
 // and cost, each refused with LIMIT_EXCEEDED naming the limit; CSRF prevention; introspection
 // switchable off. Limits are checked before execution, so a hostile query costs only its parse.
 import {
+  type ExecutionResult,
   type ASTVisitor,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -122,6 +123,14 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
 
 // PostgreSQL text cannot hold U+0000; refusing it up front turns a database error (a 500) into
 // a clear BAD_USER_INPUT naming where it was.
+function hasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((item) => hasNul(item, depth + 1));
+  return Object.values(value).some((item) => hasNul(item, depth + 1));
+}
+
+/** Where the first NUL is; only called once hasNul found one, so the common case builds no paths. */
 function findNul(value: unknown, path: string, depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (depth > 64 || value === null || typeof value !== 'object') return null;
@@ -137,6 +146,12 @@ function findNul(value: unknown, path: string, depth = 0): string | null {
     if (found) return found;
   }
   return null;
+}
+
+function refuseNulVariables({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (result: ExecutionResult) => void }) {
+  if (!hasNul(args.variableValues)) return;
+  const where = findNul(args.variableValues ?? {}, 'variables');
+  if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
 }
 
 function nulError(where: string): GraphQLError {
@@ -199,14 +214,8 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         },
       };
     },
-    onExecute({ args, setResultAndStopExecution }) {
-      const where = findNul(args.variableValues ?? {}, 'variables');
-      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const where = findNul(args.variableValues ?? {}, 'variables');
-      if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
-    },
+    onExecute: refuseNulVariables,
+    onSubscribe: refuseNulVariables,
     onParse({ setParseFn }) {
       setParseFn((source, parseOptions) => {
         try {

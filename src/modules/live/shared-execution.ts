@@ -16,13 +16,13 @@ export function useSharedSubscriptionExecution(sharedFields: ReadonlySet<string>
   // Keyed by the event object, so results are collected with the event once delivered.
   const byEvent = new WeakMap<object, WeakMap<DocumentNode, Results>>();
 
-  function sharedExecute(args: ExecutionArgs, event: unknown): Promise<ExecutionResult> | ExecutionResult {
+  /** `key` names the subscription's operation and variables, which never change while it runs. */
+  function sharedExecute(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> | ExecutionResult {
     if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
     let byDocument = byEvent.get(event);
     if (!byDocument) byEvent.set(event, (byDocument = new WeakMap()));
     let results = byDocument.get(args.document);
     if (!results) byDocument.set(args.document, (results = new Map()));
-    const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     let result = results.get(key);
     if (!result) {
       result = execute({ ...args, rootValue: event });
@@ -41,11 +41,12 @@ export function useSharedSubscriptionExecution(sharedFields: ReadonlySet<string>
         const source = await createSourceEventStream(subscribeArgs as ExecutionArgs);
         if (!isAsyncIterable(source)) return source as ExecutionResult;
         const iterator = source[Symbol.asyncIterator]();
+        const key = `${subscribeArgs.operationName ?? ''}\u0000${JSON.stringify(subscribeArgs.variableValues ?? {})}`;
         const mapped: AsyncIterableIterator<ExecutionResult> = {
           async next() {
             const item = await iterator.next();
             if (item.done) return item as IteratorReturnResult<undefined>;
-            return { value: await sharedExecute(subscribeArgs as ExecutionArgs, item.value), done: false };
+            return { value: await sharedExecute(subscribeArgs as ExecutionArgs, key, item.value), done: false };
           },
           async return() {
             await iterator.return?.();
