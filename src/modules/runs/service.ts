@@ -74,7 +74,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
   const { prisma } = db;
 
   async function requireRun(runId: number): Promise<Run> {
-    const run = await prisma.run.findUnique({ where: { id: runId } });
+    const [run] = await runsByIds(db.sql, [runId]);
     if (!run) throw new NotFoundError('Run', runId);
     return run;
   }
