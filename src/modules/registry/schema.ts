@@ -106,8 +106,8 @@ builder.node(RegisteredModelRef, {
       description: 'The version an alias pointed at at an instant, from the history; null when it was unset then.',
       args: { name: t.arg.string({ required: true }), at: t.arg({ type: 'DateTime', required: true }) },
       resolve: async (m, args, ctx) => {
-        const version = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
-        return version && modelVersionLoader(ctx).load(version.id);
+        const versionId = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
+        return versionId === null ? null : modelVersionLoader(ctx).load(versionId);
       },
     }),
     aliases: t.field({

@@ -329,10 +329,11 @@ export function createRegistryService(db: Database, options: { promotionGate?: P
     },
 
     /** The version an alias pointed at, at an instant, read from the event history. */
-    async aliasAt(modelId: number, alias: string, at: Date): Promise<ModelVersion | null> {
+    /** The id of the version an alias pointed at at `at`; null when it was unset then. */
+    async aliasAt(modelId: number, alias: string, at: Date): Promise<number | null> {
       requireAlias('name', alias);
       const event = await prisma.modelAliasEvent.findFirst({ where: { modelId, alias, at: { lte: at } }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
-      return versionById(event?.toVersionId ?? null);
+      return event?.toVersionId ?? null;
     },
 
     /** Alias changes, oldest first. */
