@@ -1,6 +1,7 @@
 // Per-request DataLoaders, created on first use: one query per kind of data per tick, and
 // results returned in key order.
 import DataLoader from 'dataloader';
+import type { Access } from './modules/auth/access.js';
 import type { Services } from './services.js';
 
 function groupBy<T, K>(rows: readonly T[], keyOf: (row: T) => K): Map<K, T[]> {
@@ -62,4 +63,20 @@ export function foundIds(loaded: readonly ({ id: number } | Error | null)[]): Se
 /** A node type's `loadMany`: ids that cannot exist load as null instead of reaching SQL. */
 export function loadNodes<T>(loader: DataLoader<number, T | null>, ids: readonly (string | number | bigint)[]): Promise<(T | null)[]> {
   return Promise.all(numericIds(ids).map((id) => (id === null ? null : loader.load(id))));
+}
+
+/**
+ * For children loaded together with their parent rows (dataset versions with their dataset,
+ * model versions with their model): primes the parent loader with each parent the caller may
+ * see, null otherwise, so labels and visibility checks need no second round trip. Returns the
+ * ids of the visible parents.
+ */
+export async function primeVisibleParents<P extends { id: number; projectId: number }>(
+  access: Access,
+  parents: P[],
+  loader: DataLoader<number, P | null>,
+): Promise<Set<number>> {
+  const visible = new Set((await access.filterVisible(parents, (p) => p.projectId)).map((p) => p.id));
+  for (const parent of parents) loader.prime(parent.id, visible.has(parent.id) ? parent : null);
+  return visible;
 }

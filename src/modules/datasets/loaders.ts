@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { byId, manyByOwner } from '../../loaders.js';
+import { byId, manyByOwner, primeVisibleParents } from '../../loaders.js';
 
 // Datasets of projects the caller has no role in load as null, like missing ones, and so do
 // their versions: dataset(name), node(id), Run.inputs and lineage all read through here.
@@ -9,11 +9,7 @@ export const datasetVersionLoader = (ctx: Context) =>
   ctx.loaders.get('datasetVersion', (s) =>
     byId(async (ids) => {
       const rows = await s.datasets.versionsByIds(ids);
-      // Each version arrives with its dataset: priming the dataset loader spares labels and
-      // visibility checks a second round trip.
-      const visible = new Set((await ctx.access.filterVisible(rows.map((r) => r.dataset), (d) => d.projectId)).map((d) => d.id));
-      const datasets = datasetLoader(ctx);
-      for (const { dataset } of rows) datasets.prime(dataset.id, visible.has(dataset.id) ? dataset : null);
+      const visible = await primeVisibleParents(ctx.access, rows.map((r) => r.dataset), datasetLoader(ctx));
       return rows.filter((r) => visible.has(r.dataset.id)).map((r) => r.version);
     }, (v) => v.id),
   );

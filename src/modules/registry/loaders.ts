@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { byId, foundIds, manyByOwner } from '../../loaders.js';
+import { byId, foundIds, manyByOwner, primeVisibleParents } from '../../loaders.js';
 import { runLoader } from '../runs/loaders.js';
 
 // Models of projects the caller has no role in load as null, like missing ones.
@@ -14,11 +14,7 @@ export const modelVersionLoader = (ctx: Context) =>
   ctx.loaders.get('modelVersion', (s) =>
     byId(async (ids) => {
       const rows = await s.registry.versionsByIds(ids);
-      // Each version arrives with its model: priming the model loader spares labels and
-      // visibility checks a second round trip.
-      const visibleModels = new Set((await ctx.access.filterVisible(rows.map((r) => r.model), (m) => m.projectId)).map((m) => m.id));
-      const models = modelLoader(ctx);
-      for (const { model } of rows) models.prime(model.id, visibleModels.has(model.id) ? model : null);
+      const visibleModels = await primeVisibleParents(ctx.access, rows.map((r) => r.model), modelLoader(ctx));
       const versions = rows.map((r) => r.version);
       if (ctx.access.isAdmin) return versions;
       const visibleRuns = foundIds(await runLoader(ctx).loadMany([...new Set(versions.map((v) => v.runId))]));
