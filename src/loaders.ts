@@ -16,11 +16,11 @@ function groupBy<T, K>(rows: readonly T[], keyOf: (row: T) => K): Map<K, T[]> {
 }
 
 /** A loader of one record per id; a missing id loads as null. */
-export function byId<T>(load: (ids: readonly number[]) => Promise<T[]>, idOf: (row: T) => number) {
+export function byId<T>(load: (ids: readonly number[]) => Promise<T[]>, idOf: (row: T) => number, options?: DataLoader.Options<number, T | null>) {
   return new DataLoader<number, T | null>(async (ids) => {
     const rows = new Map((await load(ids)).map((row) => [idOf(row), row]));
     return ids.map((id) => rows.get(id) ?? null);
-  });
+  }, options);
 }
 
 /** A loader of every record that belongs to an owner id, e.g. the params of a run. */

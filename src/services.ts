@@ -1,6 +1,7 @@
 // Wires the domain services to one database; created once per app.
 import { type LiveConfig, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
+import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -38,6 +39,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects, recordEdges);
+  // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
+  // batched query serves them all. No cache, so each change still reads the run as stored then.
+  const changedRuns = byId((ids) => plainRuns.byIds(ids), (r) => r.id, { cache: false });
   const live = createLiveService({
     db,
     pubsub: deps.pubsub ?? createMemoryPubSub(),
@@ -45,7 +49,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     log: deps.log ?? createLogger('silent'),
     requireRun: plainRuns.requireRun,
     requireProject: projects.requireByName,
-    loadRun: async (id) => (await plainRuns.byIds([id]))[0] ?? null,
+    loadRun: (id) => changedRuns.load(id),
   });
   const runs = publishingRuns(plainRuns, live);
   return {
