@@ -31,6 +31,8 @@ export interface Neo4jConfig {
   readonly uri: string;
   readonly username: string | null;
   readonly password: string | null;
+  /** Prefix of every node key, so several deployments can share one Neo4j ('' for none). */
+  readonly namespace: string;
 }
 
 export interface LiveConfig {
@@ -92,6 +94,7 @@ const envSchema = z.object({
   NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)').optional(),
   NEO4J_USERNAME: z.string().min(1).optional(),
   NEO4J_PASSWORD: z.string().optional(),
+  RUNLEDGER_NEO4J_NAMESPACE: z.string().regex(/^[A-Za-z0-9_.-]{0,100}$/, 'letters, digits, _ . - only (up to 100)').default(''),
 });
 
 export class ConfigError extends Error {}
@@ -143,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
       maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
     }),
-    neo4j: e.NEO4J_URI ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null } : null,
+    neo4j: e.NEO4J_URI
+      ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
+      : null,
   });
 }

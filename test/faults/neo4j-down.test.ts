@@ -166,7 +166,10 @@ describe.runIf(realNeo4j)('a server whose real Neo4j goes away and comes back (N
     if (process.env.NEO4J_USERNAME) auth.NEO4J_USERNAME = process.env.NEO4J_USERNAME;
     if (process.env.NEO4J_PASSWORD) auth.NEO4J_PASSWORD = process.env.NEO4J_PASSWORD;
     // bolt:// (direct) so every connection goes through the proxy, never to an advertised address.
-    server = await start({ ...testConfig({ NEO4J_URI: `bolt://127.0.0.1:${proxy.port}`, ...auth }), database: db.database });
+    server = await start({
+      ...testConfig({ NEO4J_URI: `bolt://127.0.0.1:${proxy.port}`, ...auth, RUNLEDGER_NEO4J_NAMESPACE: uniqueName('neo4j-back') }),
+      database: db.database,
+    });
   });
 
   afterAll(async () => {

@@ -3,12 +3,12 @@
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { applyPendingMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
-import { createNeo4jDriver, createNeo4jLineageGraph } from '../../src/modules/lineage/graph-neo4j.js';
+import { clearProjection, createNeo4jLineageGraph, openNeo4jTarget } from '../../src/modules/lineage/graph-neo4j.js';
 import { createPostgresLineageGraph } from '../../src/modules/lineage/graph-postgres.js';
 import { recordEdges } from '../../src/modules/lineage/store.js';
 import { createSyncWorker } from '../../src/modules/lineage/sync-worker.js';
 import { type ContractEdge, lineageGraphContract } from '../support/lineage-contract.js';
-import { testConfig } from '../support/server.js';
+import { neo4jTestConfig, testConfig } from '../support/server.js';
 
 async function openTestDatabase(): Promise<Database> {
   const db = await openDatabase(testConfig().database);
@@ -28,14 +28,15 @@ lineageGraphContract('PostgreSQL', async () => {
   return { graph: createPostgresLineageGraph(db.sql), record: (edges) => record(db, edges), close: () => db.close() };
 });
 
-const neo4jConfig = testConfig().neo4j ?? (process.env.NEO4J_URI ? testConfig({ NEO4J_URI: process.env.NEO4J_URI, ...(process.env.NEO4J_USERNAME ? { NEO4J_USERNAME: process.env.NEO4J_USERNAME } : {}), ...(process.env.NEO4J_PASSWORD ? { NEO4J_PASSWORD: process.env.NEO4J_PASSWORD } : {}) }).neo4j : null);
+// Its own namespace, so runs sharing one Neo4j (and PostgreSQL database) never see each other's nodes.
+const neo4jConfig = neo4jTestConfig('contract');
 if (neo4jConfig) {
   lineageGraphContract('Neo4j', async () => {
     const db = await openTestDatabase();
-    const driver = createNeo4jDriver(neo4jConfig);
-    const worker = createSyncWorker(db.sql, driver, createLogger('silent'));
+    const target = openNeo4jTarget(neo4jConfig);
+    const worker = createSyncWorker(db.sql, target, createLogger('silent'));
     return {
-      graph: createNeo4jLineageGraph(driver),
+      graph: createNeo4jLineageGraph(target),
       async record(edges) {
         await record(db, edges);
         // Through the outbox, as in production; drained before the test reads.
@@ -44,7 +45,8 @@ if (neo4jConfig) {
       },
       async close() {
         await worker.stop();
-        await driver.close();
+        await clearProjection(target);
+        await target.driver.close();
         await db.close();
       },
     };

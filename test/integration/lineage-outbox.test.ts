@@ -2,7 +2,7 @@
 // every edge waits in the outbox, retries back off, and lineage reads answer from PostgreSQL.
 // No Neo4j server can run on these machines; this is the failure half of its contract.
 import { describe, expect, it } from 'vitest';
-import { createNeo4jDriver, createNeo4jLineageGraph } from '../../src/modules/lineage/graph-neo4j.js';
+import { createNeo4jLineageGraph, openNeo4jTarget } from '../../src/modules/lineage/graph-neo4j.js';
 import { LineageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
@@ -72,11 +72,11 @@ describe('lineage while Neo4j is unreachable', () => {
     expect(row!.last_error).toBeTruthy();
     // Reads answer meanwhile; the Neo4j adapter itself would have failed.
     expect((await client.data(LineageDocument, { id: run.id })).lineage).toMatchObject({ source: 'POSTGRES' });
-    const driver = createNeo4jDriver(testConfig({ NEO4J_URI: neo4jUri }).neo4j!);
+    const target = openNeo4jTarget(testConfig({ NEO4J_URI: neo4jUri }).neo4j!);
     try {
-      await expect(createNeo4jLineageGraph(driver).traverse([{ type: 'Run', id: runIdOf(run.id) }], { direction: 'BOTH', depth: 2 })).rejects.toThrow();
+      await expect(createNeo4jLineageGraph(target).traverse([{ type: 'Run', id: runIdOf(run.id) }], { direction: 'BOTH', depth: 2 })).rejects.toThrow();
     } finally {
-      await driver.close();
+      await target.driver.close();
     }
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, loadConfig, type Neo4jConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { GraphQLClient } from './client.js';
 
@@ -41,6 +41,26 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   // An in-memory PGlite per test file: nothing to clean up, nothing shared.
   if (config.database.kind === 'pglite') return { ...config, database: { kind: 'pglite', dataDir: null } };
   return config;
+}
+
+/**
+ * The Neo4j named by NEO4J_URI (NEO4J_USERNAME / NEO4J_PASSWORD), as `.ci/run` sets after
+ * `scripts/services up`, with a namespace of its own, so test files sharing one Neo4j never see
+ * each other's nodes; null when NEO4J_URI is unset (those tests skip).
+ */
+export function neo4jTestEnv(name: string): Record<string, string> | null {
+  if (!process.env.NEO4J_URI) return null;
+  return {
+    NEO4J_URI: process.env.NEO4J_URI,
+    ...(process.env.NEO4J_USERNAME ? { NEO4J_USERNAME: process.env.NEO4J_USERNAME } : {}),
+    ...(process.env.NEO4J_PASSWORD ? { NEO4J_PASSWORD: process.env.NEO4J_PASSWORD } : {}),
+    RUNLEDGER_NEO4J_NAMESPACE: uniqueName(name),
+  };
+}
+
+export function neo4jTestConfig(name: string): Neo4jConfig | null {
+  const env = neo4jTestEnv(name);
+  return env ? testConfig(env).neo4j : null;
 }
 
 export async function startServer(config: Config = testConfig()): Promise<TestServer> {

@@ -3,11 +3,16 @@
 // as a parameter: test/unit/cypher.test.ts parses each statement with Neo4j's own parser.
 //
 // Model: one (:LineageNode {key: "Run:12", type, id}) per node, one relationship per edge,
-// typed by its kind, carrying role, createdAt (epoch ms) and edgeId.
+// typed by its kind, carrying role, createdAt (epoch ms) and edgeId. Nothing here names a node
+// type: a type added to NODE_TYPES is projected, walked and counted with no Cypher change.
+// With a namespace (RUNLEDGER_NEO4J_NAMESPACE) keys read "ns/Run:12", so several deployments
+// (or test runs) can share one Neo4j: a walk never leaves its namespace, since edges only join
+// nodes of one deployment.
 import neo4j, { type Driver } from 'neo4j-driver';
 import type { Neo4jConfig } from '../../config.js';
 import {
   EDGE_KINDS,
+  NODE_TYPES,
   type EdgeKind,
   type LineageEdge,
   type LineageGraph,
@@ -55,9 +60,16 @@ MATCH p = shortestPath((a)-[:${KIND_PATTERN}*..${MAX_DEPTH}]->(b))
 WHERE length(p) <= $maxDepth AND all(r IN relationships(p) WHERE $at IS NULL OR r.createdAt <= $at)
 RETURN [r IN relationships(p) | {fromKey: startNode(r).key, toKey: endNode(r).key, kind: type(r), role: r.role, createdAt: r.createdAt}] AS edges`,
   deleteBatch: `MATCH (n:LineageNode)
+WHERE n.key STARTS WITH $prefix
 WITH n LIMIT $limit
 DETACH DELETE n
 RETURN count(*) AS deleted`,
+  countNodes: `MATCH (n:LineageNode)
+WHERE n.key STARTS WITH $prefix
+RETURN n.type AS name, count(*) AS count`,
+  countEdges: `MATCH (n:LineageNode)-[r]->()
+WHERE n.key STARTS WITH $prefix
+RETURN type(r) AS name, count(*) AS count`,
 } as const;
 
 /** The statements as a flat list, for the parser test. */
@@ -66,6 +78,19 @@ export function allCypherStatements(): { name: string; text: string }[] {
     typeof value === 'string' ? [{ name, text: value }] : Object.entries(value).map(([k, text]) => ({ name: `${name}.${k}`, text })),
   );
 }
+
+/** A driver and the namespace its keys live in: every function below works inside one namespace. */
+export interface Neo4jTarget {
+  readonly driver: Driver;
+  readonly prefix: string;
+}
+
+export function openNeo4jTarget(config: Neo4jConfig): Neo4jTarget {
+  return { driver: createNeo4jDriver(config), prefix: config.namespace ? `${config.namespace}/` : '' };
+}
+
+const keyOf = (target: Neo4jTarget, node: NodeRef) => target.prefix + nodeKey(node);
+const refOf = (target: Neo4jTarget, key: string) => parseNodeKey(key.slice(target.prefix.length));
 
 export function createNeo4jDriver(config: Neo4jConfig): Driver {
   const auth = config.username ? neo4j.auth.basic(config.username, config.password ?? '') : undefined;
@@ -87,21 +112,21 @@ interface EdgeRecord {
   createdAt: number;
 }
 
-function toEdge(r: EdgeRecord): LineageEdge {
-  return { from: parseNodeKey(r.fromKey), to: parseNodeKey(r.toKey), kind: r.kind as EdgeKind, role: r.role ?? null, createdAt: new Date(r.createdAt) };
+function toEdge(target: Neo4jTarget, r: EdgeRecord): LineageEdge {
+  return { from: refOf(target, r.fromKey), to: refOf(target, r.toKey), kind: r.kind as EdgeKind, role: r.role ?? null, createdAt: new Date(r.createdAt) };
 }
 
 /** Writes edges into the projection; MERGE makes a repeated batch change nothing. */
-export async function projectEdges(driver: Driver, edges: readonly StoredEdge[]): Promise<void> {
+export async function projectEdges(target: Neo4jTarget, edges: readonly StoredEdge[]): Promise<void> {
   if (edges.length === 0) return;
   const byKind = new Map<EdgeKind, object[]>();
   for (const e of edges) {
     const rows = byKind.get(e.kind) ?? [];
     rows.push({
-      fromKey: nodeKey(e.from),
+      fromKey: keyOf(target, e.from),
       fromType: e.from.type,
       fromId: e.from.id,
-      toKey: nodeKey(e.to),
+      toKey: keyOf(target, e.to),
       toType: e.to.type,
       toId: e.to.id,
       role: e.role,
@@ -110,7 +135,7 @@ export async function projectEdges(driver: Driver, edges: readonly StoredEdge[])
     });
     byKind.set(e.kind, rows);
   }
-  const session = driver.session({ defaultAccessMode: neo4j.session.WRITE });
+  const session = target.driver.session({ defaultAccessMode: neo4j.session.WRITE });
   try {
     await session.executeWrite(async (tx) => {
       for (const [kind, rows] of byKind) await tx.run(CYPHER.mergeEdges[kind], { rows });
@@ -120,33 +145,52 @@ export async function projectEdges(driver: Driver, edges: readonly StoredEdge[])
   }
 }
 
-export async function ensureNeo4jSchema(driver: Driver): Promise<void> {
-  await driver.executeQuery(CYPHER.createKeyConstraint);
+export async function ensureNeo4jSchema(target: Neo4jTarget): Promise<void> {
+  await target.driver.executeQuery(CYPHER.createKeyConstraint);
 }
 
-/** Removes the whole projection in batches (before a clean rebuild). */
-export async function clearProjection(driver: Driver, batch = 10_000): Promise<void> {
+/** Removes the namespace's projection in batches (before a clean rebuild). */
+export async function clearProjection(target: Neo4jTarget, batch = 10_000): Promise<void> {
   for (;;) {
-    const { records } = await driver.executeQuery(CYPHER.deleteBatch, { limit: batch });
+    const { records } = await target.driver.executeQuery(CYPHER.deleteBatch, { limit: neo4j.int(batch), prefix: target.prefix });
     if (Number(records[0]?.get('deleted') ?? 0) === 0) return;
   }
+}
+
+export interface ProjectionCounts {
+  /** Nodes per node type and edges per edge kind; every known type and kind is present, 0 when absent. */
+  nodes: Record<string, number>;
+  edges: Record<string, number>;
+}
+
+/** What the projection holds, per type and kind, for lineage:verify. */
+export async function projectionCounts(target: Neo4jTarget): Promise<ProjectionCounts> {
+  const tally = async (text: string, names: readonly string[]) => {
+    const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+    const { records } = await target.driver.executeQuery(text, { prefix: target.prefix }, { routing: neo4j.routing.READ });
+    for (const r of records) out[r.get('name') as string] = Number(r.get('count'));
+    return out;
+  };
+  return { nodes: await tally(CYPHER.countNodes, NODE_TYPES), edges: await tally(CYPHER.countEdges, EDGE_KINDS) };
 }
 
 /**
  * Reads: a breadth-first walk, one parameterised statement per hop for all starts together,
  * with the visited set kept here, so the depth is a parameter and no node is expanded twice.
  */
-export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
+export function createNeo4jLineageGraph(target: Neo4jTarget): LineageGraph {
+  const key = (node: NodeRef) => keyOf(target, node);
+  const ref = (k: string) => refOf(target, k);
   async function read<T>(text: string, params: Record<string, unknown>): Promise<T[]> {
-    const { records } = await driver.executeQuery(text, params, { routing: neo4j.routing.READ });
+    const { records } = await target.driver.executeQuery(text, params, { routing: neo4j.routing.READ });
     return records.map((r) => r.toObject() as T);
   }
 
   /** Per start: node key -> depth, and the edges walked, for one direction. */
   async function walk(starts: readonly NodeRef[], way: 'UPSTREAM' | 'DOWNSTREAM', depth: number, at: number | null) {
-    const seen = starts.map((s) => new Map<string, number>([[nodeKey(s), 0]]));
+    const seen = starts.map((s) => new Map<string, number>([[key(s), 0]]));
     const edges = starts.map(() => new Map<string, LineageEdge>());
-    let frontier = starts.map((s, sidx) => ({ sidx, key: nodeKey(s) }));
+    let frontier = starts.map((s, sidx) => ({ sidx, key: key(s) }));
     for (let d = 0; d < depth && frontier.length; d += 1) {
       const rows = await read<EdgeRecord & { sidx: number; key: string }>(way === 'UPSTREAM' ? CYPHER.stepUpstream : CYPHER.stepDownstream, {
         frontier,
@@ -154,7 +198,7 @@ export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
       });
       const next: { sidx: number; key: string }[] = [];
       for (const row of rows) {
-        const edge = toEdge(row);
+        const edge = toEdge(target, row);
         edges[row.sidx]!.set(edgeKey(edge), edge);
         if (!seen[row.sidx]!.has(row.key)) {
           seen[row.sidx]!.set(row.key, d + 1);
@@ -182,33 +226,33 @@ export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
           for (const [key, d] of r.seen[sidx]!) depthOf.set(key, Math.min(d, depthOf.get(key) ?? Infinity));
           for (const [key, e] of r.edges[sidx]!) edges.set(key, e);
         }
-        const startKey = nodeKey(start);
-        const kept = [...depthOf].filter(([key]) => key === startKey || !options.types?.length || options.types.includes(parseNodeKey(key).type));
+        const startKey = key(start);
+        const kept = [...depthOf].filter(([key]) => key === startKey || !options.types?.length || options.types.includes(ref(key).type));
         const keptKeys = new Set(kept.map(([key]) => key));
         return {
-          nodes: kept.map(([key, depth]) => ({ ...parseNodeKey(key), depth })),
-          edges: [...edges.values()].filter((e) => keptKeys.has(nodeKey(e.from)) && keptKeys.has(nodeKey(e.to))),
+          nodes: kept.map(([key, depth]) => ({ ...ref(key), depth })),
+          edges: [...edges.values()].filter((e) => keptKeys.has(key(e.from)) && keptKeys.has(key(e.to))),
         };
       });
     },
 
     async path(from, to, options) {
-      if (nodeKey(from) === nodeKey(to)) return { nodes: [{ ...from, depth: 0 }], edges: [] };
+      if (key(from) === key(to)) return { nodes: [{ ...from, depth: 0 }], edges: [] };
       const rows = await read<{ edges: EdgeRecord[] }>(CYPHER.shortestPath, {
-        fromKey: nodeKey(from),
-        toKey: nodeKey(to),
+        fromKey: key(from),
+        toKey: key(to),
         maxDepth: options.maxDepth,
         at: options.at ? options.at.getTime() : null,
       });
       if (!rows[0]) return null;
-      const edges = rows[0].edges.map(toEdge);
+      const edges = rows[0].edges.map((r) => toEdge(target, r));
       return { nodes: [{ ...from, depth: 0 }, ...edges.map((e, i) => ({ ...e.to, depth: i + 1 }))], edges };
     },
 
     async reach(starts, options) {
       if (starts.length === 0) return [];
       // One merged walk: the starts share a single visited set, so every node is expanded once.
-      const seen = new Set<string>(starts.map((s) => nodeKey(s)));
+      const seen = new Set<string>(starts.map((s) => key(s)));
       let frontier = [...seen].map((key) => ({ sidx: 0, key }));
       const at = options.at ? options.at.getTime() : null;
       while (frontier.length) {
@@ -222,7 +266,7 @@ export function createNeo4jLineageGraph(driver: Driver): LineageGraph {
         frontier = next;
       }
       return [...seen]
-        .map(parseNodeKey)
+        .map(ref)
         .filter((node) => node.type === options.targetType)
         .sort((a, b) => a.id - b.id);
     },

@@ -115,36 +115,60 @@ export async function markOutboxDone(sql: SqlQueryable, outboxIds: readonly numb
   if (outboxIds.length) await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE id = ANY($1::bigint[])', [outboxIds]);
 }
 
-/**
- * Records that these edges are in Neo4j (a full rebuild projected them): pending rows become
- * done, and edges that never had a row (recorded while no projection was configured) get a
- * done one, so the sync worker does not queue them again.
- */
+/** A full rebuild projected these edges: their pending rows need not be sent again. */
 export async function markEdgesProjected(sql: SqlQueryable, edgeIds: readonly number[]): Promise<void> {
   if (!edgeIds.length) return;
   await sql.query('UPDATE lineage_outbox SET done_at = now() WHERE done_at IS NULL AND edge_id = ANY($1::bigint[])', [edgeIds]);
-  await sql.query(
-    `INSERT INTO lineage_outbox (edge_id, created_at, done_at)
-     SELECT e.id, e.created_at, now() FROM lineage_edges e
-     WHERE e.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id)`,
-    [edgeIds],
-  );
+}
+
+const ENSURE_STATE = 'INSERT INTO lineage_projection_state (id, covered_through) VALUES (1, 0) ON CONFLICT (id) DO NOTHING';
+
+/** Every edge up to `edgeId` is in the projection or queued (after a full rebuild). */
+export async function advanceProjectionMark(sql: SqlQueryable, edgeId: number): Promise<void> {
+  await sql.query(ENSURE_STATE);
+  await sql.query('UPDATE lineage_projection_state SET covered_through = greatest(covered_through, $1::bigint) WHERE id = 1', [edgeId]);
 }
 
 /**
- * Queues every edge that has no outbox row: those recorded while no Neo4j projection was
- * configured. Run once by the sync worker before it reports the projection current, so
- * enabling Neo4j on an existing database catches up by itself. Returns how many were queued.
+ * Queues every edge above the mark that has no outbox row: those recorded while no Neo4j
+ * projection was configured. Run once by the sync worker before it reports the projection
+ * current, so enabling Neo4j on an existing database catches up by itself; the mark then moves
+ * to the newest edge, so pruned (delivered) rows are never mistaken for missing ones. Replicas
+ * are expected to agree on NEO4J_URI: an edge written by a replica without it, still
+ * uncommitted while another replica moves the mark, is left to `lineage:rebuild`.
+ * Returns how many were queued.
  */
 export async function queueUnprojectedEdges(sql: SqlQueryable): Promise<number> {
+  await sql.query(ENSURE_STATE);
   const rows = await sql.query<{ n: number }>(
-    `WITH queued AS (
+    `WITH mark AS (SELECT covered_through FROM lineage_projection_state WHERE id = 1 FOR UPDATE),
+     top AS (SELECT coalesce(max(id), 0) AS id FROM lineage_edges),
+     queued AS (
        INSERT INTO lineage_outbox (edge_id, created_at)
-       SELECT e.id, e.created_at FROM lineage_edges e
-       WHERE NOT EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id)
+       SELECT e.id, e.created_at FROM lineage_edges e, mark, top
+       WHERE e.id > mark.covered_through AND e.id <= top.id
+         AND NOT EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id)
        ORDER BY e.id
+       RETURNING 1),
+     moved AS (UPDATE lineage_projection_state s SET covered_through = top.id FROM top WHERE s.id = 1 AND s.covered_through < top.id RETURNING 1)
+     SELECT (SELECT count(*) FROM queued)::int AS n, (SELECT count(*) FROM moved)::int AS moved`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Deletes delivered rows older than `olderThanMs`, at most `limit` per call, so the outbox holds
+ * the backlog plus a short recent history instead of one row per edge ever recorded.
+ */
+export async function pruneDeliveredOutbox(sql: SqlQueryable, olderThanMs: number, limit = 10_000): Promise<number> {
+  const rows = await sql.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM lineage_outbox WHERE id IN (
+         SELECT id FROM lineage_outbox WHERE done_at IS NOT NULL AND done_at <= now() - ($1::int * interval '1 millisecond')
+         ORDER BY done_at LIMIT $2)
        RETURNING 1)
-     SELECT count(*)::int AS n FROM queued`,
+     SELECT count(*)::int AS n FROM gone`,
+    [Math.round(olderThanMs), limit],
   );
   return Number(rows[0]?.n ?? 0);
 }
@@ -194,4 +218,21 @@ export async function countEdges(sql: SqlQueryable): Promise<number> {
 /** Code commits by id, for lineage labels and node(id). */
 export async function commitsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<CodeCommit[]> {
   return sql.query<CodeCommit>('SELECT id, repository, commit, created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
+}
+
+/** Neo4j answers again: rows waiting out a backoff are due now, so the projection catches up at once. */
+export async function retryOutboxNow(sql: SqlQueryable): Promise<void> {
+  await sql.query('UPDATE lineage_outbox SET next_attempt_at = NULL WHERE done_at IS NULL AND next_attempt_at > now()');
+}
+
+/** Edges per kind and distinct nodes per type in lineage_edges, to compare with the projection. */
+export async function lineageCounts(sql: SqlQueryable): Promise<{ nodes: Record<string, number>; edges: Record<string, number> }> {
+  const edges = await sql.query<{ name: string; n: number }>('SELECT kind AS name, count(*)::bigint AS n FROM lineage_edges GROUP BY kind');
+  const nodes = await sql.query<{ name: string; n: number }>(
+    `SELECT t AS name, count(*)::bigint AS n
+     FROM (SELECT from_type AS t, from_id AS i FROM lineage_edges UNION SELECT to_type, to_id FROM lineage_edges) n
+     GROUP BY t`,
+  );
+  const tally = (rows: { name: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
+  return { nodes: tally(nodes), edges: tally(edges) };
 }

@@ -1,12 +1,13 @@
 // Drains lineage_outbox into the Neo4j projection: oldest first, in batches, marking rows done
 // only after Neo4j acknowledged the write. MERGE makes a batch sent twice (a crash between the
 // write and the mark, or two replicas draining at once) harmless. While Neo4j is unreachable
-// the rows stay pending with a growing per-row backoff, so nothing is lost.
-import type { Driver } from 'neo4j-driver';
+// the rows stay pending with a growing per-row backoff, so nothing is lost; once it answers
+// again the backoff is cleared and the backlog drains at once. Delivered rows are pruned after
+// a short retention, so the table holds the backlog, not the history.
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
-import { CYPHER, ensureNeo4jSchema, projectEdges } from './graph-neo4j.js';
-import { markOutboxDone, markOutboxFailed, pendingOutbox, queueUnprojectedEdges } from './store.js';
+import { CYPHER, ensureNeo4jSchema, type Neo4jTarget, projectEdges } from './graph-neo4j.js';
+import { markOutboxDone, markOutboxFailed, pendingOutbox, pruneDeliveredOutbox, queueUnprojectedEdges, retryOutboxNow } from './store.js';
 
 export interface SyncWorkerOptions {
   batchSize?: number;
@@ -15,6 +16,27 @@ export interface SyncWorkerOptions {
   /** First retry delay after a failure; doubles per attempt up to maxBackoffMs. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Delivered rows are kept this long (recent history for operators), then deleted. */
+  retainDeliveredMs?: number;
+  /** How often to look for delivered rows to delete. */
+  pruneEveryMs?: number;
+  /** Named in log lines (the URI, never the password). */
+  uri?: string;
+}
+
+export type Neo4jFailureCause = 'credentials' | 'unreachable' | 'query';
+
+/** Why a call to Neo4j failed, in words an operator can act on. */
+export function describeNeo4jFailure(error: unknown, uri = 'NEO4J_URI'): { cause: Neo4jFailureCause; message: string } {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const text = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('Neo.ClientError.Security.')) {
+    return { cause: 'credentials', message: `neo4j at ${uri} refused the credentials (check NEO4J_USERNAME and NEO4J_PASSWORD): ${text}` };
+  }
+  if (code === 'ServiceUnavailable' || code === 'SessionExpired' || /ECONNREFUSED|ECONNRESET|EPIPE|socket|connection/i.test(text)) {
+    return { cause: 'unreachable', message: `neo4j at ${uri} is unreachable or dropped the connection: ${text}` };
+  }
+  return { cause: 'query', message: `neo4j at ${uri} failed a lineage statement (${code || 'no code'}): ${text}` };
 }
 
 export interface SyncWorker {
@@ -36,23 +58,48 @@ export function backoffMs(attempts: number, base: number, max: number): number {
   return Math.min(max, base * 2 ** Math.min(attempts, 20));
 }
 
-export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger, options: SyncWorkerOptions = {}): SyncWorker {
+export function createSyncWorker(sql: SqlQueryable, target: Neo4jTarget, log: Logger, options: SyncWorkerOptions = {}): SyncWorker {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1000;
   const base = options.baseBackoffMs ?? 500;
   const max = options.maxBackoffMs ?? 60_000;
+  const retainMs = options.retainDeliveredMs ?? 10 * 60_000;
+  const pruneEveryMs = options.pruneEveryMs ?? 60_000;
   let healthy = false;
   let schemaReady = false;
   let caughtUp = false;
   let failures = 0;
+  let lastCause: Neo4jFailureCause | null = null;
+  let lastPrune = -Infinity;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
   let stopped = true;
 
-  function failed(error: unknown) {
-    if (healthy || failures === 0) log.warn('neo4j unreachable; lineage reads use PostgreSQL and the outbox keeps every change', { err: error });
+  // One warning per outage, and one more if its cause changes (say the password was changed
+  // while Neo4j was down): a long outage does not fill the log, and each line names its cause.
+  function failed(error: unknown, during: string) {
+    const { cause, message } = describeNeo4jFailure(error, options.uri);
+    if (healthy || failures === 0 || cause !== lastCause) {
+      log.warn(`${message}; lineage reads use PostgreSQL and the outbox keeps every change until it is back`, { cause, during });
+    }
+    lastCause = cause;
     healthy = false;
+    // A Neo4j that comes back may be a new, empty one: create the key constraint again.
+    schemaReady = false;
     failures += 1;
+  }
+
+  async function ensureSchema() {
+    if (schemaReady) return;
+    await ensureNeo4jSchema(target);
+    schemaReady = true;
+  }
+
+  async function pruneDue() {
+    if (performance.now() - lastPrune < pruneEveryMs) return;
+    lastPrune = performance.now();
+    const pruned = await pruneDeliveredOutbox(sql, retainMs);
+    if (pruned) log.debug('pruned delivered lineage outbox rows', { pruned });
   }
 
   async function drainOnce(): Promise<number> {
@@ -69,13 +116,10 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
       if (items.length === 0) break;
       const ids = items.map((i) => i.outboxId);
       try {
-        if (!schemaReady) {
-          await ensureNeo4jSchema(driver);
-          schemaReady = true;
-        }
-        await projectEdges(driver, items.map((i) => i.edge));
+        await ensureSchema();
+        await projectEdges(target, items.map((i) => i.edge));
       } catch (error) {
-        failed(error);
+        failed(error, `writing a batch of ${items.length} edges`);
         // Each row remembers the failure and waits longer after every attempt.
         const attempts = Math.max(...items.map((i) => i.attempts));
         await markOutboxFailed(sql, ids, error instanceof Error ? error.message : String(error), backoffMs(attempts, base, max));
@@ -86,21 +130,26 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
       if (items.length < batchSize) break;
     }
     if (!healthy) {
-      // Nothing (more) to write: check Neo4j answers before reads go back to it.
+      // Nothing due to write: check Neo4j answers before reads go back to it.
       try {
-        if (!schemaReady) {
-          await ensureNeo4jSchema(driver);
-          schemaReady = true;
-        }
-        await driver.executeQuery(CYPHER.ping);
+        await ensureSchema();
+        await target.driver.executeQuery(CYPHER.ping);
       } catch (error) {
-        failed(error);
+        failed(error, 'checking the connection');
         return projected;
       }
-      log.info('neo4j reachable; lineage projection is current', { projected });
+      const wasDown = failures > 0;
+      healthy = true;
+      failures = 0;
+      lastCause = null;
+      log.info('neo4j reachable; lineage reads use the projection once the outbox is drained', { projected, uri: options.uri });
+      if (wasDown) {
+        // Rows still waiting out a backoff are due now: drain them without waiting up to a minute.
+        await retryOutboxNow(sql);
+        return projected + (await drainOnce());
+      }
     }
-    healthy = true;
-    failures = 0;
+    await pruneDue();
     return projected;
   }
 
@@ -138,7 +187,7 @@ export function createSyncWorker(sql: SqlQueryable, driver: Driver, log: Logger,
     },
     drainOnce,
     markUnhealthy(error) {
-      failed(error);
+      failed(error, 'reading lineage');
       if (!stopped && !running) schedule(backoffMs(0, base, max));
     },
     async stop() {
