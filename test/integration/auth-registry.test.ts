@@ -243,7 +243,7 @@ describe('roles on datasets and models', () => {
     expect(created.createModelVersion.modelVersion).toMatchObject({ version: 2, model: { project: { name: projectA } } });
     const moved = await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2, reason: 'better' } });
     expect(moved.setModelAlias.event).toMatchObject({ who: bobName, from: { version: 1 }, to: { version: 2 } });
-    const rolled = await bob.data(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'regression' } });
+    const rolled = await bob.data(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'regression', fromVersion: 2 } });
     expect(rolled.rollbackModelAlias.event).toMatchObject({ who: bobName, action: 'ROLLBACK', to: { version: 1 } });
     await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2 } });
 

@@ -193,5 +193,8 @@ export async function countEdges(sql: SqlQueryable): Promise<number> {
 
 /** Code commits by id, for lineage labels and node(id). */
 export async function commitsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<CodeCommit[]> {
-  return sql.query<CodeCommit>('SELECT id, repository, commit, created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
+  return sql.query<CodeCommit>(
+    'SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])',
+    [ids],
+  );
 }
