@@ -226,8 +226,6 @@ export function createAliasService(
   }
 
   return {
-    gateMove,
-
     /**
      * Points an alias at a version. Pointing it where it already points records nothing. A
      * version the gate refuses (trained on quarantined data) needs `override.reason`, which the
