@@ -13,6 +13,7 @@ import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
 import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
+import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
@@ -34,7 +35,8 @@ export interface ServiceDeps {
 
 export function createServices(db: Database, deps: ServiceDeps) {
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
-  const incidents = createIncidentService(db, lineage);
+  const quarantines = createQuarantineService(db);
+  const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
   const projects = createProjectService(db);
@@ -65,6 +67,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
     lineage,
     incidents,
+    quarantines,
   };
 }
 

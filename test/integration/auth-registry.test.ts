@@ -15,10 +15,12 @@ import {
   LogInputsDocument,
   ModelOwnerDocument,
   ModelsUsingDocument,
+  MoveAliasDocument,
   NodeTypeDocument,
   PromoteDocument,
   QuarantineDatasetVersionDocument,
   RegisterDatasetVersionDocument,
+  ReleaseQuarantineDocument,
   RemoveModelAliasDocument,
   RevokeProjectRoleDocument,
   RollbackModelAliasDocument,
@@ -38,6 +40,7 @@ let admin: GraphQLClient;
 let ana: GraphQLClient;
 let bob: GraphQLClient;
 let anaName: string;
+let adminName: string;
 let bobName: string;
 let bobSecret: string;
 let anaSecret: string;
@@ -68,6 +71,7 @@ const codeOf = async (p: Promise<{ extensions?: { code?: string } }>) => (await 
 beforeAll(async () => {
   const users = await signInUsers(server());
   admin = users.admin.client;
+  adminName = users.admin.name;
   ({ client: ana, name: anaName, secret: anaSecret } = users.ana);
   ({ client: bob, name: bobName, secret: bobSecret } = users.bob);
   projectA = uniqueName('proj-ana');
@@ -137,6 +141,7 @@ describe('an outsider sees nothing of another project’s datasets and models', 
       ['CONFLICT', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, project: projectB, version: 'v9', digest: sha256('x') } })],
       ['NOT_FOUND', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: uniqueName('new'), project: projectA, version: 'v1', digest: sha256('x') } })],
       ['NOT_FOUND', () => bob.error(QuarantineDatasetVersionDocument, { input: { id: dsAv1.id, reason: 'sabotage' } })],
+      ['NOT_FOUND', () => bob.error(ReleaseQuarantineDocument, { input: { id: dsAv1.id, reason: 'sabotage' } })],
       ['NOT_FOUND', () => bob.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 1 } })],
       ['NOT_FOUND', () => bob.error(RemoveModelAliasDocument, { input: { model: names.mA, alias: 'production' } })],
       ['NOT_FOUND', () => bob.error(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'x' } })],
@@ -217,6 +222,7 @@ describe('roles on datasets and models', () => {
       () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, version: 'v2', digest: sha256('v2') } }),
       () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: uniqueName('new'), project: projectA, version: 'v1', digest: sha256('n') } }),
       () => bob.error(QuarantineDatasetVersionDocument, { input: { id: dsAv1.id, reason: 'looks off' } }),
+      () => bob.error(ReleaseQuarantineDocument, { input: { id: dsAv1.id, reason: 'looks fine' } }),
       () => bob.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'staging', version: 1 } }),
       () => bob.error(RemoveModelAliasDocument, { input: { model: names.mA, alias: 'production' } }),
       () => bob.error(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'x' } }),
@@ -243,7 +249,7 @@ describe('roles on datasets and models', () => {
     expect(created.createModelVersion.modelVersion).toMatchObject({ version: 2, model: { project: { name: projectA } } });
     const moved = await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2, reason: 'better' } });
     expect(moved.setModelAlias.event).toMatchObject({ who: bobName, from: { version: 1 }, to: { version: 2 } });
-    const rolled = await bob.data(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'regression' } });
+    const rolled = await bob.data(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'regression', fromVersion: 2 } });
     expect(rolled.rollbackModelAlias.event).toMatchObject({ who: bobName, action: 'ROLLBACK', to: { version: 1 } });
     await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2 } });
 
@@ -289,5 +295,18 @@ describe('roles on datasets and models', () => {
     expect((await admin.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'staging', version: 1 } })).message).toContain(`${names.dsB}@v1`);
     const promoted = await ana.data(PromoteDocument, { input: { model: names.mA, alias: 'staging', version: 1, override: { reason: 'hotfix' } } });
     expect(promoted.setModelAlias.event?.override).toEqual({ reason: 'hotfix', quarantinedDatasetVersions: [] });
+  });
+
+  it('records a release as the token user, and lets only a global admin date an alias change', async () => {
+    const released = (await bob.data(ReleaseQuarantineDocument, { input: { id: dsBv1.id, reason: 'labels re-derived' } })).releaseQuarantine;
+    expect(released).toMatchObject({ released: true, event: { action: 'RELEASE', by: bobName } });
+    const effectiveAt = '2025-10-03T00:00:00.000Z';
+    // bob administers project B, but is no global admin.
+    const refused = await bob.error(MoveAliasDocument, { input: { model: names.mB, alias: 'imported', version: 1, effectiveAt } });
+    expect(refused.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.message).toMatch(/^input\.effectiveAt: only a global admin/);
+    const imported = (await admin.data(MoveAliasDocument, { input: { model: names.mB, alias: 'imported', version: 1, effectiveAt } })).setModelAlias.event!;
+    expect(imported).toMatchObject({ who: adminName, at: effectiveAt });
+    expect(new Date(imported.recordedAt).getTime()).toBeGreaterThan(new Date(effectiveAt).getTime());
   });
 });

@@ -139,7 +139,7 @@ describe('aliases and their history', () => {
     const never = await s.client.error(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'x' } });
     expect(never.extensions?.code).toBe('CONFLICT');
     await s.client.data(SetModelAliasDocument, { input: { model, alias: 'production', version: 1 } });
-    const first = await s.client.error(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'x' } });
+    const first = await s.client.error(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'x', fromVersion: 1 } });
     expect(first.extensions?.code).toBe('CONFLICT');
     expect((await s.client.error(SetModelAliasDocument, { input: { model, alias: 'production', version: 9 } })).extensions?.code).toBe('NOT_FOUND');
     expect((await s.client.error(SetModelAliasDocument, { input: { model: uniqueName('nope'), alias: 'production', version: 1 } })).extensions?.code).toBe('NOT_FOUND');
@@ -148,11 +148,16 @@ describe('aliases and their history', () => {
     expect(bad.message).toMatch(/^input\.alias: /);
   });
 
-  it('records the run’s user as who when no x-runledger-user header is sent', async () => {
+  it('records who acted, never who trained: "local" when authentication is off and no x-runledger-user is sent', async () => {
     const s = server();
-    const { model } = await modelWithVersions(1, 'carla');
-    const { setModelAlias } = await s.client.data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 1 } });
-    expect(setModelAlias.event?.who).toBe('carla');
+    const { model } = await modelWithVersions(2, 'carla');
+    const set = (await s.client.data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 1 } })).setModelAlias.event!;
+    await s.client.data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 2 } });
+    const rolled = (await s.client.data(RollbackModelAliasDocument, { input: { model, alias: 'staging', reason: 'regression', fromVersion: 2 } })).rollbackModelAlias.event!;
+    const removed = (await s.client.data(RemoveModelAliasDocument, { input: { model, alias: 'staging' } })).removeModelAlias.event!;
+    expect([set.who, rolled.who, removed.who]).toEqual(['local', 'local', 'local']);
+    const named = (await s.as('dmitri').data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 2 } })).setModelAlias.event!;
+    expect(named.who).toBe('dmitri');
   });
 
   it('cannot have its history altered by any mutation: it only grows, and earlier events never change', async () => {
@@ -164,6 +169,7 @@ describe('aliases and their history', () => {
       () => s.client.request(SetModelAliasDocument, { input: { model, alias: 'production', version: 2 } }),
       () => s.client.request(SetModelAliasDocument, { input: { model, alias: 'staging', version: 3 } }),
       () => s.client.request(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'regression' } }),
+      () => s.client.request(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'regression', fromVersion: 2 } }),
       () => s.client.request(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'stale', fromVersion: 3 } }),
       () => s.client.request(RemoveModelAliasDocument, { input: { model, alias: 'production', reason: 'pull it' } }),
       () => s.client.request(RemoveModelAliasDocument, { input: { model, alias: 'production', reason: 'again' } }),

@@ -7,6 +7,9 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../error
 export type Role = 'VIEWER' | 'EDITOR' | 'ADMIN';
 const RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, ADMIN: 3 };
 
+/** Who history records as acting when authentication is off and the request named nobody. */
+export const LOCAL_ACTOR = 'local';
+
 export type Principal =
   /** Authentication is off and the request carried no token: the local single-user mode. */
   | { kind: 'local'; name: string | null }
@@ -41,7 +44,7 @@ export class Access {
   /** Who the audit log names: the token's user, or "local[:name]" when authentication is off. */
   get auditName(): string {
     if (this.principal.kind === 'user') return this.principal.name;
-    return this.principal.name ? `local:${this.principal.name}` : 'local';
+    return this.principal.name ? `${LOCAL_ACTOR}:${this.principal.name}` : LOCAL_ACTOR;
   }
 
   get userId(): number | null {

@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { decodeId } from '../../ids.js';
-import { byId } from '../../loaders.js';
+import { byId, manyByOwner } from '../../loaders.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { datasetLoader, datasetVersionLoader } from '../datasets/loaders.js';
@@ -12,7 +12,7 @@ import { DatasetVersionRef } from '../datasets/schema.js';
 import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
 import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
-import type { Quarantine } from './incidents.js';
+import type { DatasetQuarantineEvent, Quarantine } from './quarantine.js';
 import { authorizeDatasetVersion } from '../auth/guards.js';
 import { addLineageField, decodeNodeRef, registerLineageNode, requireVisibleNode } from './schema.js';
 
@@ -32,7 +32,9 @@ addLineageField(DatasetVersionRef, 'DatasetVersion', (v) => v.id);
 addLineageField(ArtifactRef, 'Artifact', (a) => a.id);
 addLineageField(ModelVersionRef, 'ModelVersion', (v) => v.id);
 
-const quarantineLoader = (ctx: Context) => ctx.loaders.get('quarantine', (s) => byId((ids) => s.incidents.quarantinesOf(ids), (q) => q.datasetVersionId));
+const quarantineLoader = (ctx: Context) => ctx.loaders.get('quarantine', (s) => byId((ids) => s.quarantines.quarantinesOf(ids), (q) => q.datasetVersionId));
+const quarantineHistoryLoader = (ctx: Context) =>
+  ctx.loaders.get('quarantineHistory', (s) => manyByOwner((ids) => s.quarantines.historyOf(ids), (e) => e.datasetVersionId));
 
 /** Aliases per version as of one instant; one query per instant per request. */
 const aliasesAtLoader = (ctx: Context, at: Date) =>
@@ -43,20 +45,49 @@ const aliasesAtLoader = (ctx: Context, at: Date) =>
     });
   });
 
+const WHO = 'the API token\'s user; with authentication off, the request\'s x-runledger-user, else "local"';
+
 export const QuarantineRef = builder.simpleObject('Quarantine', {
   description: 'A dataset version found bad: who said so, when and why.',
   fields: (t) => ({
-    reason: t.string(),
-    by: t.string({ nullable: true, description: 'The x-runledger-user who quarantined it.' }),
-    at: t.field({ type: 'DateTime' }),
+    reason: t.string({ description: 'What is wrong with the data.' }),
+    by: t.string({ nullable: true, description: `Who quarantined it: ${WHO}.` }),
+    at: t.field({ type: 'DateTime', description: 'When it was quarantined.' }),
   }),
 });
+
+const QuarantineActionEnum = builder.enumType('QuarantineAction', {
+  description: 'What happened to a dataset version\'s quarantine.',
+  values: {
+    QUARANTINE: { description: 'quarantineDatasetVersion marked it bad.' },
+    RELEASE: { description: 'releaseQuarantine lifted the quarantine.' },
+  },
+});
+
+const QuarantineEventRef = builder.objectRef<DatasetQuarantineEvent>('QuarantineEvent');
+builder.objectType(QuarantineEventRef, {
+  description: 'One quarantine or release of a dataset version. Append-only: a database trigger refuses edits and deletes.',
+  fields: (t) => ({
+    action: t.field({ type: QuarantineActionEnum, resolve: (e) => e.action }),
+    reason: t.exposeString('reason', { description: 'Why the data was quarantined, or why it was released.' }),
+    by: t.exposeString('actor', { nullable: true, description: `Who acted: ${WHO}.` }),
+    at: t.expose('at', { type: 'DateTime', description: 'When (server clock).' }),
+  }),
+});
+
+builder.objectField(DatasetVersionRef, 'quarantineHistory', (t) =>
+  t.field({
+    type: [QuarantineEventRef],
+    description: 'Every quarantine and release of this version, oldest first.',
+    resolve: (v, _a, ctx) => quarantineHistoryLoader(ctx).load(v.id),
+  }),
+);
 
 builder.objectField(DatasetVersionRef, 'quarantine', (t) =>
   t.field({
     type: QuarantineRef,
     nullable: true,
-    description: 'Set when the data was found bad; models trained on it cannot be promoted without an override.',
+    description: 'Set while the data is quarantined (found bad and not released); models trained on it cannot be promoted without an override.',
     resolve: (v, _a, ctx) => quarantineLoader(ctx).load(v.id),
   }),
 );
@@ -150,6 +181,37 @@ const QuarantineDatasetVersionPayload = builder.simpleObject('QuarantineDatasetV
   }),
 });
 
+const ReleaseQuarantineInput = builder.inputType('ReleaseQuarantineInput', {
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The quarantined DatasetVersion.' }),
+    reason: t.string({ required: true, description: 'Why the data may be used again; recorded in its quarantine history.' }),
+  }),
+});
+
+const ReleaseQuarantinePayload = builder.simpleObject('ReleaseQuarantinePayload', {
+  fields: (t) => ({
+    datasetVersion: t.field({ type: DatasetVersionRef }),
+    released: t.boolean({ description: 'False when it was not quarantined (e.g. a retry): nothing was recorded.' }),
+    event: t.field({ type: QuarantineEventRef, nullable: true, description: 'The RELEASE event this call recorded.' }),
+  }),
+});
+
+builder.mutationField('releaseQuarantine', (t) =>
+  t.field({
+    type: ReleaseQuarantinePayload,
+    description:
+      "Lifts the quarantine of a dataset version: aliases may move onto models trained on it again without an override. Needs EDITOR in the dataset's project. " +
+      'Recorded (who, when, why) in DatasetVersion.quarantineHistory and the audit log; the quarantine record itself stays in that history.',
+    args: { input: t.arg({ type: ReleaseQuarantineInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const id = decodeId('DatasetVersion', String(input.id), 'input.id');
+      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id));
+      const { event } = await ctx.services.quarantines.release({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, released: event !== null, event };
+    },
+  }),
+);
+
 builder.mutationField('quarantineDatasetVersion', (t) =>
   t.field({
     type: QuarantineDatasetVersionPayload,
@@ -159,7 +221,7 @@ builder.mutationField('quarantineDatasetVersion', (t) =>
     resolve: async (_root, { input }, ctx) => {
       const id = decodeId('DatasetVersion', String(input.id), 'input.id');
       await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id));
-      const { quarantine, created } = await ctx.services.incidents.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      const { quarantine, created } = await ctx.services.quarantines.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
       quarantineLoader(ctx).prime(id, quarantine as Quarantine);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };
     },

@@ -1,11 +1,11 @@
 // Incident questions over lineage: what a bad dataset, commit or run reached (`impact`), which
-// model versions used some dataset (`models`), quarantining data found bad, and the gate that
-// keeps an alias from moving to a model trained on quarantined data without an override.
+// model versions used some dataset (`models`), and the gate that keeps an alias from moving to
+// a model trained on quarantined data (see quarantine.ts) without an override.
 import type { Database } from '../../db/database.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { requireMaxLength } from '../../validation.js';
+import { ConflictError, ValidationError } from '../../errors.js';
 import type { PromotionGate } from '../registry/service.js';
 import type { NodeRef } from './graph.js';
+import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
 
 export interface DatasetVersionFilter {
@@ -24,13 +24,6 @@ export interface ImpactedVersion {
   aliases: string[];
 }
 
-export interface Quarantine {
-  datasetVersionId: number;
-  reason: string;
-  by: string | null;
-  at: Date;
-}
-
 export interface QuarantinedInput extends Quarantine {
   dataset: string;
   version: string;
@@ -38,9 +31,9 @@ export interface QuarantinedInput extends Quarantine {
 
 // A filter wide enough to match this many versions is almost certainly a mistake.
 const MAX_MATCHED_VERSIONS = 10_000;
-const REASON_MAX = 2000;
 
-export function createIncidentService(db: Database, lineage: LineageService) {
+export function createIncidentService(db: Database, lineage: LineageService, quarantines: QuarantineService) {
+  const { quarantinesOf } = quarantines;
   const { sql } = db;
 
   /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
@@ -80,7 +73,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
     return rows.map((r) => r.id);
   }
 
-  /** The aliases each version held at `at`, from the alias event history; now, from the alias table. */
+  /** The aliases each version held at `at` (by effective time), from the alias event history; now, from the alias table. */
   async function aliasesOf(versionIds: readonly number[], at: Date | null): Promise<Map<number, string[]>> {
     const result = new Map<number, string[]>(versionIds.map((id) => [id, []]));
     if (versionIds.length === 0) return result;
@@ -89,8 +82,8 @@ export function createIncidentService(db: Database, lineage: LineageService) {
           `SELECT x.to_version_id AS version_id, x.alias FROM (
              SELECT DISTINCT ON (e.model_id, e.alias) e.alias, e.to_version_id
              FROM model_alias_events e
-             WHERE e.model_id IN (SELECT model_id FROM model_versions WHERE id = ANY($1::int[])) AND e.at <= $2::timestamptz
-             ORDER BY e.model_id, e.alias, e.at DESC, e.id DESC) x
+             WHERE e.model_id IN (SELECT model_id FROM model_versions WHERE id = ANY($1::int[])) AND e.effective_at <= $2::timestamptz
+             ORDER BY e.model_id, e.alias, e.effective_at DESC, e.id DESC) x
            WHERE x.to_version_id = ANY($1::int[]) ORDER BY x.alias`,
           [versionIds, at.toISOString()],
         )
@@ -113,19 +106,9 @@ export function createIncidentService(db: Database, lineage: LineageService) {
       .filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
   }
 
-  async function quarantinesOf(datasetVersionIds: readonly number[]): Promise<Quarantine[]> {
-    if (datasetVersionIds.length === 0) return [];
-    const rows = await sql.query<{ dataset_version_id: number; reason: string; quarantined_by: string | null; at: Date | string }>(
-      'SELECT dataset_version_id, reason, quarantined_by, at FROM dataset_quarantines WHERE dataset_version_id = ANY($1::int[]) ORDER BY dataset_version_id',
-      [datasetVersionIds],
-    );
-    return rows.map((r) => ({ datasetVersionId: r.dataset_version_id, reason: r.reason, by: r.quarantined_by, at: new Date(r.at) }));
-  }
-
   return {
     matchDatasetVersions,
     aliasesOf,
-    quarantinesOf,
 
     /** Model versions downstream of a node (dataset version, commit, run, ...), optionally only those holding one of `aliases`. */
     async impact(start: NodeRef, options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
@@ -150,22 +133,6 @@ export function createIncidentService(db: Database, lineage: LineageService) {
         at,
       );
       return withAliases(reached, options.alias ? [options.alias] : null, at);
-    },
-
-    /** Marks a dataset version bad. Quarantining it again keeps the first record (who, when, why). */
-    async quarantine(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ quarantine: Quarantine; created: boolean }> {
-      const reason = input.reason.trim();
-      if (!reason) throw new ValidationError('input.reason', 'must say why the data is bad');
-      requireMaxLength('input.reason', reason, REASON_MAX);
-      const exists = await sql.query('SELECT 1 FROM dataset_versions WHERE id = $1', [input.datasetVersionId]);
-      if (exists.length === 0) throw new NotFoundError('DatasetVersion', input.datasetVersionId);
-      const inserted = await sql.query<{ n: number }>(
-        `INSERT INTO dataset_quarantines (dataset_version_id, reason, quarantined_by, at) VALUES ($1, $2, $3, $4::timestamptz)
-         ON CONFLICT (dataset_version_id) DO NOTHING RETURNING 1 AS n`,
-        [input.datasetVersionId, reason, actor, new Date().toISOString()],
-      );
-      const [quarantine] = await quarantinesOf([input.datasetVersionId]);
-      return { quarantine: quarantine!, created: inserted.length > 0 };
     },
 
     /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */

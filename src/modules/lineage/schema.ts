@@ -165,6 +165,11 @@ builder.node(CodeCommitRef, {
   fields: (t) => ({
     repository: t.exposeString('repository', { description: 'Repository URL or name.' }),
     commit: t.exposeString('commit', { description: 'Commit sha, lowercase hex.' }),
+    committedAt: t.expose('committedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: "When the commit was made (git's committer date), as the first run to give it reported (startRun's codeVersion.committedAt); null when none did.",
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When a run first reported this commit.' }),
   }),
 });
@@ -260,8 +265,12 @@ builder.queryFields((t) => ({
   codeCommit: t.field({
     type: CodeCommitRef,
     nullable: true,
-    description: 'The commit node of a repository and sha, as runs reported it; null when no run used it.',
-    args: { repository: t.arg.string({ required: true }), commit: t.arg.string({ required: true }) },
+    description:
+      'The commit node of a repository and sha, as runs reported it; null when no run used it. `commit` may be an unambiguous prefix of at least 7 hex characters, as git abbreviates it.',
+    args: {
+      repository: t.arg.string({ required: true }),
+      commit: t.arg.string({ required: true, description: 'The full sha, or a prefix of 7 or more characters that only one commit of the repository starts with (else BAD_USER_INPUT).' }),
+    },
     resolve: (_root, args, ctx) => ctx.services.lineage.codeCommit(args.repository, args.commit),
   }),
 }));

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
 import { createPostgresLineageGraph } from './graph-postgres.js';
+import { findCommit } from './commits.js';
 import { commitsByIds, hasPendingOutbox, outboxStats } from './store.js';
 import type { SyncWorker } from './sync-worker.js';
 
@@ -136,8 +137,9 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
       return commitsByIds(db.sql, ids);
     },
 
+    /** A repository's commit by its sha or an unambiguous prefix of 7+ characters; null when no run reported it. */
     async codeCommit(repository: string, commit: string) {
-      return db.prisma.codeCommit.findUnique({ where: { repository_commit: { repository, commit: commit.toLowerCase() } } });
+      return findCommit(db.prisma, repository, commit);
     },
 
     outboxStats: () => outboxStats(db.sql),

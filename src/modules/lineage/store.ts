@@ -217,7 +217,10 @@ export async function countEdges(sql: SqlQueryable): Promise<number> {
 
 /** Code commits by id, for lineage labels and node(id). */
 export async function commitsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<CodeCommit[]> {
-  return sql.query<CodeCommit>('SELECT id, repository, commit, created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
+  return sql.query<CodeCommit>(
+    'SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])',
+    [ids],
+  );
 }
 
 /** Neo4j answers again: rows waiting out a backoff are due now, so the projection catches up at once. */

@@ -1,6 +1,7 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
+import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { authorizeModelName, requireNameFree } from '../auth/guards.js';
@@ -38,9 +39,14 @@ builder.objectType(AliasEventRef, {
     to: t.field({ type: ModelVersionRef, nullable: true, description: 'The version it held after; null when it was removed (or is not visible to the caller).', resolve: (e, _a, ctx) => loadVersion(ctx, e.toVersionId) }),
     who: t.exposeString('actor', {
       nullable: true,
-      description: "Who changed it: the API token's user (with authentication off, the x-runledger-user of the request, else the user of the run behind the version).",
+      description:
+        "Who made the change: the API token's user; with authentication off, the request's x-runledger-user, else \"local\". Never inferred from who trained the model. Null only on events recorded before who was kept.",
     }),
-    at: t.expose('at', { type: 'DateTime', description: 'When it changed (server clock, milliseconds).' }),
+    at: t.expose('effectiveAt', {
+      type: 'DateTime',
+      description: 'When the change took effect: recordedAt, unless a global admin imported it with an earlier effectiveAt. aliasAt, aliasesAt and history order go by this time.',
+    }),
+    recordedAt: t.expose('at', { type: 'DateTime', description: 'When the server recorded the change (server clock, milliseconds); never earlier than the one recorded before it.' }),
     reason: t.exposeString('reason', { nullable: true }),
   }),
 });
@@ -50,7 +56,7 @@ const AliasAssignment = builder.simpleObject('ModelAliasAssignment', {
   fields: (t) => ({
     alias: t.string(),
     version: t.field({ type: ModelVersionRef }),
-    since: t.field({ type: 'DateTime', description: 'When it was last moved.' }),
+    since: t.field({ type: 'DateTime', description: 'When its latest move took effect.' }),
   }),
 });
 
@@ -103,7 +109,7 @@ builder.node(RegisteredModelRef, {
     aliasAt: t.field({
       type: ModelVersionRef,
       nullable: true,
-      description: 'The version an alias pointed at at an instant, from the history; null when it was unset then.',
+      description: 'The version an alias pointed at at an instant (by the time each change took effect, so imported history counts), from the history; null when it was unset then.',
       args: { name: t.arg.string({ required: true }), at: t.arg({ type: 'DateTime', required: true }) },
       resolve: async (m, args, ctx) => {
         const versionId = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
@@ -122,7 +128,7 @@ builder.node(RegisteredModelRef, {
     }),
     history: t.field({
       type: [AliasEventRef],
-      description: 'Every alias change, oldest first (append-only): who, when, from which version to which, and why.',
+      description: 'Every alias change in the order they took effect, oldest first (append-only): who, when, from which version to which, and why.',
       args: { alias: t.arg.string({ description: 'Only this alias.' }) },
       resolve: (m, args, ctx) => ctx.services.registry.history(m.id, args.alias ?? null),
     }),
@@ -200,6 +206,13 @@ const AliasOverrideInput = builder.inputType('AliasOverrideInput', {
   fields: (t) => ({ reason: t.string({ required: true, description: 'Why the promotion must happen anyway.' }) }),
 });
 
+const effectiveAtField = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) =>
+  t.field({
+    type: 'DateTime',
+    description:
+      'When the change took effect, for history imported from another tracker. Global admins only; not in the future, and not before the alias\'s latest change (import oldest first). Default: now.',
+  });
+
 const SetModelAliasInput = builder.inputType('SetModelAliasInput', {
   fields: (t) => ({
     model: t.string({ required: true }),
@@ -207,6 +220,7 @@ const SetModelAliasInput = builder.inputType('SetModelAliasInput', {
     version: t.int({ required: true, description: 'The version number to point at.' }),
     reason: t.string({ description: 'Why; optional here, recorded in the history.' }),
     override: t.field({ type: AliasOverrideInput, description: 'Needed to move the alias onto a version trained on quarantined data; recorded in the history.' }),
+    effectiveAt: effectiveAtField(t),
   }),
 });
 
@@ -215,6 +229,7 @@ const RemoveModelAliasInput = builder.inputType('RemoveModelAliasInput', {
     model: t.string({ required: true }),
     alias: t.string({ required: true }),
     reason: t.string({ description: 'Why; optional, recorded in the history.' }),
+    effectiveAt: effectiveAtField(t),
   }),
 });
 
@@ -223,7 +238,12 @@ const RollbackModelAliasInput = builder.inputType('RollbackModelAliasInput', {
     model: t.string({ required: true }),
     alias: t.string({ required: true }),
     reason: t.string({ required: true, description: 'Why; required for a rollback.' }),
-    fromVersion: t.int({ description: 'The version being rolled back. When given, nothing happens unless the alias still points at it, which makes a retry safe.' }),
+    fromVersion: t.int({
+      description:
+        'The version being rolled back: the one the alias points at now. Required while it points at one (leave it out only to undo a removal). Nothing happens when the alias no longer points at it, so a retried rollback returns changed: false instead of undoing itself.',
+    }),
+    override: t.field({ type: AliasOverrideInput, description: 'Needed when the version rolled back to was trained on quarantined data; recorded in the history.' }),
+    effectiveAt: effectiveAtField(t),
   }),
 });
 
@@ -239,6 +259,9 @@ const ModelAliasPayload = builder.simpleObject('ModelAliasPayload', {
 });
 
 const aliasPayload = (alias: string, r: AliasChangeResult) => ({ model: r.model, alias, version: r.version, changed: r.event !== null, event: r.event });
+
+/** Quarantined data upstream blocks a move wherever it lives, but a refusal names only what the caller may see. */
+const visibleDatasetVersions = (ctx: Context) => async (ids: readonly number[]) => foundIds(await datasetVersionLoader(ctx).loadMany(ids));
 
 builder.mutationFields((t) => ({
   createModelVersion: t.field({
@@ -270,9 +293,7 @@ builder.mutationFields((t) => ({
       const model = await ctx.services.registry.requireModel(input.model);
       const target = await ctx.services.registry.requireVersion(model, input.version, 'input.version');
       if (!(await modelVersionLoader(ctx).load(target.id))) throw new NotFoundError('ModelVersion', `${model.name}/${input.version}`);
-      // Quarantined data upstream blocks the move wherever it lives, but the refusal names only what the caller may see.
-      const canSee = async (ids: readonly number[]) => foundIds(await datasetVersionLoader(ctx).loadMany(ids));
-      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor, canSee));
+      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }));
     },
   }),
   removeModelAlias: t.field({
@@ -281,18 +302,19 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveModelAliasInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await authorizeModelName(ctx, input.model, 'EDITOR');
-      return aliasPayload(input.alias, await ctx.services.registry.removeAlias(input, ctx.actor));
+      return aliasPayload(input.alias, await ctx.services.registry.removeAlias(input, ctx.actor, { globalAdmin: ctx.access.isAdmin }));
     },
   }),
   rollbackModelAlias: t.field({
     type: ModelAliasPayload,
     description:
       'Undoes the latest change of an alias in one step: it returns to the version it held before (a removal is undone by restoring the removed version). ' +
+      'Give fromVersion (the version it points at now), so a double-submitted rollback changes nothing the second time. The version returned to passes the same quarantine gate as setModelAlias. ' +
       "Needs EDITOR in the model's project. Recorded as a new ROLLBACK event; history is never rewritten.",
     args: { input: t.arg({ type: RollbackModelAliasInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await authorizeModelName(ctx, input.model, 'EDITOR');
-      return aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(input, ctx.actor));
+      return aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }));
     },
   }),
 }));

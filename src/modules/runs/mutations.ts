@@ -17,6 +17,11 @@ const CodeVersionInput = builder.inputType('CodeVersionInput', {
     commit: t.string({ required: true, description: 'Hex commit sha (4 to 64 characters).' }),
     branch: t.string(),
     dirty: t.boolean({ description: 'Uncommitted changes in the working tree.' }),
+    committedAt: t.field({
+      type: 'DateTime',
+      description:
+        "When the commit was made (git's committer date), e.g. when importing history from another tracker. The first run that gives it sets CodeCommit.committedAt; a different one later is a CONFLICT.",
+    }),
   }),
 });
 

@@ -28,6 +28,7 @@ export const CodeVersionRef = builder.simpleObject('CodeVersion', {
   fields: (t) => ({
     repository: t.string({ description: 'Repository URL or name.' }),
     commit: t.string({ description: 'Commit sha, lowercase hex.' }),
+    committedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the commit was made, when a run reported it.' }),
     branch: t.string({ nullable: true }),
     dirty: t.boolean({ description: 'True when the working tree had uncommitted changes.' }),
   }),

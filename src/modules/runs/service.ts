@@ -6,21 +6,16 @@ import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { ProjectService } from '../projects/service.js';
+import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code-version.js';
 import { gpuCountOf } from './environment.js';
 import { runsByIds } from './store.js';
 
 export type { Run, RunStatus };
+export type { CodeVersionInput };
 
 export interface TagInput {
   key: string;
   value: string;
-}
-
-export interface CodeVersionInput {
-  repository: string;
-  commit: string;
-  branch?: string | null;
-  dirty?: boolean | null;
 }
 
 export interface StartRunInput {
@@ -59,15 +54,6 @@ export function validateTags(field: string, tags: readonly TagInput[]): TagInput
     byKey.set(tag.key, tag); // the last value of a repeated key wins, as with sequential setTag calls
   });
   return [...byKey.values()];
-}
-
-function validateCodeVersion(code: CodeVersionInput): CodeVersionInput {
-  requireName('input.codeVersion.repository', code.repository, 1000);
-  if (!/^[0-9a-fA-F]{4,64}$/.test(code.commit)) {
-    throw new ValidationError('input.codeVersion.commit', `must be a hex commit id of 4 to 64 characters; got ${JSON.stringify(code.commit)}`);
-  }
-  if (code.branch != null) requireName('input.codeVersion.branch', code.branch, 1000);
-  return { ...code, commit: code.commit.toLowerCase() };
 }
 
 export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder) {
@@ -137,11 +123,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
           const edges: EdgeInput[] = [];
           if (run.parentId != null) edges.push({ from: { type: 'Run', id: run.parentId }, to: { type: 'Run', id: run.id }, kind: 'PARENT_OF' });
           if (code) {
-            const commit = await tx.codeCommit.upsert({
-              where: { repository_commit: { repository: code.repository, commit: code.commit } },
-              create: { repository: code.repository, commit: code.commit },
-              update: {},
-            });
+            const commit = await recordCommit(tx, code);
             await tx.runCodeVersion.create({
               data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
             });
@@ -228,7 +210,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
 
     async codeVersionsOf(runIds: readonly number[]) {
       const rows = await prisma.runCodeVersion.findMany({ where: { runId: { in: [...runIds] } }, include: { commit: true } });
-      return rows.map((r) => ({ runId: r.runId, repository: r.commit.repository, commit: r.commit.commit, branch: r.branch, dirty: r.dirty }));
+      return rows.map((r) => ({ runId: r.runId, repository: r.commit.repository, commit: r.commit.commit, committedAt: r.commit.committedAt, branch: r.branch, dirty: r.dirty }));
     },
 
     /** The first `limit` children (by id, after `afterId`) of each parent, in one query. */

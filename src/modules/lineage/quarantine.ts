@@ -1,0 +1,87 @@
+// Quarantine of dataset versions found bad, and its release: the current state and the append-only history of both.
+import type { Database } from '../../db/database.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { DatasetQuarantineEvent, Prisma, QuarantineAction } from '../../generated/prisma/client.js';
+import { requireMaxLength } from '../../validation.js';
+import { LOCAL_ACTOR } from '../auth/access.js';
+
+export type { DatasetQuarantineEvent, QuarantineAction };
+
+type Tx = Prisma.TransactionClient;
+
+export interface Quarantine {
+  datasetVersionId: number;
+  reason: string;
+  by: string | null;
+  at: Date;
+}
+
+const REASON_MAX = 2000;
+
+function requireReason(reason: string, why: string): string {
+  const trimmed = reason.trim();
+  if (!trimmed) throw new ValidationError('input.reason', why);
+  return requireMaxLength('input.reason', trimmed, REASON_MAX);
+}
+
+export function createQuarantineService(db: Database) {
+  const { prisma } = db;
+
+  /** Locks the dataset version, so quarantines and releases of one version happen one at a time. */
+  async function lockVersion(tx: Tx, datasetVersionId: number): Promise<void> {
+    const rows = await tx.$queryRaw<unknown[]>`SELECT id FROM dataset_versions WHERE id = ${datasetVersionId} FOR UPDATE`;
+    if (rows.length === 0) throw new NotFoundError('DatasetVersion', datasetVersionId);
+  }
+
+  async function appendEvent(tx: Tx, datasetVersionId: number, action: QuarantineAction, reason: string, actor: string | null, at: Date) {
+    return tx.datasetQuarantineEvent.create({ data: { datasetVersionId, action, reason, actor: actor ?? LOCAL_ACTOR, at } });
+  }
+
+  async function quarantinesOf(datasetVersionIds: readonly number[]): Promise<Quarantine[]> {
+    if (datasetVersionIds.length === 0) return [];
+    const rows = await prisma.datasetQuarantine.findMany({ where: { datasetVersionId: { in: [...datasetVersionIds] } }, orderBy: { datasetVersionId: 'asc' } });
+    return rows.map((r) => ({ datasetVersionId: r.datasetVersionId, reason: r.reason, by: r.quarantinedBy, at: r.at }));
+  }
+
+  return {
+    /** The quarantines in force (released ones are gone), by dataset version. */
+    quarantinesOf,
+
+    /** Marks a dataset version bad. Quarantining it again while it is quarantined keeps the first record (who, when, why). */
+    async quarantine(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ quarantine: Quarantine; created: boolean }> {
+      const reason = requireReason(input.reason, 'must say why the data is bad');
+      const created = await prisma.$transaction(async (tx) => {
+        await lockVersion(tx, input.datasetVersionId);
+        if (await tx.datasetQuarantine.findUnique({ where: { datasetVersionId: input.datasetVersionId } })) return false;
+        const at = new Date();
+        await tx.datasetQuarantine.create({ data: { datasetVersionId: input.datasetVersionId, reason, quarantinedBy: actor ?? LOCAL_ACTOR, at } });
+        await appendEvent(tx, input.datasetVersionId, 'QUARANTINE', reason, actor, at);
+        return true;
+      });
+      const [quarantine] = await quarantinesOf([input.datasetVersionId]);
+      return { quarantine: quarantine!, created };
+    },
+
+    /**
+     * Lifts a quarantine: promotions of models trained on the data no longer need an override.
+     * Releasing a version that is not quarantined (a retry) records nothing.
+     */
+    async release(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ event: DatasetQuarantineEvent | null }> {
+      const reason = requireReason(input.reason, 'must say why the data is good again');
+      const event = await prisma.$transaction(async (tx) => {
+        await lockVersion(tx, input.datasetVersionId);
+        const { count } = await tx.datasetQuarantine.deleteMany({ where: { datasetVersionId: input.datasetVersionId } });
+        if (count === 0) return null;
+        return appendEvent(tx, input.datasetVersionId, 'RELEASE', reason, actor, new Date());
+      });
+      return { event };
+    },
+
+    /** Every quarantine and release of each version, oldest first. */
+    async historyOf(datasetVersionIds: readonly number[]): Promise<DatasetQuarantineEvent[]> {
+      return prisma.datasetQuarantineEvent.findMany({ where: { datasetVersionId: { in: [...datasetVersionIds] } }, orderBy: [{ datasetVersionId: 'asc' }, { id: 'asc' }] });
+    },
+  };
+}
+
+export type QuarantineService = ReturnType<typeof createQuarantineService>;
