@@ -1,10 +1,12 @@
 // Metrics: the logBatch ingest path (params, tags and points in one transaction) and history reads.
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
+import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import {
   insertPoints,
   MetricKeyCache,
@@ -106,8 +108,9 @@ function validatePoints(metrics: readonly MetricPointInput[], series: readonly M
   });
 }
 
-export function createMetricService(db: Database) {
+export function createMetricService(db: Database, log: Logger, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
   const keys = new MetricKeyCache();
+  const folder = createRollupFolder(db.sql, log, folderOptions);
 
   return {
     async logBatch(input: LogBatchInput): Promise<LogBatchResult> {
@@ -131,7 +134,7 @@ export function createMetricService(db: Database) {
       // Sorted so that concurrent batches touching the same points lock them in one order.
       rows.sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
 
-      return db.sql.transaction(async (tx) => {
+      const result = await db.sql.transaction(async (tx) => {
         const run = await lockRunForWrite(tx, input.runId);
         if (!run) throw new NotFoundError('Run', input.runId);
         if (run.deletedAt) throw new ConflictError(`Run ${input.runId} is deleted; restore it before logging to it`, { runId: input.runId });
@@ -173,6 +176,18 @@ export function createMetricService(db: Database) {
         }
         return result;
       });
+      if (result.pointsWritten > 0) folder.kick();
+      return result;
+    },
+
+    /** Folds every queued point into the rollups now (tests, the seed, shutdown). */
+    foldRollups(): Promise<void> {
+      return folder.drain();
+    },
+
+    /** Stops the background fold; queued points stay queued for the next process or reader. */
+    stop(): Promise<void> {
+      return folder.stop();
     },
 
     async summaries(runIds: readonly number[]): Promise<SummaryRow[]> {

@@ -1,5 +1,7 @@
-// Bulk SQL for metric points: one statement per batch for points and their summaries.
+// Bulk SQL for metric points: one statement per batch for points, their summaries and the
+// rollup queue; the reads behind metricHistory.
 import type { SqlQueryable } from '../../db/sql.js';
+import { queuePendingSql } from './rollups.js';
 
 export interface PointRow {
   runId: number;
@@ -82,93 +84,11 @@ export class MetricKeyCache {
   }
 }
 
-/** Rollup levels: a bucket of level L spans 4^L consecutive steps (16 .. 4,194,304). */
-export const ROLLUP_LEVELS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
-const FINEST = ROLLUP_LEVELS[0];
-const COARSEST = ROLLUP_LEVELS[ROLLUP_LEVELS.length - 1];
-
 /**
- * SQL for the coarsest level a series from step `first` to step `last` needs: the first one
- * at which the whole series falls into one bucket. A history read never goes past it (that
- * level always fits), so a series stores levels FINEST..topLevel and nothing above: a
- * four-step series writes one rollup row per key instead of ten.
- */
-const topLevel = (first: string, last: string) =>
-  `COALESCE((SELECT min(l) FROM generate_series(${FINEST}, ${COARSEST}) l WHERE (${first} >> (2 * l)) = (${last} >> (2 * l))), ${COARSEST})`;
-
-/**
- * One CTE per level: r2 groups the inserted points by 16 steps, and each level above groups
- * the one below by 4, so only the first level touches every point. The extremes are picked
- * with DISTINCT ON (one sort each for min and max) rather than per-aggregate sorts.
- *
- * `span` gives each series its top level before (top_old) and after (top_new) this batch.
- * Levels up to top_old are stored and get only the new points; a level above top_old is new
- * and must also cover the points already stored. Those are exactly the single bucket the
- * series has at top_old, so that row joins the source of level top_old + 1, and every level
- * above inherits it. Writers of a series are serialized (logBatch locks the run), so the
- * stored row read here is the latest.
- */
-function rollupCtes(): string {
-  const level = (l: number, source: string, bucket: string, count: string, lowCols: string, highCols: string, lowWhere: string, highWhere: string) => {
-    return `r${l} AS (
-       SELECT c.run_id, c.key_id, c.bucket, c.n, lo.min_value, lo.min_step, lo.min_ts, hi.max_value, hi.max_step, hi.max_ts
-       FROM (SELECT run_id, key_id, ${bucket} AS bucket, ${count} AS n FROM ${source} GROUP BY 1, 2, 3) c
-       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${lowCols} FROM ${source}
-                  WHERE ${lowWhere} ORDER BY run_id, key_id, ${bucket}, 4, 5, 6) lo USING (run_id, key_id, bucket)
-       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${highCols} FROM ${source}
-                  WHERE ${highWhere} ORDER BY run_id, key_id, ${bucket}, 4 DESC, 5, 6) hi USING (run_id, key_id, bucket))`;
-  };
-  const columns = 'bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts';
-  const ctes = [
-    `span AS (
-       SELECT a.run_id, a.key_id, o.first_step AS old_first,
-              CASE WHEN o.run_id IS NULL THEN ${FINEST - 1} ELSE ${topLevel('o.first_step', 'o.last_step')} END AS top_old,
-              ${topLevel('LEAST(o.first_step, a.fs)', 'GREATEST(o.last_step, a.ls)')} AS top_new
-       FROM agg a LEFT JOIN metric_summaries o USING (run_id, key_id))`,
-    level(
-      FINEST,
-      'ins',
-      `step >> ${2 * FINEST}`,
-      'count(*)',
-      'value AS min_value, step AS min_step, ts AS min_ts',
-      'value AS max_value, step AS max_step, ts AS max_ts',
-      "value <> 'NaN'",
-      "value <> 'NaN'",
-    ),
-  ];
-  for (const l of ROLLUP_LEVELS.slice(1)) {
-    ctes.push(
-      `s${l} AS (
-       SELECT r.run_id, r.key_id, ${columns.split(', ').map((c) => `r.${c}`).join(', ')}
-       FROM r${l - 1} r JOIN span USING (run_id, key_id) WHERE span.top_new >= ${l}
-       UNION ALL
-       SELECT o.run_id, o.key_id, o.bucket, o.count, o.min_value, o.min_step, o.min_ts, o.max_value, o.max_step, o.max_ts
-       FROM span JOIN metric_rollups o ON o.run_id = span.run_id AND o.key_id = span.key_id AND o.level = ${l - 1}
-                                        AND o.bucket = span.old_first >> ${2 * (l - 1)}
-       WHERE span.top_old = ${l - 1} AND span.top_new >= ${l})`,
-      level(l, `s${l}`, 'bucket >> 2', 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
-    );
-  }
-  return ctes.join(',\n     ');
-}
-
-const ROLLUP_CTES = rollupCtes();
-
-const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
-  `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
-// Replace the stored extreme only when the new batch beats it; every expression sees the old row.
-const keepExtreme = (side: 'min' | 'max', column: string) => {
-  const better = side === 'min' ? '<' : '>';
-  return `${side}_${column} = CASE WHEN m.${side}_value IS NULL OR EXCLUDED.${side}_value ${better} m.${side}_value THEN EXCLUDED.${side}_${column} ELSE m.${side}_${column} END`;
-};
-
-/**
- * Inserts points (a repeated (run, key, step, timestamp) is skipped) and folds the inserted
- * ones into metric_summaries and metric_rollups, in one statement. Returns the points
- * actually inserted. Aggregates are upserted in (run, key) order. Points may belong to
- * several runs (the seed loads many at once). The caller must hold off other writers of the
- * same runs until it commits (logBatch locks the run row): a series' new rollup levels are
- * built from what this statement's snapshot sees stored.
+ * Inserts points (a repeated (run, key, step, timestamp) is skipped), folds the inserted
+ * ones into metric_summaries and queues them for the rollups (see rollups.ts), in one
+ * statement. Returns the points actually inserted. Summaries are upserted in (run, key)
+ * order. Points may belong to several runs (the seed loads many at once).
  */
 export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
   const unique = distinctPoints(points);
@@ -201,17 +121,7 @@ export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[
          last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
          last_step = GREATEST(s.last_step, EXCLUDED.last_step)
        RETURNING 1),
-     ${ROLLUP_CTES},
-     roll AS (
-       INSERT INTO metric_rollups AS m (run_id, key_id, level, bucket, count, min_value, min_step, min_ts, max_value, max_step, max_ts)
-       SELECT run_id, key_id, level, bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts
-       FROM (${ROLLUP_LEVELS.map((l) => `SELECT ${l} AS level, * FROM r${l}`).join(' UNION ALL ')}) r
-       ORDER BY run_id, key_id, level, bucket
-       ON CONFLICT (run_id, key_id, level, bucket) DO UPDATE SET
-         count = m.count + EXCLUDED.count,
-         ${keepExtreme('min', 'step')}, ${keepExtreme('min', 'ts')}, ${keepExtreme('min', 'value')},
-         ${keepExtreme('max', 'step')}, ${keepExtreme('max', 'ts')}, ${keepExtreme('max', 'value')}
-       RETURNING 1)
+     queued AS (${queuePendingSql('ins')} RETURNING 1)
      SELECT (SELECT count(*) FROM ins)::int AS inserted,
             CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
               (SELECT array_agg(i.position ORDER BY i.position)
@@ -294,15 +204,19 @@ export async function countPointsUpTo(sql: SqlQueryable, range: HistoryRange, li
   return rows[0]?.n ?? 0;
 }
 
-/** First and last step of a series, read from the two ends of the primary key. */
-export async function seriesBounds(sql: SqlQueryable, runId: number, keyId: number): Promise<{ first: number; last: number } | null> {
-  const rows = await sql.query<{ first: number | null; last: number | null }>(
+/**
+ * First and last step of a series, read from the two ends of the primary key, and whether it
+ * has points not yet folded into its rollups.
+ */
+export async function seriesBounds(sql: SqlQueryable, runId: number, keyId: number): Promise<{ first: number; last: number; pending: boolean } | null> {
+  const rows = await sql.query<{ first: number | null; last: number | null; pending: boolean }>(
     `SELECT (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step ASC LIMIT 1) AS first,
-            (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step DESC LIMIT 1) AS last`,
+            (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step DESC LIMIT 1) AS last,
+            EXISTS (SELECT 1 FROM metric_rollup_pending WHERE run_id = $1 AND key_id = $2) AS pending`,
     [runId, keyId],
   );
   const row = rows[0];
-  return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last } : null;
+  return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last, pending: row.pending } : null;
 }
 
 export interface BucketExtremes {
@@ -331,6 +245,9 @@ export async function rollupBuckets(
     [runId, keyId, level, fromBucket, toBucket],
   );
 }
+
+const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
+  `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
 
 /** Extremes of a short raw step range: the partial buckets at the edges of a requested range. */
 export async function rangeExtremes(sql: SqlQueryable, runId: number, keyId: number, fromStep: number, toStep: number): Promise<BucketExtremes> {
