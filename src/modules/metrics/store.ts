@@ -87,52 +87,109 @@ export class MetricKeyCache {
 /**
  * Inserts points (a repeated (run, key, step, timestamp) is skipped), folds the inserted
  * ones into metric_summaries and queues them for the rollups (see rollups.ts), in one
- * statement. Returns the points actually inserted. Summaries are upserted in (run, key)
- * order. Points may belong to several runs (the seed loads many at once).
+ * statement. Summaries are upserted in (run, key) order. With `lockRun`, the statement
+ * first locks run $6 against deletion (as logBatch's transaction does) and inserts only when
+ * the run exists and is not deleted, so a batch of points alone is one round trip and one
+ * implicit transaction. The database answers with a count, and names the inserted points by
+ * position only when some already existed (a retry): parsing every inserted row back cost
+ * more than writing it.
+ */
+const pointsStatement = (lockRun: boolean, fresh = false) =>
+`WITH ${lockRun ? `run AS (SELECT project_id, deleted_at FROM runs WHERE id = $6 FOR NO KEY UPDATE),
+   ` : ''}ins AS (
+     INSERT INTO metric_points (run_id, key_id, step, ts, value)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
+     ${lockRun ? 'WHERE EXISTS (SELECT 1 FROM run WHERE deleted_at IS NULL)' : ''}
+     ${fresh ? '' : 'ON CONFLICT DO NOTHING'}
+     RETURNING run_id, key_id, step, ts, value),
+   agg AS (
+     SELECT t.run_id, t.key_id, t.n, t.mn, t.mx, t.fs, l.lv, l.ls, l.lt
+     FROM (SELECT run_id, key_id, count(*) AS n, min(step) AS fs,
+                  min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx
+           FROM ins GROUP BY run_id, key_id) t
+     JOIN (SELECT DISTINCT ON (run_id, key_id) run_id, key_id, value AS lv, step AS ls, ts AS lt
+           FROM ins ORDER BY run_id, key_id, step DESC, ts DESC) l USING (run_id, key_id)),
+   upd AS (
+     INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count, first_step)
+     SELECT run_id, key_id, lv, ls, lt, mn, mx, n, fs FROM agg ORDER BY run_id, key_id
+     ON CONFLICT (run_id, key_id) DO UPDATE SET
+       count = s.count + EXCLUDED.count,
+       first_step = LEAST(s.first_step, EXCLUDED.first_step),
+       min_value = LEAST(s.min_value, EXCLUDED.min_value),
+       max_value = GREATEST(s.max_value, EXCLUDED.max_value),
+       last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
+       last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
+       last_step = GREATEST(s.last_step, EXCLUDED.last_step)
+     RETURNING 1),
+   queued AS (${queuePendingSql('ins')} RETURNING 1)
+   SELECT (SELECT count(*) FROM ins)::int AS inserted,
+          CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
+            (SELECT array_agg(i.position ORDER BY i.position)
+             FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
+             JOIN ins USING (run_id, key_id, step, ts))
+          END AS positions${lockRun ? ', (SELECT project_id FROM run) AS "projectId", (SELECT deleted_at FROM run) AS "deletedAt", EXISTS (SELECT 1 FROM run) AS found' : ''}`;
+
+const INSERT_POINTS = pointsStatement(false);
+const INSERT_RUN_POINTS = pointsStatement(true);
+const INSERT_FRESH_RUN_POINTS = pointsStatement(true, true);
+const UNIQUE_VIOLATION = '23505';
+
+interface PointsAnswer {
+  inserted: number;
+  positions: number[] | null;
+  projectId?: number | null;
+  deletedAt?: Date | null;
+  found?: boolean;
+}
+
+const pointColumns = (unique: readonly PointRow[]) => [
+  unique.map((p) => p.runId),
+  unique.map((p) => p.keyId),
+  unique.map((p) => p.step),
+  isoTimestamps(unique),
+  unique.map((p) => p.value),
+];
+
+function insertedOf(unique: readonly PointRow[], answer: PointsAnswer | undefined): readonly PointRow[] {
+  if (!answer || answer.inserted === unique.length) return unique;
+  return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+}
+
+/**
+ * Inserts points of any runs; returns those actually inserted. Points may belong to several
+ * runs (the seed loads many at once); the caller guards the runs against deletion.
  */
 export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
   const unique = distinctPoints(points);
   if (unique.length === 0) return [];
-  // The database answers with a count, and names the inserted points by position only when
-  // some already existed (a retry): parsing every inserted row back cost more than writing it.
-  const [answer] = await sql.query<{ inserted: number; positions: number[] | null }>(
-    `WITH ins AS (
-       INSERT INTO metric_points (run_id, key_id, step, ts, value)
-       SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
-       ON CONFLICT DO NOTHING
-       RETURNING run_id, key_id, step, ts, value),
-     agg AS (
-       SELECT run_id, key_id, count(*) AS n,
-              min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx,
-              (array_agg(value ORDER BY step DESC, ts DESC))[1] AS lv,
-              (array_agg(step ORDER BY step DESC, ts DESC))[1] AS ls,
-              (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt,
-              min(step) AS fs
-       FROM ins GROUP BY run_id, key_id),
-     upd AS (
-       INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count, first_step)
-       SELECT run_id, key_id, lv, ls, lt, mn, mx, n, fs FROM agg ORDER BY run_id, key_id
-       ON CONFLICT (run_id, key_id) DO UPDATE SET
-         count = s.count + EXCLUDED.count,
-         first_step = LEAST(s.first_step, EXCLUDED.first_step),
-         min_value = LEAST(s.min_value, EXCLUDED.min_value),
-         max_value = GREATEST(s.max_value, EXCLUDED.max_value),
-         last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
-         last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
-         last_step = GREATEST(s.last_step, EXCLUDED.last_step)
-       RETURNING 1),
-     queued AS (${queuePendingSql('ins')} RETURNING 1)
-     SELECT (SELECT count(*) FROM ins)::int AS inserted,
-            CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
-              (SELECT array_agg(i.position ORDER BY i.position)
-               FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
-               JOIN ins USING (run_id, key_id, step, ts))
-            END AS positions`,
-    [unique.map((p) => p.runId), unique.map((p) => p.keyId), unique.map((p) => p.step), isoTimestamps(unique), unique.map((p) => p.value)],
-    { prepareAs: 'metrics.insertPoints' },
-  );
-  if (!answer || answer.inserted === unique.length) return unique;
-  return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+  const [answer] = await sql.query<PointsAnswer>(INSERT_POINTS, pointColumns(unique), { prepareAs: 'metrics.insertPoints' });
+  return insertedOf(unique, answer);
+}
+
+/**
+ * Inserts points of one run in one statement that also locks the run: `run` is null when it
+ * does not exist, and nothing is inserted when it is deleted. `points` must not be empty.
+ * Not for use inside a transaction: the first attempt may fail on a stored point.
+ */
+export async function insertRunPoints(
+  sql: SqlQueryable,
+  runId: number,
+  points: readonly PointRow[],
+): Promise<{ run: { projectId: number; deletedAt: Date | null } | null; inserted: readonly PointRow[] }> {
+  const unique = distinctPoints(points);
+  const params = [...pointColumns(unique), runId];
+  // Most batches are new points: a plain insert costs a third of ON CONFLICT's speculative
+  // one. When some point is already stored (a retry) the statement fails as a whole, having
+  // written nothing, and the batch goes again skipping what exists.
+  const answer = await sql
+    .query<PointsAnswer>(INSERT_FRESH_RUN_POINTS, params, { prepareAs: 'metrics.insertFreshRunPoints' })
+    .catch((error: unknown) => {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      return sql.query<PointsAnswer>(INSERT_RUN_POINTS, params, { prepareAs: 'metrics.insertRunPoints' });
+    })
+    .then((rows) => rows[0]);
+  if (!answer?.found) return { run: null, inserted: [] };
+  return { run: { projectId: answer.projectId!, deletedAt: answer.deletedAt ?? null }, inserted: insertedOf(unique, answer) };
 }
 
 /** Points of a batch mostly share one timestamp (the time it arrived): format each once. */
