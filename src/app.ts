@@ -159,6 +159,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       server.closeAllConnections();
       if (server.listening) await closed;
       await services.lineage.stop();
+      await services.metrics.stop();
       await db.close();
       log.info('stopped');
     },

@@ -58,7 +58,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     projects,
     runs,
     search: createRunSearch(db, projects),
-    metrics: publishingMetrics(createMetricService(db), live),
+    metrics: publishingMetrics(createMetricService(db, deps.log ?? createLogger('silent')), live),
     live,
     auth: createAuthService(db),
     audit: createAuditService(db),

@@ -108,46 +108,95 @@ describe('rollups under retries, NaN and out-of-order steps', () => {
 describe('rollup levels as a series grows', () => {
   // A series keeps levels 2 up to the first at which it fits in one bucket. Each batch below
   // moves that top level (up by one, by several at once, downward through negative steps, or
-  // not at all for a retry), and after every batch each stored bucket must equal a direct
+  // not at all for a retry). Points are queued by logBatch and folded later: folded after
+  // every batch, or all at once at the end, each stored bucket must equal a direct
   // computation over the raw points, with no level missing and none above the top.
-  it('keeps exactly the levels the span needs, each equal to the raw points', async () => {
-    const { client } = server();
-    const { sql } = server().app.db;
-    const runId = (await newRun(client, await newProject(client, 'levels'))).id;
-    const databaseId = Number(Buffer.from(runId, 'base64').toString().split(':')[1]);
-    const batches: { steps: number[]; nan?: boolean }[] = [
-      { steps: [1000, 1003, 1001] },
-      { steps: [1010, 1020, 1015] },
-      { steps: [1100, 990] },
-      { steps: [70_000, 5000, 1_000_000] },
-      { steps: [1010, 1020, 1015] }, // a retry: nothing new
-      { steps: [-5, -70] },
-      { steps: [3_000_000, 3_000_001], nan: true },
-      { steps: Array.from({ length: 500 }, (_, i) => 2_000_000 - i * 37) },
-    ];
-    // Distinct values, so each extreme names one point.
-    let n = 0;
-    for (const batch of batches) {
-      const metrics = batch.steps.map((step) => ({ key: 'grow', step, value: batch.nan ? 'NaN' : Math.sin(step) * 1000 + (n++ % 7) / 1e6, timestamp: '2026-11-01T00:00:00.000Z' }));
-      await client.data(LogBatchDocument, { input: { runId, metrics } });
+  const batches: { steps: number[]; nan?: boolean }[] = [
+    { steps: [1000, 1003, 1001] },
+    { steps: [1010, 1020, 1015] },
+    { steps: [1100, 990] },
+    { steps: [70_000, 5000, 1_000_000] },
+    { steps: [1010, 1020, 1015] }, // a retry: nothing new
+    { steps: [-5, -70] },
+    { steps: [3_000_000, 3_000_001], nan: true },
+    { steps: Array.from({ length: 500 }, (_, i) => 2_000_000 - i * 37) },
+  ];
 
-      const [stored, expected] = await Promise.all(
-        [
-          `SELECT r.level, r.bucket, r.count, r.min_value, r.min_step, r.max_value, r.max_step
-           FROM metric_rollups r JOIN metric_keys k ON k.id = r.key_id
-           WHERE k.name = 'grow' AND r.run_id = $1 ORDER BY 1, 2`,
-          `WITH pts AS (SELECT p.* FROM metric_points p JOIN metric_keys k ON k.id = p.key_id WHERE k.name = 'grow' AND p.run_id = $1),
-                top AS (SELECT COALESCE((SELECT min(l) FROM generate_series(2, 11) l WHERE (min(step) >> (2 * l)) = (max(step) >> (2 * l))), 11) AS t FROM pts)
-           SELECT l AS level, step >> (2 * l) AS bucket, count(*)::int8 AS count,
-                  (array_agg(value ORDER BY value) FILTER (WHERE value <> 'NaN'))[1] AS min_value,
-                  (array_agg(step ORDER BY value) FILTER (WHERE value <> 'NaN'))[1] AS min_step,
-                  (array_agg(value ORDER BY value DESC) FILTER (WHERE value <> 'NaN'))[1] AS max_value,
-                  (array_agg(step ORDER BY value DESC) FILTER (WHERE value <> 'NaN'))[1] AS max_step
-           FROM pts, top, generate_series(2, top.t) l GROUP BY 1, 2 ORDER BY 1, 2`,
-        ].map((text) => sql.query(text, [databaseId])),
-      );
-      expect(stored!.length).toBeGreaterThan(0);
+  async function storedAndExpected(databaseId: number) {
+    const { sql } = server().app.db;
+    return Promise.all(
+      [
+        `SELECT r.level, r.bucket, r.count, r.min_value, r.min_step, r.max_value, r.max_step
+         FROM metric_rollups r JOIN metric_keys k ON k.id = r.key_id
+         WHERE k.name = 'grow' AND r.run_id = $1 ORDER BY 1, 2`,
+        `WITH pts AS (SELECT p.* FROM metric_points p JOIN metric_keys k ON k.id = p.key_id WHERE k.name = 'grow' AND p.run_id = $1),
+              top AS (SELECT COALESCE((SELECT min(l) FROM generate_series(2, 11) l WHERE (min(step) >> (2 * l)) = (max(step) >> (2 * l))), 11) AS t FROM pts)
+         SELECT l AS level, step >> (2 * l) AS bucket, count(*)::int8 AS count,
+                (array_agg(value ORDER BY value) FILTER (WHERE value <> 'NaN'))[1] AS min_value,
+                (array_agg(step ORDER BY value) FILTER (WHERE value <> 'NaN'))[1] AS min_step,
+                (array_agg(value ORDER BY value DESC) FILTER (WHERE value <> 'NaN'))[1] AS max_value,
+                (array_agg(step ORDER BY value DESC) FILTER (WHERE value <> 'NaN'))[1] AS max_step
+         FROM pts, top, generate_series(2, top.t) l GROUP BY 1, 2 ORDER BY 1, 2`,
+      ].map((text) => sql.query(text, [databaseId])),
+    );
+  }
+
+  for (const foldEach of [true, false]) {
+    it(`keeps exactly the levels the span needs, each equal to the raw points (folded ${foldEach ? 'after every batch' : 'once at the end'})`, async () => {
+      const { client, app } = server();
+      // Folding only when the test says so: the background folder would fold between batches.
+      if (!foldEach) await app.services.metrics.stop();
+      const runId = (await newRun(client, await newProject(client, 'levels'))).id;
+      const databaseId = Number(Buffer.from(runId, 'base64').toString().split(':')[1]);
+      // Distinct values, so each extreme names one point.
+      let n = 0;
+      for (const batch of batches) {
+        const metrics = batch.steps.map((step) => ({ key: 'grow', step, value: batch.nan ? 'NaN' : Math.sin(step) * 1000 + (n++ % 7) / 1e6, timestamp: '2026-11-01T00:00:00.000Z' }));
+        await client.data(LogBatchDocument, { input: { runId, metrics } });
+        if (!foldEach) continue;
+        await app.services.metrics.foldRollups();
+        const [stored, expected] = await storedAndExpected(databaseId);
+        expect(stored!.length).toBeGreaterThan(0);
+        expect(stored).toEqual(expected);
+      }
+      await app.services.metrics.foldRollups();
+      const [stored, expected] = await storedAndExpected(databaseId);
       expect(stored).toEqual(expected);
-    }
+      const queued = await app.db.sql.query('SELECT 1 FROM metric_rollup_pending WHERE run_id = $1', [databaseId]);
+      expect(queued).toEqual([]);
+    });
+  }
+});
+
+describe('the rollup queue', () => {
+  it('queues each inserted point once, and a history read folds its series before using the rollups', async () => {
+    const { client, app } = server();
+    // A folder that never runs on its own: only the read may fold.
+    await app.services.metrics.stop();
+    const runId = (await newRun(client, await newProject(client, 'queue'))).id;
+    const databaseId = Number(Buffer.from(runId, 'base64').toString().split(':')[1]);
+    const metrics = Array.from({ length: 4000 }, (_, step) => ({ key: 'queued', step, value: step === 2500 ? 99 : step === 333 ? -99 : Math.sin(step), timestamp: '2026-11-01T00:00:00.000Z' }));
+    const batchId = 'once';
+    await client.data(LogBatchDocument, { input: { runId, metrics, batchId } });
+    await client.data(LogBatchDocument, { input: { runId, metrics, batchId } }); // a retry with the same id
+    await client.data(LogBatchDocument, { input: { runId, metrics: metrics.slice(0, 100) } }); // points already stored
+    const [queued] = await app.db.sql.query<{ points: number }>(
+      'SELECT coalesce(sum(cardinality(steps)), 0)::int AS points FROM metric_rollup_pending WHERE run_id = $1',
+      [databaseId],
+    );
+    expect(queued!.points).toBe(4000);
+
+    const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'queued', maxPoints: 100 });
+    const series = run!.metricHistory;
+    expect(series).toMatchObject({ totalPoints: 4000, sampled: true });
+    expect(series.points).toContainEqual(expect.objectContaining({ step: 2500, value: 99 }));
+    expect(series.points).toContainEqual(expect.objectContaining({ step: 333, value: -99 }));
+    const left = await app.db.sql.query('SELECT 1 FROM metric_rollup_pending WHERE run_id = $1', [databaseId]);
+    expect(left).toEqual([]);
+    const [folded] = await app.db.sql.query<{ count: number }>(
+      'SELECT sum(count)::int AS count FROM metric_rollups WHERE run_id = $1 AND level = 2',
+      [databaseId],
+    );
+    expect(folded!.count).toBe(4000);
   });
 });

@@ -1,7 +1,9 @@
 // Reads a metric series at most maxPoints long. Long series come from the rollups: the
 // finest level whose buckets fit, two points (lowest and highest) per bucket, so a 1M-point
-// series costs a few hundred rows instead of a scan, and no spike is lost.
-import type { SqlQueryable } from '../../db/sql.js';
+// series costs a few hundred rows instead of a scan, and no spike is lost. Points still queued
+// for the rollups are folded before the rollups are read.
+import type { Sql } from '../../db/sql.js';
+import { foldSeries, ROLLUP_LEVELS } from './rollups.js';
 import type { MetricSeries } from './service.js';
 import {
   allPoints,
@@ -9,7 +11,6 @@ import {
   countPoints,
   countPointsUpTo,
   rangeExtremes,
-  ROLLUP_LEVELS,
   rollupBuckets,
   scanExtremes,
   seriesBounds,
@@ -38,7 +39,7 @@ function extremesToPoints(part: BucketExtremes): Point[] {
 
 const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
-export async function readHistory(sql: SqlQueryable, q: HistoryQuery): Promise<MetricSeries> {
+export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeries> {
   const series = (totalPoints: number, sampled: boolean, bucketSteps: number | null, points: Point[]): MetricSeries => ({
     key: q.key,
     totalPoints,
@@ -71,6 +72,8 @@ export async function readHistory(sql: SqlQueryable, q: HistoryQuery): Promise<M
     return series(whole ? count : await countPoints(sql, range), true, null, rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })));
   }
 
+  // Rollups cover only folded points: fold this series' queued ones first, so no bucket misses a point.
+  if (bounds.pending) await foldSeries(sql, q.runId, q.keyId);
   const parts: BucketExtremes[] = [];
   if (lo < firstFull * width) parts.push(await rangeExtremes(sql, q.runId, q.keyId, lo, firstFull * width - 1));
   parts.push(...(await rollupBuckets(sql, q.runId, q.keyId, level, firstFull, lastFull)));

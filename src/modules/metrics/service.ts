@@ -1,12 +1,15 @@
 // Metrics: the logBatch ingest path (params, tags and points in one transaction) and history reads.
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
+import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import {
   insertPoints,
+  insertRunPoints,
   MetricKeyCache,
   type PointRow,
   type StoredPoint,
@@ -106,8 +109,73 @@ function validatePoints(metrics: readonly MetricPointInput[], series: readonly M
   });
 }
 
-export function createMetricService(db: Database) {
+export function createMetricService(db: Database, log: Logger, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
   const keys = new MetricKeyCache();
+  const folder = createRollupFolder(db.sql, log, folderOptions);
+
+  const storedPoints = (points: readonly PointRow[]): StoredPoint[] =>
+    points.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value }));
+
+  /** Points alone need no transaction: one statement locks the run, inserts and answers. */
+  async function logPointsOnly(runId: number, rows: readonly PointRow[]): Promise<LogBatchResult> {
+    const { run, inserted } = await insertRunPoints(db.sql, runId, rows);
+    requireWritable(runId, run);
+    return {
+      ...emptyResult(runId, run.projectId),
+      pointsWritten: inserted.length,
+      pointsSkipped: rows.length - inserted.length,
+      replayed: false,
+      points: storedPoints(inserted),
+    };
+  }
+
+  /** Params, tags or a batch id: one transaction holding the run's lock throughout. */
+  function logInTransaction(
+    runId: number,
+    { params, tags, batchId, rows }: { params: { key: string; value: string }[]; tags: TagInput[]; batchId: string | null; rows: PointRow[] },
+  ): Promise<LogBatchResult> {
+    return db.sql.transaction(async (tx) => {
+      const run = await lockRunForWrite(tx, runId);
+      requireWritable(runId, run);
+
+      if (batchId !== null) {
+        const replay = await claimBatch(tx, runId, batchId);
+        if (replay) {
+          // The answer the first call got, marked as a replay: nothing was written this time.
+          const first = replay.replayOf as Partial<LogBatchResult>;
+          return { ...emptyResult(runId, run.projectId), ...first, replayed: true, points: [] };
+        }
+      }
+
+      const { inserted: paramsWritten, stored } = await insertParams(tx, runId, params);
+      for (const p of params) {
+        const existing = stored.get(p.key);
+        if (existing !== undefined && existing !== p.value) {
+          throw new ConflictError(
+            `param "${p.key}" is already ${JSON.stringify(existing)} and cannot change to ${JSON.stringify(p.value)}: params are immutable; log a tag or a new run instead`,
+            { key: p.key, existing, attempted: p.value },
+          );
+        }
+      }
+      await upsertTags(tx, runId, tags);
+      const insertedPoints = await insertPoints(tx, rows);
+      const result: LogBatchResult = {
+        runId,
+        projectId: run.projectId,
+        paramsWritten,
+        tagsWritten: tags.length,
+        pointsWritten: insertedPoints.length,
+        pointsSkipped: rows.length - insertedPoints.length,
+        replayed: false,
+        points: storedPoints(insertedPoints),
+      };
+      if (batchId !== null) {
+        const { points: _points, ...summary } = result;
+        await recordBatchSummary(tx, runId, batchId, summary);
+      }
+      return result;
+    });
+  }
 
   return {
     async logBatch(input: LogBatchInput): Promise<LogBatchResult> {
@@ -131,48 +199,20 @@ export function createMetricService(db: Database) {
       // Sorted so that concurrent batches touching the same points lock them in one order.
       rows.sort((a, b) => a.keyId - b.keyId || a.step - b.step || a.ts.getTime() - b.ts.getTime());
 
-      return db.sql.transaction(async (tx) => {
-        const run = await lockRunForWrite(tx, input.runId);
-        if (!run) throw new NotFoundError('Run', input.runId);
-        if (run.deletedAt) throw new ConflictError(`Run ${input.runId} is deleted; restore it before logging to it`, { runId: input.runId });
+      const pointsOnly = params.length === 0 && tags.length === 0 && batchId === null && rows.length > 0;
+      const result = pointsOnly ? await logPointsOnly(input.runId, rows) : await logInTransaction(input.runId, { params, tags, batchId, rows });
+      if (result.pointsWritten > 0) folder.kick();
+      return result;
+    },
 
-        if (batchId !== null) {
-          const replay = await claimBatch(tx, input.runId, batchId);
-          if (replay) {
-            // The answer the first call got, marked as a replay: nothing was written this time.
-            const first = replay.replayOf as Partial<LogBatchResult>;
-            return { ...emptyResult(input.runId, run.projectId), ...first, replayed: true, points: [] };
-          }
-        }
+    /** Folds every queued point into the rollups now (tests, the seed, shutdown). */
+    foldRollups(): Promise<void> {
+      return folder.drain();
+    },
 
-        const { inserted: paramsWritten, stored } = await insertParams(tx, input.runId, params);
-        for (const p of params) {
-          const existing = stored.get(p.key);
-          if (existing !== undefined && existing !== p.value) {
-            throw new ConflictError(
-              `param "${p.key}" is already ${JSON.stringify(existing)} and cannot change to ${JSON.stringify(p.value)}: params are immutable; log a tag or a new run instead`,
-              { key: p.key, existing, attempted: p.value },
-            );
-          }
-        }
-        await upsertTags(tx, input.runId, tags);
-        const insertedPoints = await insertPoints(tx, rows);
-        const result: LogBatchResult = {
-          runId: input.runId,
-          projectId: run.projectId,
-          paramsWritten,
-          tagsWritten: tags.length,
-          pointsWritten: insertedPoints.length,
-          pointsSkipped: rows.length - insertedPoints.length,
-          replayed: false,
-          points: insertedPoints.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value })),
-        };
-        if (batchId !== null) {
-          const { points: _points, ...summary } = result;
-          await recordBatchSummary(tx, input.runId, batchId, summary);
-        }
-        return result;
-      });
+    /** Stops the background fold; queued points stay queued for the next process or reader. */
+    stop(): Promise<void> {
+      return folder.stop();
     },
 
     async summaries(runIds: readonly number[]): Promise<SummaryRow[]> {
@@ -191,6 +231,11 @@ export function createMetricService(db: Database) {
       return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
+}
+
+function requireWritable(runId: number, run: { deletedAt: Date | null } | null): asserts run is { deletedAt: null } {
+  if (!run) throw new NotFoundError('Run', runId);
+  if (run.deletedAt) throw new ConflictError(`Run ${runId} is deleted; restore it before logging to it`, { runId });
 }
 
 function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points'> {

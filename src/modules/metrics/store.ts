@@ -1,5 +1,7 @@
-// Bulk SQL for metric points: one statement per batch for points and their summaries.
+// Bulk SQL for metric points: one statement per batch for points, their summaries and the
+// rollup queue; the reads behind metricHistory.
 import type { SqlQueryable } from '../../db/sql.js';
+import { queuePendingSql } from './rollups.js';
 
 export interface PointRow {
   runId: number;
@@ -82,147 +84,112 @@ export class MetricKeyCache {
   }
 }
 
-/** Rollup levels: a bucket of level L spans 4^L consecutive steps (16 .. 4,194,304). */
-export const ROLLUP_LEVELS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
-const FINEST = ROLLUP_LEVELS[0];
-const COARSEST = ROLLUP_LEVELS[ROLLUP_LEVELS.length - 1];
-
 /**
- * SQL for the coarsest level a series from step `first` to step `last` needs: the first one
- * at which the whole series falls into one bucket. A history read never goes past it (that
- * level always fits), so a series stores levels FINEST..topLevel and nothing above: a
- * four-step series writes one rollup row per key instead of ten.
+ * Inserts points (a repeated (run, key, step, timestamp) is skipped), folds the inserted
+ * ones into metric_summaries and queues them for the rollups (see rollups.ts), in one
+ * statement. Summaries are upserted in (run, key) order. With `lockRun`, the statement
+ * first locks run $6 against deletion (as logBatch's transaction does) and inserts only when
+ * the run exists and is not deleted, so a batch of points alone is one round trip and one
+ * implicit transaction. The database answers with a count, and names the inserted points by
+ * position only when some already existed (a retry): parsing every inserted row back cost
+ * more than writing it.
  */
-const topLevel = (first: string, last: string) =>
-  `COALESCE((SELECT min(l) FROM generate_series(${FINEST}, ${COARSEST}) l WHERE (${first} >> (2 * l)) = (${last} >> (2 * l))), ${COARSEST})`;
+const pointsStatement = (lockRun: boolean, fresh = false) =>
+`WITH ${lockRun ? `run AS (SELECT project_id, deleted_at FROM runs WHERE id = $6 FOR NO KEY UPDATE),
+   ` : ''}ins AS (
+     INSERT INTO metric_points (run_id, key_id, step, ts, value)
+     SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
+     ${lockRun ? 'WHERE EXISTS (SELECT 1 FROM run WHERE deleted_at IS NULL)' : ''}
+     ${fresh ? '' : 'ON CONFLICT DO NOTHING'}
+     RETURNING run_id, key_id, step, ts, value),
+   agg AS (
+     SELECT t.run_id, t.key_id, t.n, t.mn, t.mx, t.fs, l.lv, l.ls, l.lt
+     FROM (SELECT run_id, key_id, count(*) AS n, min(step) AS fs,
+                  min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx
+           FROM ins GROUP BY run_id, key_id) t
+     JOIN (SELECT DISTINCT ON (run_id, key_id) run_id, key_id, value AS lv, step AS ls, ts AS lt
+           FROM ins ORDER BY run_id, key_id, step DESC, ts DESC) l USING (run_id, key_id)),
+   upd AS (
+     INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count, first_step)
+     SELECT run_id, key_id, lv, ls, lt, mn, mx, n, fs FROM agg ORDER BY run_id, key_id
+     ON CONFLICT (run_id, key_id) DO UPDATE SET
+       count = s.count + EXCLUDED.count,
+       first_step = LEAST(s.first_step, EXCLUDED.first_step),
+       min_value = LEAST(s.min_value, EXCLUDED.min_value),
+       max_value = GREATEST(s.max_value, EXCLUDED.max_value),
+       last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
+       last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
+       last_step = GREATEST(s.last_step, EXCLUDED.last_step)
+     RETURNING 1),
+   queued AS (${queuePendingSql('ins')} RETURNING 1)
+   SELECT (SELECT count(*) FROM ins)::int AS inserted,
+          CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
+            (SELECT array_agg(i.position ORDER BY i.position)
+             FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
+             JOIN ins USING (run_id, key_id, step, ts))
+          END AS positions${lockRun ? ', (SELECT project_id FROM run) AS "projectId", (SELECT deleted_at FROM run) AS "deletedAt", EXISTS (SELECT 1 FROM run) AS found' : ''}`;
 
-/**
- * One CTE per level: r2 groups the inserted points by 16 steps, and each level above groups
- * the one below by 4, so only the first level touches every point. The extremes are picked
- * with DISTINCT ON (one sort each for min and max) rather than per-aggregate sorts.
- *
- * `span` gives each series its top level before (top_old) and after (top_new) this batch.
- * Levels up to top_old are stored and get only the new points; a level above top_old is new
- * and must also cover the points already stored. Those are exactly the single bucket the
- * series has at top_old, so that row joins the source of level top_old + 1, and every level
- * above inherits it. Writers of a series are serialized (logBatch locks the run), so the
- * stored row read here is the latest.
- */
-function rollupCtes(): string {
-  const level = (l: number, source: string, bucket: string, count: string, lowCols: string, highCols: string, lowWhere: string, highWhere: string) => {
-    return `r${l} AS (
-       SELECT c.run_id, c.key_id, c.bucket, c.n, lo.min_value, lo.min_step, lo.min_ts, hi.max_value, hi.max_step, hi.max_ts
-       FROM (SELECT run_id, key_id, ${bucket} AS bucket, ${count} AS n FROM ${source} GROUP BY 1, 2, 3) c
-       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${lowCols} FROM ${source}
-                  WHERE ${lowWhere} ORDER BY run_id, key_id, ${bucket}, 4, 5, 6) lo USING (run_id, key_id, bucket)
-       LEFT JOIN (SELECT DISTINCT ON (run_id, key_id, ${bucket}) run_id, key_id, ${bucket} AS bucket, ${highCols} FROM ${source}
-                  WHERE ${highWhere} ORDER BY run_id, key_id, ${bucket}, 4 DESC, 5, 6) hi USING (run_id, key_id, bucket))`;
-  };
-  const columns = 'bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts';
-  const ctes = [
-    `span AS (
-       SELECT a.run_id, a.key_id, o.first_step AS old_first,
-              CASE WHEN o.run_id IS NULL THEN ${FINEST - 1} ELSE ${topLevel('o.first_step', 'o.last_step')} END AS top_old,
-              ${topLevel('LEAST(o.first_step, a.fs)', 'GREATEST(o.last_step, a.ls)')} AS top_new
-       FROM agg a LEFT JOIN metric_summaries o USING (run_id, key_id))`,
-    level(
-      FINEST,
-      'ins',
-      `step >> ${2 * FINEST}`,
-      'count(*)',
-      'value AS min_value, step AS min_step, ts AS min_ts',
-      'value AS max_value, step AS max_step, ts AS max_ts',
-      "value <> 'NaN'",
-      "value <> 'NaN'",
-    ),
-  ];
-  for (const l of ROLLUP_LEVELS.slice(1)) {
-    ctes.push(
-      `s${l} AS (
-       SELECT r.run_id, r.key_id, ${columns.split(', ').map((c) => `r.${c}`).join(', ')}
-       FROM r${l - 1} r JOIN span USING (run_id, key_id) WHERE span.top_new >= ${l}
-       UNION ALL
-       SELECT o.run_id, o.key_id, o.bucket, o.count, o.min_value, o.min_step, o.min_ts, o.max_value, o.max_step, o.max_ts
-       FROM span JOIN metric_rollups o ON o.run_id = span.run_id AND o.key_id = span.key_id AND o.level = ${l - 1}
-                                        AND o.bucket = span.old_first >> ${2 * (l - 1)}
-       WHERE span.top_old = ${l - 1} AND span.top_new >= ${l})`,
-      level(l, `s${l}`, 'bucket >> 2', 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
-    );
-  }
-  return ctes.join(',\n     ');
+const INSERT_POINTS = pointsStatement(false);
+const INSERT_RUN_POINTS = pointsStatement(true);
+const INSERT_FRESH_RUN_POINTS = pointsStatement(true, true);
+const UNIQUE_VIOLATION = '23505';
+
+interface PointsAnswer {
+  inserted: number;
+  positions: number[] | null;
+  projectId?: number | null;
+  deletedAt?: Date | null;
+  found?: boolean;
 }
 
-const ROLLUP_CTES = rollupCtes();
+const pointColumns = (unique: readonly PointRow[]) => [
+  unique.map((p) => p.runId),
+  unique.map((p) => p.keyId),
+  unique.map((p) => p.step),
+  isoTimestamps(unique),
+  unique.map((p) => p.value),
+];
 
-const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
-  `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
-// Replace the stored extreme only when the new batch beats it; every expression sees the old row.
-const keepExtreme = (side: 'min' | 'max', column: string) => {
-  const better = side === 'min' ? '<' : '>';
-  return `${side}_${column} = CASE WHEN m.${side}_value IS NULL OR EXCLUDED.${side}_value ${better} m.${side}_value THEN EXCLUDED.${side}_${column} ELSE m.${side}_${column} END`;
-};
+function insertedOf(unique: readonly PointRow[], answer: PointsAnswer | undefined): readonly PointRow[] {
+  if (!answer || answer.inserted === unique.length) return unique;
+  return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+}
 
 /**
- * Inserts points (a repeated (run, key, step, timestamp) is skipped) and folds the inserted
- * ones into metric_summaries and metric_rollups, in one statement. Returns the points
- * actually inserted. Aggregates are upserted in (run, key) order. Points may belong to
- * several runs (the seed loads many at once). The caller must hold off other writers of the
- * same runs until it commits (logBatch locks the run row): a series' new rollup levels are
- * built from what this statement's snapshot sees stored.
+ * Inserts points of any runs; returns those actually inserted. Points may belong to several
+ * runs (the seed loads many at once); the caller guards the runs against deletion.
  */
 export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
   const unique = distinctPoints(points);
   if (unique.length === 0) return [];
-  // The database answers with a count, and names the inserted points by position only when
-  // some already existed (a retry): parsing every inserted row back cost more than writing it.
-  const [answer] = await sql.query<{ inserted: number; positions: number[] | null }>(
-    `WITH ins AS (
-       INSERT INTO metric_points (run_id, key_id, step, ts, value)
-       SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
-       ON CONFLICT DO NOTHING
-       RETURNING run_id, key_id, step, ts, value),
-     agg AS (
-       SELECT run_id, key_id, count(*) AS n,
-              min(value) FILTER (WHERE value <> 'NaN') AS mn, max(value) FILTER (WHERE value <> 'NaN') AS mx,
-              (array_agg(value ORDER BY step DESC, ts DESC))[1] AS lv,
-              (array_agg(step ORDER BY step DESC, ts DESC))[1] AS ls,
-              (array_agg(ts ORDER BY step DESC, ts DESC))[1] AS lt,
-              min(step) AS fs
-       FROM ins GROUP BY run_id, key_id),
-     upd AS (
-       INSERT INTO metric_summaries AS s (run_id, key_id, last_value, last_step, last_ts, min_value, max_value, count, first_step)
-       SELECT run_id, key_id, lv, ls, lt, mn, mx, n, fs FROM agg ORDER BY run_id, key_id
-       ON CONFLICT (run_id, key_id) DO UPDATE SET
-         count = s.count + EXCLUDED.count,
-         first_step = LEAST(s.first_step, EXCLUDED.first_step),
-         min_value = LEAST(s.min_value, EXCLUDED.min_value),
-         max_value = GREATEST(s.max_value, EXCLUDED.max_value),
-         last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
-         last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
-         last_step = GREATEST(s.last_step, EXCLUDED.last_step)
-       RETURNING 1),
-     ${ROLLUP_CTES},
-     roll AS (
-       INSERT INTO metric_rollups AS m (run_id, key_id, level, bucket, count, min_value, min_step, min_ts, max_value, max_step, max_ts)
-       SELECT run_id, key_id, level, bucket, n, min_value, min_step, min_ts, max_value, max_step, max_ts
-       FROM (${ROLLUP_LEVELS.map((l) => `SELECT ${l} AS level, * FROM r${l}`).join(' UNION ALL ')}) r
-       ORDER BY run_id, key_id, level, bucket
-       ON CONFLICT (run_id, key_id, level, bucket) DO UPDATE SET
-         count = m.count + EXCLUDED.count,
-         ${keepExtreme('min', 'step')}, ${keepExtreme('min', 'ts')}, ${keepExtreme('min', 'value')},
-         ${keepExtreme('max', 'step')}, ${keepExtreme('max', 'ts')}, ${keepExtreme('max', 'value')}
-       RETURNING 1)
-     SELECT (SELECT count(*) FROM ins)::int AS inserted,
-            CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
-              (SELECT array_agg(i.position ORDER BY i.position)
-               FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
-               JOIN ins USING (run_id, key_id, step, ts))
-            END AS positions`,
-    [unique.map((p) => p.runId), unique.map((p) => p.keyId), unique.map((p) => p.step), isoTimestamps(unique), unique.map((p) => p.value)],
-    { prepareAs: 'metrics.insertPoints' },
-  );
-  if (!answer || answer.inserted === unique.length) return unique;
-  return (answer.positions ?? []).map((position) => unique[Number(position) - 1]!);
+  const [answer] = await sql.query<PointsAnswer>(INSERT_POINTS, pointColumns(unique), { prepareAs: 'metrics.insertPoints' });
+  return insertedOf(unique, answer);
+}
+
+/**
+ * Inserts points of one run in one statement that also locks the run: `run` is null when it
+ * does not exist, and nothing is inserted when it is deleted. `points` must not be empty.
+ * Not for use inside a transaction: the first attempt may fail on a stored point.
+ */
+export async function insertRunPoints(
+  sql: SqlQueryable,
+  runId: number,
+  points: readonly PointRow[],
+): Promise<{ run: { projectId: number; deletedAt: Date | null } | null; inserted: readonly PointRow[] }> {
+  const unique = distinctPoints(points);
+  const params = [...pointColumns(unique), runId];
+  // Most batches are new points: a plain insert costs a third of ON CONFLICT's speculative
+  // one. When some point is already stored (a retry) the statement fails as a whole, having
+  // written nothing, and the batch goes again skipping what exists.
+  const answer = await sql
+    .query<PointsAnswer>(INSERT_FRESH_RUN_POINTS, params, { prepareAs: 'metrics.insertFreshRunPoints' })
+    .catch((error: unknown) => {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      return sql.query<PointsAnswer>(INSERT_RUN_POINTS, params, { prepareAs: 'metrics.insertRunPoints' });
+    })
+    .then((rows) => rows[0]);
+  if (!answer?.found) return { run: null, inserted: [] };
+  return { run: { projectId: answer.projectId!, deletedAt: answer.deletedAt ?? null }, inserted: insertedOf(unique, answer) };
 }
 
 /** Points of a batch mostly share one timestamp (the time it arrived): format each once. */
@@ -294,15 +261,19 @@ export async function countPointsUpTo(sql: SqlQueryable, range: HistoryRange, li
   return rows[0]?.n ?? 0;
 }
 
-/** First and last step of a series, read from the two ends of the primary key. */
-export async function seriesBounds(sql: SqlQueryable, runId: number, keyId: number): Promise<{ first: number; last: number } | null> {
-  const rows = await sql.query<{ first: number | null; last: number | null }>(
+/**
+ * First and last step of a series, read from the two ends of the primary key, and whether it
+ * has points not yet folded into its rollups.
+ */
+export async function seriesBounds(sql: SqlQueryable, runId: number, keyId: number): Promise<{ first: number; last: number; pending: boolean } | null> {
+  const rows = await sql.query<{ first: number | null; last: number | null; pending: boolean }>(
     `SELECT (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step ASC LIMIT 1) AS first,
-            (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step DESC LIMIT 1) AS last`,
+            (SELECT step FROM metric_points WHERE run_id = $1 AND key_id = $2 ORDER BY step DESC LIMIT 1) AS last,
+            EXISTS (SELECT 1 FROM metric_rollup_pending WHERE run_id = $1 AND key_id = $2) AS pending`,
     [runId, keyId],
   );
   const row = rows[0];
-  return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last } : null;
+  return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last, pending: row.pending } : null;
 }
 
 export interface BucketExtremes {
@@ -331,6 +302,9 @@ export async function rollupBuckets(
     [runId, keyId, level, fromBucket, toBucket],
   );
 }
+
+const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
+  `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
 
 /** Extremes of a short raw step range: the partial buckets at the edges of a requested range. */
 export async function rangeExtremes(sql: SqlQueryable, runId: number, keyId: number, fromStep: number, toStep: number): Promise<BucketExtremes> {

@@ -1,0 +1,386 @@
+"""`npm run bench:peers`: runledger beside the servers people would run instead, same run.
+
+Starts each system on loopback against its own PostgreSQL database (created fresh), drives the
+same workloads through one driver (this process: threads with a keep-alive session each), stops
+it, and prints one table with ratios against the MLflow server. Peers that speak MLflow get the
+same MLflow REST client functions; runledger is driven through its GraphQL API.
+
+Environment (defaults sized to finish in a few minutes on 2 shared cores):
+  PEERS=runledger,mlflow,fasttrackml   which systems to run
+  PEERS_INGEST_BATCHES=160             1,000-point batches, 8 writers
+  PEERS_CREATE_RUNS=800                runs created by 16 writers
+  PEERS_SEARCH_RUNS=5000               runs in the searched experiment/project
+  PEERS_SERIES_POINTS=200000           points of the long series read back
+  PEERS_SAMPLES=30                     timed repetitions of each read
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+PG = os.environ.get("PEERS_PG", "postgresql://postgres@127.0.0.1:5432")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+INGEST_BATCHES = int(os.environ.get("PEERS_INGEST_BATCHES", 160))
+CREATE_RUNS = int(os.environ.get("PEERS_CREATE_RUNS", 800))
+SEARCH_RUNS = int(os.environ.get("PEERS_SEARCH_RUNS", 5000))
+SERIES_POINTS = int(os.environ.get("PEERS_SERIES_POINTS", 200_000))
+SAMPLES = int(os.environ.get("PEERS_SAMPLES", 30))
+PAGE = 25_000  # points per history page, for every system
+local = threading.local()
+
+
+def session() -> requests.Session:
+    if not hasattr(local, "s"):
+        local.s = requests.Session()
+    return local.s
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def recreate_db(name: str) -> str:
+    admin = f"{PG}/postgres"
+    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    return f"{PG}/{name}"
+
+
+def pct(samples: list[float], p: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+def timed(fn, n: int) -> list[float]:
+    fn(0)  # warm
+    out = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def parallel(writers: int, jobs: list, fn) -> tuple[float, list[float]]:
+    """Runs fn(job) for every job on `writers` threads; returns (seconds, per-call ms)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def one(job):
+        t = time.perf_counter()
+        fn(job)
+        ms = (time.perf_counter() - t) * 1000
+        with lock:
+            latencies.append(ms)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(one, jobs))
+    return time.perf_counter() - t0, latencies
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode} before answering {url}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"no answer from {url} in {timeout} s")
+
+
+# ------------------------------------------------------------------ the MLflow REST client
+class MlflowClient:
+    """The one MLflow client every MLflow-speaking server gets (REST 2.0, as mlflow's own client sends)."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def call(self, method: str, path: str, body=None, params=None):
+        r = session().request(method, f"{self.base}/api/2.0/mlflow/{path}", json=body, params=params, timeout=300)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    def experiment(self, name: str) -> str:
+        return self.call("POST", "experiments/create", {"name": name})["experiment_id"]
+
+    def new_run(self, exp: str, name: str) -> str:
+        return self.call("POST", "runs/create", {"experiment_id": exp, "run_name": name, "start_time": int(time.time() * 1000)})["run"]["info"]["run_id"]
+
+    def log(self, run: str, points: list[tuple[str, float, int]], params=None, ts=None):
+        ts = ts or int(time.time() * 1000)
+        metrics = [{"key": k, "value": v, "step": s, "timestamp": ts} for k, v, s in points]
+        self.call("POST", "runs/log-batch", {"run_id": run, "metrics": metrics, "params": [{"key": k, "value": v} for k, v in (params or {}).items()]})
+
+    def search(self, exp: str) -> int:
+        body = {"experiment_ids": [exp], "filter": "params.p1 = 'v3' and metrics.m1 > 0.5", "order_by": ["metrics.m0 DESC"], "max_results": 50}
+        return len(self.call("POST", "runs/search", body).get("runs", []))
+
+    def history_full(self, run: str, key: str) -> int:
+        n, token = 0, None
+        while True:
+            params = {"run_id": run, "metric_key": key, "max_results": PAGE}
+            if token:
+                params["page_token"] = token
+            page = self.call("GET", "metrics/get-history", params=params)
+            n += len(page.get("metrics", []))
+            token = page.get("next_page_token")
+            if not token:
+                return n
+
+    def history_sampled(self, run: str, key: str) -> int:
+        r = session().get(f"{self.base}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval",
+                          params={"run_ids": run, "metric_key": key, "max_results": 1000}, timeout=300)
+        if r.status_code >= 400:
+            raise RuntimeError(f"get-history-bulk-interval: {r.status_code} {r.text[:200]}")
+        return len(r.json().get("metrics", []))
+
+    def register(self, run: str, model: str) -> None:
+        self.call("POST", "runs/log-inputs", {"run_id": run, "datasets": [{"dataset": {
+            "name": f"train-{model}", "digest": "d" * 12, "source_type": "local", "source": "/data/train"}, "tags": []}]})
+        self.call("POST", "registered-models/create", {"name": model})
+        version = self.call("POST", "model-versions/create", {"name": model, "source": f"runs:/{run}/model", "run_id": run})["model_version"]["version"]
+        self.call("POST", "registered-models/alias", {"name": model, "alias": "champion", "version": version})
+
+    def resolve(self, model: str) -> int:
+        mv = self.call("GET", "registered-models/alias", params={"name": model, "alias": "champion"})["model_version"]
+        run = self.call("GET", "runs/get", params={"run_id": mv["run_id"]})["run"]
+        digests = [d["dataset"]["digest"] for d in run.get("inputs", {}).get("dataset_inputs", [])]
+        return len(run["data"].get("params", [])) + len(digests)
+
+
+# ------------------------------------------------------------------ runledger over GraphQL
+class RunledgerClient:
+    def __init__(self, base: str):
+        self.url = f"{base}/graphql"
+
+    def gql(self, query: str, variables=None):
+        r = session().post(self.url, json={"query": query, "variables": variables or {}}, timeout=300)
+        body = r.json()
+        if body.get("errors"):
+            raise RuntimeError(json.dumps(body["errors"])[:400])
+        return body["data"]
+
+    def experiment(self, name: str) -> str:
+        self.gql("mutation($i: CreateProjectInput!) { createProject(input: $i) { created } }", {"i": {"name": name}})
+        return name
+
+    def new_run(self, project: str, name: str) -> str:
+        return self.gql("mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }", {"i": {"project": project, "name": name}})["startRun"]["run"]["id"]
+
+    def log(self, run: str, points: list[tuple[str, float, int]], params=None, ts=None):
+        by_key: dict[str, tuple[list, list]] = {}
+        for k, v, s in points:
+            steps, values = by_key.setdefault(k, ([], []))
+            steps.append(s)
+            values.append(v)
+        series = [{"key": k, "steps": st, "values": vs} for k, (st, vs) in by_key.items()]
+        i = {"runId": run, "series": series}
+        if params:
+            i["params"] = [{"key": k, "value": v} for k, v in params.items()]
+        self.gql("mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }", {"i": i})
+
+    def search(self, project: str) -> int:
+        q = """query($p: String!) { runs(project: $p, filter: "params.p1 = 'v3' and metrics.m1 > 0.5",
+               orderBy: [{ field: "metrics.m0", direction: DESC }], first: 50) { edges { node { id name } } } }"""
+        return len(self.gql(q, {"p": project})["runs"]["edges"])
+
+    def history_full(self, run: str, key: str) -> int:
+        q = """query($id: ID!, $k: String!, $f: SafeInt, $t: SafeInt) { run(id: $id) {
+               metricHistory(key: $k, fromStep: $f, toStep: $t, maxPoints: 100000) { points { step value timestamp } } } }"""
+        n, start = 0, 0
+        while start < SERIES_POINTS:
+            n += len(self.gql(q, {"id": run, "k": key, "f": start, "t": start + PAGE - 1})["run"]["metricHistory"]["points"])
+            start += PAGE
+        return n
+
+    def history_sampled(self, run: str, key: str) -> int:
+        q = "query($id: ID!, $k: String!) { run(id: $id) { metricHistory(key: $k, maxPoints: 1000) { points { step value } } } }"
+        return len(self.gql(q, {"id": run, "k": key})["run"]["metricHistory"]["points"])
+
+    def register(self, run: str, model: str) -> None:
+        raise NotImplementedError("registry row: not driven for runledger in this harness yet")
+
+    def resolve(self, model: str) -> int:
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ the workloads
+def workloads(name: str, c) -> dict:
+    out: dict = {"system": name}
+    tag = f"{name}-{int(time.time())}"
+    print(f"[{name}] ingest", flush=True)
+    exp = c.experiment(f"ingest-{tag}")
+    runs = [c.new_run(exp, f"w{i}") for i in range(8)]
+    keys = [f"m{k}" for k in range(8)]
+
+    def batch(b: int):
+        c.log(runs[b % 8], [(keys[i % 8], random.random(), b * 125 + i // 8) for i in range(1000)])
+
+    secs, lat = parallel(8, list(range(INGEST_BATCHES)), batch)
+    out["ingest"] = {"points_per_s": INGEST_BATCHES * 1000 / secs, "p50": pct(lat, 50), "p99": pct(lat, 99)}
+
+    print(f"[{name}] run creation", flush=True)
+    exp = c.experiment(f"create-{tag}")
+    secs, _ = parallel(16, list(range(CREATE_RUNS)), lambda i: c.new_run(exp, f"r{i}"))
+    out["create"] = {"runs_per_s": CREATE_RUNS / secs}
+
+    print(f"[{name}] seeding {SEARCH_RUNS} runs for search", flush=True)
+    exp = c.experiment(f"search-{tag}")
+
+    def seed_run(i: int):
+        rng = random.Random(i)
+        run = c.new_run(exp, f"s{i}")
+        c.log(run, [("m0", rng.random(), 0), ("m1", rng.random(), 0)], params={"p1": f"v{i % 10}", "p2": str(i)})
+
+    parallel(16, list(range(SEARCH_RUNS)), seed_run)
+    lat = timed(lambda _i: c.search(exp), SAMPLES)
+    out["search"] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "runs": SEARCH_RUNS}
+
+    print(f"[{name}] seeding a {SERIES_POINTS}-point series", flush=True)
+    exp = c.experiment(f"history-{tag}")
+    run = c.new_run(exp, "long")
+    ts = int(time.time() * 1000)
+    parallel(4, list(range(SERIES_POINTS // 1000)), lambda b: c.log(run, [("loss", random.random(), b * 1000 + i) for i in range(1000)], ts=ts))
+    lat = timed(lambda _i: c.history_full(run, "loss"), max(3, SAMPLES // 6))
+    out["history_full"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
+    try:
+        lat = timed(lambda _i: c.history_sampled(run, "loss"), SAMPLES)
+        out["history_sampled"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
+    except Exception as error:  # noqa: BLE001 - a peer without the route gets a note, not a crash
+        out["history_sampled"] = {"error": str(error)[:120]}
+
+    print(f"[{name}] registry", flush=True)
+    try:
+        run = c.new_run(exp, "trained")
+        c.log(run, [("acc", 0.9, 0)], params={f"hp{i}": str(i) for i in range(20)})
+        c.register(run, f"model-{tag}")
+        lat = timed(lambda _i: c.resolve(f"model-{tag}"), SAMPLES)
+        out["registry"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
+    except Exception as error:  # noqa: BLE001
+        out["registry"] = {"error": str(error)[:160]}
+    return out
+
+
+# ------------------------------------------------------------------ starting and stopping
+def start(name: str, tmp: str):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(os.path.join(tmp, f"{name}.log"), "w")
+    env = dict(os.environ)
+    if name == "runledger":
+        url = os.environ.get("BENCH_DATABASE_URL", f"{PG}/runledger_bench_perf")
+        env.update({"DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "DATABASE_POOL_SIZE": "16",
+                    "RUNLEDGER_ARTIFACT_DIR": os.path.join(tmp, "rl-artifacts")})
+        cmd = [os.path.join(ROOT, "node_modules", ".bin", "tsx"), "src/server.ts"]
+        client, health = RunledgerClient(base), f"{base}/healthz"
+    elif name == "mlflow":
+        db = recreate_db("peer_mlflow").replace("postgresql://", "postgresql+psycopg2://")
+        cmd = [os.environ["PEERS_MLFLOW_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-artifacts"),
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+        client, health = MlflowClient(base), f"{base}/health"
+    elif name == "fasttrackml":
+        db = recreate_db("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
+        cmd = [os.environ["PEERS_FML_BIN"], "server", "--database-uri", db, "--listen-address", f"127.0.0.1:{port}",
+               "--default-artifact-root", os.path.join(tmp, "fml-artifacts")]
+        client, health = MlflowClient(base), f"{base}/health"
+    else:
+        raise ValueError(name)
+    proc = subprocess.Popen(cmd, cwd=ROOT if name == "runledger" else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_http(health, proc)
+    return proc, client
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    except Exception:  # noqa: BLE001
+        os.killpg(proc.pid, 9)
+
+
+def fmt(x, digits=1):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def table(results: list[dict]) -> str:
+    base = next((r for r in results if r["system"] == "mlflow" and "error" not in r), None)
+    rows = [("workload", *[r["system"] for r in results])]
+
+    def cell(r, key, field, digits=1):
+        v = r.get(key, {})
+        return v.get("error", "n/a")[:40] if "error" in v else fmt(v.get(field), digits) if v else "n/a"
+
+    def ratio(r, key, field, higher_better):
+        if not base or "error" in r.get(key, {"error": 1}) or "error" in base.get(key, {"error": 1}):
+            return ""
+        a, b = r[key][field], base[key][field]
+        return f" ({a / b if higher_better else b / a:.1f}x)"
+
+    spec = [("ingest 8x1k-point batches, points/s", "ingest", "points_per_s", True, 0),
+            ("ingest batch p50 ms", "ingest", "p50", False, 1), ("ingest batch p99 ms", "ingest", "p99", False, 1),
+            ("run creation, 16 writers, runs/s", "create", "runs_per_s", True, 0),
+            (f"search {SEARCH_RUNS:,} runs p50 ms", "search", "p50", False, 1), (f"search {SEARCH_RUNS:,} runs p95 ms", "search", "p95", False, 1),
+            (f"history {SERIES_POINTS:,} pts full (paged) p50 ms", "history_full", "p50", False, 1),
+            (f"history {SERIES_POINTS:,} pts full (paged) p95 ms", "history_full", "p95", False, 1),
+            ("history 1k-point downsample p50 ms", "history_sampled", "p50", False, 1),
+            ("history 1k-point downsample p95 ms", "history_sampled", "p95", False, 1),
+            ("registry model@alias -> params + digests p50 ms", "registry", "p50", False, 1)]
+    for label, key, field, higher, digits in spec:
+        rows.append((label, *[("FAILED: " + r["error"][:30]) if "error" in r else cell(r, key, field, digits) + ratio(r, key, field, higher) for r in results]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(str(v).ljust(widths[i]) for i, v in enumerate(row)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    systems = os.environ.get("PEERS", "runledger,mlflow,fasttrackml").split(",")
+    tmp = tempfile.mkdtemp(prefix="peers-")
+    results = []
+    for name in systems:
+        print(f"== {name}", flush=True)
+        proc = None
+        try:
+            proc, client = start(name, tmp)
+            results.append(workloads(name, client))
+        except Exception as error:  # noqa: BLE001 - one peer failing must not lose the others' rows
+            print(f"[{name}] failed: {error}", flush=True)
+            results.append({"system": name, "error": str(error)[:200]})
+        finally:
+            if proc:
+                stop(proc)
+    print()
+    print(table(results))
+    print("\nratios in parentheses: against the MLflow server, >1 means better than MLflow")
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    env = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("PEERS_") and not k.endswith("_BIN"))
+    print(f"{when}; rerun: {env + ' ' if env else ''}npm run bench:peers  (logs in {tmp})")
+    out = os.path.join(ROOT, "bench", "results", "peers.json")
+    with open(out, "w") as f:
+        json.dump({"at": when, "sizes": {"ingest_batches": INGEST_BATCHES, "create_runs": CREATE_RUNS, "search_runs": SEARCH_RUNS,
+                                         "series_points": SERIES_POINTS, "samples": SAMPLES}, "results": results}, f, indent=2)
+    shutil.rmtree(os.path.join(tmp, "rl-artifacts"), ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

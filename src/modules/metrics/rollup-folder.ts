@@ -1,0 +1,82 @@
+// The background fold: keeps metric_rollup_pending short, so history reads rarely fold.
+import type { Sql } from '../../db/sql.js';
+import type { Logger } from '../../logger.js';
+import { foldPending } from './rollups.js';
+
+export interface RollupFolderOptions {
+  /** How long after a committed batch the fold starts, so one fold takes several batches. */
+  delayMs: number;
+  /** How often to look for rows nobody announced (another replica's, or a previous process's). */
+  sweepMs: number;
+  /** Queued rows per fold transaction: bounds how long a reader may wait for the fold lock. */
+  rowsPerFold: number;
+}
+
+export const DEFAULT_FOLDER_OPTIONS: RollupFolderOptions = { delayMs: 20, sweepMs: 2000, rowsPerFold: 128 };
+
+export interface RollupFolder {
+  /** A batch committed: fold soon. */
+  kick(): void;
+  /** Folds until the queue is empty (or another process holds the fold lock). */
+  drain(): Promise<void>;
+  /** Stops the timers and waits for a fold in progress. */
+  stop(): Promise<void>;
+}
+
+export function createRollupFolder(sql: Sql, log: Logger, options: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS): RollupFolder {
+  let stopped = false;
+  let scheduled: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+
+  async function drainQueue() {
+    for (;;) {
+      const { locked, rows } = await foldPending(sql, { limit: options.rowsPerFold, wait: false });
+      if (!locked || rows < options.rowsPerFold || stopped) return;
+    }
+  }
+
+  let again = false;
+  function drain(): Promise<void> {
+    if (running) {
+      // Rows queued during this fold may have been missed by it: go round once more.
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await drainQueue();
+      } while (again && !stopped);
+    })()
+      .catch((error: unknown) => {
+        // The rows stay queued and the next fold (or a reader) takes them.
+        if (!stopped) log.warn('rollup fold failed', { err: error });
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  }
+
+  const sweep = setInterval(() => void drain(), options.sweepMs);
+  sweep.unref();
+
+  return {
+    kick() {
+      if (stopped || scheduled) return;
+      scheduled = setTimeout(() => {
+        scheduled = null;
+        void drain();
+      }, options.delayMs);
+      scheduled.unref();
+    },
+    drain,
+    async stop() {
+      stopped = true;
+      clearInterval(sweep);
+      if (scheduled) clearTimeout(scheduled);
+      scheduled = null;
+      await running;
+    },
+  };
+}
