@@ -9,6 +9,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { createErrorMasker } from './errors-graphql.js';
+import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
@@ -91,14 +92,15 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
 
   let inFlight = 0;
   let stopping = false;
-  const server = http.createServer(async (req, res) => {
+  // Every route runs inside guardRequests: whatever a handler throws ends that request only.
+  const server = http.createServer(guardRequests(async (req, res) => {
     const started = performance.now();
     inFlight += 1;
     res.on('close', () => {
       inFlight -= 1;
       const url = req.url ?? '';
       if (!url.startsWith('/healthz')) {
-        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) });
+        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), requestId: res.getHeader(REQUEST_ID_HEADER) });
       }
     });
     if (stopping) res.setHeader('connection', 'close');
@@ -124,7 +126,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     }
     if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
-  });
+  }, log));
+  guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {

@@ -176,7 +176,7 @@ export function createArtifactRoutes(
 
   /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
   return async function handleArtifactRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     if (!url.pathname.startsWith(ARTIFACT_PREFIX)) return refuseOversizedMultipart(req, res, url.pathname);
     try {
       const rest = url.pathname.slice(ARTIFACT_PREFIX.length).split('/').map(decodePart);
@@ -208,6 +208,19 @@ export function createArtifactRoutes(
     }
     return true;
   };
+}
+
+/**
+ * The request target as a URL. Resolved against a base, `//x` would name a host and `/\`
+ * fail to parse; the target is always a path here, so it is appended to the origin instead.
+ */
+function requestUrl(target: string | undefined): URL {
+  const path = target?.startsWith('/') ? target : '/';
+  try {
+    return new URL(`http://localhost${path}`);
+  } catch {
+    return new URL('http://localhost/');
+  }
 }
 
 function decodePart(part: string): string {
