@@ -4,6 +4,7 @@
 import {
   type ExecutionResult,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   getNamedType,
@@ -18,6 +19,7 @@ import {
 } from 'graphql';
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { RequestLimits } from './config.js';
+import { listArgumentSize, literalListErrors, variableListError } from './graphql-list-limits.js';
 
 type LimitName = keyof RequestLimits;
 
@@ -56,7 +58,10 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
   const visiting = new Set<string>();
   const schema = context.getSchema();
 
-  const multiplier = (field: FieldNode, returnType: GraphQLOutputType | null | undefined): number => {
+  const multiplier = (field: FieldNode, parentType: string | null, returnType: GraphQLOutputType | null | undefined): number => {
+    // nodes(ids: [...]) returns one object per id: it costs as many.
+    const listed = listArgumentSize(parentType, field);
+    if (listed !== null) return listed;
     const first = field.arguments?.find((a) => a.name.value === 'first');
     if (first) {
       if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
@@ -83,8 +88,9 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
       let child: Stats;
       if (sel.kind === Kind.FIELD) {
         const type = fieldType(typeName, sel.name.value);
+        for (const error of literalListErrors(typeName, sel)) context.reportError(error);
         const inner = sel.selectionSet ? walk(sel.selectionSet, type ? getNamedType(type).name : null) : { depth: 0, aliases: 0, cost: 0 };
-        child = { depth: inner.depth + 1, aliases: inner.aliases + (sel.alias ? 1 : 0), cost: 1 + multiplier(sel, type) * inner.cost };
+        child = { depth: inner.depth + 1, aliases: inner.aliases + (sel.alias ? 1 : 0), cost: 1 + multiplier(sel, typeName, type) * inner.cost };
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         child = walk(sel.selectionSet, sel.typeCondition?.name.value ?? typeName);
       } else {
@@ -150,7 +156,19 @@ function findNul(value: unknown, path: string, depth = 0): string | null {
   return null;
 }
 
-function refuseNulVariables({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (result: ExecutionResult) => void }) {
+type ExecuteHook = {
+  args: { document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null };
+  setResultAndStopExecution: (result: ExecutionResult) => void;
+};
+
+/** Checks what only the variables tell: list lengths, and NUL characters. */
+function checkVariables(hook: ExecuteHook) {
+  const listError = variableListError(hook.args.document, hook.args.operationName, hook.args.variableValues);
+  if (listError) return hook.setResultAndStopExecution({ errors: [listError] });
+  refuseNulVariables(hook);
+}
+
+function refuseNulVariables({ args, setResultAndStopExecution }: ExecuteHook) {
   if (!hasNul(args.variableValues)) return;
   const where = findNul(args.variableValues ?? {}, 'variables');
   if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
@@ -253,8 +271,8 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         },
       };
     },
-    onExecute: refuseNulVariables,
-    onSubscribe: refuseNulVariables,
+    onExecute: checkVariables,
+    onSubscribe: checkVariables,
     onParse({ setParseFn }) {
       setParseFn((source, parseOptions) => {
         const nesting = nestingOf(typeof source === 'string' ? source : source.body, MAX_DOCUMENT_NESTING);
