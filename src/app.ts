@@ -8,7 +8,8 @@ import { type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
-import { createErrorMasker } from './errors-graphql.js';
+import { createErrorMasker, unavailableError } from './errors-graphql.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
@@ -84,6 +85,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       try {
         return createContext(services, log, await authenticate(services.auth, config.auth, credentialsFromHeaders(request.headers)));
       } catch (error) {
+        if (isDatabaseUnavailable(error)) throw unavailableError();
         if (!(error instanceof DomainError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } });
       }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
@@ -20,7 +21,18 @@ export function internalErrorBody(requestId: string): string {
   return JSON.stringify({ errors: [{ message: `Unexpected error (request ${requestId}).`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
 }
 
+/** An outage is not a bug: 503 with Retry-After, so clients retry. */
+function unavailable(res: http.ServerResponse, requestId: string): void {
+  const body = JSON.stringify({ errors: [{ message: `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, extensions: { code: 'UNAVAILABLE', requestId } }] });
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close', [REQUEST_ID_HEADER]: requestId });
+  res.end(body);
+}
+
 function fail(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, error: unknown): void {
+  if (isDatabaseUnavailable(error) && !res.headersSent && !res.destroyed) {
+    log.warn('database unavailable', { err: error, requestId });
+    return unavailable(res, requestId);
+  }
   log.error('request failed', { err: error, requestId, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 200) });
   if (res.headersSent || res.destroyed) {
     // Part of the answer is already on the wire: the only honest end is to cut it.

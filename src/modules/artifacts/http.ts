@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
 import { DomainError, type ErrorCode, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
@@ -201,6 +202,8 @@ export function createArtifactRoutes(
       const close = { connection: 'close' };
       if (error instanceof DomainError) {
         sendJson(res, STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] }, close);
+      } else if (isDatabaseUnavailable(error)) {
+        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), { ...close, 'retry-after': String(RETRY_AFTER_SECONDS) });
       } else {
         log.error('artifact request failed', { err: error, path: url.pathname });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
