@@ -105,8 +105,8 @@ export function createArtifactRoutes(
   }
 
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
-    const runId = decodeId('Run', runGlobalId, 'runId');
     const access = await accessOf(req);
+    const runId = decodeId('Run', runGlobalId, 'runId');
     if (!access.isAdmin) {
       const [run] = await services.runs.byIds([runId]);
       await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runGlobalId);
@@ -128,12 +128,13 @@ export function createArtifactRoutes(
   }
 
   async function download(req: IncomingMessage, res: ServerResponse, artifactGlobalId: string) {
-    const artifact = await services.artifacts.requireArtifact(decodeId('Artifact', artifactGlobalId, 'id'));
+    // Authenticate before looking anything up, and answer "hidden" exactly like "absent", so
+    // neither an anonymous caller nor one without a role learns which artifacts exist.
     const access = await accessOf(req);
-    if (!access.isAdmin) {
-      const [run] = await services.runs.byIds([artifact.runId]);
-      await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
-    }
+    const [artifact] = await services.artifacts.byIds([decodeId('Artifact', artifactGlobalId, 'id')]);
+    const [run] = artifact ? await services.runs.byIds([artifact.runId]) : [];
+    await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
+    if (!artifact) return;
     const size = Number(artifact.sizeBytes);
     const etag = `"${artifact.digest}"`;
     const headers: Record<string, string | number> = {
