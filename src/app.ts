@@ -8,7 +8,9 @@ import { type Context, createContext } from './context.js';
 import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
-import { createErrorMasker } from './errors-graphql.js';
+import { createErrorMasker, unavailableError } from './errors-graphql.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
+import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
@@ -83,6 +85,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       try {
         return createContext(services, log, await authenticate(services.auth, config.auth, credentialsFromHeaders(request.headers)));
       } catch (error) {
+        if (isDatabaseUnavailable(error)) throw unavailableError();
         if (!(error instanceof DomainError)) throw error;
         throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } });
       }
@@ -91,14 +94,15 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
 
   let inFlight = 0;
   let stopping = false;
-  const server = http.createServer(async (req, res) => {
+  // Every route runs inside guardRequests: whatever a handler throws ends that request only.
+  const server = http.createServer(guardRequests(async (req, res) => {
     const started = performance.now();
     inFlight += 1;
     res.on('close', () => {
       inFlight -= 1;
       const url = req.url ?? '';
       if (!url.startsWith('/healthz')) {
-        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) });
+        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), requestId: res.getHeader(REQUEST_ID_HEADER) });
       }
     });
     if (stopping) res.setHeader('connection', 'close');
@@ -124,7 +128,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     }
     if (await handleArtifactRequest(req, res)) return;
     return yoga.requestListener(req, res);
-  });
+  }, log));
+  guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 
   return {

@@ -1,6 +1,7 @@
 // The one place where errors become GraphQL errors: domain errors keep their message and
 // code; anything unexpected is logged with its cause and masked.
 import { GraphQLError } from 'graphql';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js';
 import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -26,6 +27,14 @@ function findDomainError(error: unknown): DomainError | null {
   return null;
 }
 
+/** The database is down or restarting: retryable, with HTTP 503 and Retry-After. */
+export function unavailableError(path?: readonly (string | number)[]): GraphQLError {
+  return new GraphQLError(`the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, {
+    path,
+    extensions: { code: 'UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS, http: { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } },
+  });
+}
+
 export function createErrorMasker(log: Logger) {
   return (error: unknown, message: string): Error => {
     const gql = isGraphQLError(error) ? error : null;
@@ -44,6 +53,10 @@ export function createErrorMasker(log: Logger) {
       // Raised while coercing variables, before any resolver ran (e.g. an Int out of range or
       // an unknown enum value): the caller's input is wrong.
       return new GraphQLError(gql.message, { nodes: gql.nodes, extensions: { ...original.extensions, code: 'BAD_USER_INPUT' } });
+    }
+    if (isDatabaseUnavailable(original ?? error)) {
+      log.warn('database unavailable', { err: original ?? error, path: gql?.path });
+      return unavailableError(gql?.path);
     }
     log.error('unexpected error in resolver', { err: original ?? error, path: gql?.path });
     return new GraphQLError(message, { path: gql?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });

@@ -4,6 +4,7 @@
 import {
   type ExecutionResult,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   getNamedType,
@@ -18,6 +19,7 @@ import {
 } from 'graphql';
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { RequestLimits } from './config.js';
+import { listArgumentSize, literalListErrors, variableListError } from './graphql-list-limits.js';
 
 type LimitName = keyof RequestLimits;
 
@@ -56,7 +58,10 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
   const visiting = new Set<string>();
   const schema = context.getSchema();
 
-  const multiplier = (field: FieldNode, returnType: GraphQLOutputType | null | undefined): number => {
+  const multiplier = (field: FieldNode, parentType: string | null, returnType: GraphQLOutputType | null | undefined): number => {
+    // nodes(ids: [...]) returns one object per id: it costs as many.
+    const listed = listArgumentSize(parentType, field);
+    if (listed !== null) return listed;
     const first = field.arguments?.find((a) => a.name.value === 'first');
     if (first) {
       if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
@@ -83,8 +88,9 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
       let child: Stats;
       if (sel.kind === Kind.FIELD) {
         const type = fieldType(typeName, sel.name.value);
+        for (const error of literalListErrors(typeName, sel)) context.reportError(error);
         const inner = sel.selectionSet ? walk(sel.selectionSet, type ? getNamedType(type).name : null) : { depth: 0, aliases: 0, cost: 0 };
-        child = { depth: inner.depth + 1, aliases: inner.aliases + (sel.alias ? 1 : 0), cost: 1 + multiplier(sel, type) * inner.cost };
+        child = { depth: inner.depth + 1, aliases: inner.aliases + (sel.alias ? 1 : 0), cost: 1 + multiplier(sel, typeName, type) * inner.cost };
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         child = walk(sel.selectionSet, sel.typeCondition?.name.value ?? typeName);
       } else {
@@ -123,11 +129,12 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
 
 // PostgreSQL text cannot hold U+0000; refusing it up front turns a database error (a 500) into
 // a clear BAD_USER_INPUT naming where it was.
+// Deeper values are refused by the JSON scalar, which checks them without recursion.
 function hasNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (depth > 64 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some((item) => hasNul(item, depth + 1));
-  return Object.values(value).some((item) => hasNul(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1));
 }
 
 /** Where the first NUL is; only called once hasNul found one, so the common case builds no paths. */
@@ -142,13 +149,26 @@ function findNul(value: unknown, path: string, depth = 0): string | null {
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return `${path} (a key)`;
     const found = findNul(item, `${path}.${key}`, depth + 1);
     if (found) return found;
   }
   return null;
 }
 
-function refuseNulVariables({ args, setResultAndStopExecution }: { args: { variableValues?: unknown }; setResultAndStopExecution: (result: ExecutionResult) => void }) {
+type ExecuteHook = {
+  args: { document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null };
+  setResultAndStopExecution: (result: ExecutionResult) => void;
+};
+
+/** Checks what only the variables tell: list lengths, and NUL characters. */
+function checkVariables(hook: ExecuteHook) {
+  const listError = variableListError(hook.args.document, hook.args.operationName, hook.args.variableValues);
+  if (listError) return hook.setResultAndStopExecution({ errors: [listError] });
+  refuseNulVariables(hook);
+}
+
+function refuseNulVariables({ args, setResultAndStopExecution }: ExecuteHook) {
   if (!hasNul(args.variableValues)) return;
   const where = findNul(args.variableValues ?? {}, 'variables');
   if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
@@ -156,6 +176,43 @@ function refuseNulVariables({ args, setResultAndStopExecution }: { args: { varia
 
 function nulError(where: string): GraphQLError {
   return new GraphQLError(`${where}: text must not contain the NUL character (U+0000)`, { extensions: { code: 'BAD_USER_INPUT', field: where } });
+}
+
+/**
+ * Brackets ({, [, () may nest this deep in a document: far above the selection depth limit and
+ * any sensible literal, far below what the recursive parser can take.
+ */
+const MAX_DOCUMENT_NESTING = 128;
+
+/** The deepest bracket nesting in a GraphQL document, skipping strings and comments; stops counting past `stopAt`. */
+export function nestingOf(source: string, stopAt: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < source.length; i += 1) {
+    const ch = source[i];
+    if (ch === '#') {
+      while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i += 1;
+    } else if (ch === '"') {
+      if (source.startsWith('"""', i)) {
+        const end = source.indexOf('"""', i + 3);
+        // Inside a block string only \""" is an escape, and it does not end the string.
+        let close = end;
+        while (close > 0 && source[close - 1] === '\\') close = source.indexOf('"""', close + 3);
+        if (close < 0) return deepest; // unterminated: the parser reports it
+        i = close + 2;
+      } else {
+        i += 1;
+        while (i < source.length && source[i] !== '"' && source[i] !== '\n') i += source[i] === '\\' ? 2 : 1;
+      }
+    } else if (ch === '{' || ch === '[' || ch === '(') {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+      if (deepest > stopAt) return deepest;
+    } else if (ch === '}' || ch === ']' || ch === ')') {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
 }
 
 function limitBody(request: Request, limit: number, fetchAPI: FetchAPI): Request {
@@ -214,10 +271,15 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
         },
       };
     },
-    onExecute: refuseNulVariables,
-    onSubscribe: refuseNulVariables,
+    onExecute: checkVariables,
+    onSubscribe: checkVariables,
     onParse({ setParseFn }) {
       setParseFn((source, parseOptions) => {
+        const nesting = nestingOf(typeof source === 'string' ? source : source.body, MAX_DOCUMENT_NESTING);
+        if (nesting > MAX_DOCUMENT_NESTING) {
+          // graphql-js parses recursively: bound the nesting before it runs out of stack.
+          throw limitError('depth', limits.depth, `the document nests brackets more than ${MAX_DOCUMENT_NESTING} levels deep`);
+        }
         try {
           return parse(source, { ...parseOptions, maxTokens: limits.tokens });
         } catch (error) {

@@ -28,9 +28,40 @@ function literalValue(ast: ValueNode): unknown {
 
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw badInput(`DateTime must be an ISO-8601 string such as 2026-08-01T12:00:00Z; got ${JSON.stringify(value)}`);
+    throw badInput(`DateTime must be an ISO-8601 string such as 2026-08-01T12:00:00Z; got ${JSON.stringify(value).slice(0, 100)}`);
   }
-  return new Date(value);
+  const date = new Date(value);
+  // Year 0000 parses in JavaScript but PostgreSQL has no year 0; nothing tracked predates year 1.
+  if (date.getUTCFullYear() < 1) throw badInput(`DateTime must be between 0001-01-01 and 9999-12-31; got ${JSON.stringify(value)}`);
+  return date;
+}
+
+/** Nesting allowed inside a JSON value: ample for configs and schemas, far from any stack limit. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Checks a JSON value without recursion (it may be nested thousands of levels): refuses
+ * nesting past MAX_JSON_DEPTH and U+0000 in keys or strings (PostgreSQL's jsonb cannot hold it).
+ */
+function parseJsonValue(value: unknown): unknown {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) throw badInput('JSON must not contain the NUL character (U+0000)');
+      continue;
+    }
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) throw badInput(`JSON must not nest more than ${MAX_JSON_DEPTH} levels of objects and lists`);
+    if (Array.isArray(item)) for (const child of item) stack.push([child, depth + 1]);
+    else {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\u0000')) throw badInput('JSON keys must not contain the NUL character (U+0000)');
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return value;
 }
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
@@ -52,8 +83,8 @@ export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
   description: 'Any JSON value.',
   serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: (ast) => literalValue(ast),
+  parseValue: parseJsonValue,
+  parseLiteral: (ast) => parseJsonValue(literalValue(ast)),
 });
 
 const nonFinite: Record<string, number> = { NaN: Number.NaN, Infinity: Infinity, '+Infinity': Infinity, '-Infinity': -Infinity };

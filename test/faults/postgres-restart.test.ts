@@ -113,4 +113,28 @@ describe.runIf(!unavailable)('a PostgreSQL restart during ingestion', () => {
     const read = await gql<{ run: { metric: { count: number } } }>('query($id: ID!) { run(id: $id) { metric(key: "loss") { count } } }', { id: runIds[0] });
     expect(read.data?.run.metric.count).toBe(BATCHES * POINTS);
   }, 240_000);
+
+  it('answers UNAVAILABLE with 503 and Retry-After while the database is down, and recovers', async () => {
+    const project = 'outage';
+    await gql('mutation { createProject(input: { name: "outage" }) { created } }', {});
+    await cluster.stop('fast');
+    try {
+      for (const [query, variables] of [
+        ['query($p: String!) { runs(project: $p) { totalCount } }', { p: project }],
+        ['mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }', { i: { project, clientRunId: 'outage-1' } }],
+      ] as const) {
+        const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+        expect(res.status, JSON.stringify(body)).toBe(503);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(body.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+        expect(body.errors?.[0]?.message).toMatch(/database.*retry/i);
+      }
+    } finally {
+      await cluster.start();
+    }
+    const stats = { retries: 0 };
+    const data = await withRetry<{ runs: { totalCount: number } }>('query($p: String!) { runs(project: $p) { totalCount } }', { p: project }, stats);
+    expect(data.runs.totalCount).toBe(0);
+  }, 120_000);
 });

@@ -1,8 +1,6 @@
 // The real process: `npm start`'s entry point drains in-flight requests and live subscriptions on
 // SIGTERM and exits 0.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
@@ -11,40 +9,7 @@ import { LogBatchDocument, MetricHistoryDocument, MetricLoggedDocument } from '.
 import { GraphQLClient } from '../support/client.js';
 import { logPoints, newProject, newRun } from '../support/factories.js';
 import { subscribeWs, wsClient } from '../support/live.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The test's environment, pointed at the test database (or none: the embedded one). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.DATABASE_URL;
-  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
-  return env;
-}
-
-async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: childEnv({ ...env, PORT: String(port), LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 900; i += 1) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return { child, url, exited };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server process did not become healthy');
-}
+import { startProcess } from '../support/process.js';
 
 describe('the server process', () => {
   it('finishes an in-flight batch and ends subscriptions on SIGTERM, exits 0, and the batch is there after a restart', { timeout: 240_000 }, async () => {

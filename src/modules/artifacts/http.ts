@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
 import { DomainError, type ErrorCode, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
@@ -104,8 +105,8 @@ export function createArtifactRoutes(
   }
 
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
-    const runId = decodeId('Run', runGlobalId, 'runId');
     const access = await accessOf(req);
+    const runId = decodeId('Run', runGlobalId, 'runId');
     if (!access.isAdmin) {
       const [run] = await services.runs.byIds([runId]);
       await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runGlobalId);
@@ -127,12 +128,13 @@ export function createArtifactRoutes(
   }
 
   async function download(req: IncomingMessage, res: ServerResponse, artifactGlobalId: string) {
-    const artifact = await services.artifacts.requireArtifact(decodeId('Artifact', artifactGlobalId, 'id'));
+    // Authenticate before looking anything up, and answer "hidden" exactly like "absent", so
+    // neither an anonymous caller nor one without a role learns which artifacts exist.
     const access = await accessOf(req);
-    if (!access.isAdmin) {
-      const [run] = await services.runs.byIds([artifact.runId]);
-      await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
-    }
+    const [artifact] = await services.artifacts.byIds([decodeId('Artifact', artifactGlobalId, 'id')]);
+    const [run] = artifact ? await services.runs.byIds([artifact.runId]) : [];
+    await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
+    if (!artifact) return;
     const size = Number(artifact.sizeBytes);
     const etag = `"${artifact.digest}"`;
     const headers: Record<string, string | number> = {
@@ -176,7 +178,7 @@ export function createArtifactRoutes(
 
   /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
   return async function handleArtifactRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     if (!url.pathname.startsWith(ARTIFACT_PREFIX)) return refuseOversizedMultipart(req, res, url.pathname);
     try {
       const rest = url.pathname.slice(ARTIFACT_PREFIX.length).split('/').map(decodePart);
@@ -201,6 +203,8 @@ export function createArtifactRoutes(
       const close = { connection: 'close' };
       if (error instanceof DomainError) {
         sendJson(res, STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] }, close);
+      } else if (isDatabaseUnavailable(error)) {
+        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), { ...close, 'retry-after': String(RETRY_AFTER_SECONDS) });
       } else {
         log.error('artifact request failed', { err: error, path: url.pathname });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
@@ -208,6 +212,19 @@ export function createArtifactRoutes(
     }
     return true;
   };
+}
+
+/**
+ * The request target as a URL. Resolved against a base, `//x` would name a host and `/\`
+ * fail to parse; the target is always a path here, so it is appended to the origin instead.
+ */
+function requestUrl(target: string | undefined): URL {
+  const path = target?.startsWith('/') ? target : '/';
+  try {
+    return new URL(`http://localhost${path}`);
+  } catch {
+    return new URL('http://localhost/');
+  }
 }
 
 function decodePart(part: string): string {

@@ -240,9 +240,15 @@ builder.queryFields((t) => ({
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
       // The visibility check of the start and the walk go out together; the walk's answer is
       // dropped when the start is not visible.
-      const walk = visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query));
-      const [, graph] = await Promise.all([requireVisibleNode(ctx, start, String(args.id)), walk]);
-      return graph;
+      // Whichever fails first, a missing or hidden start answers with the visibility check's
+      // error, so the two read the same (the walk's own NOT_FOUND names the raw id).
+      const [visible, walk] = await Promise.allSettled([
+        requireVisibleNode(ctx, start, String(args.id)),
+        visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query)),
+      ]);
+      if (visible.status === 'rejected') throw visible.reason;
+      if (walk.status === 'rejected') throw walk.reason;
+      return walk.value;
     },
   }),
   lineagePath: t.field({

@@ -7,6 +7,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from '../../context.js';
+import { guardUpgrades } from '../../http/guard.js';
 import type { Logger } from '../../logger.js';
 
 export interface GraphQLWebSocket {
@@ -28,14 +29,14 @@ export function attachGraphQLWebSocket(options: {
   const wss = new WebSocketServer({ noServer: true });
   let closing = false;
 
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = guardUpgrades((req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = (req.url ?? '').split('?')[0];
     if (closing || pathname !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  };
+  }, log);
   server.on('upgrade', onUpgrade);
 
   // Operations open per connection, by graphql-ws's ctx (one per socket).

@@ -30,7 +30,11 @@ const StartRunInput = builder.inputType('StartRunInput', {
     project: t.string({ required: true, description: 'Project name.' }),
     clientRunId: t.string({ description: 'Retry key: a second startRun with the same key returns the first run.' }),
     name: t.string(),
-    user: t.string({ description: 'Defaults to the x-runledger-user header.' }),
+    user: t.string({
+      description:
+        'Who the run is for. Only a global admin (or the local user with authentication off) may name someone else, to import ' +
+        'history; the run then records the admin in recordedBy. From anyone else it is ignored: a run is recorded for the token\'s user.',
+    }),
     notes: t.string(),
     group: t.string({ description: 'Sweep or ablation group.' }),
     parentRunId: t.id({ description: 'Parent run in the same project.' }),
@@ -85,7 +89,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await authorizeProjectName(ctx, input.project, 'EDITOR');
-      return ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, ctx.actor);
+      return ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, {
+        name: ctx.actor,
+        mayActForOthers: ctx.access.isAdmin,
+      });
     },
   }),
   finishRun: t.field({

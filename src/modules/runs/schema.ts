@@ -61,6 +61,10 @@ builder.node(RunRef, {
     clientRunId: t.exposeString('clientRunId', { nullable: true, description: 'The retry key given to startRun.' }),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
     user: t.exposeString('user', { nullable: true, description: 'Who started the run.' }),
+    recordedBy: t.exposeString('recordedBy', {
+      nullable: true,
+      description: 'Set when a global admin recorded this run on behalf of `user` (an import): the admin who did it.',
+    }),
     notes: t.exposeString('notes', { nullable: true }),
     group: t.exposeString('group', { nullable: true, description: 'Sweep or ablation group.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),

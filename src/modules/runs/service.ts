@@ -56,6 +56,23 @@ export function validateTags(field: string, tags: readonly TagInput[]): TagInput
   return [...byKey.values()];
 }
 
+/** Who is starting a run: the request's actor, and whether they may record runs for others. */
+export interface RunActor {
+  name: string | null;
+  /** Global admins (and the local user with authentication off) may import runs on behalf of others. */
+  mayActForOthers: boolean;
+}
+
+/**
+ * A run is recorded for the caller. `input.user` naming someone else counts only from a
+ * global admin (importing history), and the run then also records who did it; from anyone
+ * else it is ignored, so a token can never attribute work to another user.
+ */
+function attribution(claimed: string | null | undefined, actor: RunActor): { user: string | null; recordedBy: string | null } {
+  if (claimed == null || claimed === actor.name || !actor.mayActForOthers) return { user: actor.name, recordedBy: null };
+  return { user: requireName('input.user', claimed), recordedBy: actor.name ?? 'local' };
+}
+
 export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
@@ -76,7 +93,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     requireLiveRun,
 
     /** Starts a run; with a clientRunId, a retry returns the run the first call created. */
-    async start(input: StartRunInput, actor: string | null): Promise<{ run: Run; created: boolean }> {
+    async start(input: StartRunInput, actor: RunActor): Promise<{ run: Run; created: boolean }> {
       const project = await projects.requireByName(input.project);
       const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
       if (clientRunId) {
@@ -84,8 +101,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
         if (existing) return { run: existing, created: false };
       }
       const name = input.name == null ? null : requireName('input.name', input.name);
-      const user = input.user ?? actor;
-      if (user != null) requireName('input.user', user);
+      const { user, recordedBy } = attribution(input.user, actor);
       if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
       if (input.group != null) requireKey('input.group', input.group);
       if (input.seed != null) requireName('input.seed', input.seed, 200);
@@ -107,6 +123,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
               clientRunId,
               name: name ?? 'unnamed',
               user,
+              recordedBy,
               notes: input.notes ?? null,
               group: input.group ?? null,
               parentId: input.parentRunId ?? null,

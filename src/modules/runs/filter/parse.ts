@@ -341,6 +341,13 @@ class Parser {
       }
       const pattern = this.next();
       if (pattern.kind !== 'string') throw this.unexpected(pattern, `a quoted ${keyword} pattern`);
+      // Backslash escapes the next character in a pattern, so a pattern cannot end with one.
+      if ((/\\+$/.exec(pattern.value)?.[0].length ?? 0) % 2 === 1) {
+        throw this.error(
+          `the ${keyword} pattern at column ${column(pattern)} ends with a lone backslash, which escapes nothing; write \\\\ (two backslashes in the pattern) to match a backslash`,
+          pattern,
+        );
+      }
       return { type: 'like', field, negated, caseInsensitive: keyword === 'ILIKE', pattern: pattern.value };
     }
     throw this.unexpected(token, OPERATOR_LIST);
