@@ -15,6 +15,7 @@ import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createMlflowRoutes } from './http/mlflow/router.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
@@ -61,6 +62,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
+  const handleMlflowRequest = createMlflowRoutes(services, log, config);
   services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -123,6 +125,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return;
     }
     if (await handleArtifactRequest(req, res)) return;
+    if (await handleMlflowRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
