@@ -4,10 +4,11 @@
 // `models/<model id>/`. Parameters, tags and metrics given to a logged model are accepted and
 // not kept (the run already holds the run's own); see the README.
 import { randomBytes } from 'node:crypto';
-import { experimentIdOf } from '../../modules/projects/service.js';
+import { experimentIdOf, type Project } from '../../modules/projects/service.js';
+import { MLMODEL_FILE } from './artifacts.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import type { Run } from '../../modules/runs/service.js';
-import { type Call, runFor } from './call.js';
+import { type Call, experimentFor, runFor } from './call.js';
 import { doesNotExist, invalidParameter } from './errors.js';
 import { artifactUri } from './run-json.js';
 
@@ -39,9 +40,13 @@ async function requireLoggedModel(call: Call, role: 'VIEWER' | 'EDITOR'): Promis
   return { ref, run };
 }
 
-async function loggedModelJson(call: Call, ref: LoggedModelRef, run: Run) {
+async function loggedModelOf(call: Call, ref: LoggedModelRef, run: Run) {
   const [project] = await call.services.projects.byIds([run.projectId]);
-  const experimentId = experimentIdOf(project!);
+  return loggedModelJson(project!, ref, run);
+}
+
+function loggedModelJson(project: Project, ref: LoggedModelRef, run: Run) {
+  const experimentId = experimentIdOf(project);
   return {
     model: {
       info: {
@@ -52,7 +57,6 @@ async function loggedModelJson(call: Call, ref: LoggedModelRef, run: Run) {
         last_updated_timestamp_ms: ref.createdAt,
         artifact_uri: `${artifactUri(experimentId, run.id)}/${loggedModelPath(ref.modelId)}`,
         status: 'LOGGED_MODEL_READY',
-        creator_id: run.user ?? '',
         source_run_id: mlflowRunId(run.id),
         tags: [],
       },
@@ -71,17 +75,39 @@ export async function createLoggedModel(call: Call) {
   const createdAt = Date.now();
   const modelId = `m-${mlflowRunId(run.id)}-${createdAt.toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}-${Buffer.from(name).toString('base64url')}`;
   call.targets.push(modelId);
-  return loggedModelJson(call, { modelId, runId: run.id, createdAt, name }, run);
+  return loggedModelOf(call, { modelId, runId: run.id, createdAt, name }, run);
+}
+
+/** Search by `name = 'x'` within experiments: a logged model is found once its MLmodel file is uploaded. */
+export async function searchLoggedModels(call: Call) {
+  const p = call.params;
+  const projects = await Promise.all(p.strings('experiment_ids').map((id) => experimentFor(call, id, 'VIEWER')));
+  if (projects.length === 0) throw invalidParameter('experiment_ids', 'must name at least one experiment');
+  const filter = p.optionalString('filter')?.trim() ?? '';
+  const m = /^name\s*=\s*(['"])((?:(?!\1).)+)\1$/.exec(filter);
+  if (filter && !m) throw invalidParameter('filter', `runledger searches logged models by "name = 'x'" only (got ${JSON.stringify(filter.slice(0, 200))})`);
+  const maxResults = p.optionalInt('max_results') ?? 100;
+  if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
+  const suffix = `${m ? `-${Buffer.from(m[2]!).toString('base64url')}` : ''}/${MLMODEL_FILE}`;
+  const files = await call.services.artifacts.namedInProjects(projects.map((pr) => pr.id), { startsWith: 'models/m-', endsWith: suffix }, maxResults);
+  const refs = [...new Set(files.map((f) => f.name.split('/')[1]!))].flatMap((id) => parseLoggedModelId(id) ?? []);
+  const runs = new Map((await call.services.runs.byIds([...new Set(refs.map((r) => r.runId))])).map((r) => [r.id, r]));
+  const byId = new Map(projects.map((pr) => [pr.id, pr]));
+  const models = refs.flatMap((ref) => {
+    const run = runs.get(ref.runId);
+    return run && !run.deletedAt && byId.has(run.projectId) ? [loggedModelJson(byId.get(run.projectId)!, ref, run).model] : [];
+  });
+  return { models };
 }
 
 export async function getLoggedModel(call: Call) {
   const { ref, run } = await requireLoggedModel(call, 'VIEWER');
-  return loggedModelJson(call, ref, run);
+  return loggedModelOf(call, ref, run);
 }
 
 /** Finalizing, tagging and parameters: the model is READY once its files are uploaded; the rest is not kept. */
 export async function acceptLoggedModelChange(call: Call) {
   const { ref, run } = await requireLoggedModel(call, 'EDITOR');
   call.targets.push(ref.modelId);
-  return loggedModelJson(call, ref, run);
+  return loggedModelOf(call, ref, run);
 }

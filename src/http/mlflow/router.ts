@@ -106,7 +106,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       ({ status, body } = reply ?? INTERNAL_ERROR);
     }
     // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
-    if (method !== 'GET' && call) await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
+    if (method !== 'GET' && !route.read && call) await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
     if (body) send(res, status, body);
     return true;
   };

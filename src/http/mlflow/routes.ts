@@ -15,6 +15,8 @@ export interface Route {
   handler: Handler;
   /** The handler reads the request body itself (artifact bytes). */
   rawBody?: boolean;
+  /** A POST that only reads (searches): not audited. */
+  read?: boolean;
 }
 
 const M = '/mlflow';
@@ -23,7 +25,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: `${M}/experiments/create`, handler: experiments.createExperiment },
   { method: 'GET', path: `${M}/experiments/get`, handler: experiments.getExperiment },
   { method: 'GET', path: `${M}/experiments/get-by-name`, handler: experiments.getExperimentByName },
-  { method: 'POST', path: `${M}/experiments/search`, handler: experiments.searchExperiments },
+  { method: 'POST', path: `${M}/experiments/search`, handler: experiments.searchExperiments, read: true },
   { method: 'GET', path: `${M}/experiments/search`, handler: experiments.searchExperiments },
 
   { method: 'POST', path: `${M}/runs/create`, handler: runs.createRun },
@@ -31,7 +33,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: `${M}/runs/update`, handler: runs.updateRun },
   { method: 'POST', path: `${M}/runs/delete`, handler: runs.deleteRun },
   { method: 'POST', path: `${M}/runs/restore`, handler: runs.restoreRun },
-  { method: 'POST', path: `${M}/runs/search`, handler: runs.searchRuns },
+  { method: 'POST', path: `${M}/runs/search`, handler: runs.searchRuns, read: true },
   { method: 'POST', path: `${M}/runs/log-metric`, handler: logging.logMetric },
   { method: 'POST', path: `${M}/runs/log-parameter`, handler: logging.logParam },
   { method: 'POST', path: `${M}/runs/set-tag`, handler: logging.setTag },
@@ -46,7 +48,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${M}/registered-models/get`, handler: registry.getRegisteredModel },
   { method: 'GET', path: `${M}/registered-models/search`, handler: registry.searchRegisteredModels },
   { method: 'PATCH', path: `${M}/registered-models/update`, handler: registry.updateRegisteredModel },
-  { method: 'POST', path: `${M}/registered-models/get-latest-versions`, handler: registry.getLatestVersions },
+  { method: 'POST', path: `${M}/registered-models/get-latest-versions`, handler: registry.getLatestVersions, read: true },
   { method: 'GET', path: `${M}/registered-models/get-latest-versions`, handler: registry.getLatestVersions },
   { method: 'POST', path: `${M}/registered-models/alias`, handler: registry.setAlias },
   { method: 'DELETE', path: `${M}/registered-models/alias`, handler: registry.deleteAlias },
@@ -58,6 +60,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${M}/model-versions/get-download-uri`, handler: registry.getDownloadUri },
 
   { method: 'POST', path: `${M}/logged-models`, handler: loggedModels.createLoggedModel },
+  { method: 'POST', path: `${M}/logged-models/search`, handler: loggedModels.searchLoggedModels, read: true },
   { method: 'GET', path: `${M}/logged-models/{modelId}`, handler: loggedModels.getLoggedModel },
   { method: 'PATCH', path: `${M}/logged-models/{modelId}`, handler: loggedModels.acceptLoggedModelChange },
   { method: 'PATCH', path: `${M}/logged-models/{modelId}/tags`, handler: loggedModels.acceptLoggedModelChange },

@@ -148,6 +148,15 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       });
     },
 
+    /** Artifacts of runs in these projects whose names start and end as given, newest first; at most `limit`. */
+    async namedInProjects(projectIds: readonly number[], name: { startsWith: string; endsWith: string }, limit: number): Promise<Artifact[]> {
+      return prisma.artifact.findMany({
+        where: { run: { projectId: { in: [...projectIds] } }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
+        orderBy: { id: 'desc' },
+        take: limit,
+      });
+    },
+
     async ofRuns(runIds: readonly number[]): Promise<Artifact[]> {
       return prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
     },
