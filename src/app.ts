@@ -17,6 +17,7 @@ import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { createMlflowRoutes } from './http/mlflow/router.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
@@ -63,6 +64,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
+  const handleMlflowRequest = createMlflowRoutes(services, log, config);
   services.lineage.start();
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -127,6 +129,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return;
     }
     if (await handleArtifactRequest(req, res)) return;
+    if (await handleMlflowRequest(req, res)) return;
     return yoga.requestListener(req, res);
   }, log));
   guardServer(server, log);

@@ -133,6 +133,30 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       return artifactsByIds(db.sql, ids);
     },
 
+    /** The newest artifact of a run with exactly this name (a name uploaded again with other bytes has several). */
+    async latestNamed(runId: number, name: string): Promise<Artifact | null> {
+      return prisma.artifact.findFirst({ where: { runId, name }, orderBy: { id: 'desc' } });
+    },
+
+    /** The newest artifact per name among a run's artifacts whose names start with `prefix`, by name; at most `limit` names. */
+    async latestUnder(runId: number, prefix: string, limit: number): Promise<Artifact[]> {
+      return prisma.artifact.findMany({
+        where: { runId, ...(prefix ? { name: { startsWith: prefix } } : {}) },
+        distinct: ['name'],
+        orderBy: [{ name: 'asc' }, { id: 'desc' }],
+        take: limit,
+      });
+    },
+
+    /** Artifacts of runs in these projects whose names start and end as given, newest first; at most `limit`. */
+    async namedInProjects(projectIds: readonly number[], name: { startsWith: string; endsWith: string }, limit: number): Promise<Artifact[]> {
+      return prisma.artifact.findMany({
+        where: { run: { projectId: { in: [...projectIds] } }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
+        orderBy: { id: 'desc' },
+        take: limit,
+      });
+    },
+
     async ofRuns(runIds: readonly number[]): Promise<Artifact[]> {
       return prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
     },

@@ -4,7 +4,7 @@ import type { Context } from '../../context.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { byId, loadNodes } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
-import type { Project } from './service.js';
+import { experimentIdOf, type Project } from './service.js';
 
 // Drops projects the caller has no role in: they load as null, exactly like missing ones.
 export const projectLoader = (ctx: Context) =>
@@ -20,6 +20,10 @@ builder.node(ProjectRef, {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name; runs are started in a project by this name.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text.' }),
+    mlflowExperimentId: t.string({
+      description: 'This project as an experiment on the MLflow REST API: its number, or "0" for the project named Default.',
+      resolve: (p) => experimentIdOf(p),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the project was created.' }),
   }),
 });

@@ -7,6 +7,15 @@ import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 
 export type { Project };
 
+/** MLflow's `Default` experiment (id "0", which every MLflow client assumes exists) is this project. */
+export const DEFAULT_EXPERIMENT_PROJECT = 'Default';
+export const DEFAULT_EXPERIMENT_ID = '0';
+
+/** A project's MLflow experiment id: its number as text, "0" for the Default project. */
+export function experimentIdOf(project: Project): string {
+  return project.name === DEFAULT_EXPERIMENT_PROJECT ? DEFAULT_EXPERIMENT_ID : String(project.id);
+}
+
 export interface CreateProjectInput {
   name: string;
   description?: string | null;
@@ -14,24 +23,27 @@ export interface CreateProjectInput {
 
 export function createProjectService(db: Database) {
   const { prisma } = db;
+
+  /** Returns the existing project when the name is taken, so a retried call changes nothing. */
+  async function create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
+    const name = requireKey('input.name', input.name.trim());
+    const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+    const { value: project, created } = await findOrCreate(
+      () => prisma.project.findUnique({ where: { name } }),
+      // The creator becomes the project's admin in the same transaction, so a retry never
+      // finds a project its creator cannot see.
+      () =>
+        prisma.$transaction(async (tx) => {
+          const made = await tx.project.create({ data: { name, description } });
+          if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: made.id, userId: options.adminUserId, role: 'ADMIN' } });
+          return made;
+        }),
+    );
+    return { project, created };
+  }
+
   return {
-    /** Returns the existing project when the name is taken, so a retried call changes nothing. */
-    async create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
-      const name = requireKey('input.name', input.name.trim());
-      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
-      const { value: project, created } = await findOrCreate(
-        () => prisma.project.findUnique({ where: { name } }),
-        // The creator becomes the project's admin in the same transaction, so a retry never
-        // finds a project its creator cannot see.
-        () =>
-          prisma.$transaction(async (tx) => {
-            const made = await tx.project.create({ data: { name, description } });
-            if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: made.id, userId: options.adminUserId, role: 'ADMIN' } });
-            return made;
-          }),
-      );
-      return { project, created };
-    },
+    create,
 
     async byName(name: string): Promise<Project | null> {
       return prisma.project.findUnique({ where: { name } });
@@ -41,6 +53,17 @@ export function createProjectService(db: Database) {
       const project = await prisma.project.findUnique({ where: { name } });
       if (!project) throw new NotFoundError('Project', name);
       return project;
+    },
+
+    /**
+     * The project behind an MLflow experiment id: "0" is the Default project, created on first
+     * use (with no roles, so only global admins and auth-off callers see it until roles are
+     * granted); any other id is a project number. Null when there is no such project.
+     */
+    async byExperimentId(experimentId: string): Promise<Project | null> {
+      if (experimentId === DEFAULT_EXPERIMENT_ID) return (await create({ name: DEFAULT_EXPERIMENT_PROJECT })).project;
+      if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
+      return prisma.project.findUnique({ where: { id: Number(experimentId) } });
     },
 
     async byIds(ids: readonly number[]): Promise<Project[]> {

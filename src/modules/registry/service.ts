@@ -24,6 +24,25 @@ export interface CreateModelVersionInput {
   modelDescription?: string | null;
 }
 
+/**
+ * A name filter as MLflow's model search sends it: an exact name, or a LIKE pattern whose only
+ * wildcards are a leading and/or trailing `%` (the shapes an index-friendly query can serve).
+ */
+export type ModelNameFilter = { equals: string } | { like: string; caseInsensitive: boolean };
+
+function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
+  if ('equals' in filter) return { equals: filter.equals };
+  const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
+  const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
+  if (/[%_]/.test(inner)) throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
+  const starts = filter.like.startsWith('%');
+  const ends = filter.like.length > 1 && filter.like.endsWith('%');
+  if (starts && ends) return { contains: inner, mode };
+  if (ends) return { startsWith: inner, mode };
+  if (starts) return { endsWith: inner, mode };
+  return { equals: inner, mode };
+}
+
 /** Every alias move passes `promotionGate`; there is no way around it. */
 export function createRegistryService(db: Database, options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder }) {
   const { recordEdges } = options;
@@ -93,6 +112,48 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     },
 
     requireVersion,
+
+    /** Creates a model with no versions yet in a project; an existing name returns that model with `created` false. */
+    async createModel(input: { name: string; description?: string | null }, projectId: number): Promise<{ model: RegisteredModel; created: boolean }> {
+      const name = requireKey('input.name', input.name.trim());
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const existing = await prisma.registeredModel.findUnique({ where: { name } });
+      if (existing) return { model: existing, created: false };
+      return { model: await ensureModel(name, description, projectId), created: true };
+    },
+
+    /** Replaces a model's description. */
+    async describeModel(name: string, description: string | null): Promise<RegisteredModel> {
+      const model = await requireModel(name);
+      const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
+      return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text } });
+    },
+
+    /** Replaces a version's description. */
+    async describeVersion(name: string, version: number, description: string | null): Promise<ModelVersion> {
+      const found = await requireVersion(await requireModel(name), version, 'input.version');
+      const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
+      return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text } });
+    },
+
+    /** Models by name, keyset-paginated after `afterName`; `projectIds` (null: all) limits them to those projects. */
+    async searchModels(input: { name?: ModelNameFilter | null; projectIds: readonly number[] | null; first: number; afterName: string | null }) {
+      const name: Prisma.StringFilter = { ...(input.name ? nameWhere(input.name) : {}), ...(input.afterName ? { gt: input.afterName } : {}) };
+      const rows = await prisma.registeredModel.findMany({
+        where: { name, ...(input.projectIds ? { projectId: { in: [...input.projectIds] } } : {}) },
+        orderBy: { name: 'asc' },
+        take: input.first + 1,
+      });
+      return { models: rows.slice(0, input.first), hasNextPage: rows.length > input.first };
+    },
+
+    /** Versions of models by id, in model then version order; `runIds` (null: any) limits them to those runs. */
+    async versionsOfModels(modelIds: readonly number[], runIds: readonly number[] | null): Promise<ModelVersion[]> {
+      return prisma.modelVersion.findMany({
+        where: { modelId: { in: [...modelIds] }, ...(runIds ? { runId: { in: [...runIds] } } : {}) },
+        orderBy: [{ modelId: 'asc' }, { version: 'asc' }],
+      });
+    },
 
     /**
      * Registers an artifact as the next version of a model (creating the model on first use).

@@ -4,6 +4,7 @@ import { builder } from '../../builder.js';
 import { loadNodes } from '../../loaders.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { childrenLoader, codeVersionLoader, paramsLoader, runLoader, tagsLoader } from './loaders.js';
+import { mlflowRunId } from './mlflow-id.js';
 import type { Run } from './service.js';
 
 export const RunRef = builder.objectRef<Run>('Run');
@@ -59,6 +60,10 @@ builder.node(RunRef, {
     project: t.field({ type: ProjectRef, resolve: async (r, _a, ctx) => (await projectLoader(ctx).load(r.projectId))! }),
     name: t.exposeString('name', { description: 'Display name (defaults to run-<number>).' }),
     clientRunId: t.exposeString('clientRunId', { nullable: true, description: 'The retry key given to startRun.' }),
+    mlflowRunId: t.string({
+      description: "The run's id on the MLflow REST API (/api/2.0/mlflow): its number in hex, padded to 32 characters.",
+      resolve: (r) => mlflowRunId(r.id),
+    }),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
     user: t.exposeString('user', { nullable: true, description: 'Who started the run.' }),
     recordedBy: t.exposeString('recordedBy', {

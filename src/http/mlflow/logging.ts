@@ -1,0 +1,92 @@
+// What a run logs: metrics, params, tags (set and delete), batches, dataset inputs and (MLflow 3)
+// model outputs. Every write goes through the metric and run services, so a retry with the same
+// body writes nothing twice: points repeat their (step, timestamp), params their value.
+import type { MetricPointInput } from '../../modules/metrics/service.js';
+import { type Call, runFor } from './call.js';
+import { logDatasetInputs } from './datasets.js';
+import { doesNotExist, invalidParameter } from './errors.js';
+import { readTags } from './runs.js';
+import { RUN_NAME_TAG } from './system-tags.js';
+import type { Params } from './wire.js';
+
+/** MLflow requires a timestamp on every point; it is also what makes a retried point the same point. */
+function readMetric(m: Params, field: string): MetricPointInput {
+  const key = m.optionalString('key');
+  if (!key) throw invalidParameter(`${field}.key`, 'is required');
+  const timestamp = m.optionalInt('timestamp');
+  if (timestamp === null) throw invalidParameter(`${field}.timestamp`, 'is required (milliseconds since the epoch)');
+  return { key, value: readValue(m, field), step: m.optionalInt('step') ?? 0, timestamp: new Date(timestamp) };
+}
+
+function readValue(m: Params, field: string): number {
+  if (!m.has('value')) throw invalidParameter(`${field}.value`, 'is required');
+  try {
+    return m.double('value');
+  } catch {
+    throw invalidParameter(`${field}.value`, `must be a number, "NaN", "Infinity" or "-Infinity" (got ${JSON.stringify(m.fields.value)})`);
+  }
+}
+
+function readParam(p: Params, field: string): { key: string; value: string } {
+  const key = p.optionalString('key');
+  if (!key) throw invalidParameter(`${field}.key`, 'is required');
+  return { key, value: p.optionalString('value') ?? '' };
+}
+
+/** A run's name is also its mlflow.runName tag: setting the tag renames the run, as MLflow's server does. */
+async function renameFromTags(call: Call, runId: number, tags: readonly { key: string; value: string }[]) {
+  const name = tags.findLast((t) => t.key === RUN_NAME_TAG)?.value;
+  if (name) await call.services.runs.update({ runId, name });
+}
+
+export async function logMetric(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  await call.services.metrics.logBatch({ runId: run.id, metrics: [readMetric(call.params, 'metric')] });
+  return {};
+}
+
+export async function logParam(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  await call.services.metrics.logBatch({ runId: run.id, params: [readParam(call.params, 'param')] });
+  return {};
+}
+
+export async function setTag(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  const tag = readParam(call.params, 'tag');
+  await call.services.runs.setTags({ runId: run.id, tags: [tag] });
+  await renameFromTags(call, run.id, [tag]);
+  return {};
+}
+
+export async function deleteTag(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  const key = call.params.string('key');
+  const [tag] = (await call.services.runs.tagsOf([run.id])).filter((t) => t.key === key);
+  if (!tag) throw doesNotExist(`No tag with name: ${key} in run with id ${call.params.runId()}`);
+  await call.services.runs.setTags({ runId: run.id, remove: [key] });
+  return {};
+}
+
+export async function logBatch(call: Call) {
+  const p = call.params;
+  const run = await runFor(call, p.runId(), 'EDITOR');
+  const metrics = p.objects('metrics').map((m, i) => readMetric(m, `metrics[${i}]`));
+  const params = p.objects('params').map((m, i) => readParam(m, `params[${i}]`));
+  const tags = readTags(p);
+  await call.services.metrics.logBatch({ runId: run.id, metrics, params, tags });
+  await renameFromTags(call, run.id, tags);
+  return {};
+}
+
+export async function logInputs(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  await logDatasetInputs(call, run, call.params.objects('datasets'));
+  return {};
+}
+
+/** MLflow 3 links logged models to the run that made them; a runledger logged model already belongs to its run (see logged-models.ts). */
+export async function logOutputs(call: Call) {
+  await runFor(call, call.params.runId(), 'EDITOR');
+  return {};
+}

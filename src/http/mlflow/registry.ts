@@ -1,0 +1,239 @@
+// The model registry: registered models, model versions and aliases. A version registers the
+// MLmodel file of a logged model directory; every alias move goes through the registry
+// service, so it lands in the append-only alias history and passes the quarantine gate.
+import type { Role } from '../../modules/auth/access.js';
+import { DEFAULT_EXPERIMENT_ID, experimentIdOf } from '../../modules/projects/service.js';
+import type { ModelNameFilter, ModelVersion, RegisteredModel } from '../../modules/registry/service.js';
+import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
+import { MLMODEL_FILE } from './artifacts.js';
+import { type Call, experimentFor, runFor } from './call.js';
+import { alreadyExists, doesNotExist, invalidParameter } from './errors.js';
+import { loggedModelPath, parseLoggedModelId } from './logged-models.js';
+import { artifactUri } from './run-json.js';
+import { millis } from './wire.js';
+
+/** A registered model's project: this tag names it, else the Default experiment's project. */
+const PROJECT_TAG = 'runledger.project';
+
+async function requireModel(call: Call, name: string, role: Role): Promise<RegisteredModel> {
+  const model = await call.services.registry.byName(name);
+  if (!model || !(await call.access.canRead(model.projectId))) throw doesNotExist(`Registered Model with name=${name} not found`);
+  await call.access.authorize(model.projectId, role, 'RegisteredModel', name);
+  call.targets.push(`model:${name}`);
+  return model;
+}
+
+function versionNumber(call: Call): number {
+  const text = call.params.string('version');
+  if (!/^[1-9]\d{0,9}$/.test(text)) throw invalidParameter('version', `must be a version number such as "1" (got ${JSON.stringify(text)})`);
+  return Number(text);
+}
+
+/** Version messages of one model, with aliases; one query for all the versions' runs, projects, artifacts and aliases. */
+async function versionsJson(call: Call, model: RegisteredModel, versions: readonly ModelVersion[]) {
+  if (!versions.length) return [];
+  const [runs, artifacts, aliases] = await Promise.all([
+    call.services.runs.byIds([...new Set(versions.map((v) => v.runId))]),
+    call.services.artifacts.byIds(versions.map((v) => v.artifactId)),
+    call.services.registry.aliasesOfVersions(versions.map((v) => v.id)),
+  ]);
+  const projects = new Map((await call.services.projects.byIds([...new Set(runs.map((r) => r.projectId))])).map((p) => [p.id, p]));
+  const runById = new Map(runs.map((r) => [r.id, r]));
+  const artifactById = new Map(artifacts.map((a) => [a.id, a]));
+  return versions.map((v) => {
+    const run = runById.get(v.runId)!;
+    const dir = (artifactById.get(v.artifactId)?.name ?? '').split('/').slice(0, -1).join('/');
+    const source = `${artifactUri(experimentIdOf(projects.get(run.projectId)!), run.id)}${dir ? `/${dir}` : ''}`;
+    const loggedModel = /^models\/(m-[^/]+)$/.exec(dir)?.[1];
+    return {
+      name: model.name,
+      version: String(v.version),
+      creation_timestamp: millis(v.createdAt),
+      last_updated_timestamp: millis(v.createdAt),
+      user_id: v.createdBy ?? '',
+      current_stage: 'None',
+      description: v.description ?? '',
+      source,
+      run_id: mlflowRunId(v.runId),
+      status: 'READY',
+      tags: [],
+      aliases: aliases.filter((a) => a.versionId === v.id).map((a) => a.alias),
+      ...(loggedModel ? { model_id: loggedModel } : {}),
+    };
+  });
+}
+
+async function modelJson(call: Call, model: RegisteredModel) {
+  const [aliases, latest] = await Promise.all([call.services.registry.aliasesOfModels([model.id]), call.services.registry.versionsOf(model.id, 1, null)]);
+  const versions = await call.services.registry.versionsByIds(aliases.map((a) => a.versionId));
+  const numberOf = new Map(versions.map((v) => [v.version.id, v.version.version]));
+  return {
+    name: model.name,
+    creation_timestamp: millis(model.createdAt),
+    last_updated_timestamp: millis(model.createdAt),
+    description: model.description ?? '',
+    latest_versions: await versionsJson(call, model, latest.versions),
+    aliases: aliases.map((a) => ({ alias: a.alias, version: String(numberOf.get(a.versionId) ?? '') })),
+    tags: [],
+  };
+}
+
+export async function createRegisteredModel(call: Call) {
+  const name = call.params.string('name');
+  const projectName = call.params.objects('tags').find((t) => t.optionalString('key') === PROJECT_TAG)?.optionalString('value');
+  const project = projectName
+    ? await call.services.projects.byName(projectName)
+    : await call.services.projects.byExperimentId(DEFAULT_EXPERIMENT_ID);
+  if (!project) throw doesNotExist(`tags.${PROJECT_TAG}: project ${JSON.stringify(projectName)} not found`);
+  await experimentFor(call, experimentIdOf(project), 'EDITOR');
+  const { model, created } = await call.services.registry.createModel({ name, description: call.params.optionalString('description') }, project.id);
+  // Names are global: a taken name is an existing model whether or not the caller may see it.
+  if (!created) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+  call.targets.push(`model:${name}`);
+  return { registered_model: await modelJson(call, model) };
+}
+
+export async function getRegisteredModel(call: Call) {
+  return { registered_model: await modelJson(call, await requireModel(call, call.params.string('name'), 'VIEWER')) };
+}
+
+export async function updateRegisteredModel(call: Call) {
+  const model = await requireModel(call, call.params.string('name'), 'EDITOR');
+  const updated = call.params.has('description') ? await call.services.registry.describeModel(model.name, call.params.optionalString('description')) : model;
+  return { registered_model: await modelJson(call, updated) };
+}
+
+/** `name = 'x'`, `name LIKE '%x%'`, `name ILIKE ...`: the model filters MLflow clients send. */
+function modelNameFilter(filter: string | null): ModelNameFilter | null {
+  if (!filter?.trim()) return null;
+  const m = /^\s*name\s*(=|LIKE|ILIKE)\s*(['"])((?:(?!\2).)*)\2\s*$/i.exec(filter);
+  if (!m) throw invalidParameter('filter', `runledger filters models by name only: "name = 'x'" or "name LIKE 'x%'" (got ${JSON.stringify(filter.slice(0, 200))})`);
+  if (m[1] === '=') return { equals: m[3]! };
+  return { like: m[3]!, caseInsensitive: m[1]!.toUpperCase() === 'ILIKE' };
+}
+
+export async function searchRegisteredModels(call: Call) {
+  const p = call.params;
+  const maxResults = p.optionalInt('max_results') ?? 100;
+  if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
+  const token = p.optionalString('page_token');
+  const { models, hasNextPage } = await call.services.registry.searchModels({
+    name: modelNameFilter(p.optionalString('filter')),
+    projectIds: await call.access.visibleProjectIds(),
+    first: maxResults,
+    afterName: token ? Buffer.from(token, 'base64url').toString('utf8') : null,
+  });
+  const json = [];
+  for (const model of models) json.push(await modelJson(call, model));
+  const last = models.at(-1);
+  return { registered_models: json, ...(hasNextPage && last ? { next_page_token: Buffer.from(last.name).toString('base64url') } : {}) };
+}
+
+export async function getLatestVersions(call: Call) {
+  const model = await requireModel(call, call.params.string('name'), 'VIEWER');
+  const { versions } = await call.services.registry.versionsOf(model.id, 1, null, await call.access.visibleProjectIds());
+  return { model_versions: await versionsJson(call, model, versions) };
+}
+
+/** The run and model directory a version's `source` names: mlflow-artifacts:/<exp>/<run>/artifacts/<dir>, runs:/<run>/<dir> or models:/<logged model id>. */
+function sourceLocation(source: string, runIdParam: string | null): { runId: string; dir: string } {
+  const artifacts = /^mlflow-artifacts:\/*[^/]+\/([0-9a-f]{32})\/artifacts\/?(.*)$/.exec(source);
+  if (artifacts) return { runId: artifacts[1]!, dir: artifacts[2]!.replace(/\/+$/, '') };
+  const runs = /^runs:\/+([0-9a-fA-F]{1,32})\/?(.*)$/.exec(source);
+  if (runs) return { runId: runs[1]!, dir: runs[2]!.replace(/\/+$/, '') };
+  const logged = /^models:\/+(m-[^/]+)\/?$/.exec(source);
+  const ref = logged ? parseLoggedModelId(logged[1]!) : null;
+  if (ref) return { runId: mlflowRunId(ref.runId), dir: loggedModelPath(ref.modelId) };
+  if (runIdParam && parseMlflowRunId(runIdParam) !== null && !source.includes(':')) return { runId: runIdParam, dir: source.replace(/^\/+|\/+$/g, '') };
+  throw invalidParameter('source', `must be a model directory runledger stores: mlflow-artifacts:/<experiment>/<run>/artifacts/<path>, runs:/<run>/<path> or models:/<logged model id> (got ${JSON.stringify(source.slice(0, 300))})`);
+}
+
+export async function createModelVersion(call: Call) {
+  const p = call.params;
+  const model = await requireModel(call, p.string('name'), 'EDITOR');
+  const modelId = p.optionalString('model_id');
+  const source = p.optionalString('source') || (modelId ? `models:/${modelId}` : '');
+  const { runId, dir } = sourceLocation(source, p.optionalString('run_id'));
+  const run = await runFor(call, runId, 'VIEWER');
+  const fileName = dir ? `${dir}/${MLMODEL_FILE}` : MLMODEL_FILE;
+  const artifact = await call.services.artifacts.latestNamed(run.id, fileName);
+  if (!artifact) throw invalidParameter('source', `no MLflow model at ${JSON.stringify(source)}: run ${runId} has no artifact ${JSON.stringify(fileName)}`);
+  const { modelVersion } = await call.services.registry.createVersion({ model: model.name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model.projectId);
+  const [json] = await versionsJson(call, model, [modelVersion]);
+  return { model_version: json };
+}
+
+async function requireVersion(call: Call, role: Role) {
+  const model = await requireModel(call, call.params.string('name'), role);
+  const version = await call.services.registry.requireVersion(model, versionNumber(call), 'version');
+  const [run] = await call.services.runs.byIds([version.runId]);
+  if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Model Version (name=${model.name}, version=${version.version}) not found`);
+  return { model, version };
+}
+
+export async function getModelVersion(call: Call) {
+  const { model, version } = await requireVersion(call, 'VIEWER');
+  const [json] = await versionsJson(call, model, [version]);
+  return { model_version: json };
+}
+
+export async function updateModelVersion(call: Call) {
+  const { model, version } = await requireVersion(call, 'EDITOR');
+  const updated = call.params.has('description') ? await call.services.registry.describeVersion(model.name, version.version, call.params.optionalString('description')) : version;
+  const [json] = await versionsJson(call, model, [updated]);
+  return { model_version: json };
+}
+
+export async function getDownloadUri(call: Call) {
+  const { model, version } = await requireVersion(call, 'VIEWER');
+  const [json] = await versionsJson(call, model, [version]);
+  return { artifact_uri: json!.source };
+}
+
+/** `name = 'x'` or `run_id = '<id>'` (joined by AND): the version filters MLflow clients send. */
+export async function searchModelVersions(call: Call) {
+  const filter = call.params.optionalString('filter') ?? '';
+  const clauses = filter.trim() ? filter.split(/\s+AND\s+/i) : [];
+  let name: string | null = null;
+  let runId: number | null = null;
+  for (const clause of clauses) {
+    const m = /^\s*(name|run_id)\s*=\s*(['"])((?:(?!\2).)*)\2\s*$/i.exec(clause);
+    if (!m) throw invalidParameter('filter', `runledger filters model versions by "name = 'x'" and/or "run_id = '<id>'" (got ${JSON.stringify(clause.slice(0, 200))})`);
+    if (m[1]!.toLowerCase() === 'name') name = m[3]!;
+    else runId = parseMlflowRunId(m[3]!) ?? -1;
+  }
+  if (name === null) throw invalidParameter('filter', `must name the model: "name = 'x'"`);
+  const model = await requireModel(call, name, 'VIEWER');
+  const visible = await call.access.visibleProjectIds();
+  const runs = runId === null ? null : (await call.services.runs.byIds([runId])).filter((r) => !visible || visible.includes(r.projectId)).map((r) => r.id);
+  const versions = await call.services.registry.versionsOfModels([model.id], runs);
+  const seen = visible ? new Set((await call.services.runs.byIds([...new Set(versions.map((v) => v.runId))])).filter((r) => visible.includes(r.projectId)).map((r) => r.id)) : null;
+  return { model_versions: await versionsJson(call, model, versions.filter((v) => !seen || seen.has(v.runId)).reverse()) };
+}
+
+export async function setAlias(call: Call) {
+  const model = await requireModel(call, call.params.string('name'), 'EDITOR');
+  // Quarantined data upstream blocks the move wherever it lives; the refusal names only what the caller may see.
+  const canSee = async (ids: readonly number[]) =>
+    new Set((await call.access.filterVisible(await call.services.datasets.versionsByIds(ids), (v) => v.dataset.projectId)).map((v) => v.version.id));
+  await call.services.registry.setAlias({ model: model.name, alias: call.params.string('alias'), version: versionNumber(call) }, call.access.actor, canSee);
+  return {};
+}
+
+export async function deleteAlias(call: Call) {
+  const model = await requireModel(call, call.params.string('name'), 'EDITOR');
+  await call.services.registry.removeAlias({ model: model.name, alias: call.params.string('alias') }, call.access.actor);
+  return {};
+}
+
+export async function getVersionByAlias(call: Call) {
+  const model = await requireModel(call, call.params.string('name'), 'VIEWER');
+  const alias = call.params.string('alias');
+  const held = (await call.services.registry.aliasesOfModels([model.id])).find((a) => a.alias === alias);
+  const [found] = held ? await call.services.registry.versionsByIds([held.versionId]) : [];
+  if (!found) throw doesNotExist(`Registered model alias ${alias} not found.`);
+  const [run] = await call.services.runs.byIds([found.version.runId]);
+  if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Registered model alias ${alias} not found.`);
+  const [json] = await versionsJson(call, model, [found.version]);
+  return { model_version: json };
+}

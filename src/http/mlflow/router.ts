@@ -1,0 +1,122 @@
+// The MLflow REST front door: /api/2.0/mlflow/..., the same under /ajax-api/2.0/..., and the
+// artifact proxy /api/2.0/mlflow-artifacts/... It authenticates like /graphql (Bearer, or
+// Basic with the token as password), parses MLflow's request shapes, calls the handler, and
+// answers 200 with a JSON object or MLflow's `{error_code, message}`. Writes are audited.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../logger.js';
+import type { Config } from '../../config.js';
+import { Access } from '../../modules/auth/access.js';
+import { authenticate, credentialsFromHeaders } from '../../modules/auth/authenticate.js';
+import type { Services } from '../../services.js';
+import type { Call } from './call.js';
+import { INTERNAL_ERROR, MlflowError, mlflowErrorReply } from './errors.js';
+import { matchRoute } from './routes.js';
+import { Params } from './wire.js';
+
+const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
+
+
+/** The path below /api/2.0 or /ajax-api/2.0 when it is an MLflow path, else null. */
+function mlflowPath(pathname: string): string | null {
+  for (const prefix of PREFIXES) {
+    if (!pathname.startsWith(prefix)) continue;
+    const rest = pathname.slice(prefix.length);
+    if (/^\/mlflow(-artifacts)?(\/|$)/.test(rest)) return rest;
+  }
+  return null;
+}
+
+function send(res: ServerResponse, status: number, body: object) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new MlflowError('INVALID_PARAMETER_VALUE', `request body: larger than the ${maxBytes}-byte limit`, 400);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MlflowError('MALFORMED_REQUEST', 'request body: not valid JSON', 400);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
+  return parsed as Record<string, unknown>;
+}
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+  return headers;
+}
+
+function decodeParts(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) {
+    try {
+      out[key] = value.split('/').map(decodeURIComponent).join('/');
+    } catch {
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `path: ${JSON.stringify(value.slice(0, 200))} is not valid percent-encoding`, 400);
+    }
+  }
+  return out;
+}
+
+export function createMlflowRoutes(services: Services, log: Logger, config: Pick<Config, 'auth' | 'limits'>) {
+  const accessOf = async (req: IncomingMessage) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headersOf(req))), services.auth);
+  /** Serves MLflow paths; returns false for anything else. */
+  return async function handleMlflowRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = mlflowPath(url.pathname);
+    if (path === null) return false;
+    const method = req.method ?? 'GET';
+    const match = matchRoute(method, path);
+    if (!match.route) {
+      const hint = match.allowed.length ? ` (this path takes ${match.allowed.join(', ')})` : '';
+      send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `runledger does not serve ${method} ${url.pathname}${hint}; see "Coming from MLflow" in its README` });
+      return true;
+    }
+    const { route } = match;
+    let call: Call | null = null;
+    let status = 200;
+    let body: object | undefined;
+    try {
+      const access = await accessOf(req);
+      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, config.limits.bodyBytes);
+      const params = method === 'GET' || Object.keys(json).length === 0 ? Params.fromQuery(url.searchParams) : new Params(json);
+      call = { params, access, services, log, req, res, path: decodeParts(match.params), targets: [] };
+      body = await route.handler(call);
+    } catch (error) {
+      const reply = mlflowErrorReply(error);
+      if (!reply) log.error('mlflow request failed', { err: error, method, path: url.pathname });
+      if (res.headersSent) {
+        res.destroy();
+        return true;
+      }
+      // An upload refused before its body was read: close instead of reading the rest.
+      if (route.rawBody) res.setHeader('connection', 'close');
+      ({ status, body } = reply ?? INTERNAL_ERROR);
+    }
+    // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
+    if (method !== 'GET' && !route.read && call) await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
+    if (body) send(res, status, body);
+    return true;
+  };
+}
+
+/** MLflow writes go into the same audit log as GraphQL mutations, after they ran, whatever the outcome. */
+async function audit(services: Services, log: Logger, call: Call, operation: string, outcome: string) {
+  try {
+    await services.audit.record([{ actor: call.access.auditName, operation, targetIds: [...new Set(call.targets)], outcome }]);
+  } catch (error) {
+    log.error('audit write failed', { err: error, operation });
+  }
+}

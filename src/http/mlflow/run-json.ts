@@ -1,0 +1,72 @@
+// Runs as MLflow's Run message: info, data (latest metrics, params, tags) and inputs. A page of
+// runs costs one query per kind of row, never one per run.
+import { experimentIdOf, type Project } from '../../modules/projects/service.js';
+import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
+import type { Run } from '../../modules/runs/service.js';
+import type { Services } from '../../services.js';
+import { datasetJson } from './datasets.js';
+import { doubleOut, millis } from './wire.js';
+
+export function artifactUri(experimentId: string, runId: number): string {
+  return `mlflow-artifacts:/${experimentId}/${mlflowRunId(runId)}/artifacts`;
+}
+
+export function runInfoJson(run: Run, project: Project) {
+  const id = mlflowRunId(run.id);
+  const experimentId = experimentIdOf(project);
+  return {
+    run_id: id,
+    run_uuid: id,
+    run_name: run.name,
+    experiment_id: experimentId,
+    user_id: run.user ?? '',
+    status: run.status,
+    start_time: millis(run.startedAt),
+    end_time: millis(run.endedAt),
+    artifact_uri: artifactUri(experimentId, run.id),
+    lifecycle_stage: run.deletedAt ? 'deleted' : 'active',
+  };
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
+  const map = new Map<number, T[]>();
+  for (const row of rows) {
+    const list = map.get(key(row));
+    if (list) list.push(row);
+    else map.set(key(row), [row]);
+  }
+  return map;
+}
+
+/** The full Run messages of these runs, in their order. */
+export async function runsJson(services: Services, runs: readonly Run[]) {
+  if (runs.length === 0) return [];
+  const ids = runs.map((r) => r.id);
+  const [projects, params, tags, summaries, inputs] = await Promise.all([
+    services.projects.byIds([...new Set(runs.map((r) => r.projectId))]),
+    services.runs.paramsOf(ids),
+    services.runs.tagsOf(ids),
+    services.metrics.summaries(ids),
+    services.datasets.datasetInputsOf(ids),
+  ]);
+  const versions = new Map((await services.datasets.versionsByIds([...new Set(inputs.map((i) => i.datasetVersionId))])).map((v) => [v.version.id, v]));
+  const projectById = new Map(projects.map((p) => [p.id, p]));
+  const paramsByRun = groupBy(params, (p) => p.runId);
+  const tagsByRun = groupBy(tags, (t) => t.runId);
+  const metricsByRun = groupBy(summaries, (s) => s.runId);
+  const inputsByRun = groupBy(inputs, (i) => i.runId);
+  return runs.map((run) => ({
+    info: runInfoJson(run, projectById.get(run.projectId)!),
+    data: {
+      metrics: (metricsByRun.get(run.id) ?? []).map((m) => ({ key: m.key, value: doubleOut(m.lastValue), timestamp: millis(new Date(m.lastTimestamp)), step: Number(m.lastStep) })),
+      params: (paramsByRun.get(run.id) ?? []).map((p) => ({ key: p.key, value: p.value })),
+      tags: (tagsByRun.get(run.id) ?? []).map((t) => ({ key: t.key, value: t.value })),
+    },
+    inputs: {
+      dataset_inputs: (inputsByRun.get(run.id) ?? []).flatMap((input) => {
+        const found = versions.get(input.datasetVersionId);
+        return found ? [{ tags: [{ key: 'mlflow.data.context', value: input.role }], dataset: datasetJson(found.dataset, found.version) }] : [];
+      }),
+    },
+  }));
+}

@@ -1,0 +1,138 @@
+// Runs: create, get, update, delete, restore and search, as MLflow's RunService answers them.
+import { createHash } from 'node:crypto';
+import { actingUser } from '../../context.js';
+import type { RunView } from '../../modules/runs/store.js';
+import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
+import { type Call, experimentFor, runFor } from './call.js';
+import { invalidParameter } from './errors.js';
+import { runInfoJson, runsJson } from './run-json.js';
+import { fieldsFromTags, RUN_NAME_TAG } from './system-tags.js';
+import type { Params } from './wire.js';
+
+const FINAL_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
+const VIEWS: Record<string, RunView> = { ACTIVE_ONLY: 'ACTIVE_ONLY', DELETED_ONLY: 'DELETED_ONLY', ALL: 'ALL', '1': 'ACTIVE_ONLY', '2': 'DELETED_ONLY', '3': 'ALL' };
+/** runledger's largest page; MLflow clients ask for up to 50,000 and follow next_page_token. */
+const MAX_PAGE = 1000;
+
+export function readTags(params: Params, field = 'tags'): TagInput[] {
+  return params.objects(field).map((t, i) => {
+    const key = t.optionalString('key');
+    if (!key) throw invalidParameter(`${field}[${i}].key`, 'is required');
+    return { key, value: t.optionalString('value') ?? '' };
+  });
+}
+
+/**
+ * MLflow clients retry CreateRun after a 5xx with the same body, so the body (experiment,
+ * start time, name, user, tags) is the retry key: a retry returns the run the first call made.
+ * Without a start time two calls cannot be told apart from a retry, so none is derived.
+ */
+function retryKey(experimentId: string, p: Params, tags: readonly TagInput[]): string | null {
+  const startTime = p.optionalInt('start_time');
+  if (startTime === null) return null;
+  const body = JSON.stringify([experimentId, startTime, p.optionalString('run_name'), p.optionalString('user_id'), tags]);
+  return `mlflow:${createHash('sha256').update(body).digest('hex').slice(0, 40)}`;
+}
+
+export async function createRun(call: Call) {
+  const p = call.params;
+  const experimentId = p.optionalString('experiment_id') || '0';
+  const project = await experimentFor(call, experimentId, 'EDITOR');
+  const tags = readTags(p);
+  const fields = fieldsFromTags(tags);
+  const name = p.optionalString('run_name') || fields.name;
+  const startTime = p.optionalInt('start_time');
+  // With a token, runs are recorded as the token's user, whatever the client's OS user is.
+  const user = call.access.principal.kind === 'user' ? call.access.actor : (fields.user ?? p.optionalString('user_id') ?? call.access.actor);
+  const withName = name && !tags.some((t) => t.key === RUN_NAME_TAG) ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
+  const { run } = await call.services.runs.start(
+    {
+      project: project.name,
+      clientRunId: retryKey(experimentId, p, tags),
+      name,
+      user,
+      parentRunId: fields.parentRunId,
+      startedAt: startTime === null ? null : new Date(startTime),
+      codeVersion: fields.codeVersion,
+      tags: withName,
+    },
+    { name: call.access.actor, mayActForOthers: call.access.isAdmin },
+  );
+  call.targets.push(runInfoJson(run, project).run_id);
+  const [json] = await runsJson(call.services, [run]);
+  return { run: json };
+}
+
+export async function getRun(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'VIEWER');
+  const [json] = await runsJson(call.services, [run]);
+  return { run: json };
+}
+
+export async function updateRun(call: Call) {
+  const p = call.params;
+  const run = await runFor(call, p.runId(), 'EDITOR');
+  const name = p.optionalString('run_name');
+  if (name) {
+    await call.services.runs.update({ runId: run.id, name });
+    await call.services.runs.setTags({ runId: run.id, tags: [{ key: RUN_NAME_TAG, value: name }] });
+  }
+  const status = p.optionalString('status');
+  if (status !== null && !['RUNNING', 'SCHEDULED', ...FINAL_STATUSES].includes(status)) {
+    throw invalidParameter('status', `must be one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED (got ${JSON.stringify(status)})`);
+  }
+  const endTime = p.optionalInt('end_time');
+  if (status && (FINAL_STATUSES as readonly string[]).includes(status)) {
+    await call.services.runs.finish({ runId: run.id, status: status as FinishRunInput['status'], endedAt: endTime === null ? null : new Date(endTime) });
+  }
+  const [updated] = await call.services.runs.byIds([run.id]);
+  const [project] = await call.services.projects.byIds([run.projectId]);
+  return { run_info: runInfoJson(updated!, project!) };
+}
+
+export async function deleteRun(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  await call.services.runs.delete(run.id);
+  return {};
+}
+
+export async function restoreRun(call: Call) {
+  const run = await runFor(call, call.params.runId(), 'EDITOR');
+  await call.services.runs.restore(run.id);
+  return {};
+}
+
+/** "metrics.rmse DESC", "start_time", "`params.my lr` ASC": a field and an optional direction. */
+export function parseOrderBy(clauses: readonly string[]) {
+  return clauses.map((clause, i) => {
+    const m = /^\s*(.+?)(?:\s+(ASC|DESC))?\s*$/i.exec(clause);
+    if (!m) throw invalidParameter(`order_by[${i}]`, `expected "<field> [ASC|DESC]", got ${JSON.stringify(clause)}`);
+    const field = /^(metrics|metric|params|param|parameters|tags|tag|attributes|attribute|attr|run)\./i.test(m[1]!) || m[1]!.startsWith('`') ? m[1]! : `attributes.${m[1]}`;
+    return { field, direction: (m[2]?.toUpperCase() ?? 'ASC') as 'ASC' | 'DESC' };
+  });
+}
+
+export async function searchRuns(call: Call) {
+  const p = call.params;
+  const experimentIds = p.strings('experiment_ids');
+  if (experimentIds.length !== 1) {
+    throw invalidParameter('experiment_ids', `runledger searches one experiment at a time (got ${experimentIds.length}); search each and merge`);
+  }
+  const project = await experimentFor(call, experimentIds[0]!, 'VIEWER');
+  const viewText = p.optionalString('run_view_type') ?? 'ACTIVE_ONLY';
+  const view = VIEWS[viewText];
+  if (!view) throw invalidParameter('run_view_type', 'must be ACTIVE_ONLY, DELETED_ONLY or ALL');
+  const maxResults = p.optionalInt('max_results') ?? 1000;
+  if (maxResults < 1 || maxResults > 50_000) throw invalidParameter('max_results', `must be from 1 to 50000 (got ${maxResults})`);
+  const page = await call.services.search.search({
+    project: project.name,
+    filter: p.optionalString('filter'),
+    orderBy: parseOrderBy(p.strings('order_by')),
+    first: Math.min(maxResults, MAX_PAGE),
+    after: p.optionalString('page_token') || null,
+    view,
+  });
+  const runs = await runsJson(call.services, page.runs.map((r) => r.run));
+  const last = page.runs.at(-1);
+  return { runs, ...(page.hasNextPage && last ? { next_page_token: last.cursor } : {}) };
+}
