@@ -1,6 +1,5 @@
 // Runs: create, get, update, delete, restore and search, as MLflow's RunService answers them.
 import { createHash } from 'node:crypto';
-import { actingUser } from '../../context.js';
 import type { RunView } from '../../modules/runs/store.js';
 import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
 import { type Call, experimentFor, runFor } from './call.js';
