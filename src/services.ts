@@ -17,6 +17,7 @@ import { createLineageService, type Neo4jProjection } from './modules/lineage/se
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
+import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
@@ -65,6 +66,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
     lineage,
     incidents,
+    refs: createRefService(db),
   };
 }
 
