@@ -195,9 +195,9 @@ def series(t: Transport, run_id: str, key: str, max_points: int | None, lo: int 
     if max_points is not None or not got["sampled"]:
         return got["points"]
     # Too long for one page: split the step range in halves until each half fits.
-    steps = [p["step"] for p in got["points"]]
-    lo = steps[0] if lo is None else lo
-    hi = steps[-1] if hi is None else hi
+    # A sample keeps each bucket's extremes, not necessarily its first and last steps.
+    lo = min(0, got["points"][0]["step"]) if lo is None else lo
+    hi = data["metric"]["lastStep"] if hi is None else hi
     mid = (lo + hi) // 2
     return series(t, run_id, key, None, lo, mid) + series(t, run_id, key, None, mid + 1, hi)
 
