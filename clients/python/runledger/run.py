@@ -6,6 +6,7 @@ import atexit
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -54,12 +55,13 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def _when(value: Any) -> str | None:
+    """An instant for the API; a time without a zone (2026-10-03T14:00) is taken as UTC."""
     if value is None:
         return None
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text if ("+" in text[10:] or text.endswith("Z")) else text + "Z"
-    return str(value)
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", text):
+        return text.replace(" ", "T") + "Z"
+    return text
 
 
 class Run:

@@ -79,6 +79,9 @@ def test_lineage_models_impact(world, client_env):
     models = cli("models", "--used-dataset", f"{world['dataset']}@aug", "--alias", "production", env=client_env)
     assert models.returncode == 0
     assert [line.split()[:4] for line in models.stdout.splitlines()] == [["MODEL", "VERSION", "ALIASES", "RUN"], [world["model"], "2", "production", f"{world['project']}/tuned"]]
+    # An instant without a zone is UTC; far in the future it answers as now.
+    later = cli_json("models", "--used-dataset", f"{world['dataset']}@aug", "--alias", "production", "--at", "2099-01-01T00:00", env=client_env)
+    assert [r["version"] for r in later] == [2]
     impact = cli_json("impact", f"{world['dataset']}@aug", env=client_env)
     assert sorted(r["version"] for r in impact) == [1, 2]
 
