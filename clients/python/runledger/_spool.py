@@ -65,7 +65,8 @@ def take(run_id: str, directory: Path | None = None) -> list[dict]:
     return items
 
 
-def put_back(run_id: str, items: list[dict], directory: Path | None = None) -> None:
+def put_back(items: list[dict], directory: Path | None = None) -> None:
+    """Returns taken operations that could not be sent to their run's spool file."""
     for item in items:
         rest = {k: v for k, v in item.items() if k not in ("url", "runId")}
-        append(run_id, item["url"], rest, directory)
+        append(item["runId"], item["url"], rest, directory)

@@ -168,7 +168,7 @@ class Writer:
             try:
                 send_spooled(self.transport, item, retry_seconds=min(self.retry_seconds, 2.0))
             except Unreachable:
-                _spool.put_back(self.run_id, items[i:])
+                _spool.put_back(items[i:])
                 return False
         return True
 

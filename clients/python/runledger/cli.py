@@ -162,27 +162,25 @@ def cmd_quarantine(args, t: Transport) -> None:
     emit(args, out, lambda o: print(f"{args.dataset} quarantined" + ("" if o["created"] else f" already (since {o['quarantine']['at']} by {o['quarantine']['by']}: {o['quarantine']['reason']})")))
 
 
-def cmd_sync(args, t: Transport | None) -> None:
-    files = _spool.pending()
-    sent = batches = points = 0
-    runs_done = []
-    for path in files:
-        run_id = path.stem
-        items = _spool.take(run_id)
+def cmd_sync(args, t: Transport) -> None:
+    """Sends each spooled run's operations in order, to --url or else the server they were meant for."""
+    batches = points = 0
+    runs_synced = set()
+    for path in _spool.pending():
+        items = _spool.take(path.stem)
         for i, item in enumerate(items):
-            target = Transport(item["url"] if not args.url else t.url, t.token if t else _config.resolve(item["url"])[1], retry_seconds=args.retry_seconds)
+            target = t if args.url else Transport(item["url"], _config.resolve(item["url"], args.token)[1])
             try:
                 send_spooled(target, item, retry_seconds=args.retry_seconds)
             except Unreachable:
-                _spool.put_back(run_id, items[i:])
+                _spool.put_back(items[i:])
                 raise
-            sent += 1
+            runs_synced.add(item["runId"])
             if item["op"] == "logBatch":
                 batches += 1
                 points += sum(len(s["steps"]) for s in item["input"].get("series", []))
-        runs_done.append(item["runId"] if items else run_id)
-    result = {"runs": len(runs_done), "batches": batches, "points": points, "operations": sent}
-    emit(args, result, lambda r: print(f"synced {r['batches']} batches ({r['points']} points) of {r['runs']} runs" if r["operations"] else "nothing to sync"))
+    result = {"runs": len(runs_synced), "batches": batches, "points": points}
+    emit(args, result, lambda r: print(f"synced {r['batches']} batches ({r['points']} points) of {r['runs']} runs" if r["runs"] else "nothing to sync"))
 
 
 def cmd_login(args, t: Transport) -> None:

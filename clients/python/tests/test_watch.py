@@ -52,3 +52,81 @@ def test_watch_by_project_and_name_live_only(server, client_env):
     t.join(60)
     run.finish()
     assert got == [("loss", 5), ("loss", 6)]
+
+
+class CuttingProxy:
+    """A TCP proxy that closes its first connection right after the server's first event, as a
+    flaky network would; later connections pass through."""
+
+    def __init__(self, target_port: int):
+        import socket
+
+        self.target_port = target_port
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            cut = self.connections == 1
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, cut), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, cut_after_event):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if cut_after_event and b"metricLogged" in data:
+                    break
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+
+
+def test_watch_resumes_after_a_dropped_connection(server, client_env):
+    from urllib.parse import urlsplit
+
+    run = runledger.start_run(project=unique("watch"), capture=False, quiet=True)
+    for step in range(3):
+        run.log({"loss": float(step)}, step=step)
+    run.flush()
+    proxy = CuttingProxy(urlsplit(server.url).port)
+    got, first = [], threading.Event()
+
+    def consume():
+        for p in runledger.watch(run.id, ["loss"], since_step=0, max_points=6, url=f"http://127.0.0.1:{proxy.port}"):
+            got.append(p["step"])
+            if len(got) == 3:
+                first.set()
+
+    t = threading.Thread(target=consume)
+    t.start()
+    assert first.wait(60)
+    for step in range(3, 6):
+        run.log({"loss": float(step)}, step=step)
+        run.flush()
+    t.join(60)
+    run.finish()
+    proxy.close()
+    assert proxy.connections >= 2  # the first stream was cut and the client came back
+    assert got == [0, 1, 2, 3, 4, 5]  # resumed from resumeFromStep: nothing lost, nothing twice
