@@ -113,6 +113,10 @@ class Writer:
             if step is None and ts == "flush":
                 markers.append(values)
                 continue
+            # Params and tags travel apart from points: a refused param (a CONFLICT) must not lose points.
+            if (step is None and n > 0) or (step is not None and (params or tags)):
+                self.queue.appendleft((step, ts, values))
+                break
             if step is None:
                 params += [{"key": str(k), "value": str(v)} for k, v in ts.items()]
                 tags += [{"key": str(k), "value": str(v)} for k, v in values.items()]

@@ -170,3 +170,20 @@ def test_gpus_and_system_metrics_from_nvidia_smi(server, client_env, tmp_path):
     metrics = {m["key"]: m["last"] for m in r["metrics"]}
     assert metrics["system/gpu0_utilization_percent"] == 87 and metrics["system/gpu1_memory_percent"] == 2.5
     assert 0 < metrics["system/memory_percent"] < 100
+
+
+def test_a_refused_param_loses_no_points(server, client_env):
+    out = run_script(f"""
+        import runledger
+        with runledger.start_run(project={unique('conflict')!r}, config={{"lr": 0.1}}, capture=False) as run:
+            print("RUN_ID=" + run.id)
+            for i in range(10):
+                run.log({{"loss": float(i)}}, step=i)
+                if i == 5:
+                    run.log_params({{"lr": 0.2}})  # params are immutable: the server refuses this one
+    """, client_env)
+    assert out.returncode == 0, out.stderr
+    assert "runledger: batch refused" in out.stderr and "lr" in out.stderr
+    r = run_detail(server, out.stdout.split("RUN_ID=")[1].split()[0])
+    assert kv(r["params"]) == {"lr": "0.1"}
+    assert [(m["key"], m["count"]) for m in r["metrics"]] == [("loss", 10)]
