@@ -18,6 +18,7 @@ import { createLineageService, type Neo4jProjection } from './modules/lineage/se
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createProjectService } from './modules/projects/service.js';
+import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
@@ -68,6 +69,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     lineage,
     incidents,
     quarantines,
+    refs: createRefService(db),
   };
 }
 

@@ -14,7 +14,9 @@ import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
 import type { DatasetQuarantineEvent, Quarantine } from './quarantine.js';
 import { authorizeDatasetVersion } from '../auth/guards.js';
-import { addLineageField, decodeNodeRef, registerLineageNode, requireVisibleNode } from './schema.js';
+import { addLineageField, registerLineageNode } from './schema.js';
+import { resolveRef, startNode } from '../refs/schema.js';
+import { ValidationError } from '../../errors.js';
 
 registerLineageNode('DatasetVersion', {
   ref: 'DatasetVersion',
@@ -132,12 +134,13 @@ builder.queryFields((t) => ({
       'Model versions downstream of a dataset version, commit, run, artifact or model version (through derived data and fine-tuning), ' +
       'optionally only those holding one of `aliases`; with `at`, the graph and the aliases as they stood then. Read aliases with `aliasesAt(at)`.',
     args: {
-      id: t.arg.id({ required: true, description: 'Global id of the bad node.' }),
+      id: t.arg.id({ description: 'Global id of the bad node (or give `ref`).' }),
+      ref: t.arg.string({ description: 'The bad node by a readable reference instead of `id`: "clicks@aug", "recommender/3", "project/run-name".' }),
       aliases: t.arg.stringList({ description: 'Keep versions that held one of these aliases (e.g. ["production"]).' }),
       at: t.arg({ type: 'DateTime', description: 'As of this instant.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const start = await requireVisibleNode(ctx, decodeNodeRef(String(args.id), 'id'), String(args.id));
+      const start = await startNode(ctx, args, { id: 'id', ref: 'ref' });
       // Versions the caller may not see load as null and are left out.
       const found = await ctx.services.incidents.impact(start, { aliases: args.aliases ?? null, at: args.at ?? null });
       return loadVersions(ctx, found.map((v) => v.modelVersionId));
@@ -168,7 +171,8 @@ builder.queryFields((t) => ({
 
 const QuarantineDatasetVersionInput = builder.inputType('QuarantineDatasetVersionInput', {
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The DatasetVersion found bad.' }),
+    id: t.id({ description: 'The DatasetVersion found bad (or give `ref`).' }),
+    ref: t.string({ description: 'The DatasetVersion by a readable reference instead of `id`, e.g. "clicks@aug".' }),
     reason: t.string({ required: true, description: 'What is wrong with it; shown wherever it blocks a promotion.' }),
   }),
 });
@@ -212,6 +216,15 @@ builder.mutationField('releaseQuarantine', (t) =>
   }),
 );
 
+/** The dataset version an input names by global id or by reference (exactly one). */
+async function datasetVersionIdOf(ctx: Context, input: { id?: string | number | null; ref?: string | null }): Promise<number> {
+  if ((input.id == null) === (input.ref == null)) throw new ValidationError('input.id', 'give exactly one of input.id (a global id) or input.ref (e.g. "clicks@aug")');
+  if (input.id != null) return decodeId('DatasetVersion', String(input.id), 'input.id');
+  const node = await resolveRef(ctx, input.ref!, 'input.ref');
+  if (node.type !== 'DatasetVersion') throw new ValidationError('input.ref', `${JSON.stringify(input.ref)} names a ${node.type}, not a dataset version; write dataset@version`);
+  return node.id;
+}
+
 builder.mutationField('quarantineDatasetVersion', (t) =>
   t.field({
     type: QuarantineDatasetVersionPayload,
@@ -219,8 +232,8 @@ builder.mutationField('quarantineDatasetVersion', (t) =>
       "Marks a dataset version bad. Needs EDITOR in the dataset's project. `impact` then lists what it reached; aliases cannot move onto models trained on it without an override.",
     args: { input: t.arg({ type: QuarantineDatasetVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const id = decodeId('DatasetVersion', String(input.id), 'input.id');
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id));
+      const id = await datasetVersionIdOf(ctx, input);
+      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
       const { quarantine, created } = await ctx.services.quarantines.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
       quarantineLoader(ctx).prime(id, quarantine as Quarantine);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };

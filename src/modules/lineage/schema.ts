@@ -52,7 +52,7 @@ export function registerLineageNode<T extends object>(type: NodeType, kind: Node
 }
 
 /** The object behind a node, through the domain's per-request loader: null when it is missing or the caller may not see it. */
-async function loadNode(ctx: Context, node: NodeRef): Promise<object | null> {
+export async function loadNode(ctx: Context, node: NodeRef): Promise<object | null> {
   const kind = nodeKinds.get(node.type);
   if (!kind) return null;
   const value = await kind.load(ctx, node.id);

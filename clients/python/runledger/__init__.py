@@ -1,0 +1,26 @@
+"""runledger: log runs from notebooks and training scripts, read them back, trace lineage.
+
+    import runledger
+    with runledger.start_run(project="churn", config={"lr": 1e-3}, seed=42) as run:
+        for step in range(100):
+            run.log({"loss": 1 / (step + 1)}, step=step)
+"""
+from __future__ import annotations
+
+from ._http import RunledgerError, Unreachable
+from .capture import seed_everything
+from .live import watch
+from .read import compare, history, impact, lineage, models, runs
+from .run import Run, active_run, init, start_run
+
+try:
+    from importlib.metadata import version as _version
+
+    __version__ = _version("runledger")
+except Exception:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Run", "RunledgerError", "Unreachable", "active_run", "compare", "history", "impact", "init", "lineage",
+    "models", "runs", "seed_everything", "start_run", "watch",
+]
