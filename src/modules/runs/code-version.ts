@@ -24,7 +24,7 @@ export function validateCodeVersion(code: CodeVersionInput): CodeVersionInput {
   if (code.branch != null) requireName('input.codeVersion.branch', code.branch, 1000);
   const time = code.committedAt?.getTime();
   if (time !== undefined && (!Number.isFinite(time) || time < EARLIEST_COMMIT || time > Date.now() + CLOCK_SKEW_MS)) {
-    throw new ValidationError('input.codeVersion.committedAt', 'must be an instant between 1970 and now');
+    throw new ValidationError('input.codeVersion.committedAt', 'must be an instant between 1970 and now (a day of clock skew allowed)');
   }
   return { ...code, commit: code.commit.toLowerCase() };
 }
