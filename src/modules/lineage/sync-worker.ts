@@ -62,7 +62,7 @@ export function createSyncWorker(sql: SqlQueryable, target: Neo4jTarget, log: Lo
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1000;
   const base = options.baseBackoffMs ?? 500;
-  const max = options.maxBackoffMs ?? 60_000;
+  const max = options.maxBackoffMs ?? 10_000;
   const retainMs = options.retainDeliveredMs ?? 10 * 60_000;
   const pruneEveryMs = options.pruneEveryMs ?? 60_000;
   let healthy = false;
