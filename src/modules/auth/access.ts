@@ -10,7 +10,7 @@ const RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, ADMIN: 3 };
 export type Principal =
   /** Authentication is off and the request carried no token: the local single-user mode. */
   | { kind: 'local'; name: string | null }
-  | { kind: 'user'; userId: number; name: string; isAdmin: boolean; tokenId: number };
+  | { kind: 'user'; userId: number; name: string; isAdmin: boolean; tokenId: number; expiresAt: Date | null };
 
 export interface AccessLookup {
   rolesOf(userId: number): Promise<Map<number, Role>>;
