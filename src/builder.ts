@@ -49,14 +49,28 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order.' },
     // A malformed id is the caller's mistake, not a server error.
     decodeGlobalID: (globalID) => {
+      let decoded: { typename: string; id: string };
       try {
-        return decodeGlobalID(globalID);
+        decoded = decodeGlobalID(globalID);
       } catch {
         throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not a global id returned by this API`);
       }
+      // node(id)/nodes(ids) load only Node types; another type's id (e.g. an ApiToken's) is refused here.
+      if (!isNodeType(decoded.typename)) throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not the id of an object node(id) can fetch`);
+      return decoded;
     },
   },
 });
+
+/** Whether `typename` is an object type implementing Node (read once the schema is built). */
+function isNodeType(typename: string): boolean {
+  try {
+    const config = builder.configStore.getTypeConfig(typename);
+    return config.kind === 'Object' && (config.interfaces ?? []).some((ref) => builder.configStore.getTypeConfig(ref).name === 'Node');
+  } catch {
+    return false; // not a type of this schema
+  }
+}
 
 builder.addScalarType('DateTime', DateTimeScalar);
 builder.addScalarType('JSON', JSONScalar);

@@ -4,8 +4,11 @@
 // length of `ids` lists (see graphql-limits.ts).
 import { type DocumentNode, GraphQLError, Kind, type ListValueNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
-/** The longest list accepted anywhere in a request: the largest batch a service takes (10,000 points). */
-export const MAX_LIST_ITEMS = 10_000;
+/**
+ * The longest list accepted anywhere in a request: a backstop ten times the largest batch a
+ * service takes (10,000 points), so services still report their own, more specific limits.
+ */
+export const MAX_LIST_ITEMS = 100_000;
 
 /** Root fields whose list argument sets the size of the answer, with that list's maximum. */
 export const LIST_ARGUMENT_LIMITS: Readonly<Record<string, { arg: string; max: number }>> = {

@@ -8,7 +8,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
-import { publishingMetrics, publishingRuns } from './modules/live/publish.js';
+import { createAccessWatch } from './modules/live/access-watch.js';
+import { announcingRevocations, publishingMetrics, publishingRuns } from './modules/live/publish.js';
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
@@ -44,12 +45,17 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const plainRuns = createRunService(db, projects, recordEdges);
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
+  const pubsub = deps.pubsub ?? createMemoryPubSub();
+  const log = deps.log ?? createLogger('silent');
+  const plainAuth = createAuthService(db);
+  const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
   const changedRuns = byId((ids) => plainRuns.byIds(ids), (r) => r.id, { cache: false });
   const live = createLiveService({
     db,
-    pubsub: deps.pubsub ?? createMemoryPubSub(),
+    pubsub,
     config: deps.live ?? loadConfig({}).live,
-    log: deps.log ?? createLogger('silent'),
+    log,
+    access,
     requireRun: plainRuns.requireRun,
     requireProject: projects.requireByName,
     loadRun: (id) => changedRuns.load(id),
@@ -61,7 +67,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     search: createRunSearch(db, projects),
     metrics: publishingMetrics(createMetricService(db, deps.log ?? createLogger('silent')), live),
     live,
-    auth: createAuthService(db),
+    auth: announcingRevocations(plainAuth, access),
     audit: createAuditService(db),
     datasets: createDatasetService(db, runs, recordEdges),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),

@@ -59,10 +59,26 @@ export function createAuthService(db: Database) {
           [row.token_id],
         );
       }
-      return { kind: 'user', userId: row.user_id, name: row.name, isAdmin: row.is_admin, tokenId: row.token_id };
+      return { kind: 'user', userId: row.user_id, name: row.name, isAdmin: row.is_admin, tokenId: row.token_id, expiresAt: row.expires_at ? new Date(row.expires_at) : null };
     },
 
     ensureUser,
+
+    /**
+     * Whether a token may still read a project: 'token' when it is revoked, expired or gone,
+     * 'role' when its user (not a global admin) has no role there any more.
+     */
+    async accessStatus(tokenId: number, projectId: number): Promise<'ok' | 'token' | 'role'> {
+      const [row] = await db.sql.query<{ revoked_at: Date | null; expires_at: Date | null; is_admin: boolean; has_role: boolean }>(
+        `SELECT t.revoked_at, t.expires_at, u.is_admin,
+                EXISTS (SELECT 1 FROM project_roles r WHERE r.user_id = u.id AND r.project_id = $2) AS has_role
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.id = $1`,
+        [tokenId, projectId],
+      );
+      if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) return 'token';
+      return row.is_admin || row.has_role ? 'ok' : 'role';
+    },
 
     async userByName(name: string) {
       return prisma.user.findUnique({ where: { name } });

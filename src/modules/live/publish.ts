@@ -1,8 +1,10 @@
-// Wraps the write services so every committed change is published, after the write
+// Wraps the write services so every committed change (and revocation) is published, after the write
 // returned (its transaction committed) and never from inside it: a rolled-back write
 // publishes nothing.
+import type { AuthService } from '../auth/service.js';
 import type { MetricService } from '../metrics/service.js';
 import type { Run, RunService } from '../runs/service.js';
+import type { AccessWatch } from './access-watch.js';
 import type { LiveService, RunChange } from './service.js';
 
 export function publishingMetrics(metrics: MetricService, live: LiveService): MetricService {
@@ -37,5 +39,23 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
     setTags: announcing('TAGS_CHANGED', runs.setTags),
     delete: announcing('DELETED', runs.delete),
     restore: announcing('RESTORED', runs.restore),
+  };
+}
+
+/** Announces revoked tokens and roles once committed, so every replica ends the subscriptions they fed. */
+export function announcingRevocations(auth: AuthService, access: AccessWatch): AuthService {
+  return {
+    ...auth,
+    async revokeToken(id) {
+      const token = await auth.revokeToken(id);
+      access.announce({ kind: 'token', tokenId: token.id });
+      return token;
+    },
+    async revokeRole(projectId, userName) {
+      const revoked = await auth.revokeRole(projectId, userName);
+      const user = revoked ? await auth.userByName(userName) : null;
+      if (user) access.announce({ kind: 'role', userId: user.id, projectId });
+      return revoked;
+    },
   };
 }

@@ -5,6 +5,20 @@ import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
 import { decodeId } from '../../ids.js';
 import { Loaders } from '../../loaders.js';
 import { RunRef } from '../runs/schema.js';
+import { AccessEnded, type Holder } from './access-watch.js';
+import type { Context } from '../../context.js';
+
+/** Who holds a subscription, watched for revocation and expiry; null with authentication off. */
+function holderOf(ctx: Context): Holder | null {
+  const p = ctx.access.principal;
+  return p.kind === 'user' ? { userId: p.userId, tokenId: p.tokenId, expiresAt: p.expiresAt } : null;
+}
+
+/** The last event of a subscription whose caller lost access becomes its authorization error. */
+function unlessAccessEnded<T>(event: T | AccessEnded): T {
+  if (event instanceof AccessEnded) throw event.error;
+  return event;
+}
 
 builder.subscriptionType({
   description:
@@ -66,9 +80,12 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const runId = decodeId('Run', String(args.runId), 'runId');
       await authorizeRun(ctx, runId, 'VIEWER');
-      return ctx.services.live.metricLogged({ runId, keys: args.keys, sinceStep: args.sinceStep });
+      return ctx.services.live.metricLogged({ runId, keys: args.keys, sinceStep: args.sinceStep, holder: holderOf(ctx) });
     },
-    resolve: (batch) => ({ ...batch, runId: encodeGlobalID('Run', batch.runId) }),
+    resolve: (event) => {
+      const batch = unlessAccessEnded(event);
+      return { ...batch, runId: encodeGlobalID('Run', batch.runId) };
+    },
   }),
   runUpdated: t.field({
     type: RunRef,
@@ -79,9 +96,10 @@ builder.subscriptionFields((t) => ({
     args: { project: t.arg.string({ required: true, description: 'Project name.' }) },
     subscribe: async (_root, args, ctx) => {
       await authorizeProjectName(ctx, args.project, 'VIEWER');
-      return ctx.services.live.runUpdated(args.project);
+      return ctx.services.live.runUpdated(args.project, holderOf(ctx));
     },
-    resolve: (run, _args, ctx) => {
+    resolve: (event, _args, ctx) => {
+      const run = unlessAccessEnded(event);
       // One subscription context lives for many events: fresh loaders, so no event sees another's cache.
       ctx.loaders = new Loaders(ctx.services);
       return run;

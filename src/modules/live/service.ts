@@ -8,6 +8,7 @@ import { requireKey } from '../../validation.js';
 import type { LogBatchResult } from '../metrics/service.js';
 import type { StoredPoint } from '../metrics/store.js';
 import type { Run } from '../runs/service.js';
+import type { AccessEnded, AccessWatch, Holder } from './access-watch.js';
 import type { PubSub, PubSubSubscription } from './pubsub.js';
 import { type ReplayCursor, replayPage } from './store.js';
 import { LiveStream } from './stream.js';
@@ -68,6 +69,8 @@ export interface MetricSubscriptionInput {
   runId: number;
   keys?: readonly string[] | null;
   sinceStep?: number | null;
+  /** Who subscribes: the subscription ends when their access does (null: authentication off). */
+  holder?: Holder | null;
 }
 
 export function createLiveService(deps: {
@@ -75,6 +78,7 @@ export function createLiveService(deps: {
   pubsub: PubSub;
   config: LiveConfig;
   log: Logger;
+  access: AccessWatch;
   requireRun: (runId: number) => Promise<Run>;
   requireProject: (name: string) => Promise<{ id: number }>;
   loadRun: (runId: number) => Promise<Run | null>;
@@ -140,10 +144,10 @@ export function createLiveService(deps: {
      * replays stored points from that step, then flushes the buffer minus what the replay
      * already sent, then continues live: no gap, no duplicate at the seam.
      */
-    async metricLogged(input: MetricSubscriptionInput): Promise<AsyncIterableIterator<MetricBatch>> {
+    async metricLogged(input: MetricSubscriptionInput): Promise<AsyncIterableIterator<MetricBatch | AccessEnded>> {
       const keys = validateKeys(input.keys);
       const sinceStep = input.sinceStep ?? null;
-      await deps.requireRun(input.runId);
+      const run = await deps.requireRun(input.runId);
 
       let subscription: PubSubSubscription | null = null;
       let replaying = sinceStep !== null;
@@ -273,11 +277,11 @@ export function createLiveService(deps: {
           }
         })();
       }
-      return stream;
+      return deps.access.guard(stream, input.holder ?? null, run.projectId);
     },
 
     /** Runs of a project as they are created or change; each event carries the run as stored now. */
-    async runUpdated(projectName: string): Promise<AsyncIterableIterator<Run>> {
+    async runUpdated(projectName: string, holder: Holder | null = null): Promise<AsyncIterableIterator<Run | AccessEnded>> {
       const project = await deps.requireProject(projectName);
       // Coalesced: a run pending twice is sent once, so the queue is bounded by the project's runs.
       const pendingIds = new Set<number>();
@@ -321,7 +325,7 @@ export function createLiveService(deps: {
           return this;
         },
       };
-      return runs;
+      return deps.access.guard(runs, holder, project.id);
     },
 
     /** What this server holds for live subscribers right now (for tests and operators). */
