@@ -90,6 +90,10 @@ describe('MLflow wire rules', () => {
     expect(noTimestamp.body.message).toContain('metric.timestamp');
     const badStep = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 1, step: '1.5' });
     expect(badStep).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    const farFuture = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 9007199254740991 });
+    expect(farFuture).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    const nested = await api('POST', 'runs/log-batch', { run_id: runId, metrics: [{ key: 'a', value: 1, timestamp: 1, step: 'x' }] });
+    expect(nested.body.message).toContain('metrics[0].step');
     const malformed = await fetch(`${server().url}/api/2.0/mlflow/runs/log-batch`, { method: 'POST', body: '{not json' });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error_code: string }).error_code).toBe('MALFORMED_REQUEST');
