@@ -2,7 +2,7 @@
 // MLmodel file of a logged model directory; every alias move goes through the registry
 // service, so it lands in the append-only alias history and passes the quarantine gate.
 import type { Role } from '../../modules/auth/access.js';
-import { DEFAULT_EXPERIMENT_ID, experimentIdOf } from '../../modules/projects/service.js';
+import { experimentIdOf } from '../../modules/projects/service.js';
 import type { ModelNameFilter, ModelVersion, RegisteredModel } from '../../modules/registry/service.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import { MLMODEL_FILE } from './artifacts.js';
@@ -12,7 +12,7 @@ import { loggedModelPath, parseLoggedModelId } from './logged-models.js';
 import { artifactUri } from './run-json.js';
 import { millis } from './wire.js';
 
-/** A registered model's project: this tag names it, else the Default experiment's project. */
+/** Names the project a registered model is created in (see createRegisteredModel). */
 const PROJECT_TAG = 'runledger.project';
 
 async function requireModel(call: Call, name: string, role: Role): Promise<RegisteredModel> {
@@ -85,16 +85,25 @@ async function modelsJson(call: Call, models: readonly RegisteredModel[]) {
 
 const modelJson = async (call: Call, model: RegisteredModel) => (await modelsJson(call, [model]))[0]!;
 
+/**
+ * A registered model belongs to a project. With the tag runledger.project it is created there
+ * now; without it nothing is written yet and the model is created with its first version, in the
+ * project of the run that version comes from (so whoever may write that run's project may
+ * register from it). A taken name is RESOURCE_ALREADY_EXISTS either way: names are global.
+ */
 export async function createRegisteredModel(call: Call) {
-  const name = call.params.string('name');
+  const name = call.params.string('name').trim();
+  const description = call.params.optionalString('description');
   const projectName = call.params.objects('tags').find((t) => t.optionalString('key') === PROJECT_TAG)?.optionalString('value');
-  const project = projectName
-    ? await call.services.projects.byName(projectName)
-    : await call.services.projects.byExperimentId(DEFAULT_EXPERIMENT_ID);
+  if (await call.services.registry.byName(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+  if (!projectName) {
+    const now = Date.now();
+    return { registered_model: { name, creation_timestamp: now, last_updated_timestamp: now, description: description ?? '', latest_versions: [], aliases: [], tags: [] } };
+  }
+  const project = await call.services.projects.byName(projectName);
   if (!project) throw doesNotExist(`tags.${PROJECT_TAG}: project ${JSON.stringify(projectName)} not found`);
   await experimentFor(call, experimentIdOf(project), 'EDITOR');
-  const { model, created } = await call.services.registry.createModel({ name, description: call.params.optionalString('description') }, project.id);
-  // Names are global: a taken name is an existing model whether or not the caller may see it.
+  const { model, created } = await call.services.registry.createModel({ name, description }, project.id);
   if (!created) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
   call.targets.push(`model:${name}`);
   return { registered_model: await modelJson(call, model) };
@@ -155,16 +164,20 @@ function sourceLocation(source: string, runIdParam: string | null): { runId: str
 
 export async function createModelVersion(call: Call) {
   const p = call.params;
-  const model = await requireModel(call, p.string('name'), 'EDITOR');
+  const name = p.string('name').trim();
+  const existing = await call.services.registry.byName(name);
+  const model = existing ? await requireModel(call, name, 'EDITOR') : null;
   const modelId = p.optionalString('model_id');
   const source = p.optionalString('source') || (modelId ? `models:/${modelId}` : '');
   const { runId, dir } = sourceLocation(source, p.optionalString('run_id'));
-  const run = await runFor(call, runId, 'VIEWER');
+  // A model made by this version joins the run's project, so registering needs EDITOR there.
+  const run = await runFor(call, runId, model ? 'VIEWER' : 'EDITOR');
   const fileName = dir ? `${dir}/${MLMODEL_FILE}` : MLMODEL_FILE;
   const artifact = await call.services.artifacts.latestNamed(run.id, fileName);
   if (!artifact) throw invalidParameter('source', `no MLflow model at ${JSON.stringify(source)}: run ${runId} has no artifact ${JSON.stringify(fileName)}`);
-  const { modelVersion } = await call.services.registry.createVersion({ model: model.name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model.projectId);
-  const [json] = await versionsJson(call, [model], [modelVersion]);
+  const { modelVersion } = await call.services.registry.createVersion({ model: name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model?.projectId ?? run.projectId);
+  call.targets.push(`model:${name}`);
+  const [json] = await versionsJson(call, [model ?? (await call.services.registry.requireModel(name))], [modelVersion]);
   return { model_version: json };
 }
 
