@@ -90,6 +90,10 @@ describe('MLflow wire rules', () => {
     expect(noTimestamp.body.message).toContain('metric.timestamp');
     const badStep = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 1, step: '1.5' });
     expect(badStep).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    const farFuture = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 9007199254740991 });
+    expect(farFuture).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    const nested = await api('POST', 'runs/log-batch', { run_id: runId, metrics: [{ key: 'a', value: 1, timestamp: 1, step: 'x' }] });
+    expect(nested.body.message).toContain('metrics[0].step');
     const malformed = await fetch(`${server().url}/api/2.0/mlflow/runs/log-batch`, { method: 'POST', body: '{not json' });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error_code: string }).error_code).toBe('MALFORMED_REQUEST');
@@ -131,10 +135,16 @@ describe('MLflow wire rules', () => {
     const artifactUri = `${server().url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/model/MLmodel`;
     expect((await fetch(artifactUri, { method: 'PUT', body: 'flavors: {}\n' })).status).toBe(200);
     const name = uniqueName('model');
+    // Without runledger.project nothing is written until the first version names the run.
     expect((await api('POST', 'registered-models/create', { name })).status).toBe(200);
-    expect(await api('POST', 'registered-models/create', { name })).toMatchObject({ status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS' } });
+    expect(await api('GET', `registered-models/get?name=${name}`)).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
+    const owned = uniqueName('owned');
+    const project = (await api('GET', `experiments/get?experiment_id=${experimentId}`)).body.experiment.name as string;
+    expect((await api('POST', 'registered-models/create', { name: owned, tags: [{ key: 'runledger.project', value: project }] })).status).toBe(200);
+    expect(await api('POST', 'registered-models/create', { name: owned })).toMatchObject({ status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS' } });
     const version = await api('POST', 'model-versions/create', { name, source: `runs:/${runId}/model`, run_id: runId });
     expect(version.body.model_version).toMatchObject({ name, version: '1', run_id: runId, status: 'READY', source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model` });
+    expect((await api('GET', `registered-models/get?name=${name}`)).body.registered_model.latest_versions[0].version).toBe('1');
     expect((await api('POST', 'registered-models/alias', { name, alias: 'production', version: '1' })).status).toBe(200);
     expect((await api('GET', `registered-models/alias?name=${name}&alias=production`)).body.model_version.aliases).toEqual(['production']);
     expect(await api('DELETE', 'registered-models/alias', { name, alias: 'production' })).toEqual({ status: 200, body: {} });

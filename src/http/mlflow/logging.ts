@@ -13,9 +13,9 @@ import type { Params } from './wire.js';
 function readMetric(m: Params, field: string): MetricPointInput {
   const key = m.optionalString('key');
   if (!key) throw invalidParameter(`${field}.key`, 'is required');
-  const timestamp = m.optionalInt('timestamp');
+  const timestamp = m.optionalTime('timestamp');
   if (timestamp === null) throw invalidParameter(`${field}.timestamp`, 'is required (milliseconds since the epoch)');
-  return { key, value: readValue(m, field), step: m.optionalInt('step') ?? 0, timestamp: new Date(timestamp) };
+  return { key, value: readValue(m, field), step: m.optionalInt('step') ?? 0, timestamp };
 }
 
 function readValue(m: Params, field: string): number {

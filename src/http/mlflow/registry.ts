@@ -2,7 +2,7 @@
 // MLmodel file of a logged model directory; every alias move goes through the registry
 // service, so it lands in the append-only alias history and passes the quarantine gate.
 import type { Role } from '../../modules/auth/access.js';
-import { DEFAULT_EXPERIMENT_ID, experimentIdOf } from '../../modules/projects/service.js';
+import { experimentIdOf } from '../../modules/projects/service.js';
 import type { ModelNameFilter, ModelVersion, RegisteredModel } from '../../modules/registry/service.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import { MLMODEL_FILE } from './artifacts.js';
@@ -12,7 +12,7 @@ import { loggedModelPath, parseLoggedModelId } from './logged-models.js';
 import { artifactUri } from './run-json.js';
 import { millis } from './wire.js';
 
-/** A registered model's project: this tag names it, else the Default experiment's project. */
+/** Names the project a registered model is created in (see createRegisteredModel). */
 const PROJECT_TAG = 'runledger.project';
 
 async function requireModel(call: Call, name: string, role: Role): Promise<RegisteredModel> {
@@ -29,8 +29,8 @@ function versionNumber(call: Call): number {
   return Number(text);
 }
 
-/** Version messages of one model, with aliases; one query for all the versions' runs, projects, artifacts and aliases. */
-async function versionsJson(call: Call, model: RegisteredModel, versions: readonly ModelVersion[]) {
+/** Version messages, with aliases; one query each for all the versions' runs, projects, artifacts and aliases. */
+async function versionsJson(call: Call, models: readonly RegisteredModel[], versions: readonly ModelVersion[]) {
   if (!versions.length) return [];
   const [runs, artifacts, aliases] = await Promise.all([
     call.services.runs.byIds([...new Set(versions.map((v) => v.runId))]),
@@ -38,6 +38,7 @@ async function versionsJson(call: Call, model: RegisteredModel, versions: readon
     call.services.registry.aliasesOfVersions(versions.map((v) => v.id)),
   ]);
   const projects = new Map((await call.services.projects.byIds([...new Set(runs.map((r) => r.projectId))])).map((p) => [p.id, p]));
+  const modelById = new Map(models.map((m) => [m.id, m]));
   const runById = new Map(runs.map((r) => [r.id, r]));
   const artifactById = new Map(artifacts.map((a) => [a.id, a]));
   return versions.map((v) => {
@@ -46,7 +47,7 @@ async function versionsJson(call: Call, model: RegisteredModel, versions: readon
     const source = `${artifactUri(experimentIdOf(projects.get(run.projectId)!), run.id)}${dir ? `/${dir}` : ''}`;
     const loggedModel = /^models\/(m-[^/]+)$/.exec(dir)?.[1];
     return {
-      name: model.name,
+      name: modelById.get(v.modelId)!.name,
       version: String(v.version),
       creation_timestamp: millis(v.createdAt),
       last_updated_timestamp: millis(v.createdAt),
@@ -63,31 +64,46 @@ async function versionsJson(call: Call, model: RegisteredModel, versions: readon
   });
 }
 
-async function modelJson(call: Call, model: RegisteredModel) {
-  const [aliases, latest] = await Promise.all([call.services.registry.aliasesOfModels([model.id]), call.services.registry.versionsOf(model.id, 1, null)]);
-  const versions = await call.services.registry.versionsByIds(aliases.map((a) => a.versionId));
-  const numberOf = new Map(versions.map((v) => [v.version.id, v.version.version]));
-  return {
+/** Registered model messages with their latest version and aliases, in a fixed number of queries for any number of models. */
+async function modelsJson(call: Call, models: readonly RegisteredModel[]) {
+  if (!models.length) return [];
+  const [aliases, latest] = await Promise.all([call.services.registry.aliasesOfModels(models.map((m) => m.id)), call.services.registry.latestVersionsOf(models)]);
+  const visible = await call.access.filterVisible(await call.services.runs.byIds([...new Set(latest.map((v) => v.runId))]), (r) => r.projectId);
+  const seen = new Set(visible.map((r) => r.id));
+  const numbered = new Map((await call.services.registry.versionsByIds(aliases.map((a) => a.versionId))).map((v) => [v.version.id, v.version.version]));
+  const latestJson = await versionsJson(call, models, latest.filter((v) => seen.has(v.runId)));
+  return models.map((model) => ({
     name: model.name,
     creation_timestamp: millis(model.createdAt),
     last_updated_timestamp: millis(model.createdAt),
     description: model.description ?? '',
-    latest_versions: await versionsJson(call, model, latest.versions),
-    aliases: aliases.map((a) => ({ alias: a.alias, version: String(numberOf.get(a.versionId) ?? '') })),
+    latest_versions: latestJson.filter((v) => v.name === model.name),
+    aliases: aliases.filter((a) => a.modelId === model.id).map((a) => ({ alias: a.alias, version: String(numbered.get(a.versionId) ?? '') })),
     tags: [],
-  };
+  }));
 }
 
+const modelJson = async (call: Call, model: RegisteredModel) => (await modelsJson(call, [model]))[0]!;
+
+/**
+ * A registered model belongs to a project. With the tag runledger.project it is created there
+ * now; without it nothing is written yet and the model is created with its first version, in the
+ * project of the run that version comes from (so whoever may write that run's project may
+ * register from it). A taken name is RESOURCE_ALREADY_EXISTS either way: names are global.
+ */
 export async function createRegisteredModel(call: Call) {
-  const name = call.params.string('name');
+  const name = call.params.string('name').trim();
+  const description = call.params.optionalString('description');
   const projectName = call.params.objects('tags').find((t) => t.optionalString('key') === PROJECT_TAG)?.optionalString('value');
-  const project = projectName
-    ? await call.services.projects.byName(projectName)
-    : await call.services.projects.byExperimentId(DEFAULT_EXPERIMENT_ID);
+  if (await call.services.registry.byName(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+  if (!projectName) {
+    const now = Date.now();
+    return { registered_model: { name, creation_timestamp: now, last_updated_timestamp: now, description: description ?? '', latest_versions: [], aliases: [], tags: [] } };
+  }
+  const project = await call.services.projects.byName(projectName);
   if (!project) throw doesNotExist(`tags.${PROJECT_TAG}: project ${JSON.stringify(projectName)} not found`);
   await experimentFor(call, experimentIdOf(project), 'EDITOR');
-  const { model, created } = await call.services.registry.createModel({ name, description: call.params.optionalString('description') }, project.id);
-  // Names are global: a taken name is an existing model whether or not the caller may see it.
+  const { model, created } = await call.services.registry.createModel({ name, description }, project.id);
   if (!created) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
   call.targets.push(`model:${name}`);
   return { registered_model: await modelJson(call, model) };
@@ -123,16 +139,14 @@ export async function searchRegisteredModels(call: Call) {
     first: maxResults,
     afterName: token ? Buffer.from(token, 'base64url').toString('utf8') : null,
   });
-  const json = [];
-  for (const model of models) json.push(await modelJson(call, model));
   const last = models.at(-1);
-  return { registered_models: json, ...(hasNextPage && last ? { next_page_token: Buffer.from(last.name).toString('base64url') } : {}) };
+  return { registered_models: await modelsJson(call, models), ...(hasNextPage && last ? { next_page_token: Buffer.from(last.name).toString('base64url') } : {}) };
 }
 
 export async function getLatestVersions(call: Call) {
   const model = await requireModel(call, call.params.string('name'), 'VIEWER');
   const { versions } = await call.services.registry.versionsOf(model.id, 1, null, await call.access.visibleProjectIds());
-  return { model_versions: await versionsJson(call, model, versions) };
+  return { model_versions: await versionsJson(call, [model], versions) };
 }
 
 /** The run and model directory a version's `source` names: mlflow-artifacts:/<exp>/<run>/artifacts/<dir>, runs:/<run>/<dir> or models:/<logged model id>. */
@@ -150,16 +164,20 @@ function sourceLocation(source: string, runIdParam: string | null): { runId: str
 
 export async function createModelVersion(call: Call) {
   const p = call.params;
-  const model = await requireModel(call, p.string('name'), 'EDITOR');
+  const name = p.string('name').trim();
+  const existing = await call.services.registry.byName(name);
+  const model = existing ? await requireModel(call, name, 'EDITOR') : null;
   const modelId = p.optionalString('model_id');
   const source = p.optionalString('source') || (modelId ? `models:/${modelId}` : '');
   const { runId, dir } = sourceLocation(source, p.optionalString('run_id'));
-  const run = await runFor(call, runId, 'VIEWER');
+  // A model made by this version joins the run's project, so registering needs EDITOR there.
+  const run = await runFor(call, runId, model ? 'VIEWER' : 'EDITOR');
   const fileName = dir ? `${dir}/${MLMODEL_FILE}` : MLMODEL_FILE;
   const artifact = await call.services.artifacts.latestNamed(run.id, fileName);
   if (!artifact) throw invalidParameter('source', `no MLflow model at ${JSON.stringify(source)}: run ${runId} has no artifact ${JSON.stringify(fileName)}`);
-  const { modelVersion } = await call.services.registry.createVersion({ model: model.name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model.projectId);
-  const [json] = await versionsJson(call, model, [modelVersion]);
+  const { modelVersion } = await call.services.registry.createVersion({ model: name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model?.projectId ?? run.projectId);
+  call.targets.push(`model:${name}`);
+  const [json] = await versionsJson(call, [model ?? (await call.services.registry.requireModel(name))], [modelVersion]);
   return { model_version: json };
 }
 
@@ -173,20 +191,20 @@ async function requireVersion(call: Call, role: Role) {
 
 export async function getModelVersion(call: Call) {
   const { model, version } = await requireVersion(call, 'VIEWER');
-  const [json] = await versionsJson(call, model, [version]);
+  const [json] = await versionsJson(call, [model], [version]);
   return { model_version: json };
 }
 
 export async function updateModelVersion(call: Call) {
   const { model, version } = await requireVersion(call, 'EDITOR');
   const updated = call.params.has('description') ? await call.services.registry.describeVersion(model.name, version.version, call.params.optionalString('description')) : version;
-  const [json] = await versionsJson(call, model, [updated]);
+  const [json] = await versionsJson(call, [model], [updated]);
   return { model_version: json };
 }
 
 export async function getDownloadUri(call: Call) {
   const { model, version } = await requireVersion(call, 'VIEWER');
-  const [json] = await versionsJson(call, model, [version]);
+  const [json] = await versionsJson(call, [model], [version]);
   return { artifact_uri: json!.source };
 }
 
@@ -208,7 +226,7 @@ export async function searchModelVersions(call: Call) {
   const runs = runId === null ? null : (await call.services.runs.byIds([runId])).filter((r) => !visible || visible.includes(r.projectId)).map((r) => r.id);
   const versions = await call.services.registry.versionsOfModels([model.id], runs);
   const seen = visible ? new Set((await call.services.runs.byIds([...new Set(versions.map((v) => v.runId))])).filter((r) => visible.includes(r.projectId)).map((r) => r.id)) : null;
-  return { model_versions: await versionsJson(call, model, versions.filter((v) => !seen || seen.has(v.runId)).reverse()) };
+  return { model_versions: await versionsJson(call, [model], versions.filter((v) => !seen || seen.has(v.runId)).reverse()) };
 }
 
 export async function setAlias(call: Call) {
@@ -234,6 +252,6 @@ export async function getVersionByAlias(call: Call) {
   if (!found) throw doesNotExist(`Registered model alias ${alias} not found.`);
   const [run] = await call.services.runs.byIds([found.version.runId]);
   if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Registered model alias ${alias} not found.`);
-  const [json] = await versionsJson(call, model, [found.version]);
+  const [json] = await versionsJson(call, [model], [found.version]);
   return { model_version: json };
 }

@@ -40,7 +40,7 @@ export async function createRun(call: Call) {
   const tags = readTags(p);
   const fields = fieldsFromTags(tags);
   const name = p.optionalString('run_name') || fields.name;
-  const startTime = p.optionalInt('start_time');
+  const startTime = p.optionalTime('start_time');
   // With a token, runs are recorded as the token's user, whatever the client's OS user is.
   const user = call.access.principal.kind === 'user' ? call.access.actor : (fields.user ?? p.optionalString('user_id') ?? call.access.actor);
   const withName = name && !tags.some((t) => t.key === RUN_NAME_TAG) ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
@@ -51,7 +51,7 @@ export async function createRun(call: Call) {
       name,
       user,
       parentRunId: fields.parentRunId,
-      startedAt: startTime === null ? null : new Date(startTime),
+      startedAt: startTime,
       codeVersion: fields.codeVersion,
       tags: withName,
     },
@@ -80,9 +80,9 @@ export async function updateRun(call: Call) {
   if (status !== null && !['RUNNING', 'SCHEDULED', ...FINAL_STATUSES].includes(status)) {
     throw invalidParameter('status', `must be one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED (got ${JSON.stringify(status)})`);
   }
-  const endTime = p.optionalInt('end_time');
+  const endTime = p.optionalTime('end_time');
   if (status && (FINAL_STATUSES as readonly string[]).includes(status)) {
-    await call.services.runs.finish({ runId: run.id, status: status as FinishRunInput['status'], endedAt: endTime === null ? null : new Date(endTime) });
+    await call.services.runs.finish({ runId: run.id, status: status as FinishRunInput['status'], endedAt: endTime });
   }
   const [updated] = await call.services.runs.byIds([run.id]);
   const [project] = await call.services.projects.byIds([run.projectId]);

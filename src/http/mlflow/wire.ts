@@ -5,10 +5,17 @@ import { invalidParameter } from './errors.js';
 
 export type Fields = Record<string, unknown>;
 
+/** The latest instant a JavaScript Date holds (year 275760). */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
 const DOUBLE_WORDS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
 export class Params {
-  constructor(readonly fields: Fields) {}
+  /** `prefix` names where these fields sit in the request (e.g. "metrics[3]."), for error messages. */
+  constructor(
+    readonly fields: Fields,
+    readonly prefix = '',
+  ) {}
 
   /** A GET's query string: a key given more than once becomes a list. */
   static fromQuery(query: URLSearchParams): Params {
@@ -29,12 +36,12 @@ export class Params {
     if (value === undefined || value === null) return null;
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw invalidParameter(name, `must be a string (got ${Array.isArray(value) ? 'a list' : typeof value})`);
+    throw invalidParameter(this.prefix + name, `must be a string (got ${Array.isArray(value) ? 'a list' : typeof value})`);
   }
 
   string(name: string): string {
     const value = this.optionalString(name);
-    if (value === null || value === '') throw invalidParameter(name, 'is required');
+    if (value === null || value === '') throw invalidParameter(this.prefix + name, 'is required');
     return value;
   }
 
@@ -43,19 +50,27 @@ export class Params {
     const value = this.fields[name];
     if (value === undefined || value === null || value === '') return null;
     const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw invalidParameter(name, `must be an integer between -(2^53-1) and 2^53-1 (got ${JSON.stringify(value)})`);
+    if (!Number.isSafeInteger(n)) throw invalidParameter(this.prefix + name, `must be an integer between -(2^53-1) and 2^53-1 (got ${JSON.stringify(value)})`);
     return n;
   }
 
   int(name: string): number {
     const n = this.optionalInt(name);
-    if (n === null) throw invalidParameter(name, 'is required');
+    if (n === null) throw invalidParameter(this.prefix + name, 'is required');
     return n;
+  }
+
+  /** Milliseconds since the epoch as an instant; null when absent. Must be a date JavaScript and PostgreSQL both hold. */
+  optionalTime(name: string): Date | null {
+    const ms = this.optionalInt(name);
+    if (ms === null) return null;
+    if (ms < 0 || ms > MAX_TIME_MS) throw invalidParameter(this.prefix + name, `must be milliseconds since 1970 between 0 and ${MAX_TIME_MS} (got ${ms})`);
+    return new Date(ms);
   }
 
   /** A double: a number, a numeric string, or "NaN", "Infinity", "-Infinity". */
   double(name: string): number {
-    return readDouble(name, this.fields[name]);
+    return readDouble(this.prefix + name, this.fields[name]);
   }
 
   optionalBool(name: string): boolean | null {
@@ -63,7 +78,7 @@ export class Params {
     if (value === undefined || value === null) return null;
     if (typeof value === 'boolean') return value;
     if (value === 'true' || value === 'false') return value === 'true';
-    throw invalidParameter(name, 'must be true or false');
+    throw invalidParameter(this.prefix + name, 'must be true or false');
   }
 
   /** A repeated field: a JSON list, or one or more query parameters. */
@@ -76,14 +91,14 @@ export class Params {
   /** A list of objects, each read as Params. */
   objects(name: string): Params[] {
     return this.list(name).map((item, i) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw invalidParameter(`${name}[${i}]`, 'must be an object');
-      return new Params(item as Fields);
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw invalidParameter(`${this.prefix}${name}[${i}]`, 'must be an object');
+      return new Params(item as Fields, `${this.prefix}${name}[${i}].`);
     });
   }
 
   strings(name: string): string[] {
     return this.list(name).map((item, i) => {
-      if (typeof item !== 'string') throw invalidParameter(`${name}[${i}]`, 'must be a string');
+      if (typeof item !== 'string') throw invalidParameter(`${this.prefix}${name}[${i}]`, 'must be a string');
       return item;
     });
   }
@@ -116,13 +131,3 @@ export function doubleOut(value: number): number | string {
 }
 
 export const millis = (date: Date | null | undefined): number | undefined => (date ? date.getTime() : undefined);
-
-/** A page token carried through MLflow as an opaque string. */
-export function pageOffset(token: string | null): number {
-  if (!token) return 0;
-  const n = Number(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(n) || n < 0) throw invalidParameter('page_token', 'is not a token this server returned');
-  return n;
-}
-
-export const offsetToken = (offset: number): string => Buffer.from(String(offset)).toString('base64url');

@@ -147,6 +147,13 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       return { models: rows.slice(0, input.first), hasNextPage: rows.length > input.first };
     },
 
+    /** The highest-numbered version of each model (from its version counter), in one query. */
+    async latestVersionsOf(models: readonly RegisteredModel[]): Promise<ModelVersion[]> {
+      const numbered = models.filter((m) => m.latestVersion > 0);
+      if (!numbered.length) return [];
+      return prisma.modelVersion.findMany({ where: { OR: numbered.map((m) => ({ modelId: m.id, version: m.latestVersion })) }, orderBy: { modelId: 'asc' } });
+    },
+
     /** Versions of models by id, in model then version order; `runIds` (null: any) limits them to those runs. */
     async versionsOfModels(modelIds: readonly number[], runIds: readonly number[] | null): Promise<ModelVersion[]> {
       return prisma.modelVersion.findMany({
