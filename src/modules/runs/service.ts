@@ -115,24 +115,26 @@ export function createRunService(db: Database, projects: ProjectService, recordE
         if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
       }
 
+      const data = {
+        projectId: project.id,
+        clientRunId,
+        name: name ?? 'unnamed',
+        user,
+        recordedBy,
+        notes: input.notes ?? null,
+        group: input.group ?? null,
+        parentId: input.parentRunId ?? null,
+        startedAt: input.startedAt ?? new Date(),
+        environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+        gpuCount: gpuCountOf(input.environment),
+        seed: input.seed ?? null,
+      };
+      // A named run with nothing linked is one row: one statement in an implicit transaction,
+      // without an interactive transaction's BEGIN and COMMIT round trips.
+      const alone = name !== null && tags.length === 0 && !code && input.parentRunId == null;
       try {
-        const run = await prisma.$transaction(async (tx) => {
-          const created = await tx.run.create({
-            data: {
-              projectId: project.id,
-              clientRunId,
-              name: name ?? 'unnamed',
-              user,
-              recordedBy,
-              notes: input.notes ?? null,
-              group: input.group ?? null,
-              parentId: input.parentRunId ?? null,
-              startedAt: input.startedAt ?? new Date(),
-              environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
-              gpuCount: gpuCountOf(input.environment),
-              seed: input.seed ?? null,
-            },
-          });
+        const run = alone ? await prisma.run.create({ data }) : await prisma.$transaction(async (tx) => {
+          const created = await tx.run.create({ data });
           // Unnamed runs get a readable default that stays unique within the project.
           const run = name ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
           if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
