@@ -14,14 +14,6 @@ export interface Context {
   log: Logger;
 }
 
-/**
- * Who a write is recorded as: the request's actor, else the user of the run it concerns.
- * With authentication on, the actor is the token's user.
- */
-export function actingUser(actor: string | null, runUser?: string | null): string | null {
-  return actor ?? runUser ?? null;
-}
-
 export function createContext(services: Services, log: Logger, principal: Principal): Context {
   const access = new Access(principal, services.auth);
   return { services, loaders: new Loaders(services), actor: access.actor, access, log };

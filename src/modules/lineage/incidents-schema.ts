@@ -187,7 +187,8 @@ const QuarantineDatasetVersionPayload = builder.simpleObject('QuarantineDatasetV
 
 const ReleaseQuarantineInput = builder.inputType('ReleaseQuarantineInput', {
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The quarantined DatasetVersion.' }),
+    id: t.id({ description: 'The quarantined DatasetVersion (or give `ref`).' }),
+    ref: t.string({ description: 'The DatasetVersion by a readable reference instead of `id`, e.g. "clicks@aug".' }),
     reason: t.string({ required: true, description: 'Why the data may be used again; recorded in its quarantine history.' }),
   }),
 });
@@ -208,8 +209,8 @@ builder.mutationField('releaseQuarantine', (t) =>
       'Recorded (who, when, why) in DatasetVersion.quarantineHistory and the audit log; the quarantine record itself stays in that history.',
     args: { input: t.arg({ type: ReleaseQuarantineInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const id = decodeId('DatasetVersion', String(input.id), 'input.id');
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id));
+      const id = await datasetVersionIdOf(ctx, input);
+      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
       const { event } = await ctx.services.quarantines.release({ datasetVersionId: id, reason: input.reason }, ctx.actor);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, released: event !== null, event };
     },

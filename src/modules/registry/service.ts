@@ -1,5 +1,4 @@
 // Model registry: registered models and their numbered versions; alias moves live in aliases.ts.
-import { actingUser } from '../../context.js';
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
@@ -8,6 +7,7 @@ import { modelsByIds, modelVersionsByIds } from './store.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
+import { LOCAL_ACTOR } from '../auth/access.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
@@ -180,7 +180,7 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const { value: modelVersion, created } = await findOrCreate(
         () => prisma.modelVersion.findUnique({ where: key }),
-        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: actingUser(actor, artifact.run.user) }),
+        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: actor ?? LOCAL_ACTOR }),
       );
       return { modelVersion, created };
     },
