@@ -27,6 +27,7 @@ export interface CreateModelVersionInput {
 /**
  * A name filter as MLflow's model search sends it: an exact name, or a LIKE pattern whose only
  * wildcards are a leading and/or trailing `%` (the shapes an index-friendly query can serve).
+ * `_` matches itself: model names are full of underscores, and people mean them literally.
  */
 export type ModelNameFilter = { equals: string } | { like: string; caseInsensitive: boolean };
 
@@ -34,7 +35,7 @@ function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   if ('equals' in filter) return { equals: filter.equals };
   const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
   const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
-  if (/[%_]/.test(inner)) throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
+  if (inner.includes('%')) throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
   const starts = filter.like.startsWith('%');
   const ends = filter.like.length > 1 && filter.like.endsWith('%');
   if (starts && ends) return { contains: inner, mode };
