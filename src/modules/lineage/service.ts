@@ -132,12 +132,17 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     requireNode,
     existingIds,
 
-    async codeCommitsByIds(ids: readonly number[]) {
-      return commitsByIds(db.sql, ids);
+    /**
+     * A commit belongs to no project, so it is visible through the runs that used it: to a
+     * caller who may see at least one of them (`projectIds` null: everything, a global admin).
+     */
+    async codeCommitsByIds(ids: readonly number[], projectIds: readonly number[] | null) {
+      return commitsByIds(db.sql, ids, projectIds);
     },
 
-    async codeCommit(repository: string, commit: string) {
-      return db.prisma.codeCommit.findUnique({ where: { repository_commit: { repository, commit: commit.toLowerCase() } } });
+    async codeCommit(repository: string, commit: string, projectIds: readonly number[] | null) {
+      const visible = projectIds === null ? {} : { runs: { some: { run: { projectId: { in: [...projectIds] } } } } };
+      return db.prisma.codeCommit.findFirst({ where: { repository, commit: commit.toLowerCase(), ...visible } });
     },
 
     outboxStats: () => outboxStats(db.sql),
