@@ -14,4 +14,6 @@ export const lineageLoader = (ctx: Context, query: LineageQuery) =>
     return new DataLoader<NodeRef, LineageResult, string>((starts) => s.lineage.traverseMany(starts, query), { cacheKeyFn: nodeKey });
   });
 
-export const codeCommitLoader = (ctx: Context) => ctx.loaders.get('codeCommit', (s) => byId((ids) => s.lineage.codeCommitsByIds(ids), (c) => c.id));
+/** Commits the caller may see: those used by at least one run of a project they have a role in. */
+export const codeCommitLoader = (ctx: Context) =>
+  ctx.loaders.get('codeCommit', (s) => byId(async (ids) => s.lineage.codeCommitsByIds(ids, await ctx.access.visibleProjectIds()), (c) => c.id));

@@ -53,3 +53,25 @@ export function restrictToVisible(
   });
   return { nodes, edges };
 }
+
+/** Whether a node is a stand-in for a hidden one (see anonymize). */
+export function isAnonymized(node: { id: number }): boolean {
+  return node.id < 0;
+}
+
+/**
+ * Replaces each hidden node's id with a stand-in (-1, -2, ... in order of appearance), the same
+ * in its edges, so a drawing still connects while neither the real id nor, through edge times
+ * (see isAnonymized), when it was linked is revealed.
+ */
+export function anonymize(graph: Subgraph, isVisible: (key: string) => boolean): Subgraph {
+  const standIns = new Map<string, number>();
+  const standIn = <T extends { type: NodeType; id: number }>(node: T): T => {
+    const key = nodeKey(node);
+    if (isVisible(key)) return node;
+    let id = standIns.get(key);
+    if (id === undefined) standIns.set(key, (id = -(standIns.size + 1)));
+    return { ...node, id };
+  };
+  return { nodes: graph.nodes.map(standIn), edges: graph.edges.map((e) => ({ ...e, from: standIn(e.from), to: standIn(e.to) })) };
+}

@@ -9,10 +9,10 @@ import type { CodeCommit } from '../../generated/prisma/client.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
-import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph } from './graph.js';
+import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph, type Subgraph } from './graph.js';
 import { loadNodes } from '../../loaders.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
-import { restrictToVisible } from './redact.js';
+import { anonymize, isAnonymized, restrictToVisible } from './redact.js';
 import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
@@ -127,7 +127,12 @@ const LineageEdgeRef = builder.objectRef<LineageEdge>('LineageEdge').implement({
     to: t.id({ description: 'Global id of the downstream node.', resolve: (e) => globalIdOf(e.to) }),
     kind: t.field({ type: LineageEdgeKindEnum, resolve: (e) => e.kind }),
     role: t.string({ nullable: true, description: 'How an input was used, e.g. "train" or "eval".', resolve: (e) => e.role }),
-    createdAt: t.field({ type: 'DateTime', description: 'When the link was recorded; `at` arguments compare with it.', resolve: (e) => e.createdAt }),
+    createdAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the link was recorded; `at` arguments compare with it. Null when one end is redacted.',
+      resolve: (e) => (isAnonymized(e.from) || isAnonymized(e.to) ? null : e.createdAt),
+    }),
   }),
 });
 
@@ -212,7 +217,15 @@ async function visibleWalk(ctx: Context, query: LineageQuery, walk: (query: Line
     types: query.types ?? null,
     isVisible: (key) => visible.has(key),
   });
-  return { ...full, ...sortSubgraph(cut) };
+  return { ...full, ...sortSubgraph(anonymize(cut, (key) => visible.has(key))) };
+}
+
+/** The same for a path: hidden nodes on it are anonymized. */
+async function visiblePath(ctx: Context, path: Subgraph): Promise<Subgraph> {
+  if (ctx.access.isAdmin) return path;
+  const loaded = await Promise.all(path.nodes.map((n) => loadNode(ctx, n)));
+  const visible = new Set(path.nodes.filter((_n, i) => loaded[i] !== null).map(nodeKey));
+  return anonymize(path, (key) => visible.has(key));
 }
 
 /** Adds `lineage(direction, depth, types, at)` to an entity type, batched across a page. */
@@ -263,8 +276,9 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const from = await requireVisibleNode(ctx, decodeNodeRef(String(args.from), 'from'), String(args.from));
       const to = await requireVisibleNode(ctx, decodeNodeRef(String(args.to), 'to'), String(args.to));
-      const path = await ctx.services.lineage.path(from, to, args.at ?? null);
-      if (!path) return null;
+      const found = await ctx.services.lineage.path(from, to, args.at ?? null);
+      if (!found) return null;
+      const path = { ...found, ...(await visiblePath(ctx, found)) };
       return { ...path, direction: null, requestedDepth: path.edges.length, appliedDepth: path.edges.length, depthClamped: false };
     },
   }),
@@ -272,11 +286,11 @@ builder.queryFields((t) => ({
     type: CodeCommitRef,
     nullable: true,
     description:
-      'The commit node of a repository and sha, as runs reported it; null when no run used it. `commit` may be an unambiguous prefix of at least 7 hex characters, as git abbreviates it.',
+      'The commit node of a repository and sha, as runs reported it; null when no run you may see used it. `commit` may be an unambiguous prefix of at least 7 hex characters, as git abbreviates it.',
     args: {
       repository: t.arg.string({ required: true }),
       commit: t.arg.string({ required: true, description: 'The full sha, or a prefix of 7 or more characters that only one commit of the repository starts with (else BAD_USER_INPUT).' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.lineage.codeCommit(args.repository, args.commit),
+    resolve: async (_root, args, ctx) => ctx.services.lineage.codeCommit(args.repository, args.commit, await ctx.access.visibleProjectIds()),
   }),
 }));

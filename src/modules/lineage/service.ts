@@ -133,13 +133,20 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     requireNode,
     existingIds,
 
-    async codeCommitsByIds(ids: readonly number[]) {
-      return commitsByIds(db.sql, ids);
+    /**
+     * A commit belongs to no project, so it is visible through the runs that used it: to a
+     * caller who may see at least one of them (`projectIds` null: everything, a global admin).
+     */
+    async codeCommitsByIds(ids: readonly number[], projectIds: readonly number[] | null) {
+      return commitsByIds(db.sql, ids, projectIds);
     },
 
-    /** A repository's commit by its sha or an unambiguous prefix of 7+ characters; null when no run reported it. */
-    async codeCommit(repository: string, commit: string) {
-      return findCommit(db.prisma, repository, commit);
+    /**
+     * A repository's commit by its sha or an unambiguous prefix of 7+ characters, among those a
+     * run of `projectIds` used (null: any); null when none did.
+     */
+    async codeCommit(repository: string, commit: string, projectIds: readonly number[] | null) {
+      return findCommit(db.prisma, repository, commit, projectIds);
     },
 
     outboxStats: () => outboxStats(db.sql),

@@ -215,11 +215,16 @@ export async function countEdges(sql: SqlQueryable): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Code commits by id, for lineage labels and node(id). */
-export async function commitsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<CodeCommit[]> {
+/** Code commits by id, for lineage labels and node(id); with projectIds, only those a run of those projects used. */
+export async function commitsByIds(sql: SqlQueryable, ids: readonly number[], projectIds: readonly number[] | null = null): Promise<CodeCommit[]> {
+  if (projectIds === null) {
+    return sql.query<CodeCommit>('SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
+  }
   return sql.query<CodeCommit>(
-    'SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])',
-    [ids],
+    `SELECT c.id, c.repository, c.commit, c.committed_at AS "committedAt", c.created_at AS "createdAt" FROM code_commits c
+      WHERE c.id = ANY($1::int[])
+        AND EXISTS (SELECT 1 FROM run_code_versions v JOIN runs r ON r.id = v.run_id WHERE v.commit_id = c.id AND r.project_id = ANY($2::int[]))`,
+    [ids, projectIds],
   );
 }
 

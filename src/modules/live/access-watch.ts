@@ -87,7 +87,12 @@ export function createAccessWatch(deps: { pubsub: PubSub; log: Logger; status: (
      */
     async guard<T>(source: AsyncIterableIterator<T>, holder: Holder | null, projectId: number): Promise<AsyncIterableIterator<T | AccessEnded>> {
       if (!holder) return source;
-      await listen();
+      try {
+        await listen();
+      } catch (err) {
+        await source.return?.(); // unwatched, it must not stream at all
+        throw err;
+      }
       let ended: AccessEnded | null = null;
       let delivered = false;
       let timer: NodeJS.Timeout | null = null;
