@@ -17,7 +17,7 @@ export const DEFAULT_FOLDER_OPTIONS: RollupFolderOptions = { delayMs: 20, sweepM
 export interface RollupFolder {
   /** A batch committed: fold soon. */
   kick(): void;
-  /** Folds until the queue is empty (or another process holds the fold lock). */
+  /** Folds until the queue is empty, waiting for another process's fold if need be. */
   drain(): Promise<void>;
   /** Stops the timers and waits for a fold in progress. */
   stop(): Promise<void>;
@@ -28,15 +28,16 @@ export function createRollupFolder(sql: Sql, log: Logger, options: RollupFolderO
   let scheduled: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
 
-  async function drainQueue() {
+  /** Folds until the queue is empty; without `wait`, gives up when another process holds the fold lock. */
+  async function drainQueue(wait = false) {
     for (;;) {
-      const { locked, rows } = await foldPending(sql, { limit: options.rowsPerFold, wait: false });
-      if (!locked || rows < options.rowsPerFold || stopped) return;
+      const { locked, rows } = await foldPending(sql, { limit: options.rowsPerFold, wait });
+      if (!locked || rows < options.rowsPerFold || (stopped && !wait)) return;
     }
   }
 
   let again = false;
-  function drain(): Promise<void> {
+  function background(): Promise<void> {
     if (running) {
       // Rows queued during this fold may have been missed by it: go round once more.
       again = true;
@@ -62,7 +63,7 @@ export function createRollupFolder(sql: Sql, log: Logger, options: RollupFolderO
   const sweep = setInterval(() => {
     if (running || stopped) return;
     sql.query('SELECT 1 FROM metric_rollup_pending LIMIT 1').then(
-      (rows) => (rows.length ? drain() : undefined),
+      (rows) => (rows.length ? background() : undefined),
       (error: unknown) => (stopped ? undefined : log.warn('rollup sweep failed', { err: error })),
     );
   }, options.sweepMs);
@@ -73,11 +74,15 @@ export function createRollupFolder(sql: Sql, log: Logger, options: RollupFolderO
       if (stopped || scheduled) return;
       scheduled = setTimeout(() => {
         scheduled = null;
-        void drain();
+        void background();
       }, options.delayMs);
       scheduled.unref();
     },
-    drain,
+    async drain() {
+      // Waits for the fold lock and reports a failure, unlike the background fold.
+      await running;
+      await drainQueue(true);
+    },
     async stop() {
       stopped = true;
       clearInterval(sweep);
