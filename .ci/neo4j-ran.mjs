@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 // file (relative to the repository) and the describe block whose tests must all have passed.
 const REQUIRED = [
   { file: 'test/integration/lineage-contract.test.ts', block: 'LineageGraph contract: Neo4j' },
+  { file: 'test/faults/neo4j-outage.test.ts', block: 'a real Neo4j killed with SIGKILL while runs and datasets are logged' },
 ];
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));

@@ -163,4 +163,24 @@ describe.runIf(process.env.NEO4J_URI)('a real Neo4j killed with SIGKILL while ru
     expect(differs.stdout).toContain('projection DIFFERS from PostgreSQL');
     expect(differs.code).toBe(1);
   }, 300_000);
+
+  it('with a wrong password: a log line naming the credentials, /healthz degraded, writes commit, nothing lost', async () => {
+    const wrong: { level: string; msg: string }[] = [];
+    const log = createLogger('warn', {}, (line) => wrong.push(JSON.parse(line) as { level: string; msg: string }));
+    const other = await createApp({ ...testConfig({ ...neo4jEnv(), NEO4J_PASSWORD: 'not-the-password' }), database: db.database }, { log });
+    try {
+      const otherUrl = (await other.start()).url;
+      const c = new GraphQLClient(`${otherUrl}/graphql`);
+      await eventually(() => (other.services.lineage.worker?.failures ?? 0) > 0, 'the worker tried Neo4j', seconds(30));
+      expect(wrong.find((l) => l.level === 'warn' && /refused the credentials \(check NEO4J_USERNAME and NEO4J_PASSWORD\)/.test(l.msg)), JSON.stringify(wrong)).toBeDefined();
+      expect(await (await fetch(`${otherUrl}/healthz`)).json()).toMatchObject({ status: 'degraded', dependencies: { neo4j: 'unavailable' } });
+      const project = uniqueName('wrong-pw');
+      await c.data('mutation($n: String!) { createProject(input: { name: $n }) { created } }', { n: project });
+      const r = (await c.data(StartRunDocument, { input: { project, codeVersion: { repository: 'r', commit: 'beefbeef01' } } })).startRun.run;
+      expect((await c.data(LineageDocument, { id: r.id, direction: 'UPSTREAM' })).lineage).toMatchObject({ source: 'POSTGRES' });
+      expect((await other.services.lineage.outboxStats()).pending).toBeGreaterThanOrEqual(1);
+    } finally {
+      await other.stop();
+    }
+  }, 120_000);
 });

@@ -27,12 +27,12 @@ import type { StoredEdge } from './store.js';
 
 const KIND_PATTERN = EDGE_KINDS.join('|');
 
+// Endpoints are merged once per batch (mergeNodes), so each edge only looks its two up: a
+// node shared by many edges of a batch is written once.
 function mergeEdges(kind: EdgeKind): string {
   return `UNWIND $rows AS row
-MERGE (a:LineageNode {key: row.fromKey})
-  ON CREATE SET a.type = row.fromType, a.id = row.fromId
-MERGE (b:LineageNode {key: row.toKey})
-  ON CREATE SET b.type = row.toType, b.id = row.toId
+MATCH (a:LineageNode {key: row.fromKey})
+MATCH (b:LineageNode {key: row.toKey})
 MERGE (a)-[r:${kind}]->(b)
   ON CREATE SET r.role = row.role, r.createdAt = row.createdAt, r.edgeId = row.edgeId
 RETURN count(r) AS merged`;
@@ -51,6 +51,10 @@ RETURN f.sidx AS sidx, m.key AS key, startNode(r).key AS fromKey, endNode(r).key
 export const CYPHER = {
   createKeyConstraint: 'CREATE CONSTRAINT lineage_node_key IF NOT EXISTS FOR (n:LineageNode) REQUIRE n.key IS UNIQUE',
   ping: 'RETURN 1 AS ok',
+  mergeNodes: `UNWIND $nodes AS node
+MERGE (n:LineageNode {key: node.key})
+  ON CREATE SET n.type = node.type, n.id = node.id
+RETURN count(n) AS merged`,
   mergeEdges: Object.fromEntries(EDGE_KINDS.map((k) => [k, mergeEdges(k)])) as Record<EdgeKind, string>,
   stepUpstream: step('UPSTREAM'),
   stepDownstream: step('DOWNSTREAM'),
@@ -120,15 +124,15 @@ function toEdge(target: Neo4jTarget, r: EdgeRecord): LineageEdge {
 export async function projectEdges(target: Neo4jTarget, edges: readonly StoredEdge[]): Promise<void> {
   if (edges.length === 0) return;
   const byKind = new Map<EdgeKind, object[]>();
+  const nodes = new Map<string, { key: string; type: string; id: number }>();
   for (const e of edges) {
     const rows = byKind.get(e.kind) ?? [];
+    const [fromKey, toKey] = [keyOf(target, e.from), keyOf(target, e.to)];
+    nodes.set(fromKey, { key: fromKey, ...e.from });
+    nodes.set(toKey, { key: toKey, ...e.to });
     rows.push({
-      fromKey: keyOf(target, e.from),
-      fromType: e.from.type,
-      fromId: e.from.id,
-      toKey: keyOf(target, e.to),
-      toType: e.to.type,
-      toId: e.to.id,
+      fromKey,
+      toKey,
       role: e.role,
       createdAt: e.createdAt.getTime(),
       edgeId: e.id,
@@ -138,6 +142,7 @@ export async function projectEdges(target: Neo4jTarget, edges: readonly StoredEd
   const session = target.driver.session({ defaultAccessMode: neo4j.session.WRITE });
   try {
     await session.executeWrite(async (tx) => {
+      await tx.run(CYPHER.mergeNodes, { nodes: [...nodes.values()] });
       for (const [kind, rows] of byKind) await tx.run(CYPHER.mergeEdges[kind], { rows });
     });
   } finally {
