@@ -1,6 +1,7 @@
 // Builds the service: database, migrations, GraphQL over HTTP, health check, graceful stop.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
@@ -10,6 +11,7 @@ import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { createErrorMasker } from './errors-graphql.js';
 import { useRequestLimits } from './graphql-limits.js';
+import { createWebRoutes } from './http/web/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
@@ -62,11 +64,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
   services.lineage.start();
+  const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { title: 'runledger' } : false,
+    // GraphiQL with its scripts inlined (no CDN), loaded on first use: it is 9 MB of JavaScript.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
@@ -123,6 +128,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return;
     }
     if (await handleArtifactRequest(req, res)) return;
+    if (await handleWebRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });

@@ -1,0 +1,91 @@
+// The shell: top bar, sign-in when the server wants a token, and the page for the URL.
+import { useEffect, useState } from 'react';
+import { authRequired, getToken, onAuthChange, setToken } from './api';
+import { useQuery } from './hooks';
+import { Link, useLocation } from './router';
+import { AuditPage } from './pages/Audit';
+import { ComparePage } from './pages/Compare';
+import { HomePage } from './pages/Home';
+import { IncidentPage } from './pages/Incident';
+import { LineagePage } from './pages/Lineage';
+import { ModelPage, ModelsPage } from './pages/Models';
+import { RunPage } from './pages/Run';
+import { RunsPage } from './pages/Runs';
+import { SignIn } from './pages/SignIn';
+
+interface ViewerData {
+  viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
+}
+
+function route(path: string) {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [root, a, b] = parts;
+  if (root === 'projects' && a && b === 'runs') return <RunsPage project={a} />;
+  if (root === 'projects' && a) return <RunsPage project={a} />;
+  if (root === 'runs' && a) return <RunPage id={a} />;
+  if (root === 'compare') return <ComparePage />;
+  if (root === 'lineage' && a) return <LineagePage id={a} />;
+  if (root === 'models' && a) return <ModelPage name={parts.slice(1).join('/')} />;
+  if (root === 'models') return <ModelsPage />;
+  if (root === 'incident') return <IncidentPage />;
+  if (root === 'audit') return <AuditPage />;
+  if (!root) return <HomePage />;
+  return (
+    <div className="empty">
+      <h1>Not found</h1>
+      <p>
+        No page at <code>{path}</code>. <Link to="/">Projects</Link>
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  const { path } = useLocation();
+  const [, setAuthTick] = useState(0);
+  useEffect(() => onAuthChange(() => setAuthTick((t) => t + 1)), []);
+  const token = getToken();
+  const viewer = useQuery<ViewerData>('{ viewer { name isAdmin authenticated } }', { token });
+  const needsToken = authRequired && !viewer.data;
+
+  const nav = [
+    { to: '/', label: 'Projects', active: path === '/' || path.startsWith('/projects') || path.startsWith('/runs') || path.startsWith('/compare') },
+    { to: '/models', label: 'Models', active: path.startsWith('/models') },
+    { to: '/incident', label: 'Incident', active: path.startsWith('/incident') || path.startsWith('/lineage') },
+    ...(viewer.data?.viewer.isAdmin ? [{ to: '/audit', label: 'Audit', active: path.startsWith('/audit') }] : []),
+  ];
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          <img src="/favicon.svg" alt="" width={22} height={22} />
+          runledger
+        </Link>
+        <nav>
+          {nav.map((n) => (
+            <Link key={n.to} to={n.to} className={n.active ? 'active' : ''}>
+              {n.label}
+            </Link>
+          ))}
+          <a href="/graphql" target="_blank" rel="noreferrer">
+            GraphiQL
+          </a>
+        </nav>
+        <div className="who">
+          {viewer.data && (
+            <span className="muted" data-testid="viewer">
+              {viewer.data.viewer.name ?? 'local'}
+              {viewer.data.viewer.isAdmin ? ' · admin' : ''}
+            </span>
+          )}
+          {token && (
+            <button className="ghost small" onClick={() => setToken(null)}>
+              Sign out
+            </button>
+          )}
+        </div>
+      </header>
+      <main key={token ?? 'anon'}>{needsToken ? <SignIn /> : viewer.data ? route(path) : viewer.error ? <SignIn /> : null}</main>
+    </div>
+  );
+}
