@@ -37,13 +37,13 @@ export function typeColor(type: string): string {
 
 export const typeName = (type: string) => type.toLowerCase().replace(/_/g, ' ');
 
-const NODE_W = 190;
+const NODE_W = 224;
 const NODE_H = 50;
 
 export function Dag({ nodes, edges, onOpen }: { nodes: DagNode[]; edges: DagEdge[]; onOpen: (node: DagNode) => void }) {
   const drawn = useMemo(() => {
     const g = new Graph({ multigraph: true });
-    g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 70, marginx: 16, marginy: 16 });
+    g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 96, marginx: 16, marginy: 16 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
     const ids = new Set(nodes.map((n) => n.id));
@@ -104,7 +104,7 @@ export function Dag({ nodes, edges, onOpen }: { nodes: DagNode[]; edges: DagEdge
                 {node.marks.includes('quarantined') ? ' · quarantined' : node.marks.includes('downstream') ? ' · tainted' : ''}
               </text>
               <text x={14} y={37} className="dag-label">
-                {node.label.length > 24 ? `${node.label.slice(0, 23)}…` : node.label}
+                {node.label.length > 28 ? `${node.label.slice(0, 27)}…` : node.label}
               </text>
               {node.badges?.map((b, i) => (
                 <g key={b} transform={`translate(${NODE_W - 8 - (i + 1) * 64},${-9})`}>

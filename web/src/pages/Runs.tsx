@@ -159,7 +159,7 @@ export function RunsPage({ project }: { project: string }) {
         }
         sub={
           <>
-            <span data-testid="run-count">{total === null ? '…' : `${total.toLocaleString()} run${total === 1 ? '' : 's'}`}</span>
+            <span data-testid="run-count">{total === null ? (error ? '—' : '…') : `${total.toLocaleString()} run${total === 1 ? '' : 's'}`}</span>
             <span className={`live-dot ${live}`} title={live === 'live' ? 'Status updates are live' : 'Reconnecting…'} />
             {live === 'live' ? 'live' : 'reconnecting'}
             {newRuns > 0 && (
