@@ -88,7 +88,7 @@ async function main() {
     for (let i = 0; i < TRIES; i += 1) {
       const page = await newPage();
       await page.goto(`${url}/projects/${BIG_PROJECT}/runs`, { waitUntil: 'commit' });
-      runsTimes.push(await paintedWhen(page, () => document.querySelectorAll('[data-testid=runs-row]').length > 0));
+      runsTimes.push(await paintedWhen(page, `document.querySelectorAll('[data-testid=runs-row]').length > 0`));
       await page.close();
     }
 
@@ -100,18 +100,16 @@ async function main() {
     for (let i = 0; i < TRIES; i += 1) {
       const page = await newPage();
       await page.goto(`${url}/runs/${longRun}`, { waitUntil: 'commit' });
-      chartLoad.push(await paintedWhen(page, () => Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0));
+      chartLoad.push(await paintedWhen(page, `Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0`));
       sampledPoints = Number(await page.locator('[data-testid=metric-chart][data-key=m00]').getAttribute('data-points'));
       const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .u-over').boundingBox())!;
       await page.mouse.move(box.x + box.width * (0.3 + i * 0.05), box.y + box.height / 2);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width * (0.5 + i * 0.05), box.y + box.height / 2, { steps: 3 });
-      const before = await page.evaluate(() => performance.now());
+      const before = (await page.evaluate('performance.now()')) as number;
       await page.mouse.up();
-      const done = await paintedWhen(page, () => {
-        const head = document.querySelector('[data-testid=metric-chart][data-key=m00] .metric-head')?.textContent ?? '';
-        return head.includes('steps') && !head.includes('(loading)');
-      });
+      const head = `(document.querySelector('[data-testid=metric-chart][data-key=m00] .metric-head')?.textContent ?? '')`;
+      const done = await paintedWhen(page, `${head}.includes('steps') && !${head}.includes('(loading)')`);
       zoom.push(done - before);
       await page.close();
     }
@@ -119,7 +117,9 @@ async function main() {
     // 3. Live: logBatch on a fresh run whose page is open, to the point painted on its chart.
     const live: number[] = [];
     const liveUpper: number[] = [];
-    const run = (await gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "${BIG_PROJECT}", name: "live-bench" }) { run { id } } }`)).startRun.run.id;
+    // A fresh run per bench run, in a project of its own so bench-00 keeps its size.
+    await gql(`mutation { createProject(input: { name: "bench-web-live" }) { created } }`);
+    const run = (await gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "bench-web-live", name: "live-bench" }) { run { id } } }`)).startRun.run.id;
     const log = (step: number) => gql(`mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }`, { i: { runId: run, metrics: [{ key: 'loss', step, value: 1 / (step + 1) }] } });
     await log(0);
     const page = await newPage();
@@ -127,19 +127,9 @@ async function main() {
     await page.locator('[data-testid=metric-chart][data-key=loss][data-points="1"]').waitFor();
     await page.locator('.card-actions .live-dot.live').waitFor();
     await new Promise((r) => setTimeout(r, 500));
+    const timeOrigin = (await page.evaluate('performance.timeOrigin')) as number;
     for (let step = 1; step <= TRIES * 3; step += 1) {
-      const painted = page.evaluate(
-        (s) =>
-          new Promise<number>((resolve) => {
-            const check = () => {
-              if (document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === String(s)) {
-                requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
-              } else requestAnimationFrame(check);
-            };
-            check();
-          }),
-        step,
-      );
+      const painted = paintedWhen(page, `document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === '${step}'`).then((t) => t + timeOrigin);
       const sent = performance.timeOrigin + performance.now();
       await log(step);
       const committed = performance.timeOrigin + performance.now();
@@ -171,17 +161,16 @@ function row(benchmark: string, times: number[], goal: number, details: Record<s
   return { benchmark, ours: `${fmt(m)} ms median`, raw: '-', ratio: NaN, goal: `< ${goal} ms`, met: m < goal, details };
 }
 
-/** performance.now() of the first frame painted after `condition` holds (checked every frame). */
-function paintedWhen(page: Page, condition: () => boolean): Promise<number> {
-  return page.evaluate(
-    (source) =>
-      new Promise<number>((resolve) => {
-        const check = new Function(`return (${source})()`) as () => boolean;
-        const tick = () => (check() ? requestAnimationFrame(() => resolve(performance.now())) : requestAnimationFrame(tick));
-        tick();
-      }),
-    condition.toString(),
-  );
+/**
+ * performance.now() of the first frame painted after `condition` (a JavaScript expression)
+ * holds, checked every frame. Strings, not functions: tsx's transform would add helpers the
+ * page does not have.
+ */
+function paintedWhen(page: Page, condition: string): Promise<number> {
+  return page.evaluate(`new Promise((resolve) => {
+    const tick = () => ((${condition}) ? requestAnimationFrame(() => resolve(performance.now())) : requestAnimationFrame(tick));
+    tick();
+  })`) as Promise<number>;
 }
 
 await main();

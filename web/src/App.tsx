@@ -1,17 +1,21 @@
 // The shell: top bar, sign-in when the server wants a token, and the page for the URL.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { authRequired, getToken, onAuthChange, setToken } from './api';
 import { useQuery } from './hooks';
 import { Link, useLocation } from './router';
-import { AuditPage } from './pages/Audit';
-import { ComparePage } from './pages/Compare';
 import { HomePage } from './pages/Home';
-import { IncidentPage } from './pages/Incident';
-import { LineagePage } from './pages/Lineage';
-import { ModelPage, ModelsPage } from './pages/Models';
-import { RunPage } from './pages/Run';
 import { RunsPage } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
+
+// The runs table ships in the first bundle; pages with charts or graphs load their code
+// (uPlot, dagre) when first opened.
+const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
+const LineagePage = lazy(() => import('./pages/Lineage').then((m) => ({ default: m.LineagePage })));
+const ModelPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelPage })));
+const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelsPage })));
+const IncidentPage = lazy(() => import('./pages/Incident').then((m) => ({ default: m.IncidentPage })));
+const AuditPage = lazy(() => import('./pages/Audit').then((m) => ({ default: m.AuditPage })));
 
 interface ViewerData {
   viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
@@ -85,7 +89,8 @@ export function App() {
           )}
         </div>
       </header>
-      <main key={token ?? 'anon'}>{needsToken ? <SignIn /> : viewer.data ? route(path) : viewer.error ? <SignIn /> : null}</main>
+      {/* The page loads in parallel with the viewer query: a page is one round trip from pixels. */}
+      <main key={token ?? 'anon'}>{needsToken || (viewer.error && !viewer.data) ? <SignIn /> : <Suspense fallback={null}>{route(path)}</Suspense>}</main>
     </div>
   );
 }

@@ -8,9 +8,11 @@ import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
 import { ErrorBox, PageHeader, StatusBadge } from '../components/ui';
 import { fmtDuration, fmtNumber, fmtTime } from '../format';
-import { BASE_COLUMNS, RUN_ROW, RUNS_QUERY, type RunRow, type RunsPage, cellValue, filterErrorAt, groupFilter } from './runs-query';
+import { BASE_COLUMNS, RUN_ROW, RUNS_COUNT_QUERY, RUNS_QUERY, type RunRow, type RunsPage, cellValue, filterErrorAt, groupFilter } from './runs-query';
 
-const PAGE = 100;
+// The first page fills the screen; later pages are larger, fetched ahead while scrolling.
+const FIRST_PAGE = 40;
+const PAGE = 200;
 const ROW_HEIGHT = 36;
 
 interface Groups {
@@ -50,11 +52,17 @@ export function RunsPage({ project }: { project: string }) {
       c.loading = true;
       const generation = c.generation;
       try {
-        const data = await gql<RunsPage>(RUNS_QUERY, { project, filter: filter || null, orderBy, first: PAGE, after: c.next });
+        if (reset) {
+          setTotal(null);
+          gql<{ runs: { totalCount: number } }>(RUNS_COUNT_QUERY, { project, filter: filter || null }).then(
+            (d) => generation === c.generation && setTotal(d.runs.totalCount),
+            () => {},
+          );
+        }
+        const data = await gql<RunsPage>(RUNS_QUERY, { project, filter: filter || null, orderBy, first: reset ? FIRST_PAGE : PAGE, after: c.next });
         if (generation !== c.generation) return;
         c.next = data.runs.pageInfo.endCursor;
         c.more = data.runs.pageInfo.hasNextPage;
-        setTotal(data.runs.totalCount);
         setError(null);
         const page = data.runs.edges.map((e) => e.node);
         setRows((r) => (reset ? page : [...r, ...page]));
