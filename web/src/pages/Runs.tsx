@@ -134,8 +134,9 @@ export function RunsPage({ project }: { project: string }) {
     if (rows.length > 0 && lastIndex >= rows.length - 30) void loadPage(false);
   }, [lastIndex, rows.length, loadPage]);
 
-  const template = ['36px', ...BASE_COLUMNS.map((c) => `${c.width}px`), ...columns.map(() => '130px')].join(' ');
-  const width = 36 + BASE_COLUMNS.reduce((s, c) => s + c.width, 0) + columns.length * 130;
+  // A last flexible track lets the rows span the table when the columns are narrower than it.
+  const template = ['40px', ...BASE_COLUMNS.map((c) => `${c.width}px`), ...columns.map(() => '130px'), '1fr'].join(' ');
+  const width = `max(${40 + BASE_COLUMNS.reduce((s, c) => s + c.width, 0) + columns.length * 130}px, 100%)`;
 
   const toggleSort = (field: string) => {
     const [current, dir] = sort.split(':');

@@ -32,7 +32,7 @@ export const BASE_COLUMNS = [
   { id: 'attributes.name', label: 'Name', width: 220 },
   { id: 'attributes.status', label: 'Status', width: 100 },
   { id: 'attributes.user', label: 'User', width: 110 },
-  { id: 'attributes.started_at', label: 'Started', width: 178 },
+  { id: 'attributes.started_at', label: 'Started', width: 200 },
   { id: 'attributes.duration', label: 'Duration', width: 96 },
 ] as const;
 
