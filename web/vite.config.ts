@@ -10,6 +10,8 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1200,
     reportCompressedSize: false,
+    // Quiet on a busy machine: the plugin-timing note is not a problem with the build.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   server: {
     // `npx vite web` during development: the API stays on the running server.

@@ -1,5 +1,5 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
-import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
+import { decodeNameCursor, forwardConnection, nameCursor, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
 import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
@@ -171,9 +171,9 @@ builder.objectFields(ProjectRef, (t) => ({
     resolve: async (p, args, ctx) => {
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
-      const afterName = args.after ? Buffer.from(args.after, 'base64url').toString('utf8') : null;
+      const afterName = decodeNameCursor(args.after);
       const { models, hasNextPage } = await ctx.services.registry.modelsOfProject(p.id, first, afterName);
-      const edges = models.map((m) => ({ node: m, cursor: Buffer.from(m.name).toString('base64url') }));
+      const edges = models.map((m) => ({ node: m, cursor: nameCursor(m.name) }));
       return forwardConnection(edges, hasNextPage, afterName);
     },
   }),

@@ -1,6 +1,7 @@
 // Small pieces shared by the pages.
 import type { ReactNode } from 'react';
 import { GqlError } from '../api';
+import { Link, enc } from '../router';
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{status.toLowerCase()}</span>;
@@ -57,5 +58,25 @@ export function PageHeader({ title, sub, actions }: { title: ReactNode; sub?: Re
       </div>
       {actions && <div className="page-actions">{actions}</div>}
     </div>
+  );
+}
+
+export function AliasBadges({ aliases }: { aliases: string[] }) {
+  return (
+    <>
+      {aliases.map((a) => (
+        <span key={a} className={`badge alias ${a === 'production' ? 'prod' : ''}`}>
+          {a}
+        </span>
+      ))}
+    </>
+  );
+}
+
+export function RunLink({ run }: { run: { id: string; name: string; status: string } }) {
+  return (
+    <>
+      <Link to={`/runs/${enc(run.id)}`}>{run.name}</Link> <StatusBadge status={run.status} />
+    </>
   );
 }

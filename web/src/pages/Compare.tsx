@@ -3,10 +3,10 @@
 import { useEffect, useMemo, useState } from 'react';
 import { metricNumber } from '../api';
 import { useQuery } from '../hooks';
-import { Link, enc, setQuery, useLocation } from '../router';
+import { setQuery, useLocation } from '../router';
 import { Chart, type ChartSeries, PALETTE } from '../components/Chart';
 import { ParallelCoordinates } from '../components/ParallelCoordinates';
-import { Card, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtNumber } from '../format';
 import { loadHistory } from './Run';
 
@@ -55,7 +55,7 @@ export function ComparePage() {
                     {data.runs.map((r, i) => (
                       <th key={r.id}>
                         <span className="swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
-                        <Link to={`/runs/${enc(r.id)}`}>{r.name}</Link> <StatusBadge status={r.status} />
+                        <RunLink run={r} />
                       </th>
                     ))}
                   </tr>

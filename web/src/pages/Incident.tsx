@@ -3,7 +3,7 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { Card, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { AliasBadges, Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtTime, fromLocalInput, shortDigest, toLocalInput } from '../format';
 
 interface Target {
@@ -58,27 +58,29 @@ export function IncidentPage() {
       <PageHeader title="Incident" sub="Which models did this data (or code) reach, and what served it then?" />
       <div className="columns">
         <Card title="Dataset version">
-          <form className="row" onSubmit={pickDataset}>
-            <input placeholder="dataset name" value={dataset} onChange={(e) => setDataset(e.target.value)} name="dataset" />
-            <input placeholder="version" value={version} onChange={(e) => setVersion(e.target.value)} name="version" className="narrow-w" />
-            <button type="submit" disabled={!dataset || !version}>
-              Show impact
-            </button>
-          </form>
+          <LookupForm fields={[['dataset', 'dataset name', dataset, setDataset], ['version', 'version', version, setVersion]]} onSubmit={pickDataset} />
         </Card>
         <Card title="Commit">
-          <form className="row" onSubmit={pickCommit}>
-            <input placeholder="repository" value={repo} onChange={(e) => setRepo(e.target.value)} name="repository" />
-            <input placeholder="commit sha" value={commit} onChange={(e) => setCommit(e.target.value)} name="commit" className="narrow-w" />
-            <button type="submit" disabled={!repo || !commit}>
-              Show impact
-            </button>
-          </form>
+          <LookupForm fields={[['repository', 'repository', repo, setRepo], ['commit', 'commit sha', commit, setCommit]]} onSubmit={pickCommit} />
         </Card>
       </div>
       <ErrorBox error={lookupError ?? lookupDataset.error ?? lookupCommit.error} />
       {id && <ImpactView id={id} at={at} />}
     </div>
+  );
+}
+
+/** Two inputs that name a node (dataset and version, repository and commit) and a submit button. */
+function LookupForm({ fields, onSubmit }: { fields: [string, string, string, (v: string) => void][]; onSubmit: (e: FormEvent) => void }) {
+  return (
+    <form className="row" onSubmit={onSubmit}>
+      {fields.map(([name, placeholder, value, set], i) => (
+        <input key={name} name={name} placeholder={placeholder} value={value} onChange={(e) => set(e.target.value)} className={i > 0 ? 'narrow-w' : undefined} />
+      ))}
+      <button type="submit" disabled={fields.some(([, , value]) => !value)}>
+        Show impact
+      </button>
+    </form>
   );
 }
 
@@ -176,21 +178,13 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
                   </td>
                   <td>{v.model.project.name}</td>
                   <td>
-                    {v.aliases.map((a) => (
-                      <span key={a} className={`badge alias ${a === 'production' ? 'prod' : ''}`}>
-                        {a}
-                      </span>
-                    ))}
+                    <AliasBadges aliases={v.aliases} />
                   </td>
                   <td>
-                    {v.aliasesAt.map((a) => (
-                      <span key={a} className={`badge alias ${a === 'production' ? 'prod' : ''}`}>
-                        {a}
-                      </span>
-                    ))}
+                    <AliasBadges aliases={v.aliasesAt} />
                   </td>
                   <td>
-                    <Link to={`/runs/${enc(v.run.id)}`}>{v.run.name}</Link> <StatusBadge status={v.run.status} />
+                    <RunLink run={v.run} />
                   </td>
                 </tr>
               ))}

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { GqlError } from '../api';
 import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { Card, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { AliasBadges, Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface ModelsData {
@@ -162,14 +162,10 @@ export function ModelPage({ name }: { name: string }) {
                   <Link to={`/lineage/${enc(v.id)}?dir=UPSTREAM`}>v{v.version}</Link>
                 </td>
                 <td>
-                  {v.aliases.map((a) => (
-                    <span key={a} className="badge alias">
-                      {a}
-                    </span>
-                  ))}
+                  <AliasBadges aliases={v.aliases} />
                 </td>
                 <td>
-                  <Link to={`/runs/${enc(v.run.id)}`}>{v.run.name}</Link> <StatusBadge status={v.run.status} />
+                  <RunLink run={v.run} />
                 </td>
                 <td>{fmtTime(v.createdAt)}</td>
                 <td>{v.createdBy ?? '—'}</td>

@@ -5,7 +5,7 @@ import { gql, metricNumber, subscribe } from '../api';
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
 import { Chart, PALETTE } from '../components/Chart';
-import { Card, ErrorBox, KeyValues, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { AliasBadges, Card, ErrorBox, KeyValues, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
 
 const RUN_QUERY = `query Run($id: ID!) {
@@ -239,11 +239,7 @@ export function RunPage({ id }: { id: string }) {
                       <Link to={`/models/${enc(v.model.name)}`}>
                         {v.model.name} v{v.version}
                       </Link>{' '}
-                      {v.aliases.map((a) => (
-                        <span key={a} className="badge alias">
-                          {a}
-                        </span>
-                      ))}
+                      <AliasBadges aliases={v.aliases} />
                     </li>
                   ))}
                 </ul>
