@@ -8,7 +8,7 @@ import type http from 'node:http';
 import path from 'node:path';
 
 /** First path segments of the app's pages (kept in step with web/src/router.ts). */
-const PAGE_ROOTS = new Set(['', 'projects', 'runs', 'compare', 'lineage', 'models', 'incident', 'audit', 'signin']);
+const PAGE_ROOTS = new Set(['', 'projects', 'runs', 'compare', 'lineage', 'models', 'incident', 'audit']);
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -28,8 +28,15 @@ The API is at <a href="/graphql">/graphql</a>.</p>`;
 /** Returns a handler that answers the request (true) or leaves it to the next one (false). */
 export function createWebRoutes(distDir: string) {
   const root = path.resolve(distDir);
-  let index: Promise<string | null> | null = null;
-  const indexHtml = () => (index ??= readFile(path.join(root, 'index.html'), 'utf8').catch(() => null));
+  // index.html names the hashed assets of one build: reread it when a rebuild replaces it.
+  let index: { mtimeMs: number; html: string } | null = null;
+  const indexHtml = async (): Promise<string | null> => {
+    const file = path.join(root, 'index.html');
+    const info = await stat(file).catch(() => null);
+    if (!info) return null;
+    if (index?.mtimeMs !== info.mtimeMs) index = { mtimeMs: info.mtimeMs, html: await readFile(file, 'utf8') };
+    return index.html;
+  };
 
   return async function handleWebRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -59,8 +66,7 @@ export function createWebRoutes(distDir: string) {
     }
 
     if (!PAGE_ROOTS.has(first)) return false;
-    const html = await indexHtml();
-    if (html === null) index = null; // built later: look again next time
+    const html = await indexHtml().catch(() => null);
     res.writeHead(html === null ? 503 : 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : (html ?? NOT_BUILT));
     return true;
