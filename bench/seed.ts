@@ -115,7 +115,7 @@ export async function seed(databaseUrl: string): Promise<void> {
   }
 }
 
-async function seedChunk(db: Database, projectId: number, indexes: number[], keyIdList: number[]): Promise<void> {
+export async function seedChunk(db: Database, projectId: number, indexes: number[], keyIdList: number[]): Promise<void> {
   await db.sql.transaction(async (tx) => {
     const random = prng(indexes[0]!);
     const started = indexes.map((i) => new Date(base + ((i * 7919) % 180) * 86_400_000 + (i % 1440) * 60_000));
@@ -167,7 +167,7 @@ async function foldQueued(db: Database): Promise<void> {
   while ((await foldPending(db.sql, { limit, wait: true })).rows === limit);
 }
 
-async function seedLongSeries(db: Database, keyId: number): Promise<void> {
+export async function seedLongSeries(db: Database, keyId: number): Promise<void> {
   const projects = createProjectService(db);
   const { project } = await projects.create({ name: BIG_PROJECT });
   let run = (await db.sql.query<{ id: number }>('SELECT id FROM runs WHERE project_id = $1 AND client_run_id = $2', [project.id, LONG_SERIES_RUN]))[0];

@@ -1,6 +1,7 @@
 // Builds the service: database, migrations, GraphQL over HTTP, health check, graceful stop.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
@@ -12,6 +13,7 @@ import { createErrorMasker, unavailableError } from './errors-graphql.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
+import { createWebRoutes } from './http/web/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
@@ -66,11 +68,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
   services.lineage.start();
+  const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { title: 'runledger' } : false,
+    // GraphiQL with its scripts inlined (no CDN), loaded on first use: it is 9 MB of JavaScript.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
@@ -130,6 +135,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     }
     if (await handleArtifactRequest(req, res)) return;
     if (await handleMlflowRequest(req, res)) return;
+    if (await handleWebRequest(req, res)) return;
     return yoga.requestListener(req, res);
   }, log));
   guardServer(server, log);

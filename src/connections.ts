@@ -24,6 +24,13 @@ export function decodeNumberCursor(after: string | null | undefined): number | n
   return n;
 }
 
+/** Cursors of connections ordered by a unique name (projects, registered models). */
+export const nameCursor = (name: string) => Buffer.from(name).toString('base64url');
+
+export function decodeNameCursor(after: string | null | undefined): string | null {
+  return after ? Buffer.from(after, 'base64url').toString('utf8') : null;
+}
+
 /** The page size and decoded integer cursor of a connection field's arguments. */
 export function numberPageArgs(args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null }, fallback = 50) {
   requireForwardPaging(args);

@@ -1,7 +1,7 @@
-import { forwardConnection } from '../../connections.js';
+import { decodeNameCursor, forwardConnection, nameCursor } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
-import { ConflictError, ValidationError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import { byId, loadNodes } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { experimentIdOf, type Project } from './service.js';
@@ -45,16 +45,9 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
-      let afterName: string | null = null;
-      if (args.after) {
-        try {
-          afterName = Buffer.from(args.after, 'base64url').toString('utf8');
-        } catch {
-          throw new ValidationError('after', 'is not a cursor returned by this field');
-        }
-      }
+      const afterName = decodeNameCursor(args.after);
       const { projects, hasNextPage } = await ctx.services.projects.list(first, afterName, await ctx.access.visibleProjectIds());
-      const edges = projects.map((p) => ({ node: p, cursor: Buffer.from(p.name).toString('base64url') }));
+      const edges = projects.map((p) => ({ node: p, cursor: nameCursor(p.name) }));
       return forwardConnection(edges, hasNextPage, afterName);
     },
   }),

@@ -1,5 +1,5 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
-import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
+import { decodeNameCursor, forwardConnection, nameCursor, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
@@ -10,6 +10,7 @@ import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { foundIds, loadNodes } from '../../loaders.js';
 import { datasetVersionLoader } from '../datasets/loaders.js';
+import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import { modelAliasesLoader, modelLoader, modelVersionLoader, runModelVersionsLoader, versionAliasesLoader } from './loaders.js';
@@ -164,6 +165,22 @@ builder.objectFields(RunRef, (t) => ({
       const versions = await runModelVersionsLoader(ctx).load(r.id);
       const visible = foundIds(await modelVersionLoader(ctx).loadMany(versions.map((v) => v.id)));
       return versions.filter((v) => visible.has(v.id));
+    },
+  }),
+}));
+
+// A Project is only ever resolved for a caller with a role in it, so its models are all visible.
+builder.objectFields(ProjectRef, (t) => ({
+  registeredModels: t.connection({
+    type: RegisteredModelRef,
+    description: 'Registered models of this project, by name.',
+    resolve: async (p, args, ctx) => {
+      requireForwardPaging(args);
+      const first = requirePageSize('first', args.first, 100);
+      const afterName = decodeNameCursor(args.after);
+      const { models, hasNextPage } = await ctx.services.registry.modelsOfProject(p.id, first, afterName);
+      const edges = models.map((m) => ({ node: m, cursor: nameCursor(m.name) }));
+      return forwardConnection(edges, hasNextPage, afterName);
     },
   }),
 }));

@@ -186,6 +186,16 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       return { modelVersion, created };
     },
 
+    /** Models of a project by name, after `afterName`; one row past `first` tells whether more follow. */
+    async modelsOfProject(projectId: number, first: number, afterName: string | null): Promise<{ models: RegisteredModel[]; hasNextPage: boolean }> {
+      const rows = await prisma.registeredModel.findMany({
+        where: { projectId, ...(afterName !== null ? { name: { gt: afterName } } : {}) },
+        orderBy: { name: 'asc' },
+        take: first + 1,
+      });
+      return { models: rows.slice(0, first), hasNextPage: rows.length > first };
+    },
+
     async byName(name: string): Promise<RegisteredModel | null> {
       return prisma.registeredModel.findUnique({ where: { name } });
     },

@@ -1,0 +1,82 @@
+// Small pieces shared by the pages.
+import type { ReactNode } from 'react';
+import { GqlError } from '../api';
+import { Link, enc } from '../router';
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge status-${status.toLowerCase()}`}>{status.toLowerCase()}</span>;
+}
+
+export function ErrorBox({ error }: { error: Error | null | undefined }) {
+  if (!error) return null;
+  const code = error instanceof GqlError ? error.code : undefined;
+  return (
+    <div className="error-box" role="alert">
+      {code && <strong>{code}</strong>} {error.message}
+    </div>
+  );
+}
+
+export function Loading({ what = 'Loading' }: { what?: string }) {
+  return <div className="muted loading">{what}…</div>;
+}
+
+export function Card({ title, children, actions, className }: { title?: ReactNode; children: ReactNode; actions?: ReactNode; className?: string }) {
+  return (
+    <section className={`card ${className ?? ''}`}>
+      {(title || actions) && (
+        <header className="card-head">
+          <h2>{title}</h2>
+          <div className="card-actions">{actions}</div>
+        </header>
+      )}
+      {children}
+    </section>
+  );
+}
+
+export function KeyValues({ items, empty = 'none' }: { items: { key: string; value: ReactNode }[]; empty?: string }) {
+  if (!items.length) return <p className="muted">{empty}</p>;
+  return (
+    <dl className="kv">
+      {items.map((i) => (
+        <div key={i.key}>
+          <dt>{i.key}</dt>
+          <dd>{i.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function PageHeader({ title, sub, actions }: { title: ReactNode; sub?: ReactNode; actions?: ReactNode }) {
+  return (
+    <div className="page-head">
+      <div>
+        <h1>{title}</h1>
+        {sub && <div className="sub">{sub}</div>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
+
+export function AliasBadges({ aliases }: { aliases: string[] }) {
+  return (
+    <>
+      {aliases.map((a) => (
+        <span key={a} className={`badge alias ${a === 'production' ? 'prod' : ''}`}>
+          {a}
+        </span>
+      ))}
+    </>
+  );
+}
+
+export function RunLink({ run }: { run: { id: string; name: string; status: string } }) {
+  return (
+    <>
+      <Link to={`/runs/${enc(run.id)}`}>{run.name}</Link> <StatusBadge status={run.status} />
+    </>
+  );
+}

@@ -1,0 +1,51 @@
+// Data loading for pages: one query, refetched when its variables change.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { GqlError, gql } from './api';
+
+export interface QueryState<T> {
+  data: T | null;
+  error: GqlError | Error | null;
+  loading: boolean;
+  refetch: () => void;
+  setData: (update: (data: T | null) => T | null) => void;
+}
+
+export function useQuery<T>(query: string, variables: Record<string, unknown>, options: { skip?: boolean } = {}): QueryState<T> {
+  const key = JSON.stringify(variables);
+  const [state, setState] = useState<{ data: T | null; error: GqlError | Error | null; loading: boolean }>({ data: null, error: null, loading: !options.skip });
+  const [tick, setTick] = useState(0);
+  const latest = useRef(0);
+  useEffect(() => {
+    if (options.skip) return;
+    const id = ++latest.current;
+    setState((s) => ({ ...s, loading: true }));
+    gql<T>(query, JSON.parse(key) as Record<string, unknown>).then(
+      (data) => id === latest.current && setState({ data, error: null, loading: false }),
+      (error: Error) => id === latest.current && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+  }, [query, key, tick, options.skip]);
+  const refetch = useCallback(() => setTick((t) => t + 1), []);
+  const setData = useCallback((update: (data: T | null) => T | null) => setState((s) => ({ ...s, data: update(s.data) })), []);
+  return { ...state, refetch, setData };
+}
+
+/** Runs a mutation, keeping its error and busy state for the form that sent it. */
+export function useMutation<T>(query: string) {
+  const [state, setState] = useState<{ busy: boolean; error: GqlError | Error | null }>({ busy: false, error: null });
+  const run = useCallback(
+    async (variables: Record<string, unknown>): Promise<T | null> => {
+      setState({ busy: true, error: null });
+      try {
+        const data = await gql<T>(query, variables);
+        setState({ busy: false, error: null });
+        return data;
+      } catch (error) {
+        setState({ busy: false, error: error as Error });
+        return null;
+      }
+    },
+    [query],
+  );
+  const reset = useCallback(() => setState({ busy: false, error: null }), []);
+  return { ...state, run, reset };
+}

@@ -1,0 +1,153 @@
+// The lineage graph around any node: direction, depth, node types, and "as of" an instant.
+// Quarantined dataset versions and everything downstream of them are marked.
+import { useMemo } from 'react';
+import { useQuery } from '../hooks';
+import { enc, navigate, setQuery, useLocation } from '../router';
+import { Dag, type DagNode, typeColor, typeName } from '../components/Dag';
+import { Card, ErrorBox, Loading, PageHeader } from '../components/ui';
+import { fmtTime, fromLocalInput, toLocalInput } from '../format';
+
+interface LineageData {
+  lineage: {
+    appliedDepth: number;
+    depthClamped: boolean;
+    source: string;
+    at: string | null;
+    nodes: {
+      id: string;
+      type: string;
+      label: string;
+      depth: number;
+      redacted: boolean;
+      node: null | { __typename: string; quarantine?: { at: string; reason: string; by: string | null } | null; model?: { name: string }; aliasesAt?: string[] };
+    }[];
+    edges: { from: string; to: string; kind: string; role: string | null; createdAt: string }[];
+  };
+}
+
+const QUERY = `query($id: ID!, $direction: LineageDirection, $depth: Int, $types: [LineageNodeType!], $at: DateTime, $aliasesAt: DateTime!) {
+  lineage(id: $id, direction: $direction, depth: $depth, types: $types, at: $at) {
+    appliedDepth depthClamped source at
+    nodes { id type label depth redacted node { __typename
+      ... on DatasetVersion { quarantine { at reason by } }
+      ... on ModelVersion { model { name } aliasesAt(at: $aliasesAt) } } }
+    edges { from to kind role createdAt }
+  }
+}`;
+
+const KNOWN_TYPES = ['DATASET_VERSION', 'CODE_COMMIT', 'RUN', 'ARTIFACT', 'MODEL_VERSION'];
+
+export function LineagePage({ id }: { id: string }) {
+  const { query } = useLocation();
+  const direction = query.get('dir') ?? 'BOTH';
+  const depth = Number(query.get('depth') ?? 4);
+  const at = query.get('at');
+  const types = query.get('types')?.split(',').filter(Boolean) ?? null;
+  // Node types come from the schema, so a type added on the server shows up here by itself.
+  const enumQ = useQuery<{ __type: { enumValues: { name: string }[] } | null }>('{ __type(name: "LineageNodeType") { enumValues { name } } }', {});
+  const allTypes = enumQ.data?.__type?.enumValues.map((v) => v.name) ?? (enumQ.error ? KNOWN_TYPES : []);
+  const aliasesAt = useMemo(() => at ?? new Date(Date.now() + 60_000).toISOString(), [id, at]);
+  const q = useQuery<LineageData>(QUERY, { id, direction, depth, types, at, aliasesAt });
+  const g = q.data?.lineage;
+  const start = g?.nodes.find((n) => n.id === id) ?? g?.nodes.find((n) => n.depth === 0);
+
+  const nodes = useMemo<DagNode[]>(() => {
+    if (!g) return [];
+    const asOf = at ? new Date(at).getTime() : Infinity;
+    const quarantined = new Set(g.nodes.filter((n) => n.node?.quarantine && new Date(n.node.quarantine.at).getTime() <= asOf).map((n) => n.id));
+    const downstream = new Set<string>();
+    const queue = [...quarantined];
+    while (queue.length) {
+      const from = queue.shift()!;
+      for (const e of g.edges) {
+        if (e.from === from && !downstream.has(e.to) && !quarantined.has(e.to)) {
+          downstream.add(e.to);
+          queue.push(e.to);
+        }
+      }
+    }
+    return g.nodes.map((n) => ({
+      id: n.id,
+      type: n.type,
+      label: n.label,
+      start: n.depth === 0,
+      marks: [quarantined.has(n.id) ? 'quarantined' : '', downstream.has(n.id) ? 'downstream' : '', n.redacted ? 'redacted' : ''].filter(Boolean),
+      badges: n.node?.aliasesAt ?? [],
+    }));
+  }, [g, at]);
+
+  const open = (node: DagNode) => {
+    const full = g?.nodes.find((n) => n.id === node.id);
+    if (!full || full.redacted) return;
+    if (node.type === 'RUN') return navigate(`/runs/${enc(node.id)}`);
+    if (node.type === 'MODEL_VERSION' && full.node?.model) return navigate(`/models/${enc(full.node.model.name)}`);
+    // Any other node, including types this page has never heard of: centre the graph on it.
+    navigate(`/lineage/${enc(node.id)}?${new URLSearchParams({ dir: direction, depth: String(depth), ...(at ? { at } : {}) })}`);
+  };
+  const toggleType = (t: string) => {
+    const current = types ?? allTypes;
+    const next = current.includes(t) ? current.filter((x) => x !== t) : [...current, t];
+    setQuery({ types: next.length === allTypes.length ? '' : next.join(',') });
+  };
+
+  return (
+    <div className="page wide">
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Lineage of</span> {start ? start.label : '…'}
+          </>
+        }
+        sub={start ? <>{typeName(start.type)} · {g!.nodes.length} nodes, {g!.edges.length} edges · depth {g!.appliedDepth}{g!.depthClamped ? ' (clamped)' : ''} · from {g!.source.toLowerCase()}{g!.at ? ` · as of ${fmtTime(g!.at)}` : ''}</> : undefined}
+        actions={
+          start?.type === 'DATASET_VERSION' || start?.type === 'CODE_COMMIT' ? (
+            <button className="ghost" onClick={() => navigate(`/incident?id=${enc(id)}`)}>
+              Impact…
+            </button>
+          ) : undefined
+        }
+      />
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="direction">
+          {['UPSTREAM', 'BOTH', 'DOWNSTREAM'].map((d) => (
+            <button key={d} className={d === direction ? 'on' : ''} onClick={() => setQuery({ dir: d === 'BOTH' ? '' : d })}>
+              {d === 'UPSTREAM' ? '← upstream' : d === 'DOWNSTREAM' ? 'downstream →' : 'both'}
+            </button>
+          ))}
+        </div>
+        <label>
+          Depth{' '}
+          <input type="number" min={0} max={50} value={depth} onChange={(e) => setQuery({ depth: e.target.value })} className="narrow" />
+        </label>
+        <label>
+          As of{' '}
+          <input type="datetime-local" step={1} value={toLocalInput(at)} onChange={(e) => setQuery({ at: fromLocalInput(e.target.value) })} data-testid="as-of" />
+        </label>
+        {at && (
+          <button className="ghost small" onClick={() => setQuery({ at: '' })}>
+            Now
+          </button>
+        )}
+        <div className="type-filter">
+          {allTypes.map((t) => (
+            <label key={t} className="chip" style={{ borderColor: typeColor(t) }}>
+              <input type="checkbox" checked={(types ?? allTypes).includes(t)} onChange={() => toggleType(t)} /> {typeName(t)}
+            </label>
+          ))}
+        </div>
+      </div>
+      <ErrorBox error={q.error} />
+      {q.loading && !g && <Loading />}
+      {g && (
+        <Card className={q.loading ? 'stale' : ''}>
+          <Dag nodes={nodes} edges={g.edges} onOpen={open} />
+          <div className="legend small muted">
+            <span className="legend-item quarantined">quarantined</span>
+            <span className="legend-item downstream">downstream of quarantined data</span>
+            <span>Click a node to open it. Badges are the aliases a model version held {at ? 'then' : 'now'}.</span>
+          </div>
+        </Card>
+      )}
+    </div>
+  );
+}

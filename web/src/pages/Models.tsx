@@ -1,0 +1,336 @@
+// The model registry: models, versions, aliases now, the alias history as a timeline, and
+// moving or rolling back an alias with a reason. A promotion refused because of quarantined
+// data shows that data and offers the recorded override.
+import { type FormEvent, useState } from 'react';
+import { GqlError } from '../api';
+import { useMutation, useQuery } from '../hooks';
+import { Link, enc, setQuery, useLocation } from '../router';
+import { AliasBadges, Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
+import { fmtTime } from '../format';
+
+interface ModelsData {
+  projects: { edges: { node: { name: string; registeredModels: { edges: { node: { name: string; description: string | null; createdAt: string; aliases: { alias: string; version: { version: number } }[]; versions: { edges: { node: { version: number } }[] } } }[] } } }[] };
+}
+
+export function ModelsPage() {
+  const { query } = useLocation();
+  const only = query.get('project');
+  const q = useQuery<ModelsData>(
+    `{ projects(first: 100) { edges { node { name registeredModels(first: 100) { edges { node { name description createdAt aliases { alias version { version } } versions(first: 1) { edges { node { version } } } } } } } } } }`,
+    {},
+  );
+  const projects = q.data?.projects.edges.map((e) => e.node).filter((p) => (!only || p.name === only) && p.registeredModels.edges.length > 0) ?? [];
+  return (
+    <div className="page">
+      <PageHeader title="Models" sub={only ? <>in {only} · <Link to="/models">all projects</Link></> : 'Registered models of every project you can see.'} />
+      <ErrorBox error={q.error} />
+      {q.loading && !q.data && <Loading />}
+      {q.data && projects.length === 0 && <div className="empty">No registered models yet.</div>}
+      {projects.map((p) => (
+        <Card key={p.name} title={<Link to={`/projects/${enc(p.name)}/runs`}>{p.name}</Link>}>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Model</th>
+                <th>Latest</th>
+                <th>Aliases</th>
+                <th>Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.registeredModels.edges.map(({ node: m }) => (
+                <tr key={m.name}>
+                  <td>
+                    <Link to={`/models/${enc(m.name)}`} className="strong">
+                      {m.name}
+                    </Link>
+                    {m.description && <div className="muted small">{m.description}</div>}
+                  </td>
+                  <td>{m.versions.edges[0] ? `v${m.versions.edges[0].node.version}` : '—'}</td>
+                  <td>
+                    {m.aliases.map((a) => (
+                      <span key={a.alias} className="badge alias">
+                        {a.alias} → v{a.version.version}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{fmtTime(m.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+      ))}
+    </div>
+  );
+}
+
+interface ModelData {
+  registeredModel: null | {
+    id: string;
+    name: string;
+    description: string | null;
+    createdAt: string;
+    project: { name: string };
+    aliases: { alias: string; since: string; version: { version: number } }[];
+    versions: { edges: { node: { id: string; version: number; createdAt: string; createdBy: string | null; description: string | null; aliases: string[]; run: { id: string; name: string; status: string } } }[] };
+    history: {
+      action: string;
+      alias: string;
+      at: string;
+      who: string | null;
+      reason: string | null;
+      from: { version: number } | null;
+      to: { version: number } | null;
+      override: { reason: string; quarantinedDatasetVersions: { id: string; version: string; dataset: { name: string } }[] } | null;
+    }[];
+  };
+}
+
+const MODEL_QUERY = `query($name: String!) { registeredModel(name: $name) {
+  id name description createdAt project { name }
+  aliases { alias since version { version } }
+  versions(first: 100) { edges { node { id version createdAt createdBy description aliases run { id name status } } } }
+  history { action alias at who reason from { version } to { version } override { reason quarantinedDatasetVersions { id version dataset { name } } } }
+} }`;
+
+const ALIAS_PAYLOAD = 'alias changed version { version }';
+
+export function ModelPage({ name }: { name: string }) {
+  const { query } = useLocation();
+  const aliasFilter = query.get('alias') ?? '';
+  const q = useQuery<ModelData>(MODEL_QUERY, { name });
+  const model = q.data?.registeredModel;
+  if (q.error) return <div className="page"><ErrorBox error={q.error} /></div>;
+  if (!q.data) return <div className="page"><Loading /></div>;
+  if (!model) return <div className="page empty">No model named {name} (or you may not see it).</div>;
+  const history = model.history.filter((h) => !aliasFilter || h.alias === aliasFilter).slice().reverse();
+  const aliasNames = [...new Set(model.history.map((h) => h.alias))].sort();
+  return (
+    <div className="page">
+      <PageHeader
+        title={
+          <>
+            <span className="muted">Model</span> {model.name}
+          </>
+        }
+        sub={
+          <>
+            <Link to={`/projects/${enc(model.project.name)}/runs`}>{model.project.name}</Link> · created {fmtTime(model.createdAt)}
+            {model.description ? ` · ${model.description}` : ''}
+          </>
+        }
+        actions={
+          <Link className="button ghost" to={`/lineage/${enc(model.versions.edges[0]?.node.id ?? model.id)}?dir=UPSTREAM`}>
+            Lineage
+          </Link>
+        }
+      />
+      <div className="columns">
+        <Card title="Aliases now">
+          {model.aliases.length === 0 ? (
+            <p className="muted">No alias is set.</p>
+          ) : (
+            <table className="table" data-testid="aliases">
+              <tbody>
+                {model.aliases.map((a) => (
+                  <AliasRow key={a.alias} model={model.name} alias={a.alias} version={a.version.version} since={a.since} onDone={q.refetch} />
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        <Card title="Move an alias">
+          <MoveAlias model={model.name} versions={model.versions.edges.map((e) => e.node.version)} aliases={aliasNames} onDone={q.refetch} />
+        </Card>
+      </div>
+      <Card title="Versions">
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>Aliases</th>
+              <th>From run</th>
+              <th>Registered</th>
+              <th>By</th>
+            </tr>
+          </thead>
+          <tbody>
+            {model.versions.edges.map(({ node: v }) => (
+              <tr key={v.id}>
+                <td className="strong">
+                  <Link to={`/lineage/${enc(v.id)}?dir=UPSTREAM`}>v{v.version}</Link>
+                </td>
+                <td>
+                  <AliasBadges aliases={v.aliases} />
+                </td>
+                <td>
+                  <RunLink run={v.run} />
+                </td>
+                <td>{fmtTime(v.createdAt)}</td>
+                <td>{v.createdBy ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <Card
+        title="Alias history"
+        actions={
+          <select value={aliasFilter} onChange={(e) => setQuery({ alias: e.target.value })}>
+            <option value="">every alias</option>
+            {aliasNames.map((a) => (
+              <option key={a}>{a}</option>
+            ))}
+          </select>
+        }
+      >
+        {history.length === 0 ? (
+          <p className="muted">No alias has been set yet.</p>
+        ) : (
+          <ol className="timeline" data-testid="alias-history">
+            {history.map((h, i) => (
+              <li key={i} className={`event ${h.action.toLowerCase()} ${h.override ? 'overridden' : ''}`} data-action={h.action}>
+                <div className="when">{fmtTime(h.at)}</div>
+                <div className="what">
+                  <span className="badge alias">{h.alias}</span> <strong>{h.action.toLowerCase()}</strong> {h.from ? `v${h.from.version}` : '∅'} → {h.to ? `v${h.to.version}` : '∅'}{' '}
+                  <span className="muted">by {h.who ?? 'unknown'}</span>
+                  {h.reason && <div className="reason">“{h.reason}”</div>}
+                  {h.override && (
+                    <div className="override">
+                      <strong>Override:</strong> {h.override.reason} — despite quarantined{' '}
+                      {h.override.quarantinedDatasetVersions.map((d) => (
+                        <Link key={d.id} to={`/lineage/${enc(d.id)}`}>
+                          {d.dataset.name}@{d.version}{' '}
+                        </Link>
+                      ))}
+                    </div>
+                  )}
+                </div>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+function AliasRow({ model, alias, version, since, onDone }: { model: string; alias: string; version: number; since: string; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const m = useMutation(`mutation($i: RollbackModelAliasInput!) { rollbackModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await m.run({ i: { model, alias, reason, fromVersion: version } })) {
+      setOpen(false);
+      setReason('');
+      onDone();
+    }
+  };
+  return (
+    <tr data-alias={alias}>
+      <td>
+        <span className="badge alias">{alias}</span>
+      </td>
+      <td className="strong">v{version}</td>
+      <td className="muted">since {fmtTime(since)}</td>
+      <td className="right">
+        {!open ? (
+          <button className="ghost small" onClick={() => setOpen(true)}>
+            Roll back…
+          </button>
+        ) : (
+          <form onSubmit={submit} className="inline-form">
+            <input placeholder="Why roll back?" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus name="rollback-reason" />
+            <button type="submit" className="danger small" disabled={!reason.trim() || m.busy}>
+              Roll back
+            </button>
+            <button type="button" className="ghost small" onClick={() => setOpen(false)}>
+              Cancel
+            </button>
+            <ErrorBox error={m.error} />
+          </form>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function MoveAlias({ model, versions, aliases, onDone }: { model: string; versions: number[]; aliases: string[]; onDone: () => void }) {
+  const [alias, setAlias] = useState(aliases[0] ?? 'production');
+  const [version, setVersion] = useState(versions[0] ?? 1);
+  const [reason, setReason] = useState('');
+  const [overrideReason, setOverrideReason] = useState('');
+  const m = useMutation(`mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
+  const blocked = m.error instanceof GqlError && m.error.code === 'CONFLICT' ? (m.error.errors[0]?.extensions?.quarantinedDatasetVersions as { dataset: string; version: string; reason: string }[] | undefined) : undefined;
+  const send = async (override: boolean) => {
+    const i = { model, alias, version, reason: reason || null, ...(override ? { override: { reason: overrideReason } } : {}) };
+    if (await m.run({ i })) {
+      setReason('');
+      setOverrideReason('');
+      onDone();
+    }
+  };
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send(false);
+      }}
+    >
+      <div className="row">
+        <label>
+          Alias
+          <input list="alias-names" value={alias} onChange={(e) => setAlias(e.target.value)} name="alias" />
+          <datalist id="alias-names">
+            {aliases.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Version
+          <select value={version} onChange={(e) => setVersion(Number(e.target.value))} name="version">
+            {versions.map((v) => (
+              <option key={v} value={v}>
+                v{v}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <label>
+        Reason
+        <input value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. better AUC on the August holdout" name="reason" />
+      </label>
+      <div>
+        <button type="submit" disabled={m.busy || !alias}>
+          Move {alias || 'alias'} to v{version}
+        </button>
+      </div>
+      {blocked ? (
+        <div className="blocked" data-testid="promotion-refused">
+          <strong>Refused: v{version} was trained on quarantined data.</strong>
+          <ul>
+            {blocked.map((b) => (
+              <li key={`${b.dataset}@${b.version}`}>
+                {b.dataset}@{b.version}: {b.reason}
+              </li>
+            ))}
+          </ul>
+          <label>
+            Override reason (recorded in the alias history)
+            <input value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} name="override-reason" />
+          </label>
+          <button type="button" className="danger" disabled={!overrideReason.trim() || m.busy} onClick={() => void send(true)}>
+            Promote anyway
+          </button>
+        </div>
+      ) : (
+        <ErrorBox error={m.error} />
+      )}
+    </form>
+  );
+}
