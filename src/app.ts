@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
+import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
@@ -55,10 +56,15 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     live: config.live,
     log,
     neo4j,
+    openLineage: config.openLineage,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
+  const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
   services.lineage.start();
@@ -123,6 +129,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return;
     }
     if (await handleArtifactRequest(req, res)) return;
+    if (await handleOpenLineageRequest(req, res)) return;
     return yoga.requestListener(req, res);
   });
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });

@@ -13,5 +13,6 @@ import './modules/registry/schema.js';
 import './modules/datasets/schema.js';
 import './modules/lineage/schema.js';
 import './modules/lineage/incidents-schema.js';
+import './modules/pipelines/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,5 +1,5 @@
 // Wires the domain services to one database; created once per app.
-import { type LiveConfig, loadConfig } from './config.js';
+import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -16,6 +16,7 @@ import { createIncidentService, quarantineGate } from './modules/lineage/inciden
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
+import { createPipelineService } from './modules/pipelines/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   log?: Logger;
   /** The Neo4j lineage projection (outbox sync worker and reads), when configured. */
   neo4j?: Neo4jProjection | null;
+  /** How OpenLineage namespaces map to projects. */
+  openLineage?: OpenLineageConfig;
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
@@ -65,6 +68,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
     lineage,
     incidents,
+    pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
   };
 }
 

@@ -9,6 +9,8 @@ import type { NodeRef } from './graph.js';
 import type { LineageService } from './service.js';
 
 export interface DatasetVersionFilter {
+  /** OpenLineage namespace of the dataset, verbatim. */
+  namespace?: string | null;
   name?: string | null;
   version?: string | null;
   digest?: string | null;
@@ -45,7 +47,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
 
   /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
   async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset', projectIds: readonly number[] | null = null): Promise<number[]> {
-    const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
+    const { namespace, name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
     }
@@ -60,6 +62,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
          AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
          AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
          AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
+         AND ($11::text IS NULL OR d.namespace = $11)
        ORDER BY dv.id LIMIT $9`,
       [
         name ?? null,
@@ -72,6 +75,7 @@ export function createIncidentService(db: Database, lineage: LineageService) {
         at?.toISOString() ?? null,
         MAX_MATCHED_VERSIONS + 1,
         projectIds ? [...projectIds] : null,
+        namespace ?? null,
       ],
     );
     if (rows.length > MAX_MATCHED_VERSIONS) {
@@ -132,6 +136,13 @@ export function createIncidentService(db: Database, lineage: LineageService) {
       await lineage.requireNode(start);
       const at = options.at ?? null;
       const reached = await lineage.reach([start], 'DOWNSTREAM', 'ModelVersion', at);
+      return withAliases(reached, options.aliases ?? null, at);
+    },
+
+    /** Model versions downstream of any of several nodes (which the caller has checked exist). */
+    async impactOf(starts: readonly NodeRef[], options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+      const at = options.at ?? null;
+      const reached = await lineage.reach(starts, 'DOWNSTREAM', 'ModelVersion', at);
       return withAliases(reached, options.aliases ?? null, at);
     },
 
