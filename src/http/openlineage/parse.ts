@@ -21,7 +21,8 @@ const datasets = z.array(dataset, { error: 'must be an array of datasets' }).max
 
 const base = {
   eventTime: instant,
-  producer: z.string({ error: 'is required: the URI of the integration that sent the event' }).min(1, 'must not be empty'),
+  // Required by the spec; clients that leave it empty (openlineage-python's default) are tolerated.
+  producer: z.string({ error: 'is required: the URI of the integration that sent the event' }),
   schemaURL: z.string({ error: 'is required: the OpenLineage spec URL of the event' }).regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent'),
 };
 const job = z.object({ namespace: name('the job namespace'), name: name('the job name'), facets }, { error: 'is required: an object with namespace and name' });
