@@ -11,7 +11,7 @@ import type { NodeRef } from '../lineage/graph.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ModelVersionRef } from '../registry/schema.js';
 import { facetValues } from './rules.js';
-import { pipelineRunDatasetsLoader, pipelineRunLoader } from './loaders.js';
+import { pipelineRunByUuidLoader, pipelineRunDatasetsLoader, pipelineRunLoader } from './loaders.js';
 import type { PipelineRunRow } from './service.js';
 
 export const PipelineRunRef = builder.objectRef<PipelineRunRow>('PipelineRun');
@@ -56,7 +56,7 @@ builder.node(PipelineRunRef, {
       type: PipelineRunRef,
       nullable: true,
       description: 'The parent run (parent facet), when visible.',
-      resolve: async (r, _a, ctx) => (r.parentRunUuid ? ctx.services.pipelines.byRunUuid(r.parentRunUuid).then((p) => (p ? pipelineRunLoader(ctx).load(p.id) : null)) : null),
+      resolve: (r, _a, ctx) => (r.parentRunUuid ? pipelineRunByUuidLoader(ctx).load(r.parentRunUuid) : null),
     }),
     runFacets: t.field({ type: 'JSON', nullable: true, description: 'Run facets by name, each from the latest event that sent it.', resolve: (r) => facetValues(r.runFacets) }),
     jobFacets: t.field({ type: 'JSON', nullable: true, description: 'Job facets by name (sourceCodeLocation, sql, ...), each from the latest event that sent it.', resolve: (r) => facetValues(r.jobFacets) }),
@@ -102,9 +102,6 @@ builder.queryField('pipelineRun', (t) =>
     nullable: true,
     description: 'A pipeline run by its OpenLineage run id, or null (also when it belongs to a project the caller has no role in).',
     args: { runId: t.arg.string({ required: true, description: 'The OpenLineage run id (a UUID).' }) },
-    resolve: async (_root, args, ctx) => {
-      const run = await ctx.services.pipelines.byRunUuid(args.runId.trim().toLowerCase());
-      return run ? pipelineRunLoader(ctx).load(run.id) : null;
-    },
+    resolve: (_root, args, ctx) => pipelineRunByUuidLoader(ctx).load(args.runId.trim().toLowerCase()),
   }),
 );

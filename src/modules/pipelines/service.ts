@@ -64,7 +64,18 @@ export interface PipelineConfig {
 
 interface Resolved {
   projectId: number;
-  existing: Map<string, { id: number; projectId: number }>;
+}
+
+type Tx = Parameters<typeof store.lockVersion>[0];
+
+// Two events touching the same datasets in opposite orders can deadlock; PostgreSQL aborts one,
+// which is then simply run again.
+const RETRIED_SQLSTATES = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 3;
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRIED_SQLSTATES.has(code);
 }
 
 const key = (d: DatasetKey) => `${d.namespace}\u0000${d.name}`;
@@ -103,11 +114,11 @@ export function createPipelineService(db: Database, projects: ProjectService, re
       const own = other.runUuid === event.run?.runId;
       await authorizer({ projectId: other.projectId, projectName: '', role: own ? 'EDITOR' : 'VIEWER', what: `run ${JSON.stringify(other.runUuid)}` });
     }
-    return { projectId: project.id, existing };
+    return { projectId: project.id };
   }
 
   /** The version an event's dataset names: its version facet, else derived (see README "OpenLineage"). */
-  async function versionOf(tx: Parameters<typeof store.lockVersion>[0], d: EventDataset, datasetId: number, label: string | null, actor: string | null, at: Date) {
+  async function versionOf(tx: Tx, d: EventDataset, datasetId: number, label: string | null, actor: string | null, at: Date) {
     if (label === null) {
       const found = await store.versionAt(tx, datasetId, at);
       if (found) return found;
@@ -117,7 +128,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
   }
 
   /** Records a dataset and (for runs and DatasetEvents) the version named, with its facets merged in. */
-  async function recordDataset(tx: Parameters<typeof store.lockVersion>[0], d: EventDataset, projectId: number, label: string | null, actor: string | null, at: Date) {
+  async function recordDataset(tx: Tx, d: EventDataset, projectId: number, label: string | null, actor: string | null, at: Date) {
     const datasetId = await store.ensureDataset(tx, d, projectId, at);
     const version = await versionOf(tx, d, datasetId, label, actor, at);
     const facets = { ...d.facets, ...d.ioFacets };
@@ -153,26 +164,26 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     };
   }
 
-  async function ingestRun(tx: Parameters<typeof store.lockVersion>[0], event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number> {
+  async function ingestRun(tx: Tx, event: LineageEvent, projectId: number, actor: string | null, now: Date): Promise<number> {
     const at = event.eventTime;
-    const locked = await store.lockPipelineRun(tx, { runUuid: event.run!.runId, projectId: resolved.projectId, jobNamespace: event.job!.namespace, jobName: event.job!.name, now });
+    const locked = await store.lockPipelineRun(tx, { runUuid: event.run!.runId, projectId: projectId, jobNamespace: event.job!.namespace, jobName: event.job!.name, now });
     const run = applyRunEvent(locked, event, now);
     await store.savePipelineRun(tx, run);
     const node = { type: 'PipelineRun', id: run.id } as const;
     const edges: EdgeInput[] = [];
     for (const d of event.inputs) {
-      const { datasetId, versionId } = await recordDataset(tx, d, resolved.projectId, versionFacet(d), actor, at);
+      const { datasetId, versionId } = await recordDataset(tx, d, projectId, versionFacet(d), actor, at);
       await store.linkRunDataset(tx, run.id, datasetId, 'INPUT', at);
       edges.push({ from: { type: 'DatasetVersion', id: versionId }, to: node, kind: 'INPUT_TO' });
     }
     for (const d of event.outputs) {
       // Only a completed run produced its outputs; other events declare what it writes.
       if (event.eventType === 'COMPLETE') {
-        const { datasetId, versionId } = await recordDataset(tx, d, resolved.projectId, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
+        const { datasetId, versionId } = await recordDataset(tx, d, projectId, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
         await store.linkRunDataset(tx, run.id, datasetId, 'OUTPUT', at);
         edges.push({ from: node, to: { type: 'DatasetVersion', id: versionId }, kind: 'PRODUCED' });
       } else {
-        await store.linkRunDataset(tx, run.id, await store.ensureDataset(tx, d, resolved.projectId, at), 'OUTPUT', at);
+        await store.linkRunDataset(tx, run.id, await store.ensureDataset(tx, d, projectId, at), 'OUTPUT', at);
       }
     }
     const sha = commitSha(facetValue(run.jobFacets, 'sourceCodeLocation')?.version);
@@ -184,7 +195,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     if (run.parentRunUuid && run.parentRunUuid !== run.runUuid) {
       const parent = await store.lockPipelineRun(tx, {
         runUuid: run.parentRunUuid,
-        projectId: resolved.projectId,
+        projectId: projectId,
         jobNamespace: run.parentJobNamespace ?? run.jobNamespace,
         jobName: run.parentJobName ?? '',
         now,
@@ -195,6 +206,25 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     return run.id;
   }
 
+  /** Maps one event onto nodes and edges; returns the pipeline run it concerns, if any. */
+  async function apply(tx: Tx, event: LineageEvent, projectId: number, actor: string | null, now: Date): Promise<number | null> {
+    if (event.kind === 'RunEvent') return ingestRun(tx, event, projectId, actor, now);
+    // A JobEvent names datasets but no run (edges connect runs); a DatasetEvent records its version and facets.
+    for (const d of [...event.inputs, ...event.outputs]) await store.ensureDataset(tx, d, projectId, event.eventTime);
+    if (event.dataset) await recordDataset(tx, event.dataset, projectId, versionFacet(event.dataset), actor, event.eventTime);
+    return null;
+  }
+
+  async function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sql.transaction(fn);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      }
+    }
+  }
+
   return {
     /**
      * Applies one event, all of it or nothing. The same event again (same canonical JSON)
@@ -202,30 +232,38 @@ export function createPipelineService(db: Database, projects: ProjectService, re
      */
     async ingest(event: LineageEvent, actor: string | null, authorizer: PipelineAuthorizer, options: { mayCreateProject: boolean }): Promise<IngestResult> {
       const digest = eventDigest(event.raw);
-      const resolved = await authorize(event, authorizer, options.mayCreateProject);
-      if (await store.rawEventExists(sql, digest)) return { duplicate: true, projectId: resolved.projectId, pipelineRunId: null };
+      const { projectId } = await authorize(event, authorizer, options.mayCreateProject);
+      if (await store.rawEventExists(sql, digest)) return { duplicate: true, projectId, pipelineRunId: null };
       const now = new Date();
-      return sql.transaction(async (tx) => {
+      return transaction(async (tx) => {
         const kept = await store.insertRawEvent(
           tx,
-          { digest, projectId: resolved.projectId, eventType: event.eventType, eventTime: event.eventTime, runUuid: event.run?.runId ?? null, schemaUrl: event.schemaUrl, body: event.raw, actor },
+          { digest, projectId, eventType: event.eventType, eventTime: event.eventTime, runUuid: event.run?.runId ?? null, schemaUrl: event.schemaUrl, body: event.raw, actor },
           now,
         );
-        if (!kept) return { duplicate: true, projectId: resolved.projectId, pipelineRunId: null };
-        if (event.kind === 'RunEvent') return { duplicate: false, projectId: resolved.projectId, pipelineRunId: await ingestRun(tx, event, resolved, actor, now) };
-        // A JobEvent names datasets but no run (edges connect runs); a DatasetEvent records its version and facets.
-        for (const d of [...event.inputs, ...event.outputs]) await store.ensureDataset(tx, d, resolved.projectId, event.eventTime);
-        if (event.dataset) await recordDataset(tx, event.dataset, resolved.projectId, versionFacet(event.dataset), actor, event.eventTime);
-        return { duplicate: false, projectId: resolved.projectId, pipelineRunId: null };
+        if (!kept) return { duplicate: true, projectId, pipelineRunId: null };
+        return { duplicate: false, projectId, pipelineRunId: await apply(tx, event, projectId, actor, now) };
       });
+    },
+
+    /** Kept events in the order they arrived, after `afterId`, for a replay of the mapping. */
+    keptEvents: (afterId: number, limit: number) => store.keptEvents(sql, afterId, limit),
+
+    /**
+     * Applies a kept event again, into the project and as the actor it was accepted for (its
+     * access was checked then). Every rule converges, so replaying after a mapping fix fills in
+     * what the fix adds and leaves the rest as it was.
+     */
+    async replay(event: LineageEvent, kept: { projectId: number; actor: string | null }): Promise<void> {
+      await transaction((tx) => apply(tx, event, kept.projectId, kept.actor, new Date()));
     },
 
     async byIds(ids: readonly number[]): Promise<PipelineRunRow[]> {
       return store.pipelineRunsByIds(sql, ids);
     },
 
-    async byRunUuid(runUuid: string): Promise<PipelineRunRow | null> {
-      return (await store.pipelineRunsByUuids(sql, [runUuid]))[0] ?? null;
+    async byRunUuids(runUuids: readonly string[]): Promise<PipelineRunRow[]> {
+      return store.pipelineRunsByUuids(sql, runUuids);
     },
 
     datasetsOf: (runIds: readonly number[]) => store.runDatasets(sql, runIds),

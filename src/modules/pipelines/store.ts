@@ -114,6 +114,20 @@ export async function insertRawEvent(tx: SqlQueryable, event: RawEvent, now: Dat
   return rows.length > 0;
 }
 
+export interface KeptEvent {
+  id: number;
+  projectId: number;
+  actor: string | null;
+  body: unknown;
+}
+
+export async function keptEvents(sql: SqlQueryable, afterId: number, limit: number): Promise<KeptEvent[]> {
+  return sql.query<KeptEvent>(
+    'SELECT id, project_id AS "projectId", actor, body FROM openlineage_events WHERE id > $1 ORDER BY id LIMIT $2',
+    [afterId, limit],
+  );
+}
+
 export async function rawEventExists(sql: SqlQueryable, digest: string): Promise<boolean> {
   return (await sql.query('SELECT 1 FROM openlineage_events WHERE digest = $1', [digest])).length > 0;
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
@@ -34,8 +35,11 @@ from openlineage.client.uuid import generate_new_uuid
 
 from support.server import REPO, start_server
 
-PIPELINE_NS = "etl-prod"          # the Airflow instance: runledger project "etl-prod"
-WAREHOUSE = "postgres://warehouse:5432"
+# Unique per run, so the suite also runs against a shared PostgreSQL (TEST_DATABASE_URL).
+SUFFIX = uuid.uuid4().hex[:8]
+PIPELINE_NS = f"etl-prod-{SUFFIX}"   # the Airflow instance's namespace: runledger project of that name
+ML, FINANCE, MODEL = f"ml-{SUFFIX}", f"finance-{SUFFIX}", f"ctr-{SUFFIX}"
+WAREHOUSE = f"postgres://warehouse-{SUFFIX}:5432"
 DAY = "2026-11-01"
 PRODUCER = "https://github.com/runledger/tests/openlineage"
 COMMIT = "4f2c1e9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
@@ -55,15 +59,17 @@ def create_token(data_dir: str, *args: str) -> str:
 def world(tmp_path_factory):
     data_dir = str(tmp_path_factory.mktemp("runledger"))
     admin_token = create_token(data_dir, "--admin")
-    bot_token = create_token(data_dir, "--user", "etl-bot")
+    bot = f"etl-bot-{SUFFIX}"
+    bot_token = create_token(data_dir, "--user", bot)
     with start_server(env={"RUNLEDGER_AUTH": "on"}, data_dir=data_dir) as server:
         def admin(query: str, **variables):
             return server.graphql(query, variables, token=admin_token)
 
-        for project in (PIPELINE_NS, "ml", "finance"):
+        for project in (PIPELINE_NS, ML, FINANCE):
             admin("mutation($n: String!) { createProject(input: {name: $n}) { project { name } } }", n=project)
-        admin('mutation($u: String!) { grantProjectRole(input: {project: "etl-prod", user: $u, role: EDITOR}) { role } }', u="etl-bot")
-        admin('mutation($u: String!) { grantProjectRole(input: {project: "finance", user: $u, role: VIEWER}) { role } }', u="etl-bot")
+        grant = "mutation($p: String!, $u: String!, $r: ProjectRole!) { grantProjectRole(input: {project: $p, user: $u, role: $r}) { role } }"
+        admin(grant, p=PIPELINE_NS, u=bot, r="EDITOR")
+        admin(grant, p=FINANCE, u=bot, r="VIEWER")
 
         # Configured the way the Airflow, dbt and Spark integrations are: environment variables.
         saved = {k: os.environ.get(k) for k in ("OPENLINEAGE_URL", "OPENLINEAGE_API_KEY", "OPENLINEAGE_CONFIG")}
@@ -125,13 +131,14 @@ def build_pipeline_and_model(server, admin, client, admin_token):
     assert features, "the pipeline's features version is reachable by namespace, name and version"
     before_training = datetime.now(timezone.utc).isoformat()
 
-    run = admin('mutation { startRun(input: {project: "ml", name: "train-ctr"}) { run { id } } }')["startRun"]["run"]
+    run = admin('mutation($p: String!) { startRun(input: {project: $p, name: "train-ctr"}) { run { id } } }', p=ML)["startRun"]["run"]
     admin("mutation($r: ID!, $d: ID!) { logInputs(input: {runId: $r, datasets: [{datasetVersionId: $d, role: \"train\"}]}) { datasetInputsWritten } }",
           r=run["id"], d=features["id"])
     artifact = upload_model(server, admin_token, run["id"])
-    version = admin('mutation($a: ID!) { createModelVersion(input: {model: "ctr", artifactId: $a}) { modelVersion { version } } }',
-                    a=artifact)["createModelVersion"]["modelVersion"]
-    admin('mutation($v: Int!) { setModelAlias(input: {model: "ctr", alias: "production", version: $v}) { changed } }', v=version["version"])
+    version = admin('mutation($m: String!, $a: ID!) { createModelVersion(input: {model: $m, artifactId: $a}) { modelVersion { version } } }',
+                    m=MODEL, a=artifact)["createModelVersion"]["modelVersion"]
+    admin('mutation($m: String!, $v: Int!) { setModelAlias(input: {model: $m, alias: "production", version: $v}) { changed } }',
+          m=MODEL, v=version["version"])
     return {"runs": runs, "dag_run": dag_run, "before_training": before_training, "features_id": features["id"]}
 
 
@@ -164,13 +171,13 @@ def test_pipeline_runs_are_lineage_nodes_with_their_facets(world):
     assert data["outputs"] == [{"namespace": WAREHOUSE, "name": "clean.clicks"}]
     labels = {(n["type"], n["label"]) for n in data["lineage"]["nodes"]}
     assert ("CODE_COMMIT", f"{COMMIT[:10]} https://github.com/acme/etl.git") in labels
-    assert ("MODEL_VERSION", "ctr v1") in labels  # one walk crosses from the Airflow task to the model
+    assert ("MODEL_VERSION", f"{MODEL} v1") in labels  # one walk crosses from the Airflow task to the model
     assert ("RUN", "train-ctr") in labels
 
 
 def test_which_production_models_depend_on_the_dedup_run_of_the_day(world):
     data = world["admin"](IMPACT, runId=world["runs"]["dedup"])["pipelineRun"]
-    assert models(data) == ["ctr v1"]
+    assert models(data) == [f"{MODEL} v1"]
 
 
 def test_what_a_failed_dedup_run_would_have_affected(world):
@@ -183,7 +190,7 @@ def test_what_a_failed_dedup_run_would_have_affected(world):
     data = world["admin"](IMPACT, runId=failed)["pipelineRun"]
     assert data["state"] == "FAIL"
     assert data["errorMessage"] == "duplicate key value violates unique constraint"
-    assert models(data) == ["ctr v1"]
+    assert models(data) == [f"{MODEL} v1"]
 
 
 def test_the_same_question_as_of_before_the_training_run_finds_nothing_downstream(world):
@@ -197,7 +204,7 @@ def test_quarantining_a_pipeline_produced_version_blocks_promoting_the_model_tra
                   ns=WAREHOUSE)["datasetVersion"]
     admin('mutation($id: ID!) { quarantineDatasetVersion(input: {id: $id, reason: "dedup kept bot clicks"}) { created } }', id=clean["id"])
     with pytest.raises(RuntimeError, match="CONFLICT") as refused:
-        admin('mutation { setModelAlias(input: {model: "ctr", alias: "champion", version: 1}) { changed } }')
+        admin('mutation($m: String!) { setModelAlias(input: {model: $m, alias: "champion", version: 1}) { changed } }', m=MODEL)
     assert "clean.clicks@2026-11-01" in str(refused.value)
 
 
@@ -250,7 +257,7 @@ def test_an_event_for_a_namespace_the_token_may_not_write_is_403_and_writes_noth
     run_id = str(generate_new_uuid())
     transport = HttpTransport(HttpConfig(url=world["server"].url, auth=ApiKeyTokenProvider({"apiKey": world["bot_token"]})))
     forbidden = RunEvent(eventType=RunState.COMPLETE, eventTime="2026-11-06T01:00:00Z", producer=PRODUCER,
-                         run=Run(runId=run_id), job=Job(namespace="finance", name="ledger.close"),
+                         run=Run(runId=run_id), job=Job(namespace=FINANCE, name="ledger.close"),
                          outputs=[OutputDataset(namespace=WAREHOUSE, name="finance.ledger")])
     with pytest.raises(requests.HTTPError) as refused:
         transport.emit(forbidden)
