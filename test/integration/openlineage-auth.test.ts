@@ -90,6 +90,26 @@ describe('POST /api/v1/lineage with authentication on', () => {
     expect(await rows('openlineage_events', 'run_uuid = $1', [bobs.run.runId])).toBe(1);
   });
 
+  it('lets a reader of another project link its recorded versions, but not create or annotate them', async () => {
+    const produced = event(projects.viewed, { outputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'id' }] } } }] });
+    expect((await postEvent(server().url, produced, users.admin.secret)).status).toBe(201);
+    const facetsOf = async () =>
+      (await server().app.db.sql.query<{ facets: Record<string, { value: unknown }> }>(
+        "SELECT v.facets FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.namespace = $1 AND d.name = 'viewed.table' AND v.version = 'v1'",
+        [wh],
+      ))[0]!.facets;
+    const before = await facetsOf();
+    const reads = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'overwritten' }] } } }] });
+    expect((await postEvent(server().url, reads, users.ana.secret)).status).toBe(201);
+    expect(await facetsOf()).toEqual(before);
+    expect(await rows('lineage_edges e JOIN pipeline_runs r ON e.to_type = $2 AND e.to_id = r.id', "r.run_uuid = $1 AND e.kind = 'INPUT_TO'", [reads.run.runId, 'PipelineRun'])).toBe(1);
+    const readsUnrecorded = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
+    const res = await postEvent(server().url, readsUnrecorded, users.ana.secret);
+    expect(res.status).toBe(403);
+    expect(res.body.errors[0].message).toContain(`dataset "${wh}/viewed.table"`);
+    expect(await rows('pipeline_runs', 'run_uuid = $1', [readsUnrecorded.run.runId])).toBe(0);
+  });
+
   it('lets a global admin send a namespace with no project yet, creating it', async () => {
     const namespace = uniqueName('fresh');
     expect((await postEvent(server().url, event(namespace), users.admin.secret)).status).toBe(201);

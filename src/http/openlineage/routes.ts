@@ -61,11 +61,10 @@ function headersOf(req: IncomingMessage): Headers {
 }
 
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
-  async function accept(req: IncomingMessage, res: ServerResponse, access: Access): Promise<string[]> {
+  async function accept(req: IncomingMessage, access: Access) {
     const event = parseLineageEvent(parseJson(await readBody(req, options.maxBodyBytes)));
     const result = await services.pipelines.ingest(event, access.actor, authorizerFor(access), { mayCreateProject: access.isAdmin });
-    sendJson(res, 201, { status: result.duplicate ? 'duplicate' : 'created' });
-    return result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [];
+    return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
   }
 
   /** Serves POST /api/v1/lineage; returns false for any other path. */
@@ -75,17 +74,21 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const targets = await accept(req, res, access);
+      const { status, targets } = await accept(req, access);
+      // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
       await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
+      sendJson(res, 201, { status });
     } catch (error) {
       const close = { connection: 'close' };
-      if (error instanceof DomainError) {
+      if (res.headersSent) {
+        log.error('openlineage event failed after its answer', { err: error });
+      } else if (error instanceof DomainError) {
         const headers = error.code === 'UNAUTHENTICATED' ? { ...close, 'www-authenticate': 'Bearer' } : close;
         sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), headers);
-        if (access) await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }]).catch(() => {});
+        if (access) await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }]).catch((e) => log.error('audit write failed', { err: e }));
       } else {
         log.error('openlineage event failed', { err: error });
-        if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
+        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
       }
     }
     return true;

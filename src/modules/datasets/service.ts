@@ -71,11 +71,11 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
   const { prisma } = db;
 
   /** The dataset, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
-  async function ensureDataset(namespace: string, name: string, description: string | null, projectId: number, field = 'input.dataset'): Promise<Dataset> {
+  async function ensureDataset(namespace: string, name: string, description: string | null, projectId: number): Promise<Dataset> {
     const found = async () => {
       const existing = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
       if (existing && existing.projectId !== projectId) {
-        throw new ConflictError(`${field}: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global within a namespace`, { field });
+        throw new ConflictError(`input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global within a namespace`, { field: 'input.dataset' });
       }
       return existing;
     };
@@ -151,7 +151,6 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
   }
 
   return {
-    ensureDataset,
     recordDatasetVersion,
     recordRunInputs,
 

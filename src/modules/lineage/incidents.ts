@@ -26,6 +26,11 @@ export interface ImpactedVersion {
   aliases: string[];
 }
 
+export interface ImpactOptions {
+  aliases?: readonly string[] | null;
+  at?: Date | null;
+}
+
 export interface Quarantine {
   datasetVersionId: number;
   reason: string;
@@ -126,25 +131,25 @@ export function createIncidentService(db: Database, lineage: LineageService) {
     return rows.map((r) => ({ datasetVersionId: r.dataset_version_id, reason: r.reason, by: r.quarantined_by, at: new Date(r.at) }));
   }
 
+  async function impactOf(starts: readonly NodeRef[], options: ImpactOptions): Promise<ImpactedVersion[]> {
+    const at = options.at ?? null;
+    const reached = await lineage.reach(starts, 'DOWNSTREAM', 'ModelVersion', at);
+    return withAliases(reached, options.aliases ?? null, at);
+  }
+
   return {
     matchDatasetVersions,
     aliasesOf,
     quarantinesOf,
 
     /** Model versions downstream of a node (dataset version, commit, run, ...), optionally only those holding one of `aliases`. */
-    async impact(start: NodeRef, options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+    async impact(start: NodeRef, options: ImpactOptions): Promise<ImpactedVersion[]> {
       await lineage.requireNode(start);
-      const at = options.at ?? null;
-      const reached = await lineage.reach([start], 'DOWNSTREAM', 'ModelVersion', at);
-      return withAliases(reached, options.aliases ?? null, at);
+      return impactOf([start], options);
     },
 
-    /** Model versions downstream of any of several nodes (which the caller has checked exist). */
-    async impactOf(starts: readonly NodeRef[], options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
-      const at = options.at ?? null;
-      const reached = await lineage.reach(starts, 'DOWNSTREAM', 'ModelVersion', at);
-      return withAliases(reached, options.aliases ?? null, at);
-    },
+    /** Model versions downstream of any of several nodes (which the caller has checked exist), e.g. a pipeline run and what it writes. */
+    impactOf,
 
     /**
      * "Which production model used the August dataset": versions downstream of any matching

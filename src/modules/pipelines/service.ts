@@ -1,7 +1,7 @@
 // Pipeline runs from OpenLineage events: keeps every raw event, and maps each onto pipeline-run
 // nodes, datasets, dataset versions, code commits and lineage edges, idempotently and in any order.
 import type { Database } from '../../db/database.js';
-import { NotFoundError } from '../../errors.js';
+import { DomainError, NotFoundError } from '../../errors.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import { lineageDigest } from '../datasets/service.js';
 import type { ProjectService } from '../projects/service.js';
@@ -64,6 +64,8 @@ export interface PipelineConfig {
 
 interface Resolved {
   projectId: number;
+  /** Datasets of other projects the caller may only read: their versions are linked, never created or annotated. */
+  readOnly: Set<string>;
 }
 
 type Tx = Parameters<typeof store.lockVersion>[0];
@@ -79,6 +81,17 @@ function isRetryable(error: unknown): boolean {
 }
 
 const key = (d: DatasetKey) => `${d.namespace}\u0000${d.name}`;
+
+/** Whether the authorizer lets the caller do this (a refusal is an answer here, not an error). */
+async function allows(authorizer: PipelineAuthorizer, target: Parameters<PipelineAuthorizer>[0]): Promise<boolean> {
+  try {
+    await authorizer(target);
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'FORBIDDEN') return false;
+    throw error;
+  }
+}
 
 export function createPipelineService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, config: PipelineConfig) {
   const { sql } = db;
@@ -99,22 +112,38 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     await authorizer({ projectId: found?.id ?? null, projectName, role: 'EDITOR', what: `namespace ${JSON.stringify(namespaceOf(event))}` });
     const project = found ?? (mayCreateProject ? (await projects.create({ name: projectName })).project : null);
     if (!project) throw new NotFoundError('Project', projectName);
-    const named = [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])];
-    const existing = new Map((await store.datasetsByKeys(sql, named)).map((d) => [key(d), d]));
-    const writtenKeys = new Set([...event.outputs, ...(event.dataset ? [event.dataset] : [])].map(key));
-    for (const d of named) {
-      const found = existing.get(key(d));
-      if (!found || found.projectId === project.id) continue;
-      const role = writtenKeys.has(key(d)) ? 'EDITOR' : 'VIEWER';
-      await authorizer({ projectId: found.projectId, projectName: '', role, what: `dataset ${JSON.stringify(`${d.namespace}/${d.name}`)}` });
-    }
+    const readOnly = await authorizeForeignDatasets(event, project.id, authorizer);
     const uuids = [event.run?.runId, parentOf(event.run?.facets)?.runId].filter((u): u is string => !!u);
     for (const other of await store.pipelineRunsByUuids(sql, uuids)) {
       if (other.projectId === project.id) continue;
       const own = other.runUuid === event.run?.runId;
       await authorizer({ projectId: other.projectId, projectName: '', role: own ? 'EDITOR' : 'VIEWER', what: `run ${JSON.stringify(other.runUuid)}` });
     }
-    return { projectId: project.id };
+    return { projectId: project.id, readOnly };
+  }
+
+  /**
+   * Datasets that belong to other projects: writing one (an output, a DatasetEvent, or an input
+   * whose version is not recorded yet) needs EDITOR there; reading a recorded version, VIEWER.
+   * Returns the keys of those the caller may only read.
+   */
+  async function authorizeForeignDatasets(event: LineageEvent, projectId: number, authorizer: PipelineAuthorizer): Promise<Set<string>> {
+    const named = [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])];
+    const existing = new Map((await store.datasetsByKeys(sql, named)).map((d) => [key(d), d]));
+    const written = new Set([...event.outputs, ...(event.dataset ? [event.dataset] : [])].map(key));
+    const readOnly = new Set<string>();
+    for (const d of named) {
+      const found = existing.get(key(d));
+      if (!found || found.projectId === projectId || readOnly.has(key(d))) continue;
+      const target = { projectId: found.projectId, projectName: '', what: `dataset ${JSON.stringify(`${d.namespace}/${d.name}`)}` };
+      const mustWrite = written.has(key(d)) || !(await store.hasVersion(sql, found.id, versionFacet(d)));
+      if (mustWrite) await authorizer({ ...target, role: 'EDITOR' });
+      else if (!(await allows(authorizer, { ...target, role: 'EDITOR' }))) {
+        await authorizer({ ...target, role: 'VIEWER' });
+        readOnly.add(key(d));
+      }
+    }
+    return readOnly;
   }
 
   /** The version an event's dataset names: its version facet, else derived (see README "OpenLineage"). */
@@ -128,11 +157,11 @@ export function createPipelineService(db: Database, projects: ProjectService, re
   }
 
   /** Records a dataset and (for runs and DatasetEvents) the version named, with its facets merged in. */
-  async function recordDataset(tx: Tx, d: EventDataset, projectId: number, label: string | null, actor: string | null, at: Date) {
-    const datasetId = await store.ensureDataset(tx, d, projectId, at);
+  async function recordDataset(tx: Tx, d: EventDataset, resolved: Resolved, label: string | null, actor: string | null, at: Date) {
+    const datasetId = await store.ensureDataset(tx, d, resolved.projectId, at);
     const version = await versionOf(tx, d, datasetId, label, actor, at);
     const facets = { ...d.facets, ...d.ioFacets };
-    if (Object.keys(facets).length) await store.saveVersionFacets(tx, version.id, mergeFacets(version.facets, facets, at));
+    if (Object.keys(facets).length && !resolved.readOnly.has(key(d))) await store.saveVersionFacets(tx, version.id, mergeFacets(version.facets, facets, at));
     return { datasetId, versionId: version.id };
   }
 
@@ -164,26 +193,26 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     };
   }
 
-  async function ingestRun(tx: Tx, event: LineageEvent, projectId: number, actor: string | null, now: Date): Promise<number> {
+  async function ingestRun(tx: Tx, event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number> {
     const at = event.eventTime;
-    const locked = await store.lockPipelineRun(tx, { runUuid: event.run!.runId, projectId: projectId, jobNamespace: event.job!.namespace, jobName: event.job!.name, now });
+    const locked = await store.lockPipelineRun(tx, { runUuid: event.run!.runId, projectId: resolved.projectId, jobNamespace: event.job!.namespace, jobName: event.job!.name, now });
     const run = applyRunEvent(locked, event, now);
     await store.savePipelineRun(tx, run);
     const node = { type: 'PipelineRun', id: run.id } as const;
     const edges: EdgeInput[] = [];
     for (const d of event.inputs) {
-      const { datasetId, versionId } = await recordDataset(tx, d, projectId, versionFacet(d), actor, at);
+      const { datasetId, versionId } = await recordDataset(tx, d, resolved, versionFacet(d), actor, at);
       await store.linkRunDataset(tx, run.id, datasetId, 'INPUT', at);
       edges.push({ from: { type: 'DatasetVersion', id: versionId }, to: node, kind: 'INPUT_TO' });
     }
     for (const d of event.outputs) {
       // Only a completed run produced its outputs; other events declare what it writes.
       if (event.eventType === 'COMPLETE') {
-        const { datasetId, versionId } = await recordDataset(tx, d, projectId, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
+        const { datasetId, versionId } = await recordDataset(tx, d, resolved, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
         await store.linkRunDataset(tx, run.id, datasetId, 'OUTPUT', at);
         edges.push({ from: node, to: { type: 'DatasetVersion', id: versionId }, kind: 'PRODUCED' });
       } else {
-        await store.linkRunDataset(tx, run.id, await store.ensureDataset(tx, d, projectId, at), 'OUTPUT', at);
+        await store.linkRunDataset(tx, run.id, await store.ensureDataset(tx, d, resolved.projectId, at), 'OUTPUT', at);
       }
     }
     const sha = commitSha(facetValue(run.jobFacets, 'sourceCodeLocation')?.version);
@@ -195,7 +224,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     if (run.parentRunUuid && run.parentRunUuid !== run.runUuid) {
       const parent = await store.lockPipelineRun(tx, {
         runUuid: run.parentRunUuid,
-        projectId: projectId,
+        projectId: resolved.projectId,
         jobNamespace: run.parentJobNamespace ?? run.jobNamespace,
         jobName: run.parentJobName ?? '',
         now,
@@ -207,11 +236,11 @@ export function createPipelineService(db: Database, projects: ProjectService, re
   }
 
   /** Maps one event onto nodes and edges; returns the pipeline run it concerns, if any. */
-  async function apply(tx: Tx, event: LineageEvent, projectId: number, actor: string | null, now: Date): Promise<number | null> {
-    if (event.kind === 'RunEvent') return ingestRun(tx, event, projectId, actor, now);
+  async function apply(tx: Tx, event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number | null> {
+    if (event.kind === 'RunEvent') return ingestRun(tx, event, resolved, actor, now);
     // A JobEvent names datasets but no run (edges connect runs); a DatasetEvent records its version and facets.
-    for (const d of [...event.inputs, ...event.outputs]) await store.ensureDataset(tx, d, projectId, event.eventTime);
-    if (event.dataset) await recordDataset(tx, event.dataset, projectId, versionFacet(event.dataset), actor, event.eventTime);
+    for (const d of [...event.inputs, ...event.outputs]) await store.ensureDataset(tx, d, resolved.projectId, event.eventTime);
+    if (event.dataset) await recordDataset(tx, event.dataset, resolved, versionFacet(event.dataset), actor, event.eventTime);
     return null;
   }
 
@@ -232,7 +261,8 @@ export function createPipelineService(db: Database, projects: ProjectService, re
      */
     async ingest(event: LineageEvent, actor: string | null, authorizer: PipelineAuthorizer, options: { mayCreateProject: boolean }): Promise<IngestResult> {
       const digest = eventDigest(event.raw);
-      const { projectId } = await authorize(event, authorizer, options.mayCreateProject);
+      const resolved = await authorize(event, authorizer, options.mayCreateProject);
+      const { projectId } = resolved;
       if (await store.rawEventExists(sql, digest)) return { duplicate: true, projectId, pipelineRunId: null };
       const now = new Date();
       return transaction(async (tx) => {
@@ -242,7 +272,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
           now,
         );
         if (!kept) return { duplicate: true, projectId, pipelineRunId: null };
-        return { duplicate: false, projectId, pipelineRunId: await apply(tx, event, projectId, actor, now) };
+        return { duplicate: false, projectId, pipelineRunId: await apply(tx, event, resolved, actor, now) };
       });
     },
 
@@ -251,11 +281,14 @@ export function createPipelineService(db: Database, projects: ProjectService, re
 
     /**
      * Applies a kept event again, into the project and as the actor it was accepted for (its
-     * access was checked then). Every rule converges, so replaying after a mapping fix fills in
-     * what the fix adds and leaves the rest as it was.
+     * access was checked then; datasets of other projects are only linked). Every rule
+     * converges, so replaying after a mapping fix fills in what the fix adds and leaves the rest.
      */
     async replay(event: LineageEvent, kept: { projectId: number; actor: string | null }): Promise<void> {
-      await transaction((tx) => apply(tx, event, kept.projectId, kept.actor, new Date()));
+      const named = [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])];
+      const foreign = (await store.datasetsByKeys(sql, named)).filter((d) => d.projectId !== kept.projectId);
+      const resolved = { projectId: kept.projectId, readOnly: new Set(foreign.map(key)) };
+      await transaction((tx) => apply(tx, event, resolved, kept.actor, new Date()));
     },
 
     async byIds(ids: readonly number[]): Promise<PipelineRunRow[]> {

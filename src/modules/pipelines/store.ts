@@ -182,6 +182,12 @@ export async function versionAt(tx: SqlQueryable, datasetId: number, at: Date): 
   return rows[0] ?? null;
 }
 
+/** Whether the dataset has the version labelled `label` (null: any version at all). */
+export async function hasVersion(sql: SqlQueryable, datasetId: number, label: string | null): Promise<boolean> {
+  const rows = await sql.query('SELECT 1 FROM dataset_versions WHERE dataset_id = $1 AND ($2::text IS NULL OR version = $2) LIMIT 1', [datasetId, label]);
+  return rows.length > 0;
+}
+
 export async function saveVersionFacets(tx: SqlQueryable, versionId: number, facets: StoredFacets): Promise<void> {
   await tx.query('UPDATE dataset_versions SET facets = $2::jsonb WHERE id = $1', [versionId, JSON.stringify(facets)]);
 }
