@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
+import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createMlflowRoutes } from './http/mlflow/router.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
@@ -60,6 +61,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     live: config.live,
     log,
     neo4j,
+    openLineage: config.openLineage,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
@@ -67,6 +69,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
+  const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
   services.lineage.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
@@ -136,6 +142,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     if (await handleArtifactRequest(req, res)) return;
     if (await handleMlflowRequest(req, res)) return;
     if (await handleWebRequest(req, res)) return;
+    if (await handleOpenLineageRequest(req, res)) return;
     return yoga.requestListener(req, res);
   }, log));
   guardServer(server, log);

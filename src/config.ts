@@ -25,6 +25,24 @@ export interface Config {
   readonly live: LiveConfig;
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
+  readonly openLineage: OpenLineageConfig;
+}
+
+export interface OpenLineageConfig {
+  /** OpenLineage namespace -> project name; "*" maps every other namespace. Unmapped: the project named like the namespace. */
+  readonly projects: ReadonlyMap<string, string>;
+}
+
+/** "ns=project,other=project2,*=fallback" as a map; each problem is reported with the entry. */
+function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf('=');
+    const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+    if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
+    else map.set(ns, project);
+  }
+  return map;
 }
 
 export interface Neo4jConfig {
@@ -95,6 +113,8 @@ const envSchema = z.object({
   NEO4J_USERNAME: z.string().min(1).optional(),
   NEO4J_PASSWORD: z.string().optional(),
   RUNLEDGER_NEO4J_NAMESPACE: z.string().regex(/^[A-Za-z0-9_.-]{0,100}$/, 'letters, digits, _ . - only (up to 100)').default(''),
+  // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
+  RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
 });
 
 export class ConfigError extends Error {}
@@ -149,5 +169,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     neo4j: e.NEO4J_URI
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
+    openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
   });
 }

@@ -14,5 +14,6 @@ import './modules/datasets/schema.js';
 import './modules/lineage/schema.js';
 import './modules/lineage/incidents-schema.js';
 import './modules/refs/schema.js';
+import './modules/pipelines/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

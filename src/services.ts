@@ -1,5 +1,5 @@
 // Wires the domain services to one database; created once per app.
-import { type LiveConfig, loadConfig } from './config.js';
+import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -18,6 +18,7 @@ import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
+import { createPipelineService } from './modules/pipelines/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   log?: Logger;
   /** The Neo4j lineage projection (outbox sync worker and reads), when configured. */
   neo4j?: Neo4jProjection | null;
+  /** How OpenLineage namespaces map to projects. */
+  openLineage?: OpenLineageConfig;
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
@@ -76,6 +79,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     incidents,
     quarantines,
     refs: createRefService(db),
+    pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
   };
 }
 

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
-import { DomainError, type ErrorCode, ValidationError } from '../../errors.js';
+import { DomainError, ValidationError } from '../../errors.js';
+import { errorBody, sendJson, STATUS } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
@@ -13,15 +14,6 @@ import type { Artifact } from './service.js';
 
 export const ARTIFACT_PREFIX = '/artifacts/';
 
-const STATUS: Record<ErrorCode, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  LIMIT_EXCEEDED: 413,
-  INSUFFICIENT_STORAGE: 507,
-};
 
 /** Where GET serves an artifact's bytes; also Artifact.downloadUrl. */
 export function downloadPath(artifactId: number): string {
@@ -56,12 +48,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
   if (last < start) return null; // an invalid range is ignored, as RFC 9110 says
   if (start >= size) return 'unsatisfiable';
   return { start, end: Math.min(last, size - 1) };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }
 
 export function createArtifactRoutes(
@@ -202,7 +188,7 @@ export function createArtifactRoutes(
       // A rejected upload may still be sending: close instead of reading the rest.
       const close = { connection: 'close' };
       if (error instanceof DomainError) {
-        sendJson(res, STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] }, close);
+        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), close);
       } else if (isDatabaseUnavailable(error)) {
         sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), { ...close, 'retry-after': String(RETRY_AFTER_SECONDS) });
       } else {
@@ -233,10 +219,6 @@ function decodePart(part: string): string {
   } catch {
     throw new ValidationError('path', `${JSON.stringify(part.slice(0, 100))} is not valid percent-encoding`);
   }
-}
-
-function errorBody(code: string, message: string) {
-  return { errors: [{ message, extensions: { code } }] };
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

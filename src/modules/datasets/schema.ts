@@ -12,6 +12,7 @@ import { runLoader } from '../runs/loaders.js';
 import { RunConnection, RunRef } from '../runs/schema.js';
 import { datasetInputsLoader, datasetLoader, datasetVersionLoader, modelInputsLoader, parentsLoader } from './loaders.js';
 import type { Dataset, DatasetVersion } from './service.js';
+import { facetValues } from '../pipelines/rules.js';
 
 export const DatasetRef = builder.objectRef<Dataset>('Dataset');
 export const DatasetVersionRef = builder.objectRef<DatasetVersion>('DatasetVersion');
@@ -32,7 +33,10 @@ builder.node(DatasetRef, {
   authScopes: (d) => ({ readProject: d.projectId }),
   loadMany: (ids, ctx) => loadNodes(datasetLoader(ctx), ids),
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Unique name (across every project).' }),
+    namespace: t.exposeString('namespace', {
+      description: 'OpenLineage namespace, verbatim (e.g. "postgres://db:5432" or "s3://bucket"); "" for a dataset registered without one. With name, the identity of the dataset.',
+    }),
+    name: t.exposeString('name', { description: 'Name, verbatim, unique within its namespace (across every project).' }),
     project: t.field({
       type: ProjectRef,
       description: 'The project that owns it: its roles decide who reads and who registers versions.',
@@ -70,7 +74,15 @@ builder.node(DatasetVersionRef, {
   fields: (t) => ({
     dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
     version: t.exposeString('version', { description: 'The label, unique within the dataset (e.g. "v42" or an Iceberg snapshot id).' }),
-    digest: t.exposeString('digest', { description: 'sha256 of the content, lowercase hex.' }),
+    digest: t.exposeString('digest', {
+      description: 'sha256 of the content, lowercase hex. A version first seen in an OpenLineage event (which carries no content digest) has sha256 of "openlineage\\n<namespace>\\n<name>\\n<version>".',
+    }),
+    facets: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'OpenLineage dataset facets sent for this version (schema, dataSource, storage, outputStatistics, ...), by facet name; null when none.',
+      resolve: (v) => facetValues(v.facets),
+    }),
     sourceUri: t.exposeString('sourceUri', { nullable: true, description: 'Where the data lives, e.g. s3://bucket/churn/v42.' }),
     rowCount: t.field({ type: 'SafeInt', nullable: true, resolve: (v) => (v.rowCount === null ? null : Number(v.rowCount)) }),
     schema: t.expose('schema', { type: 'JSON', nullable: true, description: 'Column names and types, as the client sent them.' }),
@@ -138,10 +150,10 @@ builder.queryFields((t) => ({
   dataset: t.field({
     type: DatasetRef,
     nullable: true,
-    description: 'The dataset with this name, or null (also when it belongs to a project the caller has no role in).',
-    args: { name: t.arg.string({ required: true }) },
+    description: 'The dataset with this namespace and name, or null (also when it belongs to a project the caller has no role in).',
+    args: { name: t.arg.string({ required: true }), namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace; "" for datasets registered without one.' }) },
     resolve: async (_root, args, ctx) => {
-      const dataset = await ctx.services.datasets.byName(args.name);
+      const dataset = await ctx.services.datasets.byName(args.name, args.namespace ?? '');
       return dataset && (await ctx.access.canRead(dataset.projectId)) ? dataset : null;
     },
   }),
@@ -149,9 +161,13 @@ builder.queryFields((t) => ({
     type: DatasetVersionRef,
     nullable: true,
     description: 'A dataset version by dataset name and version label, or null (also when the dataset belongs to a project the caller has no role in).',
-    args: { dataset: t.arg.string({ required: true }), version: t.arg.string({ required: true }) },
+    args: {
+      dataset: t.arg.string({ required: true }),
+      version: t.arg.string({ required: true }),
+      namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace of the dataset; "" for datasets registered without one.' }),
+    },
     resolve: async (_root, args, ctx) => {
-      const version = await ctx.services.datasets.versionByLabel(args.dataset, args.version);
+      const version = await ctx.services.datasets.versionByLabel(args.dataset, args.version, args.namespace ?? '');
       return version && (await datasetLoader(ctx).load(version.datasetId)) ? version : null;
     },
   }),
@@ -159,7 +175,10 @@ builder.queryFields((t) => ({
 
 const RegisterDatasetVersionInput = builder.inputType('RegisterDatasetVersionInput', {
   fields: (t) => ({
-    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces. Names are unique across projects.' }),
+    namespace: t.string({
+      description: 'OpenLineage namespace of the dataset, verbatim (default ""). Name the namespace and name a pipeline reports (e.g. "postgres://db:5432" and "analytics.public.features") to meet the versions its OpenLineage events recorded.',
+    }),
+    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces. Names are unique within a namespace, across projects.' }),
     project: t.string({
       description: 'Name of the project that owns the dataset. Required when this call creates the dataset; when it exists it may be left out, and if given must be its project (else CONFLICT). Needs the EDITOR role there.',
     }),

@@ -1,4 +1,5 @@
 // Datasets: immutable versions identified by content digest, what they derive from, and which runs read them.
+import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
@@ -12,6 +13,8 @@ import type { RunService } from '../runs/service.js';
 export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
 
 export interface RegisterDatasetVersionInput {
+  /** OpenLineage-style namespace of the dataset, verbatim; "" (the default) for datasets named without one. */
+  namespace?: string | null;
   dataset: string;
   /** Name of the project that owns the dataset: required when the dataset is new, checked when it exists. */
   project?: string | null;
@@ -56,19 +59,27 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
   return value as Prisma.InputJsonValue;
 }
 
+/**
+ * The digest given to a version first seen in an OpenLineage event, which names a version but
+ * carries no content digest: sha256 of "openlineage\n<namespace>\n<name>\n<version>".
+ */
+export function lineageDigest(namespace: string, name: string, version: string): string {
+  return createHash('sha256').update(`openlineage\n${namespace}\n${name}\n${version}`).digest('hex');
+}
+
 export function createDatasetService(db: Database, runs: RunService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
   /** The dataset, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
-  async function ensureDataset(name: string, description: string | null, projectId: number): Promise<Dataset> {
+  async function ensureDataset(namespace: string, name: string, description: string | null, projectId: number): Promise<Dataset> {
     const found = async () => {
-      const existing = await prisma.dataset.findUnique({ where: { name } });
+      const existing = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
       if (existing && existing.projectId !== projectId) {
-        throw new ConflictError(`input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global`, { field: 'input.dataset' });
+        throw new ConflictError(`input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global within a namespace`, { field: 'input.dataset' });
       }
       return existing;
     };
-    return (await findOrCreate(found, () => prisma.dataset.create({ data: { name, description, projectId, createdAt: new Date() } }))).value;
+    return (await findOrCreate(found, () => prisma.dataset.create({ data: { namespace, name, description, projectId, createdAt: new Date() } }))).value;
   }
 
   /**
@@ -76,8 +87,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
    * `project` is a conflict), else the named project, which a new dataset needs. `authorize`
    * sees the owner before any rule names the dataset's project, so nothing leaks to outsiders.
    */
-  async function ownerFor(name: string, projectName: string | null | undefined, authorize: DatasetOwnerCheck): Promise<number> {
-    const dataset = await prisma.dataset.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
+  async function ownerFor(namespace: string, name: string, projectName: string | null | undefined, authorize: DatasetOwnerCheck): Promise<number> {
+    const dataset = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } }, include: { project: { select: { name: true } } } });
     if (dataset) {
       const { project, ...row } = dataset;
       await authorize({ dataset: row, projectId: dataset.projectId, projectName: project.name });
@@ -160,6 +171,7 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       authorize: DatasetOwnerCheck,
     ): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
       const name = requireKey('input.dataset', input.dataset.trim());
+      const namespace = input.namespace == null ? '' : requireMaxLength('input.namespace', input.namespace, LIMITS.nameLength);
       const version = requireName('input.version', input.version);
       const digest = normalizeSha256('input.digest', input.digest);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
@@ -176,12 +188,15 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       const parents = [...new Set(input.derivedFrom ?? [])];
       if (parents.length > MAX_PARENTS) throw new ValidationError('input.derivedFrom', `at most ${MAX_PARENTS} parents (got ${parents.length})`);
 
-      const projectId = await ownerFor(name, input.project, authorize);
-      const dataset = await ensureDataset(name, description, projectId);
+      const projectId = await ownerFor(namespace, name, input.project, authorize);
+      const dataset = await ensureDataset(namespace, name, description, projectId);
       const find = async () => {
         const same = await prisma.datasetVersion.findUnique({ where: { datasetId_digest: { datasetId: dataset.id, digest } } });
         if (same) return same;
         const label = await prisma.datasetVersion.findUnique({ where: { datasetId_version: { datasetId: dataset.id, version } } });
+        // A version first seen in an OpenLineage event carries no content digest: registering its
+        // label (with the real digest) meets it instead of conflicting.
+        if (label && label.digest === lineageDigest(namespace, name, version)) return label;
         if (label) {
           throw new ConflictError(`input.version: ${name} version ${JSON.stringify(version)} is already registered with digest ${label.digest}; versions are immutable, register the new content under a new version`, {
             field: 'input.version',
@@ -229,8 +244,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return recordRunInputs(run.id, datasets, models);
     },
 
-    async byName(name: string): Promise<Dataset | null> {
-      return prisma.dataset.findUnique({ where: { name } });
+    async byName(name: string, namespace = ''): Promise<Dataset | null> {
+      return prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
     },
 
     async byIds(ids: readonly number[]): Promise<Dataset[]> {
@@ -242,8 +257,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return datasetVersionsByIds(db.sql, ids);
     },
 
-    async versionByLabel(dataset: string, version: string): Promise<DatasetVersion | null> {
-      return prisma.datasetVersion.findFirst({ where: { dataset: { name: dataset }, version } });
+    async versionByLabel(dataset: string, version: string, namespace = ''): Promise<DatasetVersion | null> {
+      return prisma.datasetVersion.findFirst({ where: { dataset: { namespace, name: dataset }, version } });
     },
 
     /** Versions of a dataset, newest first; `covering` keeps those whose window contains the whole range. */

@@ -8,7 +8,7 @@ import type { Direction, EdgeKind, LineageEdge, LineageGraph, NodeRef, NodeType,
 
 // A node packed into one bigint (id * 8 + type code), so a path is a cheap bigint[].
 function packed(typeCol: string, idCol: string): string {
-  return `(${idCol}::bigint * 8 + CASE ${typeCol} WHEN 'CodeCommit' THEN 1 WHEN 'Run' THEN 2 WHEN 'DatasetVersion' THEN 3 WHEN 'Artifact' THEN 4 ELSE 5 END)`;
+  return `(${idCol}::bigint * 8 + CASE ${typeCol} WHEN 'CodeCommit' THEN 1 WHEN 'Run' THEN 2 WHEN 'DatasetVersion' THEN 3 WHEN 'Artifact' THEN 4 WHEN 'ModelVersion' THEN 5 ELSE 6 END)`;
 }
 
 type Way = 'up' | 'down';

@@ -1,7 +1,8 @@
 // The LineageGraph port: the read side of lineage, answered by PostgreSQL (graph-postgres.ts)
 // or by the Neo4j projection (graph-neo4j.ts). Both adapters pass test/support/lineage-contract.ts.
 
-export const NODE_TYPES = ['CodeCommit', 'Run', 'DatasetVersion', 'Artifact', 'ModelVersion'] as const;
+// PipelineRun: a run of a data pipeline job (Airflow, dbt, Spark), reported by OpenLineage events.
+export const NODE_TYPES = ['CodeCommit', 'Run', 'DatasetVersion', 'Artifact', 'ModelVersion', 'PipelineRun'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export const EDGE_KINDS = ['INPUT_TO', 'PRODUCED', 'REGISTERED_AS', 'DERIVED_INTO', 'PARENT_OF'] as const;

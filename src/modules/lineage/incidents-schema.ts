@@ -113,6 +113,7 @@ const DateRangeInput = builder.inputType('DateRangeInput', {
 const DatasetVersionFilterInput = builder.inputType('DatasetVersionFilter', {
   description: 'Selects dataset versions; every given criterion must hold. At least one is needed.',
   fields: (t) => ({
+    namespace: t.string({ description: 'OpenLineage namespace of the dataset ("" for datasets registered without one).' }),
     name: t.string({ description: 'Dataset name.' }),
     version: t.string({ description: 'Version label.' }),
     digest: t.string({ description: 'Content sha256 (hex, with or without "sha256:").' }),
@@ -122,7 +123,7 @@ const DatasetVersionFilterInput = builder.inputType('DatasetVersionFilter', {
   }),
 });
 
-async function loadVersions(ctx: Context, ids: readonly number[]): Promise<ModelVersion[]> {
+export async function loadVersions(ctx: Context, ids: readonly number[]): Promise<ModelVersion[]> {
   const versions = await Promise.all(ids.map((id) => modelVersionLoader(ctx).load(id)));
   return versions.filter((v): v is ModelVersion => v !== null);
 }

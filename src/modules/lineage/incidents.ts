@@ -9,6 +9,8 @@ import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
 
 export interface DatasetVersionFilter {
+  /** OpenLineage namespace of the dataset, verbatim. */
+  namespace?: string | null;
   name?: string | null;
   version?: string | null;
   digest?: string | null;
@@ -22,6 +24,11 @@ export interface ImpactedVersion {
   modelVersionId: number;
   /** Aliases the version held at the instant asked (now when none). */
   aliases: string[];
+}
+
+export interface ImpactOptions {
+  aliases?: readonly string[] | null;
+  at?: Date | null;
 }
 
 export interface QuarantinedInput extends Quarantine {
@@ -38,7 +45,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
 
   /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
   async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset', projectIds: readonly number[] | null = null): Promise<number[]> {
-    const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
+    const { namespace, name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
     }
@@ -53,6 +60,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
          AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
          AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
          AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
+         AND ($11::text IS NULL OR d.namespace = $11)
        ORDER BY dv.id LIMIT $9`,
       [
         name ?? null,
@@ -65,6 +73,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
         at?.toISOString() ?? null,
         MAX_MATCHED_VERSIONS + 1,
         projectIds ? [...projectIds] : null,
+        namespace ?? null,
       ],
     );
     if (rows.length > MAX_MATCHED_VERSIONS) {
@@ -106,17 +115,24 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
       .filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
   }
 
+  async function impactOf(starts: readonly NodeRef[], options: ImpactOptions): Promise<ImpactedVersion[]> {
+    const at = options.at ?? null;
+    const reached = await lineage.reach(starts, 'DOWNSTREAM', 'ModelVersion', at);
+    return withAliases(reached, options.aliases ?? null, at);
+  }
+
   return {
     matchDatasetVersions,
     aliasesOf,
 
     /** Model versions downstream of a node (dataset version, commit, run, ...), optionally only those holding one of `aliases`. */
-    async impact(start: NodeRef, options: { aliases?: readonly string[] | null; at?: Date | null }): Promise<ImpactedVersion[]> {
+    async impact(start: NodeRef, options: ImpactOptions): Promise<ImpactedVersion[]> {
       await lineage.requireNode(start);
-      const at = options.at ?? null;
-      const reached = await lineage.reach([start], 'DOWNSTREAM', 'ModelVersion', at);
-      return withAliases(reached, options.aliases ?? null, at);
+      return impactOf([start], options);
     },
+
+    /** Model versions downstream of any of several nodes (which the caller has checked exist), e.g. a pipeline run and what it writes. */
+    impactOf,
 
     /**
      * "Which production model used the August dataset": versions downstream of any matching

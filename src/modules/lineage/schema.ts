@@ -81,7 +81,8 @@ export const LineageNodeTypeEnum = builder.enumType('LineageNodeType', {
 export const LineageEdgeKindEnum = builder.enumType('LineageEdgeKind', {
   description:
     'DatasetVersion -INPUT_TO-> Run -PRODUCED-> Artifact -REGISTERED_AS-> ModelVersion; CodeCommit -INPUT_TO-> Run; ' +
-    'DatasetVersion -DERIVED_INTO-> DatasetVersion; ModelVersion -INPUT_TO-> Run (fine-tuning); Run -PARENT_OF-> Run.',
+    'DatasetVersion -DERIVED_INTO-> DatasetVersion; ModelVersion -INPUT_TO-> Run (fine-tuning); Run -PARENT_OF-> Run; ' +
+    'DatasetVersion -INPUT_TO-> PipelineRun -PRODUCED-> DatasetVersion, CodeCommit -INPUT_TO-> PipelineRun, PipelineRun -PARENT_OF-> PipelineRun (OpenLineage).',
   values: EDGE_KINDS,
 });
 

@@ -40,6 +40,7 @@ const NODE_TABLES: Record<NodeType, string> = {
   DatasetVersion: 'dataset_versions',
   Artifact: 'artifacts',
   ModelVersion: 'model_versions',
+  PipelineRun: 'pipeline_runs',
 };
 
 /** The Neo4j side, when configured (see projection.ts). */

@@ -25,8 +25,18 @@ export function createRefService(db: Database) {
     return row && (await canRead(row.projectId)) ? row : null;
   }
 
+  /**
+   * A reference names a dataset without its OpenLineage namespace: the one registered without a
+   * namespace, else the only namespace that has that name (several: none, so nothing is guessed).
+   */
+  async function datasetNamed(name: string) {
+    const rows = await prisma.dataset.findMany({ where: { name }, orderBy: { namespace: 'asc' }, take: 2 });
+    if (rows[0]?.namespace === '' || rows.length === 1) return rows[0]!;
+    return null;
+  }
+
   async function datasetVersionAt(name: string, label: string, canRead: CanRead): Promise<NodeRef | null> {
-    const dataset = await visible(await prisma.dataset.findUnique({ where: { name } }), canRead);
+    const dataset = await visible(await datasetNamed(name), canRead);
     if (!dataset) return null;
     const version = await prisma.datasetVersion.findUnique({ where: { datasetId_version: { datasetId: dataset.id, version: label } } });
     return version ? { type: 'DatasetVersion', id: version.id } : null;

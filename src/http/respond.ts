@@ -1,0 +1,24 @@
+// JSON responses shared by the HTTP front doors other than GraphQL: one error shape (GraphQL's,
+// so clients parse one format) and one mapping from domain error codes to statuses.
+import type { ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors.js';
+
+export const STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  LIMIT_EXCEEDED: 413,
+  INSUFFICIENT_STORAGE: 507,
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...details } }] };
+}

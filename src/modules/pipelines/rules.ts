@@ -1,0 +1,106 @@
+// The mapping rules of pipeline runs that need no database: which event decides a run's state,
+// how facets merge by event time, how dataset versions are named, and what makes two events the
+// same event. Pure functions, so the rules are tested without a server.
+import { createHash } from 'node:crypto';
+
+export const EVENT_TYPES = ['START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL', 'OTHER'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type PipelineRunState = EventType | 'UNKNOWN';
+
+/** A facet as stored: its value and the event time of the event that sent it. */
+export interface StoredFacet {
+  at: string;
+  value: unknown;
+}
+export type StoredFacets = Record<string, StoredFacet>;
+
+// An ended run stays ended: a late START or RUNNING never reopens it (rank decides first).
+const RANK: Record<PipelineRunState, number> = { UNKNOWN: 0, START: 1, RUNNING: 1, OTHER: 1, COMPLETE: 2, FAIL: 2, ABORT: 2 };
+
+export function isTerminal(state: PipelineRunState): boolean {
+  return RANK[state] === 2;
+}
+
+export interface StateAt {
+  state: PipelineRunState;
+  stateAt: Date | null;
+}
+
+/**
+ * The state after an event: a higher rank wins whatever the times (ended > running > unknown);
+ * within one rank the later event wins, so a RUNNING sent after START moves it on.
+ */
+export function nextState(current: StateAt, eventType: EventType | null, at: Date): StateAt {
+  if (eventType === null) return current;
+  const higher = RANK[eventType] > RANK[current.state];
+  const laterSameRank = RANK[eventType] === RANK[current.state] && (current.stateAt === null || at >= current.stateAt);
+  return higher || laterSameRank ? { state: eventType, stateAt: at } : current;
+}
+
+/** The earlier of two instants, either possibly missing. */
+export function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a <= b ? a : b;
+}
+
+/**
+ * Merges facets sent at `at` into the stored ones: each facet keeps the value of the latest
+ * event that sent it (ties: the newcomer), so events arriving out of order end the same.
+ */
+export function mergeFacets(stored: StoredFacets | null | undefined, incoming: Record<string, unknown> | null | undefined, at: Date): StoredFacets {
+  const merged: StoredFacets = { ...(stored ?? {}) };
+  for (const [name, value] of Object.entries(incoming ?? {})) {
+    const current = merged[name];
+    if (!current || new Date(current.at) <= at) merged[name] = { at: at.toISOString(), value };
+  }
+  return merged;
+}
+
+/** The facet values without their times, as the API shows them; null when there are none. */
+export function facetValues(stored: unknown): Record<string, unknown> | null {
+  if (!stored || typeof stored !== 'object') return null;
+  const entries = Object.entries(stored as StoredFacets).map(([name, f]) => [name, f?.value] as const);
+  return entries.length ? Object.fromEntries(entries) : null;
+}
+
+export function facetValue(stored: StoredFacets, name: string): Record<string, unknown> | null {
+  const value = stored[name]?.value;
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/** Version label of an output written by a run that names no version facet: one version per producing run. */
+export function derivedOutputVersion(runUuid: string): string {
+  return `ol:run:${runUuid}`;
+}
+
+/** Version label of an input read before any version of its dataset was recorded. */
+export const UNVERSIONED = 'ol:unversioned';
+
+/** JSON with object keys sorted, so the same event serialised differently digests the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value as object).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The identity of an event: the same event sent twice (a client retry) has the same digest. */
+export function eventDigest(raw: unknown): string {
+  return createHash('sha256').update(canonicalJson(raw)).digest('hex');
+}
+
+/** A git commit sha as code commit nodes store it, or null when `version` is not one. */
+export function commitSha(version: unknown): string | null {
+  return typeof version === 'string' && /^[0-9a-f]{7,64}$/i.test(version.trim()) ? version.trim().toLowerCase() : null;
+}
+
+/**
+ * The project an event's namespace writes into: a configured mapping (exact namespace, then
+ * "*"), else the project named like the namespace.
+ */
+export function projectForNamespace(namespace: string, mapping: ReadonlyMap<string, string>): string {
+  return mapping.get(namespace) ?? mapping.get('*') ?? namespace;
+}

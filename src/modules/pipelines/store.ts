@@ -1,0 +1,227 @@
+// SQL of pipeline runs, the raw OpenLineage event log, and the dataset rows an event touches.
+// Every write takes the caller's transaction, so one event commits whole or not at all.
+import type { SqlQueryable } from '../../db/sql.js';
+import type { PipelineRunState, StoredFacets } from './rules.js';
+
+export interface PipelineRunRow {
+  id: number;
+  projectId: number;
+  runUuid: string;
+  jobNamespace: string;
+  jobName: string;
+  state: PipelineRunState;
+  stateAt: Date | null;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  nominalStartTime: Date | null;
+  nominalEndTime: Date | null;
+  parentRunUuid: string | null;
+  parentJobNamespace: string | null;
+  parentJobName: string | null;
+  errorMessage: string | null;
+  runFacets: StoredFacets;
+  jobFacets: StoredFacets;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const RUN_COLUMNS = `id, project_id AS "projectId", run_uuid AS "runUuid", job_namespace AS "jobNamespace", job_name AS "jobName",
+  state::text AS state, state_at AS "stateAt", started_at AS "startedAt", ended_at AS "endedAt",
+  nominal_start_time AS "nominalStartTime", nominal_end_time AS "nominalEndTime", parent_run_uuid AS "parentRunUuid",
+  parent_job_namespace AS "parentJobNamespace", parent_job_name AS "parentJobName", error_message AS "errorMessage",
+  run_facets AS "runFacets", job_facets AS "jobFacets", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const DATE_FIELDS = ['stateAt', 'startedAt', 'endedAt', 'nominalStartTime', 'nominalEndTime', 'createdAt', 'updatedAt'] as const;
+
+function toRun(row: PipelineRunRow): PipelineRunRow {
+  const out = { ...row } as Record<string, unknown>;
+  for (const f of DATE_FIELDS) out[f] = row[f] == null ? null : new Date(row[f] as Date);
+  return out as unknown as PipelineRunRow;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export async function pipelineRunsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<PipelineRunRow[]> {
+  const rows = await sql.query<PipelineRunRow>(`SELECT ${RUN_COLUMNS} FROM pipeline_runs WHERE id = ANY($1::int[])`, [ids]);
+  return rows.map(toRun);
+}
+
+export async function pipelineRunsByUuids(sql: SqlQueryable, uuids: readonly string[]): Promise<PipelineRunRow[]> {
+  const rows = await sql.query<PipelineRunRow>(`SELECT ${RUN_COLUMNS} FROM pipeline_runs WHERE run_uuid = ANY($1::text[])`, [uuids]);
+  return rows.map(toRun);
+}
+
+/** The run, created as a bare UNKNOWN row when new, locked for this transaction. */
+export async function lockPipelineRun(
+  tx: SqlQueryable,
+  key: { runUuid: string; projectId: number; jobNamespace: string; jobName: string; now: Date },
+): Promise<PipelineRunRow> {
+  await tx.query(
+    `INSERT INTO pipeline_runs (project_id, run_uuid, job_namespace, job_name, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz) ON CONFLICT (run_uuid) DO NOTHING`,
+    [key.projectId, key.runUuid, key.jobNamespace, key.jobName, key.now.toISOString()],
+  );
+  const rows = await tx.query<PipelineRunRow>(`SELECT ${RUN_COLUMNS} FROM pipeline_runs WHERE run_uuid = $1 FOR UPDATE`, [key.runUuid]);
+  return toRun(rows[0]!);
+}
+
+export async function savePipelineRun(tx: SqlQueryable, run: PipelineRunRow): Promise<void> {
+  await tx.query(
+    `UPDATE pipeline_runs SET job_namespace = $2, job_name = $3, state = $4::"PipelineRunState", state_at = $5::timestamptz,
+       started_at = $6::timestamptz, ended_at = $7::timestamptz, nominal_start_time = $8::timestamptz, nominal_end_time = $9::timestamptz,
+       parent_run_uuid = $10, parent_job_namespace = $11, parent_job_name = $12, error_message = $13,
+       run_facets = $14::jsonb, job_facets = $15::jsonb, updated_at = $16::timestamptz
+     WHERE id = $1`,
+    [
+      run.id,
+      run.jobNamespace,
+      run.jobName,
+      run.state,
+      iso(run.stateAt),
+      iso(run.startedAt),
+      iso(run.endedAt),
+      iso(run.nominalStartTime),
+      iso(run.nominalEndTime),
+      run.parentRunUuid,
+      run.parentJobNamespace,
+      run.parentJobName,
+      run.errorMessage,
+      JSON.stringify(run.runFacets),
+      JSON.stringify(run.jobFacets),
+      run.updatedAt.toISOString(),
+    ],
+  );
+}
+
+export interface RawEvent {
+  digest: string;
+  projectId: number;
+  eventType: string | null;
+  eventTime: Date;
+  runUuid: string | null;
+  schemaUrl: string;
+  body: unknown;
+  actor: string | null;
+}
+
+/** Keeps the raw event; false when an event with the same digest is already kept (a retry). */
+export async function insertRawEvent(tx: SqlQueryable, event: RawEvent, now: Date): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO openlineage_events (digest, project_id, event_type, event_time, run_uuid, schema_url, body, actor, received_at)
+     VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7::jsonb, $8, $9::timestamptz) ON CONFLICT (digest) DO NOTHING RETURNING id`,
+    [event.digest, event.projectId, event.eventType, event.eventTime.toISOString(), event.runUuid, event.schemaUrl, JSON.stringify(event.body), event.actor, now.toISOString()],
+  );
+  return rows.length > 0;
+}
+
+export interface KeptEvent {
+  id: number;
+  projectId: number;
+  actor: string | null;
+  body: unknown;
+}
+
+export async function keptEvents(sql: SqlQueryable, afterId: number, limit: number): Promise<KeptEvent[]> {
+  return sql.query<KeptEvent>(
+    'SELECT id, project_id AS "projectId", actor, body FROM openlineage_events WHERE id > $1 ORDER BY id LIMIT $2',
+    [afterId, limit],
+  );
+}
+
+export async function rawEventExists(sql: SqlQueryable, digest: string): Promise<boolean> {
+  return (await sql.query('SELECT 1 FROM openlineage_events WHERE digest = $1', [digest])).length > 0;
+}
+
+export interface DatasetKey {
+  namespace: string;
+  name: string;
+}
+
+export async function datasetsByKeys(sql: SqlQueryable, keys: readonly DatasetKey[]): Promise<{ id: number; namespace: string; name: string; projectId: number }[]> {
+  if (keys.length === 0) return [];
+  return sql.query(
+    `SELECT d.id, d.namespace, d.name, d.project_id AS "projectId" FROM datasets d
+     JOIN unnest($1::text[], $2::text[]) AS k(ns, n) ON d.namespace = k.ns AND d.name = k.n`,
+    [keys.map((k) => k.namespace), keys.map((k) => k.name)],
+  );
+}
+
+/** The dataset's id, created in `projectId` when new (an existing one keeps its project). */
+export async function ensureDataset(tx: SqlQueryable, key: DatasetKey, projectId: number, at: Date): Promise<number> {
+  await tx.query(
+    `INSERT INTO datasets (namespace, name, project_id, created_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (namespace, name) DO NOTHING`,
+    [key.namespace, key.name, projectId, at.toISOString()],
+  );
+  const rows = await tx.query<{ id: number }>('SELECT id FROM datasets WHERE namespace = $1 AND name = $2', [key.namespace, key.name]);
+  return rows[0]!.id;
+}
+
+export interface VersionRow {
+  id: number;
+  facets: StoredFacets | null;
+}
+
+/** The version with this label, created (with the given digest, at `at`) when new, locked for this transaction. */
+export async function lockVersion(tx: SqlQueryable, datasetId: number, label: string, digest: string, actor: string | null, at: Date): Promise<VersionRow> {
+  await tx.query(
+    `INSERT INTO dataset_versions (dataset_id, version, digest, created_by, created_at) VALUES ($1, $2, $3, $4, $5::timestamptz)
+     ON CONFLICT DO NOTHING`,
+    [datasetId, label, digest, actor, at.toISOString()],
+  );
+  const rows = await tx.query<VersionRow>('SELECT id, facets FROM dataset_versions WHERE dataset_id = $1 AND version = $2 FOR UPDATE', [datasetId, label]);
+  return rows[0]!;
+}
+
+/** The newest version of a dataset recorded at or before `at`, else the oldest one; null when it has none. */
+export async function versionAt(tx: SqlQueryable, datasetId: number, at: Date): Promise<VersionRow | null> {
+  const rows = await tx.query<VersionRow>(
+    `SELECT id, facets FROM dataset_versions WHERE dataset_id = $1
+     ORDER BY (created_at <= $2::timestamptz) DESC, CASE WHEN created_at <= $2::timestamptz THEN created_at END DESC, created_at ASC, id DESC LIMIT 1`,
+    [datasetId, at.toISOString()],
+  );
+  return rows[0] ?? null;
+}
+
+/** Whether the dataset has the version labelled `label` (null: any version at all). */
+export async function hasVersion(sql: SqlQueryable, datasetId: number, label: string | null): Promise<boolean> {
+  const rows = await sql.query('SELECT 1 FROM dataset_versions WHERE dataset_id = $1 AND ($2::text IS NULL OR version = $2) LIMIT 1', [datasetId, label]);
+  return rows.length > 0;
+}
+
+export async function saveVersionFacets(tx: SqlQueryable, versionId: number, facets: StoredFacets): Promise<void> {
+  await tx.query('UPDATE dataset_versions SET facets = $2::jsonb WHERE id = $1', [versionId, JSON.stringify(facets)]);
+}
+
+export async function linkRunDataset(tx: SqlQueryable, runId: number, datasetId: number, direction: 'INPUT' | 'OUTPUT', at: Date): Promise<void> {
+  await tx.query(
+    `INSERT INTO pipeline_run_datasets (pipeline_run_id, dataset_id, direction, first_seen_at) VALUES ($1, $2, $3, $4::timestamptz)
+     ON CONFLICT (pipeline_run_id, dataset_id, direction) DO UPDATE SET first_seen_at = LEAST(pipeline_run_datasets.first_seen_at, EXCLUDED.first_seen_at)`,
+    [runId, datasetId, direction, at.toISOString()],
+  );
+}
+
+/** The code commit node of a repository and sha, created when new. */
+export async function ensureCommit(tx: SqlQueryable, repository: string, commit: string, at: Date): Promise<number> {
+  await tx.query('INSERT INTO code_commits (repository, commit, created_at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING', [repository, commit, at.toISOString()]);
+  const rows = await tx.query<{ id: number }>('SELECT id FROM code_commits WHERE repository = $1 AND commit = $2', [repository, commit]);
+  return rows[0]!.id;
+}
+
+/** Datasets a run declared, per direction, for `PipelineRun.inputs/outputs`. */
+export async function runDatasets(sql: SqlQueryable, runIds: readonly number[]): Promise<{ pipelineRunId: number; datasetId: number; direction: 'INPUT' | 'OUTPUT' }[]> {
+  return sql.query(
+    `SELECT pipeline_run_id AS "pipelineRunId", dataset_id AS "datasetId", direction FROM pipeline_run_datasets
+     WHERE pipeline_run_id = ANY($1::int[]) ORDER BY pipeline_run_id, direction, dataset_id`,
+    [runIds],
+  );
+}
+
+/** Versions (recorded at or before `at`, when given) of the datasets a run declared as outputs. */
+export async function declaredOutputVersions(sql: SqlQueryable, runId: number, at: Date | null): Promise<number[]> {
+  const rows = await sql.query<{ id: number }>(
+    `SELECT v.id FROM pipeline_run_datasets p JOIN dataset_versions v ON v.dataset_id = p.dataset_id
+     WHERE p.pipeline_run_id = $1 AND p.direction = 'OUTPUT' AND ($2::timestamptz IS NULL OR v.created_at <= $2::timestamptz) ORDER BY v.id`,
+    [runId, at ? at.toISOString() : null],
+  );
+  return rows.map((r) => r.id);
+}

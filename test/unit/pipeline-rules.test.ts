@@ -1,0 +1,75 @@
+// The mapping rules of OpenLineage events that need no database: state order, facet merge by
+// event time, event identity, version naming, commit shas and namespace -> project mapping.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { canonicalJson, commitSha, eventDigest, facetValues, mergeFacets, nextState, projectForNamespace } from '../../src/modules/pipelines/rules.js';
+
+const t = (hour: number) => new Date(Date.UTC(2026, 10, 1, hour));
+
+describe('pipeline run state', () => {
+  it('moves on with later events of the same rank and never leaves an ended state', () => {
+    let s = nextState({ state: 'UNKNOWN', stateAt: null }, 'START', t(1));
+    expect(s).toEqual({ state: 'START', stateAt: t(1) });
+    s = nextState(s, 'RUNNING', t(2));
+    expect(s.state).toBe('RUNNING');
+    expect(nextState(s, 'START', t(1)).state).toBe('RUNNING');
+    const ended = nextState(s, 'COMPLETE', t(3));
+    expect(ended).toEqual({ state: 'COMPLETE', stateAt: t(3) });
+    expect(nextState(ended, 'START', t(4))).toBe(ended);
+    expect(nextState(ended, 'RUNNING', t(5))).toBe(ended);
+    expect(nextState(ended, null, t(6))).toBe(ended);
+  });
+
+  it('ends the same whichever order START and FAIL arrive in', () => {
+    const unknown = { state: 'UNKNOWN' as const, stateAt: null };
+    const inOrder = nextState(nextState(unknown, 'START', t(1)), 'FAIL', t(2));
+    const reversed = nextState(nextState(unknown, 'FAIL', t(2)), 'START', t(1));
+    expect(reversed).toEqual(inOrder);
+  });
+});
+
+describe('facet merge', () => {
+  it('keeps, per facet, the value of the latest event, whatever the arrival order', () => {
+    const a = { nominalTime: { nominalStartTime: 'old' }, sql: { query: 'SELECT 1' } };
+    const b = { nominalTime: { nominalStartTime: 'new' } };
+    const inOrder = mergeFacets(mergeFacets({}, a, t(1)), b, t(2));
+    const reversed = mergeFacets(mergeFacets({}, b, t(2)), a, t(1));
+    expect(facetValues(reversed)).toEqual(facetValues(inOrder));
+    expect(facetValues(inOrder)).toEqual({ nominalTime: { nominalStartTime: 'new' }, sql: { query: 'SELECT 1' } });
+    expect(facetValues({})).toBeNull();
+  });
+});
+
+describe('event identity', () => {
+  it('is the same for the same event with keys in another order, and differs for any other change', () => {
+    const e = { eventType: 'START', run: { runId: 'r', facets: { a: 1, b: [1, 2] } } };
+    expect(canonicalJson({ run: { facets: { b: [1, 2], a: 1 }, runId: 'r' }, eventType: 'START' })).toBe(canonicalJson(e));
+    expect(eventDigest({ run: { facets: { b: [1, 2], a: 1 }, runId: 'r' }, eventType: 'START' })).toBe(eventDigest(e));
+    expect(eventDigest({ ...e, eventType: 'COMPLETE' })).not.toBe(eventDigest(e));
+    expect(eventDigest({ ...e, run: { runId: 'r', facets: { a: 1, b: [2, 1] } } })).not.toBe(eventDigest(e));
+  });
+});
+
+describe('code commits from sourceCodeLocation', () => {
+  it('takes git shas and leaves other version strings alone', () => {
+    expect(commitSha('ABCDEF1234567')).toBe('abcdef1234567');
+    expect(commitSha('v1.2.3')).toBeNull();
+    expect(commitSha(42)).toBeNull();
+  });
+});
+
+describe('namespace to project', () => {
+  it('maps configured namespaces, then "*", else the project named like the namespace', () => {
+    const { projects } = loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod=pipelines, dbt=analytics' }).openLineage;
+    expect(projectForNamespace('airflow-prod', projects)).toBe('pipelines');
+    expect(projectForNamespace('dbt', projects)).toBe('analytics');
+    expect(projectForNamespace('spark', projects)).toBe('spark');
+    const { projects: withDefault } = loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'dbt=analytics,*=etl' }).openLineage;
+    expect(projectForNamespace('spark', withDefault)).toBe('etl');
+  });
+
+  it('reports a malformed mapping entry by name', () => {
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
+  });
+});
