@@ -12,6 +12,7 @@ import type { Call } from './call.js';
 import { INTERNAL_ERROR, MlflowError, mlflowErrorReply } from './errors.js';
 import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
+import { requestUrl } from '../request-url.js';
 
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
@@ -74,7 +75,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
   const accessOf = async (req: IncomingMessage) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headersOf(req))), services.auth);
   /** Serves MLflow paths; returns false for anything else. */
   return async function handleMlflowRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const path = mlflowPath(url.pathname);
     if (path === null) return false;
     const method = req.method ?? 'GET';

@@ -65,7 +65,8 @@ export function createWebRoutes(distDir: string) {
       return true;
     }
 
-    if (!PAGE_ROOTS.has(first)) return false;
+    // `//` and `/\` are not the home page: only `/` itself is.
+    if (!PAGE_ROOTS.has(first) || (first === '' && pathname !== '/')) return false;
     const html = await indexHtml().catch(() => null);
     res.writeHead(html === null ? 503 : 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : (html ?? NOT_BUILT));

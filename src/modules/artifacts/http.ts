@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
 import { DomainError, ValidationError } from '../../errors.js';
+import { requestUrl } from '../../http/request-url.js';
 import { errorBody, sendJson, STATUS } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
@@ -198,19 +199,6 @@ export function createArtifactRoutes(
     }
     return true;
   };
-}
-
-/**
- * The request target as a URL. Resolved against a base, `//x` would name a host and `/\`
- * fail to parse; the target is always a path here, so it is appended to the origin instead.
- */
-function requestUrl(target: string | undefined): URL {
-  const path = target?.startsWith('/') ? target : '/';
-  try {
-    return new URL(`http://localhost${path}`);
-  } catch {
-    return new URL('http://localhost/');
-  }
 }
 
 function decodePart(part: string): string {
