@@ -1,15 +1,23 @@
 // With Neo4j configured but unreachable (a port where nothing listens): writes still commit,
 // every edge waits in the outbox, retries back off, and lineage reads answer from PostgreSQL.
 // No Neo4j server can run on these machines; this is the failure half of its contract.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createNeo4jLineageGraph, openNeo4jTarget } from '../../src/modules/lineage/graph-neo4j.js';
 import { LineageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
 import { deadPort } from '../support/tcp-proxy.js';
+import { freshDatabaseUrl } from '../support/fresh-database.js';
 
 const neo4jUri = `bolt://127.0.0.1:${await deadPort()}`;
-const server = useServer(() => testConfig({ NEO4J_URI: neo4jUri, NEO4J_USERNAME: 'neo4j', NEO4J_PASSWORD: 'secret' }));
+// A database of its own on PostgreSQL: the outbox is per database, and servers of other test
+// files that reach a real Neo4j would otherwise deliver this file's rows.
+const fresh = await freshDatabaseUrl();
+afterAll(() => fresh.drop()); // registered first, so it runs after the server has stopped
+const server = useServer(() => {
+  const config = testConfig({ NEO4J_URI: neo4jUri, NEO4J_USERNAME: 'neo4j', NEO4J_PASSWORD: 'secret' });
+  return fresh.url ? { ...config, database: { kind: 'postgres', url: fresh.url, poolSize: 5 } } : config;
+});
 
 async function pendingFor(runIds: number[]) {
   const { app } = server();
