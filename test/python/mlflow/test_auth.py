@@ -18,9 +18,7 @@ from support.server import REPO, start_server
 def admin_token(data_dir: str) -> str:
     """`npm run token:create -- --admin` against the server's database, before it starts."""
     env = {**os.environ, "RUNLEDGER_DATA_DIR": data_dir, "LOG_LEVEL": "silent"}
-    env.pop("DATABASE_URL", None)
-    if os.environ.get("TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    env.pop("DATABASE_URL", None)  # the embedded database the server will open (see support.server)
     out = subprocess.run([str(REPO / "node_modules" / ".bin" / "tsx"), "src/modules/auth/token-cli.ts", "--admin", "--user", "mlflow-admin"],
                          cwd=REPO, env=env, capture_output=True, text=True, check=True)
     return out.stdout.strip().splitlines()[-1]

@@ -35,7 +35,7 @@ from openlineage.client.uuid import generate_new_uuid
 
 from support.server import REPO, start_server
 
-# Unique per run, so the suite also runs against a shared PostgreSQL (TEST_DATABASE_URL).
+# Unique per run, so the suite never depends on what an earlier run left behind.
 SUFFIX = uuid.uuid4().hex[:8]
 PIPELINE_NS = f"etl-prod-{SUFFIX}"   # the Airflow instance's namespace: runledger project of that name
 ML, FINANCE, MODEL = f"ml-{SUFFIX}", f"finance-{SUFFIX}", f"ctr-{SUFFIX}"
@@ -47,9 +47,7 @@ COMMIT = "4f2c1e9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e"
 
 def create_token(data_dir: str, *args: str) -> str:
     env = {**os.environ, "RUNLEDGER_DATA_DIR": data_dir, "LOG_LEVEL": "silent"}
-    env.pop("DATABASE_URL", None)
-    if os.environ.get("TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    env.pop("DATABASE_URL", None)  # the embedded database the server will open (see support.server)
     out = subprocess.run([str(REPO / "node_modules/.bin/tsx"), "src/modules/auth/token-cli.ts", *args],
                          cwd=REPO, env=env, capture_output=True, text=True, check=True)
     return out.stdout.strip()

@@ -1,5 +1,10 @@
-"""Starts a real runledger server (embedded PGlite in a temporary directory, or the
-PostgreSQL named by TEST_DATABASE_URL) for Python tests, and stops it afterwards.
+"""Starts a real runledger server (embedded PGlite in a temporary directory) for Python
+tests, and stops it afterwards.
+
+Always the embedded database, even where TEST_DATABASE_URL names a PostgreSQL server: each
+server then starts from an empty database of its own (the suites assert exact contents, and
+the MLflow suites run twice, once per client version), and the vitest suite is what covers
+PostgreSQL.
 
 Used by every Python suite (MLflow clients, OpenLineage, the runledger client) so they all
 drive the same server the same way: a child process on a free loopback port.
@@ -80,8 +85,8 @@ def start_server(env: dict | None = None, data_dir: str | None = None,
     data_dir = data_dir or tempfile.mkdtemp(prefix="runledger-py-")
     full_env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1", "LOG_LEVEL": "info",
                 "RUNLEDGER_DATA_DIR": data_dir, "RUNLEDGER_SHUTDOWN_GRACE_MS": "2000"}
-    if os.environ.get("TEST_DATABASE_URL"):
-        full_env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    for inherited in ("DATABASE_URL", "REDIS_URL", "NEO4J_URI"):
+        full_env.pop(inherited, None)
     full_env.update(env or {})
     tsx = REPO / "node_modules" / ".bin" / "tsx"
     proc = subprocess.Popen([str(tsx), "src/server.ts"], cwd=REPO, env=full_env,
