@@ -25,7 +25,7 @@ describe('the Cypher of graph-neo4j.ts', () => {
       expect(parseStatementsStrs(text)).toHaveLength(1);
       const params = parseParameters(text, false);
       // Declaring the parameters it uses turns "parameter not defined" notes off; what is left is a real problem.
-      const { diagnostics } = lintCypherQuery(text, { parameters: Object.fromEntries(params.map((p) => [p, null])) });
+      const diagnostics = lintCypherQuery(text, { parameters: Object.fromEntries(params.map((p) => [p, null])) });
       expect(diagnostics.map((d) => `${d.message} at ${d.offsets?.start}`)).toEqual([]);
     });
 
@@ -38,7 +38,7 @@ describe('the Cypher of graph-neo4j.ts', () => {
   }
 
   it('a statement with a syntax error would fail this test', () => {
-    const { diagnostics } = lintCypherQuery('UNWIND $rows AS row MERGE (a:LineageNode {key: row.fromKey)', {});
+    const diagnostics = lintCypherQuery('UNWIND $rows AS row MERGE (a:LineageNode {key: row.fromKey)', {});
     expect(diagnostics.length).toBeGreaterThan(0);
   });
 });
