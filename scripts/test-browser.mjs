@@ -18,4 +18,8 @@ if (!existsSync(CHROMIUM)) {
   }
 }
 if (run('node', ['scripts/build-web.mjs']) !== 0) process.exit(1);
-process.exit(run('npx', ['vitest', 'run', '--config', 'test/browser/vitest.config.ts', ...process.argv.slice(2)]));
+// Each server of these tests starts on an empty embedded database: pages list what exists
+// (every project, every run), so what other suites left in a shared PostgreSQL would decide
+// what is on screen. The vitest suite is what covers PostgreSQL.
+const { TEST_DATABASE_URL: _db, DATABASE_URL: _url, ...env } = process.env;
+process.exit(run('npx', ['vitest', 'run', '--config', 'test/browser/vitest.config.ts', ...process.argv.slice(2)], env));
