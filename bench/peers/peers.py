@@ -3,10 +3,12 @@
 Starts each system on loopback against its own PostgreSQL database (created fresh), drives the
 same workloads through one driver (this process: threads with a keep-alive session each), stops
 it, and prints one table with ratios against the MLflow server. Peers that speak MLflow get the
-same MLflow REST client functions; runledger is driven through its GraphQL API.
+same MLflow REST client functions; runledger is driven twice: through its GraphQL API
+("runledger") and through its MLflow routes by that same MLflow client ("runledger-mlflow").
 
 Environment (defaults sized to finish in a few minutes on 2 shared cores):
-  PEERS=runledger,mlflow,fasttrackml   which systems to run
+  PEERS=runledger,runledger-mlflow,mlflow,fasttrackml   which systems to run
+                                       (runledger-mlflow: runledger driven by the MLflow client)
   PEERS_INGEST_BATCHES=160             1,000-point batches, 8 writers
   PEERS_CREATE_RUNS=800                runs created by 16 writers
   PEERS_SEARCH_RUNS=5000               runs in the searched experiment/project
@@ -126,6 +128,17 @@ class MlflowClient:
     def new_run(self, exp: str, name: str) -> str:
         return self.call("POST", "runs/create", {"experiment_id": exp, "run_name": name, "start_time": int(time.time() * 1000)})["run"]["info"]["run_id"]
 
+    def upload_model(self, run: str) -> None:
+        """What mlflow.<flavor>.log_model sends first: the model's MLmodel file, through the artifact proxy."""
+        uri = self.call("GET", "runs/get", params={"run_id": run})["run"]["info"]["artifact_uri"]
+        if not uri.startswith("mlflow-artifacts:"):
+            return  # no artifact proxy (FastTrackML's root is a local path the client writes itself)
+        path = uri.split(":", 1)[1].lstrip("/")
+        r = session().put(f"{self.base}/api/2.0/mlflow-artifacts/artifacts/{path}/model/MLmodel",
+                          data=b"artifact_path: model\nflavors:\n  python_function:\n    loader_module: bench\n", timeout=60)
+        if r.status_code >= 400:
+            raise RuntimeError(f"artifact upload: {r.status_code} {r.text[:200]}")
+
     def log(self, run: str, points: list[tuple[str, float, int]], params=None, ts=None):
         ts = ts or int(time.time() * 1000)
         metrics = [{"key": k, "value": v, "step": s, "timestamp": ts} for k, v, s in points]
@@ -155,6 +168,7 @@ class MlflowClient:
         return len(r.json().get("metrics", []))
 
     def register(self, run: str, model: str) -> None:
+        self.upload_model(run)
         self.call("POST", "runs/log-inputs", {"run_id": run, "datasets": [{"dataset": {
             "name": f"train-{model}", "digest": "d" * 12, "source_type": "local", "source": "/data/train"}, "tags": []}]})
         self.call("POST", "registered-models/create", {"name": model})
@@ -172,6 +186,7 @@ class MlflowClient:
 class RunledgerClient:
     def __init__(self, base: str):
         self.url = f"{base}/graphql"
+        self.mlflow = MlflowClient(base)
 
     def gql(self, query: str, variables=None):
         r = session().post(self.url, json={"query": query, "variables": variables or {}}, timeout=300)
@@ -218,10 +233,18 @@ class RunledgerClient:
         return len(self.gql(q, {"id": run, "k": key})["run"]["metricHistory"]["points"])
 
     def register(self, run: str, model: str) -> None:
-        raise NotImplementedError("registry row: not driven for runledger in this harness yet")
+        # Set-up (untimed) goes through runledger's MLflow routes, as an MLflow user's log_model and
+        # register_model would; only the resolve below is timed, through GraphQL.
+        self.mlflow.register(self.mlflow_run_id(run), model)
+
+    def mlflow_run_id(self, run: str) -> str:
+        return self.gql("query($id: ID!) { run(id: $id) { mlflowRunId } }", {"id": run})["run"]["mlflowRunId"]
 
     def resolve(self, model: str) -> int:
-        raise NotImplementedError
+        q = """query($m: String!) { registeredModel(name: $m) { alias(name: "champion") { version run {
+               params { key value } inputs { datasetVersion { digest } } } } } }"""
+        run = self.gql(q, {"m": model})["registeredModel"]["alias"]["run"]
+        return len(run["params"]) + len([i for i in run["inputs"] if i["datasetVersion"]])
 
 
 # ------------------------------------------------------------------ the workloads
@@ -290,12 +313,16 @@ def start(name: str, tmp: str):
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(tmp, f"{name}.log"), "w")
     env = dict(os.environ)
-    if name == "runledger":
-        url = os.environ.get("BENCH_DATABASE_URL", f"{PG}/runledger_bench_perf")
+    if name in ("runledger", "runledger-mlflow"):
+        # A fresh database per system, like every peer's (migrations run when the server starts).
+        url = recreate_db("peer_" + name.replace("-", "_"))
         env.update({"DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "DATABASE_POOL_SIZE": "16",
                     "RUNLEDGER_ARTIFACT_DIR": os.path.join(tmp, "rl-artifacts")})
         cmd = [os.path.join(ROOT, "node_modules", ".bin", "tsx"), "src/server.ts"]
-        client, health = RunledgerClient(base), f"{base}/healthz"
+        # runledger: its GraphQL API; runledger-mlflow: the same MLflow REST client the MLflow
+        # servers get, pointed at runledger's MLflow routes.
+        client = RunledgerClient(base) if name == "runledger" else MlflowClient(base)
+        health = f"{base}/healthz"
     elif name == "mlflow":
         db = recreate_db("peer_mlflow").replace("postgresql://", "postgresql+psycopg2://")
         cmd = [os.environ["PEERS_MLFLOW_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-artifacts"),
@@ -310,8 +337,8 @@ def start(name: str, tmp: str):
         client, health = MlflowClient(base), f"{base}/health"
     else:
         raise ValueError(name)
-    client.database = url if name == "runledger" else db.replace("+psycopg2", "").replace("postgres://", "postgresql://").split("?")[0]
-    proc = subprocess.Popen(cmd, cwd=ROOT if name == "runledger" else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    client.database = url if name.startswith("runledger") else db.replace("+psycopg2", "").replace("postgres://", "postgresql://").split("?")[0]
+    proc = subprocess.Popen(cmd, cwd=ROOT if name.startswith("runledger") else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(health, proc)
     return proc, client
 
@@ -360,7 +387,7 @@ def table(results: list[dict]) -> str:
 
 
 def main() -> None:
-    systems = os.environ.get("PEERS", "runledger,mlflow,fasttrackml").split(",")
+    systems = os.environ.get("PEERS", "runledger,runledger-mlflow,mlflow,fasttrackml").split(",")
     tmp = tempfile.mkdtemp(prefix="peers-")
     results = []
     for name in systems:
