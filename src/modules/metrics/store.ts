@@ -320,7 +320,14 @@ export async function rangeExtremes(sql: SqlQueryable, runId: number, keyId: num
 
 export async function allPoints(sql: SqlQueryable, range: HistoryRange): Promise<{ step: number; ts: Date; value: number }[]> {
   const { where, params } = rangeWhere(range);
-  return sql.query(`SELECT step, ts, value FROM metric_points WHERE ${where} ORDER BY step, ts`, params);
+  // The time as epoch milliseconds: a float is parsed several times faster than a timestamptz
+  // string, which was most of the cost of reading a long page.
+  const rows = await sql.query<{ step: number; ms: number; value: number }>(
+    `SELECT step, (extract(epoch FROM ts) * 1000)::float8 AS ms, value FROM metric_points WHERE ${where} ORDER BY step, ts`,
+    params,
+    { prepareAs: 'metric_points_page' },
+  );
+  return rows.map((r) => ({ step: r.step, ts: new Date(r.ms), value: r.value }));
 }
 
 /**
