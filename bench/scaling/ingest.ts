@@ -25,6 +25,9 @@ export async function runIngest(config: ScalingConfig['ingest']): Promise<{ poin
   try {
     const endpoint = `${(await app.start()).url}/graphql`;
     const stamp = Date.now();
+    // Untimed: the first size measured would otherwise also pay for compiling the ingest path.
+    const warmRuns = await startRuns(endpoint, INGEST_PROJECT, Array.from({ length: config.clients }, (_, c) => `ingest-${stamp}-warmup-c${c}`));
+    await ingestFor({ endpoint, runIds: warmRuns, batchSize: 1_000, seconds: Math.min(5, config.seconds) });
     for (const batchSize of config.batchSizes) {
       const names = Array.from({ length: config.clients }, (_, c) => `ingest-${stamp}-b${batchSize}-c${c}`);
       const runIds = await startRuns(endpoint, INGEST_PROJECT, names);
