@@ -112,6 +112,9 @@ describe('MLflow wire rules', () => {
     const again = await api('POST', 'runs/create', body);
     expect(again.body.run.info.run_id).toBe(first.body.run.info.run_id);
     const runId = first.body.run.info.run_id as string;
+    // The new run's answer (built from what was written) is the run as runs/get reads it back.
+    expect(first.body.run).toEqual((await api('GET', `runs/get?run_id=${runId}`)).body.run);
+    expect(first.body.run.data.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.runName', value: 'retried' }, { key: 'mlflow.user', value: 'ana' }]));
     const batch = { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 5, step: 0 }], params: [{ key: 'a', value: '1' }], tags: [{ key: 't', value: 'x' }] };
     await api('POST', 'runs/log-batch', batch);
     await api('POST', 'runs/log-batch', batch);

@@ -39,6 +39,16 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[
 }
 
 /** The full Run messages of these runs, in their order. */
+/** A run this call just created: it has no params, metrics or inputs yet, so only its tags are read. */
+export async function newRunJson(services: Services, run: Run, project: Project) {
+  const tags = await services.runs.tagsOf([run.id]);
+  return {
+    info: runInfoJson(run, project),
+    data: { metrics: [], params: [], tags: tags.map((t) => ({ key: t.key, value: t.value })) },
+    inputs: { dataset_inputs: [] },
+  };
+}
+
 export async function runsJson(services: Services, runs: readonly Run[]) {
   if (runs.length === 0) return [];
   const ids = runs.map((r) => r.id);

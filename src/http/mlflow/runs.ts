@@ -4,7 +4,7 @@ import type { RunView } from '../../modules/runs/store.js';
 import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
 import { type Call, experimentFor, runFor } from './call.js';
 import { invalidParameter } from './errors.js';
-import { runInfoJson, runsJson } from './run-json.js';
+import { newRunJson, runInfoJson, runsJson } from './run-json.js';
 import { fieldsFromTags, RUN_NAME_TAG } from './system-tags.js';
 import type { Params } from './wire.js';
 
@@ -44,7 +44,7 @@ export async function createRun(call: Call) {
   // With a token, runs are recorded as the token's user, whatever the client's OS user is.
   const user = call.access.principal.kind === 'user' ? call.access.actor : (fields.user ?? p.optionalString('user_id') ?? call.access.actor);
   const withName = name && !tags.some((t) => t.key === RUN_NAME_TAG) ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
-  const { run } = await call.services.runs.start(
+  const { run, created } = await call.services.runs.start(
     {
       project: project.name,
       clientRunId: retryKey(experimentId, p, tags),
@@ -58,7 +58,8 @@ export async function createRun(call: Call) {
     { name: call.access.actor, mayActForOthers: call.access.isAdmin },
   );
   call.targets.push(runInfoJson(run, project).run_id);
-  const [json] = await runsJson(call.services, [run]);
+  // A retried create returns the run as it stands now; a new one has only the tags just written.
+  const json = created ? await newRunJson(call.services, run, project) : (await runsJson(call.services, [run]))[0];
   return { run: json };
 }
 
