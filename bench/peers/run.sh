@@ -8,4 +8,8 @@ export PEERS_MLFLOW_BIN="$mlflow_venv/bin/mlflow"
 if fml_venv="$(scripts/pyenv peer-fasttrackml bench/peers/requirements-fasttrackml.txt)"; then
   export PEERS_FML_BIN="$fml_venv/bin/fml"
 fi
+# Aim runs in-process in its own venv (bench/peers/aim_peer.py); a failed build is reported, not fatal.
+if aim_venv="$(scripts/pyenv peer-aim bench/peers/requirements-aim.txt)"; then
+  export PEERS_AIM_PYTHON="$aim_venv/bin/python"
+fi
 exec "$mlflow_venv/bin/python" bench/peers/peers.py "$@"
