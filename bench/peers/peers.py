@@ -3,7 +3,10 @@
 Starts each system on loopback against its own PostgreSQL database (created fresh), drives the
 same workloads through one driver (this process: threads with a keep-alive session each), stops
 it, and prints one table with ratios against the MLflow server. Peers that speak MLflow get the
-same MLflow REST client functions; runledger is driven through its GraphQL API.
+same MLflow REST client functions; runledger is driven through its GraphQL API. `mlflow-go` is
+mlflow-go-backend: its Go server answers the routes it has ported and passes the others (here
+the 1,000-point downsample and model-versions/create) to the MLflow Python server it starts
+behind itself, on the same database and the same MLflow version as the `mlflow` column.
 
 Aim is the exception: it has no PostgreSQL store and no server that answers the read rows, so
 aim_peer.py runs the same workloads through Aim's Python SDK, in-process, in Aim's own venv, on
@@ -13,14 +16,14 @@ Aim measures a row its own way the table is followed by a note; a row a system c
 reads "n/a (reason)" (Aim: no model registry).
 
 Environment (defaults sized to finish in a few minutes on 2 shared cores):
-  PEERS=runledger,mlflow,fasttrackml,aim   which systems to run
-  PEERS_INGEST_BATCHES=160               1,000-point batches, 8 writers
-  PEERS_CREATE_RUNS=800                  runs created by 16 writers
-  PEERS_SEARCH_RUNS=5000                 runs in the searched experiment/project
-  PEERS_SERIES_POINTS=200000             points of the long series read back
-  PEERS_SAMPLES=30                       timed repetitions of each read
-Set by run.sh (not needed by hand): PEERS_MLFLOW_BIN, PEERS_FML_BIN, PEERS_AIM_PYTHON (the Aim venv's
-python; unset when that venv could not be built, and then the aim column says so).
+  PEERS=runledger,mlflow,mlflow-go,fasttrackml,aim   which systems to run
+  PEERS_INGEST_BATCHES=160                           1,000-point batches, 8 writers
+  PEERS_CREATE_RUNS=800                              runs created by 16 writers
+  PEERS_SEARCH_RUNS=5000                             runs in the searched experiment/project
+  PEERS_SERIES_POINTS=200000                         points of the long series read back
+  PEERS_SAMPLES=30                                   timed repetitions of each read
+Set by run.sh (not needed by hand): PEERS_MLFLOW_BIN, PEERS_MLFLOW_GO_BIN, PEERS_FML_BIN, PEERS_AIM_PYTHON
+(the Aim venv's python); one left unset because its venv could not be built fails that column only.
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ SERIES_POINTS = int(os.environ.get("PEERS_SERIES_POINTS", 200_000))
 SAMPLES = int(os.environ.get("PEERS_SAMPLES", 30))
 PAGE = 25_000  # points per history page, for every system
 local = threading.local()
-DEFAULT_PEERS = "runledger,mlflow,fasttrackml,aim"
+DEFAULT_PEERS = "runledger,mlflow,mlflow-go,fasttrackml,aim"
 
 
 def session() -> requests.Session:
@@ -335,6 +338,15 @@ def start(name: str, tmp: str):
                # Under load a busy worker misses uvicorn's 5 s health ping and is killed mid-request.
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
+    elif name == "mlflow-go":
+        db = recreate_db("peer_mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
+        venv_bin = os.path.dirname(os.environ["PEERS_MLFLOW_GO_BIN"])
+        # The Go server runs `mlflow server` (found on PATH) for the endpoints it has not ported.
+        env.update({"MLFLOW_GO_LIBRARY_PATH": mlflow_go_library(venv_bin, tmp), "PATH": venv_bin + os.pathsep + env.get("PATH", "")})
+        cmd = [os.environ["PEERS_MLFLOW_GO_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-go-artifacts"),
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--go-opts", "shutdown_timeout=5s",
+               "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
+        client, health = MlflowClient(base), f"{base}/health"
     elif name == "fasttrackml":
         db = recreate_db("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
         cmd = [os.environ["PEERS_FML_BIN"], "server", "--database-uri", db, "--listen-address", f"127.0.0.1:{port}",
@@ -346,6 +358,29 @@ def start(name: str, tmp: str):
     proc = subprocess.Popen(cmd, cwd=ROOT if name == "runledger" else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(health, proc)
     return proc, client
+
+
+def mlflow_go_library(venv_bin: str, tmp: str) -> str:
+    """A directory for MLFLOW_GO_LIBRARY_PATH holding the wheel's Go library under the name its loader wants.
+
+    mlflow-go-backend's Linux wheels ship the shared library as libmlflow-go-backend.dylib (an
+    ELF .so despite the name) while its loader looks for libmlflow-go-backend.so on Linux and,
+    not finding it, tries to build the library with `go build` from sources the wheel does not
+    carry. Pointing the loader at a directory with a .so link to the shipped file avoids that.
+    """
+    import glob
+
+    found = glob.glob(os.path.join(os.path.dirname(venv_bin), "lib", "python3*", "site-packages", "mlflow_go_backend", "libmlflow-go-backend.*"))
+    shipped = {os.path.splitext(f)[1]: f for f in found}
+    if (".so" not in shipped and ".dylib" not in shipped) or ".h" not in shipped:
+        raise RuntimeError(f"mlflow-go-backend's library not found in {venv_bin}/..: {found}")
+    out = os.path.join(tmp, "mlflow-go-lib")
+    os.makedirs(out, exist_ok=True)
+    for ext in (".so", ".h"):
+        link = os.path.join(out, "libmlflow-go-backend" + ext)
+        if not os.path.exists(link):
+            os.symlink(shipped.get(ext) or shipped[".dylib"], link)
+    return out
 
 
 def stop(proc: subprocess.Popen) -> None:
