@@ -1,4 +1,4 @@
-"""Aim's rows of `npm run bench:peers`, run by peers.py in Aim's own virtualenv (AIM_PEER_PYTHON).
+"""Aim's rows of `npm run bench:peers`, run by peers.py in Aim's own virtualenv (PEERS_AIM_PYTHON).
 
     python aim_peer.py REPO_DIR   ->  one JSON object on stdout, shaped like peers.workloads()
 
@@ -112,7 +112,8 @@ def ingest(repo: Repo, tag: str) -> dict:
     if got != expected:
         raise RuntimeError(f"ingest: run 0 m0 has {got} points, expected {expected}")
     return {"points_per_s": INGEST_BATCHES * 1000 / secs, "p50": pct(latencies, 50), "p99": pct(latencies, 99),
-            "note": f"in-process SDK, no server; batch = 1,000 run.track() calls; indexing for readers took {index_s:.1f} s more"}
+            "comparable": False,
+            "note": f"not comparable, no ratio: in-process SDK, no server; batch = 1,000 run.track() calls; indexing for readers {index_s:.1f} s more"}
 
 
 def create(repo: Repo, tag: str) -> dict:
@@ -128,7 +129,7 @@ def create(repo: Repo, tag: str) -> dict:
     secs, _ = parallel(16, list(range(CREATE_RUNS)), one)
     for run in made:
         run.close()
-    return {"runs_per_s": CREATE_RUNS / secs, "note": "in-process SDK, no server"}
+    return {"runs_per_s": CREATE_RUNS / secs, "comparable": False, "note": "not comparable, no ratio: in-process SDK, no server"}
 
 
 def search(repo: Repo, tag: str) -> dict:

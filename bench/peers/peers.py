@@ -415,8 +415,8 @@ def table(results: list[dict]) -> str:
         return v.get("error", "n/a")[:40] if "error" in v else fmt(v.get(field), digits) if v else "n/a"
 
     def ratio(r, key, field, higher_better):
-        if not base or not_measured(r.get(key)) or not_measured(base.get(key)):
-            return ""
+        if not base or not_measured(r.get(key)) or not_measured(base.get(key)) or r[key].get("comparable") is False:
+            return ""  # no ratio for a row measured some other way (Aim's in-process writes): its note says how
         a, b = r[key][field], base[key][field]
         return f" ({a / b if higher_better else b / a:.1f}x)"
 
