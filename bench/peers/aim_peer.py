@@ -43,6 +43,7 @@ from aim.sdk.types import QueryReportMode
 # peers.py's sizes and timing helpers, so both sides measure alike (it imports only requests
 # and the standard library, both of which this venv has).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no bench/peers/__pycache__ left in the work tree
 from peers import CREATE_RUNS, INGEST_BATCHES, SAMPLES, SEARCH_RUNS, SERIES_POINTS, parallel, pct, timed  # noqa: E402
 
 NO_CTX = Context({})
