@@ -5,15 +5,26 @@ same workloads through one driver (this process: threads with a keep-alive sessi
 it, and prints one table with ratios against the MLflow server. Peers that speak MLflow get the
 same MLflow REST client functions; runledger is driven twice: through its GraphQL API
 ("runledger") and through its MLflow routes by that same MLflow client ("runledger-mlflow").
+`mlflow-go` is mlflow-go-backend: its Go server answers the routes it has ported and passes the others (here
+the 1,000-point downsample and model-versions/create) to the MLflow Python server it starts
+behind itself, on the same database and the same MLflow version as the `mlflow` column.
+
+Aim is the exception: it has no PostgreSQL store and no server that answers the read rows, so
+aim_peer.py runs the same workloads through Aim's Python SDK, in-process, in Aim's own venv, on
+its own repository (a temporary directory). Its write rows therefore have no network hop and no
+server in them: they are not comparable with the other columns, only shown beside them. Where
+Aim measures a row its own way the table is followed by a note; a row a system cannot express
+reads "n/a (reason)" (Aim: no model registry).
 
 Environment (defaults sized to finish in a few minutes on 2 shared cores):
-  PEERS=runledger,runledger-mlflow,mlflow,fasttrackml   which systems to run
-                                       (runledger-mlflow: runledger driven by the MLflow client)
-  PEERS_INGEST_BATCHES=160             1,000-point batches, 8 writers
-  PEERS_CREATE_RUNS=800                runs created by 16 writers
-  PEERS_SEARCH_RUNS=5000               runs in the searched experiment/project
-  PEERS_SERIES_POINTS=200000           points of the long series read back
-  PEERS_SAMPLES=30                     timed repetitions of each read
+  PEERS=runledger,runledger-mlflow,mlflow,mlflow-go,fasttrackml,aim   which systems to run
+  PEERS_INGEST_BATCHES=160                           1,000-point batches, 8 writers
+  PEERS_CREATE_RUNS=800                              runs created by 16 writers
+  PEERS_SEARCH_RUNS=5000                             runs in the searched experiment/project
+  PEERS_SERIES_POINTS=200000                         points of the long series read back
+  PEERS_SAMPLES=30                                   timed repetitions of each read
+Set by run.sh (not needed by hand): PEERS_MLFLOW_BIN, PEERS_MLFLOW_GO_BIN, PEERS_FML_BIN, PEERS_AIM_PYTHON
+(the Aim venv's python); one left unset because its venv could not be built fails that column only.
 """
 from __future__ import annotations
 
@@ -41,6 +52,7 @@ SERIES_POINTS = int(os.environ.get("PEERS_SERIES_POINTS", 200_000))
 SAMPLES = int(os.environ.get("PEERS_SAMPLES", 30))
 PAGE = 25_000  # points per history page, for every system
 local = threading.local()
+DEFAULT_PEERS = "runledger,runledger-mlflow,mlflow,mlflow-go,fasttrackml,aim"
 
 
 def session() -> requests.Session:
@@ -247,6 +259,26 @@ class RunledgerClient:
         return len(run["params"]) + len([i for i in run["inputs"] if i["datasetVersion"]])
 
 
+# ------------------------------------------------------------------ Aim, in its own Python
+class AimPeer:
+    """Aim runs its rows in its own virtualenv (aim_peer.py, in-process SDK on its own repository):
+    Aim has no PostgreSQL store, and its remote server could not answer the read rows (see there)."""
+
+    def __init__(self, tmp: str):
+        self.python = os.environ.get("PEERS_AIM_PYTHON")
+        if not self.python:
+            raise RuntimeError("no Aim venv (PEERS_AIM_PYTHON unset: run.sh could not build it)")
+        self.repo = os.path.join(tmp, "aim-repo")
+        os.makedirs(self.repo, exist_ok=True)
+
+    def workloads(self) -> dict:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aim_peer.py")
+        done = subprocess.run([self.python, script, self.repo], stdout=subprocess.PIPE, text=True)  # progress on stderr
+        if done.returncode != 0:
+            raise RuntimeError(f"aim_peer.py exited with {done.returncode} (its error is printed above)")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # ------------------------------------------------------------------ the workloads
 def workloads(name: str, c) -> dict:
     out: dict = {"system": name}
@@ -309,6 +341,8 @@ def workloads(name: str, c) -> dict:
 
 # ------------------------------------------------------------------ starting and stopping
 def start(name: str, tmp: str):
+    if name == "aim":
+        return None, AimPeer(tmp)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(tmp, f"{name}.log"), "w")
@@ -330,6 +364,15 @@ def start(name: str, tmp: str):
                # Under load a busy worker misses uvicorn's 5 s health ping and is killed mid-request.
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
+    elif name == "mlflow-go":
+        db = recreate_db("peer_mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
+        venv_bin = os.path.dirname(os.environ["PEERS_MLFLOW_GO_BIN"])
+        # The Go server runs `mlflow server` (found on PATH) for the endpoints it has not ported.
+        env.update({"MLFLOW_GO_LIBRARY_PATH": mlflow_go_library(venv_bin, tmp), "PATH": venv_bin + os.pathsep + env.get("PATH", "")})
+        cmd = [os.environ["PEERS_MLFLOW_GO_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-go-artifacts"),
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--go-opts", "shutdown_timeout=5s",
+               "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
+        client, health = MlflowClient(base), f"{base}/health"
     elif name == "fasttrackml":
         db = recreate_db("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
         cmd = [os.environ["PEERS_FML_BIN"], "server", "--database-uri", db, "--listen-address", f"127.0.0.1:{port}",
@@ -341,6 +384,29 @@ def start(name: str, tmp: str):
     proc = subprocess.Popen(cmd, cwd=ROOT if name.startswith("runledger") else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(health, proc)
     return proc, client
+
+
+def mlflow_go_library(venv_bin: str, tmp: str) -> str:
+    """A directory for MLFLOW_GO_LIBRARY_PATH holding the wheel's Go library under the name its loader wants.
+
+    mlflow-go-backend's Linux wheels ship the shared library as libmlflow-go-backend.dylib (an
+    ELF .so despite the name) while its loader looks for libmlflow-go-backend.so on Linux and,
+    not finding it, tries to build the library with `go build` from sources the wheel does not
+    carry. Pointing the loader at a directory with a .so link to the shipped file avoids that.
+    """
+    import glob
+
+    found = glob.glob(os.path.join(os.path.dirname(venv_bin), "lib", "python3*", "site-packages", "mlflow_go_backend", "libmlflow-go-backend.*"))
+    shipped = {os.path.splitext(f)[1]: f for f in found}
+    if (".so" not in shipped and ".dylib" not in shipped) or ".h" not in shipped:
+        raise RuntimeError(f"mlflow-go-backend's library not found in {venv_bin}/..: {found}")
+    out = os.path.join(tmp, "mlflow-go-lib")
+    os.makedirs(out, exist_ok=True)
+    for ext in (".so", ".h"):
+        link = os.path.join(out, "libmlflow-go-backend" + ext)
+        if not os.path.exists(link):
+            os.symlink(shipped.get(ext) or shipped[".dylib"], link)
+    return out
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -355,17 +421,28 @@ def fmt(x, digits=1):
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+def not_measured(row) -> bool:
+    return not row or "error" in row or "na" in row
+
+
+def notes(results: list[dict]) -> list[str]:
+    """The footnotes of rows a system measured its own way (Aim: in-process, client-side order...)."""
+    return [f"{r['system']} {key}: {v['note']}" for r in results for key, v in r.items() if isinstance(v, dict) and v.get("note")]
+
+
 def table(results: list[dict]) -> str:
     base = next((r for r in results if r["system"] == "mlflow" and "error" not in r), None)
     rows = [("workload", *[r["system"] for r in results])]
 
     def cell(r, key, field, digits=1):
         v = r.get(key, {})
+        if "na" in v:
+            return f"n/a ({v['na']})"
         return v.get("error", "n/a")[:40] if "error" in v else fmt(v.get(field), digits) if v else "n/a"
 
     def ratio(r, key, field, higher_better):
-        if not base or "error" in r.get(key, {"error": 1}) or "error" in base.get(key, {"error": 1}):
-            return ""
+        if not base or not_measured(r.get(key)) or not_measured(base.get(key)) or r[key].get("comparable") is False:
+            return ""  # no ratio for a row measured some other way (Aim's in-process writes): its note says how
         a, b = r[key][field], base[key][field]
         return f" ({a / b if higher_better else b / a:.1f}x)"
 
@@ -387,7 +464,7 @@ def table(results: list[dict]) -> str:
 
 
 def main() -> None:
-    systems = os.environ.get("PEERS", "runledger,runledger-mlflow,mlflow,fasttrackml").split(",")
+    systems = os.environ.get("PEERS", DEFAULT_PEERS).split(",")
     tmp = tempfile.mkdtemp(prefix="peers-")
     results = []
     for name in systems:
@@ -395,7 +472,7 @@ def main() -> None:
         proc = None
         try:
             proc, client = start(name, tmp)
-            results.append(workloads(name, client))
+            results.append(client.workloads() if isinstance(client, AimPeer) else workloads(name, client))
         except Exception as error:  # noqa: BLE001 - one peer failing must not lose the others' rows
             print(f"[{name}] failed: {error}", flush=True)
             results.append({"system": name, "error": str(error)[:200]})
@@ -404,15 +481,18 @@ def main() -> None:
                 stop(proc)
     print()
     print(table(results))
+    for note in notes(results):
+        print(note)
     print("\nratios in parentheses: against the MLflow server, >1 means better than MLflow")
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    env = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("PEERS_") and not k.endswith("_BIN"))
+    env = " ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("PEERS_") and not k.endswith(("_BIN", "_PYTHON")))
     print(f"{when}; rerun: {env + ' ' if env else ''}npm run bench:peers  (logs in {tmp})")
     out = os.path.join(ROOT, "bench", "results", "peers.json")
     with open(out, "w") as f:
         json.dump({"at": when, "sizes": {"ingest_batches": INGEST_BATCHES, "create_runs": CREATE_RUNS, "search_runs": SEARCH_RUNS,
                                          "series_points": SERIES_POINTS, "samples": SAMPLES}, "results": results}, f, indent=2)
     shutil.rmtree(os.path.join(tmp, "rl-artifacts"), ignore_errors=True)
+    shutil.rmtree(os.path.join(tmp, "aim-repo"), ignore_errors=True)
 
 
 if __name__ == "__main__":
