@@ -8,6 +8,7 @@
 //   NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USERNAME=neo4j NEO4J_PASSWORD=... npm run bench:lineage
 //   BENCH_REBUILD=1 also times a clean rebuild when the projection is already complete;
 //   BENCH_NEO4J_NAMESPACE (default "bench") keeps the bench graph apart from other users.
+import '../src/node-env.js';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openNeo4jTarget, projectionCounts } from '../src/modules/lineage/graph-neo4j.js';

@@ -5,6 +5,7 @@
 //   BENCH_SKIP_SEED=1 npm run bench                        (measure what is loaded; the seed resumes later)
 //   BENCH_ONLY=search,overhead npm run bench               (only these of ingest, search, history, overhead, lineage;
 //                                                           the table is printed, bench/results/latest.json is left alone)
+import '../src/node-env.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';

@@ -13,6 +13,7 @@
 //   BENCH_SCALING_MAX_DEPTH=20 or BENCH_SCALING_DEPTHS=1,5,10;          BENCH_SCALING_LINEAGE_SAMPLES=50 per depth and direction
 //   BENCH_RSS_SECONDS=600
 //   BENCH_SCALING_SEARCH_URL (base name; _<size> is appended), BENCH_SCALING_INGEST_URL (ingest and rss), BENCH_SCALING_LINEAGE_URL (default BENCH_DATABASE_URL, then runledger_bench)
+import '../src/node-env.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadScalingConfig, type Part, rerunCommand } from './scaling/config.js';

@@ -1,4 +1,5 @@
 // Process entry: configuration, app, listen; SIGTERM/SIGINT stop it gracefully.
+import './node-env.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
