@@ -17,6 +17,7 @@ import { pgSql } from '../src/db/sql.js';
 import { benchDatabaseUrl } from './lib/database.js';
 import { postJson, throughput, timeSequential } from './lib/http.js';
 import { fmt, printTable, type Row, writeResults } from './lib/report.js';
+import { HAND_WRITTEN_SEARCH, handWrittenArgs, SEARCH_FILTER, searchQuery } from './lib/search-query.js';
 import { asSeries } from './lib/series.js';
 import { BIG_PROJECT, LONG_SERIES_RUN, seed } from './seed.js';
 
@@ -136,19 +137,12 @@ if (selected('ingest')) {
 
 // ---------------------------------------------------------------- search
 if (selected('search')) {
-  const filter = "params.p00 = '0.001' and metrics.m01 > 0.5 and tags.t00 = 'recs'";
-  const query = `query($f: String) { runs(project: "${BIG_PROJECT}", filter: $f, orderBy: [{ field: "metrics.m01", direction: DESC }], first: 50) { edges { node { id name } } } }`;
+  const filter = SEARCH_FILTER;
   const n = quick ? 30 : 200;
-  const ours = await timeSequential(n, () => gql(query, { f: filter }));
+  const ours = await timeSequential(n, () => gql(searchQuery(BIG_PROJECT), { f: filter }));
   const projectId = (await pool.query<{ id: number }>('SELECT id FROM projects WHERE name = $1', [BIG_PROJECT])).rows[0]!.id;
   const keyId = (await pool.query<{ id: number }>("SELECT id FROM metric_keys WHERE name = 'm01'")).rows[0]!.id;
-  const handWritten = `SELECT r.id, r.name FROM runs r
-    JOIN params p ON p.run_id = r.id AND p.key = 'p00' AND p.value = $2
-    JOIN tags t ON t.run_id = r.id AND t.key = 't00' AND t.value = $3
-    JOIN metric_summaries ms ON ms.run_id = r.id AND ms.key_id = $4 AND ms.last_value > $5
-    WHERE r.project_id = $1 AND r.deleted_at IS NULL
-    ORDER BY ms.last_value DESC, r.id LIMIT 50`;
-  const raw = await timeSequential(n, () => pool.query(handWritten, [projectId, '0.001', 'recs', keyId, 0.5]));
+  const raw = await timeSequential(n, () => pool.query(HAND_WRITTEN_SEARCH, handWrittenArgs(projectId, keyId)));
   rows.push({
     benchmark: `search: runs(filter, orderBy metric) over ${BIG_PROJECT}, p50 / p95 (ms)`,
     ours: `${fmt(ours.p50)} / ${fmt(ours.p95)}`,

@@ -12,16 +12,10 @@ import { applyPendingMigrations } from '../../src/db/migrate.js';
 import { ensureDatabase } from '../lib/database.js';
 import { postJson, timeSequential, type LatencyStats } from '../lib/http.js';
 import { type ScalingConfig, redact } from './config.js';
+import { HAND_WRITTEN_SEARCH, handWrittenArgs, SEARCH_FILTER, searchQuery } from '../lib/search-query.js';
 import { growTo, runCount, SEARCH_PROJECT, searchProject, SHAPE } from './search-seed.js';
 
-const FILTER = "params.p00 = '0.001' and metrics.m01 > 0.5 and tags.t00 = 'recs'";
-const QUERY = `query($f: String) { runs(project: "${SEARCH_PROJECT}", filter: $f, orderBy: [{ field: "metrics.m01", direction: DESC }], first: 50) { edges { node { id name } } } }`;
-const HAND_WRITTEN = `SELECT r.id, r.name FROM runs r
-  JOIN params p ON p.run_id = r.id AND p.key = 'p00' AND p.value = $2
-  JOIN tags t ON t.run_id = r.id AND t.key = 't00' AND t.value = $3
-  JOIN metric_summaries ms ON ms.run_id = r.id AND ms.key_id = $4 AND ms.last_value > $5
-  WHERE r.project_id = $1 AND r.deleted_at IS NULL
-  ORDER BY ms.last_value DESC, r.id LIMIT 50`;
+const QUERY = searchQuery(SEARCH_PROJECT);
 
 export interface SearchPoint {
   runs: number;
@@ -39,10 +33,10 @@ async function measure(url: string, projectId: number, keyId: number, samples: n
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   try {
     const endpoint = `${(await app.start()).url}/graphql`;
-    const graphql = await timeSequential(samples, () => postJson(endpoint, { query: QUERY, variables: { f: FILTER } }));
-    const args = [projectId, '0.001', 'recs', keyId, 0.5];
-    const sql = await timeSequential(samples, () => pool.query(HAND_WRITTEN, args));
-    const count = HAND_WRITTEN.replace('r.id, r.name', 'count(*)::int AS n').replace(/ORDER BY[\s\S]*$/, '');
+    const graphql = await timeSequential(samples, () => postJson(endpoint, { query: QUERY, variables: { f: SEARCH_FILTER } }));
+    const args = handWrittenArgs(projectId, keyId);
+    const sql = await timeSequential(samples, () => pool.query(HAND_WRITTEN_SEARCH, args));
+    const count = HAND_WRITTEN_SEARCH.replace('r.id, r.name', 'count(*)::int AS n').replace(/ORDER BY[\s\S]*$/, '');
     const matching = (await pool.query<{ n: number }>(count, args)).rows[0]!.n;
     return { graphql, sql, matching };
   } finally {
@@ -88,5 +82,5 @@ export async function runSearch(config: ScalingConfig['search']): Promise<{ poin
     console.log(`  ${size.toLocaleString()} runs: seeded ${p.insertedRuns.toLocaleString()} in ${p.seedSeconds.toFixed(1)} s, ` +
       `GraphQL p50 ${p.graphql.p50.toFixed(1)} / p95 ${p.graphql.p95.toFixed(1)} ms`);
   }
-  return { points, databases: config.sizes.map((size) => redact(sizeUrl(config.url, size))), shape: SHAPE, filter: FILTER };
+  return { points, databases: config.sizes.map((size) => redact(sizeUrl(config.url, size))), shape: SHAPE, filter: SEARCH_FILTER };
 }
