@@ -2,7 +2,7 @@
 // the API and every non-loopback request refused. Screenshots of each page land in
 // test/browser/output/.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FinishRunDocument, LogBatchDocument, LogInputsDocument, QuarantineDatasetVersionDocument, SetModelAliasDocument } from '../generated/graphql.js';
+import { CreateProjectDocument, FinishRunDocument, LogBatchDocument, LogInputsDocument, QuarantineDatasetVersionDocument, SetModelAliasDocument } from '../generated/graphql.js';
 import { newProject, newRun, seededRun } from '../support/factories.js';
 import { newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
 import { uniqueName, useServer } from '../support/server.js';
@@ -69,6 +69,48 @@ describe('home and runs table', () => {
     expect(await error.innerText()).toMatch(/column 34/);
     await screenshot(page, 'runs-filter-error');
     expect(blocked).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('long lists', () => {
+  it('pages through more than 100 projects on the home page, and finds models of any project', async () => {
+    const s = server();
+    // Named to sort after every other project here, so the last one lies beyond the first page.
+    const base = uniqueName('zz-paging');
+    const names = Array.from({ length: 101 }, (_, i) => `${base}-${String(i).padStart(3, '0')}`);
+    for (const name of names) await s.client.data(CreateProjectDocument, { input: { name } });
+    const last = names.at(-1)!;
+    const run = await newRun(s.client, last, { name: 'far-away' });
+    const model = uniqueName('far-model');
+    await newModelVersion(s, s.client, model, run.id);
+
+    const { page, errors } = await open('/');
+    await page.getByRole('link', { name: names[0], exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: last, exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Load more projects' }).click();
+    await page.getByRole('link', { name: last, exact: true }).waitFor();
+
+    await page.goto(`${s.url}/models`);
+    const more = page.getByRole('button', { name: 'Load more projects' });
+    await more.waitFor();
+    // Projects come 25 to a page; click "Load more projects" until the far project's model shows.
+    await expect
+      .poll(async () => {
+        if ((await page.getByRole('link', { name: model }).count()) > 0) return true;
+        if (await more.isVisible()) await more.click();
+        return false;
+      }, { timeout: 15_000, interval: 200 })
+      .toBe(true);
+    await page.goto(`${s.url}/models?project=${last}`);
+    await page.getByRole('link', { name: model }).waitFor();
+
+    // The audit log: 100 events a page, newest first; the 101 createProject calls span two pages.
+    await page.goto(`${s.url}/audit?operation=createProject`);
+    const rows = page.getByTestId('audit').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(100);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBeGreaterThan(100);
     expect(errors).toEqual([]);
   });
 });

@@ -49,3 +49,46 @@ export function useMutation<T>(query: string) {
   const reset = useCallback(() => setState({ busy: false, error: null }), []);
   return { ...state, run, reset };
 }
+
+export interface Connection<N> {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: N }[];
+}
+
+export interface PagesState<N> {
+  items: N[];
+  error: GqlError | Error | null;
+  loading: boolean;
+  /** Fetches the next page; null when there is none (or one is being fetched). */
+  more: (() => void) | null;
+}
+
+/**
+ * A forward-paged connection: the first page when the variables change, then one page per
+ * `more()`. The query takes `$after: String` and `pick` finds the connection in its answer.
+ */
+export function usePages<T, N>(query: string, variables: Record<string, unknown>, pick: (data: T) => Connection<N>): PagesState<N> {
+  const key = JSON.stringify(variables);
+  const [state, setState] = useState<{ items: N[]; next: string | null; error: GqlError | Error | null; loading: boolean }>({ items: [], next: null, error: null, loading: true });
+  const latest = useRef(0);
+  const pickRef = useRef(pick);
+  pickRef.current = pick;
+  const load = useCallback(
+    (after: string | null) => {
+      const id = after ? latest.current : ++latest.current;
+      setState((s) => ({ ...s, items: after ? s.items : [], loading: true }));
+      gql<T>(query, { ...(JSON.parse(key) as Record<string, unknown>), after }).then(
+        (data) => {
+          if (id !== latest.current) return;
+          const page = pickRef.current(data);
+          setState((s) => ({ items: [...(after ? s.items : []), ...page.edges.map((e) => e.node)], next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null, error: null, loading: false }));
+        },
+        (error: Error) => id === latest.current && setState((s) => ({ ...s, error, loading: false })),
+      );
+    },
+    [query, key],
+  );
+  useEffect(() => load(null), [load]);
+  const { next, loading } = state;
+  return { items: state.items, error: state.error, loading, more: next && !loading ? () => load(next) : null };
+}

@@ -1,8 +1,8 @@
 // The audit log (global admins): every mutation, who ran it, on what, and how it ended.
-import { type FormEvent, useEffect, useState } from 'react';
-import { gql } from '../api';
+import { type FormEvent } from 'react';
+import { type Connection, usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
-import { ErrorBox, PageHeader } from '../components/ui';
+import { ErrorBox, LoadMore, PageHeader } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface Event {
@@ -14,8 +14,10 @@ interface Event {
   targetIds: string[];
 }
 interface Page {
-  auditEvents: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Event }[] };
+  auditEvents: Connection<Event>;
 }
+
+const AUDIT = `query($f: AuditEventFilter, $after: String) { auditEvents(filter: $f, first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id at actor operation outcome targetIds } } } }`;
 
 const FIELDS = ['actor', 'operation', 'outcome', 'targetId'] as const;
 
@@ -23,26 +25,7 @@ export function AuditPage() {
   const { query } = useLocation();
   const filter = Object.fromEntries(FIELDS.map((f) => [f, query.get(f) || null]).filter(([, v]) => v)) as Record<string, string>;
   const key = JSON.stringify(filter);
-  const [events, setEvents] = useState<Event[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const load = async (after: string | null) => {
-    try {
-      const data = await gql<Page>(
-        `query($f: AuditEventFilter, $after: String) { auditEvents(filter: $f, first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id at actor operation outcome targetIds } } } }`,
-        { f: filter, after },
-      );
-      const page = data.auditEvents.edges.map((e) => e.node);
-      setEvents((current) => (after ? [...current, ...page] : page));
-      setNext(data.auditEvents.pageInfo.hasNextPage ? data.auditEvents.pageInfo.endCursor : null);
-      setError(null);
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
-  useEffect(() => {
-    void load(null);
-  }, [key]);
+  const q = usePages<Page, Event>(AUDIT, { f: filter }, (d) => d.auditEvents);
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -57,8 +40,8 @@ export function AuditPage() {
         ))}
         <button type="submit">Filter</button>
       </form>
-      <ErrorBox error={error} />
-      {!error && (
+      <ErrorBox error={q.error} />
+      {!q.error && (
         <table className="table card" data-testid="audit">
           <thead>
             <tr>
@@ -70,7 +53,7 @@ export function AuditPage() {
             </tr>
           </thead>
           <tbody>
-            {events.map((e) => (
+            {q.items.map((e) => (
               <tr key={e.id}>
                 <td className="muted">{fmtTime(e.at)}</td>
                 <td>
@@ -92,11 +75,7 @@ export function AuditPage() {
           </tbody>
         </table>
       )}
-      {next && (
-        <button className="ghost" onClick={() => void load(next)}>
-          Load more
-        </button>
-      )}
+      <LoadMore more={q.more} />
     </div>
   );
 }

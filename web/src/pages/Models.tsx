@@ -3,65 +3,109 @@
 // data shows that data and offers the recorded override.
 import { type FormEvent, useState } from 'react';
 import { GqlError } from '../api';
-import { useMutation, useQuery } from '../hooks';
+import { type Connection, useMutation, usePages, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { AliasBadges, Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
+import { AliasBadges, Card, ErrorBox, LoadMore, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtTime } from '../format';
 
-interface ModelsData {
-  projects: { edges: { node: { name: string; registeredModels: { edges: { node: { name: string; description: string | null; createdAt: string; aliases: { alias: string; version: { version: number } }[]; versions: { edges: { node: { version: number } }[] } } }[] } } }[] };
+interface ModelRow {
+  name: string;
+  description: string | null;
+  createdAt: string;
+  aliases: { alias: string; version: { version: number } }[];
+  versions: { edges: { node: { version: number } }[] };
+}
+interface ProjectModels {
+  name: string;
+  registeredModels: Connection<ModelRow>;
 }
 
+const MODEL_ROW = 'name description createdAt aliases { alias version { version } } versions(first: 1) { edges { node { version } } }';
+// Every project, a page at a time, each with its first 25 models; a project with more links to its
+// own list. 25 x 25 keeps the query well inside the server's cost limit (which multiplies list sizes).
+const ALL_PROJECTS = `query($after: String) { projects(first: 25, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name registeredModels(first: 25) { pageInfo { hasNextPage endCursor } edges { node { ${MODEL_ROW} } } } } } } }`;
+const ONE_PROJECT = `query($name: String!, $after: String) { project(name: $name) { name registeredModels(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { ${MODEL_ROW} } } } } }`;
+const NO_MODELS: Connection<ModelRow> = { pageInfo: { hasNextPage: false, endCursor: null }, edges: [] };
+
 export function ModelsPage() {
-  const { query } = useLocation();
-  const only = query.get('project');
-  const q = useQuery<ModelsData>(
-    `{ projects(first: 100) { edges { node { name registeredModels(first: 100) { edges { node { name description createdAt aliases { alias version { version } } versions(first: 1) { edges { node { version } } } } } } } } } }`,
-    {},
-  );
-  const projects = q.data?.projects.edges.map((e) => e.node).filter((p) => (!only || p.name === only) && p.registeredModels.edges.length > 0) ?? [];
+  const only = useLocation().query.get('project');
   return (
     <div className="page">
       <PageHeader title="Models" sub={only ? <>in {only} · <Link to="/models">all projects</Link></> : 'Registered models of every project you can see.'} />
+      {only ? <OneProjectModels name={only} /> : <AllProjectsModels />}
+    </div>
+  );
+}
+
+function AllProjectsModels() {
+  const q = usePages<{ projects: Connection<ProjectModels> }, ProjectModels>(ALL_PROJECTS, {}, (d) => d.projects);
+  const projects = q.items.filter((p) => p.registeredModels.edges.length > 0);
+  return (
+    <>
       <ErrorBox error={q.error} />
-      {q.loading && !q.data && <Loading />}
-      {q.data && projects.length === 0 && <div className="empty">No registered models yet.</div>}
+      {q.loading && q.items.length === 0 && <Loading />}
+      {!q.loading && projects.length === 0 && !q.more && <div className="empty">No registered models yet.</div>}
       {projects.map((p) => (
         <Card key={p.name} title={<Link to={`/projects/${enc(p.name)}/runs`}>{p.name}</Link>}>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Model</th>
-                <th>Latest</th>
-                <th>Aliases</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.registeredModels.edges.map(({ node: m }) => (
-                <tr key={m.name}>
-                  <td>
-                    <Link to={`/models/${enc(m.name)}`} className="strong">
-                      {m.name}
-                    </Link>
-                    {m.description && <div className="muted small">{m.description}</div>}
-                  </td>
-                  <td>{m.versions.edges[0] ? `v${m.versions.edges[0].node.version}` : '—'}</td>
-                  <td>
-                    {m.aliases.map((a) => (
-                      <span key={a.alias} className="badge alias">
-                        {a.alias} → v{a.version.version}
-                      </span>
-                    ))}
-                  </td>
-                  <td>{fmtTime(m.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ModelsTable models={p.registeredModels.edges.map((e) => e.node)} />
+          {p.registeredModels.pageInfo.hasNextPage && <Link to={`/models?project=${enc(p.name)}`}>All models of {p.name}</Link>}
         </Card>
       ))}
-    </div>
+      <LoadMore more={q.more} what="more projects" />
+    </>
+  );
+}
+
+function OneProjectModels({ name }: { name: string }) {
+  const q = usePages<{ project: ProjectModels | null }, ModelRow>(ONE_PROJECT, { name }, (d) => d.project?.registeredModels ?? NO_MODELS);
+  return (
+    <>
+      <ErrorBox error={q.error} />
+      {q.loading && q.items.length === 0 && <Loading />}
+      {!q.loading && !q.error && q.items.length === 0 && <div className="empty">No registered models yet.</div>}
+      {q.items.length > 0 && (
+        <Card title={<Link to={`/projects/${enc(name)}/runs`}>{name}</Link>}>
+          <ModelsTable models={q.items} />
+          <LoadMore more={q.more} what="more models" />
+        </Card>
+      )}
+    </>
+  );
+}
+
+function ModelsTable({ models }: { models: ModelRow[] }) {
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th>Model</th>
+          <th>Latest</th>
+          <th>Aliases</th>
+          <th>Created</th>
+        </tr>
+      </thead>
+      <tbody>
+        {models.map((m) => (
+          <tr key={m.name}>
+            <td>
+              <Link to={`/models/${enc(m.name)}`} className="strong">
+                {m.name}
+              </Link>
+              {m.description && <div className="muted small">{m.description}</div>}
+            </td>
+            <td>{m.versions.edges[0] ? `v${m.versions.edges[0].node.version}` : '—'}</td>
+            <td>
+              {m.aliases.map((a) => (
+                <span key={a.alias} className="badge alias">
+                  {a.alias} → v{a.version.version}
+                </span>
+              ))}
+            </td>
+            <td>{fmtTime(m.createdAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
