@@ -1,9 +1,9 @@
 // No N+1: a page of runs with params, tags and latest metrics costs a fixed number of SQL
-// statements, whatever the page size.
+// statements, whatever the page size; a known project is not read again.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RunsPageDocument } from '../generated/graphql.js';
-import { newProject, seededRun } from '../support/factories.js';
-import { useServer } from '../support/server.js';
+import { CreateProjectDocument, RunsPageDocument, StartRunDocument } from '../generated/graphql.js';
+import { newProject, newRun, seededRun } from '../support/factories.js';
+import { uniqueName, useServer } from '../support/server.js';
 
 const server = useServer();
 let project: string;
@@ -47,5 +47,26 @@ describe('a page of runs with their params, tags and metrics', () => {
     expect(medium.statements).toBe(small.statements);
     // project lookup, the page, then one batched load each for params, tags and metrics
     expect(large.statements).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('project lookups', () => {
+  it('reads a project once: a later startRun is its insert and its audit row', async () => {
+    const { client, app } = server();
+    const start = (name: string) => client.data('mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }', { i: { project, name } });
+    await start('warm');
+    const before = app.db.statementCount();
+    await start('counted');
+    expect(app.db.statementCount() - before).toBe(2);
+  });
+
+  it('keeps only found projects: a name that did not exist is looked up again once created', async () => {
+    const { client } = server();
+    const name = uniqueName('not-yet');
+    const missing = await client.error(StartRunDocument, { input: { project: name } });
+    expect(missing.extensions?.code).toBe('NOT_FOUND');
+    await client.data(CreateProjectDocument, { input: { name } });
+    const run = await newRun(client, name, { name: 'now-it-exists' });
+    expect(run.id).toBeTruthy();
   });
 });

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { ProjectCache } from './cache.js';
 
 export type { Project };
 
@@ -23,13 +24,19 @@ export interface CreateProjectInput {
 
 export function createProjectService(db: Database) {
   const { prisma } = db;
+  // Looked up by name on every startRun and run search: one round trip saved on each.
+  const cache = new ProjectCache();
+
+  async function byName(name: string): Promise<Project | null> {
+    return cache.name(name) ?? cache.remember(await prisma.project.findUnique({ where: { name } }));
+  }
 
   /** Returns the existing project when the name is taken, so a retried call changes nothing. */
   async function create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
     const name = requireKey('input.name', input.name.trim());
     const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
     const { value: project, created } = await findOrCreate(
-      () => prisma.project.findUnique({ where: { name } }),
+      () => byName(name),
       // The creator becomes the project's admin in the same transaction, so a retry never
       // finds a project its creator cannot see.
       () =>
@@ -39,18 +46,16 @@ export function createProjectService(db: Database) {
           return made;
         }),
     );
-    return { project, created };
+    return { project: cache.remember(project), created };
   }
 
   return {
     create,
 
-    async byName(name: string): Promise<Project | null> {
-      return prisma.project.findUnique({ where: { name } });
-    },
+    byName,
 
     async requireByName(name: string): Promise<Project> {
-      const project = await prisma.project.findUnique({ where: { name } });
+      const project = await byName(name);
       if (!project) throw new NotFoundError('Project', name);
       return project;
     },
@@ -63,7 +68,8 @@ export function createProjectService(db: Database) {
     async byExperimentId(experimentId: string): Promise<Project | null> {
       if (experimentId === DEFAULT_EXPERIMENT_ID) return (await create({ name: DEFAULT_EXPERIMENT_PROJECT })).project;
       if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
-      return prisma.project.findUnique({ where: { id: Number(experimentId) } });
+      const id = Number(experimentId);
+      return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
     },
 
     async byIds(ids: readonly number[]): Promise<Project[]> {
