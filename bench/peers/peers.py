@@ -233,10 +233,10 @@ class RunledgerClient:
 
     def history_full(self, run: str, key: str) -> int:
         q = """query($id: ID!, $k: String!, $f: SafeInt, $t: SafeInt) { run(id: $id) {
-               metricHistory(key: $k, fromStep: $f, toStep: $t, maxPoints: 100000) { points { step value timestamp } } } }"""
+               metricHistory(key: $k, fromStep: $f, toStep: $t, maxPoints: 100000) { steps values timestamps } } }"""
         n, start = 0, 0
         while start < SERIES_POINTS:
-            n += len(self.gql(q, {"id": run, "k": key, "f": start, "t": start + PAGE - 1})["run"]["metricHistory"]["points"])
+            n += len(self.gql(q, {"id": run, "k": key, "f": start, "t": start + PAGE - 1})["run"]["metricHistory"]["steps"])
             start += PAGE
         return n
 

@@ -19,6 +19,12 @@ beforeAll(async () => {
   }
 }, 180_000);
 
+/** The parallel lists are the same points as `points`, in the same order. */
+function expectColumnsMatchPoints(series: { points: { step: number; timestamp: string; value: unknown }[]; steps: number[]; values: unknown[]; timestamps: string[] }) {
+  expect(series.points.map((p) => [p.step, p.value, p.timestamp])).toEqual(series.steps.map((step, i) => [step, series.values[i], series.timestamps[i]]));
+  expect([series.values.length, series.timestamps.length]).toEqual([series.steps.length, series.steps.length]);
+}
+
 describe('metricHistory on 100,000 points', () => {
   it('returns at most maxPoints, in step order, including the global min and max', async () => {
     const { client } = server();
@@ -33,6 +39,7 @@ describe('metricHistory on 100,000 points', () => {
       expect(steps).toEqual([...steps].sort((a, b) => a - b));
       expect(series.points).toContainEqual(expect.objectContaining({ step: 61_234, value: 50 }));
       expect(series.points).toContainEqual(expect.objectContaining({ step: 7_777, value: -50 }));
+      expectColumnsMatchPoints(series);
     }
   });
 
@@ -94,6 +101,11 @@ describe('rollups under retries, NaN and out-of-order steps', () => {
     const { run: read } = await client.data(MetricHistoryDocument, { id: run, key: 'acc', maxPoints: 100 });
     const series = read!.metricHistory;
     expect(series.totalPoints).toBe(3000);
+    expectColumnsMatchPoints(series);
+    // Unsampled, the NaN points come back too, as "NaN" in `values` as in `points`.
+    const { run: whole } = await client.data(MetricHistoryDocument, { id: run, key: 'acc', maxPoints: 100_000 });
+    expectColumnsMatchPoints(whole!.metricHistory);
+    expect(whole!.metricHistory.values.filter((v) => v === 'NaN')).toHaveLength(31);
     const width = series.bucketSteps!;
     for (let start = 0; start < 3000; start += width) {
       const values: number[] = [];

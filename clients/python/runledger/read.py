@@ -181,7 +181,7 @@ def history(run_ids: Iterable[str] | str, keys: Iterable[str] | str, max_points:
 
 HISTORY = """query($id: ID!, $k: String!, $n: Int, $from: SafeInt, $to: SafeInt) { run(id: $id) {
   metric(key: $k) { lastStep }
-  metricHistory(key: $k, maxPoints: $n, fromStep: $from, toStep: $to) { sampled totalPoints points { step timestamp value } } } }"""
+  metricHistory(key: $k, maxPoints: $n, fromStep: $from, toStep: $to) { sampled totalPoints steps timestamps values } } }"""
 
 PAGE = 100000
 
@@ -192,11 +192,13 @@ def series(t: Transport, run_id: str, key: str, max_points: int | None, lo: int 
     if data is None:
         raise RunledgerError(f"run {run_id!r} not found", code="NOT_FOUND")
     got = data["metricHistory"]
+    # Read as parallel lists (a third less to send and parse than one object per point).
+    points = [{"step": s, "timestamp": ts, "value": v} for s, ts, v in zip(got["steps"], got["timestamps"], got["values"])]
     if max_points is not None or not got["sampled"]:
-        return got["points"]
+        return points
     # Too long for one page: split the step range in halves until each half fits.
     # A sample keeps each bucket's extremes, not necessarily its first and last steps.
-    lo = min(0, got["points"][0]["step"]) if lo is None else lo
+    lo = min(0, points[0]["step"]) if lo is None else lo
     hi = data["metric"]["lastStep"] if hi is None else hi
     mid = (lo + hi) // 2
     return series(t, run_id, key, None, lo, mid) + series(t, run_id, key, None, mid + 1, hi)
