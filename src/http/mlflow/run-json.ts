@@ -38,17 +38,20 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[
   return map;
 }
 
-/** The full Run messages of these runs, in their order. */
+/** MLflow's Param and RunTag messages: key and value only. */
+const keyValueJson = (row: { key: string; value: string }) => ({ key: row.key, value: row.value });
+
 /** A run this call just created: it has no params, metrics or inputs yet, so only its tags are read. */
 export async function newRunJson(services: Services, run: Run, project: Project) {
   const tags = await services.runs.tagsOf([run.id]);
   return {
     info: runInfoJson(run, project),
-    data: { metrics: [], params: [], tags: tags.map((t) => ({ key: t.key, value: t.value })) },
+    data: { metrics: [], params: [], tags: tags.map(keyValueJson) },
     inputs: { dataset_inputs: [] },
   };
 }
 
+/** The full Run messages of these runs, in their order. */
 export async function runsJson(services: Services, runs: readonly Run[]) {
   if (runs.length === 0) return [];
   const ids = runs.map((r) => r.id);
@@ -69,8 +72,8 @@ export async function runsJson(services: Services, runs: readonly Run[]) {
     info: runInfoJson(run, projectById.get(run.projectId)!),
     data: {
       metrics: (metricsByRun.get(run.id) ?? []).map((m) => ({ key: m.key, value: doubleOut(m.lastValue), timestamp: millis(new Date(m.lastTimestamp)), step: Number(m.lastStep) })),
-      params: (paramsByRun.get(run.id) ?? []).map((p) => ({ key: p.key, value: p.value })),
-      tags: (tagsByRun.get(run.id) ?? []).map((t) => ({ key: t.key, value: t.value })),
+      params: (paramsByRun.get(run.id) ?? []).map(keyValueJson),
+      tags: (tagsByRun.get(run.id) ?? []).map(keyValueJson),
     },
     inputs: {
       dataset_inputs: (inputsByRun.get(run.id) ?? []).flatMap((input) => {
