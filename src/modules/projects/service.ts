@@ -72,8 +72,11 @@ export function createProjectService(db: Database) {
       return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
     },
 
+    /** The projects of these ids that exist; only those not cached are read. */
     async byIds(ids: readonly number[]): Promise<Project[]> {
-      return prisma.project.findMany({ where: { id: { in: [...ids] } } });
+      const missing = ids.filter((id) => !cache.id(id));
+      if (missing.length) for (const found of await prisma.project.findMany({ where: { id: { in: missing } } })) cache.remember(found);
+      return ids.flatMap((id) => cache.id(id) ?? []);
     },
 
     /** Projects by name, keyset-paginated after the given name. */
