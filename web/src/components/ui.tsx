@@ -1,6 +1,7 @@
 // Small pieces shared by the pages.
 import type { ReactNode } from 'react';
 import { GqlError } from '../api';
+import type { PagesState } from '../hooks';
 import { Link, enc } from '../router';
 
 export function StatusBadge({ status }: { status: string }) {
@@ -88,4 +89,18 @@ export function LoadMore({ more, what = 'more' }: { more: (() => void) | null; w
       Load {what}
     </button>
   ) : null;
+}
+
+/**
+ * A paged list's state around its rows: the error, "Loading…" until the first page, and
+ * `empty` once every page is in and `shown` (default: the rows loaded) is 0.
+ */
+export function PagesStatus({ q, empty, shown = q.items.length }: { q: PagesState<unknown>; empty: ReactNode; shown?: number }) {
+  return (
+    <>
+      <ErrorBox error={q.error} />
+      {q.loading && q.items.length === 0 && <Loading />}
+      {!q.loading && !q.error && !q.more && shown === 0 && empty}
+    </>
+  );
 }

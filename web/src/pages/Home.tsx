@@ -1,7 +1,7 @@
 // Every project the caller may see.
 import { type Connection, usePages } from '../hooks';
 import { Link, enc } from '../router';
-import { Card, ErrorBox, LoadMore, Loading, PageHeader } from '../components/ui';
+import { Card, LoadMore, PageHeader, PagesStatus } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface Project {
@@ -22,13 +22,14 @@ export function HomePage() {
   return (
     <div className="page">
       <PageHeader title="Projects" sub="Pick a project to see its runs." />
-      <ErrorBox error={q.error} />
-      {q.loading && q.items.length === 0 && <Loading />}
-      {!q.loading && !q.error && q.items.length === 0 && (
-        <Card>
-          <p className="muted">No projects yet. Log a run (see the README) and it appears here.</p>
-        </Card>
-      )}
+      <PagesStatus
+        q={q}
+        empty={
+          <Card>
+            <p className="muted">No projects yet. Log a run (see the README) and it appears here.</p>
+          </Card>
+        }
+      />
       {q.items.length > 0 && (
         <Card>
           <table className="table">

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { GqlError } from '../api';
 import { type Connection, useMutation, usePages, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { AliasBadges, Card, ErrorBox, LoadMore, Loading, PageHeader, RunLink } from '../components/ui';
+import { AliasBadges, Card, ErrorBox, LoadMore, Loading, PageHeader, PagesStatus, RunLink } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface ModelRow {
@@ -42,9 +42,7 @@ function AllProjectsModels() {
   const projects = q.items.filter((p) => p.registeredModels.edges.length > 0);
   return (
     <>
-      <ErrorBox error={q.error} />
-      {q.loading && q.items.length === 0 && <Loading />}
-      {!q.loading && projects.length === 0 && !q.more && <div className="empty">No registered models yet.</div>}
+      <PagesStatus q={q} shown={projects.length} empty={<div className="empty">No registered models yet.</div>} />
       {projects.map((p) => (
         <Card key={p.name} title={<Link to={`/projects/${enc(p.name)}/runs`}>{p.name}</Link>}>
           <ModelsTable models={p.registeredModels.edges.map((e) => e.node)} />
@@ -60,9 +58,7 @@ function OneProjectModels({ name }: { name: string }) {
   const q = usePages<{ project: ProjectModels | null }, ModelRow>(ONE_PROJECT, { name }, (d) => d.project?.registeredModels ?? NO_MODELS);
   return (
     <>
-      <ErrorBox error={q.error} />
-      {q.loading && q.items.length === 0 && <Loading />}
-      {!q.loading && !q.error && q.items.length === 0 && <div className="empty">No registered models yet.</div>}
+      <PagesStatus q={q} empty={<div className="empty">No registered models yet.</div>} />
       {q.items.length > 0 && (
         <Card title={<Link to={`/projects/${enc(name)}/runs`}>{name}</Link>}>
           <ModelsTable models={q.items} />
