@@ -10,12 +10,16 @@ export class ProjectCache {
   private readonly byName = new Map<string, Project>();
   private readonly byId = new Map<number, Project>();
 
+  // Callers get copies: GraphQL brands the objects it resolves (Relay's node type), so a shared
+  // row must not be handed out, and must not be frozen either.
   name(name: string): Project | undefined {
-    return this.byName.get(name);
+    const found = this.byName.get(name);
+    return found && { ...found };
   }
 
   id(id: number): Project | undefined {
-    return this.byId.get(id);
+    const found = this.byId.get(id);
+    return found && { ...found };
   }
 
   remember<P extends Project | null>(project: P): P {
@@ -25,9 +29,9 @@ export class ProjectCache {
       this.byName.delete(oldest!.name);
       this.byId.delete(oldest!.id);
     }
-    Object.freeze(project);
-    this.byName.set(project.name, project);
-    this.byId.set(project.id, project);
+    const kept = { ...project };
+    this.byName.set(kept.name, kept);
+    this.byId.set(kept.id, kept);
     return project;
   }
 }
