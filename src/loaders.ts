@@ -1,5 +1,6 @@
 // Per-request DataLoaders, created on first use: one query per kind of data per tick, and
 // results returned in key order.
+import { brandWithType } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { Access } from './modules/auth/access.js';
 import type { Services } from './services.js';
@@ -60,9 +61,17 @@ export function foundIds(loaded: readonly ({ id: number } | Error | null)[]): Se
   return new Set(loaded.flatMap((row) => (row && !(row instanceof Error) ? [row.id] : [])));
 }
 
-/** A node type's `loadMany`: ids that cannot exist load as null instead of reaching SQL. */
-export function loadNodes<T>(loader: DataLoader<number, T | null>, ids: readonly (string | number | bigint)[]): Promise<(T | null)[]> {
-  return Promise.all(numericIds(ids).map((id) => (id === null ? null : loader.load(id))));
+/**
+ * A node type's `loadMany`: ids that cannot exist load as null instead of reaching SQL. Each
+ * object is branded with its type here, as it loads: Pothos brands only after the whole batch,
+ * and a second `node(id)` of the same id in one request (served from Pothos's request cache)
+ * could otherwise reach the Node interface's type resolution first, unbranded, and fail.
+ */
+export async function loadNodes<T>(loader: DataLoader<number, T | null>, ids: readonly (string | number | bigint)[], typename: string): Promise<(T | null)[]> {
+  const rows = await Promise.all(numericIds(ids).map((id) => (id === null ? null : loader.load(id))));
+  // The name, as Pothos brands with it: a brand is set once and cannot be changed.
+  for (const row of rows) brandWithType(row, typename as Parameters<typeof brandWithType>[1]);
+  return rows;
 }
 
 /**

@@ -60,6 +60,15 @@ describe('project lookups', () => {
     expect(app.db.statementCount() - before).toBe(2);
   });
 
+  it('still resolves a cached project as a node, as often as asked', async () => {
+    const { client } = server();
+    const { createProject } = await client.data(CreateProjectDocument, { input: { name: uniqueName('as-node') } });
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await client.request('query($id: ID!) { node(id: $id) { id } project: node(id: $id) { ... on Project { name } } }', { id: createProject.project.id });
+      expect(answer.errors).toBeUndefined();
+    }
+  });
+
   it('keeps only found projects: a name that did not exist is looked up again once created', async () => {
     const { client } = server();
     const name = uniqueName('not-yet');

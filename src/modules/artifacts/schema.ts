@@ -57,7 +57,7 @@ builder.node(ArtifactRef, {
   id: { resolve: (a) => a.id },
   // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
   authScopes: async (a, ctx) => ({ readProject: (await runLoader(ctx).load(a.runId))?.projectId ?? 0 }),
-  loadMany: (ids, ctx) => loadNodes(artifactLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(artifactLoader(ctx), ids, ArtifactRef.name),
   fields: (t) => ({
     run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),
     name: t.exposeString('name', { description: 'A label (e.g. "model/weights.pt"); never a path on the server.' }),

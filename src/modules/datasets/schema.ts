@@ -31,7 +31,7 @@ builder.node(DatasetRef, {
   id: { resolve: (d) => d.id },
   // Backstop: the loader already drops datasets of projects the caller has no role in.
   authScopes: (d) => ({ readProject: d.projectId }),
-  loadMany: (ids, ctx) => loadNodes(datasetLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(datasetLoader(ctx), ids, DatasetRef.name),
   fields: (t) => ({
     namespace: t.exposeString('namespace', {
       description: 'OpenLineage namespace, verbatim (e.g. "postgres://db:5432" or "s3://bucket"); "" for a dataset registered without one. With name, the identity of the dataset.',
@@ -70,7 +70,7 @@ builder.node(DatasetVersionRef, {
   id: { resolve: (v) => v.id },
   // Visible with its dataset (invisible datasets load as null: NOT_FOUND).
   authScopes: async (v, ctx) => ({ readProject: (await datasetLoader(ctx).load(v.datasetId))?.projectId ?? 0 }),
-  loadMany: (ids, ctx) => loadNodes(datasetVersionLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(datasetVersionLoader(ctx), ids, DatasetVersionRef.name),
   fields: (t) => ({
     dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
     version: t.exposeString('version', { description: 'The label, unique within the dataset (e.g. "v42" or an Iceberg snapshot id).' }),

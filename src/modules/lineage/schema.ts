@@ -167,7 +167,7 @@ export const CodeCommitRef = builder.objectRef<CodeCommit>('CodeCommit');
 builder.node(CodeCommitRef, {
   description: 'A commit of a code repository, shared by every run that executed it.',
   id: { resolve: (c) => c.id },
-  loadMany: (ids, ctx) => loadNodes(codeCommitLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(codeCommitLoader(ctx), ids, CodeCommitRef.name),
   fields: (t) => ({
     repository: t.exposeString('repository', { description: 'Repository URL or name.' }),
     commit: t.exposeString('commit', { description: 'Commit sha, lowercase hex.' }),

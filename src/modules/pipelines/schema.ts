@@ -35,7 +35,7 @@ builder.node(PipelineRunRef, {
     'A lineage node: dataset versions it read are INPUT_TO it, versions it produced (on COMPLETE) come out of it by PRODUCED.',
   id: { resolve: (r) => r.id },
   authScopes: (r) => ({ readProject: r.projectId }),
-  loadMany: (ids, ctx) => loadNodes(pipelineRunLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(pipelineRunLoader(ctx), ids, PipelineRunRef.name),
   fields: (t) => ({
     project: t.field({
       type: ProjectRef,

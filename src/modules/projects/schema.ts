@@ -16,7 +16,7 @@ builder.node(ProjectRef, {
   description: 'A namespace of runs, usually one model or one team problem.',
   id: { resolve: (p) => p.id },
   authScopes: (p) => ({ readProject: p.id }),
-  loadMany: (ids, ctx) => loadNodes(projectLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(projectLoader(ctx), ids, ProjectRef.name),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name; runs are started in a project by this name.' }),
     description: t.exposeString('description', { nullable: true, description: 'Free text.' }),

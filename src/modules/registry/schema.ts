@@ -67,7 +67,7 @@ builder.node(RegisteredModelRef, {
   id: { resolve: (m) => m.id },
   // Backstop: the loader already drops models of projects the caller has no role in.
   authScopes: (m) => ({ readProject: m.projectId }),
-  loadMany: (ids, ctx) => loadNodes(modelLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(modelLoader(ctx), ids, RegisteredModelRef.name),
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Unique name (across every project).' }),
     project: t.field({
@@ -144,7 +144,7 @@ builder.node(ModelVersionRef, {
     const [model, run] = await Promise.all([modelLoader(ctx).load(v.modelId), runLoader(ctx).load(v.runId)]);
     return { readProject: model && run ? model.projectId : 0 };
   },
-  loadMany: (ids, ctx) => loadNodes(modelVersionLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(modelVersionLoader(ctx), ids, ModelVersionRef.name),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
     version: t.exposeInt('version', { description: 'Numbered from 1 per model, in registration order.' }),

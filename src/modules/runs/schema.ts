@@ -55,7 +55,7 @@ builder.node(RunRef, {
   description: 'One execution of training or evaluation code, with everything it logged.',
   id: { resolve: (r) => r.id },
   authScopes: (r) => ({ readProject: r.projectId }),
-  loadMany: (ids, ctx) => loadNodes(runLoader(ctx), ids),
+  loadMany: (ids, ctx) => loadNodes(runLoader(ctx), ids, RunRef.name),
   fields: (t) => ({
     project: t.field({ type: ProjectRef, resolve: async (r, _a, ctx) => (await projectLoader(ctx).load(r.projectId))! }),
     name: t.exposeString('name', { description: 'Display name (defaults to run-<number>).' }),
