@@ -99,16 +99,24 @@ interface Case {
   goal?: string;
 }
 
-const walkService = (direction: 'UPSTREAM' | 'DOWNSTREAM') => async ({ app, name }: (typeof apps)[number], s: NodeRef) => {
-  const [g] = await app.services.lineage.traverseMany([s], { direction, depth: 10 });
-  if (g!.source !== (name === 'Neo4j' ? 'neo4j' : 'postgres')) throw new Error(`${name} walk answered by ${g!.source}`);
-  return g!.nodes.length;
-};
-const walkHttp = (direction: 'UPSTREAM' | 'DOWNSTREAM') => async ({ url, name }: (typeof apps)[number], s: NodeRef) => {
-  const data = await postJson<{ lineage: { source: string; nodes: unknown[] } }>(`${url}/graphql`, { query: walkQuery, variables: { id: gid(s), direction } });
-  if (data.lineage.source !== name.toUpperCase().replace('POSTGRESQL', 'POSTGRES')) throw new Error(`${name} walk over HTTP answered by ${data.lineage.source}`);
-  return data.lineage.nodes.length;
-};
+const walkService =
+  (direction: 'UPSTREAM' | 'DOWNSTREAM') =>
+  async ({ app, name }: (typeof apps)[number], s: NodeRef) => {
+    const [g] = await app.services.lineage.traverseMany([s], { direction, depth: 10 });
+    if (g!.source !== (name === 'Neo4j' ? 'neo4j' : 'postgres')) throw new Error(`${name} walk answered by ${g!.source}`);
+    return g!.nodes.length;
+  };
+const walkHttp =
+  (direction: 'UPSTREAM' | 'DOWNSTREAM') =>
+  async ({ url, name }: (typeof apps)[number], s: NodeRef) => {
+    const data = await postJson<{ lineage: { source: string; nodes: unknown[] } }>(`${url}/graphql`, {
+      query: walkQuery,
+      variables: { id: gid(s), direction },
+    });
+    if (data.lineage.source !== name.toUpperCase().replace('POSTGRESQL', 'POSTGRES'))
+      throw new Error(`${name} walk over HTTP answered by ${data.lineage.source}`);
+    return data.lineage.nodes.length;
+  };
 const cases: Case[] = [
   { name: 'service: UPSTREAM depth 10 from a model version', starts: pick(N.modelVersions, samples, 1).map(mv), ask: walkService('UPSTREAM') },
   { name: 'service: DOWNSTREAM depth 10 from a dataset version', starts: pick(N.datasetVersions, samples, 2).map(dv), ask: walkService('DOWNSTREAM') },
@@ -118,8 +126,18 @@ const cases: Case[] = [
     starts: pick(N.datasetVersions, samples, 4).map(dv),
     ask: async ({ app }, s) => (await app.services.lineage.reach([s], 'DOWNSTREAM', 'ModelVersion')).length,
   },
-  { name: 'HTTP: UPSTREAM depth 10 from a model version', starts: pick(N.modelVersions, samples, 11).map(mv), ask: walkHttp('UPSTREAM'), goal: 'Neo4j p95 <= 10 ms' },
-  { name: 'HTTP: DOWNSTREAM depth 10 from a dataset version', starts: pick(N.datasetVersions, samples, 12).map(dv), ask: walkHttp('DOWNSTREAM'), goal: 'Neo4j p95 <= 10 ms' },
+  {
+    name: 'HTTP: UPSTREAM depth 10 from a model version',
+    starts: pick(N.modelVersions, samples, 11).map(mv),
+    ask: walkHttp('UPSTREAM'),
+    goal: 'Neo4j p95 <= 10 ms',
+  },
+  {
+    name: 'HTTP: DOWNSTREAM depth 10 from a dataset version',
+    starts: pick(N.datasetVersions, samples, 12).map(dv),
+    ask: walkHttp('DOWNSTREAM'),
+    goal: 'Neo4j p95 <= 10 ms',
+  },
   {
     name: 'HTTP: production models that used dataset X',
     starts: pick(N.datasetVersions, samples, 13).map(dv),
@@ -138,7 +156,9 @@ for (const c of cases) {
     by[target.name] = { ...stats, avgNodes: Math.round(nodes / (c.starts.length + Math.min(10, c.starts.length))) };
   }
   results.push({ name: c.name, goal: c.goal ?? null, by });
-  console.log(`  ${c.name.padEnd(58)} ${apps.map((a) => `${a.name} p50 ${fmt(by[a.name]!.p50)} / p95 ${fmt(by[a.name]!.p95)} ms`).join('   ')}  (avg ${by[apps[0]!.name]!.avgNodes} nodes)`);
+  console.log(
+    `  ${c.name.padEnd(58)} ${apps.map((a) => `${a.name} p50 ${fmt(by[a.name]!.p50)} / p95 ${fmt(by[a.name]!.p95)} ms`).join('   ')}  (avg ${by[apps[0]!.name]!.avgNodes} nodes)`,
+  );
 }
 
 const cell = (s: LatencyStats | undefined) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)}` : 'not run (NEO4J_URI unset)');
@@ -148,7 +168,13 @@ const table = [
     const neo = r.by.Neo4j;
     return [r.name, cell(r.by.PostgreSQL), cell(neo), r.goal ?? '-', r.goal ? (neo ? (neo.p95 <= 10 ? 'yes' : 'NO') : '-') : '-'];
   }),
-  ['full projection into Neo4j (lineage:rebuild --clean)', '-', rebuildSeconds === null ? 'not timed this run' : `${fmt(rebuildSeconds, 0)} s`, '< 300 s', rebuildSeconds === null ? '-' : rebuildSeconds < 300 ? 'yes' : 'NO'],
+  [
+    'full projection into Neo4j (lineage:rebuild --clean)',
+    '-',
+    rebuildSeconds === null ? 'not timed this run' : `${fmt(rebuildSeconds, 0)} s`,
+    '< 300 s',
+    rebuildSeconds === null ? '-' : rebuildSeconds < 300 ? 'yes' : 'NO',
+  ],
 ];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
 const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -25,7 +25,10 @@ const databaseUrl = benchDatabaseUrl();
 const quick = Boolean(process.env.BENCH_QUICK);
 const rerun = `BENCH_DATABASE_URL=${databaseUrl} npm run bench`;
 const BENCHMARKS = ['ingest', 'search', 'history', 'overhead', 'lineage'];
-const onlyList = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
+const onlyList =
+  process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? null;
 const unknown = onlyList?.filter((name) => !BENCHMARKS.includes(name)) ?? [];
 if (unknown.length) throw new Error(`BENCH_ONLY: unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.join(', ')}`);
 const selected = (name: string) => !onlyList || onlyList.includes(name);

@@ -64,7 +64,10 @@ export async function seed(databaseUrl: string): Promise<void> {
     await applyPendingMigrations(db);
     const projects = createProjectService(db);
     const keys = new MetricKeyCache();
-    const keyIds = await keys.idsFor(db.sql, Array.from({ length: SEED.metricKeys }, (_, k) => `m${String(k).padStart(2, '0')}`));
+    const keyIds = await keys.idsFor(
+      db.sql,
+      Array.from({ length: SEED.metricKeys }, (_, k) => `m${String(k).padStart(2, '0')}`),
+    );
     const keyIdList = [...keyIds.values()];
     // The long series first: the history benchmark needs it, and it is the quickest part.
     await seedLongSeries(db, keyIds.get('m00')!);
@@ -84,9 +87,7 @@ export async function seed(databaseUrl: string): Promise<void> {
       }
       globalIndex += size;
     }
-    const loaded = new Set(
-      (await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid),
-    );
+    const loaded = new Set((await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid));
     let done = 0;
     const report = (count: number) => {
       done += count;
@@ -172,12 +173,16 @@ export async function seedLongSeries(db: Database, keyId: number): Promise<void>
   const { project } = await projects.create({ name: BIG_PROJECT });
   let run = (await db.sql.query<{ id: number }>('SELECT id FROM runs WHERE project_id = $1 AND client_run_id = $2', [project.id, LONG_SERIES_RUN]))[0];
   if (!run) {
-    run = (await db.sql.query<{ id: number }>(
-      `INSERT INTO runs (project_id, client_run_id, name, updated_at) VALUES ($1, $2, $2, now()) RETURNING id`,
-      [project.id, LONG_SERIES_RUN],
-    ))[0]!;
+    run = (
+      await db.sql.query<{ id: number }>(`INSERT INTO runs (project_id, client_run_id, name, updated_at) VALUES ($1, $2, $2, now()) RETURNING id`, [
+        project.id,
+        LONG_SERIES_RUN,
+      ])
+    )[0]!;
   }
-  const have = (await db.sql.query<{ n: number }>('SELECT coalesce(max(step) + 1, 0)::int8 AS n FROM metric_points WHERE run_id = $1 AND key_id = $2', [run.id, keyId]))[0]!.n;
+  const have = (
+    await db.sql.query<{ n: number }>('SELECT coalesce(max(step) + 1, 0)::int8 AS n FROM metric_points WHERE run_id = $1 AND key_id = $2', [run.id, keyId])
+  )[0]!.n;
   const bar = progressBar('seed 1M-point series', SEED.longSeries);
   const random = prng(42);
   const t0 = Date.parse('2026-09-01T00:00:00Z');

@@ -63,11 +63,14 @@ if (role === 'server') {
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data as T;
   }
-  const logBatch = (runId: string, metrics: unknown[]) => gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId, metrics } });
+  const logBatch = (runId: string, metrics: unknown[]) =>
+    gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId, metrics } });
 
   const project = `bench-live-${randomUUID().slice(0, 8)}`;
   await gql('mutation($i: CreateProjectInput!) { createProject(input: $i) { created } }', { i: { name: project } });
-  const { startRun } = await gql<{ startRun: { run: { id: string } } }>('mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }', { i: { project } });
+  const { startRun } = await gql<{ startRun: { run: { id: string } } }>('mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }', {
+    i: { project },
+  });
   const runId = startRun.run.id;
   await logBatch(runId, [{ key: 'marker', value: 0, step: 0 }]);
 
@@ -128,12 +131,20 @@ if (role === 'server') {
 
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  console.log(`subscriptions: ${subscribers.toLocaleString()} graphql-ws subscribers on one server (${started.pubsub} pub/sub, PostgreSQL), ${batches} batches of ${pointsPerBatch} points every ~${intervalMs} ms`);
+  console.log(
+    `subscriptions: ${subscribers.toLocaleString()} graphql-ws subscribers on one server (${started.pubsub} pub/sub, PostgreSQL), ${batches} batches of ${pointsPerBatch} points every ~${intervalMs} ms`,
+  );
   console.log(`  connected and live in ${connectSeconds.toFixed(1)} s`);
-  console.log(`  delivered ${received.toLocaleString()} of ${expected.toLocaleString()} batches; ${Math.round(received / seconds).toLocaleString()} messages/s over ${seconds.toFixed(1)} s`);
+  console.log(
+    `  delivered ${received.toLocaleString()} of ${expected.toLocaleString()} batches; ${Math.round(received / seconds).toLocaleString()} messages/s over ${seconds.toFixed(1)} s`,
+  );
   console.log(`  latency commit -> client receipt: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1)} ms`);
-  console.log(`  server RSS: idle ${mb(idle)}, with subscribers ${mb(subscribed)} (${((subscribed - idle) / 1024 / subscribers).toFixed(1)} KB each), peak while writing ${mb(peak)}`);
-  console.log(`  rerun: BENCH_SUBSCRIBERS=${subscribers} BENCH_BATCHES=${batches} BENCH_POINTS=${pointsPerBatch} BENCH_INTERVAL_MS=${intervalMs} npm run bench:subscriptions`);
+  console.log(
+    `  server RSS: idle ${mb(idle)}, with subscribers ${mb(subscribed)} (${((subscribed - idle) / 1024 / subscribers).toFixed(1)} KB each), peak while writing ${mb(peak)}`,
+  );
+  console.log(
+    `  rerun: BENCH_SUBSCRIBERS=${subscribers} BENCH_BATCHES=${batches} BENCH_POINTS=${pointsPerBatch} BENCH_INTERVAL_MS=${intervalMs} npm run bench:subscriptions`,
+  );
 
   for (const ws of sockets) ws.terminate();
   child.send('stop');

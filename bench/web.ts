@@ -32,7 +32,10 @@ async function seedWeb() {
   try {
     await applyPendingMigrations(db);
     const keys = new MetricKeyCache();
-    const keyIds = await keys.idsFor(db.sql, Array.from({ length: METRIC_KEYS }, (_, k) => `m${String(k).padStart(2, '0')}`));
+    const keyIds = await keys.idsFor(
+      db.sql,
+      Array.from({ length: METRIC_KEYS }, (_, k) => `m${String(k).padStart(2, '0')}`),
+    );
     await seedLongSeries(db, keyIds.get('m00')!);
     const { project } = await createProjectService(db).create({ name: BIG_PROJECT, description: 'dashboard benchmark' });
     const loaded = new Set((await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid));
@@ -93,14 +96,20 @@ async function main() {
     }
 
     // 2. The 1M-point series: page load to chart drawn, then a zoom that refetches a range.
-    const longRun = (await gql<{ runs: { edges: { node: { id: string } }[] } }>(`{ runs(project: "${BIG_PROJECT}", filter: "attributes.name = '${LONG_SERIES_RUN}'", first: 1) { edges { node { id } } } }`)).runs.edges[0]!.node.id;
+    const longRun = (
+      await gql<{ runs: { edges: { node: { id: string } }[] } }>(
+        `{ runs(project: "${BIG_PROJECT}", filter: "attributes.name = '${LONG_SERIES_RUN}'", first: 1) { edges { node { id } } } }`,
+      )
+    ).runs.edges[0]!.node.id;
     const chartLoad: number[] = [];
     const zoom: number[] = [];
     let sampledPoints = 0;
     for (let i = 0; i < TRIES; i += 1) {
       const page = await newPage();
       await page.goto(`${url}/runs/${longRun}`, { waitUntil: 'commit' });
-      chartLoad.push(await paintedWhen(page, `Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0`));
+      chartLoad.push(
+        await paintedWhen(page, `Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0`),
+      );
       sampledPoints = Number(await page.locator('[data-testid=metric-chart][data-key=m00]').getAttribute('data-points'));
       const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .u-over').boundingBox())!;
       await page.mouse.move(box.x + box.width * (0.3 + i * 0.05), box.y + box.height / 2);
@@ -119,8 +128,13 @@ async function main() {
     const liveUpper: number[] = [];
     // A fresh run per bench run, in a project of its own so bench-00 keeps its size.
     await gql(`mutation { createProject(input: { name: "bench-web-live" }) { created } }`);
-    const run = (await gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "bench-web-live", name: "live-bench" }) { run { id } } }`)).startRun.run.id;
-    const log = (step: number) => gql(`mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }`, { i: { runId: run, metrics: [{ key: 'loss', step, value: 1 / (step + 1) }] } });
+    const run = (
+      await gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "bench-web-live", name: "live-bench" }) { run { id } } }`)
+    ).startRun.run.id;
+    const log = (step: number) =>
+      gql(`mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }`, {
+        i: { runId: run, metrics: [{ key: 'loss', step, value: 1 / (step + 1) }] },
+      });
     await log(0);
     const page = await newPage();
     await page.goto(`${url}/runs/${run}`);
@@ -129,7 +143,10 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
     const timeOrigin = (await page.evaluate('performance.timeOrigin')) as number;
     for (let step = 1; step <= TRIES * 3; step += 1) {
-      const painted = paintedWhen(page, `document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === '${step}'`).then((t) => t + timeOrigin);
+      const painted = paintedWhen(
+        page,
+        `document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === '${step}'`,
+      ).then((t) => t + timeOrigin);
       const sent = performance.timeOrigin + performance.now();
       await log(step);
       const committed = performance.timeOrigin + performance.now();

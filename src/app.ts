@@ -49,9 +49,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const db = await openDatabase(config.database);
   const applied = await applyPendingMigrations(db);
   if (applied.length) log.info('applied migrations', { migrations: applied });
-  const pubsub = config.live.redisUrl
-    ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log })
-    : createMemoryPubSub();
+  const pubsub = config.live.redisUrl ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log }) : createMemoryPubSub();
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
@@ -108,43 +106,51 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   let inFlight = 0;
   let stopping = false;
   // Every route runs inside guardRequests: whatever a handler throws ends that request only.
-  const server = http.createServer(guardRequests(async (req, res) => {
-    const started = performance.now();
-    inFlight += 1;
-    res.on('close', () => {
-      inFlight -= 1;
-      const url = req.url ?? '';
-      if (!url.startsWith('/healthz')) {
-        log.info('request', { method: req.method, path: url.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), requestId: res.getHeader(REQUEST_ID_HEADER) });
+  const server = http.createServer(
+    guardRequests(async (req, res) => {
+      const started = performance.now();
+      inFlight += 1;
+      res.on('close', () => {
+        inFlight -= 1;
+        const url = req.url ?? '';
+        if (!url.startsWith('/healthz')) {
+          log.info('request', {
+            method: req.method,
+            path: url.split('?')[0],
+            status: res.statusCode,
+            ms: Math.round(performance.now() - started),
+            requestId: res.getHeader(REQUEST_ID_HEADER),
+          });
+        }
+      });
+      if (stopping) res.setHeader('connection', 'close');
+      if (req.url === '/healthz') {
+        try {
+          await db.ping();
+          // Redis and Neo4j are optional: while one is away the service still serves (live
+          // updates pause, lineage answers from PostgreSQL), so it reports "degraded" with 200.
+          // A 503 would make a load balancer drop every replica at once for a shared outage.
+          const dependencies: Record<string, string> = {};
+          if (pubsub.kind === 'redis') dependencies.redis = pubsub.connected() ? 'ok' : 'unavailable';
+          const neo4jHealth = await services.lineage.projectionHealth();
+          if (neo4jHealth) dependencies.neo4j = neo4jHealth;
+          const degraded = Object.values(dependencies).includes('unavailable');
+          res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
+        } catch (error) {
+          log.warn('health check failed', { err: error });
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
+        }
+        return;
       }
-    });
-    if (stopping) res.setHeader('connection', 'close');
-    if (req.url === '/healthz') {
-      try {
-        await db.ping();
-        // Redis and Neo4j are optional: while one is away the service still serves (live
-        // updates pause, lineage answers from PostgreSQL), so it reports "degraded" with 200.
-        // A 503 would make a load balancer drop every replica at once for a shared outage.
-        const dependencies: Record<string, string> = {};
-        if (pubsub.kind === 'redis') dependencies.redis = pubsub.connected() ? 'ok' : 'unavailable';
-        const neo4jHealth = await services.lineage.projectionHealth();
-        if (neo4jHealth) dependencies.neo4j = neo4jHealth;
-        const degraded = Object.values(dependencies).includes('unavailable');
-        res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
-      } catch (error) {
-        log.warn('health check failed', { err: error });
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
-      }
-      return;
-    }
-    if (await handleArtifactRequest(req, res)) return;
-    if (await handleMlflowRequest(req, res)) return;
-    if (await handleWebRequest(req, res)) return;
-    if (await handleOpenLineageRequest(req, res)) return;
-    return yoga.requestListener(req, res);
-  }, log));
+      if (await handleArtifactRequest(req, res)) return;
+      if (await handleMlflowRequest(req, res)) return;
+      if (await handleWebRequest(req, res)) return;
+      if (await handleOpenLineageRequest(req, res)) return;
+      return yoga.requestListener(req, res);
+    }, log),
+  );
   guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 

@@ -56,7 +56,8 @@ export const builder = new SchemaBuilder<{
         throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not a global id returned by this API`);
       }
       // node(id)/nodes(ids) load only Node types; another type's id (e.g. an ApiToken's) is refused here.
-      if (!isNodeType(decoded.typename)) throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not the id of an object node(id) can fetch`);
+      if (!isNodeType(decoded.typename))
+        throw new ValidationError('id', `${JSON.stringify(globalID.slice(0, 100))} is not the id of an object node(id) can fetch`);
       return decoded;
     },
   },

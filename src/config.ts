@@ -36,7 +36,10 @@ export interface OpenLineageConfig {
 /** "ns=project,other=project2,*=fallback" as a map; each problem is reported with the entry. */
 function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map<string, string> {
   const map = new Map<string, string>();
-  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
@@ -78,14 +81,20 @@ export interface RequestLimits {
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   RUNLEDGER_DATA_DIR: z.string().min(1).default('.runledger'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -99,20 +108,46 @@ const envSchema = z.object({
   RUNLEDGER_MAX_TOKENS: z.coerce.number().int().min(100).default(20_000),
   RUNLEDGER_MAX_COST: z.coerce.number().int().min(1).default(50_000),
   RUNLEDGER_MAX_BATCH: z.coerce.number().int().min(1).default(10),
-  RUNLEDGER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-  RUNLEDGER_PUBSUB_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : - only (1 to 100)').default('runledger'),
+  RUNLEDGER_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  RUNLEDGER_PUBSUB_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits, _ . : - only (1 to 100)')
+    .default('runledger'),
   RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
   RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
   RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
-  RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
-  RUNLEDGER_MAX_MULTIPART_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 ** 2),
-  NEO4J_URI: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)').optional(),
+  RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(5 * 1024 ** 3),
+  RUNLEDGER_MAX_MULTIPART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(100 * 1024 ** 2),
+  NEO4J_URI: z
+    .string()
+    .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)')
+    .optional(),
   NEO4J_USERNAME: z.string().min(1).optional(),
   NEO4J_PASSWORD: z.string().optional(),
-  RUNLEDGER_NEO4J_NAMESPACE: z.string().regex(/^[A-Za-z0-9_.-]{0,100}$/, 'letters, digits, _ . - only (up to 100)').default(''),
+  RUNLEDGER_NEO4J_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{0,100}$/, 'letters, digits, _ . - only (up to 100)')
+    .default(''),
   // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
   RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
 });

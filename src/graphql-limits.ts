@@ -99,7 +99,8 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
         if (cached) child = cached;
         else {
           const def = fragments.get(name);
-          if (!def || visiting.has(name)) child = { depth: 0, aliases: 0, cost: 0 }; // cycles are reported by NoFragmentCycles
+          if (!def || visiting.has(name))
+            child = { depth: 0, aliases: 0, cost: 0 }; // cycles are reported by NoFragmentCycles
           else {
             visiting.add(name);
             child = walk(def.selectionSet, def.typeCondition.name.value);

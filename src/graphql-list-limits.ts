@@ -23,7 +23,10 @@ function listLimitError(where: string, length: number, max: number, limit: strin
 }
 
 /** The size `field`'s list argument gives its answer: the literal's length, or the argument's maximum for a variable. */
-export function listArgumentSize(typeName: string | null, field: { name: { value: string }; arguments?: readonly { name: { value: string }; value: { kind: Kind } }[] }): number | null {
+export function listArgumentSize(
+  typeName: string | null,
+  field: { name: { value: string }; arguments?: readonly { name: { value: string }; value: { kind: Kind } }[] },
+): number | null {
   const rule = typeName ? LIST_ARGUMENT_LIMITS[`${typeName}.${field.name.value}`] : undefined;
   if (!rule) return null;
   const arg = field.arguments?.find((a) => a.name.value === rule.arg);
@@ -33,14 +36,18 @@ export function listArgumentSize(typeName: string | null, field: { name: { value
 }
 
 /** Refusals for list literals in the document: too long anywhere, or past their argument's own maximum. */
-export function literalListErrors(typeName: string | null, field: { name: { value: string }; arguments?: readonly { name: { value: string }; value: { kind: Kind } }[] }): GraphQLError[] {
+export function literalListErrors(
+  typeName: string | null,
+  field: { name: { value: string }; arguments?: readonly { name: { value: string }; value: { kind: Kind } }[] },
+): GraphQLError[] {
   const errors: GraphQLError[] = [];
   const rule = typeName ? LIST_ARGUMENT_LIMITS[`${typeName}.${field.name.value}`] : undefined;
   for (const arg of field.arguments ?? []) {
     if (arg.value.kind !== Kind.LIST) continue;
     const length = (arg.value as ListValueNode).values.length;
     const where = `${field.name.value}(${arg.name.value})`;
-    if (rule && rule.arg === arg.name.value && length > rule.max) errors.push(listLimitError(where, length, rule.max, `${typeName}.${field.name.value}.${arg.name.value}`));
+    if (rule && rule.arg === arg.name.value && length > rule.max)
+      errors.push(listLimitError(where, length, rule.max, `${typeName}.${field.name.value}.${arg.name.value}`));
     else if (length > MAX_LIST_ITEMS) errors.push(listLimitError(where, length, MAX_LIST_ITEMS, 'listItems'));
   }
   return errors;
@@ -82,7 +89,11 @@ function rootFields(document: DocumentNode, operation: OperationDefinitionNode) 
 }
 
 /** Checks the lists sent as variables, once their values are known (at execution). */
-export function variableListError(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
+export function variableListError(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): GraphQLError | null {
   if (!variables) return null;
   const operation = document.definitions.find(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
@@ -92,7 +103,8 @@ export function variableListError(document: DocumentNode, operationName: string 
     const arg = rule && field.arguments?.find((a) => a.name.value === rule.arg);
     if (!rule || !arg || arg.value.kind !== Kind.VARIABLE) continue;
     const value = variables[arg.value.name.value];
-    if (Array.isArray(value) && value.length > rule.max) return listLimitError(`$${arg.value.name.value}`, value.length, rule.max, `Query.${field.name.value}.${rule.arg}`);
+    if (Array.isArray(value) && value.length > rule.max)
+      return listLimitError(`$${arg.value.name.value}`, value.length, rule.max, `Query.${field.name.value}.${rule.arg}`);
   }
   const long = longListIn(variables);
   return long ? listLimitError(long.path, long.length, MAX_LIST_ITEMS, 'listItems') : null;

@@ -15,7 +15,11 @@ function serialize(value: unknown): unknown {
   return value;
 }
 
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+export function createLogger(
+  level: LogLevel,
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): Logger {
   const emit = (at: Exclude<LogLevel, 'silent'>, msg: string, fields: Record<string, unknown> = {}) => {
     if (rank[at] < rank[level]) return;
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level: at, msg, ...base };

@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from './config.js';
 /** What to tell the operator when listening fails; the raw error when it is not a known case. */
 function listenFailure(error: unknown, port: number, host: string): string | null {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'EADDRINUSE') return `Port ${port} on ${host} is already in use. Stop the other server or pick another port with the PORT variable (PORT=0 picks a free one).`;
+  if (code === 'EADDRINUSE')
+    return `Port ${port} on ${host} is already in use. Stop the other server or pick another port with the PORT variable (PORT=0 picks a free one).`;
   if (code === 'EACCES') return `Not allowed to listen on port ${port} on ${host}. Pick a port above 1023 with the PORT variable.`;
   if (code === 'EADDRNOTAVAIL') return `Cannot listen on ${host}: no such address on this machine. Change it with the HOST variable.`;
   return null;

@@ -52,7 +52,11 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const log = deps.log ?? createLogger('silent');
   const plainAuth = createAuthService(db);
   const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
-  const changedRuns = byId((ids) => plainRuns.byIds(ids), (r) => r.id, { cache: false });
+  const changedRuns = byId(
+    (ids) => plainRuns.byIds(ids),
+    (r) => r.id,
+    { cache: false },
+  );
   const live = createLiveService({
     db,
     pubsub,

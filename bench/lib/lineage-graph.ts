@@ -184,7 +184,9 @@ export async function buildLineageGraph(sql: Sql): Promise<{ nodes: number; edge
   }
   const haveRows = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM registered_models WHERE id > ${OFFSET}`))[0]!.n > 0;
   if (!haveRows) {
-    await sql.query(`INSERT INTO projects (name, description) VALUES ('bench-lineage', 'rows behind the lineage benchmark graph') ON CONFLICT (name) DO NOTHING`);
+    await sql.query(
+      `INSERT INTO projects (name, description) VALUES ('bench-lineage', 'rows behind the lineage benchmark graph') ON CONFLICT (name) DO NOTHING`,
+    );
     const bar = progressBar('lineage graph rows', entitySteps.length);
     // All or nothing: a half-built set would make the next run skip the rest.
     await sql.transaction(async (tx) => {

@@ -18,7 +18,10 @@ export const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximu
 
 export function printTable(rows: readonly Row[]): void {
   const header = ['benchmark', 'runledger', 'raw baseline', 'ratio', 'goal', 'met'];
-  const table = [header, ...rows.map((r) => [r.benchmark, r.ours, r.raw, Number.isNaN(r.ratio) ? '-' : r.ratio.toFixed(2), r.goal, r.met === null ? '-' : r.met ? 'yes' : 'NO'])];
+  const table = [
+    header,
+    ...rows.map((r) => [r.benchmark, r.ours, r.raw, Number.isNaN(r.ratio) ? '-' : r.ratio.toFixed(2), r.goal, r.met === null ? '-' : r.met ? 'yes' : 'NO']),
+  ];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(line(header));

@@ -27,7 +27,8 @@ function numbers(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
   if (!raw) return fallback;
   const list = raw.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`${name}: expected positive integers separated by commas, got "${raw}"`);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`${name}: expected positive integers separated by commas, got "${raw}"`);
   return list;
 }
 
@@ -38,7 +39,10 @@ function number(name: string, fallback: number): number {
 function parts(): Part[] {
   const raw = process.env.BENCH_SCALING_ONLY;
   if (!raw) return [...PARTS];
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((p) => !(PARTS as readonly string[]).includes(p));
   if (unknown.length) throw new Error(`BENCH_SCALING_ONLY: unknown part ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
   return PARTS.filter((p) => list.includes(p));
@@ -54,7 +58,12 @@ export function loadScalingConfig(): ScalingConfig {
       sizes: [...numbers('BENCH_SCALING_SIZES', [10_000, 100_000, 1_000_000])].sort((a, b) => a - b),
       samples: number('BENCH_SCALING_SAMPLES', 200),
     },
-    ingest: { url: ingestUrl, batchSizes: numbers('BENCH_SCALING_BATCH_SIZES', [10, 100, 1_000, 10_000]), seconds: number('BENCH_SCALING_INGEST_SECONDS', 30), clients: 8 },
+    ingest: {
+      url: ingestUrl,
+      batchSizes: numbers('BENCH_SCALING_BATCH_SIZES', [10, 100, 1_000, 10_000]),
+      seconds: number('BENCH_SCALING_INGEST_SECONDS', 30),
+      clients: 8,
+    },
     lineage: {
       // The graph bench/seed.ts builds: only read here, never built or changed.
       url: process.env.BENCH_SCALING_LINEAGE_URL ?? process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_URL,

@@ -26,7 +26,11 @@ export async function runIngest(config: ScalingConfig['ingest']): Promise<{ poin
     const endpoint = `${(await app.start()).url}/graphql`;
     const stamp = Date.now();
     // Untimed: the first size measured would otherwise also pay for compiling the ingest path.
-    const warmRuns = await startRuns(endpoint, INGEST_PROJECT, Array.from({ length: config.clients }, (_, c) => `ingest-${stamp}-warmup-c${c}`));
+    const warmRuns = await startRuns(
+      endpoint,
+      INGEST_PROJECT,
+      Array.from({ length: config.clients }, (_, c) => `ingest-${stamp}-warmup-c${c}`),
+    );
     await ingestFor({ endpoint, runIds: warmRuns, batchSize: 1_000, seconds: Math.min(5, config.seconds) });
     for (const batchSize of config.batchSizes) {
       const names = Array.from({ length: config.clients }, (_, c) => `ingest-${stamp}-b${batchSize}-c${c}`);
@@ -36,8 +40,10 @@ export async function runIngest(config: ScalingConfig['ingest']): Promise<{ poin
       await app.services.metrics.foldRollups();
       const foldSeconds = (performance.now() - t0) / 1000;
       points.push({ batchSize, clients: config.clients, ...load, foldSeconds, foldedPointsPerSecond: load.points / (load.seconds + foldSeconds) });
-      console.log(`  batch ${batchSize.toLocaleString()}: ${Math.round(load.pointsPerSecond).toLocaleString()} points/s, ` +
-        `batch p50 ${load.batchMs.p50.toFixed(1)} / p99 ${load.batchMs.p99.toFixed(1)} ms, fold ${foldSeconds.toFixed(1)} s`);
+      console.log(
+        `  batch ${batchSize.toLocaleString()}: ${Math.round(load.pointsPerSecond).toLocaleString()} points/s, ` +
+          `batch p50 ${load.batchMs.p50.toFixed(1)} / p99 ${load.batchMs.p99.toFixed(1)} ms, fold ${foldSeconds.toFixed(1)} s`,
+      );
     }
   } finally {
     await app.stop();

@@ -34,10 +34,13 @@ async function notReady(url: string): Promise<string | null> {
     const one = async (q: string) => Number((await client.query<{ n: string }>(q)).rows[0]?.n ?? 0);
     if (!(await one("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'lineage_edges'"))) return `${name} has no lineage_edges table yet`;
     const edges = await one(`SELECT count(*) AS n FROM lineage_edges WHERE to_id > ${OFFSET}`);
-    if (edges < COMPLETE_EDGES) return `the lineage graph in ${name} is not built yet (${edges.toLocaleString()} of about 3.1M edges; bench/seed.ts builds it after the runs)`;
+    if (edges < COMPLETE_EDGES)
+      return `the lineage graph in ${name} is not built yet (${edges.toLocaleString()} of about 3.1M edges; bench/seed.ts builds it after the runs)`;
     const models = await one(`SELECT count(*) AS n FROM registered_models WHERE id > ${OFFSET}`);
     if (models < MODELS) return `the rows behind the lineage graph in ${name} are not loaded yet (bench/seed.ts adds them after the edges)`;
-    const applied = new Set((await client.query<{ m: string }>('SELECT migration_name AS m FROM _prisma_migrations WHERE finished_at IS NOT NULL')).rows.map((r) => r.m));
+    const applied = new Set(
+      (await client.query<{ m: string }>('SELECT migration_name AS m FROM _prisma_migrations WHERE finished_at IS NOT NULL')).rows.map((r) => r.m),
+    );
     const dir = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
     const pending = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && !applied.has(d.name)).map((d) => d.name);
     if (pending.length) return `${name} lacks migrations ${pending.join(', ')}: starting the app would apply them, and this part only reads`;
@@ -58,7 +61,9 @@ export interface LineagePoint {
 const pick = (n: number, count: number, salt: number) => Array.from({ length: count }, (_, i) => OFFSET + 1 + ((i * 7919 + salt * 104729) % n));
 const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString('base64');
 
-export async function runLineage(config: ScalingConfig['lineage']): Promise<{ skipped: string } | { points: LineagePoint[]; database: string; samples: number }> {
+export async function runLineage(
+  config: ScalingConfig['lineage'],
+): Promise<{ skipped: string } | { points: LineagePoint[]; database: string; samples: number }> {
   const reason = await notReady(config.url);
   if (reason) return { skipped: reason };
   const app = await createApp(loadConfig({ PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: config.url }));
@@ -72,13 +77,18 @@ export async function runLineage(config: ScalingConfig['lineage']): Promise<{ sk
         let nodes = 0;
         let asked = 0;
         const stats = await timeSequential(starts.length, async (i) => {
-          const data = await postJson<{ lineage: { source: string; nodes: unknown[] } }>(endpoint, { query: QUERY, variables: { id: gid(type, starts[i % starts.length]!), direction, depth } });
+          const data = await postJson<{ lineage: { source: string; nodes: unknown[] } }>(endpoint, {
+            query: QUERY,
+            variables: { id: gid(type, starts[i % starts.length]!), direction, depth },
+          });
           if (data.lineage.source !== 'POSTGRES') throw new Error(`walk answered by ${data.lineage.source}`);
           nodes += data.lineage.nodes.length;
           asked += 1;
         });
         points.push({ depth, direction, from: type, stats, avgNodes: Math.round(nodes / asked) });
-        console.log(`  depth ${String(depth).padStart(2)} ${direction.padEnd(10)} p50 ${stats.p50.toFixed(1)} / p95 ${stats.p95.toFixed(1)} ms (avg ${Math.round(nodes / asked)} nodes)`);
+        console.log(
+          `  depth ${String(depth).padStart(2)} ${direction.padEnd(10)} p50 ${stats.p50.toFixed(1)} / p95 ${stats.p95.toFixed(1)} ms (avg ${Math.round(nodes / asked)} nodes)`,
+        );
       }
     }
   } finally {

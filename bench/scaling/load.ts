@@ -11,13 +11,19 @@ const LOG_BATCH = 'mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWr
 export async function startRuns(endpoint: string, project: string, names: string[]): Promise<string[]> {
   await postJson(endpoint, { query: 'mutation($i: CreateProjectInput!) { createProject(input: $i) { created } }', variables: { i: { name: project } } });
   const start = 'mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }';
-  return Promise.all(names.map(async (name) => (await postJson<{ startRun: { run: { id: string } } }>(endpoint, { query: start, variables: { i: { project, name } } })).startRun.run.id));
+  return Promise.all(
+    names.map(
+      async (name) => (await postJson<{ startRun: { run: { id: string } } }>(endpoint, { query: start, variables: { i: { project, name } } })).startRun.run.id,
+    ),
+  );
 }
 
 /** Batch b of one run: steps continue where batch b - 1 stopped, so no point repeats. */
 function batch(b: number, size: number) {
   const stride = Math.ceil(size / KEYS.length);
-  return asSeries(Array.from({ length: size }, (_, i) => ({ key: KEYS[i % KEYS.length]!, value: Math.sin(b * size + i), step: b * stride + Math.floor(i / KEYS.length) })));
+  return asSeries(
+    Array.from({ length: size }, (_, i) => ({ key: KEYS[i % KEYS.length]!, value: Math.sin(b * size + i), step: b * stride + Math.floor(i / KEYS.length) })),
+  );
 }
 
 export interface LoadResult {
@@ -28,7 +34,13 @@ export interface LoadResult {
   batchMs: { p50: number; p95: number; p99: number; max: number };
 }
 
-export async function ingestFor(options: { endpoint: string; runIds: string[]; batchSize: number; seconds: number; onPoints?: (n: number) => void }): Promise<LoadResult> {
+export async function ingestFor(options: {
+  endpoint: string;
+  runIds: string[];
+  batchSize: number;
+  seconds: number;
+  onPoints?: (n: number) => void;
+}): Promise<LoadResult> {
   const { endpoint, runIds, batchSize } = options;
   const send = (runId: string, b: number) => postJson(endpoint, { query: LOG_BATCH, variables: { i: { runId, series: batch(b, batchSize) } } });
   const next = runIds.map(() => 0);

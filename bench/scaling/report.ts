@@ -13,7 +13,15 @@ export function reportSearch(r: Out<typeof runSearch>, base: PartResult): PartRe
   printPart(
     `search latency by project size (runs(filter, orderBy metric, first 50) over HTTP GraphQL, ${r.filter})`,
     ['runs in project', 'matching', 'GraphQL p50 / p95 (ms)', 'SQL p50 / p95 (ms)', 'seeded now', 'seed s', 'vacuum analyze s'],
-    r.points.map((p) => [int(p.runs), int(p.matching), `${ms(p.graphql.p50)} / ${ms(p.graphql.p95)}`, `${ms(p.sql.p50)} / ${ms(p.sql.p95)}`, int(p.insertedRuns), ms(p.seedSeconds), ms(p.vacuumAnalyzeSeconds)]),
+    r.points.map((p) => [
+      int(p.runs),
+      int(p.matching),
+      `${ms(p.graphql.p50)} / ${ms(p.graphql.p95)}`,
+      `${ms(p.sql.p50)} / ${ms(p.sql.p95)}`,
+      int(p.insertedRuns),
+      ms(p.seedSeconds),
+      ms(p.vacuumAnalyzeSeconds),
+    ]),
     result,
     [`${r.points[0]?.graphql.n ?? 0} queries per size after 10 warm-up ones; databases ${r.databases.join(', ')}`],
   );
@@ -25,7 +33,14 @@ export function reportIngest(r: Out<typeof runIngest>, base: PartResult): PartRe
   printPart(
     `ingest throughput by batch size (logBatch over HTTP GraphQL, 8 clients, ${r.secondsPerSize} s per size)`,
     ['points per batch', 'points/s', 'batches', 'batch p50 / p99 (ms)', 'fold after (s)', 'points/s incl. fold'],
-    r.points.map((p) => [int(p.batchSize), int(p.pointsPerSecond), int(p.batches), `${ms(p.batchMs.p50)} / ${ms(p.batchMs.p99)}`, ms(p.foldSeconds), int(p.foldedPointsPerSecond)]),
+    r.points.map((p) => [
+      int(p.batchSize),
+      int(p.pointsPerSecond),
+      int(p.batches),
+      `${ms(p.batchMs.p50)} / ${ms(p.batchMs.p99)}`,
+      ms(p.foldSeconds),
+      int(p.foldedPointsPerSecond),
+    ]),
     result,
     [`database ${r.database}`],
   );
@@ -56,7 +71,17 @@ export function reportRss(r: Out<typeof runRss>, base: PartResult): PartResult {
   printPart(
     `server memory (RSS of the server's node process, pid ${r.pid}) over ${r.seconds} s of ingest at full speed (${r.clients} clients, ${int(r.batchSize)}-point batches)`,
     ['first window avg (MiB)', 'second window avg (MiB)', 'last window avg (MiB)', 'max (MiB)', 'last vs second', 'slope after warm-up (MiB/min)', 'flat'],
-    [[ms(s.firstWindowAvgMiB), ms(s.secondWindowAvgMiB), ms(s.lastWindowAvgMiB), ms(s.maxMiB), `${s.growth >= 0 ? '+' : ''}${(s.growth * 100).toFixed(1)}%`, ms(s.slopeMiBPerMinute), s.flat ? 'yes' : 'NO']],
+    [
+      [
+        ms(s.firstWindowAvgMiB),
+        ms(s.secondWindowAvgMiB),
+        ms(s.lastWindowAvgMiB),
+        ms(s.maxMiB),
+        `${s.growth >= 0 ? '+' : ''}${(s.growth * 100).toFixed(1)}%`,
+        ms(s.slopeMiBPerMinute),
+        s.flat ? 'yes' : 'NO',
+      ],
+    ],
     result,
     [
       `windows of ${w}; flat = last window at most ${FLAT_MARGIN * 100}% above the second (the first holds the warm-up); ${r.samples.length} samples, peak (VmHWM) ${ms(s.peakHwmMiB)} MiB`,

@@ -67,13 +67,26 @@ export function summarize(samples: RssSample[], seconds: number, peakHwmMiB: num
   };
 }
 
-export async function runRss(config: ScalingConfig['rss']): Promise<{ samples: RssSample[]; summary: RssSummary; load: LoadResult; pid: number; database: string; seconds: number; clients: number; batchSize: number }> {
+export async function runRss(config: ScalingConfig['rss']): Promise<{
+  samples: RssSample[];
+  summary: RssSummary;
+  load: LoadResult;
+  pid: number;
+  database: string;
+  seconds: number;
+  clients: number;
+  batchSize: number;
+}> {
   await ensureDatabase(config.url);
   const server = await startServer(config.url);
   try {
     const endpoint = `${server.url}/graphql`;
     const stamp = Date.now();
-    const runIds = await startRuns(endpoint, 'scale-rss', Array.from({ length: config.clients }, (_, c) => `rss-${stamp}-c${c}`));
+    const runIds = await startRuns(
+      endpoint,
+      'scale-rss',
+      Array.from({ length: config.clients }, (_, c) => `rss-${stamp}-c${c}`),
+    );
     const samples: RssSample[] = [];
     let points = 0;
     const t0 = performance.now();
@@ -84,7 +97,16 @@ export async function runRss(config: ScalingConfig['rss']): Promise<{ samples: R
     clearInterval(timer);
     sample();
     const summary = summarize(samples, config.seconds, memoryMiB(server.pid, 'VmHWM'));
-    return { samples, summary, load, pid: server.pid, database: redact(config.url), seconds: config.seconds, clients: config.clients, batchSize: config.batchSize };
+    return {
+      samples,
+      summary,
+      load,
+      pid: server.pid,
+      database: redact(config.url),
+      seconds: config.seconds,
+      clients: config.clients,
+      batchSize: config.batchSize,
+    };
   } finally {
     await server.stop();
   }

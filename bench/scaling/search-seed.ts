@@ -69,10 +69,12 @@ export async function runCount(db: Database, projectId: number): Promise<number>
  */
 export async function growTo(db: Database, projectId: number, keyIds: number[], size: number): Promise<number> {
   const have = new Map(
-    (await db.sql.query<{ c: number; n: number }>(
-      `SELECT substr(client_run_id, 7)::int / ${SHAPE.chunk} AS c, count(*)::int AS n FROM runs WHERE project_id = $1 GROUP BY 1`,
-      [projectId],
-    )).map((r) => [r.c, r.n]),
+    (
+      await db.sql.query<{ c: number; n: number }>(
+        `SELECT substr(client_run_id, 7)::int / ${SHAPE.chunk} AS c, count(*)::int AS n FROM runs WHERE project_id = $1 GROUP BY 1`,
+        [projectId],
+      )
+    ).map((r) => [r.c, r.n]),
   );
   const todo: { from: number; to: number }[] = [];
   for (let c = 0; c * SHAPE.chunk < size; c += 1) {

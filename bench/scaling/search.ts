@@ -53,7 +53,10 @@ export function sizeUrl(base: string, size: number): string {
 }
 
 /** Loads the project of one size (resuming) and vacuums it; returns the seeding figures. */
-async function prepare(url: string, size: number): Promise<{ projectId: number; keyId: number; insertedRuns: number; seedSeconds: number; vacuumAnalyzeSeconds: number }> {
+async function prepare(
+  url: string,
+  size: number,
+): Promise<{ projectId: number; keyId: number; insertedRuns: number; seedSeconds: number; vacuumAnalyzeSeconds: number }> {
   await ensureDatabase(url);
   const db = await openDatabase({ kind: 'postgres', url, poolSize: SHAPE.concurrency + 1 });
   try {
@@ -79,8 +82,10 @@ export async function runSearch(config: ScalingConfig['search']): Promise<{ poin
     const { projectId, keyId, ...seeding } = await prepare(url, size);
     const p: SearchPoint = { runs: size, ...seeding, ...(await measure(url, projectId, keyId, config.samples)) };
     points.push(p);
-    console.log(`  ${size.toLocaleString()} runs: seeded ${p.insertedRuns.toLocaleString()} in ${p.seedSeconds.toFixed(1)} s, ` +
-      `GraphQL p50 ${p.graphql.p50.toFixed(1)} / p95 ${p.graphql.p95.toFixed(1)} ms`);
+    console.log(
+      `  ${size.toLocaleString()} runs: seeded ${p.insertedRuns.toLocaleString()} in ${p.seedSeconds.toFixed(1)} s, ` +
+        `GraphQL p50 ${p.graphql.p50.toFixed(1)} / p95 ${p.graphql.p95.toFixed(1)} ms`,
+    );
   }
   return { points, databases: config.sizes.map((size) => redact(sizeUrl(config.url, size))), shape: SHAPE, filter: SEARCH_FILTER };
 }

@@ -37,7 +37,10 @@ export function serverPid(root: number): number {
   };
   let current = root;
   for (;;) {
-    const child = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && parentOf(p) === current).map(Number).find((pid) => cmdline(pid).some((a) => a.endsWith('src/server.ts')));
+    const child = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p) && parentOf(p) === current)
+      .map(Number)
+      .find((pid) => cmdline(pid).some((a) => a.endsWith('src/server.ts')));
     if (child === undefined) return current;
     current = child;
   }
@@ -45,7 +48,9 @@ export function serverPid(root: number): number {
 
 /** Resident memory of a process in MiB, from /proc (VmRSS, or VmHWM for the peak). */
 export function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   if (!line) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(line.split(/\s+/)[1]) / 1024;
 }
@@ -63,7 +68,15 @@ export async function startServer(databaseUrl: string): Promise<ServerProcess> {
   const log = path.join(dir, 'server.log');
   const fd = openSync(log, 'w');
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '16', RUNLEDGER_ARTIFACT_DIR: path.join(dir, 'artifacts') };
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATABASE_POOL_SIZE: '16',
+    RUNLEDGER_ARTIFACT_DIR: path.join(dir, 'artifacts'),
+  };
   // detached: a process group of its own, so stopping it reaches tsx's child too.
   const proc = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', fd, fd], detached: true });
   let exited: number | null = null;
@@ -82,7 +95,10 @@ export async function startServer(databaseUrl: string): Promise<ServerProcess> {
       await stop();
       throw new Error(`the server did not answer ${url}/healthz within 120 s; see ${log}`);
     }
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -25,10 +25,7 @@ function loadWasm(): Promise<void> {
   return wasmReady;
 }
 
-export async function openSchemaEngine(
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
-  schemaText?: string,
-): Promise<SchemaEngine> {
+export async function openSchemaEngine(adapterFactory: SqlMigrationAwareDriverAdapterFactory, schemaText?: string): Promise<SchemaEngine> {
   await loadWasm();
   const datamodels: [string, string][] | undefined = schemaText ? [['schema.prisma', schemaText]] : undefined;
   const log = () => {};

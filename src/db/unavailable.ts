@@ -7,7 +7,8 @@ const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 const ERRNO_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 // PostgreSQL SQLSTATE: admin/crash shutdown, cannot connect now, too many connections.
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-const MESSAGES = /Connection terminated|Can't reach database server|server closed the connection|connection error|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|Connection refused/i;
+const MESSAGES =
+  /Connection terminated|Can't reach database server|server closed the connection|connection error|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|Connection refused/i;
 
 function matches(error: object): boolean {
   const code = (error as { code?: unknown }).code;

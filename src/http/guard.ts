@@ -23,8 +23,16 @@ export function internalErrorBody(requestId: string): string {
 
 /** An outage is not a bug: 503 with Retry-After, so clients retry. */
 function unavailable(res: http.ServerResponse, requestId: string): void {
-  const body = JSON.stringify({ errors: [{ message: `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, extensions: { code: 'UNAVAILABLE', requestId } }] });
-  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(RETRY_AFTER_SECONDS), connection: 'close', [REQUEST_ID_HEADER]: requestId });
+  const body = JSON.stringify({
+    errors: [{ message: `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, extensions: { code: 'UNAVAILABLE', requestId } }],
+  });
+  res.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    connection: 'close',
+    [REQUEST_ID_HEADER]: requestId,
+  });
   res.end(body);
 }
 
@@ -41,7 +49,12 @@ function fail(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, 
   }
   const body = internalErrorBody(requestId);
   try {
-    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', [REQUEST_ID_HEADER]: requestId });
+    res.writeHead(500, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+      [REQUEST_ID_HEADER]: requestId,
+    });
     res.end(body);
   } catch {
     res.destroy();
@@ -88,7 +101,7 @@ export function guardUpgrades(handler: UpgradeHandler, log: Logger): UpgradeHand
 export function guardServer(server: http.Server, log: Logger): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     log.debug('malformed request', { code: error.code, message: error.message });
-    if (!socket.writable || (error.code === 'ECONNRESET')) {
+    if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }

@@ -2,7 +2,14 @@
 // the API and every non-loopback request refused. Screenshots of each page land in
 // test/browser/output/.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CreateProjectDocument, FinishRunDocument, LogBatchDocument, LogInputsDocument, QuarantineDatasetVersionDocument, SetModelAliasDocument } from '../generated/graphql.js';
+import {
+  CreateProjectDocument,
+  FinishRunDocument,
+  LogBatchDocument,
+  LogInputsDocument,
+  QuarantineDatasetVersionDocument,
+  SetModelAliasDocument,
+} from '../generated/graphql.js';
 import { newProject, newRun, seededRun } from '../support/factories.js';
 import { newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
 import { uniqueName, useServer } from '../support/server.js';
@@ -96,11 +103,14 @@ describe('long lists', () => {
     await more.waitFor();
     // Projects come 25 to a page; click "Load more projects" until the far project's model shows.
     await expect
-      .poll(async () => {
-        if ((await page.getByRole('link', { name: model }).count()) > 0) return true;
-        if (await more.isVisible()) await more.click();
-        return false;
-      }, { timeout: 15_000, interval: 200 })
+      .poll(
+        async () => {
+          if ((await page.getByRole('link', { name: model }).count()) > 0) return true;
+          if (await more.isVisible()) await more.click();
+          return false;
+        },
+        { timeout: 15_000, interval: 200 },
+      )
       .toBe(true);
     await page.goto(`${s.url}/models?project=${last}`);
     await page.getByRole('link', { name: model }).waitFor();
@@ -119,11 +129,20 @@ describe('run page', () => {
   it('draws every metric and a chart gains a logged point within 1 s', async () => {
     const s = server();
     const project = await newProject(s.client, 'web-run');
-    const run = await newRun(s.client, project, { name: 'resnet-live', user: 'ana', seed: '7', codeVersion: { repository: 'git@example.com:acme/vision.git', commit: '3f2a9c1d', branch: 'main', dirty: true }, environment: { python: '3.11', hardware: { gpus: 2 } } });
+    const run = await newRun(s.client, project, {
+      name: 'resnet-live',
+      user: 'ana',
+      seed: '7',
+      codeVersion: { repository: 'git@example.com:acme/vision.git', commit: '3f2a9c1d', branch: 'main', dirty: true },
+      environment: { python: '3.11', hardware: { gpus: 2 } },
+    });
     await s.client.data(LogBatchDocument, {
       input: {
         runId: run.id,
-        params: [{ key: 'lr', value: '0.003' }, { key: 'batch_size', value: '256' }],
+        params: [
+          { key: 'lr', value: '0.003' },
+          { key: 'batch_size', value: '256' },
+        ],
         tags: [{ key: 'team', value: 'vision' }],
         series: [
           { key: 'loss', steps: [...Array(200).keys()], values: [...Array(200).keys()].map((i) => 2 * Math.exp(-i / 60) + 0.05 * Math.sin(i / 3)) },
@@ -138,7 +157,9 @@ describe('run page', () => {
     await pause(300); // the subscription is registered on the server
     await s.client.data(LogBatchDocument, { input: { runId: run.id, metrics: [{ key: 'loss', step: 200, value: 0.07 }] } });
     // The issue's deadline: the point is on the chart within 1 s of logBatch returning.
-    await page.waitForFunction(() => document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === '200', undefined, { timeout: 1000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=metric-chart][data-key=loss]')?.getAttribute('data-last-step') === '200', undefined, {
+      timeout: 1000,
+    });
     expect(await loss.getAttribute('data-points')).toBe('201');
     await screenshot(page, 'run');
 
@@ -158,7 +179,9 @@ describe('run page', () => {
     const project = await newProject(s.client, 'web-drop');
     const run = await newRun(s.client, project, { name: 'flaky-network' });
     const log = (from: number, to: number) =>
-      s.client.data(LogBatchDocument, { input: { runId: run.id, series: [{ key: 'loss', steps: range(from, to), values: range(from, to).map((i) => 1 / (i + 1)) }] } });
+      s.client.data(LogBatchDocument, {
+        input: { runId: run.id, series: [{ key: 'loss', steps: range(from, to), values: range(from, to).map((i) => 1 / (i + 1)) }] },
+      });
     await log(0, 10);
     const target = new URL(s.url);
     let proxy: TcpProxy | undefined;
@@ -196,7 +219,12 @@ describe('compare', () => {
     const b = await seededRun(s.client, project, { name: 'wider', params: { lr: '0.01', opt: 'adam', layers: '8' }, metrics: { auc: 0.84 } });
     const c = await seededRun(s.client, project, { name: 'sgd', params: { lr: '0.1', opt: 'sgd', layers: '8' }, metrics: { auc: 0.79 } });
     for (const [i, r] of [a, b, c].entries()) {
-      await s.client.data(LogBatchDocument, { input: { runId: r.id, series: [{ key: 'auc', steps: range(2, 40), values: range(2, 40).map((x) => 0.5 + (0.3 + i * 0.02) * (1 - Math.exp(-x / 10))) }] } });
+      await s.client.data(LogBatchDocument, {
+        input: {
+          runId: r.id,
+          series: [{ key: 'auc', steps: range(2, 40), values: range(2, 40).map((x) => 0.5 + (0.3 + i * 0.02) * (1 - Math.exp(-x / 10))) }],
+        },
+      });
     }
     const { page, errors } = await open(`/projects/${project}/runs`);
     for (const r of [a, b, c]) await page.locator(`[data-run-id="${r.id}"] input[type=checkbox]`).check();
@@ -231,7 +259,14 @@ describe('lineage, models and incident', () => {
     const s = server();
     const project = await newProject(s.client, 'web-lineage');
     const dataset = uniqueName('events');
-    const dv = await newDatasetVersion(s.client, { dataset, version: 'aug', project, rowCount: 120000, coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
+    const dv = await newDatasetVersion(s.client, {
+      dataset,
+      version: 'aug',
+      project,
+      rowCount: 120000,
+      coverageStart: '2026-08-01T00:00:00Z',
+      coverageEnd: '2026-09-01T00:00:00Z',
+    });
     dvId = dv.id;
     await pause(1200);
     // "As of" has one-second resolution in the page; the links below all come after t0.
@@ -274,7 +309,11 @@ describe('lineage, models and incident', () => {
     await page.goto(`${s.url}/lineage/${badId}?dir=DOWNSTREAM`);
     await expect.poll(() => page.locator('[data-marks~=quarantined]').count()).toBe(1);
     expect(await page.locator('[data-marks~=quarantined]').getAttribute('data-node-type')).toBe('DATASET_VERSION');
-    expect(await page.locator('[data-marks~=downstream]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-type')).sort())).toEqual(['ARTIFACT', 'MODEL_VERSION', 'RUN']);
+    expect(await page.locator('[data-marks~=downstream]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-type')).sort())).toEqual([
+      'ARTIFACT',
+      'MODEL_VERSION',
+      'RUN',
+    ]);
     await screenshot(page, 'lineage-quarantine');
 
     // Clicking a run opens its page.
@@ -324,7 +363,10 @@ describe('lineage, models and incident', () => {
 });
 
 async function datasetName(id: string) {
-  const data = await server().client.data<{ node: { dataset: { name: string } } | null }, { id: string }>(`query($id: ID!) { node(id: $id) { ... on DatasetVersion { dataset { name } } } }`, { id });
+  const data = await server().client.data<{ node: { dataset: { name: string } } | null }, { id: string }>(
+    `query($id: ID!) { node(id: $id) { ... on DatasetVersion { dataset { name } } } }`,
+    { id },
+  );
   return data.node?.dataset.name;
 }
 
@@ -338,4 +380,3 @@ describe('GraphiQL', () => {
     expect(errors.filter((e) => !/worker|monaco/i.test(e))).toEqual([]);
   });
 });
-

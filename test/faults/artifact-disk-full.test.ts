@@ -82,7 +82,10 @@ describe.runIf(!unavailable)('artifact uploads onto a full disk', () => {
 
   async function lineageEdgesTo(runId: string): Promise<number> {
     const id = Number(Buffer.from(runId, 'base64').toString('utf8').split(':')[1]);
-    const rows = await server.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM lineage_edges WHERE from_type = 'Run' AND from_id = $1 AND kind = 'PRODUCED'`, [id]);
+    const rows = await server.app.db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM lineage_edges WHERE from_type = 'Run' AND from_id = $1 AND kind = 'PRODUCED'`,
+      [id],
+    );
     return rows[0]!.n;
   }
 

@@ -71,7 +71,10 @@ describe('a server whose Neo4j is down', () => {
       await plain.app.stop();
     }
 
-    server = await start({ ...testConfig({ NEO4J_URI: `bolt://127.0.0.1:${neo4j.port}`, NEO4J_USERNAME: 'neo4j', NEO4J_PASSWORD: 'secret' }), database: db.database });
+    server = await start({
+      ...testConfig({ NEO4J_URI: `bolt://127.0.0.1:${neo4j.port}`, NEO4J_USERNAME: 'neo4j', NEO4J_PASSWORD: 'secret' }),
+      database: db.database,
+    });
   });
 
   afterAll(async () => {
@@ -90,7 +93,10 @@ describe('a server whose Neo4j is down', () => {
 
   it('queued the edges recorded before Neo4j was configured, so the projection can catch up', async () => {
     await eventually(async () => (await count(server.app, 'SELECT count(*)::int AS n FROM lineage_outbox')) === 3, 'old edges queued', 2000);
-    const edges = await count(server.app, 'SELECT count(*)::int AS n FROM lineage_edges e WHERE EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id AND o.done_at IS NULL)');
+    const edges = await count(
+      server.app,
+      'SELECT count(*)::int AS n FROM lineage_edges e WHERE EXISTS (SELECT 1 FROM lineage_outbox o WHERE o.edge_id = e.id AND o.done_at IS NULL)',
+    );
     expect(edges).toBe(3);
   });
 
@@ -122,7 +128,11 @@ describe('a server whose Neo4j is down', () => {
   it('keeps retrying with backoff, without crashing or flooding the log', async () => {
     const worker = server.app.services.lineage.worker!;
     // Failed drains push each row's next attempt further back (500 ms, 1 s, 2 s, ... up to 10 s).
-    await eventually(async () => (await count(server.app, 'SELECT min(attempts)::int AS n FROM lineage_outbox WHERE done_at IS NULL')) >= 2, 'two failed attempts on every row', 2400);
+    await eventually(
+      async () => (await count(server.app, 'SELECT min(attempts)::int AS n FROM lineage_outbox WHERE done_at IS NULL')) >= 2,
+      'two failed attempts on every row',
+      2400,
+    );
     const rows = await server.app.db.sql.query<{ attempts: number; last_error: string | null; backoff: boolean }>(
       'SELECT attempts, last_error, next_attempt_at > created_at AS backoff FROM lineage_outbox WHERE done_at IS NULL',
     );
@@ -175,7 +185,8 @@ describe.runIf(realNeo4j)('a server whose real Neo4j goes away and comes back (N
     proxy.cut();
     const project = uniqueName('neo4j-back');
     await client.data('mutation($n: String!) { createProject(input: { name: $n }) { created } }', { n: project });
-    const parent = (await client.data(StartRunDocument, { input: { project, name: 'parent', codeVersion: { repository: 'r', commit: 'feedfacecafe' } } })).startRun.run;
+    const parent = (await client.data(StartRunDocument, { input: { project, name: 'parent', codeVersion: { repository: 'r', commit: 'feedfacecafe' } } }))
+      .startRun.run;
     const child = (await client.data(StartRunDocument, { input: { project, name: 'child', parentRunId: parent.id } })).startRun.run;
     await eventually(() => !worker.healthy, 'the worker noticed Neo4j is gone', 2400);
     const during = await client.data(LineageDocument, { id: child.id, direction: 'UPSTREAM' });

@@ -94,7 +94,8 @@ describe.runIf(process.env.NEO4J_URI)('a real Neo4j killed with SIGKILL while ru
     const worker = app.services.lineage.worker!;
     const project = uniqueName('outage');
     await client.data('mutation($n: String!) { createProject(input: { name: $n }) { created } }', { n: project });
-    const first = (await client.data(StartRunDocument, { input: { project, name: 'first', codeVersion: { repository: 'r', commit: 'abcdef0123' } } })).startRun.run;
+    const first = (await client.data(StartRunDocument, { input: { project, name: 'first', codeVersion: { repository: 'r', commit: 'abcdef0123' } } })).startRun
+      .run;
     const lineageOf = async (id: string) => (await client.data(LineageDocument, { id, direction: 'UPSTREAM' })).lineage;
     await eventually(async () => (await lineageOf(first.id)).source === 'NEO4J', 'reads served by Neo4j', seconds(60));
 
@@ -144,10 +145,11 @@ describe.runIf(process.env.NEO4J_URI)('a real Neo4j killed with SIGKILL while ru
     await app.stop(); // the command opens the database itself (a PGlite directory has one owner)
     stopped = true;
     const env = { ...process.env, ...db.env, ...neo4jEnv(), LOG_LEVEL: 'silent' };
-    const verify = () => run('npx', ['tsx', 'src/modules/lineage/verify-cli.ts', '--samples', '10'], { cwd: root, env }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
-    );
+    const verify = () =>
+      run('npx', ['tsx', 'src/modules/lineage/verify-cli.ts', '--samples', '10'], { cwd: root, env }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      );
     const equal = await verify();
     expect(equal.stdout).toContain('projection equals PostgreSQL');
     expect(equal.code).toBe(0);
@@ -172,7 +174,10 @@ describe.runIf(process.env.NEO4J_URI)('a real Neo4j killed with SIGKILL while ru
       const otherUrl = (await other.start()).url;
       const c = new GraphQLClient(`${otherUrl}/graphql`);
       await eventually(() => (other.services.lineage.worker?.failures ?? 0) > 0, 'the worker tried Neo4j', seconds(30));
-      expect(wrong.find((l) => l.level === 'warn' && /refused the credentials \(check NEO4J_USERNAME and NEO4J_PASSWORD\)/.test(l.msg)), JSON.stringify(wrong)).toBeDefined();
+      expect(
+        wrong.find((l) => l.level === 'warn' && /refused the credentials \(check NEO4J_USERNAME and NEO4J_PASSWORD\)/.test(l.msg)),
+        JSON.stringify(wrong),
+      ).toBeDefined();
       expect(await (await fetch(`${otherUrl}/healthz`)).json()).toMatchObject({ status: 'degraded', dependencies: { neo4j: 'unavailable' } });
       const project = uniqueName('wrong-pw');
       await c.data('mutation($n: String!) { createProject(input: { name: $n }) { created } }', { n: project });

@@ -29,7 +29,11 @@ describe.runIf(!unavailable)('a PostgreSQL restart during ingestion', () => {
   });
 
   async function gql<T>(query: string, variables: unknown): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await res.json()) as { data?: T; errors?: { message: string }[] };
   }
 
@@ -67,7 +71,11 @@ describe.runIf(!unavailable)('a PostgreSQL restart during ingestion', () => {
       for (let b = 0; b < BATCHES; b += 1) {
         // No timestamps: without batchId a retried batch would be logged twice at a new time.
         const metrics = Array.from({ length: POINTS }, (_, i) => ({ key: 'loss', value: w * 1e6 + b * POINTS + i, step: b * POINTS + i }));
-        await withRetry('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId, batchId: `w${w}-b${b}`, metrics, params: b === 0 ? [{ key: 'writer', value: String(w) }] : [] } }, stats);
+        await withRetry(
+          'mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }',
+          { i: { runId, batchId: `w${w}-b${b}`, metrics, params: b === 0 ? [{ key: 'writer', value: String(w) }] : [] } },
+          stats,
+        );
         progress += 1;
       }
     });
@@ -123,7 +131,11 @@ describe.runIf(!unavailable)('a PostgreSQL restart during ingestion', () => {
         ['query($p: String!) { runs(project: $p) { totalCount } }', { p: project }],
         ['mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }', { i: { project, clientRunId: 'outage-1' } }],
       ] as const) {
-        const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        });
         const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
         expect(res.status, JSON.stringify(body)).toBe(503);
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -29,7 +29,9 @@ import { startServer, type TestServer, testConfig, uniqueName } from '../support
 
 const unavailable =
   redisServerUnavailableReason() ??
-  (process.env.TEST_DATABASE_URL ? null : clusterUnavailableReason() && `no database two servers can share: TEST_DATABASE_URL is unset and ${clusterUnavailableReason()}`);
+  (process.env.TEST_DATABASE_URL
+    ? null
+    : clusterUnavailableReason() && `no database two servers can share: TEST_DATABASE_URL is unset and ${clusterUnavailableReason()}`);
 if (unavailable) console.warn(`redis-restart fault test not run: ${unavailable}`);
 
 const WRITERS = 4;
@@ -143,7 +145,10 @@ describe.runIf(!unavailable)('a Redis crash during ingestion', () => {
       dropDatabase = () => cluster.destroy();
     }
     const prefix = uniqueName('rl-fault');
-    const config = () => ({ ...testConfig({ REDIS_URL: redis.url, RUNLEDGER_PUBSUB_PREFIX: prefix }), database: { kind: 'postgres' as const, url, poolSize: 8 } });
+    const config = () => ({
+      ...testConfig({ REDIS_URL: redis.url, RUNLEDGER_PUBSUB_PREFIX: prefix }),
+      database: { kind: 'postgres' as const, url, poolSize: 8 },
+    });
     a = await startServer(config());
     b = await startServer(config());
   });
@@ -161,7 +166,9 @@ describe.runIf(!unavailable)('a Redis crash during ingestion', () => {
   /** A training script's client: retries a failed request with the same batchId. */
   async function logWithRetry(runId: string, batchId: string, metrics: { key: string; value: number; step: number }[], stats: { retries: number }) {
     for (let attempt = 0; ; attempt += 1) {
-      const result = await a.client.request(LogBatchDocument, { input: { runId, batchId, metrics } }).catch((error: unknown) => ({ errors: [{ message: String(error) }], data: null }));
+      const result = await a.client
+        .request(LogBatchDocument, { input: { runId, batchId, metrics } })
+        .catch((error: unknown) => ({ errors: [{ message: String(error) }], data: null }));
       if (!result.errors?.length && result.data) return result.data.logBatch;
       if (attempt > 600) throw new Error(`gave up on ${batchId}: ${JSON.stringify(result.errors)}`);
       stats.retries += 1;
@@ -203,7 +210,11 @@ describe.runIf(!unavailable)('a Redis crash during ingestion', () => {
     const killedAt = progress;
 
     // While Redis is down: health says degraded, and reads and writes of every kind work.
-    await eventually(async () => (await health(a)).dependencies.redis === 'unavailable' && (await health(b)).dependencies.redis === 'unavailable', 'both servers notice Redis is gone', 2000);
+    await eventually(
+      async () => (await health(a)).dependencies.redis === 'unavailable' && (await health(b)).dependencies.redis === 'unavailable',
+      'both servers notice Redis is gone',
+      2000,
+    );
     for (const server of [a, b]) {
       const res = await fetch(`${server.url}/healthz`);
       expect(res.status).toBe(200);

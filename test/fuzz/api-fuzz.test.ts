@@ -34,14 +34,20 @@ interface Case {
 }
 
 async function gql<T>(query: string, variables?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data: T; errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
 
 async function rowCounts(db: Database): Promise<Record<string, number>> {
-  const tables = await db.sql.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
+  const tables = await db.sql.query<{ t: string }>(
+    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+  );
   const counts: Record<string, number> = {};
   for (const { t } of tables) counts[t] = (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t}"`))[0]!.n;
   return counts;
@@ -57,12 +63,18 @@ function makeCase(r: Rng): Case {
   const pick = r.int(16);
   switch (pick) {
     case 0:
-      return json('runs', 'query($p: String!, $f: String, $o: [RunOrder!], $n: Int) { runs(project: $p, filter: $f, orderBy: $o, first: $n) { totalCount edges { node { id } } } }', {
-        p: r.chance(0.8) ? project : hostileString(r),
-        f: hostileFilter(r),
-        o: r.chance(0.5) ? [{ field: r.chance(0.5) ? hostileString(r) : hostileFilter(r).slice(0, 40), direction: r.pick(['ASC', 'DESC', 'SIDEWAYS']) }] : null,
-        n: r.chance(0.3) ? hostileNumber(r) : 5,
-      });
+      return json(
+        'runs',
+        'query($p: String!, $f: String, $o: [RunOrder!], $n: Int) { runs(project: $p, filter: $f, orderBy: $o, first: $n) { totalCount edges { node { id } } } }',
+        {
+          p: r.chance(0.8) ? project : hostileString(r),
+          f: hostileFilter(r),
+          o: r.chance(0.5)
+            ? [{ field: r.chance(0.5) ? hostileString(r) : hostileFilter(r).slice(0, 40), direction: r.pick(['ASC', 'DESC', 'SIDEWAYS']) }]
+            : null,
+          n: r.chance(0.3) ? hostileNumber(r) : 5,
+        },
+      );
     case 1:
       return json('runGroups', 'query($p: String!, $f: String, $g: String!) { runGroups(project: $p, filter: $f, groupBy: $g) { key runCount } }', {
         p: project,
@@ -70,16 +82,25 @@ function makeCase(r: Rng): Case {
         g: r.pick(['tags.', 'params.', 'attributes.']) + hostileString(r, 30),
       });
     case 2:
-      return json('paramValues', 'query($p: String!, $f: String, $k: String!, $m: String) { paramValues(project: $p, filter: $f, key: $k, metric: $m) { value runCount bestMetric } }', {
-        p: project,
-        f: r.chance(0.5) ? hostileFilter(r) : null,
-        k: hostileString(r, 30),
-        m: r.chance(0.5) ? hostileString(r, 30) : 'auc',
-      });
+      return json(
+        'paramValues',
+        'query($p: String!, $f: String, $k: String!, $m: String) { paramValues(project: $p, filter: $f, key: $k, metric: $m) { value runCount bestMetric } }',
+        {
+          p: project,
+          f: r.chance(0.5) ? hostileFilter(r) : null,
+          k: hostileString(r, 30),
+          m: r.chance(0.5) ? hostileString(r, 30) : 'auc',
+        },
+      );
     case 3:
       return json('project', 'query($n: String!) { project(name: $n) { id } }', { n: hostileString(r, 300) });
     case 4: {
-      const id = r.pick([Buffer.from(`Run:${hostileString(r, 20)}`).toString('base64'), Buffer.from(`Project:${r.pick(['1', '-1', '1e9', '0', "1' OR 1=1"])}`).toString('base64'), hostileString(r), targetRun]);
+      const id = r.pick([
+        Buffer.from(`Run:${hostileString(r, 20)}`).toString('base64'),
+        Buffer.from(`Project:${r.pick(['1', '-1', '1e9', '0', "1' OR 1=1"])}`).toString('base64'),
+        hostileString(r),
+        targetRun,
+      ]);
       return json('node', 'query($id: ID!) { node(id: $id) { id } run(id: $id) { id } }', { id });
     }
     case 5:
@@ -87,15 +108,24 @@ function makeCase(r: Rng): Case {
         ids: Array.from({ length: r.int(150) }, () => (r.chance(0.5) ? canaryRun : hostileString(r, 30))),
       });
     case 6:
-      return json('metricHistory', 'query($id: ID!, $k: String!, $m: Int, $f: SafeInt, $t: SafeInt) { run(id: $id) { metricHistory(key: $k, maxPoints: $m, fromStep: $f, toStep: $t) { totalPoints points { step value } } } }', {
-        id: canaryRun,
-        k: r.chance(0.5) ? 'auc' : hostileString(r, 30),
-        m: hostileNumber(r),
-        f: hostileNumber(r),
-        t: hostileNumber(r),
-      });
+      return json(
+        'metricHistory',
+        'query($id: ID!, $k: String!, $m: Int, $f: SafeInt, $t: SafeInt) { run(id: $id) { metricHistory(key: $k, maxPoints: $m, fromStep: $f, toStep: $t) { totalPoints points { step value } } } }',
+        {
+          id: canaryRun,
+          k: r.chance(0.5) ? 'auc' : hostileString(r, 30),
+          m: hostileNumber(r),
+          f: hostileNumber(r),
+          t: hostileNumber(r),
+        },
+      );
     case 7:
-      return json('createProject', 'mutation($i: CreateProjectInput!) { createProject(input: $i) { created project { id } } }', { i: { name: hostileString(r, 300), description: r.chance(0.5) ? hostileString(r) : null } }, { mutation: 'createProject' });
+      return json(
+        'createProject',
+        'mutation($i: CreateProjectInput!) { createProject(input: $i) { created project { id } } }',
+        { i: { name: hostileString(r, 300), description: r.chance(0.5) ? hostileString(r) : null } },
+        { mutation: 'createProject' },
+      );
     case 8:
       return json(
         'startRun',
@@ -109,7 +139,9 @@ function makeCase(r: Rng): Case {
             group: r.chance(0.3) ? hostileString(r) : null,
             seed: r.chance(0.3) ? hostileString(r) : null,
             startedAt: r.chance(0.3) ? r.pick(['2026-13-01', 'yesterday', '1970-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', hostileString(r)]) : null,
-            environment: r.chance(0.3) ? r.pick<unknown>([{ hardware: { gpus: hostileNumber(r) } }, hostileString(r), [1, 2], { a: { b: { c: hostileString(r) } } }]) : null,
+            environment: r.chance(0.3)
+              ? r.pick<unknown>([{ hardware: { gpus: hostileNumber(r) } }, hostileString(r), [1, 2], { a: { b: { c: hostileString(r) } } }])
+              : null,
             parentRunId: r.chance(0.2) ? r.pick([canaryRun, hostileString(r)]) : null,
           },
         },
@@ -125,7 +157,9 @@ function makeCase(r: Rng): Case {
           i: {
             runId: r.chance(0.9) ? targetRun : hostileString(r),
             batchId,
-            params: r.chance(0.3) ? [{ key: r.chance(0.5) ? `p${r.int(20)}` : hostileString(r, 40), value: r.chance(0.5) ? String(r.int(3)) : hostileString(r) }] : null,
+            params: r.chance(0.3)
+              ? [{ key: r.chance(0.5) ? `p${r.int(20)}` : hostileString(r, 40), value: r.chance(0.5) ? String(r.int(3)) : hostileString(r) }]
+              : null,
             metrics: Array.from({ length: r.int(20) }, () => ({
               key: r.pick(keys),
               value: r.chance(0.7) ? r.next() : hostileNumber(r),
@@ -138,7 +172,12 @@ function makeCase(r: Rng): Case {
       );
     }
     case 10:
-      return json('updateRun', 'mutation($i: UpdateRunInput!) { updateRun(input: $i) { run { id } } }', { i: { runId: targetRun, name: hostileString(r, 300), notes: hostileString(r, 300) } }, { mutation: 'other' });
+      return json(
+        'updateRun',
+        'mutation($i: UpdateRunInput!) { updateRun(input: $i) { run { id } } }',
+        { i: { runId: targetRun, name: hostileString(r, 300), notes: hostileString(r, 300) } },
+        { mutation: 'other' },
+      );
     case 11:
     case 12:
       return json('document', hostileDocument(r), r.chance(0.5) ? { x: hostileString(r) } : null);
@@ -162,10 +201,25 @@ function makeCase(r: Rng): Case {
       return {
         kind: 'content-type',
         body: r.chance(0.5) ? 'query=%7B__typename%7D' : JSON.stringify({ query: '{ __typename }' }),
-        headers: { 'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', 'application/json; charset=utf-16', '']), ...(r.chance(0.5) ? { 'x-graphql-yoga-csrf': '1' } : {}) },
+        headers: {
+          'content-type': r.pick([
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'application/graphql',
+            'application/json; charset=utf-16',
+            '',
+          ]),
+          ...(r.chance(0.5) ? { 'x-graphql-yoga-csrf': '1' } : {}),
+        },
       };
     default:
-      return json('setTags', 'mutation($i: SetTagsInput!) { setTags(input: $i) { run { id } } }', { i: { runId: hostileString(r), tags: [{ key: hostileString(r), value: hostileString(r) }] } }, { mutation: 'other' });
+      return json(
+        'setTags',
+        'mutation($i: SetTagsInput!) { setTags(input: $i) { run { id } } }',
+        { i: { runId: hostileString(r), tags: [{ key: hostileString(r), value: hostileString(r) }] } },
+        { mutation: 'other' },
+      );
   }
 }
 
@@ -198,7 +252,11 @@ function evaluate(index: number, c: Case, status: number, result: unknown, probl
 }
 
 async function post(body: string, headers: Record<string, string> = {}): Promise<{ status: number; parsed: unknown; problems: string[] }> {
-  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body });
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body,
+  });
   const text = await res.text();
   const problems: string[] = [];
   if (res.status >= 500) problems.push(`HTTP ${res.status}`);
@@ -220,7 +278,11 @@ async function send(batch: { index: number; c: Case }[]): Promise<Outcome[]> {
   if (ops.length) {
     const { status, parsed, problems } = await post(JSON.stringify(ops.map(({ c }) => c.op)));
     ops.forEach(({ index, c }, i) => {
-      outcomes.push(Array.isArray(parsed) ? evaluate(index, c, status, parsed[i], [...problems]) : evaluate(index, c, status, null, [...problems, `batch answered ${JSON.stringify(parsed).slice(0, 100)}`]));
+      outcomes.push(
+        Array.isArray(parsed)
+          ? evaluate(index, c, status, parsed[i], [...problems])
+          : evaluate(index, c, status, null, [...problems, `batch answered ${JSON.stringify(parsed).slice(0, 100)}`]),
+      );
     });
   }
   for (const { index, c } of alone) {
@@ -237,7 +299,8 @@ beforeAll(async () => {
   server = await startServer(db.url ? { ...config, database: { kind: 'postgres', url: db.url, poolSize: 10 } } : config);
   project = 'fuzz';
   await gql('mutation { createProject(input: { name: "fuzz" }) { created } }');
-  const start = (name: string) => gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "fuzz", name: "${name}" }) { run { id } } }`);
+  const start = (name: string) =>
+    gql<{ startRun: { run: { id: string } } }>(`mutation { startRun(input: { project: "fuzz", name: "${name}" }) { run { id } } }`);
   canaryRun = (await start('canary')).startRun.run.id;
   targetRun = (await start('target')).startRun.run.id;
   await gql('mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', {
@@ -283,7 +346,9 @@ describe('fuzzing the API with hostile input', () => {
     for (const o of outcomes) byKind[o.kind] = (byKind[o.kind] ?? 0) + 1;
     console.log(`fuzz: ${CASES} inputs in ${seconds.toFixed(1)} s (seed ${SEED}); by kind ${JSON.stringify(byKind)}; failures ${failures.length}`);
     expect(
-      failures.slice(0, 10).map((f) => ({ seed: SEED + f.index, kind: f.kind, status: f.status, problems: f.problems, input: cases[f.index]!.body.slice(0, 300) })),
+      failures
+        .slice(0, 10)
+        .map((f) => ({ seed: SEED + f.index, kind: f.kind, status: f.status, problems: f.problems, input: cases[f.index]!.body.slice(0, 300) })),
     ).toEqual([]);
     expect(server.loggedErrors.slice(logLinesBefore)).toEqual([]);
 

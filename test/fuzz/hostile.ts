@@ -34,11 +34,40 @@ const SQL = [
   '%',
   '_',
   '\\',
-  "0x27",
+  '0x27',
 ];
 const UNICODE = ['\u0000', '\u202e', '\ud83d\ude00', '\ufeff', 'é', '\u0301', 'ß', '\u2028', '\ud800', '𝔘𝔫𝔦', '中文', '\u001b[31m', '\t\n\r'];
-const NUMBERS = ['1e400', '-1e400', '9007199254740993', '-0', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', '.5e', '00001', '1e-400', '99999999999999999999999999'];
-const FIELDS = ['metrics.auc', 'params.lr', 'tags.team', 'attributes.status', 'attributes.user', 'attributes.name', 'attributes.started_at', 'metrics.`a b`', 'params."x"', 'attributes.nope', 'foo.bar', 'metrics.', '.auc', 'attributes'];
+const NUMBERS = [
+  '1e400',
+  '-1e400',
+  '9007199254740993',
+  '-0',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '0x10',
+  '1_000',
+  '.5e',
+  '00001',
+  '1e-400',
+  '99999999999999999999999999',
+];
+const FIELDS = [
+  'metrics.auc',
+  'params.lr',
+  'tags.team',
+  'attributes.status',
+  'attributes.user',
+  'attributes.name',
+  'attributes.started_at',
+  'metrics.`a b`',
+  'params."x"',
+  'attributes.nope',
+  'foo.bar',
+  'metrics.',
+  '.auc',
+  'attributes',
+];
 const OPS = ['=', '!=', '<', '<=', '>', '>=', '<>', 'LIKE', 'ILIKE', 'IN', 'NOT IN', 'IS', 'IS NOT', '==', '=>', '~'];
 const WORDS = ['and', 'or', 'not', '(', ')', ',', 'NULL', 'TRUE', "'x'", '"y"', "'RUNNING'", "'%a%'"];
 
@@ -87,6 +116,7 @@ export function hostileDocument(r: Rng): string {
   }
   if (mode === 3) return `query Q($x: ${r.pick(['Int', 'String!', '[ID!]!', 'Foo', 'LogBatchInput'])}) { __typename }`;
   if (mode === 4) return hostileString(r, 400);
-  if (mode === 5) return `{ ${'projects { edges { node { runs { edges { node { children { edges { node { '.repeat(1 + r.int(4))} id ${'} } } '.repeat(3 * (1 + r.int(4)))} }`;
+  if (mode === 5)
+    return `{ ${'projects { edges { node { runs { edges { node { children { edges { node { '.repeat(1 + r.int(4))} id ${'} } } '.repeat(3 * (1 + r.int(4)))} }`;
   return `fragment A on Query { ...B } fragment B on Query { ...A } { ...A }`;
 }

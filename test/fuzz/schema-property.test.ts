@@ -39,7 +39,9 @@ beforeAll(async () => {
   project = uniqueName('prop');
   const client = server.withToken(admin);
   await client.data('mutation($n: String!) { createProject(input: {name: $n}) { created } }', { n: project });
-  runId = (await client.data<{ startRun: { run: { id: string } } }, unknown>('mutation($p: String!) { startRun(input: {project: $p}) { run { id } } }', { p: project })).startRun.run.id;
+  runId = (
+    await client.data<{ startRun: { run: { id: string } } }, unknown>('mutation($p: String!) { startRun(input: {project: $p}) { run { id } } }', { p: project })
+  ).startRun.run.id;
 });
 
 afterAll(async () => {
@@ -47,8 +49,27 @@ afterAll(async () => {
 });
 
 const hostileStrings = [
-  '', ' ', '\\', "'", '"', '%', '_', '%\\', 'a\\', '\u0000', 'a\u0000b', '\uD800', '../../etc/passwd', "'; DROP TABLE runs; --",
-  'metrics.loss < 1', 'params.x LIKE \'a\\\\\'', '((((((', 'NaN', '-Infinity', '0000-01-01T00:00:00Z', 'x'.repeat(10_000),
+  '',
+  ' ',
+  '\\',
+  "'",
+  '"',
+  '%',
+  '_',
+  '%\\',
+  'a\\',
+  '\u0000',
+  'a\u0000b',
+  '\uD800',
+  '../../etc/passwd',
+  "'; DROP TABLE runs; --",
+  'metrics.loss < 1',
+  "params.x LIKE 'a\\\\'",
+  '((((((',
+  'NaN',
+  '-Infinity',
+  '0000-01-01T00:00:00Z',
+  'x'.repeat(10_000),
 ];
 const base64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -59,9 +80,9 @@ const idArb = () =>
   fc.oneof(
     realIds(),
     fc.constantFrom(...hostileStrings),
-    fc.constantFrom('Run', 'Project', 'Artifact', 'CodeCommit', 'DatasetVersion', 'ModelVersion', 'ApiToken', 'Nope').chain((t) =>
-      fc.constantFrom('0', '-1', '1', '2', '1e309', '99999999999999999999', 'x', '', '1.5').map((n) => base64(`${t}:${n}`)),
-    ),
+    fc
+      .constantFrom('Run', 'Project', 'Artifact', 'CodeCommit', 'DatasetVersion', 'ModelVersion', 'ApiToken', 'Nope')
+      .chain((t) => fc.constantFrom('0', '-1', '1', '2', '1e309', '99999999999999999999', 'x', '', '1.5').map((n) => base64(`${t}:${n}`))),
     fc.string(),
   );
 
@@ -81,7 +102,15 @@ function scalarArb(name: string): fc.Arbitrary<unknown> {
       return fc.boolean();
     case 'DateTime':
       return fc.oneof(
-        fc.constantFrom('0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-02-30T00:00:00Z', 'yesterday', '-000001-01-01T00:00:00Z', '+275760-09-13T00:00:00Z'),
+        fc.constantFrom(
+          '0000-01-01T00:00:00Z',
+          '0001-01-01T00:00:00Z',
+          '9999-12-31T23:59:59.999Z',
+          '2026-02-30T00:00:00Z',
+          'yesterday',
+          '-000001-01-01T00:00:00Z',
+          '+275760-09-13T00:00:00Z',
+        ),
         fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
       );
     case 'MetricValue':

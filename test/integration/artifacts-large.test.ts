@@ -76,7 +76,9 @@ describe('large artifacts', () => {
     // A small round trip first, so one-time growth (e.g. PGlite's WebAssembly memory, which
     // counts as ArrayBuffers) happens before measuring.
     const warm = await putArtifactStream(url, run.id, body(1024 * 1024, 1), { name: 'warm-up.bin' });
-    for await (const _chunk of await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${url}${warm.body.artifact!.downloadUrl}`, resolve).on('error', reject)));
+    for await (const _chunk of await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(`${url}${warm.body.artifact!.downloadUrl}`, resolve).on('error', reject),
+    ));
 
     const up = await peakGrowth(() => putArtifactStream(url, run.id, body(SIZE, 7), { name: 'model/weights.bin', kind: 'MODEL', sha256: digest }));
     expect(up.result.status).toBe(201);
@@ -84,7 +86,9 @@ describe('large artifacts', () => {
 
     const down = await peakGrowth(async () => {
       // node:http reads only as fast as this loop consumes, so what is measured is the server.
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${url}${up.result.body.artifact!.downloadUrl}`, resolve).on('error', reject));
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`${url}${up.result.body.artifact!.downloadUrl}`, resolve).on('error', reject),
+      );
       const hash = createHash('sha256');
       let size = 0;
       for await (const chunk of res as AsyncIterable<Buffer>) {

@@ -194,7 +194,10 @@ describe('artifact upload and download', () => {
     );
     form.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
     form.append('0', new Blob([text], { type: 'text/plain' }), 'requirements.txt');
-    const post = () => fetch(`${url}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } }).then((r) => r.json() as Promise<{ data?: { uploadArtifact: { created: boolean; artifact: { digest: string; downloadUrl: string } } }; errors?: unknown }>);
+    const post = () =>
+      fetch(`${url}/graphql`, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } }).then(
+        (r) => r.json() as Promise<{ data?: { uploadArtifact: { created: boolean; artifact: { digest: string; downloadUrl: string } } }; errors?: unknown }>,
+      );
     const first = await post();
     expect(first.errors).toBeUndefined();
     expect(first.data?.uploadArtifact).toMatchObject({
@@ -206,13 +209,18 @@ describe('artifact upload and download', () => {
     expect(await back.text()).toBe(text);
 
     const mismatch = new FormData();
-    mismatch.append('operations', JSON.stringify({
-      query: `mutation ($input: UploadArtifactInput!) { uploadArtifact(input: $input) { created } }`,
-      variables: { input: { runId: run.id, file: null, name: 'bad\u0000name' } },
-    }));
+    mismatch.append(
+      'operations',
+      JSON.stringify({
+        query: `mutation ($input: UploadArtifactInput!) { uploadArtifact(input: $input) { created } }`,
+        variables: { input: { runId: run.id, file: null, name: 'bad\u0000name' } },
+      }),
+    );
     mismatch.append('map', JSON.stringify({ 0: ['variables.input.file'] }));
     mismatch.append('0', new Blob(['x']), 'x.txt');
-    const refused = (await (await fetch(`${url}/graphql`, { method: 'POST', body: mismatch, headers: { 'x-graphql-yoga-csrf': '1' } })).json()) as { errors: { message: string; extensions: { code: string } }[] };
+    const refused = (await (await fetch(`${url}/graphql`, { method: 'POST', body: mismatch, headers: { 'x-graphql-yoga-csrf': '1' } })).json()) as {
+      errors: { message: string; extensions: { code: string } }[];
+    };
     expect(refused.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(refused.errors[0]?.message).toMatch(/^input\.name: /);
   });
@@ -221,11 +229,15 @@ describe('artifact upload and download', () => {
     const { url } = server();
     const send = (headers: Record<string, string>) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', ...headers } }, async (res) => {
-          let body = '';
-          for await (const chunk of res) body += chunk;
-          resolve({ status: res.statusCode ?? 0, body });
-        });
+        const req = http.request(
+          `${url}/graphql`,
+          { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', ...headers } },
+          async (res) => {
+            let body = '';
+            for await (const chunk of res) body += chunk;
+            resolve({ status: res.statusCode ?? 0, body });
+          },
+        );
         req.on('error', reject);
         req.flushHeaders(); // the server answers from the headers alone
       });

@@ -63,7 +63,8 @@ async function modelArtifact(secret: string, runId: string): Promise<string> {
 }
 
 async function register(client: GraphQLClient, dataset: string, version: string, project?: string) {
-  return (await client.data(RegisterDatasetVersionDocument, { input: { dataset, version, project, digest: sha256(`${dataset}/${version}`) } })).registerDatasetVersion.datasetVersion;
+  return (await client.data(RegisterDatasetVersionDocument, { input: { dataset, version, project, digest: sha256(`${dataset}/${version}`) } }))
+    .registerDatasetVersion.datasetVersion;
 }
 
 const codeOf = async (p: Promise<{ extensions?: { code?: string } }>) => (await p).extensions?.code;
@@ -88,7 +89,8 @@ beforeAll(async () => {
   await bob.data(LogInputsDocument, { input: { runId: b1.id, datasets: [{ datasetVersionId: dsBv1.id, role: 'train' }] } });
   artifactA = await modelArtifact(anaSecret, a1.id);
   mAv1 = (await ana.data(CreateModelVersionDocument, { input: { model: names.mA, artifactId: artifactA } })).createModelVersion.modelVersion;
-  mBv1 = (await bob.data(CreateModelVersionDocument, { input: { model: names.mB, artifactId: await modelArtifact(bobSecret, b1.id) } })).createModelVersion.modelVersion;
+  mBv1 = (await bob.data(CreateModelVersionDocument, { input: { model: names.mB, artifactId: await modelArtifact(bobSecret, b1.id) } })).createModelVersion
+    .modelVersion;
   await ana.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 1 } });
   // Lineage that crosses projects, as only a global admin can record it: a1 also read B's
   // dataset, and a2 fine-tuned B's model.
@@ -139,7 +141,10 @@ describe('an outsider sees nothing of another project’s datasets and models', 
     const writes: [string, () => Promise<{ extensions?: { code?: string }; message: string }>][] = [
       ['CONFLICT', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, version: 'v9', digest: sha256('x') } })],
       ['CONFLICT', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, project: projectB, version: 'v9', digest: sha256('x') } })],
-      ['NOT_FOUND', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: uniqueName('new'), project: projectA, version: 'v1', digest: sha256('x') } })],
+      [
+        'NOT_FOUND',
+        () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: uniqueName('new'), project: projectA, version: 'v1', digest: sha256('x') } }),
+      ],
       ['NOT_FOUND', () => bob.error(QuarantineDatasetVersionDocument, { input: { id: dsAv1.id, reason: 'sabotage' } })],
       ['NOT_FOUND', () => bob.error(ReleaseQuarantineDocument, { input: { id: dsAv1.id, reason: 'sabotage' } })],
       ['NOT_FOUND', () => bob.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 1 } })],
@@ -162,7 +167,9 @@ describe('an outsider sees nothing of another project’s datasets and models', 
     expect(model.history).toHaveLength(1);
     expect(model.versions.edges).toHaveLength(1);
     expect((await ana.data(DatasetOwnerDocument, { name: names.dsA })).dataset?.versions.edges.map((e) => e.node.version)).toEqual(['v1']);
-    expect((await ana.data(DatasetVersionByLabelDocument, { dataset: names.dsA, version: 'v1' })).datasetVersion?.usedBy.edges.map((e) => e.node.id)).toEqual([a1.id]);
+    expect((await ana.data(DatasetVersionByLabelDocument, { dataset: names.dsA, version: 'v1' })).datasetVersion?.usedBy.edges.map((e) => e.node.id)).toEqual([
+      a1.id,
+    ]);
     expect((await bob.data(RunInputsAndModelsDocument, { id: b1.id })).run?.inputs).toHaveLength(1);
   });
 });
@@ -172,7 +179,14 @@ describe('lineage that crosses into a forbidden project', () => {
     const standIn = (type: string, n: number) => Buffer.from(`${type}:-${n}`).toString('base64');
     const { lineage } = await ana.data(LineageDocument, { id: a1.id, direction: 'UPSTREAM', depth: 1 });
     const hidden = lineage.nodes.find((n) => n.redacted);
-    expect(hidden).toEqual({ id: standIn('DatasetVersion', 1), type: 'DATASET_VERSION', label: 'DatasetVersion (redacted)', depth: 1, redacted: true, node: null });
+    expect(hidden).toEqual({
+      id: standIn('DatasetVersion', 1),
+      type: 'DATASET_VERSION',
+      label: 'DatasetVersion (redacted)',
+      depth: 1,
+      redacted: true,
+      node: null,
+    });
     expect(JSON.stringify(lineage)).not.toContain(dsBv1.id);
     const mine = lineage.nodes.find((n) => n.id === dsAv1.id);
     expect(mine).toMatchObject({ redacted: false, label: `${names.dsA}@v1`, node: { id: dsAv1.id, __typename: 'DatasetVersion' } });
@@ -191,7 +205,10 @@ describe('lineage that crosses into a forbidden project', () => {
     expect(typed.nodes.map((n) => n.id)).toEqual([a2.id]);
     const { runs } = await ana.data(RunsWithLineageDocument, { project: projectA, first: 10 });
     const viaField = runs.edges.find((e) => e.node.id === a2.id)!.node.lineage;
-    expect(viaField.nodes.map((n) => [n.id, n.label])).toEqual([[a2.id, 'a2-finetune'], [standIn('ModelVersion', 1), 'ModelVersion (redacted)']]);
+    expect(viaField.nodes.map((n) => [n.id, n.label])).toEqual([
+      [a2.id, 'a2-finetune'],
+      [standIn('ModelVersion', 1), 'ModelVersion (redacted)'],
+    ]);
     expect(JSON.stringify([up, viaField])).not.toContain(mBv1.id);
     const all = (await admin.data(LineageDocument, { id: a2.id, direction: 'UPSTREAM', depth: 5 })).lineage;
     expect(all.nodes.map((n) => n.type).sort()).toEqual(['ARTIFACT', 'DATASET_VERSION', 'MODEL_VERSION', 'RUN', 'RUN']);
@@ -199,7 +216,11 @@ describe('lineage that crosses into a forbidden project', () => {
 
     // A path between visible nodes is drawn as usual.
     const path = (await ana.data(LineagePathDocument, { from: a1.id, to: mAv1.id })).lineagePath;
-    expect(path?.nodes.map((n) => [n.type, n.redacted])).toEqual([['RUN', false], ['ARTIFACT', false], ['MODEL_VERSION', false]]);
+    expect(path?.nodes.map((n) => [n.type, n.redacted])).toEqual([
+      ['RUN', false],
+      ['ARTIFACT', false],
+      ['MODEL_VERSION', false],
+    ]);
 
     // The admin sees everything, unredacted.
     expect(all.nodes.every((n) => !n.redacted && n.node !== null)).toBe(true);
@@ -246,9 +267,13 @@ describe('roles on datasets and models', () => {
   it('lets an editor write, attributing alias changes to the token user in the history and the audit log', async () => {
     await ana.data(GrantProjectRoleDocument, { input: { project: projectA, user: bobName, role: 'EDITOR' } });
     const v2 = await register(bob, names.dsA, 'v2');
-    expect((await bob.data(QuarantineDatasetVersionDocument, { input: { id: v2.id, reason: 'duplicated rows' } })).quarantineDatasetVersion.quarantine.by).toBe(bobName);
+    expect((await bob.data(QuarantineDatasetVersionDocument, { input: { id: v2.id, reason: 'duplicated rows' } })).quarantineDatasetVersion.quarantine.by).toBe(
+      bobName,
+    );
     // A version from bob's run in B, registered into A's model: needs EDITOR in A and sight of the run.
-    const created = await bob.data(CreateModelVersionDocument, { input: { model: names.mA, project: projectA, artifactId: await modelArtifact(bobSecret, b1.id) } });
+    const created = await bob.data(CreateModelVersionDocument, {
+      input: { model: names.mA, project: projectA, artifactId: await modelArtifact(bobSecret, b1.id) },
+    });
     expect(created.createModelVersion.modelVersion).toMatchObject({ version: 2, model: { project: { name: projectA } } });
     const moved = await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2, reason: 'better' } });
     expect(moved.setModelAlias.event).toMatchObject({ who: bobName, from: { version: 1 }, to: { version: 2 } });
@@ -257,9 +282,17 @@ describe('roles on datasets and models', () => {
     await bob.data(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 2 } });
 
     const { auditEvents } = await admin.data(AuditEventsDocument, { first: 50, filter: { actor: bobName } });
-    const ops = auditEvents.edges.map((e) => e.node).filter((e) => e.outcome === 'OK').map((e) => e.operation);
-    expect(ops).toEqual(expect.arrayContaining(['setModelAlias', 'rollbackModelAlias', 'registerDatasetVersion', 'quarantineDatasetVersion', 'createModelVersion']));
-    const refused = auditEvents.edges.map((e) => e.node).filter((e) => e.operation === 'setModelAlias' && e.outcome !== 'OK').map((e) => e.outcome);
+    const ops = auditEvents.edges
+      .map((e) => e.node)
+      .filter((e) => e.outcome === 'OK')
+      .map((e) => e.operation);
+    expect(ops).toEqual(
+      expect.arrayContaining(['setModelAlias', 'rollbackModelAlias', 'registerDatasetVersion', 'quarantineDatasetVersion', 'createModelVersion']),
+    );
+    const refused = auditEvents.edges
+      .map((e) => e.node)
+      .filter((e) => e.operation === 'setModelAlias' && e.outcome !== 'OK')
+      .map((e) => e.outcome);
     expect(refused).toEqual(expect.arrayContaining(['NOT_FOUND', 'FORBIDDEN']));
     // The model's history in the audit log, by its name: who moved its aliases, and who tried.
     const onModel = (await admin.data(AuditEventsDocument, { first: 50, filter: { targetId: names.mA } })).auditEvents.edges.map((e) => e.node);

@@ -47,7 +47,6 @@ let projectB: string;
 let runA: { id: string };
 let runB: { id: string };
 
-
 beforeAll(async () => {
   const users = await signInUsers(server());
   admin = users.admin.client;
@@ -126,7 +125,8 @@ describe('authentication', () => {
   it('records the last use, but writes it at most once a minute', async () => {
     const secret = await tokenFor(server(), anaName);
     const hash = createHash('sha256').update(secret).digest('hex');
-    const lastUsed = async () => (await server().app.db.sql.query<{ t: Date | null }>('SELECT last_used_at AS t FROM api_tokens WHERE token_hash = $1', [hash]))[0]!.t;
+    const lastUsed = async () =>
+      (await server().app.db.sql.query<{ t: Date | null }>('SELECT last_used_at AS t FROM api_tokens WHERE token_hash = $1', [hash]))[0]!.t;
     expect(await lastUsed()).toBeNull();
     const client = server().withToken(secret);
     await client.data(ViewerDocument, {});
@@ -200,7 +200,12 @@ describe('authorization: nobody sees a project they have no role in', () => {
 describe('authorization: roles', () => {
   it('lets a viewer read but not write (FORBIDDEN), an editor write, and only admins grant', async () => {
     const granted = await ana.data(GrantProjectRoleDocument, { input: { project: projectA, user: bobName, role: 'VIEWER' } });
-    expect(granted.grantProjectRole.members).toEqual(expect.arrayContaining([{ user: anaName, role: 'ADMIN' }, { user: bobName, role: 'VIEWER' }]));
+    expect(granted.grantProjectRole.members).toEqual(
+      expect.arrayContaining([
+        { user: anaName, role: 'ADMIN' },
+        { user: bobName, role: 'VIEWER' },
+      ]),
+    );
 
     expect((await bob.data(RunProjectDocument, { id: runA.id })).run?.project.name).toBe(projectA);
     expect((await bob.data(SearchRunsDocument, { project: projectA })).runs.edges).toHaveLength(1);
@@ -264,9 +269,7 @@ describe('audit log', () => {
     const { sql } = server().app.db;
     const onRecord = async () =>
       (
-        await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE actor = $1 AND operation = 'setTags' AND outcome = 'OK'", [
-          anaName,
-        ])
+        await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE actor = $1 AND operation = 'setTags' AND outcome = 'OK'", [anaName])
       )[0]!.n;
     const before = await onRecord();
     const tags = Array.from({ length: 24 }, (_, i) => `concurrent-${i}`);
@@ -301,7 +304,9 @@ describe('artifact routes', () => {
     const made = await put(anaSecret, runA.id);
     expect(made.status).toBe(201);
     const { artifact } = (await made.json()) as { artifact: { id: string; downloadUrl: string } };
-    const node = await server().withToken((await server().app.services.auth.createToken({ user: bobName })).secret).request(NodeDocument, { id: artifact.id });
+    const node = await server()
+      .withToken((await server().app.services.auth.createToken({ user: bobName })).secret)
+      .request(NodeDocument, { id: artifact.id });
     // Like a run of an invisible project, the artifact loads as null: no object, no error.
     expect(node.data?.node ?? null).toBeNull();
     expect(node.errors).toBeUndefined();

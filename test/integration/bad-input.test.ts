@@ -52,11 +52,29 @@ describe('bad input', () => {
   });
 
   it.each([
-    ['a key outside the allowed characters', { metrics: [{ key: 'ok', value: 1 }, { key: 'bad\u0000key', value: 2 }] }, 'input.metrics[1].key'],
+    [
+      'a key outside the allowed characters',
+      {
+        metrics: [
+          { key: 'ok', value: 1 },
+          { key: 'bad\u0000key', value: 2 },
+        ],
+      },
+      'input.metrics[1].key',
+    ],
     ['an empty key', { params: [{ key: '', value: '1' }] }, 'input.params[0].key'],
     ['an over-long key', { tags: [{ key: 'k'.repeat(251), value: '1' }] }, 'input.tags[0].key'],
     ['an over-long param value', { params: [{ key: 'big', value: 'v'.repeat(6001) }] }, 'input.params[0].value'],
-    ['one param twice with two values', { params: [{ key: 'lr', value: '1' }, { key: 'lr', value: '2' }] }, 'input.params[1]'],
+    [
+      'one param twice with two values',
+      {
+        params: [
+          { key: 'lr', value: '1' },
+          { key: 'lr', value: '2' },
+        ],
+      },
+      'input.params[1]',
+    ],
   ])('rejects %s in logBatch and writes none of the batch', async (_label, batch, field) => {
     const { client } = server();
     const run = await newRun(client, await newProject(client));
@@ -99,26 +117,36 @@ describe('bad input', () => {
     expect(result.logBatch.pointsWritten).toBe(10_000);
   });
 
-  it.each([['"abc"', 'abc'], ['true', true], ['an object', { v: 1 }], ['"nan" (case matters)', 'nan']])(
-    'rejects a non-numeric metric value %s, naming where it was',
-    async (_label, value) => {
-      const { client } = server();
-      const run = await newRun(client, await newProject(client));
-      const error = await client.error(LogBatchDocument, {
-        input: { runId: run.id, metrics: [{ key: 'a', value: 1 }, { key: 'b', value: value as never }] },
-      });
-      expect(error.extensions?.code).toBe('BAD_USER_INPUT');
-      expect(error.message).toContain('metrics[1].value');
-      await expectNothingLogged(run.id);
-    },
-  );
+  it.each([
+    ['"abc"', 'abc'],
+    ['true', true],
+    ['an object', { v: 1 }],
+    ['"nan" (case matters)', 'nan'],
+  ])('rejects a non-numeric metric value %s, naming where it was', async (_label, value) => {
+    const { client } = server();
+    const run = await newRun(client, await newProject(client));
+    const error = await client.error(LogBatchDocument, {
+      input: {
+        runId: run.id,
+        metrics: [
+          { key: 'a', value: 1 },
+          { key: 'b', value: value as never },
+        ],
+      },
+    });
+    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toContain('metrics[1].value');
+    await expectNothingLogged(run.id);
+  });
 
   it('counts series points toward the 10,000-point limit', async () => {
     const { client } = server();
     const run = await newRun(client, await newProject(client));
     const steps = Array.from({ length: 6000 }, (_, i) => i);
     const series = [{ key: 'loss', steps, values: steps.map(() => 1) }];
-    const error = await client.error(LogBatchDocument, { input: { runId: run.id, series, metrics: steps.slice(0, 4001).map((step) => ({ key: 'acc', value: 1, step })) } });
+    const error = await client.error(LogBatchDocument, {
+      input: { runId: run.id, series, metrics: steps.slice(0, 4001).map((step) => ({ key: 'acc', value: 1, step })) },
+    });
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain('input.series');
     expect(error.message).toContain('10001');
@@ -127,7 +155,11 @@ describe('bad input', () => {
 
   it.each([
     ['fewer values than steps', { key: 'loss', steps: [1, 2, 3], values: [1, 2] }, 'input.series[1].values'],
-    ['more timestamps than steps', { key: 'loss', steps: [1], values: [1], timestamps: ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'] }, 'input.series[1].timestamps'],
+    [
+      'more timestamps than steps',
+      { key: 'loss', steps: [1], values: [1], timestamps: ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'] },
+      'input.series[1].timestamps',
+    ],
     ['a bad key', { key: 'a\u0000b', steps: [1], values: [1] }, 'input.series[1].key'],
   ])('rejects a series with %s, naming it, and writes nothing', async (_label, bad, field) => {
     const { client } = server();

@@ -63,7 +63,9 @@ describe('dataset versions', () => {
     const missing = await client.error(RegisterDatasetVersionDocument, { input: { dataset, version: 'v1', digest: sha256('a') } });
     expect(missing.extensions?.code).toBe('BAD_USER_INPUT');
     expect(missing.message).toMatch(/^input\.project: is required when the dataset is new/);
-    const unknown = await client.error(RegisterDatasetVersionDocument, { input: { dataset, project: uniqueName('nowhere'), version: 'v1', digest: sha256('a') } });
+    const unknown = await client.error(RegisterDatasetVersionDocument, {
+      input: { dataset, project: uniqueName('nowhere'), version: 'v1', digest: sha256('a') },
+    });
     expect(unknown.extensions?.code).toBe('NOT_FOUND');
     await newDatasetVersion(client, { dataset, project, version: 'v1' });
     // Once it exists the project may be left out, or given as its own; another one is a conflict.
@@ -79,7 +81,13 @@ describe('dataset versions', () => {
   it('links derived versions to their parents and finds "the August data" by coverage', async () => {
     const { client } = server();
     const dataset = uniqueName('events');
-    const july = await newDatasetVersion(client, { dataset, project: await newProject(client, 'events'), version: 'july', coverageStart: '2026-07-01T00:00:00Z', coverageEnd: '2026-08-01T00:00:00Z' });
+    const july = await newDatasetVersion(client, {
+      dataset,
+      project: await newProject(client, 'events'),
+      version: 'july',
+      coverageStart: '2026-07-01T00:00:00Z',
+      coverageEnd: '2026-08-01T00:00:00Z',
+    });
     const august = await newDatasetVersion(client, { dataset, version: 'august', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
     const summer = await newDatasetVersion(client, {
       dataset,
@@ -90,14 +98,19 @@ describe('dataset versions', () => {
     });
     expect(summer.derivedFrom.map((d) => d.version).sort()).toEqual(['august', 'july']);
 
-    const { dataset: found } = await client.data(DatasetVersionsDocument, { name: dataset, covering: { start: '2026-08-01T00:00:00Z', end: '2026-09-01T00:00:00Z' } });
+    const { dataset: found } = await client.data(DatasetVersionsDocument, {
+      name: dataset,
+      covering: { start: '2026-08-01T00:00:00Z', end: '2026-09-01T00:00:00Z' },
+    });
     expect(found?.versions.edges.map((e) => e.node.version)).toEqual(['summer', 'august']);
     const page1 = await client.data(DatasetVersionsDocument, { name: dataset, first: 2 });
     expect(page1.dataset?.versions.pageInfo.hasNextPage).toBe(true);
     const page2 = await client.data(DatasetVersionsDocument, { name: dataset, first: 2, after: page1.dataset?.versions.pageInfo.endCursor });
     expect(page2.dataset?.versions.edges.map((e) => e.node.version)).toEqual(['july']);
 
-    const missing = await client.error(RegisterDatasetVersionDocument, { input: { dataset, version: 'x', digest: sha256('y'), derivedFrom: [Buffer.from('DatasetVersion:99999999').toString('base64')] } });
+    const missing = await client.error(RegisterDatasetVersionDocument, {
+      input: { dataset, version: 'x', digest: sha256('y'), derivedFrom: [Buffer.from('DatasetVersion:99999999').toString('base64')] },
+    });
     expect(missing.extensions?.code).toBe('NOT_FOUND');
   });
 
@@ -111,7 +124,10 @@ describe('dataset versions', () => {
     const valid = await newDatasetVersion(s.client, { dataset: uniqueName('valid'), project, version: 'v1' });
     const input = {
       runId: run.id,
-      datasets: [{ datasetVersionId: train.id, role: 'train' }, { datasetVersionId: valid.id, role: 'validation' }],
+      datasets: [
+        { datasetVersionId: train.id, role: 'train' },
+        { datasetVersionId: valid.id, role: 'validation' },
+      ],
       models: [{ modelVersionId: baseModel.id, role: 'base-model' }],
     };
     const first = (await s.client.data(LogInputsDocument, { input })).logInputs;

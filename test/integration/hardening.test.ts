@@ -6,7 +6,11 @@ import { startServer, testConfig, useServer } from '../support/server.js';
 const server = useServer(() => testConfig({ RUNLEDGER_MAX_BODY_BYTES: '100000' }));
 
 async function post(body: unknown, headers: Record<string, string> = {}, url = `${server().url}/graphql`) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: { data?: unknown; errors?: { message: string; extensions?: { code?: string; limit?: string } }[] } | unknown[];
   try {
@@ -71,7 +75,12 @@ describe('request limits', () => {
           controller.close();
         },
       });
-      const res = await fetch(`${own.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+      const res = await fetch(`${own.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
       return { status: res.status, json: (await res.json()) as unknown };
     };
     try {
@@ -90,8 +99,15 @@ describe('request limits', () => {
     try {
       const { json: p } = await post({ query: 'mutation { createProject(input: { name: "limits-ok" }) { project { id } } }' }, {}, `${own.url}/graphql`);
       expect((p as { errors?: unknown }).errors).toBeUndefined();
-      const run = (await post({ query: 'mutation { startRun(input: { project: "limits-ok" }) { run { id } } }' }, {}, `${own.url}/graphql`)).json as { data: { startRun: { run: { id: string } } } };
-      const metrics = Array.from({ length: 10_000 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), step: i, timestamp: new Date(1_700_000_000_000 + i).toISOString() }));
+      const run = (await post({ query: 'mutation { startRun(input: { project: "limits-ok" }) { run { id } } }' }, {}, `${own.url}/graphql`)).json as {
+        data: { startRun: { run: { id: string } } };
+      };
+      const metrics = Array.from({ length: 10_000 }, (_, i) => ({
+        key: 'loss',
+        value: 1 / (i + 1),
+        step: i,
+        timestamp: new Date(1_700_000_000_000 + i).toISOString(),
+      }));
       const { json } = await post(
         { query: 'mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', variables: { i: { runId: run.data.startRun.run.id, metrics } } },
         {},
@@ -106,7 +122,11 @@ describe('request limits', () => {
 
 describe('CSRF prevention', () => {
   it('refuses operations a browser could send cross-site without a preflight', async () => {
-    const form = await fetch(`${server().url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' });
+    const form = await fetch(`${server().url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B__typename%7D',
+    });
     expect(form.status).toBe(403);
     const get = await fetch(`${server().url}/graphql?query=%7B__typename%7D`);
     expect(get.status).toBe(403);

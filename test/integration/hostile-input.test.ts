@@ -35,7 +35,8 @@ async function requestRaw(body: string) {
 }
 
 async function expectBadInput(query: string, variables: Record<string, unknown> | string, message: RegExp, code = 'BAD_USER_INPUT') {
-  const res = typeof variables === 'string' ? await requestRaw(`{"query":${JSON.stringify(query)},"variables":${variables}}`) : await client.request(query, variables);
+  const res =
+    typeof variables === 'string' ? await requestRaw(`{"query":${JSON.stringify(query)},"variables":${variables}}`) : await client.request(query, variables);
   expect(res.status, JSON.stringify(res.errors)).toBeLessThan(500);
   expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res.errors)).toBe(code);
   expect(res.errors?.[0]?.message).toMatch(message);
@@ -49,11 +50,22 @@ const ALIAS_AT = 'query($m: String!, $at: DateTime!) { registeredModel(name: $m)
 describe('hostile input is BAD_USER_INPUT, never a 500', () => {
   it('a LIKE or ILIKE pattern ending in a backslash', async () => {
     for (const op of ['LIKE', 'ILIKE', 'NOT LIKE']) {
-      await expectBadInput('query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }', { p: project, f: `params.x ${op} 'a\\\\'` }, /lone backslash/);
-      await expectBadInput('query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }', { p: project, f: `attributes.name ${op} '%\\\\'` }, /lone backslash/);
+      await expectBadInput(
+        'query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }',
+        { p: project, f: `params.x ${op} 'a\\\\'` },
+        /lone backslash/,
+      );
+      await expectBadInput(
+        'query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }',
+        { p: project, f: `attributes.name ${op} '%\\\\'` },
+        /lone backslash/,
+      );
     }
     // An escaped backslash is still a valid pattern.
-    const ok = await client.request('query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }', { p: project, f: "params.x LIKE 'a\\\\\\\\'" });
+    const ok = await client.request('query($p: String!, $f: String!) { runs(project: $p, filter: $f) { totalCount } }', {
+      p: project,
+      f: "params.x LIKE 'a\\\\\\\\'",
+    });
     expect(ok.errors).toBeUndefined();
   });
 

@@ -44,7 +44,8 @@ async function modelOnData(count: number) {
 
 const move = (model: string, version: number, extra: Record<string, unknown> = {}) =>
   server().client.data(MoveAliasDocument, { input: { model, alias: 'production', version, ...extra } });
-const timeline = async (model: string, at = new Date().toISOString()) => (await server().client.data(AliasTimelineDocument, { name: model, alias: 'production', at })).registeredModel!;
+const timeline = async (model: string, at = new Date().toISOString()) =>
+  (await server().client.data(AliasTimelineDocument, { name: model, alias: 'production', at })).registeredModel!;
 
 describe('item 9: one quarantine gate for every alias move', () => {
   it('refuses a rollback onto a version trained on quarantined data unless it carries an override, which the history records', async () => {
@@ -60,14 +61,22 @@ describe('item 9: one quarantine gate for every alias move', () => {
     expect(refused.message).toContain('override');
     expect((await timeline(model)).alias?.version).toBe(2);
 
-    const emptyOverride = await client.error(RollBackAliasDocument, { input: { model, alias: 'production', reason: 'x', fromVersion: 2, override: { reason: ' ' } } });
+    const emptyOverride = await client.error(RollBackAliasDocument, {
+      input: { model, alias: 'production', reason: 'x', fromVersion: 2, override: { reason: ' ' } },
+    });
     expect(emptyOverride.extensions?.code).toBe('BAD_USER_INPUT');
     expect(emptyOverride.message).toMatch(/^input\.override\.reason: /);
 
-    const rolled = (await client.data(RollBackAliasDocument, { input: { model, alias: 'production', reason: 'v2 regressed', fromVersion: 2, override: { reason: 'v1 is the lesser evil' } } }))
-      .rollbackModelAlias;
+    const rolled = (
+      await client.data(RollBackAliasDocument, {
+        input: { model, alias: 'production', reason: 'v2 regressed', fromVersion: 2, override: { reason: 'v1 is the lesser evil' } },
+      })
+    ).rollbackModelAlias;
     expect(rolled).toMatchObject({ changed: true, version: { version: 1 } });
-    expect(rolled.event).toMatchObject({ action: 'ROLLBACK', override: { reason: 'v1 is the lesser evil', quarantinedDatasetVersions: [{ id: data[0]!.id }] } });
+    expect(rolled.event).toMatchObject({
+      action: 'ROLLBACK',
+      override: { reason: 'v1 is the lesser evil', quarantinedDatasetVersions: [{ id: data[0]!.id }] },
+    });
     // setModelAlias goes through the same gate.
     await move(model, 2);
     expect((await client.error(MoveAliasDocument, { input: { model, alias: 'production', version: 1 } })).extensions?.code).toBe('CONFLICT');
@@ -131,7 +140,9 @@ describe('item 12: imported history is dated by when it took effect', () => {
     const early = await client.error(MoveAliasDocument, { input: { model, alias: 'production', version: 3, effectiveAt: '2025-10-04T00:00:00Z' } });
     expect(early.extensions?.code).toBe('CONFLICT');
     expect(early.message).toMatch(/^input\.effectiveAt: .*2025-10-05T09:00:00\.000Z/);
-    const future = await client.error(MoveAliasDocument, { input: { model, alias: 'production', version: 3, effectiveAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    const future = await client.error(MoveAliasDocument, {
+      input: { model, alias: 'production', version: 3, effectiveAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
     expect(future.extensions?.code).toBe('BAD_USER_INPUT');
     expect(future.message).toMatch(/^input\.effectiveAt: /);
     expect((await timeline(model)).history.map((e) => e.at)).toEqual([oct1, oct5]);
@@ -151,7 +162,10 @@ describe('item 12: imported history is dated by when it took effect', () => {
     await move(model, 1, { effectiveAt: effective });
     const asOf = await client.data(ModelsUsingDocument, { usedDataset: { name: dataset }, alias: 'production', at: effective });
     expect(asOf.models.map((m) => m.model.name)).toEqual([model]);
-    const { impact } = await client.data(ImpactAsOfDocument, { id: (await client.data(ModelsUsingDocument, { usedDataset: { name: dataset } })).models[0]!.id, at: effective });
+    const { impact } = await client.data(ImpactAsOfDocument, {
+      id: (await client.data(ModelsUsingDocument, { usedDataset: { name: dataset } })).models[0]!.id,
+      at: effective,
+    });
     expect(impact.map((v) => v.aliasesAt)).toEqual([['production']]);
   });
 
@@ -169,7 +183,9 @@ describe('item 12: imported history is dated by when it took effect', () => {
     await client.data(StartRunWithCodeDocument, { input: { project, codeVersion: { repository, commit, committedAt } } });
 
     const clientRunId = uniqueName('job');
-    const conflict = await client.error(StartRunWithCodeDocument, { input: { project, clientRunId, codeVersion: { repository, commit, committedAt: '2024-03-03T00:00:00Z' } } });
+    const conflict = await client.error(StartRunWithCodeDocument, {
+      input: { project, clientRunId, codeVersion: { repository, commit, committedAt: '2024-03-03T00:00:00Z' } },
+    });
     expect(conflict.extensions?.code).toBe('CONFLICT');
     expect(conflict.message).toMatch(/^input\.codeVersion\.committedAt: .*2024-03-02T10:11:12\.000Z/);
     // Nothing of the refused run was written: the same clientRunId starts a new run.
@@ -194,7 +210,11 @@ describe('item 13: lifting a quarantine, and finding a commit by its short sha',
     expect(noReason.message).toMatch(/^input\.reason: /);
 
     const released = (await s.as('oncall').data(ReleaseQuarantineDocument, { input: { id, reason: 'labels re-derived, audit passed' } })).releaseQuarantine;
-    expect(released).toMatchObject({ released: true, event: { action: 'RELEASE', reason: 'labels re-derived, audit passed', by: 'oncall' }, datasetVersion: { id, quarantine: null } });
+    expect(released).toMatchObject({
+      released: true,
+      event: { action: 'RELEASE', reason: 'labels re-derived, audit passed', by: 'oncall' },
+      datasetVersion: { id, quarantine: null },
+    });
     const retried = (await s.as('oncall').data(ReleaseQuarantineDocument, { input: { id, reason: 'labels re-derived, audit passed' } })).releaseQuarantine;
     expect(retried).toMatchObject({ released: false, event: null });
 
@@ -203,7 +223,10 @@ describe('item 13: lifting a quarantine, and finding a commit by its short sha',
     expect(promoted).toMatchObject({ changed: true, event: { override: null } });
 
     await client.data(QuarantineDatasetVersionDocument, { input: { id, reason: 'leaked again' } });
-    const node = (await client.data(QuarantineHistoryDocument, { id })).node as { quarantine: { reason: string; by: string } | null; quarantineHistory: { action: string; reason: string; by: string }[] };
+    const node = (await client.data(QuarantineHistoryDocument, { id })).node as {
+      quarantine: { reason: string; by: string } | null;
+      quarantineHistory: { action: string; reason: string; by: string }[];
+    };
     expect(node.quarantine).toMatchObject({ reason: 'leaked again', by: 'local' });
     expect(node.quarantineHistory.map((e) => [e.action, e.reason, e.by])).toEqual([
       ['QUARANTINE', 'leaked labels', 'local'],

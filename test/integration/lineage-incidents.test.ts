@@ -38,8 +38,19 @@ async function seed() {
   const raw = uniqueName('events-raw');
   const clean = uniqueName('events-clean');
   const features = uniqueName('churn-features');
-  const rawAug = await newDatasetVersion(client, { dataset: raw, project, version: '2026-08', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
-  const rawSep = await newDatasetVersion(client, { dataset: raw, version: '2026-09', coverageStart: '2026-09-01T00:00:00Z', coverageEnd: '2026-10-01T00:00:00Z' });
+  const rawAug = await newDatasetVersion(client, {
+    dataset: raw,
+    project,
+    version: '2026-08',
+    coverageStart: '2026-08-01T00:00:00Z',
+    coverageEnd: '2026-09-01T00:00:00Z',
+  });
+  const rawSep = await newDatasetVersion(client, {
+    dataset: raw,
+    version: '2026-09',
+    coverageStart: '2026-09-01T00:00:00Z',
+    coverageEnd: '2026-10-01T00:00:00Z',
+  });
   const cleanAug = await newDatasetVersion(client, { dataset: clean, project, version: 'v1', derivedFrom: [rawAug.id] });
   const featAug = await newDatasetVersion(client, { dataset: features, project, version: 'v1', derivedFrom: [cleanAug.id] });
   const repository = 'git@example.com:ml/churn.git';
@@ -64,11 +75,34 @@ async function seed() {
   const ftModel = uniqueName('churn-ft');
   const ft1 = await newModelVersion(s, client, ftModel, fineTune.id);
   await pause();
-  const e2 = (await client.data(PromoteDocument, { input: { model: churn, alias: 'production', version: v2.version, reason: 'September retrain' } })).setModelAlias.event!;
+  const e2 = (await client.data(PromoteDocument, { input: { model: churn, alias: 'production', version: v2.version, reason: 'September retrain' } }))
+    .setModelAlias.event!;
   await pause();
   const e3 = (await client.data(PromoteDocument, { input: { model: ftModel, alias: 'production', version: ft1.version } })).setModelAlias.event!;
   await pause();
-  return { raw, clean, features, rawAug, rawSep, cleanAug, featAug, repository, goodCommit, badCommit, trainAug, trainSep, fineTune, churn, ftModel, v1, v2, ft1, e1, e2, e3 };
+  return {
+    raw,
+    clean,
+    features,
+    rawAug,
+    rawSep,
+    cleanAug,
+    featAug,
+    repository,
+    goodCommit,
+    badCommit,
+    trainAug,
+    trainSep,
+    fineTune,
+    churn,
+    ftModel,
+    v1,
+    v2,
+    ft1,
+    e1,
+    e2,
+    e3,
+  };
 }
 
 beforeAll(async () => {
@@ -100,7 +134,10 @@ describe('which production model used the August dataset', () => {
     const atLaunch = await client.data(ModelsUsingDocument, { usedDataset: august, alias: 'production', at: seeded.e1.at });
     expect(names(atLaunch.models)).toEqual([`${churn} v1`]);
     // Directly, by the derived version's own name and label, and by digest.
-    expect(names((await client.data(ModelsUsingDocument, { usedDataset: { name: seeded.features, version: 'v1' } })).models)).toEqual([`${churn} v1`, `${ftModel} v1`]);
+    expect(names((await client.data(ModelsUsingDocument, { usedDataset: { name: seeded.features, version: 'v1' } })).models)).toEqual([
+      `${churn} v1`,
+      `${ftModel} v1`,
+    ]);
     expect(names((await client.data(ModelsUsingDocument, { usedDataset: { digest: `sha256:${seeded.rawSep.digest}` }, alias: 'production' })).models)).toEqual([
       `${churn} v2`,
       `${ftModel} v1`,
@@ -160,7 +197,16 @@ describe('the full upstream of a production model', () => {
   it('finds the path from the August data to the fine-tuned model, and none before it existed', async () => {
     const { client } = server();
     const path = (await client.data(LineagePathDocument, { from: seeded.rawAug.id, to: seeded.ft1.id })).lineagePath!;
-    expect(path.edges.map((e) => e.kind)).toEqual(['DERIVED_INTO', 'DERIVED_INTO', 'INPUT_TO', 'PRODUCED', 'REGISTERED_AS', 'INPUT_TO', 'PRODUCED', 'REGISTERED_AS']);
+    expect(path.edges.map((e) => e.kind)).toEqual([
+      'DERIVED_INTO',
+      'DERIVED_INTO',
+      'INPUT_TO',
+      'PRODUCED',
+      'REGISTERED_AS',
+      'INPUT_TO',
+      'PRODUCED',
+      'REGISTERED_AS',
+    ]);
     expect(path.nodes.map((n) => n.type)).toEqual([
       'DATASET_VERSION',
       'DATASET_VERSION',
@@ -231,22 +277,40 @@ describe('quarantined data', () => {
     expect((await client.data(PromoteDocument, { input: { model: churn, alias: 'staging', version: seeded.v2.version } })).setModelAlias.changed).toBe(true);
 
     // With an override and its reason, the promotion happens and the history says why.
-    const forced = await server().as('lead').data(PromoteDocument, {
-      input: { model: churn, alias: 'production', version: seeded.v1.version, reason: 'v2 is worse', override: { reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours' } },
-    });
+    const forced = await server()
+      .as('lead')
+      .data(PromoteDocument, {
+        input: {
+          model: churn,
+          alias: 'production',
+          version: seeded.v1.version,
+          reason: 'v2 is worse',
+          override: { reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours' },
+        },
+      });
     expect(forced.setModelAlias.changed).toBe(true);
     expect(forced.setModelAlias.event).toMatchObject({
       alias: 'production',
       reason: 'v2 is worse',
       who: 'lead',
-      override: { reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours', quarantinedDatasetVersions: [{ id: seeded.rawAug.id, version: '2026-08' }] },
+      override: {
+        reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours',
+        quarantinedDatasetVersions: [{ id: seeded.rawAug.id, version: '2026-08' }],
+      },
     });
     const { registeredModel } = await client.data(AliasHistoryDocument, { name: churn });
     const last = registeredModel!.history.at(-1)!;
-    expect(last).toMatchObject({ alias: 'production', action: 'SET', to: { version: 1 }, override: { reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours' } });
+    expect(last).toMatchObject({
+      alias: 'production',
+      action: 'SET',
+      to: { version: 1 },
+      override: { reason: 'v2 crashes on null tenure; v1 is the lesser evil for 2 hours' },
+    });
     expect(registeredModel!.history.filter((e) => e.override)).toHaveLength(1);
     // A retry changes nothing and records nothing.
-    const retried = await client.data(PromoteDocument, { input: { model: churn, alias: 'production', version: seeded.v1.version, override: { reason: 'again' } } });
+    const retried = await client.data(PromoteDocument, {
+      input: { model: churn, alias: 'production', version: seeded.v1.version, override: { reason: 'again' } },
+    });
     expect(retried.setModelAlias.changed).toBe(false);
   });
 
@@ -255,7 +319,9 @@ describe('quarantined data', () => {
     const blank = await client.error(PromoteDocument, { input: { model: seeded.ftModel, alias: 'canary', version: 1, override: { reason: '  ' } } });
     expect(blank.extensions?.code).toBe('BAD_USER_INPUT');
     expect(blank.message).toContain('input.override.reason');
-    const missing = await client.error(QuarantineDatasetVersionDocument, { input: { id: Buffer.from('DatasetVersion:987654321').toString('base64'), reason: 'x' } });
+    const missing = await client.error(QuarantineDatasetVersionDocument, {
+      input: { id: Buffer.from('DatasetVersion:987654321').toString('base64'), reason: 'x' },
+    });
     expect(missing.extensions?.code).toBe('NOT_FOUND');
   });
 });

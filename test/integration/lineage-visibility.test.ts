@@ -40,15 +40,20 @@ describe('code commits', () => {
     // Sequential ids enumerate nothing either.
     const number = Number(Buffer.from(commitId, 'base64').toString().split(':')[1]);
     for (let id = Math.max(1, number - 3); id <= number + 3; id += 1) {
-      const { node } = await bob.client.data<{ node: unknown }, unknown>('query($id: ID!) { node(id: $id) { id } }', { id: Buffer.from(`CodeCommit:${id}`).toString('base64') });
+      const { node } = await bob.client.data<{ node: unknown }, unknown>('query($id: ID!) { node(id: $id) { id } }', {
+        id: Buffer.from(`CodeCommit:${id}`).toString('base64'),
+      });
       expect(node).toBeNull();
     }
   });
 
-  it('become visible once the caller can see a run that used them, and a walk from one hides other projects\' runs', async () => {
+  it("become visible once the caller can see a run that used them, and a walk from one hides other projects' runs", async () => {
     const bobRun = await projectWithRun(bob);
     expect(await bob.client.data(COMMIT, { r: repository, c: sha })).toEqual({ codeCommit: { id: commitId, repository } });
-    const { lineage } = await bob.client.data<{ lineage: { nodes: { id: string; type: string; redacted: boolean; label: string }[]; edges: { from: string; to: string; createdAt: string | null }[] } }, unknown>(WALK, { id: commitId });
+    const { lineage } = await bob.client.data<
+      { lineage: { nodes: { id: string; type: string; redacted: boolean; label: string }[]; edges: { from: string; to: string; createdAt: string | null }[] } },
+      unknown
+    >(WALK, { id: commitId });
     const ids = lineage.nodes.map((n) => n.id);
     expect(ids).toContain(bobRun);
     expect(ids).not.toContain(anaRun);

@@ -94,7 +94,10 @@ describe.runIf(redisUrl)('a server instance that loses Redis for a moment', () =
     const logged: string[] = [];
     const log = async (step: number) => {
       const timestamp = new Date(Date.parse('2026-01-01T00:00:00Z') + step).toISOString();
-      const metrics = [{ key: 'loss', value: step, step, timestamp }, { key: 'acc', value: -step, step, timestamp }];
+      const metrics = [
+        { key: 'loss', value: step, step, timestamp },
+        { key: 'acc', value: -step, step, timestamp },
+      ];
       await logPoints(client, run.id, metrics);
       for (const m of metrics) logged.push(idOf(m));
     };

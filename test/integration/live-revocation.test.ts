@@ -27,7 +27,10 @@ async function fixture(server: TestServer): Promise<Fixture> {
 }
 
 async function grantViewer(f: Fixture, user: string) {
-  await f.owner.data('mutation($p: String!, $u: String!) { grantProjectRole(input: {project: $p, user: $u, role: VIEWER}) { __typename } }', { p: f.project, u: user });
+  await f.owner.data('mutation($p: String!, $u: String!) { grantProjectRole(input: {project: $p, user: $u, role: VIEWER}) { __typename } }', {
+    p: f.project,
+    u: user,
+  });
 }
 
 /** Opens metricLogged and runUpdated over graphql-ws and SSE on `server`, and waits until each has delivered an event. */
@@ -58,13 +61,22 @@ type Opened = Awaited<ReturnType<typeof openSubscriptions>>;
 
 /** Every subscription ends with `code` as its last event, and nothing after it. */
 async function expectEnded(opened: Opened, code: string) {
-  const deadline = <T,>(p: Promise<T>, what: string) =>
+  const deadline = <T>(p: Promise<T>, what: string) =>
     Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still open after ${DEADLINE_MS} ms`)), DEADLINE_MS))]);
-  for (const [name, sub] of [['graphql-ws metricLogged', opened.wsMetrics], ['graphql-ws runUpdated', opened.wsRuns]] as const) {
-    await deadline(sub.done.catch(() => {}), name);
+  for (const [name, sub] of [
+    ['graphql-ws metricLogged', opened.wsMetrics],
+    ['graphql-ws runUpdated', opened.wsRuns],
+  ] as const) {
+    await deadline(
+      sub.done.catch(() => {}),
+      name,
+    );
     expect(sub.results.at(-1)?.errors?.[0]?.extensions?.code, `${name}: ${JSON.stringify(sub.results.at(-1))}`).toBe(code);
   }
-  for (const [name, sse] of [['SSE metricLogged', opened.sseMetrics], ['SSE runUpdated', opened.sseRuns]] as const) {
+  for (const [name, sse] of [
+    ['SSE metricLogged', opened.sseMetrics],
+    ['SSE runUpdated', opened.sseRuns],
+  ] as const) {
     let last: { errors?: unknown[] } | null = null;
     for (;;) {
       const event = await deadline<{ errors?: unknown[] } | null>(sse.next(), name);
@@ -78,7 +90,7 @@ async function expectEnded(opened: Opened, code: string) {
 
 function suite(name: string, servers: () => { reader: TestServer; writer: TestServer }) {
   describe(name, () => {
-    it('revokeProjectRole ends the user\'s subscriptions with FORBIDDEN', async () => {
+    it("revokeProjectRole ends the user's subscriptions with FORBIDDEN", async () => {
       const { reader, writer } = servers();
       const f = await fixture(writer);
       const user = uniqueName('viewer');
@@ -89,7 +101,7 @@ function suite(name: string, servers: () => { reader: TestServer; writer: TestSe
       await expectEnded(opened, 'FORBIDDEN');
     });
 
-    it('revokeApiToken ends the token\'s subscriptions with UNAUTHENTICATED', async () => {
+    it("revokeApiToken ends the token's subscriptions with UNAUTHENTICATED", async () => {
       const { reader, writer } = servers();
       const f = await fixture(writer);
       const user = uniqueName('viewer');

@@ -2,14 +2,26 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { print } from 'graphql';
-import { LogBatchDocument, type MetricLoggedSubscription, MetricLoggedDocument, RunUpdatedDocument, FinishRunDocument, SetTagsDocument } from '../generated/graphql.js';
+import {
+  LogBatchDocument,
+  type MetricLoggedSubscription,
+  MetricLoggedDocument,
+  RunUpdatedDocument,
+  FinishRunDocument,
+  SetTagsDocument,
+} from '../generated/graphql.js';
 import { logPoints, newProject, newRun } from '../support/factories.js';
 import { eventually, subscribeSse, subscribeWs, wsClient } from '../support/live.js';
 import { startServer, testConfig, useServer } from '../support/server.js';
 
 const QUEUE_POINTS = 2000;
 const server = useServer(() =>
-  testConfig({ RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: '3', RUNLEDGER_LIVE_MAX_KEYS: '5', RUNLEDGER_LIVE_QUEUE_POINTS: String(QUEUE_POINTS), RUNLEDGER_LIVE_REPLAY_PAGE: '500' }),
+  testConfig({
+    RUNLEDGER_LIVE_MAX_SUBSCRIPTIONS: '3',
+    RUNLEDGER_LIVE_MAX_KEYS: '5',
+    RUNLEDGER_LIVE_QUEUE_POINTS: String(QUEUE_POINTS),
+    RUNLEDGER_LIVE_REPLAY_PAGE: '500',
+  }),
 );
 const clients: { dispose(): unknown }[] = [];
 afterAll(async () => {
@@ -45,7 +57,10 @@ describe('metricLogged over graphql-ws', () => {
     expect(batches(sub.results)[0]!.replay).toBe(true);
 
     for (let step = 1; step <= 20; step += 1) {
-      await logPoints(client, run.id, [{ key: 'loss', value: 1 / step, step }, { key: 'acc', value: step / 20, step }]);
+      await logPoints(client, run.id, [
+        { key: 'loss', value: 1 / step, step },
+        { key: 'acc', value: step / 20, step },
+      ]);
       if (step === 10) {
         // Fails on the param CONFLICT after its points were inserted: the transaction rolls back.
         const failed = await client.error(LogBatchDocument, {
@@ -93,7 +108,9 @@ describe('metricLogged over graphql-ws', () => {
     full.stop();
     partial.stop();
 
-    const got = pointsOf(full.results).filter((p) => p.step < 150).map(idOf);
+    const got = pointsOf(full.results)
+      .filter((p) => p.step < 150)
+      .map(idOf);
     expect(new Set(got).size).toBe(got.length); // no duplicate
     expect([...got].sort()).toEqual([...logged].sort()); // no gap
     expect(batches(full.results).some((b) => b.replay)).toBe(true);
@@ -227,9 +244,19 @@ describe('metricLogged over SSE', () => {
     expect(sse.contentType).toContain('text/event-stream');
     const replayed = await sse.next();
     expect(replayed?.data?.metricLogged).toMatchObject({ replay: true, points: [{ key: 'marker', step: 0 }] });
-    await logPoints(client, run.id, [{ key: 'loss', value: 'NaN', step: 1 }, { key: 'loss', value: 0.5, step: 2 }]);
+    await logPoints(client, run.id, [
+      { key: 'loss', value: 'NaN', step: 1 },
+      { key: 'loss', value: 0.5, step: 2 },
+    ]);
     const live = await sse.next();
-    expect(live?.data?.metricLogged).toMatchObject({ replay: false, dropped: false, points: [{ key: 'loss', step: 1, value: 'NaN' }, { key: 'loss', step: 2, value: 0.5 }] });
+    expect(live?.data?.metricLogged).toMatchObject({
+      replay: false,
+      dropped: false,
+      points: [
+        { key: 'loss', step: 1, value: 'NaN' },
+        { key: 'loss', step: 2, value: 0.5 },
+      ],
+    });
     sse.close();
   });
 });

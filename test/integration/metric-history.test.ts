@@ -20,7 +20,12 @@ beforeAll(async () => {
 }, 180_000);
 
 /** The parallel lists are the same points as `points`, in the same order. */
-function expectColumnsMatchPoints(series: { points: { step: number; timestamp: string; value: unknown }[]; steps: number[]; values: unknown[]; timestamps: string[] }) {
+function expectColumnsMatchPoints(series: {
+  points: { step: number; timestamp: string; value: unknown }[];
+  steps: number[];
+  values: unknown[];
+  timestamps: string[];
+}) {
   expect(series.points.map((p) => [p.step, p.value, p.timestamp])).toEqual(series.steps.map((step, i) => [step, series.values[i], series.timestamps[i]]));
   expect([series.values.length, series.timestamps.length]).toEqual([series.steps.length, series.steps.length]);
 }
@@ -163,7 +168,12 @@ describe('rollup levels as a series grows', () => {
       // Distinct values, so each extreme names one point.
       let n = 0;
       for (const batch of batches) {
-        const metrics = batch.steps.map((step) => ({ key: 'grow', step, value: batch.nan ? 'NaN' : Math.sin(step) * 1000 + (n++ % 7) / 1e6, timestamp: '2026-11-01T00:00:00.000Z' }));
+        const metrics = batch.steps.map((step) => ({
+          key: 'grow',
+          step,
+          value: batch.nan ? 'NaN' : Math.sin(step) * 1000 + (n++ % 7) / 1e6,
+          timestamp: '2026-11-01T00:00:00.000Z',
+        }));
         await client.data(LogBatchDocument, { input: { runId, metrics } });
         if (!foldEach) continue;
         await app.services.metrics.foldRollups();
@@ -187,7 +197,12 @@ describe('the rollup queue', () => {
     await app.services.metrics.stop();
     const runId = (await newRun(client, await newProject(client, 'queue'))).id;
     const databaseId = Number(Buffer.from(runId, 'base64').toString().split(':')[1]);
-    const metrics = Array.from({ length: 4000 }, (_, step) => ({ key: 'queued', step, value: step === 2500 ? 99 : step === 333 ? -99 : Math.sin(step), timestamp: '2026-11-01T00:00:00.000Z' }));
+    const metrics = Array.from({ length: 4000 }, (_, step) => ({
+      key: 'queued',
+      step,
+      value: step === 2500 ? 99 : step === 333 ? -99 : Math.sin(step),
+      timestamp: '2026-11-01T00:00:00.000Z',
+    }));
     const batchId = 'once';
     await client.data(LogBatchDocument, { input: { runId, metrics, batchId } });
     await client.data(LogBatchDocument, { input: { runId, metrics, batchId } }); // a retry with the same id
@@ -205,10 +220,9 @@ describe('the rollup queue', () => {
     expect(series.points).toContainEqual(expect.objectContaining({ step: 333, value: -99 }));
     const left = await app.db.sql.query('SELECT 1 FROM metric_rollup_pending WHERE run_id = $1', [databaseId]);
     expect(left).toEqual([]);
-    const [folded] = await app.db.sql.query<{ count: number }>(
-      'SELECT sum(count)::int AS count FROM metric_rollups WHERE run_id = $1 AND level = 2',
-      [databaseId],
-    );
+    const [folded] = await app.db.sql.query<{ count: number }>('SELECT sum(count)::int AS count FROM metric_rollups WHERE run_id = $1 AND level = 2', [
+      databaseId,
+    ]);
     expect(folded!.count).toBe(4000);
   });
 });

@@ -7,7 +7,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { expect, it } from 'vitest';
 import { migrationsDir as dir } from '../../src/db/schema-engine.js';
 
-const migrations = readdirSync(dir).filter((d) => /^\d+_/.test(d)).sort();
+const migrations = readdirSync(dir)
+  .filter((d) => /^\d+_/.test(d))
+  .sort();
 const target = migrations.findIndex((d) => d.endsWith('_incident_flow'));
 const apply = (db: PGlite, name: string) => db.exec(readFileSync(path.join(dir, name, 'migration.sql'), 'utf8'));
 
@@ -31,7 +33,9 @@ it('backfills effective_at and the quarantine history from rows written before i
     const events = await db.query<{ at: Date; effective_at: Date }>('SELECT at, effective_at FROM model_alias_events');
     expect(events.rows.map((e) => [e.at.toISOString(), e.effective_at.toISOString()])).toEqual([['2026-01-02T03:04:05.678Z', '2026-01-02T03:04:05.678Z']]);
     // A writer that leaves effective_at out (older code on a shared database, the bench seed) still works.
-    await db.exec(`INSERT INTO model_alias_events (model_id, alias, action, from_version_id, actor, at) VALUES (1, 'production', 'REMOVE', 1, 'ana', '2026-01-04T00:00:00Z')`);
+    await db.exec(
+      `INSERT INTO model_alias_events (model_id, alias, action, from_version_id, actor, at) VALUES (1, 'production', 'REMOVE', 1, 'ana', '2026-01-04T00:00:00Z')`,
+    );
     expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM model_alias_events WHERE effective_at = at`)).rows[0]!.n).toBe(2);
     await expect(db.exec(`UPDATE model_alias_events SET effective_at = now()`)).rejects.toThrow(/append-only/);
 

@@ -81,7 +81,10 @@ describe('MLflow wire rules', () => {
     const runId = await newRunId(await newExperiment());
     const bad = await api('POST', 'runs/log-batch', {
       run_id: runId,
-      metrics: [{ key: 'ok', value: 1, timestamp: 1 }, { key: 'loss', value: 'lots', timestamp: 2 }],
+      metrics: [
+        { key: 'ok', value: 1, timestamp: 1 },
+        { key: 'loss', value: 'lots', timestamp: 2 },
+      ],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error_code).toBe('INVALID_PARAMETER_VALUE');
@@ -99,7 +102,10 @@ describe('MLflow wire rules', () => {
     expect(((await malformed.json()) as { error_code: string }).error_code).toBe('MALFORMED_REQUEST');
     const changed = await api('POST', 'runs/log-parameter', { run_id: runId, key: 'p', value: 'a' });
     expect(changed.status).toBe(200);
-    expect(await api('POST', 'runs/log-parameter', { run_id: runId, key: 'p', value: 'b' })).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    expect(await api('POST', 'runs/log-parameter', { run_id: runId, key: 'p', value: 'b' })).toMatchObject({
+      status: 400,
+      body: { error_code: 'INVALID_PARAMETER_VALUE' },
+    });
     const run = await api('GET', `runs/get?run_id=${runId}`);
     expect(run.body.run.data.metrics).toEqual([]);
     expect(run.body.run.data.params).toEqual([{ key: 'p', value: 'a' }]);
@@ -114,8 +120,18 @@ describe('MLflow wire rules', () => {
     const runId = first.body.run.info.run_id as string;
     // The new run's answer (built from what was written) is the run as runs/get reads it back.
     expect(first.body.run).toEqual((await api('GET', `runs/get?run_id=${runId}`)).body.run);
-    expect(first.body.run.data.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.runName', value: 'retried' }, { key: 'mlflow.user', value: 'ana' }]));
-    const batch = { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 5, step: 0 }], params: [{ key: 'a', value: '1' }], tags: [{ key: 't', value: 'x' }] };
+    expect(first.body.run.data.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'mlflow.runName', value: 'retried' },
+        { key: 'mlflow.user', value: 'ana' },
+      ]),
+    );
+    const batch = {
+      run_id: runId,
+      metrics: [{ key: 'm', value: 1, timestamp: 5, step: 0 }],
+      params: [{ key: 'a', value: '1' }],
+      tags: [{ key: 't', value: 'x' }],
+    };
     await api('POST', 'runs/log-batch', batch);
     await api('POST', 'runs/log-batch', batch);
     expect((await api('GET', `metrics/get-history?run_id=${runId}&metric_key=m`)).body.metrics).toHaveLength(1);
@@ -129,8 +145,15 @@ describe('MLflow wire rules', () => {
     expect(await api('POST', 'runs/set-tag', { run_id: runId, key: 'mlflow.runName', value: 'renamed' })).toEqual({ status: 200, body: {} });
     expect((await api('GET', `runs/get?run_id=${runId}`)).body.run.info.run_name).toBe('renamed');
     expect((await api('POST', 'runs/delete-tag', { run_id: runId, key: 'mlflow.runName' })).status).toBe(200);
-    expect(await api('POST', 'runs/delete-tag', { run_id: runId, key: 'mlflow.runName' })).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
-    const filtered = await api('POST', 'runs/search', { experiment_ids: [experimentId], filter: "attributes.run_name = 'renamed' or params.x = '1'", order_by: ['start_time DESC'] });
+    expect(await api('POST', 'runs/delete-tag', { run_id: runId, key: 'mlflow.runName' })).toMatchObject({
+      status: 404,
+      body: { error_code: 'RESOURCE_DOES_NOT_EXIST' },
+    });
+    const filtered = await api('POST', 'runs/search', {
+      experiment_ids: [experimentId],
+      filter: "attributes.run_name = 'renamed' or params.x = '1'",
+      order_by: ['start_time DESC'],
+    });
     expect(filtered.body.runs.map((r: any) => r.info.run_id)).toEqual([runId]);
     const badFilter = await api('POST', 'runs/search', { experiment_ids: [experimentId], filter: 'metrics.loss <<< 1' });
     expect(badFilter).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
@@ -146,12 +169,21 @@ describe('MLflow wire rules', () => {
     expect((await api('POST', 'registered-models/create', { name: owned, tags: [{ key: 'runledger.project', value: project }] })).status).toBe(200);
     expect(await api('POST', 'registered-models/create', { name: owned })).toMatchObject({ status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS' } });
     const version = await api('POST', 'model-versions/create', { name, source: `runs:/${runId}/model`, run_id: runId });
-    expect(version.body.model_version).toMatchObject({ name, version: '1', run_id: runId, status: 'READY', source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model` });
+    expect(version.body.model_version).toMatchObject({
+      name,
+      version: '1',
+      run_id: runId,
+      status: 'READY',
+      source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`,
+    });
     expect((await api('GET', `registered-models/get?name=${name}`)).body.registered_model.latest_versions[0].version).toBe('1');
     expect((await api('POST', 'registered-models/alias', { name, alias: 'production', version: '1' })).status).toBe(200);
     expect((await api('GET', `registered-models/alias?name=${name}&alias=production`)).body.model_version.aliases).toEqual(['production']);
     expect(await api('DELETE', 'registered-models/alias', { name, alias: 'production' })).toEqual({ status: 200, body: {} });
-    expect(await api('GET', `registered-models/alias?name=${name}&alias=production`)).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
+    expect(await api('GET', `registered-models/alias?name=${name}&alias=production`)).toMatchObject({
+      status: 404,
+      body: { error_code: 'RESOURCE_DOES_NOT_EXIST' },
+    });
     const download = await fetch(artifactUri);
     expect(await download.text()).toBe('flavors: {}\n');
   });
@@ -170,7 +202,9 @@ describe('MLflow auth', () => {
     expect(noToken).toMatchObject({ status: 401, body: { error_code: 'UNAUTHENTICATED' } });
     const project = uniqueName('viewed');
     await admin.client.data(`mutation($i: CreateProjectInput!) { createProject(input: $i) { created } }`, { i: { name: project } });
-    await admin.client.data(`mutation($i: GrantProjectRoleInput!) { grantProjectRole(input: $i) { __typename } }`, { i: { project, user: ana.name, role: 'VIEWER' } });
+    await admin.client.data(`mutation($i: GrantProjectRoleInput!) { grantProjectRole(input: $i) { __typename } }`, {
+      i: { project, user: ana.name, role: 'VIEWER' },
+    });
     const bearer = { authorization: `Bearer ${ana.secret}` };
     const basic = { authorization: `Basic ${Buffer.from(`whoever:${ana.secret}`).toString('base64')}` };
     const viaBearer = await call(base, 'GET', `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${project}`, undefined, bearer);
@@ -179,7 +213,9 @@ describe('MLflow auth', () => {
     const experimentId = viaBearer.body.experiment.experiment_id as string;
     const refused = await call(base, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, start_time: 1 }, basic);
     expect(refused).toMatchObject({ status: 403, body: { error_code: 'PERMISSION_DENIED' } });
-    const runs = await admin.client.data<{ runs: { totalCount: number } }, { p: string }>(`query($p: String!) { runs(project: $p) { totalCount } }`, { p: project });
+    const runs = await admin.client.data<{ runs: { totalCount: number } }, { p: string }>(`query($p: String!) { runs(project: $p) { totalCount } }`, {
+      p: project,
+    });
     expect(runs.runs.totalCount).toBe(0);
     const audit = await admin.client.data<{ auditEvents: { edges: { node: { operation: string; outcome: string } }[] } }, { a: string }>(
       `query($a: String!) { auditEvents(first: 10, filter: {actor: $a}) { edges { node { operation outcome } } } }`,

@@ -53,7 +53,10 @@ describe('POST /api/v1/lineage with authentication on', () => {
   it('maps a configured namespace to its project', async () => {
     const body = event(mappedNamespace);
     expect((await postEvent(server().url, body, users.ana.secret)).status).toBe(201);
-    const owner = await server().app.db.sql.query<{ name: string }>('SELECT p.name FROM pipeline_runs r JOIN projects p ON p.id = r.project_id WHERE r.run_uuid = $1', [body.run.runId]);
+    const owner = await server().app.db.sql.query<{ name: string }>(
+      'SELECT p.name FROM pipeline_runs r JOIN projects p ON p.id = r.project_id WHERE r.run_uuid = $1',
+      [body.run.runId],
+    );
     expect(owner).toEqual([{ name: mappedProject }]);
   });
 
@@ -79,7 +82,12 @@ describe('POST /api/v1/lineage with authentication on', () => {
   it('refuses to write into a dataset of another project, or to take over its run, writing nothing', async () => {
     const bobs = event(projects.bob, { outputs: [{ namespace: wh, name: 'bob.table', version: 'v1' }] });
     expect((await postEvent(server().url, bobs, users.bob.secret)).status).toBe(201);
-    const intoBobsTable = event(projects.ana, { outputs: [{ namespace: wh, name: 'bob.table', version: 'v2' }, { namespace: wh, name: 'ana.other' }] });
+    const intoBobsTable = event(projects.ana, {
+      outputs: [
+        { namespace: wh, name: 'bob.table', version: 'v2' },
+        { namespace: wh, name: 'ana.other' },
+      ],
+    });
     const res = await postEvent(server().url, intoBobsTable, users.ana.secret);
     expect(res.status).toBe(403);
     expect(res.body.errors[0].message).toContain(`dataset "${wh}/bob.table"`);
@@ -91,18 +99,29 @@ describe('POST /api/v1/lineage with authentication on', () => {
   });
 
   it('lets a reader of another project link its recorded versions, but not create or annotate them', async () => {
-    const produced = event(projects.viewed, { outputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'id' }] } } }] });
+    const produced = event(projects.viewed, {
+      outputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'id' }] } } }],
+    });
     expect((await postEvent(server().url, produced, users.admin.secret)).status).toBe(201);
     const facetsOf = async () =>
-      (await server().app.db.sql.query<{ facets: Record<string, { value: unknown }> }>(
-        "SELECT v.facets FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.namespace = $1 AND d.name = 'viewed.table' AND v.version = 'v1'",
-        [wh],
-      ))[0]!.facets;
+      (
+        await server().app.db.sql.query<{ facets: Record<string, { value: unknown }> }>(
+          "SELECT v.facets FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.namespace = $1 AND d.name = 'viewed.table' AND v.version = 'v1'",
+          [wh],
+        )
+      )[0]!.facets;
     const before = await facetsOf();
-    const reads = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'overwritten' }] } } }] });
+    const reads = event(projects.ana, {
+      inputs: [{ namespace: wh, name: 'viewed.table', version: 'v1', facets: { schema: { fields: [{ name: 'overwritten' }] } } }],
+    });
     expect((await postEvent(server().url, reads, users.ana.secret)).status).toBe(201);
     expect(await facetsOf()).toEqual(before);
-    expect(await rows('lineage_edges e JOIN pipeline_runs r ON e.to_type = $2 AND e.to_id = r.id', "r.run_uuid = $1 AND e.kind = 'INPUT_TO'", [reads.run.runId, 'PipelineRun'])).toBe(1);
+    expect(
+      await rows('lineage_edges e JOIN pipeline_runs r ON e.to_type = $2 AND e.to_id = r.id', "r.run_uuid = $1 AND e.kind = 'INPUT_TO'", [
+        reads.run.runId,
+        'PipelineRun',
+      ]),
+    ).toBe(1);
     const readsUnrecorded = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
     const res = await postEvent(server().url, readsUnrecorded, users.ana.secret);
     expect(res.status).toBe(403);

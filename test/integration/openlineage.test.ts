@@ -53,7 +53,13 @@ async function pipelineAndModel() {
   ] as const;
   let minute = 0;
   for (const step of steps) {
-    const common = { runId: runs[step.job], job: { namespace: ns, name: `daily.${step.job}` }, runFacets: parent, inputs: [...step.inputs], outputs: [...step.outputs] };
+    const common = {
+      runId: runs[step.job],
+      job: { namespace: ns, name: `daily.${step.job}` },
+      runFacets: parent,
+      inputs: [...step.inputs],
+      outputs: [...step.outputs],
+    };
     await send(runEvent({ ...common, eventType: 'START', eventTime: `${day}T01:${String(minute++).padStart(2, '0')}:00Z` }));
     await send(runEvent({ ...common, eventType: 'COMPLETE', eventTime: `${day}T01:${String(minute++).padStart(2, '0')}:00Z` }));
   }
@@ -120,7 +126,16 @@ describe('a pipeline run', () => {
     const job = { namespace: world.ns, name: 'daily.dedup' };
     const io = { inputs: [{ namespace: world.wh, name: 'raw.events', version: '2026-11-02' }], outputs: [{ namespace: world.wh, name: 'clean.events' }] };
     await send(runEvent({ eventType: 'START', eventTime: '2026-11-02T01:00:00Z', runId: failed, job, ...io }));
-    await send(runEvent({ eventType: 'FAIL', eventTime: '2026-11-02T01:05:00Z', runId: failed, job, ...io, runFacets: { errorMessage: { message: 'duplicate key in events', programmingLanguage: 'python' } } }));
+    await send(
+      runEvent({
+        eventType: 'FAIL',
+        eventTime: '2026-11-02T01:05:00Z',
+        runId: failed,
+        job,
+        ...io,
+        runFacets: { errorMessage: { message: 'duplicate key in events', programmingLanguage: 'python' } },
+      }),
+    );
     const { pipelineRun } = await server().client.data(PipelineRunImpactDocument, { runId: failed, aliases: ['production'] });
     expect(pipelineRun).toMatchObject({ state: 'FAIL' });
     expect(pipelineRun!.impact.map((v) => v.model.name)).toEqual([world.model]);
@@ -142,7 +157,8 @@ describe('a pipeline run', () => {
 
 describe('dataset identity and versions', () => {
   it('keeps namespace and name verbatim, and the facets on the version', async () => {
-    const features = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: world.wh, dataset: 'features.daily', version: world.day })).datasetVersion!;
+    const features = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: world.wh, dataset: 'features.daily', version: world.day }))
+      .datasetVersion!;
     expect(features.dataset).toEqual({ namespace: world.wh, name: 'features.daily', project: { name: world.ns } });
     expect(features.facets).toMatchObject({ version: { datasetVersion: world.day } });
   });
@@ -152,16 +168,37 @@ describe('dataset identity and versions', () => {
     const wh = `snowflake://${uniqueName('acct')}`;
     const producer = newRunId();
     const consumer = newRunId();
-    await send(runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-03T00:00:00Z', runId: producer, job: { namespace: ns, name: 'model.orders' }, outputs: [{ namespace: wh, name: 'db.orders', facets: { schema: { fields: [{ name: 'id', type: 'INT' }] } } }] }));
-    await send(runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-03T00:10:00Z', runId: consumer, job: { namespace: ns, name: 'model.revenue' }, inputs: [{ namespace: wh, name: 'db.orders' }] }));
-    const produced = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: wh, dataset: 'db.orders', version: `ol:run:${producer}` })).datasetVersion!;
+    await send(
+      runEvent({
+        eventType: 'COMPLETE',
+        eventTime: '2026-11-03T00:00:00Z',
+        runId: producer,
+        job: { namespace: ns, name: 'model.orders' },
+        outputs: [{ namespace: wh, name: 'db.orders', facets: { schema: { fields: [{ name: 'id', type: 'INT' }] } } }],
+      }),
+    );
+    await send(
+      runEvent({
+        eventType: 'COMPLETE',
+        eventTime: '2026-11-03T00:10:00Z',
+        runId: consumer,
+        job: { namespace: ns, name: 'model.revenue' },
+        inputs: [{ namespace: wh, name: 'db.orders' }],
+      }),
+    );
+    const produced = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: wh, dataset: 'db.orders', version: `ol:run:${producer}` }))
+      .datasetVersion!;
     expect(produced.facets).toEqual({ schema: { fields: [{ name: 'id', type: 'INT' }] } });
     const { pipelineRun } = await server().client.data(PipelineRunLineageDocument, { runId: consumer, direction: 'UPSTREAM' });
     expect(pipelineRun!.lineage.nodes.map((n) => n.label)).toContain(`db.orders@ol:run:${producer}`);
   });
 
   it('lets registerDatasetVersion with the same namespace, name and version meet the pipeline version', async () => {
-    const { datasetVersion } = await server().client.data(NamespacedDatasetVersionDocument, { namespace: world.wh, dataset: 'features.daily', version: world.day });
+    const { datasetVersion } = await server().client.data(NamespacedDatasetVersionDocument, {
+      namespace: world.wh,
+      dataset: 'features.daily',
+      version: world.day,
+    });
     const { registerDatasetVersion } = await server().client.data(RegisterDatasetVersionDocument, {
       input: { namespace: world.wh, dataset: 'features.daily', version: world.day, digest: 'a'.repeat(64) },
     });
@@ -185,8 +222,18 @@ describe('delivery', () => {
   it('never lets a late START reopen a completed run, and keeps the newest facet whatever the arrival order', async () => {
     const runId = newRunId();
     const job = { namespace: world.ns, name: 'late' };
-    await send(runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-05T02:00:00Z', runId, job, runFacets: { nominalTime: { nominalStartTime: '2026-11-05T00:00:00Z' } } }));
-    await send(runEvent({ eventType: 'START', eventTime: '2026-11-05T01:00:00Z', runId, job, runFacets: { nominalTime: { nominalStartTime: '2026-11-04T00:00:00Z' } } }));
+    await send(
+      runEvent({
+        eventType: 'COMPLETE',
+        eventTime: '2026-11-05T02:00:00Z',
+        runId,
+        job,
+        runFacets: { nominalTime: { nominalStartTime: '2026-11-05T00:00:00Z' } },
+      }),
+    );
+    await send(
+      runEvent({ eventType: 'START', eventTime: '2026-11-05T01:00:00Z', runId, job, runFacets: { nominalTime: { nominalStartTime: '2026-11-04T00:00:00Z' } } }),
+    );
     expect(await run(runId)).toMatchObject({
       state: 'COMPLETE',
       startedAt: '2026-11-05T01:00:00.000Z',
@@ -197,7 +244,13 @@ describe('delivery', () => {
 
   it('answers 400 naming the field for a malformed event, and writes nothing', async () => {
     const runId = newRunId();
-    const good = runEvent({ eventType: 'START', eventTime: '2026-11-06T00:00:00Z', runId, job: { namespace: world.ns, name: 'bad' }, outputs: [{ namespace: world.wh, name: 'never.written' }] });
+    const good = runEvent({
+      eventType: 'START',
+      eventTime: '2026-11-06T00:00:00Z',
+      runId,
+      job: { namespace: world.ns, name: 'bad' },
+      outputs: [{ namespace: world.wh, name: 'never.written' }],
+    });
     const cases: [unknown, string][] = [
       [{ ...good, run: { runId: 'not-a-uuid' } }, 'run.runId'],
       [{ ...good, eventTime: 'yesterday' }, 'eventTime'],
@@ -221,16 +274,31 @@ describe('delivery', () => {
 
   it('accepts 1-0-x schema URLs, JobEvents and DatasetEvents', async () => {
     const wh = `s3://${uniqueName('bucket')}`;
-    const old = { ...runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-07T00:00:00Z', runId: newRunId(), job: { namespace: world.ns, name: 'old' } }), schemaURL: 'https://openlineage.io/spec/1-0-5/OpenLineage.json#/definitions/RunEvent' };
+    const old = {
+      ...runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-07T00:00:00Z', runId: newRunId(), job: { namespace: world.ns, name: 'old' } }),
+      schemaURL: 'https://openlineage.io/spec/1-0-5/OpenLineage.json#/definitions/RunEvent',
+    };
     await send(old);
-    await send({ eventTime: '2026-11-07T00:00:00Z', producer: 'p', schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/JobEvent', job: { namespace: world.ns, name: 'static' }, inputs: [{ namespace: wh, name: 'in' }], outputs: [] });
+    await send({
+      eventTime: '2026-11-07T00:00:00Z',
+      producer: 'p',
+      schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/JobEvent',
+      job: { namespace: world.ns, name: 'static' },
+      inputs: [{ namespace: wh, name: 'in' }],
+      outputs: [],
+    });
     await send({
       eventTime: '2026-11-07T00:00:00Z',
       producer: 'p',
       schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/DatasetEvent',
-      dataset: { namespace: world.ns, name: 'snapshot', facets: { version: { datasetVersion: 's1' }, storage: { storageLayer: 'iceberg', fileFormat: 'parquet' } } },
+      dataset: {
+        namespace: world.ns,
+        name: 'snapshot',
+        facets: { version: { datasetVersion: 's1' }, storage: { storageLayer: 'iceberg', fileFormat: 'parquet' } },
+      },
     });
-    const snapshot = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: world.ns, dataset: 'snapshot', version: 's1' })).datasetVersion!;
+    const snapshot = (await server().client.data(NamespacedDatasetVersionDocument, { namespace: world.ns, dataset: 'snapshot', version: 's1' }))
+      .datasetVersion!;
     expect(snapshot.facets).toMatchObject({ storage: { storageLayer: 'iceberg' } });
     expect(await count('datasets', 'namespace = $1 AND name = $2', [wh, 'in'])).toBe(1);
   });
@@ -245,7 +313,10 @@ describe('replay', () => {
        FROM pipeline_runs WHERE project_id = $1 ORDER BY id`,
       [projectId],
     );
-    const versions = await sql.query('SELECT v.id, v.version, v.facets FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.project_id = $1 ORDER BY v.id', [projectId]);
+    const versions = await sql.query(
+      'SELECT v.id, v.version, v.facets FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.project_id = $1 ORDER BY v.id',
+      [projectId],
+    );
     const edges = await sql.query(
       `SELECT e.from_type, e.from_id, e.to_type, e.to_id, e.kind, e.created_at FROM lineage_edges e JOIN pipeline_runs r
          ON (e.from_type = 'PipelineRun' AND e.from_id = r.id) OR (e.to_type = 'PipelineRun' AND e.to_id = r.id)

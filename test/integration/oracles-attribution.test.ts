@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 describe('existence oracles', () => {
-  it('lineage(id) answers the same for another project\'s real node and a made-up id', async () => {
+  it("lineage(id) answers the same for another project's real node and a made-up id", async () => {
     const real = await bob.client.request('query($id: ID!) { lineage(id: $id) { nodes { id } } }', { id: runId });
     const realNumber = Number(Buffer.from(runId, 'base64').toString().split(':')[1]);
     const fake = made('Run', realNumber + 1_000_000);
@@ -57,14 +57,21 @@ describe('existence oracles', () => {
 });
 
 describe('attribution', () => {
-  it('records the token\'s user, whatever input.user says', async () => {
-    await ana.client.data('mutation($p: String!, $u: String!) { grantProjectRole(input: {project: $p, user: $u, role: EDITOR}) { __typename } }', { p: project, u: bob.name });
-    const { startRun } = await bob.client.data<{ startRun: { run: { user: string; recordedBy: string | null } } }, unknown>(START_RUN, { i: { project, user: ana.name } });
+  it("records the token's user, whatever input.user says", async () => {
+    await ana.client.data('mutation($p: String!, $u: String!) { grantProjectRole(input: {project: $p, user: $u, role: EDITOR}) { __typename } }', {
+      p: project,
+      u: bob.name,
+    });
+    const { startRun } = await bob.client.data<{ startRun: { run: { user: string; recordedBy: string | null } } }, unknown>(START_RUN, {
+      i: { project, user: ana.name },
+    });
     expect(startRun.run).toMatchObject({ user: bob.name, recordedBy: null });
   });
 
   it('lets a global admin import a run on behalf of someone else, and records that the admin did', async () => {
-    const { startRun } = await admin.client.data<{ startRun: { run: { user: string; recordedBy: string | null } } }, unknown>(START_RUN, { i: { project, user: ana.name } });
+    const { startRun } = await admin.client.data<{ startRun: { run: { user: string; recordedBy: string | null } } }, unknown>(START_RUN, {
+      i: { project, user: ana.name },
+    });
     expect(startRun.run).toMatchObject({ user: ana.name, recordedBy: admin.name });
     const own = await admin.client.data<{ startRun: { run: { user: string; recordedBy: string | null } } }, unknown>(START_RUN, { i: { project } });
     expect(own.startRun.run).toMatchObject({ user: admin.name, recordedBy: null });

@@ -64,7 +64,9 @@ describe('project lookups', () => {
     const { client } = server();
     const { createProject } = await client.data(CreateProjectDocument, { input: { name: uniqueName('as-node') } });
     for (let i = 0; i < 3; i += 1) {
-      const answer = await client.request('query($id: ID!) { node(id: $id) { id } project: node(id: $id) { ... on Project { name } } }', { id: createProject.project.id });
+      const answer = await client.request('query($id: ID!) { node(id: $id) { id } project: node(id: $id) { ... on Project { name } } }', {
+        id: createProject.project.id,
+      });
       expect(answer.errors).toBeUndefined();
     }
   });

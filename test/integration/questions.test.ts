@@ -1,6 +1,13 @@
 // The four questions of issue 3, each answered by one GraphQL request on seeded data.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LogInputsDocument, ProductionAtDocument, ProductionModelNowDocument, ReproduceRunDocument, RunsTrainedOnDocument, SetModelAliasDocument } from '../generated/graphql.js';
+import {
+  LogInputsDocument,
+  ProductionAtDocument,
+  ProductionModelNowDocument,
+  ReproduceRunDocument,
+  RunsTrainedOnDocument,
+  SetModelAliasDocument,
+} from '../generated/graphql.js';
 import { sha256 } from '../support/artifacts.js';
 import { logPoints, newProject, newRun } from '../support/factories.js';
 import { newArtifact, newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
@@ -22,7 +29,14 @@ async function seed() {
   const project = await newProject(client, 'churn');
   const trainName = uniqueName('churn-train');
   const validName = uniqueName('churn-valid');
-  const trainAug = await newDatasetVersion(client, { dataset: trainName, project, version: 'v1', sourceUri: 's3://bucket/churn/train/v1', coverageStart: '2026-08-01T00:00:00Z', coverageEnd: '2026-09-01T00:00:00Z' });
+  const trainAug = await newDatasetVersion(client, {
+    dataset: trainName,
+    project,
+    version: 'v1',
+    sourceUri: 's3://bucket/churn/train/v1',
+    coverageStart: '2026-08-01T00:00:00Z',
+    coverageEnd: '2026-09-01T00:00:00Z',
+  });
   const trainSep = await newDatasetVersion(client, { dataset: trainName, version: 'v2', sourceUri: 's3://bucket/churn/train/v2', derivedFrom: [trainAug.id] });
   const valid = await newDatasetVersion(client, { dataset: validName, project, version: 'v1', sourceUri: 'iceberg://warehouse/churn.valid@snapshot=8812' });
 
@@ -34,8 +48,21 @@ async function seed() {
       environment: { python: '3.11.7', packages: { torch: '2.5.0' } },
       codeVersion: { repository: 'git@example.com:ml/churn.git', commit, branch: 'main', dirty: extra.dirty ?? false },
     });
-    await logPoints(client, run.id, [{ key: 'val/auc', value: metric, step: 10 }], { params: [{ key: 'lr', value: name === 'run-a' ? '0.01' : '0.003' }, { key: 'epochs', value: '10' }] });
-    await client.data(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: train, role: 'train' }, { datasetVersionId: valid.id, role: 'validation' }] } });
+    await logPoints(client, run.id, [{ key: 'val/auc', value: metric, step: 10 }], {
+      params: [
+        { key: 'lr', value: name === 'run-a' ? '0.01' : '0.003' },
+        { key: 'epochs', value: '10' },
+      ],
+    });
+    await client.data(LogInputsDocument, {
+      input: {
+        runId: run.id,
+        datasets: [
+          { datasetVersionId: train, role: 'train' },
+          { datasetVersionId: valid.id, role: 'validation' },
+        ],
+      },
+    });
     return run;
   };
   const runA = await trainRun('run-a', commitA, trainAug.id, 0.81, { dirty: true });
@@ -49,9 +76,12 @@ async function seed() {
   const model = uniqueName('churn-model');
   const v1 = await newModelVersion(s, client, model, runA.id);
   const v2 = await newModelVersion(s, client, model, runB.id);
-  const e1 = (await s.as('ana').data(SetModelAliasDocument, { input: { model, alias: 'production', version: v1.version, reason: 'launch' } })).setModelAlias.event!;
+  const e1 = (await s.as('ana').data(SetModelAliasDocument, { input: { model, alias: 'production', version: v1.version, reason: 'launch' } })).setModelAlias
+    .event!;
   await pause(5);
-  const e2 = (await s.as('ben').data(SetModelAliasDocument, { input: { model, alias: 'production', version: v2.version, reason: 'trained on September data' } })).setModelAlias.event!;
+  const e2 = (
+    await s.as('ben').data(SetModelAliasDocument, { input: { model, alias: 'production', version: v2.version, reason: 'trained on September data' } })
+  ).setModelAlias.event!;
   return { project, trainName, validName, trainAug, trainSep, valid, runA, runB, evalRun, diffArtifact, lock, model, v1, v2, e1, e2 };
 }
 
@@ -67,12 +97,21 @@ describe('the questions an on-call engineer asks, one request each', () => {
     expect(production.run).toMatchObject({
       id: seeded.runB.id,
       name: 'run-b',
-      params: [{ key: 'epochs', value: '10' }, { key: 'lr', value: '0.003' }],
+      params: [
+        { key: 'epochs', value: '10' },
+        { key: 'lr', value: '0.003' },
+      ],
       codeVersion: { repository: 'git@example.com:ml/churn.git', commit: commitB, branch: 'main', dirty: false },
     });
     expect(production.run.inputs).toEqual([
-      { role: 'train', datasetVersion: { version: 'v2', digest: seeded.trainSep.digest, sourceUri: 's3://bucket/churn/train/v2', dataset: { name: seeded.trainName } } },
-      { role: 'validation', datasetVersion: { version: 'v1', digest: seeded.valid.digest, sourceUri: seeded.valid.sourceUri, dataset: { name: seeded.validName } } },
+      {
+        role: 'train',
+        datasetVersion: { version: 'v2', digest: seeded.trainSep.digest, sourceUri: 's3://bucket/churn/train/v2', dataset: { name: seeded.trainName } },
+      },
+      {
+        role: 'validation',
+        datasetVersion: { version: 'v1', digest: seeded.valid.digest, sourceUri: seeded.valid.sourceUri, dataset: { name: seeded.validName } },
+      },
     ]);
     expect(production.artifact.digest).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -103,14 +142,30 @@ describe('the questions an on-call engineer asks, one request each', () => {
     const { run } = await client.data(ReproduceRunDocument, { id: seeded.runA.id });
     expect(run).toMatchObject({
       seed: '42',
-      params: [{ key: 'epochs', value: '10' }, { key: 'lr', value: '0.01' }],
+      params: [
+        { key: 'epochs', value: '10' },
+        { key: 'lr', value: '0.01' },
+      ],
       environment: { python: '3.11.7', packages: { torch: '2.5.0' } },
-      codeVersion: { commit: commitA, branch: 'main', dirty: true, diff: { digest: sha256(diff), sizeBytes: diff.length, downloadUrl: seeded.diffArtifact.downloadUrl } },
+      codeVersion: {
+        commit: commitA,
+        branch: 'main',
+        dirty: true,
+        diff: { digest: sha256(diff), sizeBytes: diff.length, downloadUrl: seeded.diffArtifact.downloadUrl },
+      },
       artifacts: [{ name: 'requirements.txt', digest: sha256(lockfile), downloadUrl: seeded.lock.downloadUrl, mediaType: 'text/plain' }],
     });
     expect(run?.inputs).toEqual([
-      { role: 'train', modelVersion: null, datasetVersion: { version: 'v1', digest: seeded.trainAug.digest, sourceUri: 's3://bucket/churn/train/v1', dataset: { name: seeded.trainName } } },
-      { role: 'validation', modelVersion: null, datasetVersion: { version: 'v1', digest: seeded.valid.digest, sourceUri: seeded.valid.sourceUri, dataset: { name: seeded.validName } } },
+      {
+        role: 'train',
+        modelVersion: null,
+        datasetVersion: { version: 'v1', digest: seeded.trainAug.digest, sourceUri: 's3://bucket/churn/train/v1', dataset: { name: seeded.trainName } },
+      },
+      {
+        role: 'validation',
+        modelVersion: null,
+        datasetVersion: { version: 'v1', digest: seeded.valid.digest, sourceUri: seeded.valid.sourceUri, dataset: { name: seeded.validName } },
+      },
     ]);
     // The links lead to the bytes.
     expect(await (await fetch(`${url}${run!.codeVersion!.diff!.downloadUrl}`)).text()).toBe(diff);

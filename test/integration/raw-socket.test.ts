@@ -114,9 +114,10 @@ describe('a handler that fails', () => {
     }, log);
     // The sync case must throw before the handler's first await, like a bad `new URL`.
     const server = http.createServer((req, res) => {
-      if (req.url === '/sync') return guardRequests(() => {
-        throw new Error('thrown synchronously');
-      }, log)(req, res);
+      if (req.url === '/sync')
+        return guardRequests(() => {
+          throw new Error('thrown synchronously');
+        }, log)(req, res);
       return handler(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

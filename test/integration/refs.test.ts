@@ -2,7 +2,15 @@
 // project/run-name) resolves to the node it names in one request, for lookup, impact and
 // quarantine; ambiguous, malformed and invisible references answer clearly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CreateModelVersionDocument, ImpactByRefDocument, LogInputsDocument, LookupDocument, LookupLineageDocument, PromoteDocument, QuarantineDatasetVersionDocument } from '../generated/graphql.js';
+import {
+  CreateModelVersionDocument,
+  ImpactByRefDocument,
+  LogInputsDocument,
+  LookupDocument,
+  LookupLineageDocument,
+  PromoteDocument,
+  QuarantineDatasetVersionDocument,
+} from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
 import { putArtifact } from '../support/artifacts.js';
 import { newDatasetVersion } from '../support/registry-factories.js';
@@ -34,7 +42,9 @@ async function seed() {
   // A dataset and a model with the same name make "twin@x" read two ways.
   const twin = uniqueName('twin');
   await newDatasetVersion(client, { dataset: twin, project, version: 'production' });
-  await newModelVersion(users.ana.secret, twin, run.id).then((v) => client.data(PromoteDocument, { input: { model: twin, alias: 'production', version: v.version } }));
+  await newModelVersion(users.ana.secret, twin, run.id).then((v) =>
+    client.data(PromoteDocument, { input: { model: twin, alias: 'production', version: v.version } }),
+  );
   return { users, client, project, clicks, aug, older, run, model, v1, twin };
 }
 
@@ -105,7 +115,9 @@ describe('impact and quarantine by reference', () => {
   });
 
   it('quarantines dataset@version, and refuses a reference to something else', async () => {
-    const { quarantineDatasetVersion } = await s.client.data(QuarantineDatasetVersionDocument, { input: { ref: `${s.clicks}@aug`, reason: 'duplicated events' } });
+    const { quarantineDatasetVersion } = await s.client.data(QuarantineDatasetVersionDocument, {
+      input: { ref: `${s.clicks}@aug`, reason: 'duplicated events' },
+    });
     expect(quarantineDatasetVersion.datasetVersion).toMatchObject({ id: s.aug.id, quarantine: { reason: 'duplicated events' } });
     const err = await s.client.error(QuarantineDatasetVersionDocument, { input: { ref: `${s.model}/1`, reason: 'x' } });
     expect(err.extensions?.code).toBe('BAD_USER_INPUT');

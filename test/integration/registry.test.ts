@@ -82,14 +82,16 @@ describe('aliases and their history', () => {
     const e1 = (await set(1, 'first launch')).event!;
     const e2 = (await set(2, 'better AUC')).event!;
     await pause(5);
-    const removed = (await s.as('ops-oncall').data(RemoveModelAliasDocument, { input: { model, alias: 'production', reason: 'incident 42' } })).removeModelAlias;
+    const removed = (await s.as('ops-oncall').data(RemoveModelAliasDocument, { input: { model, alias: 'production', reason: 'incident 42' } }))
+      .removeModelAlias;
     const e3 = removed.event!;
     const e4 = (await set(3, 'fixed pipeline')).event!;
     expect(removed).toMatchObject({ changed: true, version: null });
     expect(e2).toMatchObject({ action: 'SET', from: { version: 1 }, to: { version: 2 }, who: 'ops-oncall', reason: 'better AUC' });
     expect(e3).toMatchObject({ action: 'REMOVE', from: { version: 2 }, to: null, reason: 'incident 42' });
 
-    const at = async (instant: string) => (await s.client.data(AliasAtDocument, { name: model, alias: 'production', at: instant })).registeredModel?.aliasAt?.version ?? null;
+    const at = async (instant: string) =>
+      (await s.client.data(AliasAtDocument, { name: model, alias: 'production', at: instant })).registeredModel?.aliasAt?.version ?? null;
     const minus1 = (iso: string) => new Date(new Date(iso).getTime() - 1).toISOString();
     expect(await at(before)).toBeNull();
     expect(await at(minus1(e1.at))).toBeNull();
@@ -122,11 +124,19 @@ describe('aliases and their history', () => {
     expect(noReason.extensions?.code).toBe('BAD_USER_INPUT');
     expect(noReason.message).toMatch(/^input\.reason: /);
 
-    const rolled = (await s.as('oncall').data(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'v3 drops AUC on mobile', fromVersion: 3 } })).rollbackModelAlias;
-    expect(rolled).toMatchObject({ changed: true, version: { version: 2 }, event: { action: 'ROLLBACK', from: { version: 3 }, to: { version: 2 }, who: 'oncall', reason: 'v3 drops AUC on mobile' } });
+    const rolled = (
+      await s.as('oncall').data(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'v3 drops AUC on mobile', fromVersion: 3 } })
+    ).rollbackModelAlias;
+    expect(rolled).toMatchObject({
+      changed: true,
+      version: { version: 2 },
+      event: { action: 'ROLLBACK', from: { version: 3 }, to: { version: 2 }, who: 'oncall', reason: 'v3 drops AUC on mobile' },
+    });
 
     // The same call retried (fromVersion no longer current) changes nothing.
-    const retried = (await s.as('oncall').data(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'v3 drops AUC on mobile', fromVersion: 3 } })).rollbackModelAlias;
+    const retried = (
+      await s.as('oncall').data(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'v3 drops AUC on mobile', fromVersion: 3 } })
+    ).rollbackModelAlias;
     expect(retried).toMatchObject({ changed: false, version: { version: 2 }, event: null });
     expect((await history(model)).length).toBe(4);
 
@@ -143,7 +153,9 @@ describe('aliases and their history', () => {
     const first = await s.client.error(RollbackModelAliasDocument, { input: { model, alias: 'production', reason: 'x', fromVersion: 1 } });
     expect(first.extensions?.code).toBe('CONFLICT');
     expect((await s.client.error(SetModelAliasDocument, { input: { model, alias: 'production', version: 9 } })).extensions?.code).toBe('NOT_FOUND');
-    expect((await s.client.error(SetModelAliasDocument, { input: { model: uniqueName('nope'), alias: 'production', version: 1 } })).extensions?.code).toBe('NOT_FOUND');
+    expect((await s.client.error(SetModelAliasDocument, { input: { model: uniqueName('nope'), alias: 'production', version: 1 } })).extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     const bad = await s.client.error(SetModelAliasDocument, { input: { model, alias: 'prod uction', version: 1 } });
     expect(bad.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.message).toMatch(/^input\.alias: /);
@@ -154,7 +166,8 @@ describe('aliases and their history', () => {
     const { model } = await modelWithVersions(2, 'carla');
     const set = (await s.client.data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 1 } })).setModelAlias.event!;
     await s.client.data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 2 } });
-    const rolled = (await s.client.data(RollbackModelAliasDocument, { input: { model, alias: 'staging', reason: 'regression', fromVersion: 2 } })).rollbackModelAlias.event!;
+    const rolled = (await s.client.data(RollbackModelAliasDocument, { input: { model, alias: 'staging', reason: 'regression', fromVersion: 2 } }))
+      .rollbackModelAlias.event!;
     const removed = (await s.client.data(RemoveModelAliasDocument, { input: { model, alias: 'staging' } })).removeModelAlias.event!;
     expect([set.who, rolled.who, removed.who]).toEqual(['local', 'local', 'local']);
     const named = (await s.as('dmitri').data(SetModelAliasDocument, { input: { model, alias: 'staging', version: 2 } })).setModelAlias.event!;
@@ -191,7 +204,8 @@ describe('aliases and their history', () => {
     expect(previous.length).toBe(6);
 
     // The API offers no way to edit or delete events.
-    const schema = (await s.client.data<{ __type: { fields: { name: string }[] } }, Record<string, never>>('{ __type(name: "Mutation") { fields { name } } }')).__type;
+    const schema = (await s.client.data<{ __type: { fields: { name: string }[] } }, Record<string, never>>('{ __type(name: "Mutation") { fields { name } } }'))
+      .__type;
     const aliasMutations = schema.fields.map((f) => f.name).filter((n) => /alias|history|event/i.test(n));
     expect(aliasMutations.sort()).toEqual(['removeModelAlias', 'rollbackModelAlias', 'setModelAlias']);
   });

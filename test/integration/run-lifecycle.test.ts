@@ -53,7 +53,10 @@ describe('a run from start to finish', () => {
     const logged = await client.data(LogBatchDocument, {
       input: {
         runId: run.id,
-        params: [{ key: 'lr', value: '0.001' }, { key: 'optimizer', value: 'adamw' }],
+        params: [
+          { key: 'lr', value: '0.001' },
+          { key: 'optimizer', value: 'adamw' },
+        ],
         tags: [{ key: 'stage', value: 'train' }],
         metrics: [
           { key: 'loss', value: 0.9, step: 1 },
@@ -74,8 +77,14 @@ describe('a run from start to finish', () => {
 
     const { run: read } = await client.data(GetRunDocument, { id: run.id });
     expect(read?.project.name).toBe(project);
-    expect(read?.params).toEqual([{ key: 'lr', value: '0.001' }, { key: 'optimizer', value: 'adamw' }]);
-    expect(read?.tags).toEqual([{ key: 'stage', value: 'train' }, { key: 'team', value: 'recs' }]);
+    expect(read?.params).toEqual([
+      { key: 'lr', value: '0.001' },
+      { key: 'optimizer', value: 'adamw' },
+    ]);
+    expect(read?.tags).toEqual([
+      { key: 'stage', value: 'train' },
+      { key: 'team', value: 'recs' },
+    ]);
     expect(read?.metrics).toEqual([
       { key: 'loss', last: 0.7, lastStep: 3, min: 0.5, max: 0.9, count: 3 },
       { key: 'test/auc', last: 0.79, lastStep: 3, min: 0.79, max: 0.79, count: 1 },
@@ -109,7 +118,10 @@ describe('a run from start to finish', () => {
       runId: run.id,
       batchId: 'batch-0001',
       params: [{ key: 'epochs', value: '10' }],
-      metrics: [{ key: 'loss', value: 1, step: 0 }, { key: 'loss', value: 0.5, step: 1 }],
+      metrics: [
+        { key: 'loss', value: 1, step: 0 },
+        { key: 'loss', value: 0.5, step: 1 },
+      ],
     };
     const first = await client.data(LogBatchDocument, { input });
     const retried = await client.data(LogBatchDocument, { input });
@@ -140,7 +152,10 @@ describe('a run from start to finish', () => {
     const error = await client.error(LogBatchDocument, {
       input: {
         runId: run.id,
-        params: [{ key: 'batch_size', value: '64' }, { key: 'lr', value: '0.02' }],
+        params: [
+          { key: 'batch_size', value: '64' },
+          { key: 'lr', value: '0.02' },
+        ],
         tags: [{ key: 'note', value: 'should not stick' }],
         metrics: [{ key: 'loss', value: 3, step: 0 }],
       },
@@ -221,9 +236,26 @@ describe('a run from start to finish', () => {
 
   it('sets, overwrites and removes tags', async () => {
     const { client } = server();
-    const run = await newRun(client, await newProject(client), { tags: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
-    const result = await client.data(SetTagsDocument, { input: { runId: run.id, tags: [{ key: 'a', value: 'one' }, { key: 'c', value: '3' }], remove: ['b'] } });
-    expect(result.setTags.run.tags).toEqual([{ key: 'a', value: 'one' }, { key: 'c', value: '3' }]);
+    const run = await newRun(client, await newProject(client), {
+      tags: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ],
+    });
+    const result = await client.data(SetTagsDocument, {
+      input: {
+        runId: run.id,
+        tags: [
+          { key: 'a', value: 'one' },
+          { key: 'c', value: '3' },
+        ],
+        remove: ['b'],
+      },
+    });
+    expect(result.setTags.run.tags).toEqual([
+      { key: 'a', value: 'one' },
+      { key: 'c', value: '3' },
+    ]);
   });
 
   it('hides a deleted run from search, refuses writes to it, and brings it back on restore', async () => {

@@ -132,7 +132,13 @@ describe('ordering and pagination', () => {
     [[{ field: 'metrics.auc', direction: 'ASC' as const }], ['r2', 'r1', 'r3', 'r4', 'r5']],
     [[{ field: 'params.lr', direction: 'ASC' as const }], ['r4', 'r1', 'r2', 'r3', 'r5']],
     [[{ field: 'params.lr', direction: 'DESC' as const }], ['r5', 'r3', 'r2', 'r1', 'r4']],
-    [[{ field: 'attributes.user', direction: 'ASC' as const }, { field: 'metrics.auc', direction: 'DESC' as const }], ['r3', 'r1', 'r2', 'r5', 'r4']],
+    [
+      [
+        { field: 'attributes.user', direction: 'ASC' as const },
+        { field: 'metrics.auc', direction: 'DESC' as const },
+      ],
+      ['r3', 'r1', 'r2', 'r5', 'r4'],
+    ],
     [[{ field: 'tags.team', direction: 'DESC' as const }], ['r2', 'r1', 'r3', 'r4', 'r5']],
   ])('orders by %j with missing values last, across pages of any size', async (orderBy, expected) => {
     for (const size of [1, 2, 5]) expect(await walk(orderBy, size)).toEqual(expected);
@@ -155,7 +161,11 @@ describe('ordering and pagination', () => {
   it('refuses a cursor made for another order', async () => {
     const { client } = server();
     const first = await client.data(SearchRunsDocument, { project, first: 1, orderBy: [{ field: 'metrics.auc', direction: 'DESC' }] });
-    const error = await client.error(SearchRunsDocument, { project, after: first.runs.pageInfo.endCursor, orderBy: [{ field: 'params.lr', direction: 'ASC' }] });
+    const error = await client.error(SearchRunsDocument, {
+      project,
+      after: first.runs.pageInfo.endCursor,
+      orderBy: [{ field: 'params.lr', direction: 'ASC' }],
+    });
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain('after');
   });

@@ -17,7 +17,11 @@ describe('token:create', () => {
     const env: Record<string, string> = { ...(process.env as Record<string, string>), RUNLEDGER_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/modules/auth/token-cli.ts', '--admin', '--user', user, '--expires', '30d'], { env });
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/modules/auth/token-cli.ts', '--admin', '--user', user, '--expires', '30d'],
+        { env },
+      );
       const secret = stdout.trim();
       expect(secret).toMatch(/^rl_[A-Za-z0-9_-]{43}$/);
       expect(stderr).toMatch(/shown only once/);

@@ -36,7 +36,16 @@ describe('static front door', () => {
   });
 
   it('answers every page URL with index.html, so pasted links open their page', async () => {
-    for (const page of ['/', '/projects/churn/runs?filter=x', '/runs/UnVuOjE=', '/compare?ids=a,b', '/lineage/abc?at=2026-01-01', '/models/churn', '/incident', '/audit']) {
+    for (const page of [
+      '/',
+      '/projects/churn/runs?filter=x',
+      '/runs/UnVuOjE=',
+      '/compare?ids=a,b',
+      '/lineage/abc?at=2026-01-01',
+      '/models/churn',
+      '/incident',
+      '/audit',
+    ]) {
       const res = await fetch(base + page);
       expect(res.status, page).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');

@@ -14,7 +14,12 @@ export async function newRun(client: GraphQLClient, project: string, input: Part
   return startRun.run;
 }
 
-export async function logPoints(client: GraphQLClient, runId: string, metrics: MetricPointInput[], extra: { params?: { key: string; value: string }[]; tags?: { key: string; value: string }[] } = {}) {
+export async function logPoints(
+  client: GraphQLClient,
+  runId: string,
+  metrics: MetricPointInput[],
+  extra: { params?: { key: string; value: string }[]; tags?: { key: string; value: string }[] } = {},
+) {
   return (await client.data(LogBatchDocument, { input: { runId, metrics, ...extra } })).logBatch;
 }
 

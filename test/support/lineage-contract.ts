@@ -133,7 +133,11 @@ export function lineageGraphContract(name: string, open: () => Promise<LineageGr
     it('returns only the types asked for, with the edges between them', async () => {
       const g = await chain();
       const [models] = await sut.graph.traverse([g.d1], { direction: 'DOWNSTREAM', depth: 20, types: ['ModelVersion', 'DatasetVersion'] });
-      expect(keys(models!).map((k) => k.split('@')[0]).sort()).toEqual([g.d1, g.d2, g.mv, g.mv2].map(nodeKey).sort());
+      expect(
+        keys(models!)
+          .map((k) => k.split('@')[0])
+          .sort(),
+      ).toEqual([g.d1, g.d2, g.mv, g.mv2].map(nodeKey).sort());
       expect(edgeKeys(models!)).toEqual([`${nodeKey(g.d1)}-DERIVED_INTO->${nodeKey(g.d2)}`]);
     });
 

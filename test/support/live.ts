@@ -122,8 +122,15 @@ export async function subscribeSse<T, V>(httpUrl: string, document: TypedDocumen
           const event = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const lines = event.split('\n');
-          const kind = lines.find((l) => l.startsWith('event:'))?.slice(6).trim() ?? 'message';
-          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          const kind =
+            lines
+              .find((l) => l.startsWith('event:'))
+              ?.slice(6)
+              .trim() ?? 'message';
+          const data = lines
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trim())
+            .join('\n');
           if (kind === 'complete') return null;
           if (kind === 'next' && data) return JSON.parse(data);
           continue; // keep-alive comments and other events

@@ -12,7 +12,8 @@ export interface DatasetSpec {
 
 function dataset(d: DatasetSpec) {
   const facets: Record<string, unknown> = { ...(d.facets ?? {}) };
-  if (d.version) facets.version = { _producer: 'test', _schemaURL: 'https://openlineage.io/spec/facets/1-0-0/DatasetVersionDatasetFacet.json', datasetVersion: d.version };
+  if (d.version)
+    facets.version = { _producer: 'test', _schemaURL: 'https://openlineage.io/spec/facets/1-0-0/DatasetVersionDatasetFacet.json', datasetVersion: d.version };
   return { namespace: d.namespace, name: d.name, facets };
 }
 

@@ -43,7 +43,12 @@ export async function startProcess(env: Record<string, string>, options: { logLe
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 900; i += 1) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) return { child, url, port, exited, output: () => output };
+    if (
+      await fetch(`${url}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      return { child, url, port, exited, output: () => output };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -73,10 +73,7 @@ describe('parseFilter: structure', () => {
     expect(parse('((metrics.a > 1))')).toEqual(gt('a', 1));
     expect(parse('metrics.a > 1 and (metrics.b > 2 or (metrics.c > 3 and not (metrics.d > 4)))')).toEqual({
       type: 'and',
-      items: [
-        gt('a', 1),
-        { type: 'or', items: [gt('b', 2), { type: 'and', items: [gt('c', 3), { type: 'not', item: gt('d', 4) }] }] },
-      ],
+      items: [gt('a', 1), { type: 'or', items: [gt('b', 2), { type: 'and', items: [gt('c', 3), { type: 'not', item: gt('d', 4) }] }] }],
     });
   });
 
@@ -113,7 +110,7 @@ describe('parseFilter: structure', () => {
 
 describe('parseFilter: predicates', () => {
   it('parses IN and NOT IN with mixed literals', () => {
-    expect(parse("params.opt in ('adam', \"sgd\", 3, -1.5e2)")).toEqual({
+    expect(parse('params.opt in (\'adam\', "sgd", 3, -1.5e2)')).toEqual({
       type: 'in',
       field: param('opt'),
       negated: false,
@@ -227,7 +224,7 @@ describe('parseFilter: literals', () => {
       ["'it\\'s'", "it's"],
       ['"a \\"b\\""', 'a "b"'],
       ["'back\\\\slash'", 'back\\slash'],
-      ["'mixed \"quotes\"'", 'mixed "quotes"'],
+      ['\'mixed "quotes"\'', 'mixed "quotes"'],
       ["''", ''],
       // Unknown escapes stay verbatim so LIKE can escape its wildcards.
       ["'50\\%'", '50\\%'],
@@ -279,7 +276,7 @@ describe('parseFilter: errors', () => {
     ["attributes.ended_at < '2024-01-01T25:00'", 'invalid timestamp', 23],
     ['attributes.started_at > 1e20', 'invalid timestamp "1e20" at column 25', 25],
     ['attributes.started_at > NaN', 'attributes.started_at needs a finite number; got NaN at column 25', 25],
-    ["attributes.duration > '1h'", "attributes.duration compares numbers; got a string at column 23", 23],
+    ["attributes.duration > '1h'", 'attributes.duration compares numbers; got a string at column 23', 23],
     ["attributes.parent_id = 'abc'", 'attributes.parent_id compares numbers; got a string at column 24', 24],
     ["attributes.id > 'abc'", 'attributes.id needs a number for ">"; a quoted id only works with =, != and IN at column 17', 17],
     ['attributes.name = 5', 'attributes.name compares strings; got a number at column 19', 19],
@@ -381,9 +378,7 @@ describe('parseFieldRef', () => {
   });
 
   it('names the given field in errors, orderBy by default', () => {
-    expect(errorOf(() => parseFieldRef('metrics.x desc')).message).toBe(
-      'orderBy: unexpected token "desc" at column 11: expected nothing after the field name',
-    );
+    expect(errorOf(() => parseFieldRef('metrics.x desc')).message).toBe('orderBy: unexpected token "desc" at column 11: expected nothing after the field name');
     const error = errorOf(() => parseFieldRef('bogus.x', 'groupBy'));
     expect(error.message).toBe('groupBy: unknown field prefix "bogus" at column 1: use metrics., params., tags. or attributes.');
     expect(error.details).toMatchObject({ field: 'groupBy', column: 1, token: 'bogus.x' });
@@ -440,7 +435,9 @@ describe('compileFilter', () => {
       values: ['opt', 'adam'],
     });
     const numeric = compile('tags.lr < 0.01').sql;
-    expect(numeric).toMatch(/^EXISTS \(SELECT 1 FROM tags kv WHERE kv\.run_id = r\.id AND kv\.key = \$1 AND \(CASE WHEN .* THEN kv\.value::float8 END\) < \$2::float8\)$/);
+    expect(numeric).toMatch(
+      /^EXISTS \(SELECT 1 FROM tags kv WHERE kv\.run_id = r\.id AND kv\.key = \$1 AND \(CASE WHEN .* THEN kv\.value::float8 END\) < \$2::float8\)$/,
+    );
   });
 
   it('compiles IN lists to arrays, splitting strings from numbers', () => {

@@ -87,7 +87,12 @@ export interface Subscription {
  * subscribes again after a short pause with the variables `next()` gives for that moment,
  * so a subscriber can resume where it left off.
  */
-export function subscribe<T>(query: string, variables: () => Record<string, unknown>, onData: (data: T) => void, onState?: (state: 'live' | 'reconnecting') => void): Subscription {
+export function subscribe<T>(
+  query: string,
+  variables: () => Record<string, unknown>,
+  onData: (data: T) => void,
+  onState?: (state: 'live' | 'reconnecting') => void,
+): Subscription {
   let stopped = false;
   let unsubscribe: (() => void) | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;

@@ -69,7 +69,12 @@ export interface PagesState<N> {
  */
 export function usePages<T, N>(query: string, variables: Record<string, unknown>, pick: (data: T) => Connection<N>): PagesState<N> {
   const key = JSON.stringify(variables);
-  const [state, setState] = useState<{ items: N[]; next: string | null; error: GqlError | Error | null; loading: boolean }>({ items: [], next: null, error: null, loading: true });
+  const [state, setState] = useState<{ items: N[]; next: string | null; error: GqlError | Error | null; loading: boolean }>({
+    items: [],
+    next: null,
+    error: null,
+    loading: true,
+  });
   const latest = useRef(0);
   const pickRef = useRef(pick);
   pickRef.current = pick;
@@ -81,7 +86,12 @@ export function usePages<T, N>(query: string, variables: Record<string, unknown>
         (data) => {
           if (id !== latest.current) return;
           const page = pickRef.current(data);
-          setState((s) => ({ items: [...(after ? s.items : []), ...page.edges.map((e) => e.node)], next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null, error: null, loading: false }));
+          setState((s) => ({
+            items: [...(after ? s.items : []), ...page.edges.map((e) => e.node)],
+            next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+            error: null,
+            loading: false,
+          }));
         },
         (error: Error) => id === latest.current && setState((s) => ({ ...s, error, loading: false })),
       );

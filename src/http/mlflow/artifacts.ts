@@ -24,7 +24,8 @@ function segmentsOf(path: string, field: string): string[] {
   if (trimmed === '') return [];
   const parts = trimmed.split('/');
   for (const part of parts) {
-    if (part === '' || part === '.' || part === '..') throw invalidParameter(field, `must be a relative path without empty, "." or ".." parts (got ${JSON.stringify(path.slice(0, 300))})`);
+    if (part === '' || part === '.' || part === '..')
+      throw invalidParameter(field, `must be a relative path without empty, "." or ".." parts (got ${JSON.stringify(path.slice(0, 300))})`);
   }
   return parts;
 }
@@ -41,7 +42,7 @@ async function locate(call: Call, fullPath: string, role: Role, field: string): 
 
 export async function uploadArtifact(call: Call) {
   const { run, path } = await locate(call, call.path.path ?? '', 'EDITOR', 'path');
-  if (!path) throw invalidParameter('path', 'must name a file under the run\'s artifacts/');
+  if (!path) throw invalidParameter('path', "must name a file under the run's artifacts/");
   const basename = path.split('/').at(-1)!;
   const length = call.req.headers['content-length'];
   await call.services.artifacts.upload(

@@ -24,7 +24,9 @@ export interface MlflowDataset {
 
 /** The sha256 a runledger dataset version carries for an MLflow dataset. */
 export function mlflowDatasetSha256(d: Pick<MlflowDataset, 'name' | 'digest' | 'sourceType' | 'source'>): string {
-  return createHash('sha256').update(JSON.stringify([d.name, d.digest, d.sourceType, d.source])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([d.name, d.digest, d.sourceType, d.source]))
+    .digest('hex');
 }
 
 /** The URI inside an MLflow dataset source (`{"uri": ...}` for files, URLs and tables), else the source type. */
@@ -45,7 +47,14 @@ function readDataset(p: Params, field: string): MlflowDataset {
     if (!value) throw invalidParameter(`${field}.${name}`, 'is required');
     return value;
   };
-  return { name: text('name'), digest: text('digest'), sourceType: text('source_type'), source: text('source'), schema: p.optionalString('schema'), profile: p.optionalString('profile') };
+  return {
+    name: text('name'),
+    digest: text('digest'),
+    sourceType: text('source_type'),
+    source: text('source'),
+    schema: p.optionalString('schema'),
+    profile: p.optionalString('profile'),
+  };
 }
 
 function schemaJson(text: string | null): unknown {
@@ -67,7 +76,10 @@ export async function logDatasetInputs(call: Call, run: Run, inputs: Params[]): 
     const dataset = input.fields.dataset;
     if (dataset === null || typeof dataset !== 'object') throw invalidParameter(datasetField, 'is required');
     const d = readDataset(new Params(dataset as Record<string, unknown>), datasetField);
-    const context = input.objects('tags').find((t) => t.optionalString('key') === CONTEXT_TAG)?.optionalString('value');
+    const context = input
+      .objects('tags')
+      .find((t) => t.optionalString('key') === CONTEXT_TAG)
+      ?.optionalString('value');
     const { datasetVersion } = await call.services.datasets.registerVersion(
       { dataset: d.name, project: project.name, version: d.digest, digest: mlflowDatasetSha256(d), sourceUri: sourceUriOf(d), schema: schemaJson(d.schema) },
       call.access.actor,
@@ -82,7 +94,13 @@ export async function logDatasetInputs(call: Call, run: Run, inputs: Params[]): 
 /** A runledger dataset version as MLflow's Dataset message (the version label is MLflow's digest). */
 export function datasetJson(dataset: Dataset, version: DatasetVersion) {
   const uri = version.sourceUri ?? '';
-  const sourceType = uri.startsWith('mlflow-dataset-source:') ? uri.slice('mlflow-dataset-source:'.length) : /^https?:/.test(uri) ? 'http' : uri.includes('://') ? uri.split('://')[0]! : 'local';
+  const sourceType = uri.startsWith('mlflow-dataset-source:')
+    ? uri.slice('mlflow-dataset-source:'.length)
+    : /^https?:/.test(uri)
+      ? 'http'
+      : uri.includes('://')
+        ? uri.split('://')[0]!
+        : 'local';
   return {
     name: dataset.name,
     digest: version.version,

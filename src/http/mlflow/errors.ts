@@ -45,4 +45,7 @@ export function mlflowErrorReply(error: unknown): MlflowErrorReply | null {
   return null;
 }
 
-export const INTERNAL_ERROR: MlflowErrorReply = { status: 500, body: { error_code: 'INTERNAL_ERROR', message: 'Unexpected error; it was logged on the server.' } };
+export const INTERNAL_ERROR: MlflowErrorReply = {
+  status: 500,
+  body: { error_code: 'INTERNAL_ERROR', message: 'Unexpected error; it was logged on the server.' },
+};

@@ -28,10 +28,15 @@ export async function createExperiment(call: Call) {
   const taken = await call.services.projects.byName(name);
   if (taken) {
     // Asked to create: a name taken where the caller has no role is refused, without saying more.
-    if (!(await call.access.canRead(taken.id))) throw new MlflowError('PERMISSION_DENIED', `Experiment(name=${name}) cannot be created: the name is taken by a project you have no role in`, 403);
+    if (!(await call.access.canRead(taken.id)))
+      throw new MlflowError('PERMISSION_DENIED', `Experiment(name=${name}) cannot be created: the name is taken by a project you have no role in`, 403);
     throw alreadyExists(`Experiment(name=${name}) already exists.`);
   }
-  const description = call.params.objects('tags').find((t) => t.optionalString('key') === DESCRIPTION_TAG)?.optionalString('value') ?? null;
+  const description =
+    call.params
+      .objects('tags')
+      .find((t) => t.optionalString('key') === DESCRIPTION_TAG)
+      ?.optionalString('value') ?? null;
   const { project } = await call.services.projects.create({ name, description }, { adminUserId: call.access.userId });
   call.targets.push(`experiment:${project.id}`);
   return { experiment_id: experimentIdOf(project) };
@@ -57,10 +62,20 @@ export async function getExperimentByName(call: Call) {
 function nameFilter(filter: string | null): ((name: string) => boolean) | null {
   if (!filter?.trim()) return null;
   const m = /^\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$/i.exec(filter);
-  if (!m) throw invalidParameter('filter', `runledger filters experiments by name only: "name = 'x'" or "name LIKE 'x%'" (got ${JSON.stringify(filter.slice(0, 200))})`);
+  if (!m)
+    throw invalidParameter(
+      'filter',
+      `runledger filters experiments by name only: "name = 'x'" or "name LIKE 'x%'" (got ${JSON.stringify(filter.slice(0, 200))})`,
+    );
   const value = m[2]!.replace(/''/g, "'");
   if (m[1] === '=') return (name) => name === value;
-  const regex = new RegExp(`^${value.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/_/g, '.')).join('.*')}$`, m[1]!.toUpperCase() === 'ILIKE' ? 'is' : 's');
+  const regex = new RegExp(
+    `^${value
+      .split('%')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/_/g, '.'))
+      .join('.*')}$`,
+    m[1]!.toUpperCase() === 'ILIKE' ? 'is' : 's',
+  );
   return (name) => regex.test(name);
 }
 

@@ -89,7 +89,11 @@ export async function searchLoggedModels(call: Call) {
   const maxResults = p.optionalInt('max_results') ?? 100;
   if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
   const suffix = `${m ? `-${Buffer.from(m[2]!).toString('base64url')}` : ''}/${MLMODEL_FILE}`;
-  const files = await call.services.artifacts.namedInProjects(projects.map((pr) => pr.id), { startsWith: 'models/m-', endsWith: suffix }, maxResults);
+  const files = await call.services.artifacts.namedInProjects(
+    projects.map((pr) => pr.id),
+    { startsWith: 'models/m-', endsWith: suffix },
+    maxResults,
+  );
   const refs = [...new Set(files.map((f) => f.name.split('/')[1]!))].flatMap((id) => parseLoggedModelId(id) ?? []);
   const runs = new Map((await call.services.runs.byIds([...new Set(refs.map((r) => r.runId))])).map((r) => [r.id, r]));
   const byId = new Map(projects.map((pr) => [pr.id, pr]));

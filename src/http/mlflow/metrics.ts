@@ -32,7 +32,8 @@ export async function getMetricHistoryBulkInterval(call: Call) {
   const metrics = [];
   for (const run of runs) {
     const series = await call.services.metrics.history({ runId: run.id, key, maxPoints: maxResults, fromStep, toStep });
-    for (const pt of series.points) metrics.push({ key, value: doubleOut(pt.value), timestamp: millis(pt.timestamp), step: pt.step, run_id: mlflowRunId(run.id) });
+    for (const pt of series.points)
+      metrics.push({ key, value: doubleOut(pt.value), timestamp: millis(pt.timestamp), step: pt.step, run_id: mlflowRunId(run.id) });
   }
   return { metrics };
 }

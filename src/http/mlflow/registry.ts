@@ -67,11 +67,18 @@ async function versionsJson(call: Call, models: readonly RegisteredModel[], vers
 /** Registered model messages with their latest version and aliases, in a fixed number of queries for any number of models. */
 async function modelsJson(call: Call, models: readonly RegisteredModel[]) {
   if (!models.length) return [];
-  const [aliases, latest] = await Promise.all([call.services.registry.aliasesOfModels(models.map((m) => m.id)), call.services.registry.latestVersionsOf(models)]);
+  const [aliases, latest] = await Promise.all([
+    call.services.registry.aliasesOfModels(models.map((m) => m.id)),
+    call.services.registry.latestVersionsOf(models),
+  ]);
   const visible = await call.access.filterVisible(await call.services.runs.byIds([...new Set(latest.map((v) => v.runId))]), (r) => r.projectId);
   const seen = new Set(visible.map((r) => r.id));
   const numbered = new Map((await call.services.registry.versionsByIds(aliases.map((a) => a.versionId))).map((v) => [v.version.id, v.version.version]));
-  const latestJson = await versionsJson(call, models, latest.filter((v) => seen.has(v.runId)));
+  const latestJson = await versionsJson(
+    call,
+    models,
+    latest.filter((v) => seen.has(v.runId)),
+  );
   return models.map((model) => ({
     name: model.name,
     creation_timestamp: millis(model.createdAt),
@@ -94,11 +101,24 @@ const modelJson = async (call: Call, model: RegisteredModel) => (await modelsJso
 export async function createRegisteredModel(call: Call) {
   const name = call.params.string('name').trim();
   const description = call.params.optionalString('description');
-  const projectName = call.params.objects('tags').find((t) => t.optionalString('key') === PROJECT_TAG)?.optionalString('value');
+  const projectName = call.params
+    .objects('tags')
+    .find((t) => t.optionalString('key') === PROJECT_TAG)
+    ?.optionalString('value');
   if (await call.services.registry.byName(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
   if (!projectName) {
     const now = Date.now();
-    return { registered_model: { name, creation_timestamp: now, last_updated_timestamp: now, description: description ?? '', latest_versions: [], aliases: [], tags: [] } };
+    return {
+      registered_model: {
+        name,
+        creation_timestamp: now,
+        last_updated_timestamp: now,
+        description: description ?? '',
+        latest_versions: [],
+        aliases: [],
+        tags: [],
+      },
+    };
   }
   const project = await call.services.projects.byName(projectName);
   if (!project) throw doesNotExist(`tags.${PROJECT_TAG}: project ${JSON.stringify(projectName)} not found`);
@@ -123,7 +143,8 @@ export async function updateRegisteredModel(call: Call) {
 function modelNameFilter(filter: string | null): ModelNameFilter | null {
   if (!filter?.trim()) return null;
   const m = /^\s*name\s*(=|LIKE|ILIKE)\s*(['"])((?:(?!\2).)*)\2\s*$/i.exec(filter);
-  if (!m) throw invalidParameter('filter', `runledger filters models by name only: "name = 'x'" or "name LIKE 'x%'" (got ${JSON.stringify(filter.slice(0, 200))})`);
+  if (!m)
+    throw invalidParameter('filter', `runledger filters models by name only: "name = 'x'" or "name LIKE 'x%'" (got ${JSON.stringify(filter.slice(0, 200))})`);
   if (m[1] === '=') return { equals: m[3]! };
   return { like: m[3]!, caseInsensitive: m[1]!.toUpperCase() === 'ILIKE' };
 }
@@ -140,7 +161,10 @@ export async function searchRegisteredModels(call: Call) {
     afterName: token ? Buffer.from(token, 'base64url').toString('utf8') : null,
   });
   const last = models.at(-1);
-  return { registered_models: await modelsJson(call, models), ...(hasNextPage && last ? { next_page_token: Buffer.from(last.name).toString('base64url') } : {}) };
+  return {
+    registered_models: await modelsJson(call, models),
+    ...(hasNextPage && last ? { next_page_token: Buffer.from(last.name).toString('base64url') } : {}),
+  };
 }
 
 export async function getLatestVersions(call: Call) {
@@ -159,7 +183,10 @@ function sourceLocation(source: string, runIdParam: string | null): { runId: str
   const ref = logged ? parseLoggedModelId(logged[1]!) : null;
   if (ref) return { runId: mlflowRunId(ref.runId), dir: loggedModelPath(ref.modelId) };
   if (runIdParam && parseMlflowRunId(runIdParam) !== null && !source.includes(':')) return { runId: runIdParam, dir: source.replace(/^\/+|\/+$/g, '') };
-  throw invalidParameter('source', `must be a model directory runledger stores: mlflow-artifacts:/<experiment>/<run>/artifacts/<path>, runs:/<run>/<path> or models:/<logged model id> (got ${JSON.stringify(source.slice(0, 300))})`);
+  throw invalidParameter(
+    'source',
+    `must be a model directory runledger stores: mlflow-artifacts:/<experiment>/<run>/artifacts/<path>, runs:/<run>/<path> or models:/<logged model id> (got ${JSON.stringify(source.slice(0, 300))})`,
+  );
 }
 
 export async function createModelVersion(call: Call) {
@@ -175,7 +202,11 @@ export async function createModelVersion(call: Call) {
   const fileName = dir ? `${dir}/${MLMODEL_FILE}` : MLMODEL_FILE;
   const artifact = await call.services.artifacts.latestNamed(run.id, fileName);
   if (!artifact) throw invalidParameter('source', `no MLflow model at ${JSON.stringify(source)}: run ${runId} has no artifact ${JSON.stringify(fileName)}`);
-  const { modelVersion } = await call.services.registry.createVersion({ model: name, artifactId: artifact.id, description: p.optionalString('description') }, call.access.actor, model?.projectId ?? run.projectId);
+  const { modelVersion } = await call.services.registry.createVersion(
+    { model: name, artifactId: artifact.id, description: p.optionalString('description') },
+    call.access.actor,
+    model?.projectId ?? run.projectId,
+  );
   call.targets.push(`model:${name}`);
   const [json] = await versionsJson(call, [model ?? (await call.services.registry.requireModel(name))], [modelVersion]);
   return { model_version: json };
@@ -197,7 +228,9 @@ export async function getModelVersion(call: Call) {
 
 export async function updateModelVersion(call: Call) {
   const { model, version } = await requireVersion(call, 'EDITOR');
-  const updated = call.params.has('description') ? await call.services.registry.describeVersion(model.name, version.version, call.params.optionalString('description')) : version;
+  const updated = call.params.has('description')
+    ? await call.services.registry.describeVersion(model.name, version.version, call.params.optionalString('description'))
+    : version;
   const [json] = await versionsJson(call, [model], [updated]);
   return { model_version: json };
 }
@@ -216,7 +249,11 @@ export async function searchModelVersions(call: Call) {
   let runId: number | null = null;
   for (const clause of clauses) {
     const m = /^\s*(name|run_id)\s*=\s*(['"])((?:(?!\2).)*)\2\s*$/i.exec(clause);
-    if (!m) throw invalidParameter('filter', `runledger filters model versions by "name = 'x'" and/or "run_id = '<id>'" (got ${JSON.stringify(clause.slice(0, 200))})`);
+    if (!m)
+      throw invalidParameter(
+        'filter',
+        `runledger filters model versions by "name = 'x'" and/or "run_id = '<id>'" (got ${JSON.stringify(clause.slice(0, 200))})`,
+      );
     if (m[1]!.toLowerCase() === 'name') name = m[3]!;
     else runId = parseMlflowRunId(m[3]!) ?? -1;
   }
@@ -225,7 +262,9 @@ export async function searchModelVersions(call: Call) {
   const visible = await call.access.visibleProjectIds();
   const runs = runId === null ? null : (await call.services.runs.byIds([runId])).filter((r) => !visible || visible.includes(r.projectId)).map((r) => r.id);
   const versions = await call.services.registry.versionsOfModels([model.id], runs);
-  const seen = visible ? new Set((await call.services.runs.byIds([...new Set(versions.map((v) => v.runId))])).filter((r) => visible.includes(r.projectId)).map((r) => r.id)) : null;
+  const seen = visible
+    ? new Set((await call.services.runs.byIds([...new Set(versions.map((v) => v.runId))])).filter((r) => visible.includes(r.projectId)).map((r) => r.id))
+    : null;
   return { model_versions: await versionsJson(call, [model], versions.filter((v) => !seen || seen.has(v.runId)).reverse()) };
 }
 

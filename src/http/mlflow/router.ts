@@ -16,7 +16,6 @@ import { requestUrl } from '../request-url.js';
 
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
-
 /** The path below /api/2.0 or /ajax-api/2.0 when it is an MLflow path, else null. */
 function mlflowPath(pathname: string): string | null {
   for (const prefix of PREFIXES) {
@@ -49,7 +48,8 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<
   } catch {
     throw new MlflowError('MALFORMED_REQUEST', 'request body: not valid JSON', 400);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
   return parsed as Record<string, unknown>;
 }
 
@@ -72,7 +72,8 @@ function decodeParts(params: Record<string, string>): Record<string, string> {
 }
 
 export function createMlflowRoutes(services: Services, log: Logger, config: Pick<Config, 'auth' | 'limits'>) {
-  const accessOf = async (req: IncomingMessage) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headersOf(req))), services.auth);
+  const accessOf = async (req: IncomingMessage) =>
+    new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headersOf(req))), services.auth);
   /** Serves MLflow paths; returns false for anything else. */
   return async function handleMlflowRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = requestUrl(req.url);
@@ -82,7 +83,10 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     const match = matchRoute(method, path);
     if (!match.route) {
       const hint = match.allowed.length ? ` (this path takes ${match.allowed.join(', ')})` : '';
-      send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `runledger does not serve ${method} ${url.pathname}${hint}; see "Coming from MLflow" in its README` });
+      send(res, 404, {
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `runledger does not serve ${method} ${url.pathname}${hint}; see "Coming from MLflow" in its README`,
+      });
       return true;
     }
     const { route } = match;
@@ -107,7 +111,8 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       ({ status, body } = reply ?? INTERNAL_ERROR);
     }
     // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
-    if (method !== 'GET' && !route.read && call) await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
+    if (method !== 'GET' && !route.read && call)
+      await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
     if (body) send(res, status, body);
     return true;
   };

@@ -71,7 +71,12 @@ export async function runsJson(services: Services, runs: readonly Run[]) {
   return runs.map((run) => ({
     info: runInfoJson(run, projectById.get(run.projectId)!),
     data: {
-      metrics: (metricsByRun.get(run.id) ?? []).map((m) => ({ key: m.key, value: doubleOut(m.lastValue), timestamp: millis(new Date(m.lastTimestamp)), step: Number(m.lastStep) })),
+      metrics: (metricsByRun.get(run.id) ?? []).map((m) => ({
+        key: m.key,
+        value: doubleOut(m.lastValue),
+        timestamp: millis(new Date(m.lastTimestamp)),
+        step: Number(m.lastStep),
+      })),
       params: (paramsByRun.get(run.id) ?? []).map(keyValueJson),
       tags: (tagsByRun.get(run.id) ?? []).map(keyValueJson),
     },

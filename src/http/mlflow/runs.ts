@@ -9,7 +9,14 @@ import { fieldsFromTags, RUN_NAME_TAG } from './system-tags.js';
 import type { Params } from './wire.js';
 
 const FINAL_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
-const VIEWS: Record<string, RunView> = { ACTIVE_ONLY: 'ACTIVE_ONLY', DELETED_ONLY: 'DELETED_ONLY', ALL: 'ALL', '1': 'ACTIVE_ONLY', '2': 'DELETED_ONLY', '3': 'ALL' };
+const VIEWS: Record<string, RunView> = {
+  ACTIVE_ONLY: 'ACTIVE_ONLY',
+  DELETED_ONLY: 'DELETED_ONLY',
+  ALL: 'ALL',
+  '1': 'ACTIVE_ONLY',
+  '2': 'DELETED_ONLY',
+  '3': 'ALL',
+};
 /** runledger's largest page; MLflow clients ask for up to 50,000 and follow next_page_token. */
 const MAX_PAGE = 1000;
 
@@ -107,7 +114,8 @@ export function parseOrderBy(clauses: readonly string[]) {
   return clauses.map((clause, i) => {
     const m = /^\s*(.+?)(?:\s+(ASC|DESC))?\s*$/i.exec(clause);
     if (!m) throw invalidParameter(`order_by[${i}]`, `expected "<field> [ASC|DESC]", got ${JSON.stringify(clause)}`);
-    const field = /^(metrics|metric|params|param|parameters|tags|tag|attributes|attribute|attr|run)\./i.test(m[1]!) || m[1]!.startsWith('`') ? m[1]! : `attributes.${m[1]}`;
+    const field =
+      /^(metrics|metric|params|param|parameters|tags|tag|attributes|attribute|attr|run)\./i.test(m[1]!) || m[1]!.startsWith('`') ? m[1]! : `attributes.${m[1]}`;
     return { field, direction: (m[2]?.toUpperCase() ?? 'ASC') as 'ASC' | 'DESC' };
   });
 }
@@ -132,7 +140,10 @@ export async function searchRuns(call: Call) {
     after: p.optionalString('page_token') || null,
     view,
   });
-  const runs = await runsJson(call.services, page.runs.map((r) => r.run));
+  const runs = await runsJson(
+    call.services,
+    page.runs.map((r) => r.run),
+  );
   const last = page.runs.at(-1);
   return { runs, ...(page.hasNextPage && last ? { next_page_token: last.cursor } : {}) };
 }

@@ -37,7 +37,12 @@ export function fieldsFromTags(tags: readonly TagInput[]): RunFields {
     user: get(USER),
     parentRunId,
     codeVersion: commit
-      ? { repository: get(GIT_REPO) ?? get(SOURCE_NAME) ?? 'unknown', commit, branch: get(GIT_BRANCH), dirty: ['true', '1'].includes((get(GIT_DIRTY) ?? '').toLowerCase()) }
+      ? {
+          repository: get(GIT_REPO) ?? get(SOURCE_NAME) ?? 'unknown',
+          commit,
+          branch: get(GIT_BRANCH),
+          dirty: ['true', '1'].includes((get(GIT_DIRTY) ?? '').toLowerCase()),
+        }
       : null,
   };
 }

@@ -9,9 +9,18 @@ import { EVENT_TYPES } from '../../modules/pipelines/rules.js';
 const MAX_DATASETS = 1000;
 const MAX_NAME = 1000;
 
-const name = (what: string) => z.string({ error: `must be a string (${what})` }).trim().min(1, 'must not be empty').max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
-const facets = z.record(z.string(), z.record(z.string(), z.unknown(), { error: 'each facet must be a JSON object' }), { error: 'must be an object of facets' }).optional();
-const instant = z.string({ error: 'must be an ISO-8601 date-time string' }).refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z');
+const name = (what: string) =>
+  z
+    .string({ error: `must be a string (${what})` })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
+const facets = z
+  .record(z.string(), z.record(z.string(), z.unknown(), { error: 'each facet must be a JSON object' }), { error: 'must be an object of facets' })
+  .optional();
+const instant = z
+  .string({ error: 'must be an ISO-8601 date-time string' })
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The spec's major versions 1 and 2 share the fields read here.
 const SCHEMA_URL = /\/spec\/[12]-\d+-\d+\/OpenLineage\.json(#.*)?$/;
@@ -23,7 +32,9 @@ const base = {
   eventTime: instant,
   // Required by the spec; clients that leave it empty (openlineage-python's default) are tolerated.
   producer: z.string({ error: 'is required: the URI of the integration that sent the event' }),
-  schemaURL: z.string({ error: 'is required: the OpenLineage spec URL of the event' }).regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent'),
+  schemaURL: z
+    .string({ error: 'is required: the OpenLineage spec URL of the event' })
+    .regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent'),
 };
 const job = z.object({ namespace: name('the job namespace'), name: name('the job name'), facets }, { error: 'is required: an object with namespace and name' });
 

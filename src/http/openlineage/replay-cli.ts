@@ -17,7 +17,11 @@ async function main() {
   const db = await openDatabase(config.database);
   try {
     await applyPendingMigrations(db);
-    const services = createServices(db, { artifactStore: createFsArtifactStore(config.artifacts.dir, log), maxArtifactBytes: config.artifacts.maxBytes, openLineage: config.openLineage });
+    const services = createServices(db, {
+      artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+      maxArtifactBytes: config.artifacts.maxBytes,
+      openLineage: config.openLineage,
+    });
     let after = 0;
     let replayed = 0;
     for (;;) {

@@ -49,7 +49,10 @@ function authorizerFor(access: Access): PipelineAuthorizer {
     } catch (error) {
       if (!(error instanceof DomainError) || (error.code !== 'NOT_FOUND' && error.code !== 'FORBIDDEN')) throw error;
       const verb = role === 'EDITOR' ? 'write to' : 'read';
-      throw new ForbiddenError(`${what}: this token may not ${verb} it (needs the ${role} role in ${projectName ? `project ${JSON.stringify(projectName)}` : 'its project'})`, { needed: role });
+      throw new ForbiddenError(
+        `${what}: this token may not ${verb} it (needs the ${role} role in ${projectName ? `project ${JSON.stringify(projectName)}` : 'its project'})`,
+        { needed: role },
+      );
     }
   };
 }
@@ -70,7 +73,8 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
   /** Serves POST /api/v1/lineage; returns false for any other path. */
   return async function handleOpenLineageRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if ((req.url ?? '').split('?')[0] !== LINEAGE_PATH) return false;
-    if (req.method !== 'POST') return sendJson(res, 405, errorBody('BAD_USER_INPUT', `use POST ${LINEAGE_PATH} with one OpenLineage event`), { allow: 'POST' }), true;
+    if (req.method !== 'POST')
+      return (sendJson(res, 405, errorBody('BAD_USER_INPUT', `use POST ${LINEAGE_PATH} with one OpenLineage event`), { allow: 'POST' }), true);
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
@@ -85,7 +89,10 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
       } else if (error instanceof DomainError) {
         const headers = error.code === 'UNAUTHENTICATED' ? { ...close, 'www-authenticate': 'Bearer' } : close;
         sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), headers);
-        if (access) await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }]).catch((e) => log.error('audit write failed', { err: e }));
+        if (access)
+          await services.audit
+            .record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }])
+            .catch((e) => log.error('audit write failed', { err: e }));
       } else {
         log.error('openlineage event failed', { err: error });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);

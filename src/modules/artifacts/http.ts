@@ -15,7 +15,6 @@ import type { Artifact } from './service.js';
 
 export const ARTIFACT_PREFIX = '/artifacts/';
 
-
 /** Where GET serves an artifact's bytes; also Artifact.downloadUrl. */
 export function downloadPath(artifactId: number): string {
   return `${ARTIFACT_PREFIX}${encodeURIComponent(encodeGlobalID('Artifact', artifactId))}`;
@@ -83,7 +82,10 @@ export function createArtifactRoutes(
       sendJson(
         res,
         413,
-        errorBody('LIMIT_EXCEEDED', `content-length: ${length} bytes exceeds the ${options.maxMultipartBytes}-byte limit of GraphQL uploads; stream large files with PUT /artifacts/runs/<runId>`),
+        errorBody(
+          'LIMIT_EXCEEDED',
+          `content-length: ${length} bytes exceeds the ${options.maxMultipartBytes}-byte limit of GraphQL uploads; stream large files with PUT /artifacts/runs/<runId>`,
+        ),
         close,
       );
       return true;
@@ -170,12 +172,13 @@ export function createArtifactRoutes(
     try {
       const rest = url.pathname.slice(ARTIFACT_PREFIX.length).split('/').map(decodePart);
       if (rest.length === 2 && rest[0] === 'runs' && rest[1]) {
-        if (req.method !== 'PUT') return sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use PUT to upload an artifact to a run'), { allow: 'PUT' }), true;
+        if (req.method !== 'PUT') return (sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use PUT to upload an artifact to a run'), { allow: 'PUT' }), true);
         await upload(req, res, rest[1], url.searchParams);
         return true;
       }
       if (rest.length === 1 && rest[0]) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use GET or HEAD to download an artifact'), { allow: 'GET, HEAD' }), true;
+        if (req.method !== 'GET' && req.method !== 'HEAD')
+          return (sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use GET or HEAD to download an artifact'), { allow: 'GET, HEAD' }), true);
         await download(req, res, rest[0]);
         return true;
       }
@@ -191,7 +194,10 @@ export function createArtifactRoutes(
       if (error instanceof DomainError) {
         sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), close);
       } else if (isDatabaseUnavailable(error)) {
-        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), { ...close, 'retry-after': String(RETRY_AFTER_SECONDS) });
+        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), {
+          ...close,
+          'retry-after': String(RETRY_AFTER_SECONDS),
+        });
       } else {
         log.error('artifact request failed', { err: error, path: url.pathname });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);

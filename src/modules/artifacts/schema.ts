@@ -98,7 +98,12 @@ builder.objectField(CodeVersionRef, 'diff', (t) =>
 const UploadArtifactInput = builder.inputType('UploadArtifactInput', {
   fields: (t) => ({
     runId: t.id({ required: true }),
-    file: t.field({ type: 'File', required: true, description: 'The bytes, as a multipart part; the whole request may be at most RUNLEDGER_MAX_MULTIPART_BYTES (100 MiB by default). Stream larger files with PUT /artifacts/runs/<runId>.' }),
+    file: t.field({
+      type: 'File',
+      required: true,
+      description:
+        'The bytes, as a multipart part; the whole request may be at most RUNLEDGER_MAX_MULTIPART_BYTES (100 MiB by default). Stream larger files with PUT /artifacts/runs/<runId>.',
+    }),
     name: t.string({ description: 'A label, at most 1000 characters, no control characters; defaults to the file name.' }),
     kind: t.field({ type: ArtifactKindEnum, defaultValue: 'OTHER' }),
     sha256: t.string({ description: 'sha256 the client computed; when the bytes differ the upload is rejected and nothing is kept.' }),

@@ -37,13 +37,18 @@ export function validateArtifactName(field: string, name: string): string {
   if (name.length > ARTIFACT_NAME_MAX) throw new ValidationError(field, `must be at most ${ARTIFACT_NAME_MAX} characters (got ${name.length})`);
   // eslint-disable-next-line no-control-regex
   const bad = /[\u0000-\u001f\u007f]/.exec(name);
-  if (bad) throw new ValidationError(field, `must not contain control characters (found U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`);
+  if (bad)
+    throw new ValidationError(field, `must not contain control characters (found U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`);
   return name;
 }
 
 export function normalizeSha256(field: string, value: string): string {
-  const hex = value.trim().toLowerCase().replace(/^sha256:/, '');
-  if (!SHA256_PATTERN.test(hex)) throw new ValidationError(field, `must be a sha256 as 64 hex characters (optionally prefixed "sha256:"); got ${JSON.stringify(value.slice(0, 100))}`);
+  const hex = value
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, '');
+  if (!SHA256_PATTERN.test(hex))
+    throw new ValidationError(field, `must be a sha256 as 64 hex characters (optionally prefixed "sha256:"); got ${JSON.stringify(value.slice(0, 100))}`);
   return hex;
 }
 

@@ -31,7 +31,8 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
         await mkdir(tmpDir, { recursive: true });
         await writeFile(source, tmp, (chunk) => {
           size += chunk.length;
-          if (size > options.maxBytes) throw new LimitExceededError(`artifact is larger than the limit of ${options.maxBytes} bytes`, { limit: options.maxBytes });
+          if (size > options.maxBytes)
+            throw new LimitExceededError(`artifact is larger than the limit of ${options.maxBytes} bytes`, { limit: options.maxBytes });
           hash.update(chunk);
         });
         const digest = hash.digest('hex');

@@ -32,7 +32,13 @@ function errorCode(error: unknown): string {
   return 'INTERNAL_SERVER_ERROR';
 }
 
-function records(op: OperationDefinitionNode, document: DocumentNode, variables: Record<string, unknown>, result: ExecutionResult, actor: string | null): AuditRecord[] {
+function records(
+  op: OperationDefinitionNode,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  result: ExecutionResult,
+  actor: string | null,
+): AuditRecord[] {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   const fields = [];
   const stack = [...op.selectionSet.selections];

@@ -81,7 +81,13 @@ async function insertRecords(db: Database, records: readonly AuditRecord[]): Pro
   for (const r of records) {
     const n = params.length;
     values.push(`($${n + 1}, $${n + 2}, $${n + 3}::text[], $${n + 4}, $${n + 5})`);
-    params.push(r.actor, r.operation.slice(0, 200), r.targetIds.slice(0, 50).map((t) => t.slice(0, 300)), r.outcome, r.requestId ?? null);
+    params.push(
+      r.actor,
+      r.operation.slice(0, 200),
+      r.targetIds.slice(0, 50).map((t) => t.slice(0, 300)),
+      r.outcome,
+      r.requestId ?? null,
+    );
   }
   await db.sql.query(`INSERT INTO audit_events (actor, operation, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params);
 }

@@ -12,8 +12,7 @@ export const LOCAL_ACTOR = 'local';
 
 export type Principal =
   /** Authentication is off and the request carried no token: the local single-user mode. */
-  | { kind: 'local'; name: string | null }
-  | { kind: 'user'; userId: number; name: string; isAdmin: boolean; tokenId: number; expiresAt: Date | null };
+  { kind: 'local'; name: string | null } | { kind: 'user'; userId: number; name: string; isAdmin: boolean; tokenId: number; expiresAt: Date | null };
 
 export interface AccessLookup {
   rolesOf(userId: number): Promise<Map<number, Role>>;

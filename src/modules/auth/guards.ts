@@ -49,8 +49,17 @@ export async function authorizeModelName(ctx: Context, name: string, role: Role)
  * cannot see is a name already taken (CONFLICT, like createProject), not NOT_FOUND, since
  * the caller meant to create it; names are global.
  */
-export async function requireNameFree(ctx: Context, owner: { projectId: number } | null, kind: 'dataset' | 'model', name: string, field: string): Promise<void> {
+export async function requireNameFree(
+  ctx: Context,
+  owner: { projectId: number } | null,
+  kind: 'dataset' | 'model',
+  name: string,
+  field: string,
+): Promise<void> {
   if (owner && !(await ctx.access.canRead(owner.projectId))) {
-    throw new ConflictError(`${field}: a ${kind} named ${JSON.stringify(name)} already exists in a project you have no role in; ${kind} names are global, pick another`, { field });
+    throw new ConflictError(
+      `${field}: a ${kind} named ${JSON.stringify(name)} already exists in a project you have no role in; ${kind} names are global, pick another`,
+      { field },
+    );
   }
 }

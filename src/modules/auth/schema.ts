@@ -142,7 +142,12 @@ builder.mutationFields((t) => ({
       const user = input.user ?? ctx.access.actor;
       if (!user) ctx.access.requireUser('createApiToken');
       if (user !== ctx.access.actor || input.admin) ctx.access.requireAdmin('createApiToken for another user or with admin');
-      const { secret, token } = await ctx.services.auth.createToken({ user: user!, label: input.label, expiresAt: input.expiresAt, admin: input.admin ?? false });
+      const { secret, token } = await ctx.services.auth.createToken({
+        user: user!,
+        label: input.label,
+        expiresAt: input.expiresAt,
+        admin: input.admin ?? false,
+      });
       return { secret, token: { ...token, user: { name: user! } } };
     },
   }),

@@ -59,7 +59,14 @@ export function createAuthService(db: Database) {
           [row.token_id],
         );
       }
-      return { kind: 'user', userId: row.user_id, name: row.name, isAdmin: row.is_admin, tokenId: row.token_id, expiresAt: row.expires_at ? new Date(row.expires_at) : null };
+      return {
+        kind: 'user',
+        userId: row.user_id,
+        name: row.name,
+        isAdmin: row.is_admin,
+        tokenId: row.token_id,
+        expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+      };
     },
 
     ensureUser,
@@ -113,7 +120,9 @@ export function createAuthService(db: Database) {
     },
 
     async rolesOf(userId: number): Promise<Map<number, Role>> {
-      const rows = await db.sql.query<{ project_id: number; role: Role }>('SELECT project_id, role::text AS role FROM project_roles WHERE user_id = $1', [userId]);
+      const rows = await db.sql.query<{ project_id: number; role: Role }>('SELECT project_id, role::text AS role FROM project_roles WHERE user_id = $1', [
+        userId,
+      ]);
       return new Map(rows.map((r) => [r.project_id, r.role]));
     },
 

@@ -33,7 +33,9 @@ try {
       expiresAt: ms === null ? null : new Date(Date.now() + ms),
       admin: args.admin,
     });
-    console.error(`Created token ${token.id} for ${user}${args.admin ? ' (global admin)' : ''}${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ''}.`);
+    console.error(
+      `Created token ${token.id} for ${user}${args.admin ? ' (global admin)' : ''}${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ''}.`,
+    );
     console.error('Store it now: it is shown only once. Send it as "Authorization: Bearer <token>".');
     console.log(secret);
   } finally {

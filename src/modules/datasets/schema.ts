@@ -17,7 +17,6 @@ import { facetValues } from '../pipelines/rules.js';
 export const DatasetRef = builder.objectRef<Dataset>('Dataset');
 export const DatasetVersionRef = builder.objectRef<DatasetVersion>('DatasetVersion');
 
-
 const CoverageRangeInput = builder.inputType('CoverageRangeInput', {
   description: 'A time window, e.g. August 2026 = 2026-08-01T00:00:00Z to 2026-09-01T00:00:00Z.',
   fields: (t) => ({
@@ -34,7 +33,8 @@ builder.node(DatasetRef, {
   loadMany: (ids, ctx) => loadNodes(datasetLoader(ctx), ids, DatasetRef.name),
   fields: (t) => ({
     namespace: t.exposeString('namespace', {
-      description: 'OpenLineage namespace, verbatim (e.g. "postgres://db:5432" or "s3://bucket"); "" for a dataset registered without one. With name, the identity of the dataset.',
+      description:
+        'OpenLineage namespace, verbatim (e.g. "postgres://db:5432" or "s3://bucket"); "" for a dataset registered without one. With name, the identity of the dataset.',
     }),
     name: t.exposeString('name', { description: 'Name, verbatim, unique within its namespace (across every project).' }),
     project: t.field({
@@ -47,12 +47,18 @@ builder.node(DatasetRef, {
     versions: t.connection({
       type: DatasetVersionRef,
       description: 'Versions, newest first.',
-      args: { covering: t.arg({ type: CoverageRangeInput, description: 'Only versions whose coverage window contains this whole range ("the August data").' }) },
+      args: {
+        covering: t.arg({ type: CoverageRangeInput, description: 'Only versions whose coverage window contains this whole range ("the August data").' }),
+      },
       resolve: async (d, args, ctx) => {
         const { first, after } = numberPageArgs(args);
         if (args.covering && args.covering.end < args.covering.start) throw new ValidationError('covering.end', 'must not be before covering.start');
         const page = await ctx.services.datasets.versionsOf(d.id, { first, afterId: after, covering: args.covering ?? null });
-        return forwardConnection(page.versions.map((v) => ({ node: v, cursor: numberCursor(v.id) })), page.hasNextPage, after);
+        return forwardConnection(
+          page.versions.map((v) => ({ node: v, cursor: numberCursor(v.id) })),
+          page.hasNextPage,
+          after,
+        );
       },
     }),
     version: t.field({
@@ -75,7 +81,8 @@ builder.node(DatasetVersionRef, {
     dataset: t.field({ type: DatasetRef, resolve: async (v, _a, ctx) => (await datasetLoader(ctx).load(v.datasetId))! }),
     version: t.exposeString('version', { description: 'The label, unique within the dataset (e.g. "v42" or an Iceberg snapshot id).' }),
     digest: t.exposeString('digest', {
-      description: 'sha256 of the content, lowercase hex. A version first seen in an OpenLineage event (which carries no content digest) has sha256 of "openlineage\\n<namespace>\\n<name>\\n<version>".',
+      description:
+        'sha256 of the content, lowercase hex. A version first seen in an OpenLineage event (which carries no content digest) has sha256 of "openlineage\\n<namespace>\\n<name>\\n<version>".',
     }),
     facets: t.field({
       type: 'JSON',
@@ -107,7 +114,12 @@ builder.node(DatasetVersionRef, {
         args: { role: t.arg.string({ description: 'Only runs that used it in this role, e.g. "train".' }) },
         resolve: async (v, args, ctx) => {
           const { first, after } = numberPageArgs(args);
-          const page = await ctx.services.datasets.usedBy(v.id, { role: args.role ?? null, first, afterRunId: after, projectIds: await ctx.access.visibleProjectIds() });
+          const page = await ctx.services.datasets.usedBy(v.id, {
+            role: args.role ?? null,
+            first,
+            afterRunId: after,
+            projectIds: await ctx.access.visibleProjectIds(),
+          });
           for (const run of page.runs) runLoader(ctx).prime(run.id, run);
           const edges = page.runs.map((r) => ({ node: r, cursor: numberCursor(r.id) }));
           return { ...forwardConnection(edges, page.hasNextPage, after), totalCount: page.totalCount };
@@ -136,8 +148,22 @@ builder.objectFields(RunRef, (t) => ({
     resolve: async (r, args, ctx) => {
       const [datasets, models] = await Promise.all([datasetInputsLoader(ctx).load(r.id), modelInputsLoader(ctx).load(r.id)]);
       const inputs = [
-        ...(await Promise.all(datasets.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: await datasetVersionLoader(ctx).load(i.datasetVersionId), modelVersion: null })))),
-        ...(await Promise.all(models.map(async (i) => ({ role: i.role, createdAt: i.createdAt, datasetVersion: null, modelVersion: await modelVersionLoader(ctx).load(i.modelVersionId) })))),
+        ...(await Promise.all(
+          datasets.map(async (i) => ({
+            role: i.role,
+            createdAt: i.createdAt,
+            datasetVersion: await datasetVersionLoader(ctx).load(i.datasetVersionId),
+            modelVersion: null,
+          })),
+        )),
+        ...(await Promise.all(
+          models.map(async (i) => ({
+            role: i.role,
+            createdAt: i.createdAt,
+            datasetVersion: null,
+            modelVersion: await modelVersionLoader(ctx).load(i.modelVersionId),
+          })),
+        )),
       ];
       // An input from a project the caller has no role in loaded as null: leave it out.
       const visible = inputs.filter((i) => i.datasetVersion !== null || i.modelVersion !== null);
@@ -151,7 +177,10 @@ builder.queryFields((t) => ({
     type: DatasetRef,
     nullable: true,
     description: 'The dataset with this namespace and name, or null (also when it belongs to a project the caller has no role in).',
-    args: { name: t.arg.string({ required: true }), namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace; "" for datasets registered without one.' }) },
+    args: {
+      name: t.arg.string({ required: true }),
+      namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace; "" for datasets registered without one.' }),
+    },
     resolve: async (_root, args, ctx) => {
       const dataset = await ctx.services.datasets.byName(args.name, args.namespace ?? '');
       return dataset && (await ctx.access.canRead(dataset.projectId)) ? dataset : null;
@@ -176,14 +205,23 @@ builder.queryFields((t) => ({
 const RegisterDatasetVersionInput = builder.inputType('RegisterDatasetVersionInput', {
   fields: (t) => ({
     namespace: t.string({
-      description: 'OpenLineage namespace of the dataset, verbatim (default ""). Name the namespace and name a pipeline reports (e.g. "postgres://db:5432" and "analytics.public.features") to meet the versions its OpenLineage events recorded.',
+      description:
+        'OpenLineage namespace of the dataset, verbatim (default ""). Name the namespace and name a pipeline reports (e.g. "postgres://db:5432" and "analytics.public.features") to meet the versions its OpenLineage events recorded.',
     }),
-    dataset: t.string({ required: true, description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces. Names are unique within a namespace, across projects.' }),
+    dataset: t.string({
+      required: true,
+      description: 'Dataset name (created on first use): letters, digits and _ . - / or spaces. Names are unique within a namespace, across projects.',
+    }),
     project: t.string({
-      description: 'Name of the project that owns the dataset. Required when this call creates the dataset; when it exists it may be left out, and if given must be its project (else CONFLICT). Needs the EDITOR role there.',
+      description:
+        'Name of the project that owns the dataset. Required when this call creates the dataset; when it exists it may be left out, and if given must be its project (else CONFLICT). Needs the EDITOR role there.',
     }),
     version: t.string({ required: true, description: 'Version label, unique within the dataset.' }),
-    digest: t.string({ required: true, description: 'sha256 of the content (64 hex characters, optionally prefixed "sha256:"). The same dataset and digest registered again returns the existing version.' }),
+    digest: t.string({
+      required: true,
+      description:
+        'sha256 of the content (64 hex characters, optionally prefixed "sha256:"). The same dataset and digest registered again returns the existing version.',
+    }),
     description: t.string({ description: 'Description of the dataset, used only when this call creates it.' }),
     sourceUri: t.string({ description: 'Where the data lives: s3://..., an Iceberg snapshot id, ...' }),
     coverageStart: t.field({ type: 'DateTime', description: 'Start of the time window the data describes.' }),
@@ -257,8 +295,14 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: LogInputsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      const datasets = (input.datasets ?? []).map((d, i) => ({ role: d.role, datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`) }));
-      const models = (input.models ?? []).map((m, i) => ({ role: m.role, modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`) }));
+      const datasets = (input.datasets ?? []).map((d, i) => ({
+        role: d.role,
+        datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`),
+      }));
+      const models = (input.models ?? []).map((m, i) => ({
+        role: m.role,
+        modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`),
+      }));
       // An input the caller cannot see answers NOT_FOUND, like a missing one: existence does not leak.
       const seenDs = foundIds(await datasetVersionLoader(ctx).loadMany(datasets.map((d) => d.datasetVersionId)));
       const hiddenDs = datasets.findIndex((d) => !seenDs.has(d.datasetVersionId));

@@ -48,7 +48,10 @@ const MAX_INPUTS = 1000;
 
 export function requireRole(field: string, role: string): string {
   if (role.length === 0 || role.length > 100 || !ROLE_PATTERN.test(role)) {
-    throw new ValidationError(field, `must be 1 to 100 letters, digits, '_', '.' or '-', e.g. "train" or "base-model"; got ${JSON.stringify(role.slice(0, 100))}`);
+    throw new ValidationError(
+      field,
+      `must be 1 to 100 letters, digits, '_', '.' or '-', e.g. "train" or "base-model"; got ${JSON.stringify(role.slice(0, 100))}`,
+    );
   }
   return role;
 }
@@ -75,7 +78,10 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     const found = async () => {
       const existing = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
       if (existing && existing.projectId !== projectId) {
-        throw new ConflictError(`input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global within a namespace`, { field: 'input.dataset' });
+        throw new ConflictError(
+          `input.dataset: a dataset named ${JSON.stringify(name)} already exists in another project; dataset names are global within a namespace`,
+          { field: 'input.dataset' },
+        );
       }
       return existing;
     };
@@ -100,7 +106,11 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       }
       return dataset.projectId;
     }
-    if (projectName == null) throw new ValidationError('input.project', `is required when the dataset is new (${JSON.stringify(name)} does not exist yet): name the project that will own it`);
+    if (projectName == null)
+      throw new ValidationError(
+        'input.project',
+        `is required when the dataset is new (${JSON.stringify(name)} does not exist yet): name the project that will own it`,
+      );
     const project = await prisma.project.findUnique({ where: { name: projectName } });
     await authorize({ dataset: null, projectId: project?.id ?? null, projectName });
     if (!project) throw new NotFoundError('Project', projectName);
@@ -132,17 +142,27 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     const createdAt = new Date();
     return prisma.$transaction(async (tx) => {
       const ds = datasets.length
-        ? await tx.runDatasetInput.createMany({ data: datasets.map((d) => ({ runId, datasetVersionId: d.datasetVersionId, role: d.role, createdAt })), skipDuplicates: true })
+        ? await tx.runDatasetInput.createMany({
+            data: datasets.map((d) => ({ runId, datasetVersionId: d.datasetVersionId, role: d.role, createdAt })),
+            skipDuplicates: true,
+          })
         : { count: 0 };
       const ms = models.length
-        ? await tx.runModelInput.createMany({ data: models.map((m) => ({ runId, modelVersionId: m.modelVersionId, role: m.role, createdAt })), skipDuplicates: true })
+        ? await tx.runModelInput.createMany({
+            data: models.map((m) => ({ runId, modelVersionId: m.modelVersionId, role: m.role, createdAt })),
+            skipDuplicates: true,
+          })
         : { count: 0 };
       // One lineage edge per input (the first role logged names it); a repeat adds nothing.
       await recordEdges(
         tx,
         [
-          ...datasets.map((d) => ({ from: { type: 'DatasetVersion', id: d.datasetVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: d.role }) as const),
-          ...models.map((m) => ({ from: { type: 'ModelVersion', id: m.modelVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: m.role }) as const),
+          ...datasets.map(
+            (d) => ({ from: { type: 'DatasetVersion', id: d.datasetVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: d.role }) as const,
+          ),
+          ...models.map(
+            (m) => ({ from: { type: 'ModelVersion', id: m.modelVersionId }, to: { type: 'Run', id: runId }, kind: 'INPUT_TO', role: m.role }) as const,
+          ),
         ],
         createdAt,
       );
@@ -198,9 +218,12 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
         // label (with the real digest) meets it instead of conflicting.
         if (label && label.digest === lineageDigest(namespace, name, version)) return label;
         if (label) {
-          throw new ConflictError(`input.version: ${name} version ${JSON.stringify(version)} is already registered with digest ${label.digest}; versions are immutable, register the new content under a new version`, {
-            field: 'input.version',
-          });
+          throw new ConflictError(
+            `input.version: ${name} version ${JSON.stringify(version)} is already registered with digest ${label.digest}; versions are immutable, register the new content under a new version`,
+            {
+              field: 'input.version',
+            },
+          );
         }
         return null;
       };
@@ -210,19 +233,22 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
           const missing = parents.find((id) => !found.some((f) => f.id === id));
           if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
         }
-        return recordDatasetVersion({
-          datasetId: dataset.id,
-          version,
-          digest,
-          sourceUri,
-          coverageStart,
-          coverageEnd,
-          rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
-          schema,
-          splits,
-          createdBy: actor,
-          createdAt: new Date(),
-        }, parents);
+        return recordDatasetVersion(
+          {
+            datasetId: dataset.id,
+            version,
+            digest,
+            sourceUri,
+            coverageStart,
+            coverageEnd,
+            rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
+            schema,
+            splits,
+            createdBy: actor,
+            createdAt: new Date(),
+          },
+          parents,
+        );
       });
       return { datasetVersion, created };
     },
@@ -274,7 +300,11 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     },
 
     async parentsOf(childIds: readonly number[]) {
-      const rows = await prisma.datasetDerivation.findMany({ where: { childId: { in: [...childIds] } }, include: { parent: true }, orderBy: { parentId: 'asc' } });
+      const rows = await prisma.datasetDerivation.findMany({
+        where: { childId: { in: [...childIds] } },
+        include: { parent: true },
+        orderBy: { parentId: 'asc' },
+      });
       return rows.map((r) => ({ childId: r.childId, version: r.parent }));
     },
 

@@ -12,7 +12,8 @@ export const MIN_COMMIT_PREFIX = 7;
  */
 export async function findCommit(prisma: PrismaClient, repository: string, commit: string, projectIds: readonly number[] | null): Promise<CodeCommit | null> {
   const sha = commit.trim().toLowerCase();
-  if (!/^[0-9a-f]{1,64}$/.test(sha)) throw new ValidationError('commit', `must be a hex commit sha or a prefix of one; got ${JSON.stringify(commit.slice(0, 80))}`);
+  if (!/^[0-9a-f]{1,64}$/.test(sha))
+    throw new ValidationError('commit', `must be a hex commit sha or a prefix of one; got ${JSON.stringify(commit.slice(0, 80))}`);
   // Only commits a visible run used exist for the caller: neither a match nor a count may
   // reveal another project's commits.
   const visible = projectIds === null ? {} : { runs: { some: { run: { projectId: { in: [...projectIds] } } } } };
@@ -25,5 +26,7 @@ export async function findCommit(prisma: PrismaClient, repository: string, commi
   const candidates = await prisma.codeCommit.findMany({ where, take: 2, orderBy: { commit: 'asc' } });
   if (candidates.length < 2) return candidates[0] ?? null;
   const count = await prisma.codeCommit.count({ where });
-  throw new ValidationError('commit', `${JSON.stringify(sha)} is ambiguous: ${count} commits of this repository start with it; give more of the sha`, { candidates: count });
+  throw new ValidationError('commit', `${JSON.stringify(sha)} is ambiguous: ${count} commits of this repository start with it; give more of the sha`, {
+    candidates: count,
+  });
 }

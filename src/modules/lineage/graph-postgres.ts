@@ -144,13 +144,11 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
 
     async traverse(starts, options) {
       if (starts.length === 0) return [];
-      const rows = await sql.query<Row>(traverseSql(options.direction), [
-        starts.map((s) => s.type),
-        starts.map((s) => s.id),
-        options.depth,
-        iso(options.at),
-        options.types?.length ? [...options.types] : null,
-      ], { prepareAs: `lineage.traverse.${options.direction}` });
+      const rows = await sql.query<Row>(
+        traverseSql(options.direction),
+        [starts.map((s) => s.type), starts.map((s) => s.id), options.depth, iso(options.at), options.types?.length ? [...options.types] : null],
+        { prepareAs: `lineage.traverse.${options.direction}` },
+      );
       const graphs: Subgraph[] = starts.map(() => ({ nodes: [], edges: [] }));
       for (const row of rows) {
         const graph = graphs[row.sidx - 1]!;
@@ -171,12 +169,11 @@ export function createPostgresLineageGraph(sql: SqlQueryable): LineageGraph {
 
     async reach(starts: readonly NodeRef[], options) {
       if (starts.length === 0) return [];
-      const rows = await sql.query<{ t: string; id: number }>(reachSql(options.direction), [
-        starts.map((s) => s.type),
-        starts.map((s) => s.id),
-        iso(options.at),
-        options.targetType,
-      ], { prepareAs: `lineage.reach.${options.direction}` });
+      const rows = await sql.query<{ t: string; id: number }>(
+        reachSql(options.direction),
+        [starts.map((s) => s.type), starts.map((s) => s.id), iso(options.at), options.targetType],
+        { prepareAs: `lineage.reach.${options.direction}` },
+      );
       return rows.map((r) => ({ type: r.t as NodeType, id: r.id }));
     },
   };

@@ -34,9 +34,20 @@ addLineageField(DatasetVersionRef, 'DatasetVersion', (v) => v.id);
 addLineageField(ArtifactRef, 'Artifact', (a) => a.id);
 addLineageField(ModelVersionRef, 'ModelVersion', (v) => v.id);
 
-const quarantineLoader = (ctx: Context) => ctx.loaders.get('quarantine', (s) => byId((ids) => s.quarantines.quarantinesOf(ids), (q) => q.datasetVersionId));
+const quarantineLoader = (ctx: Context) =>
+  ctx.loaders.get('quarantine', (s) =>
+    byId(
+      (ids) => s.quarantines.quarantinesOf(ids),
+      (q) => q.datasetVersionId,
+    ),
+  );
 const quarantineHistoryLoader = (ctx: Context) =>
-  ctx.loaders.get('quarantineHistory', (s) => manyByOwner((ids) => s.quarantines.historyOf(ids), (e) => e.datasetVersionId));
+  ctx.loaders.get('quarantineHistory', (s) =>
+    manyByOwner(
+      (ids) => s.quarantines.historyOf(ids),
+      (e) => e.datasetVersionId,
+    ),
+  );
 
 /** Aliases per version as of one instant; one query per instant per request. */
 const aliasesAtLoader = (ctx: Context, at: Date) =>
@@ -59,7 +70,7 @@ export const QuarantineRef = builder.simpleObject('Quarantine', {
 });
 
 const QuarantineActionEnum = builder.enumType('QuarantineAction', {
-  description: 'What happened to a dataset version\'s quarantine.',
+  description: "What happened to a dataset version's quarantine.",
   values: {
     QUARANTINE: { description: 'quarantineDatasetVersion marked it bad.' },
     RELEASE: { description: 'releaseQuarantine lifted the quarantine.' },
@@ -144,7 +155,10 @@ builder.queryFields((t) => ({
       const start = await startNode(ctx, args, { id: 'id', ref: 'ref' });
       // Versions the caller may not see load as null and are left out.
       const found = await ctx.services.incidents.impact(start, { aliases: args.aliases ?? null, at: args.at ?? null });
-      return loadVersions(ctx, found.map((v) => v.modelVersionId));
+      return loadVersions(
+        ctx,
+        found.map((v) => v.modelVersionId),
+      );
     },
   }),
   models: t.field({
@@ -165,7 +179,10 @@ builder.queryFields((t) => ({
         at: args.at ?? null,
         projectIds: await ctx.access.visibleProjectIds(),
       });
-      return loadVersions(ctx, found.map((v) => v.modelVersionId));
+      return loadVersions(
+        ctx,
+        found.map((v) => v.modelVersionId),
+      );
     },
   }),
 }));
@@ -220,10 +237,12 @@ builder.mutationField('releaseQuarantine', (t) =>
 
 /** The dataset version an input names by global id or by reference (exactly one). */
 async function datasetVersionIdOf(ctx: Context, input: { id?: string | number | null; ref?: string | null }): Promise<number> {
-  if ((input.id == null) === (input.ref == null)) throw new ValidationError('input.id', 'give exactly one of input.id (a global id) or input.ref (e.g. "clicks@aug")');
+  if ((input.id == null) === (input.ref == null))
+    throw new ValidationError('input.id', 'give exactly one of input.id (a global id) or input.ref (e.g. "clicks@aug")');
   if (input.id != null) return decodeId('DatasetVersion', String(input.id), 'input.id');
   const node = await resolveRef(ctx, input.ref!, 'input.ref');
-  if (node.type !== 'DatasetVersion') throw new ValidationError('input.ref', `${JSON.stringify(input.ref)} names a ${node.type}, not a dataset version; write dataset@version`);
+  if (node.type !== 'DatasetVersion')
+    throw new ValidationError('input.ref', `${JSON.stringify(input.ref)} names a ${node.type}, not a dataset version; write dataset@version`);
   return node.id;
 }
 

@@ -44,7 +44,12 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
   const { sql } = db;
 
   /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
-  async function matchDatasetVersions(filter: DatasetVersionFilter, at: Date | null, field = 'usedDataset', projectIds: readonly number[] | null = null): Promise<number[]> {
+  async function matchDatasetVersions(
+    filter: DatasetVersionFilter,
+    at: Date | null,
+    field = 'usedDataset',
+    projectIds: readonly number[] | null = null,
+  ): Promise<number[]> {
     const { namespace, name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
@@ -96,10 +101,9 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
            WHERE x.to_version_id = ANY($1::int[]) ORDER BY x.alias`,
           [versionIds, at.toISOString()],
         )
-      : await sql.query<{ version_id: number; alias: string }>(
-          'SELECT version_id, alias FROM model_aliases WHERE version_id = ANY($1::int[]) ORDER BY alias',
-          [versionIds],
-        );
+      : await sql.query<{ version_id: number; alias: string }>('SELECT version_id, alias FROM model_aliases WHERE version_id = ANY($1::int[]) ORDER BY alias', [
+          versionIds,
+        ]);
     for (const row of rows) result.get(row.version_id)?.push(row.alias);
     return result;
   }
@@ -110,9 +114,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
       at,
     );
     const wanted = aliases?.length ? new Set(aliases) : null;
-    return reached
-      .map((r) => ({ modelVersionId: r.id, aliases: held.get(r.id) ?? [] }))
-      .filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
+    return reached.map((r) => ({ modelVersionId: r.id, aliases: held.get(r.id) ?? [] })).filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
   }
 
   async function impactOf(starts: readonly NodeRef[], options: ImpactOptions): Promise<ImpactedVersion[]> {
@@ -138,7 +140,12 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
      * "Which production model used the August dataset": versions downstream of any matching
      * dataset version; `projectIds` (null: all) limits the datasets matched to those projects.
      */
-    async models(options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null; projectIds?: readonly number[] | null }): Promise<ImpactedVersion[]> {
+    async models(options: {
+      usedDataset: DatasetVersionFilter;
+      alias?: string | null;
+      at?: Date | null;
+      projectIds?: readonly number[] | null;
+    }): Promise<ImpactedVersion[]> {
       const at = options.at ?? null;
       const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at, 'usedDataset', options.projectIds ?? null);
       if (datasetVersionIds.length === 0) return [];
@@ -177,7 +184,11 @@ export function quarantineConflict(field: string, target: string, inputs: readon
   if (hidden > 0) named.push(`${hidden} quarantined dataset version${hidden === 1 ? '' : 's'} in projects you have no role in`);
   return new ConflictError(
     `${field}: ${target} was trained on quarantined data: ${named.join('; ')}. Pass override: { reason } to promote it anyway; the override is recorded in the alias history`,
-    { field, quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })), hiddenQuarantinedDatasetVersions: hidden },
+    {
+      field,
+      quarantinedDatasetVersions: inputs.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })),
+      hiddenQuarantinedDatasetVersions: hidden,
+    },
   );
 }
 

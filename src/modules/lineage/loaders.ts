@@ -16,4 +16,9 @@ export const lineageLoader = (ctx: Context, query: LineageQuery) =>
 
 /** Commits the caller may see: those used by at least one run of a project they have a role in. */
 export const codeCommitLoader = (ctx: Context) =>
-  ctx.loaders.get('codeCommit', (s) => byId(async (ids) => s.lineage.codeCommitsByIds(ids, await ctx.access.visibleProjectIds()), (c) => c.id));
+  ctx.loaders.get('codeCommit', (s) =>
+    byId(
+      async (ids) => s.lineage.codeCommitsByIds(ids, await ctx.access.visibleProjectIds()),
+      (c) => c.id,
+    ),
+  );

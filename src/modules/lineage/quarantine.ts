@@ -79,7 +79,10 @@ export function createQuarantineService(db: Database) {
 
     /** Every quarantine and release of each version, oldest first. */
     async historyOf(datasetVersionIds: readonly number[]): Promise<DatasetQuarantineEvent[]> {
-      return prisma.datasetQuarantineEvent.findMany({ where: { datasetVersionId: { in: [...datasetVersionIds] } }, orderBy: [{ datasetVersionId: 'asc' }, { id: 'asc' }] });
+      return prisma.datasetQuarantineEvent.findMany({
+        where: { datasetVersionId: { in: [...datasetVersionIds] } },
+        orderBy: [{ datasetVersionId: 'asc' }, { id: 'asc' }],
+      });
     },
   };
 }

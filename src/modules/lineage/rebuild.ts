@@ -31,7 +31,10 @@ export async function rebuildProjection(sql: SqlQueryable, target: Neo4jTarget, 
     next = edgesAfter(sql, lastId, batch);
     await projectEdges(target, edges);
     // These edges are in Neo4j now: their pending outbox rows need not be sent again.
-    await markEdgesProjected(sql, edges.map((e) => e.id));
+    await markEdgesProjected(
+      sql,
+      edges.map((e) => e.id),
+    );
     done += edges.length;
     options.onProgress?.(done, Math.max(total, done));
   }

@@ -174,7 +174,8 @@ builder.node(CodeCommitRef, {
     committedAt: t.expose('committedAt', {
       type: 'DateTime',
       nullable: true,
-      description: "When the commit was made (git's committer date), as the first run to give it reported (startRun's codeVersion.committedAt); null when none did.",
+      description:
+        "When the commit was made (git's committer date), as the first run to give it reported (startRun's codeVersion.committedAt); null when none did.",
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When a run first reported this commit.' }),
   }),
@@ -290,7 +291,10 @@ builder.queryFields((t) => ({
       'The commit node of a repository and sha, as runs reported it; null when no run you may see used it. `commit` may be an unambiguous prefix of at least 7 hex characters, as git abbreviates it.',
     args: {
       repository: t.arg.string({ required: true }),
-      commit: t.arg.string({ required: true, description: 'The full sha, or a prefix of 7 or more characters that only one commit of the repository starts with (else BAD_USER_INPUT).' }),
+      commit: t.arg.string({
+        required: true,
+        description: 'The full sha, or a prefix of 7 or more characters that only one commit of the repository starts with (else BAD_USER_INPUT).',
+      }),
     },
     resolve: async (_root, args, ctx) => ctx.services.lineage.codeCommit(args.repository, args.commit, await ctx.access.visibleProjectIds()),
   }),

@@ -36,7 +36,12 @@ export function edgeRecorder(options: { outbox: boolean }): EdgeRecorder {
  * statement on the caller's transaction. A link recorded again (a retry) adds neither.
  * Returns how many edges were new.
  */
-export async function recordEdges(tx: EdgeWriter, edges: readonly EdgeInput[], now: Date = new Date(), options: { outbox: boolean } = { outbox: true }): Promise<number> {
+export async function recordEdges(
+  tx: EdgeWriter,
+  edges: readonly EdgeInput[],
+  now: Date = new Date(),
+  options: { outbox: boolean } = { outbox: true },
+): Promise<number> {
   if (edges.length === 0) return 0;
   const params: unknown[] = [];
   const add = (value: unknown) => {
@@ -218,7 +223,10 @@ export async function countEdges(sql: SqlQueryable): Promise<number> {
 /** Code commits by id, for lineage labels and node(id); with projectIds, only those a run of those projects used. */
 export async function commitsByIds(sql: SqlQueryable, ids: readonly number[], projectIds: readonly number[] | null = null): Promise<CodeCommit[]> {
   if (projectIds === null) {
-    return sql.query<CodeCommit>('SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])', [ids]);
+    return sql.query<CodeCommit>(
+      'SELECT id, repository, commit, committed_at AS "committedAt", created_at AS "createdAt" FROM code_commits WHERE id = ANY($1::int[])',
+      [ids],
+    );
   }
   return sql.query<CodeCommit>(
     `SELECT c.id, c.repository, c.commit, c.committed_at AS "committedAt", c.created_at AS "createdAt" FROM code_commits c

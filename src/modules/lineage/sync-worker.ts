@@ -117,7 +117,10 @@ export function createSyncWorker(sql: SqlQueryable, target: Neo4jTarget, log: Lo
       const ids = items.map((i) => i.outboxId);
       try {
         await ensureSchema();
-        await projectEdges(target, items.map((i) => i.edge));
+        await projectEdges(
+          target,
+          items.map((i) => i.edge),
+        );
       } catch (error) {
         failed(error, `writing a batch of ${items.length} edges`);
         // Each row remembers the failure and waits longer after every attempt.

@@ -24,8 +24,11 @@ async function main(): Promise<number> {
     await applyPendingMigrations(db);
     const report = await verifyProjection(db.sql, target, options);
     console.log(`${'count'.padEnd(24)} ${'postgres'.padStart(12)} ${'neo4j'.padStart(12)}`);
-    for (const c of report.counts) console.log(`${c.what.padEnd(24)} ${String(c.postgres).padStart(12)} ${String(c.neo4j).padStart(12)}${c.postgres === c.neo4j ? '' : '   DIFFERENT'}`);
-    console.log(`outbox rows waiting: ${report.pending}${report.pending ? '   (the projection is behind; wait for the sync worker or run lineage:rebuild)' : ''}`);
+    for (const c of report.counts)
+      console.log(`${c.what.padEnd(24)} ${String(c.postgres).padStart(12)} ${String(c.neo4j).padStart(12)}${c.postgres === c.neo4j ? '' : '   DIFFERENT'}`);
+    console.log(
+      `outbox rows waiting: ${report.pending}${report.pending ? '   (the projection is behind; wait for the sync worker or run lineage:rebuild)' : ''}`,
+    );
     console.log(`walks compared (depth ${options.depth}, both directions): ${report.walks.checked}, differing: ${report.walks.differing.length}`);
     for (const d of report.walks.differing.slice(0, 5)) console.log(d);
     console.log(report.equal ? 'projection equals PostgreSQL' : 'projection DIFFERS from PostgreSQL');

@@ -37,10 +37,9 @@ function describeWalk(start: NodeRef, direction: string, g: Subgraph): string {
 }
 
 async function sampleStarts(sql: SqlQueryable, samples: number): Promise<NodeRef[]> {
-  const rows = await sql.query<{ type: string; id: number }>(
-    `SELECT from_type AS type, from_id AS id FROM lineage_edges ORDER BY random() LIMIT $1`,
-    [samples],
-  );
+  const rows = await sql.query<{ type: string; id: number }>(`SELECT from_type AS type, from_id AS id FROM lineage_edges ORDER BY random() LIMIT $1`, [
+    samples,
+  ]);
   return rows.map((r) => ({ type: r.type as NodeType, id: r.id }));
 }
 

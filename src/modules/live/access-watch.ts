@@ -49,7 +49,7 @@ export function createAccessWatch(deps: { pubsub: PubSub; log: Logger; status: (
         const status = await deps.status(w.holder.tokenId, w.projectId);
         if (status !== 'ok') w.end(errorFor(status));
       } catch (err) {
-        deps.log.warn('could not recheck a subscriber\'s access', { err });
+        deps.log.warn("could not recheck a subscriber's access", { err });
       }
     }
   }
@@ -57,7 +57,9 @@ export function createAccessWatch(deps: { pubsub: PubSub; log: Logger; status: (
   function onRevocation(raw: unknown) {
     const r = raw as Revocation;
     // The message only says whom to look at; the database decides (a role may be granted again).
-    const affected = [...watchers].filter((w) => (r.kind === 'token' ? w.holder.tokenId === r.tokenId : w.holder.userId === r.userId && w.projectId === r.projectId));
+    const affected = [...watchers].filter((w) =>
+      r.kind === 'token' ? w.holder.tokenId === r.tokenId : w.holder.userId === r.userId && w.projectId === r.projectId,
+    );
     void recheck(affected);
   }
 

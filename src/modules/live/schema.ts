@@ -106,4 +106,3 @@ builder.subscriptionFields((t) => ({
     },
   }),
 }));
-

@@ -59,7 +59,12 @@ export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeri
   const count = whole ? await summaryCount(sql, q.runId, q.keyId) : await countPointsUpTo(sql, range, q.maxPoints + 1);
   if (count <= q.maxPoints) {
     const rows = await allPoints(sql, range);
-    return series(whole ? count : rows.length, false, null, rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })));
+    return series(
+      whole ? count : rows.length,
+      false,
+      null,
+      rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })),
+    );
   }
 
   const budget = Math.floor(q.maxPoints / 2);
@@ -69,7 +74,12 @@ export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeri
   const lastFull = whole ? bucketOf(hi, width) : bucketOf(hi + 1, width) - 1;
   if (level === undefined || firstFull > lastFull) {
     const rows = await scanExtremes(sql, range, budget);
-    return series(whole ? count : await countPoints(sql, range), true, null, rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })));
+    return series(
+      whole ? count : await countPoints(sql, range),
+      true,
+      null,
+      rows.map((r) => ({ step: r.step, timestamp: r.ts, value: r.value })),
+    );
   }
 
   // Rollups cover only folded points: fold this series' queued ones first, so no bucket misses a point.

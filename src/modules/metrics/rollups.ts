@@ -66,14 +66,26 @@ function rollupCtes(): string {
   for (const l of ROLLUP_LEVELS.slice(1)) {
     ctes.push(
       `s${l} AS (
-       SELECT r.run_id, r.key_id, ${columns.split(', ').map((c) => `r.${c}`).join(', ')}
+       SELECT r.run_id, r.key_id, ${columns
+         .split(', ')
+         .map((c) => `r.${c}`)
+         .join(', ')}
        FROM r${l - 1} r JOIN span USING (run_id, key_id) WHERE span.top_new >= ${l}
        UNION ALL
        SELECT o.run_id, o.key_id, o.bucket, o.count, o.min_value, o.min_step, o.min_ts, o.max_value, o.max_step, o.max_ts
        FROM span JOIN metric_rollups o ON o.run_id = span.run_id AND o.key_id = span.key_id AND o.level = ${l - 1}
                                         AND o.bucket = span.old_bucket
        WHERE span.top_old = ${l - 1} AND span.top_new >= ${l})`,
-      level(l, `s${l}`, 'bucket >> 2', 'sum(n)', 'min_value, min_step, min_ts', 'max_value, max_step, max_ts', 'min_value IS NOT NULL', 'max_value IS NOT NULL'),
+      level(
+        l,
+        `s${l}`,
+        'bucket >> 2',
+        'sum(n)',
+        'min_value, min_step, min_ts',
+        'max_value, max_step, max_ts',
+        'min_value IS NOT NULL',
+        'max_value IS NOT NULL',
+      ),
     );
   }
   return ctes.join(',\n     ');
@@ -125,10 +137,7 @@ export interface FoldResult {
  * only those of one series. With `wait: false` it gives up at once when another fold holds
  * the lock (the background fold); a reader waits, since it needs its series folded.
  */
-export async function foldPending(
-  sql: Sql,
-  options: { limit: number; wait: boolean; series?: { runId: number; keyId: number } },
-): Promise<FoldResult> {
+export async function foldPending(sql: Sql, options: { limit: number; wait: boolean; series?: { runId: number; keyId: number } }): Promise<FoldResult> {
   return sql.transaction(async (tx) => {
     // JIT off for this transaction: once metric_rollups is large, the planner's cost estimate
     // for the fold crosses jit_above_cost, and compiling its ~700 functions took 9.5 s of a
@@ -139,11 +148,9 @@ export async function foldPending(
       const [got] = await tx.query<{ ok: boolean }>("SELECT set_config('jit', 'off', true), pg_try_advisory_xact_lock($1) AS ok", [FOLD_LOCK_KEY]);
       if (!got?.ok) return { locked: false, rows: 0, points: 0 };
     }
-    const [answer] = await tx.query<{ rows: number; points: number }>(
-      FOLD_SQL,
-      [options.limit, options.series?.runId ?? null, options.series?.keyId ?? null],
-      { prepareAs: 'metrics.foldPending' },
-    );
+    const [answer] = await tx.query<{ rows: number; points: number }>(FOLD_SQL, [options.limit, options.series?.runId ?? null, options.series?.keyId ?? null], {
+      prepareAs: 'metrics.foldPending',
+    });
     return { locked: true, rows: answer?.rows ?? 0, points: answer?.points ?? 0 };
   });
 }

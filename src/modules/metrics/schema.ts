@@ -45,9 +45,22 @@ const MetricSeries = builder.simpleObject('MetricSeries', {
 // The same points as parallel lists: a long series costs three list completions instead of an
 // object and three fields per point (a 100,000-point read is mostly that per-point work).
 builder.objectFields(MetricSeries, (t) => ({
-  steps: t.field({ type: ['SafeInt'], description: 'The steps of `points`, in the same order: with `values` and `timestamps`, the points as parallel lists (the i-th of each make one point), cheaper to send and read for long series.', resolve: (s) => s.points.map((p) => p.step) }),
-  values: t.field({ type: ['MetricValue'], description: 'The values of `points`, in the same order as `steps`.', resolve: (s) => s.points.map((p) => p.value) }),
-  timestamps: t.field({ type: ['DateTime'], description: 'The timestamps of `points`, in the same order as `steps`.', resolve: (s) => s.points.map((p) => p.timestamp) }),
+  steps: t.field({
+    type: ['SafeInt'],
+    description:
+      'The steps of `points`, in the same order: with `values` and `timestamps`, the points as parallel lists (the i-th of each make one point), cheaper to send and read for long series.',
+    resolve: (s) => s.points.map((p) => p.step),
+  }),
+  values: t.field({
+    type: ['MetricValue'],
+    description: 'The values of `points`, in the same order as `steps`.',
+    resolve: (s) => s.points.map((p) => p.value),
+  }),
+  timestamps: t.field({
+    type: ['DateTime'],
+    description: 'The timestamps of `points`, in the same order as `steps`.',
+    resolve: (s) => s.points.map((p) => p.timestamp),
+  }),
 }));
 
 function toSummary(s: { key: string; lastValue: number; lastStep: number; lastTimestamp: Date; min: number | null; max: number | null; count: number }) {

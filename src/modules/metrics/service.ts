@@ -7,15 +7,7 @@ import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTa
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
-import {
-  insertPoints,
-  insertRunPoints,
-  MetricKeyCache,
-  type PointRow,
-  type StoredPoint,
-  summariesForRuns,
-  type SummaryRow,
-} from './store.js';
+import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
 
 export interface MetricPointInput {
   key: string;
@@ -73,7 +65,10 @@ function validateParams(params: readonly { key: string; value: string }[]) {
     requireMaxLength(`input.params[${i}].value`, p.value, LIMITS.paramValueLength);
     const earlier = seen.get(p.key);
     if (earlier !== undefined && earlier !== p.value) {
-      throw new ValidationError(`input.params[${i}]`, `param "${p.key}" appears twice with different values (${JSON.stringify(earlier)} and ${JSON.stringify(p.value)})`);
+      throw new ValidationError(
+        `input.params[${i}]`,
+        `param "${p.key}" appears twice with different values (${JSON.stringify(earlier)} and ${JSON.stringify(p.value)})`,
+      );
     }
     seen.set(p.key, p.value);
   });
@@ -191,7 +186,13 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
 
       const keyIds = await keys.idsFor(db.sql, [...new Set([...metrics.map((m) => m.key), ...series.map((s) => s.key)])]);
       const now = new Date();
-      const rows: PointRow[] = metrics.map((m) => ({ runId: input.runId, keyId: keyIds.get(m.key)!, step: m.step ?? 0, ts: m.timestamp ?? now, value: m.value }));
+      const rows: PointRow[] = metrics.map((m) => ({
+        runId: input.runId,
+        keyId: keyIds.get(m.key)!,
+        step: m.step ?? 0,
+        ts: m.timestamp ?? now,
+        value: m.value,
+      }));
       for (const s of series) {
         const keyId = keyIds.get(s.key)!;
         s.steps.forEach((step, i) => rows.push({ runId: input.runId, keyId, step, ts: s.timestamps?.[i] ?? now, value: s.values[i]! }));

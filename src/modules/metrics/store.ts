@@ -95,8 +95,12 @@ export class MetricKeyCache {
  * more than writing it.
  */
 const pointsStatement = (lockRun: boolean, fresh = false) =>
-`WITH ${lockRun ? `run AS (SELECT project_id, deleted_at FROM runs WHERE id = $6 FOR NO KEY UPDATE),
-   ` : ''}ins AS (
+  `WITH ${
+    lockRun
+      ? `run AS (SELECT project_id, deleted_at FROM runs WHERE id = $6 FOR NO KEY UPDATE),
+   `
+      : ''
+  }ins AS (
      INSERT INTO metric_points (run_id, key_id, step, ts, value)
      SELECT * FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[])
      ${lockRun ? 'WHERE EXISTS (SELECT 1 FROM run WHERE deleted_at IS NULL)' : ''}
@@ -254,10 +258,7 @@ function rangeWhere(range: HistoryRange): { where: string; params: unknown[] } {
 /** Counts the points in the range, but stops at `limit`: enough to decide whether to sample. */
 export async function countPointsUpTo(sql: SqlQueryable, range: HistoryRange, limit: number): Promise<number> {
   const { where, params } = rangeWhere(range);
-  const rows = await sql.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM (SELECT 1 FROM metric_points WHERE ${where} LIMIT $5) p`, [
-    ...params,
-    limit,
-  ]);
+  const rows = await sql.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM (SELECT 1 FROM metric_points WHERE ${where} LIMIT $5) p`, [...params, limit]);
   return rows[0]?.n ?? 0;
 }
 
@@ -303,8 +304,7 @@ export async function rollupBuckets(
   );
 }
 
-const pickExtreme = (column: string, order: 'ASC' | 'DESC') =>
-  `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
+const pickExtreme = (column: string, order: 'ASC' | 'DESC') => `(array_agg(${column} ORDER BY value ${order}, step, ts) FILTER (WHERE value <> 'NaN'))[1]`;
 
 /** Extremes of a short raw step range: the partial buckets at the edges of a requested range. */
 export async function rangeExtremes(sql: SqlQueryable, runId: number, keyId: number, fromStep: number, toStep: number): Promise<BucketExtremes> {

@@ -5,7 +5,12 @@ import { byId, manyByOwner } from '../../loaders.js';
 import type { PipelineRunRow } from './service.js';
 
 export const pipelineRunLoader = (ctx: Context) =>
-  ctx.loaders.get('pipelineRun', (s) => byId(async (ids) => ctx.access.filterVisible(await s.pipelines.byIds(ids), (r) => r.projectId), (r) => r.id));
+  ctx.loaders.get('pipelineRun', (s) =>
+    byId(
+      async (ids) => ctx.access.filterVisible(await s.pipelines.byIds(ids), (r) => r.projectId),
+      (r) => r.id,
+    ),
+  );
 
 /** By OpenLineage run id (`pipelineRun(runId)`, `PipelineRun.parent`); primes the loader by id. */
 export const pipelineRunByUuidLoader = (ctx: Context) =>
@@ -19,4 +24,9 @@ export const pipelineRunByUuidLoader = (ctx: Context) =>
   });
 
 export const pipelineRunDatasetsLoader = (ctx: Context) =>
-  ctx.loaders.get('pipelineRunDatasets', (s) => manyByOwner((ids) => s.pipelines.datasetsOf(ids), (d) => d.pipelineRunId));
+  ctx.loaders.get('pipelineRunDatasets', (s) =>
+    manyByOwner(
+      (ids) => s.pipelines.datasetsOf(ids),
+      (d) => d.pipelineRunId,
+    ),
+  );

@@ -48,19 +48,40 @@ builder.node(PipelineRunRef, {
     state: t.field({ type: PipelineRunStateEnum, description: 'From the events: the ended state once any arrived, else the latest.', resolve: (r) => r.state }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'Event time of the earliest START or RUNNING event.' }),
     endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true, description: 'Event time of the COMPLETE, FAIL or ABORT event.' }),
-    nominalStartTime: t.expose('nominalStartTime', { type: 'DateTime', nullable: true, description: 'The scheduled time (nominalTime facet), e.g. the day an Airflow run is for.' }),
+    nominalStartTime: t.expose('nominalStartTime', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The scheduled time (nominalTime facet), e.g. the day an Airflow run is for.',
+    }),
     nominalEndTime: t.expose('nominalEndTime', { type: 'DateTime', nullable: true, description: 'End of the scheduled interval (nominalTime facet).' }),
     errorMessage: t.exposeString('errorMessage', { nullable: true, description: 'The errorMessage facet of a failed run.' }),
-    parentRunId: t.exposeString('parentRunUuid', { nullable: true, description: 'OpenLineage run id of the parent (parent facet), e.g. the DAG run of a task run.' }),
+    parentRunId: t.exposeString('parentRunUuid', {
+      nullable: true,
+      description: 'OpenLineage run id of the parent (parent facet), e.g. the DAG run of a task run.',
+    }),
     parent: t.field({
       type: PipelineRunRef,
       nullable: true,
       description: 'The parent run (parent facet), when visible.',
       resolve: (r, _a, ctx) => (r.parentRunUuid ? pipelineRunByUuidLoader(ctx).load(r.parentRunUuid) : null),
     }),
-    runFacets: t.field({ type: 'JSON', nullable: true, description: 'Run facets by name, each from the latest event that sent it.', resolve: (r) => facetValues(r.runFacets) }),
-    jobFacets: t.field({ type: 'JSON', nullable: true, description: 'Job facets by name (sourceCodeLocation, sql, ...), each from the latest event that sent it.', resolve: (r) => facetValues(r.jobFacets) }),
-    inputs: t.field({ type: [DatasetRef], description: 'Datasets the run read (those the caller may see).', resolve: (r, _a, ctx) => declaredDatasets(ctx, r, 'INPUT') }),
+    runFacets: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Run facets by name, each from the latest event that sent it.',
+      resolve: (r) => facetValues(r.runFacets),
+    }),
+    jobFacets: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Job facets by name (sourceCodeLocation, sql, ...), each from the latest event that sent it.',
+      resolve: (r) => facetValues(r.jobFacets),
+    }),
+    inputs: t.field({
+      type: [DatasetRef],
+      description: 'Datasets the run read (those the caller may see).',
+      resolve: (r, _a, ctx) => declaredDatasets(ctx, r, 'INPUT'),
+    }),
     outputs: t.field({
       type: [DatasetRef],
       description: 'Datasets the run wrote or, if it did not complete, was to write (those the caller may see).',
@@ -81,9 +102,15 @@ builder.node(PipelineRunRef, {
         const versions = await ctx.services.pipelines.declaredOutputVersions(r.id, at);
         // Only versions the caller may see start the walk.
         const visible = foundIds(await datasetVersionLoader(ctx).loadMany(versions));
-        const starts: NodeRef[] = [{ type: 'PipelineRun', id: r.id }, ...versions.filter((id) => visible.has(id)).map((id) => ({ type: 'DatasetVersion' as const, id }))];
+        const starts: NodeRef[] = [
+          { type: 'PipelineRun', id: r.id },
+          ...versions.filter((id) => visible.has(id)).map((id) => ({ type: 'DatasetVersion' as const, id })),
+        ];
         const found = await ctx.services.incidents.impactOf(starts, { aliases: args.aliases ?? null, at });
-        return loadVersions(ctx, found.map((v) => v.modelVersionId));
+        return loadVersions(
+          ctx,
+          found.map((v) => v.modelVersionId),
+        );
       },
     }),
   }),

@@ -195,7 +195,13 @@ export function createPipelineService(db: Database, projects: ProjectService, re
 
   async function ingestRun(tx: Tx, event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number> {
     const at = event.eventTime;
-    const locked = await store.lockPipelineRun(tx, { runUuid: event.run!.runId, projectId: resolved.projectId, jobNamespace: event.job!.namespace, jobName: event.job!.name, now });
+    const locked = await store.lockPipelineRun(tx, {
+      runUuid: event.run!.runId,
+      projectId: resolved.projectId,
+      jobNamespace: event.job!.namespace,
+      jobName: event.job!.name,
+      now,
+    });
     const run = applyRunEvent(locked, event, now);
     await store.savePipelineRun(tx, run);
     const node = { type: 'PipelineRun', id: run.id } as const;
@@ -268,7 +274,16 @@ export function createPipelineService(db: Database, projects: ProjectService, re
       return transaction(async (tx) => {
         const kept = await store.insertRawEvent(
           tx,
-          { digest, projectId, eventType: event.eventType, eventTime: event.eventTime, runUuid: event.run?.runId ?? null, schemaUrl: event.schemaUrl, body: event.raw, actor },
+          {
+            digest,
+            projectId,
+            eventType: event.eventType,
+            eventTime: event.eventTime,
+            runUuid: event.run?.runId ?? null,
+            schemaUrl: event.schemaUrl,
+            body: event.raw,
+            actor,
+          },
           now,
         );
         if (!kept) return { duplicate: true, projectId, pipelineRunId: null };

@@ -109,7 +109,17 @@ export async function insertRawEvent(tx: SqlQueryable, event: RawEvent, now: Dat
   const rows = await tx.query(
     `INSERT INTO openlineage_events (digest, project_id, event_type, event_time, run_uuid, schema_url, body, actor, received_at)
      VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7::jsonb, $8, $9::timestamptz) ON CONFLICT (digest) DO NOTHING RETURNING id`,
-    [event.digest, event.projectId, event.eventType, event.eventTime.toISOString(), event.runUuid, event.schemaUrl, JSON.stringify(event.body), event.actor, now.toISOString()],
+    [
+      event.digest,
+      event.projectId,
+      event.eventType,
+      event.eventTime.toISOString(),
+      event.runUuid,
+      event.schemaUrl,
+      JSON.stringify(event.body),
+      event.actor,
+      now.toISOString(),
+    ],
   );
   return rows.length > 0;
 }
@@ -122,10 +132,7 @@ export interface KeptEvent {
 }
 
 export async function keptEvents(sql: SqlQueryable, afterId: number, limit: number): Promise<KeptEvent[]> {
-  return sql.query<KeptEvent>(
-    'SELECT id, project_id AS "projectId", actor, body FROM openlineage_events WHERE id > $1 ORDER BY id LIMIT $2',
-    [afterId, limit],
-  );
+  return sql.query<KeptEvent>('SELECT id, project_id AS "projectId", actor, body FROM openlineage_events WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
 }
 
 export async function rawEventExists(sql: SqlQueryable, digest: string): Promise<boolean> {
@@ -137,7 +144,10 @@ export interface DatasetKey {
   name: string;
 }
 
-export async function datasetsByKeys(sql: SqlQueryable, keys: readonly DatasetKey[]): Promise<{ id: number; namespace: string; name: string; projectId: number }[]> {
+export async function datasetsByKeys(
+  sql: SqlQueryable,
+  keys: readonly DatasetKey[],
+): Promise<{ id: number; namespace: string; name: string; projectId: number }[]> {
   if (keys.length === 0) return [];
   return sql.query(
     `SELECT d.id, d.namespace, d.name, d.project_id AS "projectId" FROM datasets d
@@ -202,13 +212,20 @@ export async function linkRunDataset(tx: SqlQueryable, runId: number, datasetId:
 
 /** The code commit node of a repository and sha, created when new. */
 export async function ensureCommit(tx: SqlQueryable, repository: string, commit: string, at: Date): Promise<number> {
-  await tx.query('INSERT INTO code_commits (repository, commit, created_at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING', [repository, commit, at.toISOString()]);
+  await tx.query('INSERT INTO code_commits (repository, commit, created_at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING', [
+    repository,
+    commit,
+    at.toISOString(),
+  ]);
   const rows = await tx.query<{ id: number }>('SELECT id FROM code_commits WHERE repository = $1 AND commit = $2', [repository, commit]);
   return rows[0]!.id;
 }
 
 /** Datasets a run declared, per direction, for `PipelineRun.inputs/outputs`. */
-export async function runDatasets(sql: SqlQueryable, runIds: readonly number[]): Promise<{ pipelineRunId: number; datasetId: number; direction: 'INPUT' | 'OUTPUT' }[]> {
+export async function runDatasets(
+  sql: SqlQueryable,
+  runIds: readonly number[],
+): Promise<{ pipelineRunId: number; datasetId: number; direction: 'INPUT' | 'OUTPUT' }[]> {
   return sql.query(
     `SELECT pipeline_run_id AS "pipelineRunId", dataset_id AS "datasetId", direction FROM pipeline_run_datasets
      WHERE pipeline_run_id = ANY($1::int[]) ORDER BY pipeline_run_id, direction, dataset_id`,

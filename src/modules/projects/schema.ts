@@ -8,7 +8,12 @@ import { experimentIdOf, type Project } from './service.js';
 
 // Drops projects the caller has no role in: they load as null, exactly like missing ones.
 export const projectLoader = (ctx: Context) =>
-  ctx.loaders.get('project', (s) => byId(async (ids) => ctx.access.filterVisible(await s.projects.byIds(ids), (p) => p.id), (p) => p.id));
+  ctx.loaders.get('project', (s) =>
+    byId(
+      async (ids) => ctx.access.filterVisible(await s.projects.byIds(ids), (p) => p.id),
+      (p) => p.id,
+    ),
+  );
 
 export const ProjectRef = builder.objectRef<Project>('Project');
 
@@ -76,7 +81,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const result = await ctx.services.projects.create(input, { adminUserId: ctx.access.userId });
       if (!result.created && !(await ctx.access.canRead(result.project.id))) {
-        throw new ConflictError(`input.name: a project named ${JSON.stringify(result.project.name)} already exists and you have no role in it`, { field: 'input.name' });
+        throw new ConflictError(`input.name: a project named ${JSON.stringify(result.project.name)} already exists and you have no role in it`, {
+          field: 'input.name',
+        });
       }
       return result;
     },

@@ -16,7 +16,11 @@ export function resolveRef(ctx: Context, ref: string, field: string): Promise<No
  * The start node of a field that takes either a global id or a readable reference: exactly one
  * of them, visible to the caller.
  */
-export async function startNode(ctx: Context, args: { id?: string | number | null; ref?: string | null }, fields: { id: string; ref: string }): Promise<NodeRef> {
+export async function startNode(
+  ctx: Context,
+  args: { id?: string | number | null; ref?: string | null },
+  fields: { id: string; ref: string },
+): Promise<NodeRef> {
   const hasId = args.id != null;
   const hasRef = args.ref != null;
   if (hasId === hasRef) throw new ValidationError(fields.id, `give exactly one of ${fields.id} (a global id) or ${fields.ref} (${REF_FORMS})`);

@@ -58,7 +58,10 @@ export function createRefService(db: Database) {
     for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
       const project = await prisma.project.findUnique({ where: { name: path.slice(0, i) } });
       if (!project || !(await canRead(project.id))) continue;
-      const run = await prisma.run.findFirst({ where: { projectId: project.id, name: path.slice(i + 1), deletedAt: null }, orderBy: [{ startedAt: 'desc' }, { id: 'desc' }] });
+      const run = await prisma.run.findFirst({
+        where: { projectId: project.id, name: path.slice(i + 1), deletedAt: null },
+        orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+      });
       if (run) return { type: 'Run', id: run.id };
     }
     return null;

@@ -63,7 +63,10 @@ export interface RollbackAliasInput extends MoveInput {
 
 export function requireAlias(field: string, alias: string): string {
   if (alias.length === 0 || alias.length > 100 || !ALIAS_PATTERN.test(alias)) {
-    throw new ValidationError(field, `must start with a letter and use only letters, digits, '_' and '-' (at most 100), e.g. "production"; got ${JSON.stringify(alias.slice(0, 100))}`);
+    throw new ValidationError(
+      field,
+      `must start with a letter and use only letters, digits, '_' and '-' (at most 100), e.g. "production"; got ${JSON.stringify(alias.slice(0, 100))}`,
+    );
   }
   return alias;
 }
@@ -218,9 +221,14 @@ export function createAliasService(
         `required while the alias points at a version: ${JSON.stringify(alias)} of ${model.name} points at version ${held?.version}; pass fromVersion: ${held?.version} so a retried rollback changes nothing`,
       );
     }
-    if (!last) throw new ConflictError(`input.alias: ${model.name} has never had the alias ${JSON.stringify(alias)}; there is nothing to roll back`, { field: 'input.alias' });
+    if (!last)
+      throw new ConflictError(`input.alias: ${model.name} has never had the alias ${JSON.stringify(alias)}; there is nothing to roll back`, {
+        field: 'input.alias',
+      });
     if (last.fromVersionId === null) {
-      throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} held no version before its latest change; use removeModelAlias`, { field: 'input.alias' });
+      throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} held no version before its latest change; use removeModelAlias`, {
+        field: 'input.alias',
+      });
     }
     return { kind: 'move', lastEventId: last.id, from: heldId, to: last.fromVersionId };
   }
@@ -247,7 +255,9 @@ export function createAliasService(
         if (from === target.id) return null;
         // The gate let it through only because the alias already held it; it moved away meanwhile.
         if (heldBefore === target.id) {
-          throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} changed while moving it; read it again and retry`, { field: 'input.alias' });
+          throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} changed while moving it; read it again and retry`, {
+            field: 'input.alias',
+          });
         }
         const effectiveAt = await effectiveTime(tx, model, alias, requested, at);
         return recordAliasChange(tx, { modelId: model.id, alias, action: 'SET', from, to: target.id, actor, reason, at, effectiveAt, override: passed });
@@ -277,7 +287,12 @@ export function createAliasService(
      * alias points at a version) makes a retry a no-op. The version it goes back to passes the
      * same quarantine gate as setAlias, with the same `override`.
      */
-    async rollbackAlias(input: RollbackAliasInput, actor: string | null, canSee?: VisibleDatasetVersions, options: AliasMoveOptions = {}): Promise<AliasChangeResult> {
+    async rollbackAlias(
+      input: RollbackAliasInput,
+      actor: string | null,
+      canSee?: VisibleDatasetVersions,
+      options: AliasMoveOptions = {},
+    ): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
       if (!reason) throw new ValidationError('input.reason', 'a rollback must say why');
@@ -294,10 +309,23 @@ export function createAliasService(
         const now = await planRollback(tx, model, alias, expected);
         if (now.kind === 'noop') return null;
         if (now.lastEventId !== plan.lastEventId) {
-          throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} changed while rolling back; read it again and retry`, { field: 'input.alias' });
+          throw new ConflictError(`input.alias: ${JSON.stringify(alias)} of ${model.name} changed while rolling back; read it again and retry`, {
+            field: 'input.alias',
+          });
         }
         const effectiveAt = await effectiveTime(tx, model, alias, requested, at);
-        return recordAliasChange(tx, { modelId: model.id, alias, action: 'ROLLBACK', from: now.from, to: now.to, actor, reason, at, effectiveAt, override: passed });
+        return recordAliasChange(tx, {
+          modelId: model.id,
+          alias,
+          action: 'ROLLBACK',
+          from: now.from,
+          to: now.to,
+          actor,
+          reason,
+          at,
+          effectiveAt,
+          override: passed,
+        });
       });
       const heldId = event ? event.toVersionId : await heldVersionId(prisma, model.id, alias);
       return { model, version: await versionById(heldId), event };
@@ -306,7 +334,10 @@ export function createAliasService(
     /** The id of the version an alias pointed at at `at` (by effective time); null when it was unset then. */
     async aliasAt(modelId: number, alias: string, at: Date): Promise<number | null> {
       requireAlias('name', alias);
-      const event = await prisma.modelAliasEvent.findFirst({ where: { modelId, alias, effectiveAt: { lte: at } }, orderBy: [{ effectiveAt: 'desc' }, { id: 'desc' }] });
+      const event = await prisma.modelAliasEvent.findFirst({
+        where: { modelId, alias, effectiveAt: { lte: at } },
+        orderBy: [{ effectiveAt: 'desc' }, { id: 'desc' }],
+      });
       return event?.toVersionId ?? null;
     },
 

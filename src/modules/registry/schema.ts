@@ -36,18 +36,32 @@ builder.objectType(AliasEventRef, {
   fields: (t) => ({
     alias: t.exposeString('alias'),
     action: t.field({ type: AliasActionEnum, resolve: (e) => e.action }),
-    from: t.field({ type: ModelVersionRef, nullable: true, description: 'The version the alias held before; null when it was unset (or is not visible to the caller).', resolve: (e, _a, ctx) => loadVersion(ctx, e.fromVersionId) }),
-    to: t.field({ type: ModelVersionRef, nullable: true, description: 'The version it held after; null when it was removed (or is not visible to the caller).', resolve: (e, _a, ctx) => loadVersion(ctx, e.toVersionId) }),
+    from: t.field({
+      type: ModelVersionRef,
+      nullable: true,
+      description: 'The version the alias held before; null when it was unset (or is not visible to the caller).',
+      resolve: (e, _a, ctx) => loadVersion(ctx, e.fromVersionId),
+    }),
+    to: t.field({
+      type: ModelVersionRef,
+      nullable: true,
+      description: 'The version it held after; null when it was removed (or is not visible to the caller).',
+      resolve: (e, _a, ctx) => loadVersion(ctx, e.toVersionId),
+    }),
     who: t.exposeString('actor', {
       nullable: true,
       description:
-        "Who made the change: the API token's user; with authentication off, the request's x-runledger-user, else \"local\". Never inferred from who trained the model. Null only on events recorded before who was kept.",
+        'Who made the change: the API token\'s user; with authentication off, the request\'s x-runledger-user, else "local". Never inferred from who trained the model. Null only on events recorded before who was kept.',
     }),
     at: t.expose('effectiveAt', {
       type: 'DateTime',
-      description: 'When the change took effect: recordedAt, unless a global admin imported it with an earlier effectiveAt. aliasAt, aliasesAt and history order go by this time.',
+      description:
+        'When the change took effect: recordedAt, unless a global admin imported it with an earlier effectiveAt. aliasAt, aliasesAt and history order go by this time.',
     }),
-    recordedAt: t.expose('at', { type: 'DateTime', description: 'When the server recorded the change (server clock, milliseconds); never earlier than the one recorded before it.' }),
+    recordedAt: t.expose('at', {
+      type: 'DateTime',
+      description: 'When the server recorded the change (server clock, milliseconds); never earlier than the one recorded before it.',
+    }),
     reason: t.exposeString('reason', { nullable: true }),
   }),
 });
@@ -60,7 +74,6 @@ const AliasAssignment = builder.simpleObject('ModelAliasAssignment', {
     since: t.field({ type: 'DateTime', description: 'When its latest move took effect.' }),
   }),
 });
-
 
 builder.node(RegisteredModelRef, {
   description: 'A named model whose versions come from runs, with aliases such as production or staging. It belongs to one project, whose roles govern it.',
@@ -84,7 +97,11 @@ builder.node(RegisteredModelRef, {
         // Newest first: the cursor is the last version number seen, and the next page is below it.
         const { first, after: below } = numberPageArgs(args);
         const page = await ctx.services.registry.versionsOf(m.id, first, below, await ctx.access.visibleProjectIds());
-        return forwardConnection(page.versions.map((v) => ({ node: v, cursor: numberCursor(v.version) })), page.hasNextPage, below);
+        return forwardConnection(
+          page.versions.map((v) => ({ node: v, cursor: numberCursor(v.version) })),
+          page.hasNextPage,
+          below,
+        );
       },
     }),
     version: t.field({
@@ -110,7 +127,8 @@ builder.node(RegisteredModelRef, {
     aliasAt: t.field({
       type: ModelVersionRef,
       nullable: true,
-      description: 'The version an alias pointed at at an instant (by the time each change took effect, so imported history counts), from the history; null when it was unset then.',
+      description:
+        'The version an alias pointed at at an instant (by the time each change took effect, so imported history counts), from the history; null when it was unset then.',
       args: { name: t.arg.string({ required: true }), at: t.arg({ type: 'DateTime', required: true }) },
       resolve: async (m, args, ctx) => {
         const versionId = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
@@ -122,7 +140,11 @@ builder.node(RegisteredModelRef, {
       description: 'Every alias set now, by name (those pointing at versions the caller may see).',
       resolve: async (m, _a, ctx) => {
         const held = await Promise.all(
-          (await modelAliasesLoader(ctx).load(m.id)).map(async (a) => ({ alias: a.alias, since: a.updatedAt, version: await modelVersionLoader(ctx).load(a.versionId) })),
+          (await modelAliasesLoader(ctx).load(m.id)).map(async (a) => ({
+            alias: a.alias,
+            since: a.updatedAt,
+            version: await modelVersionLoader(ctx).load(a.versionId),
+          })),
         );
         return held.flatMap((a) => (a.version ? [{ ...a, version: a.version }] : []));
       },
@@ -149,8 +171,15 @@ builder.node(ModelVersionRef, {
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
     version: t.exposeInt('version', { description: 'Numbered from 1 per model, in registration order.' }),
     run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (v, _a, ctx) => (await runLoader(ctx).load(v.runId))! }),
-    artifact: t.field({ type: ArtifactRef, description: 'The MODEL or CHECKPOINT artifact with its bytes.', resolve: async (v, _a, ctx) => (await artifactLoader(ctx).load(v.artifactId))! }),
-    aliases: t.stringList({ description: 'Aliases that point at this version now.', resolve: async (v, _a, ctx) => (await versionAliasesLoader(ctx).load(v.id)).map((a) => a.alias) }),
+    artifact: t.field({
+      type: ArtifactRef,
+      description: 'The MODEL or CHECKPOINT artifact with its bytes.',
+      resolve: async (v, _a, ctx) => (await artifactLoader(ctx).load(v.artifactId))!,
+    }),
+    aliases: t.stringList({
+      description: 'Aliases that point at this version now.',
+      resolve: async (v, _a, ctx) => (await versionAliasesLoader(ctx).load(v.id)).map((a) => a.alias),
+    }),
     description: t.exposeString('description', { nullable: true }),
     createdBy: t.exposeString('createdBy', { nullable: true, description: 'Who registered it.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -205,7 +234,10 @@ const CreateModelVersionInput = builder.inputType('CreateModelVersionInput', {
       description:
         "Name of the project that owns the model. Used when this call creates the model (default: the project of the artifact's run); when the model exists it may be left out, and if given must be its project (else CONFLICT).",
     }),
-    artifactId: t.id({ required: true, description: 'A MODEL or CHECKPOINT artifact; its run becomes the source run. Registering the same artifact again returns the existing version.' }),
+    artifactId: t.id({
+      required: true,
+      description: 'A MODEL or CHECKPOINT artifact; its run becomes the source run. Registering the same artifact again returns the existing version.',
+    }),
     description: t.string(),
     modelDescription: t.string({ description: 'Description of the model, used only when this call creates it.' }),
   }),
@@ -227,7 +259,7 @@ const effectiveAtField = (t: Parameters<Parameters<typeof builder.inputType>[1][
   t.field({
     type: 'DateTime',
     description:
-      'When the change took effect, for history imported from another tracker. Global admins only; not in the future, and not before the alias\'s latest change (import oldest first). Default: now.',
+      "When the change took effect, for history imported from another tracker. Global admins only; not in the future, and not before the alias's latest change (import oldest first). Default: now.",
   });
 
 const SetModelAliasInput = builder.inputType('SetModelAliasInput', {
@@ -236,7 +268,10 @@ const SetModelAliasInput = builder.inputType('SetModelAliasInput', {
     alias: t.string({ required: true, description: 'e.g. production, staging, champion: a letter, then letters, digits, _ or -.' }),
     version: t.int({ required: true, description: 'The version number to point at.' }),
     reason: t.string({ description: 'Why; optional here, recorded in the history.' }),
-    override: t.field({ type: AliasOverrideInput, description: 'Needed to move the alias onto a version trained on quarantined data; recorded in the history.' }),
+    override: t.field({
+      type: AliasOverrideInput,
+      description: 'Needed to move the alias onto a version trained on quarantined data; recorded in the history.',
+    }),
     effectiveAt: effectiveAtField(t),
   }),
 });
@@ -259,7 +294,10 @@ const RollbackModelAliasInput = builder.inputType('RollbackModelAliasInput', {
       description:
         'The version being rolled back: the one the alias points at now. Required while it points at one (leave it out only to undo a removal). Nothing happens when the alias no longer points at it, so a retried rollback returns changed: false instead of undoing itself.',
     }),
-    override: t.field({ type: AliasOverrideInput, description: 'Needed when the version rolled back to was trained on quarantined data; recorded in the history.' }),
+    override: t.field({
+      type: AliasOverrideInput,
+      description: 'Needed when the version rolled back to was trained on quarantined data; recorded in the history.',
+    }),
     effectiveAt: effectiveAtField(t),
   }),
 });
@@ -295,7 +333,12 @@ builder.mutationFields((t) => ({
       if (!artifact || !run) throw new NotFoundError('Artifact', String(input.artifactId));
       await requireNameFree(ctx, await ctx.services.registry.byName(input.model.trim()), 'model', input.model.trim(), 'input.model');
       const owner = await ctx.services.registry.ownerFor(input.model, input.project, run.projectId);
-      await ctx.access.authorize(owner.projectId, 'EDITOR', owner.model ? 'RegisteredModel' : 'Project', owner.model ? owner.model.name : (input.project ?? run.projectId));
+      await ctx.access.authorize(
+        owner.projectId,
+        'EDITOR',
+        owner.model ? 'RegisteredModel' : 'Project',
+        owner.model ? owner.model.name : (input.project ?? run.projectId),
+      );
       return ctx.services.registry.createVersion({ ...input, artifactId }, ctx.actor, owner.projectId);
     },
   }),
@@ -310,7 +353,10 @@ builder.mutationFields((t) => ({
       const model = await ctx.services.registry.requireModel(input.model);
       const target = await ctx.services.registry.requireVersion(model, input.version, 'input.version');
       if (!(await modelVersionLoader(ctx).load(target.id))) throw new NotFoundError('ModelVersion', `${model.name}/${input.version}`);
-      return aliasPayload(input.alias, await ctx.services.registry.setAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }));
+      return aliasPayload(
+        input.alias,
+        await ctx.services.registry.setAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }),
+      );
     },
   }),
   removeModelAlias: t.field({
@@ -331,7 +377,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RollbackModelAliasInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await authorizeModelName(ctx, input.model, 'EDITOR');
-      return aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }));
+      return aliasPayload(
+        input.alias,
+        await ctx.services.registry.rollbackAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }),
+      );
     },
   }),
 }));

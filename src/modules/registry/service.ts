@@ -35,7 +35,8 @@ function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   if ('equals' in filter) return { equals: filter.equals };
   const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
   const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
-  if (inner.includes('%')) throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
+  if (inner.includes('%'))
+    throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
   const starts = filter.like.startsWith('%');
   const ends = filter.like.length > 1 && filter.like.endsWith('%');
   if (starts && ends) return { contains: inner, mode };
@@ -67,7 +68,9 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     const found = async () => {
       const existing = await prisma.registeredModel.findUnique({ where: { name } });
       if (existing && existing.projectId !== projectId) {
-        throw new ConflictError(`input.model: a model named ${JSON.stringify(name)} already exists in another project; model names are global`, { field: 'input.model' });
+        throw new ConflictError(`input.model: a model named ${JSON.stringify(name)} already exists in another project; model names are global`, {
+          field: 'input.model',
+        });
       }
       return existing;
     };
@@ -75,11 +78,21 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
   }
 
   /** Numbers and writes a version in one transaction; the counter update locks the model row, so numbers never collide. */
-  async function recordModelVersion(data: { modelId: number; runId: number; artifactId: number; description: string | null; createdBy: string | null }): Promise<ModelVersion> {
+  async function recordModelVersion(data: {
+    modelId: number;
+    runId: number;
+    artifactId: number;
+    description: string | null;
+    createdBy: string | null;
+  }): Promise<ModelVersion> {
     return prisma.$transaction(async (tx) => {
       const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
       const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
-      await recordEdges(tx, [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }], created.createdAt);
+      await recordEdges(
+        tx,
+        [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
+        created.createdAt,
+      );
       return created;
     });
   }
@@ -93,7 +106,11 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
      * The project a registration writes into: the model's own when it exists (a different
      * `project` is a conflict), else the named project, else `defaultProjectId` (the artifact's run's).
      */
-    async ownerFor(modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<{ model: RegisteredModel | null; projectId: number }> {
+    async ownerFor(
+      modelName: string,
+      projectName: string | null | undefined,
+      defaultProjectId: number,
+    ): Promise<{ model: RegisteredModel | null; projectId: number }> {
       const name = requireKey('input.model', modelName.trim());
       const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
       if (model) {
@@ -176,7 +193,8 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       if (!REGISTRABLE_KINDS.includes(artifact.kind)) {
         throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
       }
-      if (artifact.run.deletedAt) throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
+      if (artifact.run.deletedAt)
+        throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
       const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const { value: modelVersion, created } = await findOrCreate(
@@ -231,7 +249,6 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     async aliasesOfVersions(versionIds: readonly number[]): Promise<ModelAlias[]> {
       return prisma.modelAlias.findMany({ where: { versionId: { in: [...versionIds] } }, orderBy: [{ versionId: 'asc' }, { alias: 'asc' }] });
     },
-
   };
 }
 

@@ -16,10 +16,10 @@ export async function lockRunForWrite(sql: SqlQueryable, runId: number): Promise
 
 /** Claims a client batch id; returns the stored summary when an earlier call already applied it. */
 export async function claimBatch(sql: SqlQueryable, runId: number, batchId: string): Promise<{ replayOf: unknown } | null> {
-  const claimed = await sql.query(
-    `INSERT INTO batch_receipts (run_id, batch_id, summary) VALUES ($1, $2, '{}') ON CONFLICT DO NOTHING RETURNING 1`,
-    [runId, batchId],
-  );
+  const claimed = await sql.query(`INSERT INTO batch_receipts (run_id, batch_id, summary) VALUES ($1, $2, '{}') ON CONFLICT DO NOTHING RETURNING 1`, [
+    runId,
+    batchId,
+  ]);
   if (claimed.length) return null;
   const rows = await sql.query<{ summary: unknown }>('SELECT summary FROM batch_receipts WHERE run_id = $1 AND batch_id = $2', [runId, batchId]);
   return { replayOf: rows[0]?.summary ?? {} };
@@ -45,10 +45,7 @@ export async function insertParams(
      ORDER BY k ON CONFLICT DO NOTHING RETURNING 1`,
     [runId, keys, params.map((p) => p.value)],
   );
-  const rows = await sql.query<{ key: string; value: string }>('SELECT key, value FROM params WHERE run_id = $1 AND key = ANY($2::text[])', [
-    runId,
-    keys,
-  ]);
+  const rows = await sql.query<{ key: string; value: string }>('SELECT key, value FROM params WHERE run_id = $1 AND key = ANY($2::text[])', [runId, keys]);
   return { inserted: inserted.length, stored: new Map(rows.map((r) => [r.key, r.value])) };
 }
 

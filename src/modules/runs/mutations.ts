@@ -33,7 +33,7 @@ const StartRunInput = builder.inputType('StartRunInput', {
     user: t.string({
       description:
         'Who the run is for. Only a global admin (or the local user with authentication off) may name someone else, to import ' +
-        'history; the run then records the admin in recordedBy. From anyone else it is ignored: a run is recorded for the token\'s user.',
+        "history; the run then records the admin in recordedBy. From anyone else it is ignored: a run is recorded for the token's user.",
     }),
     notes: t.string(),
     group: t.string({ description: 'Sweep or ablation group.' }),
@@ -89,10 +89,13 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       await authorizeProjectName(ctx, input.project, 'EDITOR');
-      return ctx.services.runs.start({ ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null }, {
-        name: ctx.actor,
-        mayActForOthers: ctx.access.isAdmin,
-      });
+      return ctx.services.runs.start(
+        { ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null },
+        {
+          name: ctx.actor,
+          mayActForOthers: ctx.access.isAdmin,
+        },
+      );
     },
   }),
   finishRun: t.field({

@@ -133,24 +133,26 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       // without an interactive transaction's BEGIN and COMMIT round trips.
       const alone = name !== null && tags.length === 0 && !code && input.parentRunId == null;
       try {
-        const run = alone ? await prisma.run.create({ data }) : await prisma.$transaction(async (tx) => {
-          const created = await tx.run.create({ data });
-          // Unnamed runs get a readable default that stays unique within the project.
-          const run = name ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
-          if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
-          // Lineage edges commit with the run: a run never exists without its links.
-          const edges: EdgeInput[] = [];
-          if (run.parentId != null) edges.push({ from: { type: 'Run', id: run.parentId }, to: { type: 'Run', id: run.id }, kind: 'PARENT_OF' });
-          if (code) {
-            const commit = await recordCommit(tx, code);
-            await tx.runCodeVersion.create({
-              data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
+        const run = alone
+          ? await prisma.run.create({ data })
+          : await prisma.$transaction(async (tx) => {
+              const created = await tx.run.create({ data });
+              // Unnamed runs get a readable default that stays unique within the project.
+              const run = name ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
+              if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
+              // Lineage edges commit with the run: a run never exists without its links.
+              const edges: EdgeInput[] = [];
+              if (run.parentId != null) edges.push({ from: { type: 'Run', id: run.parentId }, to: { type: 'Run', id: run.id }, kind: 'PARENT_OF' });
+              if (code) {
+                const commit = await recordCommit(tx, code);
+                await tx.runCodeVersion.create({
+                  data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
+                });
+                edges.push({ from: { type: 'CodeCommit', id: commit.id }, to: { type: 'Run', id: run.id }, kind: 'INPUT_TO' });
+              }
+              await recordEdges(tx, edges);
+              return run;
             });
-            edges.push({ from: { type: 'CodeCommit', id: commit.id }, to: { type: 'Run', id: run.id }, kind: 'INPUT_TO' });
-          }
-          await recordEdges(tx, edges);
-          return run;
-        });
         return { run, created: true };
       } catch (error) {
         if (clientRunId && isUniqueViolation(error)) {
@@ -229,7 +231,14 @@ export function createRunService(db: Database, projects: ProjectService, recordE
 
     async codeVersionsOf(runIds: readonly number[]) {
       const rows = await prisma.runCodeVersion.findMany({ where: { runId: { in: [...runIds] } }, include: { commit: true } });
-      return rows.map((r) => ({ runId: r.runId, repository: r.commit.repository, commit: r.commit.commit, committedAt: r.commit.committedAt, branch: r.branch, dirty: r.dirty }));
+      return rows.map((r) => ({
+        runId: r.runId,
+        repository: r.commit.repository,
+        commit: r.commit.commit,
+        committedAt: r.commit.committedAt,
+        branch: r.branch,
+        dirty: r.dirty,
+      }));
     },
 
     /** The first `limit` children (by id, after `afterId`) of each parent, in one query. */

@@ -19,7 +19,17 @@ function aligned(series: ChartSeries[]): AlignedData {
   return uPlot.join(series.map((s) => [s.steps as number[], s.values as (number | null)[]]));
 }
 
-export function Chart({ series, height = 220, onZoom, title }: { series: ChartSeries[]; height?: number; onZoom?: (range: [number, number] | null) => void; title?: string }) {
+export function Chart({
+  series,
+  height = 220,
+  onZoom,
+  title,
+}: {
+  series: ChartSeries[];
+  height?: number;
+  onZoom?: (range: [number, number] | null) => void;
+  title?: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoomRef = useRef(onZoom);
@@ -36,7 +46,15 @@ export function Chart({ series, height = 220, onZoom, title }: { series: ChartSe
       cursor: { drag: { x: true, y: false, setScale: false } },
       scales: { x: { time: false } },
       axes: [
-        { stroke: '#64748b', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' }, label: 'step', labelSize: 20, font: '11px system-ui', labelFont: '11px system-ui' },
+        {
+          stroke: '#64748b',
+          grid: { stroke: '#eef2f7' },
+          ticks: { stroke: '#e2e8f0' },
+          label: 'step',
+          labelSize: 20,
+          font: '11px system-ui',
+          labelFont: '11px system-ui',
+        },
         { stroke: '#64748b', grid: { stroke: '#eef2f7' }, ticks: { stroke: '#e2e8f0' }, size: 56, font: '11px system-ui' },
       ],
       series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, points: { show: false }, spanGaps: true }))],

@@ -15,7 +15,8 @@ interface Data {
   projects: Connection<Project>;
 }
 
-const PROJECTS = 'query($after: String) { projects(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name description createdAt myRole runs(first: 0) { totalCount } } } } }';
+const PROJECTS =
+  'query($after: String) { projects(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name description createdAt myRole runs(first: 0) { totalCount } } } } }';
 
 export function HomePage() {
   const q = usePages<Data, Project>(PROJECTS, {}, (d) => d.projects);

@@ -24,7 +24,15 @@ const TARGET = `query($id: ID!) { node(id: $id) { __typename id
   ... on CodeCommit { commit repository } } }`;
 
 interface Impact {
-  impact: { id: string; version: number; aliases: string[]; aliasesAt: string[]; createdAt: string; model: { name: string; project: { name: string } }; run: { id: string; name: string; status: string } }[];
+  impact: {
+    id: string;
+    version: number;
+    aliases: string[];
+    aliasesAt: string[];
+    createdAt: string;
+    model: { name: string; project: { name: string } };
+    run: { id: string; name: string; status: string };
+  }[];
 }
 
 export function IncidentPage() {
@@ -36,7 +44,9 @@ export function IncidentPage() {
   const [repo, setRepo] = useState('');
   const [commit, setCommit] = useState('');
   const [lookupError, setLookupError] = useState<Error | null>(null);
-  const lookupDataset = useMutation<{ datasetVersion: { id: string } | null }>(`query($d: String!, $v: String!) { datasetVersion(dataset: $d, version: $v) { id } }`);
+  const lookupDataset = useMutation<{ datasetVersion: { id: string } | null }>(
+    `query($d: String!, $v: String!) { datasetVersion(dataset: $d, version: $v) { id } }`,
+  );
   const lookupCommit = useMutation<{ codeCommit: { id: string } | null }>(`query($r: String!, $c: String!) { codeCommit(repository: $r, commit: $c) { id } }`);
 
   const pickDataset = async (event: FormEvent) => {
@@ -58,10 +68,22 @@ export function IncidentPage() {
       <PageHeader title="Incident" sub="Which models did this data (or code) reach, and what served it then?" />
       <div className="columns">
         <Card title="Dataset version">
-          <LookupForm fields={[['dataset', 'dataset name', dataset, setDataset], ['version', 'version', version, setVersion]]} onSubmit={pickDataset} />
+          <LookupForm
+            fields={[
+              ['dataset', 'dataset name', dataset, setDataset],
+              ['version', 'version', version, setVersion],
+            ]}
+            onSubmit={pickDataset}
+          />
         </Card>
         <Card title="Commit">
-          <LookupForm fields={[['repository', 'repository', repo, setRepo], ['commit', 'commit sha', commit, setCommit]]} onSubmit={pickCommit} />
+          <LookupForm
+            fields={[
+              ['repository', 'repository', repo, setRepo],
+              ['commit', 'commit sha', commit, setCommit],
+            ]}
+            onSubmit={pickCommit}
+          />
         </Card>
       </div>
       <ErrorBox error={lookupError ?? lookupDataset.error ?? lookupCommit.error} />
@@ -75,7 +97,14 @@ function LookupForm({ fields, onSubmit }: { fields: [string, string, string, (v:
   return (
     <form className="row" onSubmit={onSubmit}>
       {fields.map(([name, placeholder, value, set], i) => (
-        <input key={name} name={name} placeholder={placeholder} value={value} onChange={(e) => set(e.target.value)} className={i > 0 ? 'narrow-w' : undefined} />
+        <input
+          key={name}
+          name={name}
+          placeholder={placeholder}
+          value={value}
+          onChange={(e) => set(e.target.value)}
+          className={i > 0 ? 'narrow-w' : undefined}
+        />
       ))}
       <button type="submit" disabled={fields.some(([, , value]) => !value)}>
         Show impact
@@ -146,7 +175,13 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
         actions={
           <label className="small">
             Aliases at{' '}
-            <input type="datetime-local" step={1} value={toLocalInput(at)} onChange={(e) => setQuery({ at: fromLocalInput(e.target.value) })} data-testid="impact-at" />
+            <input
+              type="datetime-local"
+              step={1}
+              value={toLocalInput(at)}
+              onChange={(e) => setQuery({ at: fromLocalInput(e.target.value) })}
+              data-testid="impact-at"
+            />
             {at && (
               <button className="ghost small" onClick={() => setQuery({ at: '' })}>
                 Now

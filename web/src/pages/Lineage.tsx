@@ -19,7 +19,12 @@ interface LineageData {
       label: string;
       depth: number;
       redacted: boolean;
-      node: null | { __typename: string; quarantine?: { at: string; reason: string; by: string | null } | null; model?: { name: string }; aliasesAt?: string[] };
+      node: null | {
+        __typename: string;
+        quarantine?: { at: string; reason: string; by: string | null } | null;
+        model?: { name: string };
+        aliasesAt?: string[];
+      };
     }[];
     edges: { from: string; to: string; kind: string; role: string | null; createdAt: string }[];
   };
@@ -98,7 +103,15 @@ export function LineagePage({ id }: { id: string }) {
             <span className="muted">Lineage of</span> {start ? start.label : '…'}
           </>
         }
-        sub={start ? <>{typeName(start.type)} · {g!.nodes.length} nodes, {g!.edges.length} edges · depth {g!.appliedDepth}{g!.depthClamped ? ' (clamped)' : ''} · from {g!.source.toLowerCase()}{g!.at ? ` · as of ${fmtTime(g!.at)}` : ''}</> : undefined}
+        sub={
+          start ? (
+            <>
+              {typeName(start.type)} · {g!.nodes.length} nodes, {g!.edges.length} edges · depth {g!.appliedDepth}
+              {g!.depthClamped ? ' (clamped)' : ''} · from {g!.source.toLowerCase()}
+              {g!.at ? ` · as of ${fmtTime(g!.at)}` : ''}
+            </>
+          ) : undefined
+        }
         actions={
           start?.type === 'DATASET_VERSION' || start?.type === 'CODE_COMMIT' ? (
             <button className="ghost" onClick={() => navigate(`/incident?id=${enc(id)}`)}>
@@ -116,12 +129,17 @@ export function LineagePage({ id }: { id: string }) {
           ))}
         </div>
         <label>
-          Depth{' '}
-          <input type="number" min={0} max={50} value={depth} onChange={(e) => setQuery({ depth: e.target.value })} className="narrow" />
+          Depth <input type="number" min={0} max={50} value={depth} onChange={(e) => setQuery({ depth: e.target.value })} className="narrow" />
         </label>
         <label>
           As of{' '}
-          <input type="datetime-local" step={1} value={toLocalInput(at)} onChange={(e) => setQuery({ at: fromLocalInput(e.target.value) })} data-testid="as-of" />
+          <input
+            type="datetime-local"
+            step={1}
+            value={toLocalInput(at)}
+            onChange={(e) => setQuery({ at: fromLocalInput(e.target.value) })}
+            data-testid="as-of"
+          />
         </label>
         {at && (
           <button className="ghost small" onClick={() => setQuery({ at: '' })}>

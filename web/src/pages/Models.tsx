@@ -31,7 +31,18 @@ export function ModelsPage() {
   const only = useLocation().query.get('project');
   return (
     <div className="page">
-      <PageHeader title="Models" sub={only ? <>in {only} · <Link to="/models">all projects</Link></> : 'Registered models of every project you can see.'} />
+      <PageHeader
+        title="Models"
+        sub={
+          only ? (
+            <>
+              in {only} · <Link to="/models">all projects</Link>
+            </>
+          ) : (
+            'Registered models of every project you can see.'
+          )
+        }
+      />
       {only ? <OneProjectModels name={only} /> : <AllProjectsModels />}
     </div>
   );
@@ -113,7 +124,19 @@ interface ModelData {
     createdAt: string;
     project: { name: string };
     aliases: { alias: string; since: string; version: { version: number } }[];
-    versions: { edges: { node: { id: string; version: number; createdAt: string; createdBy: string | null; description: string | null; aliases: string[]; run: { id: string; name: string; status: string } } }[] };
+    versions: {
+      edges: {
+        node: {
+          id: string;
+          version: number;
+          createdAt: string;
+          createdBy: string | null;
+          description: string | null;
+          aliases: string[];
+          run: { id: string; name: string; status: string };
+        };
+      }[];
+    };
     history: {
       action: string;
       alias: string;
@@ -141,10 +164,23 @@ export function ModelPage({ name }: { name: string }) {
   const aliasFilter = query.get('alias') ?? '';
   const q = useQuery<ModelData>(MODEL_QUERY, { name });
   const model = q.data?.registeredModel;
-  if (q.error) return <div className="page"><ErrorBox error={q.error} /></div>;
-  if (!q.data) return <div className="page"><Loading /></div>;
+  if (q.error)
+    return (
+      <div className="page">
+        <ErrorBox error={q.error} />
+      </div>
+    );
+  if (!q.data)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
   if (!model) return <div className="page empty">No model named {name} (or you may not see it).</div>;
-  const history = model.history.filter((h) => !aliasFilter || h.alias === aliasFilter).slice().reverse();
+  const history = model.history
+    .filter((h) => !aliasFilter || h.alias === aliasFilter)
+    .slice()
+    .reverse();
   const aliasNames = [...new Set(model.history.map((h) => h.alias))].sort();
   return (
     <div className="page">
@@ -233,8 +269,8 @@ export function ModelPage({ name }: { name: string }) {
               <li key={i} className={`event ${h.action.toLowerCase()} ${h.override ? 'overridden' : ''}`} data-action={h.action}>
                 <div className="when">{fmtTime(h.at)}</div>
                 <div className="what">
-                  <span className="badge alias">{h.alias}</span> <strong>{h.action.toLowerCase()}</strong> {h.from ? `v${h.from.version}` : '∅'} → {h.to ? `v${h.to.version}` : '∅'}{' '}
-                  <span className="muted">by {h.who ?? 'unknown'}</span>
+                  <span className="badge alias">{h.alias}</span> <strong>{h.action.toLowerCase()}</strong> {h.from ? `v${h.from.version}` : '∅'} →{' '}
+                  {h.to ? `v${h.to.version}` : '∅'} <span className="muted">by {h.who ?? 'unknown'}</span>
                   {h.reason && <div className="reason">“{h.reason}”</div>}
                   {h.override && (
                     <div className="override">
@@ -303,7 +339,10 @@ function MoveAlias({ model, versions, aliases, onDone }: { model: string; versio
   const [reason, setReason] = useState('');
   const [overrideReason, setOverrideReason] = useState('');
   const m = useMutation(`mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
-  const blocked = m.error instanceof GqlError && m.error.code === 'CONFLICT' ? (m.error.errors[0]?.extensions?.quarantinedDatasetVersions as { dataset: string; version: string; reason: string }[] | undefined) : undefined;
+  const blocked =
+    m.error instanceof GqlError && m.error.code === 'CONFLICT'
+      ? (m.error.errors[0]?.extensions?.quarantinedDatasetVersions as { dataset: string; version: string; reason: string }[] | undefined)
+      : undefined;
   const send = async (override: boolean) => {
     const i = { model, alias, version, reason: reason || null, ...(override ? { override: { reason: overrideReason } } : {}) };
     if (await m.run({ i })) {

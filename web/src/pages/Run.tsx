@@ -47,7 +47,17 @@ interface RunData {
     inputs: {
       role: string;
       createdAt: string;
-      datasetVersion: { id: string; version: string; digest: string; rowCount: number | null; coverageStart: string | null; coverageEnd: string | null; sourceUri: string | null; quarantine: { reason: string; by: string | null; at: string } | null; dataset: { name: string } } | null;
+      datasetVersion: {
+        id: string;
+        version: string;
+        digest: string;
+        rowCount: number | null;
+        coverageStart: string | null;
+        coverageEnd: string | null;
+        sourceUri: string | null;
+        quarantine: { reason: string; by: string | null; at: string } | null;
+        dataset: { name: string };
+      } | null;
       modelVersion: { id: string; version: number; model: { name: string } } | null;
     }[];
     artifacts: { id: string; name: string; kind: string; sizeBytes: number; digest: string; downloadUrl: string; mediaType: string }[];
@@ -97,7 +107,8 @@ export function RunPage({ id }: { id: string }) {
             }
             sub={
               <>
-                <Link to={`/projects/${enc(run.project.name)}/runs`}>{run.project.name}</Link> · {run.user ?? 'unknown user'} · started {fmtTime(run.startedAt)} · {fmtDuration(run.durationSeconds)}
+                <Link to={`/projects/${enc(run.project.name)}/runs`}>{run.project.name}</Link> · {run.user ?? 'unknown user'} · started {fmtTime(run.startedAt)}{' '}
+                · {fmtDuration(run.durationSeconds)}
                 {run.parent && (
                   <>
                     {' '}
@@ -140,7 +151,9 @@ export function RunPage({ id }: { id: string }) {
                     { key: 'commit', value: <code>{run.codeVersion.commit}</code> },
                     { key: 'branch', value: run.codeVersion.branch ?? '—' },
                     { key: 'working tree', value: run.codeVersion.dirty ? <span className="badge warn">dirty</span> : 'clean' },
-                    ...(run.codeVersion.diff ? [{ key: 'diff', value: <a href={run.codeVersion.diff.downloadUrl}>download ({fmtBytes(run.codeVersion.diff.sizeBytes)})</a> }] : []),
+                    ...(run.codeVersion.diff
+                      ? [{ key: 'diff', value: <a href={run.codeVersion.diff.downloadUrl}>download ({fmtBytes(run.codeVersion.diff.sizeBytes)})</a> }]
+                      : []),
                   ]}
                 />
               ) : (
@@ -181,7 +194,9 @@ export function RunPage({ id }: { id: string }) {
                           <td>
                             <code title={i.datasetVersion.digest}>{shortDigest(i.datasetVersion.digest)}</code>
                           </td>
-                          <td>{i.datasetVersion.coverageStart ? `${fmtTime(i.datasetVersion.coverageStart)} → ${fmtTime(i.datasetVersion.coverageEnd)}` : '—'}</td>
+                          <td>
+                            {i.datasetVersion.coverageStart ? `${fmtTime(i.datasetVersion.coverageStart)} → ${fmtTime(i.datasetVersion.coverageEnd)}` : '—'}
+                          </td>
                           <td className="num">{fmtNumber(i.datasetVersion.rowCount)}</td>
                         </>
                       ) : (
@@ -246,7 +261,9 @@ export function RunPage({ id }: { id: string }) {
               )}
             </Card>
           </div>
-          <Card title="Environment">{run.environment ? <pre className="json">{JSON.stringify(run.environment, null, 2)}</pre> : <p className="muted">not recorded</p>}</Card>
+          <Card title="Environment">
+            {run.environment ? <pre className="json">{JSON.stringify(run.environment, null, 2)}</pre> : <p className="muted">not recorded</p>}
+          </Card>
         </>
       )}
     </div>
@@ -359,11 +376,21 @@ function MetricChart({ runId, metricKey, live, color }: { runId: string; metricK
   };
   const shown = zoom?.data ?? live;
   // A new array identity per update so the chart redraws; the live arrays are appended in place.
-  const chartSeries = useMemo(() => [{ label: metricKey, color, steps: shown.steps.slice(), values: shown.values.slice() }], [shown, shown.steps.length, metricKey, color, live.values[live.values.length - 1]]);
+  const chartSeries = useMemo(
+    () => [{ label: metricKey, color, steps: shown.steps.slice(), values: shown.values.slice() }],
+    [shown, shown.steps.length, metricKey, color, live.values[live.values.length - 1]],
+  );
   const lastStep = live.steps.length ? live.steps[live.steps.length - 1]! : null;
   const lastValue = live.values.length ? live.values[live.values.length - 1] : null;
   return (
-    <div className="metric" data-testid="metric-chart" data-key={metricKey} data-points={live.steps.length} data-last-step={lastStep ?? ''} data-zoomed={zoom ? 'yes' : 'no'}>
+    <div
+      className="metric"
+      data-testid="metric-chart"
+      data-key={metricKey}
+      data-points={live.steps.length}
+      data-last-step={lastStep ?? ''}
+      data-zoomed={zoom ? 'yes' : 'no'}
+    >
       <div className="metric-head">
         <strong>{metricKey}</strong>
         <span className="muted small">

@@ -16,7 +16,16 @@ const PAGE = 200;
 const ROW_HEIGHT = 36;
 
 interface Groups {
-  runGroups: { key: string | null; runCount: number; running: number; finished: number; failed: number; killed: number; gpuHours: number; totalDurationSeconds: number }[];
+  runGroups: {
+    key: string | null;
+    runCount: number;
+    running: number;
+    finished: number;
+    failed: number;
+    killed: number;
+    gpuHours: number;
+    totalDurationSeconds: number;
+  }[];
 }
 
 export function RunsPage({ project }: { project: string }) {
@@ -37,7 +46,12 @@ export function RunsPage({ project }: { project: string }) {
   const [live, setLive] = useState<'live' | 'reconnecting'>('live');
   const [newRuns, setNewRuns] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const cursor = useRef<{ next: string | null; more: boolean; loading: boolean; generation: number }>({ next: null, more: true, loading: false, generation: 0 });
+  const cursor = useRef<{ next: string | null; more: boolean; loading: boolean; generation: number }>({
+    next: null,
+    more: true,
+    loading: false,
+    generation: 0,
+  });
 
   const loadPage = useCallback(
     async (reset: boolean) => {
@@ -324,7 +338,15 @@ function FilterBox({ value, error }: { value: string; error: ReturnType<typeof f
   );
 }
 
-function ColumnPicker({ available, columns, onChange }: { available: { params: Set<string>; metrics: Set<string>; tags: Set<string> }; columns: string[]; onChange: (c: string[]) => void }) {
+function ColumnPicker({
+  available,
+  columns,
+  onChange,
+}: {
+  available: { params: Set<string>; metrics: Set<string>; tags: Set<string> };
+  columns: string[];
+  onChange: (c: string[]) => void;
+}) {
   const [open, setOpen] = useState(false);
   const groups: [string, Set<string>][] = [
     ['metrics', available.metrics],

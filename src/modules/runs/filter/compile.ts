@@ -39,8 +39,7 @@ const SHORT_MANTISSA = '^ *[-+]?([0-9]{1,9}([.][0-9]{0,20})?|[.][0-9]{1,20})[eE]
 /** The value as float8 when it looks numeric, else NULL. CASE guarantees the cast never sees text. */
 function numericOf(v: string): string {
   return (
-    `(CASE WHEN length(${v}) <= 150 AND ${v} ~ '${NUMBER_SHAPE}' ` +
-    `AND (${v} !~ '${LONG_EXPONENT}' OR ${v} ~ '${SHORT_MANTISSA}') THEN ${v}::float8 END)`
+    `(CASE WHEN length(${v}) <= 150 AND ${v} ~ '${NUMBER_SHAPE}' ` + `AND (${v} !~ '${LONG_EXPONENT}' OR ${v} ~ '${SHORT_MANTISSA}') THEN ${v}::float8 END)`
   );
 }
 

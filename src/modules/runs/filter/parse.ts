@@ -222,10 +222,7 @@ class Parser {
     const prefix = token.text.slice(0, dot);
     const kind = PREFIXES[prefix.toLowerCase()];
     if (!kind) {
-      throw this.error(
-        `unknown field prefix ${showToken(prefix)} at column ${column(token)}: use metrics., params., tags. or attributes.`,
-        token,
-      );
+      throw this.error(`unknown field prefix ${showToken(prefix)} at column ${column(token)}: use metrics., params., tags. or attributes.`, token);
     }
     const name = token.quotedName ?? token.text.slice(dot + 1);
     if (name.length === 0) throw this.error(`missing name after "${prefix}." at column ${column(token)}`, token);
@@ -279,10 +276,7 @@ class Parser {
       }
       case 'time':
         if (literal.kind === 'number' ? literal.value < MIN_TIME_MS || literal.value > MAX_TIME_MS : parseTimestamp(literal.value) === null) {
-          throw this.error(
-            `invalid timestamp ${showToken(token.text)} ${at}: use milliseconds since the epoch or ISO-8601 like '2024-05-01T12:00:00Z'`,
-            token,
-          );
+          throw this.error(`invalid timestamp ${showToken(token.text)} ${at}: use milliseconds since the epoch or ISO-8601 like '2024-05-01T12:00:00Z'`, token);
         }
         return literal;
       case 'number':
@@ -301,10 +295,7 @@ class Parser {
     const field = this.parseField(fieldToken);
     this.predicates += 1;
     if (this.predicates > FILTER_LIMITS.predicates) {
-      throw this.error(
-        `has more than ${FILTER_LIMITS.predicates} conditions; condition ${this.predicates} starts at column ${column(fieldToken)}`,
-        fieldToken,
-      );
+      throw this.error(`has more than ${FILTER_LIMITS.predicates} conditions; condition ${this.predicates} starts at column ${column(fieldToken)}`, fieldToken);
     }
     let token = this.next();
     if (token.kind === 'op') {

@@ -74,12 +74,7 @@ function readQuoted(source: string, start: number, field: string, what: string):
 
 export function tokenize(source: string, field = 'filter'): Token[] {
   if (source.length > MAX_FILTER_LENGTH) {
-    throw syntaxError(
-      field,
-      `is too long (${source.length} characters; the limit is ${MAX_FILTER_LENGTH})`,
-      MAX_FILTER_LENGTH + 1,
-      null,
-    );
+    throw syntaxError(field, `is too long (${source.length} characters; the limit is ${MAX_FILTER_LENGTH})`, MAX_FILTER_LENGTH + 1, null);
   }
   const tokens: Token[] = [];
   let i = 0;
@@ -128,12 +123,7 @@ export function tokenize(source: string, field = 'filter'): Token[] {
       continue;
     }
     if (ch === '`') {
-      throw syntaxError(
-        field,
-        `unexpected quoted name at column ${start + 1}: put the prefix outside the quotes, e.g. metrics.\`val auc\``,
-        start + 1,
-        ch,
-      );
+      throw syntaxError(field, `unexpected quoted name at column ${start + 1}: put the prefix outside the quotes, e.g. metrics.\`val auc\``, start + 1, ch);
     }
     const char = String.fromCodePoint(source.codePointAt(i)!);
     throw syntaxError(field, `unexpected character ${showToken(char)} at column ${start + 1}`, start + 1, char);
