@@ -6,6 +6,7 @@
 // try is reported apart.
 //   npm run bench:web       (BENCH_WEB_DATABASE_URL, default runledger_bench_web on the local server;
 //                            seeded on first use: BENCH_WEB_RUNS runs in bench-00, and the 1M-point series)
+import { operatorAccess } from '../src/modules/auth/access.js';
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import { createApp } from '../src/app.js';
@@ -37,7 +38,7 @@ async function seedWeb() {
       Array.from({ length: METRIC_KEYS }, (_, k) => `m${String(k).padStart(2, '0')}`),
     );
     await seedLongSeries(db, keyIds.get('m00')!);
-    const { project } = await createProjectService(db).create({ name: BIG_PROJECT, description: 'dashboard benchmark' });
+    const { project } = await createProjectService(db).create(operatorAccess(), { name: BIG_PROJECT, description: 'dashboard benchmark' });
     const loaded = new Set((await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid));
     const chunks: number[][] = [];
     for (let start = 0; start < RUNS; start += SEED.chunk) chunks.push(Array.from({ length: Math.min(SEED.chunk, RUNS - start) }, (_, i) => start + i));

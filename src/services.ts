@@ -3,7 +3,7 @@ import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
-import { createAuthService } from './modules/auth/service.js';
+import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
@@ -38,6 +38,16 @@ export interface ServiceDeps {
   openLineage?: OpenLineageConfig;
 }
 
+/**
+ * What front doors get of a service: its caller-taking methods. `internal` (unchecked reads that
+ * other services use and then apply their own policy to) is left out, so no door can reach
+ * around a policy.
+ */
+function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'internal'> {
+  const { internal: _internal, ...rest } = service;
+  return rest;
+}
+
 export function createServices(db: Database, deps: ServiceDeps) {
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
   const quarantines = createQuarantineService(db);
@@ -53,7 +63,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const plainAuth = createAuthService(db);
   const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
   const changedRuns = byId(
-    (ids) => plainRuns.byIds(ids),
+    (ids) => plainRuns.internal.byIds(ids),
     (r) => r.id,
     { cache: false },
   );
@@ -63,25 +73,30 @@ export function createServices(db: Database, deps: ServiceDeps) {
     config: deps.live ?? loadConfig({}).live,
     log,
     access,
-    requireRun: plainRuns.requireRun,
-    requireProject: projects.requireByName,
+    requireRun: (caller, runId) => plainRuns.require(caller, runId, 'VIEWER'),
+    requireProject: (caller, name) => projects.require(caller, name, 'VIEWER'),
     loadRun: (id) => changedRuns.load(id),
   });
   const runs = publishingRuns(plainRuns, live);
+  const auth = announcingRevocations(plainAuth, access);
+  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects });
   return {
-    projects,
-    runs,
+    projects: forDoors(projects),
+    runs: forDoors(runs),
     search: createRunSearch(db, projects),
     metrics: publishingMetrics(createMetricService(db, deps.log ?? createLogger('silent')), live),
     live,
-    auth: announcingRevocations(plainAuth, access),
+    /** Authentication (who a request is): for the HTTP edge and operator tools, not for doors. */
+    auth,
+    /** Tokens and roles as a caller manages them. */
+    accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
-    datasets: createDatasetService(db, runs, recordEdges),
+    datasets: createDatasetService(db, { runs, projects, recordEdges }),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
-    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
-    lineage,
+    registry: forDoors(registry),
+    lineage: forDoors(lineage),
     incidents,
-    quarantines,
+    quarantines: forDoors(quarantines),
     refs: createRefService(db),
     pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
   };

@@ -18,7 +18,8 @@ export const invalidParameter = (field: string, rule: string) => new MlflowError
 export const alreadyExists = (message: string) => new MlflowError('RESOURCE_ALREADY_EXISTS', message, 400);
 export const doesNotExist = (message: string) => new MlflowError('RESOURCE_DOES_NOT_EXIST', message, 404);
 
-const BY_DOMAIN_CODE: Record<ErrorCode, { errorCode: string; status: number }> = {
+/** How each domain error code reads on the MLflow wire (the parity matrix holds every door to its mapping). */
+export const BY_DOMAIN_CODE: Record<ErrorCode, { errorCode: string; status: number }> = {
   BAD_USER_INPUT: { errorCode: 'INVALID_PARAMETER_VALUE', status: 400 },
   NOT_FOUND: { errorCode: 'RESOURCE_DOES_NOT_EXIST', status: 404 },
   // Immutable params, deleted runs, quarantined data: the request cannot succeed as sent.

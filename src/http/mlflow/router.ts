@@ -121,7 +121,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
 /** MLflow writes go into the same audit log as GraphQL mutations, after they ran, whatever the outcome. */
 async function audit(services: Services, log: Logger, call: Call, operation: string, outcome: string) {
   try {
-    await services.audit.record([{ actor: call.access.auditName, operation, targetIds: [...new Set(call.targets)], outcome }]);
+    await services.audit.record(call.access, [{ operation, targetIds: [...new Set(call.targets)], outcome }]);
   } catch (error) {
     log.error('audit write failed', { err: error, operation });
   }

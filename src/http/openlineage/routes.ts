@@ -1,12 +1,12 @@
 // POST /api/v1/lineage, Marquez-compatible: what OpenLineage integrations (Airflow, dbt, Spark,
 // openlineage-python's HttpTransport) send. Reads one event, checks the wire format, asks the
-// pipeline service to apply it as the token's user, answers 201, and audits the attempt.
+// pipeline service to apply it as the caller (it decides what the caller may write), answers
+// 201, and audits the attempt.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { DomainError, ForbiddenError, LimitExceededError, ValidationError } from '../../errors.js';
+import { DomainError, LimitExceededError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
-import type { PipelineAuthorizer } from '../../modules/pipelines/service.js';
 import type { Services } from '../../services.js';
 import { errorBody, sendJson, STATUS } from '../respond.js';
 import { parseLineageEvent } from './parse.js';
@@ -40,23 +40,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Refusals of any project the token may not touch are alike (403), whether the project exists or not. */
-function authorizerFor(access: Access): PipelineAuthorizer {
-  return async ({ projectId, projectName, role, what }) => {
-    if (access.isAdmin) return;
-    try {
-      await access.authorize(projectId, role, 'Project', projectName);
-    } catch (error) {
-      if (!(error instanceof DomainError) || (error.code !== 'NOT_FOUND' && error.code !== 'FORBIDDEN')) throw error;
-      const verb = role === 'EDITOR' ? 'write to' : 'read';
-      throw new ForbiddenError(
-        `${what}: this token may not ${verb} it (needs the ${role} role in ${projectName ? `project ${JSON.stringify(projectName)}` : 'its project'})`,
-        { needed: role },
-      );
-    }
-  };
-}
-
 function headersOf(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
@@ -66,7 +49,7 @@ function headersOf(req: IncomingMessage): Headers {
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
   async function accept(req: IncomingMessage, access: Access) {
     const event = parseLineageEvent(parseJson(await readBody(req, options.maxBodyBytes)));
-    const result = await services.pipelines.ingest(event, access.actor, authorizerFor(access), { mayCreateProject: access.isAdmin });
+    const result = await services.pipelines.ingest(access, event);
     return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
   }
 
@@ -80,7 +63,7 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
       access = await options.access(headersOf(req));
       const { status, targets } = await accept(req, access);
       // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
-      await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
+      await services.audit.record(access, [{ operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
       sendJson(res, 201, { status });
     } catch (error) {
       const close = { connection: 'close' };
@@ -91,7 +74,7 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
         sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), headers);
         if (access)
           await services.audit
-            .record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }])
+            .record(access, [{ operation: 'openlineage.event', targetIds: [], outcome: error.code }])
             .catch((e) => log.error('audit write failed', { err: e }));
       } else {
         log.error('openlineage event failed', { err: error });

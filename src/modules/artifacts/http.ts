@@ -93,26 +93,46 @@ export function createArtifactRoutes(
     return false;
   }
 
+  /** As with GraphQL mutations, the audit row of an upload is stored before its answer leaves, whatever the outcome. */
+  async function audited(access: Access, runGlobalId: string, upload: () => Promise<Artifact>): Promise<Artifact> {
+    try {
+      const artifact = await upload();
+      await services.audit.record(access, [
+        { operation: 'artifacts.upload', targetIds: [runGlobalId, encodeGlobalID('Artifact', artifact.id)], outcome: 'OK' },
+      ]);
+      return artifact;
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await services.audit
+          .record(access, [{ operation: 'artifacts.upload', targetIds: [runGlobalId], outcome: error.code }])
+          .catch((e) => log.error('audit write failed', { err: e }));
+      }
+      throw error;
+    }
+  }
+
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
     const access = await accessOf(req);
     const runId = decodeId('Run', runGlobalId, 'runId');
-    if (!access.isAdmin) {
-      const [run] = await services.runs.byIds([runId]);
-      await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runGlobalId);
-    }
     const contentType = req.headers['content-type'];
     const lengthHeader = req.headers['content-length'];
-    const { artifact, created } = await services.artifacts.upload(
-      {
-        runId,
-        name: query.get('name') ?? '',
-        kind: query.get('kind'),
-        sha256: query.get('sha256') ?? headerValue(req.headers['x-content-sha256']),
-        mediaType: query.get('mediaType') ?? contentType ?? null,
-      },
-      req,
-      lengthHeader ? Number(lengthHeader) : null,
-    );
+    let created = false;
+    const artifact = await audited(access, runGlobalId, async () => {
+      const result = await services.artifacts.upload(
+        access,
+        {
+          runId,
+          name: query.get('name') ?? '',
+          kind: query.get('kind'),
+          sha256: query.get('sha256') ?? headerValue(req.headers['x-content-sha256']),
+          mediaType: query.get('mediaType') ?? contentType ?? null,
+        },
+        req,
+        lengthHeader ? Number(lengthHeader) : null,
+      );
+      created = result.created;
+      return result.artifact;
+    });
     sendJson(res, created ? 201 : 200, { artifact: artifactJson(artifact), created }, { location: downloadPath(artifact.id) });
   }
 
@@ -120,10 +140,7 @@ export function createArtifactRoutes(
     // Authenticate before looking anything up, and answer "hidden" exactly like "absent", so
     // neither an anonymous caller nor one without a role learns which artifacts exist.
     const access = await accessOf(req);
-    const [artifact] = await services.artifacts.byIds([decodeId('Artifact', artifactGlobalId, 'id')]);
-    const [run] = artifact ? await services.runs.byIds([artifact.runId]) : [];
-    await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
-    if (!artifact) return;
+    const artifact = await services.artifacts.require(access, decodeId('Artifact', artifactGlobalId, 'id'), artifactGlobalId);
     const size = Number(artifact.sizeBytes);
     const etag = `"${artifact.digest}"`;
     const headers: Record<string, string | number> = {

@@ -3,10 +3,14 @@
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Artifact } from '../../generated/prisma/client.js';
 
-export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Artifact[]> {
-  const rows = await sql.query<Omit<Artifact, 'sizeBytes'> & { sizeBytes: number }>(
-    `SELECT id, run_id AS "runId", name, kind, digest, size_bytes AS "sizeBytes", media_type AS "mediaType", created_at AS "createdAt"
-     FROM artifacts WHERE id = ANY($1::int[])`,
+/** An artifact with the project of the run that produced it: who may read it follows from that project. */
+export type ArtifactWithProject = Artifact & { projectId: number };
+
+export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<ArtifactWithProject[]> {
+  const rows = await sql.query<Omit<ArtifactWithProject, 'sizeBytes'> & { sizeBytes: number }>(
+    `SELECT a.id, a.run_id AS "runId", a.name, a.kind, a.digest, a.size_bytes AS "sizeBytes", a.media_type AS "mediaType", a.created_at AS "createdAt",
+            r.project_id AS "projectId"
+     FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.id = ANY($1::int[])`,
     [ids],
   );
   return rows.map((r) => ({ ...r, sizeBytes: BigInt(r.sizeBytes) }));

@@ -1,7 +1,8 @@
 // GraphQL types of artifacts: the Artifact node, Run.artifacts, CodeVersion.diff and uploadArtifact.
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.js';
-import { editableRunId } from '../auth/guards.js';
+import { decodeId } from '../../ids.js';
+import type { Run } from '../runs/service.js';
 import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
@@ -79,7 +80,7 @@ builder.objectFields(RunRef, (t) => ({
     description: 'Files the run produced, oldest first; optionally of one kind.',
     args: { kind: t.arg({ type: ArtifactKindEnum }) },
     resolve: async (r, { kind }, ctx) => {
-      const all = await runArtifactsLoader(ctx).load(r.id);
+      const all = await runArtifactsLoader(ctx).load(r);
       return kind ? all.filter((a) => a.kind === kind) : all;
     },
   }),
@@ -90,8 +91,8 @@ builder.objectField(CodeVersionRef, 'diff', (t) =>
     type: ArtifactRef,
     nullable: true,
     description: 'The CODE_DIFF artifact with the uncommitted changes, when the tree was dirty and the diff was uploaded.',
-    // Code versions are loaded per run and carry the run id beside their public fields.
-    resolve: async (code, _args, ctx) => (await codeDiffLoader(ctx).load((code as unknown as { runId: number }).runId))?.artifact ?? null,
+    // Code versions are loaded per run and carry the run beside their public fields.
+    resolve: async (code, _args, ctx) => (await codeDiffLoader(ctx).load((code as unknown as { run: Run }).run))[0]?.artifact ?? null,
   }),
 );
 
@@ -124,9 +125,10 @@ builder.mutationFields((t) => ({
     description: 'Uploads a file a run produced (GraphQL multipart). Bytes are stored by sha256 and deduplicated; retrying is safe.',
     args: { input: t.arg({ type: UploadArtifactInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
       const file = input.file;
       return ctx.services.artifacts.upload(
+        ctx.access,
         { runId, name: input.name ?? file.name, kind: input.kind, sha256: input.sha256, mediaType: input.mediaType ?? (file.type || null) },
         chunksOf(file.stream()),
         file.size,

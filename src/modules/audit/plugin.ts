@@ -37,8 +37,7 @@ function records(
   document: DocumentNode,
   variables: Record<string, unknown>,
   result: ExecutionResult,
-  actor: string | null,
-): AuditRecord[] {
+): Omit<AuditRecord, 'actor'>[] {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   const fields = [];
   const stack = [...op.selectionSet.selections];
@@ -56,7 +55,7 @@ function records(
       for (const arg of field.arguments ?? []) collectTargets(valueFromASTUntyped(arg.value, variables), targets, arg.name.value);
       collectTargets((result.data as Record<string, unknown> | null | undefined)?.[key], targets);
       const error = result.errors?.find((e) => e.path?.[0] === key);
-      return { actor, operation: field.name.value, targetIds: [...targets], outcome: error ? errorCode(error) : 'OK' };
+      return { operation: field.name.value, targetIds: [...targets], outcome: error ? errorCode(error) : 'OK' };
     });
 }
 
@@ -71,7 +70,7 @@ export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
         if (result.data === undefined) return result;
         const ctx = execArgs.contextValue as Context;
         try {
-          await audit.record(records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result, ctx.access.auditName));
+          await audit.record(ctx.access, records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result));
         } catch (error) {
           // The mutation already happened; losing its audit row must at least be loud.
           log.error('audit write failed', { err: error, operation: op.name?.value ?? null });

@@ -13,7 +13,6 @@ import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
 import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
 import type { DatasetQuarantineEvent, Quarantine } from './quarantine.js';
-import { authorizeDatasetVersion } from '../auth/guards.js';
 import { addLineageField, registerLineageNode } from './schema.js';
 import { resolveRef, startNode } from '../refs/schema.js';
 import { ValidationError } from '../../errors.js';
@@ -37,14 +36,14 @@ addLineageField(ModelVersionRef, 'ModelVersion', (v) => v.id);
 const quarantineLoader = (ctx: Context) =>
   ctx.loaders.get('quarantine', (s) =>
     byId(
-      (ids) => s.quarantines.quarantinesOf(ids),
+      (ids) => s.quarantines.visibleQuarantinesOf(ctx.access, ids),
       (q) => q.datasetVersionId,
     ),
   );
 const quarantineHistoryLoader = (ctx: Context) =>
   ctx.loaders.get('quarantineHistory', (s) =>
     manyByOwner(
-      (ids) => s.quarantines.historyOf(ids),
+      (ids) => s.quarantines.historyOf(ctx.access, ids),
       (e) => e.datasetVersionId,
     ),
   );
@@ -52,10 +51,13 @@ const quarantineHistoryLoader = (ctx: Context) =>
 /** Aliases per version as of one instant; one query per instant per request. */
 const aliasesAtLoader = (ctx: Context, at: Date) =>
   ctx.loaders.get(`aliasesAt:${at.toISOString()}`, (s) => {
-    return new DataLoader<number, string[]>(async (ids) => {
-      const held = await s.incidents.aliasesOf(ids, at);
-      return ids.map((id) => held.get(id) ?? []);
-    });
+    return new DataLoader<ModelVersion, string[], number>(
+      async (versions) => {
+        const held = await s.incidents.aliasesOf(ctx.access, versions, at);
+        return versions.map((v) => held.get(v.id) ?? []);
+      },
+      { cacheKeyFn: (v) => v.id },
+    );
   });
 
 const WHO = 'the API token\'s user; with authentication off, the request\'s x-runledger-user, else "local"';
@@ -109,7 +111,7 @@ builder.objectField(ModelVersionRef, 'aliasesAt', (t) =>
   t.stringList({
     description: 'Aliases that pointed at this version at an instant, from the alias history.',
     args: { at: t.arg({ type: 'DateTime', required: true }) },
-    resolve: (v, args, ctx) => aliasesAtLoader(ctx, args.at).load(v.id),
+    resolve: (v, args, ctx) => aliasesAtLoader(ctx, args.at).load(v),
   }),
 );
 
@@ -153,8 +155,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const start = await startNode(ctx, args, { id: 'id', ref: 'ref' });
-      // Versions the caller may not see load as null and are left out.
-      const found = await ctx.services.incidents.impact(start, { aliases: args.aliases ?? null, at: args.at ?? null });
+      const found = await ctx.services.incidents.impact(ctx.access, start, { aliases: args.aliases ?? null, at: args.at ?? null });
       return loadVersions(
         ctx,
         found.map((v) => v.modelVersionId),
@@ -172,13 +173,7 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'As of this instant: data, links and aliases as they stood then.' }),
     },
     resolve: async (_root, args, ctx) => {
-      // Only datasets the caller may see are matched, and only versions they may see are returned.
-      const found = await ctx.services.incidents.models({
-        usedDataset: args.usedDataset,
-        alias: args.alias ?? null,
-        at: args.at ?? null,
-        projectIds: await ctx.access.visibleProjectIds(),
-      });
+      const found = await ctx.services.incidents.models(ctx.access, { usedDataset: args.usedDataset, alias: args.alias ?? null, at: args.at ?? null });
       return loadVersions(
         ctx,
         found.map((v) => v.modelVersionId),
@@ -228,8 +223,7 @@ builder.mutationField('releaseQuarantine', (t) =>
     args: { input: t.arg({ type: ReleaseQuarantineInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const id = await datasetVersionIdOf(ctx, input);
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
-      const { event } = await ctx.services.quarantines.release({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      const { event } = await ctx.services.quarantines.release(ctx.access, { datasetVersionId: id, reason: input.reason }, String(input.id ?? input.ref));
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, released: event !== null, event };
     },
   }),
@@ -254,8 +248,11 @@ builder.mutationField('quarantineDatasetVersion', (t) =>
     args: { input: t.arg({ type: QuarantineDatasetVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const id = await datasetVersionIdOf(ctx, input);
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
-      const { quarantine, created } = await ctx.services.quarantines.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      const { quarantine, created } = await ctx.services.quarantines.quarantine(
+        ctx.access,
+        { datasetVersionId: id, reason: input.reason },
+        String(input.id ?? input.ref),
+      );
       quarantineLoader(ctx).prime(id, quarantine as Quarantine);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };
     },

@@ -1,18 +1,10 @@
 // GraphQL subscriptions: metricLogged (points as they commit, with replay) and runUpdated.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
-import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
 import { decodeId } from '../../ids.js';
 import { Loaders } from '../../loaders.js';
 import { RunRef } from '../runs/schema.js';
-import { AccessEnded, type Holder } from './access-watch.js';
-import type { Context } from '../../context.js';
-
-/** Who holds a subscription, watched for revocation and expiry; null with authentication off. */
-function holderOf(ctx: Context): Holder | null {
-  const p = ctx.access.principal;
-  return p.kind === 'user' ? { userId: p.userId, tokenId: p.tokenId, expiresAt: p.expiresAt } : null;
-}
+import { AccessEnded } from './access-watch.js';
 
 /** The last event of a subscription whose caller lost access becomes its authorization error. */
 function unlessAccessEnded<T>(event: T | AccessEnded): T {
@@ -77,11 +69,8 @@ builder.subscriptionFields((t) => ({
         description: 'Replay stored points with step >= sinceStep before going live (live points below it are skipped too); live only when omitted.',
       }),
     },
-    subscribe: async (_root, args, ctx) => {
-      const runId = decodeId('Run', String(args.runId), 'runId');
-      await authorizeRun(ctx, runId, 'VIEWER');
-      return ctx.services.live.metricLogged({ runId, keys: args.keys, sinceStep: args.sinceStep, holder: holderOf(ctx) });
-    },
+    subscribe: (_root, args, ctx) =>
+      ctx.services.live.metricLogged(ctx.access, { runId: decodeId('Run', String(args.runId), 'runId'), keys: args.keys, sinceStep: args.sinceStep }),
     resolve: (event) => {
       const batch = unlessAccessEnded(event);
       return { ...batch, runId: encodeGlobalID('Run', batch.runId) };
@@ -94,10 +83,7 @@ builder.subscriptionFields((t) => ({
       'Each event carries the run as stored at that moment; bursts for one run are coalesced. The stream ends if live ' +
       'delivery was interrupted: refetch and subscribe again.',
     args: { project: t.arg.string({ required: true, description: 'Project name.' }) },
-    subscribe: async (_root, args, ctx) => {
-      await authorizeProjectName(ctx, args.project, 'VIEWER');
-      return ctx.services.live.runUpdated(args.project, holderOf(ctx));
-    },
+    subscribe: (_root, args, ctx) => ctx.services.live.runUpdated(ctx.access, args.project),
     resolve: (event, _args, ctx) => {
       const run = unlessAccessEnded(event);
       // One subscription context lives for many events: fresh loaders, so no event sees another's cache.

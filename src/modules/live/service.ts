@@ -5,6 +5,7 @@ import { LimitExceededError } from '../../errors.js';
 import type { LiveConfig } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { requireKey } from '../../validation.js';
+import type { Access } from '../auth/access.js';
 import type { LogBatchResult } from '../metrics/service.js';
 import type { StoredPoint } from '../metrics/store.js';
 import type { Run } from '../runs/service.js';
@@ -69,8 +70,12 @@ export interface MetricSubscriptionInput {
   runId: number;
   keys?: readonly string[] | null;
   sinceStep?: number | null;
-  /** Who subscribes: the subscription ends when their access does (null: authentication off). */
-  holder?: Holder | null;
+}
+
+/** Who holds a subscription, watched for revocation and expiry; null with authentication off. */
+function holderOf(caller: Access): Holder | null {
+  const p = caller.principal;
+  return p.kind === 'user' ? { userId: p.userId, tokenId: p.tokenId, expiresAt: p.expiresAt } : null;
 }
 
 export function createLiveService(deps: {
@@ -79,8 +84,10 @@ export function createLiveService(deps: {
   config: LiveConfig;
   log: Logger;
   access: AccessWatch;
-  requireRun: (runId: number) => Promise<Run>;
-  requireProject: (name: string) => Promise<{ id: number }>;
+  /** The run when the caller may read it (NOT_FOUND otherwise). */
+  requireRun: (caller: Access, runId: number) => Promise<Run>;
+  /** The project when the caller may read it (NOT_FOUND otherwise). */
+  requireProject: (caller: Access, name: string) => Promise<{ id: number }>;
   loadRun: (runId: number) => Promise<Run | null>;
 }) {
   const { db, pubsub, config, log } = deps;
@@ -144,10 +151,10 @@ export function createLiveService(deps: {
      * replays stored points from that step, then flushes the buffer minus what the replay
      * already sent, then continues live: no gap, no duplicate at the seam.
      */
-    async metricLogged(input: MetricSubscriptionInput): Promise<AsyncIterableIterator<MetricBatch | AccessEnded>> {
+    async metricLogged(caller: Access, input: MetricSubscriptionInput): Promise<AsyncIterableIterator<MetricBatch | AccessEnded>> {
       const keys = validateKeys(input.keys);
       const sinceStep = input.sinceStep ?? null;
-      const run = await deps.requireRun(input.runId);
+      const run = await deps.requireRun(caller, input.runId);
 
       let subscription: PubSubSubscription | null = null;
       let replaying = sinceStep !== null;
@@ -277,12 +284,12 @@ export function createLiveService(deps: {
           }
         })();
       }
-      return deps.access.guard(stream, input.holder ?? null, run.projectId);
+      return deps.access.guard(stream, holderOf(caller), run.projectId);
     },
 
     /** Runs of a project as they are created or change; each event carries the run as stored now. */
-    async runUpdated(projectName: string, holder: Holder | null = null): Promise<AsyncIterableIterator<Run | AccessEnded>> {
-      const project = await deps.requireProject(projectName);
+    async runUpdated(caller: Access, projectName: string): Promise<AsyncIterableIterator<Run | AccessEnded>> {
+      const project = await deps.requireProject(caller, projectName);
       // Coalesced: a run pending twice is sent once, so the queue is bounded by the project's runs.
       const pendingIds = new Set<number>();
       let subscription: PubSubSubscription | null = null;
@@ -325,7 +332,7 @@ export function createLiveService(deps: {
           return this;
         },
       };
-      return deps.access.guard(runs, holder, project.id);
+      return deps.access.guard(runs, holderOf(caller), project.id);
     },
 
     /** What this server holds for live subscribers right now (for tests and operators). */

@@ -1,10 +1,12 @@
+// Per-request loader of metric summaries, read through the metric service as the caller.
 import type { Context } from '../../context.js';
-import { manyByOwner } from '../../loaders.js';
+import { manyByParent } from '../../loaders.js';
+import type { Run } from '../runs/service.js';
 
 export const summaryLoader = (ctx: Context) =>
   ctx.loaders.get('metricSummaries', (s) =>
-    manyByOwner(
-      (ids) => s.metrics.summaries(ids),
+    manyByParent(
+      (runs: readonly Run[]) => s.metrics.summaries(ctx.access, runs),
       (m) => m.runId,
     ),
   );

@@ -4,7 +4,6 @@ import { decodeId } from '../../ids.js';
 import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
-import { editableRunId } from '../auth/guards.js';
 import { runLoader } from '../runs/loaders.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
@@ -71,14 +70,14 @@ builder.objectFields(RunRef, (t) => ({
   metrics: t.field({
     type: [MetricSummary],
     description: 'Every metric of the run, by key.',
-    resolve: async (r, _a, ctx) => (await summaryLoader(ctx).load(r.id)).map(toSummary),
+    resolve: async (r, _a, ctx) => (await summaryLoader(ctx).load(r)).map(toSummary),
   }),
   metric: t.field({
     type: MetricSummary,
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
     resolve: async (r, { key }, ctx) => {
-      const found = (await summaryLoader(ctx).load(r.id)).find((m) => m.key === key);
+      const found = (await summaryLoader(ctx).load(r)).find((m) => m.key === key);
       return found ? toSummary(found) : null;
     },
   }),
@@ -91,7 +90,7 @@ builder.objectFields(RunRef, (t) => ({
       fromStep: t.arg({ type: 'SafeInt' }),
       toStep: t.arg({ type: 'SafeInt' }),
     },
-    resolve: (r, args, ctx) => ctx.services.metrics.history({ runId: r.id, ...args }),
+    resolve: (r, args, ctx) => ctx.services.metrics.history(ctx.access, r, args),
   }),
 }));
 
@@ -151,8 +150,8 @@ builder.mutationFields((t) => ({
     description: 'Logs params, metric points and tags in one transaction: all of it is written, or none.',
     args: { input: t.arg({ type: LogBatchInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      const result = await ctx.services.metrics.logBatch({ ...input, runId });
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      const result = await ctx.services.metrics.logBatch(ctx.access, { ...input, runId });
       return { ...result, runId: input.runId };
     },
   }),

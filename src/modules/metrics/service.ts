@@ -4,7 +4,10 @@ import type { Logger } from '../../logger.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
-import { type TagInput, validateTags } from '../runs/service.js';
+import type { Access } from '../auth/access.js';
+import { runAccess } from '../runs/policy.js';
+import { runsByIds } from '../runs/store.js';
+import { type Run, type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
@@ -173,7 +176,9 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
   }
 
   return {
-    async logBatch(input: LogBatchInput): Promise<LogBatchResult> {
+    /** Logs to a run the caller may edit (EDITOR in its project); a deleted run refuses. */
+    async logBatch(caller: Access, input: LogBatchInput): Promise<LogBatchResult> {
+      await runAccess.requireFor(caller, async () => (await runsByIds(db.sql, [input.runId]))[0], 'EDITOR', input.runId);
       const params = validateParams(input.params ?? []);
       const tags = validateTags('input.tags', input.tags ?? []);
       const metrics = input.metrics ?? [];
@@ -216,11 +221,21 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       return folder.stop();
     },
 
-    async summaries(runIds: readonly number[]): Promise<SummaryRow[]> {
-      return summariesForRuns(db.sql, runIds);
+    /** Latest value, min, max and count of every metric of the runs the caller read. */
+    async summaries(caller: Access, runs: readonly Run[]): Promise<SummaryRow[]> {
+      return summariesForRuns(
+        db.sql,
+        (await runAccess.visible(caller, runs)).map((r) => r.id),
+      );
     },
 
-    async history(input: { runId: number; key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null }): Promise<MetricSeries> {
+    /** One metric of a run the caller may see, downsampled to at most maxPoints. */
+    async history(
+      caller: Access,
+      run: Run,
+      input: { key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null },
+    ): Promise<MetricSeries> {
+      await runAccess.require(caller, run, 'VIEWER', run.id);
       requireKey('key', input.key);
       const maxPoints = input.maxPoints ?? 1000;
       if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
@@ -229,7 +244,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       const empty: MetricSeries = { key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
       const keyId = await keys.existingId(db.sql, input.key);
       if (keyId === null) return empty;
-      return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
+      return readHistory(db.sql, { runId: run.id, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
 }

@@ -1,7 +1,14 @@
 // Pipeline runs from OpenLineage events: keeps every raw event, and maps each onto pipeline-run
-// nodes, datasets, dataset versions, code commits and lineage edges, idempotently and in any order.
+// nodes, datasets, dataset versions, code commits and lineage edges, idempotently and in any order;
+// decides who may write what an event names (and re-decides, inside the write, for datasets that
+// appeared in another project meanwhile).
 import type { Database } from '../../db/database.js';
-import { DomainError, NotFoundError } from '../../errors.js';
+import { DomainError, ForbiddenError, NotFoundError } from '../../errors.js';
+import type { Access } from '../auth/access.js';
+import { isGlobalAdmin, requireGlobalAdmin } from '../auth/policy.js';
+import { visibleVersionIds } from '../datasets/policy.js';
+import { projectAccess } from '../projects/policy.js';
+import { pipelineRunAccess } from './policy.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import { lineageDigest } from '../datasets/service.js';
 import type { ProjectService } from '../projects/service.js';
@@ -45,11 +52,13 @@ export interface LineageEvent {
   raw: unknown;
 }
 
-/**
- * Decides whether the caller may do `role` in a project (throws to refuse). `projectId` null:
- * the project the namespace maps to does not exist. Called before anything is written.
- */
-export type PipelineAuthorizer = (target: { projectId: number | null; projectName: string; role: 'VIEWER' | 'EDITOR'; what: string }) => Promise<void>;
+/** What an event needs of the caller in one project: `projectId` null when the project the namespace maps to does not exist. */
+interface Need {
+  projectId: number | null;
+  projectName: string;
+  role: 'VIEWER' | 'EDITOR';
+  what: string;
+}
 
 export interface IngestResult {
   duplicate: boolean;
@@ -66,6 +75,10 @@ interface Resolved {
   projectId: number;
   /** Datasets of other projects the caller may only read: their versions are linked, never created or annotated. */
   readOnly: Set<string>;
+  /** Datasets of other projects the caller was found allowed to write before the transaction. */
+  writable: Set<string>;
+  /** Who is writing, to decide anew about a dataset created in another project meanwhile; null on a replay (decided when accepted). */
+  caller: Access | null;
 }
 
 type Tx = Parameters<typeof store.lockVersion>[0];
@@ -82,10 +95,29 @@ function isRetryable(error: unknown): boolean {
 
 const key = (d: DatasetKey) => `${d.namespace}\u0000${d.name}`;
 
-/** Whether the authorizer lets the caller do this (a refusal is an answer here, not an error). */
-async function allows(authorizer: PipelineAuthorizer, target: Parameters<PipelineAuthorizer>[0]): Promise<boolean> {
+/**
+ * Refuses the caller unless they hold `role` in the project. OpenLineage refusals of a project
+ * the caller may not touch are alike (403), whether the project exists or not.
+ */
+async function requireRole(caller: Access, need: Need): Promise<void> {
+  // A project that does not exist yet is created for a global admin (see authorize).
+  if (need.projectId === null && isGlobalAdmin(caller)) return;
   try {
-    await authorizer(target);
+    await projectAccess.require(caller, need.projectId === null ? null : { id: need.projectId }, need.role, need.projectName || need.projectId || '');
+  } catch (error) {
+    if (!(error instanceof DomainError) || (error.code !== 'NOT_FOUND' && error.code !== 'FORBIDDEN')) throw error;
+    const verb = need.role === 'EDITOR' ? 'write to' : 'read';
+    throw new ForbiddenError(
+      `${need.what}: this token may not ${verb} it (needs the ${need.role} role in ${need.projectName ? `project ${JSON.stringify(need.projectName)}` : 'its project'})`,
+      { needed: need.role },
+    );
+  }
+}
+
+/** Whether the caller holds the role (a refusal is an answer here, not an error). */
+async function allows(caller: Access, need: Need): Promise<boolean> {
+  try {
+    await requireRole(caller, need);
     return true;
   } catch (error) {
     if (error instanceof DomainError && error.code === 'FORBIDDEN') return false;
@@ -105,21 +137,20 @@ export function createPipelineService(db: Database, projects: ProjectService, re
    * create it), EDITOR there, VIEWER on the projects of datasets read, EDITOR on those written,
    * and a run id that is not another project's.
    */
-  async function authorize(event: LineageEvent, authorizer: PipelineAuthorizer, mayCreateProject: boolean): Promise<Resolved> {
+  async function authorize(event: LineageEvent, caller: Access): Promise<Resolved> {
     const projectName = projectForNamespace(namespaceOf(event), config.projects);
-    const found = await projects.byName(projectName);
-    // Refuses a caller who may not write there (and, for a missing project, one who may not create it).
-    await authorizer({ projectId: found?.id ?? null, projectName, role: 'EDITOR', what: `namespace ${JSON.stringify(namespaceOf(event))}` });
-    const project = found ?? (mayCreateProject ? (await projects.create({ name: projectName })).project : null);
-    if (!project) throw new NotFoundError('Project', projectName);
-    const readOnly = await authorizeForeignDatasets(event, project.id, authorizer);
+    const found = await projects.internal.byName(projectName);
+    // Refuses a caller who may not write there; a missing project is created only for a global admin.
+    await requireRole(caller, { projectId: found?.id ?? null, projectName, role: 'EDITOR', what: `namespace ${JSON.stringify(namespaceOf(event))}` });
+    const project = found ?? (await projects.create(caller, { name: projectName })).project;
+    const { readOnly, writable } = await authorizeForeignDatasets(event, project.id, caller);
     const uuids = [event.run?.runId, parentOf(event.run?.facets)?.runId].filter((u): u is string => !!u);
     for (const other of await store.pipelineRunsByUuids(sql, uuids)) {
       if (other.projectId === project.id) continue;
       const own = other.runUuid === event.run?.runId;
-      await authorizer({ projectId: other.projectId, projectName: '', role: own ? 'EDITOR' : 'VIEWER', what: `run ${JSON.stringify(other.runUuid)}` });
+      await requireRole(caller, { projectId: other.projectId, projectName: '', role: own ? 'EDITOR' : 'VIEWER', what: `run ${JSON.stringify(other.runUuid)}` });
     }
-    return { projectId: project.id, readOnly };
+    return { projectId: project.id, readOnly, writable, caller };
   }
 
   /**
@@ -127,23 +158,50 @@ export function createPipelineService(db: Database, projects: ProjectService, re
    * whose version is not recorded yet) needs EDITOR there; reading a recorded version, VIEWER.
    * Returns the keys of those the caller may only read.
    */
-  async function authorizeForeignDatasets(event: LineageEvent, projectId: number, authorizer: PipelineAuthorizer): Promise<Set<string>> {
+  async function authorizeForeignDatasets(event: LineageEvent, projectId: number, caller: Access): Promise<{ readOnly: Set<string>; writable: Set<string> }> {
     const named = [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])];
     const existing = new Map((await store.datasetsByKeys(sql, named)).map((d) => [key(d), d]));
-    const written = new Set([...event.outputs, ...(event.dataset ? [event.dataset] : [])].map(key));
     const readOnly = new Set<string>();
+    const writable = new Set<string>();
     for (const d of named) {
       const found = existing.get(key(d));
-      if (!found || found.projectId === projectId || readOnly.has(key(d))) continue;
-      const target = { projectId: found.projectId, projectName: '', what: `dataset ${JSON.stringify(`${d.namespace}/${d.name}`)}` };
-      const mustWrite = written.has(key(d)) || !(await store.hasVersion(sql, found.id, versionFacet(d)));
-      if (mustWrite) await authorizer({ ...target, role: 'EDITOR' });
-      else if (!(await allows(authorizer, { ...target, role: 'EDITOR' }))) {
-        await authorizer({ ...target, role: 'VIEWER' });
-        readOnly.add(key(d));
-      }
+      if (!found || found.projectId === projectId || readOnly.has(key(d)) || writable.has(key(d))) continue;
+      if (await authorizeForeignDataset(sql, event, d, found, caller)) writable.add(key(d));
+      else readOnly.add(key(d));
     }
-    return readOnly;
+    return { readOnly, writable };
+  }
+
+  /**
+   * One dataset of another project: writing it (an output, a DatasetEvent, or an input whose
+   * version is not recorded yet) needs EDITOR there; reading a recorded version, VIEWER.
+   * Returns whether the caller may write it; refuses when the caller may do neither.
+   */
+  async function authorizeForeignDataset(client: Tx, event: LineageEvent, d: EventDataset, found: { id: number; projectId: number }, caller: Access) {
+    const written = [...event.outputs, ...(event.dataset ? [event.dataset] : [])].some((w) => key(w) === key(d));
+    const need = { projectId: found.projectId, projectName: '', what: `dataset ${JSON.stringify(`${d.namespace}/${d.name}`)}` };
+    const mustWrite = written || !(await store.hasVersion(client, found.id, versionFacet(d)));
+    if (mustWrite) {
+      await requireRole(caller, { ...need, role: 'EDITOR' });
+      return true;
+    }
+    if (await allows(caller, { ...need, role: 'EDITOR' })) return true;
+    await requireRole(caller, { ...need, role: 'VIEWER' });
+    return false;
+  }
+
+  /**
+   * The dataset an event names, created in the event's project when new. Ownership is decided
+   * here, inside the writing transaction: a dataset another project created since the checks
+   * before the transaction is checked now, so a race never writes into another tenant's data.
+   */
+  async function datasetFor(tx: Tx, event: LineageEvent, d: EventDataset, resolved: Resolved, at: Date): Promise<number> {
+    const dataset = await store.ensureDataset(tx, d, resolved.projectId, at);
+    const k = key(d);
+    if (dataset.projectId === resolved.projectId || resolved.readOnly.has(k) || resolved.writable.has(k) || !resolved.caller) return dataset.id;
+    if (await authorizeForeignDataset(tx, event, d, dataset, resolved.caller)) resolved.writable.add(k);
+    else resolved.readOnly.add(k);
+    return dataset.id;
   }
 
   /** The version an event's dataset names: its version facet, else derived (see README "OpenLineage"). */
@@ -157,8 +215,8 @@ export function createPipelineService(db: Database, projects: ProjectService, re
   }
 
   /** Records a dataset and (for runs and DatasetEvents) the version named, with its facets merged in. */
-  async function recordDataset(tx: Tx, d: EventDataset, resolved: Resolved, label: string | null, actor: string | null, at: Date) {
-    const datasetId = await store.ensureDataset(tx, d, resolved.projectId, at);
+  async function recordDataset(tx: Tx, event: LineageEvent, d: EventDataset, resolved: Resolved, label: string | null, actor: string | null, at: Date) {
+    const datasetId = await datasetFor(tx, event, d, resolved, at);
     const version = await versionOf(tx, d, datasetId, label, actor, at);
     const facets = { ...d.facets, ...d.ioFacets };
     if (Object.keys(facets).length && !resolved.readOnly.has(key(d))) await store.saveVersionFacets(tx, version.id, mergeFacets(version.facets, facets, at));
@@ -207,18 +265,18 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     const node = { type: 'PipelineRun', id: run.id } as const;
     const edges: EdgeInput[] = [];
     for (const d of event.inputs) {
-      const { datasetId, versionId } = await recordDataset(tx, d, resolved, versionFacet(d), actor, at);
+      const { datasetId, versionId } = await recordDataset(tx, event, d, resolved, versionFacet(d), actor, at);
       await store.linkRunDataset(tx, run.id, datasetId, 'INPUT', at);
       edges.push({ from: { type: 'DatasetVersion', id: versionId }, to: node, kind: 'INPUT_TO' });
     }
     for (const d of event.outputs) {
       // Only a completed run produced its outputs; other events declare what it writes.
       if (event.eventType === 'COMPLETE') {
-        const { datasetId, versionId } = await recordDataset(tx, d, resolved, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
+        const { datasetId, versionId } = await recordDataset(tx, event, d, resolved, versionFacet(d) ?? derivedOutputVersion(run.runUuid), actor, at);
         await store.linkRunDataset(tx, run.id, datasetId, 'OUTPUT', at);
         edges.push({ from: node, to: { type: 'DatasetVersion', id: versionId }, kind: 'PRODUCED' });
       } else {
-        await store.linkRunDataset(tx, run.id, await store.ensureDataset(tx, d, resolved.projectId, at), 'OUTPUT', at);
+        await store.linkRunDataset(tx, run.id, await datasetFor(tx, event, d, resolved, at), 'OUTPUT', at);
       }
     }
     const sha = commitSha(facetValue(run.jobFacets, 'sourceCodeLocation')?.version);
@@ -245,8 +303,8 @@ export function createPipelineService(db: Database, projects: ProjectService, re
   async function apply(tx: Tx, event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number | null> {
     if (event.kind === 'RunEvent') return ingestRun(tx, event, resolved, actor, now);
     // A JobEvent names datasets but no run (edges connect runs); a DatasetEvent records its version and facets.
-    for (const d of [...event.inputs, ...event.outputs]) await store.ensureDataset(tx, d, resolved.projectId, event.eventTime);
-    if (event.dataset) await recordDataset(tx, event.dataset, resolved, versionFacet(event.dataset), actor, event.eventTime);
+    for (const d of [...event.inputs, ...event.outputs]) await datasetFor(tx, event, d, resolved, event.eventTime);
+    if (event.dataset) await recordDataset(tx, event, event.dataset, resolved, versionFacet(event.dataset), actor, event.eventTime);
     return null;
   }
 
@@ -262,12 +320,15 @@ export function createPipelineService(db: Database, projects: ProjectService, re
 
   return {
     /**
-     * Applies one event, all of it or nothing. The same event again (same canonical JSON)
-     * changes nothing and reports `duplicate`. `authorizer` sees every project touched first.
+     * Applies one event as the caller, all of it or nothing. The same event again (same
+     * canonical JSON) changes nothing and reports `duplicate`. The caller needs EDITOR in the
+     * namespace's project (a missing one is created for global admins only), and the roles each
+     * dataset and run of another project needs.
      */
-    async ingest(event: LineageEvent, actor: string | null, authorizer: PipelineAuthorizer, options: { mayCreateProject: boolean }): Promise<IngestResult> {
+    async ingest(caller: Access, event: LineageEvent): Promise<IngestResult> {
+      const actor = caller.actor;
       const digest = eventDigest(event.raw);
-      const resolved = await authorize(event, authorizer, options.mayCreateProject);
+      const resolved = await authorize(event, caller);
       const { projectId } = resolved;
       if (await store.rawEventExists(sql, digest)) return { duplicate: true, projectId, pipelineRunId: null };
       const now = new Date();
@@ -291,33 +352,48 @@ export function createPipelineService(db: Database, projects: ProjectService, re
       });
     },
 
-    /** Kept events in the order they arrived, after `afterId`, for a replay of the mapping. */
-    keptEvents: (afterId: number, limit: number) => store.keptEvents(sql, afterId, limit),
+    /** Kept events in the order they arrived, after `afterId`, for a replay of the mapping (global admins). */
+    keptEvents(caller: Access, afterId: number, limit: number) {
+      requireGlobalAdmin(caller, 'keptEvents');
+      return store.keptEvents(sql, afterId, limit);
+    },
 
     /**
      * Applies a kept event again, into the project and as the actor it was accepted for (its
      * access was checked then; datasets of other projects are only linked). Every rule
      * converges, so replaying after a mapping fix fills in what the fix adds and leaves the rest.
      */
-    async replay(event: LineageEvent, kept: { projectId: number; actor: string | null }): Promise<void> {
+    async replay(caller: Access, event: LineageEvent, kept: { projectId: number; actor: string | null }): Promise<void> {
+      requireGlobalAdmin(caller, 'replay');
       const named = [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])];
       const foreign = (await store.datasetsByKeys(sql, named)).filter((d) => d.projectId !== kept.projectId);
-      const resolved = { projectId: kept.projectId, readOnly: new Set(foreign.map(key)) };
+      const resolved = { projectId: kept.projectId, readOnly: new Set(foreign.map(key)), writable: new Set<string>(), caller: null };
       await transaction((tx) => apply(tx, event, resolved, kept.actor, new Date()));
     },
 
-    async byIds(ids: readonly number[]): Promise<PipelineRunRow[]> {
-      return store.pipelineRunsByIds(sql, ids);
+    /** Pipeline runs of these ids the caller may see. */
+    async visibleByIds(caller: Access, ids: readonly number[]): Promise<PipelineRunRow[]> {
+      return pipelineRunAccess.visible(caller, await store.pipelineRunsByIds(sql, ids));
     },
 
-    async byRunUuids(runUuids: readonly string[]): Promise<PipelineRunRow[]> {
-      return store.pipelineRunsByUuids(sql, runUuids);
+    /** Pipeline runs of these OpenLineage run ids the caller may see. */
+    async visibleByRunUuids(caller: Access, runUuids: readonly string[]): Promise<PipelineRunRow[]> {
+      return pipelineRunAccess.visible(caller, await store.pipelineRunsByUuids(sql, runUuids));
     },
 
-    datasetsOf: (runIds: readonly number[]) => store.runDatasets(sql, runIds),
+    /** The datasets runs the caller read read and wrote (each dataset's own visibility is applied where it is loaded). */
+    async datasetsOf(caller: Access, runs: readonly PipelineRunRow[]) {
+      return store.runDatasets(
+        sql,
+        (await pipelineRunAccess.visible(caller, runs)).map((r) => r.id),
+      );
+    },
 
-    /** Versions of the datasets a run declared as outputs: what it wrote, or (failed) would have written over. */
-    declaredOutputVersions: (runId: number, at: Date | null) => store.declaredOutputVersions(sql, runId, at),
+    /** Versions the caller may see of the datasets a run declared as outputs: what it wrote, or (failed) would have written over. */
+    async declaredOutputVersions(caller: Access, run: PipelineRunRow, at: Date | null): Promise<number[]> {
+      await pipelineRunAccess.require(caller, run, 'VIEWER', run.runUuid);
+      return visibleVersionIds(sql, caller, await store.declaredOutputVersions(sql, run.id, at));
+    },
   };
 }
 

@@ -156,14 +156,20 @@ export async function datasetsByKeys(
   );
 }
 
-/** The dataset's id, created in `projectId` when new (an existing one keeps its project). */
-export async function ensureDataset(tx: SqlQueryable, key: DatasetKey, projectId: number, at: Date): Promise<number> {
+/**
+ * The dataset, created in `projectId` when new; an existing one (perhaps created by a concurrent
+ * writer a moment ago) keeps its project, which the caller must then check.
+ */
+export async function ensureDataset(tx: SqlQueryable, key: DatasetKey, projectId: number, at: Date): Promise<{ id: number; projectId: number }> {
   await tx.query(
     `INSERT INTO datasets (namespace, name, project_id, created_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (namespace, name) DO NOTHING`,
     [key.namespace, key.name, projectId, at.toISOString()],
   );
-  const rows = await tx.query<{ id: number }>('SELECT id FROM datasets WHERE namespace = $1 AND name = $2', [key.namespace, key.name]);
-  return rows[0]!.id;
+  const rows = await tx.query<{ id: number; projectId: number }>('SELECT id, project_id AS "projectId" FROM datasets WHERE namespace = $1 AND name = $2', [
+    key.namespace,
+    key.name,
+  ]);
+  return rows[0]!;
 }
 
 export interface VersionRow {
