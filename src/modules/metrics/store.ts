@@ -312,9 +312,9 @@ export async function rollupBuckets(
   level: number,
   fromBucket: number,
   toBucket: number,
-): Promise<BucketExtremes[]> {
-  return sql.query<BucketExtremes>(
-    `SELECT count, min_value AS "minValue", min_step AS "minStep", min_ts AS "minTs",
+): Promise<(BucketExtremes & { bucket: number })[]> {
+  return sql.query<BucketExtremes & { bucket: number }>(
+    `SELECT bucket, count, min_value AS "minValue", min_step AS "minStep", min_ts AS "minTs",
             max_value AS "maxValue", max_step AS "maxStep", max_ts AS "maxTs"
      FROM metric_rollups WHERE run_id = $1 AND key_id = $2 AND level = $3 AND bucket BETWEEN $4 AND $5 ORDER BY bucket`,
     [runId, keyId, level, fromBucket, toBucket],
