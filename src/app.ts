@@ -21,7 +21,7 @@ import { authenticate, credentialsFromHeaders } from './modules/auth/authenticat
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createMlflowRoutes } from './http/mlflow/router.js';
-import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
+import { openArtifactStore } from './modules/artifacts/open-store.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
 import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
@@ -53,7 +53,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
-    artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+    artifactStore: openArtifactStore(config.artifacts, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,

@@ -131,7 +131,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     async openContent(artifact: Artifact, range?: { start: number; end: number }) {
       const stored = await store.stat(artifact.digest);
       if (!stored) throw new ConflictError(`the bytes of artifact ${artifact.id} (sha256 ${artifact.digest}) are missing from the artifact store`);
-      return store.open(artifact.digest, range);
+      return await store.open(artifact.digest, range);
     },
 
     async byIds(ids: readonly number[]): Promise<Artifact[]> {

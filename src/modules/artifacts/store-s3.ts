@@ -1,0 +1,464 @@
+// ArtifactStore on S3-compatible object storage (AWS SDK v3): blobs at <prefix>sha256/ab/cd/<digest>.
+// A small upload (one part) is hashed in memory and written straight to its content key; a
+// larger one streams as a multipart upload to <prefix>tmp/<uuid> while it is hashed, and is
+// copied to its content key (server-side) only once its digest is known and checked. A failed
+// upload is aborted and its staging object removed, so nothing half-written is ever visible
+// under a digest; what an outage leaves under tmp/ is swept by sweepStaging (and by a bucket
+// lifecycle rule in production, see docs/deploy.md).
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LimitExceededError, UnavailableError, ValidationError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { type ArtifactStore, blobKey, chunksOf, type DirectTransfer, SHA256_PATTERN, type StoredBlob } from './store.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix, '' or ending in '/'. */
+  prefix: string;
+  /** The client the server talks to the store with. */
+  client: S3Client;
+  /** The client presigned URLs are made with, when clients reach the store at another address; defaults to `client`. */
+  presignClient?: S3Client;
+  /** Bytes per multipart part (at least 5 MiB, S3's minimum for all but the last part). */
+  partBytes?: number;
+  /** Parts in flight at once per upload: memory per upload is about partBytes × (this + 1). */
+  partConcurrency?: number;
+  /** Objects above this are copied part by part (S3's CopyObject takes at most 5 GiB). */
+  copyPartBytes?: number;
+  /** Whether clients get presigned URLs (direct transfer). */
+  direct?: boolean;
+  log?: Logger;
+}
+
+export interface S3ClientOptions {
+  endpoint: string | null;
+  region: string;
+  forcePathStyle: boolean;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | null;
+  /** Attempts per request (the SDK retries connection failures and 5xx with backoff). */
+  maxAttempts?: number;
+}
+
+const MIB = 1024 * 1024;
+/** S3's limit for CopyObject and for a single PUT. */
+const SINGLE_REQUEST_MAX = 5 * 1024 * MIB;
+const RETRY_AFTER_SECONDS = 5;
+
+/** An S3 client for the store; credentials null means the SDK's default chain (instance roles, web identity). */
+export function createS3Client(options: S3ClientOptions): S3Client {
+  return new S3Client({
+    endpoint: options.endpoint ?? undefined,
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    credentials: options.credentials ?? undefined,
+    maxAttempts: options.maxAttempts ?? 3,
+    // The store verifies what we send through SigV4's payload hash (or TLS), and we hash every
+    // byte ourselves; a CRC32 of each part as well would cost CPU for no added guarantee.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
+  });
+}
+
+export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
+  const { client, bucket, log } = options;
+  const prefix = options.prefix;
+  const partBytes = Math.max(5 * MIB, options.partBytes ?? 8 * MIB);
+  const partConcurrency = Math.max(1, options.partConcurrency ?? 4);
+  const copyPartBytes = options.copyPartBytes ?? SINGLE_REQUEST_MAX;
+  const contentKey = (digest: string) => {
+    if (!SHA256_PATTERN.test(digest)) throw new ValidationError('digest', 'must be 64 lowercase hex characters');
+    return `${prefix}${blobKey(digest)}`;
+  };
+  const stagingKey = (name: string) => `${prefix}tmp/${name}`;
+  const send = sender(client);
+
+  async function exists(key: string): Promise<number | null> {
+    try {
+      const head = await send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async function remove(key: string): Promise<void> {
+    await send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** Best effort: the original error is what the caller must hear about. */
+  async function quietly(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      log?.warn('artifact store cleanup failed; sweepStaging removes it later', { what, err: error });
+    }
+  }
+
+  /** Copies `from` to `to` on the store's side: one request up to 5 GiB, part by part above. */
+  async function copy(from: string, to: string, size: number): Promise<void> {
+    const source = `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    if (size <= copyPartBytes) {
+      await send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
+      return;
+    }
+    const { UploadId } = await send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
+    try {
+      const parts: { PartNumber: number; ETag: string }[] = [];
+      for (let start = 0, n = 1; start < size; start += copyPartBytes, n += 1) {
+        const end = Math.min(size, start + copyPartBytes) - 1;
+        const r = await send(
+          new UploadPartCopyCommand({ Bucket: bucket, Key: to, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+        );
+        parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag ?? '' });
+      }
+      await send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      await quietly('abort multipart copy', () => send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })));
+      throw error;
+    }
+  }
+
+  /** Moves a complete staging object under its digest (or drops it when the digest is already stored). */
+  async function promote(staged: string, digest: string, size: number): Promise<StoredBlob> {
+    const target = contentKey(digest);
+    let created = false;
+    if ((await exists(target)) === null) {
+      await copy(staged, target, size);
+      created = true;
+    }
+    await quietly('remove staged upload', () => remove(staged));
+    return { digest, sizeBytes: size, created };
+  }
+
+  async function put(source: AsyncIterable<Uint8Array>, opts: { expectedSha256?: string | null; maxBytes: number }): Promise<StoredBlob> {
+    const hash = createHash('sha256');
+    const upload = new PartUploader(send, bucket, stagingKey(`${randomUUID()}.part`), partConcurrency);
+    let size = 0;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    try {
+      for await (const chunk of chunksOf(source)) {
+        size += chunk.length;
+        if (size > opts.maxBytes) throw new LimitExceededError(`artifact is larger than the limit of ${opts.maxBytes} bytes`, { limit: opts.maxBytes });
+        hash.update(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= partBytes) {
+          const whole = Buffer.concat(pending, pendingBytes);
+          pending = [whole.subarray(partBytes)];
+          pendingBytes = whole.length - partBytes;
+          await upload.part(whole.subarray(0, partBytes));
+        }
+      }
+      const digest = hash.digest('hex');
+      const expected = opts.expectedSha256 ?? null;
+      if (expected !== null && digest !== expected) {
+        throw new ValidationError('sha256', `the bytes received hash to ${digest}, not the ${expected} the client sent; nothing was stored`, {
+          expected,
+          actual: digest,
+        });
+      }
+      const rest = Buffer.concat(pending, pendingBytes);
+      if (!upload.started) return await putSmall(digest, rest);
+      if (rest.length > 0) await upload.part(rest);
+      await upload.complete();
+      return await promote(upload.key, digest, size);
+    } catch (error) {
+      if (upload.started) await quietly('abort multipart upload', () => upload.discard());
+      throw translate(error, size);
+    }
+  }
+
+  /** Everything fits in one part: the digest is known before a byte is sent, so no staging. */
+  async function putSmall(digest: string, bytes: Buffer): Promise<StoredBlob> {
+    const key = contentKey(digest);
+    if ((await exists(key)) !== null) return { digest, sizeBytes: bytes.length, created: false };
+    try {
+      await send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: bytes,
+          ContentLength: bytes.length,
+          ChecksumSHA256: Buffer.from(digest, 'hex').toString('base64'),
+          // A concurrent put of the same bytes may land first; then there is nothing to do.
+          IfNoneMatch: '*',
+        }),
+      );
+      return { digest, sizeBytes: bytes.length, created: true };
+    } catch (error) {
+      if (statusOf(error) === 412) return { digest, sizeBytes: bytes.length, created: false };
+      throw error;
+    }
+  }
+
+  const direct: DirectTransfer = {
+    async presignPut(name, blob, expiresInSeconds) {
+      if (blob.sizeBytes > SINGLE_REQUEST_MAX) {
+        throw new LimitExceededError(
+          `a direct upload is one PUT of at most ${SINGLE_REQUEST_MAX} bytes; stream larger files through PUT /artifacts/runs/<runId>`,
+          {
+            limit: SINGLE_REQUEST_MAX,
+          },
+        );
+      }
+      const checksum = Buffer.from(blob.sha256, 'hex').toString('base64');
+      const command = new PutObjectCommand({ Bucket: bucket, Key: stagingKey(name), ContentLength: blob.sizeBytes, ChecksumSHA256: checksum });
+      // Signing the length and the checksum binds the URL to exactly these bytes: a store that
+      // checks checksums refuses any others, and adopt() checks again in any case.
+      const url = await translating(() =>
+        getSignedUrl(options.presignClient ?? client, command, {
+          expiresIn: expiresInSeconds,
+          signableHeaders: new Set(['content-length', 'x-amz-checksum-sha256']),
+        }),
+      );
+      return { url, method: 'PUT', headers: { 'content-length': String(blob.sizeBytes), 'x-amz-checksum-sha256': checksum } };
+    },
+
+    async adopt(name, blob) {
+      return translating(async () => {
+        const key = stagingKey(name);
+        let head: { ContentLength?: number; ChecksumSHA256?: string };
+        try {
+          head = await send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+        } catch (error) {
+          if (isNotFound(error)) throw new ValidationError('upload', 'nothing was uploaded to this upload URL (or it was already completed)');
+          throw error;
+        }
+        const size = head.ContentLength ?? 0;
+        const reject = async (message: string, details: Record<string, unknown>) => {
+          await quietly('remove rejected upload', () => remove(key));
+          throw new ValidationError('upload', `${message}; the upload was discarded`, details);
+        };
+        if (size !== blob.sizeBytes) await reject(`received ${size} bytes, not the ${blob.sizeBytes} announced`, { expected: blob.sizeBytes, actual: size });
+        const announced = Buffer.from(blob.sha256, 'hex').toString('base64');
+        // The store computed and checked this checksum on upload; only when it kept none do we read the bytes back.
+        if (head.ChecksumSHA256 !== announced) {
+          const digest = await digestOf(key);
+          if (digest !== blob.sha256) await reject(`the bytes hash to ${digest}, not the ${blob.sha256} announced`, { expected: blob.sha256, actual: digest });
+        }
+        return promote(key, blob.sha256, size);
+      });
+    },
+
+    async discard(name) {
+      await translating(() => remove(stagingKey(name)));
+    },
+
+    async presignGet(digest, download, expiresInSeconds) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: contentKey(digest),
+        ResponseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(download.fileName)}`,
+        ResponseContentType: download.mediaType,
+      });
+      return translating(() => getSignedUrl(options.presignClient ?? client, command, { expiresIn: expiresInSeconds }));
+    },
+  };
+
+  async function digestOf(key: string): Promise<string> {
+    const hash = createHash('sha256');
+    const object = await send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  return {
+    kind: 's3',
+    put,
+
+    async stat(digest) {
+      const size = await translating(() => exists(contentKey(digest)));
+      return size === null ? null : { sizeBytes: size };
+    },
+
+    async open(digest, range) {
+      const key = contentKey(digest);
+      const object = await translating(() =>
+        send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined })),
+      );
+      const body = object.Body;
+      if (!(body instanceof Readable)) throw new Error('the S3 client returned a body that is not a Node stream');
+      return body;
+    },
+
+    async delete(digest) {
+      await translating(() => remove(contentKey(digest)));
+    },
+
+    async *list() {
+      let token: string | undefined;
+      do {
+        const page = await translating(() =>
+          send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}sha256/`, ContinuationToken: token, MaxKeys: 1000 })),
+        );
+        for (const object of page.Contents ?? []) {
+          const digest = (object.Key ?? '').split('/').at(-1) ?? '';
+          if (SHA256_PATTERN.test(digest)) yield { digest, sizeBytes: object.Size ?? 0 };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async ping() {
+      await translating(() => send(new HeadBucketCommand({ Bucket: bucket })));
+    },
+
+    direct: options.direct ? direct : undefined,
+  };
+}
+
+/**
+ * Removes what failed uploads left behind: staging objects and unfinished multipart uploads
+ * under <prefix>tmp/ started before `olderThan`. Returns how many of each it removed.
+ */
+export async function sweepStaging(
+  store: { client: S3Client; bucket: string; prefix: string },
+  olderThan: Date,
+): Promise<{ objects: number; uploads: number }> {
+  const send = sender(store.client);
+  const tmp = `${store.prefix}tmp/`;
+  let objects = 0;
+  let uploads = 0;
+  let token: string | undefined;
+  do {
+    const page = await send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: tmp, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      if (object.Key && object.LastModified && object.LastModified < olderThan) {
+        await send(new DeleteObjectCommand({ Bucket: store.bucket, Key: object.Key }));
+        objects += 1;
+      }
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const open = await send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: tmp }));
+  for (const upload of open.Uploads ?? []) {
+    if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated < olderThan) {
+      await send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+      uploads += 1;
+    }
+  }
+  return { objects, uploads };
+}
+
+type Send = S3Client['send'];
+
+function sender(client: S3Client): Send {
+  return client.send.bind(client) as Send;
+}
+
+/**
+ * One multipart upload to a staging key, started on its first part; at most `concurrency`
+ * parts in flight, so memory stays at a few parts whatever the file's size.
+ */
+class PartUploader {
+  private uploadId: string | null = null;
+  private readonly parts: { PartNumber: number; ETag: string }[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = null;
+  private completed = false;
+
+  constructor(
+    private readonly send: Send,
+    private readonly bucket: string,
+    readonly key: string,
+    private readonly concurrency: number,
+  ) {}
+
+  get started(): boolean {
+    return this.uploadId !== null;
+  }
+
+  async part(body: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.uploadId ??= (await this.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }))).UploadId ?? null;
+    const PartNumber = this.parts.length + this.inFlight.size + 1;
+    const task = this.send(
+      new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId!, PartNumber, Body: body, ContentLength: body.length }),
+    )
+      .then((r) => {
+        this.parts.push({ PartNumber, ETag: r.ETag ?? '' });
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  async complete(): Promise<void> {
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    const Parts = [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
+    await this.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId!, MultipartUpload: { Parts } }));
+    this.completed = true;
+  }
+
+  /** Aborts the upload, or removes the staging object once it was completed. */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    if (this.completed) await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
+    else if (this.uploadId) await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+
+/** True for "the store cannot be reached or is overloaded right now": connection failures, timeouts, 5xx, throttling. */
+export function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; $retryable?: unknown; message?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'SlowDown' || e.name === 'ServiceUnavailable') return true;
+  const status = statusOf(error);
+  if (status !== undefined && status >= 500) return true;
+  return typeof e.message === 'string' && /socket hang up|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT/i.test(e.message);
+}
+
+/** Store outages become UnavailableError (503 + Retry-After); every other error passes unchanged. */
+function translate(error: unknown, receivedBytes?: number): unknown {
+  if (!isStoreUnavailable(error)) return error;
+  return new UnavailableError(
+    `the artifact store cannot be reached right now (${(error as Error).name ?? 'error'}: ${(error as Error).message ?? ''}); nothing was stored; retry in ${RETRY_AFTER_SECONDS} s`,
+    RETRY_AFTER_SECONDS,
+    receivedBytes === undefined ? {} : { receivedBytes },
+  );
+}
+
+async function translating<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translate(error);
+  }
+}
