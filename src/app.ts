@@ -60,6 +60,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     log,
     neo4j,
     openLineage: config.openLineage,
+    presignTtlSeconds: config.artifacts.presignTtlSeconds,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',

@@ -5,6 +5,7 @@ import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDirectTransferService } from './modules/artifacts/direct.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
+  presignTtlSeconds?: number;
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
@@ -68,6 +71,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     loadRun: (id) => changedRuns.load(id),
   });
   const runs = publishingRuns(plainRuns, live);
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges);
   return {
     projects,
     runs,
@@ -77,7 +81,13 @@ export function createServices(db: Database, deps: ServiceDeps) {
     auth: announcingRevocations(plainAuth, access),
     audit: createAuditService(db),
     datasets: createDatasetService(db, runs, recordEdges),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
+    artifacts,
+    artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
+      artifacts,
+      runs,
+      maxBytes: deps.maxArtifactBytes,
+      ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
     registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
     lineage,
     incidents,

@@ -1,0 +1,138 @@
+// Direct artifact transfer: hands a caller presigned URLs so artifact bytes move between the
+// client and the object store without passing through this process, and registers an upload
+// only once the store holds exactly the bytes announced. Who may upload is decided here.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
+import type { Access } from '../auth/access.js';
+import type { RunService } from '../runs/service.js';
+import type { Artifact, ArtifactService, UploadArtifactInput } from './service.js';
+import type { ArtifactStore, PresignedRequest } from './store.js';
+
+export interface CreateUploadInput extends UploadArtifactInput {
+  /** The exact length of the file; the store refuses a PUT of any other length. */
+  sizeBytes: number;
+  /** Required here: the URL is signed for these bytes. */
+  sha256: string;
+}
+
+export interface DirectUpload extends PresignedRequest {
+  /** What completeUpload takes. */
+  uploadId: string;
+  expiresAt: Date;
+}
+
+const stagingName = (token: string) => `direct/${token}`;
+
+export function createDirectTransferService(
+  db: Database,
+  store: ArtifactStore,
+  deps: { artifacts: ArtifactService; runs: RunService; maxBytes: number; ttlSeconds: number },
+) {
+  const { prisma } = db;
+  const direct = store.direct ?? null;
+
+  /** Editors of the run's project may upload to it; a run the caller cannot see is NOT_FOUND. */
+  async function requireEditor(access: Access, runId: number): Promise<void> {
+    if (access.isAdmin) return;
+    const [run] = await deps.runs.byIds([runId]);
+    await access.authorize(run?.projectId ?? null, 'EDITOR', 'Run', runId);
+  }
+
+  function requireDirect() {
+    if (!direct) {
+      throw new ConflictError(
+        'direct transfer is off on this server (it needs RUNLEDGER_ARTIFACT_STORE=s3://... and RUNLEDGER_ARTIFACT_DIRECT=on); upload through PUT /artifacts/runs/<runId> instead',
+        { directTransfer: 'off' },
+      );
+    }
+    return direct;
+  }
+
+  return {
+    /** Whether this server hands out presigned URLs. */
+    offered: direct !== null,
+
+    /** Checks everything a registration would, then hands out a URL to PUT exactly these bytes to. */
+    async createUpload(access: Access, input: CreateUploadInput): Promise<DirectUpload> {
+      const transfer = requireDirect();
+      if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0)
+        throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
+      if (input.sizeBytes > deps.maxBytes) {
+        throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, { limit: deps.maxBytes });
+      }
+      if (!input.sha256) throw new ValidationError('input.sha256', 'is required for a direct upload: the URL is signed for exactly these bytes');
+      await requireEditor(access, input.runId);
+      const upload = await deps.artifacts.prepare(input, input.sizeBytes);
+      const token = randomUUID();
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + deps.ttlSeconds * 1000);
+      const request = await transfer.presignPut(stagingName(token), { sizeBytes: input.sizeBytes, sha256: upload.sha256! }, deps.ttlSeconds);
+      await prisma.artifactUpload.create({
+        data: {
+          token,
+          runId: upload.runId,
+          name: upload.name,
+          kind: upload.kind,
+          sha256: upload.sha256!,
+          sizeBytes: BigInt(input.sizeBytes),
+          mediaType: upload.mediaType,
+          createdBy: access.auditName,
+          createdAt: now,
+          expiresAt,
+        },
+      });
+      return { uploadId: token, expiresAt, ...request };
+    },
+
+    /**
+     * Registers a direct upload once the store holds the announced bytes (size and sha256
+     * checked there). Retrying after success returns the same artifact with created: false.
+     */
+    async completeUpload(access: Access, uploadId: string): Promise<{ artifact: Artifact; created: boolean }> {
+      const transfer = requireDirect();
+      const row = await prisma.artifactUpload.findUnique({ where: { token: uploadId } });
+      if (!row) throw new NotFoundError('ArtifactUpload', uploadId);
+      await requireEditor(access, row.runId).catch((error: unknown) => {
+        // A hidden run's upload is as absent as an unknown one.
+        if (error instanceof NotFoundError) throw new NotFoundError('ArtifactUpload', uploadId);
+        throw error;
+      });
+      const key = { runId_name_digest: { runId: row.runId, name: row.name, digest: row.sha256 } };
+      if (row.artifactId !== null) return { artifact: await prisma.artifact.findUniqueOrThrow({ where: { id: row.artifactId } }), created: false };
+      const upload = await deps.artifacts.prepare({ runId: row.runId, name: row.name, kind: row.kind, sha256: row.sha256, mediaType: row.mediaType });
+      let blob: Awaited<ReturnType<typeof transfer.adopt>>;
+      try {
+        blob = await transfer.adopt(stagingName(uploadId), { sizeBytes: Number(row.sizeBytes), sha256: row.sha256 });
+      } catch (error) {
+        // A completion retried after it registered but before it was marked: the staged bytes are gone, the artifact is there.
+        const done = error instanceof ValidationError ? await prisma.artifact.findUnique({ where: key }) : null;
+        if (!done) throw error;
+        blob = { digest: row.sha256, sizeBytes: Number(row.sizeBytes), created: false };
+      }
+      const result = await deps.artifacts.recordRunArtifact(upload, blob);
+      await prisma.artifactUpload.update({ where: { id: row.id }, data: { artifactId: result.artifact.id } });
+      return result;
+    },
+
+    /** A presigned GET for an artifact the caller can already see, or null when the server serves bytes itself. */
+    async downloadUrl(artifact: Artifact): Promise<string | null> {
+      if (!direct) return null;
+      const fileName = artifact.name.split('/').at(-1) || 'artifact';
+      return direct.presignGet(artifact.digest, { fileName, mediaType: artifact.mediaType }, deps.ttlSeconds);
+    },
+
+    /** Forgets uploads never completed that expired before `before`, and their staged bytes. */
+    async sweepExpired(before: Date): Promise<number> {
+      if (!direct) return 0;
+      const stale = await prisma.artifactUpload.findMany({ where: { artifactId: null, expiresAt: { lt: before } }, take: 1000 });
+      for (const row of stale) {
+        await direct.discard(stagingName(row.token));
+        await prisma.artifactUpload.delete({ where: { id: row.id } });
+      }
+      return stale.length;
+    },
+  };
+}
+
+export type DirectTransferService = ReturnType<typeof createDirectTransferService>;
