@@ -113,6 +113,10 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
   return {
     prepare,
     recordRunArtifact,
+    /** 'fs' or 's3', for health answers and benchmarks. */
+    storeKind: store.kind,
+    /** Throws unless the artifact store answers (readiness). */
+    ping: () => store.ping(),
 
     /** Streams an upload into the store and records it; a retry of the same bytes and name returns the first artifact. */
     async upload(input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
