@@ -4,7 +4,6 @@ import { NotFoundError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
-import { ProjectCache } from './cache.js';
 
 export type { Project };
 
@@ -24,11 +23,12 @@ export interface CreateProjectInput {
 
 export function createProjectService(db: Database) {
   const { prisma } = db;
-  // Looked up by name on every startRun and run search: one round trip saved on each.
-  const cache = new ProjectCache();
 
+  // No per-process cache: replicas share one database, and experiments can be renamed and
+  // deleted (through MLflow), so a cached row could be stale on every other replica. The
+  // lookup is one primary-key or unique-index read (measured in bench/replicas.ts).
   async function byName(name: string): Promise<Project | null> {
-    return cache.name(name) ?? cache.remember(await prisma.project.findUnique({ where: { name } }));
+    return prisma.project.findUnique({ where: { name } });
   }
 
   /** Returns the existing project when the name is taken, so a retried call changes nothing. */
@@ -46,7 +46,7 @@ export function createProjectService(db: Database) {
           return made;
         }),
     );
-    return { project: cache.remember(project), created };
+    return { project, created };
   }
 
   return {
@@ -69,14 +69,14 @@ export function createProjectService(db: Database) {
       if (experimentId === DEFAULT_EXPERIMENT_ID) return (await create({ name: DEFAULT_EXPERIMENT_PROJECT })).project;
       if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
       const id = Number(experimentId);
-      return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
+      return prisma.project.findUnique({ where: { id } });
     },
 
-    /** The projects of these ids that exist; only those not cached are read. */
+    /** The projects of these ids that exist, in the order asked. */
     async byIds(ids: readonly number[]): Promise<Project[]> {
-      const missing = ids.filter((id) => !cache.id(id));
-      if (missing.length) for (const found of await prisma.project.findMany({ where: { id: { in: missing } } })) cache.remember(found);
-      return ids.flatMap((id) => cache.id(id) ?? []);
+      if (ids.length === 0) return [];
+      const found = new Map((await prisma.project.findMany({ where: { id: { in: [...new Set(ids)] } } })).map((p) => [p.id, p]));
+      return ids.flatMap((id) => found.get(id) ?? []);
     },
 
     /** Projects by name, keyset-paginated after the given name. */
