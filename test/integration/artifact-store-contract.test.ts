@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createFsArtifactStore } from '../../src/modules/artifacts/store-fs.js';
 import { createS3ArtifactStore } from '../../src/modules/artifacts/store-s3.js';
 import { artifactStoreContract } from '../support/artifact-store-contract.js';
@@ -33,7 +34,9 @@ artifactStoreContract(
       // Small copy parts, so the multipart copy path (used above 5 GiB) runs too.
       store: createS3ArtifactStore({ client, bucket: s3.bucket, prefix, partBytes, copyPartBytes: 16 * 1024 * 1024, direct: true }),
       partBytes,
-      leftovers: async () => (await keysUnder(client, s3.bucket, `${prefix}tmp/`)).length,
+      leftovers: async () =>
+        (await keysUnder(client, s3.bucket, `${prefix}tmp/`)).length +
+        ((await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: prefix }))).Uploads ?? []).length,
       close: async () => client.destroy(),
     };
   },

@@ -11,7 +11,7 @@ export interface ArtifactStoreUnderTest {
   store: ArtifactStore;
   /** Bytes an upload may buffer before the adapter streams them on (multipart part size for S3). */
   partBytes: number;
-  /** Objects or files the store holds outside its content keys (staging): 0 once every put settled. */
+  /** Staged objects or files and unfinished multipart uploads: 0 once every put settled. */
   leftovers(): Promise<number>;
   close(): Promise<void>;
 }
@@ -96,6 +96,7 @@ export function artifactStoreContract(name: string, open: () => Promise<Artifact
         expect((error as ValidationError).field).toBe('sha256');
         expect((error as ValidationError).details).toMatchObject({ expected: wrong, actual: sha(data) });
         expect(await t.store.stat(sha(data))).toBeNull();
+        expect(await t.store.stat(wrong)).toBeNull();
         expect(await t.leftovers()).toBe(0);
       });
 

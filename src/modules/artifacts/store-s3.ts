@@ -1,10 +1,11 @@
 // ArtifactStore on S3-compatible object storage (AWS SDK v3): blobs at <prefix>sha256/ab/cd/<digest>.
-// A small upload (one part) is hashed in memory and written straight to its content key; a
-// larger one streams as a multipart upload to <prefix>tmp/<uuid> while it is hashed, and is
-// copied to its content key (server-side) only once its digest is known and checked. A failed
-// upload is aborted and its staging object removed, so nothing half-written is ever visible
-// under a digest; what an outage leaves under tmp/ is swept by sweepStaging (and by a bucket
-// lifecycle rule in production, see docs/deploy.md).
+// A small upload (one part) is hashed in memory and written straight to its content key. A
+// larger one streams as a multipart upload while it is hashed: to its content key when the
+// client announced the digest (completed only if the bytes match), else to <prefix>tmp/<uuid>,
+// copied server-side to its content key once the digest is known. A failed upload is aborted
+// and its staging object removed, so nothing half-written is ever visible under a digest; what
+// an outage leaves behind is swept by sweepStaging (and by a bucket lifecycle rule in
+// production, see docs/deploy.md).
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -150,8 +151,15 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
   }
 
   async function put(source: AsyncIterable<Uint8Array>, opts: { expectedSha256?: string | null; maxBytes: number }): Promise<StoredBlob> {
+    const expected = opts.expectedSha256 ?? null;
+    // With the digest announced, the multipart upload can target the content key itself: an
+    // upload becomes visible only when completed, and it is completed only once the bytes hash
+    // to that digest, so the copy from a staging key is saved. Bytes already stored under the
+    // announced digest are only hashed, to check them, and never sent again.
+    const target = expected ? contentKey(expected) : stagingKey(`${randomUUID()}.part`);
+    const known = expected ? (await translating(() => exists(target))) !== null : false;
     const hash = createHash('sha256');
-    const upload = new PartUploader(send, bucket, stagingKey(`${randomUUID()}.part`), partConcurrency);
+    const upload = new PartUploader(send, bucket, target, partConcurrency);
     let size = 0;
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
@@ -160,6 +168,7 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
         size += chunk.length;
         if (size > opts.maxBytes) throw new LimitExceededError(`artifact is larger than the limit of ${opts.maxBytes} bytes`, { limit: opts.maxBytes });
         hash.update(chunk);
+        if (known) continue;
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= partBytes) {
@@ -170,20 +179,21 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
         }
       }
       const digest = hash.digest('hex');
-      const expected = opts.expectedSha256 ?? null;
       if (expected !== null && digest !== expected) {
         throw new ValidationError('sha256', `the bytes received hash to ${digest}, not the ${expected} the client sent; nothing was stored`, {
           expected,
           actual: digest,
         });
       }
+      if (known) return { digest, sizeBytes: size, created: false };
       const rest = Buffer.concat(pending, pendingBytes);
       if (!upload.started) return await putSmall(digest, rest);
       if (rest.length > 0) await upload.part(rest);
       await upload.complete();
-      return await promote(upload.key, digest, size);
+      return expected ? { digest, sizeBytes: size, created: true } : await promote(upload.key, digest, size);
     } catch (error) {
-      if (upload.started) await quietly('abort multipart upload', () => upload.discard());
+      // Never discard a completed upload under a content key: it is a good blob.
+      if (upload.started && !(expected && upload.done)) await quietly('abort multipart upload', () => upload.discard());
       throw translate(error, size);
     }
   }
@@ -328,8 +338,8 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
 }
 
 /**
- * Removes what failed uploads left behind: staging objects and unfinished multipart uploads
- * under <prefix>tmp/ started before `olderThan`. Returns how many of each it removed.
+ * Removes what failed uploads left behind: staging objects under <prefix>tmp/ and unfinished
+ * multipart uploads under <prefix>, started before `olderThan`. Returns how many of each it removed.
  */
 export async function sweepStaging(
   store: { client: S3Client; bucket: string; prefix: string },
@@ -350,7 +360,8 @@ export async function sweepStaging(
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  const open = await send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: tmp }));
+  // Uploads with an announced digest go straight to their content key, so unfinished ones may be anywhere under the prefix.
+  const open = await send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: store.prefix }));
   for (const upload of open.Uploads ?? []) {
     if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated < olderThan) {
       await send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: upload.Key, UploadId: upload.UploadId }));
@@ -386,6 +397,10 @@ class PartUploader {
 
   get started(): boolean {
     return this.uploadId !== null;
+  }
+
+  get done(): boolean {
+    return this.completed;
   }
 
   async part(body: Uint8Array): Promise<void> {
