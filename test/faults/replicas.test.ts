@@ -18,7 +18,7 @@ import { GraphQLClient } from '../support/client.js';
 import { freshDatabaseUrl } from '../support/fresh-database.js';
 import { subscribeWs, wsClient } from '../support/live.js';
 import { type ServerProcess, startProcess } from '../support/process.js';
-import { s3ServerEnv, s3SkipReason, testS3 } from '../support/s3.js';
+import { prefixOf, removePrefix, s3Client, s3ServerEnv, s3SkipReason, testS3 } from '../support/s3.js';
 import { neo4jTestEnv, uniqueName } from '../support/server.js';
 
 const unavailable = !process.env.TEST_DATABASE_URL
@@ -35,18 +35,21 @@ describe.skipIf(unavailable !== null)(BLOCK, () => {
   let b: ServerProcess;
   let dropDatabase = async () => {};
   let databaseUrl: string;
+  let s3Prefix = '';
   const gql = (p: ServerProcess) => new GraphQLClient(`${p.url}/graphql`);
 
   beforeAll(async () => {
     const fresh = await freshDatabaseUrl();
     databaseUrl = fresh.url!;
     dropDatabase = fresh.drop;
+    const s3Env = s3ServerEnv(testS3()!, 'replicas', { RUNLEDGER_ARTIFACT_DIRECT: 'on' });
+    s3Prefix = prefixOf(s3Env);
     const env = {
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '5',
       REDIS_URL: process.env.TEST_REDIS_URL!,
       RUNLEDGER_PUBSUB_PREFIX: uniqueName('replicas'),
-      ...s3ServerEnv(testS3()!, 'replicas', { RUNLEDGER_ARTIFACT_DIRECT: 'on' }),
+      ...s3Env,
       ...(neo4jTestEnv('replicas') ?? {}),
     };
     // Started together on an empty database: both race for the migrations.
@@ -57,6 +60,7 @@ describe.skipIf(unavailable !== null)(BLOCK, () => {
     for (const p of [a, b]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
     await Promise.all([a?.exited, b?.exited]);
     await dropDatabase();
+    if (s3Prefix) await removePrefix(s3Client(testS3()!), testS3()!.bucket, s3Prefix);
   });
 
   it('applies every migration exactly once when both start at the same moment', async () => {

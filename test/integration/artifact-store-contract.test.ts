@@ -8,7 +8,7 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { createFsArtifactStore } from '../../src/modules/artifacts/store-fs.js';
 import { createS3ArtifactStore } from '../../src/modules/artifacts/store-s3.js';
 import { artifactStoreContract } from '../support/artifact-store-contract.js';
-import { keysUnder, s3Client, s3SkipReason, testS3 } from '../support/s3.js';
+import { keysUnder, removePrefix, s3Client, s3SkipReason, testS3 } from '../support/s3.js';
 import { uniqueName } from '../support/server.js';
 
 artifactStoreContract('local directory', async () => {
@@ -37,7 +37,10 @@ artifactStoreContract(
       leftovers: async () =>
         (await keysUnder(client, s3.bucket, `${prefix}tmp/`)).length +
         ((await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: prefix }))).Uploads ?? []).length,
-      close: async () => client.destroy(),
+      close: async () => {
+        await removePrefix(client, s3.bucket, prefix);
+        client.destroy();
+      },
     };
   },
   s3SkipReason,

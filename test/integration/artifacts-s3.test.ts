@@ -3,20 +3,23 @@
 // from createArtifactUpload / completeArtifactUpload / Artifact.directDownloadUrl), with the
 // same dedup, digest and access rules. Needs TEST_S3_ENDPOINT (scripts/services up s3).
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId } from '../../src/ids.js';
 import { mlflowRunId } from '../../src/modules/runs/mlflow-id.js';
 import { putArtifact, putArtifactStream, sha256 } from '../support/artifacts.js';
 import { newProject, newRun } from '../support/factories.js';
-import { keysUnder, s3Client, s3ServerEnv, s3SkipReason, testS3 } from '../support/s3.js';
+import { keysUnder, prefixOf, removePrefix, s3Client, s3ServerEnv, s3SkipReason, testS3 } from '../support/s3.js';
 import { startServer, type TestServer, testConfig, useServer } from '../support/server.js';
 import { signInUsers } from '../support/users.js';
 
 if (s3SkipReason) console.warn(`artifacts-s3 not run: ${s3SkipReason}`);
 const s3 = testS3();
 const env = s3 ? s3ServerEnv(s3, 'doors', { RUNLEDGER_ARTIFACT_DIRECT: 'on', RUNLEDGER_MAX_ARTIFACT_BYTES: String(64 * 1024 * 1024) }) : {};
-const prefix = `${(env.RUNLEDGER_ARTIFACT_STORE ?? '').split('/').slice(3).join('/')}/`;
+const prefix = prefixOf(env);
 const server = useServer(() => testConfig(env));
+afterAll(async () => {
+  if (s3) await removePrefix(s3Client(s3), s3.bucket, prefix);
+});
 
 const ARTIFACT = 'artifact { id name digest sizeBytes mediaType downloadUrl directDownloadUrl }';
 
@@ -168,7 +171,8 @@ describe.skipIf(s3SkipReason !== null)('artifacts in S3, through every door', ()
 
 describe.skipIf(s3SkipReason !== null)('direct transfer access, decided by the artifact service', () => {
   it('lets editors create and complete uploads; a viewer is FORBIDDEN and a stranger sees NOT_FOUND', async () => {
-    const authed = await startServer(testConfig({ ...s3ServerEnv(s3!, 'doors-auth', { RUNLEDGER_ARTIFACT_DIRECT: 'on' }), RUNLEDGER_AUTH: 'on' }));
+    const authEnv = s3ServerEnv(s3!, 'doors-auth', { RUNLEDGER_ARTIFACT_DIRECT: 'on' });
+    const authed = await startServer(testConfig({ ...authEnv, RUNLEDGER_AUTH: 'on' }));
     try {
       const { admin, ana, bob } = await signInUsers(authed);
       const project = await newProject(admin.client, 's3-auth');
@@ -188,6 +192,7 @@ describe.skipIf(s3SkipReason !== null)('direct transfer access, decided by the a
       expect((await ana.client.error(complete, { i: { uploadId } })).extensions?.code).toBe('FORBIDDEN');
     } finally {
       await authed.app.stop();
+      await removePrefix(s3Client(s3!), s3!.bucket, prefixOf(authEnv));
     }
   });
 });

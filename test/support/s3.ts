@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/modules/artifacts/store-s3.js';
 import { uniqueName } from './server.js';
 import { deadPort } from './tcp-proxy.js';
@@ -71,6 +71,20 @@ export async function keysUnder(client: S3Client, bucket: string, prefix: string
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return keys;
+}
+
+/** Deletes every object under a prefix: tests clean up after themselves in the shared store. */
+export async function removePrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
+  for (let keys = await keysUnder(client, bucket, prefix); keys.length > 0; keys = await keysUnder(client, bucket, prefix)) {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    }
+  }
+}
+
+/** The prefix s3ServerEnv chose, with its trailing slash. */
+export function prefixOf(env: Record<string, string>): string {
+  return `${(env.RUNLEDGER_ARTIFACT_STORE ?? '').split('/').slice(3).join('/')}/`;
 }
 
 export interface OwnS3 extends TestS3 {
