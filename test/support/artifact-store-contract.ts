@@ -156,7 +156,11 @@ export function artifactStoreContract(name: string, open: () => Promise<Artifact
       const a = await t.store.put(chunked(randomBytes(500)), { maxBytes: MAX });
       const b = await t.store.put(chunked(randomBytes(600)), { maxBytes: MAX });
       const listed = new Map<string, number>();
-      for await (const entry of t.store.list()) listed.set(entry.digest, entry.sizeBytes);
+      const before = Date.now() - 5 * 60_000;
+      for await (const entry of t.store.list()) {
+        listed.set(entry.digest, entry.sizeBytes);
+        if (entry.digest === a.digest) expect(entry.storedAt.getTime()).toBeGreaterThan(before);
+      }
       expect(listed.get(a.digest)).toBe(500);
       expect(listed.get(b.digest)).toBe(600);
       await t.store.delete(a.digest);

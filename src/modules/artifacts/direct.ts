@@ -22,7 +22,8 @@ export interface DirectUpload extends PresignedRequest {
   expiresAt: Date;
 }
 
-const stagingName = (token: string) => `direct/${token}`;
+/** Where a direct upload's bytes wait, under the store's staging area, until completed. */
+export const stagingName = (token: string) => `direct/${token}`;
 
 export function createDirectTransferService(
   db: Database,
@@ -120,17 +121,6 @@ export function createDirectTransferService(
       if (!direct) return null;
       const fileName = artifact.name.split('/').at(-1) || 'artifact';
       return direct.presignGet(artifact.digest, { fileName, mediaType: artifact.mediaType }, deps.ttlSeconds);
-    },
-
-    /** Forgets uploads never completed that expired before `before`, and their staged bytes. */
-    async sweepExpired(before: Date): Promise<number> {
-      if (!direct) return 0;
-      const stale = await prisma.artifactUpload.findMany({ where: { artifactId: null, expiresAt: { lt: before } }, take: 1000 });
-      for (const row of stale) {
-        await direct.discard(stagingName(row.token));
-        await prisma.artifactUpload.delete({ where: { id: row.id } });
-      }
-      return stale.length;
     },
   };
 }

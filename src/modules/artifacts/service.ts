@@ -1,8 +1,9 @@
 // Artifacts: validating uploads, storing their bytes by digest, and recording which run produced them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
+import { lockBlob } from './blob-lock.js';
 import { artifactsByIds } from './records.js';
 import type { RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
@@ -84,6 +85,14 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     const key = { runId_name_digest: { runId: upload.runId, name: upload.name, digest: blob.digest } };
     try {
       return await prisma.$transaction(async (tx) => {
+        await lockBlob(tx, blob.digest);
+        // Bytes this upload found already stored may since have been collected as garbage.
+        if (!blob.created && !(await store.stat(blob.digest))) {
+          throw new UnavailableError(
+            `the stored bytes this upload reused (sha256 ${blob.digest}) were just removed by garbage collection; nothing was recorded; retry the upload`,
+            1,
+          );
+        }
         const existing = await tx.artifact.findUnique({ where: key });
         if (existing) return { artifact: existing, created: false };
         const artifact = await tx.artifact.create({

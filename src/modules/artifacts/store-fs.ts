@@ -92,7 +92,7 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
           for (const digest of await readdir(path.join(base, 'sha256', a, b)).catch(() => [] as string[])) {
             if (!SHA256_PATTERN.test(digest)) continue;
             const stats = await stat(path.join(base, 'sha256', a, b, digest)).catch(() => null);
-            if (stats) yield { digest, sizeBytes: stats.size };
+            if (stats) yield { digest, sizeBytes: stats.size, storedAt: stats.mtime };
           }
         }
       }

@@ -323,7 +323,7 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
         );
         for (const object of page.Contents ?? []) {
           const digest = (object.Key ?? '').split('/').at(-1) ?? '';
-          if (SHA256_PATTERN.test(digest)) yield { digest, sizeBytes: object.Size ?? 0 };
+          if (SHA256_PATTERN.test(digest)) yield { digest, sizeBytes: object.Size ?? 0, storedAt: object.LastModified ?? new Date(0) };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

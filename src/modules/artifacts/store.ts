@@ -18,6 +18,13 @@ export interface PutOptions {
   maxBytes: number;
 }
 
+export interface ListedBlob {
+  digest: string;
+  sizeBytes: number;
+  /** When the blob was written: a collector leaves young blobs alone, whose rows may be on their way. */
+  storedAt: Date;
+}
+
 /** An inclusive byte range, as HTTP's Range header counts. */
 export interface ByteRange {
   start: number;
@@ -46,8 +53,8 @@ export interface ArtifactStore {
   open(digest: string, range?: ByteRange): Promise<Readable>;
   /** Removes a blob (garbage collection: the caller knows no artifact refers to it); missing is fine. */
   delete(digest: string): Promise<void>;
-  /** Every stored blob, in no particular order (garbage collection). */
-  list(): AsyncIterable<{ digest: string; sizeBytes: number }>;
+  /** Every stored blob, in no particular order, with when it was written (garbage collection). */
+  list(): AsyncIterable<ListedBlob>;
   /** Throws UnavailableError unless the store answers (readiness). */
   ping(): Promise<void>;
   /** Present when clients can move bytes to and from the store directly, skipping this process. */
