@@ -9,6 +9,7 @@ requireSuitesRan(
     { file: 'test/integration/artifact-store-contract.test.ts', block: 'ArtifactStore contract: S3' },
     { file: 'test/integration/artifact-store-contract.test.ts', block: 'ArtifactStore contract: local directory' },
     { file: 'test/integration/artifacts-s3.test.ts', block: 'artifacts in S3, through every door' },
+    { file: 'test/integration/artifact-gc.test.ts', block: 'artifact garbage collection: S3' },
     { file: 'test/faults/s3-outage.test.ts', block: 'a real object store killed with SIGKILL in the middle of an upload' },
     { file: 'test/faults/replicas.test.ts', block: 'two runledger replicas on shared PostgreSQL, Redis, S3 and Neo4j' },
   ],
