@@ -185,16 +185,18 @@ describe.skipIf(unavailable !== null)(BLOCK, () => {
           batchId: `w${w}-b${batch}`,
           metrics: Array.from({ length: POINTS }, (_, i) => ({ key: 'loss', step: batch * POINTS + i, value: batch + i / POINTS })),
         };
-        // Kill A while the writers are in the middle of their batches, not between them.
-        if (w === 0 && batch === 12) setTimeout(killA, 5);
         for (let attempt = 0; ; attempt += 1) {
           const target = killed || attempt > 0 ? b : batch % 2 ? b : a;
           try {
-            const res = await fetch(`${target.url}/graphql`, {
+            const request = fetch(`${target.url}/graphql`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
               body: JSON.stringify({ query: 'mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten replayed } }', variables: { i: input } }),
             });
+            // A dies with this request on its way (and the other writers' batches in flight):
+            // its answer never comes, whether or not A committed it, so the writer must retry on B.
+            if (w === 0 && batch === 12 && attempt === 0) killA();
+            const res = await request;
             const body = (await res.json()) as { data?: { logBatch: { pointsWritten: number; replayed: boolean } }; errors?: unknown[] };
             if (res.status !== 200 || body.errors) throw new Error(`${res.status} ${JSON.stringify(body.errors)}`);
             acknowledged += POINTS;
