@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeId } from '../../src/ids.js';
-import { sweepStaging } from '../../src/modules/artifacts/store-s3.js';
+import { sweepStaging } from '../../src/modules/artifacts/s3-sweep.js';
 import { mlflowRunId } from '../../src/modules/runs/mlflow-id.js';
 import { putArtifact, putArtifactStream, sha256 } from '../support/artifacts.js';
 import { newProject, newRun } from '../support/factories.js';

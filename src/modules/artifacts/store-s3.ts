@@ -17,16 +17,16 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { LimitExceededError, UnavailableError, ValidationError } from '../../errors.js';
+import { LimitExceededError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { isNotFound, statusOf, translate, translating } from './s3-errors.js';
+import { PartUploader, sender } from './s3-multipart.js';
 import { type ArtifactStore, blobKey, chunksOf, type DirectTransfer, SHA256_PATTERN, type StoredBlob } from './store.js';
 
 export interface S3StoreOptions {
@@ -60,7 +60,6 @@ export interface S3ClientOptions {
 const MIB = 1024 * 1024;
 /** S3's limit for CopyObject and for a single PUT. */
 const SINGLE_REQUEST_MAX = 5 * 1024 * MIB;
-const RETRY_AFTER_SECONDS = 5;
 
 /** An S3 client for the store; credentials null means the SDK's default chain (instance roles, web identity). */
 export function createS3Client(options: S3ClientOptions): S3Client {
@@ -335,145 +334,4 @@ export function createS3ArtifactStore(options: S3StoreOptions): ArtifactStore {
 
     direct: options.direct ? direct : undefined,
   };
-}
-
-/**
- * Removes what failed uploads left behind: staging objects under <prefix>tmp/ and unfinished
- * multipart uploads under <prefix>, started before `olderThan`. Returns how many of each it removed.
- */
-export async function sweepStaging(
-  store: { client: S3Client; bucket: string; prefix: string },
-  olderThan: Date,
-): Promise<{ objects: number; uploads: number }> {
-  const send = sender(store.client);
-  const tmp = `${store.prefix}tmp/`;
-  let objects = 0;
-  let uploads = 0;
-  let token: string | undefined;
-  do {
-    const page = await send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: tmp, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (object.Key && object.LastModified && object.LastModified < olderThan) {
-        await send(new DeleteObjectCommand({ Bucket: store.bucket, Key: object.Key }));
-        objects += 1;
-      }
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  // Uploads with an announced digest go straight to their content key, so unfinished ones may be anywhere under the prefix.
-  const open = await send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: store.prefix }));
-  for (const upload of open.Uploads ?? []) {
-    if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated < olderThan) {
-      await send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: upload.Key, UploadId: upload.UploadId }));
-      uploads += 1;
-    }
-  }
-  return { objects, uploads };
-}
-
-type Send = S3Client['send'];
-
-function sender(client: S3Client): Send {
-  return client.send.bind(client) as Send;
-}
-
-/**
- * One multipart upload to a staging key, started on its first part; at most `concurrency`
- * parts in flight, so memory stays at a few parts whatever the file's size.
- */
-class PartUploader {
-  private uploadId: string | null = null;
-  private readonly parts: { PartNumber: number; ETag: string }[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
-  private completed = false;
-
-  constructor(
-    private readonly send: Send,
-    private readonly bucket: string,
-    readonly key: string,
-    private readonly concurrency: number,
-  ) {}
-
-  get started(): boolean {
-    return this.uploadId !== null;
-  }
-
-  get done(): boolean {
-    return this.completed;
-  }
-
-  async part(body: Uint8Array): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.uploadId ??= (await this.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }))).UploadId ?? null;
-    const PartNumber = this.parts.length + this.inFlight.size + 1;
-    const task = this.send(
-      new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId!, PartNumber, Body: body, ContentLength: body.length }),
-    )
-      .then((r) => {
-        this.parts.push({ PartNumber, ETag: r.ETag ?? '' });
-      })
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      })
-      .finally(() => this.inFlight.delete(task));
-    this.inFlight.add(task);
-    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
-
-  async complete(): Promise<void> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
-    const Parts = [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
-    await this.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId!, MultipartUpload: { Parts } }));
-    this.completed = true;
-  }
-
-  /** Aborts the upload, or removes the staging object once it was completed. */
-  async discard(): Promise<void> {
-    await Promise.allSettled(this.inFlight);
-    if (this.completed) await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
-    else if (this.uploadId) await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
-  }
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: string })?.name;
-  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
-}
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-
-/** True for "the store cannot be reached or is overloaded right now": connection failures, timeouts, 5xx, throttling. */
-export function isStoreUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; $retryable?: unknown; message?: string };
-  if (!e || typeof e !== 'object') return false;
-  if (e.code && NETWORK_CODES.has(e.code)) return true;
-  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'SlowDown' || e.name === 'ServiceUnavailable') return true;
-  const status = statusOf(error);
-  if (status !== undefined && status >= 500) return true;
-  return typeof e.message === 'string' && /socket hang up|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT/i.test(e.message);
-}
-
-/** Store outages become UnavailableError (503 + Retry-After); every other error passes unchanged. */
-function translate(error: unknown, receivedBytes?: number): unknown {
-  if (!isStoreUnavailable(error)) return error;
-  return new UnavailableError(
-    `the artifact store cannot be reached right now (${(error as Error).name ?? 'error'}: ${(error as Error).message ?? ''}); nothing was stored; retry in ${RETRY_AFTER_SECONDS} s`,
-    RETRY_AFTER_SECONDS,
-    receivedBytes === undefined ? {} : { receivedBytes },
-  );
-}
-
-async function translating<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw translate(error);
-  }
 }
