@@ -1,4 +1,4 @@
-// Cleanup of what interrupted S3 uploads leave behind (the artifacts:gc command and tests).
+// Cleanup of what interrupted S3 uploads leave behind (npm run artifacts:gc, and tests).
 import { AbortMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sender } from './s3-multipart.js';
 
