@@ -17,6 +17,8 @@ async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
 }
 
+if (s3SkipReason) console.warn(`artifact garbage collection on S3 not run: ${s3SkipReason}`);
+
 const stores: [string, () => Record<string, string>, string | null][] = [
   ['local directory', () => ({}), null],
   ['S3', () => s3ServerEnv(testS3()!, 'gc', { RUNLEDGER_ARTIFACT_DIRECT: 'on' }), s3SkipReason],
