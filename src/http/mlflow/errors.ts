@@ -1,6 +1,6 @@
 // The one mapping from runledger's domain errors to MLflow's `{error_code, message}` and HTTP
 // status. Every refusal is a 4xx: MLflow clients retry 5xx answers, and a retried bad request
-// would only fail again. Only an unexpected fault is a 500.
+// would only fail again. Only an unreachable object store (503, retried) and an unexpected fault (500) are 5xx.
 import { DomainError, type ErrorCode } from '../../errors.js';
 import { errorHeaders } from '../respond.js';
 
