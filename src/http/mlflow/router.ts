@@ -13,6 +13,7 @@ import { INTERNAL_ERROR, MlflowError, mlflowErrorReply } from './errors.js';
 import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
 import { requestUrl } from '../request-url.js';
+import type { DoorErrors } from '../edge.js';
 
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
@@ -26,11 +27,20 @@ function mlflowPath(pathname: string): string | null {
   return null;
 }
 
-function send(res: ServerResponse, status: number, body: object) {
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/** How the edge answers a request it refuses on an MLflow path: in MLflow's shape. */
+export const mlflowDoorErrors: DoorErrors = {
+  matches: (pathname) => mlflowPath(pathname) !== null,
+  send(res, error) {
+    const reply = mlflowErrorReply(error) ?? INTERNAL_ERROR;
+    send(res, reply.status, reply.body, reply.headers);
+  },
+};
 
 async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -93,6 +103,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     let call: Call | null = null;
     let status = 200;
     let body: object | undefined;
+    let headers: Record<string, string> | undefined;
     try {
       const access = await accessOf(req);
       const json = method === 'GET' || route.rawBody ? {} : await readJson(req, config.limits.bodyBytes);
@@ -108,12 +119,12 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       }
       // An upload refused before its body was read: close instead of reading the rest.
       if (route.rawBody) res.setHeader('connection', 'close');
-      ({ status, body } = reply ?? INTERNAL_ERROR);
+      ({ status, body, headers } = reply ?? INTERNAL_ERROR);
     }
     // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
     if (method !== 'GET' && !route.read && call)
       await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
-    if (body) send(res, status, body);
+    if (body) send(res, status, body, headers);
     return true;
   };
 }

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
+import type { Logger } from '../../logger.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => unknown;
