@@ -64,8 +64,10 @@ export function pathStep(path: string, key: string | number): string {
  * The first rule a JSON value breaks, with its path under `root`: NUL or a lone surrogate in a
  * string or key, or nesting deeper than MAX_JSON_DEPTH. Walks with an explicit stack, so a value
  * nested 100,000 levels costs no call stack; paths are built only along the way down.
+ * `textOnlyBeyond` checks text only, down to that depth, leaving depth to a later check (GraphQL
+ * variables, whose JSON scalar refuses deep values itself, naming the rule).
  */
-export function jsonProblem(value: unknown, root = ''): InputProblem | null {
+export function jsonProblem(value: unknown, root = '', options: { textOnlyBeyond?: number } = {}): InputProblem | null {
   const stack: [unknown, string, number][] = [[value, root, 0]];
   while (stack.length) {
     const [item, path, depth] = stack.pop()!;
@@ -75,7 +77,9 @@ export function jsonProblem(value: unknown, root = ''): InputProblem | null {
       continue;
     }
     if (item === null || typeof item !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) return { field: path, rule: 'depth', message: `must not nest more than ${MAX_JSON_DEPTH} levels of objects and lists` };
+    if (options.textOnlyBeyond !== undefined) {
+      if (depth > options.textOnlyBeyond) continue;
+    } else if (depth >= MAX_JSON_DEPTH) return { field: path, rule: 'depth', message: `must not nest more than ${MAX_JSON_DEPTH} levels of objects and lists` };
     if (Array.isArray(item)) {
       for (let i = item.length - 1; i >= 0; i -= 1) stack.push([item[i], pathStep(path, i), depth + 1]);
       continue;

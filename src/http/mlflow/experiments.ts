@@ -89,8 +89,7 @@ export async function searchExperiments(call: Call) {
   if (view === 'DELETED_ONLY' || view === '2') return { experiments: [] };
   const visible = await call.access.visibleProjectIds();
   const first = Math.min(maxResults, 1000);
-  const token = p.optionalString('page_token');
-  const afterName = token ? Buffer.from(token, 'base64url').toString('utf8') : null;
+  const afterName = p.optionalPageToken('page_token');
   const found: Project[] = [];
   let cursor = afterName;
   let more = true;

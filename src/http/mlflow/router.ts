@@ -14,6 +14,8 @@ import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
 import { requestUrl } from '../request-url.js';
 import type { DoorErrors } from '../edge.js';
+import { readJsonBody } from '../edge/body.js';
+import { ValidationError } from '../../errors.js';
 
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
@@ -42,22 +44,16 @@ export const mlflowDoorErrors: DoorErrors = {
   },
 };
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new MlflowError('INVALID_PARAMETER_VALUE', `request body: larger than the ${maxBytes}-byte limit`, 400);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
+/** The body as one JSON object; the edge holds it to the size limit and the input rules. */
+async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Record<string, unknown>> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new MlflowError('MALFORMED_REQUEST', 'request body: not valid JSON', 400);
+    parsed = await readJsonBody(req, maxBytes, res);
+  } catch (error) {
+    if (error instanceof ValidationError && error.details.rule === 'json') throw new MlflowError('MALFORMED_REQUEST', `request ${error.message}`, 400);
+    throw error;
   }
+  if (parsed === undefined) return {};
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
   return parsed as Record<string, unknown>;
@@ -106,7 +102,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     let headers: Record<string, string> | undefined;
     try {
       const access = await accessOf(req);
-      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, config.limits.bodyBytes);
+      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, res, config.limits.bodyBytes);
       const params = method === 'GET' || Object.keys(json).length === 0 ? Params.fromQuery(url.searchParams) : new Params(json);
       call = { params, access, services, log, req, res, path: decodeParts(match.params), targets: [] };
       body = await route.handler(call);

@@ -3,7 +3,8 @@
 // pipeline service to apply it as the token's user, answers 201, and audits the attempt.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { DomainError, ForbiddenError, LimitExceededError, ValidationError } from '../../errors.js';
+import { DomainError, ForbiddenError } from '../../errors.js';
+import { readJsonBody } from '../edge/body.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { PipelineAuthorizer } from '../../modules/pipelines/service.js';
@@ -17,27 +18,6 @@ export interface OpenLineageRouteOptions {
   maxBodyBytes: number;
   /** Who is asking (Authorization: Bearer, as on /graphql); throws UNAUTHENTICATED. */
   access: (headers: Headers) => Promise<Access>;
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > limit) throw new LimitExceededError(`body: ${declared} bytes exceeds the ${limit}-byte limit of one event`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new LimitExceededError(`body: exceeds the ${limit}-byte limit of one event`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError('body', `is not valid JSON (${(error as Error).message})`);
-  }
 }
 
 /** Refusals of any project the token may not touch are alike (403), whether the project exists or not. */
@@ -64,8 +44,8 @@ function headersOf(req: IncomingMessage): Headers {
 }
 
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
-  async function accept(req: IncomingMessage, access: Access) {
-    const event = parseLineageEvent(parseJson(await readBody(req, options.maxBodyBytes)));
+  async function accept(req: IncomingMessage, res: ServerResponse, access: Access) {
+    const event = parseLineageEvent(await readJsonBody(req, options.maxBodyBytes, res));
     const result = await services.pipelines.ingest(event, access.actor, authorizerFor(access), { mayCreateProject: access.isAdmin });
     return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
   }
@@ -78,7 +58,7 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const { status, targets } = await accept(req, access);
+      const { status, targets } = await accept(req, res, access);
       // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
       await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
       sendJson(res, 201, { status });
