@@ -10,7 +10,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { createErrorMasker, unavailableError } from './errors-graphql.js';
-import { isDatabaseUnavailable } from './db/unavailable.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js';
 import { createEdge, REQUEST_ID_HEADER } from './http/edge.js';
 import { guardServer } from './http/edge/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
@@ -144,7 +144,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
           res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
         } catch (error) {
           log.warn('health check failed', { err: error });
-          res.writeHead(503, { 'content-type': 'application/json' });
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) });
           res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
         }
         return;

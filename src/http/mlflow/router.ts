@@ -117,8 +117,9 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       if (route.rawBody) res.setHeader('connection', 'close');
       ({ status, body, headers } = reply ?? INTERNAL_ERROR);
     }
-    // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
-    if (method !== 'GET' && !route.read && call)
+    // As with GraphQL mutations, a write's audit row is stored before its answer leaves
+    // (not during an outage: it could not be stored, and nothing was written).
+    if (method !== 'GET' && !route.read && call && status !== 503)
       await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
     if (body) send(res, status, body, headers);
     return true;

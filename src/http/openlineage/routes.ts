@@ -3,13 +3,13 @@
 // pipeline service to apply it as the token's user, answers 201, and audits the attempt.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { DomainError, ForbiddenError } from '../../errors.js';
+import { DomainError, expectedError, ForbiddenError } from '../../errors.js';
 import { readJsonBody } from '../edge/body.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { PipelineAuthorizer } from '../../modules/pipelines/service.js';
 import type { Services } from '../../services.js';
-import { errorBody, sendJson, STATUS } from '../respond.js';
+import { errorBody, sendError, sendJson } from '../respond.js';
 import { parseLineageEvent } from './parse.js';
 
 export const LINEAGE_PATH = '/api/v1/lineage';
@@ -63,19 +63,19 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
       await services.audit.record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
       sendJson(res, 201, { status });
     } catch (error) {
-      const close = { connection: 'close' };
+      const expected = expectedError(error);
       if (res.headersSent) {
         log.error('openlineage event failed after its answer', { err: error });
-      } else if (error instanceof DomainError) {
-        const headers = error.code === 'UNAUTHENTICATED' ? { ...close, 'www-authenticate': 'Bearer' } : close;
-        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), headers);
-        if (access)
+      } else if (expected) {
+        // 503 + Retry-After during an outage: integrations retry it, as they do not a 500.
+        sendError(res, expected, { connection: 'close' });
+        if (access && expected.code !== 'UNAVAILABLE')
           await services.audit
-            .record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: error.code }])
+            .record([{ actor: access.auditName, operation: 'openlineage.event', targetIds: [], outcome: expected.code }])
             .catch((e) => log.error('audit write failed', { err: e }));
       } else {
         log.error('openlineage event failed', { err: error });
-        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
+        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), { connection: 'close' });
       }
     }
     return true;

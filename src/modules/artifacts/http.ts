@@ -3,10 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
-import { DomainError, ValidationError } from '../../errors.js';
+import { expectedError, ValidationError } from '../../errors.js';
 import { requestUrl } from '../../http/request-url.js';
-import { errorBody, sendJson, STATUS } from '../../http/respond.js';
+import { errorBody, sendError, sendJson } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
@@ -191,13 +190,9 @@ export function createArtifactRoutes(
       }
       // A rejected upload may still be sending: close instead of reading the rest.
       const close = { connection: 'close' };
-      if (error instanceof DomainError) {
-        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), close);
-      } else if (isDatabaseUnavailable(error)) {
-        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), {
-          ...close,
-          'retry-after': String(RETRY_AFTER_SECONDS),
-        });
+      const expected = expectedError(error);
+      if (expected) {
+        sendError(res, expected, close);
       } else {
         log.error('artifact request failed', { err: error, path: url.pathname });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
