@@ -8,6 +8,7 @@ import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
 import { LOCAL_ACTOR } from '../auth/access.js';
+import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
@@ -33,6 +34,7 @@ export type ModelNameFilter = { equals: string } | { like: string; caseInsensiti
 
 function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   if ('equals' in filter) return { equals: filter.equals };
+  if (endsWithLoneBackslash(filter.like)) throw new ValidationError('filter', `the LIKE pattern ${LONE_BACKSLASH_RULE}`, { rule: 'likeEscape' });
   const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
   const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
   if (inner.includes('%'))
