@@ -1,9 +1,10 @@
 // HTTP routes for artifact bytes, beside GraphQL: a streaming PUT for large uploads and a
-// GET with Range support. Bodies stream straight to and from the ArtifactStore.
+// GET with Range support, served like every stored byte (src/http/edge/stored-bytes.ts).
+// Bodies stream straight to and from the ArtifactStore.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { expectedError, ValidationError } from '../../errors.js';
+import { serveStoredBytes } from '../../http/edge/stored-bytes.js';
 import { requestUrl } from '../../http/request-url.js';
 import { errorBody, sendError, sendJson } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
@@ -30,23 +31,6 @@ export function artifactJson(artifact: Artifact) {
     downloadUrl: downloadPath(artifact.id),
     createdAt: artifact.createdAt.toISOString(),
   };
-}
-
-/** An inclusive byte range, 'unsatisfiable', or null to serve the whole file (absent, malformed or multi-range headers). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const last = m[2] === '' ? size - 1 : Number(m[2]);
-  if (last < start) return null; // an invalid range is ignored, as RFC 9110 says
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(last, size - 1) };
 }
 
 export function createArtifactRoutes(
@@ -123,45 +107,7 @@ export function createArtifactRoutes(
     const [run] = artifact ? await services.runs.byIds([artifact.runId]) : [];
     await access.authorize(run?.projectId ?? null, 'VIEWER', 'Artifact', artifactGlobalId);
     if (!artifact) return;
-    const size = Number(artifact.sizeBytes);
-    const etag = `"${artifact.digest}"`;
-    const headers: Record<string, string | number> = {
-      'content-type': artifact.mediaType,
-      etag,
-      'accept-ranges': 'bytes',
-      // The name is a label: it is only ever sent percent-encoded, never used to find the file.
-      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(artifact.name.split('/').at(-1) || 'artifact')}`,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, max-age=31536000, immutable',
-    };
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const range = req.headers['if-range'] && req.headers['if-range'] !== etag ? null : parseRange(req.headers.range, size);
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'text/plain' });
-      res.end(`requested range is outside the ${size} bytes of this artifact`);
-      return;
-    }
-    if (req.method === 'HEAD') {
-      res.writeHead(range ? 206 : 200, { ...headers, 'content-length': range ? range.end - range.start + 1 : size });
-      res.end();
-      return;
-    }
-    if (size === 0) {
-      res.writeHead(200, { ...headers, 'content-length': 0 });
-      res.end();
-      return;
-    }
-    const stream = await services.artifacts.openContent(artifact, range ?? undefined);
-    if (range) {
-      res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
-    } else {
-      res.writeHead(200, { ...headers, 'content-length': size });
-    }
-    await pipeline(stream, res);
+    await serveStoredBytes(req, res, artifact, (range) => services.artifacts.openContent(artifact, range));
   }
 
   /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
