@@ -14,6 +14,7 @@ import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js'
 import { createEdge, REQUEST_ID_HEADER } from './http/edge.js';
 import { guardServer } from './http/edge/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
+import { createGraphiQL } from './http/graphiql.js';
 import { createWebRoutes } from './http/web/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
@@ -75,6 +76,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   services.lineage.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
+  const graphiql = createGraphiQL();
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -82,7 +84,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     // CORS is the edge's: yoga's default would reflect any Origin, with credentials.
     cors: false,
     // GraphiQL with its scripts inlined (no CDN), loaded on first use: it is 9 MB of JavaScript.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: graphiql.render,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
@@ -91,6 +93,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     // through a counting stream, even when Content-Length already bounds it.
     maxRequestBodySize: false,
     plugins: [
+      graphiql.plugin,
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
       useAuditLog(services.audit, log),
       useSharedSubscriptionExecution(new Set(['metricLogged'])),
