@@ -60,14 +60,46 @@ export function pathStep(path: string, key: string | number): string {
   return `${path}[${JSON.stringify(key)}]`;
 }
 
+/** Whether a JSON value breaks a rule, without building any path: the common case, kept cheap. */
+function breaksARule(value: unknown, textOnlyBeyond: number | undefined): boolean {
+  const stack: unknown[] = [value];
+  const depths: number[] = [0];
+  while (stack.length) {
+    const item = stack.pop();
+    const depth = depths.pop()!;
+    if (typeof item === 'string') {
+      if (textRuleBroken(item)) return true;
+      continue;
+    }
+    if (item === null || typeof item !== 'object') continue;
+    if (textOnlyBeyond !== undefined) {
+      if (depth > textOnlyBeyond) continue;
+    } else if (depth >= MAX_JSON_DEPTH) return true;
+    if (Array.isArray(item)) {
+      for (const child of item) {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key in item) {
+      if (textRuleBroken(key)) return true;
+      stack.push((item as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
 /**
  * The first rule a JSON value breaks, with its path under `root`: NUL or a lone surrogate in a
  * string or key, or nesting deeper than MAX_JSON_DEPTH. Walks with an explicit stack, so a value
- * nested 100,000 levels costs no call stack; paths are built only along the way down.
- * `textOnlyBeyond` checks text only, down to that depth, leaving depth to a later check (GraphQL
- * variables, whose JSON scalar refuses deep values itself, naming the rule).
+ * nested 100,000 levels costs no call stack; paths are built only once a value is known to
+ * break a rule. `textOnlyBeyond` checks text only, down to that depth, leaving depth to a later
+ * check (GraphQL variables, whose JSON scalar refuses deep values itself, naming the rule).
  */
 export function jsonProblem(value: unknown, root = '', options: { textOnlyBeyond?: number } = {}): InputProblem | null {
+  if (!breaksARule(value, options.textOnlyBeyond)) return null;
   const stack: [unknown, string, number][] = [[value, root, 0]];
   while (stack.length) {
     const [item, path, depth] = stack.pop()!;
