@@ -88,6 +88,9 @@ export function createEdge(options: { config: Pick<Config, 'host' | 'edge'>; log
   const { log } = options;
   const policy = createOriginPolicy({ ...options.config.edge, bindHost: options.config.host });
   const doors = options.doors ?? [];
+  if (/^(0\.0\.0\.0|::|\[::\])$/.test(options.config.host) && options.config.edge.allowedHosts !== 'any' && !options.config.edge.allowedHosts.length) {
+    log.info('bound to every address: requests naming this server by an IP address or localhost are served; list its DNS names in RUNLEDGER_ALLOWED_HOSTS');
+  }
 
   const refuse = (res: ServerResponse, pathname: string, error: DomainError) => {
     const door = doors.find((d) => d.matches(pathname));
