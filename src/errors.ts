@@ -23,6 +23,17 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * The domain error a failure means to a caller: domain errors as they are, an unreachable
+ * database as UNAVAILABLE (the database is a dependency too); null for an unexpected fault (a
+ * bug: logged, answered as a 500).
+ */
+export function expectedError(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  if (isDatabaseUnavailable(error)) return new UnavailableError(`the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, RETRY_AFTER_SECONDS);
+  return null;
+}
+
 /** Input that breaks a rule; `field` names where, e.g. `metrics[3].key`. */
 export class ValidationError extends DomainError {
   readonly code = 'BAD_USER_INPUT';
@@ -65,23 +76,17 @@ export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
 }
 
-/** A dependency the request needs (the database) cannot be reached right now: retry after `retryAfterSeconds`. */
+/**
+ * A dependency that holds data (the artifact object store) cannot be reached right now: nothing
+ * was kept, and the same request can be retried after `retryAfterSeconds` (503 + Retry-After).
+ */
 export class UnavailableError extends DomainError {
   readonly code = 'UNAVAILABLE';
   constructor(
-    message = `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`,
-    readonly retryAfterSeconds = RETRY_AFTER_SECONDS,
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
   ) {
-    super(message, { retryAfterSeconds });
+    super(message, { retryAfterSeconds, ...details });
   }
-}
-
-/**
- * The domain error a failure means to a caller: domain errors as they are, an unreachable
- * database as UNAVAILABLE; null for an unexpected fault (a bug: logged, answered as a 500).
- */
-export function expectedError(error: unknown): DomainError | null {
-  if (error instanceof DomainError) return error;
-  if (isDatabaseUnavailable(error)) return new UnavailableError();
-  return null;
 }

@@ -20,18 +20,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** Headers an error answer carries beside its status: Retry-After for a retryable outage. */
+export function errorHeaders(error: DomainError): Record<string, string> {
+  return error instanceof UnavailableError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+}
+
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
   return { errors: [{ message, extensions: { code, ...details } }] };
 }
 
-/** Headers an error's answer carries: Retry-After for UNAVAILABLE, a challenge for UNAUTHENTICATED. */
-export function errorHeaders(error: DomainError): Record<string, string> {
-  if (error instanceof UnavailableError) return { 'retry-after': String(error.retryAfterSeconds) };
-  if (error.code === 'UNAUTHENTICATED') return { 'www-authenticate': 'Bearer' };
-  return {};
-}
-
-/** Answers with a domain error in the GraphQL-shaped body, its status and headers. */
+/** Answers with a domain error in the GraphQL-shaped body, its status and headers (a Bearer challenge for UNAUTHENTICATED). */
 export function sendError(res: ServerResponse, error: DomainError, headers: Record<string, string> = {}) {
-  sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), { ...errorHeaders(error), ...headers });
+  const challenge: Record<string, string> = error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
+  sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), { ...errorHeaders(error), ...challenge, ...headers });
 }
