@@ -1,5 +1,6 @@
 // The mapping rules of OpenLineage events that need no database: state order, facet merge by
 // event time, event identity, version naming, commit shas and namespace -> project mapping.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { canonicalJson, commitSha, eventDigest, facetValues, mergeFacets, nextState, projectForNamespace } from '../../src/modules/pipelines/rules.js';
@@ -47,6 +48,31 @@ describe('event identity', () => {
     expect(eventDigest({ run: { facets: { b: [1, 2], a: 1 }, runId: 'r' }, eventType: 'START' })).toBe(eventDigest(e));
     expect(eventDigest({ ...e, eventType: 'COMPLETE' })).not.toBe(eventDigest(e));
     expect(eventDigest({ ...e, run: { runId: 'r', facets: { a: 1, b: [2, 1] } } })).not.toBe(eventDigest(e));
+  });
+
+  it('keeps the digests of events already stored: the same text as sorted-key JSON', () => {
+    // The recursive definition digests were computed with before; the iterative one must agree.
+    const recursive = (v: unknown): string => {
+      if (Array.isArray(v)) return `[${v.map(recursive).join(',')}]`;
+      if (v && typeof v === 'object')
+        return `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${recursive((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`;
+      return JSON.stringify(v) ?? 'null';
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(recursive(value));
+      }),
+    );
+    expect(canonicalJson({ b: [], a: {}, c: [null, 'x', { z: 1, y: [true] }] })).toBe('{"a":{},"b":[],"c":[null,"x",{"y":[true],"z":1}]}');
+  });
+
+  it('does not overflow the call stack on values nested 100,000 levels deep', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i += 1) deep = i % 2 ? [deep] : { a: deep };
+    expect(canonicalJson(deep)).toHaveLength(100_000 * 4 + 1);
   });
 });
 

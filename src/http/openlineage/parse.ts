@@ -3,6 +3,7 @@
 // the rule, e.g. `run.runId: must be a UUID`.
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
+import { instantProblem } from '../../input-rules.js';
 import type { EventDataset, LineageEvent } from '../../modules/pipelines/service.js';
 import { EVENT_TYPES } from '../../modules/pipelines/rules.js';
 
@@ -20,7 +21,8 @@ const facets = z
   .optional();
 const instant = z
   .string({ error: 'must be an ISO-8601 date-time string' })
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z');
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z')
+  .refine((s) => instantProblem(Date.parse(s)) === null, `${instantProblem(Number.NaN)} in UTC`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The spec's major versions 1 and 2 share the fields read here.
 const SCHEMA_URL = /\/spec\/[12]-\d+-\d+\/OpenLineage\.json(#.*)?$/;

@@ -77,14 +77,36 @@ export function derivedOutputVersion(runUuid: string): string {
 /** Version label of an input read before any version of its dataset was recorded. */
 export const UNVERSIONED = 'ol:unversioned';
 
-/** JSON with object keys sorted, so the same event serialised differently digests the same. */
+/** Text to emit as is, among the values still to serialise. */
+class Piece {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * JSON with object keys sorted, so the same event serialised differently digests the same.
+ * Iterative (a work stack, not recursion): a value nested 100,000 levels deep cannot overflow
+ * the call stack, whatever reached this function.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const keys = Object.keys(value as object).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  const out: string[] = [];
+  const work: unknown[] = [value];
+  while (work.length) {
+    const item = work.pop();
+    if (item instanceof Piece) out.push(item.text);
+    else if (Array.isArray(item)) {
+      work.push(new Piece(']'));
+      for (let i = item.length - 1; i >= 0; i -= 1) work.push(item[i], ...(i > 0 ? [new Piece(',')] : []));
+      work.push(new Piece('['));
+    } else if (item && typeof item === 'object') {
+      const keys = Object.keys(item).sort();
+      work.push(new Piece('}'));
+      for (let i = keys.length - 1; i >= 0; i -= 1) {
+        work.push((item as Record<string, unknown>)[keys[i]!], new Piece(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
+      }
+      work.push(new Piece('{'));
+    } else out.push(JSON.stringify(item) ?? 'null');
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 /** The identity of an event: the same event sent twice (a client retry) has the same digest. */
