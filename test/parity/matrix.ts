@@ -1,6 +1,8 @@
 // The door-parity matrix: each rule of the core, driven through every door that exposes the
 // operation, with the one outcome they must all give. `route` names what a door serves, so
 // coverage.test.ts can hold every MLflow route and GraphQL mutation to appearing here.
+// The outage rule (503 UNAVAILABLE with Retry-After at every door) needs its database stopped,
+// so it is driven through every door by test/faults/outage-doors.test.ts on a private cluster.
 import { MLMODEL_FILE } from '../../src/http/mlflow/artifacts.js';
 import { sha256 } from '../support/artifacts.js';
 import { GraphQLClient } from '../support/client.js';
@@ -357,7 +359,40 @@ export const TOKENS_FOR_OTHERS: Row = {
   ],
 };
 
+const NUL = 'a\u0000b';
+
+export const INPUT_RULES: Row = {
+  rule: 'the shared input rules (no NUL, instants PostgreSQL can hold) refuse the same input at every door: BAD_USER_INPUT, nothing written',
+  expected: 'BAD_USER_INPUT',
+  doors: [
+    gql('mutation startRun', ana, 'mutation($p: String!, $n: String!) { startRun(input: { project: $p, name: $n }) { created } }', (w) => ({
+      p: w.projectA.name,
+      n: NUL,
+    })),
+    gql(
+      'mutation logBatch',
+      ana,
+      'mutation($r: ID!) { logBatch(input: { runId: $r, metrics: [{ key: "loss", value: 1, step: 1, timestamp: "0000-01-01T00:00:00Z" }] }) { pointsWritten } }',
+      (w) => ({ r: w.runA.id }),
+    ),
+    rest('POST', '/runs/create', ana, (w) => ({ experiment_id: w.projectA.experimentId, run_name: NUL })),
+    rest('POST', '/runs/log-metric', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'loss', value: 1, timestamp: 8_640_000_000_000_000, step: 1 })),
+    rest('POST', '/runs/set-tag', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'k', value: NUL })),
+    {
+      route: 'openlineage POST /api/v1/lineage',
+      call: (w) =>
+        openLineage(
+          w.url,
+          w.ana,
+          runEvent({ eventType: 'START', eventTime: new Date().toISOString(), runId: newRunId(), job: { namespace: w.projectA.name, name: NUL } }),
+        ),
+    },
+    { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.ana, w.runA.id, 'bytes', { name: NUL }) },
+  ],
+};
+
 export const ALL_ROWS: Row[] = [
+  INPUT_RULES,
   READS_HIDDEN,
   VIEWER_CANNOT_WRITE,
   VERSION_OF_ANOTHER_PROJECT,
