@@ -2,7 +2,16 @@
 // event time, event identity, version naming, commit shas and namespace -> project mapping.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { canonicalJson, commitSha, eventDigest, facetValues, mergeFacets, nextState, projectForNamespace } from '../../src/modules/pipelines/rules.js';
+import {
+  canonicalJson,
+  commitSha,
+  defaultProjectName,
+  eventDigest,
+  facetValues,
+  mergeFacets,
+  nextState,
+  projectForNamespace,
+} from '../../src/modules/pipelines/rules.js';
 
 const t = (hour: number) => new Date(Date.UTC(2026, 10, 1, hour));
 
@@ -71,5 +80,20 @@ describe('namespace to project', () => {
   it('reports a malformed mapping entry by name', () => {
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad:name' })).toThrow(/not a valid project name/);
+  });
+
+  it('maps URI-like namespaces (with ":") by the mapping, else to a normalised project name', () => {
+    const { projects } = loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow://production=etl,spark://m:7077=spark' }).openLineage;
+    expect(projectForNamespace('airflow://production', projects)).toBe('etl');
+    expect(projectForNamespace('spark://m:7077', projects)).toBe('spark');
+    expect(projectForNamespace('postgres://db:5432', projects)).toBe('postgres-db-5432');
+    expect(defaultProjectName('airflow://production')).toBe('airflow-production');
+    expect(defaultProjectName('etl-prod')).toBe('etl-prod');
+    expect(defaultProjectName('abfss://c@acct.dfs.core.windows.net')).toBe('abfss-c-acct.dfs.core.windows.net');
+    expect(defaultProjectName('::')).toBe('openlineage');
+    const long = defaultProjectName(`s3://${'b'.repeat(400)}`);
+    expect(long).toHaveLength(250);
+    expect(long).not.toBe(defaultProjectName(`s3://${'b'.repeat(401)}`));
   });
 });

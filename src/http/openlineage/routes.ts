@@ -4,11 +4,12 @@
 // 201, and audits the attempt.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { DomainError, LimitExceededError, ValidationError } from '../../errors.js';
+import { DomainError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
 import { errorBody, sendJson, STATUS } from '../respond.js';
+import { decodeBody, readRawBody } from './body.js';
 import { parseLineageEvent } from './parse.js';
 
 export const LINEAGE_PATH = '/api/v1/lineage';
@@ -17,19 +18,6 @@ export interface OpenLineageRouteOptions {
   maxBodyBytes: number;
   /** Who is asking (Authorization: Bearer, as on /graphql); throws UNAUTHENTICATED. */
   access: (headers: Headers) => Promise<Access>;
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > limit) throw new LimitExceededError(`body: ${declared} bytes exceeds the ${limit}-byte limit of one event`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new LimitExceededError(`body: exceeds the ${limit}-byte limit of one event`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {
@@ -48,9 +36,14 @@ function headersOf(req: IncomingMessage): Headers {
 
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
   async function accept(req: IncomingMessage, access: Access) {
-    const event = parseLineageEvent(parseJson(await readBody(req, options.maxBodyBytes)));
+    const text = await decodeBody(await readRawBody(req, options.maxBodyBytes), req.headers['content-encoding'] as string | undefined, options.maxBodyBytes);
+    const event = parseLineageEvent(parseJson(text));
     const result = await services.pipelines.ingest(access, event);
-    return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
+    return {
+      status: result.duplicate ? 'duplicate' : 'created',
+      warnings: event.warnings,
+      targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [],
+    };
   }
 
   /** Serves POST /api/v1/lineage; returns false for any other path. */
@@ -61,10 +54,10 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const { status, targets } = await accept(req, access);
+      const { status, warnings, targets } = await accept(req, access);
       // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
       await services.audit.record(access, [{ operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
-      sendJson(res, 201, { status });
+      sendJson(res, 201, warnings.length ? { status, warnings } : { status });
     } catch (error) {
       const close = { connection: 'close' };
       if (res.headersSent) {

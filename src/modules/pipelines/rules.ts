@@ -99,8 +99,33 @@ export function commitSha(version: unknown): string | null {
 
 /**
  * The project an event's namespace writes into: a configured mapping (exact namespace, then
- * "*"), else the project named like the namespace.
+ * "*"), else the namespace's default project name. The namespace itself stays the pipeline's
+ * identity, verbatim; the project only decides who may see and write it.
  */
 export function projectForNamespace(namespace: string, mapping: ReadonlyMap<string, string>): string {
-  return mapping.get(namespace) ?? mapping.get('*') ?? namespace;
+  return mapping.get(namespace) ?? mapping.get('*') ?? defaultProjectName(namespace);
+}
+
+const PROJECT_NAME = /^[A-Za-z0-9_.\-/ ]+$/;
+const MAX_PROJECT_NAME = 250;
+
+/**
+ * A namespace as a project name. A namespace that already is a valid project name is kept as
+ * it is (so existing deployments keep their projects); OpenLineage's URI-like namespaces
+ * (`airflow://production`, `spark://host:7077`, `postgres://db:5432`) become
+ * `airflow-production`, `spark-host-7077`, `postgres-db-5432`: every character a project name
+ * cannot hold turns into '-', runs of '-' collapse. Too long: cut, with a digest of the whole
+ * namespace appended, so two long namespaces do not meet by accident.
+ */
+export function defaultProjectName(namespace: string): string {
+  if (PROJECT_NAME.test(namespace) && namespace.trim() === namespace && namespace.length <= MAX_PROJECT_NAME) return namespace;
+  const name =
+    namespace
+      .replace(/:\/\//g, '-')
+      .replace(/[^A-Za-z0-9_.\-/ ]+/g, '-')
+      .replace(/-{2,}/g, '-')
+      .replace(/^[-/ ]+|[-/ ]+$/g, '') || 'openlineage';
+  if (name.length <= MAX_PROJECT_NAME) return name;
+  const digest = createHash('sha256').update(namespace).digest('hex').slice(0, 12);
+  return `${name.slice(0, MAX_PROJECT_NAME - digest.length - 1)}-${digest}`;
 }

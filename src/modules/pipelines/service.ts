@@ -3,7 +3,7 @@
 // decides who may write what an event names (and re-decides, inside the write, for datasets that
 // appeared in another project meanwhile).
 import type { Database } from '../../db/database.js';
-import { DomainError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, requireGlobalAdmin } from '../auth/policy.js';
 import { visibleVersionIds } from '../datasets/policy.js';
@@ -41,7 +41,10 @@ export interface LineageEvent {
   kind: 'RunEvent' | 'JobEvent' | 'DatasetEvent';
   eventType: EventType | null;
   eventTime: Date;
-  schemaUrl: string;
+  /** null: sent without one (clients before openlineage-python 0.28). */
+  schemaUrl: string | null;
+  /** What was accepted though not as the spec says; kept with the raw event. */
+  warnings: string[];
   run: { runId: string; facets: Record<string, unknown> } | null;
   job: { namespace: string; name: string; facets: Record<string, unknown> } | null;
   inputs: EventDataset[];
@@ -132,6 +135,18 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     return event.job?.namespace ?? event.dataset!.namespace;
   }
 
+  /** The namespace's project, created for a global admin; a refusal names the event's namespace field, not the project's. */
+  async function createProjectFor(caller: Access, event: LineageEvent, projectName: string) {
+    try {
+      return (await projects.create(caller, { name: projectName })).project;
+    } catch (error) {
+      if (!(error instanceof ValidationError) && !(error instanceof ConflictError)) throw error;
+      const field = event.job ? 'job.namespace' : 'dataset.namespace';
+      const reason = error instanceof ValidationError ? error.message.slice(error.field.length + 2) : error.message.replace(/^input\.name: /, '');
+      throw new ValidationError(field, `maps to project ${JSON.stringify(projectName)}, which cannot be used: ${reason}`);
+    }
+  }
+
   /**
    * Every check before any write: the namespace's project (created for a caller allowed to
    * create it), EDITOR there, VIEWER on the projects of datasets read, EDITOR on those written,
@@ -142,7 +157,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
     const found = await projects.internal.byName(projectName);
     // Refuses a caller who may not write there; a missing project is created only for a global admin.
     await requireRole(caller, { projectId: found?.id ?? null, projectName, role: 'EDITOR', what: `namespace ${JSON.stringify(namespaceOf(event))}` });
-    const project = found ?? (await projects.create(caller, { name: projectName })).project;
+    const project = found ?? (await createProjectFor(caller, event, projectName));
     const { readOnly, writable } = await authorizeForeignDatasets(event, project.id, caller);
     const uuids = [event.run?.runId, parentOf(event.run?.facets)?.runId].filter((u): u is string => !!u);
     for (const other of await store.pipelineRunsByUuids(sql, uuids)) {
@@ -342,6 +357,7 @@ export function createPipelineService(db: Database, projects: ProjectService, re
             eventTime: event.eventTime,
             runUuid: event.run?.runId ?? null,
             schemaUrl: event.schemaUrl,
+            warnings: event.warnings,
             body: event.raw,
             actor,
           },

@@ -99,7 +99,8 @@ export interface RawEvent {
   eventType: string | null;
   eventTime: Date;
   runUuid: string | null;
-  schemaUrl: string;
+  schemaUrl: string | null;
+  warnings: string[];
   body: unknown;
   actor: string | null;
 }
@@ -107,8 +108,8 @@ export interface RawEvent {
 /** Keeps the raw event; false when an event with the same digest is already kept (a retry). */
 export async function insertRawEvent(tx: SqlQueryable, event: RawEvent, now: Date): Promise<boolean> {
   const rows = await tx.query(
-    `INSERT INTO openlineage_events (digest, project_id, event_type, event_time, run_uuid, schema_url, body, actor, received_at)
-     VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7::jsonb, $8, $9::timestamptz) ON CONFLICT (digest) DO NOTHING RETURNING id`,
+    `INSERT INTO openlineage_events (digest, project_id, event_type, event_time, run_uuid, schema_url, body, actor, received_at, warnings)
+     VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7::jsonb, $8, $9::timestamptz, $10::text[]) ON CONFLICT (digest) DO NOTHING RETURNING id`,
     [
       event.digest,
       event.projectId,
@@ -119,6 +120,7 @@ export async function insertRawEvent(tx: SqlQueryable, event: RawEvent, now: Dat
       JSON.stringify(event.body),
       event.actor,
       now.toISOString(),
+      event.warnings,
     ],
   );
   return rows.length > 0;
