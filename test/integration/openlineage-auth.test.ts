@@ -122,11 +122,23 @@ describe('POST /api/v1/lineage with authentication on', () => {
         'PipelineRun',
       ]),
     ).toBe(1);
+    // A version not recorded yet is not created by a reader who may only view: the read waits
+    // for its producer (whose event may simply arrive later), and is linked when it does.
     const readsUnrecorded = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
-    const res = await postEvent(server().url, readsUnrecorded, users.ana.secret);
-    expect(res.status).toBe(403);
-    expect(res.body.errors[0].message).toContain(`dataset "${wh}/viewed.table"`);
-    expect(await rows('pipeline_runs', 'run_uuid = $1', [readsUnrecorded.run.runId])).toBe(0);
+    expect((await postEvent(server().url, readsUnrecorded, users.ana.secret)).status).toBe(201);
+    const versions = () =>
+      rows('dataset_versions v JOIN datasets d ON d.id = v.dataset_id', "d.namespace = $1 AND d.name = 'viewed.table' AND v.version = 'v2'", [wh]);
+    const inputEdges = () =>
+      rows('lineage_edges e JOIN pipeline_runs r ON e.to_type = $2 AND e.to_id = r.id', "r.run_uuid = $1 AND e.kind = 'INPUT_TO'", [
+        readsUnrecorded.run.runId,
+        'PipelineRun',
+      ]);
+    expect(await versions()).toBe(0);
+    expect(await inputEdges()).toBe(0);
+    const producesV2 = event(projects.viewed, { outputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
+    expect((await postEvent(server().url, producesV2, users.admin.secret)).status).toBe(201);
+    expect(await versions()).toBe(1);
+    expect(await inputEdges()).toBe(1);
   });
 
   it('lets a global admin send a namespace with no project yet, creating it', async () => {

@@ -37,6 +37,21 @@ describe('pipeline run state', () => {
   });
 });
 
+describe('ties at one instant', () => {
+  it('end the same whichever event arrives first', () => {
+    const unknown = { state: 'UNKNOWN' as const, stateAt: null };
+    for (const [a, b] of [
+      ['COMPLETE', 'FAIL'],
+      ['START', 'RUNNING'],
+    ] as const) {
+      expect(nextState(nextState(unknown, a, t(1)), b, t(1))).toEqual(nextState(nextState(unknown, b, t(1)), a, t(1)));
+    }
+    const x = { sql: { query: 'SELECT 1' } };
+    const y = { sql: { query: 'SELECT 2' } };
+    expect(mergeFacets(mergeFacets({}, x, t(1)), y, t(1))).toEqual(mergeFacets(mergeFacets({}, y, t(1)), x, t(1)));
+  });
+});
+
 describe('facet merge', () => {
   it('keeps, per facet, the value of the latest event, whatever the arrival order', () => {
     const a = { nominalTime: { nominalStartTime: 'old' }, sql: { query: 'SELECT 1' } };

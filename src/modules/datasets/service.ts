@@ -1,5 +1,4 @@
 // Datasets: immutable versions identified by content digest, what they derive from, which runs read them, and who may see each.
-import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
@@ -63,13 +62,9 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
   return value as Prisma.InputJsonValue;
 }
 
-/**
- * The digest given to a version first seen in an OpenLineage event, which names a version but
- * carries no content digest: sha256 of "openlineage\n<namespace>\n<name>\n<version>".
- */
-export function lineageDigest(namespace: string, name: string, version: string): string {
-  return createHash('sha256').update(`openlineage\n${namespace}\n${name}\n${version}`).digest('hex');
-}
+import { lineageDigest } from './digest.js';
+
+export { lineageDigest };
 
 export function createDatasetService(db: Database, deps: { runs: RunService; projects: ProjectService; recordEdges: EdgeRecorder }) {
   const { runs, projects, recordEdges } = deps;

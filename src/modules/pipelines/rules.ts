@@ -33,9 +33,14 @@ export interface StateAt {
 export function nextState(current: StateAt, eventType: EventType | null, at: Date): StateAt {
   if (eventType === null) return current;
   const higher = RANK[eventType] > RANK[current.state];
-  const laterSameRank = RANK[eventType] === RANK[current.state] && (current.stateAt === null || at >= current.stateAt);
-  return higher || laterSameRank ? { state: eventType, stateAt: at } : current;
+  const sameRank = RANK[eventType] === RANK[current.state];
+  const later = current.stateAt === null || at > current.stateAt;
+  // Two events of one rank at the same instant: a fixed preference, never the arrival order.
+  const tieWon = current.stateAt !== null && at.getTime() === current.stateAt.getTime() && TIE[eventType] > TIE[current.state];
+  return higher || (sameRank && (later || tieWon)) ? { state: eventType, stateAt: at } : current;
 }
+
+const TIE: Record<PipelineRunState, number> = { UNKNOWN: 0, START: 1, OTHER: 2, RUNNING: 3, COMPLETE: 1, ABORT: 2, FAIL: 3 };
 
 /** The earlier of two instants, either possibly missing. */
 export function earliest(a: Date | null, b: Date | null): Date | null {
@@ -46,13 +51,16 @@ export function earliest(a: Date | null, b: Date | null): Date | null {
 
 /**
  * Merges facets sent at `at` into the stored ones: each facet keeps the value of the latest
- * event that sent it (ties: the newcomer), so events arriving out of order end the same.
+ * event that sent it (ties: the greater value), so events arriving in any order end the same.
  */
 export function mergeFacets(stored: StoredFacets | null | undefined, incoming: Record<string, unknown> | null | undefined, at: Date): StoredFacets {
   const merged: StoredFacets = { ...(stored ?? {}) };
   for (const [name, value] of Object.entries(incoming ?? {})) {
     const current = merged[name];
-    if (!current || new Date(current.at) <= at) merged[name] = { at: at.toISOString(), value };
+    const stored = current ? new Date(current.at).getTime() : Number.NEGATIVE_INFINITY;
+    // Same instant, different values: the greater one by canonical JSON, so arrival order never decides.
+    const wins = at.getTime() > stored || (at.getTime() === stored && canonicalJson(value) > canonicalJson(current!.value));
+    if (wins) merged[name] = { at: at.toISOString(), value };
   }
   return merged;
 }
