@@ -67,6 +67,35 @@ describe('a stream sent in the order things happened', () => {
   });
 });
 
+describe('jobs, their versions and column lineage of the stream', () => {
+  it('derive one version per job definition (SQL, code location), dated by its earliest run, with static lineage from the JobEvent', () => {
+    const versions = (name: string) => expected.jobVersions.filter((v) => v.name === name);
+    // The Airflow task's code changed after day 2: two versions; the dbt model's SQL never did.
+    expect(
+      versions('ingest_clicks.extract')
+        .map((v) => v.created_at)
+        .sort(),
+    ).toEqual(['2026-11-01T01:01:00.000Z', '2026-11-03T01:01:00.000Z']);
+    expect(versions('analytics.stg_clicks')).toHaveLength(1);
+    expect(versions('analytics.ctr_report')).toEqual([
+      expect.objectContaining({
+        static_lineage: [
+          'postgres://warehouse-<tenant>:5432/analytics.public.ctr_report OUTPUT',
+          'postgres://warehouse-<tenant>:5432/analytics.public.daily_ctr INPUT',
+        ],
+      }),
+    ]);
+    const stg = expected.runs.filter((r) => r.job === 'dbt-<tenant>/analytics.stg_clicks');
+    expect(new Set(stg.map((r) => r.job_version))).toEqual(new Set([versions('analytics.stg_clicks')[0]!.version]));
+  });
+
+  it('keeps the column lineage of the latest facet per dataset', () => {
+    expect(expected.columns.filter((c) => c.name === 'features/ctr').map((c) => `${c.field} <- ${c.input_field} ${c.transformation_subtype}`)).toEqual(
+      expect.arrayContaining(['ad_id <- ad_id IDENTITY', 'ctr_7d <- clicks AGGREGATION', 'ctr_7d <- day WINDOW']),
+    );
+  });
+});
+
 describe('the same stream shuffled', () => {
   it.each([1, 2, 3])('builds the same graph as in order (shuffle %i)', async (seed) => {
     const stream = eventStream({ seed: SEED, days: DAYS, tenant: uniqueName(`shuffled${seed}`) });

@@ -6,9 +6,12 @@ import { lineageDigest } from '../datasets/digest.js';
 import type { DatasetReads } from '../datasets/reads.js';
 import type { EdgeInput, EdgeRecorder, EdgeRetractor } from '../lineage/store.js';
 import { type EventAuthorizer, key, parentOf, type Resolved } from './authorize.js';
-import { commitSha, derivedOutputVersion, earliest, facetValue, isTerminal, mergeFacets, nextState } from './rules.js';
+import { replaceColumnLineage } from './column-lineage-store.js';
+import * as jobs from './jobs-store.js';
+import { columnLineageRows, commitSha, derivedOutputVersion, earliest, facetValue, isTerminal, jobVersionOf, mergeFacets, nextState } from './rules.js';
 import * as store from './store.js';
 import type { PipelineRunRow } from './store.js';
+import type { StoredFacets } from './rules.js';
 import type { EventDataset, LineageEvent } from './service.js';
 
 type Tx = Parameters<typeof store.lockVersion>[0];
@@ -42,6 +45,7 @@ function applyRunEvent(run: PipelineRunRow, event: LineageEvent, now: Date): Pip
     endedAt: endedNow ? at : run.endedAt,
     nominalStartTime: dateOrNull(nominal?.nominalStartTime),
     nominalEndTime: dateOrNull(nominal?.nominalEndTime),
+    firstEventAt: earliest(run.firstEventAt, at),
     parentRunUuid: parent?.runId ?? null,
     parentJobNamespace: parent?.namespace ?? null,
     parentJobName: parent?.name ?? null,
@@ -75,6 +79,39 @@ export function createEventMapping(deps: { authorizer: EventAuthorizer; reads: D
     await store.saveDatasetFacets(tx, dataset.id, mergeFacets(dataset.facets, facets, at));
   }
 
+  /** The event's job (its facets merged in) and the version that `facets` define. */
+  async function recordJob(tx: Tx, event: LineageEvent, resolved: Resolved, facets: StoredFacets) {
+    const at = event.eventTime;
+    const job = await jobs.lockJob(tx, event.job!, resolved.projectId, at);
+    if (Object.keys(event.job!.facets).length) await jobs.saveJobFacets(tx, job.id, mergeFacets(job.facets, event.job!.facets, at));
+    const version = jobVersionOf(event.job!.namespace, event.job!.name, facets);
+    return { jobId: job.id, jobVersionId: await jobs.ensureJobVersion(tx, job.id, version.version, version.facets, at) };
+  }
+
+  /** A JobEvent: the job, the version its facets define, and that version's static lineage. */
+  async function ingestJob(tx: Tx, event: LineageEvent, resolved: Resolved) {
+    const at = event.eventTime;
+    const { jobVersionId } = await recordJob(tx, event, resolved, mergeFacets({}, event.job!.facets, at));
+    for (const [direction, list] of [
+      ['INPUT', event.inputs],
+      ['OUTPUT', event.outputs],
+    ] as const) {
+      for (const d of list) {
+        const dataset = await authorizer.datasetFor(tx, event, d, resolved, at);
+        await jobs.linkJobDataset(tx, jobVersionId, dataset.id, direction, at);
+        if (direction === 'OUTPUT') await recordColumnLineage(tx, d, dataset, resolved, at);
+      }
+    }
+    await jobs.redateVersions(tx, [jobVersionId]);
+  }
+
+  /** The columnLineage facet of a dataset written (an output, or a DatasetEvent) as field-level edges. */
+  async function recordColumnLineage(tx: Tx, d: EventDataset, dataset: store.DatasetRow, resolved: Resolved, at: Date) {
+    const facet = d.facets.columnLineage ?? d.ioFacets.columnLineage;
+    if (facet === undefined || resolved.readOnly.has(key(d))) return;
+    await replaceColumnLineage(tx, dataset.id, columnLineageRows(facet), at);
+  }
+
   async function recordInput(tx: Tx, event: LineageEvent, run: PipelineRunRow, d: EventDataset, resolved: Resolved, actor: string | null, now: Date) {
     const at = event.eventTime;
     const dataset = await authorizer.datasetFor(tx, event, d, resolved, at);
@@ -91,6 +128,7 @@ export function createEventMapping(deps: { authorizer: EventAuthorizer; reads: D
     const at = event.eventTime;
     const dataset = await authorizer.datasetFor(tx, event, d, resolved, at);
     await store.linkRunDataset(tx, run.id, dataset.id, 'OUTPUT', at);
+    await recordColumnLineage(tx, d, dataset, resolved, at);
     // Only a completed run produced its outputs; other events declare what it writes.
     if (event.eventType !== 'COMPLETE') return recordDatasetFacets(tx, d, dataset, resolved, at);
     const versionId = await recordVersion(tx, d, dataset.id, versionFacet(d) ?? derivedOutputVersion(run.runUuid), resolved, actor, at, now);
@@ -139,8 +177,14 @@ export function createEventMapping(deps: { authorizer: EventAuthorizer; reads: D
     });
     // A run known only as another run's parent moves into the project of its own first event.
     const own = store.isBareParent(locked) ? { ...locked, projectId: resolved.projectId } : locked;
-    const run = applyRunEvent(own, event, now);
+    const applied = applyRunEvent(own, event, now);
+    const { jobId, jobVersionId } = await recordJob(tx, event, resolved, applied.jobFacets);
+    const run = { ...applied, jobId, jobVersionId };
     await store.savePipelineRun(tx, run);
+    await jobs.redateVersions(
+      tx,
+      [jobVersionId, locked.jobVersionId].filter((v): v is number => v !== null),
+    );
     for (const d of event.inputs) await recordInput(tx, event, run, d, resolved, actor, now);
     for (const d of event.outputs) await recordOutput(tx, event, run, d, resolved, actor, now);
     // Stamped with the run's earliest event known, so the time does not depend on arrival order.
@@ -153,11 +197,15 @@ export function createEventMapping(deps: { authorizer: EventAuthorizer; reads: D
     async apply(tx: Tx, event: LineageEvent, resolved: Resolved, actor: string | null, now: Date): Promise<number | null> {
       await reads.lock(tx, [...event.inputs, ...event.outputs, ...(event.dataset ? [event.dataset] : [])]);
       if (event.kind === 'RunEvent') return ingestRun(tx, event, resolved, actor, now);
-      // A JobEvent names datasets but no run (edges connect runs); a DatasetEvent records its version and facets.
-      for (const d of [...event.inputs, ...event.outputs]) await authorizer.datasetFor(tx, event, d, resolved, event.eventTime);
+      if (event.kind === 'JobEvent') {
+        await ingestJob(tx, event, resolved);
+        return null;
+      }
+      // A DatasetEvent records its version (or describes the dataset) and its facets.
       const d = event.dataset;
       if (d) {
         const dataset = await authorizer.datasetFor(tx, event, d, resolved, event.eventTime);
+        await recordColumnLineage(tx, d, dataset, resolved, event.eventTime);
         const label = versionFacet(d);
         if (label === null) await recordDatasetFacets(tx, d, dataset, resolved, event.eventTime);
         else await recordVersion(tx, d, dataset.id, label, resolved, actor, event.eventTime, now);

@@ -137,3 +137,73 @@ export function defaultProjectName(namespace: string): string {
   const digest = createHash('sha256').update(namespace).digest('hex').slice(0, 12);
   return `${name.slice(0, MAX_PROJECT_NAME - digest.length - 1)}-${digest}`;
 }
+
+/** The job facets that define what a job does: a change in one of them is a new job version. */
+export const VERSION_FACETS = ['sourceCode', 'sql', 'sourceCodeLocation'] as const;
+
+/** A facet without the fields every facet carries about its producer. */
+function facetContent(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => k !== '_producer' && k !== '_schemaURL' && k !== '_deleted'));
+}
+
+/**
+ * The version of a job its facets define: a UUID derived from the job's namespace, name and its
+ * defining facets' content (not who sent them), with those facets.
+ */
+export function jobVersionOf(namespace: string, name: string, facets: StoredFacets): { version: string; facets: Record<string, unknown> } {
+  const defining = Object.fromEntries(VERSION_FACETS.filter((n) => facets[n]?.value != null).map((n) => [n, facetContent(facets[n]!.value)]));
+  const h = createHash('sha256')
+    .update(canonicalJson([namespace, name, defining]))
+    .digest('hex');
+  return { version: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`, facets: defining };
+}
+
+export interface ColumnLineageRow {
+  field: string;
+  inputNamespace: string;
+  inputName: string;
+  inputField: string;
+  transformationType: string;
+  transformationSubtype: string;
+  transformationDescription: string | null;
+  masking: boolean;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v : null);
+
+/**
+ * The field-level edges of a columnLineage facet: one per output field, input field and
+ * transformation (the facet's `transformations`, or the older `transformationType` and
+ * `transformationDescription` of the field). Malformed entries are skipped, not refused: the
+ * facet is optional metadata and the event is valid without it.
+ */
+export function columnLineageRows(facet: unknown): ColumnLineageRow[] {
+  const fields = (facet as { fields?: unknown } | null)?.fields;
+  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) return [];
+  const rows = new Map<string, ColumnLineageRow>();
+  for (const [field, spec] of Object.entries(fields as Record<string, unknown>)) {
+    const s = spec as { inputFields?: unknown; transformationType?: unknown; transformationDescription?: unknown } | null;
+    if (!s || !Array.isArray(s.inputFields)) continue;
+    for (const input of s.inputFields as Record<string, unknown>[]) {
+      const [inputNamespace, inputName, inputField] = [str(input?.namespace), str(input?.name), str(input?.field)];
+      if (!inputNamespace || !inputName || !inputField) continue;
+      const listed = Array.isArray(input.transformations) ? (input.transformations as Record<string, unknown>[]) : [];
+      const transformations = listed.length ? listed : [{ type: s.transformationType, subtype: '', description: s.transformationDescription, masking: false }];
+      for (const t of transformations) {
+        const row: ColumnLineageRow = {
+          field,
+          inputNamespace,
+          inputName,
+          inputField,
+          transformationType: str(t?.type) ?? '',
+          transformationSubtype: str(t?.subtype) ?? '',
+          transformationDescription: str(t?.description),
+          masking: t?.masking === true,
+        };
+        rows.set(canonicalJson([field, inputNamespace, inputName, inputField, row.transformationType, row.transformationSubtype]), row);
+      }
+    }
+  }
+  return [...rows.values()];
+}

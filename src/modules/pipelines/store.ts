@@ -23,15 +23,20 @@ export interface PipelineRunRow {
   jobFacets: StoredFacets;
   createdAt: Date;
   updatedAt: Date;
+  /** Event time of the earliest event about it; null for a run known only as a parent. */
+  firstEventAt: Date | null;
+  jobId: number | null;
+  jobVersionId: number | null;
 }
 
 const RUN_COLUMNS = `id, project_id AS "projectId", run_uuid AS "runUuid", job_namespace AS "jobNamespace", job_name AS "jobName",
   state::text AS state, state_at AS "stateAt", started_at AS "startedAt", ended_at AS "endedAt",
   nominal_start_time AS "nominalStartTime", nominal_end_time AS "nominalEndTime", parent_run_uuid AS "parentRunUuid",
   parent_job_namespace AS "parentJobNamespace", parent_job_name AS "parentJobName", error_message AS "errorMessage",
-  run_facets AS "runFacets", job_facets AS "jobFacets", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  run_facets AS "runFacets", job_facets AS "jobFacets", created_at AS "createdAt", updated_at AS "updatedAt",
+  first_event_at AS "firstEventAt", job_id AS "jobId", job_version_id AS "jobVersionId"`;
 
-const DATE_FIELDS = ['stateAt', 'startedAt', 'endedAt', 'nominalStartTime', 'nominalEndTime', 'createdAt', 'updatedAt'] as const;
+const DATE_FIELDS = ['stateAt', 'startedAt', 'endedAt', 'nominalStartTime', 'nominalEndTime', 'createdAt', 'updatedAt', 'firstEventAt'] as const;
 
 function toRun(row: PipelineRunRow): PipelineRunRow {
   const out = { ...row } as Record<string, unknown>;
@@ -75,7 +80,7 @@ export async function savePipelineRun(tx: SqlQueryable, run: PipelineRunRow): Pr
     `UPDATE pipeline_runs SET project_id = $17, job_namespace = $2, job_name = $3, state = $4::"PipelineRunState", state_at = $5::timestamptz,
        started_at = $6::timestamptz, ended_at = $7::timestamptz, nominal_start_time = $8::timestamptz, nominal_end_time = $9::timestamptz,
        parent_run_uuid = $10, parent_job_namespace = $11, parent_job_name = $12, error_message = $13,
-       run_facets = $14::jsonb, job_facets = $15::jsonb, updated_at = $16::timestamptz
+       run_facets = $14::jsonb, job_facets = $15::jsonb, updated_at = $16::timestamptz, first_event_at = $18::timestamptz, job_id = $19, job_version_id = $20
      WHERE id = $1`,
     [
       run.id,
@@ -95,6 +100,9 @@ export async function savePipelineRun(tx: SqlQueryable, run: PipelineRunRow): Pr
       JSON.stringify(run.jobFacets),
       run.updatedAt.toISOString(),
       run.projectId,
+      iso(run.firstEventAt),
+      run.jobId,
+      run.jobVersionId,
     ],
   );
 }
