@@ -20,6 +20,8 @@ import { edgeRecorder, edgeRetractor } from './modules/lineage/store.js';
 import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
+import { createJobService } from './modules/pipelines/jobs.js';
+import { createCatalogService } from './modules/catalog/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -102,6 +104,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
     incidents,
     quarantines: forDoors(quarantines),
     refs: createRefService(db),
+    jobs: createJobService(db),
+    catalog: createCatalogService(db),
     pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
   };
 }

@@ -103,6 +103,31 @@ export const READS_HIDDEN: Row = {
     ),
     gql('query pipelineRun', outsider, 'query($r: String!) { pipelineRun(runId: $r) { id } }', (w) => ({ r: w.pipelineRunUuid }), 'pipelineRun'),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
+    gql(
+      'query job',
+      outsider,
+      'query($n: String!, $j: String!) { job(namespace: $n, name: $j) { id } }',
+      (w) => ({ n: w.job.namespace, j: w.job.name }),
+      'job',
+    ),
+    gql('query columnLineage', outsider, 'query($n: String!, $d: String!) { columnLineage(namespace: $n, name: $d) { edges { depth } } }', (w) => ({
+      n: w.olDataset.namespace,
+      d: w.olDataset.name,
+    })),
+    {
+      route: 'graphql query jobs',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query($n: String!) { jobs(namespace: $n) { edges { node { name } } } }', { n: w.job.namespace }),
+        (w, got) => got.includes(w.job.name),
+      ),
+    },
+    {
+      route: 'graphql query search',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query($q: String!) { search(query: $q) { name } }', { q: w.olDataset.name }),
+        (w, got) => got.includes(w.olDataset.name),
+      ),
+    },
     {
       route: 'graphql query projects',
       call: absent(

@@ -100,3 +100,9 @@ ALTER TABLE "job_datasets" ADD CONSTRAINT "job_datasets_dataset_id_fkey" FOREIGN
 
 -- AddForeignKey
 ALTER TABLE "column_lineage_edges" ADD CONSTRAINT "column_lineage_edges_dataset_id_fkey" FOREIGN KEY ("dataset_id") REFERENCES "datasets"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- Hand-written: name-prefix search (catalog search), case-insensitive, served by an index per table.
+CREATE INDEX "datasets_lower_name_idx" ON "datasets" (lower("name") text_pattern_ops);
+CREATE INDEX "jobs_lower_name_idx" ON "jobs" (lower("name") text_pattern_ops);
+CREATE INDEX "runs_lower_name_idx" ON "runs" (lower("name") text_pattern_ops);
+CREATE INDEX "registered_models_lower_name_idx" ON "registered_models" (lower("name") text_pattern_ops);

@@ -157,3 +157,18 @@ export async function runIdsOfJobs(sql: SqlQueryable, jobIds: readonly number[],
     [jobIds, limit, offset],
   );
 }
+
+/** Ids of jobs (of one namespace, or all) in the projects given (null: every one), by namespace and name, with how many there are. */
+export async function listJobIds(
+  sql: SqlQueryable,
+  namespace: string | null,
+  projectIds: readonly number[] | null,
+  limit: number,
+  offset: number,
+): Promise<{ ids: number[]; total: number }> {
+  const where = '($1::text IS NULL OR namespace = $1) AND ($2::int[] IS NULL OR project_id = ANY($2::int[]))';
+  const params = [namespace, projectIds ? [...projectIds] : null];
+  const rows = await sql.query<{ id: number }>(`SELECT id FROM jobs WHERE ${where} ORDER BY namespace, name LIMIT $3 OFFSET $4`, [...params, limit, offset]);
+  const [count] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE ${where}`, params);
+  return { ids: rows.map((r) => r.id), total: count?.n ?? 0 };
+}

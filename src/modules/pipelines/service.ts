@@ -5,7 +5,10 @@
 import type { Database } from '../../db/database.js';
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Access } from '../auth/access.js';
-import { requireGlobalAdmin } from '../auth/policy.js';
+import { readableProjects, requireGlobalAdmin } from '../auth/policy.js';
+import { datasetAccess } from '../datasets/policy.js';
+import { ValidationError } from '../../errors.js';
+import { walkColumnLineage } from './column-lineage-store.js';
 import { visibleVersionIds } from '../datasets/policy.js';
 import type { DatasetReads } from '../datasets/reads.js';
 import type { EdgeRecorder, EdgeRetractor } from '../lineage/store.js';
@@ -43,6 +46,11 @@ export interface LineageEvent {
   /** The event as received, kept verbatim. */
   raw: unknown;
 }
+
+/** Column lineage walks at most this many hops (a field's history rarely runs deeper). */
+export const MAX_COLUMN_DEPTH = 20;
+
+export type Direction = 'UPSTREAM' | 'DOWNSTREAM' | 'BOTH';
 
 export interface IngestResult {
   duplicate: boolean;
@@ -157,6 +165,39 @@ export function createPipelineService(db: Database, deps: PipelineDeps) {
         sql,
         (await pipelineRunAccess.visible(caller, runs)).map((r) => r.id),
       );
+    },
+
+    /** The raw events of runs the caller read, in event-time order, a page per run. */
+    async eventsOf(caller: Access, runs: readonly PipelineRunRow[], options: { first: number; offset: number }): Promise<store.KeptEventRow[]> {
+      const visible = await pipelineRunAccess.visible(caller, runs);
+      return store.eventsOfRuns(
+        sql,
+        visible.map((r) => r.runUuid),
+        options.first,
+        options.offset,
+      );
+    },
+
+    /** Raw events of every project the caller may see, within an event-time window (Marquez's /events/lineage). */
+    async events(caller: Access, options: { before: Date | null; after: Date | null; first: number; offset: number; newestFirst: boolean }) {
+      return store.eventsPage(sql, await readableProjects(caller), { ...options, limit: options.first });
+    },
+
+    /**
+     * Field-level lineage around a dataset the caller may see (NOT_FOUND otherwise): where its
+     * field (or every field) comes from, what comes from it, or both, within `depth` hops,
+     * through datasets the caller may see only.
+     */
+    async columnLineage(caller: Access, start: { namespace: string; name: string; field: string | null }, direction: Direction, depth: number) {
+      const [dataset] = await store.datasetsByKeys(sql, [start]);
+      await datasetAccess.require(caller, dataset ? { projectId: dataset.projectId } : null, 'VIEWER', `${start.namespace}/${start.name}`);
+      if (!Number.isInteger(depth) || depth < 1 || depth > MAX_COLUMN_DEPTH)
+        throw new ValidationError('depth', `must be an integer from 1 to ${MAX_COLUMN_DEPTH}`);
+      const projectIds = await readableProjects(caller);
+      const ways = direction === 'BOTH' ? (['UPSTREAM', 'DOWNSTREAM'] as const) : [direction];
+      const edges = [];
+      for (const way of ways) edges.push(...(await walkColumnLineage(sql, start, way, depth, projectIds)));
+      return edges;
     },
 
     /** Versions the caller may see of the datasets a run declared as outputs: what it wrote, or (failed) would have written over. */

@@ -306,3 +306,55 @@ export async function declaredOutputVersions(sql: SqlQueryable, runId: number, a
   );
   return rows.map((r) => r.id);
 }
+
+export interface KeptEventRow {
+  id: number;
+  projectId: number;
+  eventType: string | null;
+  eventTime: Date;
+  runUuid: string | null;
+  schemaUrl: string | null;
+  warnings: string[];
+  receivedAt: Date;
+  body: unknown;
+}
+
+const EVENT_COLUMNS = `id, project_id AS "projectId", event_type AS "eventType", event_time AS "eventTime", run_uuid AS "runUuid",
+  schema_url AS "schemaUrl", warnings, received_at AS "receivedAt", body`;
+
+const toEvent = (r: KeptEventRow): KeptEventRow => ({
+  ...r,
+  id: Number(r.id),
+  eventTime: new Date(r.eventTime),
+  receivedAt: new Date(r.receivedAt),
+  warnings: r.warnings ?? [],
+});
+
+/** Raw events of runs, in event-time order (then arrival), after the event id `afterId` of that order. */
+export async function eventsOfRuns(sql: SqlQueryable, runUuids: readonly string[], limit: number, offset: number): Promise<KeptEventRow[]> {
+  const rows = await sql.query<KeptEventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM (
+       SELECT *, row_number() OVER (PARTITION BY run_uuid ORDER BY event_time, id) AS n FROM openlineage_events WHERE run_uuid = ANY($1::text[])) e
+     WHERE n > $3 AND n <= $2 + $3 ORDER BY run_uuid, n`,
+    [runUuids, limit, offset],
+  );
+  return rows.map(toEvent);
+}
+
+/** Raw events of the projects given (null: all), newest or oldest first, within an event-time window. */
+export async function eventsPage(
+  sql: SqlQueryable,
+  projectIds: readonly number[] | null,
+  options: { before: Date | null; after: Date | null; limit: number; offset: number; newestFirst: boolean },
+): Promise<{ events: KeptEventRow[]; total: number }> {
+  const where = `($1::int[] IS NULL OR project_id = ANY($1::int[])) AND ($2::timestamptz IS NULL OR event_time < $2) AND ($3::timestamptz IS NULL OR event_time > $3)`;
+  const params = [projectIds ? [...projectIds] : null, options.before?.toISOString() ?? null, options.after?.toISOString() ?? null];
+  const order = options.newestFirst ? 'event_time DESC, id DESC' : 'event_time, id';
+  const rows = await sql.query<KeptEventRow>(`SELECT ${EVENT_COLUMNS} FROM openlineage_events WHERE ${where} ORDER BY ${order} LIMIT $4 OFFSET $5`, [
+    ...params,
+    options.limit,
+    options.offset,
+  ]);
+  const [count] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM openlineage_events WHERE ${where}`, params);
+  return { events: rows.map(toEvent), total: count?.n ?? 0 };
+}
