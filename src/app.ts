@@ -19,6 +19,7 @@ import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
+import { createMarquezRoutes } from './http/marquez/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createMlflowRoutes } from './http/mlflow/router.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
@@ -68,6 +69,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
   const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
+  const handleMarquezRequest = createMarquezRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
@@ -147,6 +152,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       if (await handleArtifactRequest(req, res)) return;
       if (await handleMlflowRequest(req, res)) return;
       if (await handleWebRequest(req, res)) return;
+      if (await handleMarquezRequest(req, res)) return;
       if (await handleOpenLineageRequest(req, res)) return;
       return yoga.requestListener(req, res);
     }, log),

@@ -21,6 +21,7 @@ import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
 import { createJobService } from './modules/pipelines/jobs.js';
+import { createJobLineageService } from './modules/pipelines/job-lineage.js';
 import { createCatalogService } from './modules/catalog/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
@@ -105,6 +106,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     quarantines: forDoors(quarantines),
     refs: createRefService(db),
     jobs: createJobService(db),
+    jobLineage: createJobLineageService(db),
     catalog: createCatalogService(db),
     pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
   };

@@ -64,3 +64,63 @@ export async function namespaces(
   );
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) }));
 }
+
+/** Ids of datasets of one namespace in the projects given (null: all), by name, with how many there are. */
+export async function datasetIdsOf(
+  sql: SqlQueryable,
+  namespace: string,
+  projectIds: readonly number[] | null,
+  limit: number,
+  offset: number,
+): Promise<{ ids: number[]; total: number }> {
+  const where = 'namespace = $1 AND ($2::int[] IS NULL OR project_id = ANY($2::int[]))';
+  const params = [namespace, projectIds ? [...projectIds] : null];
+  const rows = await sql.query<{ id: number }>(`SELECT id FROM datasets WHERE ${where} ORDER BY name LIMIT $3 OFFSET $4`, [...params, limit, offset]);
+  const [count] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM datasets WHERE ${where}`, params);
+  return { ids: rows.map((r) => r.id), total: count?.n ?? 0 };
+}
+
+/** Version ids of a dataset, newest first, a page, with how many there are. */
+export async function versionIdsOf(sql: SqlQueryable, datasetId: number, limit: number, offset: number): Promise<{ ids: number[]; total: number }> {
+  const rows = await sql.query<{ id: number }>('SELECT id FROM dataset_versions WHERE dataset_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3', [
+    datasetId,
+    limit,
+    offset,
+  ]);
+  const [count] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM dataset_versions WHERE dataset_id = $1', [datasetId]);
+  return { ids: rows.map((r) => r.id), total: count?.n ?? 0 };
+}
+
+/** The pipeline run that produced each version (its PRODUCED edge), when one did. */
+export async function producersOf(sql: SqlQueryable, versionIds: readonly number[]): Promise<{ versionId: number; pipelineRunId: number }[]> {
+  return sql.query(
+    `SELECT DISTINCT ON (to_id) to_id AS "versionId", from_id AS "pipelineRunId" FROM lineage_edges
+     WHERE to_type = 'DatasetVersion' AND to_id = ANY($1::int[]) AND from_type = 'PipelineRun' AND kind = 'PRODUCED' ORDER BY to_id, created_at`,
+    [versionIds],
+  );
+}
+
+/** The dataset versions pipeline runs read (INPUT_TO) and produced (PRODUCED). */
+export async function versionsOfPipelineRuns(
+  sql: SqlQueryable,
+  runIds: readonly number[],
+): Promise<{ pipelineRunId: number; versionId: number; direction: 'INPUT' | 'OUTPUT' }[]> {
+  return sql.query(
+    `SELECT to_id AS "pipelineRunId", from_id AS "versionId", 'INPUT' AS direction FROM lineage_edges
+      WHERE to_type = 'PipelineRun' AND to_id = ANY($1::int[]) AND from_type = 'DatasetVersion' AND kind = 'INPUT_TO'
+     UNION ALL
+     SELECT from_id, to_id, 'OUTPUT' FROM lineage_edges
+      WHERE from_type = 'PipelineRun' AND from_id = ANY($1::int[]) AND to_type = 'DatasetVersion' AND kind = 'PRODUCED'
+     ORDER BY 1, 3, 2`,
+    [runIds],
+  );
+}
+
+/** The newest version id of each dataset. */
+export async function latestVersionIds(sql: SqlQueryable, datasetIds: readonly number[]): Promise<{ datasetId: number; versionId: number }[]> {
+  return sql.query(
+    `SELECT DISTINCT ON (dataset_id) dataset_id AS "datasetId", id AS "versionId" FROM dataset_versions
+     WHERE dataset_id = ANY($1::int[]) ORDER BY dataset_id, created_at DESC, id DESC`,
+    [datasetIds],
+  );
+}

@@ -125,6 +125,17 @@ export function createEventAuthorizer(db: Database, projects: ProjectService, co
 
   return {
     /**
+     * The project a namespace writes into, when the caller may write there (EDITOR); a missing
+     * one is created for a global admin, refused to anyone else (403, as for events).
+     */
+    async namespaceProject(caller: Access, namespace: string) {
+      const projectName = projectForNamespace(namespace, config.projects);
+      const found = await projects.internal.byName(projectName);
+      await requireRole(caller, { projectId: found?.id ?? null, projectName, role: 'EDITOR', what: `namespace ${JSON.stringify(namespace)}` });
+      return found ?? (await createProjectFor(caller, { job: { namespace, name: '', facets: {} } } as LineageEvent, projectName));
+    },
+
+    /**
      * Every check before any write: the namespace's project (created for a caller allowed to
      * create it), EDITOR there, the roles each claimed dataset of another project needs, and
      * a run id that is not another project's. Unclaimed datasets (only ever read) are decided

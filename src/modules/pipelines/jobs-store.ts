@@ -172,3 +172,36 @@ export async function listJobIds(
   const [count] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE ${where}`, params);
   return { ids: rows.map((r) => r.id), total: count?.n ?? 0 };
 }
+
+/** Jobs (with the version) that read or write these datasets, by their runs' declarations and JobEvents. */
+export async function jobsTouching(
+  sql: SqlQueryable,
+  datasetIds: readonly number[],
+): Promise<{ jobId: number; jobVersionId: number; datasetId: number; direction: 'INPUT' | 'OUTPUT' }[]> {
+  if (datasetIds.length === 0) return [];
+  return sql.query(
+    `SELECT DISTINCT r.job_id AS "jobId", r.job_version_id AS "jobVersionId", x.dataset_id AS "datasetId", x.direction
+       FROM pipeline_run_datasets x JOIN pipeline_runs r ON r.id = x.pipeline_run_id
+      WHERE x.dataset_id = ANY($1::int[]) AND r.job_version_id IS NOT NULL
+     UNION
+     SELECT v.job_id, v.id, d.dataset_id, d.direction FROM job_datasets d JOIN job_versions v ON v.id = d.job_version_id WHERE d.dataset_id = ANY($1::int[])`,
+    [datasetIds],
+  );
+}
+
+/** Training runs that read a version of these datasets (INPUT_TO edges to runs), with the models registered from them. */
+export async function trainingReaders(
+  sql: SqlQueryable,
+  datasetIds: readonly number[],
+): Promise<{ datasetId: number; runId: number; modelVersionIds: number[] }[]> {
+  if (datasetIds.length === 0) return [];
+  return sql.query(
+    `SELECT DISTINCT v.dataset_id AS "datasetId", e.to_id AS "runId",
+            coalesce((SELECT array_agg(m.id ORDER BY m.id) FROM model_versions m WHERE m.run_id = e.to_id), '{}') AS "modelVersionIds"
+     FROM lineage_edges e JOIN dataset_versions v ON v.id = e.from_id
+     JOIN runs r ON r.id = e.to_id AND r.deleted_at IS NULL
+     WHERE e.from_type = 'DatasetVersion' AND e.to_type = 'Run' AND e.kind = 'INPUT_TO' AND v.dataset_id = ANY($1::int[])
+     ORDER BY 1, 2`,
+    [datasetIds],
+  );
+}

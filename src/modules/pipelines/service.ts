@@ -131,6 +131,16 @@ export function createPipelineService(db: Database, deps: PipelineDeps) {
       });
     },
 
+    /**
+     * Makes a namespace ready to receive events (Marquez's PUT /namespaces/{namespace}): its
+     * project, created for a global admin; anyone else needs EDITOR in it.
+     */
+    async ensureNamespace(caller: Access, namespace: string): Promise<{ projectId: number; projectName: string }> {
+      if (!namespace.trim() || namespace.length > 1000) throw new ValidationError('namespace', 'must be 1 to 1000 characters');
+      const project = await authorizer.namespaceProject(caller, namespace);
+      return { projectId: project.id, projectName: project.name };
+    },
+
     /** Kept events in the order they arrived, after `afterId`, for a replay of the mapping (global admins). */
     keptEvents(caller: Access, afterId: number, limit: number) {
       requireGlobalAdmin(caller, 'keptEvents');
