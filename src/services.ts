@@ -98,7 +98,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     /** Tokens and roles as a caller manages them. */
     accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
-    datasets: createDatasetService(db, { runs, projects, recordEdges }),
+    datasets: createDatasetService(db, { runs, projects, recordEdges, reads }),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
     registry: forDoors(registry),
     lineage: forDoors(lineage),
