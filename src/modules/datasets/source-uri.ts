@@ -46,7 +46,7 @@ export function openLineageRefOf(source: string | null | undefined): OpenLineage
   for (const p of VERSION_PARAMS) version ??= url.searchParams.get(p);
   let path = decodeURIComponent(url.pathname);
   // Delta's time travel by path (`table@v5`), an Iceberg snapshot by path (`table@1234`).
-  const at = /@v?(\d+)$/.exec(path);
+  const at = /@(?:v|snapshot=)?(\d+)$/.exec(path);
   if (at) {
     version ??= at[1]!;
     path = path.slice(0, at.index);
