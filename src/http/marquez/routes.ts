@@ -287,6 +287,9 @@ export function createMarquezRoutes(services: Services, log: Logger, options: { 
       return (marquezError(res, 400, 'BAD_USER_INPUT', 'path: a segment is not valid percent-encoding'), true);
     }
     if (matched === null) return false;
+    // NUL can reach no name or value: refused here, where the request is read, not by the database.
+    const nul = [...(matched === 'METHOD' ? [] : Object.entries(matched.params)), ...url.searchParams].find(([, v]) => v.includes('\u0000'));
+    if (nul) return (marquezError(res, 400, 'BAD_USER_INPUT', `${nul[0]}: must not contain the NUL character`), true);
     if (matched === 'METHOD') return (marquezError(res, 405, 'BAD_USER_INPUT', `${req.method} is not served here`), true);
     const { route, params } = matched;
     let access: Access | null = null;
