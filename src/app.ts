@@ -22,6 +22,7 @@ import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
+import { createMarquezRoutes } from './http/marquez/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createMlflowRoutes, mlflowDoorErrors } from './http/mlflow/router.js';
 import { openArtifactStore } from './modules/artifacts/open-store.js';
@@ -72,6 +73,10 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
   const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
+  const handleMarquezRequest = createMarquezRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
@@ -139,6 +144,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       if (await handleArtifactRequest(req, res)) return;
       if (await handleMlflowRequest(req, res)) return;
       if (await handleWebRequest(req, res)) return;
+      if (await handleMarquezRequest(req, res)) return;
       if (await handleOpenLineageRequest(req, res)) return;
       return yoga.requestListener(req, res);
     }),

@@ -1,6 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
+import { KEY_PATTERN } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -120,6 +121,11 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
+    else if (!KEY_PATTERN.test(project) || project.length > 250)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)}: project ${JSON.stringify(project)} is not a valid project name (letters, digits, '_', '.', '-', '/' and spaces, at most 250)`,
+      });
     else map.set(ns, project);
   }
   return map;

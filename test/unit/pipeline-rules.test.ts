@@ -3,7 +3,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { canonicalJson, commitSha, eventDigest, facetValues, mergeFacets, nextState, projectForNamespace } from '../../src/modules/pipelines/rules.js';
+import {
+  canonicalJson,
+  commitSha,
+  defaultProjectName,
+  eventDigest,
+  facetValues,
+  mergeFacets,
+  nextState,
+  projectForNamespace,
+} from '../../src/modules/pipelines/rules.js';
 
 const t = (hour: number) => new Date(Date.UTC(2026, 10, 1, hour));
 
@@ -26,6 +35,21 @@ describe('pipeline run state', () => {
     const inOrder = nextState(nextState(unknown, 'START', t(1)), 'FAIL', t(2));
     const reversed = nextState(nextState(unknown, 'FAIL', t(2)), 'START', t(1));
     expect(reversed).toEqual(inOrder);
+  });
+});
+
+describe('ties at one instant', () => {
+  it('end the same whichever event arrives first', () => {
+    const unknown = { state: 'UNKNOWN' as const, stateAt: null };
+    for (const [a, b] of [
+      ['COMPLETE', 'FAIL'],
+      ['START', 'RUNNING'],
+    ] as const) {
+      expect(nextState(nextState(unknown, a, t(1)), b, t(1))).toEqual(nextState(nextState(unknown, b, t(1)), a, t(1)));
+    }
+    const x = { sql: { query: 'SELECT 1' } };
+    const y = { sql: { query: 'SELECT 2' } };
+    expect(mergeFacets(mergeFacets({}, x, t(1)), y, t(1))).toEqual(mergeFacets(mergeFacets({}, y, t(1)), x, t(1)));
   });
 });
 
@@ -97,5 +121,20 @@ describe('namespace to project', () => {
   it('reports a malformed mapping entry by name', () => {
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad:name' })).toThrow(/not a valid project name/);
+  });
+
+  it('maps URI-like namespaces (with ":") by the mapping, else to a normalised project name', () => {
+    const { projects } = loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow://production=etl,spark://m:7077=spark' }).openLineage;
+    expect(projectForNamespace('airflow://production', projects)).toBe('etl');
+    expect(projectForNamespace('spark://m:7077', projects)).toBe('spark');
+    expect(projectForNamespace('postgres://db:5432', projects)).toBe('postgres-db-5432');
+    expect(defaultProjectName('airflow://production')).toBe('airflow-production');
+    expect(defaultProjectName('etl-prod')).toBe('etl-prod');
+    expect(defaultProjectName('abfss://c@acct.dfs.core.windows.net')).toBe('abfss-c-acct.dfs.core.windows.net');
+    expect(defaultProjectName('::')).toBe('openlineage');
+    const long = defaultProjectName(`s3://${'b'.repeat(400)}`);
+    expect(long).toHaveLength(250);
+    expect(long).not.toBe(defaultProjectName(`s3://${'b'.repeat(401)}`));
   });
 });

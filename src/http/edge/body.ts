@@ -39,7 +39,12 @@ export async function readBody(req: IncomingMessage, limit: number, res?: Server
 
 /** A JSON body held to the input rules; undefined when the body is empty. Fields are named from the body's root (`tags[0].value`). */
 export async function readJsonBody(req: IncomingMessage, limit: number, res?: ServerResponse): Promise<unknown> {
-  const text = (await readBody(req, limit, res)).toString('utf8').trim();
+  return parseJsonBody((await readBody(req, limit, res)).toString('utf8'));
+}
+
+/** JSON text a door read itself (e.g. after inflating it), held to the same rules as readJsonBody. */
+export function parseJsonBody(raw: string): unknown {
+  const text = raw.trim();
   if (!text) return undefined;
   let value: unknown;
   try {

@@ -34,9 +34,11 @@ const base = {
   eventTime: instant,
   // Required by the spec; clients that leave it empty (openlineage-python's default) are tolerated.
   producer: z.string({ error: 'is required: the URI of the integration that sent the event' }),
+  // Clients before openlineage-python 0.28 sent none: accepted, with a warning kept beside the event.
   schemaURL: z
-    .string({ error: 'is required: the OpenLineage spec URL of the event' })
-    .regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent'),
+    .string({ error: 'must be a string: the OpenLineage spec URL of the event' })
+    .regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent')
+    .nullish(),
 };
 const job = z.object({ namespace: name('the job namespace'), name: name('the job name'), facets }, { error: 'is required: an object with namespace and name' });
 
@@ -76,20 +78,26 @@ function kindOf(body: Record<string, unknown>): LineageEvent['kind'] {
   throw new ValidationError('run', 'is required: a RunEvent has run and job, a JobEvent has job, a DatasetEvent has dataset');
 }
 
+/** What was accepted but not as the spec says, kept with the event (see docs/openlineage.md). */
+function warningsOf(e: { schemaURL?: string | null }): string[] {
+  return e.schemaURL ? [] : ['schemaURL: missing (clients before openlineage-python 0.28 send none); read as an event of the current spec and kept as sent'];
+}
+
 export function parseLineageEvent(body: unknown): LineageEvent {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be one OpenLineage event as a JSON object');
   const kind = kindOf(body as Record<string, unknown>);
   const common = { kind, raw: body, inputs: [] as EventDataset[], outputs: [] as EventDataset[], run: null, job: null, dataset: null, eventType: null };
   if (kind === 'DatasetEvent') {
     const e = parseWith(datasetEvent, body);
-    return { ...common, eventTime: new Date(e.eventTime), schemaUrl: e.schemaURL, dataset: toDataset(e.dataset, null) };
+    return { ...common, eventTime: new Date(e.eventTime), schemaUrl: e.schemaURL ?? null, warnings: warningsOf(e), dataset: toDataset(e.dataset, null) };
   }
   const e: z.infer<typeof jobEvent> & Partial<z.infer<typeof runEvent>> = kind === 'RunEvent' ? parseWith(runEvent, body) : parseWith(jobEvent, body);
   return {
     ...common,
     eventType: e.eventType ?? null,
     eventTime: new Date(e.eventTime),
-    schemaUrl: e.schemaURL,
+    schemaUrl: e.schemaURL ?? null,
+    warnings: warningsOf(e),
     run: e.run ? { runId: e.run.runId.toLowerCase(), facets: e.run.facets ?? {} } : null,
     job: { namespace: e.job.namespace, name: e.job.name, facets: e.job.facets ?? {} },
     inputs: (e.inputs ?? []).map((d) => toDataset(d, 'inputFacets')),

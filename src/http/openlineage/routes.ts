@@ -5,11 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { expectedError } from '../../errors.js';
-import { readJsonBody } from '../edge/body.js';
+import { parseJsonBody, readBody } from '../edge/body.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
 import { errorBody, sendError, sendJson } from '../respond.js';
+import { decodeBody } from './body.js';
 import { parseLineageEvent } from './parse.js';
 
 export const LINEAGE_PATH = '/api/v1/lineage';
@@ -28,9 +29,16 @@ function headersOf(req: IncomingMessage): Headers {
 
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
   async function accept(req: IncomingMessage, res: ServerResponse, access: Access) {
-    const event = parseLineageEvent(await readJsonBody(req, options.maxBodyBytes, res));
+    // Read by the edge's rules (size as sent), inflated when compressed (size again), then held to the input rules.
+    const raw = await readBody(req, options.maxBodyBytes, res);
+    const text = await decodeBody(raw, req.headers['content-encoding'] as string | undefined, options.maxBodyBytes);
+    const event = parseLineageEvent(parseJsonBody(text));
     const result = await services.pipelines.ingest(access, event);
-    return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
+    return {
+      status: result.duplicate ? 'duplicate' : 'created',
+      warnings: event.warnings,
+      targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [],
+    };
   }
 
   /** Serves POST /api/v1/lineage; returns false for any other path. */
@@ -41,10 +49,10 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const { status, targets } = await accept(req, res, access);
+      const { status, warnings, targets } = await accept(req, res, access);
       // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
       await services.audit.record(access, [{ operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
-      sendJson(res, 201, { status });
+      sendJson(res, 201, warnings.length ? { status, warnings } : { status });
     } catch (error) {
       const expected = expectedError(error);
       if (res.headersSent) {
