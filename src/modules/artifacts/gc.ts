@@ -3,7 +3,7 @@
 // re-checks under the blob's advisory lock, which registrations reusing a blob also take.
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import { lockBlob } from './blob-lock.js';
+import { lockBlob } from './blob-lock-store.js';
 import { referencedDigests } from './records.js';
 import { stagingName } from './direct.js';
 import type { ArtifactStore, ListedBlob } from './store.js';

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
-import { lockBlob } from './blob-lock.js';
+import { lockBlob } from './blob-lock-store.js';
 import { artifactsByIds } from './records.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';

@@ -9,6 +9,7 @@ import { visibleVersions } from '../registry/policy.js';
 import type { ModelVersion, PromotionGate } from '../registry/service.js';
 import { modelVersionsByIds } from '../registry/store.js';
 import type { NodeRef } from './graph.js';
+import { aliasesHeld, datasetVersionLabels, datasetVersionsMatching } from './incidents-store.js';
 import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
 
@@ -62,30 +63,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
     if (coverageOverlaps && coverageOverlaps.end <= coverageOverlaps.start) {
       throw new ValidationError(`${field}.coverageOverlaps.end`, 'must be after start');
     }
-    const rows = await sql.query<{ id: number }>(
-      `SELECT dv.id FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id
-       WHERE ($1::text IS NULL OR d.name = $1) AND ($2::text IS NULL OR dv.version = $2)
-         AND ($3::text IS NULL OR lower(dv.digest) = lower($3))
-         AND ($4::timestamptz IS NULL OR (dv.coverage_start < $5::timestamptz AND dv.coverage_end > $4::timestamptz))
-         AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
-         AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
-         AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
-         AND ($11::text IS NULL OR d.namespace = $11)
-       ORDER BY dv.id LIMIT $9`,
-      [
-        name ?? null,
-        version ?? null,
-        digest ? digest.replace(/^sha256:/i, '') : null,
-        coverageOverlaps?.start.toISOString() ?? null,
-        coverageOverlaps?.end.toISOString() ?? null,
-        createdAfter?.toISOString() ?? null,
-        createdBefore?.toISOString() ?? null,
-        at?.toISOString() ?? null,
-        MAX_MATCHED_VERSIONS + 1,
-        projectIds ? [...projectIds] : null,
-        namespace ?? null,
-      ],
-    );
+    const rows = await datasetVersionsMatching(sql, filter, at, projectIds, MAX_MATCHED_VERSIONS + 1);
     if (rows.length > MAX_MATCHED_VERSIONS) {
       throw new ValidationError(field, `matches more than ${MAX_MATCHED_VERSIONS} dataset versions; narrow it down`);
     }
@@ -96,19 +74,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
   async function aliasesOf(versionIds: readonly number[], at: Date | null): Promise<Map<number, string[]>> {
     const result = new Map<number, string[]>(versionIds.map((id) => [id, []]));
     if (versionIds.length === 0) return result;
-    const rows = at
-      ? await sql.query<{ version_id: number; alias: string }>(
-          `SELECT x.to_version_id AS version_id, x.alias FROM (
-             SELECT DISTINCT ON (e.model_id, e.alias) e.alias, e.to_version_id
-             FROM model_alias_events e
-             WHERE e.model_id IN (SELECT model_id FROM model_versions WHERE id = ANY($1::int[])) AND e.effective_at <= $2::timestamptz
-             ORDER BY e.model_id, e.alias, e.effective_at DESC, e.id DESC) x
-           WHERE x.to_version_id = ANY($1::int[]) ORDER BY x.alias`,
-          [versionIds, at.toISOString()],
-        )
-      : await sql.query<{ version_id: number; alias: string }>('SELECT version_id, alias FROM model_aliases WHERE version_id = ANY($1::int[]) ORDER BY alias', [
-          versionIds,
-        ]);
+    const rows = await aliasesHeld(sql, versionIds, at);
     for (const row of rows) result.get(row.version_id)?.push(row.alias);
     return result;
   }
@@ -195,9 +161,9 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
       const upstream = await reach([{ type: 'ModelVersion', id: modelVersionId }], 'UPSTREAM', 'DatasetVersion', null);
       const quarantines = await quarantinesOf(upstream.map((n) => n.id));
       if (quarantines.length === 0) return [];
-      const labels = await sql.query<{ id: number; dataset: string; version: string }>(
-        'SELECT dv.id, d.name AS dataset, dv.version FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id WHERE dv.id = ANY($1::int[])',
-        [quarantines.map((q) => q.datasetVersionId)],
+      const labels = await datasetVersionLabels(
+        sql,
+        quarantines.map((q) => q.datasetVersionId),
       );
       const byId = new Map(labels.map((l) => [l.id, l]));
       return quarantines.map((q) => ({ ...q, dataset: byId.get(q.datasetVersionId)?.dataset ?? '?', version: byId.get(q.datasetVersionId)?.version ?? '?' }));

@@ -5,6 +5,7 @@ import type { DatasetQuarantineEvent, Prisma, QuarantineAction } from '../../gen
 import { requireMaxLength } from '../../validation.js';
 import { type Access, LOCAL_ACTOR } from '../auth/access.js';
 import { requireVersionRole, visibleVersionIds } from '../datasets/policy.js';
+import { lockDatasetVersionRow } from './store.js';
 
 export type { DatasetQuarantineEvent, QuarantineAction };
 
@@ -30,8 +31,7 @@ export function createQuarantineService(db: Database) {
 
   /** Locks the dataset version, so quarantines and releases of one version happen one at a time. */
   async function lockVersion(tx: Tx, datasetVersionId: number): Promise<void> {
-    const rows = await tx.$queryRaw<unknown[]>`SELECT id FROM dataset_versions WHERE id = ${datasetVersionId} FOR UPDATE`;
-    if (rows.length === 0) throw new NotFoundError('DatasetVersion', datasetVersionId);
+    if (!(await lockDatasetVersionRow(tx, datasetVersionId))) throw new NotFoundError('DatasetVersion', datasetVersionId);
   }
 
   async function appendEvent(tx: Tx, datasetVersionId: number, action: QuarantineAction, reason: string, actor: string | null, at: Date) {

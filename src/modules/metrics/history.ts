@@ -3,7 +3,7 @@
 // series costs a few hundred rows instead of a scan, and no spike is lost. Points still queued
 // for the rollups are folded before the rollups are read.
 import type { Sql } from '../../db/sql.js';
-import { foldSeries, ROLLUP_LEVELS } from './rollups.js';
+import { foldSeries, ROLLUP_LEVELS } from './rollup-store.js';
 import type { MetricSeries } from './service.js';
 import {
   allPoints,

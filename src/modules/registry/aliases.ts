@@ -6,6 +6,7 @@ import { requireMaxLength } from '../../validation.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
 import { isGlobalAdmin } from '../auth/policy.js';
 import { modelAccess } from './policy.js';
+import { lockModelRow } from './store.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -145,7 +146,7 @@ export function createAliasService(
    * instant to record: never earlier than the last one, so recording order is time order.
    */
   async function lockForAliasChange(tx: Tx, modelId: number): Promise<Date> {
-    await tx.$queryRaw`SELECT id FROM registered_models WHERE id = ${modelId} FOR UPDATE`;
+    await lockModelRow(tx, modelId);
     const last = await tx.modelAliasEvent.findFirst({ where: { modelId }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
     const now = new Date();
     return last && last.at > now ? last.at : now;

@@ -11,7 +11,7 @@ import type { ProjectService } from '../projects/service.js';
 import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code-version.js';
 import { gpuCountOf } from './environment.js';
 import { runAccess } from './policy.js';
-import { runsByIds } from './store.js';
+import { childRunIds, runsByIds } from './store.js';
 
 export type { Run, RunStatus };
 export type { CodeVersionInput };
@@ -276,14 +276,8 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     /** The first `limit` live children (by id, after `afterId`) of each parent the caller may see, in one query; children share their parent's project. */
     async childrenOf(caller: Access, parents: readonly Run[], limit: number, afterId: number | null): Promise<Run[]> {
       const parentIds = (await runAccess.visible(caller, parents)).map((r) => r.id);
-      const rows = await db.sql.query<{ id: number }>(
-        `SELECT id FROM (
-           SELECT id, row_number() OVER (PARTITION BY parent_id ORDER BY id) AS n FROM runs
-           WHERE parent_id = ANY($1::int[]) AND deleted_at IS NULL AND id > $2) c
-         WHERE n <= $3`,
-        [parentIds, afterId ?? 0, limit],
-      );
-      return prisma.run.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+      const ids = await childRunIds(db.sql, parentIds, afterId, limit);
+      return prisma.run.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     },
 
     /** Unchecked reads for other services, which apply their own policy. */

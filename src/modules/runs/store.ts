@@ -205,3 +205,15 @@ export async function paramValueStats(
     params.values,
   );
 }
+
+/** Ids of the first `limit` live children (by id, after `afterId`) of each parent. */
+export async function childRunIds(sql: SqlQueryable, parentIds: readonly number[], afterId: number | null, limit: number): Promise<number[]> {
+  const rows = await sql.query<{ id: number }>(
+    `SELECT id FROM (
+       SELECT id, row_number() OVER (PARTITION BY parent_id ORDER BY id) AS n FROM runs
+       WHERE parent_id = ANY($1::int[]) AND deleted_at IS NULL AND id > $2) c
+     WHERE n <= $3`,
+    [parentIds, afterId ?? 0, limit],
+  );
+  return rows.map((r) => r.id);
+}
