@@ -66,19 +66,22 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     openLineage: config.openLineage,
     presignTtlSeconds: config.artifacts.presignTtlSeconds,
   });
+  // Who is calling, from a request's headers: the one way every HTTP door authenticates.
+  const accessFromHeaders = async (headers: Headers) =>
+    new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth);
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
   const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   const handleMarquezRequest = createMarquezRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   services.lineage.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
