@@ -151,6 +151,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return yoga.requestListener(req, res);
     }, log),
   );
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
   guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
 

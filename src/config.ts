@@ -26,6 +26,19 @@ export interface Config {
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
+  readonly http: HttpConfig;
+}
+
+/**
+ * How long the HTTP server keeps connections. Node's 5 s keep-alive default closed clients'
+ * pooled connections between a notebook's cells (the next call failed once on a dead socket);
+ * 65 s outlives the 60 s idle timeout of common load balancers, so they close first. The
+ * headers timeout must exceed the keep-alive timeout, or a request arriving on a connection
+ * that is just about to be closed can be cut off.
+ */
+export interface HttpConfig {
+  readonly keepAliveTimeoutMs: number;
+  readonly headersTimeoutMs: number;
 }
 
 export interface OpenLineageConfig {
@@ -100,6 +113,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(65_000),
+  RUNLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(66_000),
   // Unset: off on a loopback bind (npm start just works), on anywhere else.
   RUNLEDGER_AUTH: z.enum(['on', 'off']).optional(),
   RUNLEDGER_INTROSPECTION: z.enum(['on', 'off']).default('on'),
@@ -168,6 +183,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
     );
   }
+  if (e.RUNLEDGER_HEADERS_TIMEOUT_MS <= e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  RUNLEDGER_HEADERS_TIMEOUT_MS: must be greater than RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS (${e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS}); got ${e.RUNLEDGER_HEADERS_TIMEOUT_MS}`,
+    );
+  }
   const database: DatabaseConfig = e.DATABASE_URL
     ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
     : { kind: 'pglite', dataDir: path.resolve(e.RUNLEDGER_DATA_DIR) };
@@ -205,5 +225,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
+    http: Object.freeze({ keepAliveTimeoutMs: e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: e.RUNLEDGER_HEADERS_TIMEOUT_MS }),
   });
 }

@@ -1,41 +1,76 @@
-// Input rules shared by the domains. Each check throws a ValidationError naming the field.
+// Input rules shared by the domains, read from schema/input-rules.json (the spec the Python client ships too). Each check throws a ValidationError naming the field.
+import { readFileSync } from 'node:fs';
 import { ValidationError } from './errors.js';
 
-export const KEY_PATTERN = /^[A-Za-z0-9_.\-/ ]+$/;
-export const LIMITS = {
-  nameLength: 250,
-  keyLength: 250,
-  paramValueLength: 6000,
-  tagValueLength: 8000,
-  notesLength: 50_000,
-  pointsPerBatch: 10_000,
-  paramsPerBatch: 1000,
-  tagsPerBatch: 1000,
-  pageSize: 1000,
-  idempotencyKeyLength: 200,
-} as const;
+interface InputRules {
+  key: { pattern: string; characters: string; maxLength: number; noLeadingSlash: boolean; forbiddenSegments: string[] };
+  displayName: { maxLength: number; forbiddenCategories: string[] };
+  metricValue: { specials: string[] };
+  step: { min: number; max: number };
+  limits: {
+    nameLength: number;
+    keyLength: number;
+    paramValueLength: number;
+    tagValueLength: number;
+    notesLength: number;
+    pointsPerBatch: number;
+    paramsPerBatch: number;
+    tagsPerBatch: number;
+    pageSize: number;
+    idempotencyKeyLength: number;
+  };
+}
 
+/** The spec itself, for tests that compare the server's rules with the client's copy. */
+export const INPUT_RULES_PATH = new URL('../schema/input-rules.json', import.meta.url);
+export const INPUT_RULES: Readonly<InputRules> = Object.freeze(JSON.parse(readFileSync(INPUT_RULES_PATH, 'utf8')) as InputRules);
+
+export const KEY_PATTERN = new RegExp(INPUT_RULES.key.pattern, 'u');
+const CONTROL = new RegExp(`[${INPUT_RULES.displayName.forbiddenCategories.map((c) => `\\p{${c}}`).join('')}]`, 'u');
+export const LIMITS = INPUT_RULES.limits;
+
+/** Length as people count it (code points), the unit the spec uses on both sides. */
+function lengthOf(value: string): number {
+  let n = 0;
+  for (const _ of value) n += 1;
+  return n;
+}
+
+/** Names shown to people: trimmed, not empty, at most `max` characters, no control characters. */
 export function requireName(field: string, value: string, max: number = LIMITS.nameLength): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new ValidationError(field, 'must not be empty');
-  if (trimmed.length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${trimmed.length})`);
+  const length = lengthOf(trimmed);
+  if (length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${length})`);
+  const bad = CONTROL.exec(trimmed);
+  if (bad) throw new ValidationError(field, `must not contain control characters (found ${codePoint(bad[0])})`);
   return trimmed;
+}
+
+/** Why a key breaks the key rule, or null when it keeps it. */
+export function keyProblem(value: string): string | null {
+  if (value.length === 0) return 'must not be empty';
+  const length = lengthOf(value);
+  if (length > INPUT_RULES.key.maxLength) return `must be at most ${INPUT_RULES.key.maxLength} characters (got ${length})`;
+  if (!KEY_PATTERN.test(value)) {
+    const bad = [...value].find((ch) => !KEY_PATTERN.test(ch)) ?? '';
+    return `${JSON.stringify(value)} contains ${JSON.stringify(bad)} (${codePoint(bad)}); keys may only use letters, digits, marks, '_', '.', '-', '/', ':' and spaces`;
+  }
+  if (INPUT_RULES.key.noLeadingSlash && value.startsWith('/')) return `${JSON.stringify(value)} must not start with '/'`;
+  const segment = value.split('/').find((s) => INPUT_RULES.key.forbiddenSegments.includes(s));
+  if (segment !== undefined) return `${JSON.stringify(value)} must not contain a ${JSON.stringify(segment)} path segment`;
+  return null;
 }
 
 /** Names that appear in filters (metric, param and tag keys, project names). */
 export function requireKey(field: string, value: string): string {
-  if (value.length === 0) throw new ValidationError(field, 'must not be empty');
-  if (value.length > LIMITS.keyLength) {
-    throw new ValidationError(field, `must be at most ${LIMITS.keyLength} characters (got ${value.length})`);
-  }
-  if (!KEY_PATTERN.test(value)) {
-    const bad = [...value].find((ch) => !KEY_PATTERN.test(ch)) ?? '';
-    throw new ValidationError(
-      field,
-      `${JSON.stringify(value)} contains ${JSON.stringify(bad)}; keys may only use letters, digits, '_', '.', '-', '/' and spaces`,
-    );
-  }
+  const problem = keyProblem(value);
+  if (problem) throw new ValidationError(field, problem);
   return value;
+}
+
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export function requireMaxLength(field: string, value: string, max: number): string {

@@ -5,7 +5,10 @@ import { RunRef } from './schema.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
-    key: t.string({ required: true, description: 'Letters, digits and _ . - / or spaces; at most 250 characters.' }),
+    key: t.string({
+      required: true,
+      description: "Unicode letters, digits and marks, _ . - / : and spaces; at most 250 characters, not starting with '/', no '..' segment.",
+    }),
     value: t.string({ required: true, description: 'At most 8000 characters.' }),
   }),
 });
