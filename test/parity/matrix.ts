@@ -188,6 +188,7 @@ export const VIEWER_CANNOT_WRITE: Row = {
   doors: [
     gql('mutation startRun', vic, 'mutation($p: String!) { startRun(input: { project: $p }) { created } }', (w) => ({ p: w.projectA.name })),
     gql('mutation finishRun', vic, 'mutation($r: ID!) { finishRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
+    gql('mutation resumeRun', vic, 'mutation($r: ID!) { resumeRun(input: { runId: $r }) { resumed } }', (w) => ({ r: w.runA.id })),
     gql('mutation updateRun', vic, 'mutation($r: ID!) { updateRun(input: { runId: $r, notes: "x" }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation deleteRun', vic, 'mutation($r: ID!) { deleteRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation restoreRun', vic, 'mutation($r: ID!) { restoreRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),

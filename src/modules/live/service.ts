@@ -34,7 +34,7 @@ export interface MetricBatch {
   dropped: boolean;
 }
 
-export type RunChange = 'CREATED' | 'UPDATED' | 'FINISHED' | 'TAGS_CHANGED' | 'DELETED' | 'RESTORED';
+export type RunChange = 'CREATED' | 'UPDATED' | 'FINISHED' | 'RESUMED' | 'TAGS_CHANGED' | 'DELETED' | 'RESTORED';
 
 // Wire format: compact, and NaN/±Infinity survive JSON as strings.
 interface WirePoint {

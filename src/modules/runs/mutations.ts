@@ -79,6 +79,13 @@ const UpdateRunInput = builder.inputType('UpdateRunInput', {
   fields: (t) => ({ runId: t.id({ required: true }), name: t.string(), notes: t.string() }),
 });
 
+const ResumeRunPayload = builder.simpleObject('ResumeRunPayload', {
+  fields: (t) => ({
+    run: t.field({ type: RunRef }),
+    resumed: t.boolean({ description: 'False when the run was already RUNNING (nothing changed).' }),
+  }),
+});
+
 const RunPayload = builder.simpleObject('RunPayload', {
   description: 'The run after the change.',
   fields: (t) => ({ run: t.field({ type: RunRef }) }),
@@ -103,6 +110,14 @@ builder.mutationFields((t) => ({
       const runId = decodeId('Run', String(input.runId), 'input.runId');
       return { run: await ctx.services.runs.finish(ctx.access, { ...input, runId }) };
     },
+  }),
+  resumeRun: t.field({
+    type: ResumeRunPayload,
+    description:
+      'Continues a run that ended KILLED or FAILED (a preempted or crashed job): RUNNING again, its points kept, so logging goes on at the next step. ' +
+      'A FINISHED run is final (CONFLICT); resuming a RUNNING run changes nothing. Recorded in the audit log like every mutation.',
+    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ctx.services.runs.resume(ctx.access, decodeId('Run', String(input.runId), 'input.runId')),
   }),
   setTags: t.field({
     type: RunPayload,
