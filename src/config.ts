@@ -113,8 +113,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(65_000),
-  RUNLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(66_000),
+  RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(65_000),
+  RUNLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(66_000),
   // Unset: off on a loopback bind (npm start just works), on anywhere else.
   RUNLEDGER_AUTH: z.enum(['on', 'off']).optional(),
   RUNLEDGER_INTROSPECTION: z.enum(['on', 'off']).default('on'),

@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 from ._http import RunledgerError, Unreachable
+from ._rules import InvalidInput
 from .capture import seed_everything
 from .live import watch
-from .read import compare, history, impact, lineage, models, runs
+from .read import compare, download, history, impact, lineage, models, runs
 from .run import Run, active_run, init, start_run
 
 try:
@@ -21,6 +22,6 @@ except Exception:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
-    "Run", "RunledgerError", "Unreachable", "active_run", "compare", "history", "impact", "init", "lineage",
+    "InvalidInput", "Run", "RunledgerError", "Unreachable", "active_run", "compare", "download", "history", "impact", "init", "lineage",
     "models", "runs", "seed_everything", "start_run", "watch",
 ]

@@ -3,7 +3,9 @@ questions, as plain objects with `.to_pandas()` (pandas is imported only then)."
 from __future__ import annotations
 
 import base64
+import os
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import _config
@@ -249,6 +251,14 @@ def impact(ref: str, aliases: Iterable[str] | None = None, at: Any = None, url: 
     variables = {"r": ref, "a": list(aliases) if aliases else None, "at": _when(at)}
     query = IMPACT if re.search(r"[@/:]", ref) else IMPACT_BY_ID
     return Table(_version_row(v) for v in t.graphql(query, variables)["impact"])
+
+
+def download(ref: str, dst: str | os.PathLike, url: str | None = None, token: str | None = None) -> Path:
+    """A registered model version ("recommender@production", "recommender/3") into dst: every
+    file of it, streamed, resumable (run it again after an interruption) and digest-checked."""
+    from .artifacts import download_model
+
+    return download_model(transport(url, token), ref, dst)
 
 
 class Lineage(dict):

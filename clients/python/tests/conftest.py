@@ -33,16 +33,23 @@ def client_env(server, tmp_path, monkeypatch):
         "RUNLEDGER_URL": server.url,
         "RUNLEDGER_SPOOL_DIR": str(tmp_path / "spool"),
         "RUNLEDGER_CONFIG": str(tmp_path / "config.json"),
+        # Tests read what a run logged right after it ends: finish() sends everything in process
+        # (test_writer.py covers the background handoff on its own).
+        "RUNLEDGER_FINISH_WAIT": "all",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    for k in ("RUNLEDGER_TOKEN", "RANK", "LOCAL_RANK"):
+    for k in ("RUNLEDGER_TOKEN", "RUNLEDGER_MODE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(k, raising=False)
     return env
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run_id_in(out: subprocess.CompletedProcess, marker: str = "RUN_ID=") -> str:
+    return out.stdout.split(marker)[1].split()[0]
 
 
 def run_script(code: str, env: dict, cwd: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:

@@ -140,3 +140,30 @@ def test_login_saves_url_and_token(server, client_env):
     # Later commands find the server through the saved login alone.
     env = {k: v for k, v in client_env.items() if k != "RUNLEDGER_URL"}
     assert cli("sync", env={**env, "RUNLEDGER_URL": ""}).returncode == 0
+
+
+def test_global_options_work_before_and_after_the_subcommand(server, client_env):
+    import json as _json
+
+    env = {**client_env, "RUNLEDGER_URL": "http://127.0.0.1:9"}  # the default would be unreachable
+    project = unique("gopts")
+    import runledger
+
+    with runledger.start_run(project, name="r1", capture=False, quiet=True, url=server.url):
+        pass
+    for args in (["--url", server.url, "--json", "runs", project], ["runs", project, "--url", server.url, "--json"],
+                 ["--url", server.url, "runs", project, "--json"]):
+        out = cli(*args, env=env)
+        assert out.returncode == 0, (args, out.stderr)
+        assert [r["name"] for r in _json.loads(out.stdout)] == ["r1"], args
+
+
+def test_check_says_when_no_git_state_was_recorded(server, client_env, tmp_path):
+    import runledger
+
+    with runledger.start_run(unique("nogit"), capture=["environment"], cwd=str(tmp_path), quiet=True) as run:
+        pass
+    out = cli("check", run.id, "--require", "commit,clean", env=client_env)
+    assert out.returncode == 1
+    assert "lacks commit: no git commit recorded" in out.stdout
+    assert "lacks clean: no git state was recorded" in out.stdout and "dirty" not in out.stdout
