@@ -91,7 +91,7 @@ def _send(t: Transport, item: dict, refused: Refused, retry_seconds: float | Non
         elif op == "setTags":
             t.graphql(SET_TAGS, {"i": {**inp, "runId": run_id}}, retry_seconds=retry_seconds)
         elif op == "uploadArtifact":
-            upload_file(t, run_id, Path(inp["file"]), inp["name"], inp["kind"], inp.get("mediaType"))
+            upload_file(t, run_id, Path(inp["file"]), inp["name"], inp["kind"], inp.get("mediaType"), inp.get("key"), inp.get("step"))
         elif op == "logDataset":
             dv = t.graphql(REGISTER_DATASET, {"i": inp["version"]}, retry_seconds=retry_seconds)["registerDatasetVersion"]["datasetVersion"]
             t.graphql(LOG_INPUTS, {"i": {"runId": run_id, "datasets": [{"datasetVersionId": dv["id"], "role": inp["role"]}]}}, retry_seconds=retry_seconds)
@@ -109,10 +109,11 @@ def _send(t: Transport, item: dict, refused: Refused, retry_seconds: float | Non
         print(f"runledger: spooled {op} for {key} refused: {err}", file=sys.stderr)
 
 
-def upload_file(t: Transport, run_id: str, path: Path, name: str, kind: str, media_type: str | None = None) -> dict:
+def upload_file(t: Transport, run_id: str, path: Path, name: str, kind: str, media_type: str | None = None,
+                key: str | None = None, step: int | None = None) -> dict:
     from .artifacts import upload_artifact
 
-    return upload_artifact(t, run_id, path, name, kind, media_type)
+    return upload_artifact(t, run_id, path, name, kind, media_type, key, step)
 
 
 def register(t: Transport, model: str, artifact_id: str, project: str | None, alias: str | None) -> dict:

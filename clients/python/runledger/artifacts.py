@@ -50,8 +50,9 @@ def files_under(directory: Path) -> list[tuple[str, Path]]:
 
 
 def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str,
-                    media_type: str | None = None) -> dict:
-    """One file (or bytes) to a run: PUT /artifacts/runs/<run>, streamed, with its sha256."""
+                    media_type: str | None = None, key: str | None = None, step: int | None = None) -> dict:
+    """One file (or bytes) to a run: PUT /artifacts/runs/<run>, streamed, with its sha256 (and,
+    for media, the key and step it is logged under)."""
     if isinstance(data, Path):
         digest = sha256_file(data)
         length = data.stat().st_size
@@ -59,9 +60,14 @@ def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name:
     else:
         digest = hashlib.sha256(data).hexdigest()
         length = len(data)
-    query = urllib.parse.urlencode({"name": name, "kind": kind, "sha256": digest, **({"mediaType": media_type} if media_type else {})})
+    params = {"name": name, "kind": kind, "sha256": digest, **({"mediaType": media_type} if media_type else {})}
+    if key is not None:
+        params["key"] = key
+    if step is not None:
+        params["step"] = str(step)
+    query = urllib.parse.urlencode(params)
     path = f"/artifacts/runs/{urllib.parse.quote(run_id, safe='')}?{query}"
-    headers = {"content-type": "application/octet-stream", "content-length": str(length)}
+    headers = {"content-type": media_type or "application/octet-stream", "content-length": str(length)}
     if isinstance(data, Path) and length >= (64 << 20):
         # Streamed from the file; a retry reopens it, so it starts from the first byte again.
         next_delay = backoff_delays(transport.retry_seconds)

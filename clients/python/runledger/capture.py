@@ -13,7 +13,10 @@ from typing import Any
 
 DIFF_CAP_BYTES = 1 << 20  # larger diffs are cut and tagged git.diff_truncated
 
-CAPTURE_ALL = ("git", "diff", "environment", "packages", "gpus")
+CAPTURE_ALL = ("git", "diff", "environment", "packages", "gpus", "console")
+# What capture=True records. Console capture is asked for by name (capture=[..., "console"]) until
+# every server takes CONSOLE artifacts (docs/media.md).
+CAPTURE_DEFAULT = ("git", "diff", "environment", "packages", "gpus")
 
 
 def _git(cwd: str, *args: str) -> str | None:

@@ -192,15 +192,55 @@ class Run:
             return [self._upload(p, f"{prefix}/{rel}", kind.upper()) for rel, p in artifacts.files_under(path)]
         return self._upload(path, name or path.name, kind.upper())
 
-    def _upload(self, data: Path | bytes, name: str, kind: str, media_type: str | None = None) -> dict | None:
+    def _upload(self, data: Path | bytes, name: str, kind: str, media_type: str | None = None, key: str | None = None,
+                step: int | None = None) -> dict | None:
         """Uploads now; offline, or when the server stays away, keeps a copy and spools the upload."""
         if not self.offline:
             try:
-                return artifacts.upload_artifact(self.transport, self.id, data, name, kind, media_type)
+                return artifacts.upload_artifact(self.transport, self.id, data, name, kind, media_type, key, step)
             except Unreachable as err:
                 print(f"runledger: {err}; artifact {name} spooled (sent by `runledger sync`)", file=sys.stderr)
-        _spool.append(self.id, self.transport.url, {"op": "uploadArtifact", "input": _kept(data, name, kind, media_type)})
+        kept = {**_kept(data, name, kind, media_type), **({"key": key} if key is not None else {}), **({"step": step} if step is not None else {})}
+        _spool.append(self.id, self.transport.url, {"op": "uploadArtifact", "input": kept})
         return None
+
+    # ---- rich data (docs/media.md) ----------------------------------------------------------------
+    def _media_step(self, key: str, step: int | None) -> int | None:
+        require_key("key", key)
+        return None if step is None else _rules.require_step("step", step)
+
+    def log_image(self, key: str, image: Any, step: int | None = None, index: int = 0) -> dict | None:
+        """An image at a step: a numpy array (H x W, x3 or x4; uint8, or floats in 0..1), a PIL
+        image, or PNG/JPEG/GIF/WebP bytes or a file. Several at one step: give each an index."""
+        from . import media
+
+        step = self._media_step(key, step)
+        data, media_type = media.image_bytes(image)
+        ext = media_type.split("/")[1].replace("jpeg", "jpg")
+        return self._upload(data, media.media_name(key, step, index, ext), "IMAGE", media_type, key, step)
+
+    def log_figure(self, key: str, figure: Any, step: int | None = None, index: int = 0) -> dict | None:
+        """A matplotlib figure at a step, rendered to PNG (a PLOT with a key)."""
+        from . import media
+
+        step = self._media_step(key, step)
+        return self._upload(media.figure_png(figure), media.media_name(key, step, index, "png"), "PLOT", "image/png", key, step)
+
+    def log_table(self, key: str, table: Any, step: int | None = None, columns: list | None = None) -> dict | None:
+        """A table: a pandas DataFrame, a list of dicts, rows with columns=, or a dict of columns."""
+        from . import media
+
+        step = self._media_step(key, step)
+        return self._upload(media.table_json(table, columns), media.media_name(key, step, 0, "json"), "TABLE", "application/json", key, step)
+
+    def log_histogram(self, key: str, values: Any = None, step: int | None = None, bins: int = 64, *,
+                      counts: Any = None, edges: Any = None) -> dict | None:
+        """A histogram of values (numpy.histogram's bins), or counts= and edges= already binned."""
+        from . import media
+
+        step = self._media_step(key, step)
+        data = media.histogram_json(values, bins, counts, edges)
+        return self._upload(data, media.media_name(key, step, 0, "json"), "HISTOGRAM", "application/json", key, step)
 
     def log_model(self, path: str | os.PathLike, register_as: str | None = None, alias: str | None = None,
                   kind: str = "MODEL", name: str | None = None) -> dict:
@@ -403,7 +443,7 @@ def start_run(project: str | None = None, name: str | None = None, *, config: di
     """Starts a run (and its project when new) and records how it was made.
 
     `capture` (also accepted as capture_=) picks what is recorded: any of "git", "diff",
-    "environment", "packages", "gpus", "console"; True for all, False for none.
+    "environment", "packages", "gpus", "console"; True for all but "console", False for none.
     `run_id=` (or the `client_run_id=` of an earlier start) with `resume=True` continues a KILLED
     or FAILED run, steps going on after its last one. `parent=` (a Run or run id), or
     `nested=True` under the active run, makes a child run. `mode` (RUNLEDGER_MODE): "auto" goes
@@ -415,7 +455,7 @@ def start_run(project: str | None = None, name: str | None = None, *, config: di
         raise TypeError(f"start_run() got unexpected arguments: {', '.join(kwargs)}")
     if not is_rank_zero():
         return DisabledRun()
-    wanted = set(capture.CAPTURE_ALL if capture_ is True else () if capture_ is False else capture_)
+    wanted = set(capture.CAPTURE_DEFAULT if capture_ is True else () if capture_ is False else capture_)
     unknown = wanted - set(capture.CAPTURE_ALL)
     if unknown:
         raise InvalidInput("capture", f"unknown {sorted(unknown)}; choose from {list(capture.CAPTURE_ALL)}")
