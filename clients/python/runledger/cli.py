@@ -191,6 +191,24 @@ def cmd_sync(args, t: Transport) -> None:
     emit(args, result, human)
 
 
+def cmd_reproduce(args, t: Transport) -> None:
+    from .reproduce import reproduce
+
+    recipe = reproduce(t, args.run, args.dir)
+
+    def human(r):
+        print(f"{r['name']} ({r['run']}) into {args.dir}:")
+        for step in r["steps"]:
+            print(f"  {step}")
+        for d in r["datasets"]:
+            print(f"  input {d['dataset']}: {d['status']}" + (f" ({d['source']})" if d["source"] else ""))
+        print(f"then: sh {args.dir}/reproduce.sh")
+
+    emit(args, recipe, human)
+    if any(d["status"] == "changed" for d in recipe["datasets"]):
+        raise CheckFailed()
+
+
 def cmd_download(args, t: Transport) -> None:
     if args.run:
         from .artifacts import download_run_artifacts
@@ -320,6 +338,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--retry-seconds", type=float, default=10.0)
     sp.add_argument("--wait", action="store_true", help="wait for a run another process is uploading, instead of skipping it")
     sp.add_argument("--quiet", action="store_true")
+    sp = add("reproduce", cmd_reproduce, "check out a run's code (with its diff) into a directory, with its lockfile and a script that runs it again")
+    sp.add_argument("run", help="run id or project/run-name")
+    sp.add_argument("--dir", required=True, help="an empty or new directory")
     sp = add("download", cmd_download, "a model version (name@alias, name/3) or, with --run, a run's artifacts, into a directory")
     sp.add_argument("ref", help="model@alias or model/version; with --run, a run id or project/run-name")
     sp.add_argument("dst", help="directory to write into (created)")

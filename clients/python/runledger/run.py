@@ -548,6 +548,8 @@ def _start_input(project, name, group, notes, seed, tags, client_run_id, wanted,
     if git:
         inp["codeVersion"] = {k: git[k] for k in ("repository", "commit", "branch", "dirty")}
         inp["_git"] = git
+        if "environment" in inp:  # where in the checkout the command ran, for `runledger reproduce`
+            inp["environment"]["cwd_in_repo"] = os.path.relpath(os.path.realpath(inp["environment"]["cwd"]), os.path.realpath(git["root"]))
     return inp
 
 
