@@ -102,3 +102,14 @@ def test_sklearn_fit_and_log(server, client_env, tmp_path):
 
     back = runledger.download(f"s-{project}@candidate", tmp_path / "sk")
     assert (pickle.loads((back / "model.pkl").read_bytes()).predict(X) == model.predict(X)).all()
+
+
+def test_the_guides_integration_example_runs_as_written(server, client_env, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    text = (fixtures.REPO / "docs" / "python-client.md").read_text()
+    [block] = re.findall(r"^```python integrations\n(.*?)^```$", text, re.S | re.M)
+    exec(compile(block, "docs/python-client.md", "exec"), {"runledger": runledger})
+    mv = server.graphql('{ registeredModel(name: "churn-logreg") { alias(name: "candidate") { version } } }')
+    assert mv["registeredModel"]["alias"]["version"] == 1
