@@ -4,6 +4,8 @@ upload cut short and started again stores everything once: startRun by its clien
 logBatch by its batchId, artifacts by name and digest, the rest by being idempotent."""
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
 import sys
 import urllib.parse
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Callable, Union
 
 from . import _spool
 from ._http import RunledgerError, Transport, Unreachable
-from ._writer import Refused, deliver, points_of
+from ._writer import Refused, build_batches, deliver, points_of
 
 START_RUN = """mutation($i: StartRunInput!) { startRun(input: $i) { created run { id name project { name } } } }"""
 FINISH_RUN = """mutation($i: FinishRunInput!) { finishRun(input: $i) { run { status } } }"""
@@ -34,7 +36,7 @@ class Stats:
         self.urls: dict[str, str] = {}  # spool key -> server URL
         self.batches = 0
         self.points = 0
-        self.refused = 0
+        self.refused: list[str] = []  # summaries of what the server refused, per run
 
 
 def send_items(transport: TransportFor, items: list[dict], refused: Refused | None = None, *,
@@ -47,6 +49,8 @@ def send_items(transport: TransportFor, items: list[dict], refused: Refused | No
         except Unreachable:
             _spool.put_back(items[i:])
             return False
+    if items:
+        _spool.done(items[0]["runId"])
     return True
 
 
@@ -72,7 +76,7 @@ def _send(t: Transport, item: dict, refused: Refused, retry_seconds: float | Non
     if stats is not None:
         stats.runs.setdefault(key, run_id)
         stats.urls.setdefault(key, t.url)
-    if op == "logBatch":
+    if op in ("logBatch", "logBatches", "logItems"):
         def unreachable(_batch: dict) -> None:
             raise Unreachable(t.url, "while sending spooled batches")
 
@@ -81,7 +85,24 @@ def _send(t: Transport, item: dict, refused: Refused, retry_seconds: float | Non
                 stats.batches += 1
                 stats.points += points_of(batch)
 
-        deliver(t, run_id, inp, refused, retry_seconds=retry_seconds, on_unreachable=unreachable, counter=counted)
+        if op != "logBatch" and not Path(inp["blob"]).exists():
+            return  # removed once sent, by an uploader that died before it could say so
+        if op == "logBatch":
+            batches = [inp]
+        elif op == "logBatches":
+            batches = list(_spool.read_blob(inp))
+        else:  # raw items a finish() handed off: batch ids derived from the blob, so a rerun repeats them
+            ids = (f"{inp['sha256'][:24]}.{i}" for i in itertools.count())
+            meta, points, _ = build_batches(_spool.read_blob(inp), ids)
+            batches = meta + points
+        send = lambda b: deliver(t, run_id, b, refused, retry_seconds=retry_seconds, on_unreachable=unreachable, counter=counted)  # noqa: E731
+        meta = [b for b in batches if "series" not in b]
+        for b in meta:
+            send(b)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            list(pool.map(send, [b for b in batches if "series" in b]))
+        if op != "logBatch":
+            Path(inp["blob"]).unlink(missing_ok=True)
         return
     try:
         if op == "finishRun":
@@ -137,7 +158,11 @@ def sync_all(transport_for: Callable[[str], Transport], *, only: str | None = No
                 busy.append(key)
                 continue
             items = _spool.take(key)
-            if items and not send_items(transport_for, items, Refused(items[0]["runId"]), retry_seconds=retry_seconds, stats=stats):
+            refused = Refused(items[0]["runId"]) if items else None
+            sent = not items or send_items(transport_for, items, refused, retry_seconds=retry_seconds, stats=stats)
+            if refused and refused.summary():
+                stats.refused.append(refused.summary())
+            if not sent:
                 raise Unreachable(items[0]["url"], "while syncing; what was not sent stays spooled")
     return stats, busy
 

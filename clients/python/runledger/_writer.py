@@ -165,6 +165,7 @@ class Writer:
         self._flushes = 0
         self._handoff_at: float | None = None  # after this instant, batches go to the spool unsent
         self.handed_off = 0  # batches spooled by a handoff (finish() with a time limit)
+        self._handoff_batches: list[dict] = []
         self.spooled_batches = 0
         self.unreachable_batches = 0  # spooled because the server stayed away
         self.requests = 0  # logBatch requests that succeeded
@@ -226,6 +227,18 @@ class Writer:
             items.append(self.queue.popleft())
         self.pending = 0
         self._flushes = 0
+        if self._handoff_at is not None and time.monotonic() >= self._handoff_at and not self.offline:
+            # Past the handoff: what is left goes to the spool as it is, in one binary write
+            # (no columns built, no JSON), for the background upload to send.
+            markers = [i[2] for i in items if i[0] is None and i[1] == "flush"]
+            raw = [i for i in items if not (i[0] is None and i[1] == "flush")]
+            if raw:
+                with self._spool_lock:
+                    _spool.append_blob(self.run_id, self.url, "logItems", raw)
+                    self.handed_off += 1
+            for done in markers:
+                done.set()
+            return
         meta, points, markers = self._batches(items)
         if meta or points:
             self._send_all(meta, points)
@@ -233,42 +246,8 @@ class Writer:
             done.set()
 
     def _batches(self, items: list) -> tuple[list[dict], list[dict], list]:
-        """Params and tags apart from points (a refused param must not hold up points), points
-        as columns per key, cut at the server's batch limit."""
-        meta: list[dict] = []
-        batches: list[dict] = []
-        markers: list = []
-        cols: dict[str, tuple[list, list, list]] = {}
-        n = 0
-        last_ts, stamp = None, ""
-        for step, ts, values in items:
-            if step is None:
-                if ts == "flush":
-                    markers.append(values)
-                elif ts or values:
-                    m: dict[str, Any] = {"batchId": uuid.uuid4().hex}
-                    if ts:
-                        m["params"] = [{"key": k, "value": v} for k, v in ts.items()]
-                    if values:
-                        m["tags"] = [{"key": k, "value": v} for k, v in values.items()]
-                    meta.append(m)
-                continue
-            if ts != last_ts:
-                last_ts, stamp = ts, iso(ts)
-            for key, value in values.items():
-                c = cols.get(key)
-                if c is None:
-                    c = cols[key] = ([], [], [])
-                c[0].append(step)
-                c[1].append(wire_value(value))
-                c[2].append(stamp)
-                n += 1
-                if n >= MAX_BATCH_POINTS:
-                    batches.append(_series_batch(cols))
-                    cols, n = {}, 0
-        if cols:
-            batches.append(_series_batch(cols))
-        return meta, batches, markers
+        return build_batches(items)
+
 
     def _send_all(self, meta: list[dict], points: list[dict]) -> None:
         # Once something is spooled, later batches queue behind it so the server gets them in order.
@@ -283,15 +262,20 @@ class Writer:
         else:
             for b in points:
                 self._deliver(b)
+        if self._handoff_batches:
+            with self._spool_lock:
+                _spool.append_blob(self.run_id, self.url, "logBatches", self._handoff_batches)
+                self.spooled_batches += len(self._handoff_batches)
+            self._handoff_batches = []
 
     def _deliver(self, batch: dict) -> None:
         if self.offline:
             self._spool(batch)
             return
         if self._handoff_at is not None and time.monotonic() >= self._handoff_at:
-            with self._count_lock:
+            with self._count_lock:  # written together after this drain: one fsync, not one per batch
                 self.handed_off += 1
-            self._spool(batch, quiet=True)
+                self._handoff_batches.append(batch)
             return
         deliver(self.transport, self.run_id, batch, self.refused, retry_seconds=self.retry_seconds,
                 on_unreachable=self._spool, counter=self._count)
@@ -332,5 +316,46 @@ class Writer:
                 item[2].set()
 
 
-def _series_batch(cols: dict) -> dict:
-    return {"batchId": uuid.uuid4().hex, "series": [{"key": k, "steps": s, "values": v, "timestamps": t} for k, (s, v, t) in cols.items()]}
+def build_batches(items: list, batch_ids: Any = None) -> tuple[list[dict], list[dict], list]:
+    """Params and tags apart from points (a refused param must not hold up points), points
+    as columns per key, cut at the server's batch limit. Items are (step, time, values),
+    (None, params, tags) or (None, "flush", event); batch_ids yields the batches' ids."""
+    new_id = (lambda: next(batch_ids)) if batch_ids is not None else (lambda: uuid.uuid4().hex)  # noqa: E731
+    meta: list[dict] = []
+    batches: list[dict] = []
+    markers: list = []
+    cols: dict[str, tuple[list, list, list]] = {}
+    n = 0
+    last_ts, stamp = None, ""
+    for step, ts, values in items:
+        if step is None:
+            if ts == "flush":
+                markers.append(values)
+            elif ts or values:
+                m: dict[str, Any] = {"batchId": new_id()}
+                if ts:
+                    m["params"] = [{"key": k, "value": v} for k, v in ts.items()]
+                if values:
+                    m["tags"] = [{"key": k, "value": v} for k, v in values.items()]
+                meta.append(m)
+            continue
+        if ts != last_ts:
+            last_ts, stamp = ts, iso(ts)
+        for key, value in values.items():
+            c = cols.get(key)
+            if c is None:
+                c = cols[key] = ([], [], [])
+            c[0].append(step)
+            c[1].append(wire_value(value))
+            c[2].append(stamp)
+            n += 1
+            if n >= MAX_BATCH_POINTS:
+                batches.append(_series_batch(cols, new_id()))
+                cols, n = {}, 0
+    if cols:
+        batches.append(_series_batch(cols, new_id()))
+    return meta, batches, markers
+
+
+def _series_batch(cols: dict, batch_id: str) -> dict:
+    return {"batchId": batch_id, "series": [{"key": k, "steps": s, "values": v, "timestamps": t} for k, (s, v, t) in cols.items()]}

@@ -176,7 +176,9 @@ def cmd_sync(args, t: Transport) -> None:
 
     stats, busy = sync_all(transport_for, only=args.run, retry_seconds=args.retry_seconds, wait=args.wait)
     result = {"runs": len(stats.runs), "batches": stats.batches, "points": stats.points, "busy": busy,
-              "ids": stats.runs, "urls": {k: url_of(stats.urls[k], v) for k, v in stats.runs.items()}}
+              "ids": stats.runs, "urls": {k: url_of(stats.urls[k], v) for k, v in stats.runs.items()}, "refused": stats.refused}
+    for summary in stats.refused:
+        print(summary, file=sys.stderr)
 
     def human(r):
         if args.quiet:

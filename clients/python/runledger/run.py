@@ -30,7 +30,7 @@ RUN_STATE = f"""query($id: ID!) {{ run(id: $id) {{ {RUN_FIELDS} }} }}"""
 RESUME_RUN = """mutation($i: RunIdInput!) { resumeRun(input: $i) { resumed run { status } } }"""
 
 MODES = ("auto", "online", "offline")
-DEFAULT_FINISH_WAIT = 3.0  # seconds finish() sends in process before handing the rest to a background upload
+DEFAULT_FINISH_WAIT = 2.0  # seconds finish() sends in process before handing the rest to a background upload
 START_PROBE_SECONDS = 3.0  # how long mode "auto" tries the server at the start before going offline
 
 __all__ = ["Run", "active_run", "init", "start_run", "CREATE_MODEL_VERSION", "SET_ALIAS", "FINISH_RUN"]
@@ -300,7 +300,7 @@ class Run:
     # ---- ending ---------------------------------------------------------------------------------
     def finish(self, status: str = "FINISHED", note: str | None = None, wait: float | str | None = None) -> None:
         """Sends what is queued, then ends the run. What is still unsent after `wait` seconds
-        (RUNLEDGER_FINISH_WAIT, default 3; 'all' waits for everything) is handed to a background
+        (RUNLEDGER_FINISH_WAIT, default 2; 'all' waits for everything) is handed to a background
         upload that marks the run ended once its points are in, so the script can exit."""
         with self._finish_lock:
             if self.status is not None:
@@ -378,6 +378,9 @@ def background_sync(run_key: str, transport: Transport) -> int:
     a Ctrl-C), logging to a file beside the spool."""
     log = _config.spool_dir() / f"sync-{_spool.path_of(run_key).stem}.log"
     env = {**os.environ}
+    # The same package as this process, even when it runs from a source tree.
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, *filter(None, [env.get("PYTHONPATH")])])
     if transport.token:
         env["RUNLEDGER_TOKEN"] = transport.token
     with open(log, "ab") as out:

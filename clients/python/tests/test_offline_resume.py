@@ -155,3 +155,18 @@ def test_nested_runs(server, client_env):
     edges = server.graphql(CHILDREN, {"id": parent})["run"]["children"]["edges"]
     assert sorted(e["node"]["name"] for e in edges) == ["explicit", "lr-0.01", "lr-0.1"]
     assert {e["node"]["parent"]["id"] for e in edges} == {parent}
+
+
+def test_an_uploader_that_dies_half_way_loses_nothing(server, client_env, tmp_path):
+    from runledger import _spool
+
+    project = unique("crash")
+    out = run_script(offline_script(project, tmp_path), {**client_env, "RUNLEDGER_MODE": "offline"})
+    assert out.returncode == 0, out.stderr
+    local = run_id_in(out, "LOCAL=")
+    taken = _spool.take(local)  # an uploader took the operations, then was killed before sending them all
+    assert taken and not (tmp_path / "spool" / f"{local}.jsonl").exists()
+    synced = cli_json("sync", env=client_env)
+    r = run_detail(server, synced["ids"][local])
+    assert r["status"] == "FINISHED" and {m["key"]: m["count"] for m in r["metrics"]} == {"loss": 2500}
+    assert not list((tmp_path / "spool").glob("*.sending"))
