@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
+import json
 import os
 import sys
 import time
@@ -90,6 +92,7 @@ def main() -> None:
     p.add_argument("--steady", type=float, default=10.0)
     p.add_argument("--url")
     p.add_argument("--postgres", help="start the server on this PostgreSQL database instead of the embedded one")
+    p.add_argument("--json", help="also write the figures to this file (e.g. clients/python/bench/results/overhead-pglite.json)")
     args = p.parse_args()
     keys = [f"metric_{i}" for i in range(args.values)]
 
@@ -136,7 +139,20 @@ def main() -> None:
         print(f"3. steady logging, 50 steps/s x 8 metrics for {elapsed:.1f} s ({steps} steps): {requests} requests, "
               f"{requests / elapsed:.2f} requests/s per run (goal about 1); {load()}")
         flags = "".join(f" --{k} {v}" for k, v in (("url", args.url), ("postgres", args.postgres)) if v)
-        print(f"rerun: nice python clients/python/bench/overhead.py --calls {args.calls} --values {args.values} --steady {args.steady:g}{flags}")
+        command = f"nice python clients/python/bench/overhead.py --calls {args.calls} --values {args.values} --steady {args.steady:g}{flags}"
+        print(f"rerun: {command}")
+        if args.json:
+            figures = {
+                "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": command, "database": database,
+                "load": os.getloadavg()[0], "cores": os.cpu_count(), "values": n,
+                "logOverheadMicrosPerValue": {"wall": per(wall - base_wall), "cpu": per(cpu - base_cpu), "goal": "< 5"},
+                "finishDefault": {"wait": os.environ.get("BENCH_FINISH_WAIT", "2"), "finishSeconds": d["finish"], "storedSeconds": d["complete"],
+                                  "handedOff": d["handed_off"], "goal": "finish < 5 s after the last log()"},
+                "finishWaitAll": {"finishSeconds": a["finish"], "requests": a["requests"], "drainValuesPerSecond": a["n"] / max(a["finish"], 1e-9)},
+                "steady": {"seconds": elapsed, "steps": steps, "requests": requests, "requestsPerSecond": requests / elapsed, "goal": "about 1"},
+            }
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from ._rules import InvalidInput
 from .capture import seed_everything
 from .live import watch
 from .read import compare, download, history, impact, lineage, models, runs
-from .run import Run, active_run, init, start_run
+from .run import Run, active_run, init, start_run, wait_for_uploads
 
 try:
     from importlib.metadata import version as _version
@@ -23,5 +23,5 @@ except Exception:  # running from a source tree that is not installed
 
 __all__ = [
     "InvalidInput", "Run", "RunledgerError", "Unreachable", "active_run", "compare", "download", "history", "impact", "init", "lineage",
-    "models", "runs", "seed_everything", "start_run", "watch",
+    "models", "runs", "seed_everything", "start_run", "wait_for_uploads", "watch",
 ]

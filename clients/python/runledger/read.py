@@ -47,6 +47,9 @@ def _require_pandas():
 
 
 def transport(url: str | None = None, token: str | None = None, retry_seconds: float = 10.0) -> Transport:
+    from .run import wait_for_uploads
+
+    wait_for_uploads()  # what this process logged is on the server before it is read back
     base, tok = _config.resolve(url, token)
     return Transport(base, tok, retry_seconds=retry_seconds)
 

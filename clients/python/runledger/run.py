@@ -36,6 +36,21 @@ START_PROBE_SECONDS = 3.0  # how long mode "auto" tries the server at the start 
 __all__ = ["Run", "active_run", "init", "start_run", "CREATE_MODEL_VERSION", "SET_ALIAS", "FINISH_RUN"]
 
 _active: list["Run"] = []
+_uploads: list[subprocess.Popen] = []  # background uploads this process started (finish() handoffs)
+
+
+def wait_for_uploads(timeout: float | None = None) -> bool:
+    """Waits for the background uploads this process's runs handed their backlog to; True when
+    none is left. Reads through this package (runs, history, watch...) call it first, so a script
+    that logs and then reads sees everything it logged."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for proc in list(_uploads):
+        try:
+            proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+        _uploads.remove(proc)
+    return True
 
 
 def active_run() -> "Run | None":
@@ -386,6 +401,7 @@ def background_sync(run_key: str, transport: Transport) -> int:
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "runledger", "sync", "--run", run_key, "--wait", "--retry-seconds", "300"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, start_new_session=True, close_fds=True)
+    _uploads.append(proc)
     return proc.pid
 
 

@@ -1,5 +1,6 @@
-"""Fixtures of the client's suite: one real server (embedded database) per module, and a
-clean client environment per test (server URL, spool and login file in a temporary place)."""
+"""Fixtures of the client's suite: one real server (embedded database) for the session (every
+test works in projects of its own, so they share it; a server start costs seconds), and a clean
+client environment per test (server URL, spool and login file in a temporary place)."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from support.server import start_server  # noqa: E402
 RUNLEDGER = str(Path(sys.executable).parent / "runledger")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server():
     with start_server() as s:
         yield s

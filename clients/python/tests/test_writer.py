@@ -80,3 +80,14 @@ def test_finish_hands_a_backlog_to_a_background_upload(server, client_env):
         time.sleep(0.5)
     assert history(server, run_id, "a") == [(s, float(s)) for s in range(20000)]
     assert history(server, run_id, "b") == [(s, -float(s)) for s in range(20000)]
+
+
+def test_reading_back_in_the_same_process_waits_for_the_background_upload(server, client_env):
+    run = runledger.start_run(unique("handoff-read"), capture=False, quiet=True)
+    for step in range(15000):
+        run.log({"a": float(step)}, step=step)
+    run.finish(wait=0)  # everything handed to the background upload
+    assert run._writer.handed_off
+    frame = runledger.history(run.id, "a", max_points=None)
+    assert list(frame["step"]) == list(range(15000))
+    assert runledger.wait_for_uploads(timeout=0)
