@@ -442,6 +442,18 @@ class DisabledRun(Run):
     def download_artifacts(self, *a: Any, **k: Any) -> list:
         return []
 
+    def log_image(self, *a: Any, **k: Any) -> None:
+        pass
+
+    def log_figure(self, *a: Any, **k: Any) -> None:
+        pass
+
+    def log_table(self, *a: Any, **k: Any) -> None:
+        pass
+
+    def log_histogram(self, *a: Any, **k: Any) -> None:
+        pass
+
     def _record_seed(self, seed: int) -> None:
         pass
 
