@@ -5,6 +5,7 @@ import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDirectTransferService } from './modules/artifacts/direct.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
+  presignTtlSeconds?: number;
 }
 
 /**
@@ -80,6 +83,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const runs = publishingRuns(plainRuns, live);
   const auth = announcingRevocations(plainAuth, access);
   const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects });
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges);
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -92,7 +96,12 @@ export function createServices(db: Database, deps: ServiceDeps) {
     accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
     datasets: createDatasetService(db, { runs, projects, recordEdges }),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
+    artifacts: forDoors(artifacts),
+    artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
+      artifacts,
+      maxBytes: deps.maxArtifactBytes,
+      ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
     registry: forDoors(registry),
     lineage: forDoors(lineage),
     incidents,

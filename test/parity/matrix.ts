@@ -102,6 +102,13 @@ export const READS_HIDDEN: Row = {
       'codeCommit',
     ),
     gql('query pipelineRun', outsider, 'query($r: String!) { pipelineRun(runId: $r) { id } }', (w) => ({ r: w.pipelineRunUuid }), 'pipelineRun'),
+    // An upload id names a pending direct upload; one the caller may not complete is as absent as an unknown one.
+    gql(
+      'mutation completeArtifactUpload',
+      outsider,
+      'mutation { completeArtifactUpload(input: { uploadId: "00000000-0000-4000-8000-000000000000" }) { created } }',
+      () => ({}),
+    ),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
     {
       route: 'graphql query projects',
@@ -273,6 +280,12 @@ export const VIEWER_CANNOT_WRITE: Row = {
     { route: 'openlineage POST /api/v1/lineage', call: (w) => openLineage(w.url, w.vic, event(w)) },
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.vic, w.runA.id, 'bytes', { name: 'x.txt' }) },
     { route: 'graphql mutation uploadArtifact', call: (w) => graphqlUpload(w.url, w.vic, w.runA.id, 'bytes') },
+    gql(
+      'mutation createArtifactUpload',
+      vic,
+      'mutation($r: ID!, $s: String!) { createArtifactUpload(input: { runId: $r, name: "direct.bin", sizeBytes: 5, sha256: $s }) { uploadId } }',
+      (w) => ({ r: w.runA.id, s: sha256('bytes') }),
+    ),
   ],
 };
 

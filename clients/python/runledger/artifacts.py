@@ -60,6 +60,15 @@ def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name:
     else:
         digest = hashlib.sha256(data).hexdigest()
         length = len(data)
+    if transport.direct_transfer and key is None and step is None:
+        from ._artifacts import direct_off, upload_direct
+
+        try:
+            return upload_direct(transport, run_id, data, name, kind, digest, length, media_type)
+        except RunledgerError as err:
+            if not direct_off(err):
+                raise
+            transport.direct_transfer = False  # the server carries every byte itself: ask once per client
     params = {"name": name, "kind": kind, "sha256": digest, **({"mediaType": media_type} if media_type else {})}
     if key is not None:
         params["key"] = key
@@ -140,12 +149,22 @@ def _fetch_into(transport: Transport, artifact: dict, part: Path) -> None:
         have = 0
     if have == size:
         return
-    headers = transport.headers({"accept": "*/*"})
+    direct = artifact.get("directDownloadUrl")
+    # The server's route wants the caller's token and names the bytes by their digest (ETag);
+    # a presigned URL carries its own signature, and the store's ETag is its own.
+    headers = {"accept": "*/*"} if direct else transport.headers({"accept": "*/*"})
     if have:
-        headers.update({"range": f"bytes={have}-", "if-range": f'"{artifact["digest"]}"'})
-    conn = transport.connect()
+        headers["range"] = f"bytes={have}-"
+        if not direct:
+            headers["if-range"] = f'"{artifact["digest"]}"'
+    if direct:
+        parts = urllib.parse.urlsplit(direct)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn, target = cls(parts.hostname, parts.port, timeout=transport.timeout), parts.path + (f"?{parts.query}" if parts.query else "")
+    else:
+        conn, target = transport.connect(), transport._base + artifact["downloadUrl"]
     try:
-        conn.request("GET", transport._base + artifact["downloadUrl"], headers=headers)
+        conn.request("GET", target, headers=headers)
         resp = conn.getresponse()
         if resp.status in (500, 502, 503, 504):
             raise _Transient(f"HTTP {resp.status}")
