@@ -1,33 +1,21 @@
-// Input rules shared by the domains, read from schema/input-rules.json (the spec the Python client ships too). Each check throws a ValidationError naming the field.
-import { readFileSync } from 'node:fs';
+// The services' input rules (keys, display names, limits), read from schema/input-rules.json (the spec the Python client ships too). Each check throws a ValidationError naming the field.
 import { ValidationError } from './errors.js';
+import { INPUT_RULES } from './input-spec.js';
 
-interface InputRules {
-  key: { pattern: string; characters: string; maxLength: number; noLeadingSlash: boolean; forbiddenSegments: string[] };
-  displayName: { maxLength: number; forbiddenCategories: string[] };
-  metricValue: { specials: string[] };
-  step: { min: number; max: number };
-  limits: {
-    nameLength: number;
-    keyLength: number;
-    paramValueLength: number;
-    tagValueLength: number;
-    notesLength: number;
-    pointsPerBatch: number;
-    paramsPerBatch: number;
-    tagsPerBatch: number;
-    pageSize: number;
-    idempotencyKeyLength: number;
-  };
-}
-
-/** The spec itself, for tests that compare the server's rules with the client's copy. */
-export const INPUT_RULES_PATH = new URL('../schema/input-rules.json', import.meta.url);
-export const INPUT_RULES: Readonly<InputRules> = Object.freeze(JSON.parse(readFileSync(INPUT_RULES_PATH, 'utf8')) as InputRules);
+export { INPUT_RULES, INPUT_RULES_PATH } from './input-spec.js';
 
 export const KEY_PATTERN = new RegExp(INPUT_RULES.key.pattern, 'u');
 const CONTROL = new RegExp(`[${INPUT_RULES.displayName.forbiddenCategories.map((c) => `\\p{${c}}`).join('')}]`, 'u');
 export const LIMITS = INPUT_RULES.limits;
+
+/** The key rule in words, for API descriptions: made from the spec, so it cannot drift from the check. */
+export const KEY_RULE_TEXT = [
+  `Unicode letters, digits and marks, ${[...INPUT_RULES.key.characters].filter((c) => c !== ' ').join(' ')} and spaces; at most ${INPUT_RULES.key.maxLength} characters`,
+  ...(INPUT_RULES.key.noLeadingSlash ? ["not starting with '/'"] : []),
+  ...INPUT_RULES.key.forbiddenSegments.map((s) => `no '${s}' segment`),
+]
+  .join(', ')
+  .concat('.');
 
 /** Length as people count it (code points), the unit the spec uses on both sides. */
 function lengthOf(value: string): number {
@@ -73,8 +61,11 @@ function codePoint(ch: string): string {
   return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** Free text (param and tag values, notes) of at most `max` characters, counted as the spec counts them (code points). */
 export function requireMaxLength(field: string, value: string, max: number): string {
-  if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${value.length})`);
+  if (value.length <= max) return value; // code points never outnumber UTF-16 units
+  const length = lengthOf(value);
+  if (length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${length})`);
   return value;
 }
 

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { INPUT_RULES_PATH, keyProblem, requireKey, requireName } from '../../src/validation.js';
+import { instantProblem, jsonProblem } from '../../src/input-rules.js';
+import { INPUT_RULES, INPUT_RULES_PATH, keyProblem, LIMITS, requireKey, requireMaxLength, requireName } from '../../src/validation.js';
 
 const cases = JSON.parse(readFileSync(new URL('../fixtures/key-cases.json', import.meta.url), 'utf8')) as {
   valid: string[];
@@ -29,6 +30,22 @@ describe('input rules', () => {
     expect(keyProblem('x'.repeat(cases.longestValid))).toBeNull();
     expect(keyProblem('x'.repeat(cases.longestValid + 1))).toMatch(/at most 250 characters \(got 251\)/);
     expect(keyProblem('𝒳'.repeat(cases.longestValid))).toBeNull(); // letters beyond the BMP: 500 UTF-16 units
+  });
+
+  it('free text counts characters as the client does (code points), not UTF-16 units', () => {
+    const emoji = '\u{1F600}'.repeat(LIMITS.paramValueLength);
+    expect(requireMaxLength('input.params[0].value', emoji, LIMITS.paramValueLength)).toBe(emoji);
+    expect(() => requireMaxLength('input.params[0].value', `${emoji}x`, LIMITS.paramValueLength)).toThrow(
+      /^input\.params\[0\]\.value: must be at most 6000 characters \(got 6001\)/,
+    );
+  });
+
+  it('the edge rules take their limits from the same spec', () => {
+    expect(instantProblem(Date.parse(INPUT_RULES.instant.max))).toBeNull();
+    expect(instantProblem(Date.parse(INPUT_RULES.instant.max) + 1)).toMatch(/between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z/);
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    expect(jsonProblem(nested(INPUT_RULES.json.maxDepth))).toBeNull();
+    expect(jsonProblem(nested(INPUT_RULES.json.maxDepth + 1))?.rule).toBe('depth');
   });
 
   it('display names may be anything printable, but no control characters', () => {

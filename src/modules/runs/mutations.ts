@@ -1,14 +1,12 @@
 // Mutations of the run lifecycle and tags. logBatch lives with the metrics.
 import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
+import { KEY_RULE_TEXT } from '../../validation.js';
 import { RunRef } from './schema.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
-    key: t.string({
-      required: true,
-      description: "Unicode letters, digits and marks, _ . - / : and spaces; at most 250 characters, not starting with '/', no '..' segment.",
-    }),
+    key: t.string({ required: true, description: KEY_RULE_TEXT }),
     value: t.string({ required: true, description: 'At most 8000 characters.' }),
   }),
 });
