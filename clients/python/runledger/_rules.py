@@ -19,6 +19,7 @@ _KEY_CATEGORIES = tuple(_KEY["categories"])
 _KEY_CHARACTERS = frozenset(_KEY["characters"])
 _NAME_FORBIDDEN = tuple(RULES["displayName"]["forbiddenCategories"])
 STEP_MIN, STEP_MAX = RULES["step"]["min"], RULES["step"]["max"]
+_TEXT = RULES["text"]
 _ok_keys: set = set()  # keys already checked: a training loop logs the same few keys a million times
 
 
@@ -64,8 +65,26 @@ def require_key(field: str, key: Any) -> str:
     return key
 
 
+def text_problem(value: str) -> str | None:
+    """Why `value` is not text the server can store (the spec's text rule, which every door
+    applies to every string), or None. Python strings can hold what JSON then sends as a lone
+    surrogate (\\ud800), which the server refuses."""
+    if _TEXT["forbidNul"] and "\x00" in value:
+        return "must not contain the NUL character (U+0000)"
+    if _TEXT["forbidLoneSurrogates"] and any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "must not contain a lone UTF-16 surrogate (such as \\ud800): send well-formed Unicode"
+    return None
+
+
+def require_text(field: str, value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInput(field, problem)
+    return value
+
+
 def require_name(field: str, value: str, max_length: int = LIMITS["nameLength"]) -> str:
-    text = str(value).strip()
+    text = require_text(field, str(value)).strip()
     if not text:
         raise InvalidInput(field, "must not be empty")
     if len(text) > max_length:
@@ -77,6 +96,8 @@ def require_name(field: str, value: str, max_length: int = LIMITS["nameLength"])
 
 
 def require_max_length(field: str, value: str, max_length: int) -> str:
+    """Free text (param and tag values, notes): the text rule and a length."""
+    require_text(field, value)
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters (got {len(value)})")
     return value

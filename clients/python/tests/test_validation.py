@@ -96,6 +96,32 @@ def test_log_raises_in_the_callers_thread_and_logs_nothing_of_that_call(server, 
     assert run.refused == 0
 
 
+def test_text_the_server_cannot_store_is_refused_before_sending_as_the_server_refuses_it(server, client_env):
+    """The spec's text rule (no NUL, no lone surrogate), which the server applies at every door,
+    holds for names and param and tag values in the caller's thread; the server refuses the same."""
+    t = Transport(server.url)
+    project = unique("text")
+    run = runledger.start_run(project, capture=False, quiet=True)
+    for bad, rule in (("a\x00b", "NUL character"), ("a\ud800b", "lone UTF-16 surrogate")):
+        with pytest.raises(runledger.InvalidInput, match=f"log_params: 'p': must not contain .*{rule}"):
+            run.log_params({"p": bad})
+        with pytest.raises(runledger.InvalidInput, match=f"set_tags: 't': must not contain .*{rule}"):
+            run.set_tags({"t": bad})
+        with pytest.raises(runledger.InvalidInput, match=f"^name: must not contain .*{rule}"):
+            runledger.start_run(project, name=bad, capture=False, quiet=True)
+        with pytest.raises(RunledgerError) as info:
+            t.graphql("mutation($i: SetTagsInput!) { setTags(input: $i) { run { id } } }",
+                      {"i": {"runId": run.id, "tags": [{"key": "t", "value": bad}]}})
+        assert info.value.code == "BAD_USER_INPUT" and rule in str(info.value), info.value
+    long_ok = "\U0001F600" * _rules.LIMITS["paramValueLength"]  # 6000 characters, 12000 UTF-16 units
+    run.log_params({"emoji": long_ok})
+    with pytest.raises(runledger.InvalidInput, match="at most 6000 characters"):
+        run.log_params({"more": long_ok + "x"})
+    run.finish()
+    assert {p["key"]: p["value"] for p in run_detail(server, run.id)["params"]} == {"emoji": long_ok}
+    assert run.refused == 0
+
+
 def test_a_batch_the_server_refuses_is_split_and_no_valid_point_is_lost(server, client_env, tmp_path):
     # Keys the client did not check (as from an older copy of the rules) reach the server: it
     # refuses their batch whole, and the writer splits it until only the bad points are left.
