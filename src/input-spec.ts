@@ -20,6 +20,7 @@ export interface InputSpec {
     tagsPerBatch: number;
     pageSize: number;
     idempotencyKeyLength: number;
+    seedLength: number;
   };
 }
 

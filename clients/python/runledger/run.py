@@ -564,8 +564,10 @@ def _start_input(project, name, group, notes, seed, tags, client_run_id, wanted,
             inp[key] = value
     if group is not None:
         require_key("group", group)
+    if notes is not None:
+        require_max_length("notes", notes, _rules.LIMITS["notesLength"])
     if seed is not None:
-        inp["seed"] = str(seed)
+        inp["seed"] = require_name("seed", str(seed), _rules.LIMITS["seedLength"])
     if parent_id is not None:
         inp["parentRunId"] = parent_id
     if tags:

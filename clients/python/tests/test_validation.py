@@ -113,6 +113,12 @@ def test_text_the_server_cannot_store_is_refused_before_sending_as_the_server_re
             t.graphql("mutation($i: SetTagsInput!) { setTags(input: $i) { run { id } } }",
                       {"i": {"runId": run.id, "tags": [{"key": "t", "value": bad}]}})
         assert info.value.code == "BAD_USER_INPUT" and rule in str(info.value), info.value
+    # start_run checks its free text too, so an offline start cannot spool what sync would have refused.
+    for mode in ("online", "offline"):
+        with pytest.raises(runledger.InvalidInput, match="^notes: must be at most 50000 characters"):
+            runledger.start_run(project, notes="x" * 50_001, mode=mode, capture=False, quiet=True)
+        with pytest.raises(runledger.InvalidInput, match="^seed: must be at most 200 characters"):
+            runledger.start_run(project, seed=10**200, mode=mode, capture=False, quiet=True)
     long_ok = "\U0001F600" * _rules.LIMITS["paramValueLength"]  # 6000 characters, 12000 UTF-16 units
     run.log_params({"emoji": long_ok})
     with pytest.raises(runledger.InvalidInput, match="at most 6000 characters"):

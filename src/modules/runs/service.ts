@@ -82,7 +82,7 @@ function validateStart(input: StartRunInput) {
   const name = input.name == null ? null : requireName('input.name', input.name);
   if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
   if (input.group != null) requireKey('input.group', input.group);
-  if (input.seed != null) requireName('input.seed', input.seed, 200);
+  if (input.seed != null) requireName('input.seed', input.seed, LIMITS.seedLength);
   if (input.environment !== undefined && input.environment !== null && typeof input.environment !== 'object') {
     throw new ValidationError('input.environment', 'must be a JSON object');
   }
