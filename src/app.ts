@@ -152,6 +152,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return yoga.requestListener(req, res);
     }),
   );
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
   guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({
     server,

@@ -1,7 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
-import { KEY_PATTERN } from './validation.js';
+import { keyProblem } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -27,6 +27,7 @@ export interface Config {
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
+  readonly http: HttpConfig;
   readonly edge: EdgeConfig;
 }
 
@@ -78,6 +79,18 @@ function origins(value: string | undefined, ctx: z.RefinementCtx): string[] {
   return out;
 }
 
+/**
+ * How long the HTTP server keeps connections. Node's 5 s keep-alive default closed clients'
+ * pooled connections between a notebook's cells (the next call failed once on a dead socket);
+ * 65 s outlives the 60 s idle timeout of common load balancers, so they close first. The
+ * headers timeout must exceed the keep-alive timeout, or a request arriving on a connection
+ * that is just about to be closed can be cut off.
+ */
+export interface HttpConfig {
+  readonly keepAliveTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+}
+
 export interface ArtifactsConfig {
   /** The local store's directory (used when `store` is fs). */
   readonly dir: string;
@@ -120,12 +133,9 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     .filter(Boolean)) {
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+    const problem = at <= 0 || !project ? null : keyProblem(project);
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
-    else if (!KEY_PATTERN.test(project) || project.length > 250)
-      ctx.addIssue({
-        code: 'custom',
-        message: `${JSON.stringify(entry)}: project ${JSON.stringify(project)} is not a valid project name (letters, digits, '_', '.', '-', '/' and spaces, at most 250)`,
-      });
+    else if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: not a valid project name: ${problem}` });
     else map.set(ns, project);
   }
   return map;
@@ -187,6 +197,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(65_000),
+  RUNLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(66_000),
   // Unset: off on a loopback bind (npm start just works), on anywhere else.
   RUNLEDGER_AUTH: z.enum(['on', 'off']).optional(),
   RUNLEDGER_INTROSPECTION: z.enum(['on', 'off']).default('on'),
@@ -320,6 +332,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
     );
   }
+  if (e.RUNLEDGER_HEADERS_TIMEOUT_MS <= e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  RUNLEDGER_HEADERS_TIMEOUT_MS: must be greater than RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS (${e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS}); got ${e.RUNLEDGER_HEADERS_TIMEOUT_MS}`,
+    );
+  }
   const storeProblems: string[] = [];
   const store = artifactStore(e, storeProblems);
   if (storeProblems.length) throw new ConfigError(`Invalid configuration:\n${storeProblems.join('\n')}`);
@@ -365,6 +382,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
+    http: Object.freeze({ keepAliveTimeoutMs: e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: e.RUNLEDGER_HEADERS_TIMEOUT_MS }),
     edge: Object.freeze({ allowedHosts: e.RUNLEDGER_ALLOWED_HOSTS, allowedOrigins: e.RUNLEDGER_ALLOWED_ORIGINS }),
   });
 }

@@ -267,6 +267,7 @@ export const VIEWER_CANNOT_WRITE: Row = {
   doors: [
     gql('mutation startRun', vic, 'mutation($p: String!) { startRun(input: { project: $p }) { created } }', (w) => ({ p: w.projectA.name })),
     gql('mutation finishRun', vic, 'mutation($r: ID!) { finishRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
+    gql('mutation resumeRun', vic, 'mutation($r: ID!) { resumeRun(input: { runId: $r }) { resumed } }', (w) => ({ r: w.runA.id })),
     gql('mutation updateRun', vic, 'mutation($r: ID!) { updateRun(input: { runId: $r, notes: "x" }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation deleteRun', vic, 'mutation($r: ID!) { deleteRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation restoreRun', vic, 'mutation($r: ID!) { restoreRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
@@ -462,8 +463,35 @@ export const INPUT_RULES: Row = {
   ],
 };
 
+export const KEY_AND_NAME_RULES: Row = {
+  rule: "the spec's key and display-name rules (schema/input-rules.json, which the Python client checks too) refuse the same keys and run names at every door: BAD_USER_INPUT, nothing written",
+  expected: 'BAD_USER_INPUT',
+  doors: [
+    gql(
+      'mutation logBatch',
+      ana,
+      'mutation($r: ID!) { logBatch(input: { runId: $r, metrics: [{ key: "a/../b", value: 1, step: 1 }] }) { pointsWritten } }',
+      (w) => ({
+        r: w.runA.id,
+      }),
+    ),
+    gql('mutation setTags', ana, 'mutation($r: ID!) { setTags(input: { runId: $r, tags: [{ key: "/abs", value: "v" }] }) { run { id } } }', (w) => ({
+      r: w.runA.id,
+    })),
+    gql('mutation startRun', ana, 'mutation($p: String!, $n: String!) { startRun(input: { project: $p, name: $n }) { created } }', (w) => ({
+      p: w.projectA.name,
+      n: 'bell\u0007',
+    })),
+    rest('POST', '/runs/log-metric', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'a/../b', value: 1, timestamp: 1_700_000_000_000, step: 1 })),
+    rest('POST', '/runs/log-parameter', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'bad key!', value: '1' })),
+    rest('POST', '/runs/set-tag', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: '/abs', value: 'v' })),
+    rest('POST', '/runs/create', ana, (w) => ({ experiment_id: w.projectA.experimentId, run_name: 'bell\u0007' })),
+  ],
+};
+
 export const ALL_ROWS: Row[] = [
   INPUT_RULES,
+  KEY_AND_NAME_RULES,
   READS_HIDDEN,
   VIEWER_CANNOT_WRITE,
   VERSION_OF_ANOTHER_PROJECT,

@@ -35,6 +35,11 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
       return result;
     },
     finish: announcing('FINISHED', runs.finish),
+    async resume(caller, runId) {
+      const result = await runs.resume(caller, runId);
+      if (result.resumed) live.runChanged(result.run, 'RESUMED');
+      return result;
+    },
     update: announcing('UPDATED', runs.update),
     setTags: announcing('TAGS_CHANGED', runs.setTags),
     delete: announcing('DELETED', runs.delete),

@@ -2,7 +2,7 @@ import { decodeNameCursor, forwardConnection, nameCursor } from '../../connectio
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { byId, loadNodes } from '../../loaders.js';
-import { requireForwardPaging, requirePageSize } from '../../validation.js';
+import { KEY_RULE_TEXT, requireForwardPaging, requirePageSize } from '../../validation.js';
 import { experimentIdOf, type Project } from './service.js';
 
 // Drops projects the caller has no role in: they load as null, exactly like missing ones.
@@ -64,7 +64,7 @@ const CreateProjectPayload = builder.simpleObject('CreateProjectPayload', {
 
 const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({
-    name: t.string({ required: true, description: 'Letters, digits and _ . - / or spaces; at most 250 characters.' }),
+    name: t.string({ required: true, description: KEY_RULE_TEXT }),
     description: t.string({ description: 'Free text.' }),
   }),
 });

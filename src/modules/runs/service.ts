@@ -82,7 +82,7 @@ function validateStart(input: StartRunInput) {
   const name = input.name == null ? null : requireName('input.name', input.name);
   if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
   if (input.group != null) requireKey('input.group', input.group);
-  if (input.seed != null) requireName('input.seed', input.seed, 200);
+  if (input.seed != null) requireName('input.seed', input.seed, LIMITS.seedLength);
   if (input.environment !== undefined && input.environment !== null && typeof input.environment !== 'object') {
     throw new ValidationError('input.environment', 'must be a JSON object');
   }
@@ -197,9 +197,30 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     return requireRun(run.id);
   }
 
+  /**
+   * Continues a run that ended KILLED or FAILED (a preempted or crashed job): RUNNING again, its
+   * end time cleared, its points kept so steps carry on. FINISHED is final (its results may back
+   * a model version or a comparison): a new run, e.g. a child of it, continues the work instead.
+   * Resuming a RUNNING run changes nothing. The status guard makes a concurrent finish or resume win cleanly.
+   */
+  async function resume(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
+    const run = await requireEditable(caller, runId);
+    if (run.status === 'RUNNING') return { run, resumed: false };
+    if (run.status === 'FINISHED') {
+      throw new ConflictError(
+        `Run ${run.id} FINISHED and a finished run is final: only KILLED or FAILED runs can be resumed; start a new run (e.g. with parentRunId) to continue the work`,
+        { runId: run.id, status: run.status },
+      );
+    }
+    const updated = await prisma.run.updateMany({ where: { id: run.id, status: run.status }, data: { status: 'RUNNING', endedAt: null } });
+    if (updated.count === 0) return resume(caller, runId);
+    return { run: await requireRun(run.id), resumed: true };
+  }
+
   return {
     start,
     finish,
+    resume,
     require,
     requireEditable,
 
