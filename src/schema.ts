@@ -16,5 +16,8 @@ import './modules/lineage/schema.js';
 import './modules/lineage/incidents-schema.js';
 import './modules/refs/schema.js';
 import './modules/pipelines/schema.js';
+import './modules/pipelines/jobs-schema.js';
+import './modules/pipelines/column-lineage-schema.js';
+import './modules/catalog/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.js';
-import { DomainError } from '../../errors.js';
+import { expectedError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { PendingAudit } from './pending.js';
 import type { AuditRecord, AuditService } from './service.js';
@@ -34,7 +34,8 @@ function collectTargets(value: unknown, out: Set<string>, key = '', depth = 0): 
 function errorCode(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth += 1) {
-    if (current instanceof DomainError) return current.code;
+    const expected = expectedError(current);
+    if (expected) return expected.code;
     const code = (current as { extensions?: { code?: unknown } }).extensions?.code;
     if (typeof code === 'string') return code;
     current = (current as { originalError?: unknown }).originalError;
@@ -101,8 +102,11 @@ export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
         const result = (await executeFn(execArgs)) as ExecutionResult;
         // No data: the variables failed coercion and no resolver ran, like a validation failure.
         if (result.data === undefined) return result;
+        const rows = records(fields, variables, result);
+        // The database was unreachable: nothing ran, and no row could be stored either.
+        if (rows.every((r) => r.outcome === 'UNAVAILABLE')) return result;
         // Rows a service already wrote with its own statement are not written again.
-        const unwritten = records(fields, variables, result).filter((_, i) => !ctx.pendingAudits.get(responseKey(fields[i]!))?.written);
+        const unwritten = rows.filter((_, i) => !ctx.pendingAudits.get(responseKey(fields[i]!))?.written);
         try {
           await audit.record(ctx.access, unwritten);
         } catch (error) {
