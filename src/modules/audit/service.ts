@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import { ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { requireGlobalAdmin } from '../auth/policy.js';
+import { PendingAudit } from './pending.js';
 import { auditEventsPage, insertAuditRecords } from './store.js';
 
 export interface AuditRecord {
@@ -75,6 +76,11 @@ export function createAuditService(db: Database) {
     async record(caller: Access, entries: readonly Omit<AuditRecord, 'actor'>[]): Promise<void> {
       if (entries.length === 0) return;
       await append(entries.map((entry) => ({ ...entry, actor: caller.auditName })));
+    },
+
+    /** Opens the row of an operation the caller is about to do, for a service to write with its own statement (pending.ts). */
+    open(caller: Access, operation: string, targetIds: readonly string[]): PendingAudit {
+      return new PendingAudit(caller.auditName, operation, targetIds);
     },
 
     /** The log, newest first, keyset-paginated by id; global admins only. */

@@ -29,8 +29,8 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
     };
   return {
     ...runs,
-    async start(caller, input) {
-      const result = await runs.start(caller, input);
+    async start(caller, input, options) {
+      const result = await runs.start(caller, input, options);
       if (result.created) live.runChanged(result.run, 'CREATED');
       return result;
     },

@@ -3,6 +3,7 @@ import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
 import { KEY_RULE_TEXT } from '../../validation.js';
 import { RunRef } from './schema.js';
+import { pendingAuditFor } from '../audit/plugin.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
@@ -94,11 +95,12 @@ builder.mutationFields((t) => ({
     type: StartRunPayload,
     description: 'Starts a run in a project. Retry-safe with clientRunId.',
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.runs.start(ctx.access, {
-        ...input,
-        parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null,
-      }),
+    resolve: (_root, { input }, ctx, info) =>
+      ctx.services.runs.start(
+        ctx.access,
+        { ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null },
+        { audit: pendingAuditFor(ctx, info, 'Run') },
+      ),
   }),
   finishRun: t.field({
     type: RunPayload,

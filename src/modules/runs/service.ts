@@ -6,12 +6,14 @@ import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { Access, Role } from '../auth/access.js';
-import { isGlobalAdmin } from '../auth/policy.js';
+import type { PendingAudit } from '../audit/pending.js';
+import { isGlobalAdmin, projectsWithRole } from '../auth/policy.js';
+import { projectAccess } from '../projects/policy.js';
 import type { ProjectService } from '../projects/service.js';
 import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code-version.js';
 import { gpuCountOf } from './environment.js';
 import { runAccess } from './policy.js';
-import { childRunIds, runsByIds } from './store.js';
+import { childRunIds, type NewRunRow, runByClientId, runsByIds, startRunStatement } from './store.js';
 
 export type { Run, RunStatus };
 export type { CodeVersionInput };
@@ -116,44 +118,74 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     return requireNotDeleted(await require(caller, runId, 'EDITOR'));
   }
 
-  /** Starts a run in the caller's project; with a clientRunId, a retry returns the run the first call created. */
-  async function start(caller: Access, input: StartRunInput): Promise<{ run: Run; created: boolean }> {
-    const project = await projects.require(caller, input.project, 'EDITOR');
+  /**
+   * Starts a run in the caller's project; with a clientRunId, a retry returns the run the first
+   * call created. A door's pending audit row is written with the run when the run is new.
+   */
+  async function start(caller: Access, input: StartRunInput, options: { audit?: PendingAudit | null } = {}): Promise<{ run: Run; created: boolean }> {
     const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
-    if (clientRunId) {
-      const existing = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
-      if (existing) return { run: existing, created: false };
-    }
     const { name, tags, code } = validateStart(input);
     const { user, recordedBy } = attribution(caller, input);
-    if (input.parentRunId != null) {
-      const parent = await prisma.run.findUnique({ where: { id: input.parentRunId } });
-      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
-    }
-    const data = {
-      projectId: project.id,
+    const fields = {
       clientRunId,
-      name: name ?? 'unnamed',
+      name,
       user,
       recordedBy,
       notes: input.notes ?? null,
       group: input.group ?? null,
-      parentId: input.parentRunId ?? null,
       startedAt: input.startedAt ?? new Date(),
-      environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+      environment: input.environment ?? null,
       gpuCount: gpuCountOf(input.environment),
       seed: input.seed ?? null,
     };
-    // A named run with nothing linked is one row: one statement in an implicit transaction,
-    // without an interactive transaction's BEGIN and COMMIT round trips.
-    const alone = name !== null && tags.length === 0 && !code && input.parentRunId == null;
+    if (code || input.parentRunId != null) return startLinked(caller, input, fields, tags, code);
+    // The hot path (a run with tags at most): one statement finds the project, writes only into
+    // one the caller may edit, and answers a retried clientRunId; the refusal is decided below,
+    // from the project it found, as projects.require would have decided it before the write.
+    const started = await startRunStatement(
+      db.sql,
+      { ...fields, projectName: input.project, writableProjectIds: await projectsWithRole(caller, 'EDITOR'), tags },
+      options.audit ?? null,
+    );
+    await projectAccess.require(caller, started.projectId === null ? null : { id: started.projectId }, 'EDITOR', input.project);
+    if (started.run) return { run: started.run, created: started.created };
+    // A concurrent start with the same clientRunId committed after the statement began.
+    const raced = clientRunId ? await runByClientId(db.sql, started.projectId!, clientRunId) : null;
+    if (!raced) throw new Error(`startRun wrote nothing in project ${started.projectId} the caller may edit`);
+    return { run: raced, created: false };
+  }
+
+  /** A run with a parent or a code version: its lineage edges are written in the same transaction. */
+  async function startLinked(
+    caller: Access,
+    input: StartRunInput,
+    fields: Omit<NewRunRow, 'projectName' | 'writableProjectIds' | 'tags'>,
+    tags: TagInput[],
+    code: ReturnType<typeof validateCodeVersion> | null,
+  ): Promise<{ run: Run; created: boolean }> {
+    const project = await projects.require(caller, input.project, 'EDITOR');
+    const { clientRunId } = fields;
+    if (clientRunId) {
+      const existing = await runByClientId(db.sql, project.id, clientRunId);
+      if (existing) return { run: existing, created: false };
+    }
+    if (input.parentRunId != null) {
+      const [parent] = await runsByIds(db.sql, [input.parentRunId]);
+      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
+    }
+    const data = {
+      ...fields,
+      projectId: project.id,
+      name: fields.name ?? 'unnamed',
+      parentId: input.parentRunId ?? null,
+      environment: (fields.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+    };
     try {
-      const run = alone ? await prisma.run.create({ data }) : await insertLinkedRun(data, tags, code);
-      return { run, created: true };
+      return { run: await insertLinkedRun(data, tags, code), created: true };
     } catch (error) {
       if (clientRunId && isUniqueViolation(error)) {
         // A concurrent retry with the same clientRunId won the race: return its run.
-        const run = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
+        const run = await runByClientId(db.sql, project.id, clientRunId);
         if (run) return { run, created: false };
       }
       throw error;
