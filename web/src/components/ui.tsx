@@ -1,6 +1,6 @@
 // Small pieces shared by the pages.
 import type { ReactNode } from 'react';
-import { GqlError } from '../api';
+import { GqlError, type LiveState } from '../api';
 import type { PagesState } from '../hooks';
 import { Link, enc } from '../router';
 
@@ -102,5 +102,15 @@ export function PagesStatus({ q, empty, shown = q.items.length }: { q: PagesStat
       {q.loading && q.items.length === 0 && <Loading />}
       {!q.loading && !q.error && !q.more && shown === 0 && empty}
     </>
+  );
+}
+
+/** Whether a page's live updates flow: live, reconnecting, or stopped for good with the reason. */
+export function LiveDot({ state }: { state: LiveState }) {
+  const text = state.state === 'live' ? 'live' : state.state === 'reconnecting' ? 'reconnecting…' : 'not live';
+  return (
+    <span className="live-state" data-testid="live-state" title={state.state === 'failed' ? state.reason : undefined}>
+      <span className={`live-dot ${state.state}`} /> {text}
+    </span>
   );
 }
