@@ -48,6 +48,25 @@ builder.objectField(ProjectRef, 'runs', (t) =>
   ),
 );
 
+const RunKeys = builder.simpleObject('RunKeys', {
+  description: "The keys a project's runs logged, by name: what a runs table offers as columns.",
+  fields: (t) => ({
+    metrics: t.stringList({ description: 'Metric keys.' }),
+    params: t.stringList({ description: 'Param keys.' }),
+    tags: t.stringList({ description: 'Tag keys.' }),
+  }),
+});
+
+// A Project is only ever resolved for a caller with a role in it, so its keys are visible.
+builder.objectField(ProjectRef, 'runKeys', (t) =>
+  t.field({
+    type: RunKeys,
+    description: "Metric, param and tag keys logged by the project's most recent active runs (by start time), whatever any one run logged.",
+    args: { recentRuns: t.arg.int({ description: 'How many of the most recent runs to read, 1 to 10,000 (default 1,000).' }) },
+    resolve: (project, args, ctx) => ctx.services.search.keys(project.id, args.recentRuns),
+  }),
+);
+
 const ComparedParam = builder.simpleObject('ComparedParam', {
   description: 'One param across the compared runs.',
   fields: (t) => ({

@@ -3,12 +3,24 @@
 // selection for comparison. Everything that shapes the view is in the URL.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { gql, metricNumber, subscribe } from '../api';
+import { gql, type LiveState, metricNumber, subscribe } from '../api';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
-import { ErrorBox, PageHeader, StatusBadge } from '../components/ui';
+import { ErrorBox, LiveDot, PageHeader, StatusBadge } from '../components/ui';
 import { fmtDuration, fmtNumber, fmtTime } from '../format';
-import { BASE_COLUMNS, RUN_ROW, RUNS_COUNT_QUERY, RUNS_QUERY, type RunRow, type RunsPage, cellValue, filterErrorAt, groupFilter } from './runs-query';
+import {
+  BASE_COLUMNS,
+  RUN_KEYS_QUERY,
+  RUN_ROW,
+  RUNS_COUNT_QUERY,
+  RUNS_QUERY,
+  type RunKeysData,
+  type RunRow,
+  type RunsPage,
+  cellValue,
+  filterErrorAt,
+  groupFilter,
+} from './runs-query';
 
 // The first page fills the screen; later pages are larger, fetched ahead while scrolling.
 const FIRST_PAGE = 40;
@@ -43,7 +55,10 @@ export function RunsPage({ project }: { project: string }) {
   const [rows, setRows] = useState<RunRow[]>([]);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [live, setLive] = useState<'live' | 'reconnecting'>('live');
+  const [live, setLive] = useState<LiveState>({ state: 'live' });
+  const keys = useQuery<RunKeysData>(RUN_KEYS_QUERY, { project });
+  // Missing, or in a project the caller has no role in: the server answers the same for both.
+  const missing = keys.data !== null && keys.data.project === null;
   const [newRuns, setNewRuns] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const cursor = useRef<{ next: string | null; more: boolean; loading: boolean; generation: number }>({
@@ -103,6 +118,7 @@ export function RunsPage({ project }: { project: string }) {
   // Live status: rows already shown are updated in place; new runs join the top of the
   // default view, and are counted otherwise (their place depends on the filter and sort).
   useEffect(() => {
+    if (missing) return;
     const sub = subscribe<{ runUpdated: RunRow }>(
       `subscription($project: String!) { runUpdated(project: $project) { ...RunRow } } ${RUN_ROW}`,
       () => ({ project }),
@@ -121,24 +137,26 @@ export function RunsPage({ project }: { project: string }) {
       setLive,
     );
     return () => sub.stop();
-  }, [project, filter, sort]);
+  }, [project, filter, sort, missing]);
 
+  // Columns and the keys offered come from the project's recent runs, so they hold whatever the
+  // rows on screen logged (the newest run may have logged nothing yet) and whatever the filter.
+  const projectKeys = keys.data?.project?.runKeys ?? null;
   const columns = useMemo(() => {
     if (colsParam !== null) return colsParam.split(',').filter(Boolean);
-    const first = rows[0];
-    if (!first) return [];
-    return [...first.metrics.slice(0, 3).map((m) => `metrics.${m.key}`), ...first.params.slice(0, 3).map((p) => `params.${p.key}`)];
-  }, [colsParam, rows.length > 0 ? rows[0]!.id : null]);
+    if (!projectKeys) return [];
+    return [...projectKeys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...projectKeys.params.slice(0, 3).map((k) => `params.${k}`)];
+  }, [colsParam, projectKeys]);
 
   const available = useMemo(() => {
-    const keys = { params: new Set<string>(), metrics: new Set<string>(), tags: new Set<string>() };
+    const found = { params: new Set(projectKeys?.params), metrics: new Set(projectKeys?.metrics), tags: new Set(projectKeys?.tags) };
     for (const r of rows.slice(0, 500)) {
-      r.params.forEach((p) => keys.params.add(p.key));
-      r.metrics.forEach((m) => keys.metrics.add(m.key));
-      r.tags.forEach((t) => keys.tags.add(t.key));
+      r.params.forEach((p) => found.params.add(p.key));
+      r.metrics.forEach((m) => found.metrics.add(m.key));
+      r.tags.forEach((t) => found.tags.add(t.key));
     }
-    return keys;
-  }, [rows.length > 0 ? rows[0]!.id : null, rows.length > 0]);
+    return found;
+  }, [projectKeys, rows.length > 0 ? rows[0]!.id : null, Math.min(rows.length, 500)]);
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
@@ -182,9 +200,8 @@ export function RunsPage({ project }: { project: string }) {
         }
         sub={
           <>
-            <span data-testid="run-count">{total === null ? (error ? '—' : '…') : `${total.toLocaleString()} run${total === 1 ? '' : 's'}`}</span>
-            <span className={`live-dot ${live}`} title={live === 'live' ? 'Status updates are live' : 'Reconnecting…'} />
-            {live === 'live' ? 'live' : 'reconnecting'}
+            <span data-testid="run-count">{total === null ? (error || missing ? '—' : '…') : `${total.toLocaleString()} run${total === 1 ? '' : 's'}`}</span>
+            <LiveDot state={missing ? { state: 'failed', reason: 'no such project' } : live} />
             {newRuns > 0 && (
               <button className="link" onClick={() => void loadPage(true).then(() => setNewRuns(0))}>
                 {newRuns} new — refresh
@@ -203,8 +220,13 @@ export function RunsPage({ project }: { project: string }) {
           </>
         }
       />
+      {missing && (
+        <div className="error-box" role="alert">
+          No project named <strong>{project}</strong> (or you have no role in it). <Link to="/">All projects</Link>
+        </div>
+      )}
       <FilterBox value={filter} error={filterError} />
-      {error && !filterError && <ErrorBox error={error} />}
+      {error && !filterError && !missing && <ErrorBox error={error} />}
       <div className="toolbar">
         <label>
           Group by{' '}

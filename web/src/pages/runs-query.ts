@@ -12,6 +12,12 @@ export const RUNS_QUERY = `query Runs($project: String!, $filter: String, $order
 /** Counting every match costs more than a page at 100,000 runs, so it is asked for apart. */
 export const RUNS_COUNT_QUERY = `query RunsCount($project: String!, $filter: String) { runs(project: $project, filter: $filter, first: 0) { totalCount } }`;
 
+export const RUN_KEYS_QUERY = `query RunKeys($project: String!) { project(name: $project) { name runKeys { metrics params tags } } }`;
+
+export interface RunKeysData {
+  project: { name: string; runKeys: { metrics: string[]; params: string[]; tags: string[] } } | null;
+}
+
 export interface RunRow {
   id: string;
   name: string;
