@@ -8,7 +8,8 @@ import { Chart, type ChartSeries, PALETTE } from '../components/Chart';
 import { ParallelCoordinates } from '../components/ParallelCoordinates';
 import { Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtNumber } from '../format';
-import { loadHistory } from './Run';
+import { loadHistory } from './run-metrics';
+import { emptySeries } from '../live-series';
 
 interface Data {
   compareRuns: {
@@ -136,7 +137,7 @@ function Overlay({ runs, metric }: { runs: { id: string; name: string }[]; metri
   const key = runs.map((r) => r.id).join(',');
   useEffect(() => {
     let cancelled = false;
-    void Promise.all(runs.map((r) => loadHistory(r.id, metric, 1000, range).catch(() => ({ steps: [], values: [], sampled: false })))).then((loaded) => {
+    void Promise.all(runs.map((r) => loadHistory(r.id, metric, 1000, range).catch(() => emptySeries()))).then((loaded) => {
       if (!cancelled) setSeries(loaded.map((s, i) => ({ label: runs[i]!.name, color: PALETTE[i % PALETTE.length]!, steps: s.steps, values: s.values })));
     });
     return () => {
