@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { decodeId } from '../../ids.js';
-import { byId, manyByOwner } from '../../loaders.js';
+import { byId, foundIds, manyByOwner } from '../../loaders.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { datasetLoader, datasetVersionLoader } from '../datasets/loaders.js';
@@ -104,6 +104,40 @@ builder.objectField(DatasetVersionRef, 'quarantine', (t) =>
     resolve: (v, _a, ctx) => quarantineLoader(ctx).load(v.id),
   }),
 );
+
+/** Per model version: the quarantined data upstream of it, one statement per batch. */
+const quarantinedUpstreamLoader = (ctx: Context) =>
+  ctx.loaders.get('quarantinedUpstream', (s) =>
+    manyByOwner(
+      (ids) => s.incidents.quarantinedUpstreamOfMany(ids),
+      (q) => q.modelVersionId,
+    ),
+  );
+
+builder.objectFields(ModelVersionRef, (t) => ({
+  trainedOnQuarantinedData: t.boolean({
+    description:
+      'True while a dataset version anywhere upstream (the inputs of the run that produced it, the data they were derived from, ' +
+      'the data of a base model) is quarantined, including data in projects the caller has no role in: moving an alias onto ' +
+      'this version needs an override.',
+    resolve: async (v, _a, ctx) => (await quarantinedUpstreamLoader(ctx).load(v.id)).length > 0,
+  }),
+  quarantinedInputs: t.field({
+    type: [DatasetVersionRef],
+    description: 'The quarantined dataset versions upstream of this version that the caller may see (hiddenQuarantinedInputCount counts the others).',
+    resolve: async (v, _a, ctx) => {
+      const ids = [...new Set((await quarantinedUpstreamLoader(ctx).load(v.id)).map((q) => q.datasetVersionId))];
+      return (await datasetVersionLoader(ctx).loadMany(ids)).flatMap((d) => (d && !(d instanceof Error) ? [d] : []));
+    },
+  }),
+  hiddenQuarantinedInputCount: t.int({
+    description: 'Quarantined dataset versions upstream of this version in projects the caller has no role in: counted, never named.',
+    resolve: async (v, _a, ctx) => {
+      const ids = [...new Set((await quarantinedUpstreamLoader(ctx).load(v.id)).map((q) => q.datasetVersionId))];
+      return ids.length - foundIds(await datasetVersionLoader(ctx).loadMany(ids)).size;
+    },
+  }),
+}));
 
 builder.objectField(ModelVersionRef, 'aliasesAt', (t) =>
   t.stringList({

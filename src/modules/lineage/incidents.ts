@@ -7,6 +7,7 @@ import type { PromotionGate } from '../registry/service.js';
 import type { NodeRef } from './graph.js';
 import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
+import { quarantinedUpstreamOf } from './store.js';
 
 export interface DatasetVersionFilter {
   /** OpenLineage namespace of the dataset, verbatim. */
@@ -156,6 +157,14 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
         at,
       );
       return withAliases(reached, options.alias ? [options.alias] : null, at);
+    },
+
+    /**
+     * For many model versions at once (a page of versions, every alias of a model): the
+     * quarantined dataset versions upstream of each, the data the promotion gate checks.
+     */
+    async quarantinedUpstreamOfMany(modelVersionIds: readonly number[]): Promise<(QuarantinedInput & { modelVersionId: number })[]> {
+      return quarantinedUpstreamOf(sql, modelVersionIds);
     },
 
     /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */
