@@ -345,7 +345,16 @@ describe('lineage, models and incident', () => {
     await page.getByRole('button', { name: 'Promote anyway' }).click();
     await expect.poll(() => history.locator('li').count()).toBe(4);
     expect(await history.locator('li').first().innerText()).toContain('hotfix for the outage');
+    // Wherever v3 appears, it says it was trained on quarantined data (and on which).
+    const mark = page.locator('tr[data-alias=production] [data-testid=quarantine-mark]');
+    await mark.waitFor();
+    expect(await mark.getAttribute('title')).toMatch(/events-.*@sep/);
+    expect(await page.locator('td[data-version="3"] [data-testid=quarantine-mark]').count()).toBe(1);
+    expect(await page.locator('td[data-version="1"] [data-testid=quarantine-mark]').count()).toBe(0);
+    expect(await history.locator('li').first().getByTestId('quarantine-mark').count()).toBe(1);
     await screenshot(page, 'models');
+    await page.goto(`${server().url}/models`);
+    await page.locator(`[data-alias=production]`, { hasText: 'production → v3' }).getByTestId('quarantine-mark').first().waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -114,3 +114,26 @@ export function LiveDot({ state }: { state: LiveState }) {
     </span>
   );
 }
+
+/** What a model version's quarantine mark needs (the ModelVersion fields of the same names). */
+export interface VersionQuarantine {
+  trainedOnQuarantinedData: boolean;
+  quarantinedInputs?: { id: string; version: string; dataset: { name: string } }[];
+  hiddenQuarantinedInputCount?: number;
+}
+
+/** Selected wherever a model version is shown, so the mark can say which data. */
+export const VERSION_QUARANTINE = 'trainedOnQuarantinedData quarantinedInputs { id version dataset { name } } hiddenQuarantinedInputCount';
+
+/** A model version trained on quarantined data, marked where it appears; the title names the data. */
+export function QuarantineMark({ version }: { version: VersionQuarantine | null | undefined }) {
+  if (!version?.trainedOnQuarantinedData) return null;
+  const named = version.quarantinedInputs?.map((d) => `${d.dataset.name}@${d.version}`) ?? [];
+  const hidden = version.hiddenQuarantinedInputCount ?? 0;
+  if (hidden > 0) named.push(`${hidden} in projects you have no role in`);
+  return (
+    <span className="badge danger" data-testid="quarantine-mark" title={`Trained on quarantined data${named.length ? `: ${named.join(', ')}` : ''}`}>
+      ⚠ quarantined data
+    </span>
+  );
+}

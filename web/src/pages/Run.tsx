@@ -3,7 +3,18 @@
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
 import { LiveMetrics } from './run-metrics';
-import { AliasBadges, Card, ErrorBox, KeyValues, Loading, PageHeader, StatusBadge } from '../components/ui';
+import {
+  AliasBadges,
+  Card,
+  ErrorBox,
+  KeyValues,
+  Loading,
+  PageHeader,
+  QuarantineMark,
+  StatusBadge,
+  VERSION_QUARANTINE,
+  type VersionQuarantine,
+} from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
 
 const RUN_QUERY = `query Run($id: ID!) {
@@ -17,7 +28,7 @@ const RUN_QUERY = `query Run($id: ID!) {
       datasetVersion { id version digest rowCount coverageStart coverageEnd sourceUri quarantine { reason by at } dataset { name } }
       modelVersion { id version model { name } } }
     artifacts { id name kind sizeBytes digest downloadUrl mediaType }
-    modelVersions { id version aliases model { name } }
+    modelVersions { id version aliases model { name } ${VERSION_QUARANTINE} }
     metrics { key last lastStep lastTimestamp count min max }
   }
 }`;
@@ -59,7 +70,7 @@ interface RunData {
       modelVersion: { id: string; version: number; model: { name: string } } | null;
     }[];
     artifacts: { id: string; name: string; kind: string; sizeBytes: number; digest: string; downloadUrl: string; mediaType: string }[];
-    modelVersions: { id: string; version: number; aliases: string[]; model: { name: string } }[];
+    modelVersions: ({ id: string; version: number; aliases: string[]; model: { name: string } } & VersionQuarantine)[];
     metrics: {
       key: string;
       last: number | string;
@@ -238,7 +249,7 @@ export function RunPage({ id }: { id: string }) {
                       <Link to={`/models/${enc(v.model.name)}`}>
                         {v.model.name} v{v.version}
                       </Link>{' '}
-                      <AliasBadges aliases={v.aliases} />
+                      <AliasBadges aliases={v.aliases} /> <QuarantineMark version={v} />
                     </li>
                   ))}
                 </ul>
