@@ -28,7 +28,7 @@ interface HistoryQuery {
 
 type Point = MetricSeries['points'][number];
 
-function extremesToPoints(part: BucketExtremes): Point[] {
+export function extremesToPoints(part: BucketExtremes): Point[] {
   if (part.minStep === null || part.minValue === null || !part.minTs) return [];
   const low = { step: part.minStep, timestamp: part.minTs, value: part.minValue };
   if (part.maxStep === null || part.maxValue === null || !part.maxTs) return [low];
@@ -41,6 +41,7 @@ const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
 export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeries> {
   const series = (totalPoints: number, sampled: boolean, bucketSteps: number | null, points: Point[]): MetricSeries => ({
+    runId: q.runId,
     key: q.key,
     totalPoints,
     sampled,

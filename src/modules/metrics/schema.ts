@@ -6,6 +6,10 @@ import { TagInput } from '../runs/mutations.js';
 import { summaryLoader } from './loaders.js';
 import { editableRunId } from '../auth/guards.js';
 import { runLoader } from '../runs/loaders.js';
+import DataLoader from 'dataloader';
+import type { Context } from '../../context.js';
+import { NotFoundError } from '../../errors.js';
+import type { MetricSeries as MetricSeriesRow } from './service.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
   description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
@@ -63,6 +67,24 @@ builder.objectFields(MetricSeries, (t) => ({
   }),
 }));
 
+// Each series carries the run it belongs to (histories of many runs come back in one list).
+builder.objectField(MetricSeries, 'run', (t) =>
+  t.field({
+    type: RunRef,
+    description: 'The run whose series this is.',
+    resolve: async (s, _a, ctx) => (await runLoader(ctx).load((s as unknown as { runId: number }).runId))!,
+  }),
+);
+
+/** Run.metricHistories for every run of a request asking the same keys and size: one read. */
+const runHistoriesLoader = (ctx: Context, keys: readonly string[] | null, maxPoints: number | null) =>
+  ctx.loaders.get(`runHistories:${JSON.stringify([keys, maxPoints])}`, (s) => {
+    return new DataLoader<number, MetricSeriesRow[]>(async (runIds) => {
+      const all = await s.metrics.runHistories({ runIds, keys, maxPoints });
+      return runIds.map((id) => all.filter((h) => h.runId === id));
+    });
+  });
+
 function toSummary(s: { key: string; lastValue: number; lastStep: number; lastTimestamp: Date; min: number | null; max: number | null; count: number }) {
   return { key: s.key, last: s.lastValue, lastStep: s.lastStep, lastTimestamp: s.lastTimestamp, min: s.min, max: s.max, count: s.count };
 }
@@ -93,7 +115,41 @@ builder.objectFields(RunRef, (t) => ({
     },
     resolve: (r, args, ctx) => ctx.services.metrics.history({ runId: r.id, ...args }),
   }),
+  metricHistories: t.field({
+    type: [MetricSeries],
+    description:
+      'Several metrics of the run at once (every metric it logged when `keys` is left out), each whole and downsampled to at most ' +
+      'maxPoints as metricHistory does, by key. One read for every run of the request asking the same keys.',
+    args: {
+      keys: t.arg.stringList({ description: 'At most 50 metric keys; a key the run never logged gives an empty series.' }),
+      maxPoints: t.arg.int({ defaultValue: 500, description: '2 to 5000 per series; series x maxPoints at most 1,000,000.' }),
+    },
+    resolve: (r, args, ctx) => runHistoriesLoader(ctx, args.keys ?? null, args.maxPoints ?? null).load(r.id),
+  }),
 }));
+
+builder.queryField('metricHistories', (t) =>
+  t.field({
+    type: [MetricSeries],
+    description:
+      'The same metrics of many runs, for charts that overlay runs (a panel grid): one series per run and key, run by run in the ' +
+      'order of runIds, then in the order of keys, each whole and downsampled to at most maxPoints (each bucket keeps its lowest ' +
+      'and highest point); a key a run never logged gives an empty series. A fixed number of SQL statements however many series.',
+    args: {
+      runIds: t.arg.idList({ required: true, description: '1 to 100 runs, each visible to the caller.' }),
+      keys: t.arg.stringList({ required: true, description: '1 to 50 metric keys.' }),
+      maxPoints: t.arg.int({ defaultValue: 500, description: '2 to 5000 per series; runs x keys x maxPoints at most 1,000,000.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const ids = args.runIds.map((id, i) => decodeId('Run', String(id), `runIds[${i}]`));
+      const runs = await runLoader(ctx).loadMany(ids);
+      runs.forEach((run, i) => {
+        if (!run || run instanceof Error) throw new NotFoundError('Run', String(args.runIds[i]));
+      });
+      return ctx.services.metrics.histories({ runIds: ids, keys: args.keys, maxPoints: args.maxPoints });
+    },
+  }),
+);
 
 const ParamInput = builder.inputType('ParamInput', {
   fields: (t) => ({

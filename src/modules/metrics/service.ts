@@ -6,6 +6,7 @@ import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
+import { readHistories } from './batch-history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
 
@@ -47,6 +48,7 @@ export interface LogBatchResult {
 }
 
 export interface MetricSeries {
+  runId: number;
   key: string;
   totalPoints: number;
   sampled: boolean;
@@ -107,6 +109,30 @@ function validatePoints(metrics: readonly MetricPointInput[], series: readonly M
 export function createMetricService(db: Database, log: Logger, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
   const keys = new MetricKeyCache();
   const folder = createRollupFolder(db.sql, log, folderOptions);
+
+  /** The series of these (run, key) pairs, bounded so one request stays a screen of charts. */
+  async function readMany(series: { runId: number; key: string }[], requested: number | null | undefined): Promise<MetricSeries[]> {
+    const maxPoints = requested ?? 500;
+    if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > HISTORIES.maxPoints) {
+      throw new ValidationError('maxPoints', `must be an integer from 2 to ${HISTORIES.maxPoints} (got ${maxPoints})`);
+    }
+    const total = series.length * maxPoints;
+    if (total > HISTORIES.totalPoints) {
+      throw new ValidationError(
+        'maxPoints',
+        `series x maxPoints must be at most ${HISTORIES.totalPoints.toLocaleString('en')} (got ${series.length} x ${maxPoints}); ask for fewer points per series`,
+      );
+    }
+    const ids = await keys.existingIds(
+      db.sql,
+      series.map((s) => s.key),
+    );
+    return readHistories(
+      db.sql,
+      series.map((s) => ({ ...s, keyId: ids.get(s.key) ?? null })),
+      maxPoints,
+    );
+  }
 
   const storedPoints = (points: readonly PointRow[]): StoredPoint[] =>
     points.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value }));
@@ -220,19 +246,57 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       return summariesForRuns(db.sql, runIds);
     },
 
+    /**
+     * The same keys of many runs (a panel grid: 100 runs, a few metrics a request), every
+     * run x key pair in that order, each whole and downsampled to at most maxPoints; a pair
+     * the run never logged is empty. A fixed number of statements however many series.
+     */
+    async histories(input: { runIds: readonly number[]; keys: readonly string[]; maxPoints?: number | null }): Promise<MetricSeries[]> {
+      const { runIds, keys: names } = input;
+      if (runIds.length === 0 || runIds.length > HISTORIES.runs) throw new ValidationError('runIds', `give 1 to ${HISTORIES.runs} runs (got ${runIds.length})`);
+      if (names.length === 0 || names.length > HISTORIES.keys)
+        throw new ValidationError('keys', `give 1 to ${HISTORIES.keys} metric keys (got ${names.length})`);
+      names.forEach((k, i) => requireKey(`keys[${i}]`, k));
+      return readMany(
+        runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
+        input.maxPoints,
+      );
+    },
+
+    /** For each run, the series of `keys` (every key it logged when null), as histories() reads them. */
+    async runHistories(input: { runIds: readonly number[]; keys: readonly string[] | null; maxPoints?: number | null }): Promise<MetricSeries[]> {
+      input.keys?.forEach((k, i) => requireKey(`keys[${i}]`, k));
+      if (input.keys && input.keys.length > HISTORIES.keys)
+        throw new ValidationError('keys', `give at most ${HISTORIES.keys} metric keys (got ${input.keys.length})`);
+      const keysOf = input.keys ? new Map(input.runIds.map((id) => [id, [...input.keys!]])) : groupKeys(await summariesForRuns(db.sql, input.runIds));
+      return readMany(
+        input.runIds.flatMap((runId) => (keysOf.get(runId) ?? []).map((key) => ({ runId, key }))),
+        input.maxPoints,
+      );
+    },
+
     async history(input: { runId: number; key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null }): Promise<MetricSeries> {
       requireKey('key', input.key);
       const maxPoints = input.maxPoints ?? 1000;
       if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
         throw new ValidationError('maxPoints', `must be an integer from 2 to 100000 (got ${maxPoints})`);
       }
-      const empty: MetricSeries = { key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
+      const empty: MetricSeries = { runId: input.runId, key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
       const keyId = await keys.existingId(db.sql, input.key);
       if (keyId === null) return empty;
       return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
 }
+
+function groupKeys(rows: readonly SummaryRow[]): Map<number, string[]> {
+  const keys = new Map<number, string[]>();
+  for (const r of rows) keys.set(r.runId, [...(keys.get(r.runId) ?? []), r.key]);
+  return keys;
+}
+
+/** Limits of one histories() read: a panel grid of 100 runs, its metrics a request at a time. */
+export const HISTORIES = { runs: 100, keys: 50, maxPoints: 5000, totalPoints: 1_000_000 } as const;
 
 function requireWritable(runId: number, run: { deletedAt: Date | null } | null): asserts run is { deletedAt: null } {
   if (!run) throw new NotFoundError('Run', runId);
