@@ -111,7 +111,7 @@ async function main() {
         await paintedWhen(page, `Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0`),
       );
       sampledPoints = Number(await page.locator('[data-testid=metric-chart][data-key=m00]').getAttribute('data-points'));
-      const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .u-over').boundingBox())!;
+      const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .plot-over').boundingBox())!;
       await page.mouse.move(box.x + box.width * (0.3 + i * 0.05), box.y + box.height / 2);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width * (0.5 + i * 0.05), box.y + box.height / 2, { steps: 3 });

@@ -164,7 +164,7 @@ describe('run page', () => {
     await screenshot(page, 'run');
 
     // Zoom: a drag refetches the range from the server.
-    const box = (await loss.locator('.u-over').boundingBox())!;
+    const box = (await loss.locator('.plot-over').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 5 });
@@ -235,7 +235,7 @@ describe('compare', () => {
     expect(await row('lr').getAttribute('data-differs')).toBe('true');
     expect(await row('layers').getAttribute('data-differs')).toBe('true');
     expect(await row('opt').getAttribute('data-differs')).toBe('true');
-    await page.locator('.chart canvas').first().waitFor();
+    await page.locator('.plot canvas').first().waitFor();
     await page.getByTestId('parallel-coordinates').locator('polyline').nth(2).waitFor();
     await screenshot(page, 'compare');
 

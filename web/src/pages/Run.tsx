@@ -2,7 +2,7 @@
 // a dropped connection (metricLogged with sinceStep) and refetches a finer downsample on zoom.
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
-import { LiveMetrics } from './run-metrics';
+import { chartPoints, LiveMetrics, SERIES_FIELDS, type SeriesData } from './run-metrics';
 import {
   AliasBadges,
   Card,
@@ -17,7 +17,7 @@ import {
 } from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
 
-const RUN_QUERY = `query Run($id: ID!) {
+const RUN_QUERY = `query Run($id: ID!, $max: Int) {
   run(id: $id) {
     id name status user seed group notes startedAt endedAt durationSeconds deletedAt clientRunId
     project { name }
@@ -30,6 +30,7 @@ const RUN_QUERY = `query Run($id: ID!) {
     artifacts { id name kind sizeBytes digest downloadUrl mediaType }
     modelVersions { id version aliases model { name } ${VERSION_QUARANTINE} }
     metrics { key last lastStep lastTimestamp count min max }
+    metricHistories(maxPoints: $max) { ${SERIES_FIELDS} }
   }
 }`;
 
@@ -80,11 +81,12 @@ interface RunData {
       min: number | string | null;
       max: number | string | null;
     }[];
+    metricHistories: SeriesData[];
   };
 }
 
 export function RunPage({ id }: { id: string }) {
-  const q = useQuery<RunData>(RUN_QUERY, { id });
+  const q = useQuery<RunData>(RUN_QUERY, { id, max: chartPoints() });
   const run = q.data?.run;
   return (
     <div className="page">
@@ -118,7 +120,7 @@ export function RunPage({ id }: { id: string }) {
               </Link>
             }
           />
-          <LiveMetrics runId={run.id} initial={run.metrics} running={run.status === 'RUNNING'} />
+          <LiveMetrics runId={run.id} startedAt={run.startedAt} initial={run.metrics} histories={run.metricHistories} running={run.status === 'RUNNING'} />
           <div className="columns">
             <Card title="Params">
               <KeyValues items={run.params.map((p) => ({ key: p.key, value: <code>{p.value}</code> }))} />

@@ -1,25 +1,45 @@
-// A run's metrics on its page: one chart per key, loaded as a downsample, then kept live.
-// Each series resumes after its own last step (an evaluation metric logged every 1,000 steps
-// does not drag the loss back to its start), and live points are merged at the downsample's
-// density, so the page never receives or holds a flood of raw points.
+// A run's metrics on its page: one chart per key, loaded with the run (one round trip) as a
+// downsample, then kept live. Each series resumes after its own last step (an evaluation metric
+// logged every 1,000 steps does not drag the loss back to its start), and live points are merged
+// at the downsample's density, so the page never receives or holds a flood of raw points.
 import { useEffect, useMemo, useState } from 'react';
 import { gql, type LiveState, metricNumber, type Subscription, subscribe } from '../api';
-import { Chart, PALETTE } from '../components/Chart';
+import { type ChartSettings, ChartSettingsBar, useChartSettings } from '../components/ChartSettings';
+import { Plot, type PlotSeries } from '../components/Plot';
 import { Card, LiveDot, Loading } from '../components/ui';
 import { fmtNumber } from '../format';
 import { emptySeries, keyedGroups, mergePoint, resumePlan, type Series, seriesFrom } from '../live-series';
+import { PALETTE } from '../plot/colors';
 
-const HISTORY = `query($id: ID!, $key: String!, $max: Int, $from: SafeInt, $to: SafeInt) {
-  run(id: $id) { metricHistory(key: $key, maxPoints: $max, fromStep: $from, toStep: $to) { sampled bucketSteps steps values } }
-}`;
-interface HistoryData {
-  run: { metricHistory: { sampled: boolean; bucketSteps: number | null; steps: number[]; values: (number | string)[] } };
+/** The fields of a MetricSeries a chart needs (the run query selects them for every key). */
+export const SERIES_FIELDS = 'key sampled bucketSteps steps values timestamps';
+
+export interface SeriesData {
+  key: string;
+  sampled: boolean;
+  bucketSteps: number | null;
+  steps: number[];
+  values: (number | string)[];
+  timestamps: string[];
 }
 
+export function toSeries(h: SeriesData): Series {
+  return seriesFrom({
+    steps: h.steps,
+    values: h.values.map(metricNumber),
+    times: h.timestamps.map((t) => Date.parse(t)),
+    sampled: h.sampled,
+    bucketSteps: h.bucketSteps,
+  });
+}
+
+const HISTORY = `query($id: ID!, $key: String!, $max: Int, $from: SafeInt, $to: SafeInt) {
+  run(id: $id) { metricHistory(key: $key, maxPoints: $max, fromStep: $from, toStep: $to) { ${SERIES_FIELDS} } }
+}`;
+
 export async function loadHistory(id: string, key: string, maxPoints: number, range: [number, number] | null): Promise<Series> {
-  const data = await gql<HistoryData>(HISTORY, { id, key, max: maxPoints, from: range?.[0] ?? null, to: range?.[1] ?? null });
-  const h = data.run.metricHistory;
-  return seriesFrom({ steps: h.steps, values: h.values.map(metricNumber), sampled: h.sampled, bucketSteps: h.bucketSteps });
+  const data = await gql<{ run: { metricHistory: SeriesData } }>(HISTORY, { id, key, max: maxPoints, from: range?.[0] ?? null, to: range?.[1] ?? null });
+  return toSeries(data.run.metricHistory);
 }
 
 const KEYS = `query($id: ID!) { run(id: $id) { metrics { key lastStep } } }`;
@@ -38,6 +58,7 @@ export interface Summary {
   lastTimestamp: string;
 }
 
+/** Points per chart: about one and a half per pixel of a wide screen. */
 export const chartPoints = () => Math.min(4000, Math.max(400, Math.round(window.innerWidth * 1.5)));
 // Keys first logged behind the others appear only through a poll while the run is running.
 const NEW_KEYS_POLL_MS = 10_000;
@@ -56,8 +77,8 @@ function worst(states: Iterable<LiveState>): LiveState {
  * chart's points (a long live run) is read again as a downsample; points that arrive while it
  * is read are merged again afterwards.
  */
-function useLiveSeries(runId: string, initial: Summary[], running: boolean) {
-  const [series, setSeries] = useState<Map<string, Series> | null>(null);
+function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[], running: boolean) {
+  const [series, setSeries] = useState<Map<string, Series>>(() => new Map());
   const [state, setState] = useState<LiveState>({ state: 'live' });
   const initialKeys = useMemo(() => initial.map((m) => m.key).join('\u0000'), [initial]);
 
@@ -126,18 +147,17 @@ function useLiveSeries(runId: string, initial: Summary[], running: boolean) {
 
     const sinceOf = (keys: { key: string; lastStep: number }[]) => new Map(keys.map((m) => [m.key, Math.max(m.lastStep, store.get(m.key)?.lastStep ?? 0)]));
 
-    void Promise.all(initial.map(async (m) => [m, await loadHistory(runId, m.key, max, null)] as const)).then((loaded) => {
-      if (cancelled) return;
-      for (const [m, s] of loaded) {
-        // A downsample keeps each bucket's extremes, not necessarily the latest point: the summary has it.
-        mergePoint(s, m.lastStep, metricNumber(m.last), Date.parse(m.lastTimestamp));
-        store.set(m.key, s);
-      }
-      setSeries(new Map(store));
-      const plan = resumePlan(sinceOf(initial));
-      open(plan.all, null);
-      for (const g of plan.groups) open(g.since, g.keys);
-    });
+    for (const h of histories) store.set(h.key, toSeries(h));
+    for (const m of initial) {
+      const s = store.get(m.key) ?? emptySeries();
+      // A downsample keeps each bucket's extremes, not necessarily the latest point: the summary has it.
+      mergePoint(s, m.lastStep, metricNumber(m.last), Date.parse(m.lastTimestamp));
+      store.set(m.key, s);
+    }
+    setSeries(new Map(store));
+    const plan = resumePlan(sinceOf(initial));
+    open(plan.all, null);
+    for (const g of plan.groups) open(g.since, g.keys);
 
     // A key first logged below the others' steps is outside the unfiltered subscription's range.
     const poll = running
@@ -165,17 +185,51 @@ function useLiveSeries(runId: string, initial: Summary[], running: boolean) {
   return { series, state };
 }
 
-export function LiveMetrics({ runId, initial, running }: { runId: string; initial: Summary[]; running: boolean }) {
-  const { series, state } = useLiveSeries(runId, initial, running);
-  if (!series) return <Loading what="Loading metrics" />;
+export function LiveMetrics({
+  runId,
+  startedAt,
+  initial,
+  histories,
+  running,
+}: {
+  runId: string;
+  startedAt: string;
+  initial: Summary[];
+  histories: SeriesData[] | null;
+  running: boolean;
+}) {
+  const settings = useChartSettings();
+  if (!histories) return <Loading what="Loading metrics" />;
+  return <LiveCharts runId={runId} startedAt={Date.parse(startedAt)} initial={initial} histories={histories} running={running} settings={settings} />;
+}
+
+function LiveCharts({
+  runId,
+  startedAt,
+  initial,
+  histories,
+  running,
+  settings,
+}: {
+  runId: string;
+  startedAt: number;
+  initial: Summary[];
+  histories: SeriesData[];
+  running: boolean;
+  settings: ChartSettings;
+}) {
+  const { series, state } = useLiveSeries(runId, initial, histories, running);
   const keys = [...series.keys()].sort();
   return (
     <Card
       title="Metrics"
       actions={
-        <span className="muted small">
-          <LiveDot state={state} /> · drag to zoom, double-click to reset
-        </span>
+        <>
+          <ChartSettingsBar settings={settings} />
+          <span className="muted small">
+            <LiveDot state={state} />
+          </span>
+        </>
       }
     >
       {keys.length === 0 ? (
@@ -183,27 +237,71 @@ export function LiveMetrics({ runId, initial, running }: { runId: string; initia
       ) : (
         <div className="charts">
           {keys.map((key, i) => (
-            <MetricChart key={key} runId={runId} metricKey={key} live={series.get(key)!} color={PALETTE[i % PALETTE.length]!} />
+            <MetricChart
+              key={key}
+              runId={runId}
+              metricKey={key}
+              live={series.get(key)!}
+              color={PALETTE[i % PALETTE.length]!}
+              settings={settings}
+              startedAt={startedAt}
+            />
           ))}
         </div>
       )}
+      <p className="muted small hint">Hover for values; drag across a chart to zoom (a finer downsample is read), double-click to reset.</p>
     </Card>
   );
 }
 
-function MetricChart({ runId, metricKey, live, color }: { runId: string; metricKey: string; live: Series; color: string }) {
-  const [zoom, setZoom] = useState<{ range: [number, number]; data: Series | null } | null>(null);
+/** A series on the x axis asked for: steps, wall-clock ms, or seconds since the run started. */
+export function xValues(s: Series, mode: ChartSettings['xMode'], startedAt: number): ArrayLike<number> {
+  if (mode === 'step' || s.times.length !== s.steps.length) return s.steps;
+  if (mode === 'wall') return s.times;
+  return s.times.map((t) => (t - startedAt) / 1000);
+}
+
+/** The steps an x range covers, for reading a finer downsample of it. */
+function stepRange(s: Series, x: ArrayLike<number>, range: [number, number]): [number, number] {
+  if (x === s.steps || s.steps.length === 0) return [Math.floor(range[0]), Math.ceil(range[1])];
+  let a = 0;
+  while (a < x.length - 1 && x[a + 1]! <= range[0]) a += 1;
+  let b = x.length - 1;
+  while (b > 0 && x[b - 1]! >= range[1]) b -= 1;
+  return [s.steps[a]!, s.steps[b]!];
+}
+
+function MetricChart({
+  runId,
+  metricKey,
+  live,
+  color,
+  settings,
+  startedAt,
+}: {
+  runId: string;
+  metricKey: string;
+  live: Series;
+  color: string;
+  settings: ChartSettings;
+  startedAt: number;
+}) {
+  const [zoom, setZoom] = useState<{ range: [number, number]; steps: [number, number]; data: Series | null } | null>(null);
+  const shown = zoom?.data ?? live;
+  const x = xValues(shown, settings.xMode, startedAt);
   const onZoom = (range: [number, number] | null) => {
     if (!range) return setZoom(null);
-    setZoom({ range, data: null });
-    void loadHistory(runId, metricKey, chartPoints(), range).then((data) => setZoom((z) => (z && z.range === range ? { range, data } : z)));
+    const steps = stepRange(shown, x, range);
+    setZoom({ range, steps, data: null });
+    void loadHistory(runId, metricKey, chartPoints(), steps).then((data) => setZoom((z) => (z && z.range === range ? { ...z, data } : z)));
   };
-  const shown = zoom?.data ?? live;
-  // A new array identity per update so the chart redraws; the live arrays are changed in place.
-  const chartSeries = useMemo(
-    () => [{ label: metricKey, color, steps: shown.steps.slice(), values: shown.values.slice() }],
-    [shown, shown.steps.length, metricKey, color, live.lastStep, live.lastValue],
+  useEffect(() => setZoom(null), [settings.xMode]);
+  // A new series object per update so the chart redraws; the live arrays are changed in place.
+  const plotSeries = useMemo<PlotSeries[]>(
+    () => [{ id: runId, label: metricKey, color, x: Array.from(x), y: shown.values.slice(), steps: shown.steps.slice(), times: shown.times.slice() }],
+    [shown, shown.steps.length, metricKey, color, live.lastStep, live.lastValue, settings.xMode],
   );
+  const options = useMemo(() => ({ ...settings, yLabel: metricKey }), [settings.xMode, settings.logY, settings.smoothing, metricKey]);
   return (
     <div
       className="metric"
@@ -225,7 +323,7 @@ function MetricChart({ runId, metricKey, live, color }: { runId: string; metricK
           {zoom && (
             <>
               {' '}
-              · steps {zoom.range[0]}–{zoom.range[1]} {zoom.data ? '' : '(loading)'}{' '}
+              · steps {zoom.steps[0]}–{zoom.steps[1]} {zoom.data ? '' : '(loading)'}{' '}
               <button className="link" onClick={() => setZoom(null)}>
                 reset
               </button>
@@ -233,7 +331,7 @@ function MetricChart({ runId, metricKey, live, color }: { runId: string; metricK
           )}
         </span>
       </div>
-      <Chart series={chartSeries} onZoom={onZoom} height={200} />
+      <Plot series={plotSeries} options={options} onZoom={onZoom} view={zoom ? zoom.range : null} height={200} />
     </div>
   );
 }
