@@ -198,7 +198,7 @@ class Renderer {
     const [ylo, yhi] = padRange(yr[0], yr[1], logOk);
     const y = logOk ? logScale(ylo, yhi) : linearScale(ylo, yhi);
     const plotHeight = height - MARGIN.top - MARGIN.bottom;
-    const yTicks = logOk ? logTicks(ylo, yhi, Math.max(2, Math.floor(plotHeight / 36))) : linearTicks(ylo, yhi, Math.max(2, Math.floor(plotHeight / 36)));
+    const yTicks = logOk ? logTicks(ylo, yhi, Math.max(2, Math.floor(plotHeight / 28))) : linearTicks(ylo, yhi, Math.max(2, Math.floor(plotHeight / 36)));
     ctx.font = FONT;
     const labelWidth = Math.max(28, ...yTicks.map((t) => ctx.measureText(t.label).width));
     const left = 18 + labelWidth + 8;
@@ -409,24 +409,25 @@ class Renderer {
       tr.dataset.testid = 'readout-row';
       tr.dataset.series = s.id;
       if (r.p === closest.p) tr.className = 'closest';
-      const step = s.steps ? s.steps[r.i]! : s.x[r.i]!;
+      const step = s.steps ? s.steps[r.i]! : xMode === 'step' ? s.x[r.i]! : null;
       const time = s.times?.[r.i];
       const raw = r.p.raw?.[r.i];
       const cells = [
-        `<span class="swatch" style="background:${s.color}"></span>`,
         '',
+        s.label,
         fmtNumber(r.y) + (smoothing > 0 && raw !== undefined ? ` (raw ${fmtNumber(raw)})` : ''),
-        `step ${Math.round(step).toLocaleString()}`,
+        s.detail ? s.detail(r.i) : step === null ? '' : `step ${Math.round(step).toLocaleString()}`,
         time !== undefined ? fmtWall(time) : '',
       ];
-      cells.forEach((html, k) => {
+      cells.forEach((text, k) => {
         const td = document.createElement('td');
-        if (k === 1) {
-          td.textContent = s.label + (s.detail ? ` · ${s.detail(r.i)}` : '');
-          td.className = 'label';
-        } else if (k === 0) td.innerHTML = html;
-        else td.textContent = html;
-        if (k === 2) td.className = 'value';
+        if (k === 0) {
+          const swatch = document.createElement('span');
+          swatch.className = 'swatch';
+          swatch.style.background = s.color;
+          td.append(swatch);
+        } else td.textContent = text;
+        td.className = ['', 'label', 'value', 'detail', 'time'][k]!;
         tr.append(td);
       });
       table.append(tr);

@@ -1,8 +1,9 @@
 // Small pieces shared by the pages.
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { GqlError, type LiveState } from '../api';
 import type { PagesState } from '../hooks';
 import { Link, enc } from '../router';
+import { fmtRelative, fmtTime } from '../format';
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{status.toLowerCase()}</span>;
@@ -135,5 +136,29 @@ export function QuarantineMark({ version }: { version: VersionQuarantine | null 
     <span className="badge danger" data-testid="quarantine-mark" title={`Trained on quarantined data${named.length ? `: ${named.join(', ')}` : ''}`}>
       ⚠ quarantined data
     </span>
+  );
+}
+
+// One clock for every relative time on the page, ticking each minute.
+const clockListeners = new Set<(now: number) => void>();
+setInterval(() => {
+  const now = Date.now();
+  for (const l of clockListeners) l(now);
+}, 60_000);
+
+/** "2 h ago", with the exact time on hover (and in the element's dateTime). */
+export function RelativeTime({ iso }: { iso: string | null | undefined }) {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    clockListeners.add(setNow);
+    return () => {
+      clockListeners.delete(setNow);
+    };
+  }, []);
+  if (!iso) return <>—</>;
+  return (
+    <time dateTime={iso} title={fmtTime(iso)} data-testid="relative-time">
+      {fmtRelative(iso, now)}
+    </time>
   );
 }

@@ -12,7 +12,7 @@ import { emptySeries, keyedGroups, mergePoint, resumePlan, type Series, seriesFr
 import { PALETTE } from '../plot/colors';
 
 /** The fields of a MetricSeries a chart needs (the run query selects them for every key). */
-export const SERIES_FIELDS = 'key sampled bucketSteps steps values timestamps';
+export const SERIES_FIELDS = 'key sampled bucketSteps steps values timestampsMs';
 
 export interface SeriesData {
   key: string;
@@ -20,14 +20,15 @@ export interface SeriesData {
   bucketSteps: number | null;
   steps: number[];
   values: (number | string)[];
-  timestamps: string[];
+  /** Milliseconds since the epoch, one per step (left out where the chart does not need them). */
+  timestampsMs?: number[];
 }
 
 export function toSeries(h: SeriesData): Series {
   return seriesFrom({
     steps: h.steps,
     values: h.values.map(metricNumber),
-    times: h.timestamps.map((t) => Date.parse(t)),
+    times: h.timestampsMs,
     sampled: h.sampled,
     bucketSteps: h.bucketSteps,
   });
