@@ -3,7 +3,18 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { AliasBadges, Card, ErrorBox, Loading, PageHeader, QuarantineMark, RunLink, VERSION_QUARANTINE, type VersionQuarantine } from '../components/ui';
+import {
+  AliasBadges,
+  Card,
+  ErrorBox,
+  Loading,
+  PageHeader,
+  QuarantineMark,
+  RelativeTime,
+  RunLink,
+  VERSION_QUARANTINE,
+  type VersionQuarantine,
+} from '../components/ui';
 import { fmtTime, fromLocalInput, shortDigest, toLocalInput } from '../format';
 
 interface Target {
@@ -157,7 +168,7 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
           {node.__typename === 'DatasetVersion' &&
             (node.quarantine ? (
               <div className="blocked" data-testid="quarantined">
-                <strong>Quarantined</strong> {fmtTime(node.quarantine.at)} by {node.quarantine.by ?? 'unknown'}: {node.quarantine.reason}
+                <strong>Quarantined</strong> <RelativeTime iso={node.quarantine.at} /> by {node.quarantine.by ?? 'unknown'}: {node.quarantine.reason}
               </div>
             ) : (
               <form className="row" onSubmit={submit}>

@@ -9,11 +9,12 @@ import {
   AliasBadges,
   Card,
   ErrorBox,
-  LoadMore,
   Loading,
+  LoadMore,
   PageHeader,
   PagesStatus,
   QuarantineMark,
+  RelativeTime,
   RunLink,
   VERSION_QUARANTINE,
   type VersionQuarantine,
@@ -126,7 +127,9 @@ function ModelsTable({ models }: { models: ModelRow[] }) {
                 </span>
               ))}
             </td>
-            <td>{fmtTime(m.createdAt)}</td>
+            <td>
+              <RelativeTime iso={m.createdAt} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -210,7 +213,7 @@ export function ModelPage({ name }: { name: string }) {
         }
         sub={
           <>
-            <Link to={`/projects/${enc(model.project.name)}/runs`}>{model.project.name}</Link> · created {fmtTime(model.createdAt)}
+            <Link to={`/projects/${enc(model.project.name)}/runs`}>{model.project.name}</Link> · created <RelativeTime iso={model.createdAt} />
             {model.description ? ` · ${model.description}` : ''}
           </>
         }
@@ -261,7 +264,9 @@ export function ModelPage({ name }: { name: string }) {
                 <td>
                   <RunLink run={v.run} />
                 </td>
-                <td>{fmtTime(v.createdAt)}</td>
+                <td>
+                  <RelativeTime iso={v.createdAt} />
+                </td>
                 <td>{v.createdBy ?? '—'}</td>
               </tr>
             ))}
@@ -285,7 +290,12 @@ export function ModelPage({ name }: { name: string }) {
           <ol className="timeline" data-testid="alias-history">
             {history.map((h, i) => (
               <li key={i} className={`event ${h.action.toLowerCase()} ${h.override ? 'overridden' : ''}`} data-action={h.action}>
-                <div className="when">{fmtTime(h.at)}</div>
+                <div className="when">
+                  {fmtTime(h.at)}{' '}
+                  <span className="muted">
+                    (<RelativeTime iso={h.at} />)
+                  </span>
+                </div>
                 <div className="what">
                   <span className={`badge alias ${h.alias === 'production' ? 'prod' : ''}`}>{h.alias}</span> <strong>{h.action.toLowerCase()}</strong>{' '}
                   {h.from ? `v${h.from.version}` : '∅'} → {h.to ? `v${h.to.version}` : '∅'} <QuarantineMark version={h.to} />{' '}
@@ -344,7 +354,9 @@ function AliasRow({
       <td className="strong">
         v{version} <QuarantineMark version={held} />
       </td>
-      <td className="muted">since {fmtTime(since)}</td>
+      <td className="muted">
+        since <RelativeTime iso={since} />
+      </td>
       <td className="right">
         {!open ? (
           <button className="ghost small" onClick={() => setOpen(true)}>

@@ -3,6 +3,7 @@
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
 import { chartPoints, LiveMetrics, SERIES_FIELDS, type SeriesData } from './run-metrics';
+import { DeleteRestoreButton, NotesEditor, type RunPatch, TagsEditor } from './run-edit';
 import {
   AliasBadges,
   Card,
@@ -11,6 +12,7 @@ import {
   Loading,
   PageHeader,
   QuarantineMark,
+  RelativeTime,
   StatusBadge,
   VERSION_QUARANTINE,
   type VersionQuarantine,
@@ -88,6 +90,8 @@ interface RunData {
 export function RunPage({ id }: { id: string }) {
   const q = useQuery<RunData>(RUN_QUERY, { id, max: chartPoints() });
   const run = q.data?.run;
+  // An edit changes a few fields: patched in place, so the charts keep their live state.
+  const patch = (changed: RunPatch) => q.setData((d) => (d?.run ? { run: { ...d.run, ...changed } } : d));
   return (
     <div className="page">
       <ErrorBox error={q.error} />
@@ -104,8 +108,8 @@ export function RunPage({ id }: { id: string }) {
             }
             sub={
               <>
-                <Link to={`/projects/${enc(run.project.name)}/runs`}>{run.project.name}</Link> · {run.user ?? 'unknown user'} · started {fmtTime(run.startedAt)}{' '}
-                · {fmtDuration(run.durationSeconds)}
+                <Link to={`/projects/${enc(run.project.name)}/runs`}>{run.project.name}</Link> · {run.user ?? 'unknown user'} · started{' '}
+                <RelativeTime iso={run.startedAt} /> · {fmtDuration(run.durationSeconds)}
                 {run.parent && (
                   <>
                     {' '}
@@ -115,9 +119,12 @@ export function RunPage({ id }: { id: string }) {
               </>
             }
             actions={
-              <Link className="button ghost" to={`/lineage/${enc(run.id)}`}>
-                Lineage
-              </Link>
+              <>
+                <Link className="button ghost" to={`/lineage/${enc(run.id)}`}>
+                  Lineage
+                </Link>
+                <DeleteRestoreButton runId={run.id} deleted={!!run.deletedAt} onDone={patch} />
+              </>
             }
           />
           <LiveMetrics runId={run.id} startedAt={run.startedAt} initial={run.metrics} histories={run.metricHistories} running={run.status === 'RUNNING'} />
@@ -126,7 +133,7 @@ export function RunPage({ id }: { id: string }) {
               <KeyValues items={run.params.map((p) => ({ key: p.key, value: <code>{p.value}</code> }))} />
             </Card>
             <Card title="Tags">
-              <KeyValues items={run.tags.map((p) => ({ key: p.key, value: p.value }))} />
+              <TagsEditor runId={run.id} tags={run.tags} onSaved={patch} />
             </Card>
             <Card title="Run">
               <KeyValues
@@ -135,10 +142,12 @@ export function RunPage({ id }: { id: string }) {
                   { key: 'seed', value: run.seed ?? '—' },
                   { key: 'group', value: run.group ?? '—' },
                   { key: 'client run id', value: run.clientRunId ?? '—' },
-                  { key: 'ended', value: fmtTime(run.endedAt) },
-                  { key: 'notes', value: run.notes ?? '—' },
+                  { key: 'ended', value: run.endedAt ? <RelativeTime iso={run.endedAt} /> : '—' },
                 ]}
               />
+            </Card>
+            <Card title="Notes">
+              <NotesEditor runId={run.id} notes={run.notes} onSaved={patch} />
             </Card>
             <Card title="Code version">
               {run.codeVersion ? (
