@@ -322,6 +322,52 @@ describe('lineage, models and incident', () => {
     expect(errors).toEqual([]);
   });
 
+  it('never cuts a label: long names wrap, badges fit their text, edge labels stay clear of nodes', async () => {
+    const s = server();
+    const project = await newProject(s.client, 'web-long-labels');
+    const dv = await newDatasetVersion(s.client, {
+      dataset: uniqueName('customer-clickstream-sessions-deduplicated-eu-west-1'),
+      version: '2026-09-01T00:00:00Z-rebuild-3',
+      project,
+    });
+    const run = await newRun(s.client, project, { name: 'train-gradient-boosted-churn-classifier-with-calibration' });
+    await s.client.data(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: dv.id, role: 'train' }] } });
+    const longModel = uniqueName('churn-classifier-gradient-boosted-calibrated');
+    const v = await newModelVersion(s, s.client, longModel, run.id);
+    for (const alias of ['production', 'champion']) await s.client.data(SetModelAliasDocument, { input: { model: longModel, alias, version: v.version } });
+    const { page, errors } = await open(`/lineage/${dv.id}?dir=DOWNSTREAM`);
+    await expect.poll(() => page.getByTestId('lineage-node').count()).toBe(4);
+    const geometry = await page.evaluate(() => {
+      const inside = (a: DOMRect, b: DOMRect) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+      const overlap = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      const nodes = [...document.querySelectorAll('[data-testid=lineage-node]')];
+      const boxes = nodes.map((n) => n.querySelector('.dag-box')!.getBoundingClientRect());
+      return {
+        labels: nodes.map((n, i) => {
+          const label = n.querySelector('[data-testid=node-label]')!;
+          const title = n.querySelector('title')!.textContent!;
+          return {
+            whole: title.includes(`: ${[...label.querySelectorAll('tspan')].map((t) => t.textContent).join('')}`),
+            fits: inside(label.getBoundingClientRect(), boxes[i]!),
+          };
+        }),
+        badges: [...document.querySelectorAll('[data-testid=node-badge]')].map((b) => ({
+          text: b.querySelector('text')!.textContent,
+          fits: inside(b.querySelector('text')!.getBoundingClientRect(), b.querySelector('rect')!.getBoundingClientRect()),
+        })),
+        edgeLabelsOnNodes: [...document.querySelectorAll('[data-testid=edge-label] rect')].filter((r) =>
+          boxes.some((b) => overlap(r.getBoundingClientRect(), b)),
+        ).length,
+      };
+    });
+    expect(geometry.labels).toEqual(geometry.labels.map(() => ({ whole: true, fits: true })));
+    expect(geometry.badges.map((b) => b.text).sort()).toEqual(['champion', 'production']);
+    expect(geometry.badges.every((b) => b.fits)).toBe(true);
+    expect(geometry.edgeLabelsOnNodes).toBe(0);
+    await screenshot(page, 'lineage-long-labels');
+    expect(errors).toEqual([]);
+  });
+
   it('rolls an alias back from the UI, and a refused promotion shows the quarantined data and takes an override', async () => {
     const { page, errors } = await open(`/models/${model}`);
     const history = page.getByTestId('alias-history');
