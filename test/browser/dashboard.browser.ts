@@ -215,9 +215,9 @@ describe('compare', () => {
   it('marks the params that differ and overlays a metric', async () => {
     const s = server();
     const project = await newProject(s.client, 'web-compare');
-    const a = await seededRun(s.client, project, { name: 'base', params: { lr: '0.01', opt: 'adam', layers: '4' }, metrics: { auc: 0.81 } });
+    const a = await seededRun(s.client, project, { name: 'ResNet-50 base', params: { lr: '0.01', opt: 'adam', layers: '4' }, metrics: { auc: 0.81 } });
     const b = await seededRun(s.client, project, { name: 'wider', params: { lr: '0.01', opt: 'adam', layers: '8' }, metrics: { auc: 0.84 } });
-    const c = await seededRun(s.client, project, { name: 'sgd', params: { lr: '0.1', opt: 'sgd', layers: '8' }, metrics: { auc: 0.79 } });
+    const c = await seededRun(s.client, project, { name: 'SGD baseline', params: { lr: '0.1', opt: 'sgd', layers: '8' }, metrics: { auc: 0.79 } });
     for (const [i, r] of [a, b, c].entries()) {
       await s.client.data(LogBatchDocument, {
         input: {
@@ -235,8 +235,36 @@ describe('compare', () => {
     expect(await row('lr').getAttribute('data-differs')).toBe('true');
     expect(await row('layers').getAttribute('data-differs')).toBe('true');
     expect(await row('opt').getAttribute('data-differs')).toBe('true');
+    // Names as logged, and every value of a run in that run's column.
+    const table = page.getByTestId('compare-table');
+    expect(await table.locator('thead th.compare-run a').allInnerTexts()).toEqual(['ResNet-50 base', 'wider', 'SGD baseline']);
+    const aligned = await table.evaluate((t) => {
+      const heads = [...t.querySelectorAll('thead th[data-run-id]')].map((th) => [th.getAttribute('data-run-id'), th.getBoundingClientRect().left] as const);
+      return [...t.querySelectorAll('tbody td[data-run-id]')].every((td) => {
+        const head = heads.find(([id]) => id === td.getAttribute('data-run-id'))!;
+        return Math.abs(td.getBoundingClientRect().left - head[1]) < 1;
+      });
+    });
+    expect(aligned).toBe(true);
     await page.locator('.plot canvas').first().waitFor();
+    await expect.poll(() => page.getByTestId('plot').getAttribute('data-drawn')).toBe('3');
     await page.getByTestId('parallel-coordinates').locator('polyline').nth(2).waitFor();
+    // Parallel coordinates fill the card, and tick labels lie over the lines on a white halo.
+    const pc = await page.getByTestId('parallel-coordinates').evaluate((svg) => {
+      const card = svg.closest('.card')!;
+      const inner = card.clientWidth - 32;
+      const order = [...svg.children].map((e) => e.tagName);
+      const tick = svg.querySelector('[data-testid=parallel-tick]')!;
+      return {
+        width: svg.getBoundingClientRect().width,
+        inner,
+        linesFirst: order.lastIndexOf('polyline') < order.lastIndexOf('g'),
+        halo: getComputedStyle(tick).stroke,
+      };
+    });
+    expect(Math.abs(pc.width - pc.inner)).toBeLessThan(4);
+    expect(pc.linesFirst).toBe(true);
+    expect(pc.halo).toBe('rgb(255, 255, 255)');
     await screenshot(page, 'compare');
 
     // Two runs that share opt: only lr and layers differ.
