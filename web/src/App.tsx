@@ -6,6 +6,7 @@ import { Link, useLocation } from './router';
 import { HomePage } from './pages/Home';
 import { RunsPage } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
+import { MlflowLink, mlflowTarget } from './pages/MlflowLink';
 
 // The runs table ships in the first bundle; pages with charts or graphs load their code
 // (uPlot, dagre) when first opened.
@@ -21,7 +22,10 @@ interface ViewerData {
   viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
 }
 
-function route(path: string) {
+function route(path: string, hash: string) {
+  // MLflow clients link to <server>/#/experiments/<id>/runs/<runId>: the hash names the page.
+  const mlflow = path === '/' ? mlflowTarget(hash) : null;
+  if (mlflow) return <MlflowLink target={mlflow} />;
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [root, a, b] = parts;
   if (root === 'projects' && a && b === 'runs') return <RunsPage project={a} />;
@@ -46,6 +50,13 @@ function route(path: string) {
 
 export function App() {
   const { path } = useLocation();
+  // Read at each render (navigating away drops it); a change of the hash alone renders again.
+  const [, setHashTick] = useState(0);
+  useEffect(() => {
+    const changed = () => setHashTick((t) => t + 1);
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
   const [, setAuthTick] = useState(0);
   useEffect(() => onAuthChange(() => setAuthTick((t) => t + 1)), []);
   const token = getToken();
@@ -90,7 +101,9 @@ export function App() {
         </div>
       </header>
       {/* The page loads in parallel with the viewer query: a page is one round trip from pixels. */}
-      <main key={token ?? 'anon'}>{needsToken || (viewer.error && !viewer.data) ? <SignIn /> : <Suspense fallback={null}>{route(path)}</Suspense>}</main>
+      <main key={token ?? 'anon'}>
+        {needsToken || (viewer.error && !viewer.data) ? <SignIn /> : <Suspense fallback={null}>{route(path, location.hash)}</Suspense>}
+      </main>
     </div>
   );
 }

@@ -44,6 +44,17 @@ builder.queryFields((t) => ({
       return project && (await ctx.access.canRead(project.id)) ? project : null;
     },
   }),
+  mlflowExperiment: t.field({
+    type: ProjectRef,
+    nullable: true,
+    description:
+      'The project behind an MLflow experiment id (Project.mlflowExperimentId; what the links MLflow clients print carry, as in <server>/#/experiments/<id>), or null when there is none or the caller may not see it.',
+    args: { id: t.arg.string({ required: true, description: 'The experiment id: a project number, or "0" for the project named Default.' }) },
+    resolve: async (_root, args, ctx) => {
+      const project = await ctx.services.projects.findByExperimentId(args.id);
+      return project && (await ctx.access.canRead(project.id)) ? project : null;
+    },
+  }),
   projects: t.connection({
     type: ProjectRef,
     description: 'Every project the caller has a role in (all of them for admins), by name.',

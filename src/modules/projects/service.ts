@@ -72,6 +72,14 @@ export function createProjectService(db: Database) {
       return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
     },
 
+    /** The project behind an MLflow experiment id, or null; never creates the Default project (for reads such as MLflow UI links). */
+    async findByExperimentId(experimentId: string): Promise<Project | null> {
+      if (experimentId === DEFAULT_EXPERIMENT_ID) return byName(DEFAULT_EXPERIMENT_PROJECT);
+      if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
+      const id = Number(experimentId);
+      return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
+    },
+
     /** The projects of these ids that exist; only those not cached are read. */
     async byIds(ids: readonly number[]): Promise<Project[]> {
       const missing = ids.filter((id) => !cache.id(id));

@@ -11,6 +11,7 @@ import type { Context } from '../../context.js';
 import type { SearchRunsInput } from './search.js';
 import { summaryLoader } from '../metrics/loaders.js';
 import { authorizeProjectName } from '../auth/guards.js';
+import { parseMlflowRunId } from './mlflow-id.js';
 
 export const RunOrder = builder.inputType('RunOrder', {
   description: 'One sort key: `metrics.X` (latest value), `params.X`, `tags.X` or `attributes.X`.',
@@ -131,6 +132,17 @@ builder.queryFields((t) => ({
     description: 'A run by id (deleted runs included, with deletedAt set).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => runLoader(ctx).load(decodeId('Run', String(args.id), 'id')),
+  }),
+  mlflowRun: t.field({
+    type: RunRef,
+    nullable: true,
+    description:
+      'The run behind an MLflow run id (Run.mlflowRunId: 32 hex characters, as in the <server>/#/experiments/<id>/runs/<runId> links MLflow clients print), or null when there is none or the caller may not see it.',
+    args: { id: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const id = parseMlflowRunId(args.id);
+      return id === null ? null : runLoader(ctx).load(id);
+    },
   }),
   runs: t.connection(
     {
