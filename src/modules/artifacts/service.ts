@@ -2,15 +2,29 @@
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
+import { requireKey } from '../../validation.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
-import { artifactsByIds } from './records.js';
+import { artifactsByIds, mediaKeysOf, mediaPage, type MediaFilter } from './records.js';
+import { checkedMedia, type MediaFields, validateMediaFields } from './media.js';
 import type { RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 
 export type { Artifact, ArtifactKind };
 
-export const ARTIFACT_KINDS = ['MODEL', 'CHECKPOINT', 'PLOT', 'PREDICTIONS', 'ENVIRONMENT', 'CODE_DIFF', 'OTHER'] as const;
+export const ARTIFACT_KINDS = [
+  'MODEL',
+  'CHECKPOINT',
+  'PLOT',
+  'PREDICTIONS',
+  'ENVIRONMENT',
+  'CODE_DIFF',
+  'OTHER',
+  'IMAGE',
+  'TABLE',
+  'HISTOGRAM',
+  'CONSOLE',
+] as const;
 export const ARTIFACT_NAME_MAX = 1000;
 const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[\x20-\x7e]*)?$/;
 
@@ -21,14 +35,35 @@ export interface UploadArtifactInput {
   /** Hex sha256 the client computed; the upload is rejected when the bytes differ. */
   sha256?: string | null;
   mediaType?: string | null;
+  /** Media (images, tables, ...) are logged under a key, like a metric, optionally at a step. */
+  key?: string | null;
+  step?: number | null;
 }
 
-export interface PreparedUpload {
+export interface PreparedUpload extends MediaFields {
   runId: number;
   name: string;
   kind: ArtifactKind;
   sha256: string | null;
   mediaType: string;
+}
+
+/**
+ * The answer to an upload whose name and bytes the run already has: the same upload again (a
+ * retry) returns the first one; the same bytes under the same name at another key, step or
+ * kind are a different upload, refused rather than merged into the first.
+ */
+function sameUpload(existing: Artifact, upload: PreparedUpload): Artifact {
+  const step = existing.step === null ? null : Number(existing.step);
+  if (existing.kind !== upload.kind || existing.mediaKey !== upload.mediaKey || step !== upload.step) {
+    const where = (k: string | null, s: number | null, kind: string) =>
+      `${kind}${k === null ? '' : ` under key ${JSON.stringify(k)}`}${s === null ? '' : ` at step ${s}`}`;
+    throw new ConflictError(
+      `input.name: this run already has these bytes named ${JSON.stringify(upload.name)} as ${where(existing.mediaKey, step, existing.kind)}; name each upload differently (docs/media.md: <key>/<step>/<index>.<ext>) to log it as ${where(upload.mediaKey, upload.step, upload.kind)}`,
+      { field: 'input.name', artifactId: existing.id },
+    );
+  }
+  return existing;
 }
 
 /** Names are labels shown to people, never paths: anything printable goes, control characters do not. */
@@ -65,6 +100,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     if (mediaType.length > 200 || !MEDIA_TYPE_PATTERN.test(mediaType)) {
       throw new ValidationError('input.mediaType', `must be a media type such as text/plain (got ${JSON.stringify(mediaType.slice(0, 100))})`);
     }
+    const media = validateMediaFields(kind, mediaType, input.key, input.step);
     if (contentLength != null && contentLength > limits.maxBytes) {
       throw new LimitExceededError(`content-length: ${contentLength} bytes exceeds the artifact limit of ${limits.maxBytes}`, { limit: limits.maxBytes });
     }
@@ -73,7 +109,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       const code = await prisma.runCodeVersion.findUnique({ where: { runId: run.id } });
       if (!code) throw new ValidationError('input.kind', 'CODE_DIFF needs a run started with a codeVersion, since the diff belongs to that commit');
     }
-    return { runId: run.id, name, kind, sha256, mediaType };
+    return { runId: run.id, name, kind, sha256, mediaType, ...media };
   }
 
   /**
@@ -85,7 +121,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     try {
       return await prisma.$transaction(async (tx) => {
         const existing = await tx.artifact.findUnique({ where: key });
-        if (existing) return { artifact: existing, created: false };
+        if (existing) return { artifact: sameUpload(existing, upload), created: false };
         const artifact = await tx.artifact.create({
           data: {
             runId: upload.runId,
@@ -95,6 +131,8 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
             sizeBytes: BigInt(blob.sizeBytes),
             mediaType: upload.mediaType,
             createdAt: new Date(),
+            mediaKey: upload.mediaKey,
+            step: upload.step === null ? null : BigInt(upload.step),
           },
         });
         if (upload.kind === 'CODE_DIFF') {
@@ -106,7 +144,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // A concurrent retry of the same upload recorded it first.
-      return { artifact: await prisma.artifact.findUniqueOrThrow({ where: key }), created: false };
+      return { artifact: sameUpload(await prisma.artifact.findUniqueOrThrow({ where: key }), upload), created: false };
     }
   }
 
@@ -117,7 +155,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     /** Streams an upload into the store and records it; a retry of the same bytes and name returns the first artifact. */
     async upload(input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
       const upload = await prepare(input, contentLength);
-      const blob = await store.put(body, { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
+      const blob = await store.put(checkedMedia(upload.kind, upload.mediaType, upload, body), { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
       return recordRunArtifact(upload, blob);
     },
 
@@ -164,6 +202,17 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
 
     async ofRuns(runIds: readonly number[]): Promise<Artifact[]> {
       return prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
+    },
+
+    /** Media of these runs matching the filter, by key, step and id; at most `limit` per run after the cursor. */
+    async mediaOf(runIds: readonly number[], filter: MediaFilter, limit: number): Promise<Artifact[]> {
+      if (filter.key != null) requireKey('key', filter.key);
+      return mediaPage(db.sql, runIds, filter, limit);
+    },
+
+    /** Per run, each media key with its kind, count and steps (at most 10,000 steps a key). */
+    async mediaKeysOf(runIds: readonly number[]) {
+      return mediaKeysOf(db.sql, runIds);
     },
 
     /** The CODE_DIFF artifact linked to each run's code version. */
