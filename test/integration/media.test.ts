@@ -145,7 +145,7 @@ describe('logging media', () => {
     }
     const badStep = await fetch(`${url}/artifacts/runs/${encodeURIComponent(run.id)}?name=a.png&kind=IMAGE&key=x&step=1.5`, {
       method: 'PUT',
-      body: image(1),
+      body: image(1) as unknown as BodyInit,
       headers: { 'content-type': 'image/png' },
     });
     expect(badStep.status).toBe(400);
