@@ -59,6 +59,17 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   return body.data as T;
 }
 
+/**
+ * Fetches an artifact's bytes (a downloadUrl) as the signed-in caller: an <img src> could not
+ * send the token, so media are fetched here and shown from blob URLs.
+ */
+export async function fetchArtifact(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const token = getToken();
+  const response = await fetch(url, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  if (!response.ok && response.status !== 206) throw new Error(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
 let wsClient: Client | null = null;
 
 /** One graphql-ws connection for the page. Retries are left to each subscriber, which knows where to resume. */

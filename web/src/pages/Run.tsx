@@ -4,6 +4,7 @@ import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
 import { chartPoints, LiveMetrics, SERIES_FIELDS, type SeriesData } from './run-metrics';
 import { DeleteRestoreButton, NotesEditor, type RunPatch, TagsEditor } from './run-edit';
+import { MEDIA_KEYS_FIELDS, type MediaKey, RunMedia } from './run-media';
 import {
   AliasBadges,
   Card,
@@ -33,6 +34,7 @@ const RUN_QUERY = `query Run($id: ID!, $max: Int) {
     modelVersions { id version aliases model { name } ${VERSION_QUARANTINE} }
     metrics { key last lastStep lastTimestamp count min max }
     metricHistories(maxPoints: $max) { ${SERIES_FIELDS} }
+    ${MEDIA_KEYS_FIELDS}
   }
 }`;
 
@@ -84,6 +86,7 @@ interface RunData {
       max: number | string | null;
     }[];
     metricHistories: SeriesData[];
+    mediaKeys: MediaKey[];
   };
 }
 
@@ -128,6 +131,7 @@ export function RunPage({ id }: { id: string }) {
             }
           />
           <LiveMetrics runId={run.id} startedAt={run.startedAt} initial={run.metrics} histories={run.metricHistories} running={run.status === 'RUNNING'} />
+          <RunMedia runId={run.id} keys={run.mediaKeys} />
           <div className="columns">
             <Card title="Params">
               <KeyValues items={run.params.map((p) => ({ key: p.key, value: <code>{p.value}</code> }))} />
