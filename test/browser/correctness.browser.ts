@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LogBatchDocument } from '../generated/graphql.js';
 import { newProject, newRun, seededRun } from '../support/factories.js';
 import { uniqueName, useServer } from '../support/server.js';
-import { offlinePage, useBrowser } from './browser.js';
+import { offlinePage, screenshot, useBrowser } from './browser.js';
 
 const server = useServer();
 const browser = useBrowser();
@@ -115,5 +115,32 @@ describe('a runs page for a project that is not there', () => {
     expect(sockets).toBeLessThanOrEqual(1);
     expect(await page.locator('.live-dot.reconnecting').count()).toBe(0);
     expect(await page.getByTestId('live-state').innerText()).toMatch(/not live/);
+  });
+});
+
+describe('the runs table at 1280 pixels', () => {
+  it('fits without clipping a header, and gives start times relative with the exact time on hover', async () => {
+    const s = server();
+    const project = await newProject(s.client, 'web-width');
+    await seededRun(s.client, project, {
+      name: 'resnet50-imagenet-baseline-long-name',
+      user: 'ana',
+      params: { learning_rate: '0.001', batch_size: '256', optimizer: 'adamw' },
+      metrics: { val_accuracy: 0.76, train_loss: 1.2, val_loss: 1.4 },
+    });
+    const { page, errors } = await offlinePage(browser());
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${s.url}/projects/${project}/runs`);
+    await expect.poll(() => page.locator('.grid-head [data-col^="params."]').count()).toBe(3);
+    const fit = await page.getByTestId('runs-table').evaluate((table) => ({
+      overflow: table.scrollWidth - table.clientWidth,
+      clipped: [...table.querySelectorAll('.grid-head .th')].filter((th) => th.scrollWidth > th.clientWidth + 1).map((th) => th.textContent),
+    }));
+    expect(fit).toEqual({ overflow: 0, clipped: [] });
+    await screenshot(page, 'runs-1280');
+    const started = page.locator('[data-testid=runs-row] [data-testid=relative-time]').first();
+    expect(await started.innerText()).toMatch(/just now|min ago/);
+    expect(await started.getAttribute('title')).toMatch(/\d{4}, \d\d:\d\d:\d\d/);
+    expect(errors).toEqual([]);
   });
 });

@@ -38,11 +38,11 @@ export interface RunsPage {
 
 // Sized for their headers and values: with six key columns the table fits a 1280-pixel window.
 export const BASE_COLUMNS = [
-  { id: 'attributes.name', label: 'Name', width: 200 },
+  { id: 'attributes.name', label: 'Name', width: 172 },
   { id: 'attributes.status', label: 'Status', width: 96 },
-  { id: 'attributes.user', label: 'User', width: 96 },
-  { id: 'attributes.started_at', label: 'Started', width: 104 },
-  { id: 'attributes.duration', label: 'Duration', width: 100 },
+  { id: 'attributes.user', label: 'User', width: 88 },
+  { id: 'attributes.started_at', label: 'Started', width: 100 },
+  { id: 'attributes.duration', label: 'Duration', width: 96 },
 ] as const;
 
 /** The value a `params.x` / `metrics.x` / `tags.x` column shows for a run. */

@@ -26,10 +26,24 @@ interface Groups {
   }[];
 }
 
-/** A column wide enough for its header (kind mark, name, sort mark) and no wider than 180 px. */
+/**
+ * A key column's header: its name as logged, in at most two lines broken after a separator
+ * (_ . / - or a space) as evenly as it can be.
+ */
+export function headerLines(name: string): string[] {
+  let best = [name];
+  for (let i = 1; i < name.length; i += 1) {
+    if (!/[_./\- ]/.test(name[i - 1]!)) continue;
+    const split = [name.slice(0, i), name.slice(i)];
+    if (Math.max(...split.map((l) => l.length)) < Math.max(...best.map((l) => l.length))) best = split;
+  }
+  return best;
+}
+
+/** A key column wide enough for its header's longer line (beside the kind mark and sort mark), 80 to 150 px. */
 export function columnWidth(column: string): number {
-  const name = column.slice(column.indexOf('.') + 1);
-  return Math.min(180, Math.max(84, Math.ceil(name.length * 7.6) + 48));
+  const longest = Math.max(...headerLines(column.slice(column.indexOf('.') + 1)).map((l) => l.length));
+  return Math.min(150, Math.max(80, Math.ceil(longest * 6.8) + 48));
 }
 
 export function RunsTable({
@@ -87,7 +101,11 @@ export function RunsTable({
         {columns.map((c) => (
           <button key={c} className={`th ${c.startsWith('metrics.') ? 'num' : ''}`} onClick={() => toggleSort(c)} data-col={c} title={c}>
             <span className={`kind kind-${c.split('.')[0]}`}>{c.split('.')[0]!.slice(0, 1)}</span>
-            <span className="th-label">{c.slice(c.indexOf('.') + 1)}</span>
+            <span className="th-label key-label">
+              {headerLines(c.slice(c.indexOf('.') + 1)).map((line, i) => (
+                <span key={i}>{line}</span>
+              ))}
+            </span>
             {sortMark(c)}
           </button>
         ))}
