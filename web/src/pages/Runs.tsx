@@ -29,7 +29,9 @@ export function RunsPage({ project }: { project: string }) {
   const keys = useQuery<RunKeysData>(RUN_KEYS_QUERY, { project });
   // Missing, or in a project the caller has no role in: the server answers the same for both.
   const missing = keys.data !== null && keys.data.project === null;
-  const runs = useRunRows({ project, filter, orderBy, sorted: !!sort, deleted, missing });
+  // Opened on the chart view, its runs come in one page; the table's first page just fills the screen.
+  const [firstPage] = useState(charts ? MAX_RUNS : undefined);
+  const runs = useRunRows({ project, filter, orderBy, sorted: !!sort, deleted, missing, firstPage });
   const { rows } = runs;
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [project, deleted]);

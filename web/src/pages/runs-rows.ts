@@ -28,8 +28,11 @@ export function useRunRows(input: {
   deleted: boolean;
   /** No such project (or hidden): nothing to subscribe to. */
   missing: boolean;
+  /** Rows of the first page (the chart view wants all its runs at once). */
+  firstPage?: number;
 }): RunRows {
   const { project, filter, orderBy, sorted, deleted, missing } = input;
+  const firstPage = input.firstPage ?? FIRST_PAGE;
   const [rows, setRows] = useState<RunRow[]>([]);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<Error | null>(null);
@@ -64,7 +67,7 @@ export function useRunRows(input: {
             () => {},
           );
         }
-        const data = await gql<RunsPage>(RUNS_QUERY, { project, filter: filter || null, orderBy, first: reset ? FIRST_PAGE : PAGE, after: c.next, view });
+        const data = await gql<RunsPage>(RUNS_QUERY, { project, filter: filter || null, orderBy, first: reset ? firstPage : PAGE, after: c.next, view });
         if (generation !== c.generation) return;
         c.next = data.runs.pageInfo.endCursor;
         c.more = data.runs.pageInfo.hasNextPage;
@@ -85,7 +88,7 @@ export function useRunRows(input: {
         if (generation === c.generation) c.loading = false;
       }
     },
-    [project, filter, orderBy, view],
+    [project, filter, orderBy, view, firstPage],
   );
 
   useEffect(() => {
