@@ -107,6 +107,23 @@ describe('metricHistories', () => {
   });
 });
 
+describe('significantDigits', () => {
+  it('rounds values for charts, keeps NaN, and refuses what is not 1 to 17', async () => {
+    const { client } = server();
+    const read = (digits: number) =>
+      client.request<{ metricHistories: { values: (number | string)[]; points: { value: number | string }[] }[] }, unknown>(
+        'query($ids: [ID!]!, $d: Int) { metricHistories(runIds: $ids, keys: ["acc"], maxPoints: 100, significantDigits: $d) { values points { value } } }',
+        { ids: [runIds[1]!], d: digits },
+      );
+    const { data } = await read(2);
+    const s = data!.metricHistories[0]!;
+    expect(s.values.slice(0, 8)).toEqual([0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 'NaN']);
+    expect(s.values[34]).toBe(0.68);
+    expect(s.points.map((p) => p.value)).toEqual(s.values);
+    expect((await read(0)).errors?.[0]?.message).toMatch(/^significantDigits: must be an integer from 1 to 17/);
+  });
+});
+
 describe('Run.metricHistories', () => {
   it('reads every metric of each run in one go, with the series metricHistories gives', async () => {
     const { data, errors } = await server().client.request<{ nodes: { metricHistories: Series[] }[] }, unknown>(

@@ -6,7 +6,7 @@ import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
-import { readHistories } from './batch-history.js';
+import { ColumnSeries, readHistories } from './batch-history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
 
@@ -55,6 +55,27 @@ export interface MetricSeries {
   /** Steps per bucket when sampled from rollups; null when every point is returned or buckets are by point count. */
   bucketSteps: number | null;
   points: { step: number; timestamp: Date; value: number }[];
+  /** The same points as parallel lists (times in epoch ms), when the read made them so (many series at once). */
+  columns?: SeriesColumns;
+}
+
+export interface SeriesColumns {
+  steps: number[];
+  values: number[];
+  times: number[];
+}
+
+const made = new WeakMap<MetricSeries, SeriesColumns>();
+
+/** A series' points as parallel lists, from whichever form it holds (made once per series). */
+export function columnsOf(s: MetricSeries): SeriesColumns {
+  if (s.columns) return s.columns;
+  let columns = made.get(s);
+  if (!columns) {
+    columns = { steps: s.points.map((p) => p.step), values: s.points.map((p) => p.value), times: s.points.map((p) => p.timestamp.getTime()) };
+    made.set(s, columns);
+  }
+  return columns;
 }
 
 function validateParams(params: readonly { key: string; value: string }[]) {
@@ -251,16 +272,26 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
      * run x key pair in that order, each whole and downsampled to at most maxPoints; a pair
      * the run never logged is empty. A fixed number of statements however many series.
      */
-    async histories(input: { runIds: readonly number[]; keys: readonly string[]; maxPoints?: number | null }): Promise<MetricSeries[]> {
+    async histories(input: {
+      runIds: readonly number[];
+      keys: readonly string[];
+      maxPoints?: number | null;
+      significantDigits?: number | null;
+    }): Promise<MetricSeries[]> {
       const { runIds, keys: names } = input;
+      const digits = input.significantDigits ?? null;
+      if (digits !== null && (!Number.isInteger(digits) || digits < 1 || digits > 17)) {
+        throw new ValidationError('significantDigits', `must be an integer from 1 to 17 (got ${digits})`);
+      }
       if (runIds.length === 0 || runIds.length > HISTORIES.runs) throw new ValidationError('runIds', `give 1 to ${HISTORIES.runs} runs (got ${runIds.length})`);
       if (names.length === 0 || names.length > HISTORIES.keys)
         throw new ValidationError('keys', `give 1 to ${HISTORIES.keys} metric keys (got ${names.length})`);
       names.forEach((k, i) => requireKey(`keys[${i}]`, k));
-      return readMany(
+      const series = await readMany(
         runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
         input.maxPoints,
       );
+      return digits === null ? series : series.map((s) => rounded(s, digits));
     },
 
     /** For each run, the series of `keys` (every key it logged when null), as histories() reads them. */
@@ -287,6 +318,13 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
+}
+
+/** The series with its values rounded to `digits` significant digits (a chart's precision, fewer bytes to send). */
+function rounded(s: MetricSeries, digits: number): MetricSeries {
+  const { steps, values, times } = columnsOf(s);
+  const round = (v: number) => (Number.isFinite(v) && v !== 0 ? Number(v.toPrecision(digits)) : v);
+  return new ColumnSeries(s.runId, s.key, s.totalPoints, s.sampled, s.bucketSteps, { steps, values: values.map(round), times });
 }
 
 function groupKeys(rows: readonly SummaryRow[]): Map<number, string[]> {

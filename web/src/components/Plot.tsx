@@ -86,6 +86,8 @@ class Renderer {
   private view: [number, number] | null = null;
   private frame: { left: number; top: number; width: number; height: number; x: Scale; y: Scale } | null = null;
   private drag: { from: number; to: number } | null = null;
+  /** Where the mouse is while it hovers, so new data (or settings) redraw the readout there. */
+  private lastHover: { x: number; y: number } | null = null;
   onZoom: ((range: [number, number] | null) => void) | undefined;
 
   constructor(
@@ -106,10 +108,18 @@ class Renderer {
     this.over.addEventListener('mousedown', this.onDown);
     this.over.addEventListener('dblclick', this.onDouble);
     window.addEventListener('mouseup', this.onUp);
+    window.addEventListener('scroll', this.forgetRect, { capture: true, passive: true });
+    window.addEventListener('resize', this.forgetRect, { passive: true });
   }
+
+  private forgetRect = () => {
+    this.rect = null;
+  };
 
   destroy() {
     window.removeEventListener('mouseup', this.onUp);
+    window.removeEventListener('scroll', this.forgetRect, { capture: true });
+    window.removeEventListener('resize', this.forgetRect);
     this.main.remove();
     this.over.remove();
     this.readout.remove();
@@ -128,6 +138,7 @@ class Renderer {
       return { s, shown: cached.y, raw: s.y };
     });
     this.draw();
+    if (this.lastHover) this.hover(this.lastHover.x, this.lastHover.y);
   }
 
   setView(view: [number, number] | null) {
@@ -170,6 +181,7 @@ class Renderer {
   }
 
   draw() {
+    this.rect = null;
     const width = Math.max(200, this.root.clientWidth);
     const height = this.height;
     const dpr = window.devicePixelRatio || 1;
@@ -341,10 +353,17 @@ class Renderer {
     ctx.globalAlpha = 1;
   }
 
+  /** The overlay's place on screen, read once per hover (reading it after each readout update forced a layout per move). */
+  private rect: DOMRect | null = null;
+  private overRect(): DOMRect {
+    this.rect ??= this.over.getBoundingClientRect();
+    return this.rect;
+  }
+
   private xAt(clientX: number): { px: number; value: number } | null {
     const f = this.frame;
     if (!f) return null;
-    const rect = this.over.getBoundingClientRect();
+    const rect = this.overRect();
     const px = Math.min(Math.max(clientX - rect.left, f.left), f.left + f.width);
     return { px, value: f.x.value((px - f.left) / f.width) };
   }
@@ -358,8 +377,7 @@ class Renderer {
       this.drawOverlay(null);
       return;
     }
-    const rect = this.over.getBoundingClientRect();
-    const cursorY = clientY - rect.top;
+    const cursorY = clientY - this.overRect().top;
     const py = (v: number) => f.top + (1 - f.y.frac(v)) * f.height;
     const px = (v: number) => f.left + f.x.frac(v) * f.width;
     const rows: { p: Prepared; i: number; y: number; dist: number }[] = [];
@@ -391,60 +409,77 @@ class Renderer {
     this.renderReadout(shown, closest, rows.length, at.px, cursorY);
   }
 
+  // The readout's elements, made once and filled in place on each move.
+  private readoutHead: HTMLDivElement | null = null;
+  private readoutRows: HTMLTableRowElement[] = [];
+  private readoutMore: HTMLDivElement | null = null;
+
+  private readoutElements() {
+    if (!this.readoutHead) {
+      this.readoutHead = document.createElement('div');
+      this.readoutHead.className = 'plot-readout-head';
+      const table = document.createElement('table');
+      for (let i = 0; i < MAX_READOUT_ROWS; i += 1) {
+        const tr = document.createElement('tr');
+        for (const name of ['', 'label', 'value', 'detail', 'time']) {
+          const td = document.createElement('td');
+          td.className = name;
+          if (!name) td.append(Object.assign(document.createElement('span'), { className: 'swatch' }));
+          tr.append(td);
+        }
+        table.append(tr);
+        this.readoutRows.push(tr);
+      }
+      this.readoutMore = document.createElement('div');
+      this.readoutMore.className = 'muted';
+      this.readout.replaceChildren(this.readoutHead, table, this.readoutMore);
+    }
+    return { head: this.readoutHead, rows: this.readoutRows, more: this.readoutMore! };
+  }
+
   private renderReadout(rows: { p: Prepared; i: number; y: number }[], closest: { p: Prepared }, total: number, atPx: number, cursorY: number) {
     const { xMode, smoothing } = this.options;
-    const head = document.createElement('div');
-    head.className = 'plot-readout-head';
+    const el = this.readoutElements();
     const first = rows[0]!;
-    head.textContent =
+    el.head.textContent =
       xMode === 'step'
         ? `step ${Math.round(first.p.s.x[first.i]!).toLocaleString()}`
         : xMode === 'wall'
           ? fmtWall(first.p.s.x[first.i]!)
           : `+${fmtElapsed(first.p.s.x[first.i]!)}`;
-    const table = document.createElement('table');
-    for (const r of rows) {
-      const s = r.p.s;
-      const tr = document.createElement('tr');
+    el.rows.forEach((tr, k) => {
+      const r = rows[k];
+      tr.hidden = !r;
+      if (!r) {
+        delete tr.dataset.testid;
+        return;
+      }
       tr.dataset.testid = 'readout-row';
+      const s = r.p.s;
       tr.dataset.series = s.id;
-      if (r.p === closest.p) tr.className = 'closest';
+      tr.className = r.p === closest.p ? 'closest' : '';
       const step = s.steps ? s.steps[r.i]! : xMode === 'step' ? s.x[r.i]! : null;
       const time = s.times?.[r.i];
       const raw = r.p.raw?.[r.i];
-      const cells = [
-        '',
-        s.label,
-        fmtNumber(r.y) + (smoothing > 0 && raw !== undefined ? ` (raw ${fmtNumber(raw)})` : ''),
-        s.detail ? s.detail(r.i) : step === null ? '' : `step ${Math.round(step).toLocaleString()}`,
-        time !== undefined ? fmtWall(time) : '',
-      ];
-      cells.forEach((text, k) => {
-        const td = document.createElement('td');
-        if (k === 0) {
-          const swatch = document.createElement('span');
-          swatch.className = 'swatch';
-          swatch.style.background = s.color;
-          td.append(swatch);
-        } else td.textContent = text;
-        td.className = ['', 'label', 'value', 'detail', 'time'][k]!;
-        tr.append(td);
-      });
-      table.append(tr);
-    }
-    this.readout.replaceChildren(head, table);
-    if (total > rows.length) {
-      const more = document.createElement('div');
-      more.className = 'muted';
-      more.textContent = `+${total - rows.length} more`;
-      this.readout.append(more);
-    }
+      const cells = tr.children;
+      (cells[0]!.firstChild as HTMLElement).style.background = s.color;
+      cells[1]!.textContent = s.label;
+      cells[2]!.textContent = fmtNumber(r.y) + (smoothing > 0 && raw !== undefined ? ` (raw ${fmtNumber(raw)})` : '');
+      cells[3]!.textContent = s.detail ? s.detail(r.i) : step === null ? '' : `step ${Math.round(step).toLocaleString()}`;
+      cells[4]!.textContent = time !== undefined ? fmtWall(time) : '';
+    });
+    el.more.textContent = total > rows.length ? `+${total - rows.length} more` : '';
     this.readout.hidden = false;
-    const width = this.root.clientWidth;
-    const box = this.readout.getBoundingClientRect();
-    const leftPos = atPx + 14 + box.width > width ? Math.max(0, atPx - 14 - box.width) : atPx + 14;
-    this.readout.style.left = `${leftPos}px`;
-    this.readout.style.top = `${Math.max(0, Math.min(cursorY + 10, this.height - 20))}px`;
+    // Anchored on the side away from the cursor, so its width need not be measured.
+    const width = this.frame ? this.frame.left + this.frame.width + MARGIN.right : 0;
+    if (atPx < width / 2) {
+      this.readout.style.left = `${atPx + 14}px`;
+      this.readout.style.right = '';
+    } else {
+      this.readout.style.left = '';
+      this.readout.style.right = `${width - atPx + 14}px`;
+    }
+    this.readout.style.top = `${Math.max(0, Math.min(cursorY + 10, this.height - 40))}px`;
   }
 
   private drawOverlay(h: { px: number; dots: { x: number; y: number; color: string; big: boolean }[] } | null) {
@@ -488,10 +523,13 @@ class Renderer {
       this.drawOverlay(null);
       return;
     }
+    this.lastHover = { x: e.clientX, y: e.clientY };
     this.hover(e.clientX, e.clientY);
   };
 
   private onLeave = () => {
+    this.lastHover = null;
+    this.rect = null;
     if (!this.drag) this.hover(null);
   };
 

@@ -148,7 +148,7 @@ function CompareTable({ data, onlyDiff }: { data: Data['compareRuns']; onlyDiff:
 }
 
 const HISTORIES = `query($ids: [ID!]!, $keys: [String!]!, $max: Int) {
-  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max) { key sampled bucketSteps steps values timestampsMs }
+  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max, significantDigits: 6) { key sampled bucketSteps steps values timestampsMs }
 }`;
 
 function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {

@@ -21,59 +21,68 @@ export const MAX_RUNS = 100;
 const PANEL_POINTS = 400;
 const TOTAL_POINTS = 1_000_000;
 
-const HISTORIES = `query Histories($ids: [ID!]!, $keys: [String!]!, $max: Int) {
-  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max) { key sampled bucketSteps steps values timestampsMs }
+// Six significant digits are more than a panel can show, and about half the bytes of a value.
+// The points' times are two fifths of the bytes: a panel reads them only when the x axis is
+// time, or when first hovered (the readout gives each point's time).
+const HISTORIES = `query Histories($ids: [ID!]!, $keys: [String!]!, $max: Int, $times: Boolean!) {
+  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max, significantDigits: 6) { key sampled bucketSteps steps values timestampsMs @include(if: $times) }
 }`;
 
+/** Per "times:key" (times "t" or "-"), each run's series. */
 type Loaded = Map<string, Map<string, Series>>;
+const entry = (key: string, times: boolean) => `${times ? 't' : '-'}:${key}`;
 
 /**
- * Series of the runs per metric key, read when a panel asks and kept until the runs change. Keys asked for in the same tick go in one request (as many as fit the
- * server's bound on points per request).
+ * Series of the runs per metric key, read when a panel asks and kept until the runs change.
+ * Keys asked for in the same tick go in one request (as many as fit the server's bound on
+ * points per request), with or without the points' times.
  */
 function useHistories(runIds: string[]) {
   const signature = runIds.join(',');
   const [loaded, setLoaded] = useState<{ signature: string; data: Loaded; error: Error | null }>({ signature, data: new Map(), error: null });
-  const pending = useRef<{ signature: string; asked: Set<string>; queue: string[]; timer: ReturnType<typeof setTimeout> | null }>({
+  const pending = useRef<{ signature: string; asked: Set<string>; queue: Map<boolean, string[]>; timer: ReturnType<typeof setTimeout> | null }>({
     signature,
     asked: new Set(),
-    queue: [],
+    queue: new Map(),
     timer: null,
   });
   if (pending.current.signature !== signature) {
     if (pending.current.timer) clearTimeout(pending.current.timer);
-    pending.current = { signature, asked: new Set(), queue: [], timer: null };
+    pending.current = { signature, asked: new Set(), queue: new Map(), timer: null };
   }
+  const fetchKeys = (keys: string[], times: boolean) =>
+    gql<{ metricHistories: SeriesData[] }>(HISTORIES, { ids: runIds, keys, max: PANEL_POINTS, times }).then(
+      (d) =>
+        setLoaded((current) => {
+          if (pending.current.signature !== signature) return current;
+          const data: Loaded = current.signature === signature ? new Map(current.data) : new Map();
+          // Run by run, then key by key, as the API orders them.
+          keys.forEach((key, k) => data.set(entry(key, times), new Map(runIds.map((id, r) => [id, toSeries(d.metricHistories[r * keys.length + k]!)]))));
+          return { signature, data, error: null };
+        }),
+      (error: Error) => setLoaded((current) => ({ ...current, error })),
+    );
   const request = useCallback(
-    (key: string) => {
+    (key: string, times: boolean) => {
       const p = pending.current;
-      if (p.signature !== signature || p.asked.has(key) || runIds.length === 0) return;
-      p.asked.add(key);
-      p.queue.push(key);
+      if (p.signature !== signature || p.asked.has(entry(key, times)) || runIds.length === 0) return;
+      p.asked.add(entry(key, times));
+      p.queue.set(times, [...(p.queue.get(times) ?? []), key]);
       p.timer ??= setTimeout(() => {
         p.timer = null;
         const perRequest = Math.max(1, Math.min(50, Math.floor(TOTAL_POINTS / (runIds.length * PANEL_POINTS))));
-        while (p.queue.length) {
-          const keys = p.queue.splice(0, perRequest);
-          gql<{ metricHistories: SeriesData[] }>(HISTORIES, { ids: runIds, keys, max: PANEL_POINTS }).then(
-            (d) => {
-              setLoaded((current) => {
-                if (current.signature !== signature && pending.current.signature !== signature) return current;
-                const data: Loaded = current.signature === signature ? new Map(current.data) : new Map();
-                // Run by run, then key by key, as the API orders them.
-                keys.forEach((key, k) => data.set(key, new Map(runIds.map((id, r) => [id, toSeries(d.metricHistories[r * keys.length + k]!)]))));
-                return { signature, data, error: null };
-              });
-            },
-            (error: Error) => setLoaded((current) => ({ ...current, error })),
-          );
+        for (const [withTimes, keys] of p.queue) {
+          for (let i = 0; i < keys.length; i += perRequest) void fetchKeys(keys.slice(i, i + perRequest), withTimes);
         }
+        p.queue.clear();
       }, 0);
     },
     [signature],
   );
   const data = loaded.signature === signature ? loaded.data : null;
-  return { data, error: loaded.error, request };
+  /** A key's series, with times when they are loaded (and only with them when `times`). */
+  const get = useCallback((key: string, times: boolean) => data?.get(entry(key, true)) ?? (times ? undefined : data?.get(entry(key, false))) ?? null, [data]);
+  return { get, error: loaded.error, request };
 }
 
 /** What a run is coloured or grouped by: a param, a tag or an attribute. */
@@ -130,7 +139,7 @@ export function Workspace({
   }, [shown, groupBy]);
 
   const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
-  const { data, error, request } = useHistories(runIds);
+  const { get, error, request } = useHistories(runIds);
   const panels = keys.metrics.filter((k) => !panelFilter || k.toLowerCase().includes(panelFilter.toLowerCase()));
   const fields = fieldOptions(keys);
   const toggle = (id: string) =>
@@ -229,7 +238,16 @@ export function Workspace({
         {panels.length === 0 && <div className="empty">No metric {panelFilter ? `matches “${panelFilter}”` : 'logged yet'}.</div>}
         <div className="panel-grid" data-testid="panel-grid">
           {panels.map((key) => (
-            <Panel key={key} metric={key} runs={shown} data={data?.get(key) ?? null} request={request} settings={settings} colorOf={colorOf} groups={groups} />
+            <Panel
+              key={key}
+              metric={key}
+              runs={shown}
+              data={get(key, settings.xMode !== 'step')}
+              request={request}
+              settings={settings}
+              colorOf={colorOf}
+              groups={groups}
+            />
           ))}
         </div>
       </div>
@@ -256,7 +274,7 @@ const Panel = memo(function Panel({
   metric: string;
   runs: RunRow[];
   data: Map<string, Series> | null;
-  request: (key: string) => void;
+  request: (key: string, times: boolean) => void;
   settings: ChartSettings;
   colorOf: (run: RunRow) => string;
   groups: { key: string; members: RunRow[]; color: string }[] | null;
@@ -264,13 +282,14 @@ const Panel = memo(function Panel({
   const box = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
-    const observer = new IntersectionObserver((entries) => setVisible(entries.some((e) => e.isIntersecting)), { rootMargin: '300px' });
+    const observer = new IntersectionObserver((entries) => setVisible(entries.some((e) => e.isIntersecting)), { rootMargin: '100px' });
     observer.observe(box.current!);
     return () => observer.disconnect();
   }, []);
+  const timeAxis = settings.xMode !== 'step';
   useEffect(() => {
-    if (visible) request(metric);
-  }, [visible, request, metric]);
+    if (visible) request(metric, timeAxis);
+  }, [visible, request, metric, timeAxis]);
 
   const series = useMemo<PlotSeries[] | null>(() => {
     if (!data) return null;
@@ -306,7 +325,15 @@ const Panel = memo(function Panel({
   const options = useMemo(() => ({ ...settings, yLabel: metric }), [settings.xMode, settings.logY, settings.smoothing, metric]);
   const sampled = data ? [...data.values()].some((s) => s.sampled) : false;
   return (
-    <div className="panel card" ref={box} data-testid="panel" data-key={metric} data-loaded={series ? 'yes' : 'no'}>
+    <div
+      className="panel card"
+      ref={box}
+      data-testid="panel"
+      data-key={metric}
+      data-loaded={series ? 'yes' : 'no'}
+      // The readout gives each point's time: read the times when the panel is first hovered.
+      onMouseEnter={() => request(metric, true)}
+    >
       <div className="metric-head">
         <strong title={metric}>{metric}</strong>
         <span className="muted small">
