@@ -8,8 +8,8 @@ import { RunsPage } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
 import { MlflowLink, mlflowTarget } from './pages/MlflowLink';
 
-// The runs table and its chart view ship in the first bundle; the other pages load their code
-// (dagre for lineage) when first opened.
+// The runs table ships in the first bundle; the other pages, and the runs page's chart view,
+// load their code (the chart canvas, dagre) when first opened.
 const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
 const LineagePage = lazy(() => import('./pages/Lineage').then((m) => ({ default: m.LineagePage })));

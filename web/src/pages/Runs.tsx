@@ -1,16 +1,19 @@
 // A project's runs, as a table or as a grid of charts: the filter language, sort on any
 // column, a column picker, group by, live status, selection for comparing or charting, and
 // deleting and restoring runs. Everything that shapes the view is in the URL.
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { gql } from '../api';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
-import { ErrorBox, LiveDot, PageHeader } from '../components/ui';
+import { ErrorBox, LiveDot, Loading, PageHeader } from '../components/ui';
 import { FilterBox } from './runs-filter';
 import { RUN_KEYS_QUERY, type RunKeysData, filterErrorAt } from './runs-query';
 import { useRunRows } from './runs-rows';
 import { ColumnPicker, GroupTable, RunsTable } from './runs-table';
-import { MAX_RUNS, Workspace } from './workspace';
+// The chart view (and the chart code) loads when first shown: the table's first paint does not wait for it.
+const Workspace = lazy(() => import('./workspace').then((m) => ({ default: m.Workspace })));
+/** Runs the chart view shows at most (its panels overlay them). */
+const MAX_RUNS = 100;
 
 export function RunsPage({ project }: { project: string }) {
   const { query } = useLocation();
@@ -157,12 +160,14 @@ export function RunsPage({ project }: { project: string }) {
         )}
       </div>
       {charts ? (
-        <Workspace
-          runs={inView}
-          chosen={chosen.length > 0}
-          keys={{ metrics: [...available.metrics].sort(), params: [...available.params].sort(), tags: [...available.tags].sort() }}
-          loadingRuns={loadingRuns}
-        />
+        <Suspense fallback={<Loading what="Loading charts" />}>
+          <Workspace
+            runs={inView}
+            chosen={chosen.length > 0}
+            keys={{ metrics: [...available.metrics].sort(), params: [...available.params].sort(), tags: [...available.tags].sort() }}
+            loadingRuns={loadingRuns}
+          />
+        </Suspense>
       ) : (
         <>
           {groupBy && <GroupTable project={project} filter={filter} groupBy={groupBy} />}

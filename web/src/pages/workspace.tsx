@@ -16,7 +16,8 @@ import { Link, enc, setQuery, useLocation } from '../router';
 import { toSeries, type SeriesData } from './run-metrics';
 import { cellValue, type RunRow } from './runs-query';
 
-export const MAX_RUNS = 100;
+/** Runs a panel overlays at most (the runs page hands over no more). */
+const MAX_RUNS = 100;
 // Points per series in a panel: a panel is about 400 pixels wide.
 const PANEL_POINTS = 400;
 const TOTAL_POINTS = 1_000_000;
