@@ -1,7 +1,8 @@
 // The shell: top bar, sign-in when the server wants a token, and the page for the URL.
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { authRequired, getToken, onAuthChange, setToken } from './api';
-import { useQuery } from './hooks';
+import { prefetchQuery, useQuery } from './hooks';
+import { RUN_QUERY, runVariables } from './pages/run-query';
 import { Link, useLocation } from './router';
 import { HomePage } from './pages/Home';
 import { RunsPage } from './pages/Runs';
@@ -20,6 +21,12 @@ const AuditPage = lazy(() => import('./pages/Audit').then((m) => ({ default: m.A
 
 interface ViewerData {
   viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
+}
+
+/** Sends the query of the page at `path` while the page's code loads (the run page's, for now). */
+function prefetchFor(path: string) {
+  const [root, id] = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (root === 'runs' && id) prefetchQuery(RUN_QUERY, runVariables(id));
 }
 
 function route(path: string, hash: string) {
@@ -50,6 +57,7 @@ function route(path: string, hash: string) {
 
 export function App() {
   const { path } = useLocation();
+  useMemo(() => prefetchFor(path), [path]);
   // Read at each render (navigating away drops it); a change of the hash alone renders again.
   const [, setHashTick] = useState(0);
   useEffect(() => {

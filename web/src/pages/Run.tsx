@@ -2,9 +2,10 @@
 // a dropped connection (metricLogged with sinceStep) and refetches a finer downsample on zoom.
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
-import { chartPoints, LiveMetrics, SERIES_FIELDS, type SeriesData } from './run-metrics';
+import { LiveMetrics, type SeriesData } from './run-metrics';
+import { RUN_QUERY, runVariables } from './run-query';
 import { DeleteRestoreButton, NotesEditor, type RunPatch, TagsEditor } from './run-edit';
-import { MEDIA_KEYS_FIELDS, type MediaKey, RunMedia } from './run-media';
+import { type MediaKey, RunMedia } from './run-media';
 import {
   AliasBadges,
   Card,
@@ -15,28 +16,9 @@ import {
   QuarantineMark,
   RelativeTime,
   StatusBadge,
-  VERSION_QUARANTINE,
   type VersionQuarantine,
 } from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
-
-const RUN_QUERY = `query Run($id: ID!, $max: Int) {
-  run(id: $id) {
-    id name status user seed group notes startedAt endedAt durationSeconds deletedAt clientRunId
-    project { name }
-    parent { id name }
-    params { key value } tags { key value } environment
-    codeVersion { repository commit branch dirty diff { downloadUrl sizeBytes } }
-    inputs { role createdAt
-      datasetVersion { id version digest rowCount coverageStart coverageEnd sourceUri quarantine { reason by at } dataset { name } }
-      modelVersion { id version model { name } } }
-    artifacts { id name kind sizeBytes digest downloadUrl mediaType }
-    modelVersions { id version aliases model { name } ${VERSION_QUARANTINE} }
-    metrics { key last lastStep lastTimestamp count min max }
-    metricHistories(maxPoints: $max) { ${SERIES_FIELDS} }
-    ${MEDIA_KEYS_FIELDS}
-  }
-}`;
 
 interface RunData {
   run: null | {
@@ -91,7 +73,7 @@ interface RunData {
 }
 
 export function RunPage({ id }: { id: string }) {
-  const q = useQuery<RunData>(RUN_QUERY, { id, max: chartPoints() });
+  const q = useQuery<RunData>(RUN_QUERY, runVariables(id));
   const run = q.data?.run;
   // An edit changes a few fields: patched in place, so the charts keep their live state.
   const patch = (changed: RunPatch) => q.setData((d) => (d?.run ? { run: { ...d.run, ...changed } } : d));

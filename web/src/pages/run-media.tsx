@@ -14,9 +14,6 @@ export interface MediaKey {
   steps: number[];
 }
 
-/** Selected by the run query, so the page knows its media in the same round trip. */
-export const MEDIA_KEYS_FIELDS = 'mediaKeys { key kind count steps }';
-
 interface MediaNode {
   id: string;
   name: string;

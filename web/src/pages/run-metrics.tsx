@@ -10,9 +10,7 @@ import { Card, LiveDot, Loading } from '../components/ui';
 import { fmtNumber } from '../format';
 import { emptySeries, keyedGroups, mergePoint, resumePlan, type Series, seriesFrom } from '../live-series';
 import { PALETTE } from '../plot/colors';
-
-/** The fields of a MetricSeries a chart needs (the run query selects them for every key). */
-export const SERIES_FIELDS = 'key sampled bucketSteps steps values timestampsMs';
+import { chartPoints, SERIES_FIELDS } from './run-query';
 
 export interface SeriesData {
   key: string;
@@ -59,8 +57,6 @@ export interface Summary {
   lastTimestamp: string;
 }
 
-/** Points per chart: about one and a half per pixel of a wide screen. */
-export const chartPoints = () => Math.min(4000, Math.max(400, Math.round(window.innerWidth * 1.5)));
 // Keys first logged behind the others appear only through a poll while the run is running.
 const NEW_KEYS_POLL_MS = 10_000;
 
