@@ -472,12 +472,15 @@ class Renderer {
     this.readout.hidden = false;
     // Anchored on the side away from the cursor, so its width need not be measured.
     const width = this.frame ? this.frame.left + this.frame.width + MARGIN.right : 0;
+    // It never leaves the chart: what it has no room for is cut, the closest run stays first in view.
     if (atPx < width / 2) {
       this.readout.style.left = `${atPx + 14}px`;
       this.readout.style.right = '';
+      this.readout.style.maxWidth = `${Math.max(120, width - atPx - 18)}px`;
     } else {
       this.readout.style.left = '';
       this.readout.style.right = `${width - atPx + 14}px`;
+      this.readout.style.maxWidth = `${Math.max(120, atPx - 18)}px`;
     }
     this.readout.style.top = `${Math.max(0, Math.min(cursorY + 10, this.height - 40))}px`;
   }
