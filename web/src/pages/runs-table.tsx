@@ -8,7 +8,7 @@ import { useQuery } from '../hooks';
 import { Link, enc, setQuery } from '../router';
 import { ErrorBox, RelativeTime, StatusBadge } from '../components/ui';
 import { fmtDuration, fmtNumber } from '../format';
-import { BASE_COLUMNS, type RunRow, cellValue, groupFilter } from './runs-query';
+import { BASE_COLUMNS, columnWidth, headerLines, type RunRow, cellValue, groupFilter } from './runs-query';
 
 const ROW_HEIGHT = 36;
 const CHECK_WIDTH = 40;
@@ -24,26 +24,6 @@ interface Groups {
     gpuHours: number;
     totalDurationSeconds: number;
   }[];
-}
-
-/**
- * A key column's header: its name as logged, in at most two lines broken after a separator
- * (_ . / - or a space) as evenly as it can be.
- */
-export function headerLines(name: string): string[] {
-  let best = [name];
-  for (let i = 1; i < name.length; i += 1) {
-    if (!/[_./\- ]/.test(name[i - 1]!)) continue;
-    const split = [name.slice(0, i), name.slice(i)];
-    if (Math.max(...split.map((l) => l.length)) < Math.max(...best.map((l) => l.length))) best = split;
-  }
-  return best;
-}
-
-/** A key column wide enough for its header's longer line (beside the kind mark and sort mark), 80 to 150 px. */
-export function columnWidth(column: string): number {
-  const longest = Math.max(...headerLines(column.slice(column.indexOf('.') + 1)).map((l) => l.length));
-  return Math.min(150, Math.max(80, Math.ceil(longest * 6.8) + 48));
 }
 
 export function RunsTable({

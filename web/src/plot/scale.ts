@@ -56,7 +56,8 @@ export function fmtTick(v: number, step: number): string {
   if (abs >= 1e6 || abs < 1e-4) return v.toExponential(step >= abs / 10 ? 0 : 1).replace('e+', 'e');
   if (abs >= 1000 && step >= 1000) return `${+(v / 1000).toFixed(Math.max(0, -Math.floor(Math.log10(step / 1000))))}k`;
   const decimals = Math.max(0, -Math.floor(Math.log10(step)) + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0));
-  return v.toFixed(Math.min(decimals, 10));
+  const text = v.toFixed(Math.min(decimals, 10));
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 export function linearTicks(min: number, max: number, count: number): Tick[] {
@@ -77,7 +78,7 @@ export function logTicks(min: number, max: number, count: number): Tick[] {
   for (let e = lo; e <= hi; e += every) {
     for (const m of mults) {
       const v = m * 10 ** e;
-      if (v >= min && v <= max) ticks.push({ value: v, label: e >= 4 || e <= -3 ? `${m}e${e}` : String(+v.toPrecision(3)) });
+      if (v >= min && v <= max) ticks.push({ value: v, label: e >= 4 || e <= -4 ? `${m}e${e}` : String(+v.toPrecision(3)) });
     }
   }
   return ticks.length >= 2 ? ticks : linearTicks(min, max, count);
