@@ -1,8 +1,7 @@
 // The dashboard's chart arithmetic as pure functions: smoothing, grouping, axis ticks, run
 // colours, and the label wrapping of lineage nodes and table headers.
 import { describe, expect, it } from 'vitest';
-import { wrapLabel } from '../../web/src/components/Dag.js';
-import { headerLines } from '../../web/src/pages/runs-query.js';
+import { headerLines, wrapLabel } from '../../web/src/text.js';
 import { runColor, valueColors } from '../../web/src/plot/colors.js';
 import { elapsedTicks, fmtElapsed, linearTicks, logTicks } from '../../web/src/plot/scale.js';
 import { aggregate, ema } from '../../web/src/plot/smooth.js';

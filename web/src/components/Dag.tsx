@@ -5,6 +5,7 @@
 // text, and edge labels are laid out by dagre as part of the graph, so they sit clear of nodes.
 import { Graph, layout } from '@dagrejs/dagre';
 import { useMemo } from 'react';
+import { wrapLabel } from '../text';
 
 export interface DagNode {
   id: string;
@@ -46,24 +47,6 @@ const LINE_H = 16;
 const LABEL_CHAR = 7.4; // px per character of the 13px label font, generously
 const BADGE_CHAR = 6.3; // of the 10.5px badge font
 const EDGE_CHAR = 5.8; // of the 10px edge label font
-
-/**
- * Breaks a label into lines of at most `chars` characters, at separators when it can
- * (/ @ - _ . : and spaces stay at the end of their line), else mid-word.
- */
-export function wrapLabel(label: string, chars: number): string[] {
-  const lines: string[] = [];
-  let rest = label;
-  while (rest.length > chars) {
-    const window = rest.slice(0, chars);
-    const breakAt = Math.max(...['/', '@', '-', '_', '.', ':', ' '].map((c) => window.lastIndexOf(c)));
-    const cut = breakAt >= chars / 3 ? breakAt + 1 : chars;
-    lines.push(rest.slice(0, cut));
-    rest = rest.slice(cut);
-  }
-  if (rest || lines.length === 0) lines.push(rest);
-  return lines;
-}
 
 function nodeBox(n: DagNode) {
   const badgeWidth = (n.badges ?? []).reduce((w, b) => w + b.length * BADGE_CHAR + 18, 0);

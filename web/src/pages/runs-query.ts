@@ -78,23 +78,3 @@ export function groupFilter(groupBy: string, key: string | null): string {
   if (key === null) return `${field} IS NULL`;
   return `${field} = '${key.replace(/'/g, "\\'")}'`;
 }
-
-/**
- * A key column's header: its name as logged, in at most two lines broken after a separator
- * (_ . / - or a space) as evenly as it can be.
- */
-export function headerLines(name: string): string[] {
-  let best = [name];
-  for (let i = 1; i < name.length; i += 1) {
-    if (!/[_./\- ]/.test(name[i - 1]!)) continue;
-    const split = [name.slice(0, i), name.slice(i)];
-    if (Math.max(...split.map((l) => l.length)) < Math.max(...best.map((l) => l.length))) best = split;
-  }
-  return best;
-}
-
-/** A key column wide enough for its header's longer line (beside the kind mark and sort mark), 80 to 150 px. */
-export function columnWidth(column: string): number {
-  const longest = Math.max(...headerLines(column.slice(column.indexOf('.') + 1)).map((l) => l.length));
-  return Math.min(150, Math.max(80, Math.ceil(longest * 6.8) + 48));
-}

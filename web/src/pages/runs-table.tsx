@@ -8,7 +8,8 @@ import { useQuery } from '../hooks';
 import { Link, enc, setQuery } from '../router';
 import { ErrorBox, RelativeTime, StatusBadge } from '../components/ui';
 import { fmtDuration, fmtNumber } from '../format';
-import { BASE_COLUMNS, columnWidth, headerLines, type RunRow, cellValue, groupFilter } from './runs-query';
+import { BASE_COLUMNS, type RunRow, cellValue, groupFilter } from './runs-query';
+import { columnWidth, headerLines } from '../text';
 
 const ROW_HEIGHT = 36;
 const CHECK_WIDTH = 40;
