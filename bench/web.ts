@@ -12,6 +12,8 @@
 //   npm run bench:web       (BENCH_WEB_DATABASE_URL, default runledger_bench_web on the local server;
 //                            seeded on first use: BENCH_WEB_RUNS runs in bench-00, the 1M-point series,
 //                            and the workloads of bench/web-seed.ts)
+// First: graphql-js reads NODE_ENV when it loads, and the server runs in production mode (see src/node-env.ts).
+import '../src/node-env.js';
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import { createApp } from '../src/app.js';

@@ -3,7 +3,7 @@
 // points of the short ones, and the rollup buckets of the long ones, each one query returning
 // one row of arrays per series (times as epoch milliseconds), so a grid's 250,000 points cost
 // a few thousand values to parse per series rather than a row and a Date per point.
-import type { Sql } from '../../db/sql.js';
+import type { Sql, SqlQueryable } from '../../db/sql.js';
 import { readHistory } from './history.js';
 import { foldSeries, ROLLUP_LEVELS } from './rollups.js';
 import type { MetricSeries, SeriesColumns } from './service.js';
@@ -36,7 +36,8 @@ export class ColumnSeries implements MetricSeries {
 }
 
 // date_part gives a double; extract() a numeric, which cost PostgreSQL more than the rest of the read.
-const ms = (column: string) => `date_part('epoch', ${column}) * 1000`;
+// Whole milliseconds as an integer: its text is exact whatever extra_float_digits says.
+const ms = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`;
 
 /**
  * A column of numbers as one comma-separated text (NULL as "n"): splitting it is several times
@@ -104,8 +105,12 @@ interface RollupRow {
   maxTimes: (number | null)[];
 }
 
-/** Each series as readHistory would return it without a step range, in the order given. */
-export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoints: number): Promise<MetricSeries[]> {
+/**
+ * Each series as readHistory would return it without a step range, in the order given; with
+ * `significantDigits`, values are rounded to that many (PostgreSQL writes them so, which also
+ * makes the text it sends shorter).
+ */
+export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoints: number, significantDigits: number | null = null): Promise<MetricSeries[]> {
   const known = refs.filter((r): r is SeriesRef & { keyId: number } => r.keyId !== null);
   const bounds = new Map<string, { first: number; last: number; count: number }>();
   if (known.length) {
@@ -140,6 +145,48 @@ export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoi
   const columns = new Map<string, SeriesColumns>();
   const keyOf = (runId: number, keyId: number) => `${runId}:${keyId}`;
   const raw = plans.filter((p) => p.kind === 'raw');
+  const read = (q: SqlQueryable) => readColumns(q, raw, rolled, columns, keyOf);
+  if (significantDigits === null) await read(sql);
+  else {
+    // float8 text with DBL_DIG + extra_float_digits significant digits (15 + (-9) = 6).
+    await sql.transaction(async (tx) => {
+      await tx.query(`SET LOCAL extra_float_digits = ${Math.trunc(significantDigits) - 15}`);
+      await read(tx);
+    });
+  }
+
+  return Promise.all(
+    plans.map(async (p): Promise<MetricSeries> => {
+      const { runId, key } = p.ref;
+      if (p.kind === 'empty') return new ColumnSeries(runId, key, 0, false, null, { steps: [], values: [], times: [] });
+      if (p.kind === 'single') {
+        const single = await readHistory(sql, { runId, keyId: p.ref.keyId!, key, maxPoints, fromStep: null, toStep: null });
+        return significantDigits === null ? single : roundedSeries(single, significantDigits);
+      }
+      const found = columns.get(keyOf(runId, p.ref.keyId!)) ?? { steps: [], values: [], times: [] };
+      return new ColumnSeries(runId, key, p.count, p.kind === 'rollup', p.kind === 'rollup' ? 4 ** p.level : null, found);
+    }),
+  );
+}
+
+/** The values of a series read whole by readHistory, rounded as PostgreSQL rounds the others. */
+function roundedSeries(s: MetricSeries, digits: number): MetricSeries {
+  const round = (v: number) => (Number.isFinite(v) && v !== 0 ? Number(v.toPrecision(digits)) : v);
+  return new ColumnSeries(s.runId, s.key, s.totalPoints, s.sampled, s.bucketSteps, {
+    steps: s.points.map((p) => p.step),
+    values: s.points.map((p) => round(p.value)),
+    times: s.points.map((p) => p.timestamp.getTime()),
+  });
+}
+
+/** The raw points of the short series and the rollup buckets of the long ones, one statement each. */
+async function readColumns(
+  sql: SqlQueryable,
+  raw: readonly Plan[],
+  rolled: readonly (Plan & { level: number })[],
+  columns: Map<string, SeriesColumns>,
+  keyOf: (runId: number, keyId: number) => string,
+): Promise<void> {
   if (raw.length) {
     const rows = await sql.query<{ runId: number; keyId: number; steps: string | null; values: string | null; times: string | null }>(
       `SELECT w.run_id AS "runId", w.key_id AS "keyId", p.steps, p.values, p.times
@@ -183,14 +230,4 @@ export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoi
       columns.set(keyOf(row.runId, row.keyId), bucketColumns(row));
     }
   }
-
-  return Promise.all(
-    plans.map(async (p): Promise<MetricSeries> => {
-      const { runId, key } = p.ref;
-      if (p.kind === 'empty') return new ColumnSeries(runId, key, 0, false, null, { steps: [], values: [], times: [] });
-      if (p.kind === 'single') return readHistory(sql, { runId, keyId: p.ref.keyId!, key, maxPoints, fromStep: null, toStep: null });
-      const found = columns.get(keyOf(runId, p.ref.keyId!)) ?? { steps: [], values: [], times: [] };
-      return new ColumnSeries(runId, key, p.count, p.kind === 'rollup', p.kind === 'rollup' ? 4 ** p.level : null, found);
-    }),
-  );
 }

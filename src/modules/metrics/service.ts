@@ -6,7 +6,7 @@ import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
 import { type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
-import { ColumnSeries, readHistories } from './batch-history.js';
+import { readHistories } from './batch-history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
 
@@ -132,7 +132,11 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
   const folder = createRollupFolder(db.sql, log, folderOptions);
 
   /** The series of these (run, key) pairs, bounded so one request stays a screen of charts. */
-  async function readMany(series: { runId: number; key: string }[], requested: number | null | undefined): Promise<MetricSeries[]> {
+  async function readMany(
+    series: { runId: number; key: string }[],
+    requested: number | null | undefined,
+    digits: number | null = null,
+  ): Promise<MetricSeries[]> {
     const maxPoints = requested ?? 500;
     if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > HISTORIES.maxPoints) {
       throw new ValidationError('maxPoints', `must be an integer from 2 to ${HISTORIES.maxPoints} (got ${maxPoints})`);
@@ -152,6 +156,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       db.sql,
       series.map((s) => ({ ...s, keyId: ids.get(s.key) ?? null })),
       maxPoints,
+      digits,
     );
   }
 
@@ -287,11 +292,11 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       if (names.length === 0 || names.length > HISTORIES.keys)
         throw new ValidationError('keys', `give 1 to ${HISTORIES.keys} metric keys (got ${names.length})`);
       names.forEach((k, i) => requireKey(`keys[${i}]`, k));
-      const series = await readMany(
+      return readMany(
         runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
         input.maxPoints,
+        digits,
       );
-      return digits === null ? series : series.map((s) => rounded(s, digits));
     },
 
     /** For each run, the series of `keys` (every key it logged when null), as histories() reads them. */
@@ -318,13 +323,6 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
-}
-
-/** The series with its values rounded to `digits` significant digits (a chart's precision, fewer bytes to send). */
-function rounded(s: MetricSeries, digits: number): MetricSeries {
-  const { steps, values, times } = columnsOf(s);
-  const round = (v: number) => (Number.isFinite(v) && v !== 0 ? Number(v.toPrecision(digits)) : v);
-  return new ColumnSeries(s.runId, s.key, s.totalPoints, s.sampled, s.bucketSteps, { steps, values: values.map(round), times });
 }
 
 function groupKeys(rows: readonly SummaryRow[]): Map<number, string[]> {
