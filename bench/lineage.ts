@@ -8,6 +8,7 @@
 //   NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USERNAME=neo4j NEO4J_PASSWORD=... npm run bench:lineage
 //   BENCH_REBUILD=1 also times a clean rebuild when the projection is already complete;
 //   BENCH_NEO4J_NAMESPACE (default "bench") keeps the bench graph apart from other users.
+import { operatorAccess } from '../src/modules/auth/access.js';
 import '../src/node-env.js';
 import { type App, createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -102,7 +103,7 @@ interface Case {
 const walkService =
   (direction: 'UPSTREAM' | 'DOWNSTREAM') =>
   async ({ app, name }: (typeof apps)[number], s: NodeRef) => {
-    const [g] = await app.services.lineage.traverseMany([s], { direction, depth: 10 });
+    const [g] = await app.services.lineage.traverseMany(operatorAccess(), [s], { direction, depth: 10 });
     if (g!.source !== (name === 'Neo4j' ? 'neo4j' : 'postgres')) throw new Error(`${name} walk answered by ${g!.source}`);
     return g!.nodes.length;
   };
@@ -124,7 +125,7 @@ const cases: Case[] = [
   {
     name: 'service: model versions that used dataset X (any depth)',
     starts: pick(N.datasetVersions, samples, 4).map(dv),
-    ask: async ({ app }, s) => (await app.services.lineage.reach([s], 'DOWNSTREAM', 'ModelVersion')).length,
+    ask: async ({ app }, s) => (await app.services.incidents.impactOf(operatorAccess(), [s], {})).length,
   },
   {
     name: 'HTTP: UPSTREAM depth 10 from a model version',

@@ -9,6 +9,7 @@
 // the first missing chunk (a chunk whose fold was interrupted stays queued and is folded next).
 //   npm run bench:seed                 (BENCH_DATABASE_URL, default runledger_bench on the local server, created if missing)
 //   BENCH_RUNS=10000 npm run bench:seed   (a smaller workload)
+import { operatorAccess } from '../src/modules/auth/access.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { applyPendingMigrations } from '../src/db/migrate.js';
@@ -79,7 +80,7 @@ export async function seed(databaseUrl: string): Promise<void> {
     let globalIndex = 0;
     for (let p = 0; p < SEED.projects; p += 1) {
       const name = `bench-${String(p).padStart(2, '0')}`;
-      const { project } = await projects.create({ name, description: 'benchmark workload' });
+      const { project } = await projects.create(operatorAccess(), { name, description: 'benchmark workload' });
       const size = sizes[p]!;
       for (let start = 0; start < size; start += SEED.chunk) {
         const count = Math.min(SEED.chunk, size - start);
@@ -170,7 +171,7 @@ export async function foldQueued(db: Database): Promise<void> {
 
 export async function seedLongSeries(db: Database, keyId: number): Promise<void> {
   const projects = createProjectService(db);
-  const { project } = await projects.create({ name: BIG_PROJECT });
+  const { project } = await projects.create(operatorAccess(), { name: BIG_PROJECT });
   let run = (await db.sql.query<{ id: number }>('SELECT id FROM runs WHERE project_id = $1 AND client_run_id = $2', [project.id, LONG_SERIES_RUN]))[0];
   if (!run) {
     run = (

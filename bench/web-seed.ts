@@ -3,6 +3,7 @@
 //     evaluation metric on its own counter), the run that used to draw wrong and flood;
 //   - bench-web-grid: 100 runs x 10 metrics x 10,000 steps (10,000,000 points), a panel grid.
 // Both resume where an interrupted seed stopped (a series is complete when it has its points).
+import { operatorAccess } from '../src/modules/auth/access.js';
 import type { Database } from '../src/db/database.js';
 import { insertPoints, type MetricKeyCache, type PointRow } from '../src/modules/metrics/store.js';
 import { createProjectService } from '../src/modules/projects/service.js';
@@ -41,7 +42,10 @@ async function fillSeries(db: Database, runId: number, keyId: number, steps: num
 }
 
 export async function seedMixedRun(db: Database, keys: MetricKeyCache): Promise<void> {
-  const { project } = await createProjectService(db).create({ name: MIXED_PROJECT, description: 'dashboard benchmark: metrics that end at different steps' });
+  const { project } = await createProjectService(db).create(operatorAccess(), {
+    name: MIXED_PROJECT,
+    description: 'dashboard benchmark: metrics that end at different steps',
+  });
   const t0 = Date.parse('2026-10-01T00:00:00Z');
   const runId = await ensureRun(db, project.id, MIXED_RUN, new Date(t0));
   const ids = await keys.idsFor(db.sql, ['loss', 'val_auc']);
@@ -57,7 +61,10 @@ export async function seedMixedRun(db: Database, keys: MetricKeyCache): Promise<
 }
 
 export async function seedPanelGrid(db: Database, keys: MetricKeyCache): Promise<void> {
-  const { project } = await createProjectService(db).create({ name: GRID_PROJECT, description: 'dashboard benchmark: a panel grid of 100 runs' });
+  const { project } = await createProjectService(db).create(operatorAccess(), {
+    name: GRID_PROJECT,
+    description: 'dashboard benchmark: a panel grid of 100 runs',
+  });
   const names = Array.from({ length: GRID.metrics }, (_, k) => `g${String(k).padStart(2, '0')}`);
   const ids = await keys.idsFor(db.sql, names);
   const bar = progressBar(`seed ${GRID.runs} runs x ${GRID.metrics} metrics x ${GRID.steps} steps`, GRID.runs);

@@ -14,6 +14,7 @@
 //                            and the workloads of bench/web-seed.ts)
 // First: graphql-js reads NODE_ENV when it loads, and the server runs in production mode (see src/node-env.ts).
 import '../src/node-env.js';
+import { operatorAccess } from '../src/modules/auth/access.js';
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import { createApp } from '../src/app.js';
@@ -48,7 +49,7 @@ async function seedWeb() {
     await seedLongSeries(db, keyIds.get('m00')!);
     await seedMixedRun(db, keys);
     await seedPanelGrid(db, keys);
-    const { project } = await createProjectService(db).create({ name: BIG_PROJECT, description: 'dashboard benchmark' });
+    const { project } = await createProjectService(db).create(operatorAccess(), { name: BIG_PROJECT, description: 'dashboard benchmark' });
     const loaded = new Set((await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid));
     const chunks: number[][] = [];
     for (let start = 0; start < RUNS; start += SEED.chunk) chunks.push(Array.from({ length: Math.min(SEED.chunk, RUNS - start) }, (_, i) => start + i));

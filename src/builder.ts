@@ -5,14 +5,16 @@ import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { Context } from './context.js';
+import { projectAccess } from './modules/projects/policy.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { DateTimeScalar, JSONScalar, MetricValueScalar, SafeIntScalar } from './scalars.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  // globalAdmin: admin-only fields; readProject(id): the type-level backstop on every object
-  // that belongs to a project (loaders already drop what the caller may not see).
-  AuthScopes: { globalAdmin: boolean; readProject: number };
+  // readProject(id): a type-level backstop on every object that belongs to a project. The
+  // services already decide what a caller reads (loaders only get what they allow); this asks
+  // the projects policy again as objects are resolved, so no field can hand out another's.
+  AuthScopes: { readProject: number };
   DefaultInputFieldRequiredness: false;
   // Fields are non-null unless they say otherwise: clients get precise generated types.
   DefaultFieldNullability: false;
@@ -31,8 +33,7 @@ export const builder = new SchemaBuilder<{
     // Subscriptions are checked once when they start, not only per event.
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
-      globalAdmin: ctx.access.isAdmin,
-      readProject: (projectId: number) => ctx.access.canRead(projectId),
+      readProject: (projectId: number) => projectAccess.canSee(ctx.access, { id: projectId }),
     }),
     // An object of an invisible project answers NOT_FOUND, like a missing one; a field the
     // caller may see but not use answers FORBIDDEN.

@@ -7,14 +7,12 @@ import type { Services } from './services.js';
 export interface Context {
   services: Services;
   loaders: Loaders;
-  /** The acting user's name: the token's user, or x-runledger-user when authentication is off. */
-  actor: string | null;
-  /** What the acting principal may see and change; every resolver checks through it. */
+  /** Who is calling; resolvers pass it to the services, which decide what it may see and change. */
   access: Access;
   log: Logger;
 }
 
 export function createContext(services: Services, log: Logger, principal: Principal): Context {
   const access = new Access(principal, services.auth);
-  return { services, loaders: new Loaders(services), actor: access.actor, access, log };
+  return { services, loaders: new Loaders(services), access, log };
 }

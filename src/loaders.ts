@@ -2,7 +2,6 @@
 // results returned in key order.
 import { brandWithType } from '@pothos/core';
 import DataLoader from 'dataloader';
-import type { Access } from './modules/auth/access.js';
 import type { Services } from './services.js';
 
 function groupBy<T, K>(rows: readonly T[], keyOf: (row: T) => K): Map<K, T[]> {
@@ -30,6 +29,20 @@ export function manyByOwner<T>(load: (ids: readonly number[]) => Promise<T[]>, o
     const groups = groupBy(await load(ids), ownerOf);
     return ids.map((id) => groups.get(id) ?? []);
   });
+}
+
+/**
+ * A loader of every record that belongs to a parent row the request already read (the params
+ * of a run): services are handed the parents themselves, so they check them without a lookup.
+ */
+export function manyByParent<P extends { id: number }, T>(load: (parents: readonly P[]) => Promise<T[]>, ownerOf: (row: T) => number) {
+  return new DataLoader<P, T[], number>(
+    async (parents) => {
+      const groups = groupBy(await load(parents), ownerOf);
+      return parents.map((p) => groups.get(p.id) ?? []);
+    },
+    { cacheKeyFn: (parent) => parent.id },
+  );
 }
 
 /** Node ids as database keys: anything that is not a positive safe integer cannot exist. */
@@ -72,20 +85,4 @@ export async function loadNodes<T>(loader: DataLoader<number, T | null>, ids: re
   // The name, as Pothos brands with it: a brand is set once and cannot be changed.
   for (const row of rows) brandWithType(row, typename as Parameters<typeof brandWithType>[1]);
   return rows;
-}
-
-/**
- * For children loaded together with their parent rows (dataset versions with their dataset,
- * model versions with their model): primes the parent loader with each parent the caller may
- * see, null otherwise, so labels and visibility checks need no second round trip. Returns the
- * ids of the visible parents.
- */
-export async function primeVisibleParents<P extends { id: number; projectId: number }>(
-  access: Access,
-  parents: P[],
-  loader: DataLoader<number, P | null>,
-): Promise<Set<number>> {
-  const visible = new Set((await access.filterVisible(parents, (p) => p.projectId)).map((p) => p.id));
-  for (const parent of parents) loader.prime(parent.id, visible.has(parent.id) ? parent : null);
-  return visible;
 }

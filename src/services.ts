@@ -3,8 +3,9 @@ import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
-import { createAuthService } from './modules/auth/service.js';
+import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDirectTransferService } from './modules/artifacts/direct.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -16,9 +17,13 @@ import { createLiveService } from './modules/live/service.js';
 import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
-import { edgeRecorder } from './modules/lineage/store.js';
+import { edgeRecorder, edgeRetractor } from './modules/lineage/store.js';
+import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
+import { createJobService } from './modules/pipelines/jobs.js';
+import { createJobLineageService } from './modules/pipelines/job-lineage.js';
+import { createCatalogService } from './modules/catalog/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -36,6 +41,18 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
+  presignTtlSeconds?: number;
+}
+
+/**
+ * What front doors get of a service: its caller-taking methods. `internal` (unchecked reads that
+ * other services use and then apply their own policy to) is left out, so no door can reach
+ * around a policy.
+ */
+function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'internal'> {
+  const { internal: _internal, ...rest } = service;
+  return rest;
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
@@ -44,6 +61,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
+  const retractEdges = edgeRetractor({ outbox: !!deps.neo4j });
+  // Which version each read of a dataset stands for: one rule for pipeline runs and training runs.
+  const reads = createDatasetReads({ recordEdges, retractEdges });
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects, recordEdges);
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
@@ -53,7 +73,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const plainAuth = createAuthService(db);
   const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
   const changedRuns = byId(
-    (ids) => plainRuns.byIds(ids),
+    (ids) => plainRuns.internal.byIds(ids),
     (r) => r.id,
     { cache: false },
   );
@@ -63,27 +83,41 @@ export function createServices(db: Database, deps: ServiceDeps) {
     config: deps.live ?? loadConfig({}).live,
     log,
     access,
-    requireRun: plainRuns.requireRun,
-    requireProject: projects.requireByName,
+    requireRun: (caller, runId) => plainRuns.require(caller, runId, 'VIEWER'),
+    requireProject: (caller, name) => projects.require(caller, name, 'VIEWER'),
     loadRun: (id) => changedRuns.load(id),
   });
   const runs = publishingRuns(plainRuns, live);
+  const auth = announcingRevocations(plainAuth, access);
+  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects });
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges);
   return {
-    projects,
-    runs,
+    projects: forDoors(projects),
+    runs: forDoors(runs),
     search: createRunSearch(db, projects),
     metrics: publishingMetrics(createMetricService(db, deps.log ?? createLogger('silent')), live),
     live,
-    auth: announcingRevocations(plainAuth, access),
+    /** Authentication (who a request is): for the HTTP edge and operator tools, not for doors. */
+    auth,
+    /** Tokens and roles as a caller manages them. */
+    accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
-    datasets: createDatasetService(db, runs, recordEdges),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
-    registry: createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges }),
-    lineage,
+    datasets: createDatasetService(db, { runs, projects, recordEdges, reads }),
+    artifacts: forDoors(artifacts),
+    artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
+      artifacts,
+      maxBytes: deps.maxArtifactBytes,
+      ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
+    registry: forDoors(registry),
+    lineage: forDoors(lineage),
     incidents,
-    quarantines,
+    quarantines: forDoors(quarantines),
     refs: createRefService(db),
-    pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
+    jobs: createJobService(db),
+    jobLineage: createJobLineageService(db),
+    catalog: createCatalogService(db),
+    pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
   };
 }
 

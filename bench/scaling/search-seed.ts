@@ -4,6 +4,7 @@
 // formulas, so the benchmark filter matches the same share of runs (1 in 30 before the
 // metric comparison). Each chunk of runs is one set-based statement, all or nothing: a rerun
 // loads only the runs still missing.
+import { operatorAccess } from '../../src/modules/auth/access.js';
 import type { Database } from '../../src/db/database.js';
 import { MetricKeyCache } from '../../src/modules/metrics/store.js';
 import { createProjectService } from '../../src/modules/projects/service.js';
@@ -52,7 +53,7 @@ WITH r AS (
 SELECT count(*)::int AS n FROM r`;
 
 export async function searchProject(db: Database): Promise<{ projectId: number; keyIds: number[] }> {
-  const { project } = await createProjectService(db).create({ name: SEARCH_PROJECT, description: 'bench:scaling search workload' });
+  const { project } = await createProjectService(db).create(operatorAccess(), { name: SEARCH_PROJECT, description: 'bench:scaling search workload' });
   const names = Array.from({ length: SHAPE.metricKeys }, (_, k) => `m${String(k).padStart(2, '0')}`);
   const ids = await new MetricKeyCache().idsFor(db.sql, names);
   return { projectId: project.id, keyIds: names.map((n) => ids.get(n)!) };

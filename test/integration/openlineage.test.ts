@@ -1,6 +1,7 @@
 // POST /api/v1/lineage over real HTTP: the mapping rules of pipeline runs (states, facets,
 // versions, edges), the same event twice, events out of order, malformed events, and pipeline
 // runs meeting training runs in one lineage graph, the incident queries and the quarantine gate.
+import { operatorAccess } from '../../src/modules/auth/access.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   LogInputsDocument,
@@ -328,17 +329,17 @@ describe('replay', () => {
 
   it('applies every kept event again without changing anything the mapping already wrote', async () => {
     const { pipelines } = server().app.services;
-    const projectId = (await server().app.services.projects.byName(world.ns))!.id;
+    const projectId = (await server().app.services.projects.get(operatorAccess(), world.ns))!.id;
     const before = await snapshot(projectId);
     expect(before.runs.length).toBeGreaterThan(3);
     let replayed = 0;
     for (let after = 0; ; ) {
-      const batch = await pipelines.keptEvents(after, 100);
+      const batch = await pipelines.keptEvents(operatorAccess(), after, 100);
       if (batch.length === 0) break;
       for (const kept of batch) {
         after = kept.id;
         if (kept.projectId !== projectId) continue;
-        await pipelines.replay(parseLineageEvent(kept.body), kept);
+        await pipelines.replay(operatorAccess(), parseLineageEvent(kept.body), kept);
         replayed += 1;
       }
     }

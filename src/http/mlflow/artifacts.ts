@@ -2,7 +2,7 @@
 // over the content-addressed artifact service. The path a client uses becomes the artifact's
 // name (a label, never a file path on the server); uploading a name again with other bytes
 // adds a newer artifact under it, and reads serve the newest. Bytes stream both ways.
-import { pipeline } from 'node:stream/promises';
+import { serveStoredBytes } from '../edge/stored-bytes.js';
 import { experimentIdOf } from '../../modules/projects/service.js';
 import type { Role } from '../../modules/auth/access.js';
 import type { Run } from '../../modules/runs/service.js';
@@ -35,8 +35,8 @@ async function locate(call: Call, fullPath: string, role: Role, field: string): 
   const parts = segmentsOf(fullPath, field);
   if (parts.length < 3 || parts[2] !== 'artifacts') throw doesNotExist(`${field}: ${JSON.stringify(fullPath)} is not under <experiment>/<run>/artifacts/`);
   const run = await runFor(call, parts[1]!, role);
-  const [project] = await call.services.projects.byIds([run.projectId]);
-  if (!project || experimentIdOf(project) !== parts[0]) throw doesNotExist(`Run with id=${parts[1]} not found in experiment ${parts[0]}`);
+  const project = await call.services.projects.requireById(call.access, run.projectId, 'VIEWER');
+  if (experimentIdOf(project) !== parts[0]) throw doesNotExist(`Run with id=${parts[1]} not found in experiment ${parts[0]}`);
   return { run, path: parts.slice(3).join('/') };
 }
 
@@ -46,6 +46,7 @@ export async function uploadArtifact(call: Call) {
   const basename = path.split('/').at(-1)!;
   const length = call.req.headers['content-length'];
   await call.services.artifacts.upload(
+    call.access,
     { runId: run.id, name: path, kind: basename === MLMODEL_FILE ? 'MODEL' : 'OTHER', mediaType: call.req.headers['content-type'] ?? null },
     call.req,
     length ? Number(length) : null,
@@ -55,15 +56,10 @@ export async function uploadArtifact(call: Call) {
 
 export async function downloadArtifact(call: Call): Promise<undefined> {
   const { run, path } = await locate(call, call.path.path ?? '', 'VIEWER', 'path');
-  const artifact = path ? await call.services.artifacts.latestNamed(run.id, path) : null;
+  const artifact = path ? await call.services.artifacts.latestNamed(call.access, run.id, path) : null;
   if (!artifact) throw doesNotExist(`No artifact at ${JSON.stringify(path)} in run ${call.path.path?.split('/')[1]}`);
-  const size = Number(artifact.sizeBytes);
-  call.res.writeHead(200, { 'content-type': artifact.mediaType, 'content-length': size, 'x-content-type-options': 'nosniff', etag: `"${artifact.digest}"` });
-  if (size === 0) {
-    call.res.end();
-    return undefined;
-  }
-  await pipeline(await call.services.artifacts.openContent(artifact), call.res);
+  // As a download, never as a page on this origin: an uploaded HTML or SVG file must not run.
+  await serveStoredBytes(call.req, call.res, artifact, (range) => call.services.artifacts.openContent(artifact, range));
   return undefined;
 }
 
@@ -74,7 +70,7 @@ export async function listArtifacts(call: Call) {
   if (parts.length < 3) return { files: [] };
   const { run, path } = await locate(call, requested, 'VIEWER', 'path');
   const prefix = path ? `${path}/` : '';
-  const artifacts = await call.services.artifacts.latestUnder(run.id, prefix, LIST_LIMIT);
+  const artifacts = await call.services.artifacts.latestUnder(call.access, run.id, prefix, LIST_LIMIT);
   const files = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
   for (const a of artifacts) {
     const rest = a.name.slice(prefix.length);

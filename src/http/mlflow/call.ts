@@ -1,5 +1,5 @@
 // What every MLflow handler receives, and the lookups that turn MLflow ids into runledger rows
-// the caller may touch. Authorization goes through Access, as in the GraphQL guards.
+// the caller may touch. The services decide access; these only translate ids and name targets.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../logger.js';
 import type { Access, Role } from '../../modules/auth/access.js';
@@ -26,21 +26,25 @@ export interface Call {
 /** A handler returns the JSON body of a 200, or undefined when it answered itself (artifact bytes). */
 export type Handler = (call: Call) => Promise<object | undefined>;
 
-/** The run an MLflow run id names, when the caller holds `role` in its project. */
+/** The run an MLflow run id names, when the caller holds `role` in its project (the run service decides). */
 export async function runFor(call: Call, mlflowId: string, role: Role): Promise<Run> {
   const id = parseMlflowRunId(mlflowId);
-  const [run] = id === null ? [] : await call.services.runs.byIds([id]);
-  if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Run with id=${mlflowId} not found`);
-  await call.access.authorize(run.projectId, role, 'Run', mlflowId);
+  if (id === null) throw doesNotExist(`Run with id=${mlflowId} not found`);
+  const run = await call.services.runs.require(call.access, id, role);
   call.targets.push(mlflowId);
   return run;
 }
 
-/** The project an experiment id names, when the caller holds `role` in it. */
+/** The run id an MLflow run id names (a malformed one names no run). */
+export function runIdOf(mlflowId: string): number {
+  const id = parseMlflowRunId(mlflowId);
+  if (id === null) throw doesNotExist(`Run with id=${mlflowId} not found`);
+  return id;
+}
+
+/** The project an experiment id names, when the caller holds `role` in it (the project service decides). */
 export async function experimentFor(call: Call, experimentId: string, role: Role): Promise<Project> {
-  const project = await call.services.projects.byExperimentId(experimentId);
-  if (!project || !(await call.access.canRead(project.id))) throw doesNotExist(`No Experiment with id=${experimentId} exists`);
-  await call.access.authorize(project.id, role, 'Experiment', experimentId);
+  const project = await call.services.projects.requireByExperimentId(call.access, experimentId, role);
   call.targets.push(`experiment:${experimentId}`);
   return project;
 }

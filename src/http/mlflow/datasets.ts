@@ -69,7 +69,7 @@ function schemaJson(text: string | null): unknown {
 
 /** Registers each dataset of a LogInputs request as a version in the run's project and links it to the run with its context as role. */
 export async function logDatasetInputs(call: Call, run: Run, inputs: Params[]): Promise<void> {
-  const project = (await call.services.projects.byIds([run.projectId]))[0]!;
+  const project = await call.services.projects.requireById(call.access, run.projectId, 'VIEWER');
   const links: { datasetVersionId: number; role: string }[] = [];
   for (const [i, input] of inputs.entries()) {
     const datasetField = `datasets[${i}].dataset`;
@@ -80,15 +80,18 @@ export async function logDatasetInputs(call: Call, run: Run, inputs: Params[]): 
       .objects('tags')
       .find((t) => t.optionalString('key') === CONTEXT_TAG)
       ?.optionalString('value');
-    const { datasetVersion } = await call.services.datasets.registerVersion(
-      { dataset: d.name, project: project.name, version: d.digest, digest: mlflowDatasetSha256(d), sourceUri: sourceUriOf(d), schema: schemaJson(d.schema) },
-      call.access.actor,
-      async (owner) => call.access.authorize(owner.projectId, 'EDITOR', 'Dataset', d.name),
-    );
+    const { datasetVersion } = await call.services.datasets.registerVersion(call.access, {
+      dataset: d.name,
+      project: project.name,
+      version: d.digest,
+      digest: mlflowDatasetSha256(d),
+      sourceUri: sourceUriOf(d),
+      schema: schemaJson(d.schema),
+    });
     links.push({ datasetVersionId: datasetVersion.id, role: context || DEFAULT_ROLE });
     call.targets.push(`dataset:${d.name}@${d.digest}`);
   }
-  if (links.length) await call.services.datasets.logInputs({ runId: run.id, datasets: links });
+  if (links.length) await call.services.datasets.logInputs(call.access, { runId: run.id, datasets: links });
 }
 
 /** A runledger dataset version as MLflow's Dataset message (the version label is MLflow's digest). */

@@ -41,8 +41,8 @@ async function requireLoggedModel(call: Call, role: 'VIEWER' | 'EDITOR'): Promis
 }
 
 async function loggedModelOf(call: Call, ref: LoggedModelRef, run: Run) {
-  const [project] = await call.services.projects.byIds([run.projectId]);
-  return loggedModelJson(project!, ref, run);
+  const project = await call.services.projects.requireById(call.access, run.projectId, 'VIEWER');
+  return loggedModelJson(project, ref, run);
 }
 
 function loggedModelJson(project: Project, ref: LoggedModelRef, run: Run) {
@@ -90,12 +90,13 @@ export async function searchLoggedModels(call: Call) {
   if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
   const suffix = `${m ? `-${Buffer.from(m[2]!).toString('base64url')}` : ''}/${MLMODEL_FILE}`;
   const files = await call.services.artifacts.namedInProjects(
+    call.access,
     projects.map((pr) => pr.id),
     { startsWith: 'models/m-', endsWith: suffix },
     maxResults,
   );
   const refs = [...new Set(files.map((f) => f.name.split('/')[1]!))].flatMap((id) => parseLoggedModelId(id) ?? []);
-  const runs = new Map((await call.services.runs.byIds([...new Set(refs.map((r) => r.runId))])).map((r) => [r.id, r]));
+  const runs = new Map((await call.services.runs.visibleByIds(call.access, [...new Set(refs.map((r) => r.runId))])).map((r) => [r.id, r]));
   const byId = new Map(projects.map((pr) => [pr.id, pr]));
   const models = refs.flatMap((ref) => {
     const run = runs.get(ref.runId);

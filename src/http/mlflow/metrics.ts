@@ -14,7 +14,7 @@ const BULK_MAX_POINTS = 10_000;
 export async function getMetricHistory(call: Call) {
   const run = await runFor(call, call.params.runId(), 'VIEWER');
   const key = call.params.string('metric_key');
-  const series = await call.services.metrics.history({ runId: run.id, key, maxPoints: FULL_HISTORY_POINTS });
+  const series = await call.services.metrics.history(call.access, run, { key, maxPoints: FULL_HISTORY_POINTS });
   return { metrics: series.points.map((pt) => ({ key, value: doubleOut(pt.value), timestamp: millis(pt.timestamp), step: pt.step })) };
 }
 
@@ -31,7 +31,7 @@ export async function getMetricHistoryBulkInterval(call: Call) {
   const runs = await Promise.all(ids.map((id) => runFor(call, id, 'VIEWER')));
   const metrics = [];
   for (const run of runs) {
-    const series = await call.services.metrics.history({ runId: run.id, key, maxPoints: maxResults, fromStep, toStep });
+    const series = await call.services.metrics.history(call.access, run, { key, maxPoints: maxResults, fromStep, toStep });
     for (const pt of series.points)
       metrics.push({ key, value: doubleOut(pt.value), timestamp: millis(pt.timestamp), step: pt.step, run_id: mlflowRunId(run.id) });
   }

@@ -6,7 +6,7 @@ import { experimentIdOf } from '../../modules/projects/service.js';
 import type { ModelNameFilter, ModelVersion, RegisteredModel } from '../../modules/registry/service.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import { MLMODEL_FILE } from './artifacts.js';
-import { type Call, experimentFor, runFor } from './call.js';
+import { type Call, runFor } from './call.js';
 import { alreadyExists, doesNotExist, invalidParameter } from './errors.js';
 import { loggedModelPath, parseLoggedModelId } from './logged-models.js';
 import { artifactUri } from './run-json.js';
@@ -16,9 +16,7 @@ import { millis } from './wire.js';
 const PROJECT_TAG = 'runledger.project';
 
 async function requireModel(call: Call, name: string, role: Role): Promise<RegisteredModel> {
-  const model = await call.services.registry.byName(name);
-  if (!model || !(await call.access.canRead(model.projectId))) throw doesNotExist(`Registered Model with name=${name} not found`);
-  await call.access.authorize(model.projectId, role, 'RegisteredModel', name);
+  const model = await call.services.registry.requireModel(call.access, name, role);
   call.targets.push(`model:${name}`);
   return model;
 }
@@ -33,34 +31,40 @@ function versionNumber(call: Call): number {
 async function versionsJson(call: Call, models: readonly RegisteredModel[], versions: readonly ModelVersion[]) {
   if (!versions.length) return [];
   const [runs, artifacts, aliases] = await Promise.all([
-    call.services.runs.byIds([...new Set(versions.map((v) => v.runId))]),
-    call.services.artifacts.byIds(versions.map((v) => v.artifactId)),
-    call.services.registry.aliasesOfVersions(versions.map((v) => v.id)),
+    call.services.runs.visibleByIds(call.access, [...new Set(versions.map((v) => v.runId))]),
+    call.services.artifacts.visibleByIds(
+      call.access,
+      versions.map((v) => v.artifactId),
+    ),
+    call.services.registry.aliasesOfVersions(call.access, versions),
   ]);
-  const projects = new Map((await call.services.projects.byIds([...new Set(runs.map((r) => r.projectId))])).map((p) => [p.id, p]));
+  const projects = new Map((await call.services.projects.visibleByIds(call.access, [...new Set(runs.map((r) => r.projectId))])).map((p) => [p.id, p]));
   const modelById = new Map(models.map((m) => [m.id, m]));
   const runById = new Map(runs.map((r) => [r.id, r]));
   const artifactById = new Map(artifacts.map((a) => [a.id, a]));
-  return versions.map((v) => {
-    const run = runById.get(v.runId)!;
+  return versions.flatMap((v) => {
+    const run = runById.get(v.runId);
+    if (!run) return [];
     const dir = (artifactById.get(v.artifactId)?.name ?? '').split('/').slice(0, -1).join('/');
     const source = `${artifactUri(experimentIdOf(projects.get(run.projectId)!), run.id)}${dir ? `/${dir}` : ''}`;
     const loggedModel = /^models\/(m-[^/]+)$/.exec(dir)?.[1];
-    return {
-      name: modelById.get(v.modelId)!.name,
-      version: String(v.version),
-      creation_timestamp: millis(v.createdAt),
-      last_updated_timestamp: millis(v.createdAt),
-      user_id: v.createdBy ?? '',
-      current_stage: 'None',
-      description: v.description ?? '',
-      source,
-      run_id: mlflowRunId(v.runId),
-      status: 'READY',
-      tags: [],
-      aliases: aliases.filter((a) => a.versionId === v.id).map((a) => a.alias),
-      ...(loggedModel ? { model_id: loggedModel } : {}),
-    };
+    return [
+      {
+        name: modelById.get(v.modelId)!.name,
+        version: String(v.version),
+        creation_timestamp: millis(v.createdAt),
+        last_updated_timestamp: millis(v.createdAt),
+        user_id: v.createdBy ?? '',
+        current_stage: 'None',
+        description: v.description ?? '',
+        source,
+        run_id: mlflowRunId(v.runId),
+        status: 'READY',
+        tags: [],
+        aliases: aliases.filter((a) => a.versionId === v.id).map((a) => a.alias),
+        ...(loggedModel ? { model_id: loggedModel } : {}),
+      },
+    ];
   });
 }
 
@@ -68,17 +72,18 @@ async function versionsJson(call: Call, models: readonly RegisteredModel[], vers
 async function modelsJson(call: Call, models: readonly RegisteredModel[]) {
   if (!models.length) return [];
   const [aliases, latest] = await Promise.all([
-    call.services.registry.aliasesOfModels(models.map((m) => m.id)),
-    call.services.registry.latestVersionsOf(models),
+    call.services.registry.aliasesOfModels(call.access, models),
+    call.services.registry.latestVersionsOf(call.access, models),
   ]);
-  const visible = await call.access.filterVisible(await call.services.runs.byIds([...new Set(latest.map((v) => v.runId))]), (r) => r.projectId);
-  const seen = new Set(visible.map((r) => r.id));
-  const numbered = new Map((await call.services.registry.versionsByIds(aliases.map((a) => a.versionId))).map((v) => [v.version.id, v.version.version]));
-  const latestJson = await versionsJson(
-    call,
-    models,
-    latest.filter((v) => seen.has(v.runId)),
+  const numbered = new Map(
+    (
+      await call.services.registry.visibleVersionsByIds(
+        call.access,
+        aliases.map((a) => a.versionId),
+      )
+    ).map((v) => [v.version.id, v.version.version]),
   );
+  const latestJson = await versionsJson(call, models, latest);
   return models.map((model) => ({
     name: model.name,
     creation_timestamp: millis(model.createdAt),
@@ -105,8 +110,9 @@ export async function createRegisteredModel(call: Call) {
     .objects('tags')
     .find((t) => t.optionalString('key') === PROJECT_TAG)
     ?.optionalString('value');
-  if (await call.services.registry.byName(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
   if (!projectName) {
+    // A name taken by a model the caller may not see is taken all the same: names are global.
+    if (await call.services.registry.nameTaken(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
     const now = Date.now();
     return {
       registered_model: {
@@ -120,10 +126,7 @@ export async function createRegisteredModel(call: Call) {
       },
     };
   }
-  const project = await call.services.projects.byName(projectName);
-  if (!project) throw doesNotExist(`tags.${PROJECT_TAG}: project ${JSON.stringify(projectName)} not found`);
-  await experimentFor(call, experimentIdOf(project), 'EDITOR');
-  const { model, created } = await call.services.registry.createModel({ name, description }, project.id);
+  const { model, created } = await call.services.registry.createModel(call.access, { name, description, project: projectName });
   if (!created) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
   call.targets.push(`model:${name}`);
   return { registered_model: await modelJson(call, model) };
@@ -135,7 +138,9 @@ export async function getRegisteredModel(call: Call) {
 
 export async function updateRegisteredModel(call: Call) {
   const model = await requireModel(call, call.params.string('name'), 'EDITOR');
-  const updated = call.params.has('description') ? await call.services.registry.describeModel(model.name, call.params.optionalString('description')) : model;
+  const updated = call.params.has('description')
+    ? await call.services.registry.describeModel(call.access, model.name, call.params.optionalString('description'))
+    : model;
   return { registered_model: await modelJson(call, updated) };
 }
 
@@ -153,12 +158,10 @@ export async function searchRegisteredModels(call: Call) {
   const p = call.params;
   const maxResults = p.optionalInt('max_results') ?? 100;
   if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
-  const token = p.optionalString('page_token');
-  const { models, hasNextPage } = await call.services.registry.searchModels({
+  const { models, hasNextPage } = await call.services.registry.searchModels(call.access, {
     name: modelNameFilter(p.optionalString('filter')),
-    projectIds: await call.access.visibleProjectIds(),
     first: maxResults,
-    afterName: token ? Buffer.from(token, 'base64url').toString('utf8') : null,
+    afterName: p.optionalPageToken('page_token'),
   });
   const last = models.at(-1);
   return {
@@ -169,7 +172,7 @@ export async function searchRegisteredModels(call: Call) {
 
 export async function getLatestVersions(call: Call) {
   const model = await requireModel(call, call.params.string('name'), 'VIEWER');
-  const { versions } = await call.services.registry.versionsOf(model.id, 1, null, await call.access.visibleProjectIds());
+  const { versions } = await call.services.registry.versionsOf(call.access, model, 1, null);
   return { model_versions: await versionsJson(call, [model], versions) };
 }
 
@@ -192,31 +195,27 @@ function sourceLocation(source: string, runIdParam: string | null): { runId: str
 export async function createModelVersion(call: Call) {
   const p = call.params;
   const name = p.string('name').trim();
-  const existing = await call.services.registry.byName(name);
-  const model = existing ? await requireModel(call, name, 'EDITOR') : null;
   const modelId = p.optionalString('model_id');
   const source = p.optionalString('source') || (modelId ? `models:/${modelId}` : '');
   const { runId, dir } = sourceLocation(source, p.optionalString('run_id'));
-  // A model made by this version joins the run's project, so registering needs EDITOR there.
-  const run = await runFor(call, runId, model ? 'VIEWER' : 'EDITOR');
+  const run = await runFor(call, runId, 'VIEWER');
   const fileName = dir ? `${dir}/${MLMODEL_FILE}` : MLMODEL_FILE;
-  const artifact = await call.services.artifacts.latestNamed(run.id, fileName);
+  const artifact = await call.services.artifacts.latestNamed(call.access, run.id, fileName);
   if (!artifact) throw invalidParameter('source', `no MLflow model at ${JSON.stringify(source)}: run ${runId} has no artifact ${JSON.stringify(fileName)}`);
-  const { modelVersion } = await call.services.registry.createVersion(
-    { model: name, artifactId: artifact.id, description: p.optionalString('description') },
-    call.access.actor,
-    model?.projectId ?? run.projectId,
-  );
+  // The registry decides: EDITOR on the model's project, or on the run's for a new model.
+  const { modelVersion } = await call.services.registry.createVersion(call.access, {
+    model: name,
+    artifactId: artifact.id,
+    description: p.optionalString('description'),
+  });
   call.targets.push(`model:${name}`);
-  const [json] = await versionsJson(call, [model ?? (await call.services.registry.requireModel(name))], [modelVersion]);
+  const [json] = await versionsJson(call, [await call.services.registry.requireModel(call.access, name, 'VIEWER')], [modelVersion]);
   return { model_version: json };
 }
 
 async function requireVersion(call: Call, role: Role) {
   const model = await requireModel(call, call.params.string('name'), role);
-  const version = await call.services.registry.requireVersion(model, versionNumber(call), 'version');
-  const [run] = await call.services.runs.byIds([version.runId]);
-  if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Model Version (name=${model.name}, version=${version.version}) not found`);
+  const version = await call.services.registry.requireVersion(call.access, model, versionNumber(call), 'version');
   return { model, version };
 }
 
@@ -229,7 +228,7 @@ export async function getModelVersion(call: Call) {
 export async function updateModelVersion(call: Call) {
   const { model, version } = await requireVersion(call, 'EDITOR');
   const updated = call.params.has('description')
-    ? await call.services.registry.describeVersion(model.name, version.version, call.params.optionalString('description'))
+    ? await call.services.registry.describeVersion(call.access, model.name, version.version, call.params.optionalString('description'))
     : version;
   const [json] = await versionsJson(call, [model], [updated]);
   return { model_version: json };
@@ -259,38 +258,30 @@ export async function searchModelVersions(call: Call) {
   }
   if (name === null) throw invalidParameter('filter', `must name the model: "name = 'x'"`);
   const model = await requireModel(call, name, 'VIEWER');
-  const visible = await call.access.visibleProjectIds();
-  const runs = runId === null ? null : (await call.services.runs.byIds([runId])).filter((r) => !visible || visible.includes(r.projectId)).map((r) => r.id);
-  const versions = await call.services.registry.versionsOfModels([model.id], runs);
-  const seen = visible
-    ? new Set((await call.services.runs.byIds([...new Set(versions.map((v) => v.runId))])).filter((r) => visible.includes(r.projectId)).map((r) => r.id))
-    : null;
-  return { model_versions: await versionsJson(call, [model], versions.filter((v) => !seen || seen.has(v.runId)).reverse()) };
+  const versions = await call.services.registry.versionsOfModels(call.access, [model], runId === null ? null : [runId]);
+  return { model_versions: await versionsJson(call, [model], versions.reverse()) };
 }
 
 export async function setAlias(call: Call) {
-  const model = await requireModel(call, call.params.string('name'), 'EDITOR');
-  // Quarantined data upstream blocks the move wherever it lives; the refusal names only what the caller may see.
-  const canSee = async (ids: readonly number[]) =>
-    new Set((await call.access.filterVisible(await call.services.datasets.versionsByIds(ids), (v) => v.dataset.projectId)).map((v) => v.version.id));
-  await call.services.registry.setAlias({ model: model.name, alias: call.params.string('alias'), version: versionNumber(call) }, call.access.actor, canSee);
+  const name = call.params.string('name');
+  call.targets.push(`model:${name}`);
+  await call.services.registry.setAlias(call.access, { model: name, alias: call.params.string('alias'), version: versionNumber(call) });
   return {};
 }
 
 export async function deleteAlias(call: Call) {
-  const model = await requireModel(call, call.params.string('name'), 'EDITOR');
-  await call.services.registry.removeAlias({ model: model.name, alias: call.params.string('alias') }, call.access.actor);
+  const name = call.params.string('name');
+  call.targets.push(`model:${name}`);
+  await call.services.registry.removeAlias(call.access, { model: name, alias: call.params.string('alias') });
   return {};
 }
 
 export async function getVersionByAlias(call: Call) {
   const model = await requireModel(call, call.params.string('name'), 'VIEWER');
   const alias = call.params.string('alias');
-  const held = (await call.services.registry.aliasesOfModels([model.id])).find((a) => a.alias === alias);
-  const [found] = held ? await call.services.registry.versionsByIds([held.versionId]) : [];
+  const held = (await call.services.registry.aliasesOfModels(call.access, [model])).find((a) => a.alias === alias);
+  const [found] = held ? await call.services.registry.visibleVersionsByIds(call.access, [held.versionId]) : [];
   if (!found) throw doesNotExist(`Registered model alias ${alias} not found.`);
-  const [run] = await call.services.runs.byIds([found.version.runId]);
-  if (!run || !(await call.access.canRead(run.projectId))) throw doesNotExist(`Registered model alias ${alias} not found.`);
   const [json] = await versionsJson(call, [model], [found.version]);
   return { model_version: json };
 }

@@ -3,6 +3,7 @@
 import { experimentIdOf, type Project } from '../../modules/projects/service.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
 import type { Run } from '../../modules/runs/service.js';
+import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
 import { datasetJson } from './datasets.js';
 import { doubleOut, millis } from './wire.js';
@@ -42,8 +43,8 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[
 const keyValueJson = (row: { key: string; value: string }) => ({ key: row.key, value: row.value });
 
 /** A run this call just created: it has no params, metrics or inputs yet, so only its tags are read. */
-export async function newRunJson(services: Services, run: Run, project: Project) {
-  const tags = await services.runs.tagsOf([run.id]);
+export async function newRunJson(services: Services, caller: Access, run: Run, project: Project) {
+  const tags = await services.runs.tagsOf(caller, [run]);
   return {
     info: runInfoJson(run, project),
     data: { metrics: [], params: [], tags: tags.map(keyValueJson) },
@@ -52,17 +53,18 @@ export async function newRunJson(services: Services, run: Run, project: Project)
 }
 
 /** The full Run messages of these runs, in their order. */
-export async function runsJson(services: Services, runs: readonly Run[]) {
+export async function runsJson(services: Services, caller: Access, runs: readonly Run[]) {
   if (runs.length === 0) return [];
-  const ids = runs.map((r) => r.id);
   const [projects, params, tags, summaries, inputs] = await Promise.all([
-    services.projects.byIds([...new Set(runs.map((r) => r.projectId))]),
-    services.runs.paramsOf(ids),
-    services.runs.tagsOf(ids),
-    services.metrics.summaries(ids),
-    services.datasets.datasetInputsOf(ids),
+    services.projects.visibleByIds(caller, [...new Set(runs.map((r) => r.projectId))]),
+    services.runs.paramsOf(caller, runs),
+    services.runs.tagsOf(caller, runs),
+    services.metrics.summaries(caller, runs),
+    services.datasets.datasetInputsOf(caller, runs),
   ]);
-  const versions = new Map((await services.datasets.versionsByIds([...new Set(inputs.map((i) => i.datasetVersionId))])).map((v) => [v.version.id, v]));
+  const versions = new Map(
+    (await services.datasets.visibleVersionsByIds(caller, [...new Set(inputs.map((i) => i.datasetVersionId))])).map((v) => [v.version.id, v]),
+  );
   const projectById = new Map(projects.map((p) => [p.id, p]));
   const paramsByRun = groupBy(params, (p) => p.runId);
   const tagsByRun = groupBy(tags, (t) => t.runId);

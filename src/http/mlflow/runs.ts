@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { RunView } from '../../modules/runs/store.js';
 import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
-import { type Call, experimentFor, runFor } from './call.js';
+import { type Call, experimentFor, runFor, runIdOf } from './call.js';
 import { invalidParameter } from './errors.js';
 import { newRunJson, runInfoJson, runsJson } from './run-json.js';
 import { fieldsFromTags, RUN_NAME_TAG } from './system-tags.js';
@@ -48,31 +48,27 @@ export async function createRun(call: Call) {
   const fields = fieldsFromTags(tags);
   const name = p.optionalString('run_name') || fields.name;
   const startTime = p.optionalTime('start_time');
-  // With a token, runs are recorded as the token's user, whatever the client's OS user is.
-  const user = call.access.principal.kind === 'user' ? call.access.actor : (fields.user ?? p.optionalString('user_id') ?? call.access.actor);
   const withName = name && !tags.some((t) => t.key === RUN_NAME_TAG) ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
-  const { run, created } = await call.services.runs.start(
-    {
-      project: project.name,
-      clientRunId: retryKey(experimentId, p, tags),
-      name,
-      user,
-      parentRunId: fields.parentRunId,
-      startedAt: startTime,
-      codeVersion: fields.codeVersion,
-      tags: withName,
-    },
-    { name: call.access.actor, mayActForOthers: call.access.isAdmin },
-  );
+  const { run, created } = await call.services.runs.start(call.access, {
+    project: project.name,
+    clientRunId: retryKey(experimentId, p, tags),
+    name,
+    // MLflow's user_id (and the mlflow.user tag) is the client's OS user, not a claim to act for someone.
+    reportedUser: fields.user ?? p.optionalString('user_id'),
+    parentRunId: fields.parentRunId,
+    startedAt: startTime,
+    codeVersion: fields.codeVersion,
+    tags: withName,
+  });
   call.targets.push(runInfoJson(run, project).run_id);
   // A retried create returns the run as it stands now; a new one has only the tags just written.
-  const json = created ? await newRunJson(call.services, run, project) : (await runsJson(call.services, [run]))[0];
+  const json = created ? await newRunJson(call.services, call.access, run, project) : (await runsJson(call.services, call.access, [run]))[0];
   return { run: json };
 }
 
 export async function getRun(call: Call) {
   const run = await runFor(call, call.params.runId(), 'VIEWER');
-  const [json] = await runsJson(call.services, [run]);
+  const [json] = await runsJson(call.services, call.access, [run]);
   return { run: json };
 }
 
@@ -81,8 +77,8 @@ export async function updateRun(call: Call) {
   const run = await runFor(call, p.runId(), 'EDITOR');
   const name = p.optionalString('run_name');
   if (name) {
-    await call.services.runs.update({ runId: run.id, name });
-    await call.services.runs.setTags({ runId: run.id, tags: [{ key: RUN_NAME_TAG, value: name }] });
+    await call.services.runs.update(call.access, { runId: run.id, name });
+    await call.services.runs.setTags(call.access, { runId: run.id, tags: [{ key: RUN_NAME_TAG, value: name }] });
   }
   const status = p.optionalString('status');
   if (status !== null && !['RUNNING', 'SCHEDULED', ...FINAL_STATUSES].includes(status)) {
@@ -90,22 +86,22 @@ export async function updateRun(call: Call) {
   }
   const endTime = p.optionalTime('end_time');
   if (status && (FINAL_STATUSES as readonly string[]).includes(status)) {
-    await call.services.runs.finish({ runId: run.id, status: status as FinishRunInput['status'], endedAt: endTime });
+    await call.services.runs.finish(call.access, { runId: run.id, status: status as FinishRunInput['status'], endedAt: endTime });
   }
-  const [updated] = await call.services.runs.byIds([run.id]);
-  const [project] = await call.services.projects.byIds([run.projectId]);
-  return { run_info: runInfoJson(updated!, project!) };
+  const updated = await call.services.runs.require(call.access, run.id, 'VIEWER');
+  const project = await call.services.projects.requireById(call.access, run.projectId, 'VIEWER');
+  return { run_info: runInfoJson(updated, project) };
 }
 
 export async function deleteRun(call: Call) {
-  const run = await runFor(call, call.params.runId(), 'EDITOR');
-  await call.services.runs.delete(run.id);
+  call.targets.push(call.params.runId());
+  await call.services.runs.delete(call.access, runIdOf(call.params.runId()));
   return {};
 }
 
 export async function restoreRun(call: Call) {
-  const run = await runFor(call, call.params.runId(), 'EDITOR');
-  await call.services.runs.restore(run.id);
+  call.targets.push(call.params.runId());
+  await call.services.runs.restore(call.access, runIdOf(call.params.runId()));
   return {};
 }
 
@@ -132,7 +128,7 @@ export async function searchRuns(call: Call) {
   if (!view) throw invalidParameter('run_view_type', 'must be ACTIVE_ONLY, DELETED_ONLY or ALL');
   const maxResults = p.optionalInt('max_results') ?? 1000;
   if (maxResults < 1 || maxResults > 50_000) throw invalidParameter('max_results', `must be from 1 to 50000 (got ${maxResults})`);
-  const page = await call.services.search.search({
+  const page = await call.services.search.search(call.access, {
     project: project.name,
     filter: p.optionalString('filter'),
     orderBy: parseOrderBy(p.strings('order_by')),
@@ -142,6 +138,7 @@ export async function searchRuns(call: Call) {
   });
   const runs = await runsJson(
     call.services,
+    call.access,
     page.runs.map((r) => r.run),
   );
   const last = page.runs.at(-1);

@@ -5,7 +5,8 @@ import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
 import { applyPendingMigrations } from '../../db/migrate.js';
 import { createLogger } from '../../logger.js';
-import { createFsArtifactStore } from '../../modules/artifacts/store-fs.js';
+import { openArtifactStore } from '../../modules/artifacts/open-store.js';
+import { Access, LOCAL_ACTOR } from '../../modules/auth/access.js';
 import { createServices } from '../../services.js';
 import { parseLineageEvent } from './parse.js';
 
@@ -18,17 +19,19 @@ async function main() {
   try {
     await applyPendingMigrations(db);
     const services = createServices(db, {
-      artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+      artifactStore: openArtifactStore(config.artifacts, log),
       maxArtifactBytes: config.artifacts.maxBytes,
       openLineage: config.openLineage,
     });
+    // The operator running this on the server's own database acts as a global admin.
+    const operator = new Access({ kind: 'local', name: LOCAL_ACTOR }, services.auth);
     let after = 0;
     let replayed = 0;
     for (;;) {
-      const batch = await services.pipelines.keptEvents(after, BATCH);
+      const batch = await services.pipelines.keptEvents(operator, after, BATCH);
       if (batch.length === 0) break;
       for (const kept of batch) {
-        await services.pipelines.replay(parseLineageEvent(kept.body), kept);
+        await services.pipelines.replay(operator, parseLineageEvent(kept.body), kept);
         after = kept.id;
         replayed += 1;
       }

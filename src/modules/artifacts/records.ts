@@ -3,14 +3,26 @@
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Artifact } from '../../generated/prisma/client.js';
 
-const COLUMNS = `id, run_id AS "runId", name, kind, digest, size_bytes AS "sizeBytes", media_type AS "mediaType", created_at AS "createdAt",
-  media_key AS "mediaKey", step`;
+/** The columns of an artifact row, of the table aliased `a`. */
+const COLUMNS = `a.id, a.run_id AS "runId", a.name, a.kind, a.digest, a.size_bytes AS "sizeBytes", a.media_type AS "mediaType",
+  a.created_at AS "createdAt", a.media_key AS "mediaKey", a.step`;
+
+/** An artifact with the project of the run that produced it: who may read it follows from that project. */
+export type ArtifactWithProject = Artifact & { projectId: number };
 
 type Row = Omit<Artifact, 'sizeBytes' | 'step'> & { sizeBytes: number; step: number | null };
-const toArtifact = (r: Row): Artifact => ({ ...r, sizeBytes: BigInt(r.sizeBytes), step: r.step === null ? null : BigInt(r.step) });
+const toArtifact = <R extends Row>(r: R): Omit<R, 'sizeBytes' | 'step'> & { sizeBytes: bigint; step: bigint | null } => ({
+  ...r,
+  sizeBytes: BigInt(r.sizeBytes),
+  step: r.step === null ? null : BigInt(r.step),
+});
 
-export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Artifact[]> {
-  const rows = await sql.query<Row>(`SELECT ${COLUMNS} FROM artifacts WHERE id = ANY($1::int[])`, [ids]);
+export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<ArtifactWithProject[]> {
+  const rows = await sql.query<Row & { projectId: number }>(
+    `SELECT ${COLUMNS}, r.project_id AS "projectId"
+     FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.id = ANY($1::int[])`,
+    [ids],
+  );
   return rows.map(toArtifact);
 }
 
@@ -35,7 +47,7 @@ export async function mediaPage(sql: SqlQueryable, runIds: readonly number[], fi
        WHERE a.run_id = ANY($1::int[]) AND a.media_key IS NOT NULL
          AND ($2::text IS NULL OR a.kind::text = $2) AND ($3::text IS NULL OR a.media_key = $3) AND ($4::int8 IS NULL OR a.step = $4)
          AND ($5::text IS NULL OR (a.media_key, coalesce(a.step, -9223372036854775808), a.id) > ($5::text, coalesce($6::int8, -9223372036854775808), $7::int))
-     ) x WHERE n <= $8 ORDER BY run_id, media_key, step NULLS FIRST, id`,
+     ) a WHERE n <= $8 ORDER BY a.run_id, a.media_key, a.step NULLS FIRST, a.id`,
     [runIds, filter.kind ?? null, filter.key ?? null, filter.step ?? null, after?.key ?? null, after?.step ?? null, after?.id ?? null, limit],
   );
   return rows.map(toArtifact);
@@ -59,4 +71,10 @@ export async function mediaKeysOf(sql: SqlQueryable, runIds: readonly number[]):
     [runIds],
   );
   return rows.map((r) => ({ ...r, steps: (r.steps ?? []).map(Number) }));
+}
+
+/** Which of these digests some artifact row refers to. */
+export async function referencedDigests(sql: SqlQueryable, digests: readonly string[]): Promise<Set<string>> {
+  const rows = await sql.query<{ digest: string }>('SELECT DISTINCT digest FROM artifacts WHERE digest = ANY($1::text[])', [digests]);
+  return new Set(rows.map((r) => r.digest));
 }

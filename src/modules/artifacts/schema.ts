@@ -1,13 +1,13 @@
 // GraphQL types of artifacts: the Artifact node, Run.artifacts, CodeVersion.diff and uploadArtifact.
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.js';
-import { editableRunId } from '../auth/guards.js';
+import { decodeId } from '../../ids.js';
+import type { Run } from '../runs/service.js';
 import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
 import { loadNodes } from '../../loaders.js';
-import { artifactLoader, codeDiffLoader, runArtifactsLoader } from './loaders.js';
-import { manyByOwner } from '../../loaders.js';
+import { artifactLoader, codeDiffLoader, mediaKeysLoader, mediaLoader, runArtifactsLoader } from './loaders.js';
 import type { Context } from '../../context.js';
 import { forwardConnection } from '../../connections.js';
 import { ValidationError } from '../../errors.js';
@@ -99,7 +99,7 @@ builder.objectFields(RunRef, (t) => ({
     description: 'Files the run produced, oldest first; optionally of one kind.',
     args: { kind: t.arg({ type: ArtifactKindEnum }) },
     resolve: async (r, { kind }, ctx) => {
-      const all = await runArtifactsLoader(ctx).load(r.id);
+      const all = await runArtifactsLoader(ctx).load(r);
       return kind ? all.filter((a) => a.kind === kind) : all;
     },
   }),
@@ -114,23 +114,6 @@ const MediaKey = builder.simpleObject('MediaKey', {
     steps: t.field({ type: ['SafeInt'], description: 'Distinct steps in order, the first 10,000.' }),
   }),
 });
-
-const mediaKeysLoader = (ctx: Context) =>
-  ctx.loaders.get('mediaKeys', (s) =>
-    manyByOwner(
-      (ids) => s.artifacts.mediaKeysOf(ids),
-      (m) => m.runId,
-    ),
-  );
-
-/** Run.media for every run of a request asking the same page: one statement. */
-const mediaLoader = (ctx: Context, filter: MediaFilter, limit: number) =>
-  ctx.loaders.get(`media:${JSON.stringify([filter, limit])}`, (s) =>
-    manyByOwner(
-      (ids) => s.artifacts.mediaOf(ids, filter, limit),
-      (a) => a.runId,
-    ),
-  );
 
 const mediaCursor = (a: Artifact) => Buffer.from(JSON.stringify([a.mediaKey, a.step === null ? null : Number(a.step), a.id])).toString('base64url');
 
@@ -160,7 +143,7 @@ builder.objectFields(RunRef, (t) => ({
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
       const after = decodeMediaCursor(args.after);
-      const rows = await mediaLoader(ctx, { kind: args.kind ?? null, key: args.key ?? null, step: args.step ?? null, after }, first + 1).load(r.id);
+      const rows = await mediaLoader(ctx, { kind: args.kind ?? null, key: args.key ?? null, step: args.step ?? null, after }, first + 1).load(r);
       return forwardConnection(
         rows.slice(0, first).map((a) => ({ node: a, cursor: mediaCursor(a) })),
         rows.length > first,
@@ -171,7 +154,7 @@ builder.objectFields(RunRef, (t) => ({
   mediaKeys: t.field({
     type: [MediaKey],
     description: 'Every key the run logged media under, by key, with its kind and steps.',
-    resolve: (r, _a, ctx) => mediaKeysLoader(ctx).load(r.id),
+    resolve: (r, _a, ctx) => mediaKeysLoader(ctx).load(r),
   }),
 }));
 
@@ -180,8 +163,8 @@ builder.objectField(CodeVersionRef, 'diff', (t) =>
     type: ArtifactRef,
     nullable: true,
     description: 'The CODE_DIFF artifact with the uncommitted changes, when the tree was dirty and the diff was uploaded.',
-    // Code versions are loaded per run and carry the run id beside their public fields.
-    resolve: async (code, _args, ctx) => (await codeDiffLoader(ctx).load((code as unknown as { runId: number }).runId))?.artifact ?? null,
+    // Code versions are loaded per run and carry the run beside their public fields.
+    resolve: async (code, _args, ctx) => (await codeDiffLoader(ctx).load((code as unknown as { run: Run }).run))[0]?.artifact ?? null,
   }),
 );
 
@@ -219,9 +202,10 @@ builder.mutationFields((t) => ({
     description: 'Uploads a file a run produced (GraphQL multipart). Bytes are stored by sha256 and deduplicated; retrying is safe.',
     args: { input: t.arg({ type: UploadArtifactInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
       const file = input.file;
       return ctx.services.artifacts.upload(
+        ctx.access,
         {
           runId,
           name: input.name ?? file.name,

@@ -1,12 +1,17 @@
-// Artifacts: validating uploads, storing their bytes by digest, and recording which run produced them.
+// Artifacts: validating uploads, storing their bytes by digest, recording which run produced them, and who may read them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
-import { requireKey } from '../../validation.js';
+import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
-import { artifactsByIds, mediaKeysOf, mediaPage, type MediaFilter } from './records.js';
+import { requireKey } from '../../validation.js';
+import { lockBlob } from './blob-lock.js';
+import { artifactsByIds, mediaKeysOf, mediaPage, type MediaFilter, type MediaKeyRow } from './records.js';
 import { checkedMedia, type MediaFields, validateMediaFields } from './media.js';
-import type { RunService } from '../runs/service.js';
+import type { Access } from '../auth/access.js';
+import { readableProjects } from '../auth/policy.js';
+import { runAccess } from '../runs/policy.js';
+import { artifactAccess } from './policy.js';
+import type { Run, RunService } from '../runs/service.js';
 import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 
@@ -90,8 +95,8 @@ export function normalizeSha256(field: string, value: string): string {
 export function createArtifactService(db: Database, store: ArtifactStore, limits: { maxBytes: number }, runs: RunService, recordEdges: EdgeRecorder) {
   const { prisma } = db;
 
-  /** Every check that can fail before a byte is read, so a bad request costs no upload. */
-  async function prepare(input: UploadArtifactInput, contentLength?: number | null): Promise<PreparedUpload> {
+  /** Every check that can fail before a byte is read (the caller may edit the run, the input is valid), so a bad request costs no upload. */
+  async function prepare(caller: Access, input: UploadArtifactInput, contentLength?: number | null): Promise<PreparedUpload> {
     const name = validateArtifactName('input.name', input.name);
     const kind = (input.kind ?? 'OTHER') as ArtifactKind;
     if (!ARTIFACT_KINDS.includes(kind)) throw new ValidationError('input.kind', `must be one of ${ARTIFACT_KINDS.join(', ')}`);
@@ -104,7 +109,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     if (contentLength != null && contentLength > limits.maxBytes) {
       throw new LimitExceededError(`content-length: ${contentLength} bytes exceeds the artifact limit of ${limits.maxBytes}`, { limit: limits.maxBytes });
     }
-    const run = await runs.requireLiveRun(input.runId);
+    const run = await runs.requireEditable(caller, input.runId);
     if (kind === 'CODE_DIFF') {
       const code = await prisma.runCodeVersion.findUnique({ where: { runId: run.id } });
       if (!code) throw new ValidationError('input.kind', 'CODE_DIFF needs a run started with a codeVersion, since the diff belongs to that commit');
@@ -120,6 +125,14 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     const key = { runId_name_digest: { runId: upload.runId, name: upload.name, digest: blob.digest } };
     try {
       return await prisma.$transaction(async (tx) => {
+        await lockBlob(tx, blob.digest);
+        // Bytes this upload found already stored may since have been collected as garbage.
+        if (!blob.created && !(await store.stat(blob.digest))) {
+          throw new UnavailableError(
+            `the stored bytes this upload reused (sha256 ${blob.digest}) were just removed by garbage collection; nothing was recorded; retry the upload`,
+            1,
+          );
+        }
         const existing = await tx.artifact.findUnique({ where: key });
         if (existing) return { artifact: sameUpload(existing, upload), created: false };
         const artifact = await tx.artifact.create({
@@ -148,41 +161,54 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     }
   }
 
-  return {
-    prepare,
-    recordRunArtifact,
+  /** A run the caller may read, for listing and finding its artifacts. */
+  async function readableRun(caller: Access, runId: number): Promise<Run> {
+    return runs.require(caller, runId, 'VIEWER');
+  }
 
-    /** Streams an upload into the store and records it; a retry of the same bytes and name returns the first artifact. */
-    async upload(input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
-      const upload = await prepare(input, contentLength);
+  return {
+    /** Checks an upload (the caller may edit the run, the input is valid) before a byte of it is read. */
+    prepare,
+    /** 'fs' or 's3', for health answers and benchmarks. */
+    storeKind: store.kind,
+    /** Throws unless the artifact store answers (readiness). */
+    ping: () => store.ping(),
+
+    /** Streams an upload to a run the caller may edit into the store and records it; a retry of the same bytes and name returns the first artifact. */
+    async upload(caller: Access, input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
+      const upload = await prepare(caller, input, contentLength);
       const blob = await store.put(checkedMedia(upload.kind, upload.mediaType, upload, body), { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
       return recordRunArtifact(upload, blob);
     },
 
-    async requireArtifact(id: number): Promise<Artifact> {
-      const artifact = await prisma.artifact.findUnique({ where: { id } });
-      if (!artifact) throw new NotFoundError('Artifact', id);
-      return artifact;
+    /** An artifact the caller may read (VIEWER of its run's project); a hidden one is NOT_FOUND like a missing one. */
+    async require(caller: Access, id: number, ref: string | number = id): Promise<Artifact> {
+      const [artifact] = await artifactsByIds(db.sql, [id]);
+      const { projectId: _projectId, ...row } = await artifactAccess.require(caller, artifact, 'VIEWER', ref);
+      return row;
     },
 
-    /** The bytes of an artifact, whole or an inclusive range. */
+    /** The artifacts of these ids the caller may read. */
+    async visibleByIds(caller: Access, ids: readonly number[]): Promise<Artifact[]> {
+      return (await artifactAccess.visible(caller, await artifactsByIds(db.sql, ids))).map(({ projectId: _projectId, ...row }) => row);
+    },
+
+    /** The bytes of an artifact the caller read, whole or an inclusive range. */
     async openContent(artifact: Artifact, range?: { start: number; end: number }) {
       const stored = await store.stat(artifact.digest);
       if (!stored) throw new ConflictError(`the bytes of artifact ${artifact.id} (sha256 ${artifact.digest}) are missing from the artifact store`);
-      return store.open(artifact.digest, range);
+      return await store.open(artifact.digest, range);
     },
 
-    async byIds(ids: readonly number[]): Promise<Artifact[]> {
-      return artifactsByIds(db.sql, ids);
-    },
-
-    /** The newest artifact of a run with exactly this name (a name uploaded again with other bytes has several). */
-    async latestNamed(runId: number, name: string): Promise<Artifact | null> {
+    /** The newest artifact of a run the caller may read with exactly this name (a name uploaded again with other bytes has several). */
+    async latestNamed(caller: Access, runId: number, name: string): Promise<Artifact | null> {
+      await readableRun(caller, runId);
       return prisma.artifact.findFirst({ where: { runId, name }, orderBy: { id: 'desc' } });
     },
 
-    /** The newest artifact per name among a run's artifacts whose names start with `prefix`, by name; at most `limit` names. */
-    async latestUnder(runId: number, prefix: string, limit: number): Promise<Artifact[]> {
+    /** The newest artifact per name among the artifacts of a run the caller may read whose names start with `prefix`, by name; at most `limit` names. */
+    async latestUnder(caller: Access, runId: number, prefix: string, limit: number): Promise<Artifact[]> {
+      await readableRun(caller, runId);
       return prisma.artifact.findMany({
         where: { runId, ...(prefix ? { name: { startsWith: prefix } } : {}) },
         distinct: ['name'],
@@ -191,38 +217,48 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       });
     },
 
-    /** Artifacts of runs in these projects whose names start and end as given, newest first; at most `limit`. */
-    async namedInProjects(projectIds: readonly number[], name: { startsWith: string; endsWith: string }, limit: number): Promise<Artifact[]> {
+    /** Artifacts of runs in these projects (those the caller may see) whose names start and end as given, newest first; at most `limit`. */
+    async namedInProjects(caller: Access, projectIds: readonly number[], name: { startsWith: string; endsWith: string }, limit: number): Promise<Artifact[]> {
+      const readable = await readableProjects(caller);
+      const ids = readable ? projectIds.filter((id) => readable.includes(id)) : [...projectIds];
       return prisma.artifact.findMany({
-        where: { run: { projectId: { in: [...projectIds] } }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
+        where: { run: { projectId: { in: ids } }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
         orderBy: { id: 'desc' },
         take: limit,
       });
     },
 
-    async ofRuns(runIds: readonly number[]): Promise<Artifact[]> {
-      return prisma.artifact.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
+    /** Artifacts of runs the caller read. */
+    async ofRuns(caller: Access, runList: readonly Run[]): Promise<Artifact[]> {
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return prisma.artifact.findMany({ where: { runId: { in: runIds } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
     },
 
-    /** Media of these runs matching the filter, by key, step and id; at most `limit` per run after the cursor. */
-    async mediaOf(runIds: readonly number[], filter: MediaFilter, limit: number): Promise<Artifact[]> {
+    /** Media of runs the caller read, matching the filter, by key, step and id; at most `limit` per run after the cursor. */
+    async mediaOf(caller: Access, runList: readonly Run[], filter: MediaFilter, limit: number): Promise<Artifact[]> {
       if (filter.key != null) requireKey('key', filter.key);
-      return mediaPage(db.sql, runIds, filter, limit);
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return runIds.length ? mediaPage(db.sql, runIds, filter, limit) : [];
     },
 
-    /** Per run, each media key with its kind, count and steps (at most 10,000 steps a key). */
-    async mediaKeysOf(runIds: readonly number[]) {
-      return mediaKeysOf(db.sql, runIds);
+    /** Per run the caller read, each media key with its kind, count and steps (at most 10,000 steps a key). */
+    async mediaKeysOf(caller: Access, runList: readonly Run[]): Promise<MediaKeyRow[]> {
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return runIds.length ? mediaKeysOf(db.sql, runIds) : [];
     },
 
-    /** The CODE_DIFF artifact linked to each run's code version. */
-    async codeDiffsOf(runIds: readonly number[]): Promise<{ runId: number; artifact: Artifact }[]> {
+    /** The CODE_DIFF artifact linked to the code version of each run the caller read. */
+    async codeDiffsOf(caller: Access, runList: readonly Run[]): Promise<{ runId: number; artifact: Artifact }[]> {
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
       const rows = await prisma.runCodeVersion.findMany({
-        where: { runId: { in: [...runIds] }, diffArtifactId: { not: null } },
+        where: { runId: { in: runIds }, diffArtifactId: { not: null } },
         include: { diffArtifact: true },
       });
       return rows.flatMap((r) => (r.diffArtifact ? [{ runId: r.runId, artifact: r.diffArtifact }] : []));
     },
+
+    /** Unchecked for the direct-transfer service, which has run `prepare` (the caller's check) first. */
+    internal: { recordRunArtifact },
   };
 }
 

@@ -32,13 +32,12 @@ builder.queryFields((t) => ({
   auditEvents: t.connection({
     type: AuditEventRef,
     description: 'The audit log, newest first. Global admins only.',
-    authScopes: { globalAdmin: true },
     args: { filter: t.arg({ type: AuditEventFilter, description: 'Narrows the events.' }) },
     resolve: async (_root, args, ctx) => {
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
       const afterId = decodeAuditCursor(args.after);
-      const { events, hasNextPage } = await ctx.services.audit.list(first, afterId, args.filter ?? {});
+      const { events, hasNextPage } = await ctx.services.audit.list(ctx.access, first, afterId, args.filter ?? {});
       const edges = events.map((e) => ({ node: e, cursor: Buffer.from(e.id).toString('base64url') }));
       return {
         edges,

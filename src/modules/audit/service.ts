@@ -2,6 +2,8 @@
 // A database trigger refuses UPDATE, DELETE and TRUNCATE, so rows cannot be rewritten here either.
 import type { Database } from '../../db/database.js';
 import { ValidationError } from '../../errors.js';
+import type { Access } from '../auth/access.js';
+import { requireGlobalAdmin } from '../auth/policy.js';
 
 export interface AuditRecord {
   actor: string | null;
@@ -95,14 +97,15 @@ async function insertRecords(db: Database, records: readonly AuditRecord[]): Pro
 export function createAuditService(db: Database) {
   const append = groupCommitter((records) => insertRecords(db, records));
   return {
-    /** Appends the records; resolves once they are committed. */
-    async record(records: readonly AuditRecord[]): Promise<void> {
-      if (records.length === 0) return;
-      await append(records);
+    /** Appends what the caller did, named as the caller (see Access.auditName); resolves once committed. */
+    async record(caller: Access, entries: readonly Omit<AuditRecord, 'actor'>[]): Promise<void> {
+      if (entries.length === 0) return;
+      await append(entries.map((entry) => ({ ...entry, actor: caller.auditName })));
     },
 
-    /** Newest first, keyset-paginated by id. */
-    async list(first: number, afterId: number | null, filter: AuditFilter = {}): Promise<{ events: AuditEvent[]; hasNextPage: boolean }> {
+    /** The log, newest first, keyset-paginated by id; global admins only. */
+    async list(caller: Access, first: number, afterId: number | null, filter: AuditFilter = {}): Promise<{ events: AuditEvent[]; hasNextPage: boolean }> {
+      requireGlobalAdmin(caller, 'auditEvents');
       const where: string[] = [];
       const params: unknown[] = [];
       const add = (clause: (p: string) => string, value: unknown) => {

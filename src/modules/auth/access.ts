@@ -105,3 +105,11 @@ export class Access {
     return this.principal;
   }
 }
+
+/**
+ * The operator of a deployment acting on its own database from a command line (seeds, replays,
+ * benchmarks): a global admin, as the local user is. Never built from a request.
+ */
+export function operatorAccess(name: string | null = null): Access {
+  return new Access({ kind: 'local', name }, { rolesOf: async () => new Map() });
+}

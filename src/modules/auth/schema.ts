@@ -1,10 +1,8 @@
 // GraphQL of authentication and roles: who am I, API tokens, and project role grants.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
-import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { ProjectRef } from '../projects/schema.js';
-import { authorizeProjectName } from './guards.js';
 import type { ApiToken } from './service.js';
 
 type TokenWithUser = ApiToken & { user: { name: string } };
@@ -49,21 +47,13 @@ builder.queryFields((t) => ({
   viewer: t.field({
     type: Viewer,
     description: 'Who the server thinks the caller is.',
-    resolve: (_root, _args, ctx) => ({ name: ctx.access.actor, authenticated: ctx.access.principal.kind === 'user', isAdmin: ctx.access.isAdmin }),
+    resolve: (_root, _args, ctx) => ctx.services.accounts.viewer(ctx.access),
   }),
   apiTokens: t.field({
     type: [ApiTokenRef],
     description: "The caller's tokens; a global admin may name another user.",
     args: { user: t.arg.string({ description: 'Another user (global admins only).' }) },
-    resolve: async (_root, args, ctx) => {
-      let name = ctx.access.actor;
-      if (args.user != null && args.user !== name) {
-        ctx.access.requireAdmin('apiTokens(user)');
-        name = args.user;
-      }
-      const user = name ? await ctx.services.auth.userByName(name) : null;
-      return user ? ctx.services.auth.tokensOf(user.id) : [];
-    },
+    resolve: (_root, args, ctx) => ctx.services.accounts.tokens(ctx.access, args.user ?? null),
   }),
 }));
 
@@ -72,7 +62,7 @@ builder.objectField(ProjectRef, 'myRole', (t) =>
     type: ProjectRoleEnum,
     nullable: true,
     description: "The caller's role in this project (ADMIN for global admins).",
-    resolve: (p, _a, ctx) => ctx.access.roleIn(p.id),
+    resolve: (p, _a, ctx) => ctx.services.accounts.roleIn(ctx.access, p),
   }),
 );
 
@@ -127,62 +117,32 @@ const ProjectRolePayload = builder.simpleObject('ProjectRolePayload', {
   }),
 });
 
-async function rolePayload(ctx: Parameters<typeof authorizeProjectName>[0], projectName: string, user: string) {
-  const project = await ctx.services.projects.requireByName(projectName);
-  const members = await ctx.services.auth.membersOf(project.id);
-  return { project: project.name, user, role: members.find((m) => m.user === user)?.role ?? null, members };
-}
-
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: CreateApiTokenPayload,
     description: 'Creates an API token for the caller (or, for global admins, any user) and returns its secret once.',
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const user = input.user ?? ctx.access.actor;
-      if (!user) ctx.access.requireUser('createApiToken');
-      if (user !== ctx.access.actor || input.admin) ctx.access.requireAdmin('createApiToken for another user or with admin');
-      const { secret, token } = await ctx.services.auth.createToken({
-        user: user!,
-        label: input.label,
-        expiresAt: input.expiresAt,
-        admin: input.admin ?? false,
-      });
-      return { secret, token: { ...token, user: { name: user! } } };
-    },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.accounts.createToken(ctx.access, { user: input.user, label: input.label, expiresAt: input.expiresAt, admin: input.admin ?? false }),
   }),
   revokeApiToken: t.field({
     type: RevokeApiTokenPayload,
     description: 'Revokes a token of the caller (global admins: any token). Requests with it are refused from then on.',
     args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const id = decodeId('ApiToken', String(input.tokenId), 'input.tokenId');
-      const token = await ctx.services.auth.tokenById(id);
-      // Someone else's token answers NOT_FOUND, so token ids cannot be probed.
-      if (!token || (!ctx.access.isAdmin && token.userId !== ctx.access.userId)) throw new NotFoundError('ApiToken', String(input.tokenId));
-      return { token: await ctx.services.auth.revokeToken(id) };
-    },
+    resolve: async (_root, { input }, ctx) => ({
+      token: await ctx.services.accounts.revokeToken(ctx.access, decodeId('ApiToken', String(input.tokenId), 'input.tokenId'), String(input.tokenId)),
+    }),
   }),
   grantProjectRole: t.field({
     type: ProjectRolePayload,
     description: "Sets a user's role in a project. Needs ADMIN in the project (or global admin).",
     args: { input: t.arg({ type: GrantProjectRoleInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeProjectName(ctx, input.project, 'ADMIN');
-      const project = await ctx.services.projects.requireByName(input.project);
-      await ctx.services.auth.grantRole(project.id, input.user, input.role);
-      return rolePayload(ctx, input.project, input.user.trim());
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.accounts.grantRole(ctx.access, input.project, input.user, input.role),
   }),
   revokeProjectRole: t.field({
     type: ProjectRolePayload,
     description: "Removes a user's role in a project. Needs ADMIN in the project (or global admin).",
     args: { input: t.arg({ type: RevokeProjectRoleInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeProjectName(ctx, input.project, 'ADMIN');
-      const project = await ctx.services.projects.requireByName(input.project);
-      await ctx.services.auth.revokeRole(project.id, input.user);
-      return rolePayload(ctx, input.project, input.user);
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.accounts.revokeRole(ctx.access, input.project, input.user),
   }),
 }));

@@ -1,9 +1,12 @@
-// Authentication and roles: users, API tokens (hashed, expiring, revocable) and project roles.
+// Authentication and roles: users, API tokens (hashed, expiring, revocable) and project roles;
+// `createAuthService` is the core the HTTP edge authenticates with, `createAccountService` what callers may do.
 import type { Database } from '../../db/database.js';
 import { NotFoundError, UnauthenticatedError, ValidationError } from '../../errors.js';
 import type { ApiToken } from '../../generated/prisma/client.js';
 import { requireName } from '../../validation.js';
-import type { Principal, Role } from './access.js';
+import type { Project, ProjectService } from '../projects/service.js';
+import type { Access, Principal, Role } from './access.js';
+import { isGlobalAdmin, requireGlobalAdmin } from './policy.js';
 import { generateTokenSecret, hashToken, TOKEN_PREFIX } from './tokens.js';
 
 export type { ApiToken };
@@ -152,3 +155,70 @@ export function createAuthService(db: Database) {
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
+
+/**
+ * Tokens and project roles as a caller manages them: a caller sees and revokes their own tokens
+ * (global admins anyone's), creates tokens for themselves (for others, or admin tokens: global
+ * admins only), and sets roles where they are ADMIN.
+ */
+export function createAccountService(auth: AuthService, projects: ProjectService) {
+  async function members(project: Project, user: string) {
+    const list = await auth.membersOf(project.id);
+    return { project: project.name, user, role: list.find((m) => m.user === user)?.role ?? null, members: list };
+  }
+
+  return {
+    /** Who the server takes the caller to be. */
+    viewer(caller: Access) {
+      return { name: caller.actor, authenticated: caller.principal.kind === 'user', isAdmin: isGlobalAdmin(caller) };
+    },
+
+    /** The caller's role in a project they read (ADMIN for global admins). */
+    roleIn(caller: Access, project: Project): Promise<Role | null> {
+      return caller.roleIn(project.id);
+    },
+
+    /** The caller's tokens; a global admin may name another user. */
+    async tokens(caller: Access, userName: string | null) {
+      let name = caller.actor;
+      if (userName != null && userName !== name) {
+        requireGlobalAdmin(caller, 'apiTokens(user)');
+        name = userName;
+      }
+      const user = name ? await auth.userByName(name) : null;
+      return user ? auth.tokensOf(user.id) : [];
+    },
+
+    /** A token for the caller, or (global admins) for anyone or with admin rights; its secret is returned once. */
+    async createToken(caller: Access, input: Omit<CreateTokenInput, 'user'> & { user?: string | null }) {
+      const user = input.user ?? caller.actor;
+      if (!user) caller.requireUser('createApiToken');
+      if (user !== caller.actor || input.admin) requireGlobalAdmin(caller, 'createApiToken for another user or with admin');
+      const { secret, token } = await auth.createToken({ ...input, user: user! });
+      return { secret, token: { ...token, user: { name: user! } } };
+    },
+
+    /** Revokes a token of the caller (global admins: any); someone else's answers NOT_FOUND, so token ids cannot be probed. */
+    async revokeToken(caller: Access, tokenId: number, ref: string | number = tokenId) {
+      const token = await auth.tokenById(tokenId);
+      if (!token || (!isGlobalAdmin(caller) && token.userId !== caller.userId)) throw new NotFoundError('ApiToken', ref);
+      return auth.revokeToken(tokenId);
+    },
+
+    /** Sets a user's role in a project where the caller is ADMIN. */
+    async grantRole(caller: Access, projectName: string, userName: string, role: Role) {
+      const project = await projects.require(caller, projectName, 'ADMIN');
+      await auth.grantRole(project.id, userName, role);
+      return members(project, userName.trim());
+    },
+
+    /** Removes a user's role in a project where the caller is ADMIN. */
+    async revokeRole(caller: Access, projectName: string, userName: string) {
+      const project = await projects.require(caller, projectName, 'ADMIN');
+      await auth.revokeRole(project.id, userName);
+      return members(project, userName);
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

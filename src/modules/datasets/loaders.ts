@@ -1,12 +1,14 @@
+// Per-request loaders of the datasets domain, each reading through the dataset service as the caller.
 import type { Context } from '../../context.js';
-import { byId, manyByOwner, primeVisibleParents } from '../../loaders.js';
+import { byId, manyByOwner, manyByParent } from '../../loaders.js';
+import type { Run } from '../runs/service.js';
 
 // Datasets of projects the caller has no role in load as null, like missing ones, and so do
 // their versions: dataset(name), node(id), Run.inputs and lineage all read through here.
 export const datasetLoader = (ctx: Context) =>
   ctx.loaders.get('dataset', (s) =>
     byId(
-      async (ids) => ctx.access.filterVisible(await s.datasets.byIds(ids), (d) => d.projectId),
+      (ids) => s.datasets.visibleByIds(ctx.access, ids),
       (d) => d.id,
     ),
   );
@@ -14,13 +16,10 @@ export const datasetVersionLoader = (ctx: Context) =>
   ctx.loaders.get('datasetVersion', (s) =>
     byId(
       async (ids) => {
-        const rows = await s.datasets.versionsByIds(ids);
-        const visible = await primeVisibleParents(
-          ctx.access,
-          rows.map((r) => r.dataset),
-          datasetLoader(ctx),
-        );
-        return rows.filter((r) => visible.has(r.dataset.id)).map((r) => r.version);
+        const rows = await s.datasets.visibleVersionsByIds(ctx.access, ids);
+        // Labels need the dataset too: it came with the version, so no second round trip.
+        for (const row of rows) datasetLoader(ctx).prime(row.dataset.id, row.dataset);
+        return rows.map((r) => r.version);
       },
       (v) => v.id,
     ),
@@ -28,21 +27,21 @@ export const datasetVersionLoader = (ctx: Context) =>
 export const parentsLoader = (ctx: Context) =>
   ctx.loaders.get('datasetParents', (s) =>
     manyByOwner(
-      (ids) => s.datasets.parentsOf(ids),
+      (ids) => s.datasets.parentsOf(ctx.access, ids),
       (p) => p.childId,
     ),
   );
 export const datasetInputsLoader = (ctx: Context) =>
   ctx.loaders.get('runDatasetInputs', (s) =>
-    manyByOwner(
-      (ids) => s.datasets.datasetInputsOf(ids),
+    manyByParent(
+      (runs: readonly Run[]) => s.datasets.datasetInputsOf(ctx.access, runs),
       (i) => i.runId,
     ),
   );
 export const modelInputsLoader = (ctx: Context) =>
   ctx.loaders.get('runModelInputs', (s) =>
-    manyByOwner(
-      (ids) => s.datasets.modelInputsOf(ids),
+    manyByParent(
+      (runs: readonly Run[]) => s.datasets.modelInputsOf(ctx.access, runs),
       (i) => i.runId,
     ),
   );

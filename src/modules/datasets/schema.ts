@@ -1,7 +1,6 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { editableRunId, requireNameFree } from '../auth/guards.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { foundIds, loadNodes } from '../../loaders.js';
@@ -53,7 +52,7 @@ builder.node(DatasetRef, {
       resolve: async (d, args, ctx) => {
         const { first, after } = numberPageArgs(args);
         if (args.covering && args.covering.end < args.covering.start) throw new ValidationError('covering.end', 'must not be before covering.start');
-        const page = await ctx.services.datasets.versionsOf(d.id, { first, afterId: after, covering: args.covering ?? null });
+        const page = await ctx.services.datasets.versionsOf(ctx.access, d, { first, afterId: after, covering: args.covering ?? null });
         return forwardConnection(
           page.versions.map((v) => ({ node: v, cursor: numberCursor(v.id) })),
           page.hasNextPage,
@@ -66,7 +65,7 @@ builder.node(DatasetRef, {
       nullable: true,
       description: 'The version with this label.',
       args: { version: t.arg.string({ required: true }) },
-      resolve: (d, args, ctx) => ctx.services.datasets.versionByLabel(d.name, args.version),
+      resolve: (d, args, ctx) => ctx.services.datasets.versionByLabel(ctx.access, d.name, args.version, d.namespace),
     }),
   }),
 });
@@ -101,11 +100,7 @@ builder.node(DatasetVersionRef, {
     derivedFrom: t.field({
       type: [DatasetVersionRef],
       description: 'The versions this one was produced from (those of datasets the caller may see).',
-      resolve: async (v, _a, ctx) => {
-        const parents = (await parentsLoader(ctx).load(v.id)).map((p) => p.version);
-        const visible = foundIds(await datasetVersionLoader(ctx).loadMany(parents.map((p) => p.id)));
-        return parents.filter((p) => visible.has(p.id));
-      },
+      resolve: async (v, _a, ctx) => (await parentsLoader(ctx).load(v.id)).map((p) => p.version),
     }),
     usedBy: t.connection(
       {
@@ -114,12 +109,7 @@ builder.node(DatasetVersionRef, {
         args: { role: t.arg.string({ description: 'Only runs that used it in this role, e.g. "train".' }) },
         resolve: async (v, args, ctx) => {
           const { first, after } = numberPageArgs(args);
-          const page = await ctx.services.datasets.usedBy(v.id, {
-            role: args.role ?? null,
-            first,
-            afterRunId: after,
-            projectIds: await ctx.access.visibleProjectIds(),
-          });
+          const page = await ctx.services.datasets.usedBy(ctx.access, v.id, { role: args.role ?? null, first, afterRunId: after });
           for (const run of page.runs) runLoader(ctx).prime(run.id, run);
           const edges = page.runs.map((r) => ({ node: r, cursor: numberCursor(r.id) }));
           return { ...forwardConnection(edges, page.hasNextPage, after), totalCount: page.totalCount };
@@ -146,7 +136,7 @@ builder.objectFields(RunRef, (t) => ({
     description: 'Dataset versions, then model versions, the run read, in the order they were logged (those the caller may see).',
     args: { role: t.arg.string({ description: 'Only inputs with this role.' }) },
     resolve: async (r, args, ctx) => {
-      const [datasets, models] = await Promise.all([datasetInputsLoader(ctx).load(r.id), modelInputsLoader(ctx).load(r.id)]);
+      const [datasets, models] = await Promise.all([datasetInputsLoader(ctx).load(r), modelInputsLoader(ctx).load(r)]);
       const inputs = [
         ...(await Promise.all(
           datasets.map(async (i) => ({
@@ -181,10 +171,7 @@ builder.queryFields((t) => ({
       name: t.arg.string({ required: true }),
       namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace; "" for datasets registered without one.' }),
     },
-    resolve: async (_root, args, ctx) => {
-      const dataset = await ctx.services.datasets.byName(args.name, args.namespace ?? '');
-      return dataset && (await ctx.access.canRead(dataset.projectId)) ? dataset : null;
-    },
+    resolve: (_root, args, ctx) => ctx.services.datasets.get(ctx.access, args.name, args.namespace ?? ''),
   }),
   datasetVersion: t.field({
     type: DatasetVersionRef,
@@ -195,10 +182,7 @@ builder.queryFields((t) => ({
       version: t.arg.string({ required: true }),
       namespace: t.arg.string({ defaultValue: '', description: 'OpenLineage namespace of the dataset; "" for datasets registered without one.' }),
     },
-    resolve: async (_root, args, ctx) => {
-      const version = await ctx.services.datasets.versionByLabel(args.dataset, args.version, args.namespace ?? '');
-      return version && (await datasetLoader(ctx).load(version.datasetId)) ? version : null;
-    },
+    resolve: (_root, args, ctx) => ctx.services.datasets.versionByLabel(ctx.access, args.dataset, args.version, args.namespace ?? ''),
   }),
 }));
 
@@ -278,14 +262,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RegisterDatasetVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const derivedFrom = (input.derivedFrom ?? []).map((id, i) => decodeId('DatasetVersion', String(id), `input.derivedFrom[${i}]`));
-      return ctx.services.datasets.registerVersion({ ...input, derivedFrom }, ctx.actor, async ({ dataset, projectId, projectName }) => {
-        await requireNameFree(ctx, dataset, 'dataset', input.dataset.trim(), 'input.dataset');
-        await ctx.access.authorize(projectId, 'EDITOR', dataset ? 'Dataset' : 'Project', dataset ? dataset.name : projectName);
-        // Parents must be visible: one the caller cannot see answers NOT_FOUND, like a missing one.
-        const seen = foundIds(await datasetVersionLoader(ctx).loadMany(derivedFrom));
-        const hidden = derivedFrom.findIndex((id) => !seen.has(id));
-        if (hidden >= 0) throw new NotFoundError('DatasetVersion', String(input.derivedFrom![hidden]));
-      });
+      return ctx.services.datasets.registerVersion(ctx.access, { ...input, derivedFrom });
     },
   }),
   logInputs: t.field({
@@ -294,7 +271,7 @@ builder.mutationFields((t) => ({
       'Links a run to the dataset versions (and model versions) it read, each with a role. Needs EDITOR on the run; the inputs must be visible to the caller. Logging a link again changes nothing.',
     args: { input: t.arg({ type: LogInputsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
       const datasets = (input.datasets ?? []).map((d, i) => ({
         role: d.role,
         datasetVersionId: decodeId('DatasetVersion', String(d.datasetVersionId), `input.datasets[${i}].datasetVersionId`),
@@ -303,15 +280,7 @@ builder.mutationFields((t) => ({
         role: m.role,
         modelVersionId: decodeId('ModelVersion', String(m.modelVersionId), `input.models[${i}].modelVersionId`),
       }));
-      // An input the caller cannot see answers NOT_FOUND, like a missing one: existence does not leak.
-      const seenDs = foundIds(await datasetVersionLoader(ctx).loadMany(datasets.map((d) => d.datasetVersionId)));
-      const hiddenDs = datasets.findIndex((d) => !seenDs.has(d.datasetVersionId));
-      if (hiddenDs >= 0) throw new NotFoundError('DatasetVersion', String(input.datasets![hiddenDs]!.datasetVersionId));
-      const seenMv = foundIds(await modelVersionLoader(ctx).loadMany(models.map((m) => m.modelVersionId)));
-      const hiddenMv = models.findIndex((m) => !seenMv.has(m.modelVersionId));
-      if (hiddenMv >= 0) throw new NotFoundError('ModelVersion', String(input.models![hiddenMv]!.modelVersionId));
-      const written = await ctx.services.datasets.logInputs({ runId, datasets, models });
-      return { ...written, run: await ctx.services.runs.requireRun(runId) };
+      return ctx.services.datasets.logInputs(ctx.access, { runId, datasets, models });
     },
   }),
 }));

@@ -1,14 +1,22 @@
-// Datasets: immutable versions identified by content digest, what they derive from, and which runs read them.
-import { createHash } from 'node:crypto';
+// Datasets: immutable versions identified by content digest, what they derive from, which runs read them, and who may see each.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
+import type { Access } from '../auth/access.js';
+import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
+import type { ProjectService } from '../projects/service.js';
+import { visibleVersions as visibleModelVersions } from '../registry/policy.js';
+import { modelVersionsByIds } from '../registry/store.js';
+import { runAccess } from '../runs/policy.js';
+import { datasetAccess } from './policy.js';
 import { datasetsByIds, datasetVersionsByIds } from './store.js';
+import type { DatasetReads } from './reads.js';
+import { type OpenLineageRef, openLineageRefOf } from './source-uri.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
-import type { RunService } from '../runs/service.js';
+import type { Run, RunService } from '../runs/service.js';
 
 export type { Dataset, DatasetVersion, RunDatasetInput, RunModelInput };
 
@@ -36,12 +44,6 @@ export interface LogInputsInput {
   models?: readonly { modelVersionId: number; role: string }[] | null;
 }
 
-/**
- * Decides whether the caller may register into the dataset's project (throws to refuse). It
- * runs after validation and before any write; `projectId` null: the named project does not exist.
- */
-export type DatasetOwnerCheck = (owner: { dataset: Dataset | null; projectId: number | null; projectName: string }) => Promise<void>;
-
 const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_PARENTS = 100;
 const MAX_INPUTS = 1000;
@@ -62,15 +64,12 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
   return value as Prisma.InputJsonValue;
 }
 
-/**
- * The digest given to a version first seen in an OpenLineage event, which names a version but
- * carries no content digest: sha256 of "openlineage\n<namespace>\n<name>\n<version>".
- */
-export function lineageDigest(namespace: string, name: string, version: string): string {
-  return createHash('sha256').update(`openlineage\n${namespace}\n${name}\n${version}`).digest('hex');
-}
+import { lineageDigest } from './digest.js';
 
-export function createDatasetService(db: Database, runs: RunService, recordEdges: EdgeRecorder) {
+export { lineageDigest };
+
+export function createDatasetService(db: Database, deps: { runs: RunService; projects: ProjectService; recordEdges: EdgeRecorder; reads: DatasetReads }) {
+  const { runs, projects, recordEdges, reads } = deps;
   const { prisma } = db;
 
   /** The dataset, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
@@ -89,15 +88,17 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
   }
 
   /**
-   * The project a registration writes into: the dataset's own when it exists (a different
-   * `project` is a conflict), else the named project, which a new dataset needs. `authorize`
-   * sees the owner before any rule names the dataset's project, so nothing leaks to outsiders.
+   * The project a registration writes into, when the caller may write there: the dataset's own
+   * when it exists (a different `project` is a conflict), else the named project, which a new
+   * dataset needs. A dataset of a project the caller has no role in is a name already taken
+   * (names are global), never a NOT_FOUND that would confirm it exists somewhere.
    */
-  async function ownerFor(namespace: string, name: string, projectName: string | null | undefined, authorize: DatasetOwnerCheck): Promise<number> {
+  async function ownerFor(caller: Access, namespace: string, name: string, projectName: string | null | undefined): Promise<number> {
     const dataset = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } }, include: { project: { select: { name: true } } } });
     if (dataset) {
       const { project, ...row } = dataset;
-      await authorize({ dataset: row, projectId: dataset.projectId, projectName: project.name });
+      if (!(await datasetAccess.canSee(caller, row))) throw nameTaken(name);
+      await datasetAccess.require(caller, row, 'EDITOR', name);
       if (projectName != null && projectName !== project.name) {
         throw new ConflictError(
           `input.project: dataset ${JSON.stringify(name)} belongs to project ${JSON.stringify(project.name)}, not ${JSON.stringify(projectName)}; a dataset never moves between projects (omit input.project or name its own)`,
@@ -111,10 +112,34 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
         'input.project',
         `is required when the dataset is new (${JSON.stringify(name)} does not exist yet): name the project that will own it`,
       );
-    const project = await prisma.project.findUnique({ where: { name: projectName } });
-    await authorize({ dataset: null, projectId: project?.id ?? null, projectName });
-    if (!project) throw new NotFoundError('Project', projectName);
-    return project.id;
+    return (await projects.require(caller, projectName, 'EDITOR')).id;
+  }
+
+  /** Versions the caller may see, each with its dataset. */
+  async function visibleVersionsByIds(caller: Access, ids: readonly number[]): Promise<{ version: DatasetVersion; dataset: Dataset }[]> {
+    const rows = await datasetVersionsByIds(db.sql, ids);
+    const visible = new Set(
+      (
+        await datasetAccess.visible(
+          caller,
+          rows.map((r) => r.dataset),
+        )
+      ).map((d) => d.id),
+    );
+    return rows.filter((r) => visible.has(r.dataset.id));
+  }
+
+  /** Refuses the first id the caller cannot see, as NOT_FOUND: a hidden input and a missing one look alike. */
+  async function requireVisibleVersions(caller: Access, ids: readonly number[]): Promise<void> {
+    const seen = new Set((await visibleVersionsByIds(caller, ids)).map((r) => r.version.id));
+    const missing = ids.find((id) => !seen.has(id));
+    if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
+  }
+
+  async function requireVisibleModelVersions(caller: Access, ids: readonly number[]): Promise<void> {
+    const seen = new Set((await visibleModelVersions(caller, await modelVersionsByIds(db.sql, ids))).map((r) => r.version.id));
+    const missing = ids.find((id) => !seen.has(id));
+    if (missing !== undefined) throw new NotFoundError('ModelVersion', missing);
   }
 
   /** The version row and its derivedFrom links in one transaction (lineage edges join it later). */
@@ -170,26 +195,59 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
     });
   }
 
+  /** The sources of the logged versions, linked as reads of the OpenLineage datasets they name (not the version's own dataset). */
+  async function linkSources(caller: Access, run: Run, logged: readonly { datasetVersionId: number; role: string }[]) {
+    if (logged.length === 0) return;
+    const rows = new Map((await datasetVersionsByIds(db.sql, [...new Set(logged.map((l) => l.datasetVersionId))])).map((r) => [r.version.id, r]));
+    const sources = logged.flatMap((l) => {
+      const row = rows.get(l.datasetVersionId);
+      const ref = openLineageRefOf(row?.version.sourceUri);
+      const own = ref && row && ref.namespace === row.dataset.namespace && ref.name === row.dataset.name;
+      return row && ref && !own ? [{ sourceUri: row.version.sourceUri, role: l.role }] : [];
+    });
+    await linkSourceUris(caller, run, sources);
+  }
+
+  async function linkSourceUris(caller: Access, run: Run, sources: readonly { sourceUri: string | null; role: string }[]): Promise<OpenLineageRef[]> {
+    const refs = sources.flatMap((s) => {
+      const ref = openLineageRefOf(s.sourceUri);
+      return ref ? [{ ...ref, role: s.role }] : [];
+    });
+    if (refs.length === 0) return [];
+    // A user's run links only to data that user may see (decided when the link is made, which
+    // may be when the dataset first arrives); global admins and the local user see everything.
+    const actorUserId = isGlobalAdmin(caller) ? null : caller.userId;
+    const now = new Date();
+    await db.sql.transaction(async (tx) => {
+      await reads.lock(tx, refs);
+      for (const ref of refs) {
+        await reads.record(
+          tx,
+          {
+            namespace: ref.namespace,
+            name: ref.name,
+            reader: { type: 'Run', id: run.id },
+            role: ref.role,
+            version: ref.version ?? '',
+            readAt: run.startedAt,
+            mayWrite: false,
+            actorUserId,
+          },
+          now,
+        );
+      }
+    });
+    return refs.map(({ role: _role, ...ref }) => ref);
+  }
+
   return {
-    recordDatasetVersion,
-    recordRunInputs,
-
-    /** The project owning a dataset version, or null when there is no such version. */
-    async projectOfVersion(versionId: number): Promise<number | null> {
-      const row = await prisma.datasetVersion.findUnique({ where: { id: versionId }, select: { dataset: { select: { projectId: true } } } });
-      return row?.dataset.projectId ?? null;
-    },
-
     /**
      * Registers a version, or returns the one already registered with the same dataset and
      * digest (a retry). The same label with other content is a conflict: versions are immutable.
-     * The input is validated first, then `authorize` sees the owning project before anything is written.
+     * The input is validated first; then the caller needs EDITOR in the owning project and
+     * sight of every parent (a hidden parent is NOT_FOUND) before anything is written.
      */
-    async registerVersion(
-      input: RegisterDatasetVersionInput,
-      actor: string | null,
-      authorize: DatasetOwnerCheck,
-    ): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
+    async registerVersion(caller: Access, input: RegisterDatasetVersionInput): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
       const name = requireKey('input.dataset', input.dataset.trim());
       const namespace = input.namespace == null ? '' : requireMaxLength('input.namespace', input.namespace, LIMITS.nameLength);
       const version = requireName('input.version', input.version);
@@ -208,7 +266,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       const parents = [...new Set(input.derivedFrom ?? [])];
       if (parents.length > MAX_PARENTS) throw new ValidationError('input.derivedFrom', `at most ${MAX_PARENTS} parents (got ${parents.length})`);
 
-      const projectId = await ownerFor(namespace, name, input.project, authorize);
+      const projectId = await ownerFor(caller, namespace, name, input.project);
+      await requireVisibleVersions(caller, parents);
       const dataset = await ensureDataset(namespace, name, description, projectId);
       const find = async () => {
         const same = await prisma.datasetVersion.findUnique({ where: { datasetId_digest: { datasetId: dataset.id, digest } } });
@@ -227,13 +286,8 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
         }
         return null;
       };
-      const { value: datasetVersion, created } = await findOrCreate(find, async () => {
-        if (parents.length) {
-          const found = await prisma.datasetVersion.findMany({ where: { id: { in: parents } }, select: { id: true } });
-          const missing = parents.find((id) => !found.some((f) => f.id === id));
-          if (missing !== undefined) throw new NotFoundError('DatasetVersion', missing);
-        }
-        return recordDatasetVersion(
+      const { value: datasetVersion, created } = await findOrCreate(find, async () =>
+        recordDatasetVersion(
           {
             datasetId: dataset.id,
             version,
@@ -244,52 +298,67 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
             rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
             schema,
             splits,
-            createdBy: actor,
+            createdBy: caller.actor,
             createdAt: new Date(),
           },
           parents,
-        );
-      });
+        ),
+      );
       return { datasetVersion, created };
     },
 
-    /** Links a run to the dataset and model versions it read. Linking again changes nothing. */
-    async logInputs(input: LogInputsInput): Promise<{ datasetInputsWritten: number; modelInputsWritten: number }> {
-      const run = await runs.requireLiveRun(input.runId);
+    /**
+     * Links a run the caller may edit to the dataset and model versions it read, which the caller
+     * must see (a hidden one is NOT_FOUND, like a missing one). Linking again changes nothing.
+     */
+    async logInputs(caller: Access, input: LogInputsInput): Promise<{ run: Run; datasetInputsWritten: number; modelInputsWritten: number }> {
+      const run = await runs.requireEditable(caller, input.runId);
       const datasets = (input.datasets ?? []).map((d, i) => ({ ...d, role: requireRole(`input.datasets[${i}].role`, d.role) }));
       const models = (input.models ?? []).map((m, i) => ({ ...m, role: requireRole(`input.models[${i}].role`, m.role) }));
       if (datasets.length + models.length > MAX_INPUTS) throw new ValidationError('input', `at most ${MAX_INPUTS} inputs per call`);
-      const dsIds = [...new Set(datasets.map((d) => d.datasetVersionId))];
-      const foundDs = new Set((await prisma.datasetVersion.findMany({ where: { id: { in: dsIds } }, select: { id: true } })).map((r) => r.id));
-      const missingDs = dsIds.find((id) => !foundDs.has(id));
-      if (missingDs !== undefined) throw new NotFoundError('DatasetVersion', missingDs);
-      const mvIds = [...new Set(models.map((m) => m.modelVersionId))];
-      const foundMv = new Set((await prisma.modelVersion.findMany({ where: { id: { in: mvIds } }, select: { id: true } })).map((r) => r.id));
-      const missingMv = mvIds.find((id) => !foundMv.has(id));
-      if (missingMv !== undefined) throw new NotFoundError('ModelVersion', missingMv);
-      return recordRunInputs(run.id, datasets, models);
+      await requireVisibleVersions(caller, [...new Set(datasets.map((d) => d.datasetVersionId))]);
+      await requireVisibleModelVersions(caller, [...new Set(models.map((m) => m.modelVersionId))]);
+      const written = await recordRunInputs(run.id, datasets, models);
+      await linkSources(caller, run, datasets);
+      return { run, ...written };
     },
 
-    async byName(name: string, namespace = ''): Promise<Dataset | null> {
-      return prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
+    /**
+     * Links a training run to the OpenLineage dataset a source names (s3://raw/clicks, a Delta
+     * or Iceberg table; see source-uri.ts), at the version the source names or, when it names
+     * none, the version current when the run started, now or once that dataset's events arrive.
+     * Every door's dataset inputs come here through logInputs; a door whose datasets bypass it
+     * calls this with the source URI. Returns the OpenLineage datasets named.
+     */
+    async linkSource(caller: Access, runId: number, sources: readonly { sourceUri: string | null; role: string }[]): Promise<OpenLineageRef[]> {
+      const run = await runs.requireEditable(caller, runId);
+      return linkSourceUris(caller, run, sources);
     },
 
-    async byIds(ids: readonly number[]): Promise<Dataset[]> {
-      return datasetsByIds(db.sql, ids);
+    /** The dataset with this namespace and name when the caller may see it, else null. */
+    async get(caller: Access, name: string, namespace = ''): Promise<Dataset | null> {
+      const dataset = await prisma.dataset.findUnique({ where: { namespace_name: { namespace, name } } });
+      return (await datasetAccess.canSee(caller, dataset)) ? dataset : null;
     },
 
-    /** Versions by id, each with its dataset. */
-    async versionsByIds(ids: readonly number[]): Promise<{ version: DatasetVersion; dataset: Dataset }[]> {
-      return datasetVersionsByIds(db.sql, ids);
+    async visibleByIds(caller: Access, ids: readonly number[]): Promise<Dataset[]> {
+      return datasetAccess.visible(caller, await datasetsByIds(db.sql, ids));
     },
 
-    async versionByLabel(dataset: string, version: string, namespace = ''): Promise<DatasetVersion | null> {
-      return prisma.datasetVersion.findFirst({ where: { dataset: { namespace, name: dataset }, version } });
+    visibleVersionsByIds,
+
+    /** A version by dataset name and label when the caller may see its dataset, else null. */
+    async versionByLabel(caller: Access, dataset: string, version: string, namespace = ''): Promise<DatasetVersion | null> {
+      const found = await prisma.datasetVersion.findFirst({ where: { dataset: { namespace, name: dataset }, version }, include: { dataset: true } });
+      if (!found || !(await datasetAccess.canSee(caller, found.dataset))) return null;
+      const { dataset: _dataset, ...row } = found;
+      return row;
     },
 
-    /** Versions of a dataset, newest first; `covering` keeps those whose window contains the whole range. */
-    async versionsOf(datasetId: number, options: { first: number; afterId: number | null; covering?: { start: Date; end: Date } | null }) {
-      const where: Prisma.DatasetVersionWhereInput = { datasetId };
+    /** Versions of a dataset the caller read, newest first; `covering` keeps those whose window contains the whole range. */
+    async versionsOf(caller: Access, dataset: Dataset, options: { first: number; afterId: number | null; covering?: { start: Date; end: Date } | null }) {
+      await datasetAccess.require(caller, dataset, 'VIEWER', dataset.name);
+      const where: Prisma.DatasetVersionWhereInput = { datasetId: dataset.id };
       if (options.afterId !== null) where.id = { lt: options.afterId };
       if (options.covering) {
         where.coverageStart = { lte: options.covering.start };
@@ -299,29 +368,36 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return { versions: rows.slice(0, options.first), hasNextPage: rows.length > options.first };
     },
 
-    async parentsOf(childIds: readonly number[]) {
+    /** The versions each child version was derived from, of datasets the caller may see. */
+    async parentsOf(caller: Access, childIds: readonly number[]) {
       const rows = await prisma.datasetDerivation.findMany({
         where: { childId: { in: [...childIds] } },
         include: { parent: true },
         orderBy: { parentId: 'asc' },
       });
-      return rows.map((r) => ({ childId: r.childId, version: r.parent }));
+      const visible = new Set((await visibleVersionsByIds(caller, [...new Set(rows.map((r) => r.parentId))])).map((v) => v.version.id));
+      return rows.filter((r) => visible.has(r.parentId)).map((r) => ({ childId: r.childId, version: r.parent }));
     },
 
-    async datasetInputsOf(runIds: readonly number[]): Promise<RunDatasetInput[]> {
-      return prisma.runDatasetInput.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+    /** Dataset inputs of runs the caller read (each input's version is checked where it is loaded). */
+    async datasetInputsOf(caller: Access, runList: readonly Run[]): Promise<RunDatasetInput[]> {
+      const ids = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return prisma.runDatasetInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
     },
 
-    async modelInputsOf(runIds: readonly number[]): Promise<RunModelInput[]> {
-      return prisma.runModelInput.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+    async modelInputsOf(caller: Access, runList: readonly Run[]): Promise<RunModelInput[]> {
+      const ids = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return prisma.runModelInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
     },
 
-    /** Live runs that read a dataset version (in any role, or one role), oldest first; `projectIds` (null: all) limits whose runs count. */
-    async usedBy(versionId: number, options: { role: string | null; first: number; afterRunId: number | null; projectIds: readonly number[] | null }) {
+    /** Live runs the caller may see that read a dataset version (in any role, or one role), oldest first. */
+    async usedBy(caller: Access, versionId: number, options: { role: string | null; first: number; afterRunId: number | null }) {
       const role = options.role == null ? null : requireRole('role', options.role);
+      await requireVisibleVersions(caller, [versionId]);
+      const projectIds = await readableProjects(caller);
       const where: Prisma.RunWhereInput = {
         deletedAt: null,
-        ...(options.projectIds ? { projectId: { in: [...options.projectIds] } } : {}),
+        ...(projectIds ? { projectId: { in: projectIds } } : {}),
         datasetInputs: { some: { datasetVersionId: versionId, ...(role ? { role } : {}) } },
       };
       const rows = await prisma.run.findMany({
@@ -332,6 +408,13 @@ export function createDatasetService(db: Database, runs: RunService, recordEdges
       return { runs: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: () => prisma.run.count({ where }) };
     },
   };
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(
+    `input.dataset: a dataset named ${JSON.stringify(name)} already exists in a project you have no role in; dataset names are global, pick another`,
+    { field: 'input.dataset' },
+  );
 }
 
 export type DatasetService = ReturnType<typeof createDatasetService>;

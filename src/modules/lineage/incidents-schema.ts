@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { decodeId } from '../../ids.js';
-import { byId, foundIds, manyByOwner } from '../../loaders.js';
+import { byId, manyByOwner } from '../../loaders.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { datasetLoader, datasetVersionLoader } from '../datasets/loaders.js';
@@ -12,8 +12,8 @@ import { DatasetVersionRef } from '../datasets/schema.js';
 import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
 import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
+import type { QuarantineOfVersion } from './incidents.js';
 import type { DatasetQuarantineEvent, Quarantine } from './quarantine.js';
-import { authorizeDatasetVersion } from '../auth/guards.js';
 import { addLineageField, registerLineageNode } from './schema.js';
 import { resolveRef, startNode } from '../refs/schema.js';
 import { ValidationError } from '../../errors.js';
@@ -37,14 +37,14 @@ addLineageField(ModelVersionRef, 'ModelVersion', (v) => v.id);
 const quarantineLoader = (ctx: Context) =>
   ctx.loaders.get('quarantine', (s) =>
     byId(
-      (ids) => s.quarantines.quarantinesOf(ids),
+      (ids) => s.quarantines.visibleQuarantinesOf(ctx.access, ids),
       (q) => q.datasetVersionId,
     ),
   );
 const quarantineHistoryLoader = (ctx: Context) =>
   ctx.loaders.get('quarantineHistory', (s) =>
     manyByOwner(
-      (ids) => s.quarantines.historyOf(ids),
+      (ids) => s.quarantines.historyOf(ctx.access, ids),
       (e) => e.datasetVersionId,
     ),
   );
@@ -52,10 +52,13 @@ const quarantineHistoryLoader = (ctx: Context) =>
 /** Aliases per version as of one instant; one query per instant per request. */
 const aliasesAtLoader = (ctx: Context, at: Date) =>
   ctx.loaders.get(`aliasesAt:${at.toISOString()}`, (s) => {
-    return new DataLoader<number, string[]>(async (ids) => {
-      const held = await s.incidents.aliasesOf(ids, at);
-      return ids.map((id) => held.get(id) ?? []);
-    });
+    return new DataLoader<ModelVersion, string[], number>(
+      async (versions) => {
+        const held = await s.incidents.aliasesOf(ctx.access, versions, at);
+        return versions.map((v) => held.get(v.id) ?? []);
+      },
+      { cacheKeyFn: (v) => v.id },
+    );
   });
 
 const WHO = 'the API token\'s user; with authentication off, the request\'s x-runledger-user, else "local"';
@@ -107,12 +110,15 @@ builder.objectField(DatasetVersionRef, 'quarantine', (t) =>
 
 /** Per model version: the quarantined data upstream of it, one statement per batch. */
 const quarantinedUpstreamLoader = (ctx: Context) =>
-  ctx.loaders.get('quarantinedUpstream', (s) =>
-    manyByOwner(
-      (ids) => s.incidents.quarantinedUpstreamOfMany(ids),
-      (q) => q.modelVersionId,
-    ),
-  );
+  ctx.loaders.get('quarantinedUpstream', (s) => {
+    return new DataLoader<ModelVersion, QuarantineOfVersion | undefined, number>(
+      async (versions) => {
+        const found = new Map((await s.incidents.quarantinedUpstreamOfMany(ctx.access, versions)).map((q) => [q.modelVersionId, q]));
+        return versions.map((v) => found.get(v.id));
+      },
+      { cacheKeyFn: (v) => v.id },
+    );
+  });
 
 builder.objectFields(ModelVersionRef, (t) => ({
   trainedOnQuarantinedData: t.boolean({
@@ -120,22 +126,22 @@ builder.objectFields(ModelVersionRef, (t) => ({
       'True while a dataset version anywhere upstream (the inputs of the run that produced it, the data they were derived from, ' +
       'the data of a base model) is quarantined, including data in projects the caller has no role in: moving an alias onto ' +
       'this version needs an override.',
-    resolve: async (v, _a, ctx) => (await quarantinedUpstreamLoader(ctx).load(v.id)).length > 0,
+    resolve: async (v, _a, ctx) => {
+      const q = await quarantinedUpstreamLoader(ctx).load(v);
+      return q !== undefined && q.visibleDatasetVersionIds.length + q.hidden > 0;
+    },
   }),
   quarantinedInputs: t.field({
     type: [DatasetVersionRef],
     description: 'The quarantined dataset versions upstream of this version that the caller may see (hiddenQuarantinedInputCount counts the others).',
     resolve: async (v, _a, ctx) => {
-      const ids = [...new Set((await quarantinedUpstreamLoader(ctx).load(v.id)).map((q) => q.datasetVersionId))];
+      const ids = (await quarantinedUpstreamLoader(ctx).load(v))?.visibleDatasetVersionIds ?? [];
       return (await datasetVersionLoader(ctx).loadMany(ids)).flatMap((d) => (d && !(d instanceof Error) ? [d] : []));
     },
   }),
   hiddenQuarantinedInputCount: t.int({
     description: 'Quarantined dataset versions upstream of this version in projects the caller has no role in: counted, never named.',
-    resolve: async (v, _a, ctx) => {
-      const ids = [...new Set((await quarantinedUpstreamLoader(ctx).load(v.id)).map((q) => q.datasetVersionId))];
-      return ids.length - foundIds(await datasetVersionLoader(ctx).loadMany(ids)).size;
-    },
+    resolve: async (v, _a, ctx) => (await quarantinedUpstreamLoader(ctx).load(v))?.hidden ?? 0,
   }),
 }));
 
@@ -143,7 +149,7 @@ builder.objectField(ModelVersionRef, 'aliasesAt', (t) =>
   t.stringList({
     description: 'Aliases that pointed at this version at an instant, from the alias history.',
     args: { at: t.arg({ type: 'DateTime', required: true }) },
-    resolve: (v, args, ctx) => aliasesAtLoader(ctx, args.at).load(v.id),
+    resolve: (v, args, ctx) => aliasesAtLoader(ctx, args.at).load(v),
   }),
 );
 
@@ -187,8 +193,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const start = await startNode(ctx, args, { id: 'id', ref: 'ref' });
-      // Versions the caller may not see load as null and are left out.
-      const found = await ctx.services.incidents.impact(start, { aliases: args.aliases ?? null, at: args.at ?? null });
+      const found = await ctx.services.incidents.impact(ctx.access, start, { aliases: args.aliases ?? null, at: args.at ?? null });
       return loadVersions(
         ctx,
         found.map((v) => v.modelVersionId),
@@ -206,13 +211,7 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'As of this instant: data, links and aliases as they stood then.' }),
     },
     resolve: async (_root, args, ctx) => {
-      // Only datasets the caller may see are matched, and only versions they may see are returned.
-      const found = await ctx.services.incidents.models({
-        usedDataset: args.usedDataset,
-        alias: args.alias ?? null,
-        at: args.at ?? null,
-        projectIds: await ctx.access.visibleProjectIds(),
-      });
+      const found = await ctx.services.incidents.models(ctx.access, { usedDataset: args.usedDataset, alias: args.alias ?? null, at: args.at ?? null });
       return loadVersions(
         ctx,
         found.map((v) => v.modelVersionId),
@@ -262,8 +261,7 @@ builder.mutationField('releaseQuarantine', (t) =>
     args: { input: t.arg({ type: ReleaseQuarantineInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const id = await datasetVersionIdOf(ctx, input);
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
-      const { event } = await ctx.services.quarantines.release({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      const { event } = await ctx.services.quarantines.release(ctx.access, { datasetVersionId: id, reason: input.reason }, String(input.id ?? input.ref));
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, released: event !== null, event };
     },
   }),
@@ -288,8 +286,11 @@ builder.mutationField('quarantineDatasetVersion', (t) =>
     args: { input: t.arg({ type: QuarantineDatasetVersionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const id = await datasetVersionIdOf(ctx, input);
-      await authorizeDatasetVersion(ctx, id, 'EDITOR', String(input.id ?? input.ref));
-      const { quarantine, created } = await ctx.services.quarantines.quarantine({ datasetVersionId: id, reason: input.reason }, ctx.actor);
+      const { quarantine, created } = await ctx.services.quarantines.quarantine(
+        ctx.access,
+        { datasetVersionId: id, reason: input.reason },
+        String(input.id ?? input.ref),
+      );
       quarantineLoader(ctx).prime(id, quarantine as Quarantine);
       return { datasetVersion: (await datasetVersionLoader(ctx).load(id))!, quarantine, created };
     },

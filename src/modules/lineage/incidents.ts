@@ -3,7 +3,12 @@
 // a model trained on quarantined data (see quarantine.ts) without an override.
 import type { Database } from '../../db/database.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import type { PromotionGate } from '../registry/service.js';
+import type { Access } from '../auth/access.js';
+import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
+import { visibleVersionIds } from '../datasets/policy.js';
+import { visibleVersions } from '../registry/policy.js';
+import type { ModelVersion, PromotionGate } from '../registry/service.js';
+import { modelVersionsByIds } from '../registry/store.js';
 import type { NodeRef } from './graph.js';
 import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
@@ -27,6 +32,15 @@ export interface ImpactedVersion {
   aliases: string[];
 }
 
+/** The quarantined data upstream of one model version, as its caller may know it. */
+export interface QuarantineOfVersion {
+  modelVersionId: number;
+  /** Quarantined dataset versions upstream that the caller may see. */
+  visibleDatasetVersionIds: number[];
+  /** How many others there are (in projects the caller has no role in): counted, never named. */
+  hidden: number;
+}
+
 export interface ImpactOptions {
   aliases?: readonly string[] | null;
   at?: Date | null;
@@ -41,7 +55,8 @@ export interface QuarantinedInput extends Quarantine {
 const MAX_MATCHED_VERSIONS = 10_000;
 
 export function createIncidentService(db: Database, lineage: LineageService, quarantines: QuarantineService) {
-  const { quarantinesOf } = quarantines;
+  const { quarantinesOf } = quarantines.internal;
+  const { reach } = lineage.internal;
   const { sql } = db;
 
   /** Dataset versions matching the filter that existed at `at` (or now), of datasets in `projectIds` (null: any). */
@@ -118,58 +133,100 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
     return reached.map((r) => ({ modelVersionId: r.id, aliases: held.get(r.id) ?? [] })).filter((v) => !wanted || v.aliases.some((a) => wanted.has(a)));
   }
 
-  async function impactOf(starts: readonly NodeRef[], options: ImpactOptions): Promise<ImpactedVersion[]> {
+  /** Of the versions reached, those the caller may see: an impact report never names what the caller could not read. */
+  async function visibleReached(caller: Access, reached: readonly NodeRef[]): Promise<{ id: number }[]> {
+    if (isGlobalAdmin(caller)) return [...reached];
+    const visible = new Set(
+      (
+        await visibleVersions(
+          caller,
+          await modelVersionsByIds(
+            sql,
+            reached.map((r) => r.id),
+          ),
+        )
+      ).map((v) => v.version.id),
+    );
+    return reached.filter((r) => visible.has(r.id));
+  }
+
+  async function impactOf(caller: Access, starts: readonly NodeRef[], options: ImpactOptions): Promise<ImpactedVersion[]> {
     const at = options.at ?? null;
-    const reached = await lineage.reach(starts, 'DOWNSTREAM', 'ModelVersion', at);
+    const reached = await visibleReached(caller, await reach(starts, 'DOWNSTREAM', 'ModelVersion', at));
     return withAliases(reached, options.aliases ?? null, at);
   }
 
   return {
-    matchDatasetVersions,
-    aliasesOf,
-
-    /** Model versions downstream of a node (dataset version, commit, run, ...), optionally only those holding one of `aliases`. */
-    async impact(start: NodeRef, options: ImpactOptions): Promise<ImpactedVersion[]> {
-      await lineage.requireNode(start);
-      return impactOf([start], options);
+    /** The aliases each version the caller read held at `at` (now when null). */
+    async aliasesOf(caller: Access, versions: readonly ModelVersion[], at: Date | null): Promise<Map<number, string[]>> {
+      const visible = await visibleReached(
+        caller,
+        versions.map((v) => ({ type: 'ModelVersion', id: v.id })),
+      );
+      return aliasesOf(
+        visible.map((v) => v.id),
+        at,
+      );
     },
 
-    /** Model versions downstream of any of several nodes (which the caller has checked exist), e.g. a pipeline run and what it writes. */
+    /**
+     * Model versions the caller may see downstream of a node they may see (dataset version,
+     * commit, run, ...; NOT_FOUND otherwise), optionally only those holding one of `aliases`.
+     */
+    async impact(caller: Access, start: NodeRef, options: ImpactOptions, ref?: string): Promise<ImpactedVersion[]> {
+      await lineage.requireVisibleNode(caller, start, ref);
+      return impactOf(caller, [start], options);
+    },
+
+    /** Model versions the caller may see downstream of any of several nodes the caller read, e.g. a pipeline run and what it writes. */
     impactOf,
 
     /**
-     * "Which production model used the August dataset": versions downstream of any matching
-     * dataset version; `projectIds` (null: all) limits the datasets matched to those projects.
+     * "Which production model used the August dataset": versions the caller may see downstream
+     * of any matching dataset version the caller may see.
      */
-    async models(options: {
-      usedDataset: DatasetVersionFilter;
-      alias?: string | null;
-      at?: Date | null;
-      projectIds?: readonly number[] | null;
-    }): Promise<ImpactedVersion[]> {
+    async models(caller: Access, options: { usedDataset: DatasetVersionFilter; alias?: string | null; at?: Date | null }): Promise<ImpactedVersion[]> {
       const at = options.at ?? null;
-      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at, 'usedDataset', options.projectIds ?? null);
+      const datasetVersionIds = await matchDatasetVersions(options.usedDataset, at, 'usedDataset', await readableProjects(caller));
       if (datasetVersionIds.length === 0) return [];
-      const reached = await lineage.reach(
-        datasetVersionIds.map((id) => ({ type: 'DatasetVersion', id })),
-        'DOWNSTREAM',
-        'ModelVersion',
-        at,
+      const reached = await visibleReached(
+        caller,
+        await reach(
+          datasetVersionIds.map((id) => ({ type: 'DatasetVersion', id })),
+          'DOWNSTREAM',
+          'ModelVersion',
+          at,
+        ),
       );
       return withAliases(reached, options.alias ? [options.alias] : null, at);
     },
 
     /**
-     * For many model versions at once (a page of versions, every alias of a model): the
-     * quarantined dataset versions upstream of each, the data the promotion gate checks.
+     * For each model version the caller read (a page of versions, every alias of a model): the
+     * quarantined dataset versions upstream of it, the data the promotion gate checks. Those the
+     * caller may see are named (`visible`); the others, in projects the caller has no role in,
+     * are only counted (`hidden`), as the gate's refusal does.
      */
-    async quarantinedUpstreamOfMany(modelVersionIds: readonly number[]): Promise<(QuarantinedInput & { modelVersionId: number })[]> {
-      return quarantinedUpstreamOf(sql, modelVersionIds);
+    async quarantinedUpstreamOfMany(caller: Access, versions: readonly ModelVersion[]): Promise<QuarantineOfVersion[]> {
+      const ids = (
+        await visibleReached(
+          caller,
+          versions.map((v) => ({ type: 'ModelVersion', id: v.id })),
+        )
+      ).map((v) => v.id);
+      if (ids.length === 0) return [];
+      const rows = await quarantinedUpstreamOf(sql, ids);
+      const seen = new Set(await visibleVersionIds(sql, caller, [...new Set(rows.map((r) => r.datasetVersionId))]));
+      return ids.map((modelVersionId) => {
+        const upstream = [...new Set(rows.filter((r) => r.modelVersionId === modelVersionId).map((r) => r.datasetVersionId))];
+        const visible = upstream.filter((id) => seen.has(id));
+        return { modelVersionId, visibleDatasetVersionIds: visible, hidden: upstream.length - visible.length };
+      });
     },
 
     /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */
     async quarantinedUpstream(modelVersionId: number): Promise<QuarantinedInput[]> {
-      const upstream = await lineage.reach([{ type: 'ModelVersion', id: modelVersionId }], 'UPSTREAM', 'DatasetVersion', null);
+      const upstream = await reach([{ type: 'ModelVersion', id: modelVersionId }], 'UPSTREAM', 'DatasetVersion', null);
       const quarantines = await quarantinesOf(upstream.map((n) => n.id));
       if (quarantines.length === 0) return [];
       const labels = await sql.query<{ id: number; dataset: string; version: string }>(

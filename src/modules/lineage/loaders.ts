@@ -11,14 +11,14 @@ import type { LineageQuery, LineageResult } from './service.js';
  */
 export const lineageLoader = (ctx: Context, query: LineageQuery) =>
   ctx.loaders.get(`lineage:${query.direction}:${query.depth ?? ''}:${(query.types ?? []).join(',')}:${query.at?.toISOString() ?? ''}`, (s) => {
-    return new DataLoader<NodeRef, LineageResult, string>((starts) => s.lineage.traverseMany(starts, query), { cacheKeyFn: nodeKey });
+    return new DataLoader<NodeRef, LineageResult, string>((starts) => s.lineage.traverseMany(ctx.access, starts, query), { cacheKeyFn: nodeKey });
   });
 
 /** Commits the caller may see: those used by at least one run of a project they have a role in. */
 export const codeCommitLoader = (ctx: Context) =>
   ctx.loaders.get('codeCommit', (s) =>
     byId(
-      async (ids) => s.lineage.codeCommitsByIds(ids, await ctx.access.visibleProjectIds()),
+      (ids) => s.lineage.codeCommitsByIds(ctx.access, ids),
       (c) => c.id,
     ),
   );

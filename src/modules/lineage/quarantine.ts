@@ -3,7 +3,8 @@ import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { DatasetQuarantineEvent, Prisma, QuarantineAction } from '../../generated/prisma/client.js';
 import { requireMaxLength } from '../../validation.js';
-import { LOCAL_ACTOR } from '../auth/access.js';
+import { type Access, LOCAL_ACTOR } from '../auth/access.js';
+import { requireVersionRole, visibleVersionIds } from '../datasets/policy.js';
 
 export type { DatasetQuarantineEvent, QuarantineAction };
 
@@ -37,6 +38,7 @@ export function createQuarantineService(db: Database) {
     return tx.datasetQuarantineEvent.create({ data: { datasetVersionId, action, reason, actor: actor ?? LOCAL_ACTOR, at } });
   }
 
+  /** The quarantines in force (released ones are gone) of these dataset versions, whoever asks (the promotion gate needs them all). */
   async function quarantinesOf(datasetVersionIds: readonly number[]): Promise<Quarantine[]> {
     if (datasetVersionIds.length === 0) return [];
     const rows = await prisma.datasetQuarantine.findMany({ where: { datasetVersionId: { in: [...datasetVersionIds] } }, orderBy: { datasetVersionId: 'asc' } });
@@ -44,11 +46,18 @@ export function createQuarantineService(db: Database) {
   }
 
   return {
-    /** The quarantines in force (released ones are gone), by dataset version. */
-    quarantinesOf,
+    /** The quarantines in force of the dataset versions the caller may see. */
+    async visibleQuarantinesOf(caller: Access, datasetVersionIds: readonly number[]): Promise<Quarantine[]> {
+      return quarantinesOf(await visibleVersionIds(db.sql, caller, datasetVersionIds));
+    },
 
-    /** Marks a dataset version bad. Quarantining it again while it is quarantined keeps the first record (who, when, why). */
-    async quarantine(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ quarantine: Quarantine; created: boolean }> {
+    /**
+     * Marks a dataset version bad (EDITOR in its dataset's project). Quarantining it again while it
+     * is quarantined keeps the first record (who, when, why).
+     */
+    async quarantine(caller: Access, input: { datasetVersionId: number; reason: string }, ref?: string): Promise<{ quarantine: Quarantine; created: boolean }> {
+      const actor = caller.actor;
+      await requireVersionRole(db.sql, caller, input.datasetVersionId, 'EDITOR', ref);
       const reason = requireReason(input.reason, 'must say why the data is bad');
       const created = await prisma.$transaction(async (tx) => {
         await lockVersion(tx, input.datasetVersionId);
@@ -66,7 +75,9 @@ export function createQuarantineService(db: Database) {
      * Lifts a quarantine: promotions of models trained on the data no longer need an override.
      * Releasing a version that is not quarantined (a retry) records nothing.
      */
-    async release(input: { datasetVersionId: number; reason: string }, actor: string | null): Promise<{ event: DatasetQuarantineEvent | null }> {
+    async release(caller: Access, input: { datasetVersionId: number; reason: string }, ref?: string): Promise<{ event: DatasetQuarantineEvent | null }> {
+      const actor = caller.actor;
+      await requireVersionRole(db.sql, caller, input.datasetVersionId, 'EDITOR', ref);
       const reason = requireReason(input.reason, 'must say why the data is good again');
       const event = await prisma.$transaction(async (tx) => {
         await lockVersion(tx, input.datasetVersionId);
@@ -77,13 +88,17 @@ export function createQuarantineService(db: Database) {
       return { event };
     },
 
-    /** Every quarantine and release of each version, oldest first. */
-    async historyOf(datasetVersionIds: readonly number[]): Promise<DatasetQuarantineEvent[]> {
+    /** Every quarantine and release of each version the caller may see, oldest first. */
+    async historyOf(caller: Access, datasetVersionIds: readonly number[]): Promise<DatasetQuarantineEvent[]> {
+      const ids = await visibleVersionIds(db.sql, caller, datasetVersionIds);
       return prisma.datasetQuarantineEvent.findMany({
-        where: { datasetVersionId: { in: [...datasetVersionIds] } },
+        where: { datasetVersionId: { in: ids } },
         orderBy: [{ datasetVersionId: 'asc' }, { id: 'asc' }],
       });
     },
+
+    /** Unchecked: the promotion gate weighs every quarantine upstream, wherever it lives. */
+    internal: { quarantinesOf },
   };
 }
 

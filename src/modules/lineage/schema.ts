@@ -12,7 +12,7 @@ import type { Run } from '../runs/service.js';
 import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph, type Subgraph } from './graph.js';
 import { loadNodes } from '../../loaders.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
-import { anonymize, isAnonymized, restrictToVisible } from './redact.js';
+import { isAnonymized } from './redact.js';
 import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
@@ -60,9 +60,9 @@ export async function loadNode(ctx: Context, node: NodeRef): Promise<object | nu
   return value;
 }
 
-/** A node a query starts from must exist and be visible; otherwise NOT_FOUND, so existence does not leak. */
+/** A node a query starts from must exist and be visible (the lineage service decides); otherwise NOT_FOUND, so existence does not leak. */
 export async function requireVisibleNode(ctx: Context, node: NodeRef, globalId: string): Promise<NodeRef> {
-  if (!(await loadNode(ctx, node))) throw new NotFoundError(node.type, globalId);
+  await ctx.services.lineage.requireVisibleNode(ctx.access, node, globalId);
   return node;
 }
 
@@ -203,33 +203,6 @@ function toQuery(args: WalkArgs): LineageQuery {
   return { direction: args.direction ?? 'BOTH', depth: args.depth ?? null, types: args.types ?? null, at: args.at ?? null };
 }
 
-/**
- * A walk as the caller may see it. Global admins get the walk as stored. Others get it cut at
- * the first node they may not see, which stays as a redacted leaf; the walk is then taken
- * without the types filter, since cutting needs the nodes in between, and filtered afterwards.
- */
-async function visibleWalk(ctx: Context, query: LineageQuery, walk: (query: LineageQuery) => Promise<LineageResult>): Promise<LineageResult> {
-  if (ctx.access.isAdmin) return walk(query);
-  const full = await walk({ ...query, types: null });
-  const loaded = await Promise.all(full.nodes.map((n) => loadNode(ctx, n)));
-  const visible = new Set(full.nodes.filter((_n, i) => loaded[i] !== null).map(nodeKey));
-  const cut = restrictToVisible(full, full.start, {
-    direction: full.direction,
-    maxDepth: full.appliedDepth,
-    types: query.types ?? null,
-    isVisible: (key) => visible.has(key),
-  });
-  return { ...full, ...sortSubgraph(anonymize(cut, (key) => visible.has(key))) };
-}
-
-/** The same for a path: hidden nodes on it are anonymized. */
-async function visiblePath(ctx: Context, path: Subgraph): Promise<Subgraph> {
-  if (ctx.access.isAdmin) return path;
-  const loaded = await Promise.all(path.nodes.map((n) => loadNode(ctx, n)));
-  const visible = new Set(path.nodes.filter((_n, i) => loaded[i] !== null).map(nodeKey));
-  return anonymize(path, (key) => visible.has(key));
-}
-
 /** Adds `lineage(direction, depth, types, at)` to an entity type, batched across a page. */
 export function addLineageField<T extends object>(ref: ObjectRef<never, T> | ObjectRef<any, T>, type: NodeType, idOf: (value: T) => number) {
   builder.objectField(ref as ObjectRef<any, T>, 'lineage', (t) =>
@@ -237,7 +210,7 @@ export function addLineageField<T extends object>(ref: ObjectRef<never, T> | Obj
       type: LineageGraphRef,
       description: `The lineage graph around this ${type}, as of \`at\` when given.`,
       args: walkArgs,
-      resolve: (value, args, ctx) => visibleWalk(ctx, toQuery(args as WalkArgs), (query) => lineageLoader(ctx, query).load({ type, id: idOf(value) })),
+      resolve: (value, args, ctx) => lineageLoader(ctx, toQuery(args as WalkArgs)).load({ type, id: idOf(value) }),
     }),
   );
 }
@@ -250,20 +223,10 @@ builder.queryFields((t) => ({
     type: LineageGraphRef,
     description: 'The lineage graph around any node (run, commit, dataset version, artifact, model version), ready to draw.',
     args: { id: t.arg.id({ required: true, description: 'Global id of the start node.' }), ...walkArgs },
-    resolve: async (_root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       const start = decodeNodeRef(String(args.id), 'id');
       clampDepth('depth', args.depth); // a bad depth is reported before anything is looked up
-      // The visibility check of the start and the walk go out together; the walk's answer is
-      // dropped when the start is not visible.
-      // Whichever fails first, a missing or hidden start answers with the visibility check's
-      // error, so the two read the same (the walk's own NOT_FOUND names the raw id).
-      const [visible, walk] = await Promise.allSettled([
-        requireVisibleNode(ctx, start, String(args.id)),
-        visibleWalk(ctx, toQuery(args as WalkArgs), (query) => ctx.services.lineage.lineage(start, query)),
-      ]);
-      if (visible.status === 'rejected') throw visible.reason;
-      if (walk.status === 'rejected') throw walk.reason;
-      return walk.value;
+      return ctx.services.lineage.lineage(ctx.access, start, toQuery(args as WalkArgs), String(args.id));
     },
   }),
   lineagePath: t.field({
@@ -276,11 +239,10 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime', description: 'Only edges recorded at or before this instant.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const from = await requireVisibleNode(ctx, decodeNodeRef(String(args.from), 'from'), String(args.from));
-      const to = await requireVisibleNode(ctx, decodeNodeRef(String(args.to), 'to'), String(args.to));
-      const found = await ctx.services.lineage.path(from, to, args.at ?? null);
-      if (!found) return null;
-      const path = { ...found, ...(await visiblePath(ctx, found)) };
+      const from = decodeNodeRef(String(args.from), 'from');
+      const to = decodeNodeRef(String(args.to), 'to');
+      const path = await ctx.services.lineage.path(ctx.access, from, to, args.at ?? null, { from: String(args.from), to: String(args.to) });
+      if (!path) return null;
       return { ...path, direction: null, requestedDepth: path.edges.length, appliedDepth: path.edges.length, depthClamped: false };
     },
   }),
@@ -296,6 +258,6 @@ builder.queryFields((t) => ({
         description: 'The full sha, or a prefix of 7 or more characters that only one commit of the repository starts with (else BAD_USER_INPUT).',
       }),
     },
-    resolve: async (_root, args, ctx) => ctx.services.lineage.codeCommit(args.repository, args.commit, await ctx.access.visibleProjectIds()),
+    resolve: (_root, args, ctx) => ctx.services.lineage.codeCommit(ctx.access, args.repository, args.commit),
   }),
 }));

@@ -1,11 +1,16 @@
 // Lineage reads: walks, paths and reachability over the LineageGraph port, on Neo4j when the
-// projection is reachable and current, on PostgreSQL otherwise; plus the commit nodes.
+// projection is reachable and current, on PostgreSQL otherwise; plus the commit nodes. What a
+// caller sees of a walk is decided here: hidden nodes are cut and redacted (see redact.ts).
 import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
+import type { Access } from '../auth/access.js';
+import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
+import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, nodeKey, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
 import { createPostgresLineageGraph } from './graph-postgres.js';
 import { findCommit } from './commits.js';
+import { visibleNodeKeys } from './policy.js';
+import { anonymize, restrictToVisible } from './redact.js';
 import { commitsByIds, hasPendingOutbox, outboxStats } from './store.js';
 import type { SyncWorker } from './sync-worker.js';
 
@@ -102,52 +107,87 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
     }));
   }
 
+  /** A node a read starts from must exist and be visible to the caller; otherwise NOT_FOUND, so existence does not leak. */
+  async function requireVisibleNode(caller: Access, node: NodeRef, ref: string | number = node.id): Promise<void> {
+    if (!(await visibleNodeKeys(db.sql, caller, [node])).has(nodeKey(node))) throw new NotFoundError(node.type, ref);
+  }
+
+  /**
+   * Walks as the caller may see them. Global admins get the walks as stored. Others get each cut
+   * at the first node they may not see, which stays as a redacted leaf; the walk is then taken
+   * without the types filter, since cutting needs the nodes in between, and filtered afterwards.
+   */
+  async function visibleWalks(caller: Access, starts: readonly NodeRef[], query: LineageQuery, field = 'depth'): Promise<LineageResult[]> {
+    if (isGlobalAdmin(caller)) return traverseMany(starts, query, field);
+    const walks = await traverseMany(starts, { ...query, types: null }, field);
+    const visible = await visibleNodeKeys(
+      db.sql,
+      caller,
+      walks.flatMap((w) => w.nodes),
+    );
+    const isVisible = (key: string) => visible.has(key);
+    return walks.map((full) => {
+      const cut = restrictToVisible(full, full.start, { direction: full.direction, maxDepth: full.appliedDepth, types: query.types ?? null, isVisible });
+      return { ...full, ...sortSubgraph(anonymize(cut, isVisible)) };
+    });
+  }
+
   return {
-    /** The graph around one node; NOT_FOUND when the node does not exist. */
-    async lineage(start: NodeRef, query: LineageQuery): Promise<LineageResult> {
+    /** The graph around one node the caller may see (NOT_FOUND otherwise), with what the caller may not see redacted. */
+    async lineage(caller: Access, start: NodeRef, query: LineageQuery, ref: string | number = start.id): Promise<LineageResult> {
       clampDepth('depth', query.depth);
-      // The walk does not wait for the existence check; its answer is dropped when the node is missing.
-      const [, graphs] = await Promise.all([requireNode(start), traverseMany([start], query)]);
-      return graphs[0]!;
+      // The walk does not wait for the visibility check; its answer is dropped when the start is missing or hidden.
+      const [visible, walks] = await Promise.allSettled([requireVisibleNode(caller, start, ref), visibleWalks(caller, [start], query)]);
+      if (visible.status === 'rejected') throw visible.reason;
+      if (walks.status === 'rejected') throw walks.reason;
+      return walks.value[0]!;
     },
 
-    /** The graphs around many nodes in one walk (DataLoader batches of Run.lineage etc.). */
-    traverseMany,
+    /** The graphs around many nodes the caller read, in one walk (DataLoader batches of Run.lineage etc.), redacted as in `lineage`. */
+    traverseMany: visibleWalks,
 
-    /** A shortest path from one node to the other along the arrows, tried both ways round; null when none. */
-    async path(from: NodeRef, to: NodeRef, at: Date | null = null): Promise<PathResult | null> {
-      await requireNode(from);
-      await requireNode(to);
+    /**
+     * A shortest path from one node to the other along the arrows, tried both ways round; null
+     * when none. Both ends must be visible (NOT_FOUND otherwise); hidden nodes on it are anonymized.
+     */
+    async path(caller: Access, from: NodeRef, to: NodeRef, at: Date | null = null, refs: { from?: string; to?: string } = {}): Promise<PathResult | null> {
+      await requireVisibleNode(caller, from, refs.from ?? from.id);
+      await requireVisibleNode(caller, to, refs.to ?? to.id);
       const { value, source } = await withGraph(async (g) => {
         const forward = await g.path(from, to, { at, maxDepth: MAX_DEPTH });
         return forward ?? (await g.path(to, from, { at, maxDepth: MAX_DEPTH }));
       });
-      return value ? { ...value, source, at } : null;
+      if (!value) return null;
+      if (isGlobalAdmin(caller)) return { ...value, source, at };
+      const visible = await visibleNodeKeys(db.sql, caller, value.nodes);
+      return { ...value, ...anonymize(value, (key) => visible.has(key)), source, at };
     },
 
-    /** Nodes of `targetType` reachable from the starts at any distance (e.g. model versions downstream of a dataset). */
-    async reach(starts: readonly NodeRef[], direction: 'UPSTREAM' | 'DOWNSTREAM', targetType: NodeType, at: Date | null = null): Promise<NodeRef[]> {
-      const { value } = await withGraph((g) => g.reach(starts, { direction, targetType, at }));
-      return value;
-    },
+    requireVisibleNode,
 
-    requireNode,
-    existingIds,
-
-    /**
-     * A commit belongs to no project, so it is visible through the runs that used it: to a
-     * caller who may see at least one of them (`projectIds` null: everything, a global admin).
-     */
-    async codeCommitsByIds(ids: readonly number[], projectIds: readonly number[] | null) {
-      return commitsByIds(db.sql, ids, projectIds);
+    /** Commits the caller may see: a commit belongs to no project, so it is visible through the runs that used it. */
+    async codeCommitsByIds(caller: Access, ids: readonly number[]) {
+      return commitsByIds(db.sql, ids, await readableProjects(caller));
     },
 
     /**
      * A repository's commit by its sha or an unambiguous prefix of 7+ characters, among those a
-     * run of `projectIds` used (null: any); null when none did.
+     * run the caller may see used; null when none did.
      */
-    async codeCommit(repository: string, commit: string, projectIds: readonly number[] | null) {
-      return findCommit(db.prisma, repository, commit, projectIds);
+    async codeCommit(caller: Access, repository: string, commit: string) {
+      return findCommit(db.prisma, repository, commit, await readableProjects(caller));
+    },
+
+    /** Unchecked reads for other services (incidents), which apply their own policy. */
+    internal: {
+      /** Nodes of `targetType` reachable from the starts at any distance (e.g. model versions downstream of a dataset). */
+      async reach(starts: readonly NodeRef[], direction: 'UPSTREAM' | 'DOWNSTREAM', targetType: NodeType, at: Date | null = null): Promise<NodeRef[]> {
+        const { value } = await withGraph((g) => g.reach(starts, { direction, targetType, at }));
+        return value;
+      },
+      requireNode,
+      existingIds,
+      traverseMany,
     },
 
     outboxStats: () => outboxStats(db.sql),

@@ -10,8 +10,8 @@ import type { LiveService, RunChange } from './service.js';
 export function publishingMetrics(metrics: MetricService, live: LiveService): MetricService {
   return {
     ...metrics,
-    async logBatch(input) {
-      const result = await metrics.logBatch(input);
+    async logBatch(caller, input) {
+      const result = await metrics.logBatch(caller, input);
       live.metricsCommitted(result);
       return result;
     },
@@ -29,8 +29,8 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
     };
   return {
     ...runs,
-    async start(input, actor) {
-      const result = await runs.start(input, actor);
+    async start(caller, input) {
+      const result = await runs.start(caller, input);
       if (result.created) live.runChanged(result.run, 'CREATED');
       return result;
     },

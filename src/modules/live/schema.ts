@@ -1,18 +1,10 @@
 // GraphQL subscriptions: metricLogged (points as they commit, with replay) and runUpdated.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
-import { authorizeProjectName, authorizeRun } from '../auth/guards.js';
 import { decodeId } from '../../ids.js';
 import { Loaders } from '../../loaders.js';
 import { RunRef } from '../runs/schema.js';
-import { AccessEnded, type Holder } from './access-watch.js';
-import type { Context } from '../../context.js';
-
-/** Who holds a subscription, watched for revocation and expiry; null with authentication off. */
-function holderOf(ctx: Context): Holder | null {
-  const p = ctx.access.principal;
-  return p.kind === 'user' ? { userId: p.userId, tokenId: p.tokenId, expiresAt: p.expiresAt } : null;
-}
+import { AccessEnded } from './access-watch.js';
 
 /** The last event of a subscription whose caller lost access becomes its authorization error. */
 function unlessAccessEnded<T>(event: T | AccessEnded): T {
@@ -22,8 +14,9 @@ function unlessAccessEnded<T>(event: T | AccessEnded): T {
 
 builder.subscriptionType({
   description:
-    'Live updates over graphql-ws (WebSocket) or server-sent events on /graphql. Delivery is at most once; ' +
-    'metricLogged(sinceStep) replays from the database, which is what makes it complete.',
+    'Live updates over graphql-ws (WebSocket) or server-sent events on /graphql. A subscription never misses a committed ' +
+    'metric point silently: it either delivers it or ends with a dropped batch saying where to resume, and ' +
+    'metricLogged(sinceStep) replays from the database from there. runUpdated ends when live delivery was interrupted.',
 });
 
 const MetricBatchPoint = builder.simpleObject('MetricBatchPoint', {
@@ -55,9 +48,11 @@ const MetricBatch = builder.simpleObject('MetricBatch', {
     dropped: t.boolean({
       description:
         'True on the last batch of a subscription that could not keep up (more pending points than the server keeps per ' +
-        'subscription), whose live feed was interrupted (Redis connection lost), or whose server is shutting down. Points ' +
-        'not delivered are dropped and the subscription ends; resubscribe (to any replica) with sinceStep = resumeFromStep ' +
-        'to get them from the database.',
+        'subscription), whose live feed was interrupted (Redis connection lost), that learned of committed points whose ' +
+        "batch never reached it (its replica died between commit and publish: every batch carries each series' count, and " +
+        'the server compares them with the database every few seconds), or whose server is shutting down. Points not ' +
+        'delivered are dropped and the subscription ends; resubscribe (to any replica) with sinceStep = resumeFromStep to ' +
+        'get them from the database. Live delivery is therefore at least once from what is committed.',
     }),
   }),
 });
@@ -77,11 +72,8 @@ builder.subscriptionFields((t) => ({
         description: 'Replay stored points with step >= sinceStep before going live (live points below it are skipped too); live only when omitted.',
       }),
     },
-    subscribe: async (_root, args, ctx) => {
-      const runId = decodeId('Run', String(args.runId), 'runId');
-      await authorizeRun(ctx, runId, 'VIEWER');
-      return ctx.services.live.metricLogged({ runId, keys: args.keys, sinceStep: args.sinceStep, holder: holderOf(ctx) });
-    },
+    subscribe: (_root, args, ctx) =>
+      ctx.services.live.metricLogged(ctx.access, { runId: decodeId('Run', String(args.runId), 'runId'), keys: args.keys, sinceStep: args.sinceStep }),
     resolve: (event) => {
       const batch = unlessAccessEnded(event);
       return { ...batch, runId: encodeGlobalID('Run', batch.runId) };
@@ -94,10 +86,7 @@ builder.subscriptionFields((t) => ({
       'Each event carries the run as stored at that moment; bursts for one run are coalesced. The stream ends if live ' +
       'delivery was interrupted: refetch and subscribe again.',
     args: { project: t.arg.string({ required: true, description: 'Project name.' }) },
-    subscribe: async (_root, args, ctx) => {
-      await authorizeProjectName(ctx, args.project, 'VIEWER');
-      return ctx.services.live.runUpdated(args.project, holderOf(ctx));
-    },
+    subscribe: (_root, args, ctx) => ctx.services.live.runUpdated(ctx.access, args.project),
     resolve: (event, _args, ctx) => {
       const run = unlessAccessEnded(event);
       // One subscription context lives for many events: fresh loaders, so no event sees another's cache.

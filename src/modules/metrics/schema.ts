@@ -3,12 +3,8 @@ import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
 import { RunRef } from '../runs/schema.js';
 import { TagInput } from '../runs/mutations.js';
-import { summaryLoader } from './loaders.js';
-import { editableRunId } from '../auth/guards.js';
+import { runHistoriesLoader, summaryLoader } from './loaders.js';
 import { runLoader } from '../runs/loaders.js';
-import DataLoader from 'dataloader';
-import type { Context } from '../../context.js';
-import { NotFoundError } from '../../errors.js';
 import { columnsOf, type MetricSeries as MetricSeriesRow } from './service.js';
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
@@ -80,15 +76,6 @@ builder.objectField(MetricSeries, 'run', (t) =>
   }),
 );
 
-/** Run.metricHistories for every run of a request asking the same keys and size: one read. */
-const runHistoriesLoader = (ctx: Context, keys: readonly string[] | null, maxPoints: number | null) =>
-  ctx.loaders.get(`runHistories:${JSON.stringify([keys, maxPoints])}`, (s) => {
-    return new DataLoader<number, MetricSeriesRow[]>(async (runIds) => {
-      const all = await s.metrics.runHistories({ runIds, keys, maxPoints });
-      return runIds.map((id) => all.filter((h) => h.runId === id));
-    });
-  });
-
 function toSummary(s: { key: string; lastValue: number; lastStep: number; lastTimestamp: Date; min: number | null; max: number | null; count: number }) {
   return { key: s.key, last: s.lastValue, lastStep: s.lastStep, lastTimestamp: s.lastTimestamp, min: s.min, max: s.max, count: s.count };
 }
@@ -97,14 +84,14 @@ builder.objectFields(RunRef, (t) => ({
   metrics: t.field({
     type: [MetricSummary],
     description: 'Every metric of the run, by key.',
-    resolve: async (r, _a, ctx) => (await summaryLoader(ctx).load(r.id)).map(toSummary),
+    resolve: async (r, _a, ctx) => (await summaryLoader(ctx).load(r)).map(toSummary),
   }),
   metric: t.field({
     type: MetricSummary,
     nullable: true,
     args: { key: t.arg.string({ required: true }) },
     resolve: async (r, { key }, ctx) => {
-      const found = (await summaryLoader(ctx).load(r.id)).find((m) => m.key === key);
+      const found = (await summaryLoader(ctx).load(r)).find((m) => m.key === key);
       return found ? toSummary(found) : null;
     },
   }),
@@ -113,11 +100,15 @@ builder.objectFields(RunRef, (t) => ({
     description: 'The points of one metric, at most maxPoints of them; the global min and max are always kept.',
     args: {
       key: t.arg.string({ required: true }),
-      maxPoints: t.arg.int({ defaultValue: 1000, description: '2 to 100000.' }),
+      maxPoints: t.arg.int({
+        defaultValue: 1000,
+        description:
+          '2 to 100000. A series this long or shorter comes whole; a longer one is sampled into buckets of equal steps, two points each (the lowest and the highest), filling between half of maxPoints and maxPoints.',
+      }),
       fromStep: t.arg({ type: 'SafeInt' }),
       toStep: t.arg({ type: 'SafeInt' }),
     },
-    resolve: (r, args, ctx) => ctx.services.metrics.history({ runId: r.id, ...args }),
+    resolve: (r, args, ctx) => ctx.services.metrics.history(ctx.access, r, args),
   }),
   metricHistories: t.field({
     type: [MetricSeries],
@@ -128,7 +119,7 @@ builder.objectFields(RunRef, (t) => ({
       keys: t.arg.stringList({ description: 'At most 50 metric keys; a key the run never logged gives an empty series.' }),
       maxPoints: t.arg.int({ defaultValue: 500, description: '2 to 5000 per series; series x maxPoints at most 1,000,000.' }),
     },
-    resolve: (r, args, ctx) => runHistoriesLoader(ctx, args.keys ?? null, args.maxPoints ?? null).load(r.id),
+    resolve: (r, args, ctx) => runHistoriesLoader(ctx, args.keys ?? null, args.maxPoints ?? null).load(r),
   }),
 }));
 
@@ -147,14 +138,14 @@ builder.queryField('metricHistories', (t) =>
         description: 'Rounds values to this many significant digits (1 to 17), enough for a chart and fewer bytes to send; full precision when left out.',
       }),
     },
-    resolve: async (_root, args, ctx) => {
-      const ids = args.runIds.map((id, i) => decodeId('Run', String(id), `runIds[${i}]`));
-      const runs = await runLoader(ctx).loadMany(ids);
-      runs.forEach((run, i) => {
-        if (!run || run instanceof Error) throw new NotFoundError('Run', String(args.runIds[i]));
-      });
-      return ctx.services.metrics.histories({ runIds: ids, keys: args.keys, maxPoints: args.maxPoints, significantDigits: args.significantDigits });
-    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.metrics.histories(ctx.access, {
+        runIds: args.runIds.map((id, i) => decodeId('Run', String(id), `runIds[${i}]`)),
+        refs: args.runIds.map(String),
+        keys: args.keys,
+        maxPoints: args.maxPoints,
+        significantDigits: args.significantDigits,
+      }),
   }),
 );
 
@@ -214,8 +205,8 @@ builder.mutationFields((t) => ({
     description: 'Logs params, metric points and tags in one transaction: all of it is written, or none.',
     args: { input: t.arg({ type: LogBatchInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      const result = await ctx.services.metrics.logBatch({ ...input, runId });
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      const result = await ctx.services.metrics.logBatch(ctx.access, { ...input, runId });
       return { ...result, runId: input.runId };
     },
   }),

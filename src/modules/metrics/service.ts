@@ -4,11 +4,23 @@ import type { Logger } from '../../logger.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import { claimBatch, insertParams, lockRunForWrite, recordBatchSummary, upsertTags } from '../runs/batch-store.js';
-import { type TagInput, validateTags } from '../runs/service.js';
+import type { Access } from '../auth/access.js';
+import { runAccess } from '../runs/policy.js';
+import { runsByIds } from '../runs/store.js';
+import { type Run, type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
 import { readHistories } from './batch-history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
-import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
+import {
+  insertPoints,
+  insertRunPoints,
+  MetricKeyCache,
+  type PointRow,
+  type SeriesCount,
+  type StoredPoint,
+  summariesForRuns,
+  type SummaryRow,
+} from './store.js';
 
 export interface MetricPointInput {
   key: string;
@@ -45,6 +57,11 @@ export interface LogBatchResult {
   replayed: boolean;
   /** Points this call inserted, in insertion order, for the live stream. */
   points: StoredPoint[];
+  /**
+   * Points each series this call added to holds now that it committed: the live stream's
+   * sequence (a subscriber that counts fewer missed a batch). Empty when nothing was inserted.
+   */
+  counts: { key: string; count: number }[];
 }
 
 export interface MetricSeries {
@@ -162,10 +179,11 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
 
   const storedPoints = (points: readonly PointRow[]): StoredPoint[] =>
     points.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value }));
+  const seriesCounts = (counts: readonly SeriesCount[]) => counts.map((c) => ({ key: keys.nameOf(c.keyId)!, count: c.count }));
 
   /** Points alone need no transaction: one statement locks the run, inserts and answers. */
   async function logPointsOnly(runId: number, rows: readonly PointRow[]): Promise<LogBatchResult> {
-    const { run, inserted } = await insertRunPoints(db.sql, runId, rows);
+    const { run, inserted, counts } = await insertRunPoints(db.sql, runId, rows);
     requireWritable(runId, run);
     return {
       ...emptyResult(runId, run.projectId),
@@ -173,6 +191,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       pointsSkipped: rows.length - inserted.length,
       replayed: false,
       points: storedPoints(inserted),
+      counts: seriesCounts(counts),
     };
   }
 
@@ -190,7 +209,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         if (replay) {
           // The answer the first call got, marked as a replay: nothing was written this time.
           const first = replay.replayOf as Partial<LogBatchResult>;
-          return { ...emptyResult(runId, run.projectId), ...first, replayed: true, points: [] };
+          return { ...emptyResult(runId, run.projectId), ...first, replayed: true, points: [], counts: [] };
         }
       }
 
@@ -205,7 +224,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         }
       }
       await upsertTags(tx, runId, tags);
-      const insertedPoints = await insertPoints(tx, rows);
+      const { inserted: insertedPoints, counts } = await insertPoints(tx, rows);
       const result: LogBatchResult = {
         runId,
         projectId: run.projectId,
@@ -215,9 +234,10 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         pointsSkipped: rows.length - insertedPoints.length,
         replayed: false,
         points: storedPoints(insertedPoints),
+        counts: seriesCounts(counts),
       };
       if (batchId !== null) {
-        const { points: _points, ...summary } = result;
+        const { points: _points, counts: _counts, ...summary } = result;
         await recordBatchSummary(tx, runId, batchId, summary);
       }
       return result;
@@ -225,7 +245,9 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
   }
 
   return {
-    async logBatch(input: LogBatchInput): Promise<LogBatchResult> {
+    /** Logs to a run the caller may edit (EDITOR in its project); a deleted run refuses. */
+    async logBatch(caller: Access, input: LogBatchInput): Promise<LogBatchResult> {
+      await runAccess.requireFor(caller, async () => (await runsByIds(db.sql, [input.runId]))[0], 'EDITOR', input.runId);
       const params = validateParams(input.params ?? []);
       const tags = validateTags('input.tags', input.tags ?? []);
       const metrics = input.metrics ?? [];
@@ -268,21 +290,31 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       return folder.stop();
     },
 
-    async summaries(runIds: readonly number[]): Promise<SummaryRow[]> {
-      return summariesForRuns(db.sql, runIds);
+    /** Latest value, min, max and count of every metric of the runs the caller read. */
+    async summaries(caller: Access, runs: readonly Run[]): Promise<SummaryRow[]> {
+      return summariesForRuns(
+        db.sql,
+        (await runAccess.visible(caller, runs)).map((r) => r.id),
+      );
     },
 
     /**
      * The same keys of many runs (a panel grid: 100 runs, a few metrics a request), every
      * run x key pair in that order, each whole and downsampled to at most maxPoints; a pair
-     * the run never logged is empty. A fixed number of statements however many series.
+     * the run never logged is empty. A fixed number of statements however many series. Every
+     * run must be one the caller may see: a missing or hidden one is NOT_FOUND, named by its
+     * entry in `refs` (how the caller named it) when given.
      */
-    async histories(input: {
-      runIds: readonly number[];
-      keys: readonly string[];
-      maxPoints?: number | null;
-      significantDigits?: number | null;
-    }): Promise<MetricSeries[]> {
+    async histories(
+      caller: Access,
+      input: {
+        runIds: readonly number[];
+        refs?: readonly (string | number)[];
+        keys: readonly string[];
+        maxPoints?: number | null;
+        significantDigits?: number | null;
+      },
+    ): Promise<MetricSeries[]> {
       const { runIds, keys: names } = input;
       const digits = input.significantDigits ?? null;
       if (digits !== null && (!Number.isInteger(digits) || digits < 1 || digits > 17)) {
@@ -292,6 +324,8 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       if (names.length === 0 || names.length > HISTORIES.keys)
         throw new ValidationError('keys', `give 1 to ${HISTORIES.keys} metric keys (got ${names.length})`);
       names.forEach((k, i) => requireKey(`keys[${i}]`, k));
+      const found = new Map((await runsByIds(db.sql, runIds)).map((r) => [r.id, r]));
+      for (const [i, id] of runIds.entries()) await runAccess.require(caller, found.get(id), 'VIEWER', input.refs?.[i] ?? id);
       return readMany(
         runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
         input.maxPoints,
@@ -299,28 +333,36 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       );
     },
 
-    /** For each run, the series of `keys` (every key it logged when null), as histories() reads them. */
-    async runHistories(input: { runIds: readonly number[]; keys: readonly string[] | null; maxPoints?: number | null }): Promise<MetricSeries[]> {
+    /** For each run the caller read, the series of `keys` (every key it logged when null), as histories() reads them. */
+    async runHistories(caller: Access, runs: readonly Run[], input: { keys: readonly string[] | null; maxPoints?: number | null }): Promise<MetricSeries[]> {
       input.keys?.forEach((k, i) => requireKey(`keys[${i}]`, k));
       if (input.keys && input.keys.length > HISTORIES.keys)
         throw new ValidationError('keys', `give at most ${HISTORIES.keys} metric keys (got ${input.keys.length})`);
-      const keysOf = input.keys ? new Map(input.runIds.map((id) => [id, [...input.keys!]])) : groupKeys(await summariesForRuns(db.sql, input.runIds));
+      const runIds = (await runAccess.visible(caller, runs)).map((r) => r.id);
+      if (runIds.length === 0) return [];
+      const keysOf = input.keys ? new Map(runIds.map((id) => [id, [...input.keys!]])) : groupKeys(await summariesForRuns(db.sql, runIds));
       return readMany(
-        input.runIds.flatMap((runId) => (keysOf.get(runId) ?? []).map((key) => ({ runId, key }))),
+        runIds.flatMap((runId) => (keysOf.get(runId) ?? []).map((key) => ({ runId, key }))),
         input.maxPoints,
       );
     },
 
-    async history(input: { runId: number; key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null }): Promise<MetricSeries> {
+    /** One metric of a run the caller may see, downsampled to at most maxPoints. */
+    async history(
+      caller: Access,
+      run: Run,
+      input: { key: string; maxPoints?: number | null; fromStep?: number | null; toStep?: number | null },
+    ): Promise<MetricSeries> {
+      await runAccess.require(caller, run, 'VIEWER', run.id);
       requireKey('key', input.key);
       const maxPoints = input.maxPoints ?? 1000;
       if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
         throw new ValidationError('maxPoints', `must be an integer from 2 to 100000 (got ${maxPoints})`);
       }
-      const empty: MetricSeries = { runId: input.runId, key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
+      const empty: MetricSeries = { runId: run.id, key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
       const keyId = await keys.existingId(db.sql, input.key);
       if (keyId === null) return empty;
-      return readHistory(db.sql, { runId: input.runId, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
+      return readHistory(db.sql, { runId: run.id, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
 }
@@ -339,7 +381,7 @@ function requireWritable(runId: number, run: { deletedAt: Date | null } | null):
   if (run.deletedAt) throw new ConflictError(`Run ${runId} is deleted; restore it before logging to it`, { runId });
 }
 
-function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points'> {
+function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points' | 'counts'> {
   return { runId, projectId, paramsWritten: 0, tagsWritten: 0, pointsWritten: 0, pointsSkipped: 0 };
 }
 

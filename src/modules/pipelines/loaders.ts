@@ -1,13 +1,14 @@
-// Per-request loaders of pipeline runs: runs of projects the caller has no role in load as null.
+// Per-request loaders of pipeline runs, reading through the pipeline service as the caller:
+// runs of projects the caller has no role in load as null.
 import DataLoader from 'dataloader';
 import type { Context } from '../../context.js';
-import { byId, manyByOwner } from '../../loaders.js';
+import { byId, manyByParent } from '../../loaders.js';
 import type { PipelineRunRow } from './service.js';
 
 export const pipelineRunLoader = (ctx: Context) =>
   ctx.loaders.get('pipelineRun', (s) =>
     byId(
-      async (ids) => ctx.access.filterVisible(await s.pipelines.byIds(ids), (r) => r.projectId),
+      (ids) => s.pipelines.visibleByIds(ctx.access, ids),
       (r) => r.id,
     ),
   );
@@ -16,7 +17,7 @@ export const pipelineRunLoader = (ctx: Context) =>
 export const pipelineRunByUuidLoader = (ctx: Context) =>
   ctx.loaders.get('pipelineRunByUuid', (s) => {
     return new DataLoader<string, PipelineRunRow | null>(async (uuids) => {
-      const visible = await ctx.access.filterVisible(await s.pipelines.byRunUuids(uuids), (r) => r.projectId);
+      const visible = await s.pipelines.visibleByRunUuids(ctx.access, uuids);
       for (const run of visible) pipelineRunLoader(ctx).prime(run.id, run);
       const byUuid = new Map(visible.map((r) => [r.runUuid, r]));
       return uuids.map((u) => byUuid.get(u) ?? null);
@@ -25,8 +26,8 @@ export const pipelineRunByUuidLoader = (ctx: Context) =>
 
 export const pipelineRunDatasetsLoader = (ctx: Context) =>
   ctx.loaders.get('pipelineRunDatasets', (s) =>
-    manyByOwner(
-      (ids) => s.pipelines.datasetsOf(ids),
+    manyByParent(
+      (runs: readonly PipelineRunRow[]) => s.pipelines.datasetsOf(ctx.access, runs),
       (d) => d.pipelineRunId,
     ),
   );

@@ -24,7 +24,7 @@ const PipelineRunStateEnum = builder.enumType('PipelineRunState', {
 });
 
 async function declaredDatasets(ctx: Context, run: PipelineRunRow, direction: 'INPUT' | 'OUTPUT') {
-  const links = (await pipelineRunDatasetsLoader(ctx).load(run.id)).filter((l) => l.direction === direction);
+  const links = (await pipelineRunDatasetsLoader(ctx).load(run)).filter((l) => l.direction === direction);
   const datasets = await Promise.all(links.map((l) => datasetLoader(ctx).load(l.datasetId)));
   return datasets.filter((d) => d !== null);
 }
@@ -99,14 +99,9 @@ builder.node(PipelineRunRef, {
       },
       resolve: async (r, args, ctx) => {
         const at = args.at ?? null;
-        const versions = await ctx.services.pipelines.declaredOutputVersions(r.id, at);
-        // Only versions the caller may see start the walk.
-        const visible = foundIds(await datasetVersionLoader(ctx).loadMany(versions));
-        const starts: NodeRef[] = [
-          { type: 'PipelineRun', id: r.id },
-          ...versions.filter((id) => visible.has(id)).map((id) => ({ type: 'DatasetVersion' as const, id })),
-        ];
-        const found = await ctx.services.incidents.impactOf(starts, { aliases: args.aliases ?? null, at });
+        const versions = await ctx.services.pipelines.declaredOutputVersions(ctx.access, r, at);
+        const starts: NodeRef[] = [{ type: 'PipelineRun', id: r.id }, ...versions.map((id) => ({ type: 'DatasetVersion' as const, id }))];
+        const found = await ctx.services.incidents.impactOf(ctx.access, starts, { aliases: args.aliases ?? null, at });
         return loadVersions(
           ctx,
           found.map((v) => v.modelVersionId),

@@ -1,7 +1,6 @@
 import { decodeNameCursor, forwardConnection, nameCursor } from '../../connections.js';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
-import { ConflictError } from '../../errors.js';
 import { byId, loadNodes } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { experimentIdOf, type Project } from './service.js';
@@ -10,7 +9,7 @@ import { experimentIdOf, type Project } from './service.js';
 export const projectLoader = (ctx: Context) =>
   ctx.loaders.get('project', (s) =>
     byId(
-      async (ids) => ctx.access.filterVisible(await s.projects.byIds(ids), (p) => p.id),
+      (ids) => s.projects.visibleByIds(ctx.access, ids),
       (p) => p.id,
     ),
   );
@@ -39,10 +38,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The project with this name, or null.',
     args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const project = await ctx.services.projects.byName(args.name);
-      return project && (await ctx.access.canRead(project.id)) ? project : null;
-    },
+    resolve: (_root, args, ctx) => ctx.services.projects.get(ctx.access, args.name),
   }),
   mlflowExperiment: t.field({
     type: ProjectRef,
@@ -50,10 +46,7 @@ builder.queryFields((t) => ({
     description:
       'The project behind an MLflow experiment id (Project.mlflowExperimentId; what the links MLflow clients print carry, as in <server>/#/experiments/<id>), or null when there is none or the caller may not see it.',
     args: { id: t.arg.string({ required: true, description: 'The experiment id: a project number, or "0" for the project named Default.' }) },
-    resolve: async (_root, args, ctx) => {
-      const project = await ctx.services.projects.findByExperimentId(args.id);
-      return project && (await ctx.access.canRead(project.id)) ? project : null;
-    },
+    resolve: (_root, args, ctx) => ctx.services.projects.findByExperimentId(ctx.access, args.id),
   }),
   projects: t.connection({
     type: ProjectRef,
@@ -62,7 +55,7 @@ builder.queryFields((t) => ({
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
       const afterName = decodeNameCursor(args.after);
-      const { projects, hasNextPage } = await ctx.services.projects.list(first, afterName, await ctx.access.visibleProjectIds());
+      const { projects, hasNextPage } = await ctx.services.projects.list(ctx.access, first, afterName);
       const edges = projects.map((p) => ({ node: p, cursor: nameCursor(p.name) }));
       return forwardConnection(edges, hasNextPage, afterName);
     },
@@ -89,14 +82,6 @@ builder.mutationFields((t) => ({
     type: CreateProjectPayload,
     description: 'Creates a project, or returns the existing one with that name (safe to retry). The creator becomes its admin.',
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const result = await ctx.services.projects.create(input, { adminUserId: ctx.access.userId });
-      if (!result.created && !(await ctx.access.canRead(result.project.id))) {
-        throw new ConflictError(`input.name: a project named ${JSON.stringify(result.project.name)} already exists and you have no role in it`, {
-          field: 'input.name',
-        });
-      }
-      return result;
-    },
+    resolve: (_root, { input }, ctx) => ctx.services.projects.create(ctx.access, input),
   }),
 }));

@@ -1,10 +1,12 @@
-// Projects: the namespaces that hold runs. Creating one is idempotent by name.
+// Projects: the namespaces that hold runs. Creating one is idempotent by name; every read and write is the caller's.
 import type { Database } from '../../db/database.js';
-import { NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
-import { ProjectCache } from './cache.js';
+import type { Access, Role } from '../auth/access.js';
+import { readableProjects } from '../auth/policy.js';
+import { projectAccess } from './policy.js';
 
 export type { Project };
 
@@ -24,83 +26,116 @@ export interface CreateProjectInput {
 
 export function createProjectService(db: Database) {
   const { prisma } = db;
-  // Looked up by name on every startRun and run search: one round trip saved on each.
-  const cache = new ProjectCache();
 
+  // No per-process cache: replicas share one database, and experiments can be renamed and
+  // deleted (through MLflow), so a cached row could be stale on every other replica. The
+  // lookup is one primary-key or unique-index read (measured in bench/replicas.ts).
   async function byName(name: string): Promise<Project | null> {
-    return cache.name(name) ?? cache.remember(await prisma.project.findUnique({ where: { name } }));
+    return prisma.project.findUnique({ where: { name } });
   }
 
-  /** Returns the existing project when the name is taken, so a retried call changes nothing. */
-  async function create(input: CreateProjectInput, options: { adminUserId?: number | null } = {}): Promise<{ project: Project; created: boolean }> {
+  async function byId(id: number): Promise<Project | null> {
+    return prisma.project.findUnique({ where: { id } });
+  }
+
+  /** The projects of these ids that exist, in the order asked. */
+  async function byIds(ids: readonly number[]): Promise<Project[]> {
+    if (ids.length === 0) return [];
+    const found = new Map((await prisma.project.findMany({ where: { id: { in: [...new Set(ids)] } } })).map((p) => [p.id, p]));
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  /**
+   * Creates a project, or returns the existing one of that name (a retry changes nothing). The
+   * creator becomes its admin in the same transaction, so a retry never finds a project its
+   * creator cannot see. A name taken by a project the caller has no role in is a CONFLICT.
+   */
+  async function create(caller: Access, input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
     const name = requireKey('input.name', input.name.trim());
     const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+    const adminUserId = caller.userId;
     const { value: project, created } = await findOrCreate(
       () => byName(name),
-      // The creator becomes the project's admin in the same transaction, so a retry never
-      // finds a project its creator cannot see.
       () =>
         prisma.$transaction(async (tx) => {
           const made = await tx.project.create({ data: { name, description } });
-          if (options.adminUserId != null) await tx.projectRole.create({ data: { projectId: made.id, userId: options.adminUserId, role: 'ADMIN' } });
+          if (adminUserId != null) await tx.projectRole.create({ data: { projectId: made.id, userId: adminUserId, role: 'ADMIN' } });
           return made;
         }),
     );
-    return { project: cache.remember(project), created };
+    if (!created && !(await projectAccess.canSee(caller, project))) {
+      throw new ConflictError(`input.name: a project named ${JSON.stringify(project.name)} already exists and you have no role in it`, {
+        field: 'input.name',
+      });
+    }
+    return { project, created };
   }
 
   return {
     create,
 
-    byName,
-
-    async requireByName(name: string): Promise<Project> {
+    /** The named project when the caller may see it, else null (a missing and a hidden project look alike). */
+    async get(caller: Access, name: string): Promise<Project | null> {
       const project = await byName(name);
-      if (!project) throw new NotFoundError('Project', name);
-      return project;
+      return (await projectAccess.canSee(caller, project)) ? project : null;
+    },
+
+    /** The named project when the caller holds `role` in it; NOT_FOUND when missing or hidden, FORBIDDEN without the role. */
+    async require(caller: Access, name: string, role: Role): Promise<Project> {
+      return projectAccess.require(caller, await byName(name), role, name);
+    },
+
+    /** A project by id when the caller holds `role` in it (see `require`). */
+    async requireById(caller: Access, id: number, role: Role): Promise<Project> {
+      return projectAccess.require(caller, await byId(id), role, id);
     },
 
     /**
-     * The project behind an MLflow experiment id: "0" is the Default project, created on first
-     * use (with no roles, so only global admins and auth-off callers see it until roles are
-     * granted); any other id is a project number. Null when there is no such project.
+     * The project behind an MLflow experiment id, when the caller holds `role` in it: "0" is the
+     * Default project (seeded by a migration, owned by no one), any other id a project number.
      */
-    async byExperimentId(experimentId: string): Promise<Project | null> {
-      if (experimentId === DEFAULT_EXPERIMENT_ID) return (await create({ name: DEFAULT_EXPERIMENT_PROJECT })).project;
-      if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
-      const id = Number(experimentId);
-      return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
+    async requireByExperimentId(caller: Access, experimentId: string, role: Role): Promise<Project> {
+      const id = parseExperimentId(experimentId);
+      const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
+      return projectAccess.require(caller, project, role, experimentId);
     },
 
-    /** The project behind an MLflow experiment id, or null; never creates the Default project (for reads such as MLflow UI links). */
-    async findByExperimentId(experimentId: string): Promise<Project | null> {
-      if (experimentId === DEFAULT_EXPERIMENT_ID) return byName(DEFAULT_EXPERIMENT_PROJECT);
-      if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
-      const id = Number(experimentId);
-      return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
+    /**
+     * The project behind an MLflow experiment id when the caller may see it, else null (missing
+     * and hidden alike); for reads such as MLflow UI links.
+     */
+    async findByExperimentId(caller: Access, experimentId: string): Promise<Project | null> {
+      const id = parseExperimentId(experimentId);
+      const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
+      return (await projectAccess.canSee(caller, project)) ? project : null;
     },
 
-    /** The projects of these ids that exist; only those not cached are read. */
-    async byIds(ids: readonly number[]): Promise<Project[]> {
-      const missing = ids.filter((id) => !cache.id(id));
-      if (missing.length) for (const found of await prisma.project.findMany({ where: { id: { in: missing } } })) cache.remember(found);
-      return ids.flatMap((id) => cache.id(id) ?? []);
+    /** The projects of these ids that exist and the caller may see, in id order given. */
+    async visibleByIds(caller: Access, ids: readonly number[]): Promise<Project[]> {
+      return projectAccess.visible(caller, await byIds(ids));
     },
 
-    /** Projects by name, keyset-paginated after the given name. */
-    async list(first: number, afterName: string | null, onlyIds: readonly number[] | null = null): Promise<{ projects: Project[]; hasNextPage: boolean }> {
+    /** Projects the caller may see, by name, keyset-paginated after the given name. */
+    async list(caller: Access, first: number, afterName: string | null): Promise<{ projects: Project[]; hasNextPage: boolean }> {
+      const onlyIds = await readableProjects(caller);
       const rows = await prisma.project.findMany({
-        where: { ...(afterName ? { name: { gt: afterName } } : {}), ...(onlyIds ? { id: { in: [...onlyIds] } } : {}) },
+        where: { ...(afterName ? { name: { gt: afterName } } : {}), ...(onlyIds ? { id: { in: onlyIds } } : {}) },
         orderBy: { name: 'asc' },
         take: first + 1,
       });
       return { projects: rows.slice(0, first), hasNextPage: rows.length > first };
     },
 
-    async count(): Promise<number> {
-      return prisma.project.count();
-    },
+    /** Unchecked lookups for other services, which apply their own policy to what they find. */
+    internal: { byName, byId, byIds },
   };
+}
+
+/** "0" for the Default experiment, a project id, or null when the text cannot name a project. */
+function parseExperimentId(experimentId: string): typeof DEFAULT_EXPERIMENT_ID | number | null {
+  if (experimentId === DEFAULT_EXPERIMENT_ID) return DEFAULT_EXPERIMENT_ID;
+  if (!/^[1-9][0-9]{0,9}$/.test(experimentId) || Number(experimentId) > 2_147_483_647) return null;
+  return Number(experimentId);
 }
 
 export type ProjectService = ReturnType<typeof createProjectService>;

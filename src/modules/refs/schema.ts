@@ -9,7 +9,7 @@ import { REF_FORMS } from './service.js';
 
 /** Resolves a readable reference for the caller: nodes in projects they cannot read are not found. */
 export function resolveRef(ctx: Context, ref: string, field: string): Promise<NodeRef> {
-  return ctx.services.refs.resolve(ref, field, (projectId) => ctx.access.canRead(projectId));
+  return ctx.services.refs.resolve(ctx.access, ref, field);
 }
 
 /**

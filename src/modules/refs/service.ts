@@ -2,7 +2,9 @@
 // recommender/3, churn/xgb-baseline) to the lineage node it names, so a client needs one request.
 import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import type { Access } from '../auth/access.js';
 import type { NodeRef } from '../lineage/graph.js';
+import { projectAccess } from '../projects/policy.js';
 
 /** Whether the caller may read a project; a reference into an unreadable project is not found. */
 export type CanRead = (projectId: number) => Promise<boolean>;
@@ -77,8 +79,11 @@ export function createRefService(db: Database) {
      * The node a readable reference names. `name@x` is a dataset version (label x) or a model's
      * alias x; `name/n` a model version n or, with `project/run-name`, the latest run of that
      * name. When both readings exist the caller must choose with a prefix; none is NOT_FOUND.
+     * Only what the caller may see is found.
      */
-    async resolve(ref: string, field: string, canRead: CanRead): Promise<NodeRef> {
+    async resolve(caller: Access, ref: string, field: string): Promise<NodeRef> {
+      // A reference into a project the caller has no role in is not found.
+      const canRead: CanRead = (projectId) => projectAccess.canSee(caller, { id: projectId });
       const trimmed = ref.trim();
       if (!trimmed) throw new ValidationError(field, `a reference is empty; expected ${REF_FORMS}`);
       const { prefix, rest } = parsePrefix(trimmed);

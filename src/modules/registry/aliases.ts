@@ -1,9 +1,11 @@
-// Alias moves (set, remove, roll back): every one passes the one quarantine gate, is dated, and is appended to the history.
+// Alias moves (set, remove, roll back): each needs EDITOR on the model and sight of the version, passes the one quarantine gate, is dated, and is appended to the history.
 import type { Database } from '../../db/database.js';
-import { ConflictError, ForbiddenError, ValidationError } from '../../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { requireMaxLength } from '../../validation.js';
-import { LOCAL_ACTOR } from '../auth/access.js';
+import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
+import { isGlobalAdmin } from '../auth/policy.js';
+import { modelAccess } from './policy.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -26,12 +28,6 @@ export interface PromotionGate {
 
 /** Which of these dataset versions the caller may see; a refusal names only those. */
 export type VisibleDatasetVersions = (ids: readonly number[]) => Promise<Set<number>>;
-
-/** What a move records about the caller beyond their name. */
-export interface AliasMoveOptions {
-  /** Global admins (and the local user with authentication off) may date a move in the past. */
-  globalAdmin?: boolean;
-}
 
 export interface AliasChangeResult {
   model: RegisteredModel;
@@ -83,10 +79,10 @@ function overrideOf(override: { reason: string } | null | undefined): { reason: 
   return { reason };
 }
 
-/** Checks who may date a move and that it is not in the future, before anything is read. */
-function requestedEffectiveAt(input: MoveInput, options: AliasMoveOptions): Date | null {
+/** Checks who may date a move (global admins, importing history) and that it is not in the future, before anything is read. */
+function requestedEffectiveAt(caller: Access, input: MoveInput): Date | null {
   if (input.effectiveAt == null) return null;
-  if (!options.globalAdmin) {
+  if (!isGlobalAdmin(caller)) {
     throw new ForbiddenError('input.effectiveAt: only a global admin may date an alias change (history imports); leave it out to record the change as of now', {
       field: 'input.effectiveAt',
       needed: 'GLOBAL_ADMIN',
@@ -116,8 +112,14 @@ export function createAliasService(
   db: Database,
   deps: {
     gate: PromotionGate;
-    requireModel: (name: string) => Promise<RegisteredModel>;
-    requireVersion: (model: RegisteredModel, version: number, field: string) => Promise<ModelVersion>;
+    /** The model when the caller holds `role` in its project (NOT_FOUND when missing or hidden). */
+    requireModel: (caller: Access, name: string, role: Role) => Promise<RegisteredModel>;
+    /** A version of the model that the caller may see (NOT_FOUND otherwise). */
+    requireVersion: (caller: Access, model: RegisteredModel, version: number, field: string) => Promise<ModelVersion>;
+    /** Whether the caller may see a version (its model's and its run's projects). */
+    canSeeVersion: (caller: Access, versionId: number) => Promise<boolean>;
+    /** Which dataset versions the caller may see, for the gate's refusal. */
+    visibleDatasetVersions: (caller: Access) => VisibleDatasetVersions;
   },
 ) {
   const { prisma } = db;
@@ -239,16 +241,18 @@ export function createAliasService(
      * version the gate refuses (trained on quarantined data) needs `override.reason`, which the
      * history records with what it let through.
      */
-    async setAlias(input: SetAliasInput, actor: string | null, canSee?: VisibleDatasetVersions, options: AliasMoveOptions = {}): Promise<AliasChangeResult> {
+    async setAlias(caller: Access, input: SetAliasInput): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
       const override = overrideOf(input.override);
-      const requested = requestedEffectiveAt(input, options);
-      const model = await deps.requireModel(input.model);
-      const target = await deps.requireVersion(model, input.version, 'input.version');
+      const requested = requestedEffectiveAt(caller, input);
+      const actor = caller.actor;
+      const model = await deps.requireModel(caller, input.model, 'EDITOR');
+      // The target must be visible too: its run may be in a project the caller has no role in.
+      const target = await deps.requireVersion(caller, model, input.version, 'input.version');
       // The gate reads lineage outside the transaction (PGlite has one connection).
       const heldBefore = await heldVersionId(prisma, model.id, alias);
-      const passed = await gateMove(model, target, heldBefore, override, canSee);
+      const passed = await gateMove(model, target, heldBefore, override, deps.visibleDatasetVersions(caller));
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const from = await heldVersionId(tx, model.id, alias);
@@ -266,11 +270,12 @@ export function createAliasService(
     },
 
     /** Removes an alias. Removing one that is not set records nothing. */
-    async removeAlias(input: MoveInput, actor: string | null, options: AliasMoveOptions = {}): Promise<AliasChangeResult> {
+    async removeAlias(caller: Access, input: MoveInput): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
-      const requested = requestedEffectiveAt(input, options);
-      const model = await deps.requireModel(input.model);
+      const requested = requestedEffectiveAt(caller, input);
+      const actor = caller.actor;
+      const model = await deps.requireModel(caller, input.model, 'EDITOR');
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const from = await heldVersionId(tx, model.id, alias);
@@ -287,23 +292,21 @@ export function createAliasService(
      * alias points at a version) makes a retry a no-op. The version it goes back to passes the
      * same quarantine gate as setAlias, with the same `override`.
      */
-    async rollbackAlias(
-      input: RollbackAliasInput,
-      actor: string | null,
-      canSee?: VisibleDatasetVersions,
-      options: AliasMoveOptions = {},
-    ): Promise<AliasChangeResult> {
+    async rollbackAlias(caller: Access, input: RollbackAliasInput): Promise<AliasChangeResult> {
       const alias = requireAlias('input.alias', input.alias);
       const reason = optionalReason('input.reason', input.reason);
       if (!reason) throw new ValidationError('input.reason', 'a rollback must say why');
       const override = overrideOf(input.override);
-      const requested = requestedEffectiveAt(input, options);
-      const model = await deps.requireModel(input.model);
-      const expected = input.fromVersion == null ? null : await deps.requireVersion(model, input.fromVersion, 'input.fromVersion');
+      const requested = requestedEffectiveAt(caller, input);
+      const actor = caller.actor;
+      const model = await deps.requireModel(caller, input.model, 'EDITOR');
+      const expected = input.fromVersion == null ? null : await deps.requireVersion(caller, model, input.fromVersion, 'input.fromVersion');
       // Planned and gated outside the transaction (the gate reads lineage), then re-planned under the lock.
       const plan = await planRollback(prisma, model, alias, expected);
       if (plan.kind === 'noop') return { model, version: await versionById(plan.heldId), event: null };
-      const passed = await gateMove(model, await versionById(plan.to), plan.from, override, canSee);
+      // Going back onto a version the caller cannot see is refused like setting the alias onto it.
+      if (!(await deps.canSeeVersion(caller, plan.to))) throw new NotFoundError('ModelVersion', `${model.name}/previous`);
+      const passed = await gateMove(model, await versionById(plan.to), plan.from, override, deps.visibleDatasetVersions(caller));
       const event = await prisma.$transaction(async (tx) => {
         const at = await lockForAliasChange(tx, model.id);
         const now = await planRollback(tx, model, alias, expected);
@@ -331,20 +334,25 @@ export function createAliasService(
       return { model, version: await versionById(heldId), event };
     },
 
-    /** The id of the version an alias pointed at at `at` (by effective time); null when it was unset then. */
-    async aliasAt(modelId: number, alias: string, at: Date): Promise<number | null> {
+    /** The id of the version an alias of a model the caller read pointed at at `at` (by effective time); null when it was unset then. */
+    async aliasAt(caller: Access, model: RegisteredModel, alias: string, at: Date): Promise<number | null> {
       requireAlias('name', alias);
+      await modelAccess.require(caller, model, 'VIEWER', model.name);
       const event = await prisma.modelAliasEvent.findFirst({
-        where: { modelId, alias, effectiveAt: { lte: at } },
+        where: { modelId: model.id, alias, effectiveAt: { lte: at } },
         orderBy: [{ effectiveAt: 'desc' }, { id: 'desc' }],
       });
       return event?.toVersionId ?? null;
     },
 
     /** Alias changes in the order they took effect, oldest first. */
-    async history(modelId: number, alias: string | null): Promise<ModelAliasEvent[]> {
+    async history(caller: Access, model: RegisteredModel, alias: string | null): Promise<ModelAliasEvent[]> {
       if (alias !== null) requireAlias('alias', alias);
-      return prisma.modelAliasEvent.findMany({ where: { modelId, ...(alias !== null ? { alias } : {}) }, orderBy: [{ effectiveAt: 'asc' }, { id: 'asc' }] });
+      await modelAccess.require(caller, model, 'VIEWER', model.name);
+      return prisma.modelAliasEvent.findMany({
+        where: { modelId: model.id, ...(alias !== null ? { alias } : {}) },
+        orderBy: [{ effectiveAt: 'asc' }, { id: 'asc' }],
+      });
     },
   };
 }

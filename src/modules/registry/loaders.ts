@@ -1,56 +1,52 @@
+// Per-request loaders of the registry, each reading through the registry service as the caller.
 import type { Context } from '../../context.js';
-import { byId, foundIds, manyByOwner, primeVisibleParents } from '../../loaders.js';
-import { runLoader } from '../runs/loaders.js';
+import { byId, manyByParent } from '../../loaders.js';
+import type { Run } from '../runs/service.js';
+import type { ModelVersion, RegisteredModel } from './service.js';
 
 // Models of projects the caller has no role in load as null, like missing ones.
 export const modelLoader = (ctx: Context) =>
   ctx.loaders.get('registeredModel', (s) =>
     byId(
-      async (ids) => ctx.access.filterVisible(await s.registry.modelsByIds(ids), (m) => m.projectId),
+      (ids) => s.registry.visibleModelsByIds(ctx.access, ids),
       (m) => m.id,
     ),
   );
 
 /**
- * A model version is visible when both its model and the run that produced it are: it joins the
- * two projects, and showing it would show either's data. Invisible ones load as null.
+ * A model version is visible when both its model and the run that produced it are (the
+ * registry service decides); invisible ones load as null.
  */
 export const modelVersionLoader = (ctx: Context) =>
   ctx.loaders.get('modelVersion', (s) =>
     byId(
       async (ids) => {
-        const rows = await s.registry.versionsByIds(ids);
-        const visibleModels = await primeVisibleParents(
-          ctx.access,
-          rows.map((r) => r.model),
-          modelLoader(ctx),
-        );
-        const versions = rows.map((r) => r.version);
-        if (ctx.access.isAdmin) return versions;
-        const visibleRuns = foundIds(await runLoader(ctx).loadMany([...new Set(versions.map((v) => v.runId))]));
-        return versions.filter((v) => visibleModels.has(v.modelId) && visibleRuns.has(v.runId));
+        const rows = await s.registry.visibleVersionsByIds(ctx.access, ids);
+        // Labels need the model too: it came with the version, so no second round trip.
+        for (const row of rows) modelLoader(ctx).prime(row.model.id, row.model);
+        return rows.map((r) => r.version);
       },
       (v) => v.id,
     ),
   );
 export const runModelVersionsLoader = (ctx: Context) =>
   ctx.loaders.get('runModelVersions', (s) =>
-    manyByOwner(
-      (ids) => s.registry.versionsOfRuns(ids),
+    manyByParent(
+      (runs: readonly Run[]) => s.registry.versionsOfRuns(ctx.access, runs),
       (v) => v.runId,
     ),
   );
 export const modelAliasesLoader = (ctx: Context) =>
   ctx.loaders.get('modelAliases', (s) =>
-    manyByOwner(
-      (ids) => s.registry.aliasesOfModels(ids),
+    manyByParent(
+      (models: readonly RegisteredModel[]) => s.registry.aliasesOfModels(ctx.access, models),
       (a) => a.modelId,
     ),
   );
 export const versionAliasesLoader = (ctx: Context) =>
   ctx.loaders.get('versionAliases', (s) =>
-    manyByOwner(
-      (ids) => s.registry.aliasesOfVersions(ids),
+    manyByParent(
+      (versions: readonly ModelVersion[]) => s.registry.aliasesOfVersions(ctx.access, versions),
       (a) => a.versionId,
     ),
   );

@@ -4,7 +4,6 @@ import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
-import { authorizeModelName, requireNameFree } from '../auth/guards.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
@@ -96,7 +95,7 @@ builder.node(RegisteredModelRef, {
       resolve: async (m, args, ctx) => {
         // Newest first: the cursor is the last version number seen, and the next page is below it.
         const { first, after: below } = numberPageArgs(args);
-        const page = await ctx.services.registry.versionsOf(m.id, first, below, await ctx.access.visibleProjectIds());
+        const page = await ctx.services.registry.versionsOf(ctx.access, m, first, below);
         return forwardConnection(
           page.versions.map((v) => ({ node: v, cursor: numberCursor(v.version) })),
           page.hasNextPage,
@@ -110,7 +109,7 @@ builder.node(RegisteredModelRef, {
       description: 'The version with this number.',
       args: { version: t.arg.int({ required: true }) },
       resolve: async (m, args, ctx) => {
-        const page = await ctx.services.registry.versionsOf(m.id, 1, args.version + 1, await ctx.access.visibleProjectIds());
+        const page = await ctx.services.registry.versionsOf(ctx.access, m, 1, args.version + 1);
         return page.versions[0]?.version === args.version ? page.versions[0] : null;
       },
     }),
@@ -120,7 +119,7 @@ builder.node(RegisteredModelRef, {
       description: 'The version an alias points at now, or null.',
       args: { name: t.arg.string({ required: true }) },
       resolve: async (m, args, ctx) => {
-        const found = (await modelAliasesLoader(ctx).load(m.id)).find((a) => a.alias === args.name);
+        const found = (await modelAliasesLoader(ctx).load(m)).find((a) => a.alias === args.name);
         return found ? modelVersionLoader(ctx).load(found.versionId) : null;
       },
     }),
@@ -131,7 +130,7 @@ builder.node(RegisteredModelRef, {
         'The version an alias pointed at at an instant (by the time each change took effect, so imported history counts), from the history; null when it was unset then.',
       args: { name: t.arg.string({ required: true }), at: t.arg({ type: 'DateTime', required: true }) },
       resolve: async (m, args, ctx) => {
-        const versionId = await ctx.services.registry.aliasAt(m.id, args.name, args.at);
+        const versionId = await ctx.services.registry.aliasAt(ctx.access, m, args.name, args.at);
         return versionId === null ? null : modelVersionLoader(ctx).load(versionId);
       },
     }),
@@ -140,7 +139,7 @@ builder.node(RegisteredModelRef, {
       description: 'Every alias set now, by name (those pointing at versions the caller may see).',
       resolve: async (m, _a, ctx) => {
         const held = await Promise.all(
-          (await modelAliasesLoader(ctx).load(m.id)).map(async (a) => ({
+          (await modelAliasesLoader(ctx).load(m)).map(async (a) => ({
             alias: a.alias,
             since: a.updatedAt,
             version: await modelVersionLoader(ctx).load(a.versionId),
@@ -153,7 +152,7 @@ builder.node(RegisteredModelRef, {
       type: [AliasEventRef],
       description: 'Every alias change in the order they took effect, oldest first (append-only): who, when, from which version to which, and why.',
       args: { alias: t.arg.string({ description: 'Only this alias.' }) },
-      resolve: (m, args, ctx) => ctx.services.registry.history(m.id, args.alias ?? null),
+      resolve: (m, args, ctx) => ctx.services.registry.history(ctx.access, m, args.alias ?? null),
     }),
   }),
 });
@@ -178,7 +177,7 @@ builder.node(ModelVersionRef, {
     }),
     aliases: t.stringList({
       description: 'Aliases that point at this version now.',
-      resolve: async (v, _a, ctx) => (await versionAliasesLoader(ctx).load(v.id)).map((a) => a.alias),
+      resolve: async (v, _a, ctx) => (await versionAliasesLoader(ctx).load(v)).map((a) => a.alias),
     }),
     description: t.exposeString('description', { nullable: true }),
     createdBy: t.exposeString('createdBy', { nullable: true, description: 'Who registered it.' }),
@@ -190,11 +189,7 @@ builder.objectFields(RunRef, (t) => ({
   modelVersions: t.field({
     type: [ModelVersionRef],
     description: 'Model versions registered from this run’s artifacts (of models the caller may see).',
-    resolve: async (r, _a, ctx) => {
-      const versions = await runModelVersionsLoader(ctx).load(r.id);
-      const visible = foundIds(await modelVersionLoader(ctx).loadMany(versions.map((v) => v.id)));
-      return versions.filter((v) => visible.has(v.id));
-    },
+    resolve: (r, _a, ctx) => runModelVersionsLoader(ctx).load(r),
   }),
 }));
 
@@ -207,7 +202,7 @@ builder.objectFields(ProjectRef, (t) => ({
       requireForwardPaging(args);
       const first = requirePageSize('first', args.first, 100);
       const afterName = decodeNameCursor(args.after);
-      const { models, hasNextPage } = await ctx.services.registry.modelsOfProject(p.id, first, afterName);
+      const { models, hasNextPage } = await ctx.services.registry.modelsOfProject(ctx.access, p.id, first, afterName);
       const edges = models.map((m) => ({ node: m, cursor: nameCursor(m.name) }));
       return forwardConnection(edges, hasNextPage, afterName);
     },
@@ -220,10 +215,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The registered model with this name, or null (also when it belongs to a project the caller has no role in).',
     args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const model = await ctx.services.registry.byName(args.name);
-      return model && (await ctx.access.canRead(model.projectId)) ? model : null;
-    },
+    resolve: (_root, args, ctx) => ctx.services.registry.get(ctx.access, args.name),
   }),
 }));
 
@@ -315,58 +307,27 @@ const ModelAliasPayload = builder.simpleObject('ModelAliasPayload', {
 
 const aliasPayload = (alias: string, r: AliasChangeResult) => ({ model: r.model, alias, version: r.version, changed: r.event !== null, event: r.event });
 
-/** Quarantined data upstream blocks a move wherever it lives, but a refusal names only what the caller may see. */
-const visibleDatasetVersions = (ctx: Context) => async (ids: readonly number[]) => foundIds(await datasetVersionLoader(ctx).loadMany(ids));
-
 builder.mutationFields((t) => ({
   createModelVersion: t.field({
     type: CreateModelVersionPayload,
     description:
       "Registers an artifact as the next version of a model. Needs EDITOR in the model's project and sight of the artifact's run. Retry-safe: the artifact identifies the version.",
     args: { input: t.arg({ type: CreateModelVersionInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const artifactId = decodeId('Artifact', String(input.artifactId), 'input.artifactId');
-      // Reading the artifact is enough on its side (VIEWER of its run's project; else NOT_FOUND):
-      // the write lands in the model's project, which needs EDITOR.
-      const artifact = await artifactLoader(ctx).load(artifactId);
-      const run = artifact && (await runLoader(ctx).load(artifact.runId));
-      if (!artifact || !run) throw new NotFoundError('Artifact', String(input.artifactId));
-      await requireNameFree(ctx, await ctx.services.registry.byName(input.model.trim()), 'model', input.model.trim(), 'input.model');
-      const owner = await ctx.services.registry.ownerFor(input.model, input.project, run.projectId);
-      await ctx.access.authorize(
-        owner.projectId,
-        'EDITOR',
-        owner.model ? 'RegisteredModel' : 'Project',
-        owner.model ? owner.model.name : (input.project ?? run.projectId),
-      );
-      return ctx.services.registry.createVersion({ ...input, artifactId }, ctx.actor, owner.projectId);
-    },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.registry.createVersion(ctx.access, { ...input, artifactId: decodeId('Artifact', String(input.artifactId), 'input.artifactId') }),
   }),
   setModelAlias: t.field({
     type: ModelAliasPayload,
     description:
       "Points an alias at a version and records the change (who, when, from, to, reason). Needs EDITOR in the model's project. Setting it to where it already points records nothing.",
     args: { input: t.arg({ type: SetModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeModelName(ctx, input.model, 'EDITOR');
-      // The target must be visible too (its run may be in a project the caller has no role in).
-      const model = await ctx.services.registry.requireModel(input.model);
-      const target = await ctx.services.registry.requireVersion(model, input.version, 'input.version');
-      if (!(await modelVersionLoader(ctx).load(target.id))) throw new NotFoundError('ModelVersion', `${model.name}/${input.version}`);
-      return aliasPayload(
-        input.alias,
-        await ctx.services.registry.setAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }),
-      );
-    },
+    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.setAlias(ctx.access, input)),
   }),
   removeModelAlias: t.field({
     type: ModelAliasPayload,
     description: "Removes an alias and records the change. Needs EDITOR in the model's project. Removing an unset alias records nothing.",
     args: { input: t.arg({ type: RemoveModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeModelName(ctx, input.model, 'EDITOR');
-      return aliasPayload(input.alias, await ctx.services.registry.removeAlias(input, ctx.actor, { globalAdmin: ctx.access.isAdmin }));
-    },
+    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.removeAlias(ctx.access, input)),
   }),
   rollbackModelAlias: t.field({
     type: ModelAliasPayload,
@@ -375,12 +336,6 @@ builder.mutationFields((t) => ({
       'Give fromVersion (the version it points at now), so a double-submitted rollback changes nothing the second time. The version returned to passes the same quarantine gate as setModelAlias. ' +
       "Needs EDITOR in the model's project. Recorded as a new ROLLBACK event; history is never rewritten.",
     args: { input: t.arg({ type: RollbackModelAliasInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeModelName(ctx, input.model, 'EDITOR');
-      return aliasPayload(
-        input.alias,
-        await ctx.services.registry.rollbackAlias(input, ctx.actor, visibleDatasetVersions(ctx), { globalAdmin: ctx.access.isAdmin }),
-      );
-    },
+    resolve: async (_root, { input }, ctx) => aliasPayload(input.alias, await ctx.services.registry.rollbackAlias(ctx.access, input)),
   }),
 }));

@@ -1,22 +1,33 @@
-// Model registry: registered models and their numbered versions; alias moves live in aliases.ts.
+// Model registry: registered models and their numbered versions, and who may see and change them; alias moves live in aliases.ts.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
-import { modelsByIds, modelVersionsByIds } from './store.js';
+import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
-import { LOCAL_ACTOR } from '../auth/access.js';
+import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
+import { readableProjects } from '../auth/policy.js';
+import { datasetAccess } from '../datasets/policy.js';
+import { datasetVersionsByIds } from '../datasets/store.js';
+import type { ProjectService } from '../projects/service.js';
+import { runAccess } from '../runs/policy.js';
+import type { Run } from '../runs/service.js';
+import { runsByIds } from '../runs/store.js';
+import { modelAccess, visibleVersions } from './policy.js';
+import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
-export type { AliasChangeResult, AliasMoveOptions, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { AliasChangeResult, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { VersionWithModel };
 
 const REGISTRABLE_KINDS = ['MODEL', 'CHECKPOINT'];
 
 export interface CreateModelVersionInput {
   model: string;
+  /** When the model is new: its project (default: the project of the artifact's run). */
   /** Name of the project that owns the model: used when this call creates it, checked when it exists. */
   project?: string | null;
   artifactId: number;
@@ -33,6 +44,7 @@ export type ModelNameFilter = { equals: string } | { like: string; caseInsensiti
 
 function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   if ('equals' in filter) return { equals: filter.equals };
+  if (endsWithLoneBackslash(filter.like)) throw new ValidationError('filter', `the LIKE pattern ${LONE_BACKSLASH_RULE}`, { rule: 'likeEscape' });
   const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
   const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
   if (inner.includes('%'))
@@ -46,23 +58,46 @@ function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
 }
 
 /** Every alias move passes `promotionGate`; there is no way around it. */
-export function createRegistryService(db: Database, options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder }) {
-  const { recordEdges } = options;
+export function createRegistryService(db: Database, options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder; projects: ProjectService }) {
+  const { recordEdges, projects } = options;
   const { prisma } = db;
 
-  async function requireModel(name: string): Promise<RegisteredModel> {
+  async function requireModelRow(name: string): Promise<RegisteredModel> {
     const model = await prisma.registeredModel.findUnique({ where: { name } });
     if (!model) throw new NotFoundError('RegisteredModel', name);
     return model;
   }
 
-  async function requireVersion(model: RegisteredModel, version: number, field: string): Promise<ModelVersion> {
+  /** The named model when the caller holds `role` in its project (NOT_FOUND when missing or hidden). */
+  async function requireModel(caller: Access, name: string, role: Role): Promise<RegisteredModel> {
+    return modelAccess.require(caller, await prisma.registeredModel.findUnique({ where: { name } }), role, name);
+  }
+
+  async function visibleVersionsByIds(caller: Access, ids: readonly number[]): Promise<VersionWithModel[]> {
+    return visibleVersions(caller, await modelVersionsByIds(db.sql, ids));
+  }
+
+  /** A version of a model the caller read, when the caller may also see the run it came from (NOT_FOUND otherwise). */
+  async function requireVersion(caller: Access, model: RegisteredModel, version: number, field: string): Promise<ModelVersion> {
     if (!Number.isSafeInteger(version) || version < 1) throw new ValidationError(field, 'must be a version number of 1 or more');
     const found = await prisma.modelVersion.findUnique({ where: { modelId_version: { modelId: model.id, version } } });
-    if (!found) throw new NotFoundError('ModelVersion', `${model.name}/${version}`);
+    if (!found || !(await visibleVersionsByIds(caller, [found.id])).length) throw new NotFoundError('ModelVersion', `${model.name}/${version}`);
     return found;
   }
 
+  /** Dataset versions the caller may see, by id: a gate refusal names only those. */
+  const visibleDatasetVersions = (caller: Access) => async (ids: readonly number[]) => {
+    const rows = await datasetVersionsByIds(db.sql, ids);
+    const visible = new Set(
+      (
+        await datasetAccess.visible(
+          caller,
+          rows.map((r) => r.dataset),
+        )
+      ).map((d) => d.id),
+    );
+    return new Set(rows.filter((r) => visible.has(r.dataset.id)).map((r) => r.version.id));
+  };
   /** The model, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
   async function ensureModel(name: string, description: string | null, projectId: number): Promise<RegisteredModel> {
     const found = async () => {
@@ -97,115 +132,148 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     });
   }
 
+  /**
+   * The project a registration writes into, when the caller may write there: the model's own
+   * when it exists (a different `project` is a conflict), else the named project, else
+   * `defaultProjectId` (the artifact's run's). A model in a project the caller has no role in is
+   * a name already taken (names are global).
+   */
+  async function ownerFor(caller: Access, modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<number> {
+    const name = requireKey('input.model', modelName.trim());
+    const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
+    if (model) {
+      const { project, ...row } = model;
+      if (!(await modelAccess.canSee(caller, row))) throw nameTaken(name);
+      await modelAccess.require(caller, row, 'EDITOR', name);
+      if (projectName != null && projectName !== project.name) {
+        throw new ConflictError(
+          `input.project: model ${JSON.stringify(name)} belongs to project ${JSON.stringify(project.name)}, not ${JSON.stringify(projectName)}; a model never moves between projects (omit input.project or name its own)`,
+          { field: 'input.project' },
+        );
+      }
+      return model.projectId;
+    }
+    if (projectName == null) return (await projects.requireById(caller, defaultProjectId, 'EDITOR')).id;
+    return (await projects.require(caller, projectName, 'EDITOR')).id;
+  }
+
   return {
-    ...createAliasService(db, { gate: options.promotionGate, requireModel, requireVersion }),
+    ...createAliasService(db, {
+      gate: options.promotionGate,
+      requireModel,
+      requireVersion,
+      canSeeVersion: async (caller, id) => (await visibleVersionsByIds(caller, [id])).length > 0,
+      visibleDatasetVersions,
+    }),
     requireModel,
-    recordModelVersion,
+    requireVersion,
+    visibleVersionsByIds,
 
     /**
-     * The project a registration writes into: the model's own when it exists (a different
-     * `project` is a conflict), else the named project, else `defaultProjectId` (the artifact's run's).
+     * Creates a model with no versions yet in a project where the caller is EDITOR; an existing
+     * name the caller may see returns that model with `created` false (one it may not is a CONFLICT).
      */
-    async ownerFor(
-      modelName: string,
-      projectName: string | null | undefined,
-      defaultProjectId: number,
-    ): Promise<{ model: RegisteredModel | null; projectId: number }> {
-      const name = requireKey('input.model', modelName.trim());
-      const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
-      if (model) {
-        if (projectName != null && projectName !== model.project.name) {
-          throw new ConflictError(
-            `input.project: model ${JSON.stringify(name)} belongs to project ${JSON.stringify(model.project.name)}, not ${JSON.stringify(projectName)}; a model never moves between projects (omit input.project or name its own)`,
-            { field: 'input.project' },
-          );
-        }
-        const { project: _project, ...row } = model;
-        return { model: row, projectId: model.projectId };
-      }
-      if (projectName == null) return { model: null, projectId: defaultProjectId };
-      const project = await prisma.project.findUnique({ where: { name: projectName } });
-      if (!project) throw new NotFoundError('Project', projectName);
-      return { model: null, projectId: project.id };
-    },
-
-    requireVersion,
-
-    /** Creates a model with no versions yet in a project; an existing name returns that model with `created` false. */
-    async createModel(input: { name: string; description?: string | null }, projectId: number): Promise<{ model: RegisteredModel; created: boolean }> {
+    async createModel(
+      caller: Access,
+      input: { name: string; description?: string | null; project: string },
+    ): Promise<{ model: RegisteredModel; created: boolean }> {
       const name = requireKey('input.name', input.name.trim());
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const existing = await prisma.registeredModel.findUnique({ where: { name } });
-      if (existing) return { model: existing, created: false };
-      return { model: await ensureModel(name, description, projectId), created: true };
+      if (existing) {
+        if (!(await modelAccess.canSee(caller, existing))) throw nameTaken(name);
+        return { model: existing, created: false };
+      }
+      const project = await projects.require(caller, input.project, 'EDITOR');
+      return { model: await ensureModel(name, description, project.id), created: true };
     },
 
-    /** Replaces a model's description. */
-    async describeModel(name: string, description: string | null): Promise<RegisteredModel> {
-      const model = await requireModel(name);
+    /** Replaces a model's description (EDITOR). */
+    async describeModel(caller: Access, name: string, description: string | null): Promise<RegisteredModel> {
+      const model = await requireModel(caller, name, 'EDITOR');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
       return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text } });
     },
 
-    /** Replaces a version's description. */
-    async describeVersion(name: string, version: number, description: string | null): Promise<ModelVersion> {
-      const found = await requireVersion(await requireModel(name), version, 'input.version');
+    /** Replaces a version's description (EDITOR on the model, sight of the version). */
+    async describeVersion(caller: Access, name: string, version: number, description: string | null): Promise<ModelVersion> {
+      const found = await requireVersion(caller, await requireModel(caller, name, 'EDITOR'), version, 'input.version');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
       return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text } });
     },
 
-    /** Models by name, keyset-paginated after `afterName`; `projectIds` (null: all) limits them to those projects. */
-    async searchModels(input: { name?: ModelNameFilter | null; projectIds: readonly number[] | null; first: number; afterName: string | null }) {
+    /** Models the caller may see, by name, keyset-paginated after `afterName`. */
+    async searchModels(caller: Access, input: { name?: ModelNameFilter | null; first: number; afterName: string | null }) {
       const name: Prisma.StringFilter = { ...(input.name ? nameWhere(input.name) : {}), ...(input.afterName ? { gt: input.afterName } : {}) };
+      const projectIds = await readableProjects(caller);
       const rows = await prisma.registeredModel.findMany({
-        where: { name, ...(input.projectIds ? { projectId: { in: [...input.projectIds] } } : {}) },
+        where: { name, ...(projectIds ? { projectId: { in: projectIds } } : {}) },
         orderBy: { name: 'asc' },
         take: input.first + 1,
       });
       return { models: rows.slice(0, input.first), hasNextPage: rows.length > input.first };
     },
 
-    /** The highest-numbered version of each model (from its version counter), in one query. */
-    async latestVersionsOf(models: readonly RegisteredModel[]): Promise<ModelVersion[]> {
-      const numbered = models.filter((m) => m.latestVersion > 0);
+    /** The highest-numbered version of each model the caller read (from its version counter), in one query; those the caller may not see are left out. */
+    async latestVersionsOf(caller: Access, models: readonly RegisteredModel[]): Promise<ModelVersion[]> {
+      const numbered = (await modelAccess.visible(caller, models)).filter((m) => m.latestVersion > 0);
       if (!numbered.length) return [];
-      return prisma.modelVersion.findMany({ where: { OR: numbered.map((m) => ({ modelId: m.id, version: m.latestVersion })) }, orderBy: { modelId: 'asc' } });
+      const rows = await prisma.modelVersion.findMany({
+        where: { OR: numbered.map((m) => ({ modelId: m.id, version: m.latestVersion })) },
+        orderBy: { modelId: 'asc' },
+      });
+      return visibleOnly(caller, rows);
     },
 
-    /** Versions of models by id, in model then version order; `runIds` (null: any) limits them to those runs. */
-    async versionsOfModels(modelIds: readonly number[], runIds: readonly number[] | null): Promise<ModelVersion[]> {
-      return prisma.modelVersion.findMany({
-        where: { modelId: { in: [...modelIds] }, ...(runIds ? { runId: { in: [...runIds] } } : {}) },
+    /** Versions of models the caller read, in model then version order, that the caller may see; `runIds` (null: any) limits them to those runs. */
+    async versionsOfModels(caller: Access, models: readonly RegisteredModel[], runIds: readonly number[] | null): Promise<ModelVersion[]> {
+      const modelIds = (await modelAccess.visible(caller, models)).map((m) => m.id);
+      const rows = await prisma.modelVersion.findMany({
+        where: { modelId: { in: modelIds }, ...(runIds ? { runId: { in: [...runIds] } } : {}) },
         orderBy: [{ modelId: 'asc' }, { version: 'asc' }],
       });
+      return visibleOnly(caller, rows);
     },
 
     /**
      * Registers an artifact as the next version of a model (creating the model on first use).
      * The artifact identifies the version, so a retry returns the version already created.
      */
-    async createVersion(input: CreateModelVersionInput, actor: string | null, projectId: number): Promise<{ modelVersion: ModelVersion; created: boolean }> {
+    async createVersion(caller: Access, input: CreateModelVersionInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
       const name = requireKey('input.model', input.model.trim());
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
-      const artifact = await prisma.artifact.findUnique({ where: { id: input.artifactId }, include: { run: { select: { user: true, deletedAt: true } } } });
-      if (!artifact) throw new NotFoundError('Artifact', input.artifactId);
+      const artifact = await prisma.artifact.findUnique({
+        where: { id: input.artifactId },
+        include: { run: { select: { user: true, deletedAt: true, projectId: true } } },
+      });
+      // Reading the artifact is enough on its side (VIEWER of its run's project; else NOT_FOUND):
+      // the write lands in the model's project, which needs EDITOR.
+      if (!artifact || !(await runAccess.canSee(caller, artifact.run))) throw new NotFoundError('Artifact', input.artifactId);
       if (!REGISTRABLE_KINDS.includes(artifact.kind)) {
         throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
       }
       if (artifact.run.deletedAt)
         throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
+      const projectId = await ownerFor(caller, name, input.project, artifact.run.projectId);
+      // A concurrent creator in another project wins the name: ensureModel then refuses (CONFLICT).
       const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const { value: modelVersion, created } = await findOrCreate(
         () => prisma.modelVersion.findUnique({ where: key }),
-        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: actor ?? LOCAL_ACTOR }),
+        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: caller.actor ?? LOCAL_ACTOR }),
       );
       return { modelVersion, created };
     },
 
-    /** Models of a project by name, after `afterName`; one row past `first` tells whether more follow. */
-    async modelsOfProject(projectId: number, first: number, afterName: string | null): Promise<{ models: RegisteredModel[]; hasNextPage: boolean }> {
+    /** Models of a project the caller may see, by name, after `afterName`; one row past `first` tells whether more follow. */
+    async modelsOfProject(
+      caller: Access,
+      projectId: number,
+      first: number,
+      afterName: string | null,
+    ): Promise<{ models: RegisteredModel[]; hasNextPage: boolean }> {
+      await projects.requireById(caller, projectId, 'VIEWER');
       const rows = await prisma.registeredModel.findMany({
         where: { projectId, ...(afterName !== null ? { name: { gt: afterName } } : {}) },
         orderBy: { name: 'asc' },
@@ -214,26 +282,35 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       return { models: rows.slice(0, first), hasNextPage: rows.length > first };
     },
 
-    async byName(name: string): Promise<RegisteredModel | null> {
-      return prisma.registeredModel.findUnique({ where: { name } });
+    /**
+     * Whether a model name is in use anywhere. Names are global, so a creator must learn that a
+     * name is taken even when its model is in a project they have no role in (nothing else of it).
+     */
+    async nameTaken(name: string): Promise<boolean> {
+      return (await prisma.registeredModel.count({ where: { name: name.trim() } })) > 0;
     },
 
-    async modelsByIds(ids: readonly number[]): Promise<RegisteredModel[]> {
-      return modelsByIds(db.sql, ids);
+    /** The named model when the caller may see it, else null (a missing and a hidden model look alike). */
+    async get(caller: Access, name: string): Promise<RegisteredModel | null> {
+      const model = await prisma.registeredModel.findUnique({ where: { name } });
+      return (await modelAccess.canSee(caller, model)) ? model : null;
     },
 
-    /** Versions by id, each with its model. */
-    async versionsByIds(ids: readonly number[]): Promise<{ version: ModelVersion; model: RegisteredModel }[]> {
-      return modelVersionsByIds(db.sql, ids);
+    async visibleModelsByIds(caller: Access, ids: readonly number[]): Promise<RegisteredModel[]> {
+      return modelAccess.visible(caller, await modelsByIds(db.sql, ids));
     },
 
-    async versionsOfRuns(runIds: readonly number[]): Promise<ModelVersion[]> {
-      return prisma.modelVersion.findMany({ where: { runId: { in: [...runIds] } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
+    /** Versions registered from runs the caller read, of models the caller may see. */
+    async versionsOfRuns(caller: Access, runs: readonly Run[]): Promise<ModelVersion[]> {
+      const runIds = (await runAccess.visible(caller, runs)).map((r) => r.id);
+      return visibleOnly(caller, await prisma.modelVersion.findMany({ where: { runId: { in: runIds } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] }));
     },
 
-    /** Versions of a model, newest first; `projectIds` (null: all) limits them to runs of those projects. */
-    async versionsOf(modelId: number, first: number, beforeVersion: number | null, projectIds: readonly number[] | null = null) {
-      const where: Prisma.ModelVersionWhereInput = { modelId, ...(projectIds ? { run: { projectId: { in: [...projectIds] } } } : {}) };
+    /** Versions of a model the caller read, newest first, from runs the caller may see. */
+    async versionsOf(caller: Access, model: RegisteredModel, first: number, beforeVersion: number | null) {
+      await modelAccess.require(caller, model, 'VIEWER', model.name);
+      const projectIds = await readableProjects(caller);
+      const where: Prisma.ModelVersionWhereInput = { modelId: model.id, ...(projectIds ? { run: { projectId: { in: projectIds } } } : {}) };
       const rows = await prisma.modelVersion.findMany({
         where: { ...where, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
         orderBy: { version: 'desc' },
@@ -242,14 +319,42 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       return { versions: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: () => prisma.modelVersion.count({ where }) };
     },
 
-    async aliasesOfModels(modelIds: readonly number[]): Promise<ModelAlias[]> {
-      return prisma.modelAlias.findMany({ where: { modelId: { in: [...modelIds] } }, orderBy: [{ modelId: 'asc' }, { alias: 'asc' }] });
+    /** Aliases held now by models the caller read (pointing at versions it may or may not see: load those through visibleVersionsByIds). */
+    async aliasesOfModels(caller: Access, models: readonly RegisteredModel[]): Promise<ModelAlias[]> {
+      const modelIds = (await modelAccess.visible(caller, models)).map((m) => m.id);
+      return prisma.modelAlias.findMany({ where: { modelId: { in: modelIds } }, orderBy: [{ modelId: 'asc' }, { alias: 'asc' }] });
     },
 
-    async aliasesOfVersions(versionIds: readonly number[]): Promise<ModelAlias[]> {
-      return prisma.modelAlias.findMany({ where: { versionId: { in: [...versionIds] } }, orderBy: [{ versionId: 'asc' }, { alias: 'asc' }] });
+    /** Aliases held now by versions the caller read. */
+    async aliasesOfVersions(caller: Access, versions: readonly ModelVersion[]): Promise<ModelAlias[]> {
+      const versionIds = (await visibleOnly(caller, versions)).map((v) => v.id);
+      return prisma.modelAlias.findMany({ where: { versionId: { in: versionIds } }, orderBy: [{ versionId: 'asc' }, { alias: 'asc' }] });
     },
+
+    /** Unchecked lookups for other services, which apply their own policy. */
+    internal: { requireModel: requireModelRow },
   };
+
+  /** The versions of `rows` the caller may see (both their model's and their run's project). */
+  async function visibleOnly<V extends ModelVersion>(caller: Access, rows: readonly V[]): Promise<V[]> {
+    if (rows.length === 0) return [];
+    const seen = new Set(
+      (
+        await visibleVersionsByIds(
+          caller,
+          rows.map((v) => v.id),
+        )
+      ).map((v) => v.version.id),
+    );
+    return rows.filter((v) => seen.has(v.id));
+  }
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(
+    `input.model: a model named ${JSON.stringify(name)} already exists in a project you have no role in; model names are global, pick another`,
+    { field: 'input.model' },
+  );
 }
 
 export type RegistryService = ReturnType<typeof createRegistryService>;

@@ -11,15 +11,22 @@ export async function modelsByIds(sql: SqlQueryable, ids: readonly number[]): Pr
   );
 }
 
-/** Versions by id with the model each belongs to, in one statement (labels need both). */
-export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<{ version: ModelVersion; model: RegisteredModel }[]> {
-  const rows = await sql.query<ModelVersion & { model: RegisteredModel }>(
+/** A model version with its model and the project of the run that produced it (visibility needs both projects). */
+export interface VersionWithModel {
+  version: ModelVersion;
+  model: RegisteredModel;
+  runProjectId: number;
+}
+
+/** Versions by id with the model each belongs to and its run's project, in one statement (labels and visibility need them). */
+export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<VersionWithModel[]> {
+  const rows = await sql.query<ModelVersion & { model: RegisteredModel; runProjectId: number }>(
     `SELECT v.id, v.model_id AS "modelId", v.version, v.run_id AS "runId", v.artifact_id AS "artifactId", v.description,
-            v.created_by AS "createdBy", v.created_at AS "createdAt",
+            v.created_by AS "createdBy", v.created_at AS "createdAt", r.project_id AS "runProjectId",
             json_build_object('id', m.id, 'name', m.name, 'projectId', m.project_id, 'description', m.description,
                               'latestVersion', m.latest_version, 'createdAt', m.created_at) AS model
-     FROM model_versions v JOIN registered_models m ON m.id = v.model_id WHERE v.id = ANY($1::int[])`,
+     FROM model_versions v JOIN registered_models m ON m.id = v.model_id JOIN runs r ON r.id = v.run_id WHERE v.id = ANY($1::int[])`,
     [ids],
   );
-  return rows.map(({ model, ...version }) => ({ version, model: { ...model, createdAt: new Date(model.createdAt) } }));
+  return rows.map(({ model, runProjectId, ...version }) => ({ version, model: { ...model, createdAt: new Date(model.createdAt) }, runProjectId }));
 }

@@ -2,7 +2,6 @@
 import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
 import { RunRef } from './schema.js';
-import { authorizeProjectName, editableRunId } from '../auth/guards.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
@@ -87,24 +86,19 @@ builder.mutationFields((t) => ({
     type: StartRunPayload,
     description: 'Starts a run in a project. Retry-safe with clientRunId.',
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await authorizeProjectName(ctx, input.project, 'EDITOR');
-      return ctx.services.runs.start(
-        { ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null },
-        {
-          name: ctx.actor,
-          mayActForOthers: ctx.access.isAdmin,
-        },
-      );
-    },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.runs.start(ctx.access, {
+        ...input,
+        parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null,
+      }),
   }),
   finishRun: t.field({
     type: RunPayload,
     description: 'Ends a run. Repeating it with the same status changes nothing.',
     args: { input: t.arg({ type: FinishRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      return { run: await ctx.services.runs.finish({ ...input, runId }) };
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      return { run: await ctx.services.runs.finish(ctx.access, { ...input, runId }) };
     },
   }),
   setTags: t.field({
@@ -112,8 +106,8 @@ builder.mutationFields((t) => ({
     description: 'Adds, overwrites or removes tags (tags are mutable, params are not).',
     args: { input: t.arg({ type: SetTagsInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      return { run: await ctx.services.runs.setTags({ ...input, runId }) };
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      return { run: await ctx.services.runs.setTags(ctx.access, { ...input, runId }) };
     },
   }),
   updateRun: t.field({
@@ -121,8 +115,8 @@ builder.mutationFields((t) => ({
     description: 'Renames a run or edits its notes.',
     args: { input: t.arg({ type: UpdateRunInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      return { run: await ctx.services.runs.update({ ...input, runId }) };
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      return { run: await ctx.services.runs.update(ctx.access, { ...input, runId }) };
     },
   }),
   deleteRun: t.field({
@@ -130,8 +124,8 @@ builder.mutationFields((t) => ({
     description: 'Soft-deletes a run: hidden from search, kept for restoreRun.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      return { run: await ctx.services.runs.delete(runId) };
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      return { run: await ctx.services.runs.delete(ctx.access, runId) };
     },
   }),
   restoreRun: t.field({
@@ -139,8 +133,8 @@ builder.mutationFields((t) => ({
     description: 'Brings back a soft-deleted run.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const runId = await editableRunId(ctx, input.runId, 'input.runId');
-      return { run: await ctx.services.runs.restore(runId) };
+      const runId = decodeId('Run', String(input.runId), 'input.runId');
+      return { run: await ctx.services.runs.restore(ctx.access, runId) };
     },
   }),
 }));

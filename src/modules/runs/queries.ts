@@ -10,7 +10,6 @@ import { requireForwardPaging } from '../../validation.js';
 import type { Context } from '../../context.js';
 import type { SearchRunsInput } from './search.js';
 import { summaryLoader } from '../metrics/loaders.js';
-import { authorizeProjectName } from '../auth/guards.js';
 import { parseMlflowRunId } from './mlflow-id.js';
 
 export const RunOrder = builder.inputType('RunOrder', {
@@ -31,7 +30,7 @@ const searchArgs = builder.args((t) => ({
 
 async function runPage(ctx: Context, input: SearchRunsInput & { last?: number | null; before?: string | null }) {
   requireForwardPaging(input);
-  const page = await ctx.services.search.search(input);
+  const page = await ctx.services.search.search(ctx.access, input);
   const edges = page.runs.map(({ run, cursor }) => ({ node: run, cursor }));
   for (const { run } of page.runs) runLoader(ctx).prime(run.id, run);
   return { ...forwardConnection(edges, page.hasNextPage, input.after), totalCount: page.totalCount };
@@ -58,13 +57,12 @@ const RunKeys = builder.simpleObject('RunKeys', {
   }),
 });
 
-// A Project is only ever resolved for a caller with a role in it, so its keys are visible.
 builder.objectField(ProjectRef, 'runKeys', (t) =>
   t.field({
     type: RunKeys,
     description: "Metric, param and tag keys logged by the project's most recent active runs (by start time), whatever any one run logged.",
     args: { recentRuns: t.arg.int({ description: 'How many of the most recent runs to read, 1 to 10,000 (default 1,000).' }) },
-    resolve: (project, args, ctx) => ctx.services.search.keys(project.id, args.recentRuns),
+    resolve: (project, args, ctx) => ctx.services.search.keys(ctx.access, project, args.recentRuns),
   }),
 );
 
@@ -149,10 +147,7 @@ builder.queryFields((t) => ({
       type: RunRef,
       description: 'Runs of a project matching a filter, in the order asked.',
       args: { project: t.arg.string({ required: true, description: 'Project name.' }), ...searchArgs },
-      resolve: async (_root, args, ctx) => {
-        await authorizeProjectName(ctx, args.project, 'VIEWER');
-        return runPage(ctx, { ...args, orderBy: args.orderBy ?? null });
-      },
+      resolve: (_root, args, ctx) => runPage(ctx, { ...args, orderBy: args.orderBy ?? null }),
     },
     RunConnection,
   ),
@@ -170,7 +165,7 @@ builder.queryFields((t) => ({
           return run;
         }),
       );
-      const [params, summaries] = await Promise.all([paramsLoader(ctx).loadMany(ids), summaryLoader(ctx).loadMany(ids)]);
+      const [params, summaries] = await Promise.all([paramsLoader(ctx).loadMany(runs), summaryLoader(ctx).loadMany(runs)]);
       const paramMaps = params.map((list) => new Map((list as { key: string; value: string }[]).map((p) => [p.key, p.value])));
       const metricMaps = summaries.map((list) => new Map((list as { key: string; lastValue: number }[]).map((m) => [m.key, m.lastValue])));
       const paramKeys = [...new Set(paramMaps.flatMap((m) => [...m.keys()]))].sort();
@@ -197,10 +192,7 @@ builder.queryFields((t) => ({
       groupBy: t.arg.string({ required: true, description: '"attributes.user", "attributes.status", "tags.X" or "params.X".' }),
       first: t.arg.int({ description: 'At most this many groups (default 100).' }),
     },
-    resolve: async (_root, args, ctx) => {
-      await authorizeProjectName(ctx, args.project, 'VIEWER');
-      return ctx.services.search.groups(args);
-    },
+    resolve: (_root, args, ctx) => ctx.services.search.groups(ctx.access, args),
   }),
   paramValues: t.field({
     type: [ParamValueStats],
@@ -214,8 +206,7 @@ builder.queryFields((t) => ({
       first: t.arg.int(),
     },
     resolve: async (_root, args, ctx) => {
-      await authorizeProjectName(ctx, args.project, 'VIEWER');
-      const rows = await ctx.services.search.paramValues(args);
+      const rows = await ctx.services.search.paramValues(ctx.access, args);
       return Promise.all(
         rows.map(async (row) => ({
           value: row.value,

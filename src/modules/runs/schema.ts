@@ -90,7 +90,7 @@ builder.node(RunRef, {
       description: 'Child runs, oldest first.',
       resolve: async (r, args, ctx) => {
         const { first, after: afterId } = numberPageArgs(args);
-        const rows = await childrenLoader(ctx, first, afterId).load(r.id);
+        const rows = await childrenLoader(ctx, first, afterId).load(r);
         const edges = rows.slice(0, first).map((run) => ({ node: run, cursor: numberCursor(run.id) }));
         return forwardConnection(edges, rows.length > first, afterId);
       },
@@ -98,19 +98,19 @@ builder.node(RunRef, {
     params: t.field({
       type: [KeyValue],
       description: 'Every param, by key. Params never change once logged.',
-      resolve: (r, _a, ctx) => paramsLoader(ctx).load(r.id),
+      resolve: (r, _a, ctx) => paramsLoader(ctx).load(r),
     }),
     param: t.string({
       nullable: true,
       args: { key: t.arg.string({ required: true }) },
-      resolve: async (r, { key }, ctx) => (await paramsLoader(ctx).load(r.id)).find((p) => p.key === key)?.value ?? null,
+      resolve: async (r, { key }, ctx) => (await paramsLoader(ctx).load(r)).find((p) => p.key === key)?.value ?? null,
     }),
-    tags: t.field({ type: [KeyValue], description: 'Every tag, by key.', resolve: (r, _a, ctx) => tagsLoader(ctx).load(r.id) }),
+    tags: t.field({ type: [KeyValue], description: 'Every tag, by key.', resolve: (r, _a, ctx) => tagsLoader(ctx).load(r) }),
     tag: t.string({
       nullable: true,
       args: { key: t.arg.string({ required: true }) },
-      resolve: async (r, { key }, ctx) => (await tagsLoader(ctx).load(r.id)).find((p) => p.key === key)?.value ?? null,
+      resolve: async (r, { key }, ctx) => (await tagsLoader(ctx).load(r)).find((p) => p.key === key)?.value ?? null,
     }),
-    codeVersion: t.field({ type: CodeVersionRef, nullable: true, resolve: (r, _a, ctx) => codeVersionLoader(ctx).load(r.id) }),
+    codeVersion: t.field({ type: CodeVersionRef, nullable: true, resolve: async (r, _a, ctx) => (await codeVersionLoader(ctx).load(r))[0] ?? null }),
   }),
 });

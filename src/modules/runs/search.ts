@@ -3,7 +3,9 @@ import type { Database } from '../../db/database.js';
 import { ValidationError } from '../../errors.js';
 import type { Run } from '../../generated/prisma/client.js';
 import { requireKey, requirePageSize } from '../../validation.js';
-import type { ProjectService } from '../projects/service.js';
+import type { Access } from '../auth/access.js';
+import { projectAccess } from '../projects/policy.js';
+import type { Project, ProjectService } from '../projects/service.js';
 import { MetricKeyCache } from '../metrics/store.js';
 import { type FieldRef, type FilterExpr, parseFieldRef, parseFilter } from './filter/parse.js';
 import { countRuns, groupRuns, paramValueStats, recentRunKeys, type RunScope, type RunView, searchRuns, type SortKey, type SortValue } from './store.js';
@@ -69,14 +71,16 @@ export function createRunSearch(db: Database, projects: ProjectService) {
   // Key ids never change once interned, so they are cached for the life of the process.
   const metricKeys = new MetricKeyCache();
 
+  /** Searches read one project, which the caller must be able to see (VIEWER). */
   async function scopeOf(
+    caller: Access,
     project: string,
     filter: string | null | undefined,
     view: RunView | null | undefined,
     order: readonly SortKey[] = [],
   ): Promise<RunScope> {
     const parsed = parseFilter(filter ?? '');
-    const { id } = await projects.requireByName(project);
+    const { id } = await projects.require(caller, project, 'VIEWER');
     const names = [...metricNames(parsed), ...order.filter((o) => o.field.kind === 'metric').map((o) => o.field.name)];
     const keyIds = names.length ? await metricKeys.existingIds(db.sql, names) : undefined;
     return { projectId: id, filter: parsed, view: view ?? 'ACTIVE_ONLY', keyIds };
@@ -89,11 +93,11 @@ export function createRunSearch(db: Database, projects: ProjectService) {
   }
 
   return {
-    async search(input: SearchRunsInput): Promise<RunPage> {
+    async search(caller: Access, input: SearchRunsInput): Promise<RunPage> {
       const first = requirePageSize('first', input.first, 50);
       const order = parseOrder(input.orderBy);
       const after = input.after ? decodeCursor(order, input.after) : null;
-      const scope = await scopeOf(input.project, input.filter, input.view, order);
+      const scope = await scopeOf(caller, input.project, input.filter, input.view, order);
       const { runs, sortValues } = await searchRuns(db.sql, scope, order, first + 1, after);
       const page = runs.slice(0, first).map((run, i) => ({ run, cursor: encodeCursor(order, sortValues[i]!, run.id) }));
       let total: Promise<number> | undefined;
@@ -104,33 +108,37 @@ export function createRunSearch(db: Database, projects: ProjectService) {
       };
     },
 
-    async groups(input: { project: string; filter?: string | null; groupBy: string; first?: number | null }) {
+    async groups(caller: Access, input: { project: string; filter?: string | null; groupBy: string; first?: number | null }) {
       const field = parseFieldRef(input.groupBy, 'groupBy');
       if (field.kind === 'metric') throw new ValidationError('groupBy', 'group by attributes.X, tags.X or params.X, not a metric');
-      const scope = await scopeOf(input.project, input.filter, 'ACTIVE_ONLY');
+      const scope = await scopeOf(caller, input.project, input.filter, 'ACTIVE_ONLY');
       return groupRuns(db.sql, scope, field, requirePageSize('first', input.first, 100));
     },
 
-    /** The keys a runs table can show as columns: those of the project's `recentRuns` most recent active runs (default 1,000). */
-    async keys(projectId: number, recentRuns?: number | null): Promise<{ metrics: string[]; params: string[]; tags: string[] }> {
+    /** The keys a runs table can show as columns: those of the `recentRuns` most recent active runs (default 1,000) of a project the caller read. */
+    async keys(caller: Access, project: Pick<Project, 'id'>, recentRuns?: number | null): Promise<{ metrics: string[]; params: string[]; tags: string[] }> {
       const limit = recentRuns ?? 1000;
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('recentRuns', `must be 1 to 10000 (got ${limit})`);
-      const rows = await recentRunKeys(db.sql, projectId, limit);
+      await projectAccess.require(caller, project, 'VIEWER', project.id);
+      const rows = await recentRunKeys(db.sql, project.id, limit);
       const of = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.key);
       return { metrics: of('metric'), params: of('param'), tags: of('tag') };
     },
 
-    async paramValues(input: {
-      project: string;
-      filter?: string | null;
-      key: string;
-      metric?: string | null;
-      goal?: 'MAXIMIZE' | 'MINIMIZE' | null;
-      first?: number | null;
-    }) {
+    async paramValues(
+      caller: Access,
+      input: {
+        project: string;
+        filter?: string | null;
+        key: string;
+        metric?: string | null;
+        goal?: 'MAXIMIZE' | 'MINIMIZE' | null;
+        first?: number | null;
+      },
+    ) {
       requireKey('key', input.key);
       if (input.metric != null) requireKey('metric', input.metric);
-      const scope = await scopeOf(input.project, input.filter, 'ACTIVE_ONLY');
+      const scope = await scopeOf(caller, input.project, input.filter, 'ACTIVE_ONLY');
       return paramValueStats(db.sql, scope, input.key, input.metric ?? null, input.goal ?? 'MAXIMIZE', requirePageSize('first', input.first, 1000));
     },
   };
