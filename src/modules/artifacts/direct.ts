@@ -54,6 +54,14 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
       }
       if (!input.sha256) throw new ValidationError('input.sha256', 'is required for a direct upload: the URL is signed for exactly these bytes');
       const upload = await deps.artifacts.prepare(access, input, input.sizeBytes);
+      // Media contents are checked as they pass through this server (media.ts); bytes sent
+      // straight to the store would skip that check, and an upload row keeps no key or step.
+      if (upload.mediaKey !== null) {
+        throw new ValidationError(
+          'input.key',
+          `media (${upload.kind} under a key) are uploaded through PUT /artifacts/runs/<runId>, which checks their contents`,
+        );
+      }
       // Who may write is answered first, whatever this server offers.
       const transfer = requireDirect();
       const token = randomUUID();
