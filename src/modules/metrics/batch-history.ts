@@ -4,7 +4,7 @@
 // one row of arrays per series (times as epoch milliseconds), so a grid's 250,000 points cost
 // a few thousand values to parse per series rather than a row and a Date per point.
 import type { Sql, SqlQueryable } from '../../db/sql.js';
-import { readHistory } from './history.js';
+import { finerLevel, readHistory } from './history.js';
 import { foldSeries, ROLLUP_LEVELS } from './rollups.js';
 import type { MetricSeries, SeriesColumns } from './service.js';
 
@@ -14,7 +14,7 @@ export interface SeriesRef {
   key: string;
 }
 
-type Plan = { ref: SeriesRef; count: number } & ({ kind: 'empty' } | { kind: 'raw' } | { kind: 'rollup'; level: number } | { kind: 'single' });
+type Plan = { ref: SeriesRef; count: number } & ({ kind: 'empty' } | { kind: 'raw' } | { kind: 'rollup'; level: number; merge: number } | { kind: 'single' });
 
 const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
@@ -66,10 +66,52 @@ function ascending(keys: readonly (number | null)[], tie?: readonly (number | nu
 
 const permute = <T>(xs: T[], order: number[] | null): T[] => (order ? order.map((i) => xs[i]!) : xs);
 
+/**
+ * Every `merge` consecutive buckets (aligned on their index) as one, the lower low and the
+ * higher high, as readHistory's mergeBuckets makes them (the first bucket's point on a tie).
+ */
+function mergeRollups(row: RollupRow, merge: number): RollupRow {
+  if (merge === 1) return row;
+  const out: RollupRow = { ...row, buckets: [], minSteps: [], minValues: [], minTimes: [], maxSteps: [], maxValues: [], maxTimes: [] };
+  let group: number | null = null;
+  for (let i = 0; i < row.buckets.length; i += 1) {
+    const g = Math.floor(row.buckets[i]! / merge);
+    const [minValue, maxValue] = [row.minValues[i] ?? null, row.maxValues[i] ?? null];
+    if (g !== group || out.buckets.length === 0) {
+      group = g;
+      out.buckets.push(g);
+      out.minSteps.push(row.minSteps[i] ?? null);
+      out.minValues.push(minValue);
+      out.minTimes.push(row.minTimes[i] ?? null);
+      out.maxSteps.push(row.maxSteps[i] ?? null);
+      out.maxValues.push(maxValue);
+      out.maxTimes.push(row.maxTimes[i] ?? null);
+      continue;
+    }
+    const at = out.buckets.length - 1;
+    const intoMin = out.minValues[at] ?? null;
+    if (minValue !== null && (intoMin === null || minValue < intoMin)) {
+      out.minValues[at] = minValue;
+      out.minSteps[at] = row.minSteps[i] ?? null;
+      out.minTimes[at] = row.minTimes[i] ?? null;
+    }
+    const intoMax = out.maxValues[at] ?? null;
+    if (maxValue !== null && (intoMax === null || maxValue > intoMax)) {
+      out.maxValues[at] = maxValue;
+      out.maxSteps[at] = row.maxSteps[i] ?? null;
+      out.maxTimes[at] = row.maxTimes[i] ?? null;
+    }
+  }
+  return out;
+}
+
 /** Each bucket's lowest and highest point in step order (one point when they are the same), as readHistory gives them. */
-function bucketColumns(row: RollupRow): SeriesColumns {
-  const order = ascending(row.buckets);
-  const r = order ? (Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Array.isArray(v) ? permute(v, order) : v])) as unknown as RollupRow) : row;
+function bucketColumns(read: RollupRow, merge: number): SeriesColumns {
+  const order = ascending(read.buckets);
+  const sorted = order
+    ? (Object.fromEntries(Object.entries(read).map(([k, v]) => [k, Array.isArray(v) ? permute(v, order) : v])) as unknown as RollupRow)
+    : read;
+  const r = mergeRollups(sorted, merge);
   const out: SeriesColumns = { steps: [], values: [], times: [] };
   const push = (step: number, value: number, time: number) => {
     out.steps.push(step);
@@ -128,10 +170,13 @@ export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoi
     if (b.count <= maxPoints) return { ref, count: b.count, kind: 'raw' };
     const level = ROLLUP_LEVELS.find((l) => bucketOf(b.last, 4 ** l) - bucketOf(b.first, 4 ** l) + 1 <= budget);
     // Longer than the coarsest rollup fits: the single-series read scans it.
-    return level === undefined ? { ref, count: b.count, kind: 'single' } : { ref, count: b.count, kind: 'rollup', level };
+    if (level === undefined) return { ref, count: b.count, kind: 'single' };
+    // The level below, its buckets merged in groups, exactly as readHistory reads it.
+    const { readLevel, merge } = finerLevel(level, b.first, b.last, budget);
+    return { ref, count: b.count, kind: 'rollup', level: readLevel, merge };
   });
 
-  const rolled = plans.filter((p): p is Plan & { kind: 'rollup'; level: number } => p.kind === 'rollup');
+  const rolled = plans.filter((p): p is Plan & { kind: 'rollup'; level: number; merge: number } => p.kind === 'rollup');
   // Rollups cover folded points only: fold the queued points of these series first.
   if (rolled.length) {
     const pending = await sql.query<{ runId: number; keyId: number }>(
@@ -164,7 +209,7 @@ export async function readHistories(sql: Sql, refs: readonly SeriesRef[], maxPoi
         return significantDigits === null ? single : roundedSeries(single, significantDigits);
       }
       const found = columns.get(keyOf(runId, p.ref.keyId!)) ?? { steps: [], values: [], times: [] };
-      return new ColumnSeries(runId, key, p.count, p.kind === 'rollup', p.kind === 'rollup' ? 4 ** p.level : null, found);
+      return new ColumnSeries(runId, key, p.count, p.kind === 'rollup', p.kind === 'rollup' ? 4 ** p.level * p.merge : null, found);
     }),
   );
 }
@@ -183,7 +228,7 @@ function roundedSeries(s: MetricSeries, digits: number): MetricSeries {
 async function readColumns(
   sql: SqlQueryable,
   raw: readonly Plan[],
-  rolled: readonly (Plan & { level: number })[],
+  rolled: readonly (Plan & { level: number; merge: number })[],
   columns: Map<string, SeriesColumns>,
   keyOf: (runId: number, keyId: number) => string,
 ): Promise<void> {
@@ -213,6 +258,7 @@ async function readColumns(
          FROM (SELECT * FROM metric_rollups WHERE run_id = w.run_id AND key_id = w.key_id AND level = w.level ORDER BY bucket) o) b`,
       [rolled.map((p) => p.ref.runId), rolled.map((p) => p.ref.keyId), rolled.map((p) => p.level)],
     );
+    const mergeOf = new Map(rolled.map((p) => [keyOf(p.ref.runId, p.ref.keyId!), p.merge]));
     for (const r of rows) {
       if (r.buckets === null) continue;
       const field = (k: keyof RollupRow) => numbers(r[k] as string | null);
@@ -227,7 +273,7 @@ async function readColumns(
         maxValues: field('maxValues'),
         maxTimes: field('maxTimes'),
       };
-      columns.set(keyOf(row.runId, row.keyId), bucketColumns(row));
+      columns.set(keyOf(row.runId, row.keyId), bucketColumns(row, mergeOf.get(keyOf(row.runId, row.keyId)) ?? 1));
     }
   }
 }

@@ -40,7 +40,7 @@ export function extremesToPoints(part: BucketExtremes): Point[] {
 const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
 /** The rollup level to read and how many of its buckets make one answered bucket (see readHistory). */
-function finerLevel(level: number | undefined, lo: number, hi: number, budget: number): { readLevel: number; merge: number } {
+export function finerLevel(level: number | undefined, lo: number, hi: number, budget: number): { readLevel: number; merge: number } {
   if (level === undefined || level === ROLLUP_LEVELS[0]) return { readLevel: level ?? 0, merge: 1 };
   const fine = level - 1;
   const buckets = bucketOf(hi, 4 ** fine) - bucketOf(lo, 4 ** fine) + 1;
