@@ -1,9 +1,10 @@
 // metricHistories and Run.metricHistories: many series in one read, each the same as its own
 // metricHistory, in a fixed number of SQL statements however many runs, within stated limits.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LogBatchDocument } from '../generated/graphql.js';
+import { GrantProjectRoleDocument, LogBatchDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
-import { useServer } from '../support/server.js';
+import { startServer, testConfig, useServer } from '../support/server.js';
+import { signInUsers } from '../support/users.js';
 
 const server = useServer();
 const runIds: string[] = [];
@@ -133,5 +134,37 @@ describe('Run.metricHistories', () => {
     expect(errors).toBeUndefined();
     const batched = (await histories(runIds.slice(0, 3), ['acc', 'loss'], 400)).data!.metricHistories;
     expect(data!.nodes.flatMap((n) => n.metricHistories)).toEqual(batched);
+  });
+});
+
+describe('metricHistories with authentication on', () => {
+  it('refuses the whole read as NOT_FOUND when one run is in a project the caller has no role in, naming nothing of it', async () => {
+    const s = await startServer(testConfig({ RUNLEDGER_AUTH: 'on' }));
+    try {
+      const { admin, ana } = await signInUsers(s);
+      const mine = await newProject(admin.client, 'histories-mine');
+      const hidden = await newProject(admin.client, 'histories-hidden');
+      await admin.client.data(GrantProjectRoleDocument, { input: { project: mine, user: ana.name, role: 'VIEWER' } });
+      const seen = await newRun(admin.client, mine, { name: 'seen' });
+      const secret = await newRun(admin.client, hidden, { name: 'secret' });
+      for (const run of [seen, secret]) {
+        await admin.client.data(LogBatchDocument, { input: { runId: run.id, series: [{ key: 'loss', steps: [0, 1], values: [0.5, 0.25] }] } });
+      }
+      const query = `query($ids: [ID!]!) { metricHistories(runIds: $ids, keys: ["loss"]) { ${SERIES} } }`;
+      const own = await ana.client.request<{ metricHistories: Series[] }, unknown>(query, { ids: [seen.id] });
+      expect(own.errors).toBeUndefined();
+      expect(own.data!.metricHistories.map((h) => h.values)).toEqual([[0.5, 0.25]]);
+      const mixed = await ana.client.request<{ metricHistories: Series[] }, unknown>(query, { ids: [seen.id, secret.id] });
+      expect(mixed.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(mixed.errors?.[0]?.message).toContain(secret.id);
+      expect(mixed.data?.metricHistories ?? null).toBeNull();
+      // The same run through Run.metricHistories: the run itself is null to her, so nothing of it is read.
+      const direct = await ana.client.data<{ node: unknown }, unknown>('query($id: ID!) { node(id: $id) { ... on Run { metricHistories { key } } } }', {
+        id: secret.id,
+      });
+      expect(direct.node).toBeNull();
+    } finally {
+      await s.app.stop();
+    }
   });
 });
