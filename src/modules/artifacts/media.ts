@@ -9,7 +9,7 @@ export const MEDIA_KINDS = ['IMAGE', 'TABLE', 'HISTOGRAM', 'PLOT', 'CONSOLE'] as
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
 /** Kinds that are only ever media: they need a key (CONSOLE's is optional). */
-const KEYED_KINDS = new Set(['IMAGE', 'TABLE', 'HISTOGRAM']);
+export const KEYED_KINDS: ReadonlySet<string> = new Set(['IMAGE', 'TABLE', 'HISTOGRAM']);
 
 /** Image formats a browser shows in an <img> and that carry no script (so no SVG), with their magic bytes. */
 const IMAGE_TYPES: Record<string, (b: Uint8Array) => boolean> = {
