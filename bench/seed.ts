@@ -164,7 +164,7 @@ export async function seedChunk(db: Database, projectId: number, indexes: number
 }
 
 /** The seed folds its own points into the rollups (a service would do it in the background). */
-async function foldQueued(db: Database): Promise<void> {
+export async function foldQueued(db: Database): Promise<void> {
   const limit = 1024;
   while ((await foldPending(db.sql, { limit, wait: true })).rows === limit);
 }

@@ -121,6 +121,15 @@ export const READS_HIDDEN: Row = {
       () => ({}),
     ),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
+    gql('query mlflowRun', outsider, 'query($r: String!) { mlflowRun(id: $r) { id } }', (w) => ({ r: w.runA.mlflowRunId }), 'mlflowRun'),
+    gql(
+      'query mlflowExperiment',
+      outsider,
+      'query($e: String!) { mlflowExperiment(id: $e) { name } }',
+      (w) => ({ e: w.projectA.experimentId }),
+      'mlflowExperiment',
+    ),
+    gql('query metricHistories', outsider, 'query($id: ID!) { metricHistories(runIds: [$id], keys: ["loss"]) { key } }', (w) => ({ id: w.runA.id })),
     gql(
       'query job',
       outsider,

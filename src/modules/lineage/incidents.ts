@@ -5,6 +5,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
+import { visibleVersionIds } from '../datasets/policy.js';
 import { visibleVersions } from '../registry/policy.js';
 import type { ModelVersion, PromotionGate } from '../registry/service.js';
 import { modelVersionsByIds } from '../registry/store.js';
@@ -12,6 +13,7 @@ import type { NodeRef } from './graph.js';
 import { aliasesHeld, datasetVersionLabels, datasetVersionsMatching } from './incidents-store.js';
 import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
+import { quarantinedUpstreamOf } from './store.js';
 
 export interface DatasetVersionFilter {
   /** OpenLineage namespace of the dataset, verbatim. */
@@ -29,6 +31,15 @@ export interface ImpactedVersion {
   modelVersionId: number;
   /** Aliases the version held at the instant asked (now when none). */
   aliases: string[];
+}
+
+/** The quarantined data upstream of one model version, as its caller may know it. */
+export interface QuarantineOfVersion {
+  modelVersionId: number;
+  /** Quarantined dataset versions upstream that the caller may see. */
+  visibleDatasetVersionIds: number[];
+  /** How many others there are (in projects the caller has no role in): counted, never named. */
+  hidden: number;
 }
 
 export interface ImpactOptions {
@@ -154,6 +165,29 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
         ),
       );
       return withAliases(reached, options.alias ? [options.alias] : null, at);
+    },
+
+    /**
+     * For each model version the caller read (a page of versions, every alias of a model): the
+     * quarantined dataset versions upstream of it, the data the promotion gate checks. Those the
+     * caller may see are named (`visible`); the others, in projects the caller has no role in,
+     * are only counted (`hidden`), as the gate's refusal does.
+     */
+    async quarantinedUpstreamOfMany(caller: Access, versions: readonly ModelVersion[]): Promise<QuarantineOfVersion[]> {
+      const ids = (
+        await visibleReached(
+          caller,
+          versions.map((v) => ({ type: 'ModelVersion', id: v.id })),
+        )
+      ).map((v) => v.id);
+      if (ids.length === 0) return [];
+      const rows = await quarantinedUpstreamOf(sql, ids);
+      const seen = new Set(await visibleVersionIds(sql, caller, [...new Set(rows.map((r) => r.datasetVersionId))]));
+      return ids.map((modelVersionId) => {
+        const upstream = [...new Set(rows.filter((r) => r.modelVersionId === modelVersionId).map((r) => r.datasetVersionId))];
+        const visible = upstream.filter((id) => seen.has(id));
+        return { modelVersionId, visibleDatasetVersionIds: visible, hidden: upstream.length - visible.length };
+      });
     },
 
     /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */

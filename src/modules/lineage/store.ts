@@ -313,3 +313,35 @@ export async function sampleEdgeSources(sql: SqlQueryable, samples: number): Pro
   ]);
   return rows.map((r) => ({ type: r.type as NodeType, id: r.id }));
 }
+
+export interface QuarantinedUpstreamRow {
+  modelVersionId: number;
+  datasetVersionId: number;
+  reason: string;
+  by: string | null;
+  at: Date;
+  dataset: string;
+  version: string;
+}
+
+/**
+ * The quarantined dataset versions upstream of each model version, at any distance (through
+ * the run's inputs, derived data and base models), in one statement for the whole batch: a
+ * set walk per model version (UNION keeps one row per node and origin, which ends cycles).
+ */
+export async function quarantinedUpstreamOf(sql: SqlQueryable, modelVersionIds: readonly number[]): Promise<QuarantinedUpstreamRow[]> {
+  if (modelVersionIds.length === 0) return [];
+  return sql.query<QuarantinedUpstreamRow>(
+    `WITH RECURSIVE walk(origin, t, id) AS (
+       SELECT s.id, 'ModelVersion'::text, s.id FROM unnest($1::int[]) AS s(id)
+       UNION
+       SELECT w.origin, e.from_type, e.from_id FROM walk w JOIN lineage_edges e ON e.to_type = w.t AND e.to_id = w.id
+     )
+     SELECT w.origin AS "modelVersionId", q.dataset_version_id AS "datasetVersionId", q.reason, q.quarantined_by AS "by", q.at,
+            d.name AS dataset, dv.version
+     FROM walk w JOIN dataset_quarantines q ON w.t = 'DatasetVersion' AND q.dataset_version_id = w.id
+     JOIN dataset_versions dv ON dv.id = q.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id
+     ORDER BY 1, 2`,
+    [modelVersionIds],
+  );
+}

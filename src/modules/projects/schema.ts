@@ -40,6 +40,14 @@ builder.queryFields((t) => ({
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.projects.get(ctx.access, args.name),
   }),
+  mlflowExperiment: t.field({
+    type: ProjectRef,
+    nullable: true,
+    description:
+      'The project behind an MLflow experiment id (Project.mlflowExperimentId; what the links MLflow clients print carry, as in <server>/#/experiments/<id>), or null when there is none or the caller may not see it.',
+    args: { id: t.arg.string({ required: true, description: 'The experiment id: a project number, or "0" for the project named Default.' }) },
+    resolve: (_root, args, ctx) => ctx.services.projects.findByExperimentId(ctx.access, args.id),
+  }),
   projects: t.connection({
     type: ProjectRef,
     description: 'Every project the caller has a role in (all of them for admins), by name.',

@@ -296,3 +296,24 @@ export async function childRunIds(sql: SqlQueryable, parentIds: readonly number[
   );
   return rows.map((r) => r.id);
 }
+
+export interface RunKeyRow {
+  kind: 'metric' | 'param' | 'tag';
+  key: string;
+}
+
+/**
+ * The metric, param and tag keys of a project's `limit` most recent active runs (by start),
+ * by kind and name. Bounded by the runs it reads, so it costs the same at 100,000 runs.
+ */
+export async function recentRunKeys(sql: SqlQueryable, projectId: number, limit: number): Promise<RunKeyRow[]> {
+  return sql.query<RunKeyRow>(
+    `WITH recent AS (SELECT id FROM runs WHERE project_id = $1 AND deleted_at IS NULL ORDER BY started_at DESC LIMIT $2)
+     SELECT 'metric' AS kind, k.name AS key FROM metric_keys k
+       WHERE k.id IN (SELECT DISTINCT key_id FROM metric_summaries WHERE run_id IN (SELECT id FROM recent))
+     UNION ALL SELECT DISTINCT 'param', key FROM params WHERE run_id IN (SELECT id FROM recent)
+     UNION ALL SELECT DISTINCT 'tag', key FROM tags WHERE run_id IN (SELECT id FROM recent)
+     ORDER BY 1, 2`,
+    [projectId, limit],
+  );
+}
