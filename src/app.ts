@@ -14,6 +14,7 @@ import { isDatabaseUnavailable } from './db/unavailable.js';
 import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createWebRoutes } from './http/web/routes.js';
+import { createLinks } from './links.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
@@ -52,7 +53,12 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log }) : createMemoryPubSub();
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
+  // Links in messages and webhooks point at the public URL, else at where this server listens.
+  let listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port || 4000}`;
+  const links = createLinks(() => config.publicUrl ?? listening);
   const services = createServices(db, {
+    links,
+    webhooks: config.webhooks,
     artifactStore: createFsArtifactStore(config.artifacts.dir, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
@@ -72,6 +78,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
   services.lineage.start();
+  services.webhookWorker.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
   const yoga = createYoga<Record<string, never>, Context>({
@@ -166,6 +173,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+          listening = url;
           log.info('listening', { url: `${url}/graphql`, database: db.kind });
           resolve({ port, url });
         });
@@ -185,6 +193,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
+      await services.webhookWorker.stop();
       await services.lineage.stop();
       await services.metrics.stop();
       await db.close();

@@ -26,6 +26,24 @@ export interface Config {
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
+  /** The URL people reach this server at (links in messages and webhooks); null: the address it listens on. */
+  readonly publicUrl: string | null;
+  readonly webhooks: WebhookConfig;
+}
+
+/** How webhook deliveries are sent and retried. */
+export interface WebhookConfig {
+  /** How often each replica looks for due deliveries. */
+  readonly pollMs: number;
+  /** How long a receiver has to answer one delivery. */
+  readonly timeoutMs: number;
+  /** First pause after a failed attempt; doubles per attempt up to retryMaxMs. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** A delivery still failing this long after its event is given up (FAILED); the next in line goes. */
+  readonly giveUpAfterMs: number;
+  /** Whether webhooks may target loopback and private addresses (default: only when the server binds loopback). */
+  readonly allowPrivateTargets: boolean;
 }
 
 export interface OpenLineageConfig {
@@ -150,6 +168,22 @@ const envSchema = z.object({
     .default(''),
   // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
   RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
+  RUNLEDGER_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL, e.g. https://runledger.example.com')
+    .optional(),
+  RUNLEDGER_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  RUNLEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  RUNLEDGER_WEBHOOK_GIVE_UP_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
+  // Unset: allowed when HOST is loopback (a developer's machine), refused otherwise (SSRF).
+  RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
 });
 
 export class ConfigError extends Error {}
@@ -205,5 +239,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
+    publicUrl: e.RUNLEDGER_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    webhooks: Object.freeze({
+      pollMs: e.RUNLEDGER_WEBHOOK_POLL_MS,
+      timeoutMs: e.RUNLEDGER_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.RUNLEDGER_WEBHOOK_RETRY_MAX_MS, e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS),
+      giveUpAfterMs: e.RUNLEDGER_WEBHOOK_GIVE_UP_MS,
+      allowPrivateTargets: (e.RUNLEDGER_WEBHOOK_PRIVATE_TARGETS ?? (isLoopbackHost(e.HOST) ? 'on' : 'off')) === 'on',
+    }),
   });
 }

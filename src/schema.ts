@@ -15,5 +15,7 @@ import './modules/lineage/schema.js';
 import './modules/lineage/incidents-schema.js';
 import './modules/refs/schema.js';
 import './modules/pipelines/schema.js';
+import './modules/governance/schema.js';
+import './modules/registry/promotions-schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

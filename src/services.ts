@@ -1,5 +1,13 @@
 // Wires the domain services to one database; created once per app.
-import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js';
+import { type LiveConfig, loadConfig, type OpenLineageConfig, type WebhookConfig } from './config.js';
+import { createLinks, type Links } from './links.js';
+import { createPromotionGate } from './modules/governance/gates.js';
+import { createGovernanceService } from './modules/governance/service.js';
+import { createGovernanceSettings } from './modules/governance/settings.js';
+import { quarantineChanged, runEnded } from './modules/webhooks/events.js';
+import { eventSink } from './modules/webhooks/outbox.js';
+import { createWebhookService } from './modules/webhooks/service.js';
+import { createWebhookWorker } from './modules/webhooks/worker.js';
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -13,7 +21,7 @@ import { announcingRevocations, publishingMetrics, publishingRuns } from './modu
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
-import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
+import { createIncidentService } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { edgeRecorder } from './modules/lineage/store.js';
@@ -36,6 +44,10 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** Absolute links to dashboard pages (promotion requests, runs), for messages and webhooks. */
+  links?: Links;
+  /** Webhook delivery settings. */
+  webhooks?: WebhookConfig;
 }
 
 /**
@@ -49,13 +61,28 @@ function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'interna
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
+  const links = deps.links ?? createLinks(() => 'http://127.0.0.1:4000');
+  const webhookConfig = deps.webhooks ?? loadConfig({}).webhooks;
+  const webhookWorker = createWebhookWorker(db.sql, webhookConfig, deps.log ?? createLogger('silent'));
+  // Every announced change writes to the webhook outbox in its own transaction.
+  const events = eventSink(() => webhookWorker.kick());
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
-  const quarantines = createQuarantineService(db);
+  const quarantines = createQuarantineService(db, async (tx, kind, datasetVersionId, change) => {
+    const row = await tx.datasetVersion.findUnique({ where: { id: datasetVersionId }, include: { dataset: true } });
+    if (!row) return;
+    const target = { projectId: row.dataset.projectId, dataset: row.dataset.name, namespace: row.dataset.namespace, version: row.version, digest: row.digest };
+    await events(tx, [quarantineChanged(kind, target, change)]);
+  });
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
   const projects = createProjectService(db);
-  const plainRuns = createRunService(db, projects, recordEdges);
+  const plainRuns = createRunService(db, projects, recordEdges, async (tx, run) => {
+    const project = await projects.internal.byId(run.projectId);
+    await events(tx, [runEnded(run, project?.name ?? '', links.run(run.id))]);
+  });
+  const settings = createGovernanceSettings(db);
+  const promotionGate = createPromotionGate(db, { incidents, settings });
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
   const pubsub = deps.pubsub ?? createMemoryPubSub();
@@ -79,7 +106,14 @@ export function createServices(db: Database, deps: ServiceDeps) {
   });
   const runs = publishingRuns(plainRuns, live);
   const auth = announcingRevocations(plainAuth, access);
-  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects });
+  const registry = createRegistryService(db, {
+    promotionGate,
+    recordEdges,
+    projects,
+    governance: { aliasRule: settings.aliasRule, groupsOf: settings.groupsOf },
+    links,
+    events,
+  });
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -99,6 +133,18 @@ export function createServices(db: Database, deps: ServiceDeps) {
     quarantines: forDoors(quarantines),
     refs: createRefService(db),
     pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
+    governance: createGovernanceService(db, { projects }),
+    /** Evaluates the promotion rules of a move without making it (previews, compliance exports). */
+    promotionGate,
+    webhooks: createWebhookService(db, {
+      projects,
+      timeoutMs: webhookConfig.timeoutMs,
+      allowPrivateTargets: webhookConfig.allowPrivateTargets,
+      kick: () => webhookWorker.kick(),
+    }),
+    /** The webhook delivery worker of this replica (started and stopped with the app). */
+    webhookWorker,
+    links,
   };
 }
 

@@ -21,6 +21,7 @@ export const ArtifactKindEnum = builder.enumType('ArtifactKind', {
     PREDICTIONS: { description: 'Model outputs on some data.' },
     ENVIRONMENT: { description: 'A lockfile such as requirements.txt or conda.yaml.' },
     CODE_DIFF: { description: "The uncommitted changes of a dirty working tree; becomes the run's codeVersion.diff." },
+    EVAL_REPORT: { description: 'An evaluation report (holdout metrics, fairness or bias checks); promotion rules can require one.' },
     OTHER: { description: 'Anything else.' },
   } satisfies Record<(typeof ARTIFACT_KINDS)[number], unknown>,
 });

@@ -14,7 +14,7 @@ import type { EdgeRecorder } from '../lineage/store.js';
 
 export type { Artifact, ArtifactKind };
 
-export const ARTIFACT_KINDS = ['MODEL', 'CHECKPOINT', 'PLOT', 'PREDICTIONS', 'ENVIRONMENT', 'CODE_DIFF', 'OTHER'] as const;
+export const ARTIFACT_KINDS = ['MODEL', 'CHECKPOINT', 'PLOT', 'PREDICTIONS', 'ENVIRONMENT', 'CODE_DIFF', 'EVAL_REPORT', 'OTHER'] as const;
 export const ARTIFACT_NAME_MAX = 1000;
 const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[\x20-\x7e]*)?$/;
 
