@@ -17,5 +17,6 @@ import './modules/refs/schema.js';
 import './modules/pipelines/schema.js';
 import './modules/governance/schema.js';
 import './modules/registry/promotions-schema.js';
+import './modules/webhooks/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
