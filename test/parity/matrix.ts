@@ -179,6 +179,19 @@ export const READS_HIDDEN: Row = {
       '/mlflow-artifacts/artifacts',
     ),
     { route: 'artifacts GET /artifacts/{artifactId}', call: (w) => artifactGet(w.url, w.outsider, w.artifactA) },
+    gql('query promotionRequest', outsider, 'query($n: Int!) { promotionRequest(number: $n) { id } }', (w) => ({ n: w.promotionRequest }), 'promotionRequest'),
+    {
+      route: 'graphql query promotionRequests',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query { promotionRequests(first: 100) { edges { node { number model { name } } } } }'),
+        (w, got) => got.includes(w.model),
+      ),
+    },
+    gql('query webhooks', outsider, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    gql('mutation approvePromotion', outsider, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql('mutation updateWebhook', outsider, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
+      id: w.webhookId,
+    })),
   ],
 };
 
@@ -272,6 +285,65 @@ export const VIEWER_CANNOT_WRITE: Row = {
     { route: 'openlineage POST /api/v1/lineage', call: (w) => openLineage(w.url, w.vic, event(w)) },
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.vic, w.runA.id, 'bytes', { name: 'x.txt' }) },
     { route: 'graphql mutation uploadArtifact', call: (w) => graphqlUpload(w.url, w.vic, w.runA.id, 'bytes') },
+    gql(
+      'mutation setApproverGroup',
+      vic,
+      'mutation($p: String!) { setApproverGroup(input: { project: $p, name: "ml-lead", members: ["x"] }) { group { name } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation protectAlias',
+      vic,
+      'mutation($p: String!) { protectAlias(input: { project: $p, alias: "staging", requirements: [{ count: 1, users: ["x"] }] }) { protectedAlias { alias } } }',
+      (w) => ({ p: w.projectA.name }),
+    ),
+    gql('mutation unprotectAlias', vic, 'mutation($p: String!) { unprotectAlias(input: { project: $p, alias: "production" }) { removed } }', (w) => ({
+      p: w.projectA.name,
+    })),
+    gql(
+      'mutation setPromotionRules',
+      vic,
+      'mutation($p: String!) { setPromotionRules(input: { project: $p, rules: [] }) { promotionRules { overrideGroups } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation setRunConventions',
+      vic,
+      'mutation($p: String!) { setRunConventions(input: { project: $p, requiredParams: ["lr"] }) { conventions { requiredParams } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation requestPromotion',
+      vic,
+      'mutation($m: String!) { requestPromotion(input: { model: $m, version: 1, alias: "staging", reason: "x" }) { moved } }',
+      (w) => ({ m: w.model }),
+    ),
+    gql('mutation approvePromotion', vic, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql('mutation rejectPromotion', vic, 'mutation($n: Int!) { rejectPromotion(input: { request: $n, comment: "no" }) { moved } }', (w) => ({
+      n: w.promotionRequest,
+    })),
+    gql('mutation cancelPromotion', vic, 'mutation($n: Int!) { cancelPromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql(
+      'mutation createWebhook',
+      vic,
+      'mutation($p: String!) { createWebhook(input: { project: $p, url: "http://127.0.0.1:9/x", events: ["alias.moved"] }) { secret } }',
+      (w) => ({ p: w.projectA.name }),
+    ),
+    gql('mutation updateWebhook', vic, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
+      id: w.webhookId,
+    })),
+    gql('mutation deleteWebhook', vic, 'mutation($id: ID!) { deleteWebhook(input: { id: $id }) { webhook { id } } }', (w) => ({ id: w.webhookId })),
+    gql('mutation resendWebhookDelivery', vic, 'mutation($id: ID!) { resendWebhookDelivery(input: { id: $id }) { delivery { id } } }', (w) => ({
+      id: w.webhookDeliveryId,
+    })),
+    gql('query webhooks', vic, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    rest('POST', '/webhooks', vic, () => ({ name: 'x', url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
   ],
 };
 
@@ -316,6 +388,72 @@ export const QUARANTINE_GATE: Row = {
   ],
 };
 
+export const PROTECTED_ALIAS: Row = {
+  rule: 'a protected alias never moves without its approvals: every move is refused (FORBIDDEN) and filed as a promotion request',
+  expected: 'FORBIDDEN',
+  doors: [
+    gql('mutation setModelAlias', ana, 'mutation($m: String!) { setModelAlias(input: { model: $m, alias: "production", version: 1 }) { changed } }', (w) => ({
+      m: w.model,
+    })),
+    gql(
+      'mutation rollbackModelAlias',
+      ana,
+      'mutation($m: String!) { rollbackModelAlias(input: { model: $m, alias: "production", reason: "incident", fromVersion: 3 }) { changed } }',
+      (w) => ({ m: w.model }),
+    ),
+    gql('mutation removeModelAlias', ana, 'mutation($m: String!) { removeModelAlias(input: { model: $m, alias: "production" }) { changed } }', (w) => ({
+      m: w.model,
+    })),
+    rest('POST', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: 'production', version: '1' })),
+    rest('DELETE', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: 'production' })),
+    // Nor does its requester approve it.
+    gql('mutation approvePromotion', ana, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+  ],
+};
+
+/** A registry-wide webhook is the global admins': to anyone else it does not exist. */
+export const GLOBAL_WEBHOOKS: Row = {
+  rule: 'a webhook for every project exists only for global admins: NOT_FOUND to anyone else, at every door',
+  expected: 'NOT_FOUND',
+  doors: [
+    rest(
+      'GET',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => undefined,
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'PATCH',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => ({ status: 'DISABLED' }),
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'DELETE',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => ({}),
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'POST',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}/test`,
+      ana,
+      () => ({}),
+      '/mlflow/webhooks/{webhook_id}/test',
+    ),
+    {
+      route: 'mlflow GET /mlflow/webhooks',
+      call: absent(
+        (w) => restData(w, w.ana, 'GET', '/mlflow/webhooks'),
+        (w, got) => got.includes(`"webhook_id":"${w.mlflowWebhookId}"`),
+      ),
+    },
+  ],
+};
+
 export const NAME_TAKEN_ELSEWHERE: Row = {
   rule: 'creating under a name taken in a project the caller has no role in is refused, and tells nothing of the other project: CONFLICT',
   expected: 'CONFLICT',
@@ -349,6 +487,8 @@ export const ALL_ROWS: Row[] = [
   VIEWER_CANNOT_WRITE,
   VERSION_OF_ANOTHER_PROJECT,
   QUARANTINE_GATE,
+  PROTECTED_ALIAS,
+  GLOBAL_WEBHOOKS,
   NAME_TAKEN_ELSEWHERE,
   TOKENS_ARE_OWN,
   TOKENS_FOR_OTHERS,
