@@ -2,6 +2,7 @@
 import { type LiveConfig, loadConfig, type OpenLineageConfig, type WebhookConfig } from './config.js';
 import { createLinks, type Links } from './links.js';
 import { createPromotionGate } from './modules/governance/gates.js';
+import { createConventionChecks } from './modules/governance/conventions.js';
 import { createGovernanceService } from './modules/governance/service.js';
 import { createGovernanceSettings } from './modules/governance/settings.js';
 import { quarantineChanged, runEnded } from './modules/webhooks/events.js';
@@ -134,6 +135,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     refs: createRefService(db),
     pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
     governance: createGovernanceService(db, { projects }),
+    conventions: createConventionChecks(db, { projects }),
     /** Evaluates the promotion rules of a move without making it (previews, compliance exports). */
     promotionGate,
     webhooks: createWebhookService(db, {

@@ -188,6 +188,9 @@ export const READS_HIDDEN: Row = {
       ),
     },
     gql('query webhooks', outsider, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    gql('query conventionReport', outsider, 'query($p: String!) { conventionReport(project: $p, since: "2020-01-01T00:00:00Z") { checked } }', (w) => ({
+      p: w.projectA.name,
+    })),
     gql('mutation approvePromotion', outsider, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
     gql('mutation updateWebhook', outsider, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
       id: w.webhookId,

@@ -2,7 +2,14 @@
 // and who may override them, and run conventions. Reads hang off Project; writes need ADMIN there.
 import { builder } from '../../builder.js';
 import { ArtifactKindEnum } from '../artifacts/schema.js';
+import { ParamInput } from '../metrics/schema.js';
 import { ProjectRef } from '../projects/schema.js';
+import { manyByParent } from '../../loaders.js';
+import type { Context } from '../../context.js';
+import { RunRef } from '../runs/schema.js';
+import { TagInput } from '../runs/mutations.js';
+import type { Run } from '../runs/service.js';
+import type { Violation } from './conventions.js';
 import { describeGateRule, type GateResult, type GateRuleSpec } from './gate-rules.js';
 import { describeRequirement, type ApprovalRequirement } from './requirements.js';
 import type { AliasRule, ApproverGroup, Conventions, RequiredTag } from './settings.js';
@@ -111,6 +118,79 @@ ConventionsRef.implement({
     requiredInputs: t.exposeStringList('requiredInputs', { description: 'Roles of dataset inputs, e.g. train, validation.' }),
   }),
 });
+
+const ViolationKindEnum = builder.enumType('ConventionViolationKind', {
+  values: {
+    PARAM: { description: 'A required param is missing.' },
+    TAG: { description: 'A required tag is missing.' },
+    TAG_VALUE: { description: 'A tag has a value outside its allowed values.' },
+    INPUT: { description: 'No dataset input of a required role.' },
+  },
+});
+
+const ViolationRef = builder.objectRef<Violation>('ConventionViolation');
+ViolationRef.implement({
+  description: 'One way a run breaks its project\u2019s conventions.',
+  fields: (t) => ({
+    kind: t.field({ type: ViolationKindEnum, resolve: (v) => v.kind }),
+    key: t.exposeString('key', { description: 'The param, tag or input role.' }),
+    message: t.exposeString('message', { description: 'In words, e.g. "param lr is required".' }),
+  }),
+});
+
+const violationsLoader = (ctx: Context) =>
+  ctx.loaders.get('conventionViolations', (s) =>
+    manyByParent(
+      async (runs: readonly Run[]) => (await s.conventions.checkRuns(ctx.access, runs)).flatMap((c) => c.violations.map((v) => ({ ...v, runId: c.run.id }))),
+      (v) => v.runId,
+    ),
+  );
+
+builder.objectFields(RunRef, (t) => ({
+  conventionViolations: t.field({
+    type: [ViolationRef],
+    description: "What this run breaks of its project's conventions (empty when it keeps them).",
+    resolve: (r, _a, ctx) => violationsLoader(ctx).load(r),
+  }),
+}));
+
+builder.objectField(ConventionsRef, 'check', (t) =>
+  t.field({
+    type: [ViolationRef],
+    description: 'What a run about to start with these params and tags would break (inputs are logged later, so are not judged): a client fails fast on it.',
+    args: { params: t.arg({ type: [ParamInput] }), tags: t.arg({ type: [TagInput] }) },
+    resolve: async (c, args, ctx) => {
+      const [project] = await ctx.services.projects.visibleByIds(ctx.access, [c.projectId]);
+      return ctx.services.conventions.checkStart(ctx.access, project!, args.params ?? [], args.tags ?? []);
+    },
+  }),
+);
+
+const ConventionFailure = builder.simpleObject('ConventionFailure', {
+  fields: (t) => ({ run: t.field({ type: RunRef }), violations: t.field({ type: [ViolationRef] }) }),
+});
+
+const ConventionReport = builder.simpleObject('ConventionReport', {
+  description: 'The runs of a project started in a period that break its conventions: what `runledger check --project p --since 1d` prints.',
+  fields: (t) => ({
+    project: t.string(),
+    since: t.field({ type: 'DateTime' }),
+    checked: t.int({ description: 'Runs started in the period (deleted ones left out).' }),
+    failing: t.field({ type: [ConventionFailure] }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  conventionReport: t.field({
+    type: ConventionReport,
+    description: "Checks the runs of a project started since an instant against the project's conventions.",
+    args: { project: t.arg.string({ required: true }), since: t.arg({ type: 'DateTime', required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const report = await ctx.services.conventions.checkProject(ctx.access, args.project, args.since);
+      return { project: report.project.name, since: args.since, checked: report.checked, failing: report.failing };
+    },
+  }),
+}));
 
 const withDescriptions = (rules: GateRuleSpec[]) => rules.map((r) => ({ ...r, description: describeGateRule(r) }));
 
