@@ -18,5 +18,6 @@ import './modules/pipelines/schema.js';
 import './modules/governance/schema.js';
 import './modules/registry/promotions-schema.js';
 import './modules/webhooks/schema.js';
+import './modules/compliance/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -2,6 +2,8 @@
 import { type LiveConfig, loadConfig, type OpenLineageConfig, type WebhookConfig } from './config.js';
 import { createLinks, type Links } from './links.js';
 import { createPromotionGate } from './modules/governance/gates.js';
+import { createComplianceService } from './modules/compliance/service.js';
+import { visibleVersionIds } from './modules/datasets/policy.js';
 import { createConventionChecks } from './modules/governance/conventions.js';
 import { createGovernanceService } from './modules/governance/service.js';
 import { createGovernanceSettings } from './modules/governance/settings.js';
@@ -136,6 +138,14 @@ export function createServices(db: Database, deps: ServiceDeps) {
     pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
     governance: createGovernanceService(db, { projects }),
     conventions: createConventionChecks(db, { projects }),
+    compliance: createComplianceService(db, {
+      registry,
+      lineage,
+      quarantines,
+      visibleDatasetVersions: async (caller, ids) => new Set(await visibleVersionIds(db.sql, caller, ids)),
+      store: deps.artifactStore,
+      link: links,
+    }),
     /** Evaluates the promotion rules of a move without making it (previews, compliance exports). */
     promotionGate,
     webhooks: createWebhookService(db, {

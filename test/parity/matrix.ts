@@ -191,6 +191,7 @@ export const READS_HIDDEN: Row = {
     gql('query conventionReport', outsider, 'query($p: String!) { conventionReport(project: $p, since: "2020-01-01T00:00:00Z") { checked } }', (w) => ({
       p: w.projectA.name,
     })),
+    gql('query complianceExport', outsider, 'query($m: String!) { complianceExport(model: $m, version: 1) { html } }', (w) => ({ m: w.model })),
     gql('mutation approvePromotion', outsider, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
     gql('mutation updateWebhook', outsider, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
       id: w.webhookId,
