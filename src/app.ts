@@ -59,6 +59,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const services = createServices(db, {
     links,
     webhooks: config.webhooks,
+    retention: config.retention,
     artifactStore: createFsArtifactStore(config.artifacts.dir, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,

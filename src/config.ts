@@ -29,6 +29,8 @@ export interface Config {
   /** The URL people reach this server at (links in messages and webhooks); null: the address it listens on. */
   readonly publicUrl: string | null;
   readonly webhooks: WebhookConfig;
+  /** Retention deletes an unreferenced blob only when nothing wrote it for this long. */
+  readonly retention: { readonly blobQuietMs: number };
 }
 
 /** How webhook deliveries are sent and retried. */
@@ -182,6 +184,12 @@ const envSchema = z.object({
     .min(1000)
     .max(30 * 86_400_000)
     .default(86_400_000),
+  RUNLEDGER_RETENTION_BLOB_QUIET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(600_000),
   // Unset: allowed when HOST is loopback (a developer's machine), refused otherwise (SSRF).
   RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
 });
@@ -248,5 +256,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       giveUpAfterMs: e.RUNLEDGER_WEBHOOK_GIVE_UP_MS,
       allowPrivateTargets: (e.RUNLEDGER_WEBHOOK_PRIVATE_TARGETS ?? (isLoopbackHost(e.HOST) ? 'on' : 'off')) === 'on',
     }),
+    retention: Object.freeze({ blobQuietMs: e.RUNLEDGER_RETENTION_BLOB_QUIET_MS }),
   });
 }

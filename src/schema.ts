@@ -19,5 +19,6 @@ import './modules/governance/schema.js';
 import './modules/registry/promotions-schema.js';
 import './modules/webhooks/schema.js';
 import './modules/compliance/schema.js';
+import './modules/retention/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -33,6 +33,7 @@ import { createPipelineService } from './modules/pipelines/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
+import { createRetentionService } from './modules/retention/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
 
@@ -51,6 +52,7 @@ export interface ServiceDeps {
   links?: Links;
   /** Webhook delivery settings. */
   webhooks?: WebhookConfig;
+  retention?: { blobQuietMs: number };
 }
 
 /**
@@ -109,6 +111,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   });
   const runs = publishingRuns(plainRuns, live);
   const auth = announcingRevocations(plainAuth, access);
+  const audit = createAuditService(db);
   const registry = createRegistryService(db, {
     promotionGate,
     recordEdges,
@@ -127,7 +130,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     auth,
     /** Tokens and roles as a caller manages them. */
     accounts: createAccountService(auth, projects),
-    audit: createAuditService(db),
+    audit,
     datasets: createDatasetService(db, { runs, projects, recordEdges }),
     artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
     registry: forDoors(registry),
@@ -148,6 +151,14 @@ export function createServices(db: Database, deps: ServiceDeps) {
     }),
     /** Evaluates the promotion rules of a move without making it (previews, compliance exports). */
     promotionGate,
+    retention: createRetentionService(db, {
+      projects,
+      reachRuns: (starts) => lineage.internal.reach(starts, 'UPSTREAM', 'Run'),
+      store: deps.artifactStore,
+      audit,
+      blobQuietMs: deps.retention?.blobQuietMs ?? 600_000,
+      log,
+    }),
     webhooks: createWebhookService(db, {
       projects,
       timeoutMs: webhookConfig.timeoutMs,

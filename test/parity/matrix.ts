@@ -193,6 +193,7 @@ export const READS_HIDDEN: Row = {
     })),
     gql('query complianceExport', outsider, 'query($m: String!) { complianceExport(model: $m, version: 1) { html } }', (w) => ({ m: w.model })),
     gql('mutation approvePromotion', outsider, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql('mutation applyRetention', outsider, 'mutation($id: ID!) { applyRetention(input: { plan: $id }) { id } }', (w) => ({ id: w.retentionPlanId })),
     gql('mutation updateWebhook', outsider, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
       id: w.webhookId,
     })),
@@ -347,6 +348,16 @@ export const VIEWER_CANNOT_WRITE: Row = {
       id: w.webhookDeliveryId,
     })),
     gql('query webhooks', vic, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    gql(
+      'mutation setRetentionPolicy',
+      vic,
+      'mutation($p: String!) { setRetentionPolicy(input: { project: $p, deleteRunsAfterDays: 1 }) { graceDays } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql('mutation planRetention', vic, 'mutation($p: String!) { planRetention(input: { project: $p }) { id } }', (w) => ({ p: w.projectA.name })),
+    gql('mutation applyRetention', vic, 'mutation($id: ID!) { applyRetention(input: { plan: $id }) { id } }', (w) => ({ id: w.retentionPlanId })),
     rest('POST', '/webhooks', vic, () => ({ name: 'x', url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
   ],
 };

@@ -44,6 +44,8 @@ export interface World {
   webhookId: string;
   webhookDeliveryId: string;
   mlflowWebhookId: string;
+  /** A retention plan (dry run) of project A, made by ana. */
+  retentionPlanId: string;
 }
 
 const q =
@@ -206,7 +208,9 @@ async function governWorld(
     body: JSON.stringify({ name: 'parity', url: 'http://127.0.0.1:9/mlflow', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] }),
   });
   const mlflowHook = (await res.json()) as { webhook: { webhook_id: string } };
+  const plan = await asAna('mutation($p: String!) { planRetention(input: { project: $p }) { id } }', { p: projectA });
   return {
+    retentionPlanId: plan.planRetention.id as string,
     promotionRequest: requested.requestPromotion.request.number as number,
     webhookId: hook.createWebhook.webhook.id as string,
     webhookDeliveryId: listed.webhooks[0].deliveries.edges[0].node.id as string,
