@@ -87,6 +87,10 @@ export interface LiveConfig {
   readonly queuePoints: number;
   /** Rows per replay query of metricLogged(sinceStep). */
   readonly replayPageSize: number;
+  /** How often a metricLogged subscription compares its series' counts with the database. */
+  readonly reconcileMs: number;
+  /** How long committed points may stay undelivered (a message may be in flight from another replica) before the subscription ends, saying where to resume. */
+  readonly holeGraceMs: number;
 }
 
 /** Per-request limits; each refusal is a LIMIT_EXCEEDED error naming the limit. */
@@ -145,6 +149,8 @@ const envSchema = z.object({
   RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
   RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  RUNLEDGER_LIVE_RECONCILE_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  RUNLEDGER_LIVE_HOLE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
   RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce
     .number()
@@ -237,6 +243,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxKeysPerSubscription: e.RUNLEDGER_LIVE_MAX_KEYS,
       queuePoints: e.RUNLEDGER_LIVE_QUEUE_POINTS,
       replayPageSize: e.RUNLEDGER_LIVE_REPLAY_PAGE,
+      reconcileMs: e.RUNLEDGER_LIVE_RECONCILE_MS,
+      holeGraceMs: e.RUNLEDGER_LIVE_HOLE_GRACE_MS,
     }),
     artifacts: Object.freeze({
       dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
