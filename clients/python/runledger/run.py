@@ -275,6 +275,8 @@ def start_run(project: str, name: str | None = None, *, config: dict | None = No
     """
     if "capture" in kwargs:
         capture_ = kwargs.pop("capture")
+    # enforce_conventions=True: refuse to start a run that would break its project's conventions.
+    enforce = bool(kwargs.pop("enforce_conventions", False))
     if kwargs:
         raise TypeError(f"start_run() got unexpected arguments: {', '.join(kwargs)}")
     if not is_rank_zero():
@@ -304,6 +306,10 @@ def start_run(project: str, name: str | None = None, *, config: dict | None = No
     if git:
         inp["codeVersion"] = {k: git[k] for k in ("repository", "commit", "branch", "dirty")}
     transport.graphql(CREATE_PROJECT, {"i": {"name": project}})
+    if enforce:
+        from .governance import require_conventions
+
+        require_conventions(transport, project, _flatten(config or {}), tags)
     started = transport.graphql(START_RUN, {"i": inp})["startRun"]["run"]
     run = Run(transport, started["id"], started["name"], project, retry_seconds=retry_seconds, quiet=quiet)
     _active.append(run)
