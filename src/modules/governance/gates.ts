@@ -142,8 +142,13 @@ export function createPromotionGate(db: Database, deps: { incidents: IncidentSer
       {
         field: check.field,
         failedRules: failed,
-        quarantinedDatasetVersions: evaluation.quarantined.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })),
-        hiddenQuarantinedDatasetVersions: evaluation.hiddenQuarantined,
+        // Named only when quarantine is among the failures: clients show these as the quarantined data that blocks the move.
+        ...(evaluation.quarantinedIds.length
+          ? {
+              quarantinedDatasetVersions: evaluation.quarantined.map((q) => ({ dataset: q.dataset, version: q.version, reason: q.reason })),
+              hiddenQuarantinedDatasetVersions: evaluation.hiddenQuarantined,
+            }
+          : {}),
       },
     );
   }
