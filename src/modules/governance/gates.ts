@@ -55,7 +55,8 @@ export function createPromotionGate(db: Database, deps: { incidents: IncidentSer
         const [summary] = await metricSummariesOf(db.sql, runId, [rule.metric]);
         const value = !summary ? null : rule.aggregate === 'MIN' ? summary.min : rule.aggregate === 'MAX' ? summary.max : summary.last;
         if (value === null || Number.isNaN(value)) return { ...base, passed: false, detail: `the run logged no ${rule.metric}` };
-        return { ...base, passed: compare(value, rule.op, rule.threshold), detail: `${rule.metric} is ${value}` };
+        // Ten significant digits: 0.8 + 0.04 reads 0.84, not 0.8400000000000001.
+        return { ...base, passed: compare(value, rule.op, rule.threshold), detail: `${rule.metric} is ${Number(value.toPrecision(10))}` };
       }
       case 'TAG': {
         const tag = await prisma.tag.findUnique({ where: { runId_key: { runId, key: rule.tag } } });
