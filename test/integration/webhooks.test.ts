@@ -9,7 +9,13 @@ import { createLogger } from '../../src/logger.js';
 import { mlflowRunId } from '../../src/modules/runs/mlflow-id.js';
 import { createWebhookWorker } from '../../src/modules/webhooks/worker.js';
 import {
+  CancelPromotionDocument,
   CreateWebhookDocument,
+  ProtectAliasDocument,
+  QuarantineDatasetVersionDocument,
+  RegisterDatasetVersionDocument,
+  ReleaseQuarantineDocument,
+  RequestPromotionDocument,
   FinishRunDocument,
   GrantProjectRoleDocument,
   ResendWebhookDeliveryDocument,
@@ -18,6 +24,7 @@ import {
   UpdateWebhookDocument,
   WebhooksDocument,
 } from '../generated/graphql.js';
+import { sha256 } from '../support/artifacts.js';
 import { newProject } from '../support/factories.js';
 import { person, type Person, versionFrom } from '../support/governance.js';
 import { startServer, type TestServer, testConfig, useServer } from '../support/server.js';
@@ -25,7 +32,7 @@ import { type Receiver, startReceiver, verifies } from '../support/webhook-recei
 
 const FAST = {
   RUNLEDGER_WEBHOOK_POLL_MS: '50',
-  RUNLEDGER_WEBHOOK_TIMEOUT_MS: '400',
+  RUNLEDGER_WEBHOOK_TIMEOUT_MS: '1500',
   RUNLEDGER_WEBHOOK_RETRY_BASE_MS: '100',
   RUNLEDGER_WEBHOOK_RETRY_MAX_MS: '300',
 };
@@ -56,7 +63,7 @@ const acknowledged = (r: Receiver) => r.received.filter((x) => x.acknowledged);
 
 describe('webhook deliveries', () => {
   it('arrive signed, each acknowledged once and in order, through a receiver that fails, times out and recovers', async () => {
-    const hook = await receiver(1500);
+    const hook = await receiver(4000);
     const project = await newProject(owner.client, 'hooks');
     const model = `${project}-model`;
     const { createWebhook } = await owner.client.data(CreateWebhookDocument, {
@@ -147,6 +154,39 @@ describe('webhook deliveries', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(hook.received).toHaveLength(0);
     expect((await owner.client.data(WebhooksDocument, { project })).webhooks[0]!.deliveries.edges).toHaveLength(0);
+  });
+});
+
+describe('announced changes', () => {
+  it('include quarantines, releases and promotion requests with their decisions', async () => {
+    const hook = await receiver();
+    const project = await newProject(owner.client, 'hooks-events');
+    await owner.client.data(CreateWebhookDocument, {
+      input: { project, url: hook.url, events: ['dataset_version.quarantined', 'dataset_version.released', 'promotion.requested', 'promotion.rejected'] },
+    });
+    const dataset = `${project}-clicks`;
+    const { registerDatasetVersion } = await owner.client.data(RegisterDatasetVersionDocument, {
+      input: { dataset, project, version: 'aug', digest: sha256(dataset) },
+    });
+    const id = registerDatasetVersion.datasetVersion.id;
+    await owner.client.data(QuarantineDatasetVersionDocument, { input: { id, reason: 'late events counted twice' } });
+    await owner.client.data(ReleaseQuarantineDocument, { input: { id, reason: 'deduplicated' } });
+    const model = `${project}-model`;
+    const version = await versionFrom(server(), owner, project, model);
+    await owner.client.data(ProtectAliasDocument, { input: { project, alias: 'production', requirements: [{ count: 1, users: ['someone-else'] }] } });
+    const { requestPromotion } = await owner.client.data(RequestPromotionDocument, { input: { model, version, alias: 'production', reason: 'ready' } });
+    await owner.client.data(CancelPromotionDocument, { input: { request: requestPromotion.request!.number } });
+    await hook.until((r) => r.length >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    // A receiver handles each event id once (a retry after a late answer carries the same id).
+    const once = hook.received.filter((x, i) => hook.received.findIndex((y) => y.json.id === x.json.id) === i);
+    expect(once.map((x) => [x.json.type, x.json.data.reason])).toEqual([
+      ['dataset_version.quarantined', 'late events counted twice'],
+      ['dataset_version.released', 'deduplicated'],
+      ['promotion.requested', 'ready'],
+    ]);
+    expect(hook.received[0]!.json.data).toMatchObject({ dataset, version: 'aug', digest: sha256(dataset), by: owner.name });
+    expect(hook.received[2]!.json.data).toMatchObject({ model, alias: 'production', toVersion: version, needs: '1 of someone-else', status: 'PENDING' });
   });
 });
 

@@ -37,7 +37,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // Test servers sharing one PostgreSQL are replicas to each other's webhook workers: all retry
     // on a test's time scale, so none holds a delivery for the production pauses.
     RUNLEDGER_WEBHOOK_POLL_MS: '200',
-    RUNLEDGER_WEBHOOK_TIMEOUT_MS: '400',
+    RUNLEDGER_WEBHOOK_TIMEOUT_MS: '2000',
     RUNLEDGER_WEBHOOK_RETRY_BASE_MS: '100',
     RUNLEDGER_WEBHOOK_RETRY_MAX_MS: '500',
     ...overrides,
