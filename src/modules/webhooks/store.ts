@@ -110,3 +110,18 @@ export async function markFailed(
     [deliveryId, attempt.status, attempt.error.slice(0, 1000), retryInMs, giveUp],
   );
 }
+
+/**
+ * When a subscription's next delivery can be sent at the earliest: its head's next attempt, or
+ * when the lease another worker holds on it runs out; null when nothing is pending.
+ */
+export async function nextDueAt(sql: SqlQueryable): Promise<Date | null> {
+  const [row] = await sql.query<{ at: Date | null }>(
+    `SELECT min(greatest(h.next_attempt_at, coalesce(s.lease_until, h.next_attempt_at))) AS at
+     FROM webhook_subscriptions s
+     CROSS JOIN LATERAL (SELECT d.next_attempt_at FROM webhook_deliveries d
+                         WHERE d.subscription_id = s.id AND d.status = 'PENDING' ORDER BY d.id LIMIT 1) h
+     WHERE s.active AND s.deleted_at IS NULL`,
+  );
+  return row?.at ? new Date(row.at) : null;
+}

@@ -8,7 +8,7 @@ import type { SqlQueryable } from '../../db/sql.js';
 import type { WebhookConfig } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { encode, post } from './send.js';
-import { headDelivery, type LeasedSubscription, leaseDueSubscriptions, markDelivered, markFailed, releaseLease, renewLease } from './store.js';
+import { headDelivery, type LeasedSubscription, leaseDueSubscriptions, markDelivered, markFailed, nextDueAt, releaseLease, renewLease } from './store.js';
 
 export interface WebhookWorker {
   start(): void;
@@ -24,6 +24,8 @@ export function retryDelayMs(attempts: number, config: Pick<WebhookConfig, 'retr
 }
 
 const BATCH = 10;
+/** The shortest pause between passes, so a clock skew between replicas cannot spin a worker. */
+const MIN_WAIT_MS = 20;
 
 export function createWebhookWorker(sql: SqlQueryable, config: WebhookConfig, log: Logger): WebhookWorker {
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -90,7 +92,15 @@ export function createWebhookWorker(sql: SqlQueryable, config: WebhookConfig, lo
       again = true;
       return;
     }
-    running = drainOnce()
+    let wait = config.pollMs;
+    running = (async () => {
+      const attempts = await drainOnce();
+      // Sleep until the next delivery is due (a retry's pause, another worker's lease), at most
+      // pollMs: deliveries queued by other replicas are found by that poll.
+      const next = await nextDueAt(sql);
+      if (next) wait = Math.min(config.pollMs, Math.max(MIN_WAIT_MS, next.getTime() - Date.now()));
+      return attempts;
+    })()
       .catch((error) => {
         log.warn('webhook delivery pass failed; retrying', { err: error });
         return 0;
@@ -100,7 +110,7 @@ export function createWebhookWorker(sql: SqlQueryable, config: WebhookConfig, lo
         if (again) {
           again = false;
           schedule(0);
-        } else schedule(config.pollMs);
+        } else schedule(wait);
       });
   }
 
