@@ -12,6 +12,7 @@ import { DomainError } from './errors.js';
 import { createErrorMasker, unavailableError } from './errors-graphql.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
+import { createHealthRoutes } from './http/health.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createWebRoutes } from './http/web/routes.js';
 import { createLinks } from './links.js';
@@ -22,7 +23,7 @@ import { authenticate, credentialsFromHeaders } from './modules/auth/authenticat
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { createMlflowRoutes } from './http/mlflow/router.js';
-import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
+import { openArtifactStore } from './modules/artifacts/open-store.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
 import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
@@ -60,13 +61,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     links,
     webhooks: config.webhooks,
     retention: config.retention,
-    artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+    artifactStore: openArtifactStore(config.artifacts, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,
     log,
     neo4j,
     openLineage: config.openLineage,
+    presignTtlSeconds: config.artifacts.presignTtlSeconds,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
@@ -113,6 +115,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
 
   let inFlight = 0;
   let stopping = false;
+  const handleHealth = createHealthRoutes({ db, pubsub, services, log, stopping: () => stopping });
   // Every route runs inside guardRequests: whatever a handler throws ends that request only.
   const server = http.createServer(
     guardRequests(async (req, res) => {
@@ -121,7 +124,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       res.on('close', () => {
         inFlight -= 1;
         const url = req.url ?? '';
-        if (!url.startsWith('/healthz')) {
+        if (!url.startsWith('/healthz') && !url.startsWith('/readyz') && !url.startsWith('/livez')) {
           log.info('request', {
             method: req.method,
             path: url.split('?')[0],
@@ -132,26 +135,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
         }
       });
       if (stopping) res.setHeader('connection', 'close');
-      if (req.url === '/healthz') {
-        try {
-          await db.ping();
-          // Redis and Neo4j are optional: while one is away the service still serves (live
-          // updates pause, lineage answers from PostgreSQL), so it reports "degraded" with 200.
-          // A 503 would make a load balancer drop every replica at once for a shared outage.
-          const dependencies: Record<string, string> = {};
-          if (pubsub.kind === 'redis') dependencies.redis = pubsub.connected() ? 'ok' : 'unavailable';
-          const neo4jHealth = await services.lineage.projectionHealth();
-          if (neo4jHealth) dependencies.neo4j = neo4jHealth;
-          const degraded = Object.values(dependencies).includes('unavailable');
-          res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
-        } catch (error) {
-          log.warn('health check failed', { err: error });
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
-        }
-        return;
-      }
+      if (await handleHealth(req, res)) return;
       if (await handleArtifactRequest(req, res)) return;
       if (await handleMlflowRequest(req, res)) return;
       if (await handleWebRequest(req, res)) return;

@@ -21,7 +21,7 @@ export interface Config {
    * Content-addressed artifact directory, the largest upload accepted, and the largest GraphQL
    * multipart request (yoga holds multipart files in memory; big files go through PUT).
    */
-  readonly artifacts: { readonly dir: string; readonly maxBytes: number; readonly maxMultipartBytes: number };
+  readonly artifacts: ArtifactsConfig;
   readonly live: LiveConfig;
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
@@ -46,6 +46,34 @@ export interface WebhookConfig {
   readonly giveUpAfterMs: number;
   /** Whether webhooks may target loopback and private addresses (default: only when the server binds loopback). */
   readonly allowPrivateTargets: boolean;
+}
+
+export interface ArtifactsConfig {
+  /** The local store's directory (used when `store` is fs). */
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly maxMultipartBytes: number;
+  readonly store: { readonly kind: 'fs' } | S3StoreConfig;
+  /** Whether clients are offered presigned URLs to move bytes to and from the store directly. */
+  readonly direct: boolean;
+  /** How long a presigned URL stays valid. */
+  readonly presignTtlSeconds: number;
+}
+
+export interface S3StoreConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix, '' or ending in '/'. */
+  readonly prefix: string;
+  /** null: AWS's own endpoint for the region. */
+  readonly endpoint: string | null;
+  /** Where clients reach the store, for presigned URLs, when it differs from `endpoint`. */
+  readonly publicEndpoint: string | null;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  /** null: the AWS SDK's default chain (instance role, web identity, shared files). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | null;
+  readonly partBytes: number;
 }
 
 export interface OpenLineageConfig {
@@ -164,6 +192,32 @@ const envSchema = z.object({
     .min(1)
     .max(Number.MAX_SAFE_INTEGER)
     .default(100 * 1024 ** 2),
+  // s3://bucket/prefix puts artifact bytes in S3-compatible object storage; unset keeps them in RUNLEDGER_ARTIFACT_DIR.
+  RUNLEDGER_ARTIFACT_STORE: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      'must be s3://bucket or s3://bucket/prefix (bucket: 3-63 lowercase letters, digits, dots, hyphens)',
+    )
+    .optional(),
+  RUNLEDGER_S3_ENDPOINT: url().optional(),
+  AWS_ENDPOINT_URL_S3: url().optional(),
+  AWS_ENDPOINT_URL: url().optional(),
+  RUNLEDGER_S3_PUBLIC_ENDPOINT: url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  RUNLEDGER_S3_PATH_STYLE: z.enum(['on', 'off']).optional(),
+  RUNLEDGER_S3_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 ** 2)
+    .max(5 * 1024 ** 3)
+    .default(8 * 1024 ** 2),
+  RUNLEDGER_ARTIFACT_DIRECT: z.enum(['on', 'off']).default('off'),
+  RUNLEDGER_PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(900),
   NEO4J_URI: z
     .string()
     .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)')
@@ -200,6 +254,40 @@ const envSchema = z.object({
   RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
 });
 
+function url() {
+  return z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http:// or https:// URL');
+}
+
+/** The artifact store the variables describe; each problem is reported with the variable's name. */
+function artifactStore(e: z.infer<typeof envSchema>, problems: string[]): ArtifactsConfig['store'] {
+  if (!e.RUNLEDGER_ARTIFACT_STORE) {
+    if (e.RUNLEDGER_ARTIFACT_DIRECT === 'on')
+      problems.push('  RUNLEDGER_ARTIFACT_DIRECT: "on" needs RUNLEDGER_ARTIFACT_STORE=s3://... (the local store has no presigned URLs)');
+    return { kind: 'fs' };
+  }
+  const rest = e.RUNLEDGER_ARTIFACT_STORE.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+  const endpoint = e.RUNLEDGER_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL ?? null;
+  if (!!e.AWS_ACCESS_KEY_ID !== !!e.AWS_SECRET_ACCESS_KEY) problems.push('  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both or neither');
+  return {
+    kind: 's3',
+    bucket,
+    prefix: prefix ? `${prefix}/` : '',
+    endpoint,
+    publicEndpoint: e.RUNLEDGER_S3_PUBLIC_ENDPOINT ?? null,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // Most S3-compatible servers want bucket-in-path; AWS itself prefers virtual hosts.
+    forcePathStyle: (e.RUNLEDGER_S3_PATH_STYLE ?? (endpoint ? 'on' : 'off')) === 'on',
+    credentials:
+      e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+        : null,
+    partBytes: e.RUNLEDGER_S3_PART_BYTES,
+  };
+}
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -216,6 +304,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
     );
   }
+  const storeProblems: string[] = [];
+  const store = artifactStore(e, storeProblems);
+  if (storeProblems.length) throw new ConfigError(`Invalid configuration:\n${storeProblems.join('\n')}`);
   const database: DatabaseConfig = e.DATABASE_URL
     ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
     : { kind: 'pglite', dataDir: path.resolve(e.RUNLEDGER_DATA_DIR) };
@@ -250,6 +341,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
       maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
       maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
+      store: Object.freeze(store),
+      direct: e.RUNLEDGER_ARTIFACT_DIRECT === 'on',
+      presignTtlSeconds: e.RUNLEDGER_PRESIGN_TTL_SECONDS,
     }),
     neo4j: e.NEO4J_URI
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }

@@ -1,6 +1,14 @@
 // Expected failures as domain errors; the GraphQL layer maps each to an error code in one place.
 
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'INSUFFICIENT_STORAGE';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'LIMIT_EXCEEDED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INSUFFICIENT_STORAGE'
+  | 'UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -53,4 +61,19 @@ export class UnauthenticatedError extends DomainError {
 /** The caller can see the target but lacks the role the operation needs. */
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
+}
+
+/**
+ * A dependency that holds data (the artifact object store) cannot be reached right now: nothing
+ * was kept, and the same request can be retried after `retryAfterSeconds` (503 + Retry-After).
+ */
+export class UnavailableError extends DomainError {
+  readonly code = 'UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { retryAfterSeconds, ...details });
+  }
 }

@@ -9,6 +9,7 @@ import './modules/auth/schema.js';
 import './modules/audit/schema.js';
 import './modules/live/schema.js';
 import './modules/artifacts/schema.js';
+import './modules/artifacts/transfer-schema.js';
 import './modules/registry/schema.js';
 import './modules/datasets/schema.js';
 import './modules/lineage/schema.js';

@@ -16,6 +16,7 @@ import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDirectTransferService } from './modules/artifacts/direct.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -53,6 +54,8 @@ export interface ServiceDeps {
   /** Webhook delivery settings. */
   webhooks?: WebhookConfig;
   retention?: { blobQuietMs: number };
+  /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
+  presignTtlSeconds?: number;
 }
 
 /**
@@ -83,7 +86,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects, recordEdges, async (tx, run) => {
-    const project = await projects.internal.byId(run.projectId);
+    // Read on the transaction: PGlite has one connection, which the transaction holds.
+    const project = await tx.project.findUnique({ where: { id: run.projectId } });
     await events(tx, [runEnded(run, project?.name ?? '', links.run(run.id))]);
   });
   const settings = createGovernanceSettings(db);
@@ -120,6 +124,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     links,
     events,
   });
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges);
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -132,7 +137,12 @@ export function createServices(db: Database, deps: ServiceDeps) {
     accounts: createAccountService(auth, projects),
     audit,
     datasets: createDatasetService(db, { runs, projects, recordEdges }),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
+    artifacts: forDoors(artifacts),
+    artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
+      artifacts,
+      maxBytes: deps.maxArtifactBytes,
+      ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
     registry: forDoors(registry),
     lineage: forDoors(lineage),
     incidents,

@@ -102,6 +102,13 @@ export const READS_HIDDEN: Row = {
       'codeCommit',
     ),
     gql('query pipelineRun', outsider, 'query($r: String!) { pipelineRun(runId: $r) { id } }', (w) => ({ r: w.pipelineRunUuid }), 'pipelineRun'),
+    // An upload id names a pending direct upload; one the caller may not complete is as absent as an unknown one.
+    gql(
+      'mutation completeArtifactUpload',
+      outsider,
+      'mutation { completeArtifactUpload(input: { uploadId: "00000000-0000-4000-8000-000000000000" }) { created } }',
+      () => ({}),
+    ),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
     {
       route: 'graphql query projects',
@@ -359,6 +366,12 @@ export const VIEWER_CANNOT_WRITE: Row = {
     gql('mutation planRetention', vic, 'mutation($p: String!) { planRetention(input: { project: $p }) { id } }', (w) => ({ p: w.projectA.name })),
     gql('mutation applyRetention', vic, 'mutation($id: ID!) { applyRetention(input: { plan: $id }) { id } }', (w) => ({ id: w.retentionPlanId })),
     rest('POST', '/webhooks', vic, () => ({ name: 'x', url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
+    gql(
+      'mutation createArtifactUpload',
+      vic,
+      'mutation($r: ID!, $s: String!) { createArtifactUpload(input: { runId: $r, name: "direct.bin", sizeBytes: 5, sha256: $s }) { uploadId } }',
+      (w) => ({ r: w.runA.id, s: sha256('bytes') }),
+    ),
   ],
 };
 

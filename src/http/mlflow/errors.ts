@@ -1,7 +1,8 @@
 // The one mapping from runledger's domain errors to MLflow's `{error_code, message}` and HTTP
 // status. Every refusal is a 4xx: MLflow clients retry 5xx answers, and a retried bad request
-// would only fail again. Only an unexpected fault is a 500.
+// would only fail again. Only an unreachable object store (503, retried) and an unexpected fault (500) are 5xx.
 import { DomainError, type ErrorCode } from '../../errors.js';
+import { errorHeaders } from '../respond.js';
 
 /** An MLflow-specific refusal raised by the front door itself (e.g. RESOURCE_ALREADY_EXISTS). */
 export class MlflowError extends Error {
@@ -29,11 +30,14 @@ export const BY_DOMAIN_CODE: Record<ErrorCode, { errorCode: string; status: numb
   UNAUTHENTICATED: { errorCode: 'UNAUTHENTICATED', status: 401 },
   FORBIDDEN: { errorCode: 'PERMISSION_DENIED', status: 403 },
   INSUFFICIENT_STORAGE: { errorCode: 'RESOURCE_EXHAUSTED', status: 507 },
+  // A 5xx on purpose: the object store is away, and MLflow clients retry this.
+  UNAVAILABLE: { errorCode: 'TEMPORARILY_UNAVAILABLE', status: 503 },
 };
 
 export interface MlflowErrorReply {
   status: number;
   body: { error_code: string; message: string };
+  headers?: Record<string, string>;
 }
 
 /** The wire answer for an expected failure; null for an unexpected one (the caller logs it and answers 500). */
@@ -41,7 +45,7 @@ export function mlflowErrorReply(error: unknown): MlflowErrorReply | null {
   if (error instanceof MlflowError) return { status: error.status, body: { error_code: error.errorCode, message: error.message } };
   if (error instanceof DomainError) {
     const { errorCode, status } = BY_DOMAIN_CODE[error.code];
-    return { status, body: { error_code: errorCode, message: error.message } };
+    return { status, body: { error_code: errorCode, message: error.message }, headers: errorHeaders(error) };
   }
   return null;
 }

@@ -108,6 +108,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       }
       // An upload refused before its body was read: close instead of reading the rest.
       if (route.rawBody) res.setHeader('connection', 'close');
+      for (const [name, value] of Object.entries(reply?.headers ?? {})) res.setHeader(name, value);
       ({ status, body } = reply ?? INTERNAL_ERROR);
     }
     // As with GraphQL mutations, a write's audit row is stored before its answer leaves.

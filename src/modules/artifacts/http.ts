@@ -6,7 +6,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import { requestUrl } from '../../http/request-url.js';
-import { errorBody, sendJson, STATUS } from '../../http/respond.js';
+import { errorBody, errorHeaders, sendJson, STATUS } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
@@ -209,7 +209,7 @@ export function createArtifactRoutes(
       // A rejected upload may still be sending: close instead of reading the rest.
       const close = { connection: 'close' };
       if (error instanceof DomainError) {
-        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), close);
+        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), { ...close, ...errorHeaders(error) });
       } else if (isDatabaseUnavailable(error)) {
         sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), {
           ...close,

@@ -4,12 +4,12 @@
 // EDQUOT) removes the partial file and becomes INSUFFICIENT_STORAGE.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InsufficientStorageError, LimitExceededError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { type ArtifactStore, type BlobInfo, SHA256_PATTERN, type StoredBlob } from './store.js';
+import { type ArtifactStore, blobKey, SHA256_PATTERN, type StoredBlob } from './store.js';
 
 export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore {
   const base = path.resolve(root);
@@ -18,10 +18,12 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
   // The only way a path is built: from a validated hex digest.
   function blobPath(digest: string): string {
     if (!SHA256_PATTERN.test(digest)) throw new ValidationError('digest', 'must be 64 lowercase hex characters');
-    return path.join(base, 'sha256', digest.slice(0, 2), digest.slice(2, 4), digest);
+    return path.join(base, ...blobKey(digest).split('/'));
   }
 
   return {
+    kind: 'fs',
+
     async put(source, options): Promise<StoredBlob> {
       const expected = options.expectedSha256 ?? null;
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
@@ -43,9 +45,7 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
           });
         }
         const target = blobPath(digest);
-        // The bytes are wanted again: refreshing their time is how a concurrent delete (which
-        // moves them aside first, then checks the time) learns it must keep them.
-        if (await touch(target)) {
+        if (await exists(target)) {
           await rm(tmp, { force: true });
           return { digest, sizeBytes: size, created: false };
         }
@@ -70,58 +70,36 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
 
     async stat(digest) {
       try {
-        const found = await stat(blobPath(digest));
-        return { sizeBytes: found.size, lastWrittenAt: found.mtime };
+        return { sizeBytes: (await stat(blobPath(digest))).size };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw error;
       }
     },
 
-    open(digest, range) {
+    async open(digest, range) {
       return createReadStream(blobPath(digest), range ? { start: range.start, end: range.end } : {});
     },
 
-    async list({ after, limit }) {
-      const out: BlobInfo[] = [];
-      const root = path.join(base, 'sha256');
-      const names = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]+$/.test(n)).sort();
-      // Two levels of two hex characters each: walk them in order, skipping what sorts before `after`.
-      for (const a of await names(root)) {
-        if (after && a < after.slice(0, 2)) continue;
-        for (const b of await names(path.join(root, a))) {
-          if (after && `${a}${b}` < after.slice(0, 4)) continue;
-          for (const digest of await names(path.join(root, a, b))) {
-            if (!SHA256_PATTERN.test(digest) || (after && digest <= after)) continue;
-            const found = await stat(path.join(root, a, b, digest)).catch(() => null);
-            if (!found) continue;
-            out.push({ digest, sizeBytes: found.size, lastWrittenAt: found.mtime });
-            if (out.length >= limit) return out;
+    async delete(digest) {
+      await rm(blobPath(digest), { force: true });
+    },
+
+    async *list() {
+      const shards = await readdir(path.join(base, 'sha256')).catch(() => [] as string[]);
+      for (const a of shards) {
+        for (const b of await readdir(path.join(base, 'sha256', a)).catch(() => [] as string[])) {
+          for (const digest of await readdir(path.join(base, 'sha256', a, b)).catch(() => [] as string[])) {
+            if (!SHA256_PATTERN.test(digest)) continue;
+            const stats = await stat(path.join(base, 'sha256', a, b, digest)).catch(() => null);
+            if (stats) yield { digest, sizeBytes: stats.size, storedAt: stats.mtime };
           }
         }
       }
-      return out;
     },
 
-    async delete(digest, { notWrittenSince }) {
-      const file = blobPath(digest);
-      // Moved aside first: a put from now on finds no blob and stores the bytes again; a put
-      // before this refreshed the time, which the check below sees.
-      const aside = path.join(tmpDir, `${digest}.${randomUUID()}.deleting`);
+    async ping() {
       await mkdir(tmpDir, { recursive: true });
-      try {
-        await rename(file, aside);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw error;
-      }
-      if ((await stat(aside)).mtime >= notWrittenSince) {
-        // Written since: put it back (if a put stored it again meanwhile, the bytes are the same).
-        await rename(aside, file);
-        return false;
-      }
-      await rm(aside, { force: true });
-      return true;
     },
   };
 }
@@ -164,11 +142,9 @@ async function writeFile(source: AsyncIterable<Uint8Array>, file: string, check:
   }
 }
 
-/** Refreshes a file's modification time; false when it does not exist. */
-async function touch(file: string): Promise<boolean> {
-  const now = new Date();
+async function exists(file: string): Promise<boolean> {
   try {
-    await utimes(file, now, now);
+    await stat(file);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -44,7 +44,7 @@ export function createComplianceService(
     if (!artifact) return null;
     const size = Number(artifact.sizeBytes);
     const stored = await deps.store.stat(artifact.digest);
-    const embedded = stored && size <= DIFF_EMBED_BYTES ? await text(deps.store.open(artifact.digest)) : null;
+    const embedded = stored && size <= DIFF_EMBED_BYTES ? await text(await deps.store.open(artifact.digest)) : null;
     return {
       name: artifact.name,
       digest: artifact.digest,

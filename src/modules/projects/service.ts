@@ -6,7 +6,6 @@ import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { Access, Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
-import { ProjectCache } from './cache.js';
 import { projectAccess } from './policy.js';
 
 export type { Project };
@@ -27,22 +26,23 @@ export interface CreateProjectInput {
 
 export function createProjectService(db: Database) {
   const { prisma } = db;
-  // Looked up by name on every startRun and run search: one round trip saved on each.
-  const cache = new ProjectCache();
 
+  // No per-process cache: replicas share one database, and experiments can be renamed and
+  // deleted (through MLflow), so a cached row could be stale on every other replica. The
+  // lookup is one primary-key or unique-index read (measured in bench/replicas.ts).
   async function byName(name: string): Promise<Project | null> {
-    return cache.name(name) ?? cache.remember(await prisma.project.findUnique({ where: { name } }));
+    return prisma.project.findUnique({ where: { name } });
   }
 
   async function byId(id: number): Promise<Project | null> {
-    return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }));
+    return prisma.project.findUnique({ where: { id } });
   }
 
-  /** The projects of these ids that exist; only those not cached are read. */
+  /** The projects of these ids that exist, in the order asked. */
   async function byIds(ids: readonly number[]): Promise<Project[]> {
-    const missing = ids.filter((id) => !cache.id(id));
-    if (missing.length) for (const found of await prisma.project.findMany({ where: { id: { in: missing } } })) cache.remember(found);
-    return ids.flatMap((id) => cache.id(id) ?? []);
+    if (ids.length === 0) return [];
+    const found = new Map((await prisma.project.findMany({ where: { id: { in: [...new Set(ids)] } } })).map((p) => [p.id, p]));
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   /**
@@ -68,7 +68,7 @@ export function createProjectService(db: Database) {
         field: 'input.name',
       });
     }
-    return { project: cache.remember(project), created };
+    return { project, created };
   }
 
   return {

@@ -8,6 +8,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProjectGovernance, RetentionPlan } from '../../generated/prisma/client.js';
+import { lockBlob } from '../artifacts/blob-lock.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin } from '../auth/policy.js';
@@ -91,7 +92,7 @@ export function createRetentionService(
     reachRuns: (starts: readonly NodeRef[]) => Promise<NodeRef[]>;
     store: ArtifactStore;
     audit: AuditService;
-    /** A blob is deleted only when nothing wrote it for this long (an upload between its put and its row). */
+    /** An unreferenced blob is listed only when written longer ago than this (an upload writes its blob before its row). */
     blobQuietMs: number;
     log: Logger;
   },
@@ -131,22 +132,43 @@ export function createRetentionService(
     return { deletes, purges, downsamples, protectedCount: count };
   }
 
+  /** Blobs no artifact refers to and nothing wrote lately (an upload writes its blob before its row). */
   async function orphans(limit: number): Promise<{ digest: string; sizeBytes: number }[]> {
     const found: { digest: string; sizeBytes: number }[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await deps.store.list({ after, limit: 1000 });
-      if (page.length === 0) return found;
+    const quietSince = Date.now() - deps.blobQuietMs;
+    let page: { digest: string; sizeBytes: number }[] = [];
+    const sweep = async () => {
       const loose = new Set(
         await unreferencedDigests(
           sql,
           page.map((b) => b.digest),
         ),
       );
-      for (const blob of page) if (loose.has(blob.digest) && found.length < limit) found.push({ digest: blob.digest, sizeBytes: blob.sizeBytes });
+      for (const blob of page) if (loose.has(blob.digest) && found.length < limit) found.push(blob);
+      page = [];
+    };
+    for await (const blob of deps.store.list()) {
+      if (blob.storedAt.getTime() >= quietSince) continue;
+      page.push({ digest: blob.digest, sizeBytes: blob.sizeBytes });
+      if (page.length >= 500) await sweep();
       if (found.length >= limit) return found;
-      after = page.at(-1)!.digest;
     }
+    await sweep();
+    return found;
+  }
+
+  /**
+   * Deletes a blob when, under its lock, no artifact refers to it: a registration reusing the
+   * same bytes takes the same lock and either sees the blob gone (and retries) or has its row
+   * seen here (and the blob stays). See artifacts/blob-lock.ts.
+   */
+  async function deleteUnreferenced(digest: string): Promise<boolean> {
+    return prisma.$transaction(async (tx) => {
+      await lockBlob(tx, digest);
+      if (await tx.artifact.findFirst({ where: { digest }, select: { id: true } })) return false;
+      await deps.store.delete(digest);
+      return true;
+    });
   }
 
   async function requirePlan(caller: Access, id: number): Promise<{ plan: RetentionPlan; project: Project }> {
@@ -291,14 +313,13 @@ export function createRetentionService(
           })
         : 0;
 
-      // Bytes: only blobs the plan listed, that nothing refers to now, and that nothing wrote lately.
+      // Bytes: only blobs the plan listed that nothing refers to now, each checked under its lock.
       const listed = new Set([...report.blobs, ...(isGlobalAdmin(caller) ? report.orphanBlobs : [])].map((b) => b.digest));
       const wanted = [...new Set([...removed.map((a) => a.digest), ...report.orphanBlobs.map((b) => b.digest)])].filter((d) => listed.has(d));
-      const decidedAt = new Date();
       const freed: { digest: string; sizeBytes: number }[] = [];
       for (const digest of await unreferencedDigests(sql, wanted)) {
         const size = (await deps.store.stat(digest))?.sizeBytes ?? 0;
-        if (await deps.store.delete(digest, { notWrittenSince: new Date(decidedAt.getTime() - deps.blobQuietMs) })) freed.push({ digest, sizeBytes: size });
+        if (await deleteUnreferenced(digest)) freed.push({ digest, sizeBytes: size });
       }
 
       const result = {
