@@ -11,9 +11,11 @@ import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { createErrorMasker, unavailableError } from './errors-graphql.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
-import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
+import { createEdge, REQUEST_ID_HEADER } from './http/edge.js';
+import { guardServer } from './http/edge/guard.js';
 import { createHealthRoutes } from './http/health.js';
 import { useRequestLimits } from './graphql-limits.js';
+import { createGraphiQL } from './http/graphiql.js';
 import { createWebRoutes } from './http/web/routes.js';
 import { createLinks } from './links.js';
 import { createLogger, type Logger } from './logger.js';
@@ -21,8 +23,9 @@ import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
+import { createMarquezRoutes } from './http/marquez/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
-import { createMlflowRoutes } from './http/mlflow/router.js';
+import { createMlflowRoutes, mlflowDoorErrors } from './http/mlflow/router.js';
 import { openArtifactStore } from './modules/artifacts/open-store.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
@@ -80,16 +83,23 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maxBodyBytes: config.limits.bodyBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
+  const handleMarquezRequest = createMarquezRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
   services.lineage.start();
   services.webhookWorker.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
+  const graphiql = createGraphiQL();
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { title: 'runledger' } : false,
+    // CORS is the edge's: yoga's default would reflect any Origin, with credentials.
+    cors: false,
     // GraphiQL with its scripts inlined (no CDN), loaded on first use: it is 9 MB of JavaScript.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: graphiql.render,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
@@ -98,6 +108,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     // through a counting stream, even when Content-Length already bounds it.
     maxRequestBodySize: false,
     plugins: [
+      graphiql.plugin,
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
       useAuditLog(services.audit, log),
       useSharedSubscriptionExecution(new Set(['metricLogged'])),
@@ -116,9 +127,11 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   let inFlight = 0;
   let stopping = false;
   const handleHealth = createHealthRoutes({ db, pubsub, services, log, stopping: () => stopping });
-  // Every route runs inside guardRequests: whatever a handler throws ends that request only.
+  // Every route runs behind the edge: origin and host checks, security headers, request ids,
+  // and whatever a handler throws ends that request only.
+  const edge = createEdge({ config, log, doors: [mlflowDoorErrors] });
   const server = http.createServer(
-    guardRequests(async (req, res) => {
+    edge.requests(async (req, res) => {
       const started = performance.now();
       inFlight += 1;
       res.on('close', () => {
@@ -139,12 +152,20 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       if (await handleArtifactRequest(req, res)) return;
       if (await handleMlflowRequest(req, res)) return;
       if (await handleWebRequest(req, res)) return;
+      if (await handleMarquezRequest(req, res)) return;
       if (await handleOpenLineageRequest(req, res)) return;
       return yoga.requestListener(req, res);
-    }, log),
+    }),
   );
   guardServer(server, log);
-  const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
+  const webSocket = attachGraphQLWebSocket({
+    server,
+    yoga,
+    path: '/graphql',
+    maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
+    log,
+    edge: edge.upgrades,
+  });
 
   return {
     config,

@@ -1,6 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
+import { KEY_PATTERN } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -31,6 +32,55 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   /** Retention deletes an unreferenced blob only when nothing wrote it for this long. */
   readonly retention: { readonly blobQuietMs: number };
+  readonly edge: EdgeConfig;
+}
+
+/** What the HTTP edge accepts from browsers (src/http/edge.ts); see docs/security.md. */
+export interface EdgeConfig {
+  /**
+   * Host header names served besides the defaults (loopback names, IP addresses and HOST);
+   * an entry is a name, `*.domain` for its subdomains, or `name:port`. 'any' turns the check
+   * off (behind a proxy that checks Host itself).
+   */
+  readonly allowedHosts: readonly string[] | 'any';
+  /** Origins (scheme://host[:port]) whose pages may call the API besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** "a.example,*.b.example,c:8080" as host patterns; "*" alone means any host. */
+function hostPatterns(value: string | undefined, ctx: z.RefinementCtx): string[] | 'any' {
+  const entries = (value ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (entries.includes('*')) return 'any';
+  for (const entry of entries) {
+    if (!/^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(entry))
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected a host name, *.domain, or name:port` });
+  }
+  return entries;
+}
+
+/** "https://a.example,http://localhost:5173" as origins; "*" is refused, since origins are trusted with the caller's credentials. */
+function origins(value: string | undefined, ctx: z.RefinementCtx): string[] {
+  const out: string[] = [];
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {}
+    if (entry === '*') ctx.addIssue({ code: 'custom', message: '"*" is not allowed: list each origin whose pages may act for your users' });
+    else if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)}: expected an origin such as https://dashboard.example.com (scheme, host and port only)`,
+      });
+    else out.push(url.origin);
+  }
+  return out;
 }
 
 /** How webhook deliveries are sent and retried. */
@@ -91,6 +141,11 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
+    else if (!KEY_PATTERN.test(project) || project.length > 250)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)}: project ${JSON.stringify(project)} is not a valid project name (letters, digits, '_', '.', '-', '/' and spaces, at most 250)`,
+      });
     else map.set(ns, project);
   }
   return map;
@@ -252,6 +307,9 @@ const envSchema = z.object({
     .default(600_000),
   // Unset: allowed when HOST is loopback (a developer's machine), refused otherwise (SSRF).
   RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
+  // Browsers: extra Host names to serve and origins whose pages may call the API (docs/security.md).
+  RUNLEDGER_ALLOWED_HOSTS: z.string().optional().transform(hostPatterns),
+  RUNLEDGER_ALLOWED_ORIGINS: z.string().optional().transform(origins),
 });
 
 function url() {
@@ -359,5 +417,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivateTargets: (e.RUNLEDGER_WEBHOOK_PRIVATE_TARGETS ?? (isLoopbackHost(e.HOST) ? 'on' : 'off')) === 'on',
     }),
     retention: Object.freeze({ blobQuietMs: e.RUNLEDGER_RETENTION_BLOB_QUIET_MS }),
+    edge: Object.freeze({ allowedHosts: e.RUNLEDGER_ALLOWED_HOSTS, allowedOrigins: e.RUNLEDGER_ALLOWED_ORIGINS }),
   });
 }

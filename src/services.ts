@@ -28,9 +28,13 @@ import { createLiveService } from './modules/live/service.js';
 import { createIncidentService } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
-import { edgeRecorder } from './modules/lineage/store.js';
+import { edgeRecorder, edgeRetractor } from './modules/lineage/store.js';
+import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
+import { createJobService } from './modules/pipelines/jobs.js';
+import { createJobLineageService } from './modules/pipelines/job-lineage.js';
+import { createCatalogService } from './modules/catalog/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
@@ -84,6 +88,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
+  const retractEdges = edgeRetractor({ outbox: !!deps.neo4j });
+  // Which version each read of a dataset stands for: one rule for pipeline runs and training runs.
+  const reads = createDatasetReads({ recordEdges, retractEdges });
   const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects, recordEdges, async (tx, run) => {
     // Read on the transaction: PGlite has one connection, which the transaction holds.
@@ -136,7 +143,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     /** Tokens and roles as a caller manages them. */
     accounts: createAccountService(auth, projects),
     audit,
-    datasets: createDatasetService(db, { runs, projects, recordEdges }),
+    datasets: createDatasetService(db, { runs, projects, recordEdges, reads }),
     artifacts: forDoors(artifacts),
     artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
       artifacts,
@@ -148,7 +155,10 @@ export function createServices(db: Database, deps: ServiceDeps) {
     incidents,
     quarantines: forDoors(quarantines),
     refs: createRefService(db),
-    pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
+    jobs: createJobService(db),
+    jobLineage: createJobLineageService(db),
+    catalog: createCatalogService(db),
+    pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
     governance: createGovernanceService(db, { projects }),
     conventions: createConventionChecks(db, { projects }),
     compliance: createComplianceService(db, {

@@ -6,6 +6,7 @@
 // every replica at once for one shared outage, turning a partial outage into a full one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/database.js';
+import { RETRY_AFTER_SECONDS } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { PubSub } from '../modules/live/pubsub.js';
 import type { Services } from '../services.js';
@@ -67,7 +68,7 @@ export function createHealthRoutes(deps: { db: Database; pubsub: PubSub; service
       );
     } catch (error) {
       log.warn('health check failed', { err: error });
-      res.writeHead(503, { 'content-type': 'application/json' });
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) });
       res.end(JSON.stringify({ status: deps.stopping() ? 'stopping' : 'unavailable', database: db.kind }));
     }
     return true;

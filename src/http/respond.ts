@@ -1,5 +1,5 @@
-// JSON responses shared by the HTTP front doors other than GraphQL: one error shape (GraphQL's,
-// so clients parse one format) and one mapping from domain error codes to statuses.
+// JSON responses shared by the HTTP front doors other than GraphQL and MLflow: one error shape
+// (GraphQL's, so clients parse one format) and one mapping from the error taxonomy to statuses.
 import type { ServerResponse } from 'node:http';
 import { type DomainError, type ErrorCode, UnavailableError } from '../errors.js';
 
@@ -27,4 +27,10 @@ export function errorHeaders(error: DomainError): Record<string, string> {
 
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
   return { errors: [{ message, extensions: { code, ...details } }] };
+}
+
+/** Answers with a domain error in the GraphQL-shaped body, its status and headers (a Bearer challenge for UNAUTHENTICATED). */
+export function sendError(res: ServerResponse, error: DomainError, headers: Record<string, string> = {}) {
+  const challenge: Record<string, string> = error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
+  sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), { ...errorHeaders(error), ...challenge, ...headers });
 }

@@ -2,7 +2,7 @@
 // over the content-addressed artifact service. The path a client uses becomes the artifact's
 // name (a label, never a file path on the server); uploading a name again with other bytes
 // adds a newer artifact under it, and reads serve the newest. Bytes stream both ways.
-import { pipeline } from 'node:stream/promises';
+import { serveStoredBytes } from '../edge/stored-bytes.js';
 import { experimentIdOf } from '../../modules/projects/service.js';
 import type { Role } from '../../modules/auth/access.js';
 import type { Run } from '../../modules/runs/service.js';
@@ -58,13 +58,8 @@ export async function downloadArtifact(call: Call): Promise<undefined> {
   const { run, path } = await locate(call, call.path.path ?? '', 'VIEWER', 'path');
   const artifact = path ? await call.services.artifacts.latestNamed(call.access, run.id, path) : null;
   if (!artifact) throw doesNotExist(`No artifact at ${JSON.stringify(path)} in run ${call.path.path?.split('/')[1]}`);
-  const size = Number(artifact.sizeBytes);
-  call.res.writeHead(200, { 'content-type': artifact.mediaType, 'content-length': size, 'x-content-type-options': 'nosniff', etag: `"${artifact.digest}"` });
-  if (size === 0) {
-    call.res.end();
-    return undefined;
-  }
-  await pipeline(await call.services.artifacts.openContent(artifact), call.res);
+  // As a download, never as a page on this origin: an uploaded HTML or SVG file must not run.
+  await serveStoredBytes(call.req, call.res, artifact, (range) => call.services.artifacts.openContent(artifact, range));
   return undefined;
 }
 

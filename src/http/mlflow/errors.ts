@@ -1,7 +1,8 @@
 // The one mapping from runledger's domain errors to MLflow's `{error_code, message}` and HTTP
 // status. Every refusal is a 4xx: MLflow clients retry 5xx answers, and a retried bad request
-// would only fail again. Only an unreachable object store (503, retried) and an unexpected fault (500) are 5xx.
-import { DomainError, type ErrorCode } from '../../errors.js';
+// would only fail again. An outage (the database or the object store away) is 503
+// TEMPORARILY_UNAVAILABLE with Retry-After, which they retry; only an unexpected fault is a 500.
+import { type ErrorCode, expectedError } from '../../errors.js';
 import { errorHeaders } from '../respond.js';
 
 /** An MLflow-specific refusal raised by the front door itself (e.g. RESOURCE_ALREADY_EXISTS). */
@@ -30,7 +31,7 @@ export const BY_DOMAIN_CODE: Record<ErrorCode, { errorCode: string; status: numb
   UNAUTHENTICATED: { errorCode: 'UNAUTHENTICATED', status: 401 },
   FORBIDDEN: { errorCode: 'PERMISSION_DENIED', status: 403 },
   INSUFFICIENT_STORAGE: { errorCode: 'RESOURCE_EXHAUSTED', status: 507 },
-  // A 5xx on purpose: the object store is away, and MLflow clients retry this.
+  // A 5xx on purpose: MLflow clients retry this.
   UNAVAILABLE: { errorCode: 'TEMPORARILY_UNAVAILABLE', status: 503 },
 };
 
@@ -43,11 +44,10 @@ export interface MlflowErrorReply {
 /** The wire answer for an expected failure; null for an unexpected one (the caller logs it and answers 500). */
 export function mlflowErrorReply(error: unknown): MlflowErrorReply | null {
   if (error instanceof MlflowError) return { status: error.status, body: { error_code: error.errorCode, message: error.message } };
-  if (error instanceof DomainError) {
-    const { errorCode, status } = BY_DOMAIN_CODE[error.code];
-    return { status, body: { error_code: errorCode, message: error.message }, headers: errorHeaders(error) };
-  }
-  return null;
+  const expected = expectedError(error);
+  if (!expected) return null;
+  const { errorCode, status } = BY_DOMAIN_CODE[expected.code];
+  return { status, body: { error_code: errorCode, message: expected.message }, headers: errorHeaders(expected) };
 }
 
 export const INTERNAL_ERROR: MlflowErrorReply = {

@@ -1,6 +1,7 @@
 // Experiments are projects: the experiment id is the project's number ("0" is the project named
 // Default, which MLflow clients expect to exist).
 import { experimentIdOf, type Project } from '../../modules/projects/service.js';
+import { likeMatcher } from '../../modules/search/like.js';
 import { type Call, experimentFor } from './call.js';
 import { alreadyExists, doesNotExist, invalidParameter } from './errors.js';
 import { millis } from './wire.js';
@@ -60,14 +61,8 @@ function nameFilter(filter: string | null): ((name: string) => boolean) | null {
     );
   const value = m[2]!.replace(/''/g, "'");
   if (m[1] === '=') return (name) => name === value;
-  const regex = new RegExp(
-    `^${value
-      .split('%')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/_/g, '.'))
-      .join('.*')}$`,
-    m[1]!.toUpperCase() === 'ILIKE' ? 'is' : 's',
-  );
-  return (name) => regex.test(name);
+  // In time linear in the name: a RegExp would backtrack (issue 20 item 7).
+  return likeMatcher('filter', value, { caseInsensitive: m[1]!.toUpperCase() === 'ILIKE' });
 }
 
 export async function searchExperiments(call: Call) {
@@ -79,8 +74,7 @@ export async function searchExperiments(call: Call) {
   // Experiments are never deleted here: a DELETED_ONLY view is empty.
   if (view === 'DELETED_ONLY' || view === '2') return { experiments: [] };
   const first = Math.min(maxResults, 1000);
-  const token = p.optionalString('page_token');
-  const afterName = token ? Buffer.from(token, 'base64url').toString('utf8') : null;
+  const afterName = p.optionalPageToken('page_token');
   const found: Project[] = [];
   let cursor = afterName;
   let more = true;

@@ -158,11 +158,10 @@ export async function searchRegisteredModels(call: Call) {
   const p = call.params;
   const maxResults = p.optionalInt('max_results') ?? 100;
   if (maxResults < 1 || maxResults > 1000) throw invalidParameter('max_results', `must be from 1 to 1000 (got ${maxResults})`);
-  const token = p.optionalString('page_token');
   const { models, hasNextPage } = await call.services.registry.searchModels(call.access, {
     name: modelNameFilter(p.optionalString('filter')),
     first: maxResults,
-    afterName: token ? Buffer.from(token, 'base64url').toString('utf8') : null,
+    afterName: p.optionalPageToken('page_token'),
   });
   const last = models.at(-1);
   return {

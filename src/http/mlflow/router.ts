@@ -13,6 +13,9 @@ import { INTERNAL_ERROR, MlflowError, mlflowErrorReply } from './errors.js';
 import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
 import { requestUrl } from '../request-url.js';
+import type { DoorErrors } from '../edge.js';
+import { readJsonBody } from '../edge/body.js';
+import { ValidationError } from '../../errors.js';
 
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
@@ -26,28 +29,31 @@ function mlflowPath(pathname: string): string | null {
   return null;
 }
 
-function send(res: ServerResponse, status: number, body: object) {
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new MlflowError('INVALID_PARAMETER_VALUE', `request body: larger than the ${maxBytes}-byte limit`, 400);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
+/** How the edge answers a request it refuses on an MLflow path: in MLflow's shape. */
+export const mlflowDoorErrors: DoorErrors = {
+  matches: (pathname) => mlflowPath(pathname) !== null,
+  send(res, error) {
+    const reply = mlflowErrorReply(error) ?? INTERNAL_ERROR;
+    send(res, reply.status, reply.body, reply.headers);
+  },
+};
+
+/** The body as one JSON object; the edge holds it to the size limit and the input rules. */
+async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Record<string, unknown>> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new MlflowError('MALFORMED_REQUEST', 'request body: not valid JSON', 400);
+    parsed = await readJsonBody(req, maxBytes, res);
+  } catch (error) {
+    if (error instanceof ValidationError && error.details.rule === 'json') throw new MlflowError('MALFORMED_REQUEST', `request ${error.message}`, 400);
+    throw error;
   }
+  if (parsed === undefined) return {};
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
   return parsed as Record<string, unknown>;
@@ -93,9 +99,10 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     let call: Call | null = null;
     let status = 200;
     let body: object | undefined;
+    let headers: Record<string, string> | undefined;
     try {
       const access = await accessOf(req);
-      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, config.limits.bodyBytes);
+      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, res, config.limits.bodyBytes);
       const params = method === 'GET' || Object.keys(json).length === 0 ? Params.fromQuery(url.searchParams) : new Params(json);
       call = { params, access, services, log, req, res, path: decodeParts(match.params), targets: [] };
       body = await route.handler(call);
@@ -108,13 +115,13 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       }
       // An upload refused before its body was read: close instead of reading the rest.
       if (route.rawBody) res.setHeader('connection', 'close');
-      for (const [name, value] of Object.entries(reply?.headers ?? {})) res.setHeader(name, value);
-      ({ status, body } = reply ?? INTERNAL_ERROR);
+      ({ status, body, headers } = reply ?? INTERNAL_ERROR);
     }
-    // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
-    if (method !== 'GET' && !route.read && call)
+    // As with GraphQL mutations, a write's audit row is stored before its answer leaves
+    // (not during an outage: it could not be stored, and nothing was written).
+    if (method !== 'GET' && !route.read && call && status !== 503)
       await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
-    if (body) send(res, status, body);
+    if (body) send(res, status, body, headers);
     return true;
   };
 }

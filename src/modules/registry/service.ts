@@ -31,6 +31,7 @@ import { runAccess } from '../runs/policy.js';
 import type { Run } from '../runs/service.js';
 import { runsByIds } from '../runs/store.js';
 import { modelAccess, visibleVersions } from './policy.js';
+import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
@@ -60,6 +61,7 @@ export type ModelNameFilter = { equals: string } | { like: string; caseInsensiti
 
 function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   if ('equals' in filter) return { equals: filter.equals };
+  if (endsWithLoneBackslash(filter.like)) throw new ValidationError('filter', `the LIKE pattern ${LONE_BACKSLASH_RULE}`, { rule: 'likeEscape' });
   const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
   const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
   if (inner.includes('%'))
