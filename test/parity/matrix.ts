@@ -612,6 +612,34 @@ export const INPUT_RULES: Row = {
         ),
     },
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.ana, w.runA.id, 'bytes', { name: NUL }) },
+    // Governance's operations: a promotion's reason, an approver's comment, a webhook's name, a report's instant.
+    gql(
+      'mutation requestPromotion',
+      ana,
+      'mutation($m: String!, $r: String!) { requestPromotion(input: { model: $m, version: 1, alias: "production", reason: $r }) { moved } }',
+      (w) => ({
+        m: w.model,
+        r: NUL,
+      }),
+    ),
+    gql('mutation rejectPromotion', ana, 'mutation($n: Int!, $c: String!) { rejectPromotion(input: { request: $n, comment: $c }) { moved } }', (w) => ({
+      n: w.promotionRequest,
+      c: NUL,
+    })),
+    gql(
+      'mutation createWebhook',
+      ana,
+      'mutation($p: String!, $n: String!) { createWebhook(input: { project: $p, name: $n, url: "http://127.0.0.1:9/x", events: ["alias.moved"] }) { secret } }',
+      (w) => ({
+        p: w.projectA.name,
+        n: NUL,
+      }),
+    ),
+    gql('query conventionReport', ana, 'query($p: String!) { conventionReport(project: $p, since: "0000-01-01T00:00:00Z") { checked } }', (w) => ({
+      p: w.projectA.name,
+    })),
+    rest('POST', '/webhooks', ana, () => ({ name: NUL, url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
+    rest('POST', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: NUL, version: '1' })),
   ],
 };
 
