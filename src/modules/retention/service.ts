@@ -8,7 +8,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProjectGovernance, RetentionPlan } from '../../generated/prisma/client.js';
-import { lockBlob } from '../artifacts/blob-lock.js';
+import { removeUnreferencedBlob } from '../artifacts/gc.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin } from '../auth/policy.js';
@@ -157,20 +157,6 @@ export function createRetentionService(
     return found;
   }
 
-  /**
-   * Deletes a blob when, under its lock, no artifact refers to it: a registration reusing the
-   * same bytes takes the same lock and either sees the blob gone (and retries) or has its row
-   * seen here (and the blob stays). See artifacts/blob-lock.ts.
-   */
-  async function deleteUnreferenced(digest: string): Promise<boolean> {
-    return prisma.$transaction(async (tx) => {
-      await lockBlob(tx, digest);
-      if (await tx.artifact.findFirst({ where: { digest }, select: { id: true } })) return false;
-      await deps.store.delete(digest);
-      return true;
-    });
-  }
-
   async function requirePlan(caller: Access, id: number): Promise<{ plan: RetentionPlan; project: Project }> {
     const plan = await prisma.retentionPlan.findUnique({ where: { id } });
     if (!plan) throw new NotFoundError('RetentionPlan', id);
@@ -313,13 +299,13 @@ export function createRetentionService(
           })
         : 0;
 
-      // Bytes: only blobs the plan listed that nothing refers to now, each checked under its lock.
+      // Bytes: only blobs the plan listed that nothing refers to now, through the collector's locked removal.
       const listed = new Set([...report.blobs, ...(isGlobalAdmin(caller) ? report.orphanBlobs : [])].map((b) => b.digest));
       const wanted = [...new Set([...removed.map((a) => a.digest), ...report.orphanBlobs.map((b) => b.digest)])].filter((d) => listed.has(d));
       const freed: { digest: string; sizeBytes: number }[] = [];
       for (const digest of await unreferencedDigests(sql, wanted)) {
         const size = (await deps.store.stat(digest))?.sizeBytes ?? 0;
-        if (await deleteUnreferenced(digest)) freed.push({ digest, sizeBytes: size });
+        if (await removeUnreferencedBlob(db, deps.store, digest)) freed.push({ digest, sizeBytes: size });
       }
 
       const result = {
