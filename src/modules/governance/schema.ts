@@ -341,9 +341,7 @@ builder.mutationFields((t) => ({
     description: 'Replaces what every run of a project must record: params, tags (with allowed values) and dataset input roles (ADMIN).',
     args: { input: t.arg({ type: SetConventionsInput, required: true }) },
     resolve: async (_r, { input }, ctx) => {
-      const conventions = await ctx.services.governance.setConventions(ctx.access, input);
-      const project = await ctx.services.projects.require(ctx.access, input.project, 'VIEWER');
-      return { conventions: { ...conventions, projectId: project.id } };
+      return { conventions: await ctx.services.governance.setConventions(ctx.access, input) };
     },
   }),
 }));

@@ -206,7 +206,7 @@ export function createGovernanceService(db: Database, deps: { projects: ProjectS
     },
 
     /** Replaces the run conventions of a project: the params, tags (with allowed values) and dataset input roles every run must have. ADMIN. */
-    async setConventions(caller: Access, input: ConventionsInput): Promise<Conventions> {
+    async setConventions(caller: Access, input: ConventionsInput): Promise<Conventions & { projectId: number }> {
       const project = await projects.require(caller, input.project, 'ADMIN');
       const requiredParams = names('input.requiredParams', input.requiredParams, 200);
       const requiredInputs = names('input.requiredInputs', input.requiredInputs, 50);
@@ -229,7 +229,7 @@ export function createGovernanceService(db: Database, deps: { projects: ProjectS
         updatedBy: caller.actor,
       };
       const row = await prisma.projectGovernance.upsert({ where: { projectId: project.id }, create: { projectId: project.id, ...data }, update: data });
-      return conventionsOf(row);
+      return { ...conventionsOf(row), projectId: project.id };
     },
 
     async conventions(caller: Access, project: Project): Promise<Conventions> {

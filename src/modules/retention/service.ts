@@ -5,18 +5,18 @@
 // runledger.pinned=true). Always a stored dry-run report first; applying carries out no more
 // than it lists, re-checked at that moment, and writes audit entries for what it removed.
 import type { Database } from '../../db/database.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProjectGovernance, RetentionPlan } from '../../generated/prisma/client.js';
 import { removeUnreferencedBlob } from '../artifacts/gc.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { Access } from '../auth/access.js';
-import { isGlobalAdmin } from '../auth/policy.js';
 import type { AuditService } from '../audit/service.js';
 import type { NodeRef } from '../lineage/graph.js';
 import { foldSeries } from '../metrics/rollups.js';
 import type { Project, ProjectService } from '../projects/service.js';
 import { mlflowRunId } from '../runs/mlflow-id.js';
+import { mayFreeOrphanBlobs, retentionPlanAccess } from './policy.js';
 import {
   artifactsOfRuns,
   type CandidateRun,
@@ -158,12 +158,8 @@ export function createRetentionService(
   }
 
   async function requirePlan(caller: Access, id: number): Promise<{ plan: RetentionPlan; project: Project }> {
-    const plan = await prisma.retentionPlan.findUnique({ where: { id } });
-    if (!plan) throw new NotFoundError('RetentionPlan', id);
-    const project = await deps.projects.requireById(caller, plan.projectId, 'ADMIN').catch((error: unknown) => {
-      throw error instanceof NotFoundError ? new NotFoundError('RetentionPlan', id) : error;
-    });
-    return { plan, project };
+    const plan = await retentionPlanAccess.require(caller, await prisma.retentionPlan.findUnique({ where: { id } }), 'ADMIN', id);
+    return { plan, project: await deps.projects.requireById(caller, plan.projectId, 'ADMIN') };
   }
 
   return {
@@ -218,7 +214,7 @@ export function createRetentionService(
       const blobs = [
         ...new Map(artifacts.filter((a) => loose.has(a.digest)).map((a) => [a.digest, { digest: a.digest, sizeBytes: Number(a.sizeBytes) }])).values(),
       ];
-      const orphanBlobs = isGlobalAdmin(caller) ? await orphans(PART_LIMIT) : [];
+      const orphanBlobs = mayFreeOrphanBlobs(caller) ? await orphans(PART_LIMIT) : [];
       const downsample = toDownsample.map((r) => ({ ...entry(r), points: counts.get(r.id)?.points ?? 0, removablePoints: counts.get(r.id)?.removable ?? 0 }));
       const report: RetentionReport = {
         project: project.name,
@@ -300,7 +296,7 @@ export function createRetentionService(
         : 0;
 
       // Bytes: only blobs the plan listed that nothing refers to now, through the collector's locked removal.
-      const listed = new Set([...report.blobs, ...(isGlobalAdmin(caller) ? report.orphanBlobs : [])].map((b) => b.digest));
+      const listed = new Set([...report.blobs, ...(mayFreeOrphanBlobs(caller) ? report.orphanBlobs : [])].map((b) => b.digest));
       const wanted = [...new Set([...removed.map((a) => a.digest), ...report.orphanBlobs.map((b) => b.digest)])].filter((d) => listed.has(d));
       const freed: { digest: string; sizeBytes: number }[] = [];
       for (const digest of await unreferencedDigests(sql, wanted)) {

@@ -6,15 +6,14 @@ import { NotFoundError, ValidationError } from '../../errors.js';
 import type { Prisma, WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription } from '../../generated/prisma/client.js';
 import { requireMaxLength, requireName } from '../../validation.js';
 import type { Access } from '../auth/access.js';
-import { isGlobalAdmin, projectPolicy, requireGlobalAdmin } from '../auth/policy.js';
+import { requireGlobalAdmin } from '../auth/policy.js';
 import type { ProjectService } from '../projects/service.js';
+import { managed, requireManaged } from './policy.js';
 import { EVENT_TYPES, MLFLOW_EVENT_TYPES } from './outbox.js';
 import { type Attempt, encode, newSecret, post, type WebhookFormat } from './send.js';
 import { requireWebhookUrl } from './targets.js';
 
 export type { WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription };
-
-const projectWebhooks = projectPolicy<{ projectId: number }>('WebhookSubscription', (s) => s.projectId);
 
 export interface CreateWebhookInput {
   /** The project whose events it receives; null: every project's (global admins only). */
@@ -57,13 +56,7 @@ export function createWebhookService(db: Database, deps: { projects: ProjectServ
 
   /** A subscription the caller may manage: ADMIN of its project, or a global admin for a global one. NOT_FOUND when missing or hidden. */
   async function requireSubscription(caller: Access, id: number): Promise<WebhookSubscription> {
-    const row = await prisma.webhookSubscription.findFirst({ where: { id, deletedAt: null } });
-    if (!row) throw new NotFoundError('WebhookSubscription', id);
-    if (row.projectId === null) {
-      if (!isGlobalAdmin(caller)) throw new NotFoundError('WebhookSubscription', id);
-      return row;
-    }
-    return projectWebhooks.require(caller, row as WebhookSubscription & { projectId: number }, 'ADMIN', id);
+    return requireManaged(caller, await prisma.webhookSubscription.findFirst({ where: { id, deletedAt: null } }), id);
   }
 
   async function scopeOf(caller: Access, project: string | null): Promise<number | null> {
@@ -155,11 +148,7 @@ export function createWebhookService(db: Database, deps: { projects: ProjectServ
     async listManaged(caller: Access, first: number, afterId: number | null): Promise<{ subscriptions: WebhookSubscription[]; hasNextPage: boolean }> {
       const where: Prisma.WebhookSubscriptionWhereInput = { deletedAt: null, ...(afterId ? { id: { gt: afterId } } : {}) };
       const rows = await prisma.webhookSubscription.findMany({ where, orderBy: { id: 'asc' }, take: 1000 });
-      const kept: WebhookSubscription[] = [];
-      for (const row of rows) {
-        if (kept.length > first) break;
-        if (row.projectId === null ? isGlobalAdmin(caller) : await caller.roleIn(row.projectId).then((r) => r === 'ADMIN')) kept.push(row);
-      }
+      const kept = await managed(caller, rows);
       return { subscriptions: kept.slice(0, first), hasNextPage: kept.length > first };
     },
 
