@@ -59,11 +59,11 @@ async function webhookFor(call: Call): Promise<WebhookSubscription> {
   const found =
     id === null
       ? null
-      : await call.services.webhooks.requireSubscription(call.access, id).catch((error: unknown) => {
+      : await call.services.webhooks.requireSubscription(call.access, id, 'MLFLOW').catch((error: unknown) => {
           if (error instanceof NotFoundError) return null;
           throw error;
         });
-  if (!found || found.format !== 'MLFLOW') throw doesNotExist(`Webhook with ID ${text} not found.`);
+  if (!found) throw doesNotExist(`Webhook with ID ${text} not found.`);
   call.targets.push(`webhook:${found.id}`);
   return found;
 }
@@ -92,10 +92,9 @@ export async function listWebhooks(call: Call) {
   const token = p.optionalString('page_token');
   const after = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : null;
   if (after !== null && !Number.isSafeInteger(after)) throw invalidParameter('page_token', 'is not a token this server returned');
-  const { subscriptions, hasNextPage } = await call.services.webhooks.listManaged(call.access, max, after);
-  const mlflow = subscriptions.filter((s) => s.format === 'MLFLOW');
+  const { subscriptions, hasNextPage } = await call.services.webhooks.listManaged(call.access, 'MLFLOW', max, after);
   const last = subscriptions.at(-1);
-  return { webhooks: mlflow.map(webhookJson), ...(hasNextPage && last ? { next_page_token: Buffer.from(String(last.id)).toString('base64url') } : {}) };
+  return { webhooks: subscriptions.map(webhookJson), ...(hasNextPage && last ? { next_page_token: Buffer.from(String(last.id)).toString('base64url') } : {}) };
 }
 
 export async function getWebhook(call: Call) {

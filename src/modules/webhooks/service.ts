@@ -54,9 +54,12 @@ export function createWebhookService(db: Database, deps: { projects: ProjectServ
     return [...new Set(list)];
   }
 
-  /** A subscription the caller may manage: ADMIN of its project, or a global admin for a global one. NOT_FOUND when missing or hidden. */
-  async function requireSubscription(caller: Access, id: number): Promise<WebhookSubscription> {
-    return requireManaged(caller, await prisma.webhookSubscription.findFirst({ where: { id, deletedAt: null } }), id);
+  /**
+   * A subscription the caller may manage: ADMIN of its project, or a global admin for a global one.
+   * NOT_FOUND when missing or hidden, or (with `format`) made in another format: MLflow's API sees only its own.
+   */
+  async function requireSubscription(caller: Access, id: number, format?: WebhookFormat): Promise<WebhookSubscription> {
+    return requireManaged(caller, await prisma.webhookSubscription.findFirst({ where: { id, deletedAt: null, ...(format ? { format } : {}) } }), id);
   }
 
   async function scopeOf(caller: Access, project: string | null): Promise<number | null> {
@@ -144,11 +147,26 @@ export function createWebhookService(db: Database, deps: { projects: ProjectServ
       return { subscriptions: rows.slice(0, first), hasNextPage: rows.length > first };
     },
 
-    /** Subscriptions of every scope the caller administers (MLflow's list has no project). */
-    async listManaged(caller: Access, first: number, afterId: number | null): Promise<{ subscriptions: WebhookSubscription[]; hasNextPage: boolean }> {
-      const where: Prisma.WebhookSubscriptionWhereInput = { deletedAt: null, ...(afterId ? { id: { gt: afterId } } : {}) };
-      const rows = await prisma.webhookSubscription.findMany({ where, orderBy: { id: 'asc' }, take: 1000 });
-      const kept = await managed(caller, rows);
+    /** Subscriptions of one format in every scope the caller administers (MLflow's list has no project). */
+    async listManaged(
+      caller: Access,
+      format: WebhookFormat,
+      first: number,
+      afterId: number | null,
+    ): Promise<{ subscriptions: WebhookSubscription[]; hasNextPage: boolean }> {
+      const kept: WebhookSubscription[] = [];
+      let after = afterId;
+      // Pages until one more than asked is kept, so hasNextPage is true only when one exists.
+      while (kept.length <= first) {
+        const rows = await prisma.webhookSubscription.findMany({
+          where: { deletedAt: null, format, ...(after ? { id: { gt: after } } : {}) },
+          orderBy: { id: 'asc' },
+          take: 1000,
+        });
+        kept.push(...(await managed(caller, rows)));
+        if (rows.length < 1000) break;
+        after = rows.at(-1)!.id;
+      }
       return { subscriptions: kept.slice(0, first), hasNextPage: kept.length > first };
     },
 
