@@ -17,6 +17,7 @@ import { createHealthRoutes } from './http/health.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createGraphiQL } from './http/graphiql.js';
 import { createWebRoutes } from './http/web/routes.js';
+import { createLinks } from './links.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
@@ -56,7 +57,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log }) : createMemoryPubSub();
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
+  // Links in messages and webhooks point at the public URL, else at where this server listens.
+  let listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port || 4000}`;
+  const links = createLinks(() => config.publicUrl ?? listening);
   const services = createServices(db, {
+    links,
+    webhooks: config.webhooks,
+    retention: config.retention,
     artifactStore: openArtifactStore(config.artifacts, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
@@ -84,6 +91,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     access: accessFromHeaders,
   });
   services.lineage.start();
+  services.webhookWorker.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
   const graphiql = createGraphiQL();
@@ -176,6 +184,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+          listening = url;
           log.info('listening', { url: `${url}/graphql`, database: db.kind });
           resolve({ port, url });
         });
@@ -195,6 +204,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
+      await services.webhookWorker.stop();
       await services.lineage.stop();
       await services.metrics.stop();
       await db.close();

@@ -28,6 +28,11 @@ export interface Config {
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
   readonly http: HttpConfig;
+  /** The URL people reach this server at (links in messages and webhooks); null: the address it listens on. */
+  readonly publicUrl: string | null;
+  readonly webhooks: WebhookConfig;
+  /** Retention deletes an unreferenced blob only when nothing wrote it for this long. */
+  readonly retention: { readonly blobQuietMs: number };
   readonly edge: EdgeConfig;
 }
 
@@ -89,6 +94,21 @@ function origins(value: string | undefined, ctx: z.RefinementCtx): string[] {
 export interface HttpConfig {
   readonly keepAliveTimeoutMs: number;
   readonly headersTimeoutMs: number;
+}
+
+/** How webhook deliveries are sent and retried. */
+export interface WebhookConfig {
+  /** How often each replica looks for due deliveries. */
+  readonly pollMs: number;
+  /** How long a receiver has to answer one delivery. */
+  readonly timeoutMs: number;
+  /** First pause after a failed attempt; doubles per attempt up to retryMaxMs. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** A delivery still failing this long after its event is given up (FAILED); the next in line goes. */
+  readonly giveUpAfterMs: number;
+  /** Whether webhooks may target loopback and private addresses (default: only when the server binds loopback). */
+  readonly allowPrivateTargets: boolean;
 }
 
 export interface ArtifactsConfig {
@@ -277,6 +297,28 @@ const envSchema = z.object({
     .default(''),
   // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
   RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
+  RUNLEDGER_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL, e.g. https://runledger.example.com')
+    .optional(),
+  RUNLEDGER_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  RUNLEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  RUNLEDGER_WEBHOOK_GIVE_UP_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
+  RUNLEDGER_RETENTION_BLOB_QUIET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(600_000),
+  // Unset: allowed when HOST is loopback (a developer's machine), refused otherwise (SSRF).
+  RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
   // Browsers: extra Host names to serve and origins whose pages may call the API (docs/security.md).
   RUNLEDGER_ALLOWED_HOSTS: z.string().optional().transform(hostPatterns),
   RUNLEDGER_ALLOWED_ORIGINS: z.string().optional().transform(origins),
@@ -383,6 +425,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
     http: Object.freeze({ keepAliveTimeoutMs: e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: e.RUNLEDGER_HEADERS_TIMEOUT_MS }),
+    publicUrl: e.RUNLEDGER_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    webhooks: Object.freeze({
+      pollMs: e.RUNLEDGER_WEBHOOK_POLL_MS,
+      timeoutMs: e.RUNLEDGER_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.RUNLEDGER_WEBHOOK_RETRY_MAX_MS, e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS),
+      giveUpAfterMs: e.RUNLEDGER_WEBHOOK_GIVE_UP_MS,
+      allowPrivateTargets: (e.RUNLEDGER_WEBHOOK_PRIVATE_TARGETS ?? (isLoopbackHost(e.HOST) ? 'on' : 'off')) === 'on',
+    }),
+    retention: Object.freeze({ blobQuietMs: e.RUNLEDGER_RETENTION_BLOB_QUIET_MS }),
     edge: Object.freeze({ allowedHosts: e.RUNLEDGER_ALLOWED_HOSTS, allowedOrigins: e.RUNLEDGER_ALLOWED_ORIGINS }),
   });
 }

@@ -31,7 +31,7 @@ const where = (i: RuntimeImport) => `${i.from}:${i.line} imports ${i.to}`;
 /** What raw SQL looks like in TypeScript: a query call, Prisma's raw escape hatches, or a statement in a string. */
 const RAW_SQL = [
   /\.query(<[^>]*>)?\(/,
-  /\$(queryRaw|executeRaw)(Unsafe)?\b/,
+  /\.\$(queryRaw|executeRaw)(Unsafe)?\b/,
   /[`'"]\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH [a-z_]+ AS)\s/,
   /[`'"]\s*(LOCK TABLE|SET LOCAL|SELECT pg_advisory)/,
 ];

@@ -18,6 +18,8 @@ const ModelPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.
 const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelsPage })));
 const IncidentPage = lazy(() => import('./pages/Incident').then((m) => ({ default: m.IncidentPage })));
 const AuditPage = lazy(() => import('./pages/Audit').then((m) => ({ default: m.AuditPage })));
+const PromotionsPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionsPage })));
+const PromotionPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionPage })));
 
 interface ViewerData {
   viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
@@ -44,6 +46,8 @@ function route(path: string, hash: string) {
   if (root === 'models') return <ModelsPage />;
   if (root === 'incident') return <IncidentPage />;
   if (root === 'audit') return <AuditPage />;
+  if (root === 'promotions' && a && /^\d+$/.test(a)) return <PromotionPage number={Number(a)} />;
+  if (root === 'promotions') return <PromotionsPage />;
   if (!root) return <HomePage />;
   return (
     <div className="empty">
@@ -75,6 +79,7 @@ export function App() {
     { to: '/', label: 'Projects', active: path === '/' || path.startsWith('/projects') || path.startsWith('/runs') || path.startsWith('/compare') },
     { to: '/models', label: 'Models', active: path.startsWith('/models') },
     { to: '/incident', label: 'Incident', active: path.startsWith('/incident') || path.startsWith('/lineage') },
+    { to: '/promotions', label: 'Promotions', active: path.startsWith('/promotions') },
     ...(viewer.data?.viewer.isAdmin ? [{ to: '/audit', label: 'Audit', active: path.startsWith('/audit') }] : []),
   ];
   return (

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any, Iterable
 
-from . import _config, read
+from . import _config, governance, read
 from ._http import RunledgerError, Transport
 from ._sync import sync_all, url_of
 from .live import watch
@@ -273,12 +273,22 @@ def missing_requirements(run: dict, required: Iterable[str]) -> list[tuple[str, 
 
 
 def cmd_check(args, t: Transport) -> None:
+    if args.project or args.since:
+        if not (args.project and args.since) or args.run:
+            raise RunledgerError("check: give a run, or --project and --since (e.g. --project churn --since 1d)", code="BAD_USER_INPUT")
+        if not governance.cmd_check_project(args, t, emit):
+            raise CheckFailed()
+        return
+    if not args.run:
+        raise RunledgerError("check: give a run, or --project and --since", code="BAD_USER_INPUT")
     required = [r.strip() for r in args.require.split(",") if r.strip()]
     unknown = [r for r in required if r not in REQUIREMENTS]
     if unknown:
         raise RunledgerError(f"--require: unknown {', '.join(unknown)}; choose from {','.join(REQUIREMENTS)}", code="BAD_USER_INPUT")
     run = read.get_run(args.run, t)
     missing = missing_requirements(run, required)
+    # The project's declared conventions (required params, tags, inputs) count too.
+    missing += [(f"{v['kind'].lower()} {v['key']}", f"{v['message']} by the project's conventions") for v in governance.run_violations(t, run["id"])]
     result = {"run": run["id"], "name": f"{run['project']['name']}/{run['name']}", "required": required, "missing": [m for m, _ in missing]}
 
     def human(r):
@@ -366,9 +376,29 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--run", action="store_true", help="ref is a run: download its artifacts")
     sp.add_argument("--path", help="with --run: only artifacts named PATH or under PATH/")
     add("login", cmd_login, "save the server URL and API token for later commands")
-    sp = add("check", cmd_check, "exit non-zero when a run lacks what reproducibility needs")
-    sp.add_argument("run")
+    sp = add("check", cmd_check, "exit non-zero when a run lacks what reproducibility or its project's conventions need")
+    sp.add_argument("run", nargs="?", help="one run; or use --project and --since for every run of a period (CI)")
     sp.add_argument("--require", default=",".join(REQUIREMENTS), help=f"comma-separated: {','.join(REQUIREMENTS)}")
+    sp.add_argument("--project", help="check every run of this project started since --since against its conventions")
+    sp.add_argument("--since", help="1d, 12h, 30m, 2w, or an instant such as 2026-10-03T14:00")
+    sp = add("promote", lambda a, t: governance.cmd_promote(a, t, emit), "move an alias onto a model version (a protected alias files a promotion request)")
+    sp.add_argument("ref", metavar="MODEL@VERSION")
+    sp.add_argument("--to", required=True, metavar="ALIAS", help="e.g. production")
+    sp.add_argument("--reason", required=True)
+    sp.add_argument("--override-reason", help="promote although promotion rules fail (needs an override group's member; recorded)")
+    sp = add("approve", lambda a, t: governance.cmd_approve(a, t, emit), "approve a promotion request")
+    sp.add_argument("request", type=int, metavar="REQUEST")
+    sp.add_argument("--comment")
+    sp = add("reject", lambda a, t: governance.cmd_reject(a, t, emit), "reject a promotion request, saying why")
+    sp.add_argument("request", type=int, metavar="REQUEST")
+    sp.add_argument("--comment", required=True)
+    sp = add("requests", lambda a, t: governance.cmd_requests(a, t, emit, table), "pending promotion requests you may approve (--all: every pending one you can see)")
+    sp.add_argument("--all", action="store_true")
+    sp = add("export", lambda a, t: governance.cmd_export(a, t, emit), "a model version's compliance bundle (JSON) and model card (HTML)")
+    sp.add_argument("ref", metavar="MODEL@VERSION")
+    sp.add_argument("--out", help="write the JSON bundle here (default: stdout)")
+    sp.add_argument("--html", help="write the HTML model card here")
+    sp.add_argument("--alias", help="evaluate the promotion rules of this alias (default production)")
     return p
 
 
@@ -385,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except RunledgerError as err:
         code = err.code or "ERROR"
-        fix = FIX.get(code)
+        fix = getattr(err, "fix", FIX.get(code))
         print(f"runledger: {_text(err)}" + (f"\n  fix: {fix}" if fix and fix not in str(err) else ""), file=sys.stderr)
         return EXIT.get(code, 7)
     except KeyboardInterrupt:

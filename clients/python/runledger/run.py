@@ -482,6 +482,8 @@ def start_run(project: str | None = None, name: str | None = None, *, config: di
     """
     if "capture" in kwargs:
         capture_ = kwargs.pop("capture")
+    # enforce_conventions=True: refuse to start a run that would break its project's conventions.
+    enforce = bool(kwargs.pop("enforce_conventions", False))
     if kwargs:
         raise TypeError(f"start_run() got unexpected arguments: {', '.join(kwargs)}")
     if not is_rank_zero():
@@ -524,6 +526,8 @@ def start_run(project: str | None = None, name: str | None = None, *, config: di
     if offline:
         if run_id is not None or resume:
             raise InvalidInput("run_id", "resuming a run needs the server: it cannot be done offline")
+        if enforce:
+            raise InvalidInput("enforce_conventions", "checking a project's conventions needs the server: it cannot be done offline")
         if isinstance(parent_id, str) and parent_id.startswith(OFFLINE_PREFIX):
             raise InvalidInput("parent", "an offline run cannot yet be a parent: sync it first")
         local = f"{OFFLINE_PREFIX}{client_run_id}"
@@ -533,6 +537,10 @@ def start_run(project: str | None = None, name: str | None = None, *, config: di
     else:
         if mode == "online" and run_id is None:
             transport.graphql(CREATE_PROJECT, {"i": {"name": project}})
+        if enforce and run_id is None:
+            from .governance import require_conventions
+
+            require_conventions(transport, project, _flatten(config or {}), tags)
         started, created = _started(transport, inp, run_id)
         if started["status"] != "RUNNING":
             if not resume:

@@ -26,6 +26,7 @@ export const ArtifactKindEnum = builder.enumType('ArtifactKind', {
     PREDICTIONS: { description: 'Model outputs on some data.' },
     ENVIRONMENT: { description: 'A lockfile such as requirements.txt or conda.yaml.' },
     CODE_DIFF: { description: "The uncommitted changes of a dirty working tree; becomes the run's codeVersion.diff." },
+    EVAL_REPORT: { description: 'An evaluation report (holdout metrics, fairness or bias checks); promotion rules can require one.' },
     OTHER: { description: 'Anything else.' },
     IMAGE: { description: 'An image logged under a key, usually per step: PNG, JPEG, GIF or WebP (docs/media.md).' },
     TABLE: { description: 'A table logged under a key: JSON {"columns": [...], "data": [[...]]} (pandas orient="split"; docs/media.md).' },

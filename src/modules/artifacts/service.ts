@@ -24,6 +24,7 @@ export const ARTIFACT_KINDS = [
   'PREDICTIONS',
   'ENVIRONMENT',
   'CODE_DIFF',
+  'EVAL_REPORT',
   'OTHER',
   'IMAGE',
   'TABLE',

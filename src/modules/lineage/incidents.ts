@@ -1,13 +1,13 @@
 // Incident questions over lineage: what a bad dataset, commit or run reached (`impact`), which
-// model versions used some dataset (`models`), and the gate that keeps an alias from moving to
-// a model trained on quarantined data (see quarantine.ts) without an override.
+// model versions used some dataset (`models`), and which quarantined data lies upstream of a
+// version (the promotion gate's quarantine rule, governance/gates.ts, refuses moves onto it).
 import type { Database } from '../../db/database.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
 import { visibleVersionIds } from '../datasets/policy.js';
 import { visibleVersions } from '../registry/policy.js';
-import type { ModelVersion, PromotionGate } from '../registry/service.js';
+import type { ModelVersion } from '../registry/service.js';
 import { modelVersionsByIds } from '../registry/store.js';
 import type { NodeRef } from './graph.js';
 import { aliasesHeld, datasetVersionLabels, datasetVersionsMatching } from './incidents-store.js';
@@ -222,20 +222,4 @@ export function quarantineConflict(field: string, target: string, inputs: readon
       hiddenQuarantinedDatasetVersions: hidden,
     },
   );
-}
-
-/** The registry's promotion gate: a version with quarantined data upstream needs an override, wherever that data lives. */
-export function quarantineGate(incidents: IncidentService): PromotionGate {
-  return {
-    async check(version, label, override, canSee) {
-      const blockers = await incidents.quarantinedUpstream(version.id);
-      if (blockers.length === 0) return null;
-      if (!override) {
-        const visible = canSee ? await canSee(blockers.map((b) => b.datasetVersionId)) : null;
-        const shown = visible ? blockers.filter((b) => visible.has(b.datasetVersionId)) : blockers;
-        throw quarantineConflict('input.version', label, shown, blockers.length - shown.length);
-      }
-      return { reason: override.reason, datasetVersionIds: blockers.map((b) => b.datasetVersionId) };
-    },
-  };
 }

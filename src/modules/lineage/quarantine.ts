@@ -26,7 +26,15 @@ function requireReason(reason: string, why: string): string {
   return requireMaxLength('input.reason', trimmed, REASON_MAX);
 }
 
-export function createQuarantineService(db: Database) {
+/** Announces a quarantine or release of a dataset version, inside its transaction (the webhook outbox). */
+export type QuarantineAnnouncer = (
+  tx: Tx,
+  kind: 'quarantined' | 'released',
+  datasetVersionId: number,
+  change: { reason: string; actor: string | null; at: Date },
+) => Promise<void>;
+
+export function createQuarantineService(db: Database, announce: QuarantineAnnouncer = async () => {}) {
   const { prisma } = db;
 
   /** Locks the dataset version, so quarantines and releases of one version happen one at a time. */
@@ -65,6 +73,7 @@ export function createQuarantineService(db: Database) {
         const at = new Date();
         await tx.datasetQuarantine.create({ data: { datasetVersionId: input.datasetVersionId, reason, quarantinedBy: actor ?? LOCAL_ACTOR, at } });
         await appendEvent(tx, input.datasetVersionId, 'QUARANTINE', reason, actor, at);
+        await announce(tx, 'quarantined', input.datasetVersionId, { reason, actor: actor ?? LOCAL_ACTOR, at });
         return true;
       });
       const [quarantine] = await quarantinesOf([input.datasetVersionId]);
@@ -83,7 +92,9 @@ export function createQuarantineService(db: Database) {
         await lockVersion(tx, input.datasetVersionId);
         const { count } = await tx.datasetQuarantine.deleteMany({ where: { datasetVersionId: input.datasetVersionId } });
         if (count === 0) return null;
-        return appendEvent(tx, input.datasetVersionId, 'RELEASE', reason, actor, new Date());
+        const event = await appendEvent(tx, input.datasetVersionId, 'RELEASE', reason, actor, new Date());
+        await announce(tx, 'released', input.datasetVersionId, { reason, actor: event.actor, at: event.at });
+        return event;
       });
       return { event };
     },

@@ -149,7 +149,7 @@ builder.queryField('metricHistories', (t) =>
   }),
 );
 
-const ParamInput = builder.inputType('ParamInput', {
+export const ParamInput = builder.inputType('ParamInput', {
   fields: (t) => ({
     key: t.string({ required: true }),
     value: t.string({ required: true, description: 'At most 6000 characters. Immutable once logged.' }),

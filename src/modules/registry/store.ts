@@ -35,3 +35,8 @@ export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number
 export async function lockModelRow(tx: Prisma.TransactionClient, modelId: number): Promise<void> {
   await tx.$queryRaw`SELECT id FROM registered_models WHERE id = ${modelId} FOR UPDATE`;
 }
+
+/** Locks a promotion request's row for the transaction (approvals of one request happen one at a time). */
+export async function lockPromotionRequestRow(tx: Prisma.TransactionClient, requestId: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM promotion_requests WHERE id = ${requestId} FOR UPDATE`;
+}

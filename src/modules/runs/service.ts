@@ -93,7 +93,10 @@ function validateStart(input: StartRunInput) {
   return { name, tags, code };
 }
 
-export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder) {
+/** Announces a run that just ended, inside the transaction that ended it (the webhook outbox). */
+export type RunEndAnnouncer = (tx: Prisma.TransactionClient, run: Run) => Promise<void>;
+
+export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, announceEnd: RunEndAnnouncer = async () => {}) {
   const { prisma } = db;
 
   async function requireRun(runId: number): Promise<Run> {
@@ -223,10 +226,16 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     }
     const endedAt = input.endedAt ?? new Date();
     if (endedAt < run.startedAt) throw new ValidationError('input.endedAt', 'must not be before the run started');
-    // The status guard makes a concurrent finish lose cleanly instead of overwriting.
-    const updated = await prisma.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status, endedAt } });
-    if (updated.count === 0) return finish(caller, input);
-    return requireRun(run.id);
+    // The status guard makes a concurrent finish lose cleanly instead of overwriting; the end is
+    // announced in the same transaction, so it is announced exactly when it happened.
+    const ended = await prisma.$transaction(async (tx) => {
+      const updated = await tx.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status, endedAt } });
+      if (updated.count === 0) return null;
+      const row = await tx.run.findUniqueOrThrow({ where: { id: run.id } });
+      await announceEnd(tx, row);
+      return row;
+    });
+    return ended ?? finish(caller, input);
   }
 
   /**
