@@ -5,7 +5,7 @@
 // /api/v1/lineage, ```http lines fetched. `localhost:4000` / `127.0.0.1:4000` in a block are
 // rewritten to the started server. A page whose example stops working fails here.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,17 @@ describe('docs examples', () => {
     console.log(`docs examples not run (${noRun.length}):\n${noRun.map((b) => `  ${b.file}:${b.line} (${noRunReason(b)})`).join('\n')}`);
     for (const block of noRun) expect(noRunReason(block), `${block.file}:${block.line} is marked no-run but runs nothing unrunnable`).not.toBeNull();
     expect(noRun.length).toBe(EXPECTED_NO_RUN);
+  });
+
+  it('links only to files that exist', () => {
+    const broken = files.flatMap((file) => {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      return [...text.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)]
+        .map((m) => m[1]!)
+        .filter((target) => !/^[a-z]+:/.test(target) && !existsSync(path.resolve(ROOT, path.dirname(file), target)))
+        .map((target) => `${file}: ${target}`);
+    });
+    expect(broken).toEqual([]);
   });
 
   it('documents every variable the configuration reads', () => {
