@@ -128,6 +128,13 @@ describe('docs examples', () => {
     expect(broken).toEqual([]);
   });
 
+  it('names only npm scripts that package.json defines', () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts);
+    const named = files.flatMap((file) => [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/npm run ([a-z][\w:-]*)/g)].map((m) => `${file}: ${m[1]}`));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((n) => !scripts.includes(n.slice(n.lastIndexOf(' ') + 1)))).toEqual([]);
+  });
+
   it('documents every variable the configuration reads', () => {
     const source = readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
     const schema = source.slice(source.indexOf('const envSchema = z.object({'), source.indexOf('\n});', source.indexOf('const envSchema')));
