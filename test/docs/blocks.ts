@@ -6,7 +6,7 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** How a block is treated: run by a runner, or deliberately not run (with the reason). */
-export type Kind = 'sh' | 'python' | 'graphql' | 'json event' | 'http' | 'no-run' | 'not-code';
+export type Kind = 'sh' | 'python' | 'python mlflow' | 'graphql' | 'json event' | 'http' | 'no-run' | 'not-code';
 
 export interface Block {
   file: string;
@@ -32,6 +32,8 @@ const NOT_CODE = new Set(['mermaid', 'js']);
 function kindOf(info: string): Kind | null {
   const [lang, ...flags] = info.split(/\s+/).filter(Boolean);
   if (flags.includes('no-run')) return 'no-run';
+  // MLflow's own client, run against runledger's MLflow door.
+  if (info === 'python mlflow') return 'python mlflow';
   if (lang === 'sh' || lang === 'bash') return flags.length === 0 ? 'sh' : null;
   if (lang === 'python' || lang === 'graphql' || lang === 'http') return flags.length === 0 ? lang : null;
   if (info === 'json event') return 'json event';
@@ -54,7 +56,7 @@ export function readBlocks(file: string): Block[] {
     if (j === lines.length) throw new Error(`${file}:${i + 1}: code block never closed`);
     const kind = kindOf(info);
     if (kind === null)
-      throw new Error(`${file}:${i + 1}: code block with info string "${info}": use sh, bash, python, graphql, http, json event, or add no-run`);
+      throw new Error(`${file}:${i + 1}: code block with info string "${info}": use sh, bash, python, python mlflow, graphql, http, json event, or add no-run`);
     blocks.push({ file, line: i + 1, info, kind, text: `${body.join('\n')}\n` });
     i = j;
   }

@@ -1,7 +1,7 @@
 // Runs every example of README.md, clients/python/README.md and docs/*.md against a server started
 // in this process on an in-memory PGlite, one fresh server per page, the
 // page's blocks in document order: ```sh/```bash with bash (set -eo pipefail), ```python with
-// the Python client's virtualenv, ```graphql POSTed to /graphql, ```json event POSTed to
+// the Python client's virtualenv, ```python mlflow with the pinned mlflow client's, ```graphql POSTed to /graphql, ```json event POSTed to
 // /api/v1/lineage, ```http lines fetched. `localhost:4000` / `127.0.0.1:4000` in a block are
 // rewritten to the started server. A page whose example stops working fails here.
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { type Block, docFiles, noRunReason, ROOT, readBlocks } from './blocks.js
 
 const files = docFiles();
 const blocks = files.flatMap(readBlocks);
-const RUNS = new Set(['sh', 'python', 'graphql', 'json event', 'http']);
+const RUNS = new Set(['sh', 'python', 'python mlflow', 'graphql', 'json event', 'http']);
 
 // The no-run blocks, listed once per run so their number stays visible.
 const noRun = blocks.filter((b) => b.kind === 'no-run');
@@ -24,6 +24,13 @@ const EXPECTED_NO_RUN = 12;
 let work = '';
 let shimDir = '';
 let python = '';
+let mlflowPython = '';
+
+/** A cached virtualenv of pinned requirements (scripts/pyenv), its python. */
+function pyenv(name: string, requirements: string): string {
+  const venv = execFileSync(path.join(ROOT, 'scripts/pyenv'), [name, requirements], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return path.join(venv.trim(), 'bin/python');
+}
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'runledger-docs-'));
@@ -31,12 +38,9 @@ beforeAll(() => {
   execFileSync('mkdir', ['-p', shimDir]);
   // The client's virtualenv (pinned requirements, cached; built on first use). The client itself
   // comes from this checkout through PYTHONPATH, so a stale installed copy is never what runs.
-  const venv = execFileSync(path.join(ROOT, 'scripts/pyenv'), ['pyclient', 'clients/python/tests/requirements.txt'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  python = path.join(venv, 'bin/python');
+  python = pyenv('pyclient', 'clients/python/tests/requirements.txt');
+  // The MLflow client the Python suites test against (test/python/mlflow), for ```python mlflow.
+  if (blocks.some((b) => b.kind === 'python mlflow')) mlflowPython = pyenv('mlflow3', 'test/python/mlflow/requirements-3.txt');
   // What `pip install ./clients/python` puts on PATH.
   writeFileSync(path.join(shimDir, 'runledger'), `#!/bin/sh\nexec "${python}" -m runledger "$@"\n`);
   chmodSync(path.join(shimDir, 'runledger'), 0o755);
@@ -81,10 +85,11 @@ async function execute(block: Block, server: TestServer, cwd: string): Promise<v
     expect(r.code, `${where} exited ${r.code}\n${block.text}\nstdout: ${r.out}\nstderr: ${r.err}`).toBe(0);
     // GraphQL answers 200 with errors, MLflow's REST API names an error_code: neither is a success.
     expect(r.out, `${where} printed an error\n${block.text}`).not.toMatch(/"errors"\s*:|"error_code"\s*:/);
-  } else if (block.kind === 'python') {
+  } else if (block.kind === 'python' || block.kind === 'python mlflow') {
     const script = path.join(cwd, `example-${block.line}.py`);
     writeFileSync(script, rewrite(block.text, server));
-    const r = await run(python, [script], env, cwd);
+    const mlflow = block.kind === 'python mlflow';
+    const r = await run(mlflow ? mlflowPython : python, [script], mlflow ? { ...env, MLFLOW_TRACKING_URI: server.url } : env, cwd);
     expect(r.code, `${where} exited ${r.code}\n${block.text}\nstdout: ${r.out}\nstderr: ${r.err}`).toBe(0);
   } else if (block.kind === 'graphql') {
     const result = await server.client.request<unknown, Record<string, never>>(block.text);
