@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { keyProblem } from '../../src/validation.js';
 import {
   canonicalJson,
   commitSha,
@@ -121,7 +122,8 @@ describe('namespace to project', () => {
   it('reports a malformed mapping entry by name', () => {
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
-    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad:name' })).toThrow(/not a valid project name/);
+    // Project names follow the shared key rule (schema/input-rules.json), which allows ':' but not '*'.
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad*name' })).toThrow(/not a valid project name: .*contains "\*"/);
   });
 
   it('maps URI-like namespaces (with ":") by the mapping, else to a normalised project name', () => {
@@ -133,6 +135,9 @@ describe('namespace to project', () => {
     expect(defaultProjectName('etl-prod')).toBe('etl-prod');
     expect(defaultProjectName('abfss://c@acct.dfs.core.windows.net')).toBe('abfss-c-acct.dfs.core.windows.net');
     expect(defaultProjectName('::')).toBe('openlineage');
+    expect(defaultProjectName('team/../other')).toBe('team/-/other');
+    for (const ns of ['airflow://production', 'spark://host:7077', 'team/../other', '/abs', 'a:b', 'ünï', '..', ' x ', `s3://${'b'.repeat(400)}`])
+      expect(keyProblem(defaultProjectName(ns)), ns).toBeNull();
     const long = defaultProjectName(`s3://${'b'.repeat(400)}`);
     expect(long).toHaveLength(250);
     expect(long).not.toBe(defaultProjectName(`s3://${'b'.repeat(401)}`));

@@ -8,6 +8,7 @@ import { experimentIdOf, type Project } from '../../modules/projects/service.js'
 import { MLMODEL_FILE } from './artifacts.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import type { Run } from '../../modules/runs/service.js';
+import { LIMITS } from '../../validation.js';
 import { type Call, experimentFor, runFor } from './call.js';
 import { doesNotExist, invalidParameter } from './errors.js';
 import { artifactUri } from './run-json.js';
@@ -71,7 +72,7 @@ export async function createLoggedModel(call: Call) {
   if (!sourceRunId) throw invalidParameter('source_run_id', 'is required: runledger keeps a model with the run that logged it, so log models inside a run');
   const run = await runFor(call, sourceRunId, 'EDITOR');
   const name = p.optionalString('name') || 'model';
-  if (name.length > 250) throw invalidParameter('name', `must be at most 250 characters (got ${name.length})`);
+  if (name.length > LIMITS.nameLength) throw invalidParameter('name', `must be at most ${LIMITS.nameLength} characters (got ${name.length})`);
   const createdAt = Date.now();
   const modelId = `m-${mlflowRunId(run.id)}-${createdAt.toString(16).padStart(12, '0')}${randomBytes(2).toString('hex')}-${Buffer.from(name).toString('base64url')}`;
   call.targets.push(modelId);

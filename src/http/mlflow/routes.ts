@@ -8,6 +8,7 @@ import * as loggedModels from './logged-models.js';
 import * as metrics from './metrics.js';
 import * as registry from './registry.js';
 import * as runs from './runs.js';
+import * as webhooks from './webhooks.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -58,6 +59,14 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${M}/model-versions/search`, handler: registry.searchModelVersions },
   { method: 'PATCH', path: `${M}/model-versions/update`, handler: registry.updateModelVersion },
   { method: 'GET', path: `${M}/model-versions/get-download-uri`, handler: registry.getDownloadUri },
+
+  { method: 'POST', path: `${M}/webhooks`, handler: webhooks.createWebhook },
+  { method: 'GET', path: `${M}/webhooks`, handler: webhooks.listWebhooks },
+  { method: 'GET', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.getWebhook },
+  { method: 'PATCH', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.updateWebhook },
+  { method: 'DELETE', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.deleteWebhook },
+  // Sends a sample event now and reports the answer: a write to the receiver, not to runledger.
+  { method: 'POST', path: `${M}/webhooks/{webhook_id}/test`, handler: webhooks.testWebhook },
 
   { method: 'POST', path: `${M}/logged-models`, handler: loggedModels.createLoggedModel },
   { method: 'POST', path: `${M}/logged-models/search`, handler: loggedModels.searchLoggedModels, read: true },

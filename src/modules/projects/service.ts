@@ -100,6 +100,16 @@ export function createProjectService(db: Database) {
       return projectAccess.require(caller, project, role, experimentId);
     },
 
+    /**
+     * The project behind an MLflow experiment id when the caller may see it, else null (missing
+     * and hidden alike); for reads such as MLflow UI links.
+     */
+    async findByExperimentId(caller: Access, experimentId: string): Promise<Project | null> {
+      const id = parseExperimentId(experimentId);
+      const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
+      return (await projectAccess.canSee(caller, project)) ? project : null;
+    },
+
     /** The projects of these ids that exist and the caller may see, in id order given. */
     async visibleByIds(caller: Access, ids: readonly number[]): Promise<Project[]> {
       return projectAccess.visible(caller, await byIds(ids));

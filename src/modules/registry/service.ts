@@ -2,11 +2,26 @@
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import type {
+  AliasAction,
+  ModelAlias,
+  ModelAliasEvent,
+  ModelVersion,
+  Prisma,
+  PromotionDecision,
+  PromotionRequest,
+  RegisteredModel,
+} from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
+import { createPromotionService } from './promotions.js';
+import type { AliasRule } from '../governance/settings.js';
+import type { EventSink } from '../webhooks/outbox.js';
+import { aliasMoved, modelVersionCreated, promotion } from '../webhooks/events.js';
+import type { Links } from '../../links.js';
+import { mlflowRunId } from '../runs/mlflow-id.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { datasetAccess } from '../datasets/policy.js';
@@ -20,7 +35,9 @@ import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
-export type { AliasChangeResult, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { AliasChangeResult, GateCheck, GateDecision, MoveOutcome, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { DecisionResult, PromotionDecision, PromotionRequest, PromotionStatus } from './promotions.js';
+export { statusOf } from './promotions.js';
 export type { VersionWithModel };
 
 const REGISTRABLE_KINDS = ['MODEL', 'CHECKPOINT'];
@@ -57,9 +74,23 @@ function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
   return { equals: inner, mode };
 }
 
-/** Every alias move passes `promotionGate`; there is no way around it. */
-export function createRegistryService(db: Database, options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder; projects: ProjectService }) {
-  const { recordEdges, projects } = options;
+export interface RegistryOptions {
+  promotionGate: PromotionGate;
+  recordEdges: EdgeRecorder;
+  projects: ProjectService;
+  /** Which aliases are protected, and who is in which approver group (governance settings). */
+  governance: {
+    aliasRule(model: RegisteredModel, alias: string): Promise<AliasRule | null>;
+    groupsOf(projectId: number, actor: string): Promise<string[]>;
+  };
+  links: Links;
+  /** Where alias moves, promotion decisions and new versions are announced (the webhook outbox). */
+  events: EventSink;
+}
+
+/** Every alias move passes `promotionGate`, and a protected alias moves only through approved requests; there is no way around either. */
+export function createRegistryService(db: Database, options: RegistryOptions) {
+  const { recordEdges, projects, events, links } = options;
   const { prisma } = db;
 
   async function requireModelRow(name: string): Promise<RegisteredModel> {
@@ -119,15 +150,19 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     artifactId: number;
     description: string | null;
     createdBy: string | null;
+    /** The artifact's directory, for the MLflow source URI webhooks carry. */
+    dir: string;
   }): Promise<ModelVersion> {
+    const { dir, ...row } = data;
     return prisma.$transaction(async (tx) => {
-      const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
-      const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
+      const model = await tx.registeredModel.update({ where: { id: row.modelId }, data: { latestVersion: { increment: 1 } } });
+      const created = await tx.modelVersion.create({ data: { ...row, version: model.latestVersion, createdAt: new Date() } });
       await recordEdges(
         tx,
-        [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
+        [{ from: { type: 'Artifact', id: row.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
         created.createdAt,
       );
+      await events(tx, [modelVersionCreated(model, created, `runs:/${mlflowRunId(row.runId)}${dir ? `/${dir}` : ''}`)]);
       return created;
     });
   }
@@ -157,14 +192,38 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     return (await projects.require(caller, projectName, 'EDITOR')).id;
   }
 
+  const announce = {
+    alias: async (tx: Prisma.TransactionClient, model: RegisteredModel, event: ModelAliasEvent) =>
+      events(tx, [await aliasMoved(tx, model, event, links.promotion)]),
+    request: async (
+      tx: Prisma.TransactionClient,
+      model: RegisteredModel,
+      request: PromotionRequest,
+      kind: 'requested' | 'approved' | 'rejected',
+      decisions: readonly PromotionDecision[],
+    ) => events(tx, [await promotion(tx, model, request, kind, decisions, links.promotion)]),
+  };
+  const promotions = createPromotionService(db, {
+    gate: options.promotionGate,
+    groupsOf: options.governance.groupsOf,
+    visibleDatasetVersions,
+    link: links.promotion,
+    announce,
+  });
+  const aliases = createAliasService(db, {
+    gate: options.promotionGate,
+    aliasRule: options.governance.aliasRule,
+    promotions,
+    requireModel,
+    requireVersion,
+    canSeeVersion: async (caller, id) => (await visibleVersionsByIds(caller, [id])).length > 0,
+    visibleDatasetVersions,
+    announce: announce.alias,
+  });
+
   return {
-    ...createAliasService(db, {
-      gate: options.promotionGate,
-      requireModel,
-      requireVersion,
-      canSeeVersion: async (caller, id) => (await visibleVersionsByIds(caller, [id])).length > 0,
-      visibleDatasetVersions,
-    }),
+    ...aliases,
+    promotions,
     requireModel,
     requireVersion,
     visibleVersionsByIds,
@@ -261,7 +320,15 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const { value: modelVersion, created } = await findOrCreate(
         () => prisma.modelVersion.findUnique({ where: key }),
-        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: caller.actor ?? LOCAL_ACTOR }),
+        () =>
+          recordModelVersion({
+            modelId: model.id,
+            runId: artifact.runId,
+            artifactId: artifact.id,
+            description,
+            createdBy: caller.actor ?? LOCAL_ACTOR,
+            dir: artifact.name.split('/').slice(0, -1).join('/'),
+          }),
       );
       return { modelVersion, created };
     },

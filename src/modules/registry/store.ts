@@ -1,7 +1,7 @@
 // SQL reads of registered models and their versions by id, for the loaders behind lineage
 // labels, aliases and node(id): one index lookup each, without Prisma's per-query overhead.
 import type { SqlQueryable } from '../../db/sql.js';
-import type { ModelVersion, RegisteredModel } from '../../generated/prisma/client.js';
+import type { ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 
 export async function modelsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<RegisteredModel[]> {
   return sql.query<RegisteredModel>(
@@ -29,4 +29,14 @@ export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number
     [ids],
   );
   return rows.map(({ model, runProjectId, ...version }) => ({ version, model: { ...model, createdAt: new Date(model.createdAt) }, runProjectId }));
+}
+
+/** Locks a model's row for the transaction, so alias changes of one model happen one at a time. */
+export async function lockModelRow(tx: Prisma.TransactionClient, modelId: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM registered_models WHERE id = ${modelId} FOR UPDATE`;
+}
+
+/** Locks a promotion request's row for the transaction (approvals of one request happen one at a time). */
+export async function lockPromotionRequestRow(tx: Prisma.TransactionClient, requestId: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM promotion_requests WHERE id = ${requestId} FOR UPDATE`;
 }
