@@ -1,17 +1,21 @@
 // Runs every example of README.md, clients/python/README.md and docs/*.md against a server started
 // in this process on an in-memory PGlite, one fresh server per page, the
-// page's blocks in document order: ```sh/```bash with bash (set -eo pipefail), ```python with
-// the Python client's virtualenv, ```python mlflow with the pinned mlflow client's, ```graphql POSTed to /graphql, ```json event POSTed to
+// page's blocks in document order: ```sh/```bash with bash (set -eo pipefail), ```python (and
+// ```python media) in one Python process per page with the client's virtualenv, so a block
+// sees the names earlier blocks defined, as in a notebook, ```python mlflow with the pinned mlflow client's, ```graphql POSTed to /graphql, ```json event POSTed to
 // /api/v1/lineage, ```http lines fetched. `localhost:4000` / `127.0.0.1:4000` in a block are
-// rewritten to the started server. A page whose example stops working fails here.
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// rewritten to the started server. A page whose example stops working fails here. Pages that a
+// suite of their own runs whole (RUN_ELSEWHERE) and the integrations block are checked to be
+// read by that suite instead.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postEvent } from '../support/openlineage.js';
 import { startServer, type TestServer, testConfig } from '../support/server.js';
-import { type Block, docFiles, noRunReason, ROOT, readBlocks } from './blocks.js';
+import { type Block, docFiles, INTEGRATIONS_SUITE, noRunReason, ROOT, RUN_ELSEWHERE, readBlocks } from './blocks.js';
 
 const files = docFiles();
 const blocks = files.flatMap(readBlocks);
@@ -19,12 +23,60 @@ const RUNS = new Set(['sh', 'python', 'python mlflow', 'graphql', 'json event', 
 
 // The no-run blocks, listed once per run so their number stays visible.
 const noRun = blocks.filter((b) => b.kind === 'no-run');
-const EXPECTED_NO_RUN = 12;
+const EXPECTED_NO_RUN = 13;
+
+// Runs the Python blocks of one page in one interpreter: each block's path arrives on stdin, is
+// executed in the same namespace, and "ok" or the traceback (as JSON) goes back on fd 3.
+const DRIVER = `import json, os, sys, traceback
+ns = {"__name__": "__main__"}
+done = os.fdopen(3, "w")
+for line in sys.stdin:
+    path = line.strip()
+    try:
+        exec(compile(open(path).read(), path, "exec"), ns)
+        result = "ok"
+    except BaseException:
+        result = json.dumps(traceback.format_exc())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    done.write(result + "\\n")
+    done.flush()
+`;
+
+/** One page's Python interpreter, fed blocks one at a time. */
+class PythonSession {
+  private child: ChildProcess;
+  private results: AsyncIterator<string>;
+  private out = '';
+  private err = '';
+  constructor(python: string, env: Record<string, string>, cwd: string, driver: string) {
+    this.child = spawn(python, [driver], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.out += d));
+    this.child.stderr!.on('data', (d) => (this.err += d));
+    this.results = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  }
+  /** Runs one block; what it printed, and null or the traceback. */
+  async run(script: string): Promise<{ failure: string | null; out: string; err: string }> {
+    this.out = '';
+    this.err = '';
+    this.child.stdin!.write(`${script}\n`);
+    const next = await this.results.next();
+    const failure = next.done ? `the interpreter exited (${this.child.exitCode})` : next.value === 'ok' ? null : (JSON.parse(next.value) as string);
+    return { failure, out: this.out, err: this.err };
+  }
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin!.end();
+    await exited;
+  }
+}
 
 let work = '';
 let shimDir = '';
 let python = '';
 let mlflowPython = '';
+let driver = '';
 
 /** A cached virtualenv of pinned requirements (scripts/pyenv), its python. */
 function pyenv(name: string, requirements: string): string {
@@ -44,7 +96,19 @@ beforeAll(() => {
   // What `pip install ./clients/python` puts on PATH.
   writeFileSync(path.join(shimDir, 'runledger'), `#!/bin/sh\nexec "${python}" -m runledger "$@"\n`);
   chmodSync(path.join(shimDir, 'runledger'), 0o755);
+  driver = path.join(work, 'python-session.py');
+  writeFileSync(driver, DRIVER);
 }, 600_000);
+
+/** The files the examples name as the user's own (data, weights, a model folder). */
+function userFiles(cwd: string): void {
+  mkdirSync(path.join(cwd, 'data'));
+  writeFileSync(path.join(cwd, 'data/clicks.parquet'), 'PAR1 clicks PAR1');
+  writeFileSync(path.join(cwd, 'model.pt'), Buffer.from([0, 1, 2, 3]));
+  mkdirSync(path.join(cwd, 'hf-model'));
+  writeFileSync(path.join(cwd, 'hf-model/config.json'), '{"hidden": 8}');
+  writeFileSync(path.join(cwd, 'hf-model/model.safetensors'), Buffer.alloc(4096, 1));
+}
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -71,25 +135,35 @@ function run(cmd: string, args: string[], env: Record<string, string>, cwd: stri
   });
 }
 
-async function execute(block: Block, server: TestServer, cwd: string): Promise<void> {
-  const where = `${block.file}:${block.line}`;
-  const env = {
+function pageEnv(server: TestServer, cwd: string): Record<string, string> {
+  return {
     RUNLEDGER_URL: server.url,
     RUNLEDGER_SPOOL_DIR: path.join(cwd, '.spool'),
     RUNLEDGER_CONFIG: path.join(cwd, '.config.json'),
+    // finish() sends everything before returning, so a shell block right after reads it all.
+    RUNLEDGER_FINISH_WAIT: 'all',
     PYTHONPATH: path.join(ROOT, 'clients/python'),
     PATH: `${shimDir}:${process.env.PATH}`,
   };
+}
+
+async function execute(block: Block, server: TestServer, cwd: string, session: () => PythonSession): Promise<void> {
+  const where = `${block.file}:${block.line}`;
+  const env = pageEnv(server, cwd);
   if (block.kind === 'sh') {
     const r = await run('bash', ['-c', `set -eo pipefail\n${rewrite(block.text, server)}`], env, cwd);
     expect(r.code, `${where} exited ${r.code}\n${block.text}\nstdout: ${r.out}\nstderr: ${r.err}`).toBe(0);
     // GraphQL answers 200 with errors, MLflow's REST API names an error_code: neither is a success.
     expect(r.out, `${where} printed an error\n${block.text}`).not.toMatch(/"errors"\s*:|"error_code"\s*:/);
-  } else if (block.kind === 'python' || block.kind === 'python mlflow') {
+  } else if (block.kind === 'python') {
     const script = path.join(cwd, `example-${block.line}.py`);
     writeFileSync(script, rewrite(block.text, server));
-    const mlflow = block.kind === 'python mlflow';
-    const r = await run(mlflow ? mlflowPython : python, [script], mlflow ? { ...env, MLFLOW_TRACKING_URI: server.url } : env, cwd);
+    const r = await session().run(script);
+    expect(r.failure, `${where} failed\n${block.text}\nstdout: ${r.out}\nstderr: ${r.err}`).toBeNull();
+  } else if (block.kind === 'python mlflow') {
+    const script = path.join(cwd, `example-${block.line}.py`);
+    writeFileSync(script, rewrite(block.text, server));
+    const r = await run(mlflowPython, [script], { ...env, MLFLOW_TRACKING_URI: server.url }, cwd);
     expect(r.code, `${where} exited ${r.code}\n${block.text}\nstdout: ${r.out}\nstderr: ${r.err}`).toBe(0);
   } else if (block.kind === 'graphql') {
     const result = await server.client.request<unknown, Record<string, never>>(block.text);
@@ -109,7 +183,7 @@ async function execute(block: Block, server: TestServer, cwd: string): Promise<v
 
 describe('docs examples', () => {
   it('finds examples of every language in the docs', () => {
-    const counts = Object.fromEntries([...RUNS, 'no-run', 'not-code'].map((k) => [k, blocks.filter((b) => b.kind === k).length]));
+    const counts = Object.fromEntries([...RUNS, 'no-run', 'not-code', 'integrations'].map((k) => [k, blocks.filter((b) => b.kind === k).length]));
     console.log(`docs examples: ${JSON.stringify(counts)}`);
     expect(counts.sh).toBeGreaterThan(5);
     expect(counts.python).toBeGreaterThan(3);
@@ -120,6 +194,18 @@ describe('docs examples', () => {
     console.log(`docs examples not run (${noRun.length}):\n${noRun.map((b) => `  ${b.file}:${b.line} (${noRunReason(b)})`).join('\n')}`);
     for (const block of noRun) expect(noRunReason(block), `${block.file}:${block.line} is marked no-run but runs nothing unrunnable`).not.toBeNull();
     expect(noRun.length).toBe(EXPECTED_NO_RUN);
+  });
+
+  it('leaves to another suite only pages and blocks that suite reads', () => {
+    for (const [page, suite] of Object.entries(RUN_ELSEWHERE)) {
+      expect(readFileSync(path.join(ROOT, suite), 'utf8'), `${suite} runs ${page}`).toContain(page.replace('docs/', ''));
+    }
+    const integrations = blocks.filter((b) => b.kind === 'integrations');
+    const suite = readFileSync(path.join(ROOT, INTEGRATIONS_SUITE), 'utf8');
+    for (const block of integrations) {
+      expect(suite, `${block.file}:${block.line} is run by ${INTEGRATIONS_SUITE}`).toContain(path.basename(block.file));
+      expect(suite).toContain('```python integrations');
+    }
   });
 
   it('links only to files that exist', () => {
@@ -156,20 +242,27 @@ for (const file of files) {
   describe(file, () => {
     let server: TestServer | undefined;
     let cwd = '';
+    let pythonSession: PythonSession | undefined;
     beforeAll(async () => {
       // Always a fresh in-memory PGlite, also when TEST_DATABASE_URL is set: the pages are written
       // for a new server, and fixed names (project churn, model recommender) must start empty.
       server = await startServer({ ...testConfig(), database: { kind: 'pglite', dataDir: null } });
       cwd = mkdtempSync(path.join(work, 'page-'));
+      userFiles(cwd);
     });
     afterAll(async () => {
+      await pythonSession?.close();
       await server?.app.stop();
       const dir = server?.app.config.artifacts.dir;
       if (dir && path.basename(dir).startsWith('runledger-artifacts-')) rmSync(dir, { recursive: true, force: true });
     });
 
     it(`runs its ${own.length} examples in order`, async () => {
-      for (const block of own) await execute(block, server!, cwd);
+      const session = () => {
+        pythonSession ??= new PythonSession(python, pageEnv(server!, cwd), cwd, driver);
+        return pythonSession;
+      };
+      for (const block of own) await execute(block, server!, cwd, session);
     }, 600_000);
   });
 }
