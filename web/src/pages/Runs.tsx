@@ -3,11 +3,12 @@
 // deleting and restoring runs. Everything that shapes the view is in the URL.
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { gql } from '../api';
+import { DeleteRunDocument, RestoreRunDocument, type RunOrder, RunKeysDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
 import { ErrorBox, LiveDot, Loading, PageHeader } from '../components/ui';
 import { FilterBox } from './runs-filter';
-import { RUN_KEYS_QUERY, type RunKeysData, filterErrorAt } from './runs-query';
+import { filterErrorAt } from './runs-query';
 import { useRunRows } from './runs-rows';
 import { ColumnPicker, GroupTable, RunsTable } from './runs-table';
 // The chart view (and the chart code) loads when first shown: the table's first paint does not wait for it.
@@ -23,13 +24,13 @@ export function RunsPage({ project }: { project: string }) {
   const colsParam = query.get('cols');
   const charts = query.get('view') === 'charts';
   const deleted = query.get('deleted') === '1';
-  const orderBy = useMemo(() => {
+  const orderBy = useMemo((): RunOrder[] | null => {
     if (!sort) return null;
-    const [field, direction] = sort.split(':');
+    const [field = '', direction] = sort.split(':');
     return [{ field, direction: direction === 'ASC' ? 'ASC' : 'DESC' }];
   }, [sort]);
 
-  const keys = useQuery<RunKeysData>(RUN_KEYS_QUERY, { project });
+  const keys = useQuery(RunKeysDocument, { project });
   // Missing, or in a project the caller has no role in: the server answers the same for both.
   const missing = keys.data !== null && keys.data.project === null;
   // Opened on the chart view, its runs come in one page; the table's first page just fills the screen.
@@ -198,7 +199,7 @@ function DeleteOrRestore({ ids, restore, onDone }: { ids: string[]; restore: boo
     setError(null);
     try {
       for (const runId of ids) {
-        await gql(`mutation($i: RunIdInput!) { ${restore ? 'restoreRun' : 'deleteRun'}(input: $i) { run { id deletedAt } } }`, { i: { runId } });
+        await (restore ? gql(RestoreRunDocument, { i: { runId } }) : gql(DeleteRunDocument, { i: { runId } }));
       }
       onDone();
     } catch (e) {
