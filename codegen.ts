@@ -26,7 +26,7 @@ const codegen: CodegenConfig = {
       config: { ...config, documentMode: 'string' },
     },
   },
-  silent: true,
+  errorsOnly: true,
 };
 
 export default codegen;
