@@ -73,14 +73,18 @@ describe.runIf(!unavailable)('a replica killed between commit and publish', () =
     await survivor.client.data('mutation($n: String!) { createProject(input: { name: $n }) { created } }', { n: project });
     const retried = (await survivor.client.data(StartRunDocument, { input: { project, name: 'retried' } })).startRun.run.id;
     const last = (await survivor.client.data(StartRunDocument, { input: { project, name: 'last-batch' } })).startRun.run.id;
+    // Its client goes on logging on the survivor: later batches arrive before the hole shows.
+    const continued = (await survivor.client.data(StartRunDocument, { input: { project, name: 'continued' } })).startRun.run.id;
     const dashboards = [new Dashboard(watcher, retried, 4 * POINTS), new Dashboard(watcher, last, 4 * POINTS)];
+    const continuing = new Dashboard(watcher, continued, 6 * POINTS);
 
     // Delivered normally through the writer, across Redis, to the survivor's subscribers.
     for (let n = 0; n < 3; n += 1) {
       await onWriter.data(LogBatchDocument, { input: { runId: retried, batchId: `r${n}`, metrics: batch(n) } });
       await onWriter.data(LogBatchDocument, { input: { runId: last, batchId: `l${n}`, metrics: batch(n) } });
+      await onWriter.data(LogBatchDocument, { input: { runId: continued, batchId: `c${n}`, metrics: batch(n) } });
     }
-    await eventually(() => dashboards.every((d) => d.have.size === 3 * POINTS), 'the first batches arrive live', 4000);
+    await eventually(() => [...dashboards, continuing].every((d) => d.have.size === 3 * POINTS), 'the first batches arrive live', 4000);
 
     // The writer's link to Redis goes; it commits one more batch of each run and answers, its
     // publishes stuck in its queue, and dies before it can send them or announce a gap.
@@ -89,12 +93,14 @@ describe.runIf(!unavailable)('a replica killed between commit and publish', () =
     expect(lost.logBatch).toMatchObject({ pointsWritten: POINTS, replayed: false });
     const lastLost = await onWriter.data(LogBatchDocument, { input: { runId: last, batchId: 'l3', metrics: batch(3) } });
     expect(lastLost.logBatch.pointsWritten).toBe(POINTS);
+    await onWriter.data(LogBatchDocument, { input: { runId: continued, batchId: 'c3', metrics: batch(3) } });
     writer.child.kill('SIGKILL');
     await writer.exited;
 
     // One client never saw its answer and retries on the survivor: nothing is written again.
     const retry = await survivor.client.data(LogBatchDocument, { input: { runId: retried, batchId: 'r3', metrics: batch(3) } });
     expect(retry.logBatch).toMatchObject({ replayed: true });
+    for (const n of [4, 5]) await survivor.client.data(LogBatchDocument, { input: { runId: continued, batchId: `c${n}`, metrics: batch(n) } });
 
     // Each dashboard is told where to resume, fetches from the database, and has everything once.
     await eventually(() => dashboards.every((d) => d.complete()), 'dashboards end with every committed point', 6000);
@@ -106,5 +112,12 @@ describe.runIf(!unavailable)('a replica killed between commit and publish', () =
       expect([...d.have.values()].every((n) => n === 1)).toBe(true);
       expect(d.resumes).toEqual([3 * POINTS]);
     }
+    // The stream resumes below the hole, not after the highest step it had seen (50 and beyond).
+    await eventually(() => continuing.complete(), 'the continuing run ends with every committed point', 6000);
+    continuing.stop();
+    await continuing.finished;
+    expect([...continuing.have.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: 6 * POINTS }, (_, i) => i));
+    expect(continuing.duplicatesInAStream).toBe(0);
+    expect(continuing.resumes).toEqual([3 * POINTS]);
   });
 });

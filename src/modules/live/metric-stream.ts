@@ -66,6 +66,9 @@ export class MetricSubscription {
   /** Highest step delivered so far, overall and per key. */
   private highest: number | null = null;
   private readonly highestOf = new Map<string, number>();
+  /** Per series: the highest step received, and the highest received while the series had no hole (what a resume must go below). */
+  private readonly receivedOf = new Map<string, number>();
+  private readonly inOrderOf = new Map<string, number>();
   private readonly sequence = new SeriesSequence();
   private baseline: Map<string, SeriesTotal> | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -191,14 +194,25 @@ export class MetricSubscription {
   private settle(totals: readonly SeriesTotal[]): void {
     this.baseline ??= new Map(totals.map((t) => [t.key, t]));
     for (const t of totals) if (this.follows(t.key)) this.sequence.settle(t.key, t.count);
+    this.markInOrder(this.receivedOf.keys());
+  }
+
+  /** Series among these with no hole now: everything received of them is in order, up to their highest step. */
+  private markInOrder(keys: Iterable<string>): void {
+    const holes = new Set(this.sequence.holes());
+    for (const key of keys) if (!holes.has(key)) this.inOrderOf.set(key, this.receivedOf.get(key)!);
   }
 
   /** Accounts for what a message says each series holds now; a hole that stays open ends the stream. */
   private count(msg: WireMetricBatch, points: readonly LivePoint[]): void {
     if (!msg.counts) return;
     const carried = new Map<string, number>();
-    for (const p of points) carried.set(p.key, (carried.get(p.key) ?? 0) + 1);
+    for (const p of points) {
+      carried.set(p.key, (carried.get(p.key) ?? 0) + 1);
+      if (p.step > (this.receivedOf.get(p.key) ?? Number.NEGATIVE_INFINITY)) this.receivedOf.set(p.key, p.step);
+    }
     for (const [key, after] of msg.counts) if (this.follows(key)) this.sequence.observe(key, carried.get(key) ?? 0, after);
+    this.markInOrder(carried.keys());
     this.checkHoles();
   }
 
@@ -239,11 +253,15 @@ export class MetricSubscription {
     this.holeCheck.unref();
   }
 
-  /** Above the highest step delivered for each series with a hole (exact when steps are logged in increasing order). */
+  /**
+   * Above the highest step received in order for each series with a hole: later batches may
+   * have arrived after the one that never did, so the highest step seen can lie past the hole.
+   * Exact when steps are logged in increasing order.
+   */
   private lowestMissed(holes: readonly string[]): number {
     let lowest = Number.POSITIVE_INFINITY;
     for (const key of holes) {
-      const seen = this.highestOf.get(key) ?? this.baseline?.get(key)?.lastStep ?? (this.sinceStep ?? 0) - 1;
+      const seen = this.inOrderOf.get(key) ?? this.baseline?.get(key)?.lastStep ?? (this.sinceStep ?? 0) - 1;
       lowest = Math.min(lowest, seen + 1);
     }
     return Math.max(lowest, this.sinceStep ?? Number.NEGATIVE_INFINITY);
