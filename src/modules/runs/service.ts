@@ -14,6 +14,7 @@ import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code
 import { gpuCountOf } from './environment.js';
 import { runAccess } from './policy.js';
 import { childRunIds, type NewRunRow, runByClientId, runsByIds, startRunStatement } from './store.js';
+import type { RunChange } from '../live/wire.js';
 
 export type { Run, RunStatus };
 export type { CodeVersionInput };
@@ -96,8 +97,29 @@ function validateStart(input: StartRunInput) {
 /** Announces a run that just ended, inside the transaction that ended it (the webhook outbox). */
 export type RunEndAnnouncer = (tx: Prisma.TransactionClient, run: Run) => Promise<void>;
 
-export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, announceEnd: RunEndAnnouncer = async () => {}) {
+/** A run write that committed: what it changed, for live subscribers (on every replica). */
+export interface RunCommitted {
+  run: Run;
+  change: RunChange;
+}
+
+export interface RunHooks {
+  /**
+   * Called by every run write once its transaction committed (never from inside it, so a
+   * rolled-back write announces nothing). Required: a write method that does not call it is
+   * caught by test/unit/runs-publish.test.ts.
+   */
+  afterCommit: (event: RunCommitted) => void;
+  announceEnd?: RunEndAnnouncer;
+}
+
+export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, hooks: RunHooks) {
   const { prisma } = db;
+  const announceEnd = hooks.announceEnd ?? (async () => {});
+  function committed(run: Run, change: RunChange): Run {
+    hooks.afterCommit({ run, change });
+    return run;
+  }
 
   async function requireRun(runId: number): Promise<Run> {
     const [run] = await runsByIds(db.sql, [runId]);
@@ -126,6 +148,12 @@ export function createRunService(db: Database, projects: ProjectService, recordE
    * call created. A door's pending audit row is written with the run when the run is new.
    */
   async function start(caller: Access, input: StartRunInput, options: { audit?: PendingAudit | null } = {}): Promise<{ run: Run; created: boolean }> {
+    const result = await startOnce(caller, input, options);
+    if (result.created) committed(result.run, 'CREATED');
+    return result;
+  }
+
+  async function startOnce(caller: Access, input: StartRunInput, options: { audit?: PendingAudit | null }): Promise<{ run: Run; created: boolean }> {
     const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
     const { name, tags, code } = validateStart(input);
     const { user, recordedBy } = attribution(caller, input);
@@ -218,6 +246,10 @@ export function createRunService(db: Database, projects: ProjectService, recordE
 
   /** Ends a run. Finishing again with the same status is a no-op; another status is a conflict. */
   async function finish(caller: Access, input: FinishRunInput): Promise<Run> {
+    return committed(await finishOnce(caller, input), 'FINISHED');
+  }
+
+  async function finishOnce(caller: Access, input: FinishRunInput): Promise<Run> {
     const run = await requireEditable(caller, input.runId);
     const status = input.status ?? 'FINISHED';
     if (run.status !== 'RUNNING') {
@@ -235,7 +267,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       await announceEnd(tx, row);
       return row;
     });
-    return ended ?? finish(caller, input);
+    return ended ?? finishOnce(caller, input);
   }
 
   /**
@@ -245,6 +277,12 @@ export function createRunService(db: Database, projects: ProjectService, recordE
    * Resuming a RUNNING run changes nothing. The status guard makes a concurrent finish or resume win cleanly.
    */
   async function resume(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
+    const result = await resumeOnce(caller, runId);
+    if (result.resumed) committed(result.run, 'RESUMED');
+    return result;
+  }
+
+  async function resumeOnce(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
     const run = await requireEditable(caller, runId);
     if (run.status === 'RUNNING') return { run, resumed: false };
     if (run.status === 'FINISHED') {
@@ -254,7 +292,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       );
     }
     const updated = await prisma.run.updateMany({ where: { id: run.id, status: run.status }, data: { status: 'RUNNING', endedAt: null } });
-    if (updated.count === 0) return resume(caller, runId);
+    if (updated.count === 0) return resumeOnce(caller, runId);
     return { run: await requireRun(run.id), resumed: true };
   }
 
@@ -268,15 +306,15 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     /** Soft-deletes a run (EDITOR); deleting it again changes nothing. */
     async delete(caller: Access, runId: number): Promise<Run> {
       const run = await require(caller, runId, 'EDITOR');
-      if (run.deletedAt) return run;
-      return prisma.run.update({ where: { id: runId }, data: { deletedAt: new Date() } });
+      if (run.deletedAt) return committed(run, 'DELETED');
+      return committed(await prisma.run.update({ where: { id: runId }, data: { deletedAt: new Date() } }), 'DELETED');
     },
 
     /** Brings back a soft-deleted run (EDITOR). */
     async restore(caller: Access, runId: number): Promise<Run> {
       const run = await require(caller, runId, 'EDITOR');
-      if (!run.deletedAt) return run;
-      return prisma.run.update({ where: { id: runId }, data: { deletedAt: null } });
+      if (!run.deletedAt) return committed(run, 'RESTORED');
+      return committed(await prisma.run.update({ where: { id: runId }, data: { deletedAt: null } }), 'RESTORED');
     },
 
     async update(caller: Access, input: { runId: number; name?: string | null; notes?: string | null }): Promise<Run> {
@@ -284,7 +322,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       const data: Prisma.RunUpdateInput = {};
       if (input.name != null) data.name = requireName('input.name', input.name);
       if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
-      return prisma.run.update({ where: { id: input.runId }, data });
+      return committed(await prisma.run.update({ where: { id: input.runId }, data }), 'UPDATED');
     },
 
     async setTags(caller: Access, input: SetTagsInput): Promise<Run> {
@@ -301,7 +339,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
           }),
         ),
       ]);
-      return run;
+      return committed(run, 'TAGS_CHANGED');
     },
 
     /** The runs of these ids the caller may see (deleted ones included). */
