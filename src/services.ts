@@ -21,7 +21,6 @@ import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
 import { createAccessWatch } from './modules/live/access-watch.js';
-import { announcingRevocations, publishingMetrics, publishingRuns } from './modules/live/publish.js';
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
@@ -92,10 +91,15 @@ export function createServices(db: Database, deps: ServiceDeps) {
   // Which version each read of a dataset stands for: one rule for pipeline runs and training runs.
   const reads = createDatasetReads({ recordEdges, retractEdges });
   const projects = createProjectService(db);
-  const plainRuns = createRunService(db, projects, recordEdges, async (tx, run) => {
-    // Read on the transaction: PGlite has one connection, which the transaction holds.
-    const project = await tx.project.findUnique({ where: { id: run.projectId } });
-    await events(tx, [runEnded(run, project?.name ?? '', links.run(run.id))]);
+  // Each committed run change is published by the runs service itself (`live` is built below and
+  // only called once a write committed, so the late binding is safe).
+  const runs = createRunService(db, projects, recordEdges, {
+    afterCommit: ({ run, change }) => live.runChanged(run, change),
+    announceEnd: async (tx, run) => {
+      // Read on the transaction: PGlite has one connection, which the transaction holds.
+      const project = await tx.project.findUnique({ where: { id: run.projectId } });
+      await events(tx, [runEnded(run, project?.name ?? '', links.run(run.id))]);
+    },
   });
   const settings = createGovernanceSettings(db);
   const promotionGate = createPromotionGate(db, { incidents, settings });
@@ -103,10 +107,11 @@ export function createServices(db: Database, deps: ServiceDeps) {
   // batched query serves them all. No cache, so each change still reads the run as stored then.
   const pubsub = deps.pubsub ?? createMemoryPubSub();
   const log = deps.log ?? createLogger('silent');
-  const plainAuth = createAuthService(db);
-  const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
+  // Revocations are announced by the auth service itself once committed (`access` is built next).
+  const auth = createAuthService(db, { afterRevoke: (revocation) => access.announce(revocation) });
+  const access = createAccessWatch({ pubsub, log, status: auth.accessStatus });
   const changedRuns = byId(
-    (ids) => plainRuns.internal.byIds(ids),
+    (ids) => runs.internal.byIds(ids),
     (r) => r.id,
     { cache: false },
   );
@@ -116,12 +121,10 @@ export function createServices(db: Database, deps: ServiceDeps) {
     config: deps.live ?? loadConfig({}).live,
     log,
     access,
-    requireRun: (caller, runId) => plainRuns.require(caller, runId, 'VIEWER'),
+    requireRun: (caller, runId) => runs.require(caller, runId, 'VIEWER'),
     requireProject: (caller, name) => projects.require(caller, name, 'VIEWER'),
     loadRun: (id) => changedRuns.load(id),
   });
-  const runs = publishingRuns(plainRuns, live);
-  const auth = announcingRevocations(plainAuth, access);
   const audit = createAuditService(db);
   const registry = createRegistryService(db, {
     promotionGate,
@@ -136,7 +139,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     projects: forDoors(projects),
     runs: forDoors(runs),
     search: createRunSearch(db, projects),
-    metrics: publishingMetrics(createMetricService(db, deps.log ?? createLogger('silent')), live),
+    metrics: createMetricService(db, log, { afterCommit: (result) => live.metricsCommitted(result) }),
     live,
     /** Authentication (who a request is): for the HTTP edge and operator tools, not for doors. */
     auth,

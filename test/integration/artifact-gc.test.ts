@@ -86,7 +86,7 @@ for (const [name, envOf, skip] of stores) {
         server.app.db,
         store,
         { maxBytes: 1e9 },
-        createRunService(server.app.db, projects, edgeRecorder({ outbox: false })),
+        createRunService(server.app.db, projects, edgeRecorder({ outbox: false }), { afterCommit: () => {} }),
         edgeRecorder({ outbox: false }),
       );
       const upload = await artifacts.prepare(operatorAccess(), { runId: decodeId('Run', run.id, 'id'), name: 'late.bin' });

@@ -9,6 +9,12 @@ import type { Access, Principal, Role } from './access.js';
 import { isGlobalAdmin, requireGlobalAdmin } from './policy.js';
 import { rolesOfUser, tokenByHash, tokenStanding, touchToken } from './store.js';
 import { generateTokenSecret, hashToken, TOKEN_PREFIX } from './tokens.js';
+import type { Revocation } from '../live/access-watch.js';
+
+export interface AuthHooks {
+  /** Called once a revocation committed, so every replica ends the subscriptions it fed. */
+  afterRevoke: (revocation: Revocation) => void;
+}
 
 export type { ApiToken };
 
@@ -24,7 +30,7 @@ export interface CreateTokenInput {
   admin?: boolean;
 }
 
-export function createAuthService(db: Database) {
+export function createAuthService(db: Database, hooks: AuthHooks) {
   const { prisma } = db;
 
   async function ensureUser(name: string, admin = false) {
@@ -94,8 +100,11 @@ export function createAuthService(db: Database) {
     async revokeToken(id: number) {
       const token = await prisma.apiToken.findUnique({ where: { id } });
       if (!token) throw new NotFoundError('ApiToken', id);
-      if (token.revokedAt) return prisma.apiToken.findUniqueOrThrow({ where: { id }, include: { user: true } });
-      return prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() }, include: { user: true } });
+      const revoked = token.revokedAt
+        ? await prisma.apiToken.findUniqueOrThrow({ where: { id }, include: { user: true } })
+        : await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() }, include: { user: true } });
+      hooks.afterRevoke({ kind: 'token', tokenId: revoked.id });
+      return revoked;
     },
 
     async rolesOf(userId: number): Promise<Map<number, Role>> {
@@ -117,6 +126,7 @@ export function createAuthService(db: Database) {
       const user = await prisma.user.findUnique({ where: { name: userName } });
       if (!user) return false;
       const { count } = await prisma.projectRole.deleteMany({ where: { projectId, userId: user.id } });
+      if (count > 0) hooks.afterRevoke({ kind: 'role', userId: user.id, projectId });
       return count > 0;
     },
 

@@ -27,7 +27,8 @@ try {
   const db = await openDatabase(config.database);
   try {
     await applyPendingMigrations(db);
-    const { secret, token } = await createAuthService(db).createToken({
+    // Creates a token only: it revokes nothing, so there is no revocation to announce.
+    const { secret, token } = await createAuthService(db, { afterRevoke: () => {} }).createToken({
       user,
       label: args.label ?? 'created by token:create',
       expiresAt: ms === null ? null : new Date(Date.now() + ms),

@@ -144,7 +144,15 @@ function validatePoints(metrics: readonly MetricPointInput[], series: readonly M
   });
 }
 
-export function createMetricService(db: Database, log: Logger, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
+export interface MetricHooks {
+  /**
+   * Called with every logBatch result once its transaction committed (a retry that inserted
+   * nothing included: subscribers then get each series' count), never from inside it.
+   */
+  afterCommit: (result: LogBatchResult) => void;
+}
+
+export function createMetricService(db: Database, log: Logger, hooks: MetricHooks, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
   const keys = new MetricKeyCache();
   const folder = createRollupFolder(db.sql, log, folderOptions);
 
@@ -277,6 +285,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       const pointsOnly = params.length === 0 && tags.length === 0 && batchId === null && rows.length > 0;
       const result = pointsOnly ? await logPointsOnly(input.runId, rows) : await logInTransaction(input.runId, { params, tags, batchId, rows });
       if (result.pointsWritten > 0) folder.kick();
+      hooks.afterCommit(result);
       return result;
     },
 

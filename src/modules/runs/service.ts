@@ -1,21 +1,22 @@
 // Runs: their lifecycle (start, finish, delete, restore), tags, and who may see and change them.
 import type { Database } from '../../db/database.js';
-import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Prisma, Run, RunStatus } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
-import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
+import type { EdgeRecorder } from '../lineage/store.js';
 import type { Access, Role } from '../auth/access.js';
 import type { PendingAudit } from '../audit/pending.js';
-import { isGlobalAdmin, projectsWithRole } from '../auth/policy.js';
-import { projectAccess } from '../projects/policy.js';
 import type { ProjectService } from '../projects/service.js';
-import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code-version.js';
-import { gpuCountOf } from './environment.js';
+import type { CodeVersionInput } from './code-version.js';
 import { runAccess } from './policy.js';
-import { childRunIds, type NewRunRow, runByClientId, runsByIds, startRunStatement } from './store.js';
+import { createRunReads } from './run-reads.js';
+import { createRunStart } from './start.js';
+import { runsByIds } from './store.js';
+import { validateTags } from './tags.js';
+import type { RunChange } from '../live/wire.js';
 
 export type { Run, RunStatus };
+export { validateTags };
 export type { CodeVersionInput };
 
 export interface TagInput {
@@ -56,48 +57,33 @@ export interface SetTagsInput {
   remove?: readonly string[] | null;
 }
 
-export function validateTags(field: string, tags: readonly TagInput[]): TagInput[] {
-  if (tags.length > LIMITS.tagsPerBatch) throw new ValidationError(field, `at most ${LIMITS.tagsPerBatch} tags per call (got ${tags.length})`);
-  const byKey = new Map<string, TagInput>();
-  tags.forEach((tag, i) => {
-    requireKey(`${field}[${i}].key`, tag.key);
-    requireMaxLength(`${field}[${i}].value`, tag.value, LIMITS.tagValueLength);
-    byKey.set(tag.key, tag); // the last value of a repeated key wins, as with sequential setTag calls
-  });
-  return [...byKey.values()];
-}
-
-/**
- * Who a run is recorded for. A caller with an identity is the run's user; `input.user` naming
- * someone else counts only from a global admin (importing history), and the run then also
- * records who did it, so a token can never attribute work to another user. The anonymous local
- * user (authentication off) may name anyone, or fall back on what the client reported.
- */
-function attribution(caller: Access, input: StartRunInput): { user: string | null; recordedBy: string | null } {
-  const claimed = input.user ?? (caller.principal.kind === 'local' && !caller.actor ? input.reportedUser : null) ?? null;
-  if (claimed == null || claimed === caller.actor || !isGlobalAdmin(caller)) return { user: caller.actor, recordedBy: null };
-  const recordedBy = caller.actor ?? (input.user == null ? null : 'local');
-  return { user: requireName(input.user == null ? 'input.reportedUser' : 'input.user', claimed), recordedBy };
-}
-
-function validateStart(input: StartRunInput) {
-  const name = input.name == null ? null : requireName('input.name', input.name);
-  if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
-  if (input.group != null) requireKey('input.group', input.group);
-  if (input.seed != null) requireName('input.seed', input.seed, LIMITS.seedLength);
-  if (input.environment !== undefined && input.environment !== null && typeof input.environment !== 'object') {
-    throw new ValidationError('input.environment', 'must be a JSON object');
-  }
-  const tags = validateTags('input.tags', input.tags ?? []);
-  const code = input.codeVersion ? validateCodeVersion(input.codeVersion) : null;
-  return { name, tags, code };
-}
-
 /** Announces a run that just ended, inside the transaction that ended it (the webhook outbox). */
 export type RunEndAnnouncer = (tx: Prisma.TransactionClient, run: Run) => Promise<void>;
 
-export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, announceEnd: RunEndAnnouncer = async () => {}) {
+/** A run write that committed: what it changed, for live subscribers (on every replica). */
+export interface RunCommitted {
+  run: Run;
+  change: RunChange;
+}
+
+export interface RunHooks {
+  /**
+   * Called by every run write once its transaction committed (never from inside it, so a
+   * rolled-back write announces nothing). Required: a write method that does not call it is
+   * caught by test/unit/runs-publish.test.ts.
+   */
+  afterCommit: (event: RunCommitted) => void;
+  announceEnd?: RunEndAnnouncer;
+}
+
+export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, hooks: RunHooks) {
   const { prisma } = db;
+  const { startOnce } = createRunStart(db, projects, recordEdges);
+  const announceEnd = hooks.announceEnd ?? (async () => {});
+  function committed(run: Run, change: RunChange): Run {
+    hooks.afterCommit({ run, change });
+    return run;
+  }
 
   async function requireRun(runId: number): Promise<Run> {
     const [run] = await runsByIds(db.sql, [runId]);
@@ -126,98 +112,17 @@ export function createRunService(db: Database, projects: ProjectService, recordE
    * call created. A door's pending audit row is written with the run when the run is new.
    */
   async function start(caller: Access, input: StartRunInput, options: { audit?: PendingAudit | null } = {}): Promise<{ run: Run; created: boolean }> {
-    const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
-    const { name, tags, code } = validateStart(input);
-    const { user, recordedBy } = attribution(caller, input);
-    const fields = {
-      clientRunId,
-      name,
-      user,
-      recordedBy,
-      notes: input.notes ?? null,
-      group: input.group ?? null,
-      startedAt: input.startedAt ?? new Date(),
-      environment: input.environment ?? null,
-      gpuCount: gpuCountOf(input.environment),
-      seed: input.seed ?? null,
-    };
-    if (code || input.parentRunId != null) return startLinked(caller, input, fields, tags, code);
-    // The hot path (a run with tags at most): one statement finds the project, writes only into
-    // one the caller may edit, and answers a retried clientRunId; the refusal is decided below,
-    // from the project it found, as projects.require would have decided it before the write.
-    const started = await startRunStatement(
-      db.sql,
-      { ...fields, projectName: input.project, writableProjectIds: await projectsWithRole(caller, 'EDITOR'), tags },
-      options.audit ?? null,
-    );
-    await projectAccess.require(caller, started.projectId === null ? null : { id: started.projectId }, 'EDITOR', input.project);
-    if (started.run) return { run: started.run, created: started.created };
-    // A concurrent start with the same clientRunId committed after the statement began.
-    const raced = clientRunId ? await runByClientId(db.sql, started.projectId!, clientRunId) : null;
-    if (!raced) throw new Error(`startRun wrote nothing in project ${started.projectId} the caller may edit`);
-    return { run: raced, created: false };
-  }
-
-  /** A run with a parent or a code version: its lineage edges are written in the same transaction. */
-  async function startLinked(
-    caller: Access,
-    input: StartRunInput,
-    fields: Omit<NewRunRow, 'projectName' | 'writableProjectIds' | 'tags'>,
-    tags: TagInput[],
-    code: ReturnType<typeof validateCodeVersion> | null,
-  ): Promise<{ run: Run; created: boolean }> {
-    const project = await projects.require(caller, input.project, 'EDITOR');
-    const { clientRunId } = fields;
-    if (clientRunId) {
-      const existing = await runByClientId(db.sql, project.id, clientRunId);
-      if (existing) return { run: existing, created: false };
-    }
-    if (input.parentRunId != null) {
-      const [parent] = await runsByIds(db.sql, [input.parentRunId]);
-      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
-    }
-    const data = {
-      ...fields,
-      projectId: project.id,
-      name: fields.name ?? 'unnamed',
-      parentId: input.parentRunId ?? null,
-      environment: (fields.environment ?? undefined) as Prisma.InputJsonValue | undefined,
-    };
-    try {
-      return { run: await insertLinkedRun(data, tags, code), created: true };
-    } catch (error) {
-      if (clientRunId && isUniqueViolation(error)) {
-        // A concurrent retry with the same clientRunId won the race: return its run.
-        const run = await runByClientId(db.sql, project.id, clientRunId);
-        if (run) return { run, created: false };
-      }
-      throw error;
-    }
-  }
-
-  /** The run with its tags, code version and lineage edges, in one transaction: a run never exists without its links. */
-  function insertLinkedRun(data: Prisma.RunUncheckedCreateInput, tags: TagInput[], code: ReturnType<typeof validateCodeVersion> | null): Promise<Run> {
-    return prisma.$transaction(async (tx) => {
-      const created = await tx.run.create({ data });
-      // Unnamed runs get a readable default that stays unique within the project.
-      const run = data.name !== 'unnamed' ? created : await tx.run.update({ where: { id: created.id }, data: { name: `run-${created.id}` } });
-      if (tags.length) await tx.tag.createMany({ data: tags.map((t) => ({ runId: run.id, key: t.key, value: t.value })) });
-      const edges: EdgeInput[] = [];
-      if (run.parentId != null) edges.push({ from: { type: 'Run', id: run.parentId }, to: { type: 'Run', id: run.id }, kind: 'PARENT_OF' });
-      if (code) {
-        const commit = await recordCommit(tx, code);
-        await tx.runCodeVersion.create({
-          data: { runId: run.id, commitId: commit.id, branch: code.branch ?? null, dirty: code.dirty ?? false },
-        });
-        edges.push({ from: { type: 'CodeCommit', id: commit.id }, to: { type: 'Run', id: run.id }, kind: 'INPUT_TO' });
-      }
-      await recordEdges(tx, edges);
-      return run;
-    });
+    const result = await startOnce(caller, input, options);
+    if (result.created) committed(result.run, 'CREATED');
+    return result;
   }
 
   /** Ends a run. Finishing again with the same status is a no-op; another status is a conflict. */
   async function finish(caller: Access, input: FinishRunInput): Promise<Run> {
+    return committed(await finishOnce(caller, input), 'FINISHED');
+  }
+
+  async function finishOnce(caller: Access, input: FinishRunInput): Promise<Run> {
     const run = await requireEditable(caller, input.runId);
     const status = input.status ?? 'FINISHED';
     if (run.status !== 'RUNNING') {
@@ -235,7 +140,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       await announceEnd(tx, row);
       return row;
     });
-    return ended ?? finish(caller, input);
+    return ended ?? finishOnce(caller, input);
   }
 
   /**
@@ -245,6 +150,12 @@ export function createRunService(db: Database, projects: ProjectService, recordE
    * Resuming a RUNNING run changes nothing. The status guard makes a concurrent finish or resume win cleanly.
    */
   async function resume(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
+    const result = await resumeOnce(caller, runId);
+    if (result.resumed) committed(result.run, 'RESUMED');
+    return result;
+  }
+
+  async function resumeOnce(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
     const run = await requireEditable(caller, runId);
     if (run.status === 'RUNNING') return { run, resumed: false };
     if (run.status === 'FINISHED') {
@@ -254,7 +165,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       );
     }
     const updated = await prisma.run.updateMany({ where: { id: run.id, status: run.status }, data: { status: 'RUNNING', endedAt: null } });
-    if (updated.count === 0) return resume(caller, runId);
+    if (updated.count === 0) return resumeOnce(caller, runId);
     return { run: await requireRun(run.id), resumed: true };
   }
 
@@ -268,15 +179,15 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     /** Soft-deletes a run (EDITOR); deleting it again changes nothing. */
     async delete(caller: Access, runId: number): Promise<Run> {
       const run = await require(caller, runId, 'EDITOR');
-      if (run.deletedAt) return run;
-      return prisma.run.update({ where: { id: runId }, data: { deletedAt: new Date() } });
+      if (run.deletedAt) return committed(run, 'DELETED');
+      return committed(await prisma.run.update({ where: { id: runId }, data: { deletedAt: new Date() } }), 'DELETED');
     },
 
     /** Brings back a soft-deleted run (EDITOR). */
     async restore(caller: Access, runId: number): Promise<Run> {
       const run = await require(caller, runId, 'EDITOR');
-      if (!run.deletedAt) return run;
-      return prisma.run.update({ where: { id: runId }, data: { deletedAt: null } });
+      if (!run.deletedAt) return committed(run, 'RESTORED');
+      return committed(await prisma.run.update({ where: { id: runId }, data: { deletedAt: null } }), 'RESTORED');
     },
 
     async update(caller: Access, input: { runId: number; name?: string | null; notes?: string | null }): Promise<Run> {
@@ -284,7 +195,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       const data: Prisma.RunUpdateInput = {};
       if (input.name != null) data.name = requireName('input.name', input.name);
       if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
-      return prisma.run.update({ where: { id: input.runId }, data });
+      return committed(await prisma.run.update({ where: { id: input.runId }, data }), 'UPDATED');
     },
 
     async setTags(caller: Access, input: SetTagsInput): Promise<Run> {
@@ -301,46 +212,10 @@ export function createRunService(db: Database, projects: ProjectService, recordE
           }),
         ),
       ]);
-      return run;
+      return committed(run, 'TAGS_CHANGED');
     },
 
-    /** The runs of these ids the caller may see (deleted ones included). */
-    async visibleByIds(caller: Access, ids: readonly number[]): Promise<Run[]> {
-      return runAccess.visible(caller, await runsByIds(db.sql, ids));
-    },
-
-    /** Params of runs the caller read (invisible ones contribute nothing). */
-    async paramsOf(caller: Access, runs: readonly Run[]) {
-      const ids = (await runAccess.visible(caller, runs)).map((r) => r.id);
-      return prisma.param.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
-    },
-
-    async tagsOf(caller: Access, runs: readonly Run[]) {
-      const ids = (await runAccess.visible(caller, runs)).map((r) => r.id);
-      return prisma.tag.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
-    },
-
-    /** The code version of each run the caller read, with the run it belongs to (its diff is found through it). */
-    async codeVersionsOf(caller: Access, runs: readonly Run[]) {
-      const visible = new Map((await runAccess.visible(caller, runs)).map((r) => [r.id, r]));
-      const rows = await prisma.runCodeVersion.findMany({ where: { runId: { in: [...visible.keys()] } }, include: { commit: true } });
-      return rows.map((r) => ({
-        run: visible.get(r.runId)!,
-        runId: r.runId,
-        repository: r.commit.repository,
-        commit: r.commit.commit,
-        committedAt: r.commit.committedAt,
-        branch: r.branch,
-        dirty: r.dirty,
-      }));
-    },
-
-    /** The first `limit` live children (by id, after `afterId`) of each parent the caller may see, in one query; children share their parent's project. */
-    async childrenOf(caller: Access, parents: readonly Run[], limit: number, afterId: number | null): Promise<Run[]> {
-      const parentIds = (await runAccess.visible(caller, parents)).map((r) => r.id);
-      const ids = await childRunIds(db.sql, parentIds, afterId, limit);
-      return prisma.run.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
-    },
+    ...createRunReads(db),
 
     /** Unchecked reads for other services, which apply their own policy. */
     internal: { requireRun, requireNotDeleted, byIds: (ids: readonly number[]) => runsByIds(db.sql, ids) },
