@@ -7,7 +7,8 @@
 // dropped batch or a lost connection. Every 2 s a query loop times run search and
 // metricHistory on both replicas, first idle (before writing starts), then under load. RSS of
 // both replicas is read from /proc every second. With SOAK_KILL=1, replica A is killed with
-// SIGKILL halfway through and everything moves to B.
+// SIGKILL halfway through, the moment a logBatch sent to it is committed in PostgreSQL and
+// before its answer arrives, and everything moves to B.
 // At the end every value is read back with SQL and compared exactly with what was
 // acknowledged; it prints and writes bench/results/soak.json (soak-kill.json with SOAK_KILL=1),
 // and exits non-zero if any value was lost, duplicated or altered, or a run is not FINISHED.
@@ -251,12 +252,59 @@ for (const watcher of watchers) watcher.start();
 await new Promise((r) => setTimeout(r, 1000)); // let the subscriptions open before the first point
 
 const BASE_TS = Date.UTC(2026, 0, 1);
+let writeStart = 0;
+let killScheduled = false;
+const killed = {
+  atSeconds: null as number | null,
+  afterSendMs: null as number | null,
+  batchesTried: 0,
+  /** True when A died after PostgreSQL had the batch and before its answer arrived. */
+  betweenCommitAndAnswer: false,
+};
+// Its own connection, so polling never waits behind the writers.
+const killWatch = KILL ? new pg.Client({ connectionString: databaseUrl }) : null;
+await killWatch?.connect();
+/**
+ * With SOAK_KILL=1, past halfway: watches PostgreSQL for a logBatch sent to A and kills A the
+ * moment its points are committed, before the answer (the commit-then-crash window a retry
+ * must cover). If the answer wins the race, the next batch tries again.
+ */
+function killWhenCommitted(wr: Writer, steps: number[], answered: () => boolean): void {
+  if (!KILL || killScheduled || wr.home !== A || A.dead || performance.now() - writeStart < (SECONDS * 1000) / 2) return;
+  killScheduled = true;
+  killed.batchesTried += 1;
+  const sent = performance.now();
+  void (async () => {
+    while (!answered() && performance.now() - sent < 10_000) {
+      const { rows } = await killWatch!.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_points WHERE run_id = $1 AND step BETWEEN $2 AND $3', [
+        wr.runNumber,
+        steps[0],
+        steps.at(-1),
+      ]);
+      if (rows[0]!.n > 0 && !answered()) {
+        A.dead = true;
+        A.server.child.kill('SIGKILL');
+        Object.assign(killed, { atSeconds: (performance.now() - writeStart) / 1000, afterSendMs: performance.now() - sent, betweenCommitAndAnswer: true });
+        console.log(
+          `kill -9 replica A (pid ${A.server.child.pid}) at ${killed.atSeconds!.toFixed(2)} s: writer ${wr.w}'s batch was committed, its answer not yet received`,
+        );
+        return;
+      }
+    }
+    killScheduled = false; // the answer won: try on a later batch
+  })();
+}
 async function sendBatch(wr: Writer, steps: number[], batchId: string, target: Replica): Promise<void> {
   const now = performance.now();
   for (const step of steps) wr.sentAt.set(step, now);
   if (wr.door === 'graphql') {
     const metrics = steps.flatMap((step) => Array.from({ length: METRICS }, (_, k) => ({ key: keyOf(k), step, value: valueOf(wr.w, k, step) })));
-    const data = await gql(target, LOG_BATCH, { i: { runId: wr.runId, batchId, metrics } });
+    let answered = false;
+    const pending = gql(target, LOG_BATCH, { i: { runId: wr.runId, batchId, metrics } }).finally(() => {
+      answered = true;
+    });
+    if (target === A) killWhenCommitted(wr, steps, () => answered);
+    const data = await pending;
     if (data.logBatch.replayed) wr.replayed += 1;
     return;
   }
@@ -267,8 +315,9 @@ async function sendBatch(wr: Writer, steps: number[], batchId: string, target: R
   if (status !== 200) throw new Error(`${target.name} ${status} ${JSON.stringify(json).slice(0, 300)}`);
 }
 
+const writeTimes = { graphql: [] as number[], mlflow: [] as number[] };
 let writing = true;
-const writeStart = performance.now();
+writeStart = performance.now();
 async function runWriter(wr: Writer): Promise<void> {
   for (let batch = 0; ; batch += 1) {
     const due = writeStart + ((batch * STEPS_PER_BATCH) / STEPS_PER_SECOND) * 1000;
@@ -277,7 +326,9 @@ async function runWriter(wr: Writer): Promise<void> {
     const steps = Array.from({ length: STEPS_PER_BATCH }, (_, i) => batch * STEPS_PER_BATCH + i);
     for (let attempt = 0; ; attempt += 1) {
       try {
+        const t0 = performance.now();
         await sendBatch(wr, steps, `soak-w${wr.w}-b${batch}`, alive(wr.home));
+        writeTimes[wr.door].push(performance.now() - t0);
         wr.acked.push(...steps);
         break;
       } catch (error) {
@@ -292,21 +343,10 @@ async function runWriter(wr: Writer): Promise<void> {
     }
   }
 }
-const killTimer = KILL
-  ? setTimeout(
-      () => {
-        console.log(`kill -9 replica A (pid ${A.server.child.pid}) at ${((performance.now() - writeStart) / 1000).toFixed(1)} s`);
-        A.dead = true;
-        A.server.child.kill('SIGKILL');
-      },
-      (SECONDS * 1000) / 2,
-    )
-  : null;
 const loadQueries = queryLoop('load', () => !writing);
 await Promise.all(writers.map(runWriter));
 writing = false;
 await loadQueries;
-if (killTimer) clearTimeout(killTimer);
 const writeSeconds = (performance.now() - writeStart) / 1000;
 const loadAtEndOfWriting = os.loadavg();
 
@@ -433,8 +473,18 @@ const report = {
     dropsSignalled: watchers.reduce((n, wt) => n + wt.drops, 0),
     resubscribes: watchers.reduce((n, wt) => n + wt.resubscribes, 0),
     deliveryLatency: quantiles(latencies),
+    // For each run a watcher did not see whole: which steps it lacks, and what its drops said.
+    holes: writers.flatMap((wr, i) => {
+      const lacking = [...(committedPerRun.get(wr.runNumber) ?? [])].filter((pt) => !watchers[i]!.received.has(pt)).map((pt) => Number(pt.split('|')[1]));
+      if (!lacking.length) return [];
+      return [
+        { writer: wr.w, door: wr.door, points: lacking.length, fromStep: Math.min(...lacking), toStep: Math.max(...lacking), drops: watchers[i]!.dropResumes },
+      ];
+    }),
     watcherErrors: watchers.flatMap((wt) => wt.errors).slice(0, 10),
   },
+  kill: KILL ? killed : null,
+  writes: { graphqlLogBatch: quantiles(writeTimes.graphql), mlflowLogBatch: quantiles(writeTimes.mlflow) },
   queries: { search: ratio('search'), history: ratio('history') },
   rss: { A: rssOf(A), B: rssOf(B) },
 };
@@ -450,8 +500,11 @@ console.log(
   `runs FINISHED ${c.runsFinished}/${c.runs}; 5xx ${fiveHundreds}; writer retries ${c.writerRetries} (GraphQL replays ${c.graphqlBatchesReplayed}); batches given up ${c.batchesGivenUp}; query errors ${queryErrors}`,
 );
 console.log(
-  `live: ${receivedLive}/${committed} points received by watchers (missing ${report.live.missing}, ${report.live.receivedByReplayAfterResubscribe} of them by replay), drops signalled ${report.live.dropsSignalled}, resubscribes ${report.live.resubscribes}; delivery ${q(report.live.deliveryLatency)}`,
+  `live: ${receivedLive}/${committed} points received by watchers (missing ${report.live.missing}; ${report.live.receivedByReplayAfterResubscribe} received by sinceStep replay), drops signalled ${report.live.dropsSignalled}, resubscribes ${report.live.resubscribes}; delivery ${q(report.live.deliveryLatency)}`,
 );
+for (const h of report.live.holes)
+  console.log(`  watcher of writer ${h.writer} (${h.door}) lacks ${h.points} points, steps ${h.fromStep}-${h.toStep}; its drops: ${JSON.stringify(h.drops)}`);
+console.log(`write latency (acknowledged requests): GraphQL logBatch ${q(report.writes.graphqlLogBatch)}, MLflow log-batch ${q(report.writes.mlflowLogBatch)}`);
 for (const kind of ['search', 'history'] as const) {
   const r = report.queries[kind];
   console.log(
@@ -468,5 +521,6 @@ console.log(
 console.log(`rerun: ${rerun}`);
 await writeResults(KILL ? 'soak-kill' : 'soak', report);
 const failed = lost > 0 || duplicated > 0 || altered > 0 || notFinished > 0;
+await killWatch?.end();
 if (failed) console.error('FAILED: values were lost, duplicated or altered, or a run did not finish');
 process.exit(failed ? 1 : 0);

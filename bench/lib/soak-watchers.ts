@@ -31,6 +31,9 @@ export class Watcher {
   readonly received = new Set<string>();
   readonly latenciesMs: number[] = [];
   drops = 0;
+  /** resumeFromStep of each dropped batch, with the highest step received when it came. */
+  readonly dropResumes: { resumeFromStep: number; highestReceived: number }[] = [];
+  private highest = -1;
   resubscribes = 0;
   replayedPoints = 0;
   errors: string[] = [];
@@ -76,6 +79,7 @@ export class Watcher {
           this.take(batch);
           if (batch.dropped) {
             this.drops += 1;
+            this.dropResumes.push({ resumeFromStep: batch.resumeFromStep, highestReceived: this.highest });
             this.unsubscribe();
             end(null);
           }
@@ -92,6 +96,7 @@ export class Watcher {
       const id = `${p.key}|${p.step}`;
       if (this.received.has(id)) continue;
       this.received.add(id);
+      this.highest = Math.max(this.highest, p.step);
       if (batch.replay) {
         this.replayedPoints += 1;
         continue;
