@@ -320,8 +320,10 @@ let writing = true;
 writeStart = performance.now();
 async function runWriter(wr: Writer): Promise<void> {
   for (let batch = 0; ; batch += 1) {
-    const due = writeStart + ((batch * STEPS_PER_BATCH) / STEPS_PER_SECOND) * 1000;
-    if (due - writeStart >= SECONDS * 1000) return;
+    // Compared as an offset: writeStart + offset - writeStart can round below SECONDS and add a batch.
+    const offsetMs = ((batch * STEPS_PER_BATCH) / STEPS_PER_SECOND) * 1000;
+    if (offsetMs >= SECONDS * 1000) return;
+    const due = writeStart + offsetMs;
     await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
     const steps = Array.from({ length: STEPS_PER_BATCH }, (_, i) => batch * STEPS_PER_BATCH + i);
     for (let attempt = 0; ; attempt += 1) {
