@@ -25,7 +25,7 @@ function median(fn: () => void): number {
 }
 
 const body = JSON.stringify({
-  run_id: '0'.repeat(31) + '1',
+  run_id: `${'0'.repeat(31)}1`,
   metrics: Array.from({ length: 10_000 }, (_, i) => ({ key: `val/metric_${i % 50}`, value: Math.random(), timestamp: 1_790_000_000_000 + i, step: i })),
   params: Array.from({ length: 100 }, (_, i) => ({ key: `param_${i}`, value: `value ${i}` })),
   tags: Array.from({ length: 100 }, (_, i) => ({ key: `tag_${i}`, value: 'é'.repeat(40) })),

@@ -74,7 +74,7 @@ async function ingest(n: number): Promise<number> {
   const pick = picker(n);
   const runs = await Promise.all(Array.from({ length: clients }, () => startRun(a)));
   let client = 0;
-  let points = 0;
+  let _points = 0;
   const perClientStep = new Map<string, number>();
   const rate = await throughput(clients, seconds, async () => {
     const runId = runs[client++ % clients]!;
@@ -82,7 +82,7 @@ async function ingest(n: number): Promise<number> {
     perClientStep.set(runId, from + BATCH);
     const metrics = Array.from({ length: BATCH }, (_, i) => ({ key: 'loss', step: from + i, value: i / BATCH }));
     await gql(pick(), 'mutation($i: LogBatchInput!) { logBatch(input: $i) { pointsWritten } }', { i: { runId, metrics } });
-    points += BATCH;
+    _points += BATCH;
   });
   return rate * BATCH;
 }

@@ -69,7 +69,7 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
       return DEFAULT_PAGE; // a variable: validated against the page limit when it runs
     }
     const named = returnType ? getNamedType(returnType) : null;
-    return named && named.name.endsWith('Connection') ? DEFAULT_PAGE : 1;
+    return named?.name.endsWith('Connection') ? DEFAULT_PAGE : 1;
   };
 
   // Types are looked up by name from the schema so cost can scale by list sizes; unknown

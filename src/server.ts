@@ -13,7 +13,7 @@ function listenFailure(error: unknown, port: number, host: string): string | nul
   return null;
 }
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
 } catch (error) {

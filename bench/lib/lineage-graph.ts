@@ -137,7 +137,7 @@ const entitySteps: { name: string; sql: string }[] = [
             SELECT ${OFFSET} + m, 'bench-lineage-model-' || m, p.id, 'synthetic model', (${N.modelVersions} - m) / ${MODELS} + 1, ${at('m', N.modelVersions)}
             FROM generate_series(1, ${MODELS}) m, p RETURNING 1)
       INSERT INTO model_versions (id, model_id, version, run_id, artifact_id, created_by, created_at)
-      SELECT ${OFFSET} + v, ${OFFSET} + (v - 1) % ${MODELS} + 1, (v - 1) / ${MODELS} + 1, ${runOfArtifact(artifactOfVersion('v') + ` - ${OFFSET}`)},
+      SELECT ${OFFSET} + v, ${OFFSET} + (v - 1) % ${MODELS} + 1, (v - 1) / ${MODELS} + 1, ${runOfArtifact(`${artifactOfVersion('v')} - ${OFFSET}`)},
              ${artifactOfVersion('v')}, 'bench', ${at('v', N.modelVersions)}
       FROM generate_series(1, ${N.modelVersions}) v`,
   },

@@ -9,7 +9,7 @@ import { offlinePage, useBrowser } from './browser.js';
 
 const server = useServer();
 const browser = useBrowser();
-let urls: { name: string; url: string }[] = [];
+const urls: { name: string; url: string }[] = [];
 const victim = uniqueName('xss-ran');
 
 /** What the uploaded file runs if a browser lets it. */

@@ -89,11 +89,11 @@ export function hostileString(r: Rng, maxLen = 60): string {
 
 export function hostileFilter(r: Rng): string {
   const mode = r.int(10);
-  if (mode === 0) return '('.repeat(1 + r.int(300)) + 'metrics.auc > 1' + ')'.repeat(r.int(300));
+  if (mode === 0) return `${'('.repeat(1 + r.int(300))}metrics.auc > 1${')'.repeat(r.int(300))}`;
   if (mode === 1) return Array.from({ length: 1 + r.int(60) }, () => `metrics.auc > ${r.pick(NUMBERS)}`).join(r.pick([' and ', ' or ']));
   if (mode === 2) return `params.lr IN (${Array.from({ length: r.int(300) }, () => `'${r.int(10)}'`).join(',')})`;
   if (mode === 3) return hostileString(r, 200);
-  if (mode === 4) return 'not '.repeat(r.int(300)) + "tags.team = 'a'";
+  if (mode === 4) return `${'not '.repeat(r.int(300))}tags.team = 'a'`;
   const clauses = Array.from({ length: 1 + r.int(5) }, () => {
     const value = r.pick([`'${hostileString(r, 20)}'`, `"${hostileString(r, 20)}"`, r.pick(NUMBERS), r.pick(WORDS), `(${r.pick(NUMBERS)}, '${r.pick(SQL)}')`]);
     return `${r.pick(FIELDS)} ${r.pick(OPS)} ${value}`;

@@ -10,10 +10,10 @@ import {
   type GraphQLField,
   type GraphQLInputType,
   GraphQLEnumType,
-  GraphQLInputObjectType,
+  type GraphQLInputObjectType,
   GraphQLList,
   GraphQLNonNull,
-  GraphQLObjectType,
+  type GraphQLObjectType,
   GraphQLScalarType,
   isLeafType,
 } from 'graphql';

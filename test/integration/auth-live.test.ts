@@ -66,7 +66,7 @@ describe('subscriptions and authorization', () => {
     anonymous.close();
     const bob = await subscribeSse(server().url, MetricLoggedDocument, { runId }, { authorization: `Bearer ${bobToken}` });
     const first = await bob.next();
-    expect((first?.errors as { extensions: { code: string } }[])[0]!.extensions.code).toBe('NOT_FOUND');
+    expect((first?.errors as { extensions: { code: string } }[] | undefined)?.[0]?.extensions.code).toBe('NOT_FOUND');
     bob.close();
   });
 });

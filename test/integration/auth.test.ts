@@ -68,7 +68,7 @@ describe('authentication', () => {
   });
 
   it('refuses unknown and malformed tokens', async () => {
-    for (const headers of [{ authorization: 'Bearer rl_not-a-real-token' }, { authorization: 'Basic abc' }, { authorization: 'Bearer ' + 'x'.repeat(5000) }]) {
+    for (const headers of [{ authorization: 'Bearer rl_not-a-real-token' }, { authorization: 'Basic abc' }, { authorization: `Bearer ${'x'.repeat(5000)}` }]) {
       const res = await fetch(`${server().url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },

@@ -2,7 +2,7 @@
 // the write (two tenants racing to create one dataset through OpenLineage), and MLflow's Default
 // experiment, which exists from the start and which nobody can take by creating it first.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GraphQLClient } from '../support/client.js';
+import type { GraphQLClient } from '../support/client.js';
 import { newRunId, postEvent, runEvent } from '../support/openlineage.js';
 import { testConfig, uniqueName, useServer } from '../support/server.js';
 import { signInUsers, type SignedIn } from '../support/users.js';

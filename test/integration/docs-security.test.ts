@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startServer, testConfig, useServer } from '../support/server.js';
 
 const DOC = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
-const shellLines = [...DOC.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter(Boolean));
+const shellLines = [...DOC.matchAll(/```sh(?: no-run)?\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter(Boolean));
 
 /** Words of a shell line: single and double quotes, adjacent parts joined, `#` comment dropped. */
 function words(line: string): { argv: string[]; comment: string } {

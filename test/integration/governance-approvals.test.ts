@@ -152,7 +152,7 @@ describe('a protected alias', () => {
       who: g.requester.name,
       promotionRequest: { number, requestedBy: g.requester.name, reason: 'best offline AUC' },
     });
-    expect(registeredModel?.history[0]!.promotionRequest?.decisions[0]).toEqual({ who: g.leads[0].name, decision: 'APPROVE', comment: 'offline metrics hold' });
+    expect(registeredModel?.history[0]?.promotionRequest?.decisions[0]).toEqual({ who: g.leads[0].name, decision: 'APPROVE', comment: 'offline metrics hold' });
   });
 
   it('is closed by a rejection with a comment, withdrawn by its requester, and refuses a request past its expiry', async () => {

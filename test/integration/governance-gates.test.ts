@@ -72,7 +72,7 @@ describe('promotion rules', () => {
   it('refuse a move naming every failed rule, and apply per alias', async () => {
     const refused = await g.requester.client.error(SetModelAliasDocument, { input: { model: g.model, alias: 'production', version: weak } });
     expect(refused.extensions?.code).toBe('CONFLICT');
-    const failed = (refused.extensions?.failedRules as { rule: string; detail: string }[]).map((r) => `${r.rule}: ${r.detail}`);
+    const failed = ((refused.extensions?.failedRules ?? []) as { rule: string; detail: string }[]).map((r) => `${r.rule}: ${r.detail}`);
     expect(failed).toEqual([
       'metric val_auc >= 0.8: val_auc is 0.71',
       'tag bias-check-passed = true: bias-check-passed is "false"',
@@ -90,7 +90,7 @@ describe('promotion rules', () => {
     const { registeredModel } = await g.viewer.client.data(PromotionCheckDocument, { model: g.model, version: strong, alias: 'production' });
     expect(registeredModel?.promotionCheck.every((r) => r.passed)).toBe(true);
     expect(registeredModel?.promotionCheck.map((r) => r.kind)).toEqual(['QUARANTINE', 'METRIC', 'TAG', 'ARTIFACT', 'INPUT_DATA', 'CLEAN_CODE']);
-    expect(registeredModel?.promotionCheck[1]!.detail).toBe('val_auc is 0.86');
+    expect(registeredModel?.promotionCheck[1]?.detail).toBe('val_auc is 0.86');
   });
 
   it('are overridden only with a reason by a member of an override group, and the override is recorded', async () => {

@@ -127,7 +127,7 @@ for (const [name, envOf, skip] of stores) {
         expect(full.points.at(-1)!.step).toBe(999);
 
         const { auditEvents } = await client.data(AuditEventsDocument, { first: 20, filter: { operation: 'retention.softDeleteRuns' } });
-        expect(auditEvents.edges.map((e) => e.node.targetIds).flat()).toContain(mlflowRunId(num(runs.old!)));
+        expect(auditEvents.edges.flatMap((e) => e.node.targetIds)).toContain(mlflowRunId(num(runs.old!)));
       });
 
       it('purges deleted runs after the grace period; bytes another run shares stay', async () => {
@@ -154,7 +154,7 @@ for (const [name, envOf, skip] of stores) {
         const lineage = await client.request('query($id: ID!) { lineage(id: $id, direction: BOTH) { nodes { label } } }', { id: runs.old });
         expect(lineage.errors).toBeUndefined();
         const { auditEvents } = await client.data(AuditEventsDocument, { first: 20, filter: { operation: 'retention.deleteBlobs' } });
-        expect(auditEvents.edges.map((e) => e.node.targetIds).flat()).toContain(report.blobs[0].digest);
+        expect(auditEvents.edges.flatMap((e) => e.node.targetIds)).toContain(report.blobs[0].digest);
       });
     });
   });

@@ -4,7 +4,7 @@
 // run, and a run trained on quarantined data. Everything is made through the public API.
 import { putArtifact, sha256 } from '../support/artifacts.js';
 import { newRunId, postEvent, runEvent } from '../support/openlineage.js';
-import { GraphQLClient } from '../support/client.js';
+import type { GraphQLClient } from '../support/client.js';
 import { type TestServer, uniqueName } from '../support/server.js';
 import { tokenFor } from '../support/users.js';
 import type { Caller } from './doors.js';

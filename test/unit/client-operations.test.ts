@@ -14,7 +14,7 @@ const root = path.resolve(import.meta.dirname, '../..');
  * modules that starts with query, mutation or subscription, as Python builds it (f-strings
  * included), read by importing the package with the machine's python3.
  */
-export function pythonOperations(): { where: string; text: string }[] {
+function pythonOperations(): { where: string; text: string }[] {
   const script = `
 import importlib, json, pkgutil, sys
 sys.path.insert(0, "clients/python")

@@ -553,11 +553,11 @@ describe('fieldSortExpressions and fieldValueExpression', () => {
   });
 
   it('gives one scalar per run for grouping', () => {
-    const valueOf = (field: FieldRef) => fieldValueExpression(field, new SqlParams());
-    expect(valueOf(param('opt'))).toBe('(SELECT kv.value FROM params kv WHERE kv.run_id = r.id AND kv.key = $1)');
-    expect(valueOf(metric('acc'))).toContain('SELECT ms.last_value FROM metric_summaries ms');
-    expect(valueOf(attr('name'))).toBe('r.name');
-    expect(valueOf(attr('id'))).toBe('(r.id)::text');
-    expect(valueOf(attr('started_at'))).toBe(`to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+    const valueSql = (field: FieldRef) => fieldValueExpression(field, new SqlParams());
+    expect(valueSql(param('opt'))).toBe('(SELECT kv.value FROM params kv WHERE kv.run_id = r.id AND kv.key = $1)');
+    expect(valueSql(metric('acc'))).toContain('SELECT ms.last_value FROM metric_summaries ms');
+    expect(valueSql(attr('name'))).toBe('r.name');
+    expect(valueSql(attr('id'))).toBe('(r.id)::text');
+    expect(valueSql(attr('started_at'))).toBe(`to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
   });
 });

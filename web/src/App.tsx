@@ -2,7 +2,8 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { authRequired, getToken, onAuthChange, setToken } from './api';
 import { prefetchQuery, useQuery } from './hooks';
-import { RUN_QUERY, runVariables } from './pages/run-query';
+import { RunDocument, ViewerDocument } from './generated/graphql';
+import { runVariables } from './pages/run-query';
 import { Link, useLocation } from './router';
 import { HomePage } from './pages/Home';
 import { RunsPage } from './pages/Runs';
@@ -21,14 +22,10 @@ const AuditPage = lazy(() => import('./pages/Audit').then((m) => ({ default: m.A
 const PromotionsPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionsPage })));
 const PromotionPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionPage })));
 
-interface ViewerData {
-  viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
-}
-
 /** Sends the query of the page at `path` while the page's code loads (the run page's, for now). */
 function prefetchFor(path: string) {
   const [root, id] = path.split('/').filter(Boolean).map(decodeURIComponent);
-  if (root === 'runs' && id) prefetchQuery(RUN_QUERY, runVariables(id));
+  if (root === 'runs' && id) prefetchQuery(RunDocument, runVariables(id));
 }
 
 function route(path: string, hash: string) {
@@ -72,7 +69,7 @@ export function App() {
   const [, setAuthTick] = useState(0);
   useEffect(() => onAuthChange(() => setAuthTick((t) => t + 1)), []);
   const token = getToken();
-  const viewer = useQuery<ViewerData>('{ viewer { name isAdmin authenticated } }', { token });
+  const viewer = useQuery(ViewerDocument, {}, { refreshKey: token });
   const needsToken = authRequired && !viewer.data;
 
   const nav = [

@@ -1,7 +1,14 @@
 // The dashboard's only way to the server: GraphQL over HTTP for queries and mutations, and
 // graphql-ws for subscriptions. The API token (when authentication is on) lives in
 // localStorage and goes with every request.
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { type Client, createClient } from 'graphql-ws';
+
+/**
+ * An operation of web/src/operations as codegen writes it (web/src/generated/graphql.ts): its
+ * text, with the types of its result and variables, so a caller cannot send the wrong ones.
+ */
+export type Operation<R, V> = DocumentTypeDecoration<R, V> & { toString(): string };
 
 const TOKEN_KEY = 'runledger.token';
 
@@ -40,14 +47,14 @@ export function onAuthChange(listener: () => void) {
 }
 export let authRequired = false;
 
-export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function gql<R, V>(operation: Operation<R, V>, variables: V): Promise<R> {
   const token = getToken();
   const response = await fetch('/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: operation.toString(), variables }),
   });
-  const body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }))) as { data?: T; errors?: GqlErrorEntry[] };
+  const body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }))) as { data?: R; errors?: GqlErrorEntry[] };
   if (body.errors?.length) {
     const error = new GqlError(body.errors);
     if (error.code === 'UNAUTHENTICATED' && !authRequired) {
@@ -56,7 +63,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     }
     throw error;
   }
-  return body.data as T;
+  return body.data as R;
 }
 
 /**
@@ -132,12 +139,7 @@ export const HEALTHY_MS = 30_000;
  * messages do not reset it, so a server that answers and then fails is not hammered. An
  * error retrying cannot fix (a missing or hidden project or run) stops it, saying why.
  */
-export function subscribe<T>(
-  query: string,
-  variables: () => Record<string, unknown>,
-  onData: (data: T) => void,
-  onState?: (state: LiveState) => void,
-): Subscription {
+export function subscribe<R, V>(operation: Operation<R, V>, variables: () => V, onData: (data: R) => void, onState?: (state: LiveState) => void): Subscription {
   let stopped = false;
   let unsubscribe: (() => void) | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -158,11 +160,11 @@ export function subscribe<T>(
       attempt = Date.now() - startedAt >= HEALTHY_MS ? 1 : attempt + 1;
       timer = setTimeout(start, retryDelay(attempt));
     };
-    unsubscribe = ws().subscribe<T>(
-      { query, variables: variables() },
+    unsubscribe = ws().subscribe<R>(
+      { query: operation.toString(), variables: variables() as Record<string, unknown> },
       {
         next: (message) => {
-          if (message.data) onData(message.data as T);
+          if (message.data) onData(message.data as R);
         },
         error: (error) => {
           const reason = permanentFailure(error);

@@ -1,6 +1,6 @@
 // Data loading for pages: one query, refetched when its variables change.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { GqlError, gql } from './api';
+import { GqlError, gql, type Operation } from './api';
 
 export interface QueryState<T> {
   data: T | null;
@@ -16,48 +16,49 @@ const prefetched = new Map<string, { answer: Promise<unknown>; at: number }>();
 const PREFETCH_KEEP_MS = 10_000;
 
 /** Sends a query a page is about to make, so the page finds its answer already on the way. */
-export function prefetchQuery(query: string, variables: Record<string, unknown>): void {
-  const key = query + JSON.stringify(variables);
+export function prefetchQuery<R, V>(operation: Operation<R, V>, variables: V): void {
+  const key = operation.toString() + JSON.stringify(variables);
   if (prefetched.has(key)) return;
-  const answer = gql(query, variables);
+  const answer = gql(operation, variables);
   answer.catch(() => {});
   prefetched.set(key, { answer, at: Date.now() });
 }
 
-function takePrefetched<T>(query: string, variablesKey: string): Promise<T> | null {
-  const key = query + variablesKey;
+function takePrefetched<R, V>(operation: Operation<R, V>, variablesKey: string): Promise<R> | null {
+  const key = operation.toString() + variablesKey;
   const found = prefetched.get(key);
   prefetched.delete(key);
-  return found && Date.now() - found.at < PREFETCH_KEEP_MS ? (found.answer as Promise<T>) : null;
+  return found && Date.now() - found.at < PREFETCH_KEEP_MS ? (found.answer as Promise<R>) : null;
 }
 
-export function useQuery<T>(query: string, variables: Record<string, unknown>, options: { skip?: boolean } = {}): QueryState<T> {
+/** `options.refreshKey`: asks again when it changes (the viewer query when the token does). */
+export function useQuery<R, V>(operation: Operation<R, V>, variables: V, options: { skip?: boolean; refreshKey?: string | null } = {}): QueryState<R> {
   const key = JSON.stringify(variables);
-  const [state, setState] = useState<{ data: T | null; error: GqlError | Error | null; loading: boolean }>({ data: null, error: null, loading: !options.skip });
+  const [state, setState] = useState<{ data: R | null; error: GqlError | Error | null; loading: boolean }>({ data: null, error: null, loading: !options.skip });
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
   useEffect(() => {
     if (options.skip) return;
     const id = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
-    (takePrefetched<T>(query, key) ?? gql<T>(query, JSON.parse(key) as Record<string, unknown>)).then(
+    (takePrefetched(operation, key) ?? gql(operation, JSON.parse(key) as V)).then(
       (data) => id === latest.current && setState({ data, error: null, loading: false }),
       (error: Error) => id === latest.current && setState((s) => ({ data: s.data, error, loading: false })),
     );
-  }, [query, key, tick, options.skip]);
+  }, [operation, key, tick, options.skip, options.refreshKey]);
   const refetch = useCallback(() => setTick((t) => t + 1), []);
-  const setData = useCallback((update: (data: T | null) => T | null) => setState((s) => ({ ...s, data: update(s.data) })), []);
+  const setData = useCallback((update: (data: R | null) => R | null) => setState((s) => ({ ...s, data: update(s.data) })), []);
   return { ...state, refetch, setData };
 }
 
 /** Runs a mutation, keeping its error and busy state for the form that sent it. */
-export function useMutation<T>(query: string) {
+export function useMutation<R, V>(operation: Operation<R, V>) {
   const [state, setState] = useState<{ busy: boolean; error: GqlError | Error | null }>({ busy: false, error: null });
   const run = useCallback(
-    async (variables: Record<string, unknown>): Promise<T | null> => {
+    async (variables: V): Promise<R | null> => {
       setState({ busy: true, error: null });
       try {
-        const data = await gql<T>(query, variables);
+        const data = await gql(operation, variables);
         setState({ busy: false, error: null });
         return data;
       } catch (error) {
@@ -65,7 +66,7 @@ export function useMutation<T>(query: string) {
         return null;
       }
     },
-    [query],
+    [operation],
   );
   const reset = useCallback(() => setState({ busy: false, error: null }), []);
   return { ...state, run, reset };
@@ -88,7 +89,11 @@ export interface PagesState<N> {
  * A forward-paged connection: the first page when the variables change, then one page per
  * `more()`. The query takes `$after: String` and `pick` finds the connection in its answer.
  */
-export function usePages<T, N>(query: string, variables: Record<string, unknown>, pick: (data: T) => Connection<N>): PagesState<N> {
+export function usePages<R, V extends { after?: string | null }, N>(
+  operation: Operation<R, V>,
+  variables: Omit<V, 'after'>,
+  pick: (data: R) => Connection<N>,
+): PagesState<N> {
   const key = JSON.stringify(variables);
   const [state, setState] = useState<{ items: N[]; next: string | null; error: GqlError | Error | null; loading: boolean }>({
     items: [],
@@ -103,7 +108,7 @@ export function usePages<T, N>(query: string, variables: Record<string, unknown>
     (after: string | null) => {
       const id = after ? latest.current : ++latest.current;
       setState((s) => ({ ...s, items: after ? s.items : [], loading: true }));
-      gql<T>(query, { ...(JSON.parse(key) as Record<string, unknown>), after }).then(
+      gql(operation, { ...(JSON.parse(key) as Omit<V, 'after'>), after } as V).then(
         (data) => {
           if (id !== latest.current) return;
           const page = pickRef.current(data);
@@ -117,7 +122,7 @@ export function usePages<T, N>(query: string, variables: Record<string, unknown>
         (error: Error) => id === latest.current && setState((s) => ({ ...s, error, loading: false })),
       );
     },
-    [query, key],
+    [operation, key],
   );
   useEffect(() => load(null), [load]);
   const { next, loading } = state;

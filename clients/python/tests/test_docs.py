@@ -85,11 +85,10 @@ def test_the_user_guide_runs_as_written(workdir, capsys):
 
 
 def test_the_readmes_run_as_written(workdir, capsys):
+    # The README is a front page: its one Python example logs a run and finds it by its metric.
     server, tmp = workdir
-    found, history, compared, models, lineage = run_blocks(python_blocks(REPO / "README.md"), {})[-5:]
-    assert list(found["name"]) == ["xgb-tuned"] and len(history) == 1000 and "xgb-tuned" in compared.columns
-    assert list(models["aliases"]) == ["staging"] and lineage["nodes"]
-    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("999 ")
+    run_blocks(python_blocks(REPO / "README.md"), {})
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "xgb"
     run_blocks(python_blocks(REPO / "clients" / "python" / "README.md"), {})
     runs = server.graphql('query { runs(project: "churn") { totalCount } }')["runs"]["totalCount"]
-    assert runs == 3
+    assert runs == 2

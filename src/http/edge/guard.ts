@@ -40,7 +40,8 @@ function unavailable(res: http.ServerResponse, requestId: string): void {
 function fail(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, requestId: string, error: unknown): void {
   if (isDatabaseUnavailable(error) && !res.headersSent && !res.destroyed) {
     log.warn('database unavailable', { err: error, requestId });
-    return unavailable(res, requestId);
+    unavailable(res, requestId);
+    return;
   }
   log.error('request failed', { err: error, requestId, method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 200) });
   if (res.headersSent || res.destroyed) {

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../logger.js';
 import type { Access, Role } from '../../modules/auth/access.js';
-import { type Project } from '../../modules/projects/service.js';
+import type { Project } from '../../modules/projects/service.js';
 import { parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
 import type { Run } from '../../modules/runs/service.js';
 import type { Services } from '../../services.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Dataset, DatasetVersion } from '../../modules/datasets/service.js';
 import type { Run } from '../../modules/runs/service.js';
-import { type Call } from './call.js';
+import type { Call } from './call.js';
 import { invalidParameter } from './errors.js';
 import { Params } from './wire.js';
 

@@ -47,7 +47,7 @@ export function createWebRoutes(distDir: string) {
     if (first === 'assets' || pathname === '/favicon.svg') {
       let file: string;
       try {
-        file = path.resolve(root, '.' + decodeURIComponent(pathname));
+        file = path.resolve(root, `.${decodeURIComponent(pathname)}`);
       } catch {
         return false;
       }

@@ -8,12 +8,11 @@ import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
 import { loadNodes } from '../../loaders.js';
 import { artifactLoader, codeDiffLoader, mediaKeysLoader, mediaLoader, runArtifactsLoader } from './loaders.js';
-import type { Context } from '../../context.js';
 import { forwardConnection } from '../../connections.js';
 import { ValidationError } from '../../errors.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import type { MediaFilter } from './records.js';
-import { ARTIFACT_KINDS, type Artifact } from './service.js';
+import type { ARTIFACT_KINDS, Artifact } from './service.js';
 
 export const ArtifactRef = builder.objectRef<Artifact>('Artifact');
 

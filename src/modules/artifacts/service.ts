@@ -1,7 +1,7 @@
 // Artifacts: validating uploads, storing their bytes by digest, recording which run produced them, and who may read them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
+import { ConflictError, LimitExceededError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
 import { requireKey } from '../../validation.js';
 import { lockBlob } from './blob-lock-store.js';
@@ -76,7 +76,7 @@ function sameUpload(existing: Artifact, upload: PreparedUpload): Artifact {
 export function validateArtifactName(field: string, name: string): string {
   if (name.length === 0) throw new ValidationError(field, 'must not be empty');
   if (name.length > ARTIFACT_NAME_MAX) throw new ValidationError(field, `must be at most ${ARTIFACT_NAME_MAX} characters (got ${name.length})`);
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   const bad = /[\u0000-\u001f\u007f]/.exec(name);
   if (bad)
     throw new ValidationError(field, `must not contain control characters (found U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`);

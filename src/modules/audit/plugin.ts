@@ -91,7 +91,7 @@ export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const op = getOperationAST(args.document, args.operationName);
-      if (!op || op.operation !== 'mutation') return;
+      if (op?.operation !== 'mutation') return;
       setExecuteFn(async (execArgs) => {
         const ctx = execArgs.contextValue as Context;
         const variables = (execArgs.variableValues ?? {}) as Record<string, unknown>;

@@ -43,7 +43,7 @@ const MAX_GROUP_ROWS = 1000;
  * committed, but concurrent mutations share one round trip and one WAL flush.
  */
 function groupCommitter(write: (records: readonly AuditRecord[]) => Promise<void>) {
-  let queue: { records: readonly AuditRecord[]; done: (error?: unknown) => void }[] = [];
+  const queue: { records: readonly AuditRecord[]; done: (error?: unknown) => void }[] = [];
   let flushing = false;
   const flush = async () => {
     flushing = true;

@@ -9,7 +9,7 @@ import { parseDuration } from './tokens.js';
 
 const usage = 'usage: npm run token:create -- [--admin] [--user NAME] [--expires 30d|12h|90m|never] [--label TEXT]';
 
-let args;
+let args: { admin?: boolean; user?: string; expires?: string; label?: string };
 try {
   args = parseArgs({
     options: { admin: { type: 'boolean', default: false }, user: { type: 'string' }, expires: { type: 'string', default: 'never' }, label: { type: 'string' } },

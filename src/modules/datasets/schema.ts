@@ -1,9 +1,9 @@
 // GraphQL types of datasets: Dataset and DatasetVersion nodes, Run.inputs, registerDatasetVersion and logInputs.
 import { forwardConnection, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
-import { foundIds, loadNodes } from '../../loaders.js';
+import { loadNodes } from '../../loaders.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ModelVersionRef } from '../registry/schema.js';
 import { modelVersionLoader } from '../registry/loaders.js';

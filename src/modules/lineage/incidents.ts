@@ -67,7 +67,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
     field = 'usedDataset',
     projectIds: readonly number[] | null = null,
   ): Promise<number[]> {
-    const { namespace, name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
+    const { name, version, digest, coverageOverlaps, createdAfter, createdBefore } = filter;
     if (!name && !version && !digest && !coverageOverlaps && !createdAfter && !createdBefore) {
       throw new ValidationError(field, 'give at least one of name, version, digest, coverageOverlaps, createdAfter, createdBefore');
     }

@@ -9,11 +9,11 @@ import type { CodeCommit } from '../../generated/prisma/client.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
 import type { Run } from '../runs/service.js';
-import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, nodeKey, type NodeType, type ReachedNode, sortSubgraph, type Subgraph } from './graph.js';
+import { EDGE_KINDS, type LineageEdge, NODE_TYPES, type NodeRef, type NodeType, type ReachedNode } from './graph.js';
 import { loadNodes } from '../../loaders.js';
 import { codeCommitLoader, lineageLoader } from './loaders.js';
 import { isAnonymized } from './redact.js';
-import { clampDepth, type LineageQuery, type LineageResult } from './service.js';
+import { clampDepth, type LineageQuery } from './service.js';
 
 // ---- node ids -------------------------------------------------------------------------------
 
@@ -204,7 +204,9 @@ function toQuery(args: WalkArgs): LineageQuery {
 }
 
 /** Adds `lineage(direction, depth, types, at)` to an entity type, batched across a page. */
+// biome-ignore lint/suspicious/noExplicitAny: Pothos object refs are invariant in their source type; this field is added to refs of every node type
 export function addLineageField<T extends object>(ref: ObjectRef<never, T> | ObjectRef<any, T>, type: NodeType, idOf: (value: T) => number) {
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   builder.objectField(ref as ObjectRef<any, T>, 'lineage', (t) =>
     t.field({
       type: LineageGraphRef,

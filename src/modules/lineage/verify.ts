@@ -3,7 +3,7 @@
 // `npm run lineage:verify` (after an incident, before trusting Neo4j again) and by tests.
 import type { SqlQueryable } from '../../db/sql.js';
 import { createNeo4jLineageGraph, type Neo4jTarget, projectionCounts } from './graph-neo4j.js';
-import { EDGE_KINDS, type NodeRef, type NodeType, NODE_TYPES, nodeKey, sortSubgraph, type Subgraph } from './graph.js';
+import { EDGE_KINDS, type NodeRef, NODE_TYPES, nodeKey, sortSubgraph, type Subgraph } from './graph.js';
 import { createPostgresLineageGraph } from './postgres-graph-store.js';
 import { lineageCounts, outboxStats, sampleEdgeSources } from './store.js';
 

@@ -85,7 +85,7 @@ export function attachGraphQLWebSocket(options: {
         }
         const request = requestOf(ctx);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ request, params });
-        let document;
+        let document: ReturnType<typeof parse>;
         try {
           document = parse(params.query);
         } catch (err) {
@@ -93,7 +93,7 @@ export function attachGraphQLWebSocket(options: {
         }
         const errors = validate(schema, document);
         if (errors.length) return errors;
-        let contextValue;
+        let contextValue: Awaited<ReturnType<typeof contextFactory>>;
         try {
           contextValue = await contextFactory();
         } catch (err) {

@@ -2,8 +2,8 @@
 // by OpenLineage run id, and what a run reached or would have reached (`impact`).
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
-import { foundIds, loadNodes } from '../../loaders.js';
-import { datasetLoader, datasetVersionLoader } from '../datasets/loaders.js';
+import { loadNodes } from '../../loaders.js';
+import { datasetLoader } from '../datasets/loaders.js';
 import { DatasetRef } from '../datasets/schema.js';
 import { loadVersions } from '../lineage/incidents-schema.js';
 import { addLineageField, registerLineageNode } from '../lineage/schema.js';

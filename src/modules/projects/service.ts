@@ -1,6 +1,6 @@
 // Projects: the namespaces that hold runs. Creating one is idempotent by name; every read and write is the caller's.
 import type { Database } from '../../db/database.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { findOrCreate } from '../../db/errors.js';
 import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';

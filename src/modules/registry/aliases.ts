@@ -184,7 +184,7 @@ export function createAliasService(
   }
 
   /** A protected alias is moved only by approved requests, never dated into the past. */
-  async function protection(caller: Access, model: RegisteredModel, alias: string, input: MoveInput): Promise<AliasRule | null> {
+  async function protection(_caller: Access, model: RegisteredModel, alias: string, input: MoveInput): Promise<AliasRule | null> {
     const rule = await deps.aliasRule(model, alias);
     if (rule && input.effectiveAt != null) {
       throw new ValidationError(

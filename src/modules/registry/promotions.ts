@@ -262,7 +262,7 @@ export function createPromotionService(
     async approve(caller: Access, number: number, comment?: string | null): Promise<DecisionResult> {
       const { request, model } = await requireRequest(caller, number);
       const text = await requireComment(comment, false);
-      const { actor, groups, rule } = await approverFor(caller, model, request);
+      const { actor, groups } = await approverFor(caller, model, request);
       const existing = await decisionsOf(prisma, request.id);
       if (existing.some((d) => d.actor === actor && d.decision === 'APPROVE'))
         return { request, event: null, gateResults: parseGateResults(request.gateResults) };

@@ -1,14 +1,11 @@
 // GraphQL types of the model registry: models, versions, aliases and their append-only history.
 import { decodeNameCursor, forwardConnection, nameCursor, numberCursor, numberPageArgs } from '../../connections.js';
 import { builder } from '../../builder.js';
-import type { Context } from '../../context.js';
-import { NotFoundError } from '../../errors.js';
 import { decodeId } from '../../ids.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
-import { foundIds, loadNodes } from '../../loaders.js';
-import { datasetVersionLoader } from '../datasets/loaders.js';
+import { loadNodes } from '../../loaders.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';

@@ -29,7 +29,6 @@ import { datasetVersionsByIds } from '../datasets/store.js';
 import type { ProjectService } from '../projects/service.js';
 import { runAccess } from '../runs/policy.js';
 import type { Run } from '../runs/service.js';
-import { runsByIds } from '../runs/store.js';
 import { modelAccess, visibleVersions } from './policy.js';
 import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 

@@ -87,7 +87,7 @@ export function createRunSearch(db: Database, projects: ProjectService) {
   }
 
   function parseOrder(orderBy: readonly RunOrderInput[] | null | undefined): SortKey[] {
-    const order = orderBy && orderBy.length ? orderBy : DEFAULT_ORDER;
+    const order = orderBy?.length ? orderBy : DEFAULT_ORDER;
     if (order.length > 5) throw new ValidationError('orderBy', 'at most 5 sort keys');
     return order.map((o, i) => ({ field: parseFieldRef(o.field, `orderBy[${i}].field`), direction: o.direction ?? 'ASC' }));
   }

@@ -2,7 +2,7 @@
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
-import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
+import type { Prisma, Run, RunStatus } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { Access, Role } from '../auth/access.js';

@@ -131,7 +131,7 @@ type MetricCompare = Extract<FilterExpr, { type: 'compare' }>;
  * Returns the comparisons that move into the join and the filter left without them.
  */
 function sortKeyJoin(scope: RunScope, first: SortKey | undefined): { keyId: number; moved: MetricCompare[]; rest: FilterExpr | null } | null {
-  if (!first || first.field.kind !== 'metric' || !scope.filter) return null;
+  if (first?.field.kind !== 'metric' || !scope.filter) return null;
   const keyId = scope.keyIds?.get(first.field.name);
   if (keyId === undefined) return null;
   const conjuncts = scope.filter.type === 'and' ? scope.filter.items : [scope.filter];

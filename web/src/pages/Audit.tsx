@@ -1,31 +1,18 @@
 // The audit log (global admins): every mutation, who ran it, on what, and how it ended.
 import { type FormEvent } from 'react';
-import { type Connection, usePages } from '../hooks';
+import { AuditDocument, type AuditEventFilter } from '../generated/graphql';
+import { usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
 import { ErrorBox, LoadMore, PageHeader, RelativeTime } from '../components/ui';
 import { fmtTime } from '../format';
-
-interface Event {
-  id: string;
-  at: string;
-  actor: string | null;
-  operation: string;
-  outcome: string;
-  targetIds: string[];
-}
-interface Page {
-  auditEvents: Connection<Event>;
-}
-
-const AUDIT = `query($f: AuditEventFilter, $after: String) { auditEvents(filter: $f, first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id at actor operation outcome targetIds } } } }`;
 
 const FIELDS = ['actor', 'operation', 'outcome', 'targetId'] as const;
 
 export function AuditPage() {
   const { query } = useLocation();
-  const filter = Object.fromEntries(FIELDS.map((f) => [f, query.get(f) || null]).filter(([, v]) => v)) as Record<string, string>;
+  const filter = Object.fromEntries(FIELDS.map((f) => [f, query.get(f) || null]).filter(([, v]) => v)) as AuditEventFilter & Record<string, string>;
   const key = JSON.stringify(filter);
-  const q = usePages<Page, Event>(AUDIT, { f: filter }, (d) => d.auditEvents);
+  const q = usePages(AuditDocument, { f: filter }, (d) => d.auditEvents);
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);

@@ -3,6 +3,7 @@
 // readout), and parallel coordinates of the params against a chosen metric.
 import { useEffect, useMemo, useState } from 'react';
 import { gql, metricNumber } from '../api';
+import { CompareDocument, CompareHistoriesDocument, type CompareQuery } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { setQuery, useLocation } from '../router';
 import { ChartSettingsBar, useChartSettings } from '../components/ChartSettings';
@@ -13,30 +14,13 @@ import { fmtNumber } from '../format';
 import { runColor } from '../plot/colors';
 import { type SeriesData, toSeries, xValues } from './run-metrics';
 
-interface CompareRun {
-  id: string;
-  name: string;
-  status: string;
-  startedAt: string;
-  project: { name: string };
-}
-
-interface Data {
-  compareRuns: {
-    runs: CompareRun[];
-    params: { key: string; values: (string | null)[]; differs: boolean }[];
-    metrics: { key: string; values: (number | string | null)[]; differs: boolean }[];
-  };
-}
-
-const COMPARE = `query($ids: [ID!]!) { compareRuns(ids: $ids) {
-  runs { id name status startedAt project { name } } params { key values differs } metrics { key values differs } } }`;
+type CompareRun = CompareQuery['compareRuns']['runs'][number];
 
 export function ComparePage() {
   const { query } = useLocation();
   const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
   const onlyDiff = query.get('diff') === '1';
-  const q = useQuery<Data>(COMPARE, { ids }, { skip: ids.length < 2 });
+  const q = useQuery(CompareDocument, { ids }, { skip: ids.length < 2 });
   const data = q.data?.compareRuns;
   const metricKeys = data?.metrics.map((m) => m.key) ?? [];
   const metric = query.get('metric') ?? metricKeys[0] ?? '';
@@ -91,7 +75,7 @@ export function ComparePage() {
 }
 
 /** One column per run, every value of a run in its column and aligned the same way. */
-function CompareTable({ data, onlyDiff }: { data: Data['compareRuns']; onlyDiff: boolean }) {
+function CompareTable({ data, onlyDiff }: { data: CompareQuery['compareRuns']; onlyDiff: boolean }) {
   const runs = data.runs;
   const row = (kind: 'param' | 'metric', key: string, values: (string | number | null)[], differs: boolean) => (
     <tr
@@ -147,10 +131,6 @@ function CompareTable({ data, onlyDiff }: { data: Data['compareRuns']; onlyDiff:
   );
 }
 
-const HISTORIES = `query($ids: [ID!]!, $keys: [String!]!, $max: Int) {
-  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max, significantDigits: 6) { key sampled bucketSteps steps values timestampsMs }
-}`;
-
 function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {
   const settings = useChartSettings();
   const [loaded, setLoaded] = useState<{ metric: string; series: SeriesData[] } | null>(null);
@@ -158,7 +138,7 @@ function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {
   const key = runs.map((r) => r.id).join(',');
   useEffect(() => {
     let cancelled = false;
-    gql<{ metricHistories: SeriesData[] }>(HISTORIES, { ids: runs.map((r) => r.id), keys: [metric], max: 1000 }).then(
+    gql(CompareHistoriesDocument, { ids: runs.map((r) => r.id), keys: [metric], max: 1000 }).then(
       (d) => !cancelled && setLoaded({ metric, series: d.metricHistories }),
       (e: Error) => !cancelled && setError(e),
     );

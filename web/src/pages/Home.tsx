@@ -1,25 +1,12 @@
 // Every project the caller may see.
-import { type Connection, usePages } from '../hooks';
+import { ProjectsDocument } from '../generated/graphql';
+import { usePages } from '../hooks';
 import { Link, enc } from '../router';
 import { Card, LoadMore, PageHeader, PagesStatus, RelativeTime } from '../components/ui';
 import { fmtTime } from '../format';
 
-interface Project {
-  name: string;
-  description: string | null;
-  createdAt: string;
-  myRole: string | null;
-  runs: { totalCount: number };
-}
-interface Data {
-  projects: Connection<Project>;
-}
-
-const PROJECTS =
-  'query($after: String) { projects(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name description createdAt myRole runs(first: 0) { totalCount } } } } }';
-
 export function HomePage() {
-  const q = usePages<Data, Project>(PROJECTS, {}, (d) => d.projects);
+  const q = usePages(ProjectsDocument, {}, (d) => d.projects);
   return (
     <div className="page">
       <PageHeader title="Projects" sub="Pick a project to see its runs." />

@@ -1,50 +1,17 @@
 // Incident desk: pick a dataset version (or a commit, or any node by id), see every model
 // version downstream with its aliases now and at a chosen instant, and quarantine the data.
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import {
+  ImpactDocument,
+  IncidentTargetDocument,
+  LookupCodeCommitDocument,
+  LookupDatasetVersionDocument,
+  QuarantineDatasetVersionDocument,
+} from '../generated/graphql';
 import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import {
-  AliasBadges,
-  Card,
-  ErrorBox,
-  Loading,
-  PageHeader,
-  QuarantineMark,
-  RelativeTime,
-  RunLink,
-  VERSION_QUARANTINE,
-  type VersionQuarantine,
-} from '../components/ui';
+import { AliasBadges, Card, ErrorBox, Loading, PageHeader, QuarantineMark, RelativeTime, RunLink } from '../components/ui';
 import { fmtTime, fromLocalInput, shortDigest, toLocalInput } from '../format';
-
-interface Target {
-  node: null | {
-    __typename: string;
-    id: string;
-    version?: string;
-    digest?: string;
-    dataset?: { name: string };
-    quarantine?: { reason: string; by: string | null; at: string } | null;
-    commit?: string;
-    repository?: string;
-  };
-}
-
-const TARGET = `query($id: ID!) { node(id: $id) { __typename id
-  ... on DatasetVersion { version digest dataset { name } quarantine { reason by at } }
-  ... on CodeCommit { commit repository } } }`;
-
-interface Impact {
-  impact: (VersionQuarantine & {
-    id: string;
-    version: number;
-    aliases: string[];
-    aliasesAt: string[];
-    createdAt: string;
-    model: { name: string; project: { name: string } };
-    run: { id: string; name: string; status: string };
-  })[];
-}
 
 export function IncidentPage() {
   const { query } = useLocation();
@@ -55,10 +22,8 @@ export function IncidentPage() {
   const [repo, setRepo] = useState('');
   const [commit, setCommit] = useState('');
   const [lookupError, setLookupError] = useState<Error | null>(null);
-  const lookupDataset = useMutation<{ datasetVersion: { id: string } | null }>(
-    `query($d: String!, $v: String!) { datasetVersion(dataset: $d, version: $v) { id } }`,
-  );
-  const lookupCommit = useMutation<{ codeCommit: { id: string } | null }>(`query($r: String!, $c: String!) { codeCommit(repository: $r, commit: $c) { id } }`);
+  const lookupDataset = useMutation(LookupDatasetVersionDocument);
+  const lookupCommit = useMutation(LookupCodeCommitDocument);
 
   const pickDataset = async (event: FormEvent) => {
     event.preventDefault();
@@ -125,14 +90,11 @@ function LookupForm({ fields, onSubmit }: { fields: [string, string, string, (v:
 }
 
 function ImpactView({ id, at }: { id: string; at: string | null }) {
-  const target = useQuery<Target>(TARGET, { id });
-  const impact = useQuery<Impact>(
-    `query($id: ID!, $at: DateTime, $then: DateTime!) { impact(id: $id, at: $at) { id version aliases aliasesAt(at: $then) createdAt model { name project { name } } run { id name status } ${VERSION_QUARANTINE} } }`,
-    { id, at, then: useMemo(() => at ?? new Date().toISOString(), [id, at]) },
-  );
+  const target = useQuery(IncidentTargetDocument, { id });
+  const impact = useQuery(ImpactDocument, { id, at, then: useMemo(() => at ?? new Date().toISOString(), [id, at]) });
   const node = target.data?.node;
   const [reason, setReason] = useState('');
-  const quarantine = useMutation(`mutation($i: QuarantineDatasetVersionInput!) { quarantineDatasetVersion(input: $i) { created quarantine { at } } }`);
+  const quarantine = useMutation(QuarantineDatasetVersionDocument);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (await quarantine.run({ i: { id, reason } })) {
@@ -149,11 +111,11 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
           title={
             node.__typename === 'DatasetVersion' ? (
               <>
-                {node.dataset!.name}@{node.version} <code className="small">{shortDigest(node.digest!)}</code>
+                {node.dataset.name}@{node.version} <code className="small">{shortDigest(node.digest)}</code>
               </>
             ) : node.__typename === 'CodeCommit' ? (
               <>
-                {node.repository} <code>{node.commit!.slice(0, 10)}</code>
+                {node.repository} <code>{node.commit.slice(0, 10)}</code>
               </>
             ) : (
               node.__typename

@@ -1,47 +1,18 @@
 // The lineage graph around any node: direction, depth, node types, and "as of" an instant.
 // Quarantined dataset versions and everything downstream of them are marked.
 import { useMemo } from 'react';
+import { type LineageDirection, LineageDocument, type LineageNodeType, LineageNodeTypesDocument, type LineageQuery } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { enc, navigate, setQuery, useLocation } from '../router';
 import { Dag, type DagNode, typeColor, typeName } from '../components/Dag';
 import { Card, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { fmtTime, fromLocalInput, toLocalInput } from '../format';
 
-interface LineageData {
-  lineage: {
-    appliedDepth: number;
-    depthClamped: boolean;
-    source: string;
-    at: string | null;
-    nodes: {
-      id: string;
-      type: string;
-      label: string;
-      depth: number;
-      redacted: boolean;
-      node: null | {
-        __typename: string;
-        quarantine?: { at: string; reason: string; by: string | null } | null;
-        model?: { name: string };
-        aliasesAt?: string[];
-        trainedOnQuarantinedData?: boolean;
-      };
-    }[];
-    edges: { from: string; to: string; kind: string; role: string | null; createdAt: string }[];
-  };
-}
-
-const QUERY = `query($id: ID!, $direction: LineageDirection, $depth: Int, $types: [LineageNodeType!], $at: DateTime, $aliasesAt: DateTime!) {
-  lineage(id: $id, direction: $direction, depth: $depth, types: $types, at: $at) {
-    appliedDepth depthClamped source at
-    nodes { id type label depth redacted node { __typename
-      ... on DatasetVersion { quarantine { at reason by } }
-      ... on ModelVersion { model { name } aliasesAt(at: $aliasesAt) trainedOnQuarantinedData } } }
-    edges { from to kind role createdAt }
-  }
-}`;
-
 const KNOWN_TYPES = ['DATASET_VERSION', 'CODE_COMMIT', 'RUN', 'ARTIFACT', 'MODEL_VERSION'];
+
+type GraphNode = LineageQuery['lineage']['nodes'][number]['node'];
+const quarantineOf = (node: GraphNode) => (node?.__typename === 'DatasetVersion' ? node.quarantine : null);
+const modelVersionOf = (node: GraphNode) => (node?.__typename === 'ModelVersion' ? node : null);
 
 export function LineagePage({ id }: { id: string }) {
   const { query } = useLocation();
@@ -50,17 +21,25 @@ export function LineagePage({ id }: { id: string }) {
   const at = query.get('at');
   const types = query.get('types')?.split(',').filter(Boolean) ?? null;
   // Node types come from the schema, so a type added on the server shows up here by itself.
-  const enumQ = useQuery<{ __type: { enumValues: { name: string }[] } | null }>('{ __type(name: "LineageNodeType") { enumValues { name } } }', {});
-  const allTypes = enumQ.data?.__type?.enumValues.map((v) => v.name) ?? (enumQ.error ? KNOWN_TYPES : []);
+  const enumQ = useQuery(LineageNodeTypesDocument, {});
+  const allTypes = enumQ.data?.__type?.enumValues?.map((v) => v.name) ?? (enumQ.error ? KNOWN_TYPES : []);
   const aliasesAt = useMemo(() => at ?? new Date(Date.now() + 60_000).toISOString(), [id, at]);
-  const q = useQuery<LineageData>(QUERY, { id, direction, depth, types, at, aliasesAt });
+  // Direction and types are the URL's text (types may be newer than this page): the server checks them.
+  const q = useQuery(LineageDocument, { id, direction: direction as LineageDirection, depth, types: types as LineageNodeType[] | null, at, aliasesAt });
   const g = q.data?.lineage;
   const start = g?.nodes.find((n) => n.id === id) ?? g?.nodes.find((n) => n.depth === 0);
 
   const nodes = useMemo<DagNode[]>(() => {
     if (!g) return [];
     const asOf = at ? new Date(at).getTime() : Infinity;
-    const quarantined = new Set(g.nodes.filter((n) => n.node?.quarantine && new Date(n.node.quarantine.at).getTime() <= asOf).map((n) => n.id));
+    const quarantined = new Set(
+      g.nodes
+        .filter((n) => {
+          const quarantine = quarantineOf(n.node);
+          return quarantine !== null && new Date(quarantine.at).getTime() <= asOf;
+        })
+        .map((n) => n.id),
+    );
     const downstream = new Set<string>();
     const queue = [...quarantined];
     while (queue.length) {
@@ -74,14 +53,14 @@ export function LineagePage({ id }: { id: string }) {
     }
     // A model version trained on quarantined data is tainted even when that data lies beyond the
     // depth drawn (the server knows; only for now, since quarantines have no "as of").
-    const tainted = (n: (typeof g.nodes)[number]) => downstream.has(n.id) || (!at && n.node?.trainedOnQuarantinedData === true);
+    const tainted = (n: (typeof g.nodes)[number]) => downstream.has(n.id) || (!at && modelVersionOf(n.node)?.trainedOnQuarantinedData === true);
     return g.nodes.map((n) => ({
       id: n.id,
       type: n.type,
       label: n.label,
       start: n.depth === 0,
       marks: [quarantined.has(n.id) ? 'quarantined' : '', tainted(n) ? 'downstream' : '', n.redacted ? 'redacted' : ''].filter(Boolean),
-      badges: n.node?.aliasesAt ?? [],
+      badges: modelVersionOf(n.node)?.aliasesAt ?? [],
     }));
   }, [g, at]);
 
@@ -89,7 +68,8 @@ export function LineagePage({ id }: { id: string }) {
     const full = g?.nodes.find((n) => n.id === node.id);
     if (!full || full.redacted) return;
     if (node.type === 'RUN') return navigate(`/runs/${enc(node.id)}`);
-    if (node.type === 'MODEL_VERSION' && full.node?.model) return navigate(`/models/${enc(full.node.model.name)}`);
+    const model = modelVersionOf(full.node)?.model;
+    if (node.type === 'MODEL_VERSION' && model) return navigate(`/models/${enc(model.name)}`);
     // Any other node, including types this page has never heard of: centre the graph on it.
     navigate(`/lineage/${enc(node.id)}?${new URLSearchParams({ dir: direction, depth: String(depth), ...(at ? { at } : {}) })}`);
   };

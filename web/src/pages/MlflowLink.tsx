@@ -3,6 +3,7 @@
 // that URI, so the hash arrives here; it names MLflow ids, which the API maps to runledger's
 // (mlflowRun, mlflowExperiment). The page replaces itself with the run, runs or model page.
 import { useEffect } from 'react';
+import { MlflowExperimentLinkDocument, MlflowRunLinkDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate } from '../router';
 import { ErrorBox, Loading } from '../components/ui';
@@ -28,26 +29,20 @@ function decodePart(part: string): string {
   }
 }
 
-interface Found {
-  mlflowRun?: { id: string } | null;
-  mlflowExperiment?: { name: string } | null;
-}
-
 export function MlflowLink({ target }: { target: MlflowTarget }) {
-  const q = useQuery<Found>(
-    target.kind === 'run'
-      ? 'query($run: String!, $experiment: String!) { mlflowRun(id: $run) { id } mlflowExperiment(id: $experiment) { name } }'
-      : 'query($experiment: String!) { mlflowExperiment(id: $experiment) { name } }',
-    target.kind === 'run' ? { run: target.run, experiment: target.experiment } : target.kind === 'experiment' ? { experiment: target.experiment } : {},
-    { skip: target.kind === 'model' },
-  );
+  // One of the two is sent (none for a model link, which names the model itself).
+  const experimentId = target.kind === 'model' ? '' : target.experiment;
+  const runQ = useQuery(MlflowRunLinkDocument, { run: target.kind === 'run' ? target.run : '', experiment: experimentId }, { skip: target.kind !== 'run' });
+  const experimentQ = useQuery(MlflowExperimentLinkDocument, { experiment: experimentId }, { skip: target.kind !== 'experiment' });
+  const q = target.kind === 'run' ? runQ : experimentQ;
+  const runId = runQ.data?.mlflowRun?.id;
   const to =
     target.kind === 'model'
       ? `/models/${enc(target.name)}`
-      : target.kind === 'run' && q.data?.mlflowRun
-        ? `/runs/${enc(q.data.mlflowRun.id)}`
-        : target.kind === 'experiment' && q.data?.mlflowExperiment
-          ? `/projects/${enc(q.data.mlflowExperiment.name)}/runs`
+      : target.kind === 'run' && runId
+        ? `/runs/${enc(runId)}`
+        : target.kind === 'experiment' && experimentQ.data?.mlflowExperiment
+          ? `/projects/${enc(experimentQ.data.mlflowExperiment.name)}/runs`
           : null;
   useEffect(() => {
     if (to) navigate(to, { replace: true });

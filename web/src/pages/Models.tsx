@@ -3,6 +3,14 @@
 // data shows that data and offers the recorded override.
 import { type FormEvent, useState } from 'react';
 import { GqlError } from '../api';
+import {
+  AllProjectsModelsDocument,
+  ModelDocument,
+  type ModelRowFragment,
+  OneProjectModelsDocument,
+  RollbackModelAliasDocument,
+  SetModelAliasDocument,
+} from '../generated/graphql';
 import { type Connection, useMutation, usePages, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
 import {
@@ -16,29 +24,11 @@ import {
   QuarantineMark,
   RelativeTime,
   RunLink,
-  VERSION_QUARANTINE,
   type VersionQuarantine,
 } from '../components/ui';
 import { fmtTime } from '../format';
 
-interface ModelRow {
-  name: string;
-  description: string | null;
-  createdAt: string;
-  aliases: { alias: string; version: { version: number } & VersionQuarantine }[];
-  versions: { edges: { node: { version: number } & VersionQuarantine }[] };
-}
-interface ProjectModels {
-  name: string;
-  registeredModels: Connection<ModelRow>;
-}
-
-const MODEL_ROW =
-  'name description createdAt aliases { alias version { version trainedOnQuarantinedData } } versions(first: 1) { edges { node { version trainedOnQuarantinedData } } }';
-// Every project, a page at a time, each with its first 25 models; a project with more links to its
-// own list. 25 x 25 keeps the query well inside the server's cost limit (which multiplies list sizes).
-const ALL_PROJECTS = `query($after: String) { projects(first: 25, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name registeredModels(first: 25) { pageInfo { hasNextPage endCursor } edges { node { ${MODEL_ROW} } } } } } } }`;
-const ONE_PROJECT = `query($name: String!, $after: String) { project(name: $name) { name registeredModels(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { ${MODEL_ROW} } } } } }`;
+type ModelRow = ModelRowFragment;
 const NO_MODELS: Connection<ModelRow> = { pageInfo: { hasNextPage: false, endCursor: null }, edges: [] };
 
 export function ModelsPage() {
@@ -63,7 +53,7 @@ export function ModelsPage() {
 }
 
 function AllProjectsModels() {
-  const q = usePages<{ projects: Connection<ProjectModels> }, ProjectModels>(ALL_PROJECTS, {}, (d) => d.projects);
+  const q = usePages(AllProjectsModelsDocument, {}, (d) => d.projects);
   const projects = q.items.filter((p) => p.registeredModels.edges.length > 0);
   return (
     <>
@@ -80,7 +70,7 @@ function AllProjectsModels() {
 }
 
 function OneProjectModels({ name }: { name: string }) {
-  const q = usePages<{ project: ProjectModels | null }, ModelRow>(ONE_PROJECT, { name }, (d) => d.project?.registeredModels ?? NO_MODELS);
+  const q = usePages(OneProjectModelsDocument, { name }, (d) => d.project?.registeredModels ?? NO_MODELS);
   return (
     <>
       <PagesStatus q={q} empty={<div className="empty">No registered models yet.</div>} />
@@ -137,53 +127,10 @@ function ModelsTable({ models }: { models: ModelRow[] }) {
   );
 }
 
-interface ModelData {
-  registeredModel: null | {
-    id: string;
-    name: string;
-    description: string | null;
-    createdAt: string;
-    project: { name: string };
-    aliases: { alias: string; since: string; version: { version: number } & VersionQuarantine }[];
-    versions: {
-      edges: {
-        node: {
-          id: string;
-          version: number;
-          createdAt: string;
-          createdBy: string | null;
-          description: string | null;
-          aliases: string[];
-          run: { id: string; name: string; status: string };
-        } & VersionQuarantine;
-      }[];
-    };
-    history: {
-      action: string;
-      alias: string;
-      at: string;
-      who: string | null;
-      reason: string | null;
-      from: ({ version: number } & VersionQuarantine) | null;
-      to: ({ version: number } & VersionQuarantine) | null;
-      override: { reason: string; quarantinedDatasetVersions: { id: string; version: string; dataset: { name: string } }[] } | null;
-    }[];
-  };
-}
-
-const MODEL_QUERY = `query($name: String!) { registeredModel(name: $name) {
-  id name description createdAt project { name }
-  aliases { alias since version { version ${VERSION_QUARANTINE} } }
-  versions(first: 100) { edges { node { id version createdAt createdBy description aliases run { id name status } ${VERSION_QUARANTINE} } } }
-  history { action alias at who reason from { version trainedOnQuarantinedData } to { version trainedOnQuarantinedData } override { reason quarantinedDatasetVersions { id version dataset { name } } } }
-} }`;
-
-const ALIAS_PAYLOAD = 'alias changed version { version }';
-
 export function ModelPage({ name }: { name: string }) {
   const { query } = useLocation();
   const aliasFilter = query.get('alias') ?? '';
-  const q = useQuery<ModelData>(MODEL_QUERY, { name });
+  const q = useQuery(ModelDocument, { name });
   const model = q.data?.registeredModel;
   if (q.error)
     return (
@@ -337,7 +284,7 @@ function AliasRow({
   const version = held.version;
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const m = useMutation(`mutation($i: RollbackModelAliasInput!) { rollbackModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
+  const m = useMutation(RollbackModelAliasDocument);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (await m.run({ i: { model, alias, reason, fromVersion: version } })) {
@@ -384,7 +331,7 @@ function MoveAlias({ model, versions, aliases, onDone }: { model: string; versio
   const [version, setVersion] = useState(versions[0] ?? 1);
   const [reason, setReason] = useState('');
   const [overrideReason, setOverrideReason] = useState('');
-  const m = useMutation(`mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
+  const m = useMutation(SetModelAliasDocument);
   const blocked =
     m.error instanceof GqlError && m.error.code === 'CONFLICT'
       ? (m.error.errors[0]?.extensions?.quarantinedDatasetVersions as { dataset: string; version: string; reason: string }[] | undefined)

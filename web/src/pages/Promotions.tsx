@@ -2,29 +2,21 @@
 // and one request with its rule, progress, promotion rule results and decisions, where an
 // approver approves or rejects it with a comment. The server decides who may; this page asks.
 import { type FormEvent, useState } from 'react';
-import { type Connection, useMutation, useQuery } from '../hooks';
+import {
+  ApprovePromotionDocument,
+  CancelPromotionDocument,
+  PromotionRequestDocument,
+  PromotionRequestsDocument,
+  type PromotionStatus,
+  RejectPromotionDocument,
+  type RequestRowFragment,
+} from '../generated/graphql';
+import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
 import { Card, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { fmtTime } from '../format';
 
-interface RequestRow {
-  number: number;
-  alias: string;
-  action: string;
-  status: string;
-  requestedBy: string;
-  reason: string;
-  createdAt: string;
-  expiresAt: string;
-  model: { name: string; project: { name: string } };
-  from: { version: number } | null;
-  to: { version: number } | null;
-  progress: { missing: number }[];
-}
-
-const ROW =
-  'number alias action status requestedBy reason createdAt expiresAt model { name project { name } } from { version } to { version } progress { missing }';
-const LIST = `query($status: PromotionStatus, $actionable: Boolean) { promotionRequests(status: $status, actionable: $actionable, first: 100) { edges { node { ${ROW} } } } }`;
+type RequestRow = RequestRowFragment;
 
 const STATUS_CLASS: Record<string, string> = {
   PENDING: 'status-running',
@@ -91,8 +83,9 @@ function RequestsTable({ rows, testId }: { rows: RequestRow[]; testId: string })
 
 export function PromotionsPage() {
   const status = useLocation().query.get('status') ?? 'PENDING';
-  const mine = useQuery<{ promotionRequests: Connection<RequestRow> }>(LIST, { actionable: true });
-  const all = useQuery<{ promotionRequests: Connection<RequestRow> }>(LIST, { status: status === 'ALL' ? null : status });
+  const mine = useQuery(PromotionRequestsDocument, { actionable: true });
+  // The status comes from the URL as typed: the server names a wrong one in its error.
+  const all = useQuery(PromotionRequestsDocument, { status: status === 'ALL' ? null : (status as PromotionStatus) });
   return (
     <div className="page">
       <PageHeader title="Promotions" sub="Moves of protected aliases wait here for their approvals." />
@@ -119,22 +112,8 @@ export function PromotionsPage() {
   );
 }
 
-interface RequestDetail extends RequestRow {
-  url: string;
-  override: string | null;
-  decidedAt: string | null;
-  requirements: { description: string }[];
-  progress: { requirement: { description: string }; approvedBy: string[]; missing: number }[];
-  gateResults: { rule: string; kind: string; passed: boolean; detail: string }[];
-  decisions: { who: string; decision: string; comment: string | null; groups: string[]; at: string }[];
-}
-
-const DETAIL = `query($n: Int!) { viewer { name } promotionRequest(number: $n) { ${ROW} url override decidedAt
-  requirements { description } progress { requirement { description } approvedBy missing }
-  gateResults { rule kind passed detail } decisions { who decision comment groups at } } }`;
-
 export function PromotionPage({ number }: { number: number }) {
-  const q = useQuery<{ viewer: { name: string | null }; promotionRequest: RequestDetail | null }>(DETAIL, { n: number });
+  const q = useQuery(PromotionRequestDocument, { n: number });
   if (q.error && !q.data)
     return (
       <div className="page">
@@ -245,17 +224,21 @@ export function PromotionPage({ number }: { number: number }) {
 
 function Decide({ number, mine, onDone }: { number: number; mine: boolean; onDone: () => void }) {
   const [comment, setComment] = useState('');
-  const approve = useMutation<{ approvePromotion: { moved: boolean } }>('mutation($i: ApprovePromotionInput!) { approvePromotion(input: $i) { moved } }');
-  const reject = useMutation('mutation($i: RejectPromotionInput!) { rejectPromotion(input: $i) { request { status } } }');
-  const cancel = useMutation('mutation($i: CancelPromotionInput!) { cancelPromotion(input: $i) { request { status } } }');
+  const approve = useMutation(ApprovePromotionDocument);
+  const reject = useMutation(RejectPromotionDocument);
+  const cancel = useMutation(CancelPromotionDocument);
   const [moved, setMoved] = useState(false);
   const busy = approve.busy || reject.busy || cancel.busy;
   const act = (kind: 'approve' | 'reject' | 'cancel') => async (event: FormEvent) => {
     event.preventDefault();
-    const input = { i: { request: number, ...(comment.trim() ? { comment: comment.trim() } : {}) } };
-    const done = kind === 'approve' ? await approve.run(input) : kind === 'reject' ? await reject.run(input) : await cancel.run(input);
+    const text = comment.trim();
+    const input = { i: { request: number, ...(text ? { comment: text } : {}) } };
+    const approved = kind === 'approve' ? await approve.run(input) : null;
+    // A rejection needs its comment: an empty one is sent, and the server's error names the field.
+    const done =
+      approved ?? (kind === 'reject' ? await reject.run({ i: { request: number, comment: text } }) : kind === 'cancel' ? await cancel.run(input) : null);
     if (done) {
-      if (kind === 'approve') setMoved((done as { approvePromotion: { moved: boolean } }).approvePromotion.moved);
+      if (approved) setMoved(approved.approvePromotion.moved);
       setComment('');
       onDone();
     }

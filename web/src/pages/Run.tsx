@@ -1,79 +1,17 @@
 // One run: everything it logged, and a live chart per metric that resumes without a gap after
 // a dropped connection (metricLogged with sinceStep) and refetches a finer downsample on zoom.
+import { RunDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc } from '../router';
-import { LiveMetrics, type SeriesData } from './run-metrics';
-import { RUN_QUERY, runVariables } from './run-query';
+import { LiveMetrics } from './run-metrics';
+import { runVariables } from './run-query';
 import { DeleteRestoreButton, NotesEditor, type RunPatch, TagsEditor } from './run-edit';
-import { type MediaKey, RunMedia } from './run-media';
-import {
-  AliasBadges,
-  Card,
-  ErrorBox,
-  KeyValues,
-  Loading,
-  PageHeader,
-  QuarantineMark,
-  RelativeTime,
-  StatusBadge,
-  type VersionQuarantine,
-} from '../components/ui';
+import { RunMedia } from './run-media';
+import { AliasBadges, Card, ErrorBox, KeyValues, Loading, PageHeader, QuarantineMark, RelativeTime, StatusBadge } from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
 
-interface RunData {
-  run: null | {
-    id: string;
-    name: string;
-    status: string;
-    user: string | null;
-    seed: string | null;
-    group: string | null;
-    notes: string | null;
-    startedAt: string;
-    endedAt: string | null;
-    durationSeconds: number;
-    deletedAt: string | null;
-    clientRunId: string | null;
-    project: { name: string };
-    parent: { id: string; name: string } | null;
-    params: { key: string; value: string }[];
-    tags: { key: string; value: string }[];
-    environment: unknown;
-    codeVersion: { repository: string; commit: string; branch: string | null; dirty: boolean; diff: { downloadUrl: string; sizeBytes: number } | null } | null;
-    inputs: {
-      role: string;
-      createdAt: string;
-      datasetVersion: {
-        id: string;
-        version: string;
-        digest: string;
-        rowCount: number | null;
-        coverageStart: string | null;
-        coverageEnd: string | null;
-        sourceUri: string | null;
-        quarantine: { reason: string; by: string | null; at: string } | null;
-        dataset: { name: string };
-      } | null;
-      modelVersion: { id: string; version: number; model: { name: string } } | null;
-    }[];
-    artifacts: { id: string; name: string; kind: string; sizeBytes: number; digest: string; downloadUrl: string; mediaType: string }[];
-    modelVersions: ({ id: string; version: number; aliases: string[]; model: { name: string } } & VersionQuarantine)[];
-    metrics: {
-      key: string;
-      last: number | string;
-      lastStep: number;
-      lastTimestamp: string;
-      count: number;
-      min: number | string | null;
-      max: number | string | null;
-    }[];
-    metricHistories: SeriesData[];
-    mediaKeys: MediaKey[];
-  };
-}
-
 export function RunPage({ id }: { id: string }) {
-  const q = useQuery<RunData>(RUN_QUERY, runVariables(id));
+  const q = useQuery(RunDocument, runVariables(id));
   const run = q.data?.run;
   // An edit changes a few fields: patched in place, so the charts keep their live state.
   const patch = (changed: RunPatch) => q.setData((d) => (d?.run ? { run: { ...d.run, ...changed } } : d));

@@ -3,11 +3,12 @@
 // deleting and restoring runs. Everything that shapes the view is in the URL.
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { gql } from '../api';
+import { DeleteRunDocument, RestoreRunDocument, type RunOrder, RunKeysDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
 import { ErrorBox, LiveDot, Loading, PageHeader } from '../components/ui';
 import { FilterBox } from './runs-filter';
-import { RUN_KEYS_QUERY, type RunKeysData, filterErrorAt } from './runs-query';
+import { filterErrorAt } from './runs-query';
 import { useRunRows } from './runs-rows';
 import { ColumnPicker, GroupTable, RunsTable } from './runs-table';
 // The chart view (and the chart code) loads when first shown: the table's first paint does not wait for it.
@@ -23,19 +24,19 @@ export function RunsPage({ project }: { project: string }) {
   const colsParam = query.get('cols');
   const charts = query.get('view') === 'charts';
   const deleted = query.get('deleted') === '1';
-  const orderBy = useMemo(() => {
+  const orderBy = useMemo((): RunOrder[] | null => {
     if (!sort) return null;
-    const [field, direction] = sort.split(':');
+    const [field = '', direction] = sort.split(':');
     return [{ field, direction: direction === 'ASC' ? 'ASC' : 'DESC' }];
   }, [sort]);
 
-  const keys = useQuery<RunKeysData>(RUN_KEYS_QUERY, { project });
+  const keys = useQuery(RunKeysDocument, { project });
   // Missing, or in a project the caller has no role in: the server answers the same for both.
   const missing = keys.data !== null && keys.data.project === null;
   // Opened on the chart view, its runs come in one page; the table's first page just fills the screen.
   const [firstPage] = useState(charts ? MAX_RUNS : undefined);
   const runs = useRunRows({ project, filter, orderBy, sorted: !!sort, deleted, missing, firstPage });
-  const { rows } = runs;
+  const { rows, loadMore } = runs;
   const [selected, setSelected] = useState<Set<string>>(new Set());
   useEffect(() => setSelected(new Set()), [project, deleted]);
 
@@ -47,6 +48,7 @@ export function RunsPage({ project }: { project: string }) {
     if (!projectKeys) return [];
     return [...projectKeys.metrics.slice(0, 3).map((k) => `metrics.${k}`), ...projectKeys.params.slice(0, 3).map((k) => `params.${k}`)];
   }, [colsParam, projectKeys]);
+  // Recomputed when any row changes (a live update may bring a key): 500 rows are cheap to scan.
   const available = useMemo(() => {
     const found = { params: new Set(projectKeys?.params), metrics: new Set(projectKeys?.metrics), tags: new Set(projectKeys?.tags) };
     for (const r of rows.slice(0, 500)) {
@@ -55,15 +57,16 @@ export function RunsPage({ project }: { project: string }) {
       r.tags.forEach((t) => found.tags.add(t.key));
     }
     return found;
-  }, [projectKeys, rows.length > 0 ? rows[0]!.id : null, Math.min(rows.length, 500)]);
+  }, [projectKeys, rows]);
 
   // The chart view shows the runs chosen in the table, else the first MAX_RUNS in view.
-  const chosen = rows.filter((r) => selected.has(r.id));
-  const inView = useMemo(() => (chosen.length ? chosen.slice(0, MAX_RUNS) : rows.slice(0, MAX_RUNS)), [rows, selected]);
+  const chosen = useMemo(() => rows.filter((r) => selected.has(r.id)), [rows, selected]);
+  const inView = useMemo(() => (chosen.length ? chosen.slice(0, MAX_RUNS) : rows.slice(0, MAX_RUNS)), [chosen, rows]);
   const loadingRuns = charts && !chosen.length && rows.length < MAX_RUNS && runs.more;
+  // Each page that arrives (rows.length) asks for the next until the chart view has its runs.
   useEffect(() => {
-    if (loadingRuns) runs.loadMore();
-  }, [loadingRuns, rows.length]);
+    if (loadingRuns) loadMore();
+  }, [loadingRuns, rows.length, loadMore]);
 
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -191,14 +194,16 @@ function DeleteOrRestore({ ids, restore, onDone }: { ids: string[]; restore: boo
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
-  useEffect(() => setConfirming(false), [ids.join(',')]);
+  // A different selection needs its own confirmation: keyed by the ids, not the array's identity.
+  const idsKey = ids.join(',');
+  useEffect(() => setConfirming(false), [idsKey]);
   const act = async () => {
     if (!restore && !confirming) return setConfirming(true);
     setBusy(true);
     setError(null);
     try {
       for (const runId of ids) {
-        await gql(`mutation($i: RunIdInput!) { ${restore ? 'restoreRun' : 'deleteRun'}(input: $i) { run { id deletedAt } } }`, { i: { runId } });
+        await (restore ? gql(RestoreRunDocument, { i: { runId } }) : gql(DeleteRunDocument, { i: { runId } }));
       }
       onDone();
     } catch (e) {

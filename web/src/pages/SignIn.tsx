@@ -1,6 +1,7 @@
 // Token sign-in: the server has authentication on and this browser has no valid token.
 import { type FormEvent, useState } from 'react';
 import { gql, setToken } from '../api';
+import { SignInCheckDocument } from '../generated/graphql';
 import { ErrorBox } from '../components/ui';
 
 export function SignIn() {
@@ -14,12 +15,13 @@ export function SignIn() {
       const response = await fetch('/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: '{ viewer { name } }' }),
+        // The candidate token, not the stored one: sent here rather than through gql().
+        body: JSON.stringify({ query: SignInCheckDocument.toString() }),
       });
       const body = (await response.json()) as { errors?: { message: string }[] };
       if (body.errors?.length) throw new Error(body.errors[0]!.message);
       setToken(token);
-      void gql('{ viewer { name } }').catch(() => {});
+      void gql(SignInCheckDocument, {}).catch(() => {});
       location.reload();
     } catch (e) {
       setError(e as Error);

@@ -1,29 +1,23 @@
 // Editing a run from its page: notes, tags (add, change, remove), and deleting or restoring
 // it, through updateRun, setTags, deleteRun and restoreRun. Params are immutable and stay read-only.
 import { type FormEvent, useState } from 'react';
+import { DeleteRunDocument, RestoreRunDocument, type RunPatchFragment, SetTagsDocument, UpdateRunDocument } from '../generated/graphql';
 import { useMutation } from '../hooks';
 import { ErrorBox } from '../components/ui';
 
-const RUN_FIELDS = 'id notes deletedAt tags { key value }';
-
-/** The fields an edit changes, as the mutation returns them. */
-export interface RunPatch {
-  notes: string | null;
-  deletedAt: string | null;
-  tags: { key: string; value: string }[];
-}
+/** The fields an edit changes, as the mutations return them (the RunPatch fragment). */
+export type RunPatch = RunPatchFragment;
 type Saved = (run: RunPatch) => void;
-const runOf = (data: unknown) => Object.values(data as Record<string, { run: RunPatch }>)[0]!.run;
 
 export function NotesEditor({ runId, notes, onSaved }: { runId: string; notes: string | null; onSaved: Saved }) {
   const [draft, setDraft] = useState<string | null>(null);
-  const m = useMutation(`mutation($i: UpdateRunInput!) { updateRun(input: $i) { run { ${RUN_FIELDS} } } }`);
+  const m = useMutation(UpdateRunDocument);
   const save = async (event: FormEvent) => {
     event.preventDefault();
     const data = await m.run({ i: { runId, notes: draft ?? '' } });
     if (data) {
       setDraft(null);
-      onSaved(runOf(data));
+      onSaved(data.updateRun.run);
     }
   };
   if (draft === null) {
@@ -56,12 +50,12 @@ export function TagsEditor({ runId, tags, onSaved }: { runId: string; tags: { ke
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [editing, setEditing] = useState<{ key: string; value: string } | null>(null);
-  const m = useMutation(`mutation($i: SetTagsInput!) { setTags(input: $i) { run { ${RUN_FIELDS} } } }`);
+  const m = useMutation(SetTagsDocument);
   const send = async (input: { tags?: { key: string; value: string }[]; remove?: string[] }) => {
     const data = await m.run({ i: { runId, ...input } });
     if (data) {
       setEditing(null);
-      onSaved(runOf(data));
+      onSaved(data.setTags.run);
       return true;
     }
     return false;
@@ -129,12 +123,14 @@ export function TagsEditor({ runId, tags, onSaved }: { runId: string; tags: { ke
 /** Delete (asks once more) or, for a deleted run, restore. */
 export function DeleteRestoreButton({ runId, deleted, onDone }: { runId: string; deleted: boolean; onDone: Saved }) {
   const [confirming, setConfirming] = useState(false);
-  const m = useMutation(`mutation($i: RunIdInput!) { ${deleted ? 'restoreRun' : 'deleteRun'}(input: $i) { run { ${RUN_FIELDS} } } }`);
+  const remove = useMutation(DeleteRunDocument);
+  const restore = useMutation(RestoreRunDocument);
+  const m = deleted ? restore : remove;
   const act = async () => {
     if (!deleted && !confirming) return setConfirming(true);
     setConfirming(false);
-    const data = await m.run({ i: { runId } });
-    if (data) onDone(runOf(data));
+    const run = deleted ? (await restore.run({ i: { runId } }))?.restoreRun.run : (await remove.run({ i: { runId } }))?.deleteRun.run;
+    if (run) onDone(run);
   };
   return (
     <>

@@ -3,29 +3,14 @@
 // fetched with the caller's token and shown from blob URLs or parsed from JSON.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { fetchArtifact } from '../api';
+import { MediaAtDocument, type MediaAtQuery, type RunQuery } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Card, ErrorBox, Loading } from '../components/ui';
 import { fmtBytes, fmtNumber } from '../format';
 
-export interface MediaKey {
-  key: string;
-  kind: string;
-  count: number;
-  steps: number[];
-}
-
-interface MediaNode {
-  id: string;
-  name: string;
-  kind: string;
-  mediaType: string;
-  step: number | null;
-  sizeBytes: number;
-  downloadUrl: string;
-}
-
-const MEDIA_AT = `query($id: ID!, $key: String!, $kind: ArtifactKind, $step: SafeInt) { run(id: $id) {
-  media(key: $key, kind: $kind, step: $step, first: 100) { edges { node { id name kind mediaType step sizeBytes downloadUrl } } } } }`;
+/** A media key of the run, as the run query gives it. */
+export type MediaKey = NonNullable<RunQuery['run']>['mediaKeys'][number];
+type MediaNode = NonNullable<MediaAtQuery['run']>['media']['edges'][number]['node'];
 
 const CONSOLE_TAIL_BYTES = 65_536;
 
@@ -56,7 +41,7 @@ function MediaPanel({ runId, media }: { runId: string; media: MediaKey }) {
   const steps = media.steps;
   const [index, setIndex] = useState(steps.length - 1);
   const step = steps.length ? steps[Math.min(index, steps.length - 1)]! : null;
-  const q = useQuery<{ run: { media: { edges: { node: MediaNode }[] } } | null }>(MEDIA_AT, { id: runId, key: media.key, kind: media.kind, step });
+  const q = useQuery(MediaAtDocument, { id: runId, key: media.key, kind: media.kind, step });
   const nodes = q.data?.run?.media.edges.map((e) => e.node) ?? [];
   // Without steps, the newest upload stands for the key.
   const shown = step === null ? nodes.slice(-1) : nodes;
@@ -226,7 +211,7 @@ function HistogramView({ node }: { node: MediaNode }) {
 
 /** The last 64 KiB of the newest console output, from its first whole line. */
 function ConsoleTail({ runId, media }: { runId: string; media: MediaKey }) {
-  const q = useQuery<{ run: { media: { edges: { node: MediaNode }[] } } | null }>(MEDIA_AT, { id: runId, key: media.key, kind: 'CONSOLE', step: null });
+  const q = useQuery(MediaAtDocument, { id: runId, key: media.key, kind: 'CONSOLE', step: null });
   const node = q.data?.run?.media.edges.at(-1)?.node ?? null;
   return (
     <Card

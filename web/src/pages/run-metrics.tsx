@@ -10,17 +10,18 @@ import { Card, LiveDot, Loading } from '../components/ui';
 import { fmtNumber } from '../format';
 import { emptySeries, keyedGroups, mergePoint, resumePlan, type Series, seriesFrom } from '../live-series';
 import { PALETTE } from '../plot/colors';
-import { chartPoints, SERIES_FIELDS } from './run-query';
+import {
+  MetricHistoryDocument,
+  MetricLoggedDocument,
+  type MetricLoggedSubscription,
+  type RunQuery,
+  RunMetricKeysDocument,
+  type SeriesFieldsFragment,
+} from '../generated/graphql';
+import { chartPoints } from './run-query';
 
-export interface SeriesData {
-  key: string;
-  sampled: boolean;
-  bucketSteps: number | null;
-  steps: number[];
-  values: (number | string)[];
-  /** Milliseconds since the epoch, one per step (left out where the chart does not need them). */
-  timestampsMs?: number[];
-}
+/** A metric series as queried; its times (milliseconds) are left out where the chart does not need them. */
+export type SeriesData = Omit<SeriesFieldsFragment, 'timestampsMs'> & { timestampsMs?: number[] | undefined };
 
 export function toSeries(h: SeriesData): Series {
   return seriesFrom({
@@ -32,30 +33,14 @@ export function toSeries(h: SeriesData): Series {
   });
 }
 
-const HISTORY = `query($id: ID!, $key: String!, $max: Int, $from: SafeInt, $to: SafeInt) {
-  run(id: $id) { metricHistory(key: $key, maxPoints: $max, fromStep: $from, toStep: $to) { ${SERIES_FIELDS} } }
-}`;
-
 export async function loadHistory(id: string, key: string, maxPoints: number, range: [number, number] | null): Promise<Series> {
-  const data = await gql<{ run: { metricHistory: SeriesData } }>(HISTORY, { id, key, max: maxPoints, from: range?.[0] ?? null, to: range?.[1] ?? null });
+  const data = await gql(MetricHistoryDocument, { id, key, max: maxPoints, from: range?.[0] ?? null, to: range?.[1] ?? null });
+  if (!data.run) throw new Error(`run ${id} is gone (or you may no longer see it)`);
   return toSeries(data.run.metricHistory);
 }
 
-const KEYS = `query($id: ID!) { run(id: $id) { metrics { key lastStep } } }`;
-const LIVE = `subscription($runId: ID!, $since: SafeInt, $keys: [String!]) {
-  metricLogged(runId: $runId, sinceStep: $since, keys: $keys) { points { key step timestamp value } resumeFromStep dropped }
-}`;
-interface Batch {
-  metricLogged: { points: { key: string; step: number; timestamp: string; value: number | string }[]; resumeFromStep: number; dropped: boolean };
-}
-
 /** A metric's summary as the run query gives it. */
-export interface Summary {
-  key: string;
-  last: number | string;
-  lastStep: number;
-  lastTimestamp: string;
-}
+export type Summary = Pick<NonNullable<RunQuery['run']>['metrics'][number], 'key' | 'last' | 'lastStep' | 'lastTimestamp'>;
 
 // Keys first logged behind the others appear only through a poll while the run is running.
 const NEW_KEYS_POLL_MS = 10_000;
@@ -112,7 +97,7 @@ function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[
       );
     };
 
-    const onBatch = ({ metricLogged: batch }: Batch) => {
+    const onBatch = (batch: MetricLoggedSubscription['metricLogged']) => {
       for (const p of batch.points) {
         let s = store.get(p.key);
         if (!s) store.set(p.key, (s = emptySeries()));
@@ -127,12 +112,12 @@ function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[
       const id = subs.length;
       let resume = since;
       subs.push(
-        subscribe<Batch>(
-          LIVE,
+        subscribe(
+          MetricLoggedDocument,
           () => ({ runId, since: resume, keys }),
           (data) => {
             resume = data.metricLogged.resumeFromStep;
-            onBatch(data);
+            onBatch(data.metricLogged);
           },
           (s) => {
             states.set(id, s);
@@ -159,7 +144,7 @@ function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[
     // A key first logged below the others' steps is outside the unfiltered subscription's range.
     const poll = running
       ? setInterval(() => {
-          void gql<{ run: { metrics: { key: string; lastStep: number }[] } | null }>(KEYS, { id: runId }).then(
+          void gql(RunMetricKeysDocument, { id: runId }).then(
             async (d) => {
               const fresh = d.run?.metrics.filter((m) => !store.has(m.key)) ?? [];
               for (const m of fresh) store.set(m.key, await loadHistory(runId, m.key, max, null));

@@ -1,40 +1,10 @@
-// Runs-table data: the query, its row type, and how a filter error points at its token.
+// Runs-table data: its row type (web/src/operations/runs.graphql), cells, and how a filter
+// error points at its token.
 import { GqlError } from '../api';
+import type { RunRowFragment } from '../generated/graphql';
 
-export const RUN_ROW = `fragment RunRow on Run { id name status user group startedAt durationSeconds deletedAt params { key value } tags { key value } metrics { key last } }`;
-
-export const RUNS_QUERY = `query Runs($project: String!, $filter: String, $orderBy: [RunOrder!], $first: Int, $after: String, $view: RunView) {
-  runs(project: $project, filter: $filter, orderBy: $orderBy, first: $first, after: $after, view: $view) {
-    pageInfo { hasNextPage endCursor } edges { node { ...RunRow } }
-  }
-} ${RUN_ROW}`;
-
-/** Counting every match costs more than a page at 100,000 runs, so it is asked for apart. */
-export const RUNS_COUNT_QUERY = `query RunsCount($project: String!, $filter: String, $view: RunView) { runs(project: $project, filter: $filter, first: 0, view: $view) { totalCount } }`;
-
-export const RUN_KEYS_QUERY = `query RunKeys($project: String!) { project(name: $project) { name runKeys { metrics params tags } } }`;
-
-export interface RunKeysData {
-  project: { name: string; runKeys: { metrics: string[]; params: string[]; tags: string[] } } | null;
-}
-
-export interface RunRow {
-  id: string;
-  name: string;
-  status: string;
-  user: string | null;
-  group: string | null;
-  startedAt: string;
-  deletedAt: string | null;
-  durationSeconds: number;
-  params: { key: string; value: string }[];
-  tags: { key: string; value: string }[];
-  metrics: { key: string; last: number | string }[];
-}
-
-export interface RunsPage {
-  runs: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] };
-}
+/** A row of the runs table (and a run of the chart view), as the RunRow fragment selects it. */
+export type RunRow = RunRowFragment;
 
 // Sized for their headers and values: with six key columns the table fits a 1280-pixel window.
 export const BASE_COLUMNS = [

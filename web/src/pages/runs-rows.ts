@@ -2,7 +2,8 @@
 // chart view has its runs), the count asked for apart, and live status updates.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { gql, type LiveState, subscribe } from '../api';
-import { RUN_ROW, RUNS_COUNT_QUERY, RUNS_QUERY, type RunRow, type RunsPage } from './runs-query';
+import { type RunOrder, RunsCountDocument, RunsDocument, RunUpdatedDocument } from '../generated/graphql';
+import type { RunRow } from './runs-query';
 
 // The first page fills the screen; later pages are larger, fetched ahead while scrolling.
 const FIRST_PAGE = 40;
@@ -23,7 +24,7 @@ export interface RunRows {
 export function useRunRows(input: {
   project: string;
   filter: string;
-  orderBy: { field: string | undefined; direction: string }[] | null;
+  orderBy: RunOrder[] | null;
   sorted: boolean;
   deleted: boolean;
   /** No such project (or hidden): nothing to subscribe to. */
@@ -62,12 +63,12 @@ export function useRunRows(input: {
       try {
         if (reset) {
           setTotal(null);
-          gql<{ runs: { totalCount: number } }>(RUNS_COUNT_QUERY, { project, filter: filter || null, view }).then(
+          gql(RunsCountDocument, { project, filter: filter || null, view }).then(
             (d) => generation === c.generation && setTotal(d.runs.totalCount),
             () => {},
           );
         }
-        const data = await gql<RunsPage>(RUNS_QUERY, { project, filter: filter || null, orderBy, first: reset ? firstPage : PAGE, after: c.next, view });
+        const data = await gql(RunsDocument, { project, filter: filter || null, orderBy, first: reset ? firstPage : PAGE, after: c.next, view });
         if (generation !== c.generation) return;
         c.next = data.runs.pageInfo.endCursor;
         c.more = data.runs.pageInfo.hasNextPage;
@@ -101,8 +102,8 @@ export function useRunRows(input: {
   // depends on the filter and sort).
   useEffect(() => {
     if (missing) return;
-    const sub = subscribe<{ runUpdated: RunRow }>(
-      `subscription($project: String!) { runUpdated(project: $project) { ...RunRow } } ${RUN_ROW}`,
+    const sub = subscribe(
+      RunUpdatedDocument,
       () => ({ project }),
       ({ runUpdated: run }) => {
         const belongs = !!run.deletedAt === deleted;

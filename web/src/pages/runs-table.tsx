@@ -4,6 +4,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
 import { metricNumber } from '../api';
+import { RunGroupsDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc, setQuery } from '../router';
 import { ErrorBox, RelativeTime, StatusBadge } from '../components/ui';
@@ -13,19 +14,6 @@ import { columnWidth, headerLines } from '../text';
 
 const ROW_HEIGHT = 36;
 const CHECK_WIDTH = 40;
-
-interface Groups {
-  runGroups: {
-    key: string | null;
-    runCount: number;
-    running: number;
-    finished: number;
-    failed: number;
-    killed: number;
-    gpuHours: number;
-    totalDurationSeconds: number;
-  }[];
-}
 
 export function RunsTable({
   rows,
@@ -179,10 +167,7 @@ export function ColumnPicker({
 }
 
 export function GroupTable({ project, filter, groupBy }: { project: string; filter: string; groupBy: string }) {
-  const q = useQuery<Groups>(
-    `query($project: String!, $filter: String, $groupBy: String!) { runGroups(project: $project, filter: $filter, groupBy: $groupBy) { key runCount running finished failed killed gpuHours totalDurationSeconds } }`,
-    { project, filter: filter || null, groupBy },
-  );
+  const q = useQuery(RunGroupsDocument, { project, filter: filter || null, groupBy });
   if (q.error) return <ErrorBox error={q.error} />;
   if (!q.data) return null;
   const narrow = (key: string | null) => {

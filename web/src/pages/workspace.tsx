@@ -5,6 +5,7 @@
 // read their series when they scroll into view, several panels a request (metricHistories).
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { gql } from '../api';
+import { HistoriesDocument } from '../generated/graphql';
 import { type ChartSettings, ChartSettingsBar, useChartSettings } from '../components/ChartSettings';
 import { Plot, type PlotSeries } from '../components/Plot';
 import { ErrorBox, StatusBadge } from '../components/ui';
@@ -13,7 +14,7 @@ import type { Series } from '../live-series';
 import { runColor, valueColors } from '../plot/colors';
 import { aggregate } from '../plot/smooth';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { toSeries, type SeriesData } from './run-metrics';
+import { toSeries } from './run-metrics';
 import { cellValue, type RunRow } from './runs-query';
 
 /** Runs a panel overlays at most (the runs page hands over no more). */
@@ -24,10 +25,8 @@ const TOTAL_POINTS = 1_000_000;
 
 // Six significant digits are more than a panel can show, and about half the bytes of a value.
 // The points' times are two fifths of the bytes: a panel reads them only when the x axis is
-// time, or when first hovered (the readout gives each point's time).
-const HISTORIES = `query Histories($ids: [ID!]!, $keys: [String!]!, $max: Int, $times: Boolean!) {
-  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max, significantDigits: 6) { key sampled bucketSteps steps values timestampsMs @include(if: $times) }
-}`;
+// time, or when first hovered (the readout gives each point's time). See Histories in
+// web/src/operations/runs.graphql.
 
 /** Per "times:key" (times "t" or "-"), each run's series. */
 type Loaded = Map<string, Map<string, Series>>;
@@ -52,7 +51,7 @@ function useHistories(runIds: string[]) {
     pending.current = { signature, asked: new Set(), queue: new Map(), timer: null };
   }
   const fetchKeys = (keys: string[], times: boolean) =>
-    gql<{ metricHistories: SeriesData[] }>(HISTORIES, { ids: runIds, keys, max: PANEL_POINTS, times }).then(
+    gql(HistoriesDocument, { ids: runIds, keys, max: PANEL_POINTS, times }).then(
       (d) =>
         setLoaded((current) => {
           if (pending.current.signature !== signature) return current;

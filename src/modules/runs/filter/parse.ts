@@ -107,7 +107,7 @@ export function parseTimestamp(text: string): number | null {
     if (Number(oh) > 23 || Number(om) > 59 || om.length !== 2) return null;
     offset = `${zone[0]}${oh}:${om}`;
   }
-  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${(frac + '000').slice(0, 3)}${offset}`);
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${(`${frac}000`).slice(0, 3)}${offset}`);
   return Number.isNaN(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS ? null : ms;
 }
 
