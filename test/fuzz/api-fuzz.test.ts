@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { freshDatabaseUrl } from '../support/fresh-database.js';
 import { startServer, testConfig, type TestServer } from '../support/server.js';
+import { keyProblem } from '../../src/validation.js';
 import { hostileDocument, hostileFilter, hostileNumber, hostileString, prng, type Rng } from './hostile.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
@@ -14,7 +15,6 @@ const CONCURRENCY = 4;
 // Up to this many JSON operations travel in one request (the server's batch limit is 10), so
 // the run spends its time on hostile input rather than on HTTP round trips.
 const PER_REQUEST = 5;
-const KEY_PATTERN = /^[A-Za-z0-9_.\-/ ]+$/;
 
 let server: TestServer;
 let dropDatabase: () => Promise<void> = async () => {};
@@ -368,7 +368,7 @@ describe('fuzzing the API with hostile input', () => {
       if (c.mutation === 'createProject' && d?.createProject?.created) projects += 1;
       if (c.mutation === 'startRun' && d?.startRun?.created) runs += 1;
       if (c.mutation === 'logBatch') {
-        for (const k of c.keys ?? []) if (KEY_PATTERN.test(k) && k.length <= 250) validKeys.add(k);
+        for (const k of c.keys ?? []) if (keyProblem(k) === null) validKeys.add(k);
         const lb = d?.logBatch as { pointsWritten: number; paramsWritten: number; replayed: boolean } | null | undefined;
         // A replay repeats the first call's counts but writes nothing.
         if (lb && !lb.replayed) {

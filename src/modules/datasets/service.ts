@@ -12,7 +12,7 @@ import { modelVersionsByIds } from '../registry/store.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
 import { datasetsByIds, datasetVersionsByIds } from './store.js';
-import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { keyProblem, LIMITS, requireDisplayName, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import type { Run, RunService } from '../runs/service.js';
@@ -43,17 +43,14 @@ export interface LogInputsInput {
   models?: readonly { modelVersionId: number; role: string }[] | null;
 }
 
-const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAX_ROLE_LENGTH = 100;
 const MAX_PARENTS = 100;
 const MAX_INPUTS = 1000;
 
 export function requireRole(field: string, role: string): string {
-  if (role.length === 0 || role.length > 100 || !ROLE_PATTERN.test(role)) {
-    throw new ValidationError(
-      field,
-      `must be 1 to 100 letters, digits, '_', '.' or '-', e.g. "train" or "base-model"; got ${JSON.stringify(role.slice(0, 100))}`,
-    );
-  }
+  // A role is a key (MLflow's dataset context, e.g. "training", lands here), e.g. "train" or "base-model".
+  const problem = keyProblem(role, MAX_ROLE_LENGTH);
+  if (problem) throw new ValidationError(field, `${problem} (a role such as "train" or "base-model")`);
   return role;
 }
 
@@ -206,7 +203,7 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
      * sight of every parent (a hidden parent is NOT_FOUND) before anything is written.
      */
     async registerVersion(caller: Access, input: RegisterDatasetVersionInput): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
-      const name = requireKey('input.dataset', input.dataset.trim());
+      const name = requireDisplayName('input.dataset', input.dataset);
       const namespace = input.namespace == null ? '' : requireMaxLength('input.namespace', input.namespace, LIMITS.nameLength);
       const version = requireName('input.version', input.version);
       const digest = normalizeSha256('input.digest', input.digest);

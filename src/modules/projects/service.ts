@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { findOrCreate } from '../../db/errors.js';
-import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireDisplayName, requireMaxLength } from '../../validation.js';
 import type { Access, Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { ProjectCache } from './cache.js';
@@ -51,7 +51,7 @@ export function createProjectService(db: Database) {
    * creator cannot see. A name taken by a project the caller has no role in is a CONFLICT.
    */
   async function create(caller: Access, input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
-    const name = requireKey('input.name', input.name.trim());
+    const name = requireDisplayName('input.name', input.name, LIMITS.projectNameLength);
     const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
     const adminUserId = caller.userId;
     const { value: project, created } = await findOrCreate(

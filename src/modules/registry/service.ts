@@ -4,7 +4,7 @@ import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
-import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireDisplayName, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
@@ -137,7 +137,7 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
    * a name already taken (names are global).
    */
   async function ownerFor(caller: Access, modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<number> {
-    const name = requireKey('input.model', modelName.trim());
+    const name = requireDisplayName('input.model', modelName);
     const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
     if (model) {
       const { project, ...row } = model;
@@ -175,7 +175,7 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       caller: Access,
       input: { name: string; description?: string | null; project: string },
     ): Promise<{ model: RegisteredModel; created: boolean }> {
-      const name = requireKey('input.name', input.name.trim());
+      const name = requireDisplayName('input.name', input.name);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const existing = await prisma.registeredModel.findUnique({ where: { name } });
       if (existing) {
@@ -238,7 +238,7 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
      * The artifact identifies the version, so a retry returns the version already created.
      */
     async createVersion(caller: Access, input: CreateModelVersionInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
-      const name = requireKey('input.model', input.model.trim());
+      const name = requireDisplayName('input.model', input.model);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
       const artifact = await prisma.artifact.findUnique({

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
-import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { LIMITS, requireDisplayName, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { Access, Role } from '../auth/access.js';
 import { isGlobalAdmin } from '../auth/policy.js';
@@ -79,7 +79,7 @@ function attribution(caller: Access, input: StartRunInput): { user: string | nul
 }
 
 function validateStart(input: StartRunInput) {
-  const name = input.name == null ? null : requireName('input.name', input.name);
+  const name = input.name == null ? null : requireDisplayName('input.name', input.name);
   if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
   if (input.group != null) requireKey('input.group', input.group);
   if (input.seed != null) requireName('input.seed', input.seed, 200);
@@ -220,7 +220,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     async update(caller: Access, input: { runId: number; name?: string | null; notes?: string | null }): Promise<Run> {
       await requireEditable(caller, input.runId);
       const data: Prisma.RunUpdateInput = {};
-      if (input.name != null) data.name = requireName('input.name', input.name);
+      if (input.name != null) data.name = requireDisplayName('input.name', input.name);
       if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
       return prisma.run.update({ where: { id: input.runId }, data });
     },
