@@ -20,6 +20,7 @@ import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { useMlflowGraphQL } from './http/mlflow/graphql.js';
 import { createMlflowRoutes } from './http/mlflow/router.js';
 import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
@@ -89,6 +90,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maxRequestBodySize: false,
     plugins: [
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
+      // MLflow's own GraphQL operations (its UI's mlflowGetRun, mlflowSearchRuns, ...) on the same endpoint.
+      useMlflowGraphQL(services, log, config),
       useAuditLog(services.audit, log),
       useSharedSubscriptionExecution(new Set(['metricLogged'])),
     ],

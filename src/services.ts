@@ -16,10 +16,11 @@ import { createLiveService } from './modules/live/service.js';
 import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
+import { createLoggedModelService } from './modules/logged-models/service.js';
 import { edgeRecorder } from './modules/lineage/store.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
-import { createProjectService } from './modules/projects/service.js';
+import { createProjectService, type ProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
@@ -48,18 +49,45 @@ function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'interna
   return rest;
 }
 
+/** Where a replica announces that it renamed, deleted, restored or retagged a project. */
+const PROJECTS_CHANGED = 'projects:changed';
+
+/**
+ * Every replica caches the project rows it reads; a change made on any replica reaches the
+ * others' caches here. Lost messages (a broker outage) drop the whole cache; a replica that
+ * cannot subscribe at all stops caching.
+ */
+function listenForProjectChanges(pubsub: PubSub, projects: ProjectService, log: Logger) {
+  pubsub
+    .subscribe(PROJECTS_CHANGED, {
+      message: (m) => {
+        const id = (m as { id?: unknown } | null)?.id;
+        if (typeof id === 'number') projects.internal.forget(id);
+        else projects.internal.forgetAll();
+      },
+      interrupted: () => projects.internal.forgetAll(),
+    })
+    // What was cached before the subscription held may have changed unheard.
+    .then(() => projects.internal.forgetAll())
+    .catch((err: unknown) => {
+      log.warn('could not subscribe to project changes; projects are read from the database every time', { err });
+      projects.internal.stopCaching();
+    });
+}
+
 export function createServices(db: Database, deps: ServiceDeps) {
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
   const quarantines = createQuarantineService(db);
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
-  const projects = createProjectService(db);
+  const pubsub = deps.pubsub ?? createMemoryPubSub();
+  const log = deps.log ?? createLogger('silent');
+  const projects = createProjectService(db, { changed: (id) => pubsub.publish(PROJECTS_CHANGED, { id }) });
+  listenForProjectChanges(pubsub, projects, log);
   const plainRuns = createRunService(db, projects, recordEdges);
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
-  const pubsub = deps.pubsub ?? createMemoryPubSub();
-  const log = deps.log ?? createLogger('silent');
   const plainAuth = createAuthService(db);
   const access = createAccessWatch({ pubsub, log, status: plainAuth.accessStatus });
   const changedRuns = byId(
@@ -79,7 +107,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
   });
   const runs = publishingRuns(plainRuns, live);
   const auth = announcingRevocations(plainAuth, access);
-  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects });
+  const loggedModels = createLoggedModelService(db, { runs });
+  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects, runs, loggedModels });
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -92,7 +121,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
     accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
     datasets: createDatasetService(db, { runs, projects, recordEdges }),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges),
+    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges, loggedModels),
+    loggedModels,
     registry: forDoors(registry),
     lineage: forDoors(lineage),
     incidents,

@@ -5,7 +5,19 @@ import { MLMODEL_FILE } from '../../src/http/mlflow/artifacts.js';
 import { sha256 } from '../support/artifacts.js';
 import { GraphQLClient } from '../support/client.js';
 import { newRunId, runEvent } from '../support/openlineage.js';
-import { artifactGet, artifactPut, type Caller, graphql, graphqlUpload, mlflow, mlflowArtifact, type Outcome, openLineage, sse } from './doors.js';
+import {
+  artifactGet,
+  artifactPut,
+  type Caller,
+  graphql,
+  graphqlUpload,
+  mlflow,
+  mlflowArtifact,
+  mlflowGraphql,
+  type Outcome,
+  openLineage,
+  sse,
+} from './doors.js';
 import type { World } from './world.js';
 
 export interface DoorCase {
@@ -54,8 +66,7 @@ const restData = async (w: World, c: Caller, method: string, path: string, body?
 const vic = (w: World) => w.vic;
 const ana = (w: World) => w.ana;
 
-/** A logged model id of runA (MLflow 3 ids carry their run). */
-const loggedModelOf = (w: World) => `m-${w.runA.mlflowRunId}-0000000000000000-${Buffer.from('model').toString('base64url')}`;
+const loggedModelOf = (w: World) => w.loggedModel;
 const artifactPath = (w: World, file: string) => `${w.projectA.experimentId}/${w.runA.mlflowRunId}/artifacts/${file}`;
 
 const event = (w: World) =>
@@ -103,6 +114,14 @@ export const READS_HIDDEN: Row = {
     ),
     gql('query pipelineRun', outsider, 'query($r: String!) { pipelineRun(runId: $r) { id } }', (w) => ({ r: w.pipelineRunUuid }), 'pipelineRun'),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
+    gql('query runByMlflowId', outsider, 'query($r: String!) { runByMlflowId(runId: $r) { id } }', (w) => ({ r: w.runA.mlflowRunId }), 'runByMlflowId'),
+    gql(
+      'query projectByExperimentId',
+      outsider,
+      'query($e: String!) { projectByExperimentId(experimentId: $e) { name } }',
+      (w) => ({ e: w.projectA.experimentId }),
+      'projectByExperimentId',
+    ),
     {
       route: 'graphql query projects',
       call: absent(
@@ -158,7 +177,13 @@ export const READS_HIDDEN: Row = {
     rest('GET', '/registered-models/alias', outsider, (w) => ({ name: w.model, alias: 'champion' })),
     rest('GET', '/model-versions/get', outsider, (w) => ({ name: w.model, version: '1' })),
     rest('GET', '/model-versions/get-download-uri', outsider, (w) => ({ name: w.model, version: '1' })),
-    rest('GET', '/model-versions/search', outsider, (w) => ({ filter: `name = '${w.model}'` })),
+    {
+      route: 'mlflow GET /mlflow/model-versions/search',
+      call: absent(
+        (w) => restData(w, w.outsider, 'GET', '/mlflow/model-versions/search', { filter: `name = '${w.model}'` }),
+        (w, got) => got.includes(w.model),
+      ),
+    },
     rest('POST', '/logged-models/search', outsider, (w) => ({ experiment_ids: [w.projectA.experimentId] })),
     rest(
       'GET',
@@ -179,6 +204,77 @@ export const READS_HIDDEN: Row = {
       '/mlflow-artifacts/artifacts',
     ),
     { route: 'artifacts GET /artifacts/{artifactId}', call: (w) => artifactGet(w.url, w.outsider, w.artifactA) },
+    rest('POST', '/experiments/search-datasets', outsider, (w) => ({ experiment_ids: [w.projectA.experimentId] })),
+    rest('GET', '/metrics/get-history-bulk', outsider, (w) => ({ run_id: w.runA.mlflowRunId, metric_key: 'loss' })),
+    rest('GET', '/artifacts/list', outsider, (w) => ({ run_id: w.runA.mlflowRunId })),
+    rest(
+      'GET',
+      (w) => `/mlflow/logged-models/${loggedModelOf(w)}/artifacts/directories`,
+      outsider,
+      () => undefined,
+      '/mlflow/logged-models/{modelId}/artifacts/directories',
+    ),
+    rest(
+      'GET',
+      (w) => `/mlflow/logged-models/${loggedModelOf(w)}/artifacts/files`,
+      outsider,
+      () => ({ artifact_file_path: 'MLmodel' }),
+      '/mlflow/logged-models/{modelId}/artifacts/files',
+    ),
+    rest(
+      'GET',
+      () => '/get-artifact',
+      outsider,
+      (w) => ({ run_id: w.runA.mlflowRunId, path: `model/${MLMODEL_FILE}` }),
+      '/get-artifact',
+    ),
+    rest(
+      'GET',
+      () => '/model-versions/get-artifact',
+      outsider,
+      (w) => ({ name: w.model, version: '1', path: MLMODEL_FILE }),
+      '/model-versions/get-artifact',
+    ),
+    ...(
+      [
+        ['mlflowGetRun', (w: World) => `{ mlflowGetRun(input: { runId: "${w.runA.mlflowRunId}" }) { run { info { runId } } apiError { code } } }`],
+        [
+          'mlflowGetExperiment',
+          (w: World) => `{ mlflowGetExperiment(input: { experimentId: "${w.projectA.experimentId}" }) { experiment { name } apiError { code } } }`,
+        ],
+        [
+          'mlflowSearchRuns',
+          (w: World) => `{ mlflowSearchRuns(input: { experimentIds: ["${w.projectA.experimentId}"] }) { runs { info { runId } } apiError { code } } }`,
+        ],
+        [
+          'mlflowGetMetricHistoryBulkInterval',
+          (w: World) =>
+            `{ mlflowGetMetricHistoryBulkInterval(input: { runIds: ["${w.runA.mlflowRunId}"], metricKey: "loss" }) { metrics { step } apiError { code } } }`,
+        ],
+        ['mlflowListArtifacts', (w: World) => `{ mlflowListArtifacts(input: { runId: "${w.runA.mlflowRunId}" }) { files { path } apiError { code } } }`],
+        [
+          'mlflowSearchDatasets',
+          (w: World) =>
+            `mutation { mlflowSearchDatasets(input: { experimentIds: ["${w.projectA.experimentId}"] }) { datasetSummaries { name } apiError { code } } }`,
+        ],
+      ] as const
+    ).map(([root, query]) => ({ route: `mlflow graphql ${root}`, call: (w: World) => mlflowGraphql(w.url, w.outsider, query(w)) })),
+    {
+      route: 'mlflow graphql mlflowSearchModelVersions',
+      call: absent(
+        async (w) => {
+          const res = await fetch(`${w.url}/graphql`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${w.outsider.secret}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              query: `{ mlflowSearchModelVersions(input: { filter: "name = '${w.model}'" }) { modelVersions { name } apiError { code } } }`,
+            }),
+          });
+          return res.json();
+        },
+        (w, got) => got.includes(w.model),
+      ),
+    },
   ],
 };
 
@@ -265,6 +361,30 @@ export const VIEWER_CANNOT_WRITE: Row = {
     rest('POST', '/model-versions/create', vic, (w) => ({ name: w.model, source: `runs:/${w.runA.mlflowRunId}/model` })),
     rest('PATCH', '/model-versions/update', vic, (w) => ({ name: w.model, version: '1', description: 'x' })),
     rest('POST', '/logged-models', vic, (w) => ({ experiment_id: w.projectA.experimentId, source_run_id: w.runA.mlflowRunId })),
+    rest('POST', '/experiments/delete', vic, (w) => ({ experiment_id: w.projectA.experimentId })),
+    rest('POST', '/experiments/restore', vic, (w) => ({ experiment_id: w.projectA.experimentId })),
+    rest('POST', '/experiments/update', vic, (w) => ({ experiment_id: w.projectA.experimentId, new_name: `${w.projectA.name}-renamed` })),
+    rest('POST', '/experiments/set-experiment-tag', vic, (w) => ({ experiment_id: w.projectA.experimentId, key: 'k', value: 'v' })),
+    rest('POST', '/experiments/delete-experiment-tag', vic, (w) => ({ experiment_id: w.projectA.experimentId, key: 'k' })),
+    rest('POST', '/registered-models/set-tag', vic, (w) => ({ name: w.model, key: 'k', value: 'v' })),
+    rest('DELETE', '/registered-models/delete-tag', vic, (w) => ({ name: w.model, key: 'k' })),
+    rest('POST', '/model-versions/set-tag', vic, (w) => ({ name: w.model, version: '1', key: 'k', value: 'v' })),
+    rest('DELETE', '/model-versions/delete-tag', vic, (w) => ({ name: w.model, version: '1', key: 'k' })),
+    {
+      route: 'mlflow POST /mlflow/upload-artifact',
+      call: async (w) => {
+        const res = await fetch(`${w.url}/ajax-api/2.0/mlflow/upload-artifact?run_uuid=${w.runA.mlflowRunId}&path=notes.txt`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${w.vic.secret}` },
+          body: 'hello',
+        });
+        return res.status === 403 ? 'FORBIDDEN' : res.status === 200 ? 'OK' : 'NOT_FOUND';
+      },
+    },
+    {
+      route: 'mlflow PUT /mlflow-artifacts/artifacts/{path+}',
+      call: (w) => mlflowArtifact(w.url, w.vic, 'PUT', `${w.projectA.experimentId}/models/${w.loggedModel}/artifacts/notes.txt`, 'hello'),
+    },
     {
       route: 'mlflow PUT /mlflow-artifacts/artifacts/{path+}',
       call: (w) => mlflowArtifact(w.url, w.vic, 'PUT', artifactPath(w, 'notes.txt'), 'hello'),
@@ -277,9 +397,10 @@ export const VIEWER_CANNOT_WRITE: Row = {
 
 /** The logged-model writes take the id in the path; they answer like the writes above. */
 for (const [method, suffix, body] of [
-  ['PATCH', '', {}],
-  ['PATCH', '/tags', { tags: [] }],
-  ['POST', '/params', { params: [] }],
+  ['PATCH', '', { status: 'LOGGED_MODEL_READY' }],
+  ['DELETE', '', {}],
+  ['PATCH', '/tags', { tags: [{ key: 'k', value: 'v' }] }],
+  ['POST', '/params', { params: [{ key: 'p', value: '1' }] }],
   ['DELETE', '/tags/k', {}],
 ] as const) {
   VIEWER_CANNOT_WRITE.doors.push(

@@ -15,7 +15,7 @@ export const runArtifactsLoader = (ctx: Context) =>
   ctx.loaders.get('runArtifacts', (s) =>
     manyByParent(
       (runs: readonly Run[]) => s.artifacts.ofRuns(ctx.access, runs),
-      (a) => a.runId,
+      (a) => a.runId!,
     ),
   );
 export const codeDiffLoader = (ctx: Context) =>

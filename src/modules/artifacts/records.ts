@@ -3,14 +3,12 @@
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Artifact } from '../../generated/prisma/client.js';
 
-/** An artifact with the project of the run that produced it: who may read it follows from that project. */
-export type ArtifactWithProject = Artifact & { projectId: number };
-
-export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<ArtifactWithProject[]> {
-  const rows = await sql.query<Omit<ArtifactWithProject, 'sizeBytes'> & { sizeBytes: number }>(
-    `SELECT a.id, a.run_id AS "runId", a.name, a.kind, a.digest, a.size_bytes AS "sizeBytes", a.media_type AS "mediaType", a.created_at AS "createdAt",
-            r.project_id AS "projectId"
-     FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.id = ANY($1::int[])`,
+/** Artifacts by id; each carries its project, from which who may read it follows. */
+export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Artifact[]> {
+  const rows = await sql.query<Omit<Artifact, 'sizeBytes'> & { sizeBytes: number }>(
+    `SELECT a.id, a.run_id AS "runId", a.logged_model_id AS "loggedModelId", a.project_id AS "projectId", a.name, a.kind, a.digest,
+            a.size_bytes AS "sizeBytes", a.media_type AS "mediaType", a.created_at AS "createdAt"
+     FROM artifacts a WHERE a.id = ANY($1::int[])`,
     [ids],
   );
   return rows.map((r) => ({ ...r, sizeBytes: BigInt(r.sizeBytes) }));

@@ -6,13 +6,14 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
-import type { ProjectService } from '../projects/service.js';
+import { projectAccess } from '../projects/policy.js';
+import type { Project, ProjectService } from '../projects/service.js';
 import { visibleVersions as visibleModelVersions } from '../registry/policy.js';
 import { modelVersionsByIds } from '../registry/store.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
-import { datasetsByIds, datasetVersionsByIds } from './store.js';
-import { keyProblem, LIMITS, requireDisplayName, requireMaxLength, requireName } from '../../validation.js';
+import { datasetsByIds, datasetVersionsByIds, inputSummaries } from './store.js';
+import { keyProblem, LIMITS, requireDisplayName, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import type { Run, RunService } from '../runs/service.js';
@@ -29,6 +30,11 @@ export interface RegisterDatasetVersionInput {
   digest: string;
   description?: string | null;
   sourceUri?: string | null;
+  /** How the client described the source and the data, kept verbatim (MLflow's Dataset source_type, source, schema and profile). */
+  sourceType?: string | null;
+  source?: string | null;
+  schemaText?: string | null;
+  profile?: string | null;
   coverageStart?: Date | null;
   coverageEnd?: Date | null;
   rowCount?: number | null;
@@ -37,13 +43,21 @@ export interface RegisterDatasetVersionInput {
   derivedFrom?: readonly number[] | null;
 }
 
+export interface DatasetInputTag {
+  key: string;
+  value: string;
+}
+
 export interface LogInputsInput {
   runId: number;
-  datasets?: readonly { datasetVersionId: number; role: string }[] | null;
+  /** `tags`: the input's tags as the client sent them (MLflow's InputTag list), kept in order. */
+  datasets?: readonly { datasetVersionId: number; role: string; tags?: readonly DatasetInputTag[] | null }[] | null;
   models?: readonly { modelVersionId: number; role: string }[] | null;
 }
 
 const MAX_ROLE_LENGTH = 100;
+/** Longest source, schema or profile text kept (MLflow's own limits are 65,535 and 16 MB for schema). */
+const MAX_DESCRIPTION = 1_000_000;
 const MAX_PARENTS = 100;
 const MAX_INPUTS = 1000;
 
@@ -161,14 +175,20 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
   /** Every input link of one call in one transaction. */
   async function recordRunInputs(
     runId: number,
-    datasets: readonly { datasetVersionId: number; role: string }[],
+    datasets: readonly { datasetVersionId: number; role: string; tags?: readonly DatasetInputTag[] | null }[],
     models: readonly { modelVersionId: number; role: string }[],
   ): Promise<{ datasetInputsWritten: number; modelInputsWritten: number }> {
     const createdAt = new Date();
     return prisma.$transaction(async (tx) => {
       const ds = datasets.length
         ? await tx.runDatasetInput.createMany({
-            data: datasets.map((d) => ({ runId, datasetVersionId: d.datasetVersionId, role: d.role, createdAt })),
+            data: datasets.map((d) => ({
+              runId,
+              datasetVersionId: d.datasetVersionId,
+              role: d.role,
+              tags: d.tags ? d.tags.map((t) => ({ key: t.key, value: t.value })) : undefined,
+              createdAt,
+            })),
             skipDuplicates: true,
           })
         : { count: 0 };
@@ -209,6 +229,12 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
       const digest = normalizeSha256('input.digest', input.digest);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const sourceUri = input.sourceUri == null ? null : requireName('input.sourceUri', input.sourceUri, 2000);
+      const described = {
+        sourceType: input.sourceType == null ? null : requireMaxLength('input.sourceType', input.sourceType, LIMITS.nameLength),
+        source: input.source == null ? null : requireMaxLength('input.source', input.source, MAX_DESCRIPTION),
+        schemaText: input.schemaText == null ? null : requireMaxLength('input.schemaText', input.schemaText, MAX_DESCRIPTION),
+        profile: input.profile == null ? null : requireMaxLength('input.profile', input.profile, MAX_DESCRIPTION),
+      };
       const { coverageStart = null, coverageEnd = null } = input;
       if (coverageStart && coverageEnd && coverageEnd < coverageStart) {
         throw new ValidationError('input.coverageEnd', 'must not be before coverageStart');
@@ -248,6 +274,7 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
             version,
             digest,
             sourceUri,
+            ...described,
             coverageStart,
             coverageEnd,
             rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
@@ -268,7 +295,10 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
      */
     async logInputs(caller: Access, input: LogInputsInput): Promise<{ run: Run; datasetInputsWritten: number; modelInputsWritten: number }> {
       const run = await runs.requireEditable(caller, input.runId);
-      const datasets = (input.datasets ?? []).map((d, i) => ({ ...d, role: requireRole(`input.datasets[${i}].role`, d.role) }));
+      const datasets = (input.datasets ?? []).map((d, i) => {
+        const tags = d.tags == null ? null : validateInputTags(`input.datasets[${i}].tags`, d.tags);
+        return { ...d, role: requireRole(`input.datasets[${i}].role`, d.role), tags };
+      });
       const models = (input.models ?? []).map((m, i) => ({ ...m, role: requireRole(`input.models[${i}].role`, m.role) }));
       if (datasets.length + models.length > MAX_INPUTS) throw new ValidationError('input', `at most ${MAX_INPUTS} inputs per call`);
       await requireVisibleVersions(caller, [...new Set(datasets.map((d) => d.datasetVersionId))]);
@@ -331,6 +361,16 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
       return prisma.runModelInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
     },
 
+    /**
+     * The distinct dataset versions live runs of these projects read, with each role and input
+     * tags (MLflow's search-datasets), newest input first; at most `limit`.
+     */
+    async inputsOfProjects(caller: Access, projectList: readonly Project[], limit: number) {
+      const ids = (await projectAccess.visible(caller, projectList)).map((p) => p.id);
+      if (!ids.length) return [];
+      return inputSummaries(db.sql, ids, limit);
+    },
+
     /** Live runs the caller may see that read a dataset version (in any role, or one role), oldest first. */
     async usedBy(caller: Access, versionId: number, options: { role: string | null; first: number; afterRunId: number | null }) {
       const role = options.role == null ? null : requireRole('role', options.role);
@@ -349,6 +389,15 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
       return { runs: rows.slice(0, options.first), hasNextPage: rows.length > options.first, totalCount: () => prisma.run.count({ where }) };
     },
   };
+}
+
+function validateInputTags(field: string, tags: readonly DatasetInputTag[]): DatasetInputTag[] {
+  if (tags.length > 100) throw new ValidationError(field, `at most 100 tags per input (got ${tags.length})`);
+  tags.forEach((t, i) => {
+    requireKey(`${field}[${i}].key`, t.key);
+    requireMaxLength(`${field}[${i}].value`, t.value, LIMITS.tagValueLength);
+  });
+  return [...tags];
 }
 
 function nameTaken(name: string): ConflictError {

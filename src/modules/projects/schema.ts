@@ -29,6 +29,12 @@ builder.node(ProjectRef, {
       resolve: (p) => experimentIdOf(p),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the project was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last renamed, described, tagged, deleted or restored.' }),
+    deletedAt: t.expose('deletedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was deleted (through MLflow), or null. A deleted project keeps its runs and name and takes no new runs until restored.',
+    }),
   }),
 });
 
@@ -39,6 +45,13 @@ builder.queryFields((t) => ({
     description: 'The project with this name, or null.',
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.projects.get(ctx.access, args.name),
+  }),
+  projectByExperimentId: t.field({
+    type: ProjectRef,
+    nullable: true,
+    description: 'The project an MLflow experiment id names ("0" is the Default project), as MLflow links show it (#/experiments/<id>), or null.',
+    args: { experimentId: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.projects.getByExperimentId(ctx.access, args.experimentId),
   }),
   projects: t.connection({
     type: ProjectRef,

@@ -4,7 +4,7 @@ import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
-import { LIMITS, requireDisplayName, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
@@ -12,8 +12,13 @@ import { readableProjects } from '../auth/policy.js';
 import { datasetAccess } from '../datasets/policy.js';
 import { datasetVersionsByIds } from '../datasets/store.js';
 import type { ProjectService } from '../projects/service.js';
+import { artifactAccess } from '../artifacts/policy.js';
+import { artifactsByIds } from '../artifacts/records.js';
+import type { LoggedModelService } from '../logged-models/service.js';
 import { runAccess } from '../runs/policy.js';
-import type { Run } from '../runs/service.js';
+import type { Run, RunService } from '../runs/service.js';
+import { createRegistrySearch } from './search.js';
+import { createRegistryTags } from './tags.js';
 import { runsByIds } from '../runs/store.js';
 import { modelAccess, visibleVersions } from './policy.js';
 
@@ -35,29 +40,25 @@ export interface CreateModelVersionInput {
 }
 
 /**
- * A name filter as MLflow's model search sends it: an exact name, or a LIKE pattern whose only
- * wildcards are a leading and/or trailing `%` (the shapes an index-friendly query can serve).
- * `_` matches itself: model names are full of underscores, and people mean them literally.
+ * A version registered from what an MLflow client named: a source URI as given, with the run
+ * and logged model it resolved to (either may be absent) and the model file found there, if any.
  */
-export type ModelNameFilter = { equals: string } | { like: string; caseInsensitive: boolean };
-
-function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
-  if ('equals' in filter) return { equals: filter.equals };
-  const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
-  const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
-  if (inner.includes('%'))
-    throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
-  const starts = filter.like.startsWith('%');
-  const ends = filter.like.length > 1 && filter.like.endsWith('%');
-  if (starts && ends) return { contains: inner, mode };
-  if (ends) return { startsWith: inner, mode };
-  if (starts) return { endsWith: inner, mode };
-  return { equals: inner, mode };
+export interface CreateVersionFromSourceInput {
+  model: string;
+  source: string;
+  runId?: number | null;
+  loggedModelId?: string | null;
+  artifactId?: number | null;
+  description?: string | null;
+  tags?: readonly { key: string; value: string }[] | null;
 }
 
 /** Every alias move passes `promotionGate`; there is no way around it. */
-export function createRegistryService(db: Database, options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder; projects: ProjectService }) {
-  const { recordEdges, projects } = options;
+export function createRegistryService(
+  db: Database,
+  options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder; projects: ProjectService; runs: RunService; loggedModels: LoggedModelService },
+) {
+  const { recordEdges, projects, runs, loggedModels } = options;
   const { prisma } = db;
 
   async function requireModelRow(name: string): Promise<RegisteredModel> {
@@ -111,21 +112,30 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
   }
 
   /** Numbers and writes a version in one transaction; the counter update locks the model row, so numbers never collide. */
-  async function recordModelVersion(data: {
-    modelId: number;
-    runId: number;
-    artifactId: number;
-    description: string | null;
-    createdBy: string | null;
-  }): Promise<ModelVersion> {
+  async function recordModelVersion(
+    data: {
+      modelId: number;
+      runId: number | null;
+      artifactId: number | null;
+      loggedModelId?: string | null;
+      source?: string | null;
+      description: string | null;
+      createdBy: string | null;
+    },
+    tags: readonly { key: string; value: string }[] = [],
+  ): Promise<ModelVersion> {
     return prisma.$transaction(async (tx) => {
-      const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 } } });
-      const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: new Date() } });
-      await recordEdges(
-        tx,
-        [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
-        created.createdAt,
-      );
+      const now = new Date();
+      const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 }, updatedAt: now } });
+      const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: now, updatedAt: now } });
+      if (tags.length) await tx.modelVersionTag.createMany({ data: tags.map((t) => ({ versionId: created.id, key: t.key, value: t.value })) });
+      if (data.artifactId !== null) {
+        await recordEdges(
+          tx,
+          [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
+          created.createdAt,
+        );
+      }
       return created;
     });
   }
@@ -155,7 +165,11 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     return (await projects.require(caller, projectName, 'EDITOR')).id;
   }
 
+  const tagService = createRegistryTags(db, { requireModel, requireVersion, visibleOnly: (caller, rows) => visibleOnly(caller, rows) });
+
   return {
+    ...tagService,
+    ...createRegistrySearch(db),
     ...createAliasService(db, {
       gate: options.promotionGate,
       requireModel,
@@ -190,26 +204,14 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     async describeModel(caller: Access, name: string, description: string | null): Promise<RegisteredModel> {
       const model = await requireModel(caller, name, 'EDITOR');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
-      return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text } });
+      return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text, updatedAt: new Date() } });
     },
 
     /** Replaces a version's description (EDITOR on the model, sight of the version). */
     async describeVersion(caller: Access, name: string, version: number, description: string | null): Promise<ModelVersion> {
       const found = await requireVersion(caller, await requireModel(caller, name, 'EDITOR'), version, 'input.version');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
-      return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text } });
-    },
-
-    /** Models the caller may see, by name, keyset-paginated after `afterName`. */
-    async searchModels(caller: Access, input: { name?: ModelNameFilter | null; first: number; afterName: string | null }) {
-      const name: Prisma.StringFilter = { ...(input.name ? nameWhere(input.name) : {}), ...(input.afterName ? { gt: input.afterName } : {}) };
-      const projectIds = await readableProjects(caller);
-      const rows = await prisma.registeredModel.findMany({
-        where: { name, ...(projectIds ? { projectId: { in: projectIds } } : {}) },
-        orderBy: { name: 'asc' },
-        take: input.first + 1,
-      });
-      return { models: rows.slice(0, input.first), hasNextPage: rows.length > input.first };
+      return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text, updatedAt: new Date() } });
     },
 
     /** The highest-numbered version of each model the caller read (from its version counter), in one query; those the caller may not see are left out. */
@@ -243,25 +245,97 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
       const artifact = await prisma.artifact.findUnique({
         where: { id: input.artifactId },
-        include: { run: { select: { user: true, deletedAt: true, projectId: true } } },
+        include: { run: { select: { deletedAt: true } } },
       });
-      // Reading the artifact is enough on its side (VIEWER of its run's project; else NOT_FOUND):
+      // Reading the artifact is enough on its side (VIEWER of its project; else NOT_FOUND):
       // the write lands in the model's project, which needs EDITOR.
-      if (!artifact || !(await runAccess.canSee(caller, artifact.run))) throw new NotFoundError('Artifact', input.artifactId);
+      if (!artifact || !(await artifactAccess.canSee(caller, artifact))) throw new NotFoundError('Artifact', input.artifactId);
       if (!REGISTRABLE_KINDS.includes(artifact.kind)) {
         throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
       }
-      if (artifact.run.deletedAt)
-        throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
-      const projectId = await ownerFor(caller, name, input.project, artifact.run.projectId);
+      if (artifact.run?.deletedAt)
+        throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId, state: 'deleted' });
+      const projectId = await ownerFor(caller, name, input.project, artifact.projectId);
       // A concurrent creator in another project wins the name: ensureModel then refuses (CONFLICT).
       const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
       const { value: modelVersion, created } = await findOrCreate(
         () => prisma.modelVersion.findUnique({ where: key }),
-        () => recordModelVersion({ modelId: model.id, runId: artifact.runId, artifactId: artifact.id, description, createdBy: caller.actor ?? LOCAL_ACTOR }),
+        () =>
+          recordModelVersion({
+            modelId: model.id,
+            runId: artifact.runId,
+            artifactId: artifact.id,
+            loggedModelId: artifact.loggedModelId,
+            description,
+            createdBy: caller.actor ?? LOCAL_ACTOR,
+          }),
       );
       return { modelVersion, created };
+    },
+
+    /**
+     * Registers what an MLflow client named (a source URI, with the run and logged model it
+     * resolved to, and the model file found there) as a new version, creating the model on
+     * first use in the project of that run or logged model. Each call is a new version, as
+     * MLflow numbers them, except that a stored model file is one version of a model (a retry
+     * returns it). The caller must see the run, logged model and file it names.
+     */
+    async createVersionFromSource(caller: Access, input: CreateVersionFromSourceInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
+      const name = requireDisplayName('input.model', input.model);
+      const source = requireMaxLength('input.source', input.source, 2000);
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const tags = (input.tags ?? []).map((t, i) => ({
+        key: requireKey(`input.tags[${i}].key`, t.key),
+        value: requireMaxLength(`input.tags[${i}].value`, t.value, LIMITS.tagValueLength),
+      }));
+      if (input.artifactId != null) {
+        const existing = await prisma.registeredModel.findUnique({ where: { name } });
+        const found =
+          existing && (await prisma.modelVersion.findUnique({ where: { modelId_artifactId: { modelId: existing.id, artifactId: input.artifactId } } }));
+        if (found) {
+          await modelAccess.require(caller, existing, 'EDITOR', name);
+          return { modelVersion: found, created: false };
+        }
+      }
+      const run = input.runId == null ? null : await runs.require(caller, input.runId, 'VIEWER');
+      if (run?.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before registering from it`, { runId: run.id, state: 'deleted' });
+      const loggedModel = input.loggedModelId == null ? null : await loggedModels.require(caller, input.loggedModelId, 'VIEWER');
+      const artifact = input.artifactId == null ? null : (await artifactsByIds(db.sql, [input.artifactId]))[0];
+      if (input.artifactId != null && !(await artifactAccess.canSee(caller, artifact))) throw new NotFoundError('Artifact', input.artifactId);
+      const origin = run?.projectId ?? loggedModel?.projectId ?? artifact?.projectId ?? null;
+      if (origin === null && !(await prisma.registeredModel.findUnique({ where: { name } }))) {
+        throw new ValidationError(
+          'run_id',
+          `a new model needs a project: name the run it comes from (run_id), or create the model with the tag runledger.project`,
+        );
+      }
+      const projectId = await ownerFor(caller, name, null, origin ?? -1);
+      const model = await ensureModel(name, null, projectId);
+      const modelVersion = await recordModelVersion(
+        {
+          modelId: model.id,
+          runId: run?.id ?? artifact?.runId ?? loggedModel?.sourceRunId ?? null,
+          artifactId: artifact?.id ?? null,
+          loggedModelId: loggedModel?.id ?? artifact?.loggedModelId ?? null,
+          source,
+          description,
+          createdBy: caller.actor ?? LOCAL_ACTOR,
+        },
+        tags,
+      );
+      return { modelVersion, created: true };
+    },
+
+    /** Versions registered from logged models the caller read (MLflow's mlflow.modelVersions tag). */
+    async versionsOfLoggedModels(caller: Access, modelIds: readonly string[]): Promise<(ModelVersion & { modelName: string })[]> {
+      if (!modelIds.length) return [];
+      const rows = await prisma.modelVersion.findMany({
+        where: { loggedModelId: { in: [...modelIds] } },
+        include: { model: { select: { name: true } } },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      return (await visibleOnly(caller, rows)).map(({ model, ...v }) => ({ ...v, modelName: model.name }));
     },
 
     /** Models of a project the caller may see, by name, after `afterName`; one row past `first` tells whether more follow. */
@@ -308,7 +382,19 @@ export function createRegistryService(db: Database, options: { promotionGate: Pr
     async versionsOf(caller: Access, model: RegisteredModel, first: number, beforeVersion: number | null) {
       await modelAccess.require(caller, model, 'VIEWER', model.name);
       const projectIds = await readableProjects(caller);
-      const where: Prisma.ModelVersionWhereInput = { modelId: model.id, ...(projectIds ? { run: { projectId: { in: projectIds } } } : {}) };
+      // Versions that came from runs or logged models of projects the caller cannot see are left out.
+      const where: Prisma.ModelVersionWhereInput = {
+        modelId: model.id,
+        ...(projectIds
+          ? {
+              OR: [
+                { run: { projectId: { in: projectIds } } },
+                { runId: null, loggedModel: { projectId: { in: projectIds } } },
+                { runId: null, loggedModelId: null },
+              ],
+            }
+          : {}),
+      };
       const rows = await prisma.modelVersion.findMany({
         where: { ...where, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
         orderBy: { version: 'desc' },

@@ -1,4 +1,5 @@
 // Root query fields for finding, comparing and aggregating runs.
+import { parseMlflowRunId } from './mlflow-id.js';
 import { forwardConnection } from '../../connections.js';
 import { builder, SortDirection } from '../../builder.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -111,6 +112,16 @@ builder.queryFields((t) => ({
     description: 'A run by id (deleted runs included, with deletedAt set).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => runLoader(ctx).load(decodeId('Run', String(args.id), 'id')),
+  }),
+  runByMlflowId: t.field({
+    type: RunRef,
+    nullable: true,
+    description: 'A run by its MLflow run id (Run.mlflowRunId, as MLflow links show it: #/experiments/<id>/runs/<run id>), or null.',
+    args: { runId: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const id = parseMlflowRunId(args.runId);
+      return id === null ? null : runLoader(ctx).load(id);
+    },
   }),
   runs: t.connection(
     {

@@ -35,6 +35,11 @@ export interface StartRunInput {
   notes?: string | null;
   group?: string | null;
   parentRunId?: number | null;
+  /**
+   * A parent another tracker's tag named (MLflow's mlflow.parentRunId): linked when it is a run
+   * of the same project the caller may see, else ignored (the tag keeps the text).
+   */
+  parentRunHint?: number | null;
   startedAt?: Date | null;
   environment?: unknown;
   seed?: string | null;
@@ -101,7 +106,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
   }
 
   function requireNotDeleted(run: Run): Run {
-    if (run.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before changing it`, { runId: run.id });
+    if (run.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before changing it`, { runId: run.id, state: 'deleted' });
     return run;
   }
 
@@ -119,6 +124,9 @@ export function createRunService(db: Database, projects: ProjectService, recordE
   /** Starts a run in the caller's project; with a clientRunId, a retry returns the run the first call created. */
   async function start(caller: Access, input: StartRunInput): Promise<{ run: Run; created: boolean }> {
     const project = await projects.require(caller, input.project, 'EDITOR');
+    if (project.deletedAt) {
+      throw new ConflictError(`project ${JSON.stringify(project.name)} is deleted; restore it before starting runs in it`, { projectId: project.id });
+    }
     const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
     if (clientRunId) {
       const existing = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
@@ -126,9 +134,13 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     }
     const { name, tags, code } = validateStart(input);
     const { user, recordedBy } = attribution(caller, input);
-    if (input.parentRunId != null) {
-      const parent = await prisma.run.findUnique({ where: { id: input.parentRunId } });
-      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
+    let parentId = input.parentRunId ?? null;
+    if (parentId != null) {
+      const parent = await prisma.run.findUnique({ where: { id: parentId } });
+      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', parentId);
+    } else if (input.parentRunHint != null) {
+      const parent = await prisma.run.findUnique({ where: { id: input.parentRunHint } });
+      parentId = parent && parent.projectId === project.id ? parent.id : null;
     }
     const data = {
       projectId: project.id,
@@ -138,7 +150,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       recordedBy,
       notes: input.notes ?? null,
       group: input.group ?? null,
-      parentId: input.parentRunId ?? null,
+      parentId,
       startedAt: input.startedAt ?? new Date(),
       environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
       gpuCount: gpuCountOf(input.environment),
@@ -146,7 +158,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     };
     // A named run with nothing linked is one row: one statement in an implicit transaction,
     // without an interactive transaction's BEGIN and COMMIT round trips.
-    const alone = name !== null && tags.length === 0 && !code && input.parentRunId == null;
+    const alone = name !== null && tags.length === 0 && !code && parentId == null;
     try {
       const run = alone ? await prisma.run.create({ data }) : await insertLinkedRun(data, tags, code);
       return { run, created: true };
@@ -239,6 +251,14 @@ export function createRunService(db: Database, projects: ProjectService, recordE
           }),
         ),
       ]);
+      return run;
+    },
+
+    /** Removes one tag of a run the caller may edit; a key the run lacks is NOT_FOUND. */
+    async removeTag(caller: Access, runId: number, key: string): Promise<Run> {
+      const run = await requireEditable(caller, runId);
+      const { count } = await prisma.tag.deleteMany({ where: { runId: run.id, key: requireKey('key', key) } });
+      if (count === 0) throw new NotFoundError('RunTag', key);
       return run;
     },
 
