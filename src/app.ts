@@ -11,18 +11,22 @@ import { applyPendingMigrations } from './db/migrate.js';
 import { DomainError } from './errors.js';
 import { createErrorMasker, unavailableError } from './errors-graphql.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
-import { guardRequests, guardServer, REQUEST_ID_HEADER } from './http/guard.js';
+import { createEdge, REQUEST_ID_HEADER } from './http/edge.js';
+import { guardServer } from './http/edge/guard.js';
+import { createHealthRoutes } from './http/health.js';
 import { useRequestLimits } from './graphql-limits.js';
+import { createGraphiQL } from './http/graphiql.js';
 import { createWebRoutes } from './http/web/routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
 import { authenticate, credentialsFromHeaders } from './modules/auth/authenticate.js';
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
+import { createMarquezRoutes } from './http/marquez/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
 import { useMlflowGraphQL } from './http/mlflow/graphql.js';
-import { createMlflowRoutes } from './http/mlflow/router.js';
-import { createFsArtifactStore } from './modules/artifacts/store-fs.js';
+import { createMlflowRoutes, mlflowDoorErrors } from './http/mlflow/router.js';
+import { openArtifactStore } from './modules/artifacts/open-store.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createRedisPubSub } from './modules/live/pubsub-redis.js';
 import { useSharedSubscriptionExecution } from './modules/live/shared-execution.js';
@@ -54,13 +58,14 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
   const services = createServices(db, {
-    artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+    artifactStore: openArtifactStore(config.artifacts, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
     live: config.live,
     log,
     neo4j,
     openLineage: config.openLineage,
+    presignTtlSeconds: config.artifacts.presignTtlSeconds,
   });
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
@@ -72,15 +77,22 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     maxBodyBytes: config.limits.bodyBytes,
     access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
   });
+  const handleMarquezRequest = createMarquezRoutes(services, log, {
+    maxBodyBytes: config.limits.bodyBytes,
+    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+  });
   services.lineage.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
+  const graphiql = createGraphiQL();
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { title: 'runledger' } : false,
+    // CORS is the edge's: yoga's default would reflect any Origin, with credentials.
+    cors: false,
     // GraphiQL with its scripts inlined (no CDN), loaded on first use: it is 9 MB of JavaScript.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: graphiql.render,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(log) },
@@ -89,6 +101,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     // through a counting stream, even when Content-Length already bounds it.
     maxRequestBodySize: false,
     plugins: [
+      graphiql.plugin,
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
       // MLflow's own GraphQL operations (its UI's mlflowGetRun, mlflowSearchRuns, ...) on the same endpoint.
       useMlflowGraphQL(services, log, config),
@@ -108,15 +121,18 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
 
   let inFlight = 0;
   let stopping = false;
-  // Every route runs inside guardRequests: whatever a handler throws ends that request only.
+  const handleHealth = createHealthRoutes({ db, pubsub, services, log, stopping: () => stopping });
+  // Every route runs behind the edge: origin and host checks, security headers, request ids,
+  // and whatever a handler throws ends that request only.
+  const edge = createEdge({ config, log, doors: [mlflowDoorErrors] });
   const server = http.createServer(
-    guardRequests(async (req, res) => {
+    edge.requests(async (req, res) => {
       const started = performance.now();
       inFlight += 1;
       res.on('close', () => {
         inFlight -= 1;
         const url = req.url ?? '';
-        if (!url.startsWith('/healthz')) {
+        if (!url.startsWith('/healthz') && !url.startsWith('/readyz') && !url.startsWith('/livez')) {
           log.info('request', {
             method: req.method,
             path: url.split('?')[0],
@@ -127,35 +143,24 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
         }
       });
       if (stopping) res.setHeader('connection', 'close');
-      if (req.url === '/healthz') {
-        try {
-          await db.ping();
-          // Redis and Neo4j are optional: while one is away the service still serves (live
-          // updates pause, lineage answers from PostgreSQL), so it reports "degraded" with 200.
-          // A 503 would make a load balancer drop every replica at once for a shared outage.
-          const dependencies: Record<string, string> = {};
-          if (pubsub.kind === 'redis') dependencies.redis = pubsub.connected() ? 'ok' : 'unavailable';
-          const neo4jHealth = await services.lineage.projectionHealth();
-          if (neo4jHealth) dependencies.neo4j = neo4jHealth;
-          const degraded = Object.values(dependencies).includes('unavailable');
-          res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: stopping ? 'stopping' : degraded ? 'degraded' : 'ok', database: db.kind, dependencies }));
-        } catch (error) {
-          log.warn('health check failed', { err: error });
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status: 'unavailable', database: db.kind }));
-        }
-        return;
-      }
+      if (await handleHealth(req, res)) return;
       if (await handleArtifactRequest(req, res)) return;
       if (await handleMlflowRequest(req, res)) return;
       if (await handleWebRequest(req, res)) return;
+      if (await handleMarquezRequest(req, res)) return;
       if (await handleOpenLineageRequest(req, res)) return;
       return yoga.requestListener(req, res);
-    }, log),
+    }),
   );
   guardServer(server, log);
-  const webSocket = attachGraphQLWebSocket({ server, yoga, path: '/graphql', maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection, log });
+  const webSocket = attachGraphQLWebSocket({
+    server,
+    yoga,
+    path: '/graphql',
+    maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
+    log,
+    edge: edge.upgrades,
+  });
 
   return {
     config,

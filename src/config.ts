@@ -1,6 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
+import { LIMITS, requireDisplayName } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -21,11 +22,88 @@ export interface Config {
    * Content-addressed artifact directory, the largest upload accepted, and the largest GraphQL
    * multipart request (yoga holds multipart files in memory; big files go through PUT).
    */
-  readonly artifacts: { readonly dir: string; readonly maxBytes: number; readonly maxMultipartBytes: number };
+  readonly artifacts: ArtifactsConfig;
   readonly live: LiveConfig;
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
+  readonly edge: EdgeConfig;
+}
+
+/** What the HTTP edge accepts from browsers (src/http/edge.ts); see docs/security.md. */
+export interface EdgeConfig {
+  /**
+   * Host header names served besides the defaults (loopback names, IP addresses and HOST);
+   * an entry is a name, `*.domain` for its subdomains, or `name:port`. 'any' turns the check
+   * off (behind a proxy that checks Host itself).
+   */
+  readonly allowedHosts: readonly string[] | 'any';
+  /** Origins (scheme://host[:port]) whose pages may call the API besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** "a.example,*.b.example,c:8080" as host patterns; "*" alone means any host. */
+function hostPatterns(value: string | undefined, ctx: z.RefinementCtx): string[] | 'any' {
+  const entries = (value ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (entries.includes('*')) return 'any';
+  for (const entry of entries) {
+    if (!/^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(entry))
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected a host name, *.domain, or name:port` });
+  }
+  return entries;
+}
+
+/** "https://a.example,http://localhost:5173" as origins; "*" is refused, since origins are trusted with the caller's credentials. */
+function origins(value: string | undefined, ctx: z.RefinementCtx): string[] {
+  const out: string[] = [];
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(entry);
+    } catch {}
+    if (entry === '*') ctx.addIssue({ code: 'custom', message: '"*" is not allowed: list each origin whose pages may act for your users' });
+    else if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)}: expected an origin such as https://dashboard.example.com (scheme, host and port only)`,
+      });
+    else out.push(url.origin);
+  }
+  return out;
+}
+
+export interface ArtifactsConfig {
+  /** The local store's directory (used when `store` is fs). */
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly maxMultipartBytes: number;
+  readonly store: { readonly kind: 'fs' } | S3StoreConfig;
+  /** Whether clients are offered presigned URLs to move bytes to and from the store directly. */
+  readonly direct: boolean;
+  /** How long a presigned URL stays valid. */
+  readonly presignTtlSeconds: number;
+}
+
+export interface S3StoreConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** Key prefix, '' or ending in '/'. */
+  readonly prefix: string;
+  /** null: AWS's own endpoint for the region. */
+  readonly endpoint: string | null;
+  /** Where clients reach the store, for presigned URLs, when it differs from `endpoint`. */
+  readonly publicEndpoint: string | null;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  /** null: the AWS SDK's default chain (instance role, web identity, shared files). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | null;
+  readonly partBytes: number;
 }
 
 export interface OpenLineageConfig {
@@ -43,7 +121,17 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
-    else map.set(ns, project);
+    else {
+      // Project names are display names (MLflow experiment names such as "exp: baseline").
+      try {
+        map.set(ns, requireDisplayName('project', project, LIMITS.projectNameLength));
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(entry)}: project ${JSON.stringify(project)} is not a valid project name (${(error as Error).message})`,
+        });
+      }
+    }
   }
   return map;
 }
@@ -67,6 +155,10 @@ export interface LiveConfig {
   readonly queuePoints: number;
   /** Rows per replay query of metricLogged(sinceStep). */
   readonly replayPageSize: number;
+  /** How often a metricLogged subscription compares its series' counts with the database. */
+  readonly reconcileMs: number;
+  /** How long committed points may stay undelivered (a message may be in flight from another replica) before the subscription ends, saying where to resume. */
+  readonly holeGraceMs: number;
 }
 
 /** Per-request limits; each refusal is a LIMIT_EXCEEDED error naming the limit. */
@@ -125,6 +217,8 @@ const envSchema = z.object({
   RUNLEDGER_LIVE_MAX_KEYS: z.coerce.number().int().min(1).max(10_000).default(50),
   RUNLEDGER_LIVE_QUEUE_POINTS: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   RUNLEDGER_LIVE_REPLAY_PAGE: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  RUNLEDGER_LIVE_RECONCILE_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  RUNLEDGER_LIVE_HOLE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   RUNLEDGER_ARTIFACT_DIR: z.string().min(1).optional(),
   RUNLEDGER_MAX_ARTIFACT_BYTES: z.coerce
     .number()
@@ -138,6 +232,32 @@ const envSchema = z.object({
     .min(1)
     .max(Number.MAX_SAFE_INTEGER)
     .default(100 * 1024 ** 2),
+  // s3://bucket/prefix puts artifact bytes in S3-compatible object storage; unset keeps them in RUNLEDGER_ARTIFACT_DIR.
+  RUNLEDGER_ARTIFACT_STORE: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      'must be s3://bucket or s3://bucket/prefix (bucket: 3-63 lowercase letters, digits, dots, hyphens)',
+    )
+    .optional(),
+  RUNLEDGER_S3_ENDPOINT: url().optional(),
+  AWS_ENDPOINT_URL_S3: url().optional(),
+  AWS_ENDPOINT_URL: url().optional(),
+  RUNLEDGER_S3_PUBLIC_ENDPOINT: url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  RUNLEDGER_S3_PATH_STYLE: z.enum(['on', 'off']).optional(),
+  RUNLEDGER_S3_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 ** 2)
+    .max(5 * 1024 ** 3)
+    .default(8 * 1024 ** 2),
+  RUNLEDGER_ARTIFACT_DIRECT: z.enum(['on', 'off']).default('off'),
+  RUNLEDGER_PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(900),
   NEO4J_URI: z
     .string()
     .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)')
@@ -150,7 +270,44 @@ const envSchema = z.object({
     .default(''),
   // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
   RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
+  // Browsers: extra Host names to serve and origins whose pages may call the API (docs/security.md).
+  RUNLEDGER_ALLOWED_HOSTS: z.string().optional().transform(hostPatterns),
+  RUNLEDGER_ALLOWED_ORIGINS: z.string().optional().transform(origins),
 });
+
+function url() {
+  return z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http:// or https:// URL');
+}
+
+/** The artifact store the variables describe; each problem is reported with the variable's name. */
+function artifactStore(e: z.infer<typeof envSchema>, problems: string[]): ArtifactsConfig['store'] {
+  if (!e.RUNLEDGER_ARTIFACT_STORE) {
+    if (e.RUNLEDGER_ARTIFACT_DIRECT === 'on')
+      problems.push('  RUNLEDGER_ARTIFACT_DIRECT: "on" needs RUNLEDGER_ARTIFACT_STORE=s3://... (the local store has no presigned URLs)');
+    return { kind: 'fs' };
+  }
+  const rest = e.RUNLEDGER_ARTIFACT_STORE.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+  const endpoint = e.RUNLEDGER_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL ?? null;
+  if (!!e.AWS_ACCESS_KEY_ID !== !!e.AWS_SECRET_ACCESS_KEY) problems.push('  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both or neither');
+  return {
+    kind: 's3',
+    bucket,
+    prefix: prefix ? `${prefix}/` : '',
+    endpoint,
+    publicEndpoint: e.RUNLEDGER_S3_PUBLIC_ENDPOINT ?? null,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // Most S3-compatible servers want bucket-in-path; AWS itself prefers virtual hosts.
+    forcePathStyle: (e.RUNLEDGER_S3_PATH_STYLE ?? (endpoint ? 'on' : 'off')) === 'on',
+    credentials:
+      e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+        : null,
+    partBytes: e.RUNLEDGER_S3_PART_BYTES,
+  };
+}
 
 export class ConfigError extends Error {}
 
@@ -168,6 +325,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
     );
   }
+  const storeProblems: string[] = [];
+  const store = artifactStore(e, storeProblems);
+  if (storeProblems.length) throw new ConfigError(`Invalid configuration:\n${storeProblems.join('\n')}`);
   const database: DatabaseConfig = e.DATABASE_URL
     ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
     : { kind: 'pglite', dataDir: path.resolve(e.RUNLEDGER_DATA_DIR) };
@@ -195,15 +355,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxKeysPerSubscription: e.RUNLEDGER_LIVE_MAX_KEYS,
       queuePoints: e.RUNLEDGER_LIVE_QUEUE_POINTS,
       replayPageSize: e.RUNLEDGER_LIVE_REPLAY_PAGE,
+      reconcileMs: e.RUNLEDGER_LIVE_RECONCILE_MS,
+      holeGraceMs: e.RUNLEDGER_LIVE_HOLE_GRACE_MS,
     }),
     artifacts: Object.freeze({
       dir: path.resolve(e.RUNLEDGER_ARTIFACT_DIR ?? path.join(e.RUNLEDGER_DATA_DIR, 'artifacts')),
       maxBytes: e.RUNLEDGER_MAX_ARTIFACT_BYTES,
       maxMultipartBytes: e.RUNLEDGER_MAX_MULTIPART_BYTES,
+      store: Object.freeze(store),
+      direct: e.RUNLEDGER_ARTIFACT_DIRECT === 'on',
+      presignTtlSeconds: e.RUNLEDGER_PRESIGN_TTL_SECONDS,
     }),
     neo4j: e.NEO4J_URI
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
+    edge: Object.freeze({ allowedHosts: e.RUNLEDGER_ALLOWED_HOSTS, allowedOrigins: e.RUNLEDGER_ALLOWED_ORIGINS }),
   });
 }

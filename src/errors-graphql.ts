@@ -2,7 +2,7 @@
 // code; anything unexpected is logged with its cause and masked.
 import { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js';
-import { DomainError } from './errors.js';
+import { DomainError, UnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 
 type GraphQLErrorLike = Error & {
@@ -39,6 +39,11 @@ export function createErrorMasker(log: Logger) {
   return (error: unknown, message: string): Error => {
     const gql = isGraphQLError(error) ? error : null;
     const domain = findDomainError(error);
+    if (domain instanceof UnavailableError) {
+      log.warn('dependency unavailable', { err: domain, path: gql?.path });
+      const http = { status: 503, headers: { 'retry-after': String(domain.retryAfterSeconds) } };
+      return new GraphQLError(domain.message, { nodes: gql?.nodes, path: gql?.path, extensions: { code: domain.code, ...domain.details, http } });
+    }
     if (domain) {
       return new GraphQLError(domain.message, { nodes: gql?.nodes, path: gql?.path, extensions: { code: domain.code, ...domain.details } });
     }

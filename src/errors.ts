@@ -1,6 +1,16 @@
-// Expected failures as domain errors; the GraphQL layer maps each to an error code in one place.
+// The one error taxonomy: expected failures as domain errors, each with a code that every door
+// maps to its protocol (GraphQL extensions, MLflow error codes, HTTP statuses) in one place.
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db/unavailable.js';
 
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'INSUFFICIENT_STORAGE';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'LIMIT_EXCEEDED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INSUFFICIENT_STORAGE'
+  | 'UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -11,6 +21,17 @@ export abstract class DomainError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/**
+ * The domain error a failure means to a caller: domain errors as they are, an unreachable
+ * database as UNAVAILABLE (the database is a dependency too); null for an unexpected fault (a
+ * bug: logged, answered as a 500).
+ */
+export function expectedError(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  if (isDatabaseUnavailable(error)) return new UnavailableError(`the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`, RETRY_AFTER_SECONDS);
+  return null;
 }
 
 /** Input that breaks a rule; `field` names where, e.g. `metrics[3].key`. */
@@ -53,4 +74,19 @@ export class UnauthenticatedError extends DomainError {
 /** The caller can see the target but lacks the role the operation needs. */
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
+}
+
+/**
+ * A dependency that holds data (the artifact object store) cannot be reached right now: nothing
+ * was kept, and the same request can be retried after `retryAfterSeconds` (503 + Retry-After).
+ */
+export class UnavailableError extends DomainError {
+  readonly code = 'UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { retryAfterSeconds, ...details });
+  }
 }

@@ -1,6 +1,6 @@
 // GraphQL hardening as one yoga plugin: request body size, batch size, tokens, depth, aliases
-// and cost, each refused with LIMIT_EXCEEDED naming the limit; CSRF prevention; introspection
-// switchable off. Limits are checked before execution, so a hostile query costs only its parse.
+// and cost, each refused with LIMIT_EXCEEDED naming the limit; the shared input rules (src/input-
+// rules.ts) on variables and string literals; CSRF prevention; introspection switchable off. Limits are checked before execution, so a hostile query costs only its parse.
 import {
   type ExecutionResult,
   type ASTVisitor,
@@ -20,6 +20,7 @@ import {
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { RequestLimits } from './config.js';
 import { listArgumentSize, literalListErrors, variableListError } from './graphql-list-limits.js';
+import { type InputProblem, jsonProblem, MAX_JSON_DEPTH, textProblem } from './input-rules.js';
 
 type LimitName = keyof RequestLimits;
 
@@ -128,55 +129,23 @@ function measure(context: ValidationContext, limits: RequestLimits): void {
   }
 }
 
-// PostgreSQL text cannot hold U+0000; refusing it up front turns a database error (a 500) into
-// a clear BAD_USER_INPUT naming where it was.
-// Deeper values are refused by the JSON scalar, which checks them without recursion.
-function hasNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 64 || value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) return value.some((item) => hasNul(item, depth + 1));
-  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1));
-}
-
-/** Where the first NUL is; only called once hasNul found one, so the common case builds no paths. */
-function findNul(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (depth > 64 || value === null || typeof value !== 'object') return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = findNul(value[i], `${path}[${i}]`, depth + 1);
-      if (found) return found;
-    }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return `${path} (a key)`;
-    const found = findNul(item, `${path}.${key}`, depth + 1);
-    if (found) return found;
-  }
-  return null;
-}
-
 type ExecuteHook = {
   args: { document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null };
   setResultAndStopExecution: (result: ExecutionResult) => void;
 };
 
-/** Checks what only the variables tell: list lengths, and NUL characters. */
+/** Checks what only the variables tell: list lengths, and text PostgreSQL cannot hold (NUL, lone surrogates). */
 function checkVariables(hook: ExecuteHook) {
   const listError = variableListError(hook.args.document, hook.args.operationName, hook.args.variableValues);
   if (listError) return hook.setResultAndStopExecution({ errors: [listError] });
-  refuseNulVariables(hook);
+  // Input types nest a few levels around a JSON value, whose scalar refuses deeper values itself.
+  const problem = jsonProblem(hook.args.variableValues ?? {}, '', { textOnlyBeyond: MAX_JSON_DEPTH + 8 });
+  if (problem) hook.setResultAndStopExecution({ errors: [inputRuleError(problem)] });
 }
 
-function refuseNulVariables({ args, setResultAndStopExecution }: ExecuteHook) {
-  if (!hasNul(args.variableValues)) return;
-  const where = findNul(args.variableValues ?? {}, 'variables');
-  if (where) setResultAndStopExecution({ errors: [nulError(where.replace(/^variables\./, ''))] });
-}
-
-function nulError(where: string): GraphQLError {
-  return new GraphQLError(`${where}: text must not contain the NUL character (U+0000)`, { extensions: { code: 'BAD_USER_INPUT', field: where } });
+function inputRuleError(problem: InputProblem): GraphQLError {
+  const field = problem.field || 'variables';
+  return new GraphQLError(`${field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field, rule: problem.rule } });
 }
 
 /**
@@ -240,9 +209,10 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     measure(context, limits);
     return {};
   };
-  const nulLiteralRule = (context: ValidationContext): ASTVisitor => ({
+  const textLiteralRule = (context: ValidationContext): ASTVisitor => ({
     StringValue(node: StringValueNode) {
-      if (node.value.includes('\u0000')) context.reportError(nulError('a string literal in the document'));
+      const problem = textProblem('a string literal in the document', node.value);
+      if (problem) context.reportError(inputRuleError(problem));
     },
   });
   return {
@@ -293,7 +263,7 @@ export function useRequestLimits(options: { limits: RequestLimits; introspection
     },
     onValidate({ addValidationRule }) {
       addValidationRule(limitsRule);
-      addValidationRule(nulLiteralRule);
+      addValidationRule(textLiteralRule);
       if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };

@@ -1,5 +1,6 @@
 // Custom scalars. MetricValue carries NaN and ±Infinity through JSON as strings.
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { instantProblem, jsonProblem } from './input-rules.js';
 
 function badInput(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -31,36 +32,16 @@ function parseDateTime(value: unknown): Date {
     throw badInput(`DateTime must be an ISO-8601 string such as 2026-08-01T12:00:00Z; got ${JSON.stringify(value).slice(0, 100)}`);
   }
   const date = new Date(value);
-  // Year 0000 parses in JavaScript but PostgreSQL has no year 0; nothing tracked predates year 1.
-  if (date.getUTCFullYear() < 1) throw badInput(`DateTime must be between 0001-01-01 and 9999-12-31; got ${JSON.stringify(value)}`);
+  // Year 0000 parses in JavaScript but PostgreSQL has no year 0; 9999-12-31T23:59-10:00 is year 10000 in UTC.
+  const problem = instantProblem(date.getTime());
+  if (problem) throw badInput(`DateTime ${problem} in UTC; got ${JSON.stringify(value)}`);
   return date;
 }
 
-/** Nesting allowed inside a JSON value: ample for configs and schemas, far from any stack limit. */
-export const MAX_JSON_DEPTH = 64;
-
-/**
- * Checks a JSON value without recursion (it may be nested thousands of levels): refuses
- * nesting past MAX_JSON_DEPTH and U+0000 in keys or strings (PostgreSQL's jsonb cannot hold it).
- */
+/** Checks a JSON value without recursion (it may be nested thousands of levels), by the shared input rules. */
 function parseJsonValue(value: unknown): unknown {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) throw badInput('JSON must not contain the NUL character (U+0000)');
-      continue;
-    }
-    if (item === null || typeof item !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) throw badInput(`JSON must not nest more than ${MAX_JSON_DEPTH} levels of objects and lists`);
-    if (Array.isArray(item)) for (const child of item) stack.push([child, depth + 1]);
-    else {
-      for (const [key, child] of Object.entries(item)) {
-        if (key.includes('\u0000')) throw badInput('JSON keys must not contain the NUL character (U+0000)');
-        stack.push([child, depth + 1]);
-      }
-    }
-  }
+  const problem = jsonProblem(value);
+  if (problem) throw badInput(`JSON${problem.field ? ` (at ${problem.field})` : ''} ${problem.message}`);
   return value;
 }
 

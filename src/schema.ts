@@ -9,11 +9,15 @@ import './modules/auth/schema.js';
 import './modules/audit/schema.js';
 import './modules/live/schema.js';
 import './modules/artifacts/schema.js';
+import './modules/artifacts/transfer-schema.js';
 import './modules/registry/schema.js';
 import './modules/datasets/schema.js';
 import './modules/lineage/schema.js';
 import './modules/lineage/incidents-schema.js';
 import './modules/refs/schema.js';
 import './modules/pipelines/schema.js';
+import './modules/pipelines/jobs-schema.js';
+import './modules/pipelines/column-lineage-schema.js';
+import './modules/catalog/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -23,7 +23,7 @@ try {
 
 try {
   const app = await createApp(config);
-  // The last line of defence: every request is already guarded (src/http/guard.ts); anything
+  // The last line of defence: every request is already guarded (src/http/edge.ts); anything
   // that still escapes is logged rather than left to kill the process silently.
   process.on('unhandledRejection', (reason) => app.log.error('unhandled promise rejection', { err: reason }));
   try {

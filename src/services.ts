@@ -5,6 +5,7 @@ import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDirectTransferService } from './modules/artifacts/direct.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -17,10 +18,14 @@ import { createIncidentService, quarantineGate } from './modules/lineage/inciden
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { createLoggedModelService } from './modules/logged-models/service.js';
-import { edgeRecorder } from './modules/lineage/store.js';
+import { edgeRecorder, edgeRetractor } from './modules/lineage/store.js';
+import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
 import { createPipelineService } from './modules/pipelines/service.js';
-import { createProjectService, type ProjectService } from './modules/projects/service.js';
+import { createJobService } from './modules/pipelines/jobs.js';
+import { createJobLineageService } from './modules/pipelines/job-lineage.js';
+import { createCatalogService } from './modules/catalog/service.js';
+import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
 import { createRunSearch } from './modules/runs/search.js';
@@ -37,6 +42,8 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
+  presignTtlSeconds?: number;
 }
 
 /**
@@ -49,42 +56,18 @@ function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'interna
   return rest;
 }
 
-/** Where a replica announces that it renamed, deleted, restored or retagged a project. */
-const PROJECTS_CHANGED = 'projects:changed';
-
-/**
- * Every replica caches the project rows it reads; a change made on any replica reaches the
- * others' caches here. Lost messages (a broker outage) drop the whole cache; a replica that
- * cannot subscribe at all stops caching.
- */
-function listenForProjectChanges(pubsub: PubSub, projects: ProjectService, log: Logger) {
-  pubsub
-    .subscribe(PROJECTS_CHANGED, {
-      message: (m) => {
-        const id = (m as { id?: unknown } | null)?.id;
-        if (typeof id === 'number') projects.internal.forget(id);
-        else projects.internal.forgetAll();
-      },
-      interrupted: () => projects.internal.forgetAll(),
-    })
-    // What was cached before the subscription held may have changed unheard.
-    .then(() => projects.internal.forgetAll())
-    .catch((err: unknown) => {
-      log.warn('could not subscribe to project changes; projects are read from the database every time', { err });
-      projects.internal.stopCaching();
-    });
-}
-
 export function createServices(db: Database, deps: ServiceDeps) {
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
   const quarantines = createQuarantineService(db);
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
+  const retractEdges = edgeRetractor({ outbox: !!deps.neo4j });
+  // Which version each read of a dataset stands for: one rule for pipeline runs and training runs.
+  const reads = createDatasetReads({ recordEdges, retractEdges });
   const pubsub = deps.pubsub ?? createMemoryPubSub();
   const log = deps.log ?? createLogger('silent');
-  const projects = createProjectService(db, { changed: (id) => pubsub.publish(PROJECTS_CHANGED, { id }) });
-  listenForProjectChanges(pubsub, projects, log);
+  const projects = createProjectService(db);
   const plainRuns = createRunService(db, projects, recordEdges);
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
@@ -109,6 +92,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const auth = announcingRevocations(plainAuth, access);
   const loggedModels = createLoggedModelService(db, { runs });
   const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects, runs, loggedModels });
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges, loggedModels);
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -120,15 +104,23 @@ export function createServices(db: Database, deps: ServiceDeps) {
     /** Tokens and roles as a caller manages them. */
     accounts: createAccountService(auth, projects),
     audit: createAuditService(db),
-    datasets: createDatasetService(db, { runs, projects, recordEdges }),
-    artifacts: createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges, loggedModels),
+    datasets: createDatasetService(db, { runs, projects, recordEdges, reads }),
+    artifacts: forDoors(artifacts),
+    artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
+      artifacts,
+      maxBytes: deps.maxArtifactBytes,
+      ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
     loggedModels,
     registry: forDoors(registry),
     lineage: forDoors(lineage),
     incidents,
     quarantines: forDoors(quarantines),
     refs: createRefService(db),
-    pipelines: createPipelineService(db, projects, recordEdges, deps.openLineage ?? { projects: new Map() }),
+    jobs: createJobService(db),
+    jobLineage: createJobLineageService(db),
+    catalog: createCatalogService(db),
+    pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
   };
 }
 

@@ -27,11 +27,11 @@ export interface Offline {
   errors: string[];
 }
 
-/** Launches Chromium once for the calling test file. */
-export function useBrowser(): () => Browser {
+/** Launches Chromium once for the calling test file, with `extraArgs` (e.g. --host-resolver-rules). */
+export function useBrowser(extraArgs: readonly string[] = []): () => Browser {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs], headless: true });
   });
   afterAll(async () => {
     await browser?.close();

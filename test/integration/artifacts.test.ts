@@ -151,7 +151,8 @@ describe('artifact upload and download', () => {
       const res = await putArtifact(url, run.id, 'bytes', { name, kind: 'OTHER' });
       expect(res.status, JSON.stringify(name.slice(0, 20))).toBe(400);
       expect(res.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
-      expect(res.body.errors?.[0]?.message).toMatch(/^input\.name: /);
+      // The edge refuses a NUL in the query before the route runs, naming the parameter as sent.
+      expect(res.body.errors?.[0]?.message).toMatch(name.includes('\0') ? /^name: .*NUL/ : /^input\.name: /);
     }
     // Past Node's header limit the request is refused before it reaches any route.
     const huge = await fetch(`${url}/artifacts/runs/${run.id}?name=${'y'.repeat(20_000)}`, { method: 'PUT', body: 'bytes' });

@@ -74,6 +74,24 @@ describe('metricHistory on 100,000 points', () => {
     }
   });
 
+  it('fills at least half of maxPoints when sampling (the rollup levels are 4x apart; buckets of the level below are merged)', async () => {
+    const { client } = server();
+    for (const maxPoints of [200, 333, 500, 1000, 2000, 5000]) {
+      const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'loss', maxPoints });
+      const series = run!.metricHistory;
+      expect(series.points.length).toBeLessThanOrEqual(maxPoints);
+      expect(series.points.length, `maxPoints ${maxPoints}`).toBeGreaterThanOrEqual(maxPoints / 2);
+    }
+    // The case reported: 6,000 steps asked as 500 points answered 188.
+    const short = (await newRun(client, await newProject(client, 'history-6k'))).id;
+    const metrics = Array.from({ length: 6000 }, (_, step) => ({ key: 'acc', value: valueAt(step), step }));
+    await client.data(LogBatchDocument, { input: { runId: short, metrics: metrics.slice(0, 3000) } });
+    await client.data(LogBatchDocument, { input: { runId: short, metrics: metrics.slice(3000) } });
+    const { run } = await client.data(MetricHistoryDocument, { id: short, key: 'acc', maxPoints: 500 });
+    expect(run!.metricHistory.points.length).toBeGreaterThanOrEqual(250);
+    expect(run!.metricHistory.points.length).toBeLessThanOrEqual(500);
+  });
+
   it('returns every point of a short range unsampled', async () => {
     const { client } = server();
     const { run } = await client.data(MetricHistoryDocument, { id: runId, key: 'loss', fromStep: 100, toStep: 199, maxPoints: 1000 });

@@ -122,11 +122,60 @@ describe('POST /api/v1/lineage with authentication on', () => {
         'PipelineRun',
       ]),
     ).toBe(1);
+    // A version not recorded yet is not created by a reader who may only view: the read waits
+    // for its producer (whose event may simply arrive later), and is linked when it does.
     const readsUnrecorded = event(projects.ana, { inputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
-    const res = await postEvent(server().url, readsUnrecorded, users.ana.secret);
-    expect(res.status).toBe(403);
-    expect(res.body.errors[0].message).toContain(`dataset "${wh}/viewed.table"`);
-    expect(await rows('pipeline_runs', 'run_uuid = $1', [readsUnrecorded.run.runId])).toBe(0);
+    expect((await postEvent(server().url, readsUnrecorded, users.ana.secret)).status).toBe(201);
+    const versions = () =>
+      rows('dataset_versions v JOIN datasets d ON d.id = v.dataset_id', "d.namespace = $1 AND d.name = 'viewed.table' AND v.version = 'v2'", [wh]);
+    const inputEdges = () =>
+      rows('lineage_edges e JOIN pipeline_runs r ON e.to_type = $2 AND e.to_id = r.id', "r.run_uuid = $1 AND e.kind = 'INPUT_TO'", [
+        readsUnrecorded.run.runId,
+        'PipelineRun',
+      ]);
+    expect(await versions()).toBe(0);
+    expect(await inputEdges()).toBe(0);
+    const producesV2 = event(projects.viewed, { outputs: [{ namespace: wh, name: 'viewed.table', version: 'v2' }] });
+    expect((await postEvent(server().url, producesV2, users.admin.secret)).status).toBe(201);
+    expect(await versions()).toBe(1);
+    expect(await inputEdges()).toBe(1);
+  });
+
+  it("links a user's training run only to pipeline data that user may see", async () => {
+    const bucket = `s3://${uniqueName('bucket')}`;
+    const produce = async (project: string, name: string) =>
+      expect(
+        (await postEvent(server().url, event(project, { eventTime: '2026-11-01T00:00:00Z', outputs: [{ namespace: bucket, name }] }), users.admin.secret))
+          .status,
+      ).toBe(201);
+    await produce(projects.viewed, 'shared');
+    await produce(projects.bob, 'secret');
+    const ana = users.ana.client;
+    const { startRun } = await ana.data<{ startRun: { run: { id: string } } }, object>(
+      'mutation($p: String!) { startRun(input: { project: $p }) { run { id } } }',
+      {
+        p: projects.ana,
+      },
+    );
+    for (const name of ['shared', 'secret']) {
+      const { registerDatasetVersion } = await ana.data<{ registerDatasetVersion: { datasetVersion: { id: string } } }, object>(
+        'mutation($p: String!, $d: String!, $g: String!, $s: String!) { registerDatasetVersion(input: { project: $p, dataset: $d, version: "v1", digest: $g, sourceUri: $s }) { datasetVersion { id } } }',
+        { p: projects.ana, d: uniqueName(`in-${name}`), g: `${name === 'shared' ? 'a' : 'b'}${'0'.repeat(63)}`, s: `${bucket}/${name}` },
+      );
+      await ana.data(
+        'mutation($r: ID!, $v: ID!) { logInputs(input: { runId: $r, datasets: [{ datasetVersionId: $v, role: "train" }] }) { datasetInputsWritten } }',
+        {
+          r: startRun.run.id,
+          v: registerDatasetVersion.datasetVersion.id,
+        },
+      );
+    }
+    const linked = await server().app.db.sql.query<{ name: string }>(
+      `SELECT d.name FROM lineage_edges e JOIN dataset_versions v ON v.id = e.from_id JOIN datasets d ON d.id = v.dataset_id
+       WHERE e.to_type = 'Run' AND e.from_type = 'DatasetVersion' AND d.namespace = $1 ORDER BY 1`,
+      [bucket],
+    );
+    expect(linked.map((r) => r.name)).toEqual(['shared']);
   });
 
   it('lets a global admin send a namespace with no project yet, creating it', async () => {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardRequests } from '../../src/http/guard.js';
+import { guardRequests } from '../../src/http/edge/guard.js';
 import { createLogger } from '../../src/logger.js';
 import { freePort, type ServerProcess, startProcess } from '../support/process.js';
 
@@ -46,7 +46,7 @@ function exchange(port: number, bytes: string | Buffer): Promise<string> {
 
 const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 
-const get = (target: string, headers = '') => `GET ${target} HTTP/1.1\r\nhost: x\r\n${headers}\r\n`;
+const get = (target: string, headers = '') => `GET ${target} HTTP/1.1\r\nhost: localhost\r\n${headers}\r\n`;
 
 const HOSTILE: [string, string | Buffer][] = [
   ['GET //', get('//')],
@@ -57,7 +57,7 @@ const HOSTILE: [string, string | Buffer][] = [
   ['GET /artifacts/%E0%A4%A', get('/artifacts/%E0%A4%A')],
   ['GET \\\\evil', get('\\\\evil')],
   ['GET *', get('*')],
-  ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nhost: x\r\n\r\n'],
+  ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nhost: localhost\r\n\r\n'],
   ['absolute-form target', get('http://[::1/graphql')],
   ['GET //graphql?query={__typename}', get('//graphql?query={__typename}')],
   ['garbage request line', 'HELLO\r\n\r\n'],
@@ -66,13 +66,16 @@ const HOSTILE: [string, string | Buffer][] = [
   ['NUL in header value', get('/graphql', 'x-runledger-user: a\u0000b\r\n')],
   ['huge header', get('/graphql', `x-big: ${'a'.repeat(100_000)}\r\n`)],
   ['bad authorization', get('/graphql?query={viewer{name}}', 'authorization: Bearer \u00ff\u00fe\r\n')],
-  ['bad content-length', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: abc\r\n\r\n{}'],
-  ['two content-lengths', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}'],
-  ['short body', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"query"'],
-  ['invalid JSON body', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{"query":'],
-  ['bad chunked body', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n'],
-  ['PUT artifact without token, bad chunks', 'PUT /artifacts/runs/UnVuOjE= HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab'],
-  ['multipart without boundary', 'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data\r\ncontent-length: 4\r\n\r\nabcd'],
+  ['bad content-length', 'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: abc\r\n\r\n{}'],
+  ['two content-lengths', 'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}'],
+  ['short body', 'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"query"'],
+  ['invalid JSON body', 'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{"query":'],
+  [
+    'bad chunked body',
+    'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+  ],
+  ['PUT artifact without token, bad chunks', 'PUT /artifacts/runs/UnVuOjE= HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab'],
+  ['multipart without boundary', 'POST /graphql HTTP/1.1\r\nhost: localhost\r\ncontent-type: multipart/form-data\r\ncontent-length: 4\r\n\r\nabcd'],
   ['websocket upgrade to //', get('//', 'connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: x\r\n')],
   ['websocket upgrade with a bad key', get('/graphql', 'connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: !!\r\n')],
 ];

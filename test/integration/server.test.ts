@@ -23,6 +23,15 @@ describe('the HTTP server', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
+  it('answers /readyz like /healthz (with the artifact store among the dependencies) and /livez without asking anything', async () => {
+    const ready = await fetch(`${server().url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', artifactStore: 'fs', dependencies: { artifactStore: 'ok' } });
+    const live = await fetch(`${server().url}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'alive' });
+  });
+
   it('serves GraphiQL to a browser at /graphql', async () => {
     const res = await fetch(`${server().url}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);

@@ -105,6 +105,24 @@ export async function openLineage(url: string, caller: Caller, event: unknown): 
   return jsonDoorOutcome('OpenLineage', status, body);
 }
 
+/**
+ * Marquez's REST door (/api/v1 below, e.g. /namespaces/x/jobs): 200 is OK; otherwise Marquez's
+ * `{code, message}` with the core's code beside it as `error`, at the status the edge maps it to.
+ */
+export async function marquez(url: string, caller: Caller, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Outcome> {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: { ...bearer(caller), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => ({}))) as { code?: number; error?: string };
+  if (res.status === 200) return 'OK';
+  const code = json.error as ErrorCode | undefined;
+  if (!code || STATUS[code] !== res.status || json.code !== res.status)
+    throw new UnmappedAnswer(`Marquez ${method} ${path} answered ${res.status} ${JSON.stringify(json)}`);
+  return code;
+}
+
 export async function artifactPut(url: string, caller: Caller, runId: string, content: string, query: Record<string, string>): Promise<Outcome> {
   const { status, body } = await putArtifact(url, runId, content, query, bearer(caller));
   return jsonDoorOutcome('PUT /artifacts', status, body);

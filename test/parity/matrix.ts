@@ -1,6 +1,8 @@
 // The door-parity matrix: each rule of the core, driven through every door that exposes the
 // operation, with the one outcome they must all give. `route` names what a door serves, so
 // coverage.test.ts can hold every MLflow route and GraphQL mutation to appearing here.
+// The outage rule (503 UNAVAILABLE with Retry-After at every door) needs its database stopped,
+// so it is driven through every door by test/faults/outage-doors.test.ts on a private cluster.
 import { MLMODEL_FILE } from '../../src/http/mlflow/artifacts.js';
 import { sha256 } from '../support/artifacts.js';
 import { GraphQLClient } from '../support/client.js';
@@ -11,6 +13,7 @@ import {
   type Caller,
   graphql,
   graphqlUpload,
+  marquez,
   mlflow,
   mlflowArtifact,
   mlflowGraphql,
@@ -78,6 +81,15 @@ const event = (w: World) =>
     outputs: [{ namespace: 'parity', name: `out-${w.projectA.name}` }],
   });
 
+/** A Marquez route (`route` is the route table's pattern below /api/v1); `path` may depend on the world. */
+const mq = (method: 'GET' | 'PUT', route: string, path: (w: World) => string, caller: (w: World) => Caller, body?: unknown): DoorCase => ({
+  route: `marquez ${method} /api/v1${route}`,
+  call: (w) => marquez(w.url, caller(w), method, path(w), body),
+});
+const enc = encodeURIComponent;
+const mqRead = (w: World, c: Caller, path: string) =>
+  fetch(`${w.url}/api/v1${path}`, { headers: { authorization: `Bearer ${c.secret}` } }).then((r) => r.json());
+
 export const READS_HIDDEN: Row = {
   rule: 'a caller with no role in a project reads nothing of it: NOT_FOUND, exactly as if it did not exist',
   expected: 'NOT_FOUND',
@@ -113,6 +125,13 @@ export const READS_HIDDEN: Row = {
       'codeCommit',
     ),
     gql('query pipelineRun', outsider, 'query($r: String!) { pipelineRun(runId: $r) { id } }', (w) => ({ r: w.pipelineRunUuid }), 'pipelineRun'),
+    // An upload id names a pending direct upload; one the caller may not complete is as absent as an unknown one.
+    gql(
+      'mutation completeArtifactUpload',
+      outsider,
+      'mutation { completeArtifactUpload(input: { uploadId: "00000000-0000-4000-8000-000000000000" }) { created } }',
+      () => ({}),
+    ),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
     gql('query runByMlflowId', outsider, 'query($r: String!) { runByMlflowId(runId: $r) { id } }', (w) => ({ r: w.runA.mlflowRunId }), 'runByMlflowId'),
     gql(
@@ -122,6 +141,31 @@ export const READS_HIDDEN: Row = {
       (w) => ({ e: w.projectA.experimentId }),
       'projectByExperimentId',
     ),
+    gql(
+      'query job',
+      outsider,
+      'query($n: String!, $j: String!) { job(namespace: $n, name: $j) { id } }',
+      (w) => ({ n: w.job.namespace, j: w.job.name }),
+      'job',
+    ),
+    gql('query columnLineage', outsider, 'query($n: String!, $d: String!) { columnLineage(namespace: $n, name: $d) { edges { depth } } }', (w) => ({
+      n: w.olDataset.namespace,
+      d: w.olDataset.name,
+    })),
+    {
+      route: 'graphql query jobs',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query($n: String!) { jobs(namespace: $n) { edges { node { name } } } }', { n: w.job.namespace }),
+        (w, got) => got.includes(w.job.name),
+      ),
+    },
+    {
+      route: 'graphql query search',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query($q: String!) { search(query: $q) { name } }', { q: w.olDataset.name }),
+        (w, got) => got.includes(w.olDataset.name),
+      ),
+    },
     {
       route: 'graphql query projects',
       call: absent(
@@ -275,6 +319,42 @@ export const READS_HIDDEN: Row = {
         (w, got) => got.includes(w.model),
       ),
     },
+    mq('GET', '/namespaces/{namespace}', (w) => `/namespaces/${enc(w.job.namespace)}`, outsider),
+    mq('GET', '/namespaces/{namespace}/datasets/{dataset}', (w) => `/namespaces/${enc(w.olDataset.namespace)}/datasets/${enc(w.olDataset.name)}`, outsider),
+    mq(
+      'GET',
+      '/namespaces/{namespace}/datasets/{dataset}/versions',
+      (w) => `/namespaces/${enc(w.olDataset.namespace)}/datasets/${enc(w.olDataset.name)}/versions`,
+      outsider,
+    ),
+    mq(
+      'GET',
+      '/namespaces/{namespace}/datasets/{dataset}/versions/{version}',
+      (w) => `/namespaces/${enc(w.olDataset.namespace)}/datasets/${enc(w.olDataset.name)}/versions/v1`,
+      outsider,
+    ),
+    mq('GET', '/namespaces/{namespace}/jobs/{job}', (w) => `/namespaces/${enc(w.job.namespace)}/jobs/${enc(w.job.name)}`, outsider),
+    mq('GET', '/namespaces/{namespace}/jobs/{job}/runs', (w) => `/namespaces/${enc(w.job.namespace)}/jobs/${enc(w.job.name)}/runs`, outsider),
+    mq('GET', '/jobs/runs/{runId}', (w) => `/jobs/runs/${w.pipelineRunUuid}`, outsider),
+    mq('GET', '/lineage', (w) => `/lineage?nodeId=${enc(`dataset:${w.olDataset.namespace}:${w.olDataset.name}`)}`, outsider),
+    mq('GET', '/column-lineage', (w) => `/column-lineage?nodeId=${enc(`datasetField:${w.olDataset.namespace}:${w.olDataset.name}:id`)}`, outsider),
+    ...(
+      [
+        ['/namespaces', () => '/namespaces?limit=1000', (w: World, got: string) => got.includes(JSON.stringify(w.job.namespace))],
+        [
+          '/namespaces/{namespace}/datasets',
+          (w: World) => `/namespaces/${enc(w.olDataset.namespace)}/datasets`,
+          (w: World, got: string) => got.includes(w.olDataset.name),
+        ],
+        ['/namespaces/{namespace}/jobs', (w: World) => `/namespaces/${enc(w.job.namespace)}/jobs`, (w: World, got: string) => got.includes(w.job.name)],
+        ['/search', (w: World) => `/search?q=${enc(w.olDataset.name)}`, (w: World, got: string) => got.includes(w.olDataset.name)],
+        ['/events/lineage', () => '/events/lineage?limit=1000', (w: World, got: string) => got.includes(w.pipelineRunUuid)],
+        ['/events', () => '/events?limit=1000', (w: World, got: string) => got.includes(w.pipelineRunUuid)],
+      ] as const
+    ).map(([route, path, leaked]) => ({
+      route: `marquez GET /api/v1${route}`,
+      call: absent((w) => mqRead(w, w.outsider, path(w)), leaked),
+    })),
   ],
 };
 
@@ -390,8 +470,15 @@ export const VIEWER_CANNOT_WRITE: Row = {
       call: (w) => mlflowArtifact(w.url, w.vic, 'PUT', artifactPath(w, 'notes.txt'), 'hello'),
     },
     { route: 'openlineage POST /api/v1/lineage', call: (w) => openLineage(w.url, w.vic, event(w)) },
+    mq('PUT', '/namespaces/{namespace}', (w) => `/namespaces/${enc(w.job.namespace)}`, vic, { ownerName: 'vic' }),
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.vic, w.runA.id, 'bytes', { name: 'x.txt' }) },
     { route: 'graphql mutation uploadArtifact', call: (w) => graphqlUpload(w.url, w.vic, w.runA.id, 'bytes') },
+    gql(
+      'mutation createArtifactUpload',
+      vic,
+      'mutation($r: ID!, $s: String!) { createArtifactUpload(input: { runId: $r, name: "direct.bin", sizeBytes: 5, sha256: $s }) { uploadId } }',
+      (w) => ({ r: w.runA.id, s: sha256('bytes') }),
+    ),
   ],
 };
 
@@ -465,7 +552,40 @@ export const TOKENS_FOR_OTHERS: Row = {
   ],
 };
 
+const NUL = 'a\u0000b';
+
+export const INPUT_RULES: Row = {
+  rule: 'the shared input rules (no NUL, instants PostgreSQL can hold) refuse the same input at every door: BAD_USER_INPUT, nothing written',
+  expected: 'BAD_USER_INPUT',
+  doors: [
+    gql('mutation startRun', ana, 'mutation($p: String!, $n: String!) { startRun(input: { project: $p, name: $n }) { created } }', (w) => ({
+      p: w.projectA.name,
+      n: NUL,
+    })),
+    gql(
+      'mutation logBatch',
+      ana,
+      'mutation($r: ID!) { logBatch(input: { runId: $r, metrics: [{ key: "loss", value: 1, step: 1, timestamp: "0000-01-01T00:00:00Z" }] }) { pointsWritten } }',
+      (w) => ({ r: w.runA.id }),
+    ),
+    rest('POST', '/runs/create', ana, (w) => ({ experiment_id: w.projectA.experimentId, run_name: NUL })),
+    rest('POST', '/runs/log-metric', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'loss', value: 1, timestamp: 8_640_000_000_000_000, step: 1 })),
+    rest('POST', '/runs/set-tag', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'k', value: NUL })),
+    {
+      route: 'openlineage POST /api/v1/lineage',
+      call: (w) =>
+        openLineage(
+          w.url,
+          w.ana,
+          runEvent({ eventType: 'START', eventTime: new Date().toISOString(), runId: newRunId(), job: { namespace: w.projectA.name, name: NUL } }),
+        ),
+    },
+    { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.ana, w.runA.id, 'bytes', { name: NUL }) },
+  ],
+};
+
 export const ALL_ROWS: Row[] = [
+  INPUT_RULES,
   READS_HIDDEN,
   VIEWER_CANNOT_WRITE,
   VERSION_OF_ANOTHER_PROJECT,

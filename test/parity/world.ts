@@ -38,6 +38,9 @@ export interface World {
   /** The commit runA ran, and an OpenLineage run of project A. */
   commit: { repository: string; sha: string };
   pipelineRunUuid: string;
+  /** The job of that run (namespace = project A's name), and the dataset it writes, with column lineage. */
+  job: { namespace: string; name: string };
+  olDataset: { namespace: string; name: string };
 }
 
 const q =
@@ -128,9 +131,18 @@ export async function buildWorld(server: TestServer): Promise<World> {
   const loggedModel = await mlflowLoggedModel(server, ana, projectA.mlflowExperimentId, runA);
   const adminTokenId = (await asAdmin('query { apiTokens { id } }')).apiTokens[0].id;
   const pipelineRunUuid = newRunId();
+  const job = { namespace: projectA.name, name: 'nightly' };
+  const olDataset = { namespace: `parity://${uniqueName('warehouse')}`, name: uniqueName('parity_nightly_out') };
+  const columnLineage = { fields: { id: { inputFields: [{ namespace: olDataset.namespace, name: 'src', field: 'id' }] } } };
   const started = await postEvent(
     server.url,
-    runEvent({ eventType: 'START', eventTime: new Date().toISOString(), runId: pipelineRunUuid, job: { namespace: projectA.name, name: 'nightly' } }),
+    runEvent({
+      eventType: 'START',
+      eventTime: new Date().toISOString(),
+      runId: pipelineRunUuid,
+      job,
+      outputs: [{ ...olDataset, facets: { columnLineage } }],
+    }),
     ana.secret,
   );
   if (started.status !== 201) throw new Error(`OpenLineage event refused: ${JSON.stringify(started.body)}`);
@@ -139,6 +151,8 @@ export async function buildWorld(server: TestServer): Promise<World> {
     adminTokenId,
     commit,
     pipelineRunUuid,
+    job,
+    olDataset,
     admin,
     ana,
     vic,

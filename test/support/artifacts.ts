@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface ArtifactJson {
   id: string;
@@ -18,6 +16,7 @@ export interface ArtifactJson {
 
 export interface PutResult {
   status: number;
+  headers?: Record<string, string | string[] | undefined>;
   body: { artifact?: ArtifactJson; created?: boolean; errors?: { message: string; extensions: { code: string } }[] };
 }
 
@@ -50,11 +49,34 @@ export async function putArtifactStream(baseUrl: string, runId: string, body: As
     req.once('response', resolve);
     req.once('error', reject);
   });
-  await pipeline(Readable.from(body), req);
+  // A server that refuses an upload mid-stream answers and closes the connection while the body
+  // is still being sent: stop sending once an answer arrives, and read it (destroying the
+  // request on a failed write, as pipeline() does, would throw the answer away with the socket).
+  let answered = false;
+  const writable = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        req.off('drain', done);
+        req.off('close', done);
+        resolve();
+      };
+      req.on('drain', done);
+      req.on('close', done);
+      response.then(done, done);
+    });
+  const sent = (async () => {
+    for await (const chunk of body) {
+      if (answered || req.destroyed) return;
+      if (!req.write(chunk)) await writable();
+    }
+    req.end();
+  })().catch(() => {});
   const res = await response;
+  answered = true;
+  await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, 10))]);
   let text = '';
   for await (const chunk of res) text += chunk;
-  return { status: res.statusCode ?? 0, body: JSON.parse(text) as PutResult['body'] };
+  return { status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as PutResult['body'] };
 }
 
 /** Every file under a directory, relative to it. */

@@ -13,11 +13,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The test's environment, pointed at the test database (or none: the embedded one). */
+/** The test's environment, pointed at the test database (or none: the embedded one) unless `extra` names one. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.DATABASE_URL;
-  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+  if (!extra.DATABASE_URL) {
+    delete env.DATABASE_URL;
+    if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+  }
   return env;
 }
 

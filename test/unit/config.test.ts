@@ -25,3 +25,51 @@ describe('authentication configuration', () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.2', 'example.com', '128.0.0.1']) expect(isLoopbackHost(host), host).toBe(false);
   });
 });
+
+describe('artifact store configuration', () => {
+  it('keeps artifacts in the local directory by default', () => {
+    const config = loadConfig({});
+    expect(config.artifacts.store).toEqual({ kind: 'fs' });
+    expect(config.artifacts.direct).toBe(false);
+  });
+
+  it('reads s3://bucket/prefix, the endpoint, region and credentials from the standard variables', () => {
+    const store = loadConfig({
+      RUNLEDGER_ARTIFACT_STORE: 's3://ml-artifacts/team/a/',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9000',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    }).artifacts.store;
+    expect(store).toMatchObject({
+      kind: 's3',
+      bucket: 'ml-artifacts',
+      prefix: 'team/a/',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    });
+    expect(store.kind === 's3' && store.credentials).toEqual({ accessKeyId: 'id', secretAccessKey: 'secret' });
+  });
+
+  it('prefers RUNLEDGER_S3_ENDPOINT, then AWS_ENDPOINT_URL_S3; on AWS itself (no endpoint) virtual-host style and the SDK credential chain', () => {
+    const both = { RUNLEDGER_ARTIFACT_STORE: 's3://bkt', AWS_ENDPOINT_URL_S3: 'https://s3.example', AWS_ENDPOINT_URL: 'https://other.example' };
+    expect(loadConfig(both).artifacts.store).toMatchObject({ endpoint: 'https://s3.example', prefix: '' });
+    expect(loadConfig({ ...both, RUNLEDGER_S3_ENDPOINT: 'http://mine:1' }).artifacts.store).toMatchObject({ endpoint: 'http://mine:1' });
+    expect(loadConfig({ RUNLEDGER_ARTIFACT_STORE: 's3://bkt' }).artifacts.store).toMatchObject({
+      endpoint: null,
+      forcePathStyle: false,
+      credentials: null,
+      region: 'us-east-1',
+    });
+  });
+
+  it('names every wrong variable', () => {
+    expect(() => loadConfig({ RUNLEDGER_ARTIFACT_STORE: 'gs://x' })).toThrow(/RUNLEDGER_ARTIFACT_STORE: must be s3:\/\/bucket/);
+    expect(() => loadConfig({ RUNLEDGER_ARTIFACT_STORE: 's3://b' })).toThrow(/RUNLEDGER_ARTIFACT_STORE/);
+    expect(() => loadConfig({ RUNLEDGER_S3_ENDPOINT: 'ftp://x' })).toThrow(/RUNLEDGER_S3_ENDPOINT: must be an http/);
+    expect(() => loadConfig({ RUNLEDGER_ARTIFACT_STORE: 's3://bkt', AWS_ACCESS_KEY_ID: 'id' })).toThrow(/AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both/);
+    expect(() => loadConfig({ RUNLEDGER_ARTIFACT_DIRECT: 'on' })).toThrow(/RUNLEDGER_ARTIFACT_DIRECT.*s3:/);
+    expect(() => loadConfig({ RUNLEDGER_S3_PART_BYTES: '1000' })).toThrow(/RUNLEDGER_S3_PART_BYTES/);
+  });
+});

@@ -1,8 +1,18 @@
 // The mapping rules of OpenLineage events that need no database: state order, facet merge by
 // event time, event identity, version naming, commit shas and namespace -> project mapping.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { canonicalJson, commitSha, eventDigest, facetValues, mergeFacets, nextState, projectForNamespace } from '../../src/modules/pipelines/rules.js';
+import {
+  canonicalJson,
+  commitSha,
+  defaultProjectName,
+  eventDigest,
+  facetValues,
+  mergeFacets,
+  nextState,
+  projectForNamespace,
+} from '../../src/modules/pipelines/rules.js';
 
 const t = (hour: number) => new Date(Date.UTC(2026, 10, 1, hour));
 
@@ -28,6 +38,21 @@ describe('pipeline run state', () => {
   });
 });
 
+describe('ties at one instant', () => {
+  it('end the same whichever event arrives first', () => {
+    const unknown = { state: 'UNKNOWN' as const, stateAt: null };
+    for (const [a, b] of [
+      ['COMPLETE', 'FAIL'],
+      ['START', 'RUNNING'],
+    ] as const) {
+      expect(nextState(nextState(unknown, a, t(1)), b, t(1))).toEqual(nextState(nextState(unknown, b, t(1)), a, t(1)));
+    }
+    const x = { sql: { query: 'SELECT 1' } };
+    const y = { sql: { query: 'SELECT 2' } };
+    expect(mergeFacets(mergeFacets({}, x, t(1)), y, t(1))).toEqual(mergeFacets(mergeFacets({}, y, t(1)), x, t(1)));
+  });
+});
+
 describe('facet merge', () => {
   it('keeps, per facet, the value of the latest event, whatever the arrival order', () => {
     const a = { nominalTime: { nominalStartTime: 'old' }, sql: { query: 'SELECT 1' } };
@@ -47,6 +72,31 @@ describe('event identity', () => {
     expect(eventDigest({ run: { facets: { b: [1, 2], a: 1 }, runId: 'r' }, eventType: 'START' })).toBe(eventDigest(e));
     expect(eventDigest({ ...e, eventType: 'COMPLETE' })).not.toBe(eventDigest(e));
     expect(eventDigest({ ...e, run: { runId: 'r', facets: { a: 1, b: [2, 1] } } })).not.toBe(eventDigest(e));
+  });
+
+  it('keeps the digests of events already stored: the same text as sorted-key JSON', () => {
+    // The recursive definition digests were computed with before; the iterative one must agree.
+    const recursive = (v: unknown): string => {
+      if (Array.isArray(v)) return `[${v.map(recursive).join(',')}]`;
+      if (v && typeof v === 'object')
+        return `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${recursive((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`;
+      return JSON.stringify(v) ?? 'null';
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(recursive(value));
+      }),
+    );
+    expect(canonicalJson({ b: [], a: {}, c: [null, 'x', { z: 1, y: [true] }] })).toBe('{"a":{},"b":[],"c":[null,"x",{"y":[true],"z":1}]}');
+  });
+
+  it('does not overflow the call stack on values nested 100,000 levels deep', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i += 1) deep = i % 2 ? [deep] : { a: deep };
+    expect(canonicalJson(deep)).toHaveLength(100_000 * 4 + 1);
   });
 });
 
@@ -71,5 +121,22 @@ describe('namespace to project', () => {
   it('reports a malformed mapping entry by name', () => {
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad\u0007name' })).toThrow(/not a valid project name/);
+    // Project names are display names, as MLflow experiment names are.
+    expect(loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=exp: baseline' }).openLineage.projects.get('a')).toBe('exp: baseline');
+  });
+
+  it('maps URI-like namespaces (with ":") by the mapping, else to a normalised project name', () => {
+    const { projects } = loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow://production=etl,spark://m:7077=spark' }).openLineage;
+    expect(projectForNamespace('airflow://production', projects)).toBe('etl');
+    expect(projectForNamespace('spark://m:7077', projects)).toBe('spark');
+    expect(projectForNamespace('postgres://db:5432', projects)).toBe('postgres-db-5432');
+    expect(defaultProjectName('airflow://production')).toBe('airflow-production');
+    expect(defaultProjectName('etl-prod')).toBe('etl-prod');
+    expect(defaultProjectName('abfss://c@acct.dfs.core.windows.net')).toBe('abfss-c-acct.dfs.core.windows.net');
+    expect(defaultProjectName('::')).toBe('openlineage');
+    const long = defaultProjectName(`s3://${'b'.repeat(400)}`);
+    expect(long).toHaveLength(250);
+    expect(long).not.toBe(defaultProjectName(`s3://${'b'.repeat(401)}`));
   });
 });

@@ -68,6 +68,8 @@ class Transport:
         self.token = token
         self.timeout = timeout
         self.retry_seconds = retry_seconds
+        # Whether to try presigned direct transfer for artifacts; off once the server says it offers none.
+        self.direct_transfer = True
         self._local = threading.local()
 
     # ---- connections -------------------------------------------------------------------------
@@ -97,6 +99,8 @@ class Transport:
     # ---- requests ----------------------------------------------------------------------------
     def _once(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, dict, bytes]:
         conn = self._conn()
+        if hasattr(body, "seek"):
+            body.seek(0)  # a retry sends the whole file again, not what the failed attempt left unread
         try:
             conn.request(method, self._base + path, body=body, headers=self.headers(headers))
             resp = conn.getresponse()

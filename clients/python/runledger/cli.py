@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 from typing import Any, Iterable
 
@@ -31,6 +32,21 @@ class CheckFailed(Exception):
 
 
 # ---- output ------------------------------------------------------------------------------------
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts escape sequences
+# that recolour, move the cursor or retitle the window, BEL rings, CR rewrites the line), DEL,
+# and the bidirectional marks and overrides that reorder what is read.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _text(v: Any) -> str:
+    """Text from the server as a terminal shows it literally: each control character escaped (ESC as \\x1b)."""
+    def escape(m: re.Match) -> str:
+        ch = m.group()
+        return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return _UNPRINTABLE.sub(escape, str(v))
+
+
 def table(rows: list[dict], columns: list[str] | None = None, out=None) -> None:
     out = out or sys.stdout
     if not rows:
@@ -38,8 +54,9 @@ def table(rows: list[dict], columns: list[str] | None = None, out=None) -> None:
         return
     columns = columns or list(dict.fromkeys(k for r in rows for k in r))
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip(), file=out)
+    headers = [_text(c.upper()) for c in columns]
+    widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
 
@@ -51,7 +68,7 @@ def _cell(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.6g}"
-    return str(v)
+    return _text(v)
 
 
 def emit(args: argparse.Namespace, data: Any, human) -> None:
@@ -117,7 +134,7 @@ def cmd_tail(args, t: Transport) -> None:
         if args.json:
             print(json.dumps(p), flush=True)
         else:
-            print(f"{p['step']:>8}  {p['key']:<20} {_cell(read._float(p['value']))}", flush=True)
+            print(f"{p['step']:>8}  {_text(p['key']):<20} {_cell(read._float(p['value']))}", flush=True)
 
 
 def cmd_lineage(args, t: Transport) -> None:
@@ -151,7 +168,7 @@ def cmd_rollback(args, t: Transport) -> None:
     out = t.graphql(ROLLBACK, {"i": inp})["rollbackModelAlias"]
     to = out["version"]["version"] if out["version"] else None
     result = {"model": args.model, "alias": args.alias, "from": current, "to": to, "changed": out["changed"]}
-    emit(args, result, lambda r: print(f"{r['model']}@{r['alias']}: v{r['from']} -> " + (f"v{r['to']}" if r["to"] else "unset")
+    emit(args, result, lambda r: print(f"{_text(r['model'])}@{_text(r['alias'])}: v{r['from']} -> " + (f"v{r['to']}" if r["to"] else "unset")
                                        + ("" if r["changed"] else f" (unchanged: the alias no longer pointed at v{r['from']})")))
     if not out["changed"]:
         raise RunledgerError(f"{args.model}@{args.alias} was not rolled back: it moved since it was read; check `runledger models` and retry", code="CONFLICT")
@@ -159,7 +176,7 @@ def cmd_rollback(args, t: Transport) -> None:
 
 def cmd_quarantine(args, t: Transport) -> None:
     out = t.graphql(QUARANTINE, {"i": {"ref": args.dataset, "reason": args.reason}})["quarantineDatasetVersion"]
-    emit(args, out, lambda o: print(f"{args.dataset} quarantined" + ("" if o["created"] else f" already (since {o['quarantine']['at']} by {o['quarantine']['by']}: {o['quarantine']['reason']})")))
+    emit(args, out, lambda o: print(f"{_text(args.dataset)} quarantined" + ("" if o["created"] else f" already (since {o['quarantine']['at']} by {_text(o['quarantine']['by'])}: {_text(o['quarantine']['reason'])})")))
 
 
 def cmd_sync(args, t: Transport) -> None:
@@ -193,7 +210,7 @@ def cmd_login(args, t: Transport) -> None:
         raise RunledgerError("the server did not accept the token", code="UNAUTHENTICATED")
     path = _config.save(t.url, token or None)
     emit(args, {"url": t.url, "user": viewer["name"], "config": str(path)},
-         lambda r: print(f"logged in to {r['url']} as {r['user'] or 'anonymous (local mode)'}; saved to {r['config']}"))
+         lambda r: print(f"logged in to {r['url']} as {_text(r['user'] or 'anonymous (local mode)')}; saved to {r['config']}"))
 
 
 def missing_requirements(run: dict, required: Iterable[str]) -> list[tuple[str, str]]:
@@ -222,9 +239,9 @@ def cmd_check(args, t: Transport) -> None:
 
     def human(r):
         if not missing:
-            print(f"{r['name']}: has {', '.join(required)}")
+            print(f"{_text(r['name'])}: has {', '.join(required)}")
         for name, fix in missing:
-            print(f"{r['name']} lacks {name}: {fix}")
+            print(f"{_text(r['name'])} lacks {name}: {fix}")
 
     emit(args, result, human)
     if missing:
@@ -307,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunledgerError as err:
         code = err.code or "ERROR"
         fix = FIX.get(code)
-        print(f"runledger: {err}" + (f"\n  fix: {fix}" if fix and fix not in str(err) else ""), file=sys.stderr)
+        print(f"runledger: {_text(err)}" + (f"\n  fix: {fix}" if fix and fix not in str(err) else ""), file=sys.stderr)
         return EXIT.get(code, 7)
     except KeyboardInterrupt:
         return 130

@@ -3,7 +3,6 @@ GPUs, seed), logged to without blocking, finished FINISHED, FAILED or KILLED."""
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import _config, _spool, capture
+from ._artifacts import sha256_file, upload_artifact
 from ._http import RunledgerError, Transport, Unreachable
 from ._writer import Writer, iso
 
@@ -44,14 +44,6 @@ def is_rank_zero(env: dict | None = None) -> bool:
         if env.get(name, "").strip():
             return env[name].strip() == "0"
     return True
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _when(value: Any) -> str | None:
@@ -239,28 +231,6 @@ class DisabledRun(Run):
 
     def finish(self, status: str = "FINISHED", note: str | None = None) -> None:
         self.status = status
-
-
-def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str) -> dict:
-    if isinstance(data, Path):
-        digest = sha256_file(data)
-        body: Any = open(data, "rb")
-        length = str(data.stat().st_size)
-    else:
-        digest = hashlib.sha256(data).hexdigest()
-        body, length = data, str(len(data))
-    query = urllib.parse.urlencode({"name": name, "kind": kind, "sha256": digest})
-    try:
-        status, _, raw = transport.request("PUT", f"/artifacts/runs/{urllib.parse.quote(run_id, safe='')}?{query}", body,
-                                           {"content-type": "application/octet-stream", "content-length": length})
-    finally:
-        if not isinstance(body, (bytes, bytearray)):
-            body.close()
-    payload = json.loads(raw or b"{}")
-    if status >= 300:
-        err = (payload.get("errors") or [{}])[0]
-        raise RunledgerError(f"artifact {name}: {err.get('message', f'HTTP {status}')}", code=(err.get("extensions") or {}).get("code"), status=status)
-    return payload["artifact"]
 
 
 def start_run(project: str, name: str | None = None, *, config: dict | None = None, tags: dict | None = None,

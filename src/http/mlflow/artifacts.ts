@@ -4,10 +4,10 @@
 // over the content-addressed artifact service. The path a client uses becomes the artifact's
 // name (a label, never a file path on the server); uploading a name again with other bytes
 // adds a newer artifact under it, and reads serve the newest. Bytes stream both ways, and are
-// served as attachments that are never sniffed.
-import { pipeline } from 'node:stream/promises';
+// served through the edge's one way of serving stored bytes (attachments, never sniffed, ranges).
 import { NotFoundError } from '../../errors.js';
 import type { Artifact } from '../../modules/artifacts/service.js';
+import { serveStoredBytes } from '../edge/stored-bytes.js';
 import type { Role } from '../../modules/auth/access.js';
 import { experimentIdOf } from '../../modules/projects/service.js';
 import { type Call, runFor } from './call.js';
@@ -82,20 +82,10 @@ async function newest(call: Call, where: Location): Promise<Artifact | null> {
     : call.services.artifacts.latestNamed(call.access, where.runId, where.path);
 }
 
-/** The bytes of an artifact as an attachment that browsers never sniff into active content. */
+/** The bytes of an artifact as a download, never as a page on this origin: an uploaded HTML or SVG file must not run. */
 async function serve(call: Call, artifact: Artifact | null, label: string): Promise<undefined> {
   if (!artifact) throw doesNotExist(`No artifact at ${JSON.stringify(label)}`);
-  const size = Number(artifact.sizeBytes);
-  const file = artifact.name.split('/').at(-1) ?? 'artifact';
-  call.res.writeHead(200, {
-    'content-type': artifact.mediaType,
-    'content-length': size,
-    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
-    'x-content-type-options': 'nosniff',
-    etag: `"${artifact.digest}"`,
-  });
-  if (size === 0) call.res.end();
-  else await pipeline(await call.services.artifacts.openContent(artifact), call.res);
+  await serveStoredBytes(call.req, call.res, artifact, (range) => call.services.artifacts.openContent(artifact, range));
   return undefined;
 }
 

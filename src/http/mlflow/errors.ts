@@ -1,8 +1,10 @@
 // The one mapping from runledger's domain errors to MLflow's `{error_code, message}` and HTTP
 // status. Every refusal is a 4xx: MLflow clients retry 5xx answers, and a retried bad request
-// would only fail again. Only an unexpected fault is a 500.
-import { DomainError, type ErrorCode } from '../../errors.js';
+// would only fail again. An outage (the database or the object store away) is 503
+// TEMPORARILY_UNAVAILABLE with Retry-After, which they retry; only an unexpected fault is a 500.
+import { type DomainError, type ErrorCode, expectedError } from '../../errors.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
+import { errorHeaders } from '../respond.js';
 
 /** An MLflow-specific refusal raised by the front door itself (e.g. RESOURCE_ALREADY_EXISTS). */
 export class MlflowError extends Error {
@@ -60,21 +62,23 @@ export const BY_DOMAIN_CODE: Record<ErrorCode, { errorCode: string; status: numb
   UNAUTHENTICATED: { errorCode: 'UNAUTHENTICATED', status: 401 },
   FORBIDDEN: { errorCode: 'PERMISSION_DENIED', status: 403 },
   INSUFFICIENT_STORAGE: { errorCode: 'RESOURCE_EXHAUSTED', status: 507 },
+  // A 5xx on purpose: MLflow clients retry this.
+  UNAVAILABLE: { errorCode: 'TEMPORARILY_UNAVAILABLE', status: 503 },
 };
 
 export interface MlflowErrorReply {
   status: number;
   body: { error_code: string; message: string };
+  headers?: Record<string, string>;
 }
 
 /** The wire answer for an expected failure; null for an unexpected one (the caller logs it and answers 500). */
 export function mlflowErrorReply(error: unknown): MlflowErrorReply | null {
   if (error instanceof MlflowError) return { status: error.status, body: { error_code: error.errorCode, message: error.message } };
-  if (error instanceof DomainError) {
-    const { errorCode, status } = BY_DOMAIN_CODE[error.code];
-    return { status, body: { error_code: errorCode, message: mlflowWording(error) } };
-  }
-  return null;
+  const expected = expectedError(error);
+  if (!expected) return null;
+  const { errorCode, status } = BY_DOMAIN_CODE[expected.code];
+  return { status, body: { error_code: errorCode, message: mlflowWording(expected) }, headers: errorHeaders(expected) };
 }
 
 /** MLflow's words for refusals its clients recognise, the domain's own message after them. */

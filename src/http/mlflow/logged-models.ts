@@ -1,7 +1,7 @@
 // MLflow 3's logged models: create (inside a run or outside any), read, finalize, params, tags,
 // search, delete, and their files (artifact_location mlflow-artifacts:/<experiment>/models/<id>/artifacts).
 // The logged-model service decides who may do what.
-import { pipeline } from 'node:stream/promises';
+import { serveStoredBytes } from '../edge/stored-bytes.js';
 import { experimentIdOf, type Project } from '../../modules/projects/service.js';
 import type { LoggedModel, LoggedModelOrder, LoggedModelStatus } from '../../modules/logged-models/service.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
@@ -213,20 +213,12 @@ export async function listLoggedModelArtifacts(call: Call) {
   return { root_uri: loggedModelLocation(experimentIdOf(project), model.id), files: [...files.values()] };
 }
 
-/** One file of a logged model, as an attachment (stored bytes are never served as active content). */
+/** One file of a logged model, as a download (stored bytes are never served as active content). */
 export async function downloadLoggedModelArtifact(call: Call): Promise<undefined> {
   const path = call.params.string('artifact_file_path');
   const model = await pathModel(call, 'VIEWER');
   const artifact = await call.services.artifacts.latestOfLoggedModel(call.access, model.id, path.replace(/^\/+/, ''));
   if (!artifact) throw doesNotExist(`No file ${JSON.stringify(path)} in logged model ${model.id}`);
-  const size = Number(artifact.sizeBytes);
-  call.res.writeHead(200, {
-    'content-type': artifact.mediaType,
-    'content-length': size,
-    'content-disposition': `attachment; filename="${encodeURIComponent(path.split('/').at(-1) ?? 'file')}"`,
-    'x-content-type-options': 'nosniff',
-  });
-  if (size === 0) call.res.end();
-  else await pipeline(await call.services.artifacts.openContent(artifact), call.res);
+  await serveStoredBytes(call.req, call.res, artifact, (range) => call.services.artifacts.openContent(artifact, range));
   return undefined;
 }

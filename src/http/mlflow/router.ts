@@ -14,6 +14,9 @@ import { notServedMessage, outOfScopeFeature } from './not-served.js';
 import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
 import { requestUrl } from '../request-url.js';
+import type { DoorErrors } from '../edge.js';
+import { parseJsonBody, readBody } from '../edge/body.js';
+import { ValidationError } from '../../errors.js';
 
 // MLflow 3 clients reach some endpoints under /api/3.0; they are served from the same table.
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0', '/api/3.0', '/ajax-api/3.0'];
@@ -34,28 +37,35 @@ function mlflowPath(target: string): string | null {
   return null;
 }
 
-function send(res: ServerResponse, status: number, body: object) {
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<{ json: Record<string, unknown>; text: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new MlflowError('INVALID_PARAMETER_VALUE', `request body: larger than the ${maxBytes}-byte limit`, 400);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return { json: {}, text };
+/** How the edge answers a request it refuses on an MLflow path: in MLflow's shape. */
+export const mlflowDoorErrors: DoorErrors = {
+  matches: (pathname) => mlflowPath(pathname) !== null,
+  send(res, error) {
+    const reply = mlflowErrorReply(error) ?? INTERNAL_ERROR;
+    send(res, reply.status, reply.body, reply.headers);
+  },
+};
+
+/**
+ * The body as one JSON object, and its text (numbers are quoted back as the client wrote them);
+ * the edge holds it to the size limit and the input rules.
+ */
+async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ json: Record<string, unknown>; text: string }> {
+  const text = (await readBody(req, maxBytes, res)).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new MlflowError('MALFORMED_REQUEST', 'request body: not valid JSON', 400);
+    parsed = parseJsonBody(text);
+  } catch (error) {
+    if (error instanceof ValidationError && error.details.rule === 'json') throw new MlflowError('MALFORMED_REQUEST', `request ${error.message}`, 400);
+    throw error;
   }
+  if (parsed === undefined) return { json: {}, text };
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
   return { json: parsed as Record<string, unknown>, text };
@@ -97,9 +107,10 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     let call: Call | null = null;
     let status = 200;
     let body: object | undefined;
+    let headers: Record<string, string> | undefined;
     try {
       const access = await accessOf(req);
-      const request = method === 'GET' || route.rawBody ? null : await readJson(req, config.limits.bodyBytes);
+      const request = method === 'GET' || route.rawBody ? null : await readJson(req, res, config.limits.bodyBytes);
       const params = !request || Object.keys(request.json).length === 0 ? Params.fromQuery(url.searchParams) : Params.fromBody(request.json, request.text);
       call = { params, access, services, log, req, res, path: decodeParts(match.params), targets: [] };
       body = await route.handler(call);
@@ -112,12 +123,13 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
       }
       // An upload refused before its body was read: close instead of reading the rest.
       if (route.rawBody) res.setHeader('connection', 'close');
-      ({ status, body } = reply ?? INTERNAL_ERROR);
+      ({ status, body, headers } = reply ?? INTERNAL_ERROR);
     }
-    // As with GraphQL mutations, a write's audit row is stored before its answer leaves.
-    if (method !== 'GET' && !route.read && call)
+    // As with GraphQL mutations, a write's audit row is stored before its answer leaves
+    // (not during an outage: it could not be stored, and nothing was written).
+    if (method !== 'GET' && !route.read && call && status !== 503)
       await audit(services, log, call, `mlflow ${method} ${path}`, status === 200 ? 'OK' : (body as { error_code: string }).error_code);
-    if (body) send(res, status, body);
+    if (body) send(res, status, body, headers);
     return true;
   };
 }

@@ -1,12 +1,10 @@
 // Reading MLflow request fields as its clients send them: int64 as numbers or strings, doubles
 // as numbers or "NaN"/"Infinity"/"-Infinity", repeated query parameters as lists, and the run
 // id under either `run_id` or its older name `run_uuid`.
+import { LAST_INSTANT_MS, requireText } from '../../input-rules.js';
 import { invalidValue, type MlflowError, missingValue } from './errors.js';
 
 export type Fields = Record<string, unknown>;
-
-/** The latest instant a JavaScript Date holds (year 275760). */
-const MAX_TIME_MS = 8_640_000_000_000_000;
 
 const DOUBLE_WORDS: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
@@ -85,12 +83,18 @@ export class Params {
     return n;
   }
 
-  /** Milliseconds since the epoch as an instant; null when absent. Must be a date JavaScript and PostgreSQL both hold. */
+  /** Milliseconds since the epoch as an instant; null when absent. Must be an instant runledger stores (up to 9999-12-31). */
   optionalTime(name: string): Date | null {
     const ms = this.optionalInt(name);
     if (ms === null) return null;
-    if (ms < 0 || ms > MAX_TIME_MS) throw this.invalid(name, `must be milliseconds since 1970 between 0 and ${MAX_TIME_MS}`);
+    if (ms < 0 || ms > LAST_INSTANT_MS) throw this.invalid(name, `must be milliseconds since 1970 between 0 and ${LAST_INSTANT_MS} (9999-12-31T23:59:59.999Z)`);
     return new Date(ms);
+  }
+
+  /** A page token this door issued (base64url of a name), decoded; held to the text rules like any other input. */
+  optionalPageToken(name: string): string | null {
+    const token = this.optionalString(name);
+    return token ? requireText(this.prefix + name, Buffer.from(token, 'base64url').toString('utf8')) : null;
   }
 
   /** A double: a number, a numeric string, or "NaN", "Infinity", "-Infinity". */

@@ -3,6 +3,7 @@
 // the rule, e.g. `run.runId: must be a UUID`.
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
+import { instantProblem } from '../../input-rules.js';
 import type { EventDataset, LineageEvent } from '../../modules/pipelines/service.js';
 import { EVENT_TYPES } from '../../modules/pipelines/rules.js';
 
@@ -20,7 +21,8 @@ const facets = z
   .optional();
 const instant = z
   .string({ error: 'must be an ISO-8601 date-time string' })
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z');
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-28T10:00:00Z')
+  .refine((s) => instantProblem(Date.parse(s)) === null, `${instantProblem(Number.NaN)} in UTC`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The spec's major versions 1 and 2 share the fields read here.
 const SCHEMA_URL = /\/spec\/[12]-\d+-\d+\/OpenLineage\.json(#.*)?$/;
@@ -32,9 +34,11 @@ const base = {
   eventTime: instant,
   // Required by the spec; clients that leave it empty (openlineage-python's default) are tolerated.
   producer: z.string({ error: 'is required: the URI of the integration that sent the event' }),
+  // Clients before openlineage-python 0.28 sent none: accepted, with a warning kept beside the event.
   schemaURL: z
-    .string({ error: 'is required: the OpenLineage spec URL of the event' })
-    .regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent'),
+    .string({ error: 'must be a string: the OpenLineage spec URL of the event' })
+    .regex(SCHEMA_URL, 'must be an OpenLineage spec 1-x-x or 2-x-x URL, e.g. https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent')
+    .nullish(),
 };
 const job = z.object({ namespace: name('the job namespace'), name: name('the job name'), facets }, { error: 'is required: an object with namespace and name' });
 
@@ -74,20 +78,26 @@ function kindOf(body: Record<string, unknown>): LineageEvent['kind'] {
   throw new ValidationError('run', 'is required: a RunEvent has run and job, a JobEvent has job, a DatasetEvent has dataset');
 }
 
+/** What was accepted but not as the spec says, kept with the event (see docs/openlineage.md). */
+function warningsOf(e: { schemaURL?: string | null }): string[] {
+  return e.schemaURL ? [] : ['schemaURL: missing (clients before openlineage-python 0.28 send none); read as an event of the current spec and kept as sent'];
+}
+
 export function parseLineageEvent(body: unknown): LineageEvent {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be one OpenLineage event as a JSON object');
   const kind = kindOf(body as Record<string, unknown>);
   const common = { kind, raw: body, inputs: [] as EventDataset[], outputs: [] as EventDataset[], run: null, job: null, dataset: null, eventType: null };
   if (kind === 'DatasetEvent') {
     const e = parseWith(datasetEvent, body);
-    return { ...common, eventTime: new Date(e.eventTime), schemaUrl: e.schemaURL, dataset: toDataset(e.dataset, null) };
+    return { ...common, eventTime: new Date(e.eventTime), schemaUrl: e.schemaURL ?? null, warnings: warningsOf(e), dataset: toDataset(e.dataset, null) };
   }
   const e: z.infer<typeof jobEvent> & Partial<z.infer<typeof runEvent>> = kind === 'RunEvent' ? parseWith(runEvent, body) : parseWith(jobEvent, body);
   return {
     ...common,
     eventType: e.eventType ?? null,
     eventTime: new Date(e.eventTime),
-    schemaUrl: e.schemaURL,
+    schemaUrl: e.schemaURL ?? null,
+    warnings: warningsOf(e),
     run: e.run ? { runId: e.run.runId.toLowerCase(), facets: e.run.facets ?? {} } : null,
     job: { namespace: e.job.namespace, name: e.job.name, facets: e.job.facets ?? {} },
     inputs: (e.inputs ?? []).map((d) => toDataset(d, 'inputFacets')),

@@ -5,8 +5,8 @@ import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
 import { applyPendingMigrations } from '../../db/migrate.js';
 import { createLogger } from '../../logger.js';
+import { openArtifactStore } from '../../modules/artifacts/open-store.js';
 import { Access, LOCAL_ACTOR } from '../../modules/auth/access.js';
-import { createFsArtifactStore } from '../../modules/artifacts/store-fs.js';
 import { createServices } from '../../services.js';
 import { parseLineageEvent } from './parse.js';
 
@@ -19,7 +19,7 @@ async function main() {
   try {
     await applyPendingMigrations(db);
     const services = createServices(db, {
-      artifactStore: createFsArtifactStore(config.artifacts.dir, log),
+      artifactStore: openArtifactStore(config.artifacts, log),
       maxArtifactBytes: config.artifacts.maxBytes,
       openLineage: config.openLineage,
     });

@@ -4,11 +4,13 @@
 // 201, and audits the attempt.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { DomainError, LimitExceededError, ValidationError } from '../../errors.js';
+import { expectedError } from '../../errors.js';
+import { parseJsonBody, readBody } from '../edge/body.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
-import { errorBody, sendJson, STATUS } from '../respond.js';
+import { errorBody, sendError, sendJson } from '../respond.js';
+import { decodeBody } from './body.js';
 import { parseLineageEvent } from './parse.js';
 
 export const LINEAGE_PATH = '/api/v1/lineage';
@@ -19,27 +21,6 @@ export interface OpenLineageRouteOptions {
   access: (headers: Headers) => Promise<Access>;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > limit) throw new LimitExceededError(`body: ${declared} bytes exceeds the ${limit}-byte limit of one event`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new LimitExceededError(`body: exceeds the ${limit}-byte limit of one event`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError('body', `is not valid JSON (${(error as Error).message})`);
-  }
-}
-
 function headersOf(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
@@ -47,10 +28,17 @@ function headersOf(req: IncomingMessage): Headers {
 }
 
 export function createOpenLineageRoutes(services: Services, log: Logger, options: OpenLineageRouteOptions) {
-  async function accept(req: IncomingMessage, access: Access) {
-    const event = parseLineageEvent(parseJson(await readBody(req, options.maxBodyBytes)));
+  async function accept(req: IncomingMessage, res: ServerResponse, access: Access) {
+    // Read by the edge's rules (size as sent), inflated when compressed (size again), then held to the input rules.
+    const raw = await readBody(req, options.maxBodyBytes, res);
+    const text = await decodeBody(raw, req.headers['content-encoding'] as string | undefined, options.maxBodyBytes);
+    const event = parseLineageEvent(parseJsonBody(text));
     const result = await services.pipelines.ingest(access, event);
-    return { status: result.duplicate ? 'duplicate' : 'created', targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [] };
+    return {
+      status: result.duplicate ? 'duplicate' : 'created',
+      warnings: event.warnings,
+      targets: result.pipelineRunId ? [encodeGlobalID('PipelineRun', result.pipelineRunId)] : [],
+    };
   }
 
   /** Serves POST /api/v1/lineage; returns false for any other path. */
@@ -61,24 +49,24 @@ export function createOpenLineageRoutes(services: Services, log: Logger, options
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const { status, targets } = await accept(req, access);
+      const { status, warnings, targets } = await accept(req, res, access);
       // Audited before the answer, as GraphQL mutations are: a 201 means the record is written.
       await services.audit.record(access, [{ operation: 'openlineage.event', targetIds: targets, outcome: 'OK' }]);
-      sendJson(res, 201, { status });
+      sendJson(res, 201, warnings.length ? { status, warnings } : { status });
     } catch (error) {
-      const close = { connection: 'close' };
+      const expected = expectedError(error);
       if (res.headersSent) {
         log.error('openlineage event failed after its answer', { err: error });
-      } else if (error instanceof DomainError) {
-        const headers = error.code === 'UNAUTHENTICATED' ? { ...close, 'www-authenticate': 'Bearer' } : close;
-        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), headers);
-        if (access)
+      } else if (expected) {
+        // 503 + Retry-After during an outage: integrations retry it, as they do not a 500.
+        sendError(res, expected, { connection: 'close' });
+        if (access && expected.code !== 'UNAVAILABLE')
           await services.audit
-            .record(access, [{ operation: 'openlineage.event', targetIds: [], outcome: error.code }])
+            .record(access, [{ operation: 'openlineage.event', targetIds: [], outcome: expected.code }])
             .catch((e) => log.error('audit write failed', { err: e }));
       } else {
         log.error('openlineage event failed', { err: error });
-        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);
+        sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), { connection: 'close' });
       }
     }
     return true;

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
+import { DASHBOARD_POLICY } from '../edge/headers.js';
 
 /** First path segments of the app's pages (kept in step with web/src/router.ts). */
 const PAGE_ROOTS = new Set(['', 'projects', 'runs', 'compare', 'lineage', 'models', 'incident', 'audit']);
@@ -68,7 +69,11 @@ export function createWebRoutes(distDir: string) {
     // `//` and `/\` are not the home page: only `/` itself is.
     if (!PAGE_ROOTS.has(first) || (first === '' && pathname !== '/')) return false;
     const html = await indexHtml().catch(() => null);
-    res.writeHead(html === null ? 503 : 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+    res.writeHead(html === null ? 503 : 200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-security-policy': DASHBOARD_POLICY,
+    });
     res.end(req.method === 'HEAD' ? undefined : (html ?? NOT_BUILT));
     return true;
   };

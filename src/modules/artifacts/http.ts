@@ -1,12 +1,12 @@
 // HTTP routes for artifact bytes, beside GraphQL: a streaming PUT for large uploads and a
-// GET with Range support. Bodies stream straight to and from the ArtifactStore.
+// GET with Range support, served like every stored byte (src/http/edge/stored-bytes.ts).
+// Bodies stream straight to and from the ArtifactStore.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
-import { DomainError, ValidationError } from '../../errors.js';
+import { expectedError, ValidationError } from '../../errors.js';
+import { serveStoredBytes } from '../../http/edge/stored-bytes.js';
 import { requestUrl } from '../../http/request-url.js';
-import { errorBody, sendJson, STATUS } from '../../http/respond.js';
+import { errorBody, sendError, sendJson } from '../../http/respond.js';
 import { decodeId } from '../../ids.js';
 import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
@@ -31,23 +31,6 @@ export function artifactJson(artifact: Artifact) {
     downloadUrl: downloadPath(artifact.id),
     createdAt: artifact.createdAt.toISOString(),
   };
-}
-
-/** An inclusive byte range, 'unsatisfiable', or null to serve the whole file (absent, malformed or multi-range headers). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(m[1]);
-  const last = m[2] === '' ? size - 1 : Number(m[2]);
-  if (last < start) return null; // an invalid range is ignored, as RFC 9110 says
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(last, size - 1) };
 }
 
 export function createArtifactRoutes(
@@ -102,9 +85,11 @@ export function createArtifactRoutes(
       ]);
       return artifact;
     } catch (error) {
-      if (error instanceof DomainError) {
+      // Refusals are audited like a mutation's; an outage is not (nothing could be stored).
+      const expected = expectedError(error);
+      if (expected && expected.code !== 'UNAVAILABLE') {
         await services.audit
-          .record(access, [{ operation: 'artifacts.upload', targetIds: [runGlobalId], outcome: error.code }])
+          .record(access, [{ operation: 'artifacts.upload', targetIds: [runGlobalId], outcome: expected.code }])
           .catch((e) => log.error('audit write failed', { err: e }));
       }
       throw error;
@@ -141,45 +126,7 @@ export function createArtifactRoutes(
     // neither an anonymous caller nor one without a role learns which artifacts exist.
     const access = await accessOf(req);
     const artifact = await services.artifacts.require(access, decodeId('Artifact', artifactGlobalId, 'id'), artifactGlobalId);
-    const size = Number(artifact.sizeBytes);
-    const etag = `"${artifact.digest}"`;
-    const headers: Record<string, string | number> = {
-      'content-type': artifact.mediaType,
-      etag,
-      'accept-ranges': 'bytes',
-      // The name is a label: it is only ever sent percent-encoded, never used to find the file.
-      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(artifact.name.split('/').at(-1) || 'artifact')}`,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'private, max-age=31536000, immutable',
-    };
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const range = req.headers['if-range'] && req.headers['if-range'] !== etag ? null : parseRange(req.headers.range, size);
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-type': 'text/plain' });
-      res.end(`requested range is outside the ${size} bytes of this artifact`);
-      return;
-    }
-    if (req.method === 'HEAD') {
-      res.writeHead(range ? 206 : 200, { ...headers, 'content-length': range ? range.end - range.start + 1 : size });
-      res.end();
-      return;
-    }
-    if (size === 0) {
-      res.writeHead(200, { ...headers, 'content-length': 0 });
-      res.end();
-      return;
-    }
-    const stream = await services.artifacts.openContent(artifact, range ?? undefined);
-    if (range) {
-      res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${size}` });
-    } else {
-      res.writeHead(200, { ...headers, 'content-length': size });
-    }
-    await pipeline(stream, res);
+    await serveStoredBytes(req, res, artifact, (range) => services.artifacts.openContent(artifact, range));
   }
 
   /** Serves /artifacts/... requests and refuses oversized GraphQL uploads; returns false for anything else. */
@@ -208,13 +155,9 @@ export function createArtifactRoutes(
       }
       // A rejected upload may still be sending: close instead of reading the rest.
       const close = { connection: 'close' };
-      if (error instanceof DomainError) {
-        sendJson(res, STATUS[error.code], errorBody(error.code, error.message, error.details), close);
-      } else if (isDatabaseUnavailable(error)) {
-        sendJson(res, 503, errorBody('UNAVAILABLE', `the database is unavailable; retry in ${RETRY_AFTER_SECONDS} s`), {
-          ...close,
-          'retry-after': String(RETRY_AFTER_SECONDS),
-        });
+      const expected = expectedError(error);
+      if (expected) {
+        sendError(res, expected, close);
       } else {
         log.error('artifact request failed', { err: error, path: url.pathname });
         sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.'), close);

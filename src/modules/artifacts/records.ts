@@ -13,3 +13,9 @@ export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]):
   );
   return rows.map((r) => ({ ...r, sizeBytes: BigInt(r.sizeBytes) }));
 }
+
+/** Which of these digests some artifact row refers to. */
+export async function referencedDigests(sql: SqlQueryable, digests: readonly string[]): Promise<Set<string>> {
+  const rows = await sql.query<{ digest: string }>('SELECT DISTINCT digest FROM artifacts WHERE digest = ANY($1::text[])', [digests]);
+  return new Set(rows.map((r) => r.digest));
+}

@@ -1,9 +1,10 @@
 // Artifacts: validating uploads, storing their bytes by digest, recording which run produced them, and who may read them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind, Prisma } from '../../generated/prisma/client.js';
 import type { LoggedModelService } from '../logged-models/service.js';
+import { lockBlob } from './blob-lock.js';
 import { artifactsByIds } from './records.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
@@ -110,6 +111,14 @@ export function createArtifactService(
       : { runId_name_digest: { runId: upload.runId!, name: upload.name, digest: blob.digest } };
     try {
       return await prisma.$transaction(async (tx) => {
+        await lockBlob(tx, blob.digest);
+        // Bytes this upload found already stored may since have been collected as garbage.
+        if (!blob.created && !(await store.stat(blob.digest))) {
+          throw new UnavailableError(
+            `the stored bytes this upload reused (sha256 ${blob.digest}) were just removed by garbage collection; nothing was recorded; retry the upload`,
+            1,
+          );
+        }
         const existing = await tx.artifact.findUnique({ where: key });
         if (existing) return { artifact: existing, created: false };
         const artifact = await tx.artifact.create({
@@ -146,6 +155,13 @@ export function createArtifactService(
   }
 
   return {
+    /** Checks an upload (the caller may edit the run, the input is valid) before a byte of it is read. */
+    prepare,
+    /** 'fs' or 's3', for health answers and benchmarks. */
+    storeKind: store.kind,
+    /** Throws unless the artifact store answers (readiness). */
+    ping: () => store.ping(),
+
     /** Streams an upload to a run the caller may edit into the store and records it; a retry of the same bytes and name returns the first artifact. */
     async upload(caller: Access, input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
       const upload = await prepare(caller, input, contentLength);
@@ -202,7 +218,7 @@ export function createArtifactService(
     async openContent(artifact: Artifact, range?: { start: number; end: number }) {
       const stored = await store.stat(artifact.digest);
       if (!stored) throw new ConflictError(`the bytes of artifact ${artifact.id} (sha256 ${artifact.digest}) are missing from the artifact store`);
-      return store.open(artifact.digest, range);
+      return await store.open(artifact.digest, range);
     },
 
     /** The newest artifact of a run the caller may read with exactly this name (a name uploaded again with other bytes has several). */
@@ -248,6 +264,9 @@ export function createArtifactService(
       });
       return rows.flatMap((r) => (r.diffArtifact ? [{ runId: r.runId, artifact: r.diffArtifact }] : []));
     },
+
+    /** Unchecked for the direct-transfer service, which has run `prepare` (the caller's check) first. */
+    internal: { recordRunArtifact },
   };
 }
 

@@ -4,12 +4,12 @@
 // EDQUOT) removes the partial file and becomes INSUFFICIENT_STORAGE.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InsufficientStorageError, LimitExceededError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { type ArtifactStore, SHA256_PATTERN, type StoredBlob } from './store.js';
+import { type ArtifactStore, blobKey, SHA256_PATTERN, type StoredBlob } from './store.js';
 
 export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore {
   const base = path.resolve(root);
@@ -18,10 +18,12 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
   // The only way a path is built: from a validated hex digest.
   function blobPath(digest: string): string {
     if (!SHA256_PATTERN.test(digest)) throw new ValidationError('digest', 'must be 64 lowercase hex characters');
-    return path.join(base, 'sha256', digest.slice(0, 2), digest.slice(2, 4), digest);
+    return path.join(base, ...blobKey(digest).split('/'));
   }
 
   return {
+    kind: 'fs',
+
     async put(source, options): Promise<StoredBlob> {
       const expected = options.expectedSha256 ?? null;
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
@@ -75,8 +77,29 @@ export function createFsArtifactStore(root: string, log?: Logger): ArtifactStore
       }
     },
 
-    open(digest, range) {
+    async open(digest, range) {
       return createReadStream(blobPath(digest), range ? { start: range.start, end: range.end } : {});
+    },
+
+    async delete(digest) {
+      await rm(blobPath(digest), { force: true });
+    },
+
+    async *list() {
+      const shards = await readdir(path.join(base, 'sha256')).catch(() => [] as string[]);
+      for (const a of shards) {
+        for (const b of await readdir(path.join(base, 'sha256', a)).catch(() => [] as string[])) {
+          for (const digest of await readdir(path.join(base, 'sha256', a, b)).catch(() => [] as string[])) {
+            if (!SHA256_PATTERN.test(digest)) continue;
+            const stats = await stat(path.join(base, 'sha256', a, b, digest)).catch(() => null);
+            if (stats) yield { digest, sizeBytes: stats.size, storedAt: stats.mtime };
+          }
+        }
+      }
+    },
+
+    async ping() {
+      await mkdir(tmpDir, { recursive: true });
     },
   };
 }

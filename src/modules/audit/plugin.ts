@@ -3,7 +3,7 @@
 import { type DocumentNode, type ExecutionResult, getOperationAST, Kind, type OperationDefinitionNode, valueFromASTUntyped } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../../context.js';
-import { DomainError } from '../../errors.js';
+import { expectedError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { AuditRecord, AuditService } from './service.js';
 
@@ -24,7 +24,8 @@ function collectTargets(value: unknown, out: Set<string>, key = '', depth = 0): 
 function errorCode(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth += 1) {
-    if (current instanceof DomainError) return current.code;
+    const expected = expectedError(current);
+    if (expected) return expected.code;
     const code = (current as { extensions?: { code?: unknown } }).extensions?.code;
     if (typeof code === 'string') return code;
     current = (current as { originalError?: unknown }).originalError;
@@ -69,8 +70,11 @@ export function useAuditLog(audit: AuditService, log: Logger): Plugin<Context> {
         // No data: the variables failed coercion and no resolver ran, like a validation failure.
         if (result.data === undefined) return result;
         const ctx = execArgs.contextValue as Context;
+        const rows = records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result);
+        // The database was unreachable: nothing ran, and no row could be stored either.
+        if (rows.every((r) => r.outcome === 'UNAVAILABLE')) return result;
         try {
-          await audit.record(ctx.access, records(op, execArgs.document, (execArgs.variableValues ?? {}) as Record<string, unknown>, result));
+          await audit.record(ctx.access, rows);
         } catch (error) {
           // The mutation already happened; losing its audit row must at least be loud.
           log.error('audit write failed', { err: error, operation: op.name?.value ?? null });

@@ -1,11 +1,10 @@
 // Datasets: immutable versions identified by content digest, what they derive from, which runs read them, and who may see each.
-import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import type { Access } from '../auth/access.js';
-import { readableProjects } from '../auth/policy.js';
+import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
 import { projectAccess } from '../projects/policy.js';
 import type { Project, ProjectService } from '../projects/service.js';
 import { visibleVersions as visibleModelVersions } from '../registry/policy.js';
@@ -13,6 +12,8 @@ import { modelVersionsByIds } from '../registry/store.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
 import { datasetsByIds, datasetVersionsByIds, inputSummaries } from './store.js';
+import type { DatasetReads } from './reads.js';
+import { type OpenLineageRef, openLineageRefOf } from './source-uri.js';
 import { keyProblem, LIMITS, requireDisplayName, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
@@ -74,16 +75,12 @@ function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | unde
   return value as Prisma.InputJsonValue;
 }
 
-/**
- * The digest given to a version first seen in an OpenLineage event, which names a version but
- * carries no content digest: sha256 of "openlineage\n<namespace>\n<name>\n<version>".
- */
-export function lineageDigest(namespace: string, name: string, version: string): string {
-  return createHash('sha256').update(`openlineage\n${namespace}\n${name}\n${version}`).digest('hex');
-}
+import { lineageDigest } from './digest.js';
 
-export function createDatasetService(db: Database, deps: { runs: RunService; projects: ProjectService; recordEdges: EdgeRecorder }) {
-  const { runs, projects, recordEdges } = deps;
+export { lineageDigest };
+
+export function createDatasetService(db: Database, deps: { runs: RunService; projects: ProjectService; recordEdges: EdgeRecorder; reads: DatasetReads }) {
+  const { runs, projects, recordEdges, reads } = deps;
   const { prisma } = db;
 
   /** The dataset, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
@@ -215,6 +212,51 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
     });
   }
 
+  /** The sources of the logged versions, linked as reads of the OpenLineage datasets they name (not the version's own dataset). */
+  async function linkSources(caller: Access, run: Run, logged: readonly { datasetVersionId: number; role: string }[]) {
+    if (logged.length === 0) return;
+    const rows = new Map((await datasetVersionsByIds(db.sql, [...new Set(logged.map((l) => l.datasetVersionId))])).map((r) => [r.version.id, r]));
+    const sources = logged.flatMap((l) => {
+      const row = rows.get(l.datasetVersionId);
+      const ref = openLineageRefOf(row?.version.sourceUri);
+      const own = ref && row && ref.namespace === row.dataset.namespace && ref.name === row.dataset.name;
+      return row && ref && !own ? [{ sourceUri: row.version.sourceUri, role: l.role }] : [];
+    });
+    await linkSourceUris(caller, run, sources);
+  }
+
+  async function linkSourceUris(caller: Access, run: Run, sources: readonly { sourceUri: string | null; role: string }[]): Promise<OpenLineageRef[]> {
+    const refs = sources.flatMap((s) => {
+      const ref = openLineageRefOf(s.sourceUri);
+      return ref ? [{ ...ref, role: s.role }] : [];
+    });
+    if (refs.length === 0) return [];
+    // A user's run links only to data that user may see (decided when the link is made, which
+    // may be when the dataset first arrives); global admins and the local user see everything.
+    const actorUserId = isGlobalAdmin(caller) ? null : caller.userId;
+    const now = new Date();
+    await db.sql.transaction(async (tx) => {
+      await reads.lock(tx, refs);
+      for (const ref of refs) {
+        await reads.record(
+          tx,
+          {
+            namespace: ref.namespace,
+            name: ref.name,
+            reader: { type: 'Run', id: run.id },
+            role: ref.role,
+            version: ref.version ?? '',
+            readAt: run.startedAt,
+            mayWrite: false,
+            actorUserId,
+          },
+          now,
+        );
+      }
+    });
+    return refs.map(({ role: _role, ...ref }) => ref);
+  }
+
   return {
     /**
      * Registers a version, or returns the one already registered with the same dataset and
@@ -303,7 +345,21 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
       if (datasets.length + models.length > MAX_INPUTS) throw new ValidationError('input', `at most ${MAX_INPUTS} inputs per call`);
       await requireVisibleVersions(caller, [...new Set(datasets.map((d) => d.datasetVersionId))]);
       await requireVisibleModelVersions(caller, [...new Set(models.map((m) => m.modelVersionId))]);
-      return { run, ...(await recordRunInputs(run.id, datasets, models)) };
+      const written = await recordRunInputs(run.id, datasets, models);
+      await linkSources(caller, run, datasets);
+      return { run, ...written };
+    },
+
+    /**
+     * Links a training run to the OpenLineage dataset a source names (s3://raw/clicks, a Delta
+     * or Iceberg table; see source-uri.ts), at the version the source names or, when it names
+     * none, the version current when the run started, now or once that dataset's events arrive.
+     * Every door's dataset inputs come here through logInputs; a door whose datasets bypass it
+     * calls this with the source URI. Returns the OpenLineage datasets named.
+     */
+    async linkSource(caller: Access, runId: number, sources: readonly { sourceUri: string | null; role: string }[]): Promise<OpenLineageRef[]> {
+      const run = await runs.requireEditable(caller, runId);
+      return linkSourceUris(caller, run, sources);
     },
 
     /** The dataset with this namespace and name when the caller may see it, else null. */

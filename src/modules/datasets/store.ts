@@ -6,7 +6,8 @@ import type { Dataset, DatasetVersion } from '../../generated/prisma/client.js';
 
 export async function datasetsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Dataset[]> {
   return sql.query<Dataset>(
-    `SELECT id, namespace, name, project_id AS "projectId", description, created_at AS "createdAt" FROM datasets WHERE id = ANY($1::int[])`,
+    `SELECT id, namespace, name, project_id AS "projectId", description, created_at AS "createdAt", facets, claimed, column_lineage_at AS "columnLineageAt"
+     FROM datasets WHERE id = ANY($1::int[])`,
     [ids],
   );
 }
@@ -17,13 +18,14 @@ export async function datasetVersionsByIds(sql: SqlQueryable, ids: readonly numb
     `SELECT v.id, v.dataset_id AS "datasetId", v.version, v.digest, v.source_uri AS "sourceUri", v.row_count AS "rowCount", v.schema, v.splits,
             v.coverage_start AS "coverageStart", v.coverage_end AS "coverageEnd", v.created_by AS "createdBy", v.created_at AS "createdAt", v.facets,
             v.source_type AS "sourceType", v.source, v.schema_text AS "schemaText", v.profile,
-            json_build_object('id', d.id, 'namespace', d.namespace, 'name', d.name, 'projectId', d.project_id, 'description', d.description, 'createdAt', d.created_at) AS dataset
+            json_build_object('id', d.id, 'namespace', d.namespace, 'name', d.name, 'projectId', d.project_id, 'description', d.description, 'createdAt', d.created_at,
+                              'facets', d.facets, 'claimed', d.claimed, 'columnLineageAt', d.column_lineage_at) AS dataset
      FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ANY($1::int[])`,
     [ids],
   );
   return rows.map(({ dataset, ...v }) => ({
     version: { ...v, rowCount: v.rowCount === null ? null : BigInt(v.rowCount) },
-    dataset: { ...dataset, createdAt: new Date(dataset.createdAt) },
+    dataset: { ...dataset, createdAt: new Date(dataset.createdAt), columnLineageAt: dataset.columnLineageAt ? new Date(dataset.columnLineageAt) : null },
   }));
 }
 

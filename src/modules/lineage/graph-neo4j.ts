@@ -35,7 +35,17 @@ MATCH (a:LineageNode {key: row.fromKey})
 MATCH (b:LineageNode {key: row.toKey})
 MERGE (a)-[r:${kind}]->(b)
   ON CREATE SET r.role = row.role, r.createdAt = row.createdAt, r.edgeId = row.edgeId
+  ON MATCH SET r.createdAt = CASE WHEN row.createdAt < r.createdAt THEN row.createdAt ELSE r.createdAt END, r.edgeId = row.edgeId
 RETURN count(r) AS merged`;
+}
+
+// A retracted edge leaves the projection; so do endpoints it leaves without any edge, as
+// PostgreSQL knows nodes only through their edges.
+function deleteEdges(kind: EdgeKind): string {
+  return `UNWIND $rows AS row
+MATCH (a:LineageNode {key: row.fromKey})-[r:${kind}]->(b:LineageNode {key: row.toKey})
+DELETE r
+RETURN count(*) AS deleted`;
 }
 
 function step(direction: 'UPSTREAM' | 'DOWNSTREAM'): string {
@@ -56,6 +66,12 @@ MERGE (n:LineageNode {key: node.key})
   ON CREATE SET n.type = node.type, n.id = node.id
 RETURN count(n) AS merged`,
   mergeEdges: Object.fromEntries(EDGE_KINDS.map((k) => [k, mergeEdges(k)])) as Record<EdgeKind, string>,
+  deleteEdges: Object.fromEntries(EDGE_KINDS.map((k) => [k, deleteEdges(k)])) as Record<EdgeKind, string>,
+  deleteLoneNodes: `UNWIND $keys AS key
+MATCH (n:LineageNode {key: key})
+WHERE NOT (n)--()
+DELETE n
+RETURN count(*) AS deleted`,
   stepUpstream: step('UPSTREAM'),
   stepDownstream: step('DOWNSTREAM'),
   shortestPath: `MATCH (a:LineageNode {key: $fromKey})
@@ -144,6 +160,27 @@ export async function projectEdges(target: Neo4jTarget, edges: readonly StoredEd
     await session.executeWrite(async (tx) => {
       await tx.run(CYPHER.mergeNodes, { nodes: [...nodes.values()] });
       for (const [kind, rows] of byKind) await tx.run(CYPHER.mergeEdges[kind], { rows });
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+/** Removes retracted edges (and the nodes they leave alone) from the projection; repeating it changes nothing. */
+export async function removeEdges(target: Neo4jTarget, edges: readonly StoredEdge[]): Promise<void> {
+  if (edges.length === 0) return;
+  const byKind = new Map<EdgeKind, object[]>();
+  const keys = new Set<string>();
+  for (const e of edges) {
+    const [fromKey, toKey] = [keyOf(target, e.from), keyOf(target, e.to)];
+    keys.add(fromKey).add(toKey);
+    byKind.set(e.kind, [...(byKind.get(e.kind) ?? []), { fromKey, toKey }]);
+  }
+  const session = target.driver.session({ defaultAccessMode: neo4j.session.WRITE });
+  try {
+    await session.executeWrite(async (tx) => {
+      for (const [kind, rows] of byKind) await tx.run(CYPHER.deleteEdges[kind], { rows });
+      await tx.run(CYPHER.deleteLoneNodes, { keys: [...keys] });
     });
   } finally {
     await session.close();

@@ -31,9 +31,19 @@ export function edgeRecorder(options: { outbox: boolean }): EdgeRecorder {
   return (tx, edges, now) => recordEdges(tx, edges, now, options);
 }
 
+/** Takes wrong edges out (see retractEdges) on the caller's transaction; returns how many moved. */
+export type EdgeRetractor = (tx: SqlQueryable, edgeIds: readonly number[], reason: string, now: Date) => Promise<number>;
+
+/** The retractor the services use: it queues removals for Neo4j only when a projection is configured. */
+export function edgeRetractor(options: { outbox: boolean }): EdgeRetractor {
+  return (tx, edgeIds, reason, now) => retractEdges(tx, edgeIds, reason, now, options);
+}
+
 /**
- * Inserts the edges and, with `outbox`, one outbox row per edge actually added, in one
- * statement on the caller's transaction. A link recorded again (a retry) adds neither.
+ * Inserts the edges and, with `outbox`, one outbox row per edge added or changed, in one
+ * statement on the caller's transaction. A link recorded again (a retry) adds nothing; recorded
+ * again with an earlier time (an event that arrived late but happened first) it moves the
+ * edge's time earlier, so the times end the same whatever order the writes came in.
  * Returns how many edges were new.
  */
 export async function recordEdges(
@@ -53,20 +63,46 @@ export async function recordEdges(
   const values = edges.map(
     (e) => `(${add(e.from.type)}, ${add(e.from.id)}::int, ${add(e.to.type)}, ${add(e.to.id)}::int, ${add(e.kind)}, ${add(e.role ?? null)}::text)`,
   );
+  // xmax = 0 tells a row this statement inserted from one whose time it moved earlier.
   const added = `added AS (
        INSERT INTO lineage_edges (from_type, from_id, to_type, to_id, kind, role, created_at)
        SELECT v.ft, v.fid, v.tt, v.tid, v.k, v.r, ${at}::timestamptz FROM (VALUES ${values.join(', ')}) AS v(ft, fid, tt, tid, k, r)
-       ON CONFLICT (from_type, from_id, to_type, to_id, kind) DO NOTHING
-       RETURNING id)`;
+       ON CONFLICT (from_type, from_id, to_type, to_id, kind) DO UPDATE SET created_at = EXCLUDED.created_at
+         WHERE lineage_edges.created_at > EXCLUDED.created_at
+       RETURNING id, (xmax = 0) AS inserted)`;
   const rows = await run<{ n: number }>(
     tx,
     options.outbox
       ? `WITH ${added},
          queued AS (INSERT INTO lineage_outbox (edge_id, created_at) SELECT id, ${at}::timestamptz FROM added RETURNING 1)
-         SELECT count(*)::int AS n FROM queued`
-      : `WITH ${added} SELECT count(*)::int AS n FROM added`,
+         SELECT count(*) FILTER (WHERE inserted)::int AS n, (SELECT count(*) FROM queued)::int AS q FROM added`
+      : `WITH ${added} SELECT count(*) FILTER (WHERE inserted)::int AS n FROM added`,
     params,
   );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Takes edges out of lineage_edges into lineage_edge_retractions (with when and why), on the
+ * caller's transaction, and with `outbox` queues their removal from the projection. Their
+ * pending outbox rows are dropped first: the retraction supersedes them. Returns how many moved.
+ */
+export async function retractEdges(tx: SqlQueryable, edgeIds: readonly number[], reason: string, now: Date, options: { outbox: boolean }): Promise<number> {
+  if (edgeIds.length === 0) return 0;
+  await tx.query(`SELECT set_config('runledger.retracting_edges', 'on', true)`);
+  await tx.query('DELETE FROM lineage_outbox WHERE edge_id = ANY($1::bigint[])', [edgeIds]);
+  const moved = `moved AS (DELETE FROM lineage_edges WHERE id = ANY($1::bigint[]) RETURNING *),
+     logged AS (
+       INSERT INTO lineage_edge_retractions (edge_id, from_type, from_id, to_type, to_id, kind, role, created_at, retracted_at, reason)
+       SELECT id, from_type, from_id, to_type, to_id, kind, role, created_at, $2::timestamptz, $3 FROM moved RETURNING id)`;
+  const rows = await tx.query<{ n: number }>(
+    options.outbox
+      ? `WITH ${moved}, queued AS (INSERT INTO lineage_outbox (retraction_id, created_at) SELECT id, $2::timestamptz FROM logged RETURNING 1)
+         SELECT count(*)::int AS n FROM queued`
+      : `WITH ${moved} SELECT count(*)::int AS n FROM logged`,
+    [edgeIds, now.toISOString(), reason],
+  );
+  await tx.query(`SELECT set_config('runledger.retracting_edges', 'off', true)`);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -76,6 +112,8 @@ export interface StoredEdge extends LineageEdge {
 
 export interface OutboxItem {
   readonly outboxId: number;
+  /** ADD: project the edge (new, or its time moved earlier); RETRACT: remove it. */
+  readonly action: 'ADD' | 'RETRACT';
   readonly edge: StoredEdge;
   readonly attempts: number;
 }
@@ -106,14 +144,17 @@ function toStoredEdge(row: EdgeRow): StoredEdge {
 
 /** The oldest pending outbox rows that are due, with their edges. */
 export async function pendingOutbox(sql: SqlQueryable, limit: number): Promise<OutboxItem[]> {
-  const rows = await sql.query<EdgeRow & { outbox_id: number; attempts: number }>(
-    `SELECT o.id AS outbox_id, o.attempts, ${EDGE_COLUMNS}
-     FROM lineage_outbox o JOIN lineage_edges e ON e.id = o.edge_id
+  const rows = await sql.query<EdgeRow & { outbox_id: number; attempts: number; action: 'ADD' | 'RETRACT' }>(
+    `SELECT o.id AS outbox_id, o.attempts, CASE WHEN o.edge_id IS NULL THEN 'RETRACT' ELSE 'ADD' END AS action,
+            coalesce(e.id, x.edge_id) AS id, coalesce(e.from_type, x.from_type) AS from_type, coalesce(e.from_id, x.from_id) AS from_id,
+            coalesce(e.to_type, x.to_type) AS to_type, coalesce(e.to_id, x.to_id) AS to_id, coalesce(e.kind, x.kind) AS kind,
+            CASE WHEN e.id IS NULL THEN x.role ELSE e.role END AS role, coalesce(e.created_at, x.created_at) AS created_at
+     FROM lineage_outbox o LEFT JOIN lineage_edges e ON e.id = o.edge_id LEFT JOIN lineage_edge_retractions x ON x.id = o.retraction_id
      WHERE o.done_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
      ORDER BY o.id LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ outboxId: Number(r.outbox_id), attempts: r.attempts, edge: toStoredEdge(r) }));
+  return rows.map((r) => ({ outboxId: Number(r.outbox_id), action: r.action, attempts: r.attempts, edge: toStoredEdge(r) }));
 }
 
 export async function markOutboxDone(sql: SqlQueryable, outboxIds: readonly number[]): Promise<void> {

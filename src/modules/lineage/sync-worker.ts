@@ -6,8 +6,8 @@
 // a short retention, so the table holds the backlog, not the history.
 import type { SqlQueryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
-import { CYPHER, ensureNeo4jSchema, type Neo4jTarget, projectEdges } from './graph-neo4j.js';
-import { markOutboxDone, markOutboxFailed, pendingOutbox, pruneDeliveredOutbox, queueUnprojectedEdges, retryOutboxNow } from './store.js';
+import { CYPHER, ensureNeo4jSchema, type Neo4jTarget, projectEdges, removeEdges } from './graph-neo4j.js';
+import { markOutboxDone, markOutboxFailed, type OutboxItem, pendingOutbox, pruneDeliveredOutbox, queueUnprojectedEdges, retryOutboxNow } from './store.js';
 
 export interface SyncWorkerOptions {
   batchSize?: number;
@@ -95,6 +95,18 @@ export function createSyncWorker(sql: SqlQueryable, target: Neo4jTarget, log: Lo
     schemaReady = true;
   }
 
+  /** Applies a batch in order: each run of additions, then of removals, as it was queued. */
+  async function project(items: readonly OutboxItem[]) {
+    for (let start = 0; start < items.length; ) {
+      const action = items[start]!.action;
+      let end = start;
+      while (end < items.length && items[end]!.action === action) end += 1;
+      const edges = items.slice(start, end).map((i) => i.edge);
+      await (action === 'ADD' ? projectEdges(target, edges) : removeEdges(target, edges));
+      start = end;
+    }
+  }
+
   async function pruneDue() {
     if (performance.now() - lastPrune < pruneEveryMs) return;
     lastPrune = performance.now();
@@ -117,10 +129,7 @@ export function createSyncWorker(sql: SqlQueryable, target: Neo4jTarget, log: Lo
       const ids = items.map((i) => i.outboxId);
       try {
         await ensureSchema();
-        await projectEdges(
-          target,
-          items.map((i) => i.edge),
-        );
+        await project(items);
       } catch (error) {
         failed(error, `writing a batch of ${items.length} edges`);
         // Each row remembers the failure and waits longer after every attempt.

@@ -14,8 +14,9 @@ function unlessAccessEnded<T>(event: T | AccessEnded): T {
 
 builder.subscriptionType({
   description:
-    'Live updates over graphql-ws (WebSocket) or server-sent events on /graphql. Delivery is at most once; ' +
-    'metricLogged(sinceStep) replays from the database, which is what makes it complete.',
+    'Live updates over graphql-ws (WebSocket) or server-sent events on /graphql. A subscription never misses a committed ' +
+    'metric point silently: it either delivers it or ends with a dropped batch saying where to resume, and ' +
+    'metricLogged(sinceStep) replays from the database from there. runUpdated ends when live delivery was interrupted.',
 });
 
 const MetricBatchPoint = builder.simpleObject('MetricBatchPoint', {
@@ -47,9 +48,11 @@ const MetricBatch = builder.simpleObject('MetricBatch', {
     dropped: t.boolean({
       description:
         'True on the last batch of a subscription that could not keep up (more pending points than the server keeps per ' +
-        'subscription), whose live feed was interrupted (Redis connection lost), or whose server is shutting down. Points ' +
-        'not delivered are dropped and the subscription ends; resubscribe (to any replica) with sinceStep = resumeFromStep ' +
-        'to get them from the database.',
+        'subscription), whose live feed was interrupted (Redis connection lost), that learned of committed points whose ' +
+        "batch never reached it (its replica died between commit and publish: every batch carries each series' count, and " +
+        'the server compares them with the database every few seconds), or whose server is shutting down. Points not ' +
+        'delivered are dropped and the subscription ends; resubscribe (to any replica) with sinceStep = resumeFromStep to ' +
+        'get them from the database. Live delivery is therefore at least once from what is committed.',
     }),
   }),
 });

@@ -1,4 +1,4 @@
-// SQL of the live module: the paged replay behind metricLogged(sinceStep).
+// SQL of the live module: the paged replay behind metricLogged(sinceStep), and the stored totals of a run's series.
 import type { SqlQueryable } from '../../db/sql.js';
 
 export interface ReplayPoint {
@@ -33,4 +33,21 @@ export async function replayPage(
      LIMIT $7`,
     [runId, sinceStep, keys, after?.step ?? null, after?.ts ?? null, after?.key ?? null, limit],
   );
+}
+
+/** How many points a series (one key of a run) holds, and its highest step. */
+export interface SeriesTotal {
+  key: string;
+  count: number;
+  lastStep: number;
+}
+
+/** The totals of every series of a run, from the summaries each write updates in its own statement. */
+export async function seriesTotals(sql: SqlQueryable, runId: number): Promise<SeriesTotal[]> {
+  const rows = await sql.query<{ key: string; count: string | number; lastStep: string | number }>(
+    `SELECT k.name AS key, s.count, s.last_step AS "lastStep" FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = $1`,
+    [runId],
+    { prepareAs: 'live.seriesTotals' },
+  );
+  return rows.map((r) => ({ key: r.key, count: Number(r.count), lastStep: Number(r.lastStep) }));
 }

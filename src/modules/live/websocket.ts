@@ -7,7 +7,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from '../../context.js';
-import { guardUpgrades } from '../../http/guard.js';
+import type { UpgradeHandler } from '../../http/edge/guard.js';
 import type { Logger } from '../../logger.js';
 
 export interface GraphQLWebSocket {
@@ -24,19 +24,21 @@ export function attachGraphQLWebSocket(options: {
   path: string;
   maxSubscriptionsPerConnection: number;
   log: Logger;
+  /** The HTTP edge every upgrade passes first (Host and Origin checks, failures contained). */
+  edge: (handler: UpgradeHandler) => UpgradeHandler;
 }): GraphQLWebSocket {
   const { server, yoga, path, maxSubscriptionsPerConnection, log } = options;
   const wss = new WebSocketServer({ noServer: true });
   let closing = false;
 
-  const onUpgrade = guardUpgrades((req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = options.edge((req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = (req.url ?? '').split('?')[0];
     if (closing || pathname !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  }, log);
+  });
   server.on('upgrade', onUpgrade);
 
   // Operations open per connection, by graphql-ws's ctx (one per socket).

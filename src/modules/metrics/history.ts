@@ -39,6 +39,42 @@ function extremesToPoints(part: BucketExtremes): Point[] {
 
 const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
+/** The rollup level to read and how many of its buckets make one answered bucket (see readHistory). */
+function finerLevel(level: number | undefined, lo: number, hi: number, budget: number): { readLevel: number; merge: number } {
+  if (level === undefined || level === ROLLUP_LEVELS[0]) return { readLevel: level ?? 0, merge: 1 };
+  const fine = level - 1;
+  const buckets = bucketOf(hi, 4 ** fine) - bucketOf(lo, 4 ** fine) + 1;
+  return { readLevel: fine, merge: Math.min(4, Math.ceil(buckets / budget)) };
+}
+
+/** Every `merge` consecutive buckets (aligned on their index) as one: the lower low and the higher high, counts summed. */
+function mergeBuckets(rows: readonly (BucketExtremes & { bucket: number })[], merge: number): BucketExtremes[] {
+  if (merge === 1) return [...rows];
+  const merged: BucketExtremes[] = [];
+  let group: number | null = null;
+  for (const row of rows) {
+    const g = Math.floor(Number(row.bucket) / merge);
+    if (g !== group || merged.length === 0) {
+      merged.push({ ...row });
+      group = g;
+      continue;
+    }
+    const into = merged[merged.length - 1]!;
+    into.count = Number(into.count) + Number(row.count);
+    if (row.minValue !== null && (into.minValue === null || row.minValue < into.minValue)) {
+      into.minValue = row.minValue;
+      into.minStep = row.minStep;
+      into.minTs = row.minTs;
+    }
+    if (row.maxValue !== null && (into.maxValue === null || row.maxValue > into.maxValue)) {
+      into.maxValue = row.maxValue;
+      into.maxStep = row.maxStep;
+      into.maxTs = row.maxTs;
+    }
+  }
+  return merged;
+}
+
 export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeries> {
   const series = (totalPoints: number, sampled: boolean, bucketSteps: number | null, points: Point[]): MetricSeries => ({
     key: q.key,
@@ -69,7 +105,10 @@ export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeri
 
   const budget = Math.floor(q.maxPoints / 2);
   const level = ROLLUP_LEVELS.find((l) => bucketOf(hi, 4 ** l) - bucketOf(lo, 4 ** l) + 1 <= budget);
-  const width = level === undefined ? 0 : 4 ** level;
+  // Levels are 4x apart, so the first that fits may use as little as a quarter of the budget:
+  // read the level below instead and merge every `merge` of its buckets into one.
+  const { readLevel, merge } = finerLevel(level, lo, hi, budget);
+  const width = level === undefined ? 0 : 4 ** readLevel * merge;
   const firstFull = whole ? bucketOf(lo, width) : Math.ceil(lo / width);
   const lastFull = whole ? bucketOf(hi, width) : bucketOf(hi + 1, width) - 1;
   if (level === undefined || firstFull > lastFull) {
@@ -86,7 +125,7 @@ export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeri
   if (bounds.pending) await foldSeries(sql, q.runId, q.keyId);
   const parts: BucketExtremes[] = [];
   if (lo < firstFull * width) parts.push(await rangeExtremes(sql, q.runId, q.keyId, lo, firstFull * width - 1));
-  parts.push(...(await rollupBuckets(sql, q.runId, q.keyId, level, firstFull, lastFull)));
+  parts.push(...mergeBuckets(await rollupBuckets(sql, q.runId, q.keyId, readLevel, firstFull * merge, (lastFull + 1) * merge - 1), merge));
   if ((lastFull + 1) * width <= hi) parts.push(await rangeExtremes(sql, q.runId, q.keyId, (lastFull + 1) * width, hi));
   const total = whole ? count : parts.reduce((sum, p) => sum + Number(p.count), 0);
   return series(total, true, width, parts.flatMap(extremesToPoints));

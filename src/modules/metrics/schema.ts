@@ -86,7 +86,11 @@ builder.objectFields(RunRef, (t) => ({
     description: 'The points of one metric, at most maxPoints of them; the global min and max are always kept.',
     args: {
       key: t.arg.string({ required: true }),
-      maxPoints: t.arg.int({ defaultValue: 1000, description: '2 to 100000.' }),
+      maxPoints: t.arg.int({
+        defaultValue: 1000,
+        description:
+          '2 to 100000. A series this long or shorter comes whole; a longer one is sampled into buckets of equal steps, two points each (the lowest and the highest), filling between half of maxPoints and maxPoints.',
+      }),
       fromStep: t.arg({ type: 'SafeInt' }),
       toStep: t.arg({ type: 'SafeInt' }),
     },

@@ -10,7 +10,16 @@ import { runsByIds } from '../runs/store.js';
 import { type Run, type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
-import { insertPoints, insertRunPoints, MetricKeyCache, type PointRow, type StoredPoint, summariesForRuns, type SummaryRow } from './store.js';
+import {
+  insertPoints,
+  insertRunPoints,
+  MetricKeyCache,
+  type PointRow,
+  type SeriesCount,
+  type StoredPoint,
+  summariesForRuns,
+  type SummaryRow,
+} from './store.js';
 
 export interface MetricPointInput {
   key: string;
@@ -47,6 +56,11 @@ export interface LogBatchResult {
   replayed: boolean;
   /** Points this call inserted, in insertion order, for the live stream. */
   points: StoredPoint[];
+  /**
+   * Points each series this call added to holds now that it committed: the live stream's
+   * sequence (a subscriber that counts fewer missed a batch). Empty when nothing was inserted.
+   */
+  counts: { key: string; count: number }[];
 }
 
 export interface MetricSeries {
@@ -113,10 +127,11 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
 
   const storedPoints = (points: readonly PointRow[]): StoredPoint[] =>
     points.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value }));
+  const seriesCounts = (counts: readonly SeriesCount[]) => counts.map((c) => ({ key: keys.nameOf(c.keyId)!, count: c.count }));
 
   /** Points alone need no transaction: one statement locks the run, inserts and answers. */
   async function logPointsOnly(runId: number, rows: readonly PointRow[]): Promise<LogBatchResult> {
-    const { run, inserted } = await insertRunPoints(db.sql, runId, rows);
+    const { run, inserted, counts } = await insertRunPoints(db.sql, runId, rows);
     requireWritable(runId, run);
     return {
       ...emptyResult(runId, run.projectId),
@@ -124,6 +139,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       pointsSkipped: rows.length - inserted.length,
       replayed: false,
       points: storedPoints(inserted),
+      counts: seriesCounts(counts),
     };
   }
 
@@ -141,7 +157,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         if (replay) {
           // The answer the first call got, marked as a replay: nothing was written this time.
           const first = replay.replayOf as Partial<LogBatchResult>;
-          return { ...emptyResult(runId, run.projectId), ...first, replayed: true, points: [] };
+          return { ...emptyResult(runId, run.projectId), ...first, replayed: true, points: [], counts: [] };
         }
       }
 
@@ -156,7 +172,7 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         }
       }
       await upsertTags(tx, runId, tags);
-      const insertedPoints = await insertPoints(tx, rows);
+      const { inserted: insertedPoints, counts } = await insertPoints(tx, rows);
       const result: LogBatchResult = {
         runId,
         projectId: run.projectId,
@@ -166,9 +182,10 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
         pointsSkipped: rows.length - insertedPoints.length,
         replayed: false,
         points: storedPoints(insertedPoints),
+        counts: seriesCounts(counts),
       };
       if (batchId !== null) {
-        const { points: _points, ...summary } = result;
+        const { points: _points, counts: _counts, ...summary } = result;
         await recordBatchSummary(tx, runId, batchId, summary);
       }
       return result;
@@ -254,7 +271,7 @@ function requireWritable(runId: number, run: { deletedAt: Date | null } | null):
   if (run.deletedAt) throw new ConflictError(`Run ${runId} is deleted; restore it before logging to it`, { runId });
 }
 
-function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points'> {
+function emptyResult(runId: number, projectId: number): Omit<LogBatchResult, 'replayed' | 'points' | 'counts'> {
   return { runId, projectId, paramsWritten: 0, tagsWritten: 0, pointsWritten: 0, pointsSkipped: 0 };
 }
 

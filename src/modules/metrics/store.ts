@@ -124,9 +124,10 @@ const pointsStatement = (lockRun: boolean, fresh = false) =>
        last_value = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_value ELSE s.last_value END,
        last_ts = CASE WHEN (EXCLUDED.last_step, EXCLUDED.last_ts) >= (s.last_step, s.last_ts) THEN EXCLUDED.last_ts ELSE s.last_ts END,
        last_step = GREATEST(s.last_step, EXCLUDED.last_step)
-     RETURNING 1),
+     RETURNING s.run_id, s.key_id, s.count),
    queued AS (${queuePendingSql('ins')} RETURNING 1)
    SELECT (SELECT count(*) FROM ins)::int AS inserted,
+          (SELECT json_agg(json_build_array(run_id, key_id, count)) FROM upd) AS counts,
           CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
             (SELECT array_agg(i.position ORDER BY i.position)
              FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, value, position)
@@ -140,6 +141,8 @@ const UNIQUE_VIOLATION = '23505';
 
 interface PointsAnswer {
   inserted: number;
+  /** [run, key, points of the series after this statement] for each series it added to. */
+  counts: [number, number, number | string][] | null;
   positions: number[] | null;
   projectId?: number | null;
   deletedAt?: Date | null;
@@ -160,14 +163,28 @@ function insertedOf(unique: readonly PointRow[], answer: PointsAnswer | undefine
 }
 
 /**
- * Inserts points of any runs; returns those actually inserted. Points may belong to several
- * runs (the seed loads many at once); the caller guards the runs against deletion.
+ * How many points each series (run, key) holds once a write committed: the live stream's
+ * sequence, which lets a subscriber tell that a batch it never received was committed.
  */
-export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<readonly PointRow[]> {
+export interface SeriesCount {
+  runId: number;
+  keyId: number;
+  count: number;
+}
+
+const countsOf = (answer: PointsAnswer | undefined): SeriesCount[] =>
+  (answer?.counts ?? []).map(([runId, keyId, count]) => ({ runId, keyId, count: Number(count) }));
+
+/**
+ * Inserts points of any runs; returns those actually inserted and the series' counts after.
+ * Points may belong to several runs (the seed loads many at once); the caller guards the runs
+ * against deletion.
+ */
+export async function insertPoints(sql: SqlQueryable, points: readonly PointRow[]): Promise<{ inserted: readonly PointRow[]; counts: SeriesCount[] }> {
   const unique = distinctPoints(points);
-  if (unique.length === 0) return [];
+  if (unique.length === 0) return { inserted: [], counts: [] };
   const [answer] = await sql.query<PointsAnswer>(INSERT_POINTS, pointColumns(unique), { prepareAs: 'metrics.insertPoints' });
-  return insertedOf(unique, answer);
+  return { inserted: insertedOf(unique, answer), counts: countsOf(answer) };
 }
 
 /**
@@ -179,7 +196,7 @@ export async function insertRunPoints(
   sql: SqlQueryable,
   runId: number,
   points: readonly PointRow[],
-): Promise<{ run: { projectId: number; deletedAt: Date | null } | null; inserted: readonly PointRow[] }> {
+): Promise<{ run: { projectId: number; deletedAt: Date | null } | null; inserted: readonly PointRow[]; counts: SeriesCount[] }> {
   const unique = distinctPoints(points);
   const params = [...pointColumns(unique), runId];
   // Most batches are new points: a plain insert costs a third of ON CONFLICT's speculative
@@ -192,8 +209,8 @@ export async function insertRunPoints(
       return sql.query<PointsAnswer>(INSERT_RUN_POINTS, params, { prepareAs: 'metrics.insertRunPoints' });
     })
     .then((rows) => rows[0]);
-  if (!answer?.found) return { run: null, inserted: [] };
-  return { run: { projectId: answer.projectId!, deletedAt: answer.deletedAt ?? null }, inserted: insertedOf(unique, answer) };
+  if (!answer?.found) return { run: null, inserted: [], counts: [] };
+  return { run: { projectId: answer.projectId!, deletedAt: answer.deletedAt ?? null }, inserted: insertedOf(unique, answer), counts: countsOf(answer) };
 }
 
 /** Points of a batch mostly share one timestamp (the time it arrived): format each once. */
@@ -295,9 +312,9 @@ export async function rollupBuckets(
   level: number,
   fromBucket: number,
   toBucket: number,
-): Promise<BucketExtremes[]> {
-  return sql.query<BucketExtremes>(
-    `SELECT count, min_value AS "minValue", min_step AS "minStep", min_ts AS "minTs",
+): Promise<(BucketExtremes & { bucket: number })[]> {
+  return sql.query<BucketExtremes & { bucket: number }>(
+    `SELECT bucket, count, min_value AS "minValue", min_step AS "minStep", min_ts AS "minTs",
             max_value AS "maxValue", max_step AS "maxStep", max_ts AS "maxTs"
      FROM metric_rollups WHERE run_id = $1 AND key_id = $2 AND level = $3 AND bucket BETWEEN $4 AND $5 ORDER BY bucket`,
     [runId, keyId, level, fromBucket, toBucket],

@@ -7,7 +7,6 @@ import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../
 import type { Access, Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { type ConditionSpec, parseConditions } from '../search/conditions.js';
-import { ProjectCache } from './cache.js';
 import { projectAccess } from './policy.js';
 import { searchProjects } from './store.js';
 
@@ -48,9 +47,6 @@ export interface SearchProjectsInput {
   offset: number;
 }
 
-/** Called after a project row changed (renamed, deleted, restored, described); services.ts tells every replica. */
-export type ProjectChanged = (projectId: number) => void;
-
 function validateTags(field: string, tags: readonly ProjectTagInput[]): ProjectTagInput[] {
   if (tags.length > LIMITS.tagsPerBatch) throw new ValidationError(field, `at most ${LIMITS.tagsPerBatch} tags per call (got ${tags.length})`);
   const byKey = new Map<string, ProjectTagInput>();
@@ -62,40 +58,25 @@ function validateTags(field: string, tags: readonly ProjectTagInput[]): ProjectT
   return [...byKey.values()];
 }
 
-export function createProjectService(db: Database, options: { changed?: ProjectChanged } = {}) {
+export function createProjectService(db: Database) {
   const { prisma } = db;
-  // Looked up by name on every startRun and run search: one round trip saved on each. Changes
-  // reach every replica's cache through `changed` (see cache.ts).
-  const cache = new ProjectCache();
 
+  // No per-process cache: replicas share one database, and experiments can be renamed and
+  // deleted (through MLflow), so a cached row could be stale on every other replica. The
+  // lookup is one primary-key or unique-index read (measured in bench/replicas.ts).
   async function byName(name: string): Promise<Project | null> {
-    const readAt = cache.generation();
-    return cache.name(name) ?? cache.remember(await prisma.project.findUnique({ where: { name } }), readAt);
+    return prisma.project.findUnique({ where: { name } });
   }
 
   async function byId(id: number): Promise<Project | null> {
-    const readAt = cache.generation();
-    return cache.id(id) ?? cache.remember(await prisma.project.findUnique({ where: { id } }), readAt);
+    return prisma.project.findUnique({ where: { id } });
   }
 
-  /** The projects of these ids that exist; only those not cached are read. */
+  /** The projects of these ids that exist, in the order asked. */
   async function byIds(ids: readonly number[]): Promise<Project[]> {
-    const readAt = cache.generation();
-    const found = new Map<number, Project>();
-    for (const id of ids) {
-      const hit = cache.id(id);
-      if (hit) found.set(id, hit);
-    }
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length) for (const row of await prisma.project.findMany({ where: { id: { in: missing } } })) found.set(row.id, cache.remember(row, readAt));
+    if (ids.length === 0) return [];
+    const found = new Map((await prisma.project.findMany({ where: { id: { in: [...new Set(ids)] } } })).map((p) => [p.id, p]));
     return ids.flatMap((id) => found.get(id) ?? []);
-  }
-
-  /** Forgets the project here, then tells the other replicas. */
-  function touched(project: Project): Project {
-    cache.forget(project.id);
-    options.changed?.(project.id);
-    return project;
   }
 
   /**
@@ -231,7 +212,7 @@ export function createProjectService(db: Database, options: { changed?: ProjectC
       refuseDefault(project, 'renamed');
       if (project.name === name) return project;
       try {
-        return touched(await prisma.project.update({ where: { id }, data: { name, updatedAt: new Date() } }));
+        return await prisma.project.update({ where: { id }, data: { name, updatedAt: new Date() } });
       } catch (error) {
         if (isUniqueViolation(error)) throw new ConflictError(`input.name: a project named ${JSON.stringify(name)} already exists`, { field: 'input.name' });
         throw error;
@@ -242,7 +223,7 @@ export function createProjectService(db: Database, options: { changed?: ProjectC
     async describe(caller: Access, id: number, description: string | null): Promise<Project> {
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
       await requireActive(caller, id, 'EDITOR', 'describe it');
-      return touched(await prisma.project.update({ where: { id }, data: { description: text, updatedAt: new Date() } }));
+      return await prisma.project.update({ where: { id }, data: { description: text, updatedAt: new Date() } });
     },
 
     /**
@@ -254,14 +235,14 @@ export function createProjectService(db: Database, options: { changed?: ProjectC
       refuseDefault(project, 'deleted');
       if (project.deletedAt) return project;
       const now = new Date();
-      return touched(await prisma.project.update({ where: { id }, data: { deletedAt: now, updatedAt: now } }));
+      return await prisma.project.update({ where: { id }, data: { deletedAt: now, updatedAt: now } });
     },
 
     /** Restores a deleted project (ADMIN); restoring a live one changes nothing. */
     async restore(caller: Access, id: number): Promise<Project> {
       const project = await projectAccess.require(caller, await prisma.project.findUnique({ where: { id } }), 'ADMIN', id);
       if (!project.deletedAt) return project;
-      return touched(await prisma.project.update({ where: { id }, data: { deletedAt: null, updatedAt: new Date() } }));
+      return await prisma.project.update({ where: { id }, data: { deletedAt: null, updatedAt: new Date() } });
     },
 
     /** Sets and removes tags of a live project (EDITOR), in one transaction. Removing a key it lacks is NOT_FOUND. */
@@ -279,21 +260,11 @@ export function createProjectService(db: Database, options: { changed?: ProjectC
         }
         return tx.project.update({ where: { id }, data: { updatedAt: new Date() } });
       });
-      return touched(updated);
+      return updated;
     },
 
     /** Unchecked lookups for other services, which apply their own policy to what they find. */
-    internal: {
-      byName,
-      byId,
-      byIds,
-      /** Another replica changed this project: drop what this one holds of it. */
-      forget: (id: number) => cache.forget(id),
-      /** Change messages may have been lost: drop everything. */
-      forgetAll: () => cache.clear(),
-      /** Changes from other replicas cannot be heard: read every project from the database. */
-      stopCaching: () => cache.disable(),
-    },
+    internal: { byName, byId, byIds },
   };
 }
 

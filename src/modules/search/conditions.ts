@@ -4,6 +4,7 @@
 // a spec of what it may be filtered on; compile.ts turns the result into parameterised SQL.
 import { ValidationError } from '../../errors.js';
 import { type Token, showToken, syntaxError, tokenize } from '../runs/filter/tokenize.js';
+import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from './like.js';
 
 export type ConditionKind = 'attribute' | 'tag' | 'param' | 'metric';
 export type ConditionOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
@@ -137,6 +138,8 @@ function condition(r: Reader, spec: ConditionSpec): Condition {
     throw r.unexpected(token, `a number for ${showToken(start.text)}`);
   }
   if (token.kind !== 'string') throw r.unexpected(token, `a quoted string for ${showToken(start.text)}`);
+  // PostgreSQL refuses such a pattern with an error; say so here, as the run filter does.
+  if ((op === 'LIKE' || op === 'ILIKE') && endsWithLoneBackslash(token.value)) throw r.error(`the ${op} pattern ${LONE_BACKSLASH_RULE}`, token);
   return { kind, key, op, value: token.value };
 }
 

@@ -263,3 +263,23 @@ def test_an_event_for_a_namespace_the_token_may_not_write_is_403_and_writes_noth
     assert refused.value.response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert world["admin"]('query($id: String!) { pipelineRun(runId: $id) { id } }', id=run_id)["pipelineRun"] is None
     assert world["admin"]('query($ns: String!) { dataset(namespace: $ns, name: "finance.ledger") { id } }', ns=WAREHOUSE)["dataset"] is None
+
+
+def test_a_gzip_compressed_event_from_the_client_is_accepted(world):
+    from openlineage.client.transport.http import HttpCompression
+    run_id = str(generate_new_uuid())
+    transport = HttpTransport(HttpConfig(url=world["server"].url, auth=ApiKeyTokenProvider({"apiKey": world["bot_token"]}),
+                                         compression=HttpCompression.GZIP))
+    response = transport.emit(event(RunState.COMPLETE, "2026-11-07T01:00:00Z", run_id, "daily_ctr.gzip"))
+    assert response.status_code == 201
+    assert world["admin"]('query($id: String!) { pipelineRun(runId: $id) { state } }', id=run_id)["pipelineRun"] == {"state": "COMPLETE"}
+
+
+def test_a_uri_like_namespace_is_the_jobs_identity(world):
+    run_id = str(generate_new_uuid())
+    namespace = f"airflow://prod-{SUFFIX}"
+    client = OpenLineageClient(transport=HttpTransport(HttpConfig(url=world["server"].url, auth=ApiKeyTokenProvider({"apiKey": world["admin_token"]}))))
+    client.emit(RunEvent(eventType=RunState.COMPLETE, eventTime="2026-11-08T01:00:00Z", producer=PRODUCER, run=Run(runId=run_id),
+                         job=Job(namespace=namespace, name="dag.task")))
+    data = world["admin"]('query($id: String!) { pipelineRun(runId: $id) { jobNamespace project { name } job { name } } }', id=run_id)["pipelineRun"]
+    assert data == {"jobNamespace": namespace, "project": {"name": f"airflow-prod-{SUFFIX}"}, "job": {"name": "dag.task"}}

@@ -1,6 +1,7 @@
 // Recursive-descent parser for the run filter language: MLflow's search syntax plus OR, NOT,
 // parentheses and IN on every field. Type rules are checked here so compile.ts can trust the tree.
 import { type OpToken, showToken, syntaxError, type Token, tokenize } from './tokenize.js';
+import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../../search/like.js';
 
 export type FieldKind = 'metric' | 'param' | 'tag' | 'attribute';
 export type FieldRef = { kind: FieldKind; name: string };
@@ -333,12 +334,7 @@ class Parser {
       const pattern = this.next();
       if (pattern.kind !== 'string') throw this.unexpected(pattern, `a quoted ${keyword} pattern`);
       // Backslash escapes the next character in a pattern, so a pattern cannot end with one.
-      if ((/\\+$/.exec(pattern.value)?.[0].length ?? 0) % 2 === 1) {
-        throw this.error(
-          `the ${keyword} pattern at column ${column(pattern)} ends with a lone backslash, which escapes nothing; write \\\\ (two backslashes in the pattern) to match a backslash`,
-          pattern,
-        );
-      }
+      if (endsWithLoneBackslash(pattern.value)) throw this.error(`the ${keyword} pattern at column ${column(pattern)} ${LONE_BACKSLASH_RULE}`, pattern);
       return { type: 'like', field, negated, caseInsensitive: keyword === 'ILIKE', pattern: pattern.value };
     }
     throw this.unexpected(token, OPERATOR_LIST);

@@ -1,10 +1,11 @@
-// The one wrapper every HTTP and WebSocket front door passes through: a failure inside a
-// handler ends that request (500 with a request id, logged) and never the process.
+// The edge's containment (src/http/edge.ts wraps every request and upgrade in it): each
+// request gets an id, and a failure inside a handler ends that request (500 with the id,
+// logged; 503 with Retry-After when the database is away) and never the process.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../db/unavailable.js';
+import type { Logger } from '../../logger.js';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => unknown;
