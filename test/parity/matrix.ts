@@ -47,6 +47,7 @@ const rest = (method: string, path: string | ((w: World) => string), caller: (w:
 });
 
 const outsider = (w: World) => w.outsider;
+const bob = (w: World) => w.bob;
 
 /** A list read: NOT_FOUND when the hidden item is absent from what the caller got (as if it did not exist), OK when it leaked. */
 const absent =
@@ -525,12 +526,20 @@ export const QUARANTINE_GATE: Row = {
 };
 
 export const NAME_TAKEN_ELSEWHERE: Row = {
-  rule: 'creating under a name taken in a project the caller has no role in is refused, and tells nothing of the other project: CONFLICT',
-  expected: 'CONFLICT',
+  rule: 'creating under a name taken in a project the caller has no role in is refused without saying it exists (never "already exists"): FORBIDDEN, as MLflow\'s auth plugin answers',
+  expected: 'FORBIDDEN',
   doors: [
     gql('mutation createProject', outsider, 'mutation($n: String!) { createProject(input: { name: $n }) { created } }', (w) => ({ n: w.projectA.name })),
     rest('POST', '/experiments/create', outsider, (w) => ({ name: w.projectA.name })),
     rest('POST', '/registered-models/create', outsider, (w) => ({ name: w.model })),
+    // bob may write B, and asks for A's model name there.
+    rest('POST', '/registered-models/create', bob, (w) => ({ name: w.model, tags: [{ key: 'runledger.project', value: w.projectB.name }] })),
+    gql(
+      'mutation registerDatasetVersion',
+      outsider,
+      'mutation($d: String!, $g: String!) { registerDatasetVersion(input: { dataset: $d, version: "v9", digest: $g }) { created } }',
+      (w) => ({ d: w.dataset.name, g: sha256(`${w.dataset.name}/v9`) }),
+    ),
   ],
 };
 

@@ -52,10 +52,10 @@ export async function createExperiment(call: Call) {
   const artifactLocation = p.optionalString('artifact_location');
   const tags = readTags(p);
   const description = tags.findLast((t) => t.key === DESCRIPTION_TAG)?.value ?? null;
-  // A name taken by a project the caller has no role in is a CONFLICT from the service (400
-  // INVALID_PARAMETER_VALUE here). Not RESOURCE_ALREADY_EXISTS: mlflow.set_experiment takes that
-  // as "someone created it meanwhile", returns None and leaves the previous experiment active,
-  // so the next run would land there.
+  // A name taken by a project the caller has no role in is FORBIDDEN from the service (403
+  // PERMISSION_DENIED here, as MLflow's auth plugin answers). Never RESOURCE_ALREADY_EXISTS for
+  // it: that would confirm the hidden project, and mlflow.set_experiment takes it as "someone
+  // created it meanwhile", returns None and leaves the previous experiment active.
   const { project, created } = await call.services.projects.create(call.access, {
     name,
     description,

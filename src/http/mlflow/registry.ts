@@ -113,7 +113,8 @@ const modelJson = async (call: Call, model: RegisteredModel) => (await modelsJso
  * A registered model belongs to a project. With the tag runledger.project it is created there
  * now (with its other tags); without it nothing is written yet and the model is created with
  * its first version, in the project of the run that version comes from (so whoever may write
- * that run's project may register from it). A taken name is RESOURCE_ALREADY_EXISTS either way.
+ * that run's project may register from it). A name taken by a model the caller sees is
+ * RESOURCE_ALREADY_EXISTS; one held by a model the caller may not see is PERMISSION_DENIED.
  */
 export async function createRegisteredModel(call: Call) {
   const name = call.params.string('name').trim();
@@ -121,8 +122,8 @@ export async function createRegisteredModel(call: Call) {
   const tags = readTags(call.params);
   const projectName = tags.find((t) => t.key === PROJECT_TAG)?.value;
   if (!projectName) {
-    // A name taken by a model the caller may not see is taken all the same: names are global.
-    if (await call.services.registry.nameTaken(name)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+    // Names are global: one held by a model the caller may not see is FORBIDDEN from the service.
+    if (!(await call.services.registry.nameFree(call.access, name))) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
     const now = Date.now();
     return {
       registered_model: { name, creation_timestamp: now, last_updated_timestamp: now, description: description ?? '', latest_versions: [], aliases: [], tags },

@@ -1,7 +1,7 @@
 // Datasets: immutable versions identified by content digest, what they derive from, which runs read them, and who may see each.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, type ForbiddenError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
@@ -456,11 +456,8 @@ function validateInputTags(field: string, tags: readonly DatasetInputTag[]): Dat
   return [...tags];
 }
 
-function nameTaken(name: string): ConflictError {
-  return new ConflictError(
-    `input.dataset: a dataset named ${JSON.stringify(name)} already exists in a project you have no role in; dataset names are global, pick another`,
-    { field: 'input.dataset' },
-  );
+function nameTaken(name: string): ForbiddenError {
+  return nameNotYours('input.dataset', 'dataset', name);
 }
 
 export type DatasetService = ReturnType<typeof createDatasetService>;

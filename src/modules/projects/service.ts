@@ -1,7 +1,7 @@
 // Projects: the namespaces that hold runs (MLflow's experiments). Creating one is idempotent by name; renames, deletes, restores and tags; every read and write is the caller's.
 import type { Database } from '../../db/database.js';
 import { findOrCreate, isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
 import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
 import type { Access, Role } from '../auth/access.js';
@@ -82,7 +82,7 @@ export function createProjectService(db: Database) {
   /**
    * Creates a project, or returns the existing one of that name (a retry changes nothing). The
    * creator becomes its admin in the same transaction, so a retry never finds a project its
-   * creator cannot see. A name taken by a project the caller has no role in is a CONFLICT.
+   * creator cannot see. A name taken by a project the caller has no role in is FORBIDDEN (see nameNotYours).
    */
   async function create(caller: Access, input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
     const name = requireDisplayName('input.name', input.name, LIMITS.projectNameLength);
@@ -100,11 +100,7 @@ export function createProjectService(db: Database) {
           return made;
         }),
     );
-    if (!created && !(await projectAccess.canSee(caller, project))) {
-      throw new ConflictError(`input.name: a project named ${JSON.stringify(project.name)} already exists and you have no role in it`, {
-        field: 'input.name',
-      });
-    }
+    if (!created && !(await projectAccess.canSee(caller, project))) throw nameNotYours('input.name', 'project', project.name);
     return { project, created };
   }
 

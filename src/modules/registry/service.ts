@@ -1,7 +1,7 @@
 // Model registry: registered models and their numbered versions, and who may see and change them; alias moves live in aliases.ts.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, type ForbiddenError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
 import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
 import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
@@ -356,11 +356,15 @@ export function createRegistryService(
     },
 
     /**
-     * Whether a model name is in use anywhere. Names are global, so a creator must learn that a
-     * name is taken even when its model is in a project they have no role in (nothing else of it).
+     * Whether the caller could create a model of this name: true when no model holds it, false
+     * when a model the caller sees does; FORBIDDEN when one the caller may not see holds it
+     * (names are global, and the refusal must not say that it exists).
      */
-    async nameTaken(name: string): Promise<boolean> {
-      return (await prisma.registeredModel.count({ where: { name: name.trim() } })) > 0;
+    async nameFree(caller: Access, name: string): Promise<boolean> {
+      const model = await prisma.registeredModel.findUnique({ where: { name: name.trim() } });
+      if (!model) return true;
+      if (!(await modelAccess.canSee(caller, model))) throw nameTaken(model.name);
+      return false;
     },
 
     /** The named model when the caller may see it, else null (a missing and a hidden model look alike). */
@@ -435,11 +439,8 @@ export function createRegistryService(
   }
 }
 
-function nameTaken(name: string): ConflictError {
-  return new ConflictError(
-    `input.model: a model named ${JSON.stringify(name)} already exists in a project you have no role in; model names are global, pick another`,
-    { field: 'input.model' },
-  );
+function nameTaken(name: string): ForbiddenError {
+  return nameNotYours('input.model', 'model', name);
 }
 
 export type RegistryService = ReturnType<typeof createRegistryService>;
