@@ -95,7 +95,8 @@ def test_writing_where_the_token_may_not_is_refused_and_writes_nothing(secured, 
         mlflow.set_experiment("hidden")
     assert run_count(gql, "hidden") == 0
     names = [e["node"]["name"] for e in gql("{ projects(first: 100) { edges { node { name } } } }")["projects"]["edges"]]
-    assert sorted(names) == ["hidden", "open", "secret"]
+    # Default is MLflow's experiment 0, present from the start (seeded by a migration).
+    assert sorted(names) == ["Default", "hidden", "open", "secret"]
 
 
 def test_no_token_is_unauthenticated(secured):
