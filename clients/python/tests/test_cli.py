@@ -144,9 +144,11 @@ def test_login_saves_url_and_token(server, client_env):
 
 def test_show_and_runs_escape_control_characters(server, client_env):
     """Names, tags and params are whatever someone logged: printed raw, ESC would retitle the
-    window or clear the screen, BEL ring, CR overwrite the line. They print escaped instead."""
+    window or clear the screen, BEL ring, CR overwrite the line. They print escaped instead.
+    Names are display names, refused with control characters (ESC, BEL, CR) on every door, but a
+    bidi override is printable text and still reverses the line; values take anything."""
     project = unique("ctl")
-    name = "ok\x1b]0;pwned\x07\x1b[2J\rforged"
+    name = "ok\u202e]0;pwned forged"
     with runledger.start_run(project=project, name=name, config={"lr": "0.1\x1b[8m"}, tags={"note": "a\rb\u202ec"}, quiet=True, capture=False) as run:
         run.log({"loss": 1.0}, step=0)
         run_id = run.id
@@ -154,7 +156,7 @@ def test_show_and_runs_escape_control_characters(server, client_env):
         out = cli(*args, env=client_env)
         assert out.returncode == 0, out.stderr
         assert not any(ch in out.stdout for ch in "\x1b\x07\r\u202e"), repr(out.stdout)
-        assert "ok\\x1b]0;pwned\\x07\\x1b[2J\\rforged" in out.stdout
+        assert "ok\\u202e]0;pwned forged" in out.stdout
     show = cli("show", run_id, env=client_env).stdout
     assert "0.1\\x1b[8m" in show and "a\\rb\\u202ec" in show
     # --json keeps the data as it is: JSON escapes it, and scripts get the real value.
