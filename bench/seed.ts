@@ -13,7 +13,7 @@ import { operatorAccess } from '../src/modules/auth/access.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/database.js';
 import { applyPendingMigrations } from '../src/db/migrate.js';
-import { foldPending } from '../src/modules/metrics/rollups.js';
+import { foldPending } from '../src/modules/metrics/rollup-store.js';
 import { MetricKeyCache, insertPoints, type PointRow } from '../src/modules/metrics/store.js';
 import { createProjectService } from '../src/modules/projects/service.js';
 import { benchDatabaseUrl, ensureDatabase } from './lib/database.js';
@@ -164,7 +164,7 @@ export async function seedChunk(db: Database, projectId: number, indexes: number
 }
 
 /** The seed folds its own points into the rollups (a service would do it in the background). */
-async function foldQueued(db: Database): Promise<void> {
+export async function foldQueued(db: Database): Promise<void> {
   const limit = 1024;
   while ((await foldPending(db.sql, { limit, wait: true })).rows === limit);
 }

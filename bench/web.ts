@@ -1,11 +1,19 @@
 // Dashboard benchmark in headless Chromium against a started server on PostgreSQL:
 //   1. first render of the runs page of a 100,000-run project (navigation to the first rows);
 //   2. a chart of a 1,000,000-point series (page load to chart drawn, and a zoom refetch);
-//   3. live-update delay: logBatch to the new point on the chart, painted.
-// Goals (issue 15): < 1 s, < 300 ms, < 250 ms. Medians of several tries; the first, cold
-// try is reported apart.
+//   3. live-update delay: logBatch to the new point on the chart, painted;
+//   4. a run whose loss has 200,000 steps and val_auc 500: page load to the first frame where
+//      both charts are correct (whole, up to their last step), and the bytes the page
+//      transferred (bundle, API answers and WebSocket frames, a fresh browser context each try);
+//   5. the panel grid of 100 runs x 10 metrics x 10,000 steps: page load to every panel in
+//      view drawn with its 100 runs, and the hover readout's cost per mouse move over a panel.
+// Goals (issues 15 and 23): < 1 s, < 300 ms, < 250 ms, < 300 ms and <= 2 MB, < 1 s and
+// < 16 ms. Medians of several tries; the first, cold try is reported apart.
 //   npm run bench:web       (BENCH_WEB_DATABASE_URL, default runledger_bench_web on the local server;
-//                            seeded on first use: BENCH_WEB_RUNS runs in bench-00, and the 1M-point series)
+//                            seeded on first use: BENCH_WEB_RUNS runs in bench-00, the 1M-point series,
+//                            and the workloads of bench/web-seed.ts)
+// First: graphql-js reads NODE_ENV when it loads, and the server runs in production mode (see src/node-env.ts).
+import '../src/node-env.js';
 import { operatorAccess } from '../src/modules/auth/access.js';
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
@@ -19,6 +27,7 @@ import { ensureDatabase } from './lib/database.js';
 import { progressBar } from './lib/progress.js';
 import { fmt, printTable, type Row, writeResults } from './lib/report.js';
 import { BIG_PROJECT, LONG_SERIES_RUN, SEED, seedChunk, seedLongSeries } from './seed.js';
+import { GRID, GRID_PROJECT, MIXED, MIXED_PROJECT, MIXED_RUN, seedMixedRun, seedPanelGrid } from './web-seed.js';
 
 const URL_ = process.env.BENCH_WEB_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/runledger_bench_web';
 const RUNS = Number(process.env.BENCH_WEB_RUNS ?? 100_000);
@@ -38,6 +47,8 @@ async function seedWeb() {
       Array.from({ length: METRIC_KEYS }, (_, k) => `m${String(k).padStart(2, '0')}`),
     );
     await seedLongSeries(db, keyIds.get('m00')!);
+    await seedMixedRun(db, keys);
+    await seedPanelGrid(db, keys);
     const { project } = await createProjectService(db).create(operatorAccess(), { name: BIG_PROJECT, description: 'dashboard benchmark' });
     const loaded = new Set((await db.sql.query<{ cid: string }>("SELECT client_run_id AS cid FROM runs WHERE client_run_id LIKE 'seed-%'")).map((r) => r.cid));
     const chunks: number[][] = [];
@@ -55,8 +66,8 @@ async function seedWeb() {
           }
         }),
       );
-      await db.sql.query('VACUUM ANALYZE');
     }
+    await db.sql.query('VACUUM ANALYZE');
   } finally {
     await db.close();
   }
@@ -112,7 +123,7 @@ async function main() {
         await paintedWhen(page, `Number(document.querySelector('[data-testid=metric-chart][data-key=m00]')?.getAttribute('data-points') ?? 0) > 0`),
       );
       sampledPoints = Number(await page.locator('[data-testid=metric-chart][data-key=m00]').getAttribute('data-points'));
-      const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .u-over').boundingBox())!;
+      const box = (await page.locator('[data-testid=metric-chart][data-key=m00] .plot-over').boundingBox())!;
       await page.mouse.move(box.x + box.width * (0.3 + i * 0.05), box.y + box.height / 2);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width * (0.5 + i * 0.05), box.y + box.height / 2, { steps: 3 });
@@ -158,11 +169,94 @@ async function main() {
     }
     await page.close();
 
+    // 4. The mixed-length run: first correct frame of both charts, and every byte the page took.
+    const mixedRun = (
+      await gql<{ runs: { edges: { node: { id: string } }[] } }>(
+        `{ runs(project: "${MIXED_PROJECT}", filter: "attributes.name = '${MIXED_RUN}'", first: 1) { edges { node { id } } } }`,
+      )
+    ).runs.edges[0]!.node.id;
+    const mixedLoad: number[] = [];
+    const mixedBytes: number[] = [];
+    const correct = (key: string, last: number) =>
+      `(document.querySelector('[data-testid=metric-chart][data-key=${key}]')?.getAttribute('data-last-step') === '${last}' && document.querySelector('[data-testid=metric-chart][data-key=${key}] [data-testid=plot]')?.getAttribute('data-drawn') === '1')`;
+    for (let i = 0; i < TRIES; i += 1) {
+      const fresh = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await fresh.newPage();
+      const cdp = await fresh.newCDPSession(page);
+      await cdp.send('Network.enable');
+      let bytes = 0;
+      cdp.on('Network.loadingFinished', (e: { encodedDataLength: number }) => (bytes += e.encodedDataLength));
+      cdp.on('Network.webSocketFrameReceived', (e: { response: { payloadData: string } }) => (bytes += e.response.payloadData.length));
+      await page.goto(`${url}/runs/${mixedRun}`, { waitUntil: 'commit' });
+      mixedLoad.push(await paintedWhen(page, `${correct('loss', MIXED.loss - 1)} && ${correct('val_auc', MIXED.valAuc - 1)}`));
+      // Anything the page asks for after drawing (a replay) counts too.
+      await page.waitForTimeout(1500);
+      mixedBytes.push(bytes);
+      await fresh.close();
+    }
+
+    // 5. The panel grid: every panel in view drawn with all its runs, then the hover readout.
+    const gridLoad: number[] = [];
+    const hover: number[] = [];
+    const inView = `[...document.querySelectorAll('[data-testid=panel]')].filter((p) => { const r = p.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; })`;
+    for (let i = 0; i < TRIES; i += 1) {
+      const page = await newPage();
+      await page.goto(`${url}/projects/${GRID_PROJECT}/runs?view=charts`, { waitUntil: 'commit' });
+      gridLoad.push(
+        await paintedWhen(
+          page,
+          `document.querySelectorAll('[data-testid=panel]').length === ${GRID.metrics} && ${inView}.every((p) => p.querySelector('[data-testid=plot]')?.getAttribute('data-drawn') === '${GRID.runs}')`,
+        ),
+      );
+      // 60 mouse moves across the first panel, each timed from the event to the readout and crosshair drawn (synchronous, layout included).
+      const times = (await page.evaluate(`(() => {
+        const over = document.querySelector('[data-testid=panel] .plot-over');
+        const r = over.getBoundingClientRect();
+        const times = [];
+        for (let k = 0; k < 60; k += 1) {
+          const t = performance.now();
+          over.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + 50 + ((r.width - 70) * k) / 59, clientY: r.top + r.height / 2, bubbles: true }));
+          document.querySelector('[data-testid=panel] [data-testid=plot-readout]').getBoundingClientRect();
+          times.push(performance.now() - t);
+        }
+        return times;
+      })()`)) as number[];
+      hover.push(...times);
+      await page.close();
+    }
+    const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+
     const rows: Row[] = [
       row(`runs page first render (${fmt(total, 0)} runs)`, runsTimes, 1000, { cold: runsTimes[0], tries: runsTimes }),
       row('1M-point chart: page load to drawn', chartLoad, 300, { cold: chartLoad[0], tries: chartLoad, pointsDrawn: sampledPoints }),
       row('1M-point chart: zoom refetch to drawn', zoom, 300, { tries: zoom }),
       row('live: logBatch returned to painted', live, 250, { tries: live, sentToPainted: liveUpper }),
+      row(`mixed-length run (${fmt(MIXED.loss, 0)} + ${MIXED.valAuc} steps): load to both charts correct`, mixedLoad, 300, {
+        cold: mixedLoad[0],
+        tries: mixedLoad,
+      }),
+      {
+        benchmark: 'mixed-length run: bytes transferred by the page',
+        ours: `${fmt(median(mixedBytes) / 1024 / 1024, 2)} MB median`,
+        raw: '-',
+        ratio: NaN,
+        goal: '<= 2 MB',
+        met: median(mixedBytes) <= 2 * 1024 * 1024,
+        details: { tries: mixedBytes },
+      },
+      row(`panel grid (${GRID.runs} runs x ${GRID.metrics} metrics x ${fmt(GRID.steps, 0)} steps): load to panels in view drawn`, gridLoad, 1000, {
+        cold: gridLoad[0],
+        tries: gridLoad,
+      }),
+      {
+        benchmark: 'panel grid: hover readout per mouse move',
+        ours: `${fmt(median(hover), 2)} ms median, ${fmt(p95(hover), 2)} ms p95`,
+        raw: '-',
+        ratio: NaN,
+        goal: '< 16 ms',
+        met: p95(hover) < 16,
+        details: { moves: hover.length, max: Math.max(...hover) },
+      },
     ];
     printTable(rows);
     console.log(`live, logBatch sent to painted (upper bound): median ${fmt(median(liveUpper))} ms`);

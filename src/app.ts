@@ -17,6 +17,7 @@ import { createHealthRoutes } from './http/health.js';
 import { useRequestLimits } from './graphql-limits.js';
 import { createGraphiQL } from './http/graphiql.js';
 import { createWebRoutes } from './http/web/routes.js';
+import { createLinks } from './links.js';
 import { createLogger, type Logger } from './logger.js';
 import { useAuditLog } from './modules/audit/plugin.js';
 import { Access } from './modules/auth/access.js';
@@ -57,7 +58,13 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const pubsub = config.live.redisUrl ? createRedisPubSub({ url: config.live.redisUrl, prefix: config.live.prefix, log }) : createMemoryPubSub();
   // neo4j-driver is loaded only when Neo4j is configured.
   const neo4j = config.neo4j ? (await import('./modules/lineage/projection.js')).openNeo4jProjection(db.sql, config.neo4j, log) : null;
+  // Links in messages and webhooks point at the public URL, else at where this server listens.
+  let listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port || 4000}`;
+  const links = createLinks(() => config.publicUrl ?? listening);
   const services = createServices(db, {
+    links,
+    webhooks: config.webhooks,
+    retention: config.retention,
     artifactStore: openArtifactStore(config.artifacts, log),
     maxArtifactBytes: config.artifacts.maxBytes,
     pubsub,
@@ -67,21 +74,25 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     openLineage: config.openLineage,
     presignTtlSeconds: config.artifacts.presignTtlSeconds,
   });
+  // Who is calling, from a request's headers: the one way every HTTP door authenticates.
+  const accessFromHeaders = async (headers: Headers) =>
+    new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth);
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);
   const handleOpenLineageRequest = createOpenLineageRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   const handleMarquezRequest = createMarquezRoutes(services, log, {
     maxBodyBytes: config.limits.bodyBytes,
-    access: async (headers) => new Access(await authenticate(services.auth, config.auth, credentialsFromHeaders(headers)), services.auth),
+    access: accessFromHeaders,
   });
   services.lineage.start();
+  services.webhookWorker.start();
   const handleWebRequest = createWebRoutes(fileURLToPath(new URL('../web/dist', import.meta.url)));
 
   const graphiql = createGraphiQL();
@@ -152,6 +163,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       return yoga.requestListener(req, res);
     }),
   );
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
   guardServer(server, log);
   const webSocket = attachGraphQLWebSocket({
     server,
@@ -174,6 +187,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+          listening = url;
           log.info('listening', { url: `${url}/graphql`, database: db.kind });
           resolve({ port, url });
         });
@@ -193,6 +207,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
       await pubsub.close();
       server.closeAllConnections();
       if (server.listening) await closed;
+      await services.webhookWorker.stop();
       await services.lineage.stop();
       await services.metrics.stop();
       await db.close();

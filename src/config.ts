@@ -1,7 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
-import { LIMITS, requireDisplayName } from './validation.js';
+import { LIMITS, requireName } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -27,6 +27,12 @@ export interface Config {
   /** The Neo4j lineage projection; null keeps lineage reads on PostgreSQL alone. */
   readonly neo4j: Neo4jConfig | null;
   readonly openLineage: OpenLineageConfig;
+  readonly http: HttpConfig;
+  /** The URL people reach this server at (links in messages and webhooks); null: the address it listens on. */
+  readonly publicUrl: string | null;
+  readonly webhooks: WebhookConfig;
+  /** Retention deletes an unreferenced blob only when nothing wrote it for this long. */
+  readonly retention: { readonly blobQuietMs: number };
   readonly edge: EdgeConfig;
 }
 
@@ -78,6 +84,33 @@ function origins(value: string | undefined, ctx: z.RefinementCtx): string[] {
   return out;
 }
 
+/**
+ * How long the HTTP server keeps connections. Node's 5 s keep-alive default closed clients'
+ * pooled connections between a notebook's cells (the next call failed once on a dead socket);
+ * 65 s outlives the 60 s idle timeout of common load balancers, so they close first. The
+ * headers timeout must exceed the keep-alive timeout, or a request arriving on a connection
+ * that is just about to be closed can be cut off.
+ */
+export interface HttpConfig {
+  readonly keepAliveTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+}
+
+/** How webhook deliveries are sent and retried. */
+export interface WebhookConfig {
+  /** How often each replica looks for due deliveries. */
+  readonly pollMs: number;
+  /** How long a receiver has to answer one delivery. */
+  readonly timeoutMs: number;
+  /** First pause after a failed attempt; doubles per attempt up to retryMaxMs. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** A delivery still failing this long after its event is given up (FAILED); the next in line goes. */
+  readonly giveUpAfterMs: number;
+  /** Whether webhooks may target loopback and private addresses (default: only when the server binds loopback). */
+  readonly allowPrivateTargets: boolean;
+}
+
 export interface ArtifactsConfig {
   /** The local store's directory (used when `store` is fs). */
   readonly dir: string;
@@ -124,7 +157,7 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     else {
       // Project names are display names (MLflow experiment names such as "exp: baseline").
       try {
-        map.set(ns, requireDisplayName('project', project, LIMITS.projectNameLength));
+        map.set(ns, requireName('project', project, LIMITS.projectNameLength));
       } catch (error) {
         ctx.addIssue({
           code: 'custom',
@@ -192,6 +225,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   RUNLEDGER_GRAPHIQL: z.enum(['on', 'off']).default('on'),
   RUNLEDGER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(65_000),
+  RUNLEDGER_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(66_000),
   // Unset: off on a loopback bind (npm start just works), on anywhere else.
   RUNLEDGER_AUTH: z.enum(['on', 'off']).optional(),
   RUNLEDGER_INTROSPECTION: z.enum(['on', 'off']).default('on'),
@@ -270,6 +305,28 @@ const envSchema = z.object({
     .default(''),
   // Which project each OpenLineage namespace writes into: "namespace=project,...,*=project".
   RUNLEDGER_OPENLINEAGE_PROJECTS: z.string().optional().transform(namespaceProjects),
+  RUNLEDGER_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL, e.g. https://runledger.example.com')
+    .optional(),
+  RUNLEDGER_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  RUNLEDGER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  RUNLEDGER_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  RUNLEDGER_WEBHOOK_GIVE_UP_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
+  RUNLEDGER_RETENTION_BLOB_QUIET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(600_000),
+  // Unset: allowed when HOST is loopback (a developer's machine), refused otherwise (SSRF).
+  RUNLEDGER_WEBHOOK_PRIVATE_TARGETS: z.enum(['on', 'off']).optional(),
   // Browsers: extra Host names to serve and origins whose pages may call the API (docs/security.md).
   RUNLEDGER_ALLOWED_HOSTS: z.string().optional().transform(hostPatterns),
   RUNLEDGER_ALLOWED_ORIGINS: z.string().optional().transform(origins),
@@ -325,6 +382,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `HOST is ${JSON.stringify(e.HOST)}. Create a token with \`npm run token:create -- --admin\` and leave authentication on.`,
     );
   }
+  if (e.RUNLEDGER_HEADERS_TIMEOUT_MS <= e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  RUNLEDGER_HEADERS_TIMEOUT_MS: must be greater than RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS (${e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS}); got ${e.RUNLEDGER_HEADERS_TIMEOUT_MS}`,
+    );
+  }
   const storeProblems: string[] = [];
   const store = artifactStore(e, storeProblems);
   if (storeProblems.length) throw new ConfigError(`Invalid configuration:\n${storeProblems.join('\n')}`);
@@ -370,6 +432,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }
       : null,
     openLineage: Object.freeze({ projects: e.RUNLEDGER_OPENLINEAGE_PROJECTS }),
+    http: Object.freeze({ keepAliveTimeoutMs: e.RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS, headersTimeoutMs: e.RUNLEDGER_HEADERS_TIMEOUT_MS }),
+    publicUrl: e.RUNLEDGER_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    webhooks: Object.freeze({
+      pollMs: e.RUNLEDGER_WEBHOOK_POLL_MS,
+      timeoutMs: e.RUNLEDGER_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.RUNLEDGER_WEBHOOK_RETRY_MAX_MS, e.RUNLEDGER_WEBHOOK_RETRY_BASE_MS),
+      giveUpAfterMs: e.RUNLEDGER_WEBHOOK_GIVE_UP_MS,
+      allowPrivateTargets: (e.RUNLEDGER_WEBHOOK_PRIVATE_TARGETS ?? (isLoopbackHost(e.HOST) ? 'on' : 'off')) === 'on',
+    }),
+    retention: Object.freeze({ blobQuietMs: e.RUNLEDGER_RETENTION_BLOB_QUIET_MS }),
     edge: Object.freeze({ allowedHosts: e.RUNLEDGER_ALLOWED_HOSTS, allowedOrigins: e.RUNLEDGER_ALLOWED_ORIGINS }),
   });
 }

@@ -14,6 +14,7 @@ export const MAX_LIST_ITEMS = 100_000;
 export const LIST_ARGUMENT_LIMITS: Readonly<Record<string, { arg: string; max: number }>> = {
   'Query.nodes': { arg: 'ids', max: 100 },
   'Query.compareRuns': { arg: 'ids', max: 100 },
+  'Query.metricHistories': { arg: 'runIds', max: 100 },
 };
 
 function listLimitError(where: string, length: number, max: number, limit: string): GraphQLError {

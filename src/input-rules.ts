@@ -1,14 +1,16 @@
 // Rules every value from outside obeys, whichever door it came through: text PostgreSQL can hold
 // (no NUL, no lone UTF-16 surrogate), JSON nested at most MAX_JSON_DEPTH levels, and instants
-// both JavaScript and PostgreSQL hold. Each refusal names the field (a JSON path) and the rule.
+// both JavaScript and PostgreSQL hold. The limits are schema/input-rules.json's (text, json,
+// instant), the spec the Python client checks too. Each refusal names the field (a JSON path) and the rule.
 import { ValidationError } from './errors.js';
+import { INPUT_RULES } from './input-spec.js';
 
 /** Nesting allowed inside a JSON value: ample for configs, schemas and facets, far from any stack limit. */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = INPUT_RULES.json.maxDepth;
 
 /** The instants stored: PostgreSQL has no year 0, and ISO-8601 as exchanged stops at year 9999. */
-export const FIRST_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
-export const LAST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+export const FIRST_INSTANT_MS = Date.parse(INPUT_RULES.instant.min);
+export const LAST_INSTANT_MS = Date.parse(INPUT_RULES.instant.max);
 
 export type InputRule = 'nul' | 'surrogate' | 'depth' | 'timeRange';
 
@@ -29,10 +31,13 @@ export interface InputProblem {
 // turn it into U+FFFD.
 const isWellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
+const FORBID_NUL = INPUT_RULES.text.forbidNul;
+const FORBID_SURROGATES = INPUT_RULES.text.forbidLoneSurrogates;
+
 /** The text rule `s` breaks, or null. */
 export function textRuleBroken(s: string): 'nul' | 'surrogate' | null {
-  if (s.includes('\u0000')) return 'nul';
-  if (!isWellFormed(s)) return 'surrogate';
+  if (FORBID_NUL && s.includes('\u0000')) return 'nul';
+  if (FORBID_SURROGATES && !isWellFormed(s)) return 'surrogate';
   return null;
 }
 
@@ -134,9 +139,11 @@ export function requireJson<T>(value: T, root = ''): T {
   return value;
 }
 
+const INSTANT_RANGE = `${new Date(FIRST_INSTANT_MS).toISOString().replace('.000Z', 'Z')} and ${new Date(LAST_INSTANT_MS).toISOString()}`;
+
 /** Why `ms` (milliseconds since 1970) is not an instant that can be stored, or null. */
 export function instantProblem(ms: number): string | null {
-  if (Number.isNaN(ms) || ms < FIRST_INSTANT_MS || ms > LAST_INSTANT_MS) return 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z';
+  if (Number.isNaN(ms) || ms < FIRST_INSTANT_MS || ms > LAST_INSTANT_MS) return `must be between ${INSTANT_RANGE}`;
   return null;
 }
 

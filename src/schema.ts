@@ -19,5 +19,10 @@ import './modules/pipelines/schema.js';
 import './modules/pipelines/jobs-schema.js';
 import './modules/pipelines/column-lineage-schema.js';
 import './modules/catalog/schema.js';
+import './modules/governance/schema.js';
+import './modules/registry/promotions-schema.js';
+import './modules/webhooks/schema.js';
+import './modules/compliance/schema.js';
+import './modules/retention/schema.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

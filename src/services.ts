@@ -1,5 +1,16 @@
 // Wires the domain services to one database; created once per app.
-import { type LiveConfig, loadConfig, type OpenLineageConfig } from './config.js';
+import { type LiveConfig, loadConfig, type OpenLineageConfig, type WebhookConfig } from './config.js';
+import { createLinks, type Links } from './links.js';
+import { createPromotionGate } from './modules/governance/gates.js';
+import { createComplianceService } from './modules/compliance/service.js';
+import { visibleVersionIds } from './modules/datasets/policy.js';
+import { createConventionChecks } from './modules/governance/conventions.js';
+import { createGovernanceService } from './modules/governance/service.js';
+import { createGovernanceSettings } from './modules/governance/settings.js';
+import { quarantineChanged, runEnded } from './modules/webhooks/events.js';
+import { eventSink } from './modules/webhooks/outbox.js';
+import { createWebhookService } from './modules/webhooks/service.js';
+import { createWebhookWorker } from './modules/webhooks/worker.js';
 import type { Database } from './db/database.js';
 import { byId } from './loaders.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -14,7 +25,7 @@ import { announcingRevocations, publishingMetrics, publishingRuns } from './modu
 import type { PubSub } from './modules/live/pubsub.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
 import { createLiveService } from './modules/live/service.js';
-import { createIncidentService, quarantineGate } from './modules/lineage/incidents.js';
+import { createIncidentService } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
 import { createLoggedModelService } from './modules/logged-models/service.js';
@@ -28,6 +39,7 @@ import { createCatalogService } from './modules/catalog/service.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createRefService } from './modules/refs/service.js';
 import { createRegistryService } from './modules/registry/service.js';
+import { createRetentionService } from './modules/retention/service.js';
 import { createRunSearch } from './modules/runs/search.js';
 import { createRunService } from './modules/runs/service.js';
 
@@ -42,6 +54,11 @@ export interface ServiceDeps {
   neo4j?: Neo4jProjection | null;
   /** How OpenLineage namespaces map to projects. */
   openLineage?: OpenLineageConfig;
+  /** Absolute links to dashboard pages (promotion requests, runs), for messages and webhooks. */
+  links?: Links;
+  /** Webhook delivery settings. */
+  webhooks?: WebhookConfig;
+  retention?: { blobQuietMs: number };
   /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
   presignTtlSeconds?: number;
 }
@@ -57,8 +74,18 @@ function forDoors<S extends { internal: unknown }>(service: S): Omit<S, 'interna
 }
 
 export function createServices(db: Database, deps: ServiceDeps) {
+  const links = deps.links ?? createLinks(() => 'http://127.0.0.1:4000');
+  const webhookConfig = deps.webhooks ?? loadConfig({}).webhooks;
+  const webhookWorker = createWebhookWorker(db.sql, webhookConfig, deps.log ?? createLogger('silent'));
+  // Every announced change writes to the webhook outbox in its own transaction.
+  const events = eventSink(() => webhookWorker.kick());
   const lineage = createLineageService(db, deps.log ?? createLogger('silent'), deps.neo4j ?? null);
-  const quarantines = createQuarantineService(db);
+  const quarantines = createQuarantineService(db, async (tx, kind, datasetVersionId, change) => {
+    const row = await tx.datasetVersion.findUnique({ where: { id: datasetVersionId }, include: { dataset: true } });
+    if (!row) return;
+    const target = { projectId: row.dataset.projectId, dataset: row.dataset.name, namespace: row.dataset.namespace, version: row.version, digest: row.digest };
+    await events(tx, [quarantineChanged(kind, target, change)]);
+  });
   const incidents = createIncidentService(db, lineage, quarantines);
   // Edges are queued for Neo4j only when a projection will drain the queue.
   const recordEdges = edgeRecorder({ outbox: !!deps.neo4j });
@@ -68,7 +95,13 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const pubsub = deps.pubsub ?? createMemoryPubSub();
   const log = deps.log ?? createLogger('silent');
   const projects = createProjectService(db);
-  const plainRuns = createRunService(db, projects, recordEdges);
+  const plainRuns = createRunService(db, projects, recordEdges, async (tx, run) => {
+    // Read on the transaction: PGlite has one connection, which the transaction holds.
+    const project = await tx.project.findUnique({ where: { id: run.projectId } });
+    await events(tx, [runEnded(run, project?.name ?? '', links.run(run.id))]);
+  });
+  const settings = createGovernanceSettings(db);
+  const promotionGate = createPromotionGate(db, { incidents, settings });
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
   const plainAuth = createAuthService(db);
@@ -90,8 +123,18 @@ export function createServices(db: Database, deps: ServiceDeps) {
   });
   const runs = publishingRuns(plainRuns, live);
   const auth = announcingRevocations(plainAuth, access);
+  const audit = createAuditService(db);
   const loggedModels = createLoggedModelService(db, { runs });
-  const registry = createRegistryService(db, { promotionGate: quarantineGate(incidents), recordEdges, projects, runs, loggedModels });
+  const registry = createRegistryService(db, {
+    promotionGate,
+    recordEdges,
+    projects,
+    runs,
+    loggedModels,
+    governance: { aliasRule: settings.aliasRule, groupsOf: settings.groupsOf },
+    links,
+    events,
+  });
   const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges, loggedModels);
   return {
     projects: forDoors(projects),
@@ -103,7 +146,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     auth,
     /** Tokens and roles as a caller manages them. */
     accounts: createAccountService(auth, projects),
-    audit: createAuditService(db),
+    audit,
     datasets: createDatasetService(db, { runs, projects, recordEdges, reads }),
     artifacts: forDoors(artifacts),
     artifactTransfer: createDirectTransferService(db, deps.artifactStore, {
@@ -121,6 +164,35 @@ export function createServices(db: Database, deps: ServiceDeps) {
     jobLineage: createJobLineageService(db),
     catalog: createCatalogService(db),
     pipelines: createPipelineService(db, { projects, reads, recordEdges, retractEdges, config: deps.openLineage ?? { projects: new Map() } }),
+    governance: createGovernanceService(db, { projects }),
+    conventions: createConventionChecks(db, { projects }),
+    compliance: createComplianceService(db, {
+      registry,
+      lineage,
+      quarantines,
+      visibleDatasetVersions: async (caller, ids) => new Set(await visibleVersionIds(db.sql, caller, ids)),
+      store: deps.artifactStore,
+      link: links,
+    }),
+    /** Evaluates the promotion rules of a move without making it (previews, compliance exports). */
+    promotionGate,
+    retention: createRetentionService(db, {
+      projects,
+      reachRuns: (starts) => lineage.internal.reach(starts, 'UPSTREAM', 'Run'),
+      store: deps.artifactStore,
+      audit,
+      blobQuietMs: deps.retention?.blobQuietMs ?? 600_000,
+      log,
+    }),
+    webhooks: createWebhookService(db, {
+      projects,
+      timeoutMs: webhookConfig.timeoutMs,
+      allowPrivateTargets: webhookConfig.allowPrivateTargets,
+      kick: () => webhookWorker.kick(),
+    }),
+    /** The webhook delivery worker of this replica (started and stopped with the app). */
+    webhookWorker,
+    links,
   };
 }
 

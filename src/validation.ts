@@ -1,77 +1,73 @@
-// Input rules shared by the domains. Each check throws a ValidationError naming the field.
+// The services' input rules (keys, display names, limits), read from schema/input-rules.json (the spec the Python client ships too). Each check throws a ValidationError naming the field.
 import { ValidationError } from './errors.js';
+import { INPUT_RULES } from './input-spec.js';
 
-/**
- * The key rule (metric, param and tag keys, dataset roles; every door): MLflow's, so whatever an
- * MLflow script logs is accepted. Letters, numbers and combining marks of any script, and
- * `_ . / - :` and spaces; at most 250 characters; no leading `/` and no `..` path segment (a key
- * may be used as a file name, and must not resolve to another one). Filters name any such key:
- * in backquotes when it holds a space, e.g. metrics.`val loss`.
- */
-export const KEY_PATTERN = /^[\p{L}\p{N}\p{M}_./\- :]+$/u;
-/** One character a key may hold (the filter tokenizer reads unquoted keys with it). */
-export const KEY_CHAR = /[\p{L}\p{N}\p{M}_./\-:]/u;
-/** Control characters, line separators and lone surrogates: what a display name may not hold. */
-const UNPRINTABLE = /[\p{Cc}\p{Cs}\u2028\u2029]/u;
-export const LIMITS = {
-  nameLength: 250,
-  /** Project (MLflow experiment) names: MLflow's limit. */
-  projectNameLength: 500,
-  keyLength: 250,
-  paramValueLength: 6000,
-  tagValueLength: 8000,
-  notesLength: 50_000,
-  pointsPerBatch: 10_000,
-  paramsPerBatch: 1000,
-  tagsPerBatch: 1000,
-  pageSize: 1000,
-  idempotencyKeyLength: 200,
-} as const;
+export { INPUT_RULES, INPUT_RULES_PATH } from './input-spec.js';
 
+export const KEY_PATTERN = new RegExp(INPUT_RULES.key.pattern, 'u');
+/** One character an unquoted key may hold: the key pattern's class without the space (the filter tokenizer reads keys with it; a space ends one there). */
+export const KEY_CHAR = new RegExp(INPUT_RULES.key.pattern.replace(/^\^/, '').replace(/\+\$$/, '').replace(' ', ''), 'u');
+const CONTROL = new RegExp(`[${INPUT_RULES.displayName.forbiddenCategories.map((c) => `\\p{${c}}`).join('')}]`, 'u');
+export const LIMITS = INPUT_RULES.limits;
+
+/** The key rule in words, for API descriptions: made from the spec, so it cannot drift from the check. */
+export const KEY_RULE_TEXT = [
+  `Unicode letters, digits and marks, ${[...INPUT_RULES.key.characters].filter((c) => c !== ' ').join(' ')} and spaces; at most ${INPUT_RULES.key.maxLength} characters`,
+  ...(INPUT_RULES.key.noLeadingSlash ? ["not starting with '/'"] : []),
+  ...INPUT_RULES.key.forbiddenSegments.map((s) => `no '${s}' segment`),
+]
+  .join(', ')
+  .concat('.');
+
+/** Length as people count it (code points), the unit the spec uses on both sides. */
+function lengthOf(value: string): number {
+  let n = 0;
+  for (const _ of value) n += 1;
+  return n;
+}
+
+/** Names shown to people: trimmed, not empty, at most `max` characters, no control characters. */
 export function requireName(field: string, value: string, max: number = LIMITS.nameLength): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new ValidationError(field, 'must not be empty');
-  if (trimmed.length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${trimmed.length})`);
+  const length = lengthOf(trimmed);
+  if (length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${length})`);
+  const bad = CONTROL.exec(trimmed);
+  if (bad) throw new ValidationError(field, `must not contain control characters (found ${codePoint(bad[0])})`);
   return trimmed;
 }
 
-/** Why `value` breaks the key rule (see KEY_PATTERN), or null when it is a valid key. */
-export function keyProblem(value: string, max: number = LIMITS.keyLength): string | null {
+/** Why a key breaks the key rule, or null when it keeps it; `max` is tighter for some keys (dataset roles). */
+export function keyProblem(value: string, max: number = INPUT_RULES.key.maxLength): string | null {
   if (value.length === 0) return 'must not be empty';
-  if (value.length > max) return `must be at most ${max} characters (got ${value.length})`;
+  const length = lengthOf(value);
+  if (length > max) return `must be at most ${max} characters (got ${length})`;
   if (!KEY_PATTERN.test(value)) {
     const bad = [...value].find((ch) => !KEY_PATTERN.test(ch)) ?? '';
-    return `${JSON.stringify(value)} contains ${JSON.stringify(bad)}; keys may only use letters, numbers, '_', '.', '-', '/', ':' and spaces`;
+    return `${JSON.stringify(value)} contains ${JSON.stringify(bad)} (${codePoint(bad)}); keys may only use letters, digits, marks, '_', '.', '-', '/', ':' and spaces`;
   }
-  if (value.startsWith('/')) return `${JSON.stringify(value)} starts with '/'; a key is a relative name`;
-  if (value.split('/').includes('..')) return `${JSON.stringify(value)} has a '..' path segment, which would resolve to another name`;
+  if (INPUT_RULES.key.noLeadingSlash && value.startsWith('/')) return `${JSON.stringify(value)} must not start with '/'`;
+  const segment = value.split('/').find((s) => INPUT_RULES.key.forbiddenSegments.includes(s));
+  if (segment !== undefined) return `${JSON.stringify(value)} must not contain a ${JSON.stringify(segment)} path segment`;
   return null;
 }
 
-/** Metric, param and tag keys, dataset roles: the key rule (see KEY_PATTERN). */
-export function requireKey(field: string, value: string, max: number = LIMITS.keyLength): string {
-  const problem = keyProblem(value, max);
+/** Names that appear in filters (metric, param and tag keys, project names). */
+export function requireKey(field: string, value: string): string {
+  const problem = keyProblem(value);
   if (problem) throw new ValidationError(field, problem);
   return value;
 }
 
-/**
- * Display names (projects, runs, datasets, models): anything printable, as MLflow accepts for
- * experiment and run names (`churn (v2)`, `/Users/alice@example.com/churn`, `résumé-ranker`).
- * Trimmed; no control characters; at most `max` characters. They are never parsed by a filter.
- */
-export function requireDisplayName(field: string, value: string, max: number = LIMITS.nameLength): string {
-  const trimmed = requireName(field, value, max);
-  const bad = UNPRINTABLE.exec(trimmed);
-  if (bad) {
-    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new ValidationError(field, `must be printable text; it holds the control character ${code} at position ${bad.index + 1}`);
-  }
-  return trimmed;
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** Free text (param and tag values, notes) of at most `max` characters, counted as the spec counts them (code points). */
 export function requireMaxLength(field: string, value: string, max: number): string {
-  if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${value.length})`);
+  if (value.length <= max) return value; // code points never outnumber UTF-16 units
+  const length = lengthOf(value);
+  if (length > max) throw new ValidationError(field, `must be at most ${max} characters (got ${length})`);
   return value;
 }
 

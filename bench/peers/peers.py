@@ -74,6 +74,64 @@ def recreate_db(name: str) -> str:
     return f"{PG}/{name}"
 
 
+class CpuMeter:
+    """CPU time (user + system) a system spends on a workload, beside its wall-clock figures:
+    its server's process tree, and the PostgreSQL backends connected to its database (summed per
+    backend between two snapshots; a backend that exits in between loses its share). On a shared,
+    loaded machine wall-clock latency is mostly waiting for a CPU; CPU per operation is not, so it
+    compares systems even there. Aim has no server: no meter."""
+
+    def __init__(self, pid: int | None, database: str | None):
+        self.pid, self.database = pid, database
+
+    @staticmethod
+    def _ticks(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return 0
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except FileNotFoundError:
+                pass
+        return pids
+
+    def _backends(self) -> list[int]:
+        out = subprocess.run(["psql", f"{PG}/postgres", "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.database.rsplit('/', 1)[1]}'"],
+                             capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def snapshot(self) -> dict:
+        if self.pid is None:
+            return {}
+        return {"server": {p: self._ticks(p) for p in self._tree()}, "db": {p: self._ticks(p) for p in self._backends()}}
+
+    @staticmethod
+    def per_op(before: dict, after: dict, ops: int) -> dict:
+        if not before:
+            return {}
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        spent = {k: sum(t - before[k].get(p, 0) for p, t in after[k].items()) * tick_ms / max(1, ops) for k in ("server", "db")}
+        return {"cpu_server_ms": spent["server"], "cpu_db_ms": spent["db"]}
+
+
+def metered(c, fn, ops_of):
+    """Runs fn() under the client's CPU meter; returns (fn's result, CPU ms per operation)."""
+    meter = getattr(c, "meter", None) or CpuMeter(None, None)
+    before = meter.snapshot()
+    result = fn()
+    return result, CpuMeter.per_op(before, meter.snapshot(), ops_of(result))
+
+
 def pct(samples: list[float], p: float) -> float:
     s = sorted(samples)
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
@@ -280,27 +338,29 @@ class AimPeer:
 
 
 # ------------------------------------------------------------------ the workloads
-def workloads(name: str, c) -> dict:
-    out: dict = {"system": name}
-    tag = f"{name}-{int(time.time())}"
+def row_ingest(name: str, c) -> dict:
     print(f"[{name}] ingest", flush=True)
-    exp = c.experiment(f"ingest-{tag}")
+    exp = c.experiment(f"ingest-{tag_of(name)}")
     runs = [c.new_run(exp, f"w{i}") for i in range(8)]
     keys = [f"m{k}" for k in range(8)]
 
     def batch(b: int):
         c.log(runs[b % 8], [(keys[i % 8], random.random(), b * 125 + i // 8) for i in range(1000)])
 
-    secs, lat = parallel(8, list(range(INGEST_BATCHES)), batch)
-    out["ingest"] = {"points_per_s": INGEST_BATCHES * 1000 / secs, "p50": pct(lat, 50), "p99": pct(lat, 99)}
+    (secs, lat), cpu = metered(c, lambda: parallel(8, list(range(INGEST_BATCHES)), batch), lambda _r: INGEST_BATCHES)
+    return {"ingest": {"points_per_s": INGEST_BATCHES * 1000 / secs, "p50": pct(lat, 50), "p99": pct(lat, 99), **cpu}}
 
+
+def row_create(name: str, c) -> dict:
     print(f"[{name}] run creation", flush=True)
-    exp = c.experiment(f"create-{tag}")
-    secs, _ = parallel(16, list(range(CREATE_RUNS)), lambda i: c.new_run(exp, f"r{i}"))
-    out["create"] = {"runs_per_s": CREATE_RUNS / secs}
+    exp = c.experiment(f"create-{tag_of(name)}")
+    (secs, _), cpu = metered(c, lambda: parallel(16, list(range(CREATE_RUNS)), lambda i: c.new_run(exp, f"r{i}")), lambda _r: CREATE_RUNS)
+    return {"create": {"runs_per_s": CREATE_RUNS / secs, **cpu}}
 
+
+def row_search(name: str, c) -> dict:
     print(f"[{name}] seeding {SEARCH_RUNS} runs for search", flush=True)
-    exp = c.experiment(f"search-{tag}")
+    exp = c.experiment(f"search-{tag_of(name)}")
 
     def seed_run(i: int):
         rng = random.Random(i)
@@ -311,61 +371,101 @@ def workloads(name: str, c) -> dict:
     # Fresh statistics for every system alike: without them runledger's planner took the new
     # project for one run and nested-looped the params index (1.2 s instead of tens of ms).
     subprocess.run(["psql", c.database, "-qc", "ANALYZE"], check=True)
-    lat = timed(lambda _i: c.search(exp), SAMPLES)
-    out["search"] = {"p50": pct(lat, 50), "p95": pct(lat, 95), "runs": SEARCH_RUNS}
+    lat, cpu = metered(c, lambda: timed(lambda _i: c.search(exp), SAMPLES), lambda lat: len(lat) + 1)
+    return {"search": {"p50": pct(lat, 50), "p95": pct(lat, 95), "runs": SEARCH_RUNS, **cpu}}
 
+
+def row_history(name: str, c) -> dict:
     print(f"[{name}] seeding a {SERIES_POINTS}-point series", flush=True)
-    exp = c.experiment(f"history-{tag}")
+    exp = c.experiment(f"history-{tag_of(name)}")
     run = c.new_run(exp, "long")
     ts = int(time.time() * 1000)
     parallel(4, list(range(SERIES_POINTS // 1000)), lambda b: c.log(run, [("loss", random.random(), b * 1000 + i) for i in range(1000)], ts=ts))
-    lat = timed(lambda _i: c.history_full(run, "loss"), max(3, SAMPLES // 6))
-    out["history_full"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
+    out: dict = {}
+    lat, cpu = metered(c, lambda: timed(lambda _i: c.history_full(run, "loss"), max(3, SAMPLES // 6)), lambda lat: len(lat) + 1)
+    out["history_full"] = {"p50": pct(lat, 50), "p95": pct(lat, 95), **cpu}
     try:
-        lat = timed(lambda _i: c.history_sampled(run, "loss"), SAMPLES)
-        out["history_sampled"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
+        lat, cpu = metered(c, lambda: timed(lambda _i: c.history_sampled(run, "loss"), SAMPLES), lambda lat: len(lat) + 1)
+        out["history_sampled"] = {"p50": pct(lat, 50), "p95": pct(lat, 95), **cpu}
     except Exception as error:  # noqa: BLE001 - a peer without the route gets a note, not a crash
         out["history_sampled"] = {"error": str(error)[:120]}
+    return out
 
+
+def row_registry(name: str, c) -> dict:
     print(f"[{name}] registry", flush=True)
+    tag = tag_of(name)
+    exp = c.experiment(f"registry-{tag}")
     try:
         run = c.new_run(exp, "trained")
         c.log(run, [("acc", 0.9, 0)], params={f"hp{i}": str(i) for i in range(20)})
         c.register(run, f"model-{tag}")
-        lat = timed(lambda _i: c.resolve(f"model-{tag}"), SAMPLES)
-        out["registry"] = {"p50": pct(lat, 50), "p95": pct(lat, 95)}
-    except Exception as error:  # noqa: BLE001
-        out["registry"] = {"error": str(error)[:160]}
+    except Exception as error:  # noqa: BLE001 - a peer without the routes gets a note, not a retry
+        return {"registry": {"error": str(error)[:160]}}
+    lat, cpu = metered(c, lambda: timed(lambda _i: c.resolve(f"model-{tag}"), SAMPLES), lambda lat: len(lat) + 1)
+    return {"registry": {"p50": pct(lat, 50), "p95": pct(lat, 95), **cpu}}
+
+
+ROWS = {"ingest": row_ingest, "create": row_create, "search": row_search, "history": row_history, "registry": row_registry}
+ROW_KEYS = {"ingest": ["ingest"], "create": ["create"], "search": ["search"], "history": ["history_full", "history_sampled"], "registry": ["registry"]}
+SELECTED_ROWS = [r.strip() for r in os.environ.get("PEERS_ROWS", ",".join(ROWS)).split(",") if r.strip()]
+
+
+def tag_of(name: str) -> str:
+    """A fresh name per row and attempt, so a retried row never meets what the failed one left."""
+    return f"{name}-{time.time_ns() // 1000}"
+
+
+def workloads(name: str, c, restart) -> dict:
+    """Every selected row for one system. A row that fails is retried once (a peer's transient
+    failure under load, e.g. a server that dropped a connection), on a restarted server when the
+    first one exited; a second failure is recorded in that row only, and the next rows still run."""
+    out: dict = {"system": name}
+    for row in SELECTED_ROWS:
+        for attempt in (1, 2):
+            try:
+                out.update(ROWS[row](name, c))
+                break
+            except Exception as error:  # noqa: BLE001 - one row failing must not lose the others
+                print(f"[{name}] {row} failed (attempt {attempt} of 2): {str(error)[:300]}", flush=True)
+                if attempt == 2:
+                    out.update({key: {"error": str(error)[:160]} for key in ROW_KEYS[row]})
+                else:
+                    c = restart() or c
     return out
 
 
 # ------------------------------------------------------------------ starting and stopping
-def start(name: str, tmp: str):
+def start(name: str, tmp: str, fresh: bool = True):
+    """Starts one system on a free port; `fresh` recreates its database (a restart after a
+    failure keeps it)."""
+    db_of = recreate_db if fresh else (lambda db: f"{PG}/{db}")
     if name == "aim":
         return None, AimPeer(tmp)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = open(os.path.join(tmp, f"{name}.log"), "w")
+    log = open(os.path.join(tmp, f"{name}.log"), "a")
     env = dict(os.environ)
-    if name in ("runledger", "runledger-mlflow"):
+    if name in ("runledger", "runledger-mlflow", "runledger-before"):
         # A fresh database per system, like every peer's (migrations run when the server starts).
-        url = recreate_db("peer_" + name.replace("-", "_"))
+        url = db_of("peer_" + name.replace("-", "_"))
         env.update({"DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "DATABASE_POOL_SIZE": "16",
                     "RUNLEDGER_ARTIFACT_DIR": os.path.join(tmp, "rl-artifacts")})
-        cmd = [os.path.join(ROOT, "node_modules", ".bin", "tsx"), "src/server.ts"]
+        # e.g. PEERS_RUNLEDGER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of the server.
+        cmd = ["node", *os.environ.get("PEERS_RUNLEDGER_NODE_ARGS", "").split(), "--import", "tsx", os.environ.get("PEERS_RUNLEDGER_ENTRY", "src/server.ts")]
         # runledger: its GraphQL API; runledger-mlflow: the same MLflow REST client the MLflow
         # servers get, pointed at runledger's MLflow routes.
-        client = RunledgerClient(base) if name == "runledger" else MlflowClient(base)
+        client = MlflowClient(base) if name == "runledger-mlflow" else RunledgerClient(base)
         health = f"{base}/healthz"
     elif name == "mlflow":
-        db = recreate_db("peer_mlflow").replace("postgresql://", "postgresql+psycopg2://")
+        db = db_of("peer_mlflow").replace("postgresql://", "postgresql+psycopg2://")
         cmd = [os.environ["PEERS_MLFLOW_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-artifacts"),
                "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
                # Under load a busy worker misses uvicorn's 5 s health ping and is killed mid-request.
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
     elif name == "mlflow-go":
-        db = recreate_db("peer_mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
+        db = db_of("peer_mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
         venv_bin = os.path.dirname(os.environ["PEERS_MLFLOW_GO_BIN"])
         # The Go server runs `mlflow server` (found on PATH) for the endpoints it has not ported.
         env.update({"MLFLOW_GO_LIBRARY_PATH": mlflow_go_library(venv_bin, tmp), "PATH": venv_bin + os.pathsep + env.get("PATH", "")})
@@ -374,15 +474,19 @@ def start(name: str, tmp: str):
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
     elif name == "fasttrackml":
-        db = recreate_db("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
+        db = db_of("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
         cmd = [os.environ["PEERS_FML_BIN"], "server", "--database-uri", db, "--listen-address", f"127.0.0.1:{port}",
                "--default-artifact-root", os.path.join(tmp, "fml-artifacts")]
         client, health = MlflowClient(base), f"{base}/health"
     else:
         raise ValueError(name)
     client.database = url if name.startswith("runledger") else db.replace("+psycopg2", "").replace("postgres://", "postgresql://").split("?")[0]
-    proc = subprocess.Popen(cmd, cwd=ROOT if name.startswith("runledger") else tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # runledger-before: the same GraphQL client against another checkout (PEERS_BEFORE_ROOT, e.g. a
+    # `git worktree` of the commit before a change), so before and after are measured in one run.
+    cwd = os.environ["PEERS_BEFORE_ROOT"] if name == "runledger-before" else ROOT if name.startswith("runledger") else tmp
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(health, proc)
+    client.meter = CpuMeter(proc.pid, client.database)
     return proc, client
 
 
@@ -463,6 +567,25 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+CPU_ROWS = [("ingest, per 1k-point batch", "ingest"), ("run creation, per run", "create"), ("search, per query", "search"),
+            ("history full, per read", "history_full"), ("history downsample, per read", "history_sampled"), ("registry resolve, per call", "registry")]
+
+
+def cpu_table(results: list[dict]) -> str:
+    """CPU ms per operation, server + database, beside the wall-clock table (see CpuMeter)."""
+    rows = [("CPU ms per operation: server + database", *[r["system"] for r in results])]
+    for label, key in CPU_ROWS:
+        cells = []
+        for r in results:
+            v = r.get(key, {})
+            cells.append(f"{v['cpu_server_ms']:.2f} + {v['cpu_db_ms']:.2f}" if "cpu_server_ms" in v else "-")
+        rows.append((label, *cells))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(str(v).ljust(widths[i]) for i, v in enumerate(row)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
 def main() -> None:
     systems = os.environ.get("PEERS", DEFAULT_PEERS).split(",")
     tmp = tempfile.mkdtemp(prefix="peers-")
@@ -470,9 +593,18 @@ def main() -> None:
     for name in systems:
         print(f"== {name}", flush=True)
         proc = None
+
+        def restart():
+            nonlocal proc
+            if proc is None or proc.poll() is None:
+                return None  # still serving: retry on the same server
+            print(f"[{name}] server exited ({proc.returncode}); restarting it on the same database", flush=True)
+            proc, fresh_client = start(name, tmp, fresh=False)
+            return fresh_client
+
         try:
             proc, client = start(name, tmp)
-            results.append(client.workloads() if isinstance(client, AimPeer) else workloads(name, client))
+            results.append(client.workloads() if isinstance(client, AimPeer) else workloads(name, client, restart))
         except Exception as error:  # noqa: BLE001 - one peer failing must not lose the others' rows
             print(f"[{name}] failed: {error}", flush=True)
             results.append({"system": name, "error": str(error)[:200]})
@@ -481,6 +613,8 @@ def main() -> None:
                 stop(proc)
     print()
     print(table(results))
+    print()
+    print(cpu_table(results))
     for note in notes(results):
         print(note)
     print("\nratios in parentheses: against the MLflow server, >1 means better than MLflow")

@@ -21,6 +21,17 @@ export interface Sql extends SqlQueryable {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
 }
 
+/** Collects bind values; `add` returns the placeholder for the value just pushed. */
+export class SqlParams {
+  /** Pass pre-bound values (e.g. the project id as $1); the array is used, not copied. */
+  constructor(readonly values: unknown[] = []) {}
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
 const INT8 = 20;
 const INT8_ARRAY = 1016;
 const NUMERIC = 1700;

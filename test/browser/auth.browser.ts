@@ -37,9 +37,15 @@ describe('with authentication on', () => {
     await page.getByRole('link', { name: mine }).waitFor();
     expect(await page.getByRole('link', { name: theirs }).count()).toBe(0);
 
+    let sockets = 0;
+    page.on('websocket', () => (sockets += 1));
     await page.goto(`${s.url}/projects/${theirs}/runs`);
-    await page.getByRole('alert').waitFor();
+    await page.getByRole('alert').filter({ hasText: theirs }).waitFor();
     expect(await page.locator('[data-testid=runs-row]').count()).toBe(0);
+    // A project the token may not see: no retrying the live feed (issue 23).
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sockets).toBeLessThanOrEqual(1);
+    expect(await page.getByTestId('live-state').innerText()).toMatch(/not live/);
     expect(await page.content()).not.toContain('secret-run');
     // Not an admin: no audit link.
     expect(await page.getByRole('link', { name: 'Audit' }).count()).toBe(0);

@@ -164,7 +164,7 @@ describe('run page', () => {
     await screenshot(page, 'run');
 
     // Zoom: a drag refetches the range from the server.
-    const box = (await loss.locator('.u-over').boundingBox())!;
+    const box = (await loss.locator('.plot-over').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 5 });
@@ -215,9 +215,9 @@ describe('compare', () => {
   it('marks the params that differ and overlays a metric', async () => {
     const s = server();
     const project = await newProject(s.client, 'web-compare');
-    const a = await seededRun(s.client, project, { name: 'base', params: { lr: '0.01', opt: 'adam', layers: '4' }, metrics: { auc: 0.81 } });
+    const a = await seededRun(s.client, project, { name: 'ResNet-50 base', params: { lr: '0.01', opt: 'adam', layers: '4' }, metrics: { auc: 0.81 } });
     const b = await seededRun(s.client, project, { name: 'wider', params: { lr: '0.01', opt: 'adam', layers: '8' }, metrics: { auc: 0.84 } });
-    const c = await seededRun(s.client, project, { name: 'sgd', params: { lr: '0.1', opt: 'sgd', layers: '8' }, metrics: { auc: 0.79 } });
+    const c = await seededRun(s.client, project, { name: 'SGD baseline', params: { lr: '0.1', opt: 'sgd', layers: '8' }, metrics: { auc: 0.79 } });
     for (const [i, r] of [a, b, c].entries()) {
       await s.client.data(LogBatchDocument, {
         input: {
@@ -235,8 +235,36 @@ describe('compare', () => {
     expect(await row('lr').getAttribute('data-differs')).toBe('true');
     expect(await row('layers').getAttribute('data-differs')).toBe('true');
     expect(await row('opt').getAttribute('data-differs')).toBe('true');
-    await page.locator('.chart canvas').first().waitFor();
+    // Names as logged, and every value of a run in that run's column.
+    const table = page.getByTestId('compare-table');
+    expect(await table.locator('thead th.compare-run a').allInnerTexts()).toEqual(['ResNet-50 base', 'wider', 'SGD baseline']);
+    const aligned = await table.evaluate((t) => {
+      const heads = [...t.querySelectorAll('thead th[data-run-id]')].map((th) => [th.getAttribute('data-run-id'), th.getBoundingClientRect().left] as const);
+      return [...t.querySelectorAll('tbody td[data-run-id]')].every((td) => {
+        const head = heads.find(([id]) => id === td.getAttribute('data-run-id'))!;
+        return Math.abs(td.getBoundingClientRect().left - head[1]) < 1;
+      });
+    });
+    expect(aligned).toBe(true);
+    await page.locator('.plot canvas').first().waitFor();
+    await expect.poll(() => page.getByTestId('plot').getAttribute('data-drawn')).toBe('3');
     await page.getByTestId('parallel-coordinates').locator('polyline').nth(2).waitFor();
+    // Parallel coordinates fill the card, and tick labels lie over the lines on a white halo.
+    const pc = await page.getByTestId('parallel-coordinates').evaluate((svg) => {
+      const card = svg.closest('.card')!;
+      const inner = card.clientWidth - 32;
+      const order = [...svg.children].map((e) => e.tagName);
+      const tick = svg.querySelector('[data-testid=parallel-tick]')!;
+      return {
+        width: svg.getBoundingClientRect().width,
+        inner,
+        linesFirst: order.lastIndexOf('polyline') < order.lastIndexOf('g'),
+        halo: getComputedStyle(tick).stroke,
+      };
+    });
+    expect(Math.abs(pc.width - pc.inner)).toBeLessThan(4);
+    expect(pc.linesFirst).toBe(true);
+    expect(pc.halo).toBe('rgb(255, 255, 255)');
     await screenshot(page, 'compare');
 
     // Two runs that share opt: only lr and layers differ.
@@ -322,6 +350,52 @@ describe('lineage, models and incident', () => {
     expect(errors).toEqual([]);
   });
 
+  it('never cuts a label: long names wrap, badges fit their text, edge labels stay clear of nodes', async () => {
+    const s = server();
+    const project = await newProject(s.client, 'web-long-labels');
+    const dv = await newDatasetVersion(s.client, {
+      dataset: uniqueName('customer-clickstream-sessions-deduplicated-eu-west-1'),
+      version: '2026-09-01T00:00:00Z-rebuild-3',
+      project,
+    });
+    const run = await newRun(s.client, project, { name: 'train-gradient-boosted-churn-classifier-with-calibration' });
+    await s.client.data(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: dv.id, role: 'train' }] } });
+    const longModel = uniqueName('churn-classifier-gradient-boosted-calibrated');
+    const v = await newModelVersion(s, s.client, longModel, run.id);
+    for (const alias of ['production', 'champion']) await s.client.data(SetModelAliasDocument, { input: { model: longModel, alias, version: v.version } });
+    const { page, errors } = await open(`/lineage/${dv.id}?dir=DOWNSTREAM`);
+    await expect.poll(() => page.getByTestId('lineage-node').count()).toBe(4);
+    const geometry = await page.evaluate(() => {
+      const inside = (a: DOMRect, b: DOMRect) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+      const overlap = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      const nodes = [...document.querySelectorAll('[data-testid=lineage-node]')];
+      const boxes = nodes.map((n) => n.querySelector('.dag-box')!.getBoundingClientRect());
+      return {
+        labels: nodes.map((n, i) => {
+          const label = n.querySelector('[data-testid=node-label]')!;
+          const title = n.querySelector('title')!.textContent!;
+          return {
+            whole: title.includes(`: ${[...label.querySelectorAll('tspan')].map((t) => t.textContent).join('')}`),
+            fits: inside(label.getBoundingClientRect(), boxes[i]!),
+          };
+        }),
+        badges: [...document.querySelectorAll('[data-testid=node-badge]')].map((b) => ({
+          text: b.querySelector('text')!.textContent,
+          fits: inside(b.querySelector('text')!.getBoundingClientRect(), b.querySelector('rect')!.getBoundingClientRect()),
+        })),
+        edgeLabelsOnNodes: [...document.querySelectorAll('[data-testid=edge-label] rect')].filter((r) =>
+          boxes.some((b) => overlap(r.getBoundingClientRect(), b)),
+        ).length,
+      };
+    });
+    expect(geometry.labels).toEqual(geometry.labels.map(() => ({ whole: true, fits: true })));
+    expect(geometry.badges.map((b) => b.text).sort()).toEqual(['champion', 'production']);
+    expect(geometry.badges.every((b) => b.fits)).toBe(true);
+    expect(geometry.edgeLabelsOnNodes).toBe(0);
+    await screenshot(page, 'lineage-long-labels');
+    expect(errors).toEqual([]);
+  });
+
   it('rolls an alias back from the UI, and a refused promotion shows the quarantined data and takes an override', async () => {
     const { page, errors } = await open(`/models/${model}`);
     const history = page.getByTestId('alias-history');
@@ -345,7 +419,16 @@ describe('lineage, models and incident', () => {
     await page.getByRole('button', { name: 'Promote anyway' }).click();
     await expect.poll(() => history.locator('li').count()).toBe(4);
     expect(await history.locator('li').first().innerText()).toContain('hotfix for the outage');
+    // Wherever v3 appears, it says it was trained on quarantined data (and on which).
+    const mark = page.locator('tr[data-alias=production] [data-testid=quarantine-mark]');
+    await mark.waitFor();
+    expect(await mark.getAttribute('title')).toMatch(/events-.*@sep/);
+    expect(await page.locator('td[data-version="3"] [data-testid=quarantine-mark]').count()).toBe(1);
+    expect(await page.locator('td[data-version="1"] [data-testid=quarantine-mark]').count()).toBe(0);
+    expect(await history.locator('li').first().getByTestId('quarantine-mark').count()).toBe(1);
     await screenshot(page, 'models');
+    await page.goto(`${server().url}/models`);
+    await page.locator(`[data-alias=production]`, { hasText: 'production → v3' }).getByTestId('quarantine-mark').first().waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -16,5 +16,8 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 90_000,
     hookTimeout: 120_000,
+    // Pages wait on servers and a browser sharing a busy machine: a condition may take seconds
+    // to hold (the default of expect.poll is 1 s). Waiting longer makes no failing check pass.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

@@ -164,6 +164,12 @@ describe.skipIf(s3SkipReason !== null)('artifacts in S3, through every door', ()
     expect(badName.message).toMatch(/^input\.name: /);
     const badSha = await client.error(create2, { i: { runId: run.id, name: 'x', sha256: 'abc', sizeBytes: 1000 } });
     expect(badSha.message).toMatch(/^input\.sha256: /);
+    // Media go through the server, which checks their contents (docs/media.md).
+    const image = await client.error(create2, {
+      i: { runId: run.id, name: 'x.png', kind: 'IMAGE', sha256: sha256(data), sizeBytes: 1000, mediaType: 'image/png' },
+    });
+    expect(image.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(image.message).toMatch(/^input\.kind: media .* are uploaded through PUT \/artifacts\/runs/);
     const unknown = await client.error(complete, { i: { uploadId: 'no-such-upload' } });
     expect(unknown.extensions?.code).toBe('NOT_FOUND');
   });

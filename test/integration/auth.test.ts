@@ -265,6 +265,33 @@ describe('audit log', () => {
     expect(new Set(ids).size).toBe(4);
   });
 
+  it("writes startRun's audit row with the run it created, once, naming the request's ids and the run", async () => {
+    // startRun writes its audit row in the run's own statement (modules/audit/pending.ts); a
+    // retry that creates nothing, and a refusal, are recorded by the plugin as before.
+    const clientRunId = uniqueName('audited');
+    const { startRun } = await ana.data(StartRunDocument, { input: { project: projectA, name: 'audited', clientRunId } });
+    expect(startRun.created).toBe(true);
+    const retry = await ana.data(StartRunDocument, { input: { project: projectA, name: 'audited', clientRunId } });
+    expect(retry.startRun).toMatchObject({ created: false, run: { id: startRun.run.id } });
+    const { auditEvents } = await admin.data(AuditEventsDocument, { first: 10, filter: { targetId: startRun.run.id, operation: 'startRun' } });
+    const events = auditEvents.edges.map((e) => e.node);
+    expect(events).toHaveLength(2);
+    const named = [projectA, 'audited', clientRunId, startRun.run.id];
+    // Newest first: the retry's row (the plugin's: also what the answer's selection named), then the run's own.
+    expect(events[1]).toMatchObject({ actor: anaName, outcome: 'OK' });
+    expect([...events[1]!.targetIds].sort()).toEqual([...named].sort());
+    expect(events[0]).toMatchObject({ actor: anaName, outcome: 'OK', targetIds: expect.arrayContaining(named) });
+
+    const refused = uniqueName('refused');
+    expect((await bob.error(StartRunDocument, { input: { project: projectA, clientRunId: refused } })).extensions?.code).toBe('NOT_FOUND');
+    const { auditEvents: refusals } = await admin.data(AuditEventsDocument, { first: 10, filter: { targetId: refused } });
+    expect(refusals.edges.map((e) => e.node)).toEqual([
+      expect.objectContaining({ actor: bobName, operation: 'startRun', outcome: 'NOT_FOUND', targetIds: [projectA, refused] }),
+    ]);
+    const { sql } = server().app.db;
+    expect((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM runs WHERE client_run_id = $1', [refused]))[0]!.n).toBe(0);
+  });
+
   it('stores the row of each of many concurrent mutations before answering it', async () => {
     // Concurrent mutations share audit inserts (group commit); each must still be on record
     // by the time its own response arrives.

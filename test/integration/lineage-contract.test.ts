@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { applyPendingMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
 import { clearProjection, createNeo4jLineageGraph, openNeo4jTarget } from '../../src/modules/lineage/graph-neo4j.js';
-import { createPostgresLineageGraph } from '../../src/modules/lineage/graph-postgres.js';
+import { createPostgresLineageGraph } from '../../src/modules/lineage/postgres-graph-store.js';
 import { recordEdges } from '../../src/modules/lineage/store.js';
 import { createSyncWorker } from '../../src/modules/lineage/sync-worker.js';
 import { type ContractEdge, lineageGraphContract } from '../support/lineage-contract.js';

@@ -207,7 +207,8 @@ describe('aliases and their history', () => {
     const schema = (await s.client.data<{ __type: { fields: { name: string }[] } }, Record<string, never>>('{ __type(name: "Mutation") { fields { name } } }'))
       .__type;
     const aliasMutations = schema.fields.map((f) => f.name).filter((n) => /alias|history|event/i.test(n));
-    expect(aliasMutations.sort()).toEqual(['removeModelAlias', 'rollbackModelAlias', 'setModelAlias']);
+    // (protectAlias/unprotectAlias decide which moves need approval; they write no event.)
+    expect(aliasMutations.sort()).toEqual(['protectAlias', 'removeModelAlias', 'rollbackModelAlias', 'setModelAlias', 'unprotectAlias']);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of model_alias_events at the database level', async () => {

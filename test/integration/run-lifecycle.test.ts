@@ -5,10 +5,12 @@ import {
   DeleteRunDocument,
   FinishRunDocument,
   GetRunDocument,
+  AuditEventsDocument,
   LogBatchDocument,
   MetricHistoryDocument,
   NodeDocument,
   RestoreRunDocument,
+  ResumeRunDocument,
   SearchRunsDocument,
   SetTagsDocument,
   StartRunDocument,
@@ -232,6 +234,32 @@ describe('a run from start to finish', () => {
     expect(again.finishRun.run.endedAt).toBe(failed.finishRun.run.endedAt);
     const error = await client.error(FinishRunDocument, { input: { runId: run.id, status: 'FINISHED' } });
     expect(error.extensions?.code).toBe('CONFLICT');
+  });
+
+  it('resumes a KILLED or FAILED run (steps go on, the audit log names who), never a FINISHED one', async () => {
+    const { client } = server();
+    const project = await newProject(client);
+    const run = await newRun(client, project);
+    await client.data(LogBatchDocument, { input: { runId: run.id, metrics: [{ key: 'loss', value: 1, step: 0 }] } });
+    await client.data(FinishRunDocument, { input: { runId: run.id, status: 'KILLED' } });
+
+    const resumed = await client.data(ResumeRunDocument, { input: { runId: run.id } });
+    expect(resumed.resumeRun).toMatchObject({ resumed: true, run: { status: 'RUNNING', endedAt: null } });
+    expect((await client.data(ResumeRunDocument, { input: { runId: run.id } })).resumeRun.resumed).toBe(false);
+    await client.data(LogBatchDocument, { input: { runId: run.id, metrics: [{ key: 'loss', value: 0.5, step: 1 }] } });
+    await client.data(FinishRunDocument, { input: { runId: run.id, status: 'FAILED' } });
+    expect((await client.data(ResumeRunDocument, { input: { runId: run.id } })).resumeRun.resumed).toBe(true);
+    const finished = await client.data(FinishRunDocument, { input: { runId: run.id, status: 'FINISHED' } });
+    expect(finished.finishRun.run.status).toBe('FINISHED');
+    const { run: read } = await client.data(GetRunDocument, { id: run.id });
+    expect(read?.metrics).toMatchObject([{ key: 'loss', last: 0.5, lastStep: 1, count: 2 }]);
+
+    const error = await client.error(ResumeRunDocument, { input: { runId: run.id } });
+    expect(error.extensions).toMatchObject({ code: 'CONFLICT', status: 'FINISHED' });
+    expect(error.message).toMatch(/only KILLED or FAILED runs can be resumed/);
+
+    const { auditEvents } = await client.data(AuditEventsDocument, { first: 20, filter: { operation: 'resumeRun', targetId: run.id } });
+    expect(auditEvents.edges.map((e) => e.node.outcome)).toEqual(['CONFLICT', 'OK', 'OK', 'OK']);
   });
 
   it('sets, overwrites and removes tags', async () => {

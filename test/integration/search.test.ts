@@ -225,3 +225,26 @@ describe('comparison and aggregates', () => {
     expect(paramValues.map((v) => v.value)).toEqual(['1e-4', '0.001', '0.01', '0.1', '10']);
   });
 });
+
+describe('Project.runKeys', () => {
+  it('lists the keys of the recent runs, whatever the newest run logged, and refuses a bad window', async () => {
+    const s = server();
+    const p = await newProject(s.client, 'keys');
+    const old = (await s.client.data(StartRunDocument, { input: { project: p, name: 'old', startedAt: '2026-10-01T00:00:00Z' } })).startRun.run;
+    await s.client.data(LogBatchDocument, {
+      input: { runId: old.id, params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 'team', value: 'a' }], metrics: [{ key: 'auc', value: 0.8 }] },
+    });
+    await s.client.data(StartRunDocument, { input: { project: p, name: 'new', startedAt: '2026-10-02T00:00:00Z' } });
+    const keys = (recentRuns?: number) =>
+      s.client.request<{ project: { runKeys: { metrics: string[]; params: string[]; tags: string[] } } | null }, unknown>(
+        'query($p: String!, $n: Int) { project(name: $p) { runKeys(recentRuns: $n) { metrics params tags } } }',
+        { p, n: recentRuns ?? null },
+      );
+    expect((await keys()).data?.project?.runKeys).toEqual({ metrics: ['auc'], params: ['lr'], tags: ['team'] });
+    // Only the newest run: it logged nothing.
+    expect((await keys(1)).data?.project?.runKeys).toEqual({ metrics: [], params: [], tags: [] });
+    const refused = await keys(0);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.message).toMatch(/recentRuns/);
+  });
+});

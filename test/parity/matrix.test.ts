@@ -91,6 +91,35 @@ describe('state every door leaves the same', () => {
     expect(sha256('same bytes')).toHaveLength(64);
   });
 
+  it('a protected alias stayed where it was through every refused door, the requests they filed are one per move, and the approval moves it', async () => {
+    const read =
+      'query($m: String!) { registeredModel(name: $m) { alias(name: "production") { version } promotionRequests(status: PENDING) { edges { node { number action requestedBy to { version } } } } } }';
+    const before = await gqlAs(world.admin.secret).data<
+      {
+        registeredModel: {
+          alias: { version: number };
+          promotionRequests: { edges: { node: { number: number; action: string; requestedBy: string; to: { version: number } | null } }[] };
+        };
+      },
+      object
+    >(read, { m: world.model });
+    expect(before.registeredModel.alias.version).toBe(3);
+    // Set (GraphQL and MLflow alike), rollback and removal (GraphQL and MLflow alike): three distinct moves, three requests.
+    expect(before.registeredModel.promotionRequests.edges.map((e) => [e.node.action, e.node.to?.version ?? null]).sort()).toEqual([
+      ['REMOVE', null],
+      ['ROLLBACK', 1],
+      ['SET', 1],
+    ]);
+    expect(before.registeredModel.promotionRequests.edges.every((e) => e.node.requestedBy === world.ana.name)).toBe(true);
+    const approved = await gqlAs(world.lee.secret).data<{ approvePromotion: { moved: boolean; event: { promotionRequest: { number: number } } } }, object>(
+      'mutation($n: Int!) { approvePromotion(input: { request: $n, comment: "ok" }) { moved event { promotionRequest { number } } } }',
+      { n: world.promotionRequest },
+    );
+    expect(approved.approvePromotion).toEqual({ moved: true, event: { promotionRequest: { number: world.promotionRequest } } });
+    const history = await aliasHistory(server(), world);
+    expect(history.filter((e) => e.alias === 'production').map((e) => e.to)).toEqual([1, 3, 1]);
+  });
+
   it('every door audits what it was asked to write, as the caller, refused or not', async () => {
     const operations = new Set((await auditOf(server(), world, world.vic.name)).map((e) => `${e.operation} ${e.outcome}`));
     expect(operations).toContain('logBatch FORBIDDEN');

@@ -134,14 +134,15 @@ export const READS_HIDDEN: Row = {
       () => ({}),
     ),
     gql('query nodes', outsider, 'query($id: ID!) { nodes(ids: [$id]) { id } }', (w) => ({ id: w.runA.id }), 'nodes'),
-    gql('query runByMlflowId', outsider, 'query($r: String!) { runByMlflowId(runId: $r) { id } }', (w) => ({ r: w.runA.mlflowRunId }), 'runByMlflowId'),
+    gql('query mlflowRun', outsider, 'query($r: String!) { mlflowRun(id: $r) { id } }', (w) => ({ r: w.runA.mlflowRunId }), 'mlflowRun'),
     gql(
-      'query projectByExperimentId',
+      'query mlflowExperiment',
       outsider,
-      'query($e: String!) { projectByExperimentId(experimentId: $e) { name } }',
+      'query($e: String!) { mlflowExperiment(id: $e) { name } }',
       (w) => ({ e: w.projectA.experimentId }),
-      'projectByExperimentId',
+      'mlflowExperiment',
     ),
+    gql('query metricHistories', outsider, 'query($id: ID!) { metricHistories(runIds: [$id], keys: ["loss"]) { key } }', (w) => ({ id: w.runA.id })),
     gql(
       'query job',
       outsider,
@@ -320,6 +321,24 @@ export const READS_HIDDEN: Row = {
         (w, got) => got.includes(w.model),
       ),
     },
+    gql('query promotionRequest', outsider, 'query($n: Int!) { promotionRequest(number: $n) { id } }', (w) => ({ n: w.promotionRequest }), 'promotionRequest'),
+    {
+      route: 'graphql query promotionRequests',
+      call: absent(
+        (w) => gqlData(w, w.outsider, 'query { promotionRequests(first: 100) { edges { node { number model { name } } } } }'),
+        (w, got) => got.includes(w.model),
+      ),
+    },
+    gql('query webhooks', outsider, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    gql('query conventionReport', outsider, 'query($p: String!) { conventionReport(project: $p, since: "2020-01-01T00:00:00Z") { checked } }', (w) => ({
+      p: w.projectA.name,
+    })),
+    gql('query complianceExport', outsider, 'query($m: String!) { complianceExport(model: $m, version: 1) { html } }', (w) => ({ m: w.model })),
+    gql('mutation approvePromotion', outsider, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql('mutation applyRetention', outsider, 'mutation($id: ID!) { applyRetention(input: { plan: $id }) { id } }', (w) => ({ id: w.retentionPlanId })),
+    gql('mutation updateWebhook', outsider, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
+      id: w.webhookId,
+    })),
     mq('GET', '/namespaces/{namespace}', (w) => `/namespaces/${enc(w.job.namespace)}`, outsider),
     mq('GET', '/namespaces/{namespace}/datasets/{dataset}', (w) => `/namespaces/${enc(w.olDataset.namespace)}/datasets/${enc(w.olDataset.name)}`, outsider),
     mq(
@@ -365,6 +384,7 @@ export const VIEWER_CANNOT_WRITE: Row = {
   doors: [
     gql('mutation startRun', vic, 'mutation($p: String!) { startRun(input: { project: $p }) { created } }', (w) => ({ p: w.projectA.name })),
     gql('mutation finishRun', vic, 'mutation($r: ID!) { finishRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
+    gql('mutation resumeRun', vic, 'mutation($r: ID!) { resumeRun(input: { runId: $r }) { resumed } }', (w) => ({ r: w.runA.id })),
     gql('mutation updateRun', vic, 'mutation($r: ID!) { updateRun(input: { runId: $r, notes: "x" }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation deleteRun', vic, 'mutation($r: ID!) { deleteRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
     gql('mutation restoreRun', vic, 'mutation($r: ID!) { restoreRun(input: { runId: $r }) { run { id } } }', (w) => ({ r: w.runA.id })),
@@ -475,6 +495,75 @@ export const VIEWER_CANNOT_WRITE: Row = {
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.vic, w.runA.id, 'bytes', { name: 'x.txt' }) },
     { route: 'graphql mutation uploadArtifact', call: (w) => graphqlUpload(w.url, w.vic, w.runA.id, 'bytes') },
     gql(
+      'mutation setApproverGroup',
+      vic,
+      'mutation($p: String!) { setApproverGroup(input: { project: $p, name: "ml-lead", members: ["x"] }) { group { name } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation protectAlias',
+      vic,
+      'mutation($p: String!) { protectAlias(input: { project: $p, alias: "staging", requirements: [{ count: 1, users: ["x"] }] }) { protectedAlias { alias } } }',
+      (w) => ({ p: w.projectA.name }),
+    ),
+    gql('mutation unprotectAlias', vic, 'mutation($p: String!) { unprotectAlias(input: { project: $p, alias: "production" }) { removed } }', (w) => ({
+      p: w.projectA.name,
+    })),
+    gql(
+      'mutation setPromotionRules',
+      vic,
+      'mutation($p: String!) { setPromotionRules(input: { project: $p, rules: [] }) { promotionRules { overrideGroups } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation setRunConventions',
+      vic,
+      'mutation($p: String!) { setRunConventions(input: { project: $p, requiredParams: ["lr"] }) { conventions { requiredParams } } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql(
+      'mutation requestPromotion',
+      vic,
+      'mutation($m: String!) { requestPromotion(input: { model: $m, version: 1, alias: "staging", reason: "x" }) { moved } }',
+      (w) => ({ m: w.model }),
+    ),
+    gql('mutation approvePromotion', vic, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql('mutation rejectPromotion', vic, 'mutation($n: Int!) { rejectPromotion(input: { request: $n, comment: "no" }) { moved } }', (w) => ({
+      n: w.promotionRequest,
+    })),
+    gql('mutation cancelPromotion', vic, 'mutation($n: Int!) { cancelPromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+    gql(
+      'mutation createWebhook',
+      vic,
+      'mutation($p: String!) { createWebhook(input: { project: $p, url: "http://127.0.0.1:9/x", events: ["alias.moved"] }) { secret } }',
+      (w) => ({ p: w.projectA.name }),
+    ),
+    gql('mutation updateWebhook', vic, 'mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { webhook { id } } }', (w) => ({
+      id: w.webhookId,
+    })),
+    gql('mutation deleteWebhook', vic, 'mutation($id: ID!) { deleteWebhook(input: { id: $id }) { webhook { id } } }', (w) => ({ id: w.webhookId })),
+    gql('mutation resendWebhookDelivery', vic, 'mutation($id: ID!) { resendWebhookDelivery(input: { id: $id }) { delivery { id } } }', (w) => ({
+      id: w.webhookDeliveryId,
+    })),
+    gql('query webhooks', vic, 'query($p: String!) { webhooks(project: $p) { id } }', (w) => ({ p: w.projectA.name })),
+    gql(
+      'mutation setRetentionPolicy',
+      vic,
+      'mutation($p: String!) { setRetentionPolicy(input: { project: $p, deleteRunsAfterDays: 1 }) { graceDays } }',
+      (w) => ({
+        p: w.projectA.name,
+      }),
+    ),
+    gql('mutation planRetention', vic, 'mutation($p: String!) { planRetention(input: { project: $p }) { id } }', (w) => ({ p: w.projectA.name })),
+    gql('mutation applyRetention', vic, 'mutation($id: ID!) { applyRetention(input: { plan: $id }) { id } }', (w) => ({ id: w.retentionPlanId })),
+    rest('POST', '/webhooks', vic, () => ({ name: 'x', url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
+    gql(
       'mutation createArtifactUpload',
       vic,
       'mutation($r: ID!, $s: String!) { createArtifactUpload(input: { runId: $r, name: "direct.bin", sizeBytes: 5, sha256: $s }) { uploadId } }',
@@ -522,6 +611,72 @@ export const QUARANTINE_GATE: Row = {
       m: w.model,
     })),
     rest('POST', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: 'gated', version: '3' })),
+  ],
+};
+
+export const PROTECTED_ALIAS: Row = {
+  rule: 'a protected alias never moves without its approvals: every move is refused (FORBIDDEN) and filed as a promotion request',
+  expected: 'FORBIDDEN',
+  doors: [
+    gql('mutation setModelAlias', ana, 'mutation($m: String!) { setModelAlias(input: { model: $m, alias: "production", version: 1 }) { changed } }', (w) => ({
+      m: w.model,
+    })),
+    gql(
+      'mutation rollbackModelAlias',
+      ana,
+      'mutation($m: String!) { rollbackModelAlias(input: { model: $m, alias: "production", reason: "incident", fromVersion: 3 }) { changed } }',
+      (w) => ({ m: w.model }),
+    ),
+    gql('mutation removeModelAlias', ana, 'mutation($m: String!) { removeModelAlias(input: { model: $m, alias: "production" }) { changed } }', (w) => ({
+      m: w.model,
+    })),
+    rest('POST', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: 'production', version: '1' })),
+    rest('DELETE', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: 'production' })),
+    // Nor does its requester approve it.
+    gql('mutation approvePromotion', ana, 'mutation($n: Int!) { approvePromotion(input: { request: $n }) { moved } }', (w) => ({ n: w.promotionRequest })),
+  ],
+};
+
+/** A registry-wide webhook is the global admins': to anyone else it does not exist. */
+export const GLOBAL_WEBHOOKS: Row = {
+  rule: 'a webhook for every project exists only for global admins: NOT_FOUND to anyone else, at every door',
+  expected: 'NOT_FOUND',
+  doors: [
+    rest(
+      'GET',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => undefined,
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'PATCH',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => ({ status: 'DISABLED' }),
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'DELETE',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}`,
+      ana,
+      () => ({}),
+      '/mlflow/webhooks/{webhook_id}',
+    ),
+    rest(
+      'POST',
+      (w) => `/mlflow/webhooks/${w.mlflowWebhookId}/test`,
+      ana,
+      () => ({}),
+      '/mlflow/webhooks/{webhook_id}/test',
+    ),
+    {
+      route: 'mlflow GET /mlflow/webhooks',
+      call: absent(
+        (w) => restData(w, w.ana, 'GET', '/mlflow/webhooks'),
+        (w, got) => got.includes(`"webhook_id":"${w.mlflowWebhookId}"`),
+      ),
+    },
   ],
 };
 
@@ -590,15 +745,72 @@ export const INPUT_RULES: Row = {
         ),
     },
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.ana, w.runA.id, 'bytes', { name: NUL }) },
+    // Governance's operations: a promotion's reason, an approver's comment, a webhook's name, a report's instant.
+    gql(
+      'mutation requestPromotion',
+      ana,
+      'mutation($m: String!, $r: String!) { requestPromotion(input: { model: $m, version: 1, alias: "production", reason: $r }) { moved } }',
+      (w) => ({
+        m: w.model,
+        r: NUL,
+      }),
+    ),
+    gql('mutation rejectPromotion', ana, 'mutation($n: Int!, $c: String!) { rejectPromotion(input: { request: $n, comment: $c }) { moved } }', (w) => ({
+      n: w.promotionRequest,
+      c: NUL,
+    })),
+    gql(
+      'mutation createWebhook',
+      ana,
+      'mutation($p: String!, $n: String!) { createWebhook(input: { project: $p, name: $n, url: "http://127.0.0.1:9/x", events: ["alias.moved"] }) { secret } }',
+      (w) => ({
+        p: w.projectA.name,
+        n: NUL,
+      }),
+    ),
+    gql('query conventionReport', ana, 'query($p: String!) { conventionReport(project: $p, since: "0000-01-01T00:00:00Z") { checked } }', (w) => ({
+      p: w.projectA.name,
+    })),
+    rest('POST', '/webhooks', ana, () => ({ name: NUL, url: 'http://127.0.0.1:9/x', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] })),
+    rest('POST', '/registered-models/alias', ana, (w) => ({ name: w.model, alias: NUL, version: '1' })),
+  ],
+};
+
+export const KEY_AND_NAME_RULES: Row = {
+  rule: "the spec's key and display-name rules (schema/input-rules.json, which the Python client checks too) refuse the same keys and run names at every door: BAD_USER_INPUT, nothing written",
+  expected: 'BAD_USER_INPUT',
+  doors: [
+    gql(
+      'mutation logBatch',
+      ana,
+      'mutation($r: ID!) { logBatch(input: { runId: $r, metrics: [{ key: "a/../b", value: 1, step: 1 }] }) { pointsWritten } }',
+      (w) => ({
+        r: w.runA.id,
+      }),
+    ),
+    gql('mutation setTags', ana, 'mutation($r: ID!) { setTags(input: { runId: $r, tags: [{ key: "/abs", value: "v" }] }) { run { id } } }', (w) => ({
+      r: w.runA.id,
+    })),
+    gql('mutation startRun', ana, 'mutation($p: String!, $n: String!) { startRun(input: { project: $p, name: $n }) { created } }', (w) => ({
+      p: w.projectA.name,
+      n: 'bell\u0007',
+    })),
+    rest('POST', '/runs/log-metric', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'a/../b', value: 1, timestamp: 1_700_000_000_000, step: 1 })),
+    rest('POST', '/runs/log-parameter', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: 'bad key!', value: '1' })),
+    rest('POST', '/runs/set-tag', ana, (w) => ({ run_id: w.runA.mlflowRunId, key: '/abs', value: 'v' })),
+    rest('POST', '/runs/create', ana, (w) => ({ experiment_id: w.projectA.experimentId, run_name: 'bell\u0007' })),
   ],
 };
 
 export const ALL_ROWS: Row[] = [
   INPUT_RULES,
+  KEY_AND_NAME_RULES,
   READS_HIDDEN,
   VIEWER_CANNOT_WRITE,
   VERSION_OF_ANOTHER_PROJECT,
   QUARANTINE_GATE,
+  PROTECTED_ALIAS,
+  GLOBAL_WEBHOOKS,
   NAME_TAKEN_ELSEWHERE,
   TOKENS_ARE_OWN,
   TOKENS_FOR_OTHERS,

@@ -21,6 +21,8 @@ export interface World {
   vic: Caller;
   bob: Caller;
   outsider: Caller;
+  /** A VIEWER of A in its approver group ml-lead, which must approve moves of A's protected alias production. */
+  lee: Caller;
   projectA: { name: string; experimentId: string };
   projectB: { name: string; experimentId: string };
   runA: RunRef;
@@ -38,6 +40,14 @@ export interface World {
   /** The commit runA ran, and an OpenLineage run of project A. */
   commit: { repository: string; sha: string };
   pipelineRunUuid: string;
+  /** A pending promotion request of the model's production (protected) back to v1, filed by ana. */
+  promotionRequest: number;
+  /** A webhook of project A (ana's), one of its deliveries, and a registry-wide MLflow webhook (the admin's). */
+  webhookId: string;
+  webhookDeliveryId: string;
+  mlflowWebhookId: string;
+  /** A retention plan (dry run) of project A, made by ana. */
+  retentionPlanId: string;
   /** The job of that run (namespace = project A's name), and the dataset it writes, with column lineage. */
   job: { namespace: string; name: string };
   olDataset: { namespace: string; name: string };
@@ -84,16 +94,19 @@ export async function buildWorld(server: TestServer): Promise<World> {
     await caller(server, 'bob'),
     await caller(server, 'out'),
   ];
+  const lee = await caller(server, 'lee');
   const asAna = q(client(server, ana));
   const asBob = q(client(server, bob));
   const asAdmin = q(client(server, admin));
   const create = 'mutation($n: String!) { createProject(input: { name: $n }) { project { name mlflowExperimentId } } }';
   const projectA = (await asAna(create, { n: uniqueName('parity-a') })).createProject.project;
   const projectB = (await asBob(create, { n: uniqueName('parity-b') })).createProject.project;
-  await asAna('mutation($p: String!, $u: String!) { grantProjectRole(input: { project: $p, user: $u, role: VIEWER }) { role } }', {
-    p: projectA.name,
-    u: vic.name,
-  });
+  for (const viewer of [vic, lee]) {
+    await asAna('mutation($p: String!, $u: String!) { grantProjectRole(input: { project: $p, user: $u, role: VIEWER }) { role } }', {
+      p: projectA.name,
+      u: viewer.name,
+    });
+  }
 
   const commit = { repository: `https://git.example/${uniqueName('repo')}`, sha: sha256(uniqueName('commit')).slice(0, 40) };
   const runA = await startRun(server, ana, projectA.name, { repository: commit.repository, commit: commit.sha });
@@ -129,6 +142,7 @@ export async function buildWorld(server: TestServer): Promise<World> {
   await asAna('mutation($v: ID!) { quarantineDatasetVersion(input: { id: $v, reason: "labels leaked" }) { created } }', { v: dataset.id });
 
   const loggedModel = await mlflowLoggedModel(server, ana, projectA.mlflowExperimentId, runA);
+  const governance = await governWorld(server, { asAna, asAdmin, admin, projectA: projectA.name, model, lee });
   const adminTokenId = (await asAdmin('query { apiTokens { id } }')).apiTokens[0].id;
   const pipelineRunUuid = newRunId();
   const job = { namespace: projectA.name, name: 'nightly' };
@@ -167,6 +181,58 @@ export async function buildWorld(server: TestServer): Promise<World> {
     loggedModel,
     model,
     dataset,
+    lee,
+    ...governance,
+  };
+}
+
+/**
+ * Project A's governance: production (at v3, moved there with an override) is protected by one
+ * approval of ml-lead (lee), with a request back to v1 pending; a webhook of A (to a port nothing
+ * listens on) with one delivery; and a registry-wide MLflow webhook.
+ */
+async function governWorld(
+  server: TestServer,
+  w: { asAna: ReturnType<typeof q>; asAdmin: ReturnType<typeof q>; admin: Caller; projectA: string; model: string; lee: Caller },
+) {
+  const { asAna, projectA, model } = w;
+  await asAna('mutation($p: String!, $u: String!) { setApproverGroup(input: { project: $p, name: "ml-lead", members: [$u] }) { group { name } } }', {
+    p: projectA,
+    u: w.lee.name,
+  });
+  const move =
+    'mutation($m: String!, $a: String!, $v: Int!, $o: AliasOverrideInput) { setModelAlias(input: { model: $m, alias: $a, version: $v, override: $o }) { changed } }';
+  await asAna(move, { m: model, a: 'production', v: 1 });
+  await asAna(move, { m: model, a: 'production', v: 3, o: { reason: 'parity world' } });
+  await asAna(
+    'mutation($p: String!) { protectAlias(input: { project: $p, alias: "production", requirements: [{ count: 1, groups: ["ml-lead"] }] }) { protectedAlias { alias } } }',
+    {
+      p: projectA,
+    },
+  );
+  const requested = await asAna(
+    'mutation($m: String!) { requestPromotion(input: { model: $m, version: 1, alias: "production", reason: "back to v1" }) { request { number } } }',
+    { m: model },
+  );
+  const hook = await asAna(
+    'mutation($p: String!) { createWebhook(input: { project: $p, url: "http://127.0.0.1:9/parity", events: ["alias.moved"] }) { webhook { id } } }',
+    { p: projectA },
+  );
+  await asAna(move, { m: model, a: 'canary', v: 1 });
+  const listed = await asAna('query($p: String!) { webhooks(project: $p) { deliveries(first: 1) { edges { node { id } } } } }', { p: projectA });
+  const res = await fetch(`${server.url}/api/2.0/mlflow/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${w.admin.secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'parity', url: 'http://127.0.0.1:9/mlflow', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] }),
+  });
+  const mlflowHook = (await res.json()) as { webhook: { webhook_id: string } };
+  const plan = await asAna('mutation($p: String!) { planRetention(input: { project: $p }) { id } }', { p: projectA });
+  return {
+    retentionPlanId: plan.planRetention.id as string,
+    promotionRequest: requested.requestPromotion.request.number as number,
+    webhookId: hook.createWebhook.webhook.id as string,
+    webhookDeliveryId: listed.webhooks[0].deliveries.edges[0].node.id as string,
+    mlflowWebhookId: mlflowHook.webhook.webhook_id,
   };
 }
 

@@ -11,15 +11,24 @@ export async function newDatasetVersion(client: GraphQLClient, input: Partial<Re
 }
 
 /** Uploads bytes as an artifact of a run through the streaming route. */
-export async function newArtifact(server: TestServer, runId: string, name: string, kind: string, content = `${name} ${Math.random()}`, mediaType?: string) {
-  const res = await putArtifact(server.url, runId, content, { name, kind }, mediaType ? { 'content-type': mediaType } : {});
+export async function newArtifact(
+  server: TestServer,
+  runId: string,
+  name: string,
+  kind: string,
+  content = `${name} ${Math.random()}`,
+  mediaType?: string,
+  headers: Record<string, string> = {},
+) {
+  const res = await putArtifact(server.url, runId, content, { name, kind }, { ...headers, ...(mediaType ? { 'content-type': mediaType } : {}) });
   if (res.status >= 300 || !res.body.artifact) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.artifact;
 }
 
 /** A MODEL artifact of the run, registered as the next version of `model`. */
 export async function newModelVersion(server: TestServer, client: GraphQLClient, model: string, runId: string) {
-  const artifact = await newArtifact(server, runId, 'model/weights.pt', 'MODEL');
+  // As the client's caller (its token, when it has one).
+  const artifact = await newArtifact(server, runId, 'model/weights.pt', 'MODEL', undefined, undefined, client.headers);
   const { createModelVersion } = await client.data(CreateModelVersionDocument, { input: { model, artifactId: artifact.id } });
   return createModelVersion.modelVersion;
 }

@@ -34,6 +34,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     RUNLEDGER_SHUTDOWN_GRACE_MS: '5000',
     RUNLEDGER_ARTIFACT_DIR: artifactDir,
+    // Test servers sharing one PostgreSQL are replicas to each other's webhook workers: all retry
+    // on a test's time scale, so none holds a delivery for the production pauses. Workers wake for
+    // their own deliveries and retries; the rare poll keeps idle servers' statement counts exact.
+    RUNLEDGER_WEBHOOK_POLL_MS: '30000',
+    RUNLEDGER_WEBHOOK_TIMEOUT_MS: '2000',
+    RUNLEDGER_WEBHOOK_RETRY_BASE_MS: '100',
+    RUNLEDGER_WEBHOOK_RETRY_MAX_MS: '500',
     ...overrides,
   };
   if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = process.env.TEST_DATABASE_URL;

@@ -1,7 +1,8 @@
 // MLflow's conjunctive filter grammar (experiments, registered models, model versions, logged
 // models): what it reads, what it refuses (naming the token), and the SQL it compiles to.
 import { describe, expect, it } from 'vitest';
-import { compileConditions, decodeOffsetToken, encodeOffsetToken, SqlParams } from '../../src/modules/search/compile.js';
+import { compileConditions, SqlParams } from '../../src/modules/search/compile.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../../src/modules/search/page-token.js';
 import { type ConditionSpec, parseConditions } from '../../src/modules/search/conditions.js';
 
 const VERSIONS: ConditionSpec = {

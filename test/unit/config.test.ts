@@ -26,6 +26,21 @@ describe('authentication configuration', () => {
   });
 });
 
+describe('HTTP connection timeouts', () => {
+  it('keeps idle connections 65 s by default (past load balancers’ 60 s), headers timeout above it', () => {
+    expect(loadConfig({}).http).toEqual({ keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000 });
+    expect(loadConfig({ RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: '1000', RUNLEDGER_HEADERS_TIMEOUT_MS: '2000' }).http).toEqual({
+      keepAliveTimeoutMs: 1000,
+      headersTimeoutMs: 2000,
+    });
+  });
+
+  it('refuses a headers timeout that does not exceed the keep-alive timeout, naming both', () => {
+    expect(() => loadConfig({ RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: '70000' })).toThrow(/RUNLEDGER_HEADERS_TIMEOUT_MS.*RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS/);
+    expect(() => loadConfig({ RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS: 'soon' })).toThrow(/RUNLEDGER_KEEP_ALIVE_TIMEOUT_MS/);
+  });
+});
+
 describe('artifact store configuration', () => {
   it('keeps artifacts in the local directory by default', () => {
     const config = loadConfig({});

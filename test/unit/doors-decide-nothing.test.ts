@@ -1,23 +1,10 @@
 // Front doors translate and pass the caller; the services decide who may do what. This reads the
 // doors' sources and fails on any access decision made in one (see ARCHITECTURE.md, "The core
 // owns the rules"), so a new route cannot quietly re-implement a check.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = path.resolve(import.meta.dirname, '../..');
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
-}
-
-/** Door files: HTTP doors, GraphQL schema modules and their per-request loaders, the WebSocket door. */
-export function doorFiles(): string[] {
-  const modules = filesUnder('src/modules').filter((f) => /(^|\/)(schema|[a-z-]+-schema|loaders|mutations|queries|http|websocket|plugin)\.ts$/.test(f));
-  return [...filesUnder('src/http'), ...modules, 'src/builder.ts', 'src/loaders.ts', 'src/context.ts'].sort();
-}
+import { doorFiles, root } from '../support/source-files.js';
 
 // What deciding looks like: asking Access directly, reading the unchecked internals of a
 // service, or reading rows through the authentication core.
@@ -31,11 +18,8 @@ const DECISIONS: { what: string; pattern: RegExp }[] = [
   { what: 'imports a store (SQL) module', pattern: /^import (?!type )[^;]*from '[^']*\/(store|records|batch-store)\.js'/ },
 ];
 
-// The edge authenticates requests; the token-cli is an operator tool, not a door.
-const ALLOWED = new Set(['src/http/openlineage/replay-cli.ts']);
-
 describe('front doors', () => {
-  const files = doorFiles().filter((f) => !ALLOWED.has(f));
+  const files = doorFiles();
 
   it('are found (the list is not empty by accident)', () => {
     expect(files).toContain('src/http/mlflow/registry.ts');

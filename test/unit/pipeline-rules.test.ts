@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { keyProblem } from '../../src/validation.js';
 import {
   canonicalJson,
   commitSha,
@@ -135,6 +136,9 @@ describe('namespace to project', () => {
     expect(defaultProjectName('etl-prod')).toBe('etl-prod');
     expect(defaultProjectName('abfss://c@acct.dfs.core.windows.net')).toBe('abfss-c-acct.dfs.core.windows.net');
     expect(defaultProjectName('::')).toBe('openlineage');
+    expect(defaultProjectName('team/../other')).toBe('team/-/other');
+    for (const ns of ['airflow://production', 'spark://host:7077', 'team/../other', '/abs', 'a:b', 'ünï', '..', ' x ', `s3://${'b'.repeat(400)}`])
+      expect(keyProblem(defaultProjectName(ns)), ns).toBeNull();
     const long = defaultProjectName(`s3://${'b'.repeat(400)}`);
     expect(long).toHaveLength(250);
     expect(long).not.toBe(defaultProjectName(`s3://${'b'.repeat(401)}`));

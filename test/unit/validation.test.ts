@@ -2,7 +2,7 @@
 // would resolve to other names as files are not, and the filter language still reads every key.
 import { describe, expect, it } from 'vitest';
 import { parseFilter } from '../../src/modules/runs/filter/parse.js';
-import { keyProblem, requireDisplayName, requireKey } from '../../src/validation.js';
+import { keyProblem, requireName, requireKey } from '../../src/validation.js';
 
 describe('the key rule', () => {
   it.each([
@@ -25,9 +25,9 @@ describe('the key rule', () => {
     ['x'.repeat(251), 'at most 250'],
     ['a;b', '";"'],
     ['tab\there', '"\\t"'],
-    ['/abs', "starts with '/'"],
-    ['a/../b', "'..' path segment"],
-    ['..', "'..' path segment"],
+    ['/abs', "must not start with '/'"],
+    ['a/../b', 'must not contain a ".." path segment'],
+    ['..', 'must not contain a ".." path segment'],
   ])('refuses %j, naming the rule', (key, rule) => {
     expect(() => requireKey('metrics[0].key', key)).toThrow(rule);
     expect(() => requireKey('metrics[0].key', key)).toThrow('metrics[0].key');
@@ -42,13 +42,13 @@ describe('the key rule', () => {
 
 describe('display names', () => {
   it.each(['churn (v2)', '/Users/alice@example.com/churn', 'exp: baseline', 'résumé-ranker', 'run #3 [lr=0.1]'])('accepts %j', (name) => {
-    expect(requireDisplayName('input.name', name)).toBe(name);
+    expect(requireName('input.name', name)).toBe(name);
   });
 
   it('trims, and refuses empty, over-long and control characters', () => {
-    expect(requireDisplayName('input.name', '  a  ')).toBe('a');
-    expect(() => requireDisplayName('input.name', '   ')).toThrow('must not be empty');
-    expect(() => requireDisplayName('input.name', 'x'.repeat(251))).toThrow('at most 250');
-    expect(() => requireDisplayName('input.name', 'a\nb')).toThrow('U+000A');
+    expect(requireName('input.name', '  a  ')).toBe('a');
+    expect(() => requireName('input.name', '   ')).toThrow('must not be empty');
+    expect(() => requireName('input.name', 'x'.repeat(251))).toThrow('at most 250');
+    expect(() => requireName('input.name', 'a\nb')).toThrow('U+000A');
   });
 });

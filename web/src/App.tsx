@@ -1,14 +1,16 @@
 // The shell: top bar, sign-in when the server wants a token, and the page for the URL.
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { authRequired, getToken, onAuthChange, setToken } from './api';
-import { useQuery } from './hooks';
+import { prefetchQuery, useQuery } from './hooks';
+import { RUN_QUERY, runVariables } from './pages/run-query';
 import { Link, useLocation } from './router';
 import { HomePage } from './pages/Home';
 import { RunsPage } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
+import { MlflowLink, mlflowTarget } from './pages/MlflowLink';
 
-// The runs table ships in the first bundle; pages with charts or graphs load their code
-// (uPlot, dagre) when first opened.
+// The runs table ships in the first bundle; the other pages, and the runs page's chart view,
+// load their code (the chart canvas, dagre) when first opened.
 const RunPage = lazy(() => import('./pages/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/Compare').then((m) => ({ default: m.ComparePage })));
 const LineagePage = lazy(() => import('./pages/Lineage').then((m) => ({ default: m.LineagePage })));
@@ -16,12 +18,23 @@ const ModelPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.
 const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelsPage })));
 const IncidentPage = lazy(() => import('./pages/Incident').then((m) => ({ default: m.IncidentPage })));
 const AuditPage = lazy(() => import('./pages/Audit').then((m) => ({ default: m.AuditPage })));
+const PromotionsPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionsPage })));
+const PromotionPage = lazy(() => import('./pages/Promotions').then((m) => ({ default: m.PromotionPage })));
 
 interface ViewerData {
   viewer: { name: string | null; isAdmin: boolean; authenticated: boolean };
 }
 
-function route(path: string) {
+/** Sends the query of the page at `path` while the page's code loads (the run page's, for now). */
+function prefetchFor(path: string) {
+  const [root, id] = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (root === 'runs' && id) prefetchQuery(RUN_QUERY, runVariables(id));
+}
+
+function route(path: string, hash: string) {
+  // MLflow clients link to <server>/#/experiments/<id>/runs/<runId>: the hash names the page.
+  const mlflow = path === '/' ? mlflowTarget(hash) : null;
+  if (mlflow) return <MlflowLink target={mlflow} />;
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [root, a, b] = parts;
   if (root === 'projects' && a && b === 'runs') return <RunsPage project={a} />;
@@ -33,6 +46,8 @@ function route(path: string) {
   if (root === 'models') return <ModelsPage />;
   if (root === 'incident') return <IncidentPage />;
   if (root === 'audit') return <AuditPage />;
+  if (root === 'promotions' && a && /^\d+$/.test(a)) return <PromotionPage number={Number(a)} />;
+  if (root === 'promotions') return <PromotionsPage />;
   if (!root) return <HomePage />;
   return (
     <div className="empty">
@@ -46,6 +61,14 @@ function route(path: string) {
 
 export function App() {
   const { path } = useLocation();
+  useMemo(() => prefetchFor(path), [path]);
+  // Read at each render (navigating away drops it); a change of the hash alone renders again.
+  const [, setHashTick] = useState(0);
+  useEffect(() => {
+    const changed = () => setHashTick((t) => t + 1);
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
   const [, setAuthTick] = useState(0);
   useEffect(() => onAuthChange(() => setAuthTick((t) => t + 1)), []);
   const token = getToken();
@@ -56,6 +79,7 @@ export function App() {
     { to: '/', label: 'Projects', active: path === '/' || path.startsWith('/projects') || path.startsWith('/runs') || path.startsWith('/compare') },
     { to: '/models', label: 'Models', active: path.startsWith('/models') },
     { to: '/incident', label: 'Incident', active: path.startsWith('/incident') || path.startsWith('/lineage') },
+    { to: '/promotions', label: 'Promotions', active: path.startsWith('/promotions') },
     ...(viewer.data?.viewer.isAdmin ? [{ to: '/audit', label: 'Audit', active: path.startsWith('/audit') }] : []),
   ];
   return (
@@ -90,7 +114,9 @@ export function App() {
         </div>
       </header>
       {/* The page loads in parallel with the viewer query: a page is one round trip from pixels. */}
-      <main key={token ?? 'anon'}>{needsToken || (viewer.error && !viewer.data) ? <SignIn /> : <Suspense fallback={null}>{route(path)}</Suspense>}</main>
+      <main key={token ?? 'anon'}>
+        {needsToken || (viewer.error && !viewer.data) ? <SignIn /> : <Suspense fallback={null}>{route(path, location.hash)}</Suspense>}
+      </main>
     </div>
   );
 }

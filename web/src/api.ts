@@ -59,6 +59,17 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   return body.data as T;
 }
 
+/**
+ * Fetches an artifact's bytes (a downloadUrl) as the signed-in caller: an <img src> could not
+ * send the token, so media are fetched here and shown from blob URLs.
+ */
+export async function fetchArtifact(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const token = getToken();
+  const response = await fetch(url, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  if (!response.ok && response.status !== 206) throw new Error(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
 let wsClient: Client | null = null;
 
 /** One graphql-ws connection for the page. Retries are left to each subscriber, which knows where to resume. */
@@ -82,16 +93,50 @@ export interface Subscription {
   stop(): void;
 }
 
+/** What a subscription is doing: delivering, waiting to retry, or stopped for good (and why). */
+export type LiveState = { state: 'live' } | { state: 'reconnecting' } | { state: 'failed'; reason: string };
+
+// Codes that retrying the same subscription cannot change: the thing is missing or hidden,
+// the caller may not see it, or the request itself is wrong.
+const PERMANENT_CODES = new Set(['NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'BAD_USER_INPUT', 'LIMIT_EXCEEDED']);
+// graphql-ws close codes with the same meaning (bad request, unauthorized, forbidden).
+const PERMANENT_CLOSE_CODES = new Set([4400, 4401, 4403]);
+
+/** Why a failed subscription must not be retried, or null when a retry may succeed. */
+export function permanentFailure(error: unknown): string | null {
+  const entries = Array.isArray(error) ? (error as GqlErrorEntry[]) : null;
+  const permanent = entries?.find((e) => PERMANENT_CODES.has(String(e?.extensions?.code)));
+  if (permanent) return `${permanent.extensions?.code}: ${permanent.message}`;
+  const close = error as { code?: unknown; reason?: unknown } | null;
+  if (close && typeof close.code === 'number' && PERMANENT_CLOSE_CODES.has(close.code)) return `closed (${close.code}): ${String(close.reason ?? '')}`;
+  return null;
+}
+
 /**
- * Subscribes and, when the stream ends or fails (a dropped connection, a server restart),
- * subscribes again after a short pause with the variables `next()` gives for that moment,
- * so a subscriber can resume where it left off.
+ * The pause before retry number `attempt` (1, 2, ...): doubling from 250 ms up to 30 s, with
+ * a quarter of jitter so tabs that lost the same server do not come back in step.
+ */
+export function retryDelay(attempt: number, random = Math.random): number {
+  const base = Math.min(30_000, 250 * 2 ** Math.min(attempt - 1, 7));
+  return Math.round(base * (0.75 + random() * 0.25));
+}
+
+/** A stream that stayed up this long before failing was healthy: the back-off starts over. */
+export const HEALTHY_MS = 30_000;
+
+/**
+ * Subscribes and, when the stream ends or fails for a reason a retry can fix (a dropped
+ * connection, a server restart), subscribes again after a growing pause, with the variables
+ * `variables()` gives for that moment, so a subscriber can resume where it left off. The
+ * pause grows with each failure and starts over only after a stream stayed up HEALTHY_MS:
+ * messages do not reset it, so a server that answers and then fails is not hammered. An
+ * error retrying cannot fix (a missing or hidden project or run) stops it, saying why.
  */
 export function subscribe<T>(
   query: string,
   variables: () => Record<string, unknown>,
   onData: (data: T) => void,
-  onState?: (state: 'live' | 'reconnecting') => void,
+  onState?: (state: LiveState) => void,
 ): Subscription {
   let stopped = false;
   let unsubscribe: (() => void) | null = null;
@@ -99,31 +144,38 @@ export function subscribe<T>(
   let attempt = 0;
   const start = () => {
     if (stopped) return;
+    const startedAt = Date.now();
+    let settled = false;
     const retry = (connectionLost: boolean) => {
-      if (stopped) return;
-      onState?.('reconnecting');
+      if (stopped || settled) return;
+      settled = true;
+      onState?.({ state: 'reconnecting' });
       if (connectionLost) {
         // A fresh connection is made for the next subscribe.
         wsClient?.dispose();
         wsClient = null;
       }
-      attempt += 1;
-      timer = setTimeout(start, Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+      attempt = Date.now() - startedAt >= HEALTHY_MS ? 1 : attempt + 1;
+      timer = setTimeout(start, retryDelay(attempt));
     };
     unsubscribe = ws().subscribe<T>(
       { query, variables: variables() },
       {
         next: (message) => {
-          attempt = 0;
-          onState?.('live');
           if (message.data) onData(message.data as T);
         },
-        error: () => retry(true),
+        error: (error) => {
+          const reason = permanentFailure(error);
+          if (reason === null) return retry(true);
+          settled = true;
+          stopped = true;
+          onState?.({ state: 'failed', reason });
+        },
         // The server ended the stream (a subscriber that fell behind): same connection, resume.
         complete: () => retry(false),
       },
     );
-    onState?.('live');
+    onState?.({ state: 'live' });
   };
   start();
   return {

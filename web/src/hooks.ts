@@ -10,6 +10,27 @@ export interface QueryState<T> {
   setData: (update: (data: T | null) => T | null) => void;
 }
 
+// Queries sent ahead of their page (while its code loads), each taken by the first useQuery
+// that asks for it; kept a few seconds at most.
+const prefetched = new Map<string, { answer: Promise<unknown>; at: number }>();
+const PREFETCH_KEEP_MS = 10_000;
+
+/** Sends a query a page is about to make, so the page finds its answer already on the way. */
+export function prefetchQuery(query: string, variables: Record<string, unknown>): void {
+  const key = query + JSON.stringify(variables);
+  if (prefetched.has(key)) return;
+  const answer = gql(query, variables);
+  answer.catch(() => {});
+  prefetched.set(key, { answer, at: Date.now() });
+}
+
+function takePrefetched<T>(query: string, variablesKey: string): Promise<T> | null {
+  const key = query + variablesKey;
+  const found = prefetched.get(key);
+  prefetched.delete(key);
+  return found && Date.now() - found.at < PREFETCH_KEEP_MS ? (found.answer as Promise<T>) : null;
+}
+
 export function useQuery<T>(query: string, variables: Record<string, unknown>, options: { skip?: boolean } = {}): QueryState<T> {
   const key = JSON.stringify(variables);
   const [state, setState] = useState<{ data: T | null; error: GqlError | Error | null; loading: boolean }>({ data: null, error: null, loading: !options.skip });
@@ -19,7 +40,7 @@ export function useQuery<T>(query: string, variables: Record<string, unknown>, o
     if (options.skip) return;
     const id = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
-    gql<T>(query, JSON.parse(key) as Record<string, unknown>).then(
+    (takePrefetched<T>(query, key) ?? gql<T>(query, JSON.parse(key) as Record<string, unknown>)).then(
       (data) => id === latest.current && setState({ data, error: null, loading: false }),
       (error: Error) => id === latest.current && setState((s) => ({ data: s.data, error, loading: false })),
     );

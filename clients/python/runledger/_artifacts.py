@@ -1,17 +1,15 @@
-"""Artifact transfer: uploads through the server's streaming route, or straight to the object
-store with presigned URLs when the server offers them (direct transfer), and downloads the
-same two ways. The server decides who may upload; this only carries bytes."""
+"""Direct transfer: when the server keeps artifacts in an object store and offers presigned URLs,
+bytes go between the client and the store without passing through the server. The server still
+decides who may upload (createArtifactUpload) and records the artifact (completeArtifactUpload);
+this only carries bytes. artifacts.py falls back to the server's own routes when it is not offered."""
 from __future__ import annotations
 
-import hashlib
 import http.client
-import json
 import os
-import shutil
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from ._http import RunledgerError, Transport, backoff_delays
 
@@ -20,57 +18,21 @@ CREATE_UPLOAD = """mutation($i: CreateArtifactUploadInput!) { createArtifactUplo
   uploadId url method headers { name value } } }"""
 COMPLETE_UPLOAD = f"""mutation($i: CompleteArtifactUploadInput!) {{ completeArtifactUpload(input: $i) {{
   created artifact {{ {ARTIFACT_FIELDS} }} }} }}"""
-ARTIFACT_URLS = "query($id: ID!) { node(id: $id) { ... on Artifact { name sizeBytes digest downloadUrl directDownloadUrl } } }"
+ARTIFACT_URLS = f"query($id: ID!) {{ node(id: $id) {{ ... on Artifact {{ {ARTIFACT_FIELDS} directDownloadUrl }} }} }}"
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def direct_off(err: RunledgerError) -> bool:
+    """The server says it offers no direct transfer (a CONFLICT with directTransfer: off)."""
+    return err.code == "CONFLICT" and (err.details or {}).get("directTransfer") == "off"
 
 
-def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str) -> dict:
-    """Uploads bytes or a file (streamed) and returns the artifact; direct to the store when offered."""
-    if isinstance(data, Path):
-        digest, size = sha256_file(data), data.stat().st_size
-    else:
-        digest, size = hashlib.sha256(data).hexdigest(), len(data)
-    if transport.direct_transfer:
-        try:
-            return _upload_direct(transport, run_id, data, name, kind, digest, size)
-        except RunledgerError as err:
-            if err.code != "CONFLICT" or "direct transfer is off" not in str(err):
-                raise
-            # The server serves every byte itself: ask once per client, not per file.
-            transport.direct_transfer = False
-    return _upload_proxied(transport, run_id, data, name, kind, digest, size)
-
-
-def _upload_proxied(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str, digest: str, size: int) -> dict:
-    query = urllib.parse.urlencode({"name": name, "kind": kind, "sha256": digest})
-    body: Any = open(data, "rb") if isinstance(data, Path) else data
-    try:
-        status, _, raw = transport.request("PUT", f"/artifacts/runs/{urllib.parse.quote(run_id, safe='')}?{query}", body,
-                                           {"content-type": "application/octet-stream", "content-length": str(size)})
-    finally:
-        if not isinstance(body, (bytes, bytearray)):
-            body.close()
-    payload = json.loads(raw or b"{}")
-    if status >= 300:
-        err = (payload.get("errors") or [{}])[0]
-        raise RunledgerError(f"artifact {name}: {err.get('message', f'HTTP {status}')}", code=(err.get("extensions") or {}).get("code"), status=status)
-    return payload["artifact"]
-
-
-def _upload_direct(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str, digest: str, size: int) -> dict:
-    upload = transport.graphql(CREATE_UPLOAD, {"i": {"runId": run_id, "name": name, "kind": kind, "sha256": digest, "sizeBytes": size}})[
-        "createArtifactUpload"]
+def upload_direct(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str, digest: str, size: int,
+                  media_type: str | None = None) -> dict:
+    inp = {"runId": run_id, "name": name, "kind": kind, "sha256": digest, "sizeBytes": size, **({"mediaType": media_type} if media_type else {})}
+    upload = transport.graphql(CREATE_UPLOAD, {"i": inp})["createArtifactUpload"]
     headers = {h["name"]: h["value"] for h in upload["headers"]}
     _send(upload["method"], upload["url"], data, headers, transport.retry_seconds, transport.timeout)
-    done = transport.graphql(COMPLETE_UPLOAD, {"i": {"uploadId": upload["uploadId"]}})["completeArtifactUpload"]
-    return done["artifact"]
+    return transport.graphql(COMPLETE_UPLOAD, {"i": {"uploadId": upload["uploadId"]}})["completeArtifactUpload"]["artifact"]
 
 
 def _send(method: str, url: str, data: bytes | Path, headers: dict, retry_seconds: float, timeout: float) -> None:
@@ -104,34 +66,15 @@ def _send(method: str, url: str, data: bytes | Path, headers: dict, retry_second
 
 
 def download_artifact(transport: Transport, artifact_id: str, dest: str | os.PathLike) -> Path:
-    """Writes an artifact's bytes to `dest` (a file, or a directory to put it in by its name), checking its sha256."""
+    """Writes an artifact's bytes to `dest` (a file, or a directory to put it in by its name):
+    from the object store when the server offers direct transfer, else through the server;
+    resumable and checked against its sha256 (artifacts.download_file)."""
+    from .artifacts import download_file
+
     node = transport.graphql(ARTIFACT_URLS, {"id": artifact_id})["node"]
     if not node:
         raise RunledgerError(f"artifact {artifact_id} not found", code="NOT_FOUND")
     dest = Path(dest)
     if dest.is_dir():
         dest = dest / (node["name"].split("/")[-1] or "artifact")
-    url = node["directDownloadUrl"] or transport.url + node["downloadUrl"]
-    parts = urllib.parse.urlsplit(url)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=transport.timeout)
-    # The server's own route wants the caller's token; a presigned URL carries its own signature.
-    headers = {} if node["directDownloadUrl"] else transport.headers()
-    try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
-        resp = conn.getresponse()
-        if resp.status != 200:
-            raise RunledgerError(f"artifact {artifact_id}: HTTP {resp.status} {resp.read()[:300]!r}", status=resp.status)
-        tmp = dest.with_name(dest.name + ".part")
-        h = hashlib.sha256()
-        with open(tmp, "wb") as out:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                h.update(chunk)
-                out.write(chunk)
-    finally:
-        conn.close()
-    if h.hexdigest() != node["digest"]:
-        tmp.unlink(missing_ok=True)
-        raise RunledgerError(f"artifact {artifact_id}: the bytes received hash to {h.hexdigest()}, not {node['digest']}")
-    shutil.move(str(tmp), dest)
-    return dest
+    return download_file(transport, node, dest)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import select
 import socket
 import threading
 import time
@@ -18,11 +19,13 @@ RETRY_STATUSES = {500, 502, 503, 504}
 class RunledgerError(Exception):
     """An error the server answered (code from extensions.code) or a transport failure."""
 
-    def __init__(self, message: str, code: str | None = None, field: str | None = None, status: int | None = None):
+    def __init__(self, message: str, code: str | None = None, field: str | None = None, status: int | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.code = code
         self.field = field
         self.status = status
+        self.details = details or {}  # the error's extensions (e.g. the conflicting param's `key`)
 
 
 class Unreachable(RunledgerError):
@@ -71,6 +74,8 @@ class Transport:
         # Whether to try presigned direct transfer for artifacts; off once the server says it offers none.
         self.direct_transfer = True
         self._local = threading.local()
+        self.stale_reconnects = 0  # pooled connections found closed by the server before a request
+        self.failed_attempts = 0  # attempts that failed and were retried (tests assert none)
 
     # ---- connections -------------------------------------------------------------------------
     def connect(self, timeout: float | None = None) -> http.client.HTTPConnection:
@@ -79,6 +84,12 @@ class Transport:
 
     def _conn(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None and not _still_open(conn.sock):
+            # The server closed this pooled connection while it sat idle (its keep-alive timeout,
+            # a restart, a proxy): reconnect before sending rather than fail on a dead socket.
+            self.stale_reconnects += 1
+            conn.close()
+            conn = None
         if conn is None:
             conn = self._local.conn = self.connect()
         return conn
@@ -115,6 +126,22 @@ class Transport:
             raise _Transient(f"HTTP {resp.status}", float(ra) if ra and ra.replace(".", "", 1).isdigit() else None)
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
 
+    def send_once(self, method: str, path: str, body: Any, headers: dict) -> tuple[int, bytes]:
+        """One attempt on a fresh connection (a streamed body cannot be replayed by request())."""
+        conn = self.connect()
+        try:
+            conn.request(method, self._base + path, body=body, headers=self.headers(headers))
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException, socket.timeout) as err:
+            raise _Transient(f"{type(err).__name__}: {err}") from err
+        finally:
+            conn.close()
+        if resp.status in RETRY_STATUSES:
+            ra = resp.getheader("retry-after")
+            raise _Transient(f"HTTP {resp.status}", float(ra) if ra and ra.replace(".", "", 1).isdigit() else None)
+        return resp.status, data
+
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
                 retry_seconds: float | None = None) -> tuple[int, dict, bytes]:
         """Sends one request, retrying transient failures; raises Unreachable when the budget runs out."""
@@ -123,6 +150,7 @@ class Transport:
             try:
                 return self._once(method, path, body, headers or {})
             except _Transient as t:
+                self.failed_attempts += 1
                 delay = next_delay(t.retry_after)
                 if delay is None:
                     raise Unreachable(self.url, str(t)) from None
@@ -139,10 +167,21 @@ class Transport:
         return data_or_raise(payload, status)
 
 
+def _still_open(sock: socket.socket) -> bool:
+    """True when an idle keep-alive socket can carry a request: nothing to read on it (a peer that
+    closed would make it readable, with EOF). Checked without blocking before each reuse."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 def data_or_raise(payload: dict, status: int | None = None) -> Any:
     errors = payload.get("errors")
     if errors:
         first = errors[0]
         ext = first.get("extensions") or {}
-        raise RunledgerError(first.get("message", "error"), code=ext.get("code"), field=ext.get("field"), status=status)
+        raise RunledgerError(first.get("message", "error"), code=ext.get("code"), field=ext.get("field"), status=status,
+                             details=ext)
     return payload.get("data")

@@ -13,7 +13,10 @@ from typing import Any
 
 DIFF_CAP_BYTES = 1 << 20  # larger diffs are cut and tagged git.diff_truncated
 
-CAPTURE_ALL = ("git", "diff", "environment", "packages", "gpus")
+CAPTURE_ALL = ("git", "diff", "environment", "packages", "gpus", "console")
+# What capture=True records. Console capture is asked for by name (capture=[..., "console"]) until
+# every server takes CONSOLE artifacts (docs/media.md).
+CAPTURE_DEFAULT = ("git", "diff", "environment", "packages", "gpus")
 
 
 def _git(cwd: str, *args: str) -> str | None:
@@ -35,6 +38,7 @@ def git_state(cwd: str | None = None, with_diff: bool = True) -> dict | None:
     branch = (_git(cwd, "rev-parse", "--abbrev-ref", "HEAD") or "").strip()
     status = _git(cwd, "status", "--porcelain", "--untracked-files=no") or ""
     state: dict[str, Any] = {
+        "root": root,
         "repository": remote or root,
         "commit": commit.strip(),
         "branch": None if branch in ("", "HEAD") else branch,
@@ -96,6 +100,19 @@ def _num(text: str) -> float | None:
         return None
 
 
+# Environment variables that change what training does, recorded for `runledger reproduce`;
+# anything that looks like a credential is never recorded.
+ENV_PREFIXES = ("CUDA_", "CUBLAS_", "CUDNN_", "NCCL_", "OMP_", "MKL_", "OPENBLAS_", "PYTHONHASHSEED", "TF_", "XLA_", "JAX_",
+                "KERAS_", "TORCH_", "PYTORCH_", "HF_", "TOKENIZERS_", "TRANSFORMERS_", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "SEED")
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH")
+
+
+def recorded_env_vars(env: dict | None = None) -> dict:
+    env = os.environ if env is None else env
+    return {k: v for k, v in sorted(env.items())
+            if k.startswith(ENV_PREFIXES) and not any(w in k.upper() for w in SECRET_WORDS) and len(v) < 2000}
+
+
 def environment(include_gpus: bool = True) -> dict:
     env: dict[str, Any] = {
         "python": platform.python_version(),
@@ -104,6 +121,7 @@ def environment(include_gpus: bool = True) -> dict:
         "hostname": socket.gethostname(),
         "command": [sys.executable, *sys.argv],
         "cwd": os.getcwd(),
+        "env": recorded_env_vars(),
     }
     if include_gpus:
         hw = gpus()

@@ -13,9 +13,9 @@ import re
 import sys
 from typing import Any, Iterable
 
-from . import _config, _spool, read
-from ._http import RunledgerError, Transport, Unreachable
-from ._writer import send_spooled
+from . import _config, governance, read
+from ._http import RunledgerError, Transport
+from ._sync import sync_all, url_of
 from .live import watch
 
 EXIT = {"BAD_USER_INPUT": 2, "NOT_FOUND": 3, "UNAUTHENTICATED": 4, "FORBIDDEN": 4, "CONFLICT": 5, "UNAVAILABLE": 6}
@@ -180,24 +180,66 @@ def cmd_quarantine(args, t: Transport) -> None:
 
 
 def cmd_sync(args, t: Transport) -> None:
-    """Sends each spooled run's operations in order, to --url or else the server they were meant for."""
-    batches = points = 0
-    runs_synced = set()
-    for path in _spool.pending():
-        items = _spool.take(path.stem)
-        for i, item in enumerate(items):
-            target = t if args.url else Transport(item["url"], _config.resolve(item["url"], args.token)[1])
-            try:
-                send_spooled(target, item, retry_seconds=args.retry_seconds)
-            except Unreachable:
-                _spool.put_back(items[i:])
-                raise
-            runs_synced.add(item["runId"])
-            if item["op"] == "logBatch":
-                batches += 1
-                points += sum(len(s["steps"]) for s in item["input"].get("series", []))
-    result = {"runs": len(runs_synced), "batches": batches, "points": points}
-    emit(args, result, lambda r: print(f"synced {r['batches']} batches ({r['points']} points) of {r['runs']} runs" if r["runs"] else "nothing to sync"))
+    """Sends each spooled run's operations in order, to --url or else the server they were meant for.
+    Offline runs are started on the server with their client run id, so syncing twice creates one run."""
+    transports: dict[str, Transport] = {}
+
+    def transport_for(url: str) -> Transport:
+        if args.url:
+            return t
+        if url not in transports:
+            transports[url] = Transport(url, _config.resolve(url, args.token)[1], retry_seconds=args.retry_seconds)
+        return transports[url]
+
+    stats, busy = sync_all(transport_for, only=args.run, retry_seconds=args.retry_seconds, wait=args.wait)
+    result = {"runs": len(stats.runs), "batches": stats.batches, "points": stats.points, "busy": busy,
+              "ids": stats.runs, "urls": {k: url_of(stats.urls[k], v) for k, v in stats.runs.items()}, "refused": stats.refused}
+    for summary in stats.refused:
+        print(summary, file=sys.stderr)
+
+    def human(r):
+        if args.quiet:
+            return
+        for key, run_id in r["ids"].items():
+            if key != run_id:
+                print(f"{key} -> {run_id}  {r['urls'][key]}")
+        print(f"synced {r['batches']} batches ({r['points']} points) of {r['runs']} runs" if r["runs"] else "nothing to sync")
+        for key in busy:
+            print(f"{key}: being uploaded by another process (a run's background upload); skipped")
+
+    emit(args, result, human)
+
+
+def cmd_reproduce(args, t: Transport) -> None:
+    from .reproduce import reproduce
+
+    recipe = reproduce(t, args.run, args.dir)
+
+    def human(r):
+        print(f"{r['name']} ({r['run']}) into {args.dir}:")
+        for step in r["steps"]:
+            print(f"  {step}")
+        for d in r["datasets"]:
+            print(f"  input {d['dataset']}: {d['status']}" + (f" ({d['source']})" if d["source"] else ""))
+        print(f"then: sh {args.dir}/reproduce.sh")
+
+    emit(args, recipe, human)
+    if any(d["status"] == "changed" for d in recipe["datasets"]):
+        raise CheckFailed()
+
+
+def cmd_download(args, t: Transport) -> None:
+    if args.run:
+        from .artifacts import download_run_artifacts
+
+        run_id = args.ref if read.is_run_id(args.ref) else read.get_run(args.ref, t)["id"]
+        paths = [str(p) for p in download_run_artifacts(t, run_id, args.path or "", args.dst)]
+    else:
+        from .artifacts import download_model
+
+        root = download_model(t, args.ref, args.dst)
+        paths = sorted(str(p) for p in root.rglob("*") if p.is_file())
+    emit(args, paths, lambda ps: print("\n".join(ps)))
 
 
 def cmd_login(args, t: Transport) -> None:
@@ -217,10 +259,12 @@ def missing_requirements(run: dict, required: Iterable[str]) -> list[tuple[str, 
     """What a run lacks of the required records, each with how to fix it."""
     cv = run.get("codeVersion")
     env = run.get("environment") or {}
+    no_git = "no git state was recorded (the run did not start in a git checkout, or git capture was off): run the training from a git checkout"
     checks = {
         "commit": (bool(cv and cv.get("commit")), "no git commit recorded: run the training from a git checkout with the runledger client"),
         "clean": (bool(cv and not cv.get("dirty")) or bool(cv and cv.get("diff")),
-                  "the working tree was dirty and no diff was uploaded: commit first, or keep the client's diff capture on"),
+                  no_git + ", so whether its tree was clean is unknown" if not cv
+                  else "the working tree was dirty and no diff was uploaded: commit first, or keep the client's diff capture on"),
         "datasets": (any(i.get("datasetVersion") for i in run.get("inputs") or []), "no dataset versions logged: call run.log_dataset(name, version, path=...)"),
         "seed": (bool(run.get("seed")), "no seed recorded: pass seed= to start_run or call runledger.seed_everything(n)"),
         "environment": (bool(env.get("python")) and bool(env.get("command")), "no environment captured: keep capture on (environment) in start_run"),
@@ -229,12 +273,22 @@ def missing_requirements(run: dict, required: Iterable[str]) -> list[tuple[str, 
 
 
 def cmd_check(args, t: Transport) -> None:
+    if args.project or args.since:
+        if not (args.project and args.since) or args.run:
+            raise RunledgerError("check: give a run, or --project and --since (e.g. --project churn --since 1d)", code="BAD_USER_INPUT")
+        if not governance.cmd_check_project(args, t, emit):
+            raise CheckFailed()
+        return
+    if not args.run:
+        raise RunledgerError("check: give a run, or --project and --since", code="BAD_USER_INPUT")
     required = [r.strip() for r in args.require.split(",") if r.strip()]
     unknown = [r for r in required if r not in REQUIREMENTS]
     if unknown:
         raise RunledgerError(f"--require: unknown {', '.join(unknown)}; choose from {','.join(REQUIREMENTS)}", code="BAD_USER_INPUT")
     run = read.get_run(args.run, t)
     missing = missing_requirements(run, required)
+    # The project's declared conventions (required params, tags, inputs) count too.
+    missing += [(f"{v['kind'].lower()} {v['key']}", f"{v['message']} by the project's conventions") for v in governance.run_violations(t, run["id"])]
     result = {"run": run["id"], "name": f"{run['project']['name']}/{run['name']}", "required": required, "missing": [m for m, _ in missing]}
 
     def human(r):
@@ -250,11 +304,18 @@ def cmd_check(args, t: Transport) -> None:
 
 # ---- parsing -----------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", help="server URL (default: RUNLEDGER_URL, the saved login, http://127.0.0.1:4000)")
-    common.add_argument("--token", help="API token (default: RUNLEDGER_TOKEN or the saved login)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    p = argparse.ArgumentParser(prog="runledger", description="runledger from the terminal.", parents=[common],
+    def global_options(suppress: bool) -> argparse.ArgumentParser:
+        # The same options before or after the subcommand: after it, a default must not
+        # overwrite what was given before it (`runledger --json runs p`), hence SUPPRESS there.
+        g = argparse.ArgumentParser(add_help=False)
+        none = argparse.SUPPRESS if suppress else None
+        g.add_argument("--url", default=none, help="server URL (default: RUNLEDGER_URL, the saved login, http://127.0.0.1:4000)")
+        g.add_argument("--token", default=none, help="API token (default: RUNLEDGER_TOKEN or the saved login)")
+        g.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="machine-readable output")
+        return g
+
+    common = global_options(suppress=True)
+    p = argparse.ArgumentParser(prog="runledger", description="runledger from the terminal.", parents=[global_options(suppress=False)],
                                 epilog="Exit codes: 0 ok, 1 check failed, 2 bad input, 3 not found, 4 auth, 5 conflict, 6 unreachable, 7 other.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -301,12 +362,43 @@ def parser() -> argparse.ArgumentParser:
     sp = add("quarantine", cmd_quarantine, "mark a dataset version bad")
     sp.add_argument("dataset", metavar="DATASET@VERSION")
     sp.add_argument("--reason", required=True)
-    sp = add("sync", cmd_sync, "upload what runs spooled while the server was away")
+    sp = add("sync", cmd_sync, "upload what runs spooled (offline runs, outages, background uploads)")
+    sp.add_argument("--run", help="only this run (its id, or the offline-... id an offline run printed)")
     sp.add_argument("--retry-seconds", type=float, default=10.0)
+    sp.add_argument("--wait", action="store_true", help="wait for a run another process is uploading, instead of skipping it")
+    sp.add_argument("--quiet", action="store_true")
+    sp = add("reproduce", cmd_reproduce, "check out a run's code (with its diff) into a directory, with its lockfile and a script that runs it again")
+    sp.add_argument("run", help="run id or project/run-name")
+    sp.add_argument("--dir", required=True, help="an empty or new directory")
+    sp = add("download", cmd_download, "a model version (name@alias, name/3) or, with --run, a run's artifacts, into a directory")
+    sp.add_argument("ref", help="model@alias or model/version; with --run, a run id or project/run-name")
+    sp.add_argument("dst", help="directory to write into (created)")
+    sp.add_argument("--run", action="store_true", help="ref is a run: download its artifacts")
+    sp.add_argument("--path", help="with --run: only artifacts named PATH or under PATH/")
     add("login", cmd_login, "save the server URL and API token for later commands")
-    sp = add("check", cmd_check, "exit non-zero when a run lacks what reproducibility needs")
-    sp.add_argument("run")
+    sp = add("check", cmd_check, "exit non-zero when a run lacks what reproducibility or its project's conventions need")
+    sp.add_argument("run", nargs="?", help="one run; or use --project and --since for every run of a period (CI)")
     sp.add_argument("--require", default=",".join(REQUIREMENTS), help=f"comma-separated: {','.join(REQUIREMENTS)}")
+    sp.add_argument("--project", help="check every run of this project started since --since against its conventions")
+    sp.add_argument("--since", help="1d, 12h, 30m, 2w, or an instant such as 2026-10-03T14:00")
+    sp = add("promote", lambda a, t: governance.cmd_promote(a, t, emit), "move an alias onto a model version (a protected alias files a promotion request)")
+    sp.add_argument("ref", metavar="MODEL@VERSION")
+    sp.add_argument("--to", required=True, metavar="ALIAS", help="e.g. production")
+    sp.add_argument("--reason", required=True)
+    sp.add_argument("--override-reason", help="promote although promotion rules fail (needs an override group's member; recorded)")
+    sp = add("approve", lambda a, t: governance.cmd_approve(a, t, emit), "approve a promotion request")
+    sp.add_argument("request", type=int, metavar="REQUEST")
+    sp.add_argument("--comment")
+    sp = add("reject", lambda a, t: governance.cmd_reject(a, t, emit), "reject a promotion request, saying why")
+    sp.add_argument("request", type=int, metavar="REQUEST")
+    sp.add_argument("--comment", required=True)
+    sp = add("requests", lambda a, t: governance.cmd_requests(a, t, emit, table), "pending promotion requests you may approve (--all: every pending one you can see)")
+    sp.add_argument("--all", action="store_true")
+    sp = add("export", lambda a, t: governance.cmd_export(a, t, emit), "a model version's compliance bundle (JSON) and model card (HTML)")
+    sp.add_argument("ref", metavar="MODEL@VERSION")
+    sp.add_argument("--out", help="write the JSON bundle here (default: stdout)")
+    sp.add_argument("--html", help="write the HTML model card here")
+    sp.add_argument("--alias", help="evaluate the promotion rules of this alias (default production)")
     return p
 
 
@@ -323,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except RunledgerError as err:
         code = err.code or "ERROR"
-        fix = FIX.get(code)
+        fix = getattr(err, "fix", FIX.get(code))
         print(f"runledger: {_text(err)}" + (f"\n  fix: {fix}" if fix and fix not in str(err) else ""), file=sys.stderr)
         return EXIT.get(code, 7)
     except KeyboardInterrupt:

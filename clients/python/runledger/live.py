@@ -8,7 +8,9 @@ import time
 from typing import Iterable, Iterator
 
 from ._http import RunledgerError, Transport, data_or_raise
-from .read import get_run, is_run_id, transport
+from .read import get_run, is_run_id, series, transport
+
+RUN_STATUS = """query($id: ID!) { run(id: $id) { status metrics { key } } }"""
 
 SUBSCRIPTION = """subscription($id: ID!, $keys: [String!], $since: SafeInt) {
   metricLogged(runId: $id, keys: $keys, sinceStep: $since) { points { key step timestamp value } resumeFromStep dropped } }"""
@@ -41,10 +43,21 @@ def watch(run: str, keys: Iterable[str] | None = None, since_step: int | None = 
           t: Transport | None = None) -> Iterator[dict]:
     """Yields {"key", "step", "timestamp", "value"} as the run logs them (stored points from
     since_step first; None: live only). A dropped connection is resumed from resumeFromStep,
-    skipping points already yielded. Stops after max_points, or when the server stays away."""
+    skipping points already yielded. Stops after max_points, or when the server stays away.
+    A run that has already ended yields its stored points (from since_step) and returns."""
     t = t or transport(url, token)
     run_id = run if is_run_id(run) else get_run(run, t)["id"]
     keys = list(keys) if keys else None
+    state = t.graphql(RUN_STATUS, {"id": run_id})["run"]
+    if state is None:
+        raise RunledgerError(f"run {run!r} not found", code="NOT_FOUND")
+    if state["status"] != "RUNNING":
+        if since_step is None:
+            return  # live only, and nothing more will come
+        points = [{"key": k, **p} for k in (keys or [m["key"] for m in state["metrics"]]) for p in series(t, run_id, k, None, lo=since_step)]
+        points.sort(key=lambda p: (p["step"], p["timestamp"], p["key"]))
+        yield from points[:max_points] if max_points is not None else points
+        return
     seen: set = set()  # identities yielded at steps >= resume, which a resumed replay repeats
     resume, sent, failed_since = since_step, 0, None
     while True:

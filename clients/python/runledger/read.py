@@ -3,7 +3,9 @@ questions, as plain objects with `.to_pandas()` (pandas is imported only then)."
 from __future__ import annotations
 
 import base64
+import os
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import _config
@@ -45,6 +47,9 @@ def _require_pandas():
 
 
 def transport(url: str | None = None, token: str | None = None, retry_seconds: float = 10.0) -> Transport:
+    from .run import wait_for_uploads
+
+    wait_for_uploads()  # what this process logged is on the server before it is read back
     base, tok = _config.resolve(url, token)
     return Transport(base, tok, retry_seconds=retry_seconds)
 
@@ -249,6 +254,14 @@ def impact(ref: str, aliases: Iterable[str] | None = None, at: Any = None, url: 
     variables = {"r": ref, "a": list(aliases) if aliases else None, "at": _when(at)}
     query = IMPACT if re.search(r"[@/:]", ref) else IMPACT_BY_ID
     return Table(_version_row(v) for v in t.graphql(query, variables)["impact"])
+
+
+def download(ref: str, dst: str | os.PathLike, url: str | None = None, token: str | None = None) -> Path:
+    """A registered model version ("recommender@production", "recommender/3") into dst: every
+    file of it, streamed, resumable (run it again after an interruption) and digest-checked."""
+    from .artifacts import download_model
+
+    return download_model(transport(url, token), ref, dst)
 
 
 class Lineage(dict):

@@ -1,5 +1,6 @@
-"""Fixtures of the client's suite: one real server (embedded database) per module, and a
-clean client environment per test (server URL, spool and login file in a temporary place)."""
+"""Fixtures of the client's suite: one real server (embedded database) for the session (every
+test works in projects of its own, so they share it; a server start costs seconds), and a clean
+client environment per test (server URL, spool and login file in a temporary place)."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from support.server import start_server  # noqa: E402
 RUNLEDGER = str(Path(sys.executable).parent / "runledger")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server():
     with start_server() as s:
         yield s
@@ -33,16 +34,23 @@ def client_env(server, tmp_path, monkeypatch):
         "RUNLEDGER_URL": server.url,
         "RUNLEDGER_SPOOL_DIR": str(tmp_path / "spool"),
         "RUNLEDGER_CONFIG": str(tmp_path / "config.json"),
+        # Tests read what a run logged right after it ends: finish() sends everything in process
+        # (test_writer.py covers the background handoff on its own).
+        "RUNLEDGER_FINISH_WAIT": "all",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    for k in ("RUNLEDGER_TOKEN", "RANK", "LOCAL_RANK"):
+    for k in ("RUNLEDGER_TOKEN", "RUNLEDGER_MODE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(k, raising=False)
     return env
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run_id_in(out: subprocess.CompletedProcess, marker: str = "RUN_ID=") -> str:
+    return out.stdout.split(marker)[1].split()[0]
 
 
 def run_script(code: str, env: dict, cwd: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:

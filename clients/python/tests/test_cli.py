@@ -142,22 +142,55 @@ def test_login_saves_url_and_token(server, client_env):
     assert cli("sync", env={**env, "RUNLEDGER_URL": ""}).returncode == 0
 
 
+def test_global_options_work_before_and_after_the_subcommand(server, client_env):
+    import json as _json
+
+    env = {**client_env, "RUNLEDGER_URL": "http://127.0.0.1:9"}  # the default would be unreachable
+    project = unique("gopts")
+    import runledger
+
+    with runledger.start_run(project, name="r1", capture=False, quiet=True, url=server.url):
+        pass
+    for args in (["--url", server.url, "--json", "runs", project], ["runs", project, "--url", server.url, "--json"],
+                 ["--url", server.url, "runs", project, "--json"]):
+        out = cli(*args, env=env)
+        assert out.returncode == 0, (args, out.stderr)
+        assert [r["name"] for r in _json.loads(out.stdout)] == ["r1"], args
+
+
+def test_check_says_when_no_git_state_was_recorded(server, client_env, tmp_path):
+    import runledger
+
+    with runledger.start_run(unique("nogit"), capture=["environment"], cwd=str(tmp_path), quiet=True) as run:
+        pass
+    out = cli("check", run.id, "--require", "commit,clean", env=client_env)
+    assert out.returncode == 1
+    assert "lacks commit: no git commit recorded" in out.stdout
+    assert "lacks clean: no git state was recorded" in out.stdout and "dirty" not in out.stdout
+
+
 def test_show_and_runs_escape_control_characters(server, client_env):
     """Names, tags and params are whatever someone logged: printed raw, ESC would retitle the
     window or clear the screen, BEL ring, CR overwrite the line. They print escaped instead.
-    Names are display names, refused with control characters (ESC, BEL, CR) on every door, but a
-    bidi override is printable text and still reverses the line; values take anything."""
+    Run names are display names, which the shared input rules refuse with control characters (ESC,
+    BEL, CR) in them, but a bidi override is printable text and still reverses the line; values
+    take anything."""
     project = unique("ctl")
+    with pytest.raises(runledger.InvalidInput, match=r"name: must not contain control characters \(found U\+001B\)"):
+        runledger.start_run(project=project, name="ok\x1b]0;pwned\x07", quiet=True, capture=False)
     name = "ok\u202e]0;pwned forged"
-    with runledger.start_run(project=project, name=name, config={"lr": "0.1\x1b[8m"}, tags={"note": "a\rb\u202ec"}, quiet=True, capture=False) as run:
+    lr, note = "0.1\x1b]0;pwned\x07\x1b[2J\rforged", "a\rb\u202ec"
+    with runledger.start_run(project=project, name=name, config={"lr": lr}, tags={"note": note}, quiet=True, capture=False) as run:
         run.log({"loss": 1.0}, step=0)
         run_id = run.id
-    for args in (("show", run_id), ("runs", project)):
+    for args in (("show", run_id), ("runs", project, "--columns", "params.lr,tags.note")):
         out = cli(*args, env=client_env)
         assert out.returncode == 0, out.stderr
         assert not any(ch in out.stdout for ch in "\x1b\x07\r\u202e"), repr(out.stdout)
         assert "ok\\u202e]0;pwned forged" in out.stdout
-    show = cli("show", run_id, env=client_env).stdout
-    assert "0.1\\x1b[8m" in show and "a\\rb\\u202ec" in show
+        assert "0.1\\x1b]0;pwned\\x07\\x1b[2J\\rforged" in out.stdout and "a\\rb\\u202ec" in out.stdout
     # --json keeps the data as it is: JSON escapes it, and scripts get the real value.
-    assert cli_json("show", run_id, env=client_env)["name"] == name
+    shown = cli_json("show", run_id, env=client_env)
+    assert shown["name"] == name
+    assert {p["key"]: p["value"] for p in shown["params"]}["lr"] == lr
+    assert {t["key"]: t["value"] for t in shown["tags"]}["note"] == note

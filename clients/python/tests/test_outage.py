@@ -32,8 +32,9 @@ def test_kill_restart_sync_keeps_every_point_once(tmp_path, monkeypatch):
                     kill_hard(first)  # in the middle of the run, with points still queued
             run.finish()
             assert run.status == "FINISHED"
-        assert sorted(p.name for p in spool.iterdir()) == [f"{run.id.replace('=', '_')}.jsonl"]
-        spooled = [json.loads(line)["op"] for line in (spool / os.listdir(spool)[0]).read_text().splitlines()]
+        spool_file = spool / f"{run.id.replace('=', '_')}.jsonl"
+        assert sorted(spool.glob("*.jsonl")) == [spool_file]  # beside it: locks/ (one uploader per run)
+        spooled = [json.loads(line)["op"] for line in spool_file.read_text().splitlines()]
         assert spooled[-1] == "finishRun" and "logBatch" in spooled
 
         with start_server(data_dir=data_dir) as second:
@@ -41,7 +42,7 @@ def test_kill_restart_sync_keeps_every_point_once(tmp_path, monkeypatch):
             out = cli("sync", "--url", second.url, env=env)
             assert out.returncode == 0, out.stderr
             assert out.stdout.startswith("synced ") and "of 1 runs" in out.stdout
-            assert list(spool.iterdir()) == []
+            assert list(spool.glob("*.jsonl")) == []
             assert cli("sync", "--url", second.url, env=env).stdout.strip() == "nothing to sync"
             assert history(second, run.id, "loss") == [(s, s / 3000) for s in range(3000)]
             assert history(second, run.id, "acc") == [(s, 1 - s / 3000) for s in range(3000)]

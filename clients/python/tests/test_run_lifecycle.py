@@ -183,7 +183,19 @@ def test_a_refused_param_loses_no_points(server, client_env):
                     run.log_params({{"lr": 0.2}})  # params are immutable: the server refuses this one
     """, client_env)
     assert out.returncode == 0, out.stderr
-    assert "runledger: batch refused" in out.stderr and "lr" in out.stderr
+    assert "runledger: the server refused 1 logged values" in out.stderr and "lr" in out.stderr
     r = run_detail(server, out.stdout.split("RUN_ID=")[1].split()[0])
     assert kv(r["params"]) == {"lr": "0.1"}
     assert [(m["key"], m["count"]) for m in r["metrics"]] == [("loss", 10)]
+
+
+def test_a_non_zero_rank_gets_every_method_as_a_no_op():
+    from runledger.run import DisabledRun, Run
+
+    public = [m for m in dir(Run) if not m.startswith("_") and callable(getattr(Run, m))]
+    assert [m for m in public if getattr(DisabledRun, m) is getattr(Run, m)] == []
+    run = DisabledRun()
+    run.log({"loss": 1.0})
+    run.log_image("samples", b"\x89PNG")
+    run.finish()
+    assert run.status == "FINISHED"

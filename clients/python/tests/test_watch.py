@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import runledger
-from conftest import unique
+from conftest import cli, unique
 
 
 def test_watch_receives_live_points(server, client_env):
@@ -130,3 +130,16 @@ def test_watch_resumes_after_a_dropped_connection(server, client_env):
     proxy.close()
     assert proxy.connections >= 2  # the first stream was cut and the client came back
     assert got == [0, 1, 2, 3, 4, 5]  # resumed from resumeFromStep: nothing lost, nothing twice
+
+
+def test_watch_and_tail_on_a_finished_run_replay_and_return(server, client_env):
+    with runledger.start_run(unique("done"), capture=False, quiet=True) as run:
+        for step in range(30):
+            run.log({"loss": 1.0 / (step + 1), "acc": step / 30}, step=step)
+    points = list(runledger.watch(run.id, ["loss"], since_step=10))
+    assert [(p["step"], p["value"]) for p in points] == [(s, 1.0 / (s + 1)) for s in range(10, 30)]
+    assert len(list(runledger.watch(run.id))) == 60
+    assert list(runledger.watch(run.id, since_step=None)) == []
+    out = cli("tail", run.id, "acc", "--json", env=client_env)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 30

@@ -10,6 +10,8 @@ import { DomainError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
+import { readJsonBody } from '../edge/body.js';
+import { requestUrl } from '../request-url.js';
 import { sendJson, STATUS } from '../respond.js';
 import { columnLineageJson, lineageJson, parseNodeId } from './graph.js';
 import { datasetJson, datasetVersionJson, jobJson, namespaceJson } from './json.js';
@@ -278,7 +280,7 @@ function headersOf(req: IncomingMessage): Headers {
 export function createMarquezRoutes(services: Services, log: Logger, options: { maxBodyBytes: number; access: (headers: Headers) => Promise<Access> }) {
   /** Serves Marquez's routes below /api/v1; returns false for any other request (POST /api/v1/lineage included). */
   return async function handleMarquezRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     if (!url.pathname.startsWith(`${API}/`) || (url.pathname === `${API}/lineage` && req.method === 'POST')) return false;
     let matched: ReturnType<typeof match>;
     try {
@@ -295,16 +297,7 @@ export function createMarquezRoutes(services: Services, log: Logger, options: { 
     let access: Access | null = null;
     try {
       access = await options.access(headersOf(req));
-      const body = async () => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of req as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > options.maxBodyBytes) throw new ValidationError('body', `exceeds ${options.maxBodyBytes} bytes`);
-          chunks.push(chunk);
-        }
-        return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : null;
-      };
+      const body = async () => (await readJsonBody(req, options.maxBodyBytes, res)) ?? null;
       const answer = await route.handle({ services, access, params, query: url.searchParams, body });
       if (route.audit) await services.audit.record(access, [{ operation: route.audit, targetIds: [params.namespace ?? ''], outcome: 'OK' }]);
       sendJson(res, 200, answer);

@@ -5,7 +5,7 @@ import { serveStoredBytes } from '../edge/stored-bytes.js';
 import { experimentIdOf, type Project } from '../../modules/projects/service.js';
 import type { LoggedModel, LoggedModelOrder, LoggedModelStatus } from '../../modules/logged-models/service.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
-import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/compile.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/page-token.js';
 import { NotFoundError } from '../../errors.js';
 import { type Call, experimentFor } from './call.js';
 import { doesNotExist, invalidValue } from './errors.js';

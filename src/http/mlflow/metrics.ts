@@ -4,7 +4,7 @@
 // downsampled (its lowest and highest point per bucket), so spikes survive.
 import type { Run } from '../../modules/runs/service.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
-import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/compile.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/page-token.js';
 import { type Call, runFor } from './call.js';
 import { invalidParameter } from './errors.js';
 import { doubleOut, millis } from './wire.js';

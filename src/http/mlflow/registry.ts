@@ -8,7 +8,7 @@ import type { Role } from '../../modules/auth/access.js';
 import { experimentIdOf } from '../../modules/projects/service.js';
 import type { ModelVersion, RegisteredModel } from '../../modules/registry/service.js';
 import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
-import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/compile.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/page-token.js';
 import type { Call } from './call.js';
 import { alreadyExists, doesNotExist, invalidValue } from './errors.js';
 import { readTags } from './runs.js';

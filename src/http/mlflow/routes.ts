@@ -9,6 +9,7 @@ import * as loggedModels from './logged-models.js';
 import * as metrics from './metrics.js';
 import * as registry from './registry.js';
 import * as runs from './runs.js';
+import * as webhooks from './webhooks.js';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -71,6 +72,14 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: `${M}/registered-models/delete-tag`, handler: registry.deleteRegisteredModelTag },
   { method: 'POST', path: `${M}/model-versions/set-tag`, handler: registry.setModelVersionTag },
   { method: 'DELETE', path: `${M}/model-versions/delete-tag`, handler: registry.deleteModelVersionTag },
+
+  { method: 'POST', path: `${M}/webhooks`, handler: webhooks.createWebhook },
+  { method: 'GET', path: `${M}/webhooks`, handler: webhooks.listWebhooks },
+  { method: 'GET', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.getWebhook },
+  { method: 'PATCH', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.updateWebhook },
+  { method: 'DELETE', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.deleteWebhook },
+  // Sends a sample event now and reports the answer: a write to the receiver, not to runledger.
+  { method: 'POST', path: `${M}/webhooks/{webhook_id}/test`, handler: webhooks.testWebhook },
 
   { method: 'POST', path: `${M}/logged-models`, handler: loggedModels.createLoggedModel },
   { method: 'POST', path: `${M}/logged-models/search`, handler: loggedModels.searchLoggedModels, read: true },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DASHBOARD_POLICY } from '../edge/headers.js';
 
 /** First path segments of the app's pages (kept in step with web/src/router.ts). */
-const PAGE_ROOTS = new Set(['', 'projects', 'runs', 'compare', 'lineage', 'models', 'incident', 'audit']);
+const PAGE_ROOTS = new Set(['', 'projects', 'runs', 'compare', 'lineage', 'models', 'incident', 'audit', 'promotions']);
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -6,6 +6,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import type { Artifact, ArtifactService, UploadArtifactInput } from './service.js';
+import { KEYED_KINDS } from './media.js';
 import type { ArtifactStore, PresignedRequest } from './store.js';
 
 export interface CreateUploadInput extends UploadArtifactInput {
@@ -53,6 +54,14 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
         throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, { limit: deps.maxBytes });
       }
       if (!input.sha256) throw new ValidationError('input.sha256', 'is required for a direct upload: the URL is signed for exactly these bytes');
+      // Media contents are checked as they pass through this server (media.ts); bytes sent
+      // straight to the store would skip that check, and an upload row keeps no key or step.
+      if ((input.key != null && input.key !== '') || KEYED_KINDS.has(input.kind ?? 'OTHER')) {
+        throw new ValidationError(
+          input.key ? 'input.key' : 'input.kind',
+          `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded through PUT /artifacts/runs/<runId> or uploadArtifact, which check their contents; direct transfer takes files without a key`,
+        );
+      }
       const upload = await deps.artifacts.prepare(access, input, input.sizeBytes);
       // Who may write is answered first, whatever this server offers.
       const transfer = requireDirect();

@@ -3,7 +3,7 @@
 // re-checks under the blob's advisory lock, which registrations reusing a blob also take.
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import { lockBlob } from './blob-lock.js';
+import { lockBlob } from './blob-lock-store.js';
 import { referencedDigests } from './records.js';
 import { stagingName } from './direct.js';
 import type { ArtifactStore, ListedBlob } from './store.js';
@@ -20,6 +20,21 @@ export interface GarbageReport {
 }
 
 const BATCH = 500;
+
+/**
+ * Deletes a blob when, under its lock, no artifact refers to it; false when one does. The one way
+ * bytes leave the store (this collector and retention both use it): a registration reusing the
+ * same bytes takes the same lock and either sees the blob gone (and retries) or has its row seen
+ * here (and the blob stays).
+ */
+export async function removeUnreferencedBlob(db: Database, store: ArtifactStore, digest: string): Promise<boolean> {
+  return db.prisma.$transaction(async (tx) => {
+    await lockBlob(tx, digest);
+    if (await tx.artifact.findFirst({ where: { digest }, select: { id: true } })) return false;
+    await store.delete(digest);
+    return true;
+  });
+}
 
 export async function collectArtifactGarbage(
   db: Database,
@@ -43,12 +58,7 @@ export async function collectArtifactGarbage(
         report.removedBytes += blob.sizeBytes;
         continue;
       }
-      const removed = await db.prisma.$transaction(async (tx) => {
-        await lockBlob(tx, blob.digest);
-        if (await tx.artifact.findFirst({ where: { digest: blob.digest }, select: { id: true } })) return false;
-        await store.delete(blob.digest);
-        return true;
-      });
+      const removed = await removeUnreferencedBlob(db, store, blob.digest);
       if (removed) {
         report.removed += 1;
         report.removedBytes += blob.sizeBytes;

@@ -28,6 +28,8 @@ export function artifactJson(artifact: Artifact) {
     digest: artifact.digest,
     sizeBytes: Number(artifact.sizeBytes),
     mediaType: artifact.mediaType,
+    mediaKey: artifact.mediaKey,
+    step: artifact.step === null ? null : Number(artifact.step),
     downloadUrl: downloadPath(artifact.id),
     createdAt: artifact.createdAt.toISOString(),
   };
@@ -111,6 +113,8 @@ export function createArtifactRoutes(
           kind: query.get('kind'),
           sha256: query.get('sha256') ?? headerValue(req.headers['x-content-sha256']),
           mediaType: query.get('mediaType') ?? contentType ?? null,
+          key: query.get('key'),
+          step: stepParam(query.get('step')),
         },
         req,
         lengthHeader ? Number(lengthHeader) : null,
@@ -146,7 +150,7 @@ export function createArtifactRoutes(
         await download(req, res, rest[0]);
         return true;
       }
-      sendJson(res, 404, errorBody('NOT_FOUND', 'expected PUT /artifacts/runs/<runId>?name=...&kind=... or GET /artifacts/<artifactId>'));
+      sendJson(res, 404, errorBody('NOT_FOUND', 'expected PUT /artifacts/runs/<runId>?name=...&kind=...[&key=...&step=...] or GET /artifacts/<artifactId>'));
     } catch (error) {
       if (res.headersSent) {
         log.warn('artifact transfer aborted', { err: error, path: url.pathname });
@@ -173,6 +177,14 @@ function decodePart(part: string): string {
   } catch {
     throw new ValidationError('path', `${JSON.stringify(part.slice(0, 100))} is not valid percent-encoding`);
   }
+}
+
+/** The step query parameter: an integer, or absent. */
+function stepParam(value: string | null): number | null {
+  if (value === null || value === '') return null;
+  if (!/^-?\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new ValidationError('step', `must be an integer (got ${JSON.stringify(value.slice(0, 40))})`);
+  return Number(value);
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

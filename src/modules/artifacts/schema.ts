@@ -7,7 +7,12 @@ import { runLoader } from '../runs/loaders.js';
 import { CodeVersionRef, RunRef } from '../runs/schema.js';
 import { downloadPath } from './http.js';
 import { loadNodes } from '../../loaders.js';
-import { artifactLoader, codeDiffLoader, runArtifactsLoader } from './loaders.js';
+import { artifactLoader, codeDiffLoader, mediaKeysLoader, mediaLoader, runArtifactsLoader } from './loaders.js';
+import type { Context } from '../../context.js';
+import { forwardConnection } from '../../connections.js';
+import { ValidationError } from '../../errors.js';
+import { requireForwardPaging, requirePageSize } from '../../validation.js';
+import type { MediaFilter } from './records.js';
 import { ARTIFACT_KINDS, type Artifact } from './service.js';
 
 export const ArtifactRef = builder.objectRef<Artifact>('Artifact');
@@ -17,11 +22,16 @@ export const ArtifactKindEnum = builder.enumType('ArtifactKind', {
   values: {
     MODEL: { description: 'Trained model weights, ready to register as a ModelVersion.' },
     CHECKPOINT: { description: 'Intermediate training state (also registrable).' },
-    PLOT: { description: 'A figure.' },
+    PLOT: { description: 'A figure (with a key: an image logged per step, e.g. a matplotlib figure as PNG; see docs/media.md).' },
     PREDICTIONS: { description: 'Model outputs on some data.' },
     ENVIRONMENT: { description: 'A lockfile such as requirements.txt or conda.yaml.' },
     CODE_DIFF: { description: "The uncommitted changes of a dirty working tree; becomes the run's codeVersion.diff." },
+    EVAL_REPORT: { description: 'An evaluation report (holdout metrics, fairness or bias checks); promotion rules can require one.' },
     OTHER: { description: 'Anything else.' },
+    IMAGE: { description: 'An image logged under a key, usually per step: PNG, JPEG, GIF or WebP (docs/media.md).' },
+    TABLE: { description: 'A table logged under a key: JSON {"columns": [...], "data": [[...]]} (pandas orient="split"; docs/media.md).' },
+    HISTOGRAM: { description: 'A histogram logged under a key, usually per step: JSON {"bins": [...], "counts": [...]} (docs/media.md).' },
+    CONSOLE: { description: "The process's console output (stdout and stderr), text/plain; the run page shows its tail." },
   } satisfies Record<(typeof ARTIFACT_KINDS)[number], unknown>,
 });
 
@@ -71,6 +81,16 @@ builder.node(ArtifactRef, {
     digest: t.exposeString('digest', { description: 'sha256 of the bytes, lowercase hex.' }),
     sizeBytes: t.field({ type: 'SafeInt', resolve: (a) => Number(a.sizeBytes) }),
     mediaType: t.exposeString('mediaType', { description: 'Content type served on download.' }),
+    mediaKey: t.exposeString('mediaKey', {
+      nullable: true,
+      description: 'For media (images, tables, histograms, plots, console output): the key it was logged under.',
+    }),
+    step: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'For media logged per step: the step.',
+      resolve: (a) => (a.step === null ? null : Number(a.step)),
+    }),
     downloadUrl: t.string({
       description: 'Path on this server that serves the bytes (GET, with Range support).',
       resolve: (a) => downloadPath(a.id),
@@ -88,6 +108,59 @@ builder.objectFields(RunRef, (t) => ({
       const all = await runArtifactsLoader(ctx).load(r);
       return kind ? all.filter((a) => a.kind === kind) : all;
     },
+  }),
+}));
+
+const MediaKey = builder.simpleObject('MediaKey', {
+  description: 'One key a run logged media under: its kind, how many uploads, and the steps (for stepping through images).',
+  fields: (t) => ({
+    key: t.string(),
+    kind: t.field({ type: ArtifactKindEnum }),
+    count: t.int({ description: 'Uploads under the key (several per step for a list of images).' }),
+    steps: t.field({ type: ['SafeInt'], description: 'Distinct steps in order, the first 10,000.' }),
+  }),
+});
+
+const mediaCursor = (a: Artifact) => Buffer.from(JSON.stringify([a.mediaKey, a.step === null ? null : Number(a.step), a.id])).toString('base64url');
+
+function decodeMediaCursor(after: string | null | undefined): MediaFilter['after'] {
+  if (!after) return null;
+  try {
+    const [key, step, id] = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as [string, number | null, number];
+    if (typeof key === 'string' && (step === null || Number.isSafeInteger(step)) && Number.isSafeInteger(id)) return { key, step, id };
+  } catch {
+    // refused below
+  }
+  throw new ValidationError('after', 'is not a cursor returned by this field');
+}
+
+builder.objectFields(RunRef, (t) => ({
+  media: t.connection({
+    type: ArtifactRef,
+    description:
+      'Media the run logged (artifacts with a key: images, tables, histograms, plots, console output), by key, then step, then upload order. ' +
+      'Filter by kind, key or step; 100 a page unless `first` says otherwise.',
+    args: {
+      kind: t.arg({ type: ArtifactKindEnum }),
+      key: t.arg.string({ description: 'Only this key.' }),
+      step: t.arg({ type: 'SafeInt', description: 'Only this step.' }),
+    },
+    resolve: async (r, args, ctx) => {
+      requireForwardPaging(args);
+      const first = requirePageSize('first', args.first, 100);
+      const after = decodeMediaCursor(args.after);
+      const rows = await mediaLoader(ctx, { kind: args.kind ?? null, key: args.key ?? null, step: args.step ?? null, after }, first + 1).load(r);
+      return forwardConnection(
+        rows.slice(0, first).map((a) => ({ node: a, cursor: mediaCursor(a) })),
+        rows.length > first,
+        args.after,
+      );
+    },
+  }),
+  mediaKeys: t.field({
+    type: [MediaKey],
+    description: 'Every key the run logged media under, by key, with its kind and steps.',
+    resolve: (r, _a, ctx) => mediaKeysLoader(ctx).load(r),
   }),
 }));
 
@@ -114,6 +187,11 @@ const UploadArtifactInput = builder.inputType('UploadArtifactInput', {
     kind: t.field({ type: ArtifactKindEnum, defaultValue: 'OTHER' }),
     sha256: t.string({ description: 'sha256 the client computed; when the bytes differ the upload is rejected and nothing is kept.' }),
     mediaType: t.string({ description: 'Defaults to the type of the multipart part, then application/octet-stream.' }),
+    key: t.string({
+      description:
+        'For media (IMAGE, TABLE, HISTOGRAM, PLOT, CONSOLE): the key it is logged under, named like a metric key; IMAGE, TABLE and HISTOGRAM need one.',
+    }),
+    step: t.field({ type: 'SafeInt', description: 'For media logged per step (needs a key): the step, as a metric point has.' }),
   }),
 });
 
@@ -134,7 +212,15 @@ builder.mutationFields((t) => ({
       const file = input.file;
       return ctx.services.artifacts.upload(
         ctx.access,
-        { runId, name: input.name ?? file.name, kind: input.kind, sha256: input.sha256, mediaType: input.mediaType ?? (file.type || null) },
+        {
+          runId,
+          name: input.name ?? file.name,
+          kind: input.kind,
+          sha256: input.sha256,
+          mediaType: input.mediaType ?? (file.type || null),
+          key: input.key,
+          step: input.step,
+        },
         chunksOf(file.stream()),
         file.size,
       );

@@ -4,8 +4,10 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind, Prisma } from '../../generated/prisma/client.js';
 import type { LoggedModelService } from '../logged-models/service.js';
-import { lockBlob } from './blob-lock.js';
-import { artifactsByIds } from './records.js';
+import { requireKey } from '../../validation.js';
+import { lockBlob } from './blob-lock-store.js';
+import { artifactsByIds, mediaKeysOf, mediaPage, type MediaFilter, type MediaKeyRow } from './records.js';
+import { checkedMedia, type MediaFields, validateMediaFields } from './media.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { runAccess } from '../runs/policy.js';
@@ -16,7 +18,20 @@ import type { EdgeRecorder } from '../lineage/store.js';
 
 export type { Artifact, ArtifactKind };
 
-export const ARTIFACT_KINDS = ['MODEL', 'CHECKPOINT', 'PLOT', 'PREDICTIONS', 'ENVIRONMENT', 'CODE_DIFF', 'OTHER'] as const;
+export const ARTIFACT_KINDS = [
+  'MODEL',
+  'CHECKPOINT',
+  'PLOT',
+  'PREDICTIONS',
+  'ENVIRONMENT',
+  'CODE_DIFF',
+  'EVAL_REPORT',
+  'OTHER',
+  'IMAGE',
+  'TABLE',
+  'HISTOGRAM',
+  'CONSOLE',
+] as const;
 export const ARTIFACT_NAME_MAX = 1000;
 const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;\s*[\x20-\x7e]*)?$/;
 
@@ -27,9 +42,12 @@ export interface UploadArtifactInput {
   /** Hex sha256 the client computed; the upload is rejected when the bytes differ. */
   sha256?: string | null;
   mediaType?: string | null;
+  /** Media (images, tables, ...) are logged under a key, like a metric, optionally at a step. */
+  key?: string | null;
+  step?: number | null;
 }
 
-export interface PreparedUpload {
+export interface PreparedUpload extends MediaFields {
   /** The run that produced it: the uploading run, or a logged model's source run. */
   runId: number | null;
   loggedModelId: string | null;
@@ -38,6 +56,24 @@ export interface PreparedUpload {
   kind: ArtifactKind;
   sha256: string | null;
   mediaType: string;
+}
+
+/**
+ * The answer to an upload whose name and bytes the run already has: the same upload again (a
+ * retry) returns the first one; the same bytes under the same name at another key, step or
+ * kind are a different upload, refused rather than merged into the first.
+ */
+function sameUpload(existing: Artifact, upload: PreparedUpload): Artifact {
+  const step = existing.step === null ? null : Number(existing.step);
+  if (existing.kind !== upload.kind || existing.mediaKey !== upload.mediaKey || step !== upload.step) {
+    const where = (k: string | null, s: number | null, kind: string) =>
+      `${kind}${k === null ? '' : ` under key ${JSON.stringify(k)}`}${s === null ? '' : ` at step ${s}`}`;
+    throw new ConflictError(
+      `input.name: this run already has these bytes named ${JSON.stringify(upload.name)} as ${where(existing.mediaKey, step, existing.kind)}; name each upload differently (docs/media.md: <key>/<step>/<index>.<ext>) to log it as ${where(upload.mediaKey, upload.step, upload.kind)}`,
+      { field: 'input.name', artifactId: existing.id },
+    );
+  }
+  return existing;
 }
 
 /** Names are labels shown to people, never paths: anything printable goes, control characters do not. */
@@ -84,10 +120,11 @@ export function createArtifactService(
     if (mediaType.length > 200 || !MEDIA_TYPE_PATTERN.test(mediaType)) {
       throw new ValidationError('input.mediaType', `must be a media type such as text/plain (got ${JSON.stringify(mediaType.slice(0, 100))})`);
     }
+    const media = validateMediaFields(kind, mediaType, input.key, input.step);
     if (contentLength != null && contentLength > limits.maxBytes) {
       throw new LimitExceededError(`content-length: ${contentLength} bytes exceeds the artifact limit of ${limits.maxBytes}`, { limit: limits.maxBytes });
     }
-    return { name, kind, sha256, mediaType };
+    return { name, kind, sha256, mediaType, ...media };
   }
 
   /** Every check that can fail before a byte is read (the caller may edit the run, the input is valid), so a bad request costs no upload. */
@@ -120,7 +157,7 @@ export function createArtifactService(
           );
         }
         const existing = await tx.artifact.findUnique({ where: key });
-        if (existing) return { artifact: existing, created: false };
+        if (existing) return { artifact: sameUpload(existing, upload), created: false };
         const artifact = await tx.artifact.create({
           data: {
             runId: upload.runId,
@@ -132,6 +169,8 @@ export function createArtifactService(
             sizeBytes: BigInt(blob.sizeBytes),
             mediaType: upload.mediaType,
             createdAt: new Date(),
+            mediaKey: upload.mediaKey,
+            step: upload.step === null ? null : BigInt(upload.step),
           },
         });
         if (upload.kind === 'CODE_DIFF' && upload.runId !== null) {
@@ -145,7 +184,7 @@ export function createArtifactService(
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // A concurrent retry of the same upload recorded it first.
-      return { artifact: await prisma.artifact.findUniqueOrThrow({ where: key }), created: false };
+      return { artifact: sameUpload(await prisma.artifact.findUniqueOrThrow({ where: key }), upload), created: false };
     }
   }
 
@@ -165,7 +204,7 @@ export function createArtifactService(
     /** Streams an upload to a run the caller may edit into the store and records it; a retry of the same bytes and name returns the first artifact. */
     async upload(caller: Access, input: UploadArtifactInput, body: AsyncIterable<Uint8Array>, contentLength?: number | null) {
       const upload = await prepare(caller, input, contentLength);
-      const blob = await store.put(body, { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
+      const blob = await store.put(checkedMedia(upload.kind, upload.mediaType, upload, body), { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
       return recordRunArtifact(upload, blob);
     },
 
@@ -253,6 +292,19 @@ export function createArtifactService(
     async ofRuns(caller: Access, runList: readonly Run[]): Promise<Artifact[]> {
       const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
       return prisma.artifact.findMany({ where: { runId: { in: runIds } }, orderBy: [{ runId: 'asc' }, { id: 'asc' }] });
+    },
+
+    /** Media of runs the caller read, matching the filter, by key, step and id; at most `limit` per run after the cursor. */
+    async mediaOf(caller: Access, runList: readonly Run[], filter: MediaFilter, limit: number): Promise<Artifact[]> {
+      if (filter.key != null) requireKey('key', filter.key);
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return runIds.length ? mediaPage(db.sql, runIds, filter, limit) : [];
+    },
+
+    /** Per run the caller read, each media key with its kind, count and steps (at most 10,000 steps a key). */
+    async mediaKeysOf(caller: Access, runList: readonly Run[]): Promise<MediaKeyRow[]> {
+      const runIds = (await runAccess.visible(caller, runList)).map((r) => r.id);
+      return runIds.length ? mediaKeysOf(db.sql, runIds) : [];
     },
 
     /** The CODE_DIFF artifact linked to the code version of each run the caller read. */

@@ -4,6 +4,8 @@ import type { Database } from '../../db/database.js';
 import { ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { requireGlobalAdmin } from '../auth/policy.js';
+import { PendingAudit } from './pending.js';
+import { auditEventsPage, insertAuditRecords } from './store.js';
 
 export interface AuditRecord {
   actor: string | null;
@@ -31,16 +33,6 @@ export interface AuditFilter {
   outcome?: string | null;
   since?: Date | null;
   until?: Date | null;
-}
-
-interface Row {
-  id: number;
-  at: Date;
-  actor: string | null;
-  operation: string;
-  target_ids: string[];
-  outcome: string;
-  request_id: string | null;
 }
 
 const MAX_GROUP_ROWS = 1000;
@@ -77,25 +69,8 @@ function groupCommitter(write: (records: readonly AuditRecord[]) => Promise<void
     });
 }
 
-async function insertRecords(db: Database, records: readonly AuditRecord[]): Promise<void> {
-  const values: string[] = [];
-  const params: unknown[] = [];
-  for (const r of records) {
-    const n = params.length;
-    values.push(`($${n + 1}, $${n + 2}, $${n + 3}::text[], $${n + 4}, $${n + 5})`);
-    params.push(
-      r.actor,
-      r.operation.slice(0, 200),
-      r.targetIds.slice(0, 50).map((t) => t.slice(0, 300)),
-      r.outcome,
-      r.requestId ?? null,
-    );
-  }
-  await db.sql.query(`INSERT INTO audit_events (actor, operation, target_ids, outcome, request_id) VALUES ${values.join(', ')}`, params);
-}
-
 export function createAuditService(db: Database) {
-  const append = groupCommitter((records) => insertRecords(db, records));
+  const append = groupCommitter((records) => insertAuditRecords(db.sql, records));
   return {
     /** Appends what the caller did, named as the caller (see Access.auditName); resolves once committed. */
     async record(caller: Access, entries: readonly Omit<AuditRecord, 'actor'>[]): Promise<void> {
@@ -103,28 +78,15 @@ export function createAuditService(db: Database) {
       await append(entries.map((entry) => ({ ...entry, actor: caller.auditName })));
     },
 
+    /** Opens the row of an operation the caller is about to do, for a service to write with its own statement (pending.ts). */
+    open(caller: Access, operation: string, targetIds: readonly string[]): PendingAudit {
+      return new PendingAudit(caller.auditName, operation, targetIds);
+    },
+
     /** The log, newest first, keyset-paginated by id; global admins only. */
     async list(caller: Access, first: number, afterId: number | null, filter: AuditFilter = {}): Promise<{ events: AuditEvent[]; hasNextPage: boolean }> {
       requireGlobalAdmin(caller, 'auditEvents');
-      const where: string[] = [];
-      const params: unknown[] = [];
-      const add = (clause: (p: string) => string, value: unknown) => {
-        params.push(value);
-        where.push(clause(`$${params.length}`));
-      };
-      if (afterId !== null) add((p) => `id < ${p}`, afterId);
-      if (filter.actor != null) add((p) => `actor = ${p}`, filter.actor);
-      if (filter.operation != null) add((p) => `operation = ${p}`, filter.operation);
-      if (filter.targetId != null) add((p) => `${p} = ANY(target_ids)`, filter.targetId);
-      if (filter.outcome != null) add((p) => `outcome = ${p}`, filter.outcome);
-      if (filter.since != null) add((p) => `at >= ${p}`, filter.since);
-      if (filter.until != null) add((p) => `at < ${p}`, filter.until);
-      params.push(first + 1);
-      const rows = await db.sql.query<Row>(
-        `SELECT id, at, actor, operation, target_ids, outcome, request_id FROM audit_events
-          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
-        params,
-      );
+      const rows = await auditEventsPage(db.sql, filter, afterId, first + 1);
       return {
         events: rows.slice(0, first).map((r) => ({
           id: String(r.id),

@@ -70,6 +70,12 @@ export class Access {
     return [...(await this.rolesMap()).keys()];
   }
 
+  /** Project ids where this caller holds at least `role`; null means all of them. */
+  async projectIdsWithRole(role: Role): Promise<number[] | null> {
+    if (this.isAdmin) return null;
+    return [...(await this.rolesMap())].flatMap(([id, held]) => (roleAtLeast(held, role) ? [id] : []));
+  }
+
   /** Keeps the rows whose project the caller may see, in order. */
   async filterVisible<T>(rows: T[], projectOf: (row: T) => number): Promise<T[]> {
     if (this.isAdmin) return rows;

@@ -69,6 +69,16 @@ export function readableProjects(caller: Access): Promise<number[] | null> {
   return caller.visibleProjectIds();
 }
 
+/**
+ * Project ids where the caller holds at least `role`; null means every project. For a write
+ * that finds its project by name in the same statement that writes (so the write needs no
+ * lookup first): the statement writes only into these, and `require` on the project it names
+ * then answers a refusal exactly as it would have before the write.
+ */
+export function projectsWithRole(caller: Access, role: Role): Promise<number[] | null> {
+  return caller.projectIdsWithRole(role);
+}
+
 /** Operations reserved to global admins (and the local user with authentication off). */
 export function requireGlobalAdmin(caller: Access, what: string): void {
   caller.requireAdmin(what);

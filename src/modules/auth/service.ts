@@ -7,6 +7,7 @@ import { requireName } from '../../validation.js';
 import type { Project, ProjectService } from '../projects/service.js';
 import type { Access, Principal, Role } from './access.js';
 import { isGlobalAdmin, requireGlobalAdmin } from './policy.js';
+import { rolesOfUser, tokenByHash, tokenStanding, touchToken } from './store.js';
 import { generateTokenSecret, hashToken, TOKEN_PREFIX } from './tokens.js';
 
 export type { ApiToken };
@@ -23,16 +24,6 @@ export interface CreateTokenInput {
   admin?: boolean;
 }
 
-interface TokenRow {
-  token_id: number;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-  user_id: number;
-  name: string;
-  is_admin: boolean;
-}
-
 export function createAuthService(db: Database) {
   const { prisma } = db;
 
@@ -47,20 +38,11 @@ export function createAuthService(db: Database) {
     async authenticate(secret: string): Promise<Extract<Principal, { kind: 'user' }>> {
       const fail = () => new UnauthenticatedError('the API token is unknown, expired or revoked');
       if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) throw fail();
-      const [row] = await db.sql.query<TokenRow>(
-        `SELECT t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS user_id, u.name, u.is_admin
-           FROM api_tokens t JOIN users u ON u.id = t.user_id
-          WHERE t.token_hash = $1`,
-        [hashToken(secret)],
-      );
+      const row = await tokenByHash(db.sql, hashToken(secret));
       const now = Date.now();
       if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now)) throw fail();
       if (!row.last_used_at || now - new Date(row.last_used_at).getTime() >= LAST_USED_RESOLUTION_MS) {
-        await db.sql.query(
-          `UPDATE api_tokens SET last_used_at = now()
-            WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')`,
-          [row.token_id],
-        );
+        await touchToken(db.sql, row.token_id);
       }
       return {
         kind: 'user',
@@ -79,13 +61,7 @@ export function createAuthService(db: Database) {
      * 'role' when its user (not a global admin) has no role there any more.
      */
     async accessStatus(tokenId: number, projectId: number): Promise<'ok' | 'token' | 'role'> {
-      const [row] = await db.sql.query<{ revoked_at: Date | null; expires_at: Date | null; is_admin: boolean; has_role: boolean }>(
-        `SELECT t.revoked_at, t.expires_at, u.is_admin,
-                EXISTS (SELECT 1 FROM project_roles r WHERE r.user_id = u.id AND r.project_id = $2) AS has_role
-           FROM api_tokens t JOIN users u ON u.id = t.user_id
-          WHERE t.id = $1`,
-        [tokenId, projectId],
-      );
+      const row = await tokenStanding(db.sql, tokenId, projectId);
       if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) return 'token';
       return row.is_admin || row.has_role ? 'ok' : 'role';
     },
@@ -123,10 +99,7 @@ export function createAuthService(db: Database) {
     },
 
     async rolesOf(userId: number): Promise<Map<number, Role>> {
-      const rows = await db.sql.query<{ project_id: number; role: Role }>('SELECT project_id, role::text AS role FROM project_roles WHERE user_id = $1', [
-        userId,
-      ]);
-      return new Map(rows.map((r) => [r.project_id, r.role]));
+      return rolesOfUser(db.sql, userId);
     },
 
     /** Sets a user's role in a project (creating the user by name); repeating it changes nothing. */

@@ -3,6 +3,7 @@
 // caller may see (in SQL, by the projects they hold a role in).
 import type { Database } from '../../db/database.js';
 import { ValidationError } from '../../errors.js';
+import { LIMITS } from '../../validation.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { datasetAccess } from '../datasets/policy.js';
@@ -25,7 +26,7 @@ export function createCatalogService(db: Database) {
     async search(caller: Access, options: { prefix: string; kinds?: readonly SearchKind[] | null; first: number }): Promise<SearchHit[]> {
       const prefix = options.prefix.trim();
       if (prefix.length === 0) throw new ValidationError('query', 'must not be empty: give the start of a name');
-      if (prefix.length > 250) throw new ValidationError('query', 'must be at most 250 characters');
+      if (prefix.length > LIMITS.nameLength) throw new ValidationError('query', `must be at most ${LIMITS.nameLength} characters`);
       if (!Number.isInteger(options.first) || options.first < 1 || options.first > MAX_HITS) {
         throw new ValidationError('first', `must be an integer from 1 to ${MAX_HITS}`);
       }

@@ -14,7 +14,7 @@ import { datasetAccess } from './policy.js';
 import { datasetsByIds, datasetVersionsByIds, inputSummaries } from './store.js';
 import type { DatasetReads } from './reads.js';
 import { type OpenLineageRef, openLineageRefOf } from './source-uri.js';
-import { keyProblem, LIMITS, requireDisplayName, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { keyProblem, LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import type { Run, RunService } from '../runs/service.js';
@@ -265,7 +265,7 @@ export function createDatasetService(db: Database, deps: { runs: RunService; pro
      * sight of every parent (a hidden parent is NOT_FOUND) before anything is written.
      */
     async registerVersion(caller: Access, input: RegisterDatasetVersionInput): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
-      const name = requireDisplayName('input.dataset', input.dataset);
+      const name = requireName('input.dataset', input.dataset);
       const namespace = input.namespace == null ? '' : requireMaxLength('input.namespace', input.namespace, LIMITS.nameLength);
       const version = requireName('input.version', input.version);
       const digest = normalizeSha256('input.digest', input.digest);

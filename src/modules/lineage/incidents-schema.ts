@@ -12,6 +12,7 @@ import { DatasetVersionRef } from '../datasets/schema.js';
 import { modelLoader, modelVersionLoader } from '../registry/loaders.js';
 import { AliasEventRef, ModelVersionRef } from '../registry/schema.js';
 import type { ModelVersion } from '../registry/service.js';
+import type { QuarantineOfVersion } from './incidents.js';
 import type { DatasetQuarantineEvent, Quarantine } from './quarantine.js';
 import { addLineageField, registerLineageNode } from './schema.js';
 import { resolveRef, startNode } from '../refs/schema.js';
@@ -106,6 +107,43 @@ builder.objectField(DatasetVersionRef, 'quarantine', (t) =>
     resolve: (v, _a, ctx) => quarantineLoader(ctx).load(v.id),
   }),
 );
+
+/** Per model version: the quarantined data upstream of it, one statement per batch. */
+const quarantinedUpstreamLoader = (ctx: Context) =>
+  ctx.loaders.get('quarantinedUpstream', (s) => {
+    return new DataLoader<ModelVersion, QuarantineOfVersion | undefined, number>(
+      async (versions) => {
+        const found = new Map((await s.incidents.quarantinedUpstreamOfMany(ctx.access, versions)).map((q) => [q.modelVersionId, q]));
+        return versions.map((v) => found.get(v.id));
+      },
+      { cacheKeyFn: (v) => v.id },
+    );
+  });
+
+builder.objectFields(ModelVersionRef, (t) => ({
+  trainedOnQuarantinedData: t.boolean({
+    description:
+      'True while a dataset version anywhere upstream (the inputs of the run that produced it, the data they were derived from, ' +
+      'the data of a base model) is quarantined, including data in projects the caller has no role in: moving an alias onto ' +
+      'this version needs an override.',
+    resolve: async (v, _a, ctx) => {
+      const q = await quarantinedUpstreamLoader(ctx).load(v);
+      return q !== undefined && q.visibleDatasetVersionIds.length + q.hidden > 0;
+    },
+  }),
+  quarantinedInputs: t.field({
+    type: [DatasetVersionRef],
+    description: 'The quarantined dataset versions upstream of this version that the caller may see (hiddenQuarantinedInputCount counts the others).',
+    resolve: async (v, _a, ctx) => {
+      const ids = (await quarantinedUpstreamLoader(ctx).load(v))?.visibleDatasetVersionIds ?? [];
+      return (await datasetVersionLoader(ctx).loadMany(ids)).flatMap((d) => (d && !(d instanceof Error) ? [d] : []));
+    },
+  }),
+  hiddenQuarantinedInputCount: t.int({
+    description: 'Quarantined dataset versions upstream of this version in projects the caller has no role in: counted, never named.',
+    resolve: async (v, _a, ctx) => (await quarantinedUpstreamLoader(ctx).load(v))?.hidden ?? 0,
+  }),
+}));
 
 builder.objectField(ModelVersionRef, 'aliasesAt', (t) =>
   t.stringList({

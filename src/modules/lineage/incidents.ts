@@ -1,16 +1,19 @@
 // Incident questions over lineage: what a bad dataset, commit or run reached (`impact`), which
-// model versions used some dataset (`models`), and the gate that keeps an alias from moving to
-// a model trained on quarantined data (see quarantine.ts) without an override.
+// model versions used some dataset (`models`), and which quarantined data lies upstream of a
+// version (the promotion gate's quarantine rule, governance/gates.ts, refuses moves onto it).
 import type { Database } from '../../db/database.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
+import { visibleVersionIds } from '../datasets/policy.js';
 import { visibleVersions } from '../registry/policy.js';
-import type { ModelVersion, PromotionGate } from '../registry/service.js';
+import type { ModelVersion } from '../registry/service.js';
 import { modelVersionsByIds } from '../registry/store.js';
 import type { NodeRef } from './graph.js';
+import { aliasesHeld, datasetVersionLabels, datasetVersionsMatching } from './incidents-store.js';
 import type { Quarantine, QuarantineService } from './quarantine.js';
 import type { LineageService } from './service.js';
+import { quarantinedUpstreamOf } from './store.js';
 
 export interface DatasetVersionFilter {
   /** OpenLineage namespace of the dataset, verbatim. */
@@ -28,6 +31,15 @@ export interface ImpactedVersion {
   modelVersionId: number;
   /** Aliases the version held at the instant asked (now when none). */
   aliases: string[];
+}
+
+/** The quarantined data upstream of one model version, as its caller may know it. */
+export interface QuarantineOfVersion {
+  modelVersionId: number;
+  /** Quarantined dataset versions upstream that the caller may see. */
+  visibleDatasetVersionIds: number[];
+  /** How many others there are (in projects the caller has no role in): counted, never named. */
+  hidden: number;
 }
 
 export interface ImpactOptions {
@@ -62,30 +74,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
     if (coverageOverlaps && coverageOverlaps.end <= coverageOverlaps.start) {
       throw new ValidationError(`${field}.coverageOverlaps.end`, 'must be after start');
     }
-    const rows = await sql.query<{ id: number }>(
-      `SELECT dv.id FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id
-       WHERE ($1::text IS NULL OR d.name = $1) AND ($2::text IS NULL OR dv.version = $2)
-         AND ($3::text IS NULL OR lower(dv.digest) = lower($3))
-         AND ($4::timestamptz IS NULL OR (dv.coverage_start < $5::timestamptz AND dv.coverage_end > $4::timestamptz))
-         AND ($6::timestamptz IS NULL OR dv.created_at >= $6) AND ($7::timestamptz IS NULL OR dv.created_at < $7)
-         AND ($8::timestamptz IS NULL OR dv.created_at <= $8)
-         AND ($10::int[] IS NULL OR d.project_id = ANY($10::int[]))
-         AND ($11::text IS NULL OR d.namespace = $11)
-       ORDER BY dv.id LIMIT $9`,
-      [
-        name ?? null,
-        version ?? null,
-        digest ? digest.replace(/^sha256:/i, '') : null,
-        coverageOverlaps?.start.toISOString() ?? null,
-        coverageOverlaps?.end.toISOString() ?? null,
-        createdAfter?.toISOString() ?? null,
-        createdBefore?.toISOString() ?? null,
-        at?.toISOString() ?? null,
-        MAX_MATCHED_VERSIONS + 1,
-        projectIds ? [...projectIds] : null,
-        namespace ?? null,
-      ],
-    );
+    const rows = await datasetVersionsMatching(sql, filter, at, projectIds, MAX_MATCHED_VERSIONS + 1);
     if (rows.length > MAX_MATCHED_VERSIONS) {
       throw new ValidationError(field, `matches more than ${MAX_MATCHED_VERSIONS} dataset versions; narrow it down`);
     }
@@ -96,19 +85,7 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
   async function aliasesOf(versionIds: readonly number[], at: Date | null): Promise<Map<number, string[]>> {
     const result = new Map<number, string[]>(versionIds.map((id) => [id, []]));
     if (versionIds.length === 0) return result;
-    const rows = at
-      ? await sql.query<{ version_id: number; alias: string }>(
-          `SELECT x.to_version_id AS version_id, x.alias FROM (
-             SELECT DISTINCT ON (e.model_id, e.alias) e.alias, e.to_version_id
-             FROM model_alias_events e
-             WHERE e.model_id IN (SELECT model_id FROM model_versions WHERE id = ANY($1::int[])) AND e.effective_at <= $2::timestamptz
-             ORDER BY e.model_id, e.alias, e.effective_at DESC, e.id DESC) x
-           WHERE x.to_version_id = ANY($1::int[]) ORDER BY x.alias`,
-          [versionIds, at.toISOString()],
-        )
-      : await sql.query<{ version_id: number; alias: string }>('SELECT version_id, alias FROM model_aliases WHERE version_id = ANY($1::int[]) ORDER BY alias', [
-          versionIds,
-        ]);
+    const rows = await aliasesHeld(sql, versionIds, at);
     for (const row of rows) result.get(row.version_id)?.push(row.alias);
     return result;
   }
@@ -190,14 +167,37 @@ export function createIncidentService(db: Database, lineage: LineageService, qua
       return withAliases(reached, options.alias ? [options.alias] : null, at);
     },
 
+    /**
+     * For each model version the caller read (a page of versions, every alias of a model): the
+     * quarantined dataset versions upstream of it, the data the promotion gate checks. Those the
+     * caller may see are named (`visible`); the others, in projects the caller has no role in,
+     * are only counted (`hidden`), as the gate's refusal does.
+     */
+    async quarantinedUpstreamOfMany(caller: Access, versions: readonly ModelVersion[]): Promise<QuarantineOfVersion[]> {
+      const ids = (
+        await visibleReached(
+          caller,
+          versions.map((v) => ({ type: 'ModelVersion', id: v.id })),
+        )
+      ).map((v) => v.id);
+      if (ids.length === 0) return [];
+      const rows = await quarantinedUpstreamOf(sql, ids);
+      const seen = new Set(await visibleVersionIds(sql, caller, [...new Set(rows.map((r) => r.datasetVersionId))]));
+      return ids.map((modelVersionId) => {
+        const upstream = [...new Set(rows.filter((r) => r.modelVersionId === modelVersionId).map((r) => r.datasetVersionId))];
+        const visible = upstream.filter((id) => seen.has(id));
+        return { modelVersionId, visibleDatasetVersionIds: visible, hidden: upstream.length - visible.length };
+      });
+    },
+
     /** Quarantined dataset versions anywhere upstream of a model version (through derived data and base models). */
     async quarantinedUpstream(modelVersionId: number): Promise<QuarantinedInput[]> {
       const upstream = await reach([{ type: 'ModelVersion', id: modelVersionId }], 'UPSTREAM', 'DatasetVersion', null);
       const quarantines = await quarantinesOf(upstream.map((n) => n.id));
       if (quarantines.length === 0) return [];
-      const labels = await sql.query<{ id: number; dataset: string; version: string }>(
-        'SELECT dv.id, d.name AS dataset, dv.version FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id WHERE dv.id = ANY($1::int[])',
-        [quarantines.map((q) => q.datasetVersionId)],
+      const labels = await datasetVersionLabels(
+        sql,
+        quarantines.map((q) => q.datasetVersionId),
       );
       const byId = new Map(labels.map((l) => [l.id, l]));
       return quarantines.map((q) => ({ ...q, dataset: byId.get(q.datasetVersionId)?.dataset ?? '?', version: byId.get(q.datasetVersionId)?.version ?? '?' }));
@@ -222,20 +222,4 @@ export function quarantineConflict(field: string, target: string, inputs: readon
       hiddenQuarantinedDatasetVersions: hidden,
     },
   );
-}
-
-/** The registry's promotion gate: a version with quarantined data upstream needs an override, wherever that data lives. */
-export function quarantineGate(incidents: IncidentService): PromotionGate {
-  return {
-    async check(version, label, override, canSee) {
-      const blockers = await incidents.quarantinedUpstream(version.id);
-      if (blockers.length === 0) return null;
-      if (!override) {
-        const visible = canSee ? await canSee(blockers.map((b) => b.datasetVersionId)) : null;
-        const shown = visible ? blockers.filter((b) => visible.has(b.datasetVersionId)) : blockers;
-        throw quarantineConflict('input.version', label, shown, blockers.length - shown.length);
-      }
-      return { reason: override.reason, datasetVersionIds: blockers.map((b) => b.datasetVersionId) };
-    },
-  };
 }

@@ -5,6 +5,7 @@ import type { DatasetQuarantineEvent, Prisma, QuarantineAction } from '../../gen
 import { requireMaxLength } from '../../validation.js';
 import { type Access, LOCAL_ACTOR } from '../auth/access.js';
 import { requireVersionRole, visibleVersionIds } from '../datasets/policy.js';
+import { lockDatasetVersionRow } from './store.js';
 
 export type { DatasetQuarantineEvent, QuarantineAction };
 
@@ -25,13 +26,20 @@ function requireReason(reason: string, why: string): string {
   return requireMaxLength('input.reason', trimmed, REASON_MAX);
 }
 
-export function createQuarantineService(db: Database) {
+/** Announces a quarantine or release of a dataset version, inside its transaction (the webhook outbox). */
+export type QuarantineAnnouncer = (
+  tx: Tx,
+  kind: 'quarantined' | 'released',
+  datasetVersionId: number,
+  change: { reason: string; actor: string | null; at: Date },
+) => Promise<void>;
+
+export function createQuarantineService(db: Database, announce: QuarantineAnnouncer = async () => {}) {
   const { prisma } = db;
 
   /** Locks the dataset version, so quarantines and releases of one version happen one at a time. */
   async function lockVersion(tx: Tx, datasetVersionId: number): Promise<void> {
-    const rows = await tx.$queryRaw<unknown[]>`SELECT id FROM dataset_versions WHERE id = ${datasetVersionId} FOR UPDATE`;
-    if (rows.length === 0) throw new NotFoundError('DatasetVersion', datasetVersionId);
+    if (!(await lockDatasetVersionRow(tx, datasetVersionId))) throw new NotFoundError('DatasetVersion', datasetVersionId);
   }
 
   async function appendEvent(tx: Tx, datasetVersionId: number, action: QuarantineAction, reason: string, actor: string | null, at: Date) {
@@ -65,6 +73,7 @@ export function createQuarantineService(db: Database) {
         const at = new Date();
         await tx.datasetQuarantine.create({ data: { datasetVersionId: input.datasetVersionId, reason, quarantinedBy: actor ?? LOCAL_ACTOR, at } });
         await appendEvent(tx, input.datasetVersionId, 'QUARANTINE', reason, actor, at);
+        await announce(tx, 'quarantined', input.datasetVersionId, { reason, actor: actor ?? LOCAL_ACTOR, at });
         return true;
       });
       const [quarantine] = await quarantinesOf([input.datasetVersionId]);
@@ -83,7 +92,9 @@ export function createQuarantineService(db: Database) {
         await lockVersion(tx, input.datasetVersionId);
         const { count } = await tx.datasetQuarantine.deleteMany({ where: { datasetVersionId: input.datasetVersionId } });
         if (count === 0) return null;
-        return appendEvent(tx, input.datasetVersionId, 'RELEASE', reason, actor, new Date());
+        const event = await appendEvent(tx, input.datasetVersionId, 'RELEASE', reason, actor, new Date());
+        await announce(tx, 'released', input.datasetVersionId, { reason, actor: event.actor, at: event.at });
+        return event;
       });
       return { event };
     },

@@ -7,11 +7,11 @@ import type { Logger } from '../../logger.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin, readableProjects } from '../auth/policy.js';
 import { type Direction, type LineageGraph, MAX_DEPTH, type NodeRef, nodeKey, type NodeType, type Subgraph, sortSubgraph } from './graph.js';
-import { createPostgresLineageGraph } from './graph-postgres.js';
+import { createPostgresLineageGraph } from './postgres-graph-store.js';
 import { findCommit } from './commits.js';
 import { visibleNodeKeys } from './policy.js';
 import { anonymize, restrictToVisible } from './redact.js';
-import { commitsByIds, hasPendingOutbox, outboxStats } from './store.js';
+import { commitsByIds, existingNodeIds, hasPendingOutbox, outboxStats } from './store.js';
 import type { SyncWorker } from './sync-worker.js';
 
 export const DEFAULT_DEPTH = 10;
@@ -82,8 +82,7 @@ export function createLineageService(db: Database, log: Logger, neo4j: Neo4jProj
   async function existingIds(type: NodeType, ids: readonly number[]): Promise<Set<number>> {
     const table = NODE_TABLES[type];
     if (!table || ids.length === 0) return new Set();
-    const rows = await db.sql.query<{ id: number }>(`SELECT id FROM ${table} WHERE id = ANY($1::int[])`, [ids]);
-    return new Set(rows.map((r) => r.id));
+    return existingNodeIds(db.sql, table, ids);
   }
 
   async function requireNode(node: NodeRef): Promise<void> {

@@ -5,7 +5,7 @@
 // projection was configured are queued later by `queueUnprojectedEdges` (the sync worker's
 // first drain) or projected by `npm run lineage:rebuild`.
 import type { SqlQueryable } from '../../db/sql.js';
-import type { CodeCommit } from '../../generated/prisma/client.js';
+import type { CodeCommit, Prisma } from '../../generated/prisma/client.js';
 import type { EdgeKind, LineageEdge, NodeRef, NodeType } from './graph.js';
 
 export interface EdgeInput {
@@ -292,4 +292,56 @@ export async function lineageCounts(sql: SqlQueryable): Promise<{ nodes: Record<
   );
   const tally = (rows: { name: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
   return { nodes: tally(nodes), edges: tally(edges) };
+}
+
+/** Locks a dataset version's row for the transaction (quarantines and releases of it then happen one at a time); false when there is none. */
+export async function lockDatasetVersionRow(tx: Prisma.TransactionClient, datasetVersionId: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT id FROM dataset_versions WHERE id = ${datasetVersionId} FOR UPDATE`;
+  return rows.length > 0;
+}
+
+/** Which of these ids exist in a node table. */
+export async function existingNodeIds(sql: SqlQueryable, table: string, ids: readonly number[]): Promise<Set<number>> {
+  const rows = await sql.query<{ id: number }>(`SELECT id FROM ${table} WHERE id = ANY($1::int[])`, [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Up to `samples` random edge sources, to start projection checks from. */
+export async function sampleEdgeSources(sql: SqlQueryable, samples: number): Promise<NodeRef[]> {
+  const rows = await sql.query<{ type: string; id: number }>('SELECT from_type AS type, from_id AS id FROM lineage_edges ORDER BY random() LIMIT $1', [
+    samples,
+  ]);
+  return rows.map((r) => ({ type: r.type as NodeType, id: r.id }));
+}
+
+export interface QuarantinedUpstreamRow {
+  modelVersionId: number;
+  datasetVersionId: number;
+  reason: string;
+  by: string | null;
+  at: Date;
+  dataset: string;
+  version: string;
+}
+
+/**
+ * The quarantined dataset versions upstream of each model version, at any distance (through
+ * the run's inputs, derived data and base models), in one statement for the whole batch: a
+ * set walk per model version (UNION keeps one row per node and origin, which ends cycles).
+ */
+export async function quarantinedUpstreamOf(sql: SqlQueryable, modelVersionIds: readonly number[]): Promise<QuarantinedUpstreamRow[]> {
+  if (modelVersionIds.length === 0) return [];
+  return sql.query<QuarantinedUpstreamRow>(
+    `WITH RECURSIVE walk(origin, t, id) AS (
+       SELECT s.id, 'ModelVersion'::text, s.id FROM unnest($1::int[]) AS s(id)
+       UNION
+       SELECT w.origin, e.from_type, e.from_id FROM walk w JOIN lineage_edges e ON e.to_type = w.t AND e.to_id = w.id
+     )
+     SELECT w.origin AS "modelVersionId", q.dataset_version_id AS "datasetVersionId", q.reason, q.quarantined_by AS "by", q.at,
+            d.name AS dataset, dv.version
+     FROM walk w JOIN dataset_quarantines q ON w.t = 'DatasetVersion' AND q.dataset_version_id = w.id
+     JOIN dataset_versions dv ON dv.id = q.dataset_version_id JOIN datasets d ON d.id = dv.dataset_id
+     ORDER BY 1, 2`,
+    [modelVersionIds],
+  );
 }

@@ -4,8 +4,8 @@
 import type { SqlQueryable } from '../../db/sql.js';
 import { createNeo4jLineageGraph, type Neo4jTarget, projectionCounts } from './graph-neo4j.js';
 import { EDGE_KINDS, type NodeRef, type NodeType, NODE_TYPES, nodeKey, sortSubgraph, type Subgraph } from './graph.js';
-import { createPostgresLineageGraph } from './graph-postgres.js';
-import { lineageCounts, outboxStats } from './store.js';
+import { createPostgresLineageGraph } from './postgres-graph-store.js';
+import { lineageCounts, outboxStats, sampleEdgeSources } from './store.js';
 
 export interface CountRow {
   readonly what: string;
@@ -36,13 +36,6 @@ function describeWalk(start: NodeRef, direction: string, g: Subgraph): string {
   });
 }
 
-async function sampleStarts(sql: SqlQueryable, samples: number): Promise<NodeRef[]> {
-  const rows = await sql.query<{ type: string; id: number }>(`SELECT from_type AS type, from_id AS id FROM lineage_edges ORDER BY random() LIMIT $1`, [
-    samples,
-  ]);
-  return rows.map((r) => ({ type: r.type as NodeType, id: r.id }));
-}
-
 export async function verifyProjection(sql: SqlQueryable, target: Neo4jTarget, options: VerifyOptions = {}): Promise<VerifyReport> {
   const pending = (await outboxStats(sql)).pending;
   const [pg, neo] = [await lineageCounts(sql), await projectionCounts(target)];
@@ -56,7 +49,7 @@ export async function verifyProjection(sql: SqlQueryable, target: Neo4jTarget, o
 
   const postgres = createPostgresLineageGraph(sql);
   const neo4j = createNeo4jLineageGraph(target);
-  const starts = await sampleStarts(sql, options.samples ?? 20);
+  const starts = await sampleEdgeSources(sql, options.samples ?? 20);
   const differing: string[] = [];
   for (const direction of ['UPSTREAM', 'DOWNSTREAM'] as const) {
     const query = { direction, depth: options.depth ?? 3 };

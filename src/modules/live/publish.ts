@@ -29,12 +29,17 @@ export function publishingRuns(runs: RunService, live: LiveService): RunService 
     };
   return {
     ...runs,
-    async start(caller, input) {
-      const result = await runs.start(caller, input);
+    async start(caller, input, options) {
+      const result = await runs.start(caller, input, options);
       if (result.created) live.runChanged(result.run, 'CREATED');
       return result;
     },
     finish: announcing('FINISHED', runs.finish),
+    async resume(caller, runId) {
+      const result = await runs.resume(caller, runId);
+      if (result.resumed) live.runChanged(result.run, 'RESUMED');
+      return result;
+    },
     update: announcing('UPDATED', runs.update),
     setTags: announcing('TAGS_CHANGED', runs.setTags),
     delete: announcing('DELETED', runs.delete),

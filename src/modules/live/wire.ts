@@ -19,7 +19,7 @@ export interface WireMetricBatch {
   counts?: [string, number][];
 }
 
-export type RunChange = 'CREATED' | 'UPDATED' | 'FINISHED' | 'TAGS_CHANGED' | 'DELETED' | 'RESTORED';
+export type RunChange = 'CREATED' | 'UPDATED' | 'FINISHED' | 'RESUMED' | 'TAGS_CHANGED' | 'DELETED' | 'RESTORED';
 
 export interface WireRunChange {
   runId: number;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { LoggedModel, LoggedModelMetric, LoggedModelParam, LoggedModelTag } from '../../generated/prisma/client.js';
-import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireName, requireKey, requireMaxLength } from '../../validation.js';
 import type { Access, Role } from '../auth/access.js';
 import type { Project } from '../projects/service.js';
 import { parseMlflowRunId } from '../runs/mlflow-id.js';
@@ -98,7 +98,7 @@ export function createLoggedModelService(db: Database, deps: { runs: RunService 
 
     /** Logs a model in a project the caller may edit, with its params and tags, PENDING until finalized. */
     async create(caller: Access, input: CreateLoggedModelInput): Promise<LoggedModel> {
-      const name = input.name == null || input.name.trim() === '' ? `model-${randomBytes(4).toString('hex')}` : requireDisplayName('input.name', input.name);
+      const name = input.name == null || input.name.trim() === '' ? `model-${randomBytes(4).toString('hex')}` : requireName('input.name', input.name);
       const modelType = input.modelType == null ? null : requireMaxLength('input.modelType', input.modelType, LIMITS.nameLength);
       const sourceRunText = input.sourceRun == null || input.sourceRun === '' ? null : requireMaxLength('input.sourceRun', input.sourceRun, 200);
       const params = keyValues('input.params', input.params ?? [], LIMITS.paramValueLength);

@@ -3,7 +3,7 @@
 // series costs a few hundred rows instead of a scan, and no spike is lost. Points still queued
 // for the rollups are folded before the rollups are read.
 import type { Sql } from '../../db/sql.js';
-import { foldSeries, ROLLUP_LEVELS } from './rollups.js';
+import { foldSeries, ROLLUP_LEVELS } from './rollup-store.js';
 import type { MetricSeries } from './service.js';
 import {
   allPoints,
@@ -28,7 +28,7 @@ interface HistoryQuery {
 
 type Point = MetricSeries['points'][number];
 
-function extremesToPoints(part: BucketExtremes): Point[] {
+export function extremesToPoints(part: BucketExtremes): Point[] {
   if (part.minStep === null || part.minValue === null || !part.minTs) return [];
   const low = { step: part.minStep, timestamp: part.minTs, value: part.minValue };
   if (part.maxStep === null || part.maxValue === null || !part.maxTs) return [low];
@@ -40,7 +40,7 @@ function extremesToPoints(part: BucketExtremes): Point[] {
 const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
 /** The rollup level to read and how many of its buckets make one answered bucket (see readHistory). */
-function finerLevel(level: number | undefined, lo: number, hi: number, budget: number): { readLevel: number; merge: number } {
+export function finerLevel(level: number | undefined, lo: number, hi: number, budget: number): { readLevel: number; merge: number } {
   if (level === undefined || level === ROLLUP_LEVELS[0]) return { readLevel: level ?? 0, merge: 1 };
   const fine = level - 1;
   const buckets = bucketOf(hi, 4 ** fine) - bucketOf(lo, 4 ** fine) + 1;
@@ -77,6 +77,7 @@ function mergeBuckets(rows: readonly (BucketExtremes & { bucket: number })[], me
 
 export async function readHistory(sql: Sql, q: HistoryQuery): Promise<MetricSeries> {
   const series = (totalPoints: number, sampled: boolean, bucketSteps: number | null, points: Point[]): MetricSeries => ({
+    runId: q.runId,
     key: q.key,
     totalPoints,
     sampled,

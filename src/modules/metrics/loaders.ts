@@ -1,4 +1,4 @@
-// Per-request loader of metric summaries, read through the metric service as the caller.
+// Per-request loaders of metric summaries and histories, read through the metric service as the caller.
 import type { Context } from '../../context.js';
 import { manyByParent } from '../../loaders.js';
 import type { Run } from '../runs/service.js';
@@ -8,5 +8,14 @@ export const summaryLoader = (ctx: Context) =>
     manyByParent(
       (runs: readonly Run[]) => s.metrics.summaries(ctx.access, runs),
       (m) => m.runId,
+    ),
+  );
+
+/** Run.metricHistories for every run of a request asking the same keys and size: one read. */
+export const runHistoriesLoader = (ctx: Context, keys: readonly string[] | null, maxPoints: number | null) =>
+  ctx.loaders.get(`runHistories:${JSON.stringify([keys, maxPoints])}`, (s) =>
+    manyByParent(
+      (runs: readonly Run[]) => s.metrics.runHistories(ctx.access, runs, { keys, maxPoints }),
+      (h) => h.runId,
     ),
   );

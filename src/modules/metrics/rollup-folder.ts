@@ -1,7 +1,7 @@
 // The background fold: keeps metric_rollup_pending short, so history reads rarely fold.
 import type { Sql } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
-import { foldPending } from './rollups.js';
+import { anyPending, foldPending } from './rollup-store.js';
 
 export interface RollupFolderOptions {
   /** How long after a committed batch the fold starts, so one fold takes several batches. */
@@ -62,8 +62,8 @@ export function createRollupFolder(sql: Sql, log: Logger, options: RollupFolderO
   // An idle server's sweep costs one indexed probe, not a fold transaction.
   const sweep = setInterval(() => {
     if (running || stopped) return;
-    sql.query('SELECT 1 FROM metric_rollup_pending LIMIT 1').then(
-      (rows) => (rows.length ? background() : undefined),
+    anyPending(sql).then(
+      (pending) => (pending ? background() : undefined),
       (error: unknown) => (stopped ? undefined : log.warn('rollup sweep failed', { err: error })),
     );
   }, options.sweepMs);

@@ -9,6 +9,7 @@ import { runAccess } from '../runs/policy.js';
 import { runsByIds } from '../runs/store.js';
 import { type Run, type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
+import { readHistories } from './history-batch-store.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import {
   insertPoints,
@@ -64,12 +65,34 @@ export interface LogBatchResult {
 }
 
 export interface MetricSeries {
+  runId: number;
   key: string;
   totalPoints: number;
   sampled: boolean;
   /** Steps per bucket when sampled from rollups; null when every point is returned or buckets are by point count. */
   bucketSteps: number | null;
   points: { step: number; timestamp: Date; value: number }[];
+  /** The same points as parallel lists (times in epoch ms), when the read made them so (many series at once). */
+  columns?: SeriesColumns;
+}
+
+export interface SeriesColumns {
+  steps: number[];
+  values: number[];
+  times: number[];
+}
+
+const made = new WeakMap<MetricSeries, SeriesColumns>();
+
+/** A series' points as parallel lists, from whichever form it holds (made once per series). */
+export function columnsOf(s: MetricSeries): SeriesColumns {
+  if (s.columns) return s.columns;
+  let columns = made.get(s);
+  if (!columns) {
+    columns = { steps: s.points.map((p) => p.step), values: s.points.map((p) => p.value), times: s.points.map((p) => p.timestamp.getTime()) };
+    made.set(s, columns);
+  }
+  return columns;
 }
 
 function validateParams(params: readonly { key: string; value: string }[]) {
@@ -124,6 +147,35 @@ function validatePoints(metrics: readonly MetricPointInput[], series: readonly M
 export function createMetricService(db: Database, log: Logger, folderOptions: RollupFolderOptions = DEFAULT_FOLDER_OPTIONS) {
   const keys = new MetricKeyCache();
   const folder = createRollupFolder(db.sql, log, folderOptions);
+
+  /** The series of these (run, key) pairs, bounded so one request stays a screen of charts. */
+  async function readMany(
+    series: { runId: number; key: string }[],
+    requested: number | null | undefined,
+    digits: number | null = null,
+  ): Promise<MetricSeries[]> {
+    const maxPoints = requested ?? 500;
+    if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > HISTORIES.maxPoints) {
+      throw new ValidationError('maxPoints', `must be an integer from 2 to ${HISTORIES.maxPoints} (got ${maxPoints})`);
+    }
+    const total = series.length * maxPoints;
+    if (total > HISTORIES.totalPoints) {
+      throw new ValidationError(
+        'maxPoints',
+        `series x maxPoints must be at most ${HISTORIES.totalPoints.toLocaleString('en')} (got ${series.length} x ${maxPoints}); ask for fewer points per series`,
+      );
+    }
+    const ids = await keys.existingIds(
+      db.sql,
+      series.map((s) => s.key),
+    );
+    return readHistories(
+      db.sql,
+      series.map((s) => ({ ...s, keyId: ids.get(s.key) ?? null })),
+      maxPoints,
+      digits,
+    );
+  }
 
   const storedPoints = (points: readonly PointRow[]): StoredPoint[] =>
     points.map((p) => ({ key: keys.nameOf(p.keyId)!, step: p.step, timestamp: p.ts, value: p.value }));
@@ -246,6 +298,55 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       );
     },
 
+    /**
+     * The same keys of many runs (a panel grid: 100 runs, a few metrics a request), every
+     * run x key pair in that order, each whole and downsampled to at most maxPoints; a pair
+     * the run never logged is empty. A fixed number of statements however many series. Every
+     * run must be one the caller may see: a missing or hidden one is NOT_FOUND, named by its
+     * entry in `refs` (how the caller named it) when given.
+     */
+    async histories(
+      caller: Access,
+      input: {
+        runIds: readonly number[];
+        refs?: readonly (string | number)[];
+        keys: readonly string[];
+        maxPoints?: number | null;
+        significantDigits?: number | null;
+      },
+    ): Promise<MetricSeries[]> {
+      const { runIds, keys: names } = input;
+      const digits = input.significantDigits ?? null;
+      if (digits !== null && (!Number.isInteger(digits) || digits < 1 || digits > 17)) {
+        throw new ValidationError('significantDigits', `must be an integer from 1 to 17 (got ${digits})`);
+      }
+      if (runIds.length === 0 || runIds.length > HISTORIES.runs) throw new ValidationError('runIds', `give 1 to ${HISTORIES.runs} runs (got ${runIds.length})`);
+      if (names.length === 0 || names.length > HISTORIES.keys)
+        throw new ValidationError('keys', `give 1 to ${HISTORIES.keys} metric keys (got ${names.length})`);
+      names.forEach((k, i) => requireKey(`keys[${i}]`, k));
+      const found = new Map((await runsByIds(db.sql, runIds)).map((r) => [r.id, r]));
+      for (const [i, id] of runIds.entries()) await runAccess.require(caller, found.get(id), 'VIEWER', input.refs?.[i] ?? id);
+      return readMany(
+        runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
+        input.maxPoints,
+        digits,
+      );
+    },
+
+    /** For each run the caller read, the series of `keys` (every key it logged when null), as histories() reads them. */
+    async runHistories(caller: Access, runs: readonly Run[], input: { keys: readonly string[] | null; maxPoints?: number | null }): Promise<MetricSeries[]> {
+      input.keys?.forEach((k, i) => requireKey(`keys[${i}]`, k));
+      if (input.keys && input.keys.length > HISTORIES.keys)
+        throw new ValidationError('keys', `give at most ${HISTORIES.keys} metric keys (got ${input.keys.length})`);
+      const runIds = (await runAccess.visible(caller, runs)).map((r) => r.id);
+      if (runIds.length === 0) return [];
+      const keysOf = input.keys ? new Map(runIds.map((id) => [id, [...input.keys!]])) : groupKeys(await summariesForRuns(db.sql, runIds));
+      return readMany(
+        runIds.flatMap((runId) => (keysOf.get(runId) ?? []).map((key) => ({ runId, key }))),
+        input.maxPoints,
+      );
+    },
+
     /** One metric of a run the caller may see, downsampled to at most maxPoints. */
     async history(
       caller: Access,
@@ -258,13 +359,22 @@ export function createMetricService(db: Database, log: Logger, folderOptions: Ro
       if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > 100_000) {
         throw new ValidationError('maxPoints', `must be an integer from 2 to 100000 (got ${maxPoints})`);
       }
-      const empty: MetricSeries = { key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
+      const empty: MetricSeries = { runId: run.id, key: input.key, totalPoints: 0, sampled: false, bucketSteps: null, points: [] };
       const keyId = await keys.existingId(db.sql, input.key);
       if (keyId === null) return empty;
       return readHistory(db.sql, { runId: run.id, keyId, key: input.key, maxPoints, fromStep: input.fromStep ?? null, toStep: input.toStep ?? null });
     },
   };
 }
+
+function groupKeys(rows: readonly SummaryRow[]): Map<number, string[]> {
+  const keys = new Map<number, string[]>();
+  for (const r of rows) keys.set(r.runId, [...(keys.get(r.runId) ?? []), r.key]);
+  return keys;
+}
+
+/** Limits of one histories() read: a panel grid of 100 runs, its metrics a request at a time. */
+export const HISTORIES = { runs: 100, keys: 50, maxPoints: 5000, totalPoints: 1_000_000 } as const;
 
 function requireWritable(runId: number, run: { deletedAt: Date | null } | null): asserts run is { deletedAt: null } {
   if (!run) throw new NotFoundError('Run', runId);

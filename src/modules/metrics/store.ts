@@ -1,7 +1,7 @@
 // Bulk SQL for metric points: one statement per batch for points, their summaries and the
 // rollup queue; the reads behind metricHistory.
 import type { SqlQueryable } from '../../db/sql.js';
-import { queuePendingSql } from './rollups.js';
+import { queuePendingSql } from './rollup-store.js';
 
 export interface PointRow {
   runId: number;

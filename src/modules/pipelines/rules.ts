@@ -2,6 +2,8 @@
 // how facets merge by event time, how dataset versions are named, and what makes two events the
 // same event. Pure functions, so the rules are tested without a server.
 import { createHash } from 'node:crypto';
+import { INPUT_RULES } from '../../input-spec.js';
+import { keyProblem, LIMITS } from '../../validation.js';
 
 export const EVENT_TYPES = ['START', 'RUNNING', 'COMPLETE', 'ABORT', 'FAIL', 'OTHER'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -136,23 +138,31 @@ export function projectForNamespace(namespace: string, mapping: ReadonlyMap<stri
   return mapping.get(namespace) ?? mapping.get('*') ?? defaultProjectName(namespace);
 }
 
-const PROJECT_NAME = /^[A-Za-z0-9_.\-/ ]+$/;
-const MAX_PROJECT_NAME = 250;
+// A derived project name is a plain slug (ASCII letters, digits, _ . - / and spaces), narrower
+// than the key rule project names follow (schema/input-rules.json, which also allows ':' and
+// other scripts), so that URI-like namespaces read as airflow-production, not airflow:/production.
+// What a namespace may keep as it is, and how long a name may be, is the key rule's to say.
+const SLUG = /^[A-Za-z0-9_.\-/ ]+$/;
+const NOT_SLUG = /[^A-Za-z0-9_.\-/ ]+/g;
+const MAX_PROJECT_NAME = LIMITS.keyLength;
 
 /**
- * A namespace as a project name. A namespace that already is a valid project name is kept as
- * it is (so existing deployments keep their projects); OpenLineage's URI-like namespaces
+ * A namespace as a project name, always one the key rule takes. A namespace that already is a
+ * plain slug and a valid project name is kept as it is (so existing deployments keep their projects); OpenLineage's URI-like namespaces
  * (`airflow://production`, `spark://host:7077`, `postgres://db:5432`) become
  * `airflow-production`, `spark-host-7077`, `postgres-db-5432`: every character a project name
- * cannot hold turns into '-', runs of '-' collapse. Too long: cut, with a digest of the whole
+ * cannot hold turns into '-', as does a '..' segment; runs of '-' collapse. Too long: cut, with a digest of the whole
  * namespace appended, so two long namespaces do not meet by accident.
  */
 export function defaultProjectName(namespace: string): string {
-  if (PROJECT_NAME.test(namespace) && namespace.trim() === namespace && namespace.length <= MAX_PROJECT_NAME) return namespace;
+  if (SLUG.test(namespace) && namespace.trim() === namespace && keyProblem(namespace) === null) return namespace;
   const name =
     namespace
       .replace(/:\/\//g, '-')
-      .replace(/[^A-Za-z0-9_.\-/ ]+/g, '-')
+      .replace(NOT_SLUG, '-')
+      .split('/')
+      .map((segment) => (INPUT_RULES.key.forbiddenSegments.includes(segment) ? '-' : segment))
+      .join('/')
       .replace(/-{2,}/g, '-')
       .replace(/^[-/ ]+|[-/ ]+$/g, '') || 'openlineage';
   if (name.length <= MAX_PROJECT_NAME) return name;

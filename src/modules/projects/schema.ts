@@ -2,7 +2,7 @@ import { decodeNameCursor, forwardConnection, nameCursor } from '../../connectio
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { byId, loadNodes } from '../../loaders.js';
-import { requireForwardPaging, requirePageSize } from '../../validation.js';
+import { KEY_RULE_TEXT, requireForwardPaging, requirePageSize } from '../../validation.js';
 import { experimentIdOf, type Project } from './service.js';
 
 // Drops projects the caller has no role in: they load as null, exactly like missing ones.
@@ -46,12 +46,13 @@ builder.queryFields((t) => ({
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.projects.get(ctx.access, args.name),
   }),
-  projectByExperimentId: t.field({
+  mlflowExperiment: t.field({
     type: ProjectRef,
     nullable: true,
-    description: 'The project an MLflow experiment id names ("0" is the Default project), as MLflow links show it (#/experiments/<id>), or null.',
-    args: { experimentId: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.projects.getByExperimentId(ctx.access, args.experimentId),
+    description:
+      'The project behind an MLflow experiment id (Project.mlflowExperimentId; what the links MLflow clients print carry, as in <server>/#/experiments/<id>), or null when there is none or the caller may not see it.',
+    args: { id: t.arg.string({ required: true, description: 'The experiment id: a project number, or "0" for the project named Default.' }) },
+    resolve: (_root, args, ctx) => ctx.services.projects.findByExperimentId(ctx.access, args.id),
   }),
   projects: t.connection({
     type: ProjectRef,
@@ -77,7 +78,7 @@ const CreateProjectPayload = builder.simpleObject('CreateProjectPayload', {
 
 const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({
-    name: t.string({ required: true, description: 'Letters, digits and _ . - / or spaces; at most 250 characters.' }),
+    name: t.string({ required: true, description: KEY_RULE_TEXT }),
     description: t.string({ description: 'Free text.' }),
   }),
 });

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findOrCreate, isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
 import type { Project } from '../../generated/prisma/client.js';
-import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireName, requireKey, requireMaxLength } from '../../validation.js';
 import type { Access, Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { type ConditionSpec, parseConditions } from '../search/conditions.js';
@@ -85,7 +85,7 @@ export function createProjectService(db: Database) {
    * creator cannot see. A name taken by a project the caller has no role in is FORBIDDEN (see nameNotYours).
    */
   async function create(caller: Access, input: CreateProjectInput): Promise<{ project: Project; created: boolean }> {
-    const name = requireDisplayName('input.name', input.name, LIMITS.projectNameLength);
+    const name = requireName('input.name', input.name, LIMITS.projectNameLength);
     const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
     const artifactLocation = input.artifactLocation == null ? null : requireMaxLength('input.artifactLocation', input.artifactLocation, 2000);
     const tags = validateTags('input.tags', input.tags ?? []);
@@ -131,13 +131,6 @@ export function createProjectService(db: Database) {
       return (await projectAccess.canSee(caller, project)) ? project : null;
     },
 
-    /** The project behind an MLflow experiment id when the caller may see it, else null (missing and hidden look alike). */
-    async getByExperimentId(caller: Access, experimentId: string): Promise<Project | null> {
-      const id = parseExperimentId(experimentId);
-      const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
-      return (await projectAccess.canSee(caller, project)) ? project : null;
-    },
-
     /** The named project when the caller holds `role` in it; NOT_FOUND when missing or hidden, FORBIDDEN without the role. */
     async require(caller: Access, name: string, role: Role): Promise<Project> {
       return projectAccess.require(caller, await byName(name), role, name);
@@ -156,6 +149,16 @@ export function createProjectService(db: Database) {
       const id = parseExperimentId(experimentId);
       const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
       return projectAccess.require(caller, project, role, experimentId);
+    },
+
+    /**
+     * The project behind an MLflow experiment id when the caller may see it, else null (missing
+     * and hidden alike); for reads such as MLflow UI links.
+     */
+    async findByExperimentId(caller: Access, experimentId: string): Promise<Project | null> {
+      const id = parseExperimentId(experimentId);
+      const project = id === DEFAULT_EXPERIMENT_ID ? await byName(DEFAULT_EXPERIMENT_PROJECT) : id === null ? null : await byId(id);
+      return (await projectAccess.canSee(caller, project)) ? project : null;
     },
 
     /** The projects of these ids that exist and the caller may see, in id order given. */
@@ -203,7 +206,7 @@ export function createProjectService(db: Database) {
 
     /** Renames a project (EDITOR). Names stay unique: a taken one is a CONFLICT. The Default project keeps its name. */
     async rename(caller: Access, id: number, newName: string): Promise<Project> {
-      const name = requireDisplayName('input.name', newName, LIMITS.projectNameLength);
+      const name = requireName('input.name', newName, LIMITS.projectNameLength);
       const project = await requireActive(caller, id, 'EDITOR', 'rename it');
       refuseDefault(project, 'renamed');
       if (project.name === name) return project;

@@ -252,8 +252,8 @@ const CreateModelVersionPayload = builder.simpleObject('CreateModelVersionPayloa
   }),
 });
 
-const AliasOverrideInput = builder.inputType('AliasOverrideInput', {
-  description: 'An explicit decision to promote despite quarantined upstream data.',
+export const AliasOverrideInput = builder.inputType('AliasOverrideInput', {
+  description: 'An explicit decision to promote despite failed promotion rules (quarantined upstream data, or a rule the project declared).',
   fields: (t) => ({ reason: t.string({ required: true, description: 'Why the promotion must happen anyway.' }) }),
 });
 

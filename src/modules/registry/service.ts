@@ -2,11 +2,26 @@
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, type ForbiddenError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
-import type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import type {
+  AliasAction,
+  ModelAlias,
+  ModelAliasEvent,
+  ModelVersion,
+  Prisma,
+  PromotionDecision,
+  PromotionRequest,
+  RegisteredModel,
+} from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
-import { LIMITS, requireDisplayName, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireName, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
+import { createPromotionService } from './promotions.js';
+import type { AliasRule } from '../governance/settings.js';
+import type { EventSink } from '../webhooks/outbox.js';
+import { aliasMoved, modelVersionCreated, promotion } from '../webhooks/events.js';
+import type { Links } from '../../links.js';
+import { mlflowRunId } from '../runs/mlflow-id.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { datasetAccess } from '../datasets/policy.js';
@@ -25,7 +40,9 @@ import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';
-export type { AliasChangeResult, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { AliasChangeResult, GateCheck, GateDecision, MoveOutcome, PromotionGate, VisibleDatasetVersions } from './aliases.js';
+export type { DecisionResult, PromotionDecision, PromotionRequest, PromotionStatus } from './promotions.js';
+export { statusOf } from './promotions.js';
 export type { VersionWithModel };
 
 const REGISTRABLE_KINDS = ['MODEL', 'CHECKPOINT'];
@@ -54,12 +71,35 @@ export interface CreateVersionFromSourceInput {
   tags?: readonly { key: string; value: string }[] | null;
 }
 
-/** Every alias move passes `promotionGate`; there is no way around it. */
-export function createRegistryService(
-  db: Database,
-  options: { promotionGate: PromotionGate; recordEdges: EdgeRecorder; projects: ProjectService; runs: RunService; loggedModels: LoggedModelService },
-) {
-  const { recordEdges, projects, runs, loggedModels } = options;
+/**
+ * The MLflow source URI a new version's webhook carries: as given through MLflow, else the run's
+ * model directory (runs:/<run>/<dir>), else the logged model (models:/<id>).
+ */
+function webhookSource(row: { runId: number | null; loggedModelId?: string | null; source?: string | null }, dir: string): string {
+  if (row.source) return row.source;
+  if (row.runId !== null) return `runs:/${mlflowRunId(row.runId)}${dir ? `/${dir}` : ''}`;
+  return row.loggedModelId ? `models:/${row.loggedModelId}` : '';
+}
+
+export interface RegistryOptions {
+  promotionGate: PromotionGate;
+  recordEdges: EdgeRecorder;
+  projects: ProjectService;
+  runs: RunService;
+  loggedModels: LoggedModelService;
+  /** Which aliases are protected, and who is in which approver group (governance settings). */
+  governance: {
+    aliasRule(model: RegisteredModel, alias: string): Promise<AliasRule | null>;
+    groupsOf(projectId: number, actor: string): Promise<string[]>;
+  };
+  links: Links;
+  /** Where alias moves, promotion decisions and new versions are announced (the webhook outbox). */
+  events: EventSink;
+}
+
+/** Every alias move passes `promotionGate`, and a protected alias moves only through approved requests; there is no way around either. */
+export function createRegistryService(db: Database, options: RegistryOptions) {
+  const { recordEdges, projects, runs, loggedModels, events, links } = options;
   const { prisma } = db;
 
   async function requireModelRow(name: string): Promise<RegisteredModel> {
@@ -122,21 +162,25 @@ export function createRegistryService(
       source?: string | null;
       description: string | null;
       createdBy: string | null;
+      /** The artifact's directory, for the MLflow source URI webhooks carry when no source was given. */
+      dir?: string;
     },
     tags: readonly { key: string; value: string }[] = [],
   ): Promise<ModelVersion> {
+    const { dir = '', ...row } = data;
     return prisma.$transaction(async (tx) => {
       const now = new Date();
-      const { latestVersion } = await tx.registeredModel.update({ where: { id: data.modelId }, data: { latestVersion: { increment: 1 }, updatedAt: now } });
-      const created = await tx.modelVersion.create({ data: { ...data, version: latestVersion, createdAt: now, updatedAt: now } });
+      const model = await tx.registeredModel.update({ where: { id: row.modelId }, data: { latestVersion: { increment: 1 }, updatedAt: now } });
+      const created = await tx.modelVersion.create({ data: { ...row, version: model.latestVersion, createdAt: now, updatedAt: now } });
       if (tags.length) await tx.modelVersionTag.createMany({ data: tags.map((t) => ({ versionId: created.id, key: t.key, value: t.value })) });
-      if (data.artifactId !== null) {
+      if (row.artifactId !== null) {
         await recordEdges(
           tx,
-          [{ from: { type: 'Artifact', id: data.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
+          [{ from: { type: 'Artifact', id: row.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
           created.createdAt,
         );
       }
+      await events(tx, [modelVersionCreated(model, created, webhookSource(row, dir), tags)]);
       return created;
     });
   }
@@ -148,7 +192,7 @@ export function createRegistryService(
    * a name already taken (names are global).
    */
   async function ownerFor(caller: Access, modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<number> {
-    const name = requireDisplayName('input.model', modelName);
+    const name = requireName('input.model', modelName);
     const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
     if (model) {
       const { project, ...row } = model;
@@ -166,18 +210,41 @@ export function createRegistryService(
     return (await projects.require(caller, projectName, 'EDITOR')).id;
   }
 
+  const announce = {
+    alias: async (tx: Prisma.TransactionClient, model: RegisteredModel, event: ModelAliasEvent) =>
+      events(tx, [await aliasMoved(tx, model, event, links.promotion)]),
+    request: async (
+      tx: Prisma.TransactionClient,
+      model: RegisteredModel,
+      request: PromotionRequest,
+      kind: 'requested' | 'approved' | 'rejected',
+      decisions: readonly PromotionDecision[],
+    ) => events(tx, [await promotion(tx, model, request, kind, decisions, links.promotion)]),
+  };
+  const promotions = createPromotionService(db, {
+    gate: options.promotionGate,
+    groupsOf: options.governance.groupsOf,
+    visibleDatasetVersions,
+    link: links.promotion,
+    announce,
+  });
+  const aliases = createAliasService(db, {
+    gate: options.promotionGate,
+    aliasRule: options.governance.aliasRule,
+    promotions,
+    requireModel,
+    requireVersion,
+    canSeeVersion: async (caller, id) => (await visibleVersionsByIds(caller, [id])).length > 0,
+    visibleDatasetVersions,
+    announce: announce.alias,
+  });
   const tagService = createRegistryTags(db, { requireModel, requireVersion, visibleOnly: (caller, rows) => visibleOnly(caller, rows) });
 
   return {
     ...tagService,
     ...createRegistrySearch(db),
-    ...createAliasService(db, {
-      gate: options.promotionGate,
-      requireModel,
-      requireVersion,
-      canSeeVersion: async (caller, id) => (await visibleVersionsByIds(caller, [id])).length > 0,
-      visibleDatasetVersions,
-    }),
+    ...aliases,
+    promotions,
     requireModel,
     requireVersion,
     visibleVersionsByIds,
@@ -190,7 +257,7 @@ export function createRegistryService(
       caller: Access,
       input: { name: string; description?: string | null; project: string },
     ): Promise<{ model: RegisteredModel; created: boolean }> {
-      const name = requireDisplayName('input.name', input.name);
+      const name = requireName('input.name', input.name);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const existing = await prisma.registeredModel.findUnique({ where: { name } });
       if (existing) {
@@ -241,7 +308,7 @@ export function createRegistryService(
      * The artifact identifies the version, so a retry returns the version already created.
      */
     async createVersion(caller: Access, input: CreateModelVersionInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
-      const name = requireDisplayName('input.model', input.model);
+      const name = requireName('input.model', input.model);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
       const artifact = await prisma.artifact.findUnique({
@@ -270,6 +337,7 @@ export function createRegistryService(
             loggedModelId: artifact.loggedModelId,
             description,
             createdBy: caller.actor ?? LOCAL_ACTOR,
+            dir: artifact.name.split('/').slice(0, -1).join('/'),
           }),
       );
       return { modelVersion, created };
@@ -283,7 +351,7 @@ export function createRegistryService(
      * returns it). The caller must see the run, logged model and file it names.
      */
     async createVersionFromSource(caller: Access, input: CreateVersionFromSourceInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
-      const name = requireDisplayName('input.model', input.model);
+      const name = requireName('input.model', input.model);
       const source = requireMaxLength('input.source', input.source, 2000);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const tags = (input.tags ?? []).map((t, i) => ({

@@ -1,7 +1,7 @@
 // SQL reads of registered models and their versions by id, for the loaders behind lineage
 // labels, aliases and node(id): one index lookup each, without Prisma's per-query overhead.
 import type { SqlQueryable } from '../../db/sql.js';
-import type { ModelVersion, RegisteredModel } from '../../generated/prisma/client.js';
+import type { ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
 import { compileConditions, SqlParams } from '../search/compile.js';
 import type { Condition } from '../search/conditions.js';
 
@@ -119,4 +119,14 @@ export async function searchVersions(sql: SqlQueryable, search: RegistrySearch):
      WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${params.add(search.limit)} OFFSET ${params.add(search.offset)}`,
     params.values,
   );
+}
+
+/** Locks a model's row for the transaction, so alias changes of one model happen one at a time. */
+export async function lockModelRow(tx: Prisma.TransactionClient, modelId: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM registered_models WHERE id = ${modelId} FOR UPDATE`;
+}
+
+/** Locks a promotion request's row for the transaction (approvals of one request happen one at a time). */
+export async function lockPromotionRequestRow(tx: Prisma.TransactionClient, requestId: number): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM promotion_requests WHERE id = ${requestId} FOR UPDATE`;
 }

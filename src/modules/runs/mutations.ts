@@ -1,11 +1,13 @@
 // Mutations of the run lifecycle and tags. logBatch lives with the metrics.
 import { builder } from '../../builder.js';
 import { decodeId } from '../../ids.js';
+import { KEY_RULE_TEXT } from '../../validation.js';
 import { RunRef } from './schema.js';
+import { pendingAuditFor } from '../audit/plugin.js';
 
 export const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({
-    key: t.string({ required: true, description: 'Letters, digits and _ . - / or spaces; at most 250 characters.' }),
+    key: t.string({ required: true, description: KEY_RULE_TEXT }),
     value: t.string({ required: true, description: 'At most 8000 characters.' }),
   }),
 });
@@ -76,6 +78,13 @@ const UpdateRunInput = builder.inputType('UpdateRunInput', {
   fields: (t) => ({ runId: t.id({ required: true }), name: t.string(), notes: t.string() }),
 });
 
+const ResumeRunPayload = builder.simpleObject('ResumeRunPayload', {
+  fields: (t) => ({
+    run: t.field({ type: RunRef }),
+    resumed: t.boolean({ description: 'False when the run was already RUNNING (nothing changed).' }),
+  }),
+});
+
 const RunPayload = builder.simpleObject('RunPayload', {
   description: 'The run after the change.',
   fields: (t) => ({ run: t.field({ type: RunRef }) }),
@@ -86,11 +95,12 @@ builder.mutationFields((t) => ({
     type: StartRunPayload,
     description: 'Starts a run in a project. Retry-safe with clientRunId.',
     args: { input: t.arg({ type: StartRunInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.runs.start(ctx.access, {
-        ...input,
-        parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null,
-      }),
+    resolve: (_root, { input }, ctx, info) =>
+      ctx.services.runs.start(
+        ctx.access,
+        { ...input, parentRunId: input.parentRunId ? decodeId('Run', String(input.parentRunId), 'input.parentRunId') : null },
+        { audit: pendingAuditFor(ctx, info, 'Run') },
+      ),
   }),
   finishRun: t.field({
     type: RunPayload,
@@ -100,6 +110,14 @@ builder.mutationFields((t) => ({
       const runId = decodeId('Run', String(input.runId), 'input.runId');
       return { run: await ctx.services.runs.finish(ctx.access, { ...input, runId }) };
     },
+  }),
+  resumeRun: t.field({
+    type: ResumeRunPayload,
+    description:
+      'Continues a run that ended KILLED or FAILED (a preempted or crashed job): RUNNING again, its points kept, so logging goes on at the next step. ' +
+      'A FINISHED run is final (CONFLICT); resuming a RUNNING run changes nothing. Recorded in the audit log like every mutation.',
+    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ctx.services.runs.resume(ctx.access, decodeId('Run', String(input.runId), 'input.runId')),
   }),
   setTags: t.field({
     type: RunPayload,

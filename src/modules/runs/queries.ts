@@ -48,6 +48,24 @@ builder.objectField(ProjectRef, 'runs', (t) =>
   ),
 );
 
+const RunKeys = builder.simpleObject('RunKeys', {
+  description: "The keys a project's runs logged, by name: what a runs table offers as columns.",
+  fields: (t) => ({
+    metrics: t.stringList({ description: 'Metric keys.' }),
+    params: t.stringList({ description: 'Param keys.' }),
+    tags: t.stringList({ description: 'Tag keys.' }),
+  }),
+});
+
+builder.objectField(ProjectRef, 'runKeys', (t) =>
+  t.field({
+    type: RunKeys,
+    description: "Metric, param and tag keys logged by the project's most recent active runs (by start time), whatever any one run logged.",
+    args: { recentRuns: t.arg.int({ description: 'How many of the most recent runs to read, 1 to 10,000 (default 1,000).' }) },
+    resolve: (project, args, ctx) => ctx.services.search.keys(ctx.access, project, args.recentRuns),
+  }),
+);
+
 const ComparedParam = builder.simpleObject('ComparedParam', {
   description: 'One param across the compared runs.',
   fields: (t) => ({
@@ -113,13 +131,14 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => runLoader(ctx).load(decodeId('Run', String(args.id), 'id')),
   }),
-  runByMlflowId: t.field({
+  mlflowRun: t.field({
     type: RunRef,
     nullable: true,
-    description: 'A run by its MLflow run id (Run.mlflowRunId, as MLflow links show it: #/experiments/<id>/runs/<run id>), or null.',
-    args: { runId: t.arg.string({ required: true }) },
+    description:
+      'The run behind an MLflow run id (Run.mlflowRunId: 32 hex characters, as in the <server>/#/experiments/<id>/runs/<runId> links MLflow clients print), or null when there is none or the caller may not see it.',
+    args: { id: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => {
-      const id = parseMlflowRunId(args.runId);
+      const id = parseMlflowRunId(args.id);
       return id === null ? null : runLoader(ctx).load(id);
     },
   }),

@@ -4,10 +4,11 @@ import { ValidationError } from '../../errors.js';
 import type { Run } from '../../generated/prisma/client.js';
 import { requireKey, requirePageSize } from '../../validation.js';
 import type { Access } from '../auth/access.js';
-import type { ProjectService } from '../projects/service.js';
+import { projectAccess } from '../projects/policy.js';
+import type { Project, ProjectService } from '../projects/service.js';
 import { MetricKeyCache } from '../metrics/store.js';
 import { type FieldRef, type FilterExpr, parseFieldRef, parseFilter } from './filter/parse.js';
-import { countRuns, groupRuns, paramValueStats, type RunScope, type RunView, searchRuns, type SortKey, type SortValue } from './store.js';
+import { countRuns, groupRuns, paramValueStats, recentRunKeys, type RunScope, type RunView, searchRuns, type SortKey, type SortValue } from './store.js';
 
 export interface RunOrderInput {
   field: string;
@@ -112,6 +113,16 @@ export function createRunSearch(db: Database, projects: ProjectService) {
       if (field.kind === 'metric') throw new ValidationError('groupBy', 'group by attributes.X, tags.X or params.X, not a metric');
       const scope = await scopeOf(caller, input.project, input.filter, 'ACTIVE_ONLY');
       return groupRuns(db.sql, scope, field, requirePageSize('first', input.first, 100));
+    },
+
+    /** The keys a runs table can show as columns: those of the `recentRuns` most recent active runs (default 1,000) of a project the caller read. */
+    async keys(caller: Access, project: Pick<Project, 'id'>, recentRuns?: number | null): Promise<{ metrics: string[]; params: string[]; tags: string[] }> {
+      const limit = recentRuns ?? 1000;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('recentRuns', `must be 1 to 10000 (got ${limit})`);
+      await projectAccess.require(caller, project, 'VIEWER', project.id);
+      const rows = await recentRunKeys(db.sql, project.id, limit);
+      const of = (kind: string) => rows.filter((r) => r.kind === kind).map((r) => r.key);
+      return { metrics: of('metric'), params: of('param'), tags: of('tag') };
     },
 
     async paramValues(

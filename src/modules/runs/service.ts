@@ -3,15 +3,17 @@ import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { Prisma, type Run, type RunStatus } from '../../generated/prisma/client.js';
-import { LIMITS, requireDisplayName, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { EdgeInput, EdgeRecorder } from '../lineage/store.js';
 import type { Access, Role } from '../auth/access.js';
-import { isGlobalAdmin } from '../auth/policy.js';
+import type { PendingAudit } from '../audit/pending.js';
+import { isGlobalAdmin, projectsWithRole } from '../auth/policy.js';
+import { projectAccess } from '../projects/policy.js';
 import type { ProjectService } from '../projects/service.js';
 import { type CodeVersionInput, recordCommit, validateCodeVersion } from './code-version.js';
 import { gpuCountOf } from './environment.js';
 import { runAccess } from './policy.js';
-import { runsByIds } from './store.js';
+import { childRunIds, type NewRunRow, runByClientId, runsByIds, startRunStatement } from './store.js';
 
 export type { Run, RunStatus };
 export type { CodeVersionInput };
@@ -84,10 +86,10 @@ function attribution(caller: Access, input: StartRunInput): { user: string | nul
 }
 
 function validateStart(input: StartRunInput) {
-  const name = input.name == null ? null : requireDisplayName('input.name', input.name);
+  const name = input.name == null ? null : requireName('input.name', input.name);
   if (input.notes != null) requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
   if (input.group != null) requireKey('input.group', input.group);
-  if (input.seed != null) requireName('input.seed', input.seed, 200);
+  if (input.seed != null) requireName('input.seed', input.seed, LIMITS.seedLength);
   if (input.environment !== undefined && input.environment !== null && typeof input.environment !== 'object') {
     throw new ValidationError('input.environment', 'must be a JSON object');
   }
@@ -96,7 +98,13 @@ function validateStart(input: StartRunInput) {
   return { name, tags, code };
 }
 
-export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder) {
+/** Announces a run that just ended, inside the transaction that ended it (the webhook outbox). */
+export type RunEndAnnouncer = (tx: Prisma.TransactionClient, run: Run) => Promise<void>;
+
+const deletedProject = (name: string, projectId: number) =>
+  new ConflictError(`project ${JSON.stringify(name)} is deleted; restore it before starting runs in it`, { projectId });
+
+export function createRunService(db: Database, projects: ProjectService, recordEdges: EdgeRecorder, announceEnd: RunEndAnnouncer = async () => {}) {
   const { prisma } = db;
 
   async function requireRun(runId: number): Promise<Run> {
@@ -121,51 +129,81 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     return requireNotDeleted(await require(caller, runId, 'EDITOR'));
   }
 
-  /** Starts a run in the caller's project; with a clientRunId, a retry returns the run the first call created. */
-  async function start(caller: Access, input: StartRunInput): Promise<{ run: Run; created: boolean }> {
-    const project = await projects.require(caller, input.project, 'EDITOR');
-    if (project.deletedAt) {
-      throw new ConflictError(`project ${JSON.stringify(project.name)} is deleted; restore it before starting runs in it`, { projectId: project.id });
-    }
+  /**
+   * Starts a run in the caller's project; with a clientRunId, a retry returns the run the first
+   * call created. A door's pending audit row is written with the run when the run is new.
+   */
+  async function start(caller: Access, input: StartRunInput, options: { audit?: PendingAudit | null } = {}): Promise<{ run: Run; created: boolean }> {
     const clientRunId = input.clientRunId == null ? null : requireName('input.clientRunId', input.clientRunId, LIMITS.idempotencyKeyLength);
-    if (clientRunId) {
-      const existing = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
-      if (existing) return { run: existing, created: false };
-    }
     const { name, tags, code } = validateStart(input);
     const { user, recordedBy } = attribution(caller, input);
-    let parentId = input.parentRunId ?? null;
-    if (parentId != null) {
-      const parent = await prisma.run.findUnique({ where: { id: parentId } });
-      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', parentId);
-    } else if (input.parentRunHint != null) {
-      const parent = await prisma.run.findUnique({ where: { id: input.parentRunHint } });
-      parentId = parent && parent.projectId === project.id ? parent.id : null;
-    }
-    const data = {
-      projectId: project.id,
+    const fields = {
       clientRunId,
-      name: name ?? 'unnamed',
+      name,
       user,
       recordedBy,
       notes: input.notes ?? null,
       group: input.group ?? null,
-      parentId,
       startedAt: input.startedAt ?? new Date(),
-      environment: (input.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+      environment: input.environment ?? null,
       gpuCount: gpuCountOf(input.environment),
       seed: input.seed ?? null,
     };
-    // A named run with nothing linked is one row: one statement in an implicit transaction,
-    // without an interactive transaction's BEGIN and COMMIT round trips.
-    const alone = name !== null && tags.length === 0 && !code && parentId == null;
+    if (code || input.parentRunId != null || input.parentRunHint != null) return startLinked(caller, input, fields, tags, code);
+    // The hot path (a run with tags at most): one statement finds the project, writes only into
+    // one the caller may edit, and answers a retried clientRunId; the refusal is decided below,
+    // from the project it found, as projects.require would have decided it before the write.
+    const started = await startRunStatement(
+      db.sql,
+      { ...fields, projectName: input.project, writableProjectIds: await projectsWithRole(caller, 'EDITOR'), tags },
+      options.audit ?? null,
+    );
+    await projectAccess.require(caller, started.projectId === null ? null : { id: started.projectId }, 'EDITOR', input.project);
+    if (started.projectDeleted) throw deletedProject(input.project, started.projectId!);
+    if (started.run) return { run: started.run, created: started.created };
+    // A concurrent start with the same clientRunId committed after the statement began.
+    const raced = clientRunId ? await runByClientId(db.sql, started.projectId!, clientRunId) : null;
+    if (!raced) throw new Error(`startRun wrote nothing in project ${started.projectId} the caller may edit`);
+    return { run: raced, created: false };
+  }
+
+  /** A run with a parent or a code version: its lineage edges are written in the same transaction. */
+  async function startLinked(
+    caller: Access,
+    input: StartRunInput,
+    fields: Omit<NewRunRow, 'projectName' | 'writableProjectIds' | 'tags'>,
+    tags: TagInput[],
+    code: ReturnType<typeof validateCodeVersion> | null,
+  ): Promise<{ run: Run; created: boolean }> {
+    const project = await projects.require(caller, input.project, 'EDITOR');
+    if (project.deletedAt) throw deletedProject(project.name, project.id);
+    const { clientRunId } = fields;
+    if (clientRunId) {
+      const existing = await runByClientId(db.sql, project.id, clientRunId);
+      if (existing) return { run: existing, created: false };
+    }
+    let parentId = input.parentRunId ?? null;
+    if (parentId != null) {
+      const [parent] = await runsByIds(db.sql, [parentId]);
+      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', parentId);
+    } else if (input.parentRunHint != null) {
+      // MLflow's parent tag is a hint: a parent elsewhere (or gone) leaves the run top-level.
+      const [parent] = await runsByIds(db.sql, [input.parentRunHint]);
+      parentId = parent && parent.projectId === project.id ? parent.id : null;
+    }
+    const data = {
+      ...fields,
+      projectId: project.id,
+      name: fields.name ?? 'unnamed',
+      parentId,
+      environment: (fields.environment ?? undefined) as Prisma.InputJsonValue | undefined,
+    };
     try {
-      const run = alone ? await prisma.run.create({ data }) : await insertLinkedRun(data, tags, code);
-      return { run, created: true };
+      return { run: await insertLinkedRun(data, tags, code), created: true };
     } catch (error) {
       if (clientRunId && isUniqueViolation(error)) {
         // A concurrent retry with the same clientRunId won the race: return its run.
-        const run = await prisma.run.findUnique({ where: { projectId_clientRunId: { projectId: project.id, clientRunId } } });
+        const run = await runByClientId(db.sql, project.id, clientRunId);
         if (run) return { run, created: false };
       }
       throw error;
@@ -203,15 +241,42 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     }
     const endedAt = input.endedAt ?? new Date();
     if (endedAt < run.startedAt) throw new ValidationError('input.endedAt', 'must not be before the run started');
-    // The status guard makes a concurrent finish lose cleanly instead of overwriting.
-    const updated = await prisma.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status, endedAt } });
-    if (updated.count === 0) return finish(caller, input);
-    return requireRun(run.id);
+    // The status guard makes a concurrent finish lose cleanly instead of overwriting; the end is
+    // announced in the same transaction, so it is announced exactly when it happened.
+    const ended = await prisma.$transaction(async (tx) => {
+      const updated = await tx.run.updateMany({ where: { id: run.id, status: 'RUNNING' }, data: { status, endedAt } });
+      if (updated.count === 0) return null;
+      const row = await tx.run.findUniqueOrThrow({ where: { id: run.id } });
+      await announceEnd(tx, row);
+      return row;
+    });
+    return ended ?? finish(caller, input);
+  }
+
+  /**
+   * Continues a run that ended KILLED or FAILED (a preempted or crashed job): RUNNING again, its
+   * end time cleared, its points kept so steps carry on. FINISHED is final (its results may back
+   * a model version or a comparison): a new run, e.g. a child of it, continues the work instead.
+   * Resuming a RUNNING run changes nothing. The status guard makes a concurrent finish or resume win cleanly.
+   */
+  async function resume(caller: Access, runId: number): Promise<{ run: Run; resumed: boolean }> {
+    const run = await requireEditable(caller, runId);
+    if (run.status === 'RUNNING') return { run, resumed: false };
+    if (run.status === 'FINISHED') {
+      throw new ConflictError(
+        `Run ${run.id} FINISHED and a finished run is final: only KILLED or FAILED runs can be resumed; start a new run (e.g. with parentRunId) to continue the work`,
+        { runId: run.id, status: run.status },
+      );
+    }
+    const updated = await prisma.run.updateMany({ where: { id: run.id, status: run.status }, data: { status: 'RUNNING', endedAt: null } });
+    if (updated.count === 0) return resume(caller, runId);
+    return { run: await requireRun(run.id), resumed: true };
   }
 
   return {
     start,
     finish,
+    resume,
     require,
     requireEditable,
 
@@ -232,7 +297,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     async update(caller: Access, input: { runId: number; name?: string | null; notes?: string | null }): Promise<Run> {
       await requireEditable(caller, input.runId);
       const data: Prisma.RunUpdateInput = {};
-      if (input.name != null) data.name = requireDisplayName('input.name', input.name);
+      if (input.name != null) data.name = requireName('input.name', input.name);
       if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
       return prisma.run.update({ where: { id: input.runId }, data });
     },
@@ -296,14 +361,8 @@ export function createRunService(db: Database, projects: ProjectService, recordE
     /** The first `limit` live children (by id, after `afterId`) of each parent the caller may see, in one query; children share their parent's project. */
     async childrenOf(caller: Access, parents: readonly Run[], limit: number, afterId: number | null): Promise<Run[]> {
       const parentIds = (await runAccess.visible(caller, parents)).map((r) => r.id);
-      const rows = await db.sql.query<{ id: number }>(
-        `SELECT id FROM (
-           SELECT id, row_number() OVER (PARTITION BY parent_id ORDER BY id) AS n FROM runs
-           WHERE parent_id = ANY($1::int[]) AND deleted_at IS NULL AND id > $2) c
-         WHERE n <= $3`,
-        [parentIds, afterId ?? 0, limit],
-      );
-      return prisma.run.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+      const ids = await childRunIds(db.sql, parentIds, afterId, limit);
+      return prisma.run.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     },
 
     /** Unchecked reads for other services, which apply their own policy. */

@@ -1,7 +1,8 @@
-// SQL for run search and aggregates: the filter language compiles to parameterised SQL here.
-import type { SqlQueryable } from '../../db/sql.js';
+// SQL for starting runs (one statement, with its audit row), run search and aggregates: the filter language compiles to parameterised SQL here.
+import { SqlParams, type SqlQueryable } from '../../db/sql.js';
+import { auditRowCte, auditRowValues, type PendingAudit } from '../audit/pending.js';
 import type { Run } from '../../generated/prisma/client.js';
-import { compileFilter, fieldSortExpressions, fieldValueExpression, type MetricKeyIds, metricComparison, SqlParams } from './filter/compile.js';
+import { compileFilter, fieldSortExpressions, fieldValueExpression, type MetricKeyIds, metricComparison } from './filter/compile.js';
 import type { FieldRef, FilterExpr } from './filter/parse.js';
 
 export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id AS "clientRunId", r.name, r.status::text AS status,
@@ -15,6 +16,86 @@ export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id A
  */
 export async function runsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Run[]> {
   return sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ANY($1::int[])`, [ids]);
+}
+
+export interface NewRunRow {
+  projectName: string;
+  /** Projects the run may be written into; null: any (the caller is a global admin). */
+  writableProjectIds: readonly number[] | null;
+  clientRunId: string | null;
+  /** Null: "run-<id>", readable and unique within the project. */
+  name: string | null;
+  user: string | null;
+  recordedBy: string | null;
+  notes: string | null;
+  group: string | null;
+  startedAt: Date;
+  environment: unknown;
+  gpuCount: number;
+  seed: string | null;
+  tags: readonly { key: string; value: string }[];
+}
+
+/**
+ * Starts a run in one statement: finds the project by name, and when it is among the writable
+ * ones, returns the run of the same clientRunId if there is one, else inserts the run, its tags
+ * and (when the door opened one) its audit row. `projectId` is null when no project has that
+ * name; `run` is null when the project is not writable, or when a concurrent start with the same
+ * clientRunId committed after this statement began (its run is then found by `runByClientId`).
+ */
+const START_RUN = `WITH p AS (SELECT id, deleted_at IS NOT NULL AS deleted FROM projects WHERE name = $1),
+  allowed AS (SELECT id FROM p WHERE ($2::int[] IS NULL OR id = ANY($2::int[])) AND NOT deleted),
+  existing AS (SELECT ${RUN_COLUMNS} FROM runs r JOIN allowed a ON r.project_id = a.id WHERE $3::text IS NOT NULL AND r.client_run_id = $3),
+  new_id AS (SELECT nextval(pg_get_serial_sequence('runs', 'id'))::int AS id FROM allowed WHERE NOT EXISTS (SELECT 1 FROM existing)),
+  ins AS (
+    INSERT INTO runs AS r (id, project_id, client_run_id, name, "user", recorded_by, notes, run_group, started_at, environment, gpu_count, seed, created_at, updated_at)
+    SELECT n.id, a.id, $3, coalesce($4::text, 'run-' || n.id), $5::text, $6::text, $7::text, $8::text, $9::timestamptz, $10::jsonb, $11::int,
+           $12::text, $13::timestamptz, $13::timestamptz
+    FROM new_id n, allowed a
+    ON CONFLICT (project_id, client_run_id) DO NOTHING
+    RETURNING ${RUN_COLUMNS}),
+  tagged AS (INSERT INTO tags (run_id, key, value) SELECT ins.id, t.key, t.value FROM ins, unnest($14::text[], $15::text[]) AS t(key, value) RETURNING 1),
+  ${auditRowCte('ins', 16)}
+SELECT p.id AS "foundProjectId", p.deleted AS "projectDeleted", x.* FROM p LEFT JOIN (SELECT true AS created, * FROM ins UNION ALL SELECT false, * FROM existing) x ON true`;
+
+export async function startRunStatement(
+  sql: SqlQueryable,
+  row: NewRunRow,
+  audit: PendingAudit | null,
+): Promise<{ projectId: number | null; projectDeleted: boolean; run: Run | null; created: boolean }> {
+  const now = new Date();
+  const params = [
+    row.projectName,
+    row.writableProjectIds,
+    row.clientRunId,
+    row.name,
+    row.user,
+    row.recordedBy,
+    row.notes,
+    row.group,
+    row.startedAt,
+    row.environment == null ? null : JSON.stringify(row.environment),
+    row.gpuCount,
+    row.seed,
+    now,
+    row.tags.map((t) => t.key),
+    row.tags.map((t) => t.value),
+    ...auditRowValues(audit),
+  ];
+  const rows = await sql.query<Run & { foundProjectId: number; projectDeleted: boolean; created: boolean | null }>(START_RUN, params, {
+    prepareAs: 'runs.start',
+  });
+  const found = rows[0];
+  if (!found) return { projectId: null, projectDeleted: false, run: null, created: false };
+  const { foundProjectId, projectDeleted, created, ...run } = found;
+  if (created) audit?.markWritten();
+  return { projectId: foundProjectId, projectDeleted, run: created === null ? null : (run as Run), created: created === true };
+}
+
+/** The run a clientRunId names in a project, if any. */
+export async function runByClientId(sql: SqlQueryable, projectId: number, clientRunId: string): Promise<Run | null> {
+  const rows = await sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.project_id = $1 AND r.client_run_id = $2`, [projectId, clientRunId]);
+  return rows[0] ?? null;
 }
 
 export type RunView = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -203,5 +284,38 @@ export async function paramValueStats(
      ORDER BY CASE WHEN value ~ '^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?\\s*$' THEN value::float8 END ASC NULLS LAST, value ASC
      LIMIT ${params.add(limit)}`,
     params.values,
+  );
+}
+
+/** Ids of the first `limit` live children (by id, after `afterId`) of each parent. */
+export async function childRunIds(sql: SqlQueryable, parentIds: readonly number[], afterId: number | null, limit: number): Promise<number[]> {
+  const rows = await sql.query<{ id: number }>(
+    `SELECT id FROM (
+       SELECT id, row_number() OVER (PARTITION BY parent_id ORDER BY id) AS n FROM runs
+       WHERE parent_id = ANY($1::int[]) AND deleted_at IS NULL AND id > $2) c
+     WHERE n <= $3`,
+    [parentIds, afterId ?? 0, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface RunKeyRow {
+  kind: 'metric' | 'param' | 'tag';
+  key: string;
+}
+
+/**
+ * The metric, param and tag keys of a project's `limit` most recent active runs (by start),
+ * by kind and name. Bounded by the runs it reads, so it costs the same at 100,000 runs.
+ */
+export async function recentRunKeys(sql: SqlQueryable, projectId: number, limit: number): Promise<RunKeyRow[]> {
+  return sql.query<RunKeyRow>(
+    `WITH recent AS (SELECT id FROM runs WHERE project_id = $1 AND deleted_at IS NULL ORDER BY started_at DESC LIMIT $2)
+     SELECT 'metric' AS kind, k.name AS key FROM metric_keys k
+       WHERE k.id IN (SELECT DISTINCT key_id FROM metric_summaries WHERE run_id IN (SELECT id FROM recent))
+     UNION ALL SELECT DISTINCT 'param', key FROM params WHERE run_id IN (SELECT id FROM recent)
+     UNION ALL SELECT DISTINCT 'tag', key FROM tags WHERE run_id IN (SELECT id FROM recent)
+     ORDER BY 1, 2`,
+    [projectId, limit],
   );
 }

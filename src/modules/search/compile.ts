@@ -4,7 +4,6 @@
 // A condition on a tag, param or metric is an EXISTS over that key, so `tags.k != 'v'` matches
 // only rows that have k, as MLflow's server answers.
 import { ValidationError } from '../../errors.js';
-import { requireText } from '../../input-rules.js';
 import { SqlParams } from '../runs/filter/compile.js';
 import type { Condition, ConditionKind } from './conditions.js';
 
@@ -50,22 +49,4 @@ export function compileConditions(conditions: readonly Condition[], columns: Con
       return `EXISTS (SELECT 1 FROM ${keyed.table} kv WHERE kv.${keyed.owner} = ${columns.id} AND kv.key = ${params.add(c.key)}::text AND ${compare(`kv.${keyed.value}`, c, params)})`;
     })
     .join(' AND ');
-}
-
-/** Offset page tokens, as MLflow's own server hands out: base64 of {"offset": n}. */
-export function decodeOffsetToken(token: string | null | undefined, field = 'page_token'): number {
-  if (!token) return 0;
-  // Held to the text rules like any other input (a NUL is named as such, not as a bad token).
-  const text = requireText(field, Buffer.from(token, 'base64').toString('utf8'));
-  try {
-    const parsed = JSON.parse(text) as { offset?: unknown };
-    if (Number.isSafeInteger(parsed.offset) && (parsed.offset as number) >= 0) return parsed.offset as number;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError(field, 'is not a page token this search returned; start again without it');
-}
-
-export function encodeOffsetToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64');
 }

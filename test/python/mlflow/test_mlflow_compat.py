@@ -209,8 +209,8 @@ def test_the_printed_run_link_resolves_to_the_run_and_experiment(server, capsys)
     experiment_id, run_id = link.groups()
     assert (experiment_id, run_id) == (run.info.experiment_id, run.info.run_id)
     data = server.graphql(
-        "query($e: String!, $r: String!) { projectByExperimentId(experimentId: $e) { name } runByMlflowId(runId: $r) { mlflowRunId project { name } } }",
+        "query($e: String!, $r: String!) { mlflowExperiment(id: $e) { name } mlflowRun(id: $r) { mlflowRunId project { name } } }",
         {"e": experiment_id, "r": run_id},
     )
-    assert data["projectByExperimentId"] == {"name": "links"}
-    assert data["runByMlflowId"] == {"mlflowRunId": run_id, "project": {"name": "links"}}
+    assert data["mlflowExperiment"] == {"name": "links"}
+    assert data["mlflowRun"] == {"mlflowRunId": run_id, "project": {"name": "links"}}

@@ -1,8 +1,9 @@
 // Small pieces shared by the pages.
-import type { ReactNode } from 'react';
-import { GqlError } from '../api';
+import { type ReactNode, useEffect, useState } from 'react';
+import { GqlError, type LiveState } from '../api';
 import type { PagesState } from '../hooks';
 import { Link, enc } from '../router';
+import { fmtRelative, fmtTime } from '../format';
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{status.toLowerCase()}</span>;
@@ -102,5 +103,62 @@ export function PagesStatus({ q, empty, shown = q.items.length }: { q: PagesStat
       {q.loading && q.items.length === 0 && <Loading />}
       {!q.loading && !q.error && !q.more && shown === 0 && empty}
     </>
+  );
+}
+
+/** Whether a page's live updates flow: live, reconnecting, or stopped for good with the reason. */
+export function LiveDot({ state }: { state: LiveState }) {
+  const text = state.state === 'live' ? 'live' : state.state === 'reconnecting' ? 'reconnecting…' : 'not live';
+  return (
+    <span className="live-state" data-testid="live-state" title={state.state === 'failed' ? state.reason : undefined}>
+      <span className={`live-dot ${state.state}`} /> {text}
+    </span>
+  );
+}
+
+/** What a model version's quarantine mark needs (the ModelVersion fields of the same names). */
+export interface VersionQuarantine {
+  trainedOnQuarantinedData: boolean;
+  quarantinedInputs?: { id: string; version: string; dataset: { name: string } }[];
+  hiddenQuarantinedInputCount?: number;
+}
+
+/** Selected wherever a model version is shown, so the mark can say which data. */
+export const VERSION_QUARANTINE = 'trainedOnQuarantinedData quarantinedInputs { id version dataset { name } } hiddenQuarantinedInputCount';
+
+/** A model version trained on quarantined data, marked where it appears; the title names the data. */
+export function QuarantineMark({ version }: { version: VersionQuarantine | null | undefined }) {
+  if (!version?.trainedOnQuarantinedData) return null;
+  const named = version.quarantinedInputs?.map((d) => `${d.dataset.name}@${d.version}`) ?? [];
+  const hidden = version.hiddenQuarantinedInputCount ?? 0;
+  if (hidden > 0) named.push(`${hidden} in projects you have no role in`);
+  return (
+    <span className="badge danger" data-testid="quarantine-mark" title={`Trained on quarantined data${named.length ? `: ${named.join(', ')}` : ''}`}>
+      ⚠ quarantined data
+    </span>
+  );
+}
+
+// One clock for every relative time on the page, ticking each minute.
+const clockListeners = new Set<(now: number) => void>();
+setInterval(() => {
+  const now = Date.now();
+  for (const l of clockListeners) l(now);
+}, 60_000);
+
+/** "2 h ago", with the exact time on hover (and in the element's dateTime). */
+export function RelativeTime({ iso }: { iso: string | null | undefined }) {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    clockListeners.add(setNow);
+    return () => {
+      clockListeners.delete(setNow);
+    };
+  }, []);
+  if (!iso) return <>—</>;
+  return (
+    <time dateTime={iso} title={fmtTime(iso)} data-testid="relative-time">
+      {fmtRelative(iso, now)}
+    </time>
   );
 }

@@ -2,7 +2,7 @@
 import { type FormEvent } from 'react';
 import { type Connection, usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
-import { ErrorBox, LoadMore, PageHeader } from '../components/ui';
+import { ErrorBox, LoadMore, PageHeader, RelativeTime } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface Event {
@@ -55,7 +55,9 @@ export function AuditPage() {
           <tbody>
             {q.items.map((e) => (
               <tr key={e.id}>
-                <td className="muted">{fmtTime(e.at)}</td>
+                <td className="muted">
+                  <RelativeTime iso={e.at} />
+                </td>
                 <td>
                   <button className="link" onClick={() => setQuery({ actor: e.actor ?? '' })}>
                     {e.actor ?? '—'}

@@ -1,32 +1,42 @@
-// Runs side by side: params with the differing ones marked, one metric overlaid, and
-// parallel coordinates of the params against a chosen metric.
+// Runs side by side: params and latest metrics in one column per run (names as logged), the
+// differing rows marked, one metric overlaid (smoothing, log axis, x by step or time, hover
+// readout), and parallel coordinates of the params against a chosen metric.
 import { useEffect, useMemo, useState } from 'react';
-import { metricNumber } from '../api';
+import { gql, metricNumber } from '../api';
 import { useQuery } from '../hooks';
 import { setQuery, useLocation } from '../router';
-import { Chart, type ChartSeries, PALETTE } from '../components/Chart';
+import { ChartSettingsBar, useChartSettings } from '../components/ChartSettings';
 import { ParallelCoordinates } from '../components/ParallelCoordinates';
+import { Plot, type PlotSeries } from '../components/Plot';
 import { Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
 import { fmtNumber } from '../format';
-import { loadHistory } from './Run';
+import { runColor } from '../plot/colors';
+import { type SeriesData, toSeries, xValues } from './run-metrics';
+
+interface CompareRun {
+  id: string;
+  name: string;
+  status: string;
+  startedAt: string;
+  project: { name: string };
+}
 
 interface Data {
   compareRuns: {
-    runs: { id: string; name: string; status: string; project: { name: string } }[];
+    runs: CompareRun[];
     params: { key: string; values: (string | null)[]; differs: boolean }[];
     metrics: { key: string; values: (number | string | null)[]; differs: boolean }[];
   };
 }
 
+const COMPARE = `query($ids: [ID!]!) { compareRuns(ids: $ids) {
+  runs { id name status startedAt project { name } } params { key values differs } metrics { key values differs } } }`;
+
 export function ComparePage() {
   const { query } = useLocation();
   const ids = (query.get('ids') ?? '').split(',').filter(Boolean);
   const onlyDiff = query.get('diff') === '1';
-  const q = useQuery<Data>(
-    `query($ids: [ID!]!) { compareRuns(ids: $ids) { runs { id name status project { name } } params { key values differs } metrics { key values differs } } }`,
-    { ids },
-    { skip: ids.length < 2 },
-  );
+  const q = useQuery<Data>(COMPARE, { ids }, { skip: ids.length < 2 });
   const data = q.data?.compareRuns;
   const metricKeys = data?.metrics.map((m) => m.key) ?? [];
   const metric = query.get('metric') ?? metricKeys[0] ?? '';
@@ -47,57 +57,7 @@ export function ComparePage() {
               </label>
             }
           >
-            <div className="scroll-x">
-              <table className="table compare" data-testid="compare-table">
-                <thead>
-                  <tr>
-                    <th />
-                    {data.runs.map((r, i) => (
-                      <th key={r.id}>
-                        <span className="swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
-                        <RunLink run={r} />
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  <tr className="section">
-                    <td colSpan={data.runs.length + 1}>Params</td>
-                  </tr>
-                  {data.params
-                    .filter((p) => !onlyDiff || p.differs)
-                    .map((p) => (
-                      <tr key={`p.${p.key}`} className={p.differs ? 'differs' : ''} data-param={p.key} data-differs={p.differs}>
-                        <th>
-                          {p.differs && <span className="diff-mark" title="differs" />}
-                          {p.key}
-                        </th>
-                        {p.values.map((v, i) => (
-                          <td key={i}>{v ?? <span className="muted">—</span>}</td>
-                        ))}
-                      </tr>
-                    ))}
-                  <tr className="section">
-                    <td colSpan={data.runs.length + 1}>Metrics (latest)</td>
-                  </tr>
-                  {data.metrics
-                    .filter((m) => !onlyDiff || m.differs)
-                    .map((m) => (
-                      <tr key={`m.${m.key}`} className={m.differs ? 'differs' : ''}>
-                        <th>
-                          {m.differs && <span className="diff-mark" title="differs" />}
-                          {m.key}
-                        </th>
-                        {m.values.map((v, i) => (
-                          <td key={i} className="num">
-                            {fmtNumber(metricNumber(v))}
-                          </td>
-                        ))}
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
+            <CompareTable data={data} onlyDiff={onlyDiff} />
           </Card>
           {metricKeys.length > 0 && (
             <>
@@ -115,7 +75,7 @@ export function ComparePage() {
               </Card>
               <Card title={`Parallel coordinates: params against ${metric}`}>
                 <ParallelCoordinates
-                  runs={data.runs.map((r, i) => ({ name: r.name, color: PALETTE[i % PALETTE.length]! }))}
+                  runs={data.runs.map((r) => ({ name: r.name, color: runColor(r.id) }))}
                   axes={[
                     ...data.params.filter((p) => p.differs).map((p) => ({ label: p.key, values: p.values })),
                     { label: metric, values: data.metrics.find((m) => m.key === metric)?.values.map((v) => metricNumber(v)) ?? [], isTarget: true },
@@ -130,20 +90,104 @@ export function ComparePage() {
   );
 }
 
-function Overlay({ runs, metric }: { runs: { id: string; name: string }[]; metric: string }) {
-  const [series, setSeries] = useState<ChartSeries[] | null>(null);
-  const [range, setRange] = useState<[number, number] | null>(null);
+/** One column per run, every value of a run in its column and aligned the same way. */
+function CompareTable({ data, onlyDiff }: { data: Data['compareRuns']; onlyDiff: boolean }) {
+  const runs = data.runs;
+  const row = (kind: 'param' | 'metric', key: string, values: (string | number | null)[], differs: boolean) => (
+    <tr
+      key={`${kind}.${key}`}
+      className={differs ? 'differs' : ''}
+      data-param={kind === 'param' ? key : undefined}
+      data-metric={kind === 'metric' ? key : undefined}
+      data-differs={differs}
+    >
+      <th scope="row" title={key}>
+        {differs && <span className="diff-mark" title="differs" />}
+        {key}
+      </th>
+      {values.map((v, i) => (
+        <td key={runs[i]!.id} data-run-id={runs[i]!.id}>
+          {v === null ? <span className="muted">—</span> : kind === 'metric' ? fmtNumber(metricNumber(v)) : v}
+        </td>
+      ))}
+    </tr>
+  );
+  return (
+    <div className="scroll-x">
+      <table className="table compare" data-testid="compare-table" style={{ minWidth: 200 + runs.length * 150 }}>
+        <colgroup>
+          <col className="compare-key" />
+          {runs.map((r) => (
+            <col key={r.id} />
+          ))}
+        </colgroup>
+        <thead>
+          <tr>
+            <th />
+            {runs.map((r) => (
+              <th key={r.id} data-run-id={r.id} className="compare-run">
+                <span className="swatch" style={{ background: runColor(r.id) }} />
+                <RunLink run={r} />
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          <tr className="section">
+            <td colSpan={runs.length + 1}>Params</td>
+          </tr>
+          {data.params.filter((p) => !onlyDiff || p.differs).map((p) => row('param', p.key, p.values, p.differs))}
+          <tr className="section">
+            <td colSpan={runs.length + 1}>Metrics (latest)</td>
+          </tr>
+          {data.metrics.filter((m) => !onlyDiff || m.differs).map((m) => row('metric', m.key, m.values, m.differs))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const HISTORIES = `query($ids: [ID!]!, $keys: [String!]!, $max: Int) {
+  metricHistories(runIds: $ids, keys: $keys, maxPoints: $max, significantDigits: 6) { key sampled bucketSteps steps values timestampsMs }
+}`;
+
+function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {
+  const settings = useChartSettings();
+  const [loaded, setLoaded] = useState<{ metric: string; series: SeriesData[] } | null>(null);
+  const [error, setError] = useState<Error | null>(null);
   const key = runs.map((r) => r.id).join(',');
   useEffect(() => {
     let cancelled = false;
-    void Promise.all(runs.map((r) => loadHistory(r.id, metric, 1000, range).catch(() => ({ steps: [], values: [], sampled: false })))).then((loaded) => {
-      if (!cancelled) setSeries(loaded.map((s, i) => ({ label: runs[i]!.name, color: PALETTE[i % PALETTE.length]!, steps: s.steps, values: s.values })));
-    });
+    gql<{ metricHistories: SeriesData[] }>(HISTORIES, { ids: runs.map((r) => r.id), keys: [metric], max: 1000 }).then(
+      (d) => !cancelled && setLoaded({ metric, series: d.metricHistories }),
+      (e: Error) => !cancelled && setError(e),
+    );
     return () => {
       cancelled = true;
     };
-  }, [key, metric, range]);
-  const shown = useMemo(() => series, [series]);
-  if (!shown) return <Loading />;
-  return <Chart series={shown} onZoom={setRange} height={260} />;
+  }, [key, metric]);
+  const series = useMemo<PlotSeries[] | null>(() => {
+    if (!loaded || loaded.metric !== metric) return null;
+    return runs.map((r, i) => {
+      const s = toSeries(loaded.series[i]!);
+      return {
+        id: r.id,
+        label: r.name,
+        color: runColor(r.id),
+        x: xValues(s, settings.xMode, Date.parse(r.startedAt)),
+        y: s.values,
+        steps: s.steps,
+        times: s.times,
+      };
+    });
+  }, [loaded, metric, settings.xMode]);
+  const options = useMemo(() => ({ ...settings, yLabel: metric }), [settings.xMode, settings.logY, settings.smoothing, metric]);
+  if (error) return <ErrorBox error={error} />;
+  if (!series) return <Loading />;
+  return (
+    <>
+      <ChartSettingsBar settings={settings} />
+      <Plot series={series} options={options} height={280} />
+    </>
+  );
 }

@@ -1,7 +1,7 @@
 // Every project the caller may see.
 import { type Connection, usePages } from '../hooks';
 import { Link, enc } from '../router';
-import { Card, LoadMore, PageHeader, PagesStatus } from '../components/ui';
+import { Card, LoadMore, PageHeader, PagesStatus, RelativeTime } from '../components/ui';
 import { fmtTime } from '../format';
 
 interface Project {
@@ -54,7 +54,9 @@ export function HomePage() {
                   <td className="muted">{p.description ?? ''}</td>
                   <td className="num">{p.runs.totalCount.toLocaleString()}</td>
                   <td>{p.myRole?.toLowerCase() ?? '—'}</td>
-                  <td>{fmtTime(p.createdAt)}</td>
+                  <td>
+                    <RelativeTime iso={p.createdAt} />
+                  </td>
                 </tr>
               ))}
             </tbody>

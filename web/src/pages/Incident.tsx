@@ -3,7 +3,18 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { AliasBadges, Card, ErrorBox, Loading, PageHeader, RunLink } from '../components/ui';
+import {
+  AliasBadges,
+  Card,
+  ErrorBox,
+  Loading,
+  PageHeader,
+  QuarantineMark,
+  RelativeTime,
+  RunLink,
+  VERSION_QUARANTINE,
+  type VersionQuarantine,
+} from '../components/ui';
 import { fmtTime, fromLocalInput, shortDigest, toLocalInput } from '../format';
 
 interface Target {
@@ -24,7 +35,7 @@ const TARGET = `query($id: ID!) { node(id: $id) { __typename id
   ... on CodeCommit { commit repository } } }`;
 
 interface Impact {
-  impact: {
+  impact: (VersionQuarantine & {
     id: string;
     version: number;
     aliases: string[];
@@ -32,7 +43,7 @@ interface Impact {
     createdAt: string;
     model: { name: string; project: { name: string } };
     run: { id: string; name: string; status: string };
-  }[];
+  })[];
 }
 
 export function IncidentPage() {
@@ -116,7 +127,7 @@ function LookupForm({ fields, onSubmit }: { fields: [string, string, string, (v:
 function ImpactView({ id, at }: { id: string; at: string | null }) {
   const target = useQuery<Target>(TARGET, { id });
   const impact = useQuery<Impact>(
-    `query($id: ID!, $at: DateTime, $then: DateTime!) { impact(id: $id, at: $at) { id version aliases aliasesAt(at: $then) createdAt model { name project { name } } run { id name status } } }`,
+    `query($id: ID!, $at: DateTime, $then: DateTime!) { impact(id: $id, at: $at) { id version aliases aliasesAt(at: $then) createdAt model { name project { name } } run { id name status } ${VERSION_QUARANTINE} } }`,
     { id, at, then: useMemo(() => at ?? new Date().toISOString(), [id, at]) },
   );
   const node = target.data?.node;
@@ -157,7 +168,7 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
           {node.__typename === 'DatasetVersion' &&
             (node.quarantine ? (
               <div className="blocked" data-testid="quarantined">
-                <strong>Quarantined</strong> {fmtTime(node.quarantine.at)} by {node.quarantine.by ?? 'unknown'}: {node.quarantine.reason}
+                <strong>Quarantined</strong> <RelativeTime iso={node.quarantine.at} /> by {node.quarantine.by ?? 'unknown'}: {node.quarantine.reason}
               </div>
             ) : (
               <form className="row" onSubmit={submit}>
@@ -209,7 +220,8 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
                   <td className="strong">
                     <Link to={`/models/${enc(v.model.name)}`}>
                       {v.model.name} v{v.version}
-                    </Link>
+                    </Link>{' '}
+                    <QuarantineMark version={v} />
                   </td>
                   <td>{v.model.project.name}</td>
                   <td>

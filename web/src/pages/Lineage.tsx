@@ -24,6 +24,7 @@ interface LineageData {
         quarantine?: { at: string; reason: string; by: string | null } | null;
         model?: { name: string };
         aliasesAt?: string[];
+        trainedOnQuarantinedData?: boolean;
       };
     }[];
     edges: { from: string; to: string; kind: string; role: string | null; createdAt: string }[];
@@ -35,7 +36,7 @@ const QUERY = `query($id: ID!, $direction: LineageDirection, $depth: Int, $types
     appliedDepth depthClamped source at
     nodes { id type label depth redacted node { __typename
       ... on DatasetVersion { quarantine { at reason by } }
-      ... on ModelVersion { model { name } aliasesAt(at: $aliasesAt) } } }
+      ... on ModelVersion { model { name } aliasesAt(at: $aliasesAt) trainedOnQuarantinedData } } }
     edges { from to kind role createdAt }
   }
 }`;
@@ -71,12 +72,15 @@ export function LineagePage({ id }: { id: string }) {
         }
       }
     }
+    // A model version trained on quarantined data is tainted even when that data lies beyond the
+    // depth drawn (the server knows; only for now, since quarantines have no "as of").
+    const tainted = (n: (typeof g.nodes)[number]) => downstream.has(n.id) || (!at && n.node?.trainedOnQuarantinedData === true);
     return g.nodes.map((n) => ({
       id: n.id,
       type: n.type,
       label: n.label,
       start: n.depth === 0,
-      marks: [quarantined.has(n.id) ? 'quarantined' : '', downstream.has(n.id) ? 'downstream' : '', n.redacted ? 'redacted' : ''].filter(Boolean),
+      marks: [quarantined.has(n.id) ? 'quarantined' : '', tainted(n) ? 'downstream' : '', n.redacted ? 'redacted' : ''].filter(Boolean),
       badges: n.node?.aliasesAt ?? [],
     }));
   }, [g, at]);

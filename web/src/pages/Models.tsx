@@ -5,22 +5,36 @@ import { type FormEvent, useState } from 'react';
 import { GqlError } from '../api';
 import { type Connection, useMutation, usePages, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
-import { AliasBadges, Card, ErrorBox, LoadMore, Loading, PageHeader, PagesStatus, RunLink } from '../components/ui';
+import {
+  AliasBadges,
+  Card,
+  ErrorBox,
+  Loading,
+  LoadMore,
+  PageHeader,
+  PagesStatus,
+  QuarantineMark,
+  RelativeTime,
+  RunLink,
+  VERSION_QUARANTINE,
+  type VersionQuarantine,
+} from '../components/ui';
 import { fmtTime } from '../format';
 
 interface ModelRow {
   name: string;
   description: string | null;
   createdAt: string;
-  aliases: { alias: string; version: { version: number } }[];
-  versions: { edges: { node: { version: number } }[] };
+  aliases: { alias: string; version: { version: number } & VersionQuarantine }[];
+  versions: { edges: { node: { version: number } & VersionQuarantine }[] };
 }
 interface ProjectModels {
   name: string;
   registeredModels: Connection<ModelRow>;
 }
 
-const MODEL_ROW = 'name description createdAt aliases { alias version { version } } versions(first: 1) { edges { node { version } } }';
+const MODEL_ROW =
+  'name description createdAt aliases { alias version { version trainedOnQuarantinedData } } versions(first: 1) { edges { node { version trainedOnQuarantinedData } } }';
 // Every project, a page at a time, each with its first 25 models; a project with more links to its
 // own list. 25 x 25 keeps the query well inside the server's cost limit (which multiplies list sizes).
 const ALL_PROJECTS = `query($after: String) { projects(first: 25, after: $after) { pageInfo { hasNextPage endCursor } edges { node { name registeredModels(first: 25) { pageInfo { hasNextPage endCursor } edges { node { ${MODEL_ROW} } } } } } } }`;
@@ -100,15 +114,22 @@ function ModelsTable({ models }: { models: ModelRow[] }) {
               </Link>
               {m.description && <div className="muted small">{m.description}</div>}
             </td>
-            <td>{m.versions.edges[0] ? `v${m.versions.edges[0].node.version}` : '—'}</td>
+            <td>
+              {m.versions.edges[0] ? `v${m.versions.edges[0].node.version}` : '—'} <QuarantineMark version={m.versions.edges[0]?.node} />
+            </td>
             <td>
               {m.aliases.map((a) => (
-                <span key={a.alias} className="badge alias">
-                  {a.alias} → v{a.version.version}
+                <span key={a.alias} className="alias-with-mark" data-alias={a.alias}>
+                  <span className={`badge alias ${a.alias === 'production' ? 'prod' : ''}`}>
+                    {a.alias} → v{a.version.version}
+                  </span>
+                  <QuarantineMark version={a.version} />
                 </span>
               ))}
             </td>
-            <td>{fmtTime(m.createdAt)}</td>
+            <td>
+              <RelativeTime iso={m.createdAt} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -123,7 +144,7 @@ interface ModelData {
     description: string | null;
     createdAt: string;
     project: { name: string };
-    aliases: { alias: string; since: string; version: { version: number } }[];
+    aliases: { alias: string; since: string; version: { version: number } & VersionQuarantine }[];
     versions: {
       edges: {
         node: {
@@ -134,7 +155,7 @@ interface ModelData {
           description: string | null;
           aliases: string[];
           run: { id: string; name: string; status: string };
-        };
+        } & VersionQuarantine;
       }[];
     };
     history: {
@@ -143,8 +164,8 @@ interface ModelData {
       at: string;
       who: string | null;
       reason: string | null;
-      from: { version: number } | null;
-      to: { version: number } | null;
+      from: ({ version: number } & VersionQuarantine) | null;
+      to: ({ version: number } & VersionQuarantine) | null;
       override: { reason: string; quarantinedDatasetVersions: { id: string; version: string; dataset: { name: string } }[] } | null;
     }[];
   };
@@ -152,9 +173,9 @@ interface ModelData {
 
 const MODEL_QUERY = `query($name: String!) { registeredModel(name: $name) {
   id name description createdAt project { name }
-  aliases { alias since version { version } }
-  versions(first: 100) { edges { node { id version createdAt createdBy description aliases run { id name status } } } }
-  history { action alias at who reason from { version } to { version } override { reason quarantinedDatasetVersions { id version dataset { name } } } }
+  aliases { alias since version { version ${VERSION_QUARANTINE} } }
+  versions(first: 100) { edges { node { id version createdAt createdBy description aliases run { id name status } ${VERSION_QUARANTINE} } } }
+  history { action alias at who reason from { version trainedOnQuarantinedData } to { version trainedOnQuarantinedData } override { reason quarantinedDatasetVersions { id version dataset { name } } } }
 } }`;
 
 const ALIAS_PAYLOAD = 'alias changed version { version }';
@@ -192,7 +213,7 @@ export function ModelPage({ name }: { name: string }) {
         }
         sub={
           <>
-            <Link to={`/projects/${enc(model.project.name)}/runs`}>{model.project.name}</Link> · created {fmtTime(model.createdAt)}
+            <Link to={`/projects/${enc(model.project.name)}/runs`}>{model.project.name}</Link> · created <RelativeTime iso={model.createdAt} />
             {model.description ? ` · ${model.description}` : ''}
           </>
         }
@@ -210,7 +231,7 @@ export function ModelPage({ name }: { name: string }) {
             <table className="table" data-testid="aliases">
               <tbody>
                 {model.aliases.map((a) => (
-                  <AliasRow key={a.alias} model={model.name} alias={a.alias} version={a.version.version} since={a.since} onDone={q.refetch} />
+                  <AliasRow key={a.alias} model={model.name} alias={a.alias} version={a.version} since={a.since} onDone={q.refetch} />
                 ))}
               </tbody>
             </table>
@@ -234,8 +255,8 @@ export function ModelPage({ name }: { name: string }) {
           <tbody>
             {model.versions.edges.map(({ node: v }) => (
               <tr key={v.id}>
-                <td className="strong">
-                  <Link to={`/lineage/${enc(v.id)}?dir=UPSTREAM`}>v{v.version}</Link>
+                <td className="strong" data-version={v.version}>
+                  <Link to={`/lineage/${enc(v.id)}?dir=UPSTREAM`}>v{v.version}</Link> <QuarantineMark version={v} />
                 </td>
                 <td>
                   <AliasBadges aliases={v.aliases} />
@@ -243,7 +264,9 @@ export function ModelPage({ name }: { name: string }) {
                 <td>
                   <RunLink run={v.run} />
                 </td>
-                <td>{fmtTime(v.createdAt)}</td>
+                <td>
+                  <RelativeTime iso={v.createdAt} />
+                </td>
                 <td>{v.createdBy ?? '—'}</td>
               </tr>
             ))}
@@ -267,10 +290,16 @@ export function ModelPage({ name }: { name: string }) {
           <ol className="timeline" data-testid="alias-history">
             {history.map((h, i) => (
               <li key={i} className={`event ${h.action.toLowerCase()} ${h.override ? 'overridden' : ''}`} data-action={h.action}>
-                <div className="when">{fmtTime(h.at)}</div>
+                <div className="when">
+                  {fmtTime(h.at)}{' '}
+                  <span className="muted">
+                    (<RelativeTime iso={h.at} />)
+                  </span>
+                </div>
                 <div className="what">
-                  <span className="badge alias">{h.alias}</span> <strong>{h.action.toLowerCase()}</strong> {h.from ? `v${h.from.version}` : '∅'} →{' '}
-                  {h.to ? `v${h.to.version}` : '∅'} <span className="muted">by {h.who ?? 'unknown'}</span>
+                  <span className={`badge alias ${h.alias === 'production' ? 'prod' : ''}`}>{h.alias}</span> <strong>{h.action.toLowerCase()}</strong>{' '}
+                  {h.from ? `v${h.from.version}` : '∅'} → {h.to ? `v${h.to.version}` : '∅'} <QuarantineMark version={h.to} />{' '}
+                  <span className="muted">by {h.who ?? 'unknown'}</span>
                   {h.reason && <div className="reason">“{h.reason}”</div>}
                   {h.override && (
                     <div className="override">
@@ -292,7 +321,20 @@ export function ModelPage({ name }: { name: string }) {
   );
 }
 
-function AliasRow({ model, alias, version, since, onDone }: { model: string; alias: string; version: number; since: string; onDone: () => void }) {
+function AliasRow({
+  model,
+  alias,
+  version: held,
+  since,
+  onDone,
+}: {
+  model: string;
+  alias: string;
+  version: { version: number } & VersionQuarantine;
+  since: string;
+  onDone: () => void;
+}) {
+  const version = held.version;
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const m = useMutation(`mutation($i: RollbackModelAliasInput!) { rollbackModelAlias(input: $i) { ${ALIAS_PAYLOAD} } }`);
@@ -307,10 +349,14 @@ function AliasRow({ model, alias, version, since, onDone }: { model: string; ali
   return (
     <tr data-alias={alias}>
       <td>
-        <span className="badge alias">{alias}</span>
+        <span className={`badge alias ${alias === 'production' ? 'prod' : ''}`}>{alias}</span>
       </td>
-      <td className="strong">v{version}</td>
-      <td className="muted">since {fmtTime(since)}</td>
+      <td className="strong">
+        v{version} <QuarantineMark version={held} />
+      </td>
+      <td className="muted">
+        since <RelativeTime iso={since} />
+      </td>
       <td className="right">
         {!open ? (
           <button className="ghost small" onClick={() => setOpen(true)}>

@@ -5,6 +5,7 @@
 // NULL and only matches runs that have the key. Hence `metrics.x != 1` skips runs without x,
 // while `not metrics.x = 1` (plain boolean negation) matches them. Predicates on nullable
 // attributes are guarded the same way, so `not attributes.user = 'a'` matches runs with no user.
+import { SqlParams } from '../../../db/sql.js';
 import {
   ATTRIBUTE_TYPES,
   type AttributeName,
@@ -17,16 +18,7 @@ import {
   timestampMillis,
 } from './parse.js';
 
-/** Collects bind values; `add` returns the placeholder for the value just pushed. */
-export class SqlParams {
-  /** Pass pre-bound values (e.g. the project id as $1); the array is used, not copied. */
-  constructor(readonly values: unknown[] = []) {}
-
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
+export { SqlParams };
 
 // Text that float8 input accepts without an overflow or underflow error (either would abort the
 // whole query): at most 150 characters with an exponent below 100, or a mantissa of up to 9+20

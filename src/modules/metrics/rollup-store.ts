@@ -169,3 +169,8 @@ export async function hasPending(sql: SqlQueryable, runId: number, keyId: number
   const rows = await sql.query('SELECT 1 FROM metric_rollup_pending WHERE run_id = $1 AND key_id = $2 LIMIT 1', [runId, keyId]);
   return rows.length > 0;
 }
+
+/** Whether any series has points not yet folded (an idle server's sweep: one indexed probe). */
+export async function anyPending(sql: SqlQueryable): Promise<boolean> {
+  return (await sql.query('SELECT 1 FROM metric_rollup_pending LIMIT 1')).length > 0;
+}

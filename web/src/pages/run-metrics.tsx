@@ -1,0 +1,334 @@
+// A run's metrics on its page: one chart per key, loaded with the run (one round trip) as a
+// downsample, then kept live. Each series resumes after its own last step (an evaluation metric
+// logged every 1,000 steps does not drag the loss back to its start), and live points are merged
+// at the downsample's density, so the page never receives or holds a flood of raw points.
+import { useEffect, useMemo, useState } from 'react';
+import { gql, type LiveState, metricNumber, type Subscription, subscribe } from '../api';
+import { type ChartSettings, ChartSettingsBar, useChartSettings } from '../components/ChartSettings';
+import { Plot, type PlotSeries } from '../components/Plot';
+import { Card, LiveDot, Loading } from '../components/ui';
+import { fmtNumber } from '../format';
+import { emptySeries, keyedGroups, mergePoint, resumePlan, type Series, seriesFrom } from '../live-series';
+import { PALETTE } from '../plot/colors';
+import { chartPoints, SERIES_FIELDS } from './run-query';
+
+export interface SeriesData {
+  key: string;
+  sampled: boolean;
+  bucketSteps: number | null;
+  steps: number[];
+  values: (number | string)[];
+  /** Milliseconds since the epoch, one per step (left out where the chart does not need them). */
+  timestampsMs?: number[];
+}
+
+export function toSeries(h: SeriesData): Series {
+  return seriesFrom({
+    steps: h.steps,
+    values: h.values.map(metricNumber),
+    times: h.timestampsMs,
+    sampled: h.sampled,
+    bucketSteps: h.bucketSteps,
+  });
+}
+
+const HISTORY = `query($id: ID!, $key: String!, $max: Int, $from: SafeInt, $to: SafeInt) {
+  run(id: $id) { metricHistory(key: $key, maxPoints: $max, fromStep: $from, toStep: $to) { ${SERIES_FIELDS} } }
+}`;
+
+export async function loadHistory(id: string, key: string, maxPoints: number, range: [number, number] | null): Promise<Series> {
+  const data = await gql<{ run: { metricHistory: SeriesData } }>(HISTORY, { id, key, max: maxPoints, from: range?.[0] ?? null, to: range?.[1] ?? null });
+  return toSeries(data.run.metricHistory);
+}
+
+const KEYS = `query($id: ID!) { run(id: $id) { metrics { key lastStep } } }`;
+const LIVE = `subscription($runId: ID!, $since: SafeInt, $keys: [String!]) {
+  metricLogged(runId: $runId, sinceStep: $since, keys: $keys) { points { key step timestamp value } resumeFromStep dropped }
+}`;
+interface Batch {
+  metricLogged: { points: { key: string; step: number; timestamp: string; value: number | string }[]; resumeFromStep: number; dropped: boolean };
+}
+
+/** A metric's summary as the run query gives it. */
+export interface Summary {
+  key: string;
+  last: number | string;
+  lastStep: number;
+  lastTimestamp: string;
+}
+
+// Keys first logged behind the others appear only through a poll while the run is running.
+const NEW_KEYS_POLL_MS = 10_000;
+
+function worst(states: Iterable<LiveState>): LiveState {
+  let result: LiveState = { state: 'live' };
+  for (const s of states) {
+    if (s.state === 'failed') return s;
+    if (s.state === 'reconnecting') result = s;
+  }
+  return result;
+}
+
+/**
+ * Holds the series and the subscriptions that feed them. A series that grows past twice the
+ * chart's points (a long live run) is read again as a downsample; points that arrive while it
+ * is read are merged again afterwards.
+ */
+function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[], running: boolean) {
+  const [series, setSeries] = useState<Map<string, Series>>(() => new Map());
+  const [state, setState] = useState<LiveState>({ state: 'live' });
+  const initialKeys = useMemo(() => initial.map((m) => m.key).join('\u0000'), [initial]);
+
+  useEffect(() => {
+    let cancelled = false;
+    const store = new Map<string, Series>();
+    const subs: Subscription[] = [];
+    const states = new Map<number, LiveState>();
+    const reloading = new Map<string, { step: number; value: number | null; time: number }[]>();
+    const max = chartPoints();
+    let pending = false;
+    const render = () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        if (!cancelled) setSeries(new Map(store));
+      });
+    };
+
+    const reload = (key: string) => {
+      if (reloading.has(key)) return;
+      reloading.set(key, []);
+      void loadHistory(runId, key, max, null).then(
+        (fresh) => {
+          const late = reloading.get(key) ?? [];
+          reloading.delete(key);
+          if (cancelled) return;
+          for (const p of late) mergePoint(fresh, p.step, p.value, p.time);
+          store.set(key, fresh);
+          render();
+        },
+        () => reloading.delete(key),
+      );
+    };
+
+    const onBatch = ({ metricLogged: batch }: Batch) => {
+      for (const p of batch.points) {
+        let s = store.get(p.key);
+        if (!s) store.set(p.key, (s = emptySeries()));
+        const point = { step: p.step, value: metricNumber(p.value), time: Date.parse(p.timestamp) };
+        if (mergePoint(s, point.step, point.value, point.time)) reloading.get(p.key)?.push(point);
+        if (s.steps.length > 2 * max) reload(p.key);
+      }
+      render();
+    };
+
+    const open = (since: number, keys: string[] | null) => {
+      const id = subs.length;
+      let resume = since;
+      subs.push(
+        subscribe<Batch>(
+          LIVE,
+          () => ({ runId, since: resume, keys }),
+          (data) => {
+            resume = data.metricLogged.resumeFromStep;
+            onBatch(data);
+          },
+          (s) => {
+            states.set(id, s);
+            if (!cancelled) setState(worst(states.values()));
+          },
+        ),
+      );
+    };
+
+    const sinceOf = (keys: { key: string; lastStep: number }[]) => new Map(keys.map((m) => [m.key, Math.max(m.lastStep, store.get(m.key)?.lastStep ?? 0)]));
+
+    for (const h of histories) store.set(h.key, toSeries(h));
+    for (const m of initial) {
+      const s = store.get(m.key) ?? emptySeries();
+      // A downsample keeps each bucket's extremes, not necessarily the latest point: the summary has it.
+      mergePoint(s, m.lastStep, metricNumber(m.last), Date.parse(m.lastTimestamp));
+      store.set(m.key, s);
+    }
+    setSeries(new Map(store));
+    const plan = resumePlan(sinceOf(initial));
+    open(plan.all, null);
+    for (const g of plan.groups) open(g.since, g.keys);
+
+    // A key first logged below the others' steps is outside the unfiltered subscription's range.
+    const poll = running
+      ? setInterval(() => {
+          void gql<{ run: { metrics: { key: string; lastStep: number }[] } | null }>(KEYS, { id: runId }).then(
+            async (d) => {
+              const fresh = d.run?.metrics.filter((m) => !store.has(m.key)) ?? [];
+              for (const m of fresh) store.set(m.key, await loadHistory(runId, m.key, max, null));
+              if (cancelled || fresh.length === 0) return;
+              for (const g of keyedGroups(sinceOf(fresh))) open(g.since, g.keys);
+              render();
+            },
+            () => {},
+          );
+        }, NEW_KEYS_POLL_MS)
+      : null;
+
+    return () => {
+      cancelled = true;
+      if (poll) clearInterval(poll);
+      for (const s of subs) s.stop();
+    };
+  }, [runId, initialKeys, running]);
+
+  return { series, state };
+}
+
+export function LiveMetrics({
+  runId,
+  startedAt,
+  initial,
+  histories,
+  running,
+}: {
+  runId: string;
+  startedAt: string;
+  initial: Summary[];
+  histories: SeriesData[] | null;
+  running: boolean;
+}) {
+  const settings = useChartSettings();
+  if (!histories) return <Loading what="Loading metrics" />;
+  return <LiveCharts runId={runId} startedAt={Date.parse(startedAt)} initial={initial} histories={histories} running={running} settings={settings} />;
+}
+
+function LiveCharts({
+  runId,
+  startedAt,
+  initial,
+  histories,
+  running,
+  settings,
+}: {
+  runId: string;
+  startedAt: number;
+  initial: Summary[];
+  histories: SeriesData[];
+  running: boolean;
+  settings: ChartSettings;
+}) {
+  const { series, state } = useLiveSeries(runId, initial, histories, running);
+  const keys = [...series.keys()].sort();
+  return (
+    <Card
+      title="Metrics"
+      actions={
+        <>
+          <ChartSettingsBar settings={settings} />
+          <span className="muted small">
+            <LiveDot state={state} />
+          </span>
+        </>
+      }
+    >
+      {keys.length === 0 ? (
+        <p className="muted">No metrics logged yet; they appear here as the run logs them.</p>
+      ) : (
+        <div className="charts">
+          {keys.map((key, i) => (
+            <MetricChart
+              key={key}
+              runId={runId}
+              metricKey={key}
+              live={series.get(key)!}
+              color={PALETTE[i % PALETTE.length]!}
+              settings={settings}
+              startedAt={startedAt}
+            />
+          ))}
+        </div>
+      )}
+      <p className="muted small hint">Hover for values; drag across a chart to zoom (a finer downsample is read), double-click to reset.</p>
+    </Card>
+  );
+}
+
+/** A series on the x axis asked for: steps, wall-clock ms, or seconds since the run started. */
+export function xValues(s: Series, mode: ChartSettings['xMode'], startedAt: number): ArrayLike<number> {
+  if (mode === 'step' || s.times.length !== s.steps.length) return s.steps;
+  if (mode === 'wall') return s.times;
+  return s.times.map((t) => (t - startedAt) / 1000);
+}
+
+/** The steps an x range covers, for reading a finer downsample of it. */
+function stepRange(s: Series, x: ArrayLike<number>, range: [number, number]): [number, number] {
+  if (x === s.steps || s.steps.length === 0) return [Math.floor(range[0]), Math.ceil(range[1])];
+  let a = 0;
+  while (a < x.length - 1 && x[a + 1]! <= range[0]) a += 1;
+  let b = x.length - 1;
+  while (b > 0 && x[b - 1]! >= range[1]) b -= 1;
+  return [s.steps[a]!, s.steps[b]!];
+}
+
+function MetricChart({
+  runId,
+  metricKey,
+  live,
+  color,
+  settings,
+  startedAt,
+}: {
+  runId: string;
+  metricKey: string;
+  live: Series;
+  color: string;
+  settings: ChartSettings;
+  startedAt: number;
+}) {
+  const [zoom, setZoom] = useState<{ range: [number, number]; steps: [number, number]; data: Series | null } | null>(null);
+  const shown = zoom?.data ?? live;
+  const x = xValues(shown, settings.xMode, startedAt);
+  const onZoom = (range: [number, number] | null) => {
+    if (!range) return setZoom(null);
+    const steps = stepRange(shown, x, range);
+    setZoom({ range, steps, data: null });
+    void loadHistory(runId, metricKey, chartPoints(), steps).then((data) => setZoom((z) => (z && z.range === range ? { ...z, data } : z)));
+  };
+  useEffect(() => setZoom(null), [settings.xMode]);
+  // A new series object per update so the chart redraws; the live arrays are changed in place.
+  const plotSeries = useMemo<PlotSeries[]>(
+    () => [{ id: runId, label: metricKey, color, x: Array.from(x), y: shown.values.slice(), steps: shown.steps.slice(), times: shown.times.slice() }],
+    [shown, shown.steps.length, metricKey, color, live.lastStep, live.lastValue, settings.xMode],
+  );
+  const options = useMemo(() => ({ ...settings, yLabel: metricKey }), [settings.xMode, settings.logY, settings.smoothing, metricKey]);
+  return (
+    <div
+      className="metric"
+      data-testid="metric-chart"
+      data-key={metricKey}
+      data-points={live.steps.length}
+      data-last-step={live.lastStep ?? ''}
+      data-zoomed={zoom ? 'yes' : 'no'}
+    >
+      <div className="metric-head">
+        <strong>{metricKey}</strong>
+        <span className="muted small">
+          {live.lastStep !== null && (
+            <>
+              step {live.lastStep.toLocaleString()} · {fmtNumber(live.lastValue)}
+            </>
+          )}
+          {live.sampled && !zoom && ' · downsampled'}
+          {zoom && (
+            <>
+              {' '}
+              · steps {zoom.steps[0]}–{zoom.steps[1]} {zoom.data ? '' : '(loading)'}{' '}
+              <button className="link" onClick={() => setZoom(null)}>
+                reset
+              </button>
+            </>
+          )}
+        </span>
+      </div>
+      <Plot series={plotSeries} options={options} onZoom={onZoom} view={zoom ? zoom.range : null} height={200} />
+    </div>
+  );
+}
