@@ -25,6 +25,7 @@ import { authenticate, credentialsFromHeaders } from './modules/auth/authenticat
 import { createOpenLineageRoutes } from './http/openlineage/routes.js';
 import { createMarquezRoutes } from './http/marquez/routes.js';
 import { createArtifactRoutes } from './modules/artifacts/http.js';
+import { useMlflowGraphQL } from './http/mlflow/graphql.js';
 import { createMlflowRoutes, mlflowDoorErrors } from './http/mlflow/router.js';
 import { openArtifactStore } from './modules/artifacts/open-store.js';
 import { createMemoryPubSub } from './modules/live/pubsub-memory.js';
@@ -113,6 +114,8 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     plugins: [
       graphiql.plugin,
       useRequestLimits({ limits: config.limits, introspection: config.introspection }),
+      // MLflow's own GraphQL operations (its UI's mlflowGetRun, mlflowSearchRuns, ...) on the same endpoint.
+      useMlflowGraphQL(services, log, config),
       useAuditLog(services.audit, log),
       useSharedSubscriptionExecution(new Set(['metricLogged'])),
     ],

@@ -1,7 +1,7 @@
 // The only reader of process.env: validates every variable once and reports all problems together.
 import path from 'node:path';
 import { z } from 'zod';
-import { keyProblem } from './validation.js';
+import { LIMITS, requireName } from './validation.js';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string | null } // null: in memory (tests)
@@ -153,10 +153,18 @@ function namespaceProjects(value: string | undefined, ctx: z.RefinementCtx): Map
     .filter(Boolean)) {
     const at = entry.lastIndexOf('=');
     const [ns, project] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
-    const problem = at <= 0 || !project ? null : keyProblem(project);
     if (at <= 0 || !project) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: expected namespace=project` });
-    else if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)}: not a valid project name: ${problem}` });
-    else map.set(ns, project);
+    else {
+      // Project names are display names (MLflow experiment names such as "exp: baseline").
+      try {
+        map.set(ns, requireName('project', project, LIMITS.projectNameLength));
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(entry)}: project ${JSON.stringify(project)} is not a valid project name (${(error as Error).message})`,
+        });
+      }
+    }
   }
   return map;
 }

@@ -77,6 +77,21 @@ export class ForbiddenError extends DomainError {
 }
 
 /**
+ * Creating under a name that is taken by something the caller may not see (names of projects,
+ * models and datasets are global). FORBIDDEN, as MLflow's auth plugin answers: never "already
+ * exists", which would confirm the hidden thing and, through MLflow's set_experiment, be taken
+ * for a race and swallowed. The message names no project and does not say what holds the name.
+ */
+export function nameNotYours(field: string, kind: string, name: string): ForbiddenError {
+  return new ForbiddenError(
+    `${field}: you may not create a ${kind} named ${JSON.stringify(name)}; the name is not available to you (${kind} names are global), pick another`,
+    {
+      field,
+    },
+  );
+}
+
+/**
  * A dependency that holds data (the artifact object store) cannot be reached right now: nothing
  * was kept, and the same request can be retried after `retryAfterSeconds` (503 + Retry-After).
  */

@@ -11,6 +11,8 @@ export interface InputSpec {
   step: { min: number; max: number };
   limits: {
     nameLength: number;
+    /** Project (MLflow experiment) names: MLflow's limit. */
+    projectNameLength: number;
     keyLength: number;
     paramValueLength: number;
     tagValueLength: number;

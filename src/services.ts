@@ -27,6 +27,7 @@ import { createLiveService } from './modules/live/service.js';
 import { createIncidentService } from './modules/lineage/incidents.js';
 import { createQuarantineService } from './modules/lineage/quarantine.js';
 import { createLineageService, type Neo4jProjection } from './modules/lineage/service.js';
+import { createLoggedModelService } from './modules/logged-models/service.js';
 import { edgeRecorder, edgeRetractor } from './modules/lineage/store.js';
 import { createDatasetReads } from './modules/datasets/reads.js';
 import { createMetricService } from './modules/metrics/service.js';
@@ -90,6 +91,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const retractEdges = edgeRetractor({ outbox: !!deps.neo4j });
   // Which version each read of a dataset stands for: one rule for pipeline runs and training runs.
   const reads = createDatasetReads({ recordEdges, retractEdges });
+  const pubsub = deps.pubsub ?? createMemoryPubSub();
+  const log = deps.log ?? createLogger('silent');
   const projects = createProjectService(db);
   // Each committed run change is published by the runs service itself (`live` is built below and
   // only called once a write committed, so the late binding is safe).
@@ -105,8 +108,6 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const promotionGate = createPromotionGate(db, { incidents, settings });
   // Every runUpdated subscriber of a project is woken by the same change in the same tick: one
   // batched query serves them all. No cache, so each change still reads the run as stored then.
-  const pubsub = deps.pubsub ?? createMemoryPubSub();
-  const log = deps.log ?? createLogger('silent');
   // Revocations are announced by the auth service itself once committed (`access` is built next).
   const auth = createAuthService(db, { afterRevoke: (revocation) => access.announce(revocation) });
   const access = createAccessWatch({ pubsub, log, status: auth.accessStatus });
@@ -126,15 +127,18 @@ export function createServices(db: Database, deps: ServiceDeps) {
     loadRun: (id) => changedRuns.load(id),
   });
   const audit = createAuditService(db);
+  const loggedModels = createLoggedModelService(db, { runs });
   const registry = createRegistryService(db, {
     promotionGate,
     recordEdges,
     projects,
+    runs,
+    loggedModels,
     governance: { aliasRule: settings.aliasRule, groupsOf: settings.groupsOf },
     links,
     events,
   });
-  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges);
+  const artifacts = createArtifactService(db, deps.artifactStore, { maxBytes: deps.maxArtifactBytes }, runs, recordEdges, loggedModels);
   return {
     projects: forDoors(projects),
     runs: forDoors(runs),
@@ -153,6 +157,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
       maxBytes: deps.maxArtifactBytes,
       ttlSeconds: deps.presignTtlSeconds ?? 900,
     }),
+    loggedModels,
     registry: forDoors(registry),
     lineage: forDoors(lineage),
     incidents,

@@ -5,6 +5,8 @@ import { INPUT_RULES } from './input-spec.js';
 export { INPUT_RULES, INPUT_RULES_PATH } from './input-spec.js';
 
 export const KEY_PATTERN = new RegExp(INPUT_RULES.key.pattern, 'u');
+/** One character an unquoted key may hold: the key pattern's class without the space (the filter tokenizer reads keys with it; a space ends one there). */
+export const KEY_CHAR = new RegExp(INPUT_RULES.key.pattern.replace(/^\^/, '').replace(/\+\$$/, '').replace(' ', ''), 'u');
 const CONTROL = new RegExp(`[${INPUT_RULES.displayName.forbiddenCategories.map((c) => `\\p{${c}}`).join('')}]`, 'u');
 export const LIMITS = INPUT_RULES.limits;
 
@@ -35,11 +37,11 @@ export function requireName(field: string, value: string, max: number = LIMITS.n
   return trimmed;
 }
 
-/** Why a key breaks the key rule, or null when it keeps it. */
-export function keyProblem(value: string): string | null {
+/** Why a key breaks the key rule, or null when it keeps it; `max` is tighter for some keys (dataset roles). */
+export function keyProblem(value: string, max: number = INPUT_RULES.key.maxLength): string | null {
   if (value.length === 0) return 'must not be empty';
   const length = lengthOf(value);
-  if (length > INPUT_RULES.key.maxLength) return `must be at most ${INPUT_RULES.key.maxLength} characters (got ${length})`;
+  if (length > max) return `must be at most ${max} characters (got ${length})`;
   if (!KEY_PATTERN.test(value)) {
     const bad = [...value].find((ch) => !KEY_PATTERN.test(ch)) ?? '';
     return `${JSON.stringify(value)} contains ${JSON.stringify(bad)} (${codePoint(bad)}); keys may only use letters, digits, marks, '_', '.', '-', '/', ':' and spaces`;

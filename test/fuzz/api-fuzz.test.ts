@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { freshDatabaseUrl } from '../support/fresh-database.js';
 import { startServer, testConfig, type TestServer } from '../support/server.js';
-import { hostileDocument, hostileFilter, hostileNumber, hostileString, prng, type Rng } from './hostile.js';
 import { keyProblem } from '../../src/validation.js';
+import { hostileDocument, hostileFilter, hostileNumber, hostileString, prng, type Rng } from './hostile.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);

@@ -9,6 +9,7 @@ import { collectArtifactGarbage, forgetExpiredUploads } from '../../src/modules/
 import { createArtifactService } from '../../src/modules/artifacts/service.js';
 import { operatorAccess } from '../../src/modules/auth/access.js';
 import { edgeRecorder } from '../../src/modules/lineage/store.js';
+import { createLoggedModelService } from '../../src/modules/logged-models/service.js';
 import { createProjectService } from '../../src/modules/projects/service.js';
 import { createRunService } from '../../src/modules/runs/service.js';
 import { openArtifactStore } from '../../src/modules/artifacts/open-store.js';
@@ -82,12 +83,14 @@ for (const [name, envOf, skip] of stores) {
       await store.delete(blob.digest); // the collector won the race
       // Doors get no way to record bytes unchecked; the test builds the service itself to reach that step.
       const projects = createProjectService(server.app.db);
+      const runs = createRunService(server.app.db, projects, edgeRecorder({ outbox: false }), { afterCommit: () => {} });
       const artifacts = createArtifactService(
         server.app.db,
         store,
         { maxBytes: 1e9 },
-        createRunService(server.app.db, projects, edgeRecorder({ outbox: false }), { afterCommit: () => {} }),
+        runs,
         edgeRecorder({ outbox: false }),
+        createLoggedModelService(server.app.db, { runs }),
       );
       const upload = await artifacts.prepare(operatorAccess(), { runId: decodeId('Run', run.id, 'id'), name: 'late.bin' });
       await expect(artifacts.internal.recordRunArtifact(upload, reused)).rejects.toBeInstanceOf(UnavailableError);

@@ -136,11 +136,11 @@ describe('an outsider sees nothing of another project’s datasets and models', 
     expect((await ana.data(ImpactDocument, { id: dsAv1.id })).impact.map((m) => m.id)).toEqual([mAv1.id]);
   });
 
-  it('refuses every write (NOT_FOUND, or CONFLICT for a taken name) and changes nothing', async () => {
+  it('refuses every write (NOT_FOUND, or FORBIDDEN for a name held where the caller has no role) and changes nothing', async () => {
     const bobArtifact = await modelArtifact(bobSecret, b1.id);
     const writes: [string, () => Promise<{ extensions?: { code?: string }; message: string }>][] = [
-      ['CONFLICT', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, version: 'v9', digest: sha256('x') } })],
-      ['CONFLICT', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, project: projectB, version: 'v9', digest: sha256('x') } })],
+      ['FORBIDDEN', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, version: 'v9', digest: sha256('x') } })],
+      ['FORBIDDEN', () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: names.dsA, project: projectB, version: 'v9', digest: sha256('x') } })],
       [
         'NOT_FOUND',
         () => bob.error(RegisterDatasetVersionDocument, { input: { dataset: uniqueName('new'), project: projectA, version: 'v1', digest: sha256('x') } }),
@@ -150,7 +150,7 @@ describe('an outsider sees nothing of another project’s datasets and models', 
       ['NOT_FOUND', () => bob.error(SetModelAliasDocument, { input: { model: names.mA, alias: 'production', version: 1 } })],
       ['NOT_FOUND', () => bob.error(RemoveModelAliasDocument, { input: { model: names.mA, alias: 'production' } })],
       ['NOT_FOUND', () => bob.error(RollbackModelAliasDocument, { input: { model: names.mA, alias: 'production', reason: 'x' } })],
-      ['CONFLICT', () => bob.error(CreateModelVersionDocument, { input: { model: names.mA, artifactId: bobArtifact } })],
+      ['FORBIDDEN', () => bob.error(CreateModelVersionDocument, { input: { model: names.mA, artifactId: bobArtifact } })],
       ['NOT_FOUND', () => bob.error(CreateModelVersionDocument, { input: { model: uniqueName('steal'), artifactId: artifactA } })],
       ['NOT_FOUND', () => bob.error(CreateModelVersionDocument, { input: { model: uniqueName('m'), project: projectA, artifactId: bobArtifact } })],
       ['NOT_FOUND', () => bob.error(LogInputsDocument, { input: { runId: b1.id, datasets: [{ datasetVersionId: dsAv1.id, role: 'train' }] } })],
@@ -159,8 +159,11 @@ describe('an outsider sees nothing of another project’s datasets and models', 
     for (const [code, write] of writes) {
       const error = await write();
       expect(error.extensions?.code, error.message).toBe(code);
-      // A taken name says so, without naming the project that holds it.
-      if (code === 'CONFLICT') expect(error.message).not.toContain(projectA);
+      // A name held elsewhere is refused without naming the project, or saying it exists.
+      if (code === 'FORBIDDEN') {
+        expect(error.message).not.toContain(projectA);
+        expect(error.message).not.toMatch(/exists/);
+      }
     }
     const model = (await ana.data(ModelOwnerDocument, { name: names.mA })).registeredModel!;
     expect(model.alias?.version).toBe(1);

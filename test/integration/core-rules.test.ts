@@ -49,7 +49,7 @@ describe("MLflow's Default experiment", () => {
     );
     expect(seen.project).toEqual({ name: 'Default', mlflowExperimentId: '0' });
     const squat = await createProject(bob.client, 'Default');
-    expect(squat.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(squat.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const mine = await bob.client.data<{ project: unknown }, object>('query { project(name: "Default") { name } }');
     expect(mine.project).toBeNull();
     const res = await fetch(`${server().url}/api/2.0/mlflow/experiments/get?experiment_id=0`, { headers: { authorization: `Bearer ${bob.secret}` } });

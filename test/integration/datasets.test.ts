@@ -141,7 +141,8 @@ describe('dataset versions', () => {
     expect(again).toMatchObject({ datasetInputsWritten: 0, modelInputsWritten: 0 });
     expect(again.run.inputs).toHaveLength(3);
 
-    const badRole = await s.client.error(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: train.id, role: 'no spaces' }] } });
+    // Roles follow the key rule (MLflow's dataset context lands here): `;` is outside it.
+    const badRole = await s.client.error(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: train.id, role: 'no;semicolons' }] } });
     expect(badRole.message).toMatch(/^input\.datasets\[0\]\.role: /);
     const wrongId = await s.client.error(LogInputsDocument, { input: { runId: run.id, datasets: [{ datasetVersionId: run.id, role: 'train' }] } });
     expect(wrongId.extensions?.code).toBe('BAD_USER_INPUT');

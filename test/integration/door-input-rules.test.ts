@@ -134,7 +134,11 @@ describe('MLflow door', () => {
       ] as const) {
         const reply = await call('POST', `${M}${path}`, body);
         expect(reply.status, `${path} ${ts}: ${reply.text}`).toBe(400);
-        expect(reply.json.message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: must be milliseconds since 1970 between 0 and 253402300799999`));
+        // Worded as MLflow's server words a bad value ("Invalid value … for parameter '<field>' supplied: <rule>").
+        const f = field.replace(/[[\].]/g, '\\$&');
+        expect(reply.json.message).toMatch(
+          new RegExp(`^Invalid value .* for parameter '${f}' supplied: must be milliseconds since 1970 between 0 and 253402300799999`),
+        );
       }
     }
     expect(await rowCounts()).toEqual(before);

@@ -54,8 +54,12 @@ describe('LIKE in experiments/search', () => {
     expect(health.status).toBe(200);
     expect(status).toBe(200);
     expect(body.experiments?.map((e) => e.name)).toEqual([`${prefix.padEnd(249, 'c')}d`]);
-    // ILIKE and `_` too; and a pattern ending in a lone backslash is refused, naming the filter.
+    // ILIKE and `_` too; and a pattern ending in a backslash is refused, naming the filter (the
+    // MLflow grammar reads \' as an escaped quote, so the string is unterminated).
     expect((await search(`name ILIKE '${prefix.toUpperCase()}%C_D'`)).body.experiments).toHaveLength(1);
-    expect(await search(`name LIKE '${prefix}\\'`)).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^filter: .*lone backslash/) } });
+    expect(await search(`name LIKE '${prefix}\\'`)).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/^filter: .*(lone backslash|unterminated string)/) },
+    });
   });
 });

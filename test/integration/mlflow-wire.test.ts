@@ -90,7 +90,7 @@ describe('MLflow wire rules', () => {
     expect(bad.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(bad.body.message).toContain('metrics[1].value');
     const noTimestamp = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1 });
-    expect(noTimestamp.body.message).toContain('metric.timestamp');
+    expect(noTimestamp.body.message).toContain("Missing value for required parameter 'timestamp'");
     const badStep = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 1, step: '1.5' });
     expect(badStep).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
     const farFuture = await api('POST', 'runs/log-metric', { run_id: runId, key: 'loss', value: 1, timestamp: 9007199254740991 });
@@ -111,12 +111,16 @@ describe('MLflow wire rules', () => {
     expect(run.body.run.data.params).toEqual([{ key: 'p', value: 'a' }]);
   });
 
-  it('writes a retried CreateRun and LogBatch once', async () => {
+  it('writes a CreateRun retried with its Idempotency-Key, and a retried LogBatch, once; identical creates without a key are distinct runs', async () => {
     const experimentId = await newExperiment();
     const body = { experiment_id: experimentId, start_time: 1700000000000, run_name: 'retried', tags: [{ key: 'mlflow.user', value: 'ana' }] };
-    const first = await api('POST', 'runs/create', body);
-    const again = await api('POST', 'runs/create', body);
+    const keyed = { 'content-type': 'application/json', 'idempotency-key': uniqueName('create') };
+    const first = await call(server().url, 'POST', '/api/2.0/mlflow/runs/create', body, keyed);
+    const again = await call(server().url, 'POST', '/api/2.0/mlflow/runs/create', body, keyed);
     expect(again.body.run.info.run_id).toBe(first.body.run.info.run_id);
+    // What GridSearchCV's autolog sends: the same body for each child run, and no key.
+    const [a, b] = await Promise.all([api('POST', 'runs/create', body), api('POST', 'runs/create', body)]);
+    expect(new Set([a.body.run.info.run_id, b.body.run.info.run_id, first.body.run.info.run_id]).size).toBe(3);
     const runId = first.body.run.info.run_id as string;
     // The new run's answer (built from what was written) is the run as runs/get reads it back.
     expect(first.body.run).toEqual((await api('GET', `runs/get?run_id=${runId}`)).body.run);
@@ -135,8 +139,9 @@ describe('MLflow wire rules', () => {
     await api('POST', 'runs/log-batch', batch);
     await api('POST', 'runs/log-batch', batch);
     expect((await api('GET', `metrics/get-history?run_id=${runId}&metric_key=m`)).body.metrics).toHaveLength(1);
+    // The keyed run once, plus the two unkeyed ones.
     const search = await api('POST', 'runs/search', { experiment_ids: [experimentId] });
-    expect(search.body.runs).toHaveLength(1);
+    expect(search.body.runs).toHaveLength(3);
   });
 
   it('takes DELETE with a JSON body (aliases) and maps tags, search and delete-tag', async () => {
@@ -174,7 +179,8 @@ describe('MLflow wire rules', () => {
       version: '1',
       run_id: runId,
       status: 'READY',
-      source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`,
+      // The source as the client named it, as MLflow's server keeps it.
+      source: `runs:/${runId}/model`,
     });
     expect((await api('GET', `registered-models/get?name=${name}`)).body.registered_model.latest_versions[0].version).toBe('1');
     expect((await api('POST', 'registered-models/alias', { name, alias: 'production', version: '1' })).status).toBe(200);

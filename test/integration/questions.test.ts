@@ -103,7 +103,7 @@ describe('the questions an on-call engineer asks, one request each', () => {
       ],
       codeVersion: { repository: 'git@example.com:ml/churn.git', commit: commitB, branch: 'main', dirty: false },
     });
-    expect(production.run.inputs).toEqual([
+    expect(production.run!.inputs).toEqual([
       {
         role: 'train',
         datasetVersion: { version: 'v2', digest: seeded.trainSep.digest, sourceUri: 's3://bucket/churn/train/v2', dataset: { name: seeded.trainName } },
@@ -113,7 +113,7 @@ describe('the questions an on-call engineer asks, one request each', () => {
         datasetVersion: { version: 'v1', digest: seeded.valid.digest, sourceUri: seeded.valid.sourceUri, dataset: { name: seeded.validName } },
       },
     ]);
-    expect(production.artifact.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(production.artifact!.digest).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('what was under production at a past instant, and when did it change', async () => {

@@ -34,6 +34,11 @@ const WRITES: Record<string, Case> = {
   },
   update: { change: 'UPDATED', write: (runs, runId) => runs.update(caller, { runId, notes: 'renamed' }) },
   setTags: { change: 'TAGS_CHANGED', write: (runs, runId) => runs.setTags(caller, { runId, tags: [{ key: 'k', value: 'v' }] }) },
+  removeTag: {
+    change: 'TAGS_CHANGED',
+    setup: (runs, runId) => runs.setTags(caller, { runId, tags: [{ key: 'k', value: 'v' }] }),
+    write: (runs, runId) => runs.removeTag(caller, runId, 'k'),
+  },
   delete: { change: 'DELETED', write: (runs, runId) => runs.delete(caller, runId) },
   restore: { change: 'RESTORED', setup: (runs, runId) => runs.delete(caller, runId), write: (runs, runId) => runs.restore(caller, runId) },
 };

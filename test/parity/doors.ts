@@ -67,7 +67,9 @@ function mlflowCodes(status: number, errorCode: string): ErrorCode[] {
  */
 export async function mlflow(url: string, caller: Caller, method: string, path: string, body?: unknown): Promise<Outcome[]> {
   const query = method === 'GET' && body ? `?${new URLSearchParams(body as Record<string, string>)}` : '';
-  const res = await fetch(`${url}/api/2.0${path}${query}`, {
+  // The MLflow UI's downloads (/get-artifact, /model-versions/get-artifact) sit at the server's root.
+  const prefix = path.startsWith('/mlflow') ? '/api/2.0' : '';
+  const res = await fetch(`${url}${prefix}${path}${query}`, {
     method,
     headers: { ...bearer(caller), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
     body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
@@ -154,4 +156,21 @@ export async function sse(url: string, caller: Caller, query: string, variables:
 /** Whether a door's answer is the expected core outcome under that door's protocol (MLflow folds several codes into one). */
 export function agrees(expected: Outcome, got: Outcome | Outcome[]): boolean {
   return Array.isArray(got) ? got.includes(expected) : got === expected;
+}
+
+/** MLflow's GraphQL (its own operations on /graphql): a refused field answers MLflow's apiError, mapped like its REST answers. */
+export async function mlflowGraphql(url: string, caller: Caller, query: string): Promise<Outcome[]> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { ...bearer(caller), 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as { data?: Record<string, { apiError?: { code?: string } } | null>; errors?: unknown[] | null };
+  if (res.status !== 200 || body.errors) throw new UnmappedAnswer(`MLflow GraphQL answered ${res.status} ${JSON.stringify(body)}`);
+  const code = Object.values(body.data ?? {})[0]?.apiError?.code;
+  if (!code) return ['OK'];
+  const status = Object.values(BY_DOMAIN_CODE).find((m) => m.errorCode === code)?.status ?? 0;
+  const codes = mlflowCodes(status, code);
+  if (!codes.length) throw new UnmappedAnswer(`MLflow GraphQL apiError ${code}`);
+  return codes;
 }

@@ -7,7 +7,20 @@ import { MLMODEL_FILE } from '../../src/http/mlflow/artifacts.js';
 import { sha256 } from '../support/artifacts.js';
 import { GraphQLClient } from '../support/client.js';
 import { newRunId, runEvent } from '../support/openlineage.js';
-import { artifactGet, artifactPut, type Caller, graphql, graphqlUpload, marquez, mlflow, mlflowArtifact, type Outcome, openLineage, sse } from './doors.js';
+import {
+  artifactGet,
+  artifactPut,
+  type Caller,
+  graphql,
+  graphqlUpload,
+  marquez,
+  mlflow,
+  mlflowArtifact,
+  mlflowGraphql,
+  type Outcome,
+  openLineage,
+  sse,
+} from './doors.js';
 import type { World } from './world.js';
 
 export interface DoorCase {
@@ -34,6 +47,7 @@ const rest = (method: string, path: string | ((w: World) => string), caller: (w:
 });
 
 const outsider = (w: World) => w.outsider;
+const bob = (w: World) => w.bob;
 
 /** A list read: NOT_FOUND when the hidden item is absent from what the caller got (as if it did not exist), OK when it leaked. */
 const absent =
@@ -56,8 +70,7 @@ const restData = async (w: World, c: Caller, method: string, path: string, body?
 const vic = (w: World) => w.vic;
 const ana = (w: World) => w.ana;
 
-/** A logged model id of runA (MLflow 3 ids carry their run). */
-const loggedModelOf = (w: World) => `m-${w.runA.mlflowRunId}-0000000000000000-${Buffer.from('model').toString('base64url')}`;
+const loggedModelOf = (w: World) => w.loggedModel;
 const artifactPath = (w: World, file: string) => `${w.projectA.experimentId}/${w.runA.mlflowRunId}/artifacts/${file}`;
 
 const event = (w: World) =>
@@ -210,7 +223,13 @@ export const READS_HIDDEN: Row = {
     rest('GET', '/registered-models/alias', outsider, (w) => ({ name: w.model, alias: 'champion' })),
     rest('GET', '/model-versions/get', outsider, (w) => ({ name: w.model, version: '1' })),
     rest('GET', '/model-versions/get-download-uri', outsider, (w) => ({ name: w.model, version: '1' })),
-    rest('GET', '/model-versions/search', outsider, (w) => ({ filter: `name = '${w.model}'` })),
+    {
+      route: 'mlflow GET /mlflow/model-versions/search',
+      call: absent(
+        (w) => restData(w, w.outsider, 'GET', '/mlflow/model-versions/search', { filter: `name = '${w.model}'` }),
+        (w, got) => got.includes(w.model),
+      ),
+    },
     rest('POST', '/logged-models/search', outsider, (w) => ({ experiment_ids: [w.projectA.experimentId] })),
     rest(
       'GET',
@@ -231,6 +250,77 @@ export const READS_HIDDEN: Row = {
       '/mlflow-artifacts/artifacts',
     ),
     { route: 'artifacts GET /artifacts/{artifactId}', call: (w) => artifactGet(w.url, w.outsider, w.artifactA) },
+    rest('POST', '/experiments/search-datasets', outsider, (w) => ({ experiment_ids: [w.projectA.experimentId] })),
+    rest('GET', '/metrics/get-history-bulk', outsider, (w) => ({ run_id: w.runA.mlflowRunId, metric_key: 'loss' })),
+    rest('GET', '/artifacts/list', outsider, (w) => ({ run_id: w.runA.mlflowRunId })),
+    rest(
+      'GET',
+      (w) => `/mlflow/logged-models/${loggedModelOf(w)}/artifacts/directories`,
+      outsider,
+      () => undefined,
+      '/mlflow/logged-models/{modelId}/artifacts/directories',
+    ),
+    rest(
+      'GET',
+      (w) => `/mlflow/logged-models/${loggedModelOf(w)}/artifacts/files`,
+      outsider,
+      () => ({ artifact_file_path: 'MLmodel' }),
+      '/mlflow/logged-models/{modelId}/artifacts/files',
+    ),
+    rest(
+      'GET',
+      () => '/get-artifact',
+      outsider,
+      (w) => ({ run_id: w.runA.mlflowRunId, path: `model/${MLMODEL_FILE}` }),
+      '/get-artifact',
+    ),
+    rest(
+      'GET',
+      () => '/model-versions/get-artifact',
+      outsider,
+      (w) => ({ name: w.model, version: '1', path: MLMODEL_FILE }),
+      '/model-versions/get-artifact',
+    ),
+    ...(
+      [
+        ['mlflowGetRun', (w: World) => `{ mlflowGetRun(input: { runId: "${w.runA.mlflowRunId}" }) { run { info { runId } } apiError { code } } }`],
+        [
+          'mlflowGetExperiment',
+          (w: World) => `{ mlflowGetExperiment(input: { experimentId: "${w.projectA.experimentId}" }) { experiment { name } apiError { code } } }`,
+        ],
+        [
+          'mlflowSearchRuns',
+          (w: World) => `{ mlflowSearchRuns(input: { experimentIds: ["${w.projectA.experimentId}"] }) { runs { info { runId } } apiError { code } } }`,
+        ],
+        [
+          'mlflowGetMetricHistoryBulkInterval',
+          (w: World) =>
+            `{ mlflowGetMetricHistoryBulkInterval(input: { runIds: ["${w.runA.mlflowRunId}"], metricKey: "loss" }) { metrics { step } apiError { code } } }`,
+        ],
+        ['mlflowListArtifacts', (w: World) => `{ mlflowListArtifacts(input: { runId: "${w.runA.mlflowRunId}" }) { files { path } apiError { code } } }`],
+        [
+          'mlflowSearchDatasets',
+          (w: World) =>
+            `mutation { mlflowSearchDatasets(input: { experimentIds: ["${w.projectA.experimentId}"] }) { datasetSummaries { name } apiError { code } } }`,
+        ],
+      ] as const
+    ).map(([root, query]) => ({ route: `mlflow graphql ${root}`, call: (w: World) => mlflowGraphql(w.url, w.outsider, query(w)) })),
+    {
+      route: 'mlflow graphql mlflowSearchModelVersions',
+      call: absent(
+        async (w) => {
+          const res = await fetch(`${w.url}/graphql`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${w.outsider.secret}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              query: `{ mlflowSearchModelVersions(input: { filter: "name = '${w.model}'" }) { modelVersions { name } apiError { code } } }`,
+            }),
+          });
+          return res.json();
+        },
+        (w, got) => got.includes(w.model),
+      ),
+    },
     gql('query promotionRequest', outsider, 'query($n: Int!) { promotionRequest(number: $n) { id } }', (w) => ({ n: w.promotionRequest }), 'promotionRequest'),
     {
       route: 'graphql query promotionRequests',
@@ -372,6 +462,30 @@ export const VIEWER_CANNOT_WRITE: Row = {
     rest('POST', '/model-versions/create', vic, (w) => ({ name: w.model, source: `runs:/${w.runA.mlflowRunId}/model` })),
     rest('PATCH', '/model-versions/update', vic, (w) => ({ name: w.model, version: '1', description: 'x' })),
     rest('POST', '/logged-models', vic, (w) => ({ experiment_id: w.projectA.experimentId, source_run_id: w.runA.mlflowRunId })),
+    rest('POST', '/experiments/delete', vic, (w) => ({ experiment_id: w.projectA.experimentId })),
+    rest('POST', '/experiments/restore', vic, (w) => ({ experiment_id: w.projectA.experimentId })),
+    rest('POST', '/experiments/update', vic, (w) => ({ experiment_id: w.projectA.experimentId, new_name: `${w.projectA.name}-renamed` })),
+    rest('POST', '/experiments/set-experiment-tag', vic, (w) => ({ experiment_id: w.projectA.experimentId, key: 'k', value: 'v' })),
+    rest('POST', '/experiments/delete-experiment-tag', vic, (w) => ({ experiment_id: w.projectA.experimentId, key: 'k' })),
+    rest('POST', '/registered-models/set-tag', vic, (w) => ({ name: w.model, key: 'k', value: 'v' })),
+    rest('DELETE', '/registered-models/delete-tag', vic, (w) => ({ name: w.model, key: 'k' })),
+    rest('POST', '/model-versions/set-tag', vic, (w) => ({ name: w.model, version: '1', key: 'k', value: 'v' })),
+    rest('DELETE', '/model-versions/delete-tag', vic, (w) => ({ name: w.model, version: '1', key: 'k' })),
+    {
+      route: 'mlflow POST /mlflow/upload-artifact',
+      call: async (w) => {
+        const res = await fetch(`${w.url}/ajax-api/2.0/mlflow/upload-artifact?run_uuid=${w.runA.mlflowRunId}&path=notes.txt`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${w.vic.secret}` },
+          body: 'hello',
+        });
+        return res.status === 403 ? 'FORBIDDEN' : res.status === 200 ? 'OK' : 'NOT_FOUND';
+      },
+    },
+    {
+      route: 'mlflow PUT /mlflow-artifacts/artifacts/{path+}',
+      call: (w) => mlflowArtifact(w.url, w.vic, 'PUT', `${w.projectA.experimentId}/models/${w.loggedModel}/artifacts/notes.txt`, 'hello'),
+    },
     {
       route: 'mlflow PUT /mlflow-artifacts/artifacts/{path+}',
       call: (w) => mlflowArtifact(w.url, w.vic, 'PUT', artifactPath(w, 'notes.txt'), 'hello'),
@@ -460,9 +574,10 @@ export const VIEWER_CANNOT_WRITE: Row = {
 
 /** The logged-model writes take the id in the path; they answer like the writes above. */
 for (const [method, suffix, body] of [
-  ['PATCH', '', {}],
-  ['PATCH', '/tags', { tags: [] }],
-  ['POST', '/params', { params: [] }],
+  ['PATCH', '', { status: 'LOGGED_MODEL_READY' }],
+  ['DELETE', '', {}],
+  ['PATCH', '/tags', { tags: [{ key: 'k', value: 'v' }] }],
+  ['POST', '/params', { params: [{ key: 'p', value: '1' }] }],
   ['DELETE', '/tags/k', {}],
 ] as const) {
   VIEWER_CANNOT_WRITE.doors.push(
@@ -566,12 +681,20 @@ export const GLOBAL_WEBHOOKS: Row = {
 };
 
 export const NAME_TAKEN_ELSEWHERE: Row = {
-  rule: 'creating under a name taken in a project the caller has no role in is refused, and tells nothing of the other project: CONFLICT',
-  expected: 'CONFLICT',
+  rule: 'creating under a name taken in a project the caller has no role in is refused without saying it exists (never "already exists"): FORBIDDEN, as MLflow\'s auth plugin answers',
+  expected: 'FORBIDDEN',
   doors: [
     gql('mutation createProject', outsider, 'mutation($n: String!) { createProject(input: { name: $n }) { created } }', (w) => ({ n: w.projectA.name })),
     rest('POST', '/experiments/create', outsider, (w) => ({ name: w.projectA.name })),
     rest('POST', '/registered-models/create', outsider, (w) => ({ name: w.model })),
+    // bob may write B, and asks for A's model name there.
+    rest('POST', '/registered-models/create', bob, (w) => ({ name: w.model, tags: [{ key: 'runledger.project', value: w.projectB.name }] })),
+    gql(
+      'mutation registerDatasetVersion',
+      outsider,
+      'mutation($d: String!, $g: String!) { registerDatasetVersion(input: { dataset: $d, version: "v9", digest: $g }) { created } }',
+      (w) => ({ d: w.dataset.name, g: sha256(`${w.dataset.name}/v9`) }),
+    ),
   ],
 };
 

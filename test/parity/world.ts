@@ -30,6 +30,8 @@ export interface World {
   runQ: RunRef;
   /** An artifact of runA (bytes downloadable by A's members). */
   artifactA: string;
+  /** A logged model (MLflow 3) of runA, with its MLmodel file. */
+  loggedModel: string;
   /** A model of project A: v1 from runA, v2 from runB (project B), v3 from runQ (quarantined input). */
   model: string;
   dataset: { name: string; version: string; id: string };
@@ -139,6 +141,7 @@ export async function buildWorld(server: TestServer): Promise<World> {
   await asAna(register, { m: model, a: await modelFile(server, ana, runQ) });
   await asAna('mutation($v: ID!) { quarantineDatasetVersion(input: { id: $v, reason: "labels leaked" }) { created } }', { v: dataset.id });
 
+  const loggedModel = await mlflowLoggedModel(server, ana, projectA.mlflowExperimentId, runA);
   const governance = await governWorld(server, { asAna, asAdmin, admin, projectA: projectA.name, model, lee });
   const adminTokenId = (await asAdmin('query { apiTokens { id } }')).apiTokens[0].id;
   const pipelineRunUuid = newRunId();
@@ -175,6 +178,7 @@ export async function buildWorld(server: TestServer): Promise<World> {
     runB,
     runQ,
     artifactA,
+    loggedModel,
     model,
     dataset,
     lee,
@@ -230,6 +234,26 @@ async function governWorld(
     webhookDeliveryId: listed.webhooks[0].deliveries.edges[0].node.id as string,
     mlflowWebhookId: mlflowHook.webhook.webhook_id,
   };
+}
+
+/** A logged model of a run through MLflow's REST door, with its MLmodel file uploaded where MLflow 3 clients put it. */
+async function mlflowLoggedModel(server: TestServer, c: Caller, experimentId: string, run: RunRef): Promise<string> {
+  const headers = { authorization: `Bearer ${c.secret}`, 'content-type': 'application/json' };
+  const created = await fetch(`${server.url}/api/2.0/mlflow/logged-models`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ experiment_id: experimentId, name: 'model', source_run_id: run.mlflowRunId }),
+  });
+  const body = (await created.json()) as { model?: { info: { model_id: string } } };
+  if (!body.model) throw new Error(`logged model refused: ${created.status} ${JSON.stringify(body)}`);
+  const id = body.model.info.model_id;
+  const put = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/models/${id}/artifacts/MLmodel`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${c.secret}` },
+    body: 'flavors: {}\n',
+  });
+  if (put.status !== 200) throw new Error(`logged model file refused: ${put.status}`);
+  return id;
 }
 
 /** The alias history of a model as the admin reads it: who moved what. */

@@ -39,9 +39,9 @@ export function isStoreFile(file: string): boolean {
 
 /** How the database driver's errors read (an outage, a unique violation): every layer asks. */
 const DRIVER_ERRORS = new Set(['src/db/errors.ts', 'src/db/unavailable.ts']);
-
+/** Files that build SQL text for the stores (the run filter's compiler, and the MLflow searches' conditions compiler): SQL, imported only by stores. */
 /** Files that build SQL text for the stores (the filter language's compiler): SQL, imported only by stores. */
-export const SQL_BUILDERS = new Set(['src/modules/runs/filter/compile.ts']);
+export const SQL_BUILDERS = new Set(['src/modules/runs/filter/compile.ts', 'src/modules/search/compile.ts']);
 
 /** The files each file reaches through runtime imports, itself included. */
 export function reachable(imports: readonly RuntimeImport[]): (file: string) => Set<string> {

@@ -122,8 +122,9 @@ describe('namespace to project', () => {
   it('reports a malformed mapping entry by name', () => {
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'airflow-prod' })).toThrow(ConfigError);
     expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=b,=c' })).toThrow(/RUNLEDGER_OPENLINEAGE_PROJECTS.*"=c"/);
-    // Project names follow the shared key rule (schema/input-rules.json), which allows ':' but not '*'.
-    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad*name' })).toThrow(/not a valid project name: .*contains "\*"/);
+    expect(() => loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=bad\u0007name' })).toThrow(/not a valid project name/);
+    // Project names are display names, as MLflow experiment names are.
+    expect(loadConfig({ RUNLEDGER_OPENLINEAGE_PROJECTS: 'a=exp: baseline' }).openLineage.projects.get('a')).toBe('exp: baseline');
   });
 
   it('maps URI-like namespaces (with ":") by the mapping, else to a normalised project name', () => {

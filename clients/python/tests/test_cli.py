@@ -170,22 +170,27 @@ def test_check_says_when_no_git_state_was_recorded(server, client_env, tmp_path)
 
 
 def test_show_and_runs_escape_control_characters(server, client_env):
-    """Tags and params are whatever someone logged: printed raw, ESC would retitle the window or
-    clear the screen, BEL ring, CR overwrite the line. They print escaped instead. Run names are
-    display names, which the shared input rules refuse with control characters in them."""
+    """Names, tags and params are whatever someone logged: printed raw, ESC would retitle the
+    window or clear the screen, BEL ring, CR overwrite the line. They print escaped instead.
+    Run names are display names, which the shared input rules refuse with control characters (ESC,
+    BEL, CR) in them, but a bidi override is printable text and still reverses the line; values
+    take anything."""
     project = unique("ctl")
     with pytest.raises(runledger.InvalidInput, match=r"name: must not contain control characters \(found U\+001B\)"):
         runledger.start_run(project=project, name="ok\x1b]0;pwned\x07", quiet=True, capture=False)
+    name = "ok\u202e]0;pwned forged"
     lr, note = "0.1\x1b]0;pwned\x07\x1b[2J\rforged", "a\rb\u202ec"
-    with runledger.start_run(project=project, name="ok", config={"lr": lr}, tags={"note": note}, quiet=True, capture=False) as run:
+    with runledger.start_run(project=project, name=name, config={"lr": lr}, tags={"note": note}, quiet=True, capture=False) as run:
         run.log({"loss": 1.0}, step=0)
         run_id = run.id
     for args in (("show", run_id), ("runs", project, "--columns", "params.lr,tags.note")):
         out = cli(*args, env=client_env)
         assert out.returncode == 0, out.stderr
         assert not any(ch in out.stdout for ch in "\x1b\x07\r\u202e"), repr(out.stdout)
+        assert "ok\\u202e]0;pwned forged" in out.stdout
         assert "0.1\\x1b]0;pwned\\x07\\x1b[2J\\rforged" in out.stdout and "a\\rb\\u202ec" in out.stdout
     # --json keeps the data as it is: JSON escapes it, and scripts get the real value.
     shown = cli_json("show", run_id, env=client_env)
+    assert shown["name"] == name
     assert {p["key"]: p["value"] for p in shown["params"]}["lr"] == lr
     assert {t["key"]: t["value"] for t in shown["tags"]}["note"] == note

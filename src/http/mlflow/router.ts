@@ -10,21 +10,29 @@ import { authenticate, credentialsFromHeaders } from '../../modules/auth/authent
 import type { Services } from '../../services.js';
 import type { Call } from './call.js';
 import { INTERNAL_ERROR, MlflowError, mlflowErrorReply } from './errors.js';
+import { notServedMessage, outOfScopeFeature } from './not-served.js';
 import { matchRoute } from './routes.js';
 import { Params } from './wire.js';
 import { requestUrl } from '../request-url.js';
 import type { DoorErrors } from '../edge.js';
-import { readJsonBody } from '../edge/body.js';
+import { parseJsonBody, readBody } from '../edge/body.js';
 import { ValidationError } from '../../errors.js';
 
-const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
+// MLflow 3 clients reach some endpoints under /api/3.0; they are served from the same table.
+const PREFIXES = ['/api/2.0', '/ajax-api/2.0', '/api/3.0', '/ajax-api/3.0'];
 
-/** The path below /api/2.0 or /ajax-api/2.0 when it is an MLflow path, else null. */
-function mlflowPath(pathname: string): string | null {
+/** The MLflow UI's routes at the server's root. */
+const ROOT_PATHS = ['/get-artifact', '/model-versions/get-artifact'];
+
+/** The path below /api/2.0, /api/3.0 or /ajax-api/* when it is an MLflow path (or a UI route at the root), else null. */
+function mlflowPath(target: string): string | null {
+  const pathname = target.replace(/^\/{2,}/, '/');
+  if (ROOT_PATHS.includes(pathname) || pathname.startsWith('/gateway/')) return pathname;
   for (const prefix of PREFIXES) {
     if (!pathname.startsWith(prefix)) continue;
     const rest = pathname.slice(prefix.length);
-    if (/^\/mlflow(-artifacts)?(\/|$)/.test(rest)) return rest;
+    // Everything under these prefixes is MLflow's: what is not served still answers in JSON.
+    if (rest === '' || rest.startsWith('/')) return rest || '/';
   }
   return null;
 }
@@ -44,19 +52,23 @@ export const mlflowDoorErrors: DoorErrors = {
   },
 };
 
-/** The body as one JSON object; the edge holds it to the size limit and the input rules. */
-async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Record<string, unknown>> {
+/**
+ * The body as one JSON object, and its text (numbers are quoted back as the client wrote them);
+ * the edge holds it to the size limit and the input rules.
+ */
+async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<{ json: Record<string, unknown>; text: string }> {
+  const text = (await readBody(req, maxBytes, res)).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = await readJsonBody(req, maxBytes, res);
+    parsed = parseJsonBody(text);
   } catch (error) {
     if (error instanceof ValidationError && error.details.rule === 'json') throw new MlflowError('MALFORMED_REQUEST', `request ${error.message}`, 400);
     throw error;
   }
-  if (parsed === undefined) return {};
+  if (parsed === undefined) return { json: {}, text };
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new MlflowError('MALFORMED_REQUEST', 'request body: must be a JSON object', 400);
-  return parsed as Record<string, unknown>;
+  return { json: parsed as Record<string, unknown>, text };
 }
 
 function headersOf(req: IncomingMessage): Headers {
@@ -88,11 +100,7 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     const method = req.method ?? 'GET';
     const match = matchRoute(method, path);
     if (!match.route) {
-      const hint = match.allowed.length ? ` (this path takes ${match.allowed.join(', ')})` : '';
-      send(res, 404, {
-        error_code: 'ENDPOINT_NOT_FOUND',
-        message: `runledger does not serve ${method} ${url.pathname}${hint}; see "Coming from MLflow" in its README`,
-      });
+      send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: notServedMessage(method, url.pathname, outOfScopeFeature(path), match.allowed) });
       return true;
     }
     const { route } = match;
@@ -102,8 +110,8 @@ export function createMlflowRoutes(services: Services, log: Logger, config: Pick
     let headers: Record<string, string> | undefined;
     try {
       const access = await accessOf(req);
-      const json = method === 'GET' || route.rawBody ? {} : await readJson(req, res, config.limits.bodyBytes);
-      const params = method === 'GET' || Object.keys(json).length === 0 ? Params.fromQuery(url.searchParams) : new Params(json);
+      const request = method === 'GET' || route.rawBody ? null : await readJson(req, res, config.limits.bodyBytes);
+      const params = !request || Object.keys(request.json).length === 0 ? Params.fromQuery(url.searchParams) : Params.fromBody(request.json, request.text);
       call = { params, access, services, log, req, res, path: decodeParts(match.params), targets: [] };
       body = await route.handler(call);
     } catch (error) {

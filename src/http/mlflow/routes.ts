@@ -2,6 +2,7 @@
 // A path part in braces is a parameter; `{path+}` takes the rest of the path.
 import * as artifacts from './artifacts.js';
 import type { Handler } from './call.js';
+import * as datasets from './datasets.js';
 import * as experiments from './experiments.js';
 import * as logging from './logging.js';
 import * as loggedModels from './logged-models.js';
@@ -28,6 +29,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: `${M}/experiments/get-by-name`, handler: experiments.getExperimentByName },
   { method: 'POST', path: `${M}/experiments/search`, handler: experiments.searchExperiments, read: true },
   { method: 'GET', path: `${M}/experiments/search`, handler: experiments.searchExperiments },
+  { method: 'POST', path: `${M}/experiments/search-datasets`, handler: datasets.searchDatasets, read: true },
+  { method: 'POST', path: `${M}/experiments/delete`, handler: experiments.deleteExperiment },
+  { method: 'POST', path: `${M}/experiments/restore`, handler: experiments.restoreExperiment },
+  { method: 'POST', path: `${M}/experiments/update`, handler: experiments.updateExperiment },
+  { method: 'POST', path: `${M}/experiments/set-experiment-tag`, handler: experiments.setExperimentTag },
+  { method: 'POST', path: `${M}/experiments/delete-experiment-tag`, handler: experiments.deleteExperimentTag },
 
   { method: 'POST', path: `${M}/runs/create`, handler: runs.createRun },
   { method: 'GET', path: `${M}/runs/get`, handler: runs.getRun },
@@ -43,6 +50,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: `${M}/runs/log-inputs`, handler: logging.logInputs },
   { method: 'POST', path: `${M}/runs/outputs`, handler: logging.logOutputs },
   { method: 'GET', path: `${M}/metrics/get-history`, handler: metrics.getMetricHistory },
+  { method: 'GET', path: `${M}/metrics/get-history-bulk`, handler: metrics.getMetricHistoryBulk },
   { method: 'GET', path: `${M}/metrics/get-history-bulk-interval`, handler: metrics.getMetricHistoryBulkInterval },
 
   { method: 'POST', path: `${M}/registered-models/create`, handler: registry.createRegisteredModel },
@@ -60,6 +68,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: `${M}/model-versions/update`, handler: registry.updateModelVersion },
   { method: 'GET', path: `${M}/model-versions/get-download-uri`, handler: registry.getDownloadUri },
 
+  { method: 'POST', path: `${M}/registered-models/set-tag`, handler: registry.setRegisteredModelTag },
+  { method: 'DELETE', path: `${M}/registered-models/delete-tag`, handler: registry.deleteRegisteredModelTag },
+  { method: 'POST', path: `${M}/model-versions/set-tag`, handler: registry.setModelVersionTag },
+  { method: 'DELETE', path: `${M}/model-versions/delete-tag`, handler: registry.deleteModelVersionTag },
+
   { method: 'POST', path: `${M}/webhooks`, handler: webhooks.createWebhook },
   { method: 'GET', path: `${M}/webhooks`, handler: webhooks.listWebhooks },
   { method: 'GET', path: `${M}/webhooks/{webhook_id}`, handler: webhooks.getWebhook },
@@ -71,14 +84,22 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: `${M}/logged-models`, handler: loggedModels.createLoggedModel },
   { method: 'POST', path: `${M}/logged-models/search`, handler: loggedModels.searchLoggedModels, read: true },
   { method: 'GET', path: `${M}/logged-models/{modelId}`, handler: loggedModels.getLoggedModel },
-  { method: 'PATCH', path: `${M}/logged-models/{modelId}`, handler: loggedModels.acceptLoggedModelChange },
-  { method: 'PATCH', path: `${M}/logged-models/{modelId}/tags`, handler: loggedModels.acceptLoggedModelChange },
-  { method: 'POST', path: `${M}/logged-models/{modelId}/params`, handler: loggedModels.acceptLoggedModelChange },
-  { method: 'DELETE', path: `${M}/logged-models/{modelId}/tags/{key}`, handler: loggedModels.acceptLoggedModelChange },
+  { method: 'PATCH', path: `${M}/logged-models/{modelId}`, handler: loggedModels.finalizeLoggedModel },
+  { method: 'DELETE', path: `${M}/logged-models/{modelId}`, handler: loggedModels.deleteLoggedModel },
+  { method: 'PATCH', path: `${M}/logged-models/{modelId}/tags`, handler: loggedModels.setLoggedModelTags },
+  { method: 'DELETE', path: `${M}/logged-models/{modelId}/tags/{key}`, handler: loggedModels.deleteLoggedModelTag },
+  { method: 'POST', path: `${M}/logged-models/{modelId}/params`, handler: loggedModels.logLoggedModelParams },
+  { method: 'GET', path: `${M}/logged-models/{modelId}/artifacts/directories`, handler: loggedModels.listLoggedModelArtifacts },
+  { method: 'GET', path: `${M}/logged-models/{modelId}/artifacts/files`, handler: loggedModels.downloadLoggedModelArtifact },
 
+  { method: 'GET', path: `${M}/artifacts/list`, handler: artifacts.listRunArtifacts },
+  { method: 'POST', path: `${M}/upload-artifact`, handler: artifacts.uploadRunArtifact, rawBody: true },
   { method: 'GET', path: '/mlflow-artifacts/artifacts', handler: artifacts.listArtifacts },
   { method: 'GET', path: '/mlflow-artifacts/artifacts/{path+}', handler: artifacts.downloadArtifact },
   { method: 'PUT', path: '/mlflow-artifacts/artifacts/{path+}', handler: artifacts.uploadArtifact, rawBody: true },
+  // The MLflow UI's downloads, at the server's root.
+  { method: 'GET', path: '/get-artifact', handler: artifacts.getRunArtifact },
+  { method: 'GET', path: '/model-versions/get-artifact', handler: artifacts.getModelVersionArtifact },
 ];
 
 /** The route and path parameters for a request; `allowed` lists the methods of a path matched with another method. */

@@ -5,7 +5,7 @@ import { mlflowRunId } from '../../modules/runs/mlflow-id.js';
 import type { Run } from '../../modules/runs/service.js';
 import type { Access } from '../../modules/auth/access.js';
 import type { Services } from '../../services.js';
-import { datasetJson } from './datasets.js';
+import { datasetJson, inputTagsJson } from './datasets.js';
 import { doubleOut, millis } from './wire.js';
 
 export function artifactUri(experimentId: string, runId: number): string {
@@ -48,19 +48,24 @@ export async function newRunJson(services: Services, caller: Access, run: Run, p
   return {
     info: runInfoJson(run, project),
     data: { metrics: [], params: [], tags: tags.map(keyValueJson) },
-    inputs: { dataset_inputs: [] },
+    inputs: { dataset_inputs: [], model_inputs: [] },
+    outputs: { model_outputs: [] },
   };
 }
 
 /** The full Run messages of these runs, in their order. */
 export async function runsJson(services: Services, caller: Access, runs: readonly Run[]) {
   if (runs.length === 0) return [];
-  const [projects, params, tags, summaries, inputs] = await Promise.all([
+  const [projects, params, tags, summaries, inputs, models] = await Promise.all([
     services.projects.visibleByIds(caller, [...new Set(runs.map((r) => r.projectId))]),
     services.runs.paramsOf(caller, runs),
     services.runs.tagsOf(caller, runs),
     services.metrics.summaries(caller, runs),
     services.datasets.datasetInputsOf(caller, runs),
+    services.loggedModels.linksOfRuns(
+      caller,
+      runs.map((r) => r.id),
+    ),
   ]);
   const versions = new Map(
     (await services.datasets.visibleVersionsByIds(caller, [...new Set(inputs.map((i) => i.datasetVersionId))])).map((v) => [v.version.id, v]),
@@ -85,8 +90,12 @@ export async function runsJson(services: Services, caller: Access, runs: readonl
     inputs: {
       dataset_inputs: (inputsByRun.get(run.id) ?? []).flatMap((input) => {
         const found = versions.get(input.datasetVersionId);
-        return found ? [{ tags: [{ key: 'mlflow.data.context', value: input.role }], dataset: datasetJson(found.dataset, found.version) }] : [];
+        return found ? [{ tags: inputTagsJson(input), dataset: datasetJson(found.dataset, found.version) }] : [];
       }),
+      model_inputs: models.inputs.filter((i) => i.runId === run.id).map((i) => ({ model_id: i.loggedModelId })),
+    },
+    outputs: {
+      model_outputs: models.outputs.filter((o) => o.runId === run.id).map((o) => ({ model_id: o.loggedModelId, step: Number(o.step) })),
     },
   }));
 }

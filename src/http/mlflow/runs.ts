@@ -1,5 +1,4 @@
 // Runs: create, get, update, delete, restore and search, as MLflow's RunService answers them.
-import { createHash } from 'node:crypto';
 import type { RunView } from '../../modules/runs/store.js';
 import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
 import { type Call, experimentFor, runFor, runIdOf } from './call.js';
@@ -21,41 +20,38 @@ const VIEWS: Record<string, RunView> = {
 const MAX_PAGE = 1000;
 
 export function readTags(params: Params, field = 'tags'): TagInput[] {
-  return params.objects(field).map((t, i) => {
-    const key = t.optionalString('key');
-    if (!key) throw invalidParameter(`${field}[${i}].key`, 'is required');
-    return { key, value: t.optionalString('value') ?? '' };
-  });
+  return params.objects(field).map((t) => ({ key: t.string('key'), value: t.optionalString('value') ?? '' }));
 }
 
 /**
- * MLflow clients retry CreateRun after a 5xx with the same body, so the body (experiment,
- * start time, name, user, tags) is the retry key: a retry returns the run the first call made.
- * Without a start time two calls cannot be told apart from a retry, so none is derived.
+ * A create is a retry of an earlier one only when the client says so with an Idempotency-Key
+ * header (runledger's own clients send one; MLflow's send none). Two identical bodies without
+ * it are two runs: sklearn's GridSearchCV autolog starts its child runs with the same body.
  */
-function retryKey(experimentId: string, p: Params, tags: readonly TagInput[]): string | null {
-  const startTime = p.optionalInt('start_time');
-  if (startTime === null) return null;
-  const body = JSON.stringify([experimentId, startTime, p.optionalString('run_name'), p.optionalString('user_id'), tags]);
-  return `mlflow:${createHash('sha256').update(body).digest('hex').slice(0, 40)}`;
+function idempotencyKey(call: Call): string | null {
+  const header = call.req.headers['idempotency-key'];
+  const key = Array.isArray(header) ? header[0] : header;
+  return key?.trim() ? `mlflow:${key.trim()}` : null;
 }
 
 export async function createRun(call: Call) {
   const p = call.params;
   const experimentId = p.optionalString('experiment_id') || '0';
-  const project = await experimentFor(call, experimentId, 'EDITOR');
   const tags = readTags(p);
   const fields = fieldsFromTags(tags);
   const name = p.optionalString('run_name') || fields.name;
   const startTime = p.optionalTime('start_time');
+  const reportedUser = fields.user ?? p.optionalString('user_id');
+  const project = await experimentFor(call, experimentId, 'EDITOR');
   const withName = name && !tags.some((t) => t.key === RUN_NAME_TAG) ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
   const { run, created } = await call.services.runs.start(call.access, {
     project: project.name,
-    clientRunId: retryKey(experimentId, p, tags),
+    clientRunId: idempotencyKey(call),
     name,
     // MLflow's user_id (and the mlflow.user tag) is the client's OS user, not a claim to act for someone.
-    reportedUser: fields.user ?? p.optionalString('user_id'),
-    parentRunId: fields.parentRunId,
+    reportedUser,
+    // MLflow accepts any text in mlflow.parentRunId: it links the parent only when it names a run of the experiment.
+    parentRunHint: fields.parentRunId,
     startedAt: startTime,
     codeVersion: fields.codeVersion,
     tags: withName,
@@ -127,7 +123,7 @@ export async function searchRuns(call: Call) {
   const view = VIEWS[viewText];
   if (!view) throw invalidParameter('run_view_type', 'must be ACTIVE_ONLY, DELETED_ONLY or ALL');
   const maxResults = p.optionalInt('max_results') ?? 1000;
-  if (maxResults < 1 || maxResults > 50_000) throw invalidParameter('max_results', `must be from 1 to 50000 (got ${maxResults})`);
+  if (maxResults < 1 || maxResults > 50_000) throw p.invalid('max_results', 'must be from 1 to 50000');
   const page = await call.services.search.search(call.access, {
     project: project.name,
     filter: p.optionalString('filter'),

@@ -124,7 +124,8 @@ export async function deleteWebhook(call: Call) {
 
 export async function testWebhook(call: Call) {
   const current = await webhookFor(call);
-  const event = call.params.has('event') ? eventName(call.params.objects('event')[0]!, 'event') : null;
+  const sample = call.params.object('event');
+  const event = sample ? eventName(sample, 'event') : null;
   const attempt = await call.services.webhooks.test(call.access, current.id, event);
   return {
     result: {

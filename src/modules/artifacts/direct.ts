@@ -72,7 +72,7 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
       await prisma.artifactUpload.create({
         data: {
           token,
-          runId: upload.runId,
+          runId: input.runId,
           name: upload.name,
           kind: upload.kind,
           sha256: upload.sha256!,

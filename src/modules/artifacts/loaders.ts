@@ -16,7 +16,7 @@ export const runArtifactsLoader = (ctx: Context) =>
   ctx.loaders.get('runArtifacts', (s) =>
     manyByParent(
       (runs: readonly Run[]) => s.artifacts.ofRuns(ctx.access, runs),
-      (a) => a.runId,
+      (a) => a.runId!,
     ),
   );
 export const codeDiffLoader = (ctx: Context) =>
@@ -38,6 +38,7 @@ export const mediaLoader = (ctx: Context, filter: MediaFilter, limit: number) =>
   ctx.loaders.get(`media:${JSON.stringify([filter, limit])}`, (s) =>
     manyByParent(
       (runs: readonly Run[]) => s.artifacts.mediaOf(ctx.access, runs, filter, limit),
-      (a) => a.runId,
+      // Read by run, so each has its run (only a logged model's files have none; 0 is no run's id).
+      (a) => a.runId ?? 0,
     ),
   );

@@ -4,11 +4,11 @@ import type { SqlQueryable } from '../../db/sql.js';
 import type { Artifact } from '../../generated/prisma/client.js';
 
 /** The columns of an artifact row, of the table aliased `a`. */
-const COLUMNS = `a.id, a.run_id AS "runId", a.name, a.kind, a.digest, a.size_bytes AS "sizeBytes", a.media_type AS "mediaType",
-  a.created_at AS "createdAt", a.media_key AS "mediaKey", a.step`;
+const COLUMNS = `a.id, a.run_id AS "runId", a.logged_model_id AS "loggedModelId", a.project_id AS "projectId", a.name, a.kind, a.digest,
+  a.size_bytes AS "sizeBytes", a.media_type AS "mediaType", a.created_at AS "createdAt", a.media_key AS "mediaKey", a.step`;
 
-/** An artifact with the project of the run that produced it: who may read it follows from that project. */
-export type ArtifactWithProject = Artifact & { projectId: number };
+/** An artifact row carries its project, from which who may read it follows. */
+export type ArtifactWithProject = Artifact;
 
 type Row = Omit<Artifact, 'sizeBytes' | 'step'> & { sizeBytes: number; step: number | null };
 const toArtifact = <R extends Row>(r: R): Omit<R, 'sizeBytes' | 'step'> & { sizeBytes: bigint; step: bigint | null } => ({
@@ -17,12 +17,9 @@ const toArtifact = <R extends Row>(r: R): Omit<R, 'sizeBytes' | 'step'> & { size
   step: r.step === null ? null : BigInt(r.step),
 });
 
+/** Artifacts by id. */
 export async function artifactsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<ArtifactWithProject[]> {
-  const rows = await sql.query<Row & { projectId: number }>(
-    `SELECT ${COLUMNS}, r.project_id AS "projectId"
-     FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.id = ANY($1::int[])`,
-    [ids],
-  );
+  const rows = await sql.query<Row>(`SELECT ${COLUMNS} FROM artifacts a WHERE a.id = ANY($1::int[])`, [ids]);
   return rows.map(toArtifact);
 }
 

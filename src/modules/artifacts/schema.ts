@@ -63,13 +63,18 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
 }
 
 builder.node(ArtifactRef, {
-  description: 'A file a run produced, stored once by its sha256 however many runs or names refer to it.',
+  description: 'A file a run (or a logged model) produced, stored once by its sha256 however many runs or names refer to it.',
   id: { resolve: (a) => a.id },
-  // Visible only through a run the caller can see (invisible runs load as null: NOT_FOUND).
-  authScopes: async (a, ctx) => ({ readProject: (await runLoader(ctx).load(a.runId))?.projectId ?? 0 }),
+  // Visible to callers with a role in its project (others load it as null: NOT_FOUND).
+  authScopes: (a) => ({ readProject: a.projectId }),
   loadMany: (ids, ctx) => loadNodes(artifactLoader(ctx), ids, ArtifactRef.name),
   fields: (t) => ({
-    run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (a, _args, ctx) => (await runLoader(ctx).load(a.runId))! }),
+    run: t.field({
+      type: RunRef,
+      nullable: true,
+      description: 'The run that produced it; null for a file of a model an MLflow script logged outside any run.',
+      resolve: async (a, _args, ctx) => (a.runId === null ? null : runLoader(ctx).load(a.runId)),
+    }),
     name: t.exposeString('name', { description: 'A label (e.g. "model/weights.pt"); never a path on the server.' }),
     kind: t.field({ type: ArtifactKindEnum, resolve: (a) => a.kind }),
     digest: t.exposeString('digest', { description: 'sha256 of the bytes, lowercase hex.' }),

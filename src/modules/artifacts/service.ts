@@ -1,8 +1,9 @@
 // Artifacts: validating uploads, storing their bytes by digest, recording which run produced them, and who may read them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, UnavailableError, ValidationError } from '../../errors.js';
-import type { Artifact, ArtifactKind } from '../../generated/prisma/client.js';
+import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
+import type { Artifact, ArtifactKind, Prisma } from '../../generated/prisma/client.js';
+import type { LoggedModelService } from '../logged-models/service.js';
 import { requireKey } from '../../validation.js';
 import { lockBlob } from './blob-lock-store.js';
 import { artifactsByIds, mediaKeysOf, mediaPage, type MediaFilter, type MediaKeyRow } from './records.js';
@@ -47,7 +48,10 @@ export interface UploadArtifactInput {
 }
 
 export interface PreparedUpload extends MediaFields {
-  runId: number;
+  /** The run that produced it: the uploading run, or a logged model's source run. */
+  runId: number | null;
+  loggedModelId: string | null;
+  projectId: number;
   name: string;
   kind: ArtifactKind;
   sha256: string | null;
@@ -93,11 +97,21 @@ export function normalizeSha256(field: string, value: string): string {
   return hex;
 }
 
-export function createArtifactService(db: Database, store: ArtifactStore, limits: { maxBytes: number }, runs: RunService, recordEdges: EdgeRecorder) {
+/** Where a logged model's files are named among artifacts: models/<model id>/<path in the model>. */
+export const loggedModelFileName = (modelId: string, path: string) => `models/${modelId}/${path}`;
+
+export function createArtifactService(
+  db: Database,
+  store: ArtifactStore,
+  limits: { maxBytes: number },
+  runs: RunService,
+  recordEdges: EdgeRecorder,
+  loggedModels: LoggedModelService,
+) {
   const { prisma } = db;
 
-  /** Every check that can fail before a byte is read (the caller may edit the run, the input is valid), so a bad request costs no upload. */
-  async function prepare(caller: Access, input: UploadArtifactInput, contentLength?: number | null): Promise<PreparedUpload> {
+  /** The checks every upload passes before a byte is read. */
+  function validateUpload(input: Omit<UploadArtifactInput, 'runId'>, contentLength?: number | null) {
     const name = validateArtifactName('input.name', input.name);
     const kind = (input.kind ?? 'OTHER') as ArtifactKind;
     if (!ARTIFACT_KINDS.includes(kind)) throw new ValidationError('input.kind', `must be one of ${ARTIFACT_KINDS.join(', ')}`);
@@ -110,12 +124,18 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
     if (contentLength != null && contentLength > limits.maxBytes) {
       throw new LimitExceededError(`content-length: ${contentLength} bytes exceeds the artifact limit of ${limits.maxBytes}`, { limit: limits.maxBytes });
     }
+    return { name, kind, sha256, mediaType, ...media };
+  }
+
+  /** Every check that can fail before a byte is read (the caller may edit the run, the input is valid), so a bad request costs no upload. */
+  async function prepare(caller: Access, input: UploadArtifactInput, contentLength?: number | null): Promise<PreparedUpload> {
+    const valid = validateUpload(input, contentLength);
     const run = await runs.requireEditable(caller, input.runId);
-    if (kind === 'CODE_DIFF') {
+    if (valid.kind === 'CODE_DIFF') {
       const code = await prisma.runCodeVersion.findUnique({ where: { runId: run.id } });
       if (!code) throw new ValidationError('input.kind', 'CODE_DIFF needs a run started with a codeVersion, since the diff belongs to that commit');
     }
-    return { runId: run.id, name, kind, sha256, mediaType, ...media };
+    return { runId: run.id, loggedModelId: null, projectId: run.projectId, ...valid };
   }
 
   /**
@@ -123,7 +143,9 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
    * code-version pointer of a CODE_DIFF (and, later, its lineage edge) land together or not at all.
    */
   async function recordRunArtifact(upload: PreparedUpload, blob: StoredBlob): Promise<{ artifact: Artifact; created: boolean }> {
-    const key = { runId_name_digest: { runId: upload.runId, name: upload.name, digest: blob.digest } };
+    const key: Prisma.ArtifactWhereUniqueInput = upload.loggedModelId
+      ? { loggedModelId_name_digest: { loggedModelId: upload.loggedModelId, name: upload.name, digest: blob.digest } }
+      : { runId_name_digest: { runId: upload.runId!, name: upload.name, digest: blob.digest } };
     try {
       return await prisma.$transaction(async (tx) => {
         await lockBlob(tx, blob.digest);
@@ -139,6 +161,8 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
         const artifact = await tx.artifact.create({
           data: {
             runId: upload.runId,
+            loggedModelId: upload.loggedModelId,
+            projectId: upload.projectId,
             name: upload.name,
             kind: upload.kind,
             digest: blob.digest,
@@ -149,10 +173,12 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
             step: upload.step === null ? null : BigInt(upload.step),
           },
         });
-        if (upload.kind === 'CODE_DIFF') {
+        if (upload.kind === 'CODE_DIFF' && upload.runId !== null) {
           await tx.runCodeVersion.update({ where: { runId: upload.runId }, data: { diffArtifactId: artifact.id, dirty: true } });
         }
-        await recordEdges(tx, [{ from: { type: 'Run', id: upload.runId }, to: { type: 'Artifact', id: artifact.id }, kind: 'PRODUCED' }], artifact.createdAt);
+        if (upload.runId !== null) {
+          await recordEdges(tx, [{ from: { type: 'Run', id: upload.runId }, to: { type: 'Artifact', id: artifact.id }, kind: 'PRODUCED' }], artifact.createdAt);
+        }
         return { artifact, created: true };
       });
     } catch (error) {
@@ -182,16 +208,49 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       return recordRunArtifact(upload, blob);
     },
 
+    /**
+     * Streams a file of a logged model the caller may edit into the store, named
+     * models/<model id>/<path>; it carries the model and the model's source run, if any.
+     */
+    async uploadToLoggedModel(
+      caller: Access,
+      input: { modelId: string; path: string; kind?: string | null; mediaType?: string | null },
+      body: AsyncIterable<Uint8Array>,
+      contentLength?: number | null,
+    ) {
+      const valid = validateUpload({ name: loggedModelFileName(input.modelId, input.path), kind: input.kind, mediaType: input.mediaType }, contentLength);
+      const model = await loggedModels.require(caller, input.modelId, 'EDITOR');
+      const upload: PreparedUpload = { ...valid, runId: model.sourceRunId, loggedModelId: model.id, projectId: model.projectId };
+      const blob = await store.put(body, { expectedSha256: upload.sha256, maxBytes: limits.maxBytes });
+      return recordRunArtifact(upload, blob);
+    },
+
+    /** The newest file of a logged model the caller may read at this path in the model. */
+    async latestOfLoggedModel(caller: Access, modelId: string, path: string): Promise<Artifact | null> {
+      await loggedModels.require(caller, modelId, 'VIEWER');
+      return prisma.artifact.findFirst({ where: { loggedModelId: modelId, name: loggedModelFileName(modelId, path) }, orderBy: { id: 'desc' } });
+    },
+
+    /** The newest file per name of a logged model the caller may read, under a path in the model; at most `limit`. */
+    async latestUnderLoggedModel(caller: Access, modelId: string, prefix: string, limit: number): Promise<Artifact[]> {
+      await loggedModels.require(caller, modelId, 'VIEWER');
+      return prisma.artifact.findMany({
+        where: { loggedModelId: modelId, name: { startsWith: loggedModelFileName(modelId, prefix) } },
+        distinct: ['name'],
+        orderBy: [{ name: 'asc' }, { id: 'desc' }],
+        take: limit,
+      });
+    },
+
     /** An artifact the caller may read (VIEWER of its run's project); a hidden one is NOT_FOUND like a missing one. */
     async require(caller: Access, id: number, ref: string | number = id): Promise<Artifact> {
       const [artifact] = await artifactsByIds(db.sql, [id]);
-      const { projectId: _projectId, ...row } = await artifactAccess.require(caller, artifact, 'VIEWER', ref);
-      return row;
+      return artifactAccess.require(caller, artifact, 'VIEWER', ref);
     },
 
     /** The artifacts of these ids the caller may read. */
     async visibleByIds(caller: Access, ids: readonly number[]): Promise<Artifact[]> {
-      return (await artifactAccess.visible(caller, await artifactsByIds(db.sql, ids))).map(({ projectId: _projectId, ...row }) => row);
+      return artifactAccess.visible(caller, await artifactsByIds(db.sql, ids));
     },
 
     /** The bytes of an artifact the caller read, whole or an inclusive range. */
@@ -223,7 +282,7 @@ export function createArtifactService(db: Database, store: ArtifactStore, limits
       const readable = await readableProjects(caller);
       const ids = readable ? projectIds.filter((id) => readable.includes(id)) : [...projectIds];
       return prisma.artifact.findMany({
-        where: { run: { projectId: { in: ids } }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
+        where: { projectId: { in: ids }, AND: [{ name: { startsWith: name.startsWith } }, { name: { endsWith: name.endsWith } }] },
         orderBy: { id: 'desc' },
         take: limit,
       });

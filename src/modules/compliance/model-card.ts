@@ -49,24 +49,30 @@ export function renderModelCard(b: Bundle): string {
       ['Description', v.description],
       ['Registered by', v.createdBy],
       ['Registered at', v.createdAt],
-      ['Artifact', `${v.artifact.name} (${v.artifact.kind}, ${v.artifact.sizeBytes} bytes)`],
-      ['sha256', new Raw(`<code>${esc(v.artifact.digest)}</code>`)],
+      ...((v.artifact
+        ? [
+            ['Artifact', `${v.artifact.name} (${v.artifact.kind}, ${v.artifact.sizeBytes} bytes)`],
+            ['sha256', new Raw(`<code>${esc(v.artifact.digest)}</code>`)],
+          ]
+        : [['Source', v.source]]) as [string, unknown][]),
     ])}`,
-    `<h2>Training run</h2>${kv([
-      ['Run', new Raw(`<a href="${esc(run.url)}">${esc(run.name)}</a> <code>${esc(run.id)}</code>`)],
-      ['Status', run.status],
-      ['By', run.user],
-      ['Started', run.startedAt],
-      ['Ended', run.endedAt],
-      ['Seed', run.seed],
-    ])}
+    run
+      ? `<h2>Training run</h2>${kv([
+          ['Run', new Raw(`<a href="${esc(run.url)}">${esc(run.name)}</a> <code>${esc(run.id)}</code>`)],
+          ['Status', run.status],
+          ['By', run.user],
+          ['Started', run.startedAt],
+          ['Ended', run.endedAt],
+          ['Seed', run.seed],
+        ])}
      <h3>Parameters</h3>${table(['key', 'value'], Object.entries(run.params))}
      <h3>Metrics</h3>${table(
        ['key', 'last', 'min', 'max', 'last step', 'points'],
        run.metrics.map((m) => [m.key, m.last, m.min, m.max, m.lastStep, m.points]),
      )}
      <h3>Tags</h3>${table(['key', 'value'], Object.entries(run.tags))}
-     <h3>Environment</h3><pre>${esc(JSON.stringify(run.environment ?? null, null, 2))}</pre>`,
+     <h3>Environment</h3><pre>${esc(JSON.stringify(run.environment ?? null, null, 2))}</pre>`
+      : '<h2>Training run</h2><p class="bad">No run was recorded: the version was registered from its source alone.</p>',
     `<h2>Code</h2>${
       b.code
         ? `${kv([

@@ -59,19 +59,23 @@ export function createComplianceService(
     async exportBundle(caller: Access, modelName: string, versionNumber: number, alias = 'production') {
       const model = await deps.registry.requireModel(caller, modelName, 'VIEWER');
       const version = await deps.registry.requireVersion(caller, model, versionNumber, 'version');
+      // A version registered through MLflow from a bare source or a logged model may have no run or no file.
+      const runId = version.runId;
       const [project, run, artifact, params, tags, metrics, code, inputs, aliasesNow] = await Promise.all([
         prisma.project.findUniqueOrThrow({ where: { id: model.projectId } }),
-        prisma.run.findUniqueOrThrow({ where: { id: version.runId } }),
-        prisma.artifact.findUniqueOrThrow({ where: { id: version.artifactId } }),
-        prisma.param.findMany({ where: { runId: version.runId }, orderBy: { key: 'asc' } }),
-        prisma.tag.findMany({ where: { runId: version.runId }, orderBy: { key: 'asc' } }),
-        metricSummariesOf(db.sql, version.runId),
-        prisma.runCodeVersion.findUnique({ where: { runId: version.runId }, include: { commit: true } }),
-        prisma.runDatasetInput.findMany({
-          where: { runId: version.runId },
-          include: { datasetVersion: { include: { dataset: { include: { project: true } } } } },
-          orderBy: [{ role: 'asc' }, { datasetVersionId: 'asc' }],
-        }),
+        runId === null ? null : prisma.run.findUnique({ where: { id: runId } }),
+        version.artifactId === null ? null : prisma.artifact.findUnique({ where: { id: version.artifactId } }),
+        runId === null ? [] : prisma.param.findMany({ where: { runId }, orderBy: { key: 'asc' } }),
+        runId === null ? [] : prisma.tag.findMany({ where: { runId }, orderBy: { key: 'asc' } }),
+        runId === null ? [] : metricSummariesOf(db.sql, runId),
+        runId === null ? null : prisma.runCodeVersion.findUnique({ where: { runId }, include: { commit: true } }),
+        runId === null
+          ? []
+          : prisma.runDatasetInput.findMany({
+              where: { runId },
+              include: { datasetVersion: { include: { dataset: { include: { project: true } } } } },
+              orderBy: [{ role: 'asc' }, { datasetVersionId: 'asc' }],
+            }),
         prisma.modelAlias.findMany({ where: { versionId: version.id }, orderBy: { alias: 'asc' } }),
       ]);
       const visibleInputs = await deps.visibleDatasetVersions(
@@ -109,22 +113,27 @@ export function createComplianceService(
           createdBy: version.createdBy,
           createdAt: version.createdAt.toISOString(),
           aliases: aliasesNow.map((a) => a.alias),
-          artifact: { name: artifact.name, kind: artifact.kind, digest: artifact.digest, sizeBytes: Number(artifact.sizeBytes), mediaType: artifact.mediaType },
+          source: version.source,
+          artifact: artifact
+            ? { name: artifact.name, kind: artifact.kind, digest: artifact.digest, sizeBytes: Number(artifact.sizeBytes), mediaType: artifact.mediaType }
+            : null,
         },
-        run: {
-          id: mlflowRunId(run.id),
-          url: deps.link.run(run.id),
-          name: run.name,
-          user: run.user,
-          status: run.status,
-          startedAt: run.startedAt.toISOString(),
-          endedAt: run.endedAt?.toISOString() ?? null,
-          seed: run.seed,
-          environment: run.environment,
-          params: Object.fromEntries(params.map((p) => [p.key, p.value])),
-          tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
-          metrics: metrics.map((m) => ({ key: m.key, last: m.last, min: m.min, max: m.max, lastStep: Number(m.last_step), points: Number(m.count) })),
-        },
+        run: run
+          ? {
+              id: mlflowRunId(run.id),
+              url: deps.link.run(run.id),
+              name: run.name,
+              user: run.user,
+              status: run.status,
+              startedAt: run.startedAt.toISOString(),
+              endedAt: run.endedAt?.toISOString() ?? null,
+              seed: run.seed,
+              environment: run.environment,
+              params: Object.fromEntries(params.map((p) => [p.key, p.value])),
+              tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+              metrics: metrics.map((m) => ({ key: m.key, last: m.last, min: m.min, max: m.max, lastStep: Number(m.last_step), points: Number(m.count) })),
+            }
+          : null,
         code: code
           ? {
               repository: code.commit.repository,

@@ -3,11 +3,13 @@ import type { Database } from '../../db/database.js';
 import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 import type { Access } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
+import { projectAccess } from '../projects/policy.js';
+import type { Project } from '../projects/service.js';
 import type { Run } from '../runs/service.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
 import { requireRole } from './role.js';
-import { datasetsByIds } from './store.js';
+import { datasetsByIds, inputSummaries } from './store.js';
 import type { DatasetVisibility } from './visibility.js';
 
 export function createDatasetQueries(db: Database, visibility: DatasetVisibility) {
@@ -67,6 +69,16 @@ export function createDatasetQueries(db: Database, visibility: DatasetVisibility
     },
 
     /** Live runs the caller may see that read a dataset version (in any role, or one role), oldest first. */
+    /**
+     * The distinct dataset versions live runs of these projects read, with each role and input
+     * tags (MLflow's search-datasets), newest input first; at most `limit`.
+     */
+    async inputsOfProjects(caller: Access, projectList: readonly Project[], limit: number) {
+      const ids = (await projectAccess.visible(caller, projectList)).map((p) => p.id);
+      if (!ids.length) return [];
+      return inputSummaries(db.sql, ids, limit);
+    },
+
     async usedBy(caller: Access, versionId: number, options: { role: string | null; first: number; afterRunId: number | null }) {
       const role = options.role == null ? null : requireRole('role', options.role);
       await visibility.requireVisibleVersions(caller, [versionId]);

@@ -1,7 +1,7 @@
 // Registering dataset versions: validated, owned by one project, immutable once registered.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
-import { ConflictError, ValidationError } from '../../errors.js';
+import { ConflictError, type ForbiddenError, nameNotYours, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
@@ -22,6 +22,11 @@ export interface RegisterDatasetVersionInput {
   digest: string;
   description?: string | null;
   sourceUri?: string | null;
+  /** How the client described the source and the data, kept verbatim (MLflow's Dataset source_type, source, schema and profile). */
+  sourceType?: string | null;
+  source?: string | null;
+  schemaText?: string | null;
+  profile?: string | null;
   coverageStart?: Date | null;
   coverageEnd?: Date | null;
   rowCount?: number | null;
@@ -31,6 +36,8 @@ export interface RegisterDatasetVersionInput {
 }
 
 const MAX_PARENTS = 100;
+/** Longest source, schema or profile text kept (MLflow's own limits are 65,535 and 16 MB for schema). */
+const MAX_DESCRIPTION = 1_000_000;
 
 function jsonOrNull(field: string, value: unknown): Prisma.InputJsonValue | undefined {
   if (value === undefined || value === null) return undefined;
@@ -108,12 +115,18 @@ export function createDatasetRegistration(db: Database, deps: { projects: Projec
    * sight of every parent (a hidden parent is NOT_FOUND) before anything is written.
    */
   async function registerVersion(caller: Access, input: RegisterDatasetVersionInput): Promise<{ datasetVersion: DatasetVersion; created: boolean }> {
-    const name = requireKey('input.dataset', input.dataset.trim());
+    const name = requireName('input.dataset', input.dataset);
     const namespace = input.namespace == null ? '' : requireMaxLength('input.namespace', input.namespace, LIMITS.nameLength);
     const version = requireName('input.version', input.version);
     const digest = normalizeSha256('input.digest', input.digest);
     const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
     const sourceUri = input.sourceUri == null ? null : requireName('input.sourceUri', input.sourceUri, 2000);
+    const described = {
+      sourceType: input.sourceType == null ? null : requireMaxLength('input.sourceType', input.sourceType, LIMITS.nameLength),
+      source: input.source == null ? null : requireMaxLength('input.source', input.source, MAX_DESCRIPTION),
+      schemaText: input.schemaText == null ? null : requireMaxLength('input.schemaText', input.schemaText, MAX_DESCRIPTION),
+      profile: input.profile == null ? null : requireMaxLength('input.profile', input.profile, MAX_DESCRIPTION),
+    };
     const { coverageStart = null, coverageEnd = null } = input;
     if (coverageStart && coverageEnd && coverageEnd < coverageStart) {
       throw new ValidationError('input.coverageEnd', 'must not be before coverageStart');
@@ -153,6 +166,7 @@ export function createDatasetRegistration(db: Database, deps: { projects: Projec
           version,
           digest,
           sourceUri,
+          ...described,
           coverageStart,
           coverageEnd,
           rowCount: input.rowCount == null ? null : BigInt(input.rowCount),
@@ -170,9 +184,6 @@ export function createDatasetRegistration(db: Database, deps: { projects: Projec
   return { registerVersion };
 }
 
-function nameTaken(name: string): ConflictError {
-  return new ConflictError(
-    `input.dataset: a dataset named ${JSON.stringify(name)} already exists in a project you have no role in; dataset names are global, pick another`,
-    { field: 'input.dataset' },
-  );
+function nameTaken(name: string): ForbiddenError {
+  return nameNotYours('input.dataset', 'dataset', name);
 }

@@ -1,14 +1,12 @@
-// The role a run read an input in ("train", "base-model"), as every door spells it.
+// The role a run read an input in ("train", "base-model", MLflow's dataset context "training"), as every door spells it.
 import { ValidationError } from '../../errors.js';
+import { keyProblem } from '../../validation.js';
 
-const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MAX_ROLE_LENGTH = 100;
 
+/** A role is a key (MLflow's dataset context lands here), at most 100 characters. */
 export function requireRole(field: string, role: string): string {
-  if (role.length === 0 || role.length > 100 || !ROLE_PATTERN.test(role)) {
-    throw new ValidationError(
-      field,
-      `must be 1 to 100 letters, digits, '_', '.' or '-', e.g. "train" or "base-model"; got ${JSON.stringify(role.slice(0, 100))}`,
-    );
-  }
+  const problem = keyProblem(role, MAX_ROLE_LENGTH);
+  if (problem) throw new ValidationError(field, `${problem} (a role such as "train" or "base-model")`);
   return role;
 }

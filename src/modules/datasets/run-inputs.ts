@@ -2,6 +2,7 @@
 // OpenLineage datasets their sources name.
 import type { Database } from '../../db/database.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
 import type { Access } from '../auth/access.js';
 import { isGlobalAdmin } from '../auth/policy.js';
 import type { EdgeRecorder } from '../lineage/store.js';
@@ -14,9 +15,15 @@ import { type OpenLineageRef, openLineageRefOf } from './source-uri.js';
 import { datasetVersionsByIds } from './store.js';
 import type { DatasetVisibility } from './visibility.js';
 
+export interface DatasetInputTag {
+  key: string;
+  value: string;
+}
+
 export interface LogInputsInput {
   runId: number;
-  datasets?: readonly { datasetVersionId: number; role: string }[] | null;
+  /** `tags`: the input's tags as the client sent them (MLflow's InputTag list), kept in order. */
+  datasets?: readonly { datasetVersionId: number; role: string; tags?: readonly DatasetInputTag[] | null }[] | null;
   models?: readonly { modelVersionId: number; role: string }[] | null;
 }
 
@@ -35,14 +42,20 @@ export function createRunInputs(db: Database, deps: { runs: RunService; recordEd
   /** Every input link of one call in one transaction. */
   async function recordRunInputs(
     runId: number,
-    datasets: readonly { datasetVersionId: number; role: string }[],
+    datasets: readonly { datasetVersionId: number; role: string; tags?: readonly DatasetInputTag[] | null }[],
     models: readonly { modelVersionId: number; role: string }[],
   ): Promise<{ datasetInputsWritten: number; modelInputsWritten: number }> {
     const createdAt = new Date();
     return prisma.$transaction(async (tx) => {
       const ds = datasets.length
         ? await tx.runDatasetInput.createMany({
-            data: datasets.map((d) => ({ runId, datasetVersionId: d.datasetVersionId, role: d.role, createdAt })),
+            data: datasets.map((d) => ({
+              runId,
+              datasetVersionId: d.datasetVersionId,
+              role: d.role,
+              tags: d.tags ? d.tags.map((t) => ({ key: t.key, value: t.value })) : undefined,
+              createdAt,
+            })),
             skipDuplicates: true,
           })
         : { count: 0 };
@@ -120,7 +133,10 @@ export function createRunInputs(db: Database, deps: { runs: RunService; recordEd
    */
   async function logInputs(caller: Access, input: LogInputsInput): Promise<{ run: Run; datasetInputsWritten: number; modelInputsWritten: number }> {
     const run = await runs.requireEditable(caller, input.runId);
-    const datasets = (input.datasets ?? []).map((d, i) => ({ ...d, role: requireRole(`input.datasets[${i}].role`, d.role) }));
+    const datasets = (input.datasets ?? []).map((d, i) => {
+      const tags = d.tags == null ? null : validateInputTags(`input.datasets[${i}].tags`, d.tags);
+      return { ...d, role: requireRole(`input.datasets[${i}].role`, d.role), tags };
+    });
     const models = (input.models ?? []).map((m, i) => ({ ...m, role: requireRole(`input.models[${i}].role`, m.role) }));
     if (datasets.length + models.length > MAX_INPUTS) throw new ValidationError('input', `at most ${MAX_INPUTS} inputs per call`);
     await visibility.requireVisibleVersions(caller, [...new Set(datasets.map((d) => d.datasetVersionId))]);
@@ -143,4 +159,13 @@ export function createRunInputs(db: Database, deps: { runs: RunService; recordEd
   }
 
   return { logInputs, linkSource };
+}
+
+function validateInputTags(field: string, tags: readonly DatasetInputTag[]): DatasetInputTag[] {
+  if (tags.length > 100) throw new ValidationError(field, `at most 100 tags per input (got ${tags.length})`);
+  tags.forEach((t, i) => {
+    requireKey(`${field}[${i}].key`, t.key);
+    requireMaxLength(`${field}[${i}].value`, t.value, LIMITS.tagValueLength);
+  });
+  return [...tags];
 }

@@ -90,6 +90,14 @@ builder.node(DatasetVersionRef, {
       resolve: (v) => facetValues(v.facets),
     }),
     sourceUri: t.exposeString('sourceUri', { nullable: true, description: 'Where the data lives, e.g. s3://bucket/churn/v42.' }),
+    sourceType: t.exposeString('sourceType', {
+      nullable: true,
+      description: "The kind of source the client described (MLflow's source_type: local, s3, http, delta_table, ...), as sent.",
+    }),
+    source: t.exposeString('source', {
+      nullable: true,
+      description: 'The source as the client described it, verbatim (MLflow\'s Dataset.source, e.g. {"uri": "s3://raw/clicks"}).',
+    }),
     rowCount: t.field({ type: 'SafeInt', nullable: true, resolve: (v) => (v.rowCount === null ? null : Number(v.rowCount)) }),
     schema: t.expose('schema', { type: 'JSON', nullable: true, description: 'Column names and types, as the client sent them.' }),
     splits: t.expose('splits', { type: 'JSON', nullable: true, description: 'Split sizes, e.g. {"train": 8000, "validation": 1000}.' }),

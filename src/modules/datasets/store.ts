@@ -17,6 +17,7 @@ export async function datasetVersionsByIds(sql: SqlQueryable, ids: readonly numb
   const rows = await sql.query<Omit<DatasetVersion, 'rowCount'> & { rowCount: number | null; dataset: Dataset }>(
     `SELECT v.id, v.dataset_id AS "datasetId", v.version, v.digest, v.source_uri AS "sourceUri", v.row_count AS "rowCount", v.schema, v.splits,
             v.coverage_start AS "coverageStart", v.coverage_end AS "coverageEnd", v.created_by AS "createdBy", v.created_at AS "createdAt", v.facets,
+            v.source_type AS "sourceType", v.source, v.schema_text AS "schemaText", v.profile,
             json_build_object('id', d.id, 'namespace', d.namespace, 'name', d.name, 'projectId', d.project_id, 'description', d.description, 'createdAt', d.created_at,
                               'facets', d.facets, 'claimed', d.claimed, 'columnLineageAt', d.column_lineage_at) AS dataset
      FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ANY($1::int[])`,
@@ -26,4 +27,17 @@ export async function datasetVersionsByIds(sql: SqlQueryable, ids: readonly numb
     version: { ...v, rowCount: v.rowCount === null ? null : BigInt(v.rowCount) },
     dataset: { ...dataset, createdAt: new Date(dataset.createdAt), columnLineageAt: dataset.columnLineageAt ? new Date(dataset.columnLineageAt) : null },
   }));
+}
+
+/** The distinct (dataset, version, role, input tags) live runs of these projects read, newest input first. */
+export async function inputSummaries(sql: SqlQueryable, projectIds: readonly number[], limit: number) {
+  return sql.query<{ projectId: number; name: string; version: string; role: string; tags: { key: string; value: string }[] | null }>(
+    `SELECT r.project_id AS "projectId", d.name, v.version, i.role, i.tags
+     FROM run_dataset_inputs i JOIN runs r ON r.id = i.run_id
+       JOIN dataset_versions v ON v.id = i.dataset_version_id JOIN datasets d ON d.id = v.dataset_id
+     WHERE r.project_id = ANY($1::int[]) AND r.deleted_at IS NULL
+     GROUP BY r.project_id, d.name, v.version, i.role, i.tags
+     ORDER BY max(i.created_at) DESC, d.name, v.version LIMIT $2`,
+    [projectIds, limit],
+  );
 }

@@ -48,8 +48,10 @@ const QUARANTINE_RULE = 'no quarantined data upstream';
 export function createPromotionGate(db: Database, deps: { incidents: IncidentService; settings: GovernanceSettings }) {
   const { prisma } = db;
 
-  async function evaluateRule(rule: GateRuleSpec, runId: number, canSee: VisibleDatasetVersions): Promise<GateResult> {
+  async function evaluateRule(rule: GateRuleSpec, runId: number | null, canSee: VisibleDatasetVersions): Promise<GateResult> {
     const base = { rule: describeGateRule(rule), kind: rule.kind };
+    // Every rule reads the run; a version MLflow registered from a bare source or a logged model outside any run has none.
+    if (runId === null) return { ...base, passed: false, detail: 'the version was registered without a run, so it has nothing to check' };
     switch (rule.kind) {
       case 'METRIC': {
         const [summary] = await metricSummariesOf(db.sql, runId, [rule.metric]);

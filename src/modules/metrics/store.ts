@@ -130,8 +130,8 @@ const pointsStatement = (lockRun: boolean, fresh = false) =>
           (SELECT json_agg(json_build_array(run_id, key_id, count)) FROM upd) AS counts,
           CASE WHEN (SELECT count(*) FROM ins) < cardinality($1::int[]) THEN
             (SELECT array_agg(i.position ORDER BY i.position)
-             FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, position)
-             JOIN ins USING (run_id, key_id, step, ts))
+             FROM unnest($1::int[], $2::int[], $3::int8[], $4::timestamptz[], $5::float8[]) WITH ORDINALITY AS i(run_id, key_id, step, ts, value, position)
+             JOIN ins USING (run_id, key_id, step, ts, value))
           END AS positions${lockRun ? ', (SELECT project_id FROM run) AS "projectId", (SELECT deleted_at FROM run) AS "deletedAt", EXISTS (SELECT 1 FROM run) AS found' : ''}`;
 
 const INSERT_POINTS = pointsStatement(false);
@@ -224,12 +224,12 @@ function isoTimestamps(points: readonly PointRow[]): string[] {
   });
 }
 
-/** The first of each (run, key, step, timestamp), in input order: what ON CONFLICT DO NOTHING keeps. */
+/** The first of each (run, key, step, timestamp, value), in input order: what ON CONFLICT DO NOTHING keeps. */
 function distinctPoints(points: readonly PointRow[]): readonly PointRow[] {
   const seen = new Set<string>();
   const unique: PointRow[] = [];
   for (const p of points) {
-    const identity = `${p.runId}:${p.keyId}:${p.step}:${p.ts.getTime()}`;
+    const identity = `${p.runId}:${p.keyId}:${p.step}:${p.ts.getTime()}:${p.value}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
     unique.push(p);

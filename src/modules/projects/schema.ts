@@ -29,6 +29,12 @@ builder.node(ProjectRef, {
       resolve: (p) => experimentIdOf(p),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the project was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last renamed, described, tagged, deleted or restored.' }),
+    deletedAt: t.expose('deletedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was deleted (through MLflow), or null. A deleted project keeps its runs and name and takes no new runs until restored.',
+    }),
   }),
 });
 

@@ -33,7 +33,7 @@ export const runModelVersionsLoader = (ctx: Context) =>
   ctx.loaders.get('runModelVersions', (s) =>
     manyByParent(
       (runs: readonly Run[]) => s.registry.versionsOfRuns(ctx.access, runs),
-      (v) => v.runId,
+      (v) => v.runId!,
     ),
   );
 export const modelAliasesLoader = (ctx: Context) =>

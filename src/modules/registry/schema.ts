@@ -155,22 +155,32 @@ builder.node(RegisteredModelRef, {
 });
 
 builder.node(ModelVersionRef, {
-  description: 'One numbered version of a registered model: an artifact of the run that produced it.',
+  description: 'One numbered version of a registered model: an artifact of the run that produced it, or what an MLflow client registered.',
   id: { resolve: (v) => v.id },
-  // Visible when both its model and its run are (the loader drops the others; this is the backstop).
+  // Visible when both its model and its run (if any) are (the loader drops the others; this is the backstop).
   authScopes: async (v, ctx) => {
-    const [model, run] = await Promise.all([modelLoader(ctx).load(v.modelId), runLoader(ctx).load(v.runId)]);
+    const [model, run] = await Promise.all([modelLoader(ctx).load(v.modelId), v.runId === null ? true : runLoader(ctx).load(v.runId)]);
     return { readProject: model && run ? model.projectId : 0 };
   },
   loadMany: (ids, ctx) => loadNodes(modelVersionLoader(ctx), ids, ModelVersionRef.name),
   fields: (t) => ({
     model: t.field({ type: RegisteredModelRef, resolve: async (v, _a, ctx) => (await modelLoader(ctx).load(v.modelId))! }),
     version: t.exposeInt('version', { description: 'Numbered from 1 per model, in registration order.' }),
-    run: t.field({ type: RunRef, description: 'The run that produced it.', resolve: async (v, _a, ctx) => (await runLoader(ctx).load(v.runId))! }),
+    run: t.field({
+      type: RunRef,
+      nullable: true,
+      description: 'The run that produced it; null when an MLflow client registered it from a source of no run.',
+      resolve: async (v, _a, ctx) => (v.runId === null ? null : runLoader(ctx).load(v.runId)),
+    }),
     artifact: t.field({
       type: ArtifactRef,
-      description: 'The MODEL or CHECKPOINT artifact with its bytes.',
-      resolve: async (v, _a, ctx) => (await artifactLoader(ctx).load(v.artifactId))!,
+      nullable: true,
+      description: 'The MODEL or CHECKPOINT artifact with its bytes; null when an MLflow client registered a source runledger does not store.',
+      resolve: async (v, _a, ctx) => (v.artifactId === null ? null : artifactLoader(ctx).load(v.artifactId)),
+    }),
+    source: t.exposeString('source', {
+      nullable: true,
+      description: 'The source URI an MLflow client registered it from, as given (null for versions registered by artifact).',
     }),
     aliases: t.stringList({
       description: 'Aliases that point at this version now.',

@@ -1,7 +1,7 @@
 // Model registry: registered models and their numbered versions, and who may see and change them; alias moves live in aliases.ts.
 import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, type ForbiddenError, NotFoundError, nameNotYours, ValidationError } from '../../errors.js';
 import type {
   AliasAction,
   ModelAlias,
@@ -13,7 +13,7 @@ import type {
   RegisteredModel,
 } from '../../generated/prisma/client.js';
 import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
-import { LIMITS, requireKey, requireMaxLength } from '../../validation.js';
+import { LIMITS, requireName, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
 import { createPromotionService } from './promotions.js';
@@ -27,8 +27,14 @@ import { readableProjects } from '../auth/policy.js';
 import { datasetAccess } from '../datasets/policy.js';
 import { datasetVersionsByIds } from '../datasets/store.js';
 import type { ProjectService } from '../projects/service.js';
+import { artifactAccess } from '../artifacts/policy.js';
+import { artifactsByIds } from '../artifacts/records.js';
+import type { LoggedModelService } from '../logged-models/service.js';
 import { runAccess } from '../runs/policy.js';
-import type { Run } from '../runs/service.js';
+import type { Run, RunService } from '../runs/service.js';
+import { createRegistrySearch } from './search.js';
+import { createRegistryTags } from './tags.js';
+import { runsByIds } from '../runs/store.js';
 import { modelAccess, visibleVersions } from './policy.js';
 import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
@@ -52,31 +58,35 @@ export interface CreateModelVersionInput {
 }
 
 /**
- * A name filter as MLflow's model search sends it: an exact name, or a LIKE pattern whose only
- * wildcards are a leading and/or trailing `%` (the shapes an index-friendly query can serve).
- * `_` matches itself: model names are full of underscores, and people mean them literally.
+ * A version registered from what an MLflow client named: a source URI as given, with the run
+ * and logged model it resolved to (either may be absent) and the model file found there, if any.
  */
-export type ModelNameFilter = { equals: string } | { like: string; caseInsensitive: boolean };
+export interface CreateVersionFromSourceInput {
+  model: string;
+  source: string;
+  runId?: number | null;
+  loggedModelId?: string | null;
+  artifactId?: number | null;
+  description?: string | null;
+  tags?: readonly { key: string; value: string }[] | null;
+}
 
-function nameWhere(filter: ModelNameFilter): Prisma.StringFilter {
-  if ('equals' in filter) return { equals: filter.equals };
-  if (endsWithLoneBackslash(filter.like)) throw new ValidationError('filter', `the LIKE pattern ${LONE_BACKSLASH_RULE}`, { rule: 'likeEscape' });
-  const mode = filter.caseInsensitive ? ('insensitive' as const) : undefined;
-  const inner = filter.like.replace(/^%/, '').replace(/%$/, '');
-  if (inner.includes('%'))
-    throw new ValidationError('filter', `LIKE patterns may use % only at the start or end (got ${JSON.stringify(filter.like.slice(0, 100))})`);
-  const starts = filter.like.startsWith('%');
-  const ends = filter.like.length > 1 && filter.like.endsWith('%');
-  if (starts && ends) return { contains: inner, mode };
-  if (ends) return { startsWith: inner, mode };
-  if (starts) return { endsWith: inner, mode };
-  return { equals: inner, mode };
+/**
+ * The MLflow source URI a new version's webhook carries: as given through MLflow, else the run's
+ * model directory (runs:/<run>/<dir>), else the logged model (models:/<id>).
+ */
+function webhookSource(row: { runId: number | null; loggedModelId?: string | null; source?: string | null }, dir: string): string {
+  if (row.source) return row.source;
+  if (row.runId !== null) return `runs:/${mlflowRunId(row.runId)}${dir ? `/${dir}` : ''}`;
+  return row.loggedModelId ? `models:/${row.loggedModelId}` : '';
 }
 
 export interface RegistryOptions {
   promotionGate: PromotionGate;
   recordEdges: EdgeRecorder;
   projects: ProjectService;
+  runs: RunService;
+  loggedModels: LoggedModelService;
   /** Which aliases are protected, and who is in which approver group (governance settings). */
   governance: {
     aliasRule(model: RegisteredModel, alias: string): Promise<AliasRule | null>;
@@ -89,7 +99,7 @@ export interface RegistryOptions {
 
 /** Every alias move passes `promotionGate`, and a protected alias moves only through approved requests; there is no way around either. */
 export function createRegistryService(db: Database, options: RegistryOptions) {
-  const { recordEdges, projects, events, links } = options;
+  const { recordEdges, projects, runs, loggedModels, events, links } = options;
   const { prisma } = db;
 
   async function requireModelRow(name: string): Promise<RegisteredModel> {
@@ -143,25 +153,34 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
   }
 
   /** Numbers and writes a version in one transaction; the counter update locks the model row, so numbers never collide. */
-  async function recordModelVersion(data: {
-    modelId: number;
-    runId: number;
-    artifactId: number;
-    description: string | null;
-    createdBy: string | null;
-    /** The artifact's directory, for the MLflow source URI webhooks carry. */
-    dir: string;
-  }): Promise<ModelVersion> {
-    const { dir, ...row } = data;
+  async function recordModelVersion(
+    data: {
+      modelId: number;
+      runId: number | null;
+      artifactId: number | null;
+      loggedModelId?: string | null;
+      source?: string | null;
+      description: string | null;
+      createdBy: string | null;
+      /** The artifact's directory, for the MLflow source URI webhooks carry when no source was given. */
+      dir?: string;
+    },
+    tags: readonly { key: string; value: string }[] = [],
+  ): Promise<ModelVersion> {
+    const { dir = '', ...row } = data;
     return prisma.$transaction(async (tx) => {
-      const model = await tx.registeredModel.update({ where: { id: row.modelId }, data: { latestVersion: { increment: 1 } } });
-      const created = await tx.modelVersion.create({ data: { ...row, version: model.latestVersion, createdAt: new Date() } });
-      await recordEdges(
-        tx,
-        [{ from: { type: 'Artifact', id: row.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
-        created.createdAt,
-      );
-      await events(tx, [modelVersionCreated(model, created, `runs:/${mlflowRunId(row.runId)}${dir ? `/${dir}` : ''}`)]);
+      const now = new Date();
+      const model = await tx.registeredModel.update({ where: { id: row.modelId }, data: { latestVersion: { increment: 1 }, updatedAt: now } });
+      const created = await tx.modelVersion.create({ data: { ...row, version: model.latestVersion, createdAt: now, updatedAt: now } });
+      if (tags.length) await tx.modelVersionTag.createMany({ data: tags.map((t) => ({ versionId: created.id, key: t.key, value: t.value })) });
+      if (row.artifactId !== null) {
+        await recordEdges(
+          tx,
+          [{ from: { type: 'Artifact', id: row.artifactId }, to: { type: 'ModelVersion', id: created.id }, kind: 'REGISTERED_AS' }],
+          created.createdAt,
+        );
+      }
+      await events(tx, [modelVersionCreated(model, created, webhookSource(row, dir), tags)]);
       return created;
     });
   }
@@ -173,7 +192,7 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
    * a name already taken (names are global).
    */
   async function ownerFor(caller: Access, modelName: string, projectName: string | null | undefined, defaultProjectId: number): Promise<number> {
-    const name = requireKey('input.model', modelName.trim());
+    const name = requireName('input.model', modelName);
     const model = await prisma.registeredModel.findUnique({ where: { name }, include: { project: { select: { name: true } } } });
     if (model) {
       const { project, ...row } = model;
@@ -219,8 +238,11 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
     visibleDatasetVersions,
     announce: announce.alias,
   });
+  const tagService = createRegistryTags(db, { requireModel, requireVersion, visibleOnly: (caller, rows) => visibleOnly(caller, rows) });
 
   return {
+    ...tagService,
+    ...createRegistrySearch(db),
     ...aliases,
     promotions,
     requireModel,
@@ -235,7 +257,7 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
       caller: Access,
       input: { name: string; description?: string | null; project: string },
     ): Promise<{ model: RegisteredModel; created: boolean }> {
-      const name = requireKey('input.name', input.name.trim());
+      const name = requireName('input.name', input.name);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const existing = await prisma.registeredModel.findUnique({ where: { name } });
       if (existing) {
@@ -250,26 +272,14 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
     async describeModel(caller: Access, name: string, description: string | null): Promise<RegisteredModel> {
       const model = await requireModel(caller, name, 'EDITOR');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
-      return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text } });
+      return prisma.registeredModel.update({ where: { id: model.id }, data: { description: text, updatedAt: new Date() } });
     },
 
     /** Replaces a version's description (EDITOR on the model, sight of the version). */
     async describeVersion(caller: Access, name: string, version: number, description: string | null): Promise<ModelVersion> {
       const found = await requireVersion(caller, await requireModel(caller, name, 'EDITOR'), version, 'input.version');
       const text = description == null ? null : requireMaxLength('input.description', description, LIMITS.notesLength);
-      return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text } });
-    },
-
-    /** Models the caller may see, by name, keyset-paginated after `afterName`. */
-    async searchModels(caller: Access, input: { name?: ModelNameFilter | null; first: number; afterName: string | null }) {
-      const name: Prisma.StringFilter = { ...(input.name ? nameWhere(input.name) : {}), ...(input.afterName ? { gt: input.afterName } : {}) };
-      const projectIds = await readableProjects(caller);
-      const rows = await prisma.registeredModel.findMany({
-        where: { name, ...(projectIds ? { projectId: { in: projectIds } } : {}) },
-        orderBy: { name: 'asc' },
-        take: input.first + 1,
-      });
-      return { models: rows.slice(0, input.first), hasNextPage: rows.length > input.first };
+      return prisma.modelVersion.update({ where: { id: found.id }, data: { description: text, updatedAt: new Date() } });
     },
 
     /** The highest-numbered version of each model the caller read (from its version counter), in one query; those the caller may not see are left out. */
@@ -298,22 +308,22 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
      * The artifact identifies the version, so a retry returns the version already created.
      */
     async createVersion(caller: Access, input: CreateModelVersionInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
-      const name = requireKey('input.model', input.model.trim());
+      const name = requireName('input.model', input.model);
       const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
       const modelDescription = input.modelDescription == null ? null : requireMaxLength('input.modelDescription', input.modelDescription, LIMITS.notesLength);
       const artifact = await prisma.artifact.findUnique({
         where: { id: input.artifactId },
-        include: { run: { select: { user: true, deletedAt: true, projectId: true } } },
+        include: { run: { select: { deletedAt: true } } },
       });
-      // Reading the artifact is enough on its side (VIEWER of its run's project; else NOT_FOUND):
+      // Reading the artifact is enough on its side (VIEWER of its project; else NOT_FOUND):
       // the write lands in the model's project, which needs EDITOR.
-      if (!artifact || !(await runAccess.canSee(caller, artifact.run))) throw new NotFoundError('Artifact', input.artifactId);
+      if (!artifact || !(await artifactAccess.canSee(caller, artifact))) throw new NotFoundError('Artifact', input.artifactId);
       if (!REGISTRABLE_KINDS.includes(artifact.kind)) {
         throw new ValidationError('input.artifactId', `must be a MODEL or CHECKPOINT artifact (this one is ${artifact.kind})`);
       }
-      if (artifact.run.deletedAt)
-        throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId });
-      const projectId = await ownerFor(caller, name, input.project, artifact.run.projectId);
+      if (artifact.run?.deletedAt)
+        throw new ConflictError(`Run ${artifact.runId} is deleted; restore it before registering its artifacts`, { runId: artifact.runId, state: 'deleted' });
+      const projectId = await ownerFor(caller, name, input.project, artifact.projectId);
       // A concurrent creator in another project wins the name: ensureModel then refuses (CONFLICT).
       const model = await ensureModel(name, modelDescription, projectId);
       const key = { modelId_artifactId: { modelId: model.id, artifactId: artifact.id } };
@@ -324,12 +334,77 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
             modelId: model.id,
             runId: artifact.runId,
             artifactId: artifact.id,
+            loggedModelId: artifact.loggedModelId,
             description,
             createdBy: caller.actor ?? LOCAL_ACTOR,
             dir: artifact.name.split('/').slice(0, -1).join('/'),
           }),
       );
       return { modelVersion, created };
+    },
+
+    /**
+     * Registers what an MLflow client named (a source URI, with the run and logged model it
+     * resolved to, and the model file found there) as a new version, creating the model on
+     * first use in the project of that run or logged model. Each call is a new version, as
+     * MLflow numbers them, except that a stored model file is one version of a model (a retry
+     * returns it). The caller must see the run, logged model and file it names.
+     */
+    async createVersionFromSource(caller: Access, input: CreateVersionFromSourceInput): Promise<{ modelVersion: ModelVersion; created: boolean }> {
+      const name = requireName('input.model', input.model);
+      const source = requireMaxLength('input.source', input.source, 2000);
+      const description = input.description == null ? null : requireMaxLength('input.description', input.description, LIMITS.notesLength);
+      const tags = (input.tags ?? []).map((t, i) => ({
+        key: requireKey(`input.tags[${i}].key`, t.key),
+        value: requireMaxLength(`input.tags[${i}].value`, t.value, LIMITS.tagValueLength),
+      }));
+      if (input.artifactId != null) {
+        const existing = await prisma.registeredModel.findUnique({ where: { name } });
+        const found =
+          existing && (await prisma.modelVersion.findUnique({ where: { modelId_artifactId: { modelId: existing.id, artifactId: input.artifactId } } }));
+        if (found) {
+          await modelAccess.require(caller, existing, 'EDITOR', name);
+          return { modelVersion: found, created: false };
+        }
+      }
+      const run = input.runId == null ? null : await runs.require(caller, input.runId, 'VIEWER');
+      if (run?.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before registering from it`, { runId: run.id, state: 'deleted' });
+      const loggedModel = input.loggedModelId == null ? null : await loggedModels.require(caller, input.loggedModelId, 'VIEWER');
+      const artifact = input.artifactId == null ? null : (await artifactsByIds(db.sql, [input.artifactId]))[0];
+      if (input.artifactId != null && !(await artifactAccess.canSee(caller, artifact))) throw new NotFoundError('Artifact', input.artifactId);
+      const origin = run?.projectId ?? loggedModel?.projectId ?? artifact?.projectId ?? null;
+      if (origin === null && !(await prisma.registeredModel.findUnique({ where: { name } }))) {
+        throw new ValidationError(
+          'run_id',
+          `a new model needs a project: name the run it comes from (run_id), or create the model with the tag runledger.project`,
+        );
+      }
+      const projectId = await ownerFor(caller, name, null, origin ?? -1);
+      const model = await ensureModel(name, null, projectId);
+      const modelVersion = await recordModelVersion(
+        {
+          modelId: model.id,
+          runId: run?.id ?? artifact?.runId ?? loggedModel?.sourceRunId ?? null,
+          artifactId: artifact?.id ?? null,
+          loggedModelId: loggedModel?.id ?? artifact?.loggedModelId ?? null,
+          source,
+          description,
+          createdBy: caller.actor ?? LOCAL_ACTOR,
+        },
+        tags,
+      );
+      return { modelVersion, created: true };
+    },
+
+    /** Versions registered from logged models the caller read (MLflow's mlflow.modelVersions tag). */
+    async versionsOfLoggedModels(caller: Access, modelIds: readonly string[]): Promise<(ModelVersion & { modelName: string })[]> {
+      if (!modelIds.length) return [];
+      const rows = await prisma.modelVersion.findMany({
+        where: { loggedModelId: { in: [...modelIds] } },
+        include: { model: { select: { name: true } } },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      return (await visibleOnly(caller, rows)).map(({ model, ...v }) => ({ ...v, modelName: model.name }));
     },
 
     /** Models of a project the caller may see, by name, after `afterName`; one row past `first` tells whether more follow. */
@@ -349,11 +424,15 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
     },
 
     /**
-     * Whether a model name is in use anywhere. Names are global, so a creator must learn that a
-     * name is taken even when its model is in a project they have no role in (nothing else of it).
+     * Whether the caller could create a model of this name: true when no model holds it, false
+     * when a model the caller sees does; FORBIDDEN when one the caller may not see holds it
+     * (names are global, and the refusal must not say that it exists).
      */
-    async nameTaken(name: string): Promise<boolean> {
-      return (await prisma.registeredModel.count({ where: { name: name.trim() } })) > 0;
+    async nameFree(caller: Access, name: string): Promise<boolean> {
+      const model = await prisma.registeredModel.findUnique({ where: { name: name.trim() } });
+      if (!model) return true;
+      if (!(await modelAccess.canSee(caller, model))) throw nameTaken(model.name);
+      return false;
     },
 
     /** The named model when the caller may see it, else null (a missing and a hidden model look alike). */
@@ -376,7 +455,19 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
     async versionsOf(caller: Access, model: RegisteredModel, first: number, beforeVersion: number | null) {
       await modelAccess.require(caller, model, 'VIEWER', model.name);
       const projectIds = await readableProjects(caller);
-      const where: Prisma.ModelVersionWhereInput = { modelId: model.id, ...(projectIds ? { run: { projectId: { in: projectIds } } } : {}) };
+      // Versions that came from runs or logged models of projects the caller cannot see are left out.
+      const where: Prisma.ModelVersionWhereInput = {
+        modelId: model.id,
+        ...(projectIds
+          ? {
+              OR: [
+                { run: { projectId: { in: projectIds } } },
+                { runId: null, loggedModel: { projectId: { in: projectIds } } },
+                { runId: null, loggedModelId: null },
+              ],
+            }
+          : {}),
+      };
       const rows = await prisma.modelVersion.findMany({
         where: { ...where, ...(beforeVersion !== null ? { version: { lt: beforeVersion } } : {}) },
         orderBy: { version: 'desc' },
@@ -416,11 +507,8 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
   }
 }
 
-function nameTaken(name: string): ConflictError {
-  return new ConflictError(
-    `input.model: a model named ${JSON.stringify(name)} already exists in a project you have no role in; model names are global, pick another`,
-    { field: 'input.model' },
-  );
+function nameTaken(name: string): ForbiddenError {
+  return nameNotYours('input.model', 'model', name);
 }
 
 export type RegistryService = ReturnType<typeof createRegistryService>;

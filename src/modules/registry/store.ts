@@ -2,16 +2,25 @@
 // labels, aliases and node(id): one index lookup each, without Prisma's per-query overhead.
 import type { SqlQueryable } from '../../db/sql.js';
 import type { ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import { compileConditions, SqlParams } from '../search/compile.js';
+import type { Condition } from '../search/conditions.js';
 
 export async function modelsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<RegisteredModel[]> {
-  return sql.query<RegisteredModel>(
-    `SELECT id, name, project_id AS "projectId", description, latest_version AS "latestVersion", created_at AS "createdAt"
-     FROM registered_models WHERE id = ANY($1::int[])`,
-    [ids],
-  );
+  return sql.query<RegisteredModel>(`SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE m.id = ANY($1::int[])`, [ids]);
 }
 
-/** A model version with its model and the project of the run that produced it (visibility needs both projects). */
+const MODEL_COLUMNS = `m.id, m.name, m.project_id AS "projectId", m.description, m.latest_version AS "latestVersion", m.created_at AS "createdAt",
+  m.updated_at AS "updatedAt"`;
+const VERSION_COLUMNS = `v.id, v.model_id AS "modelId", v.version, v.run_id AS "runId", v.artifact_id AS "artifactId", v.logged_model_id AS "loggedModelId",
+  v.source, v.description, v.created_by AS "createdBy", v.created_at AS "createdAt", v.updated_at AS "updatedAt"`;
+/**
+ * The project a version came from: its run's, else its logged model's, else its model's own
+ * (a version MLflow registered from a bare source URI).
+ */
+const ORIGIN_PROJECT = 'COALESCE(r.project_id, lm.project_id, m.project_id)';
+const VERSION_JOINS = `JOIN registered_models m ON m.id = v.model_id LEFT JOIN runs r ON r.id = v.run_id LEFT JOIN logged_models lm ON lm.id = v.logged_model_id`;
+
+/** A model version with its model and the project it came from (visibility needs both projects). */
 export interface VersionWithModel {
   version: ModelVersion;
   model: RegisteredModel;
@@ -21,14 +30,95 @@ export interface VersionWithModel {
 /** Versions by id with the model each belongs to and its run's project, in one statement (labels and visibility need them). */
 export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<VersionWithModel[]> {
   const rows = await sql.query<ModelVersion & { model: RegisteredModel; runProjectId: number }>(
-    `SELECT v.id, v.model_id AS "modelId", v.version, v.run_id AS "runId", v.artifact_id AS "artifactId", v.description,
-            v.created_by AS "createdBy", v.created_at AS "createdAt", r.project_id AS "runProjectId",
+    `SELECT ${VERSION_COLUMNS}, ${ORIGIN_PROJECT} AS "runProjectId",
             json_build_object('id', m.id, 'name', m.name, 'projectId', m.project_id, 'description', m.description,
-                              'latestVersion', m.latest_version, 'createdAt', m.created_at) AS model
-     FROM model_versions v JOIN registered_models m ON m.id = v.model_id JOIN runs r ON r.id = v.run_id WHERE v.id = ANY($1::int[])`,
+                              'latestVersion', m.latest_version, 'createdAt', m.created_at, 'updatedAt', m.updated_at) AS model
+     FROM model_versions v ${VERSION_JOINS} WHERE v.id = ANY($1::int[])`,
     [ids],
   );
-  return rows.map(({ model, runProjectId, ...version }) => ({ version, model: { ...model, createdAt: new Date(model.createdAt) }, runProjectId }));
+  return rows.map(({ model, runProjectId, ...version }) => ({
+    version,
+    model: { ...model, createdAt: new Date(model.createdAt), updatedAt: new Date(model.updatedAt) },
+    runProjectId,
+  }));
+}
+
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+
+const MODEL_SEARCH = {
+  id: 'm.id',
+  attributes: { name: 'm.name', creation_timestamp: ms('m.created_at'), last_updated_timestamp: ms('m.updated_at') },
+  keyed: { tag: { table: 'registered_model_tags', owner: 'model_id', value: 'value' } },
+};
+
+/**
+ * The source MLflow shows for a version: as given when registered through MLflow, else the
+ * directory of its model file in the run's artifacts (mlflow-artifacts:/<experiment>/<run>/artifacts/<dir>).
+ */
+const VERSION_SOURCE = `COALESCE(v.source, 'mlflow-artifacts:/' || (CASE WHEN rp.name = 'Default' THEN '0' ELSE rp.id::text END) || '/'
+  || lpad(to_hex(v.run_id), 32, '0') || '/artifacts' || COALESCE('/' || NULLIF(regexp_replace(a.name, '/?[^/]*$', ''), ''), ''))`;
+
+const VERSION_SEARCH = {
+  id: 'v.id',
+  attributes: {
+    name: 'm.name',
+    version_number: 'v.version::float8',
+    run_id: `lpad(to_hex(v.run_id), 32, '0')`,
+    source_path: VERSION_SOURCE,
+    creation_timestamp: ms('v.created_at'),
+    last_updated_timestamp: ms('v.updated_at'),
+  },
+  keyed: { tag: { table: 'model_version_tags', owner: 'version_id', value: 'value' } },
+};
+
+export interface RegistrySearch {
+  /** Projects the caller may read; null for all. */
+  projectIds: number[] | null;
+  conditions: readonly Condition[];
+  order: readonly { field: string; direction: 'ASC' | 'DESC' }[];
+  limit: number;
+  offset: number;
+}
+
+const MODEL_ORDER: Record<string, string> = { name: 'm.name COLLATE "C"', creation_timestamp: 'm.created_at', last_updated_timestamp: 'm.updated_at' };
+const VERSION_ORDER: Record<string, string> = {
+  name: 'm.name COLLATE "C"',
+  version_number: 'v.version',
+  creation_timestamp: 'v.created_at',
+  last_updated_timestamp: 'v.updated_at',
+  run_id: 'v.run_id',
+};
+
+export async function searchModels(sql: SqlQueryable, search: RegistrySearch): Promise<RegisteredModel[]> {
+  const params = new SqlParams();
+  const where = [compileConditions(search.conditions, MODEL_SEARCH, params)];
+  if (search.projectIds) where.push(`m.project_id = ANY(${params.add(search.projectIds)}::int[])`);
+  const order = search.order.map((o) => `${MODEL_ORDER[o.field]} ${o.direction}`);
+  if (!search.order.some((o) => o.field === 'name')) order.push(`${MODEL_ORDER.name} ASC`);
+  return sql.query<RegisteredModel>(
+    `SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')}
+     LIMIT ${params.add(search.limit)} OFFSET ${params.add(search.offset)}`,
+    params.values,
+  );
+}
+
+/** Versions the caller may see (both their model's project and the one they came from are readable) that match. */
+export async function searchVersions(sql: SqlQueryable, search: RegistrySearch): Promise<ModelVersion[]> {
+  const params = new SqlParams();
+  const where = [compileConditions(search.conditions, VERSION_SEARCH, params)];
+  if (search.projectIds) {
+    const readable = params.add(search.projectIds);
+    where.push(`m.project_id = ANY(${readable}::int[]) AND ${ORIGIN_PROJECT} = ANY(${readable}::int[])`);
+  }
+  const order = search.order.map((o) => `${VERSION_ORDER[o.field]} ${o.direction}`);
+  if (!search.order.some((o) => o.field === 'name')) order.push(`${VERSION_ORDER.name} ASC`);
+  if (!search.order.some((o) => o.field === 'version_number')) order.push('v.version DESC');
+  return sql.query<ModelVersion>(
+    `SELECT ${VERSION_COLUMNS} FROM model_versions v ${VERSION_JOINS}
+       LEFT JOIN projects rp ON rp.id = r.project_id LEFT JOIN artifacts a ON a.id = v.artifact_id
+     WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${params.add(search.limit)} OFFSET ${params.add(search.offset)}`,
+    params.values,
+  );
 }
 
 /** Locks a model's row for the transaction, so alias changes of one model happen one at a time. */

@@ -16,9 +16,12 @@ export interface CodeVersionInput {
 const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 const EARLIEST_COMMIT = Date.UTC(1970, 0, 1);
 
+/** A git (or other VCS) commit id as runledger records one: 4 to 64 hex digits. */
+export const isCommitId = (text: string) => /^[0-9a-fA-F]{4,64}$/.test(text);
+
 export function validateCodeVersion(code: CodeVersionInput): CodeVersionInput {
   requireName('input.codeVersion.repository', code.repository, 1000);
-  if (!/^[0-9a-fA-F]{4,64}$/.test(code.commit)) {
+  if (!isCommitId(code.commit)) {
     throw new ValidationError('input.codeVersion.commit', `must be a hex commit id of 4 to 64 characters; got ${JSON.stringify(code.commit)}`);
   }
   if (code.branch != null) requireName('input.codeVersion.branch', code.branch, 1000);

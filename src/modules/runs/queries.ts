@@ -1,4 +1,5 @@
 // Root query fields for finding, comparing and aggregating runs.
+import { parseMlflowRunId } from './mlflow-id.js';
 import { forwardConnection } from '../../connections.js';
 import { builder, SortDirection } from '../../builder.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -10,7 +11,6 @@ import { requireForwardPaging } from '../../validation.js';
 import type { Context } from '../../context.js';
 import type { SearchRunsInput } from './search.js';
 import { summaryLoader } from '../metrics/loaders.js';
-import { parseMlflowRunId } from './mlflow-id.js';
 
 export const RunOrder = builder.inputType('RunOrder', {
   description: 'One sort key: `metrics.X` (latest value), `params.X`, `tags.X` or `attributes.X`.',

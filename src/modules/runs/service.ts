@@ -38,6 +38,11 @@ export interface StartRunInput {
   notes?: string | null;
   group?: string | null;
   parentRunId?: number | null;
+  /**
+   * A parent another tracker's tag named (MLflow's mlflow.parentRunId): linked when it is a run
+   * of the same project the caller may see, else ignored (the tag keeps the text).
+   */
+  parentRunHint?: number | null;
   startedAt?: Date | null;
   environment?: unknown;
   seed?: string | null;
@@ -92,7 +97,7 @@ export function createRunService(db: Database, projects: ProjectService, recordE
   }
 
   function requireNotDeleted(run: Run): Run {
-    if (run.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before changing it`, { runId: run.id });
+    if (run.deletedAt) throw new ConflictError(`Run ${run.id} is deleted; restore it before changing it`, { runId: run.id, state: 'deleted' });
     return run;
   }
 
@@ -196,6 +201,14 @@ export function createRunService(db: Database, projects: ProjectService, recordE
       if (input.name != null) data.name = requireName('input.name', input.name);
       if (input.notes != null) data.notes = requireMaxLength('input.notes', input.notes, LIMITS.notesLength);
       return committed(await prisma.run.update({ where: { id: input.runId }, data }), 'UPDATED');
+    },
+
+    /** Removes one tag of a run the caller may edit; a key the run lacks is NOT_FOUND. */
+    async removeTag(caller: Access, runId: number, key: string): Promise<Run> {
+      const run = await requireEditable(caller, runId);
+      const { count } = await prisma.tag.deleteMany({ where: { runId: run.id, key: requireKey('key', key) } });
+      if (count === 0) throw new NotFoundError('RunTag', key);
+      return committed(run, 'TAGS_CHANGED');
     },
 
     async setTags(caller: Access, input: SetTagsInput): Promise<Run> {

@@ -2,7 +2,7 @@
 // parent or a code version, one transaction that writes the run with its lineage edges.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { NotFoundError, ValidationError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Prisma, Run } from '../../generated/prisma/client.js';
 import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
 import type { Access } from '../auth/access.js';
@@ -16,6 +16,9 @@ import { gpuCountOf } from './environment.js';
 import type { StartRunInput, TagInput } from './service.js';
 import { type NewRunRow, runByClientId, runsByIds, startRunStatement } from './store.js';
 import { validateTags } from './tags.js';
+
+const deletedProject = (name: string, projectId: number) =>
+  new ConflictError(`project ${JSON.stringify(name)} is deleted; restore it before starting runs in it`, { projectId });
 
 /**
  * Who a run is recorded for. A caller with an identity is the run's user; `input.user` naming
@@ -62,7 +65,7 @@ export function createRunStart(db: Database, projects: ProjectService, recordEdg
       gpuCount: gpuCountOf(input.environment),
       seed: input.seed ?? null,
     };
-    if (code || input.parentRunId != null) return startLinked(caller, input, fields, tags, code);
+    if (code || input.parentRunId != null || input.parentRunHint != null) return startLinked(caller, input, fields, tags, code);
     // The hot path (a run with tags at most): one statement finds the project, writes only into
     // one the caller may edit, and answers a retried clientRunId; the refusal is decided below,
     // from the project it found, as projects.require would have decided it before the write.
@@ -72,6 +75,7 @@ export function createRunStart(db: Database, projects: ProjectService, recordEdg
       options.audit ?? null,
     );
     await projectAccess.require(caller, started.projectId === null ? null : { id: started.projectId }, 'EDITOR', input.project);
+    if (started.projectDeleted) throw deletedProject(input.project, started.projectId!);
     if (started.run) return { run: started.run, created: started.created };
     // A concurrent start with the same clientRunId committed after the statement began.
     const raced = clientRunId ? await runByClientId(db.sql, started.projectId!, clientRunId) : null;
@@ -88,20 +92,26 @@ export function createRunStart(db: Database, projects: ProjectService, recordEdg
     code: ReturnType<typeof validateCodeVersion> | null,
   ): Promise<{ run: Run; created: boolean }> {
     const project = await projects.require(caller, input.project, 'EDITOR');
+    if (project.deletedAt) throw deletedProject(project.name, project.id);
     const { clientRunId } = fields;
     if (clientRunId) {
       const existing = await runByClientId(db.sql, project.id, clientRunId);
       if (existing) return { run: existing, created: false };
     }
-    if (input.parentRunId != null) {
-      const [parent] = await runsByIds(db.sql, [input.parentRunId]);
-      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', input.parentRunId);
+    let parentId = input.parentRunId ?? null;
+    if (parentId != null) {
+      const [parent] = await runsByIds(db.sql, [parentId]);
+      if (!parent || parent.projectId !== project.id) throw new NotFoundError('Run', parentId);
+    } else if (input.parentRunHint != null) {
+      // MLflow's parent tag is a hint: a parent elsewhere (or gone) leaves the run top-level.
+      const [parent] = await runsByIds(db.sql, [input.parentRunHint]);
+      parentId = parent && parent.projectId === project.id ? parent.id : null;
     }
     const data = {
       ...fields,
       projectId: project.id,
       name: fields.name ?? 'unnamed',
-      parentId: input.parentRunId ?? null,
+      parentId,
       environment: (fields.environment ?? undefined) as Prisma.InputJsonValue | undefined,
     };
     try {

@@ -43,8 +43,8 @@ export interface NewRunRow {
  * name; `run` is null when the project is not writable, or when a concurrent start with the same
  * clientRunId committed after this statement began (its run is then found by `runByClientId`).
  */
-const START_RUN = `WITH p AS (SELECT id FROM projects WHERE name = $1),
-  allowed AS (SELECT id FROM p WHERE $2::int[] IS NULL OR id = ANY($2::int[])),
+const START_RUN = `WITH p AS (SELECT id, deleted_at IS NOT NULL AS deleted FROM projects WHERE name = $1),
+  allowed AS (SELECT id FROM p WHERE ($2::int[] IS NULL OR id = ANY($2::int[])) AND NOT deleted),
   existing AS (SELECT ${RUN_COLUMNS} FROM runs r JOIN allowed a ON r.project_id = a.id WHERE $3::text IS NOT NULL AND r.client_run_id = $3),
   new_id AS (SELECT nextval(pg_get_serial_sequence('runs', 'id'))::int AS id FROM allowed WHERE NOT EXISTS (SELECT 1 FROM existing)),
   ins AS (
@@ -56,13 +56,13 @@ const START_RUN = `WITH p AS (SELECT id FROM projects WHERE name = $1),
     RETURNING ${RUN_COLUMNS}),
   tagged AS (INSERT INTO tags (run_id, key, value) SELECT ins.id, t.key, t.value FROM ins, unnest($14::text[], $15::text[]) AS t(key, value) RETURNING 1),
   ${auditRowCte('ins', 16)}
-SELECT p.id AS "foundProjectId", x.* FROM p LEFT JOIN (SELECT true AS created, * FROM ins UNION ALL SELECT false, * FROM existing) x ON true`;
+SELECT p.id AS "foundProjectId", p.deleted AS "projectDeleted", x.* FROM p LEFT JOIN (SELECT true AS created, * FROM ins UNION ALL SELECT false, * FROM existing) x ON true`;
 
 export async function startRunStatement(
   sql: SqlQueryable,
   row: NewRunRow,
   audit: PendingAudit | null,
-): Promise<{ projectId: number | null; run: Run | null; created: boolean }> {
+): Promise<{ projectId: number | null; projectDeleted: boolean; run: Run | null; created: boolean }> {
   const now = new Date();
   const params = [
     row.projectName,
@@ -82,12 +82,14 @@ export async function startRunStatement(
     row.tags.map((t) => t.value),
     ...auditRowValues(audit),
   ];
-  const rows = await sql.query<Run & { foundProjectId: number; created: boolean | null }>(START_RUN, params, { prepareAs: 'runs.start' });
+  const rows = await sql.query<Run & { foundProjectId: number; projectDeleted: boolean; created: boolean | null }>(START_RUN, params, {
+    prepareAs: 'runs.start',
+  });
   const found = rows[0];
-  if (!found) return { projectId: null, run: null, created: false };
-  const { foundProjectId, created, ...run } = found;
+  if (!found) return { projectId: null, projectDeleted: false, run: null, created: false };
+  const { foundProjectId, projectDeleted, created, ...run } = found;
   if (created) audit?.markWritten();
-  return { projectId: foundProjectId, run: created === null ? null : (run as Run), created: created === true };
+  return { projectId: foundProjectId, projectDeleted, run: created === null ? null : (run as Run), created: created === true };
 }
 
 /** The run a clientRunId names in a project, if any. */

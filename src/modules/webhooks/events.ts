@@ -73,14 +73,31 @@ export async function promotion(
   };
 }
 
-export function modelVersionCreated(model: RegisteredModel, version: ModelVersion, source: string): NewEvent {
+/**
+ * A new model version; `source` is its MLflow source URI, `tags` the tags it was registered with.
+ * A version registered from a bare source or a logged model outside any run carries no run id.
+ */
+export function modelVersionCreated(
+  model: RegisteredModel,
+  version: ModelVersion,
+  source: string,
+  tags: readonly { key: string; value: string }[] = [],
+): NewEvent {
+  const runId = version.runId === null ? null : mlflowRunId(version.runId);
   return {
     type: 'model_version.created',
     projectId: model.projectId,
-    data: { model: model.name, version: version.version, runId: mlflowRunId(version.runId), createdBy: version.createdBy, description: version.description },
+    data: { model: model.name, version: version.version, runId, createdBy: version.createdBy, description: version.description },
     mlflow: {
       type: 'model_version.created',
-      data: { name: model.name, version: String(version.version), source, run_id: mlflowRunId(version.runId), tags: {}, description: version.description },
+      data: {
+        name: model.name,
+        version: String(version.version),
+        source,
+        run_id: runId,
+        tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+        description: version.description,
+      },
     },
   };
 }

@@ -40,9 +40,10 @@ def tracking_uri(server, monkeypatch):
         mlflow.end_run()
 
 
-def mlflow_dataset_sha256(name: str, digest: str, source_type: str, source: str) -> str:
-    """The sha256 runledger gives the dataset version of an MLflow dataset (src/http/mlflow/datasets.ts)."""
-    return hashlib.sha256(json.dumps([name, digest, source_type, source], separators=(",", ":")).encode()).hexdigest()
+def mlflow_dataset_sha256(name: str, digest: str) -> str:
+    """The sha256 runledger gives the dataset version of an MLflow dataset: MLflow's identity, name and digest
+    (src/http/mlflow/datasets.ts)."""
+    return hashlib.sha256(json.dumps(["mlflow-dataset", name, digest], separators=(",", ":")).encode()).hexdigest()
 
 
 def training_data(seed: int = 0) -> pd.DataFrame:
@@ -125,7 +126,7 @@ def test_fluent_run_lands_as_a_runledger_run(server, tmp_path):
     assert link["role"] == "training"
     assert link["datasetVersion"]["dataset"]["name"] == "churn-train"
     assert link["datasetVersion"]["version"] == dataset.digest
-    assert link["datasetVersion"]["digest"] == mlflow_dataset_sha256("churn-train", dataset.digest, dataset.source._get_source_type(), source)
+    assert link["datasetVersion"]["digest"] == mlflow_dataset_sha256("churn-train", dataset.digest)
     assert sorted(a["name"] for a in node["artifacts"]) == ["notes.txt", "plots/a.txt", "plots/b.txt"]
     child_node = run_node(server, experiment, child.info.run_id)
     assert child_node["parent"] == {"mlflowRunId": run.info.run_id}

@@ -75,7 +75,9 @@ export function AliasBadges({ aliases }: { aliases: string[] }) {
   );
 }
 
-export function RunLink({ run }: { run: { id: string; name: string; status: string } }) {
+/** A run's name linking to its page, with its status; a model version registered without a run (MLflow's model source) says so. */
+export function RunLink({ run }: { run: { id: string; name: string; status: string } | null }) {
+  if (!run) return <span className="muted">no run</span>;
   return (
     <>
       <Link to={`/runs/${enc(run.id)}`}>{run.name}</Link> <StatusBadge status={run.status} />

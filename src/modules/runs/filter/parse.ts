@@ -69,7 +69,7 @@ const ALLOWED_ATTRIBUTES =
 
 /** The canonical spelling of a field for messages, e.g. metrics.`val auc`. */
 export function fieldLabel(field: FieldRef): string {
-  const name = /^[A-Za-z0-9_.\-/]+$/.test(field.name) ? field.name : `\`${field.name}\``;
+  const name = /^[\p{L}\p{N}\p{M}_./\-:]+$/u.test(field.name) ? field.name : `\`${field.name}\``;
   return `${LABEL_PREFIX[field.kind]}.${name}`;
 }
 

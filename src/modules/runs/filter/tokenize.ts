@@ -1,6 +1,7 @@
 // Lexer for the run filter language. Context-free: the parser decides whether a word is a
 // field, a keyword or a special number (NaN, Infinity), so the tokenizer never needs to know.
 import { ValidationError } from '../../../errors.js';
+import { KEY_CHAR } from '../../../validation.js';
 
 export type OpToken = '=' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -21,7 +22,8 @@ export type Token =
 
 export const MAX_FILTER_LENGTH = 10_000;
 
-const WORD_CHAR = /[A-Za-z0-9_.\-/]/;
+// Unquoted words hold the characters of keys (see KEY_PATTERN) except the space.
+const WORD_CHAR = KEY_CHAR;
 // Anchored at lastIndex (sticky); a match only counts as a number when no word character follows.
 const NUMBER = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const OPERATORS: [string, OpToken][] = [
@@ -72,6 +74,12 @@ function readQuoted(source: string, start: number, field: string, what: string):
   throw syntaxError(field, `unterminated ${what} starting at column ${start + 1}`, start + 1, source.slice(start));
 }
 
+/** Whether the character (code point) at `i` may be part of an unquoted word. */
+function isWordAt(source: string, i: number): boolean {
+  const cp = source.codePointAt(i);
+  return cp !== undefined && WORD_CHAR.test(String.fromCodePoint(cp));
+}
+
 export function tokenize(source: string, field = 'filter'): Token[] {
   if (source.length > MAX_FILTER_LENGTH) {
     throw syntaxError(field, `is too long (${source.length} characters; the limit is ${MAX_FILTER_LENGTH})`, MAX_FILTER_LENGTH + 1, null);
@@ -105,13 +113,13 @@ export function tokenize(source: string, field = 'filter'): Token[] {
     }
     NUMBER.lastIndex = i;
     const number = NUMBER.exec(source);
-    if (number && !WORD_CHAR.test(source[i + number[0].length] ?? ' ')) {
+    if (number && !isWordAt(source, i + number[0].length)) {
       i += number[0].length;
       tokens.push({ kind: 'number', value: Number(number[0]), start, end: i, text: number[0] });
       continue;
     }
-    if (WORD_CHAR.test(ch)) {
-      while (i < source.length && WORD_CHAR.test(source[i]!)) i += 1;
+    if (isWordAt(source, i)) {
+      while (i < source.length && isWordAt(source, i)) i += source.codePointAt(i)! > 0xffff ? 2 : 1;
       const next = source[i];
       if (source[i - 1] === '.' && (next === '`' || next === '"')) {
         const quoted = readQuoted(source, i, field, 'quoted name');
