@@ -35,7 +35,9 @@ export function ColumnLineage({ id }: { id: string }) {
     [dataset],
   );
   const graphQ = useQuery(ColumnLineageOfFieldDocument, { ...(picked ?? { namespace: '', name: '', field: '' }), direction, depth: DEPTH }, { skip: !picked });
-  const edges = picked ? (graphQ.data?.columnLineage.edges ?? null) : null;
+  // While another field loads, the previous field's edges are still held: they are not drawn around this one.
+  const held = picked ? (graphQ.data?.columnLineage.edges ?? null) : null;
+  const edges = held && picked && (graphQ.loading ? held.some((e) => same(e.from, picked) || same(e.to, picked)) : true) ? held : null;
 
   const graph = useMemo(() => {
     if (!picked || !edges) return null;
