@@ -57,6 +57,19 @@ describe('jobs', () => {
     expect(job).toEqual({ latestRun: null, inputs: [{ name: 'analytics.public.daily_ctr' }], outputs: [{ name: 'analytics.public.ctr_report' }] });
   });
 
+  it('names the jobs whose current version writes a dataset, from runs and from static lineage', async () => {
+    const { daily, report, raw } = await q<Record<string, { writtenBy: { namespace: string; name: string }[] }>>(
+      `query($wh: String!, $raw: String!) {
+         daily: dataset(namespace: $wh, name: "analytics.public.daily_ctr") { writtenBy { namespace name } }
+         report: dataset(namespace: $wh, name: "analytics.public.ctr_report") { writtenBy { namespace name } }
+         raw: dataset(namespace: $raw, name: "clicks") { writtenBy { namespace name } } }`,
+      { wh: stream.namespaces.warehouse, raw: stream.namespaces.raw },
+    );
+    expect(daily!.writtenBy).toEqual([{ namespace: stream.namespaces.dbt, name: 'analytics.daily_ctr' }]);
+    expect(report!.writtenBy).toEqual([{ namespace: stream.namespaces.dbt, name: 'analytics.ctr_report' }]);
+    expect(raw!.writtenBy).toEqual([{ namespace: stream.namespaces.airflow, name: 'ingest_clicks.extract' }]);
+  });
+
   it('lists the jobs of a namespace, a page at a time', async () => {
     const first = await q<{ jobs: any }>(
       'query($ns: String!) { jobs(namespace: $ns, first: 2) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }',

@@ -3,6 +3,7 @@
 import DataLoader from 'dataloader';
 import type { Context } from '../../context.js';
 import { byId, manyByParent } from '../../loaders.js';
+import type { Dataset } from '../datasets/service.js';
 import type { JobRow, JobVersionRow } from './jobs.js';
 
 export const jobLoader = (ctx: Context) =>
@@ -59,3 +60,16 @@ export const latestJobRunLoader = (ctx: Context) =>
       { cacheKeyFn: (j) => j.id },
     );
   });
+
+/** The jobs whose current version writes each dataset the request read. */
+export const datasetWritersLoader = (ctx: Context) =>
+  ctx.loaders.get('datasetWriters', (s) =>
+    manyByParent(
+      (datasets: readonly Dataset[]) =>
+        s.jobs.writersOf(
+          ctx.access,
+          datasets.map((d) => d.id),
+        ),
+      (w) => w.datasetId,
+    ),
+  );

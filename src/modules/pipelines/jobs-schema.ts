@@ -8,7 +8,15 @@ import { loadNodes } from '../../loaders.js';
 import { datasetLoader } from '../datasets/loaders.js';
 import { DatasetRef } from '../datasets/schema.js';
 import { ProjectRef, projectLoader } from '../projects/schema.js';
-import { currentJobVersionLoader, jobLoader, jobVersionDatasetsLoader, jobVersionLoader, jobVersionsLoader, latestJobRunLoader } from './job-loaders.js';
+import {
+  currentJobVersionLoader,
+  datasetWritersLoader,
+  jobLoader,
+  jobVersionDatasetsLoader,
+  jobVersionLoader,
+  jobVersionsLoader,
+  latestJobRunLoader,
+} from './job-loaders.js';
 import type { JobRow, JobVersionRow } from './jobs.js';
 import { pipelineRunLoader } from './loaders.js';
 import { facetValue, facetValues } from './rules.js';
@@ -207,5 +215,13 @@ builder.queryFields((t) => ({
         after,
       );
     },
+  }),
+}));
+
+builder.objectFields(DatasetRef, (t) => ({
+  writtenBy: t.field({
+    type: [JobRef],
+    description: 'Jobs whose current version writes this dataset (see Job.outputs), those the caller may see, by namespace and name.',
+    resolve: async (d, _a, ctx) => (await datasetWritersLoader(ctx).load(d)).map((w) => w.job),
   }),
 }));

@@ -66,6 +66,20 @@ export function createJobService(db: Database) {
       return (await store.currentVersions(sql, ids)).filter((r) => r.versionId !== null);
     },
 
+    /**
+     * The jobs whose current version writes each dataset the caller read (as Job.outputs says),
+     * those the caller may see, by namespace and name.
+     */
+    async writersOf(caller: Access, datasetIds: readonly number[]): Promise<{ datasetId: number; job: JobRow }[]> {
+      const writes = (await store.jobsTouching(sql, datasetIds)).filter((t) => t.direction === 'OUTPUT');
+      const current = new Map((await store.currentVersions(sql, [...new Set(writes.map((w) => w.jobId))])).map((c) => [c.jobId, c.versionId]));
+      const jobs = new Map((await jobAccess.visible(caller, await store.jobsByIds(sql, [...current.keys()]))).map((j) => [j.id, j]));
+      return writes
+        .filter((w) => jobs.has(w.jobId) && current.get(w.jobId) === w.jobVersionId)
+        .map((w) => ({ datasetId: w.datasetId, job: jobs.get(w.jobId)! }))
+        .sort((a, b) => a.job.namespace.localeCompare(b.job.namespace) || a.job.name.localeCompare(b.job.name));
+    },
+
     /** What versions the caller read read and write (each dataset's own visibility applies where it is loaded). */
     async datasetsOfVersions(caller: Access, versions: readonly JobVersionRow[]) {
       return store.versionDatasets(

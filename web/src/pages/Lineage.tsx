@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import { type LineageDirection, LineageDocument, type LineageNodeType, LineageNodeTypesDocument, type LineageQuery } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { enc, navigate, setQuery, useLocation } from '../router';
+import { ColumnLineage } from '../components/ColumnLineage';
 import { Dag, type DagNode, typeColor, typeName } from '../components/Dag';
 import { Card, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { fmtTime, fromLocalInput, toLocalInput } from '../format';
@@ -150,6 +151,7 @@ export function LineagePage({ id }: { id: string }) {
           </div>
         </Card>
       )}
+      <ColumnLineage key={id} id={id} />
     </div>
   );
 }
