@@ -1,6 +1,6 @@
 // Data loading for pages: one query, refetched when its variables change.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { GqlError, gql, type Operation } from './api';
+import { type GqlError, gql, type Operation } from './api';
 
 export interface QueryState<T> {
   data: T | null;

@@ -1,5 +1,5 @@
 // The audit log (global admins): every mutation, who ran it, on what, and how it ended.
-import { type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { AuditDocument, type AuditEventFilter } from '../generated/graphql';
 import { usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
