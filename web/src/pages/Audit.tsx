@@ -4,7 +4,6 @@ import { AuditDocument, type AuditEventFilter } from '../generated/graphql';
 import { usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
 import { ErrorBox, LoadMore, PageHeader, RelativeTime } from '../components/ui';
-import { fmtTime } from '../format';
 
 const FIELDS = ['actor', 'operation', 'outcome', 'targetId'] as const;
 
@@ -46,12 +45,12 @@ export function AuditPage() {
                   <RelativeTime iso={e.at} />
                 </td>
                 <td>
-                  <button className="link" onClick={() => setQuery({ actor: e.actor ?? '' })}>
+                  <button type="button" className="link" onClick={() => setQuery({ actor: e.actor ?? '' })}>
                     {e.actor ?? '—'}
                   </button>
                 </td>
                 <td>
-                  <button className="link" onClick={() => setQuery({ operation: e.operation })}>
+                  <button type="button" className="link" onClick={() => setQuery({ operation: e.operation })}>
                     <code>{e.operation}</code>
                   </button>
                 </td>
