@@ -104,7 +104,7 @@ export function App() {
             </span>
           )}
           {token && (
-            <button className="ghost small" onClick={() => setToken(null)}>
+            <button type="button" className="ghost small" onClick={() => setToken(null)}>
               Sign out
             </button>
           )}

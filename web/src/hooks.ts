@@ -1,6 +1,6 @@
 // Data loading for pages: one query, refetched when its variables change.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { GqlError, gql, type Operation } from './api';
+import { type GqlError, gql, type Operation } from './api';
 
 export interface QueryState<T> {
   data: T | null;
@@ -37,6 +37,8 @@ export function useQuery<R, V>(operation: Operation<R, V>, variables: V, options
   const [state, setState] = useState<{ data: R | null; error: GqlError | Error | null; loading: boolean }>({ data: null, error: null, loading: !options.skip });
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies(tick): tick is refetch()'s signal to ask again; the answer cannot depend on it
+  // biome-ignore lint/correctness/useExhaustiveDependencies(options.refreshKey): the caller's signal to ask again (the viewer query when the token changes)
   useEffect(() => {
     if (options.skip) return;
     const id = ++latest.current;
@@ -49,6 +51,18 @@ export function useQuery<R, V>(operation: Operation<R, V>, variables: V, options
   const refetch = useCallback(() => setTick((t) => t + 1), []);
   const setData = useCallback((update: (data: R | null) => R | null) => setState((s) => ({ ...s, data: update(s.data) })), []);
   return { ...state, refetch, setData };
+}
+
+/**
+ * When `key` last changed (ms since the epoch), steady across renders in between: a page's
+ * "now" for the node it shows, taken again when another node is shown.
+ */
+export function useChangedAt(key: string): number {
+  const [taken, setTaken] = useState(() => ({ key, at: Date.now() }));
+  if (taken.key === key) return taken.at;
+  const next = { key, at: Date.now() };
+  setTaken(next);
+  return next.at;
 }
 
 /** Runs a mutation, keeping its error and busy state for the form that sent it. */

@@ -85,6 +85,7 @@ export function Dag({ nodes, edges, onOpen }: { nodes: DagNode[]; edges: DagEdge
   return (
     <div className="dag-scroll">
       <svg width={drawn.width} height={drawn.height} className="dag" data-testid="lineage-graph">
+        <title>Lineage graph</title>
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#94a3b8" />
@@ -108,6 +109,7 @@ export function Dag({ nodes, edges, onOpen }: { nodes: DagNode[]; edges: DagEdge
           const color = typeColor(node.type);
           let badgeX = width - 8;
           return (
+            // biome-ignore lint/a11y/useSemanticElements: an SVG node opened through onOpen (the page decides where it goes), not an HTML <a> with an href
             <g
               key={node.id}
               transform={`translate(${x - width / 2},${y - height / 2})`}
@@ -128,6 +130,7 @@ export function Dag({ nodes, edges, onOpen }: { nodes: DagNode[]; edges: DagEdge
               </text>
               <text x={PAD_X} y={37} className="dag-label" data-testid="node-label">
                 {lines.map((line, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the wrapped lines of one label, fixed for the node and never reordered
                   <tspan key={i} x={PAD_X} dy={i === 0 ? 0 : LINE_H}>
                     {line}
                   </tspan>

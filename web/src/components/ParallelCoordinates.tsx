@@ -51,8 +51,9 @@ export function ParallelCoordinates({ runs, axes }: { runs: { name: string; colo
     <div className="scroll-x parallel-box" ref={box}>
       {width > 0 && (
         <svg width={w} height={HEIGHT} className="parallel" data-testid="parallel-coordinates">
-          {axes.map((_, i) => (
-            <line key={i} x1={x(i)} x2={x(i)} y1={TOP} y2={BOTTOM} stroke="#cbd5e1" />
+          <title>Parallel coordinates of the runs' params</title>
+          {axes.map((axis, i) => (
+            <line key={`${axis.isTarget ? 'target' : 'param'}:${axis.label}`} x1={x(i)} x2={x(i)} y1={TOP} y2={BOTTOM} stroke="#cbd5e1" />
           ))}
           {runs.map((run, r) => {
             const points = axes.map((axis, i) => {
@@ -60,6 +61,7 @@ export function ParallelCoordinates({ runs, axes }: { runs: { name: string; colo
               return v === null || v === undefined || v === '' ? null : `${x(i)},${scales[i]!.y(v)}`;
             });
             return (
+              // biome-ignore lint/suspicious/noArrayIndexKey: each axis's values are indexed by the run's position, so the position is the run's identity here (names may repeat)
               <polyline key={run.name + r} points={points.filter(Boolean).join(' ')} fill="none" stroke={run.color} strokeWidth={2} opacity={0.85}>
                 <title>{run.name}</title>
               </polyline>

@@ -79,7 +79,6 @@ class Renderer {
   private readonly main: HTMLCanvasElement;
   private readonly over: HTMLCanvasElement;
   private readonly readout: HTMLDivElement;
-  private series: PlotSeries[] = [];
   private prepared: Prepared[] = [];
   private options: PlotOptions = { xMode: 'step', logY: false, smoothing: 0, yLabel: '' };
   private smoothCache = new WeakMap<PlotSeries, { w: number; y: (number | null)[] }>();
@@ -90,10 +89,10 @@ class Renderer {
   private lastHover: { x: number; y: number } | null = null;
   onZoom: ((range: [number, number] | null) => void) | undefined;
 
-  constructor(
-    readonly container: HTMLDivElement,
-    private height: number,
-  ) {
+  /** Given by `set`, which the owner calls right after constructing. */
+  private height = 0;
+
+  constructor(readonly container: HTMLDivElement) {
     this.root = container;
     this.main = document.createElement('canvas');
     this.over = document.createElement('canvas');
@@ -127,7 +126,6 @@ class Renderer {
 
   set(series: PlotSeries[], options: PlotOptions, height: number) {
     const modeChanged = options.xMode !== this.options.xMode;
-    this.series = series;
     this.options = options;
     this.height = height;
     if (modeChanged) this.view = null;
@@ -588,7 +586,8 @@ export function Plot({
   const box = useRef<HTMLDivElement>(null);
   const renderer = useRef<Renderer | null>(null);
   useEffect(() => {
-    const r = new Renderer(box.current!, height);
+    // The height arrives with the first `set` below, so resizing never rebuilds the canvases.
+    const r = new Renderer(box.current!);
     renderer.current = r;
     let width = box.current!.clientWidth;
     const resize = new ResizeObserver(() => {
@@ -607,12 +606,15 @@ export function Plot({
   useEffect(() => {
     if (renderer.current) renderer.current.onZoom = onZoom;
   });
+  // Owners rebuild the options object freely: redraw only when a setting in it changes.
+  const { xMode, logY, smoothing, yLabel } = options;
   useEffect(() => {
-    renderer.current?.set(series, options, height);
-  }, [series, options.xMode, options.logY, options.smoothing, options.yLabel, height]);
-  const viewKey = view === undefined ? 'own' : JSON.stringify(view);
+    renderer.current?.set(series, { xMode, logY, smoothing, yLabel }, height);
+  }, [series, xMode, logY, smoothing, yLabel, height]);
+  // A view the owner decides arrives as a new array each render: apply it only when its bounds change.
+  const viewKey = view === undefined ? null : JSON.stringify(view);
   useEffect(() => {
-    if (view !== undefined) renderer.current?.setView(view);
+    if (viewKey !== null) renderer.current?.setView(JSON.parse(viewKey) as [number, number] | null);
   }, [viewKey]);
   return (
     <div

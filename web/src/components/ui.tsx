@@ -88,7 +88,7 @@ export function RunLink({ run }: { run: { id: string; name: string; status: stri
 /** "Load more" under a paged list, shown while the server has another page. */
 export function LoadMore({ more, what = 'more' }: { more: (() => void) | null; what?: string }) {
   return more ? (
-    <button className="ghost" onClick={more}>
+    <button type="button" className="ghost" onClick={more}>
       Load {what}
     </button>
   ) : null;

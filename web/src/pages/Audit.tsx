@@ -1,10 +1,9 @@
 // The audit log (global admins): every mutation, who ran it, on what, and how it ended.
-import { type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { AuditDocument, type AuditEventFilter } from '../generated/graphql';
 import { usePages } from '../hooks';
 import { setQuery, useLocation } from '../router';
 import { ErrorBox, LoadMore, PageHeader, RelativeTime } from '../components/ui';
-import { fmtTime } from '../format';
 
 const FIELDS = ['actor', 'operation', 'outcome', 'targetId'] as const;
 
@@ -46,12 +45,12 @@ export function AuditPage() {
                   <RelativeTime iso={e.at} />
                 </td>
                 <td>
-                  <button className="link" onClick={() => setQuery({ actor: e.actor ?? '' })}>
+                  <button type="button" className="link" onClick={() => setQuery({ actor: e.actor ?? '' })}>
                     {e.actor ?? '—'}
                   </button>
                 </td>
                 <td>
-                  <button className="link" onClick={() => setQuery({ operation: e.operation })}>
+                  <button type="button" className="link" onClick={() => setQuery({ operation: e.operation })}>
                     <code>{e.operation}</code>
                   </button>
                 </td>

@@ -135,17 +135,19 @@ function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {
   const settings = useChartSettings();
   const [loaded, setLoaded] = useState<{ metric: string; series: SeriesData[] } | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const key = runs.map((r) => r.id).join(',');
+  // The runs arrive as a new array on every answer: ask again only when the set of ids changes.
+  const idsKey = JSON.stringify(runs.map((r) => r.id));
   useEffect(() => {
     let cancelled = false;
-    gql(CompareHistoriesDocument, { ids: runs.map((r) => r.id), keys: [metric], max: 1000 }).then(
+    gql(CompareHistoriesDocument, { ids: JSON.parse(idsKey) as string[], keys: [metric], max: 1000 }).then(
       (d) => !cancelled && setLoaded({ metric, series: d.metricHistories }),
       (e: Error) => !cancelled && setError(e),
     );
     return () => {
       cancelled = true;
     };
-  }, [key, metric]);
+  }, [idsKey, metric]);
+  const { xMode } = settings;
   const series = useMemo<PlotSeries[] | null>(() => {
     if (!loaded || loaded.metric !== metric) return null;
     return runs.map((r, i) => {
@@ -154,14 +156,15 @@ function Overlay({ runs, metric }: { runs: CompareRun[]; metric: string }) {
         id: r.id,
         label: r.name,
         color: runColor(r.id),
-        x: xValues(s, settings.xMode, Date.parse(r.startedAt)),
+        x: xValues(s, xMode, Date.parse(r.startedAt)),
         y: s.values,
         steps: s.steps,
         times: s.times,
       };
     });
-  }, [loaded, metric, settings.xMode]);
-  const options = useMemo(() => ({ ...settings, yLabel: metric }), [settings.xMode, settings.logY, settings.smoothing, metric]);
+  }, [loaded, metric, runs, xMode]);
+  // Plot redraws only when a setting's value changes, so a fresh object each render is fine.
+  const options = { ...settings, yLabel: metric };
   if (error) return <ErrorBox error={error} />;
   if (!series) return <Loading />;
   return (

@@ -3,7 +3,6 @@ import { ProjectsDocument } from '../generated/graphql';
 import { usePages } from '../hooks';
 import { Link, enc } from '../router';
 import { Card, LoadMore, PageHeader, PagesStatus, RelativeTime } from '../components/ui';
-import { fmtTime } from '../format';
 
 export function HomePage() {
   const q = usePages(ProjectsDocument, {}, (d) => d.projects);

@@ -1,6 +1,6 @@
 // Incident desk: pick a dataset version (or a commit, or any node by id), see every model
 // version downstream with its aliases now and at a chosen instant, and quarantine the data.
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import {
   ImpactDocument,
   IncidentTargetDocument,
@@ -8,7 +8,7 @@ import {
   LookupDatasetVersionDocument,
   QuarantineDatasetVersionDocument,
 } from '../generated/graphql';
-import { useMutation, useQuery } from '../hooks';
+import { useChangedAt, useMutation, useQuery } from '../hooks';
 import { Link, enc, setQuery, useLocation } from '../router';
 import { AliasBadges, Card, ErrorBox, Loading, PageHeader, QuarantineMark, RelativeTime, RunLink } from '../components/ui';
 import { fmtTime, fromLocalInput, shortDigest, toLocalInput } from '../format';
@@ -37,7 +37,12 @@ export function IncidentPage() {
     if (data?.codeCommit) setQuery({ id: data.codeCommit.id }, { replace: false });
     else setLookupError(new Error(data ? `no run reported commit ${commit} of ${repo}` : 'lookup failed'));
   };
-  useEffect(() => setLookupError(null), [id]);
+  // A lookup error belongs to the search that failed: forget it when another node is shown.
+  const [errorFor, setErrorFor] = useState(id);
+  if (errorFor !== id) {
+    setErrorFor(id);
+    setLookupError(null);
+  }
 
   return (
     <div className="page">
@@ -91,7 +96,9 @@ function LookupForm({ fields, onSubmit }: { fields: [string, string, string, (v:
 
 function ImpactView({ id, at }: { id: string; at: string | null }) {
   const target = useQuery(IncidentTargetDocument, { id });
-  const impact = useQuery(ImpactDocument, { id, at, then: useMemo(() => at ?? new Date().toISOString(), [id, at]) });
+  // "Now" is taken when the node or the instant changes (e.g. back to now), not on every render.
+  const openedAt = useChangedAt(JSON.stringify([id, at]));
+  const impact = useQuery(ImpactDocument, { id, at, aliasesAt: at ?? new Date(openedAt).toISOString() });
   const node = target.data?.node;
   const [reason, setReason] = useState('');
   const quarantine = useMutation(QuarantineDatasetVersionDocument);
@@ -156,7 +163,7 @@ function ImpactView({ id, at }: { id: string; at: string | null }) {
               data-testid="impact-at"
             />
             {at && (
-              <button className="ghost small" onClick={() => setQuery({ at: '' })}>
+              <button type="button" className="ghost small" onClick={() => setQuery({ at: '' })}>
                 Now
               </button>
             )}

@@ -2,7 +2,7 @@
 // Quarantined dataset versions and everything downstream of them are marked.
 import { useMemo } from 'react';
 import { type LineageDirection, LineageDocument, type LineageNodeType, LineageNodeTypesDocument, type LineageQuery } from '../generated/graphql';
-import { useQuery } from '../hooks';
+import { useChangedAt, useQuery } from '../hooks';
 import { enc, navigate, setQuery, useLocation } from '../router';
 import { ColumnLineage } from '../components/ColumnLineage';
 import { Dag, type DagNode, typeColor, typeName } from '../components/Dag';
@@ -24,7 +24,9 @@ export function LineagePage({ id }: { id: string }) {
   // Node types come from the schema, so a type added on the server shows up here by itself.
   const enumQ = useQuery(LineageNodeTypesDocument, {});
   const allTypes = enumQ.data?.__type?.enumValues?.map((v) => v.name) ?? (enumQ.error ? KNOWN_TYPES : []);
-  const aliasesAt = useMemo(() => at ?? new Date(Date.now() + 60_000).toISOString(), [id, at]);
+  // "Now" is taken when the node or the instant changes (e.g. back to now), not on every render.
+  const openedAt = useChangedAt(JSON.stringify([id, at]));
+  const aliasesAt = at ?? new Date(openedAt + 60_000).toISOString();
   // Direction and types are the URL's text (types may be newer than this page): the server checks them.
   const q = useQuery(LineageDocument, { id, direction: direction as LineageDirection, depth, types: types as LineageNodeType[] | null, at, aliasesAt });
   const g = q.data?.lineage;
@@ -99,20 +101,20 @@ export function LineagePage({ id }: { id: string }) {
         }
         actions={
           start?.type === 'DATASET_VERSION' || start?.type === 'CODE_COMMIT' ? (
-            <button className="ghost" onClick={() => navigate(`/incident?id=${enc(id)}`)}>
+            <button type="button" className="ghost" onClick={() => navigate(`/incident?id=${enc(id)}`)}>
               Impact…
             </button>
           ) : undefined
         }
       />
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="direction">
+        <fieldset className="segmented" aria-label="direction">
           {['UPSTREAM', 'BOTH', 'DOWNSTREAM'].map((d) => (
-            <button key={d} className={d === direction ? 'on' : ''} onClick={() => setQuery({ dir: d === 'BOTH' ? '' : d })}>
+            <button type="button" key={d} className={d === direction ? 'on' : ''} onClick={() => setQuery({ dir: d === 'BOTH' ? '' : d })}>
               {d === 'UPSTREAM' ? '← upstream' : d === 'DOWNSTREAM' ? 'downstream →' : 'both'}
             </button>
           ))}
-        </div>
+        </fieldset>
         <label>
           Depth <input type="number" min={0} max={50} value={depth} onChange={(e) => setQuery({ depth: e.target.value })} className="narrow" />
         </label>
@@ -127,7 +129,7 @@ export function LineagePage({ id }: { id: string }) {
           />
         </label>
         {at && (
-          <button className="ghost small" onClick={() => setQuery({ at: '' })}>
+          <button type="button" className="ghost small" onClick={() => setQuery({ at: '' })}>
             Now
           </button>
         )}

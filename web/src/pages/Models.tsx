@@ -236,6 +236,7 @@ export function ModelPage({ name }: { name: string }) {
         ) : (
           <ol className="timeline" data-testid="alias-history">
             {history.map((h, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the alias history is a read-only list in the server's time order, replaced whole, never reordered in place
               <li key={i} className={`event ${h.action.toLowerCase()} ${h.override ? 'overridden' : ''}`} data-action={h.action}>
                 <div className="when">
                   {fmtTime(h.at)}{' '}
@@ -306,12 +307,19 @@ function AliasRow({
       </td>
       <td className="right">
         {!open ? (
-          <button className="ghost small" onClick={() => setOpen(true)}>
+          <button type="button" className="ghost small" onClick={() => setOpen(true)}>
             Roll back…
           </button>
         ) : (
           <form onSubmit={submit} className="inline-form">
-            <input placeholder="Why roll back?" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus name="rollback-reason" />
+            <input
+              placeholder="Why roll back?"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              // biome-ignore lint/a11y/noAutofocus: the user just pressed Roll back to open this one-field form
+              autoFocus
+              name="rollback-reason"
+            />
             <button type="submit" className="danger small" disabled={!reason.trim() || m.busy}>
               Roll back
             </button>

@@ -107,6 +107,7 @@ export function RunPage({ id }: { id: string }) {
                 </thead>
                 <tbody>
                   {run.inputs.map((i, n) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: a run's inputs are a fixed list from one answer, never reordered (a version may appear in two roles)
                     <tr key={n}>
                       <td>{i.role}</td>
                       {i.datasetVersion ? (

@@ -38,7 +38,13 @@ export function RunsPage({ project }: { project: string }) {
   const runs = useRunRows({ project, filter, orderBy, sorted: !!sort, deleted, missing, firstPage });
   const { rows, loadMore } = runs;
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  useEffect(() => setSelected(new Set()), [project, deleted]);
+  // A selection belongs to one project's view: another project (or the deleted view) starts empty.
+  const selectionScope = `${project}\n${deleted}`;
+  const [selectedIn, setSelectedIn] = useState(selectionScope);
+  if (selectedIn !== selectionScope) {
+    setSelectedIn(selectionScope);
+    setSelected(new Set());
+  }
 
   // Columns and the keys offered come from the project's recent runs, so they hold whatever the
   // rows on screen logged (the newest run may have logged nothing yet) and whatever the filter.
@@ -62,11 +68,12 @@ export function RunsPage({ project }: { project: string }) {
   // The chart view shows the runs chosen in the table, else the first MAX_RUNS in view.
   const chosen = useMemo(() => rows.filter((r) => selected.has(r.id)), [rows, selected]);
   const inView = useMemo(() => (chosen.length ? chosen.slice(0, MAX_RUNS) : rows.slice(0, MAX_RUNS)), [chosen, rows]);
-  const loadingRuns = charts && !chosen.length && rows.length < MAX_RUNS && runs.more;
+  const wantRuns = charts && !chosen.length && runs.more;
+  const loadingRuns = wantRuns && rows.length < MAX_RUNS;
   // Each page that arrives (rows.length) asks for the next until the chart view has its runs.
   useEffect(() => {
-    if (loadingRuns) loadMore();
-  }, [loadingRuns, rows.length, loadMore]);
+    if (wantRuns && rows.length < MAX_RUNS) loadMore();
+  }, [wantRuns, rows.length, loadMore]);
 
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -93,7 +100,7 @@ export function RunsPage({ project }: { project: string }) {
             </span>
             <LiveDot state={runs.live} />
             {runs.newRuns > 0 && (
-              <button className="link" onClick={() => void runs.reload()}>
+              <button type="button" className="link" onClick={() => void runs.reload()}>
                 {runs.newRuns} new — refresh
               </button>
             )}
@@ -101,18 +108,23 @@ export function RunsPage({ project }: { project: string }) {
         }
         actions={
           <>
-            <div className="segmented" role="group" aria-label="view">
-              <button className={charts ? '' : 'on'} onClick={() => setQuery({ view: '' })} data-testid="view-table">
+            <fieldset className="segmented" aria-label="view">
+              <button type="button" className={charts ? '' : 'on'} onClick={() => setQuery({ view: '' })} data-testid="view-table">
                 Table
               </button>
-              <button className={charts ? 'on' : ''} onClick={() => setQuery({ view: 'charts' })} data-testid="view-charts">
+              <button type="button" className={charts ? 'on' : ''} onClick={() => setQuery({ view: 'charts' })} data-testid="view-charts">
                 Charts
               </button>
-            </div>
+            </fieldset>
             <Link className="button ghost" to={`/models?project=${enc(project)}`}>
               Models
             </Link>
-            <button disabled={selected.size < 2} onClick={() => navigate(`/compare?ids=${[...selected].map(enc).join(',')}`)} data-testid="compare-button">
+            <button
+              type="button"
+              disabled={selected.size < 2}
+              onClick={() => navigate(`/compare?ids=${[...selected].map(enc).join(',')}`)}
+              data-testid="compare-button"
+            >
               Compare {selected.size > 0 ? `(${selected.size})` : ''}
             </button>
           </>
@@ -156,7 +168,7 @@ export function RunsPage({ project }: { project: string }) {
         {selected.size > 0 && (
           <>
             <DeleteOrRestore ids={[...selected]} restore={deleted} onDone={() => void runs.reload().then(() => setSelected(new Set()))} />
-            <button className="ghost small" onClick={() => setSelected(new Set())}>
+            <button type="button" className="ghost small" onClick={() => setSelected(new Set())}>
               Clear selection
             </button>
           </>
@@ -196,7 +208,11 @@ function DeleteOrRestore({ ids, restore, onDone }: { ids: string[]; restore: boo
   const [error, setError] = useState<Error | null>(null);
   // A different selection needs its own confirmation: keyed by the ids, not the array's identity.
   const idsKey = ids.join(',');
-  useEffect(() => setConfirming(false), [idsKey]);
+  const [confirmingFor, setConfirmingFor] = useState(idsKey);
+  if (confirmingFor !== idsKey) {
+    setConfirmingFor(idsKey);
+    setConfirming(false);
+  }
   const act = async () => {
     if (!restore && !confirming) return setConfirming(true);
     setBusy(true);
@@ -216,11 +232,17 @@ function DeleteOrRestore({ ids, restore, onDone }: { ids: string[]; restore: boo
   const n = `${ids.length} run${ids.length === 1 ? '' : 's'}`;
   return (
     <>
-      <button className={restore ? 'small' : 'danger small'} disabled={busy} onClick={() => void act()} data-testid={restore ? 'restore-runs' : 'delete-runs'}>
+      <button
+        type="button"
+        className={restore ? 'small' : 'danger small'}
+        disabled={busy}
+        onClick={() => void act()}
+        data-testid={restore ? 'restore-runs' : 'delete-runs'}
+      >
         {restore ? `Restore ${n}` : confirming ? `Really delete ${n}?` : `Delete ${n}`}
       </button>
       {confirming && (
-        <button className="ghost small" onClick={() => setConfirming(false)}>
+        <button type="button" className="ghost small" onClick={() => setConfirming(false)}>
           Keep
         </button>
       )}

@@ -34,7 +34,7 @@ export function SignIn() {
         <p className="muted">
           This server requires an API token. Create one with <code>npm run token:create</code> or the <code>createApiToken</code> mutation.
         </p>
-        <input name="token" type="password" autoFocus placeholder="rl_…" value={value} onChange={(e) => setValue(e.target.value)} />
+        <input name="token" type="password" placeholder="rl_…" value={value} onChange={(e) => setValue(e.target.value)} />
         <button type="submit" disabled={!value.trim()}>
           Sign in
         </button>

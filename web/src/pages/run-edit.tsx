@@ -24,7 +24,7 @@ export function NotesEditor({ runId, notes, onSaved }: { runId: string; notes: s
     return (
       <div className="notes" data-testid="notes">
         {notes ? <p className="notes-text">{notes}</p> : <p className="muted">No notes.</p>}
-        <button className="ghost small" onClick={() => setDraft(notes ?? '')}>
+        <button type="button" className="ghost small" onClick={() => setDraft(notes ?? '')}>
           Edit notes
         </button>
       </div>
@@ -32,7 +32,15 @@ export function NotesEditor({ runId, notes, onSaved }: { runId: string; notes: s
   }
   return (
     <form className="stack" onSubmit={save} data-testid="notes-form">
-      <textarea name="notes" rows={5} value={draft} onChange={(e) => setDraft(e.target.value)} autoFocus placeholder="What this run tried, what it showed" />
+      <textarea
+        name="notes"
+        rows={5}
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        // biome-ignore lint/a11y/noAutofocus: the user just pressed Edit notes to open this editor
+        autoFocus
+        placeholder="What this run tried, what it showed"
+      />
       <div className="row">
         <button type="submit" className="small" disabled={m.busy}>
           Save notes
@@ -83,7 +91,13 @@ export function TagsEditor({ runId, tags, onSaved }: { runId: string; tags: { ke
                     void send({ tags: [{ key: t.key, value: editing.value }] });
                   }}
                 >
-                  <input value={editing.value} onChange={(e) => setEditing({ key: t.key, value: e.target.value })} autoFocus name="tag-edit" />
+                  <input
+                    value={editing.value}
+                    onChange={(e) => setEditing({ key: t.key, value: e.target.value })}
+                    // biome-ignore lint/a11y/noAutofocus: the user just pressed edit on this tag to open its editor
+                    autoFocus
+                    name="tag-edit"
+                  />
                   <button type="submit" className="small" disabled={m.busy}>
                     Save
                   </button>
@@ -95,10 +109,10 @@ export function TagsEditor({ runId, tags, onSaved }: { runId: string; tags: { ke
                 <>
                   <span className="tag-text">{t.value}</span>
                   <span className="tag-actions">
-                    <button className="link small" onClick={() => setEditing(t)} aria-label={`edit tag ${t.key}`}>
+                    <button type="button" className="link small" onClick={() => setEditing(t)} aria-label={`edit tag ${t.key}`}>
                       edit
                     </button>
-                    <button className="link small danger-link" onClick={() => void send({ remove: [t.key] })} aria-label={`remove tag ${t.key}`}>
+                    <button type="button" className="link small danger-link" onClick={() => void send({ remove: [t.key] })} aria-label={`remove tag ${t.key}`}>
                       remove
                     </button>
                   </span>
@@ -134,11 +148,17 @@ export function DeleteRestoreButton({ runId, deleted, onDone }: { runId: string;
   };
   return (
     <>
-      <button className={deleted ? '' : 'danger'} onClick={() => void act()} disabled={m.busy} data-testid={deleted ? 'restore-run' : 'delete-run'}>
+      <button
+        type="button"
+        className={deleted ? '' : 'danger'}
+        onClick={() => void act()}
+        disabled={m.busy}
+        data-testid={deleted ? 'restore-run' : 'delete-run'}
+      >
         {deleted ? 'Restore' : confirming ? 'Really delete?' : 'Delete'}
       </button>
       {confirming && (
-        <button className="ghost" onClick={() => setConfirming(false)}>
+        <button type="button" className="ghost" onClick={() => setConfirming(false)}>
           Keep
         </button>
       )}

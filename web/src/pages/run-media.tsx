@@ -58,6 +58,7 @@ function MediaPanel({ runId, media }: { runId: string; media: MediaKey }) {
       {steps.length > 1 && (
         <div className="step-slider">
           <button
+            type="button"
             className="ghost small"
             onClick={() => setIndex((i) => Math.max(0, i - 1))}
             disabled={index <= 0}
@@ -75,6 +76,7 @@ function MediaPanel({ runId, media }: { runId: string; media: MediaKey }) {
             aria-label={`step of ${media.key}`}
           />
           <button
+            type="button"
             className="ghost small"
             onClick={() => setIndex((i) => Math.min(steps.length - 1, i + 1))}
             disabled={index >= steps.length - 1}
@@ -108,10 +110,14 @@ function MediaPanel({ runId, media }: { runId: string; media: MediaKey }) {
 /** The bytes of an artifact, fetched once per URL: a blob URL (images) or parsed JSON / text. */
 function useArtifact<T>(url: string, read: (r: Response) => Promise<T>, headers?: Record<string, string>): { value: T | null; error: Error | null } {
   const [state, setState] = useState<{ url: string; value: T | null; error: Error | null }>({ url, value: null, error: null });
+  // Callers pass the reader and headers inline: fetch again when their values change, not their identity.
+  const readRef = useRef(read);
+  readRef.current = read;
+  const headersKey = JSON.stringify(headers ?? {});
   useEffect(() => {
     let cancelled = false;
-    fetchArtifact(url, headers)
-      .then(read)
+    fetchArtifact(url, JSON.parse(headersKey) as Record<string, string>)
+      .then((r) => readRef.current(r))
       .then(
         (value) => !cancelled && setState({ url, value, error: null }),
         (error: Error) => !cancelled && setState({ url, value: null, error }),
@@ -119,7 +125,7 @@ function useArtifact<T>(url: string, read: (r: Response) => Promise<T>, headers?
     return () => {
       cancelled = true;
     };
-  }, [url]);
+  }, [url, headersKey]);
   return state.url === url ? state : { value: null, error: null };
 }
 
@@ -153,8 +159,10 @@ function TableView({ node }: { node: MediaNode }) {
         </thead>
         <tbody>
           {value.data.slice(0, TABLE_ROWS).map((row, r) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows of a stored table artifact, read once and never reordered
             <tr key={r}>
               {row.map((cell, k) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a cell's column is its position in the row
                 <td key={k} className={typeof cell === 'number' ? 'num' : ''}>
                   {cell === null ? <span className="muted">—</span> : typeof cell === 'number' ? fmtNumber(cell) : String(cell)}
                 </td>
@@ -193,7 +201,9 @@ function HistogramView({ node }: { node: MediaNode }) {
   const H = 150;
   return (
     <svg width="100%" viewBox={`0 0 ${W} ${H + 18}`} className="media-histogram" data-testid="media-histogram" data-bins={bars.length}>
+      <title>{`Histogram of ${bars.length} bins`}</title>
       {bars.map((b, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a bin is its position on the axis, fixed for the artifact
         <rect key={i} x={b.x0 * W} y={H - b.h * H} width={Math.max(0.5, (b.x1 - b.x0) * W - 0.5)} height={b.h * H} className="bar">
           <title>{`[${fmtNumber(b.lo)}, ${fmtNumber(b.hi)}): ${b.c.toLocaleString()}`}</title>
         </rect>
@@ -242,6 +252,7 @@ function ConsoleText({ node }: { node: MediaNode }) {
 /** Scrolled to the end, where the newest output is. */
 function ConsolePre({ cut, text }: { cut: boolean; text: string }) {
   const box = useRef<HTMLPreElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies(text): the effect scrolls the DOM that renders text, so it must run after each new text though it never reads the string
   useEffect(() => {
     if (box.current) box.current.scrollTop = box.current.scrollHeight;
   }, [text]);

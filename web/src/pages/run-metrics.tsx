@@ -62,9 +62,14 @@ function worst(states: Iterable<LiveState>): LiveState {
 function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[], running: boolean) {
   const [series, setSeries] = useState<Map<string, Series>>(() => new Map());
   const [state, setState] = useState<LiveState>({ state: 'live' });
-  const initialKeys = useMemo(() => initial.map((m) => m.key).join('\u0000'), [initial]);
+  // The subscriptions restart when the run, its running state or its set of metric keys changes,
+  // seeded from the summaries and histories of that moment: a re-fetched summary alone keeps them.
+  const seedKey = JSON.stringify([runId, running, initial.map((m) => m.key)]);
+  const [seed, setSeed] = useState({ key: seedKey, runId, running, initial, histories });
+  if (seed.key !== seedKey) setSeed({ key: seedKey, runId, running, initial, histories });
 
   useEffect(() => {
+    const { runId, running, initial, histories } = seed;
     let cancelled = false;
     const store = new Map<string, Series>();
     const subs: Subscription[] = [];
@@ -162,7 +167,7 @@ function useLiveSeries(runId: string, initial: Summary[], histories: SeriesData[
       if (poll) clearInterval(poll);
       for (const s of subs) s.stop();
     };
-  }, [runId, initialKeys, running]);
+  }, [seed]);
 
   return { series, state };
 }
@@ -269,21 +274,41 @@ function MetricChart({
   startedAt: number;
 }) {
   const [zoom, setZoom] = useState<{ range: [number, number]; steps: [number, number]; data: Series | null } | null>(null);
+  // A zoom is a range of x in one x mode: another mode shows the whole series again.
+  const { xMode } = settings;
+  const [zoomMode, setZoomMode] = useState(xMode);
+  if (zoomMode !== xMode) {
+    setZoomMode(xMode);
+    setZoom(null);
+  }
   const shown = zoom?.data ?? live;
-  const x = xValues(shown, settings.xMode, startedAt);
+  const x = xValues(shown, xMode, startedAt);
   const onZoom = (range: [number, number] | null) => {
     if (!range) return setZoom(null);
     const steps = stepRange(shown, x, range);
     setZoom({ range, steps, data: null });
     void loadHistory(runId, metricKey, chartPoints(), steps).then((data) => setZoom((z) => (z && z.range === range ? { ...z, data } : z)));
   };
-  useEffect(() => setZoom(null), [settings.xMode]);
-  // A new series object per update so the chart redraws; the live arrays are changed in place.
+  // A new series object per update so the chart redraws; the live arrays are changed in place, so
+  // their length and last point are what says they changed (the rule cannot see in-place changes).
+  // biome-ignore lint/correctness/useExhaustiveDependencies(live.lastStep): version of the in-place live arrays (the latest point moved)
+  // biome-ignore lint/correctness/useExhaustiveDependencies(live.lastValue): version of the in-place live arrays (the last step's value replaced)
   const plotSeries = useMemo<PlotSeries[]>(
-    () => [{ id: runId, label: metricKey, color, x: Array.from(x), y: shown.values.slice(), steps: shown.steps.slice(), times: shown.times.slice() }],
-    [shown, shown.steps.length, metricKey, color, live.lastStep, live.lastValue, settings.xMode],
+    () => [
+      {
+        id: runId,
+        label: metricKey,
+        color,
+        x: Array.from(xValues(shown, xMode, startedAt)),
+        y: shown.values.slice(),
+        steps: shown.steps.slice(),
+        times: shown.times.slice(),
+      },
+    ],
+    [runId, shown, shown.steps.length, metricKey, color, live.lastStep, live.lastValue, xMode, startedAt],
   );
-  const options = useMemo(() => ({ ...settings, yLabel: metricKey }), [settings.xMode, settings.logY, settings.smoothing, metricKey]);
+  // Plot redraws only when a setting's value changes, so a fresh object each render is fine.
+  const options = { ...settings, yLabel: metricKey };
   return (
     <div
       className="metric"
@@ -306,7 +331,7 @@ function MetricChart({
             <>
               {' '}
               · steps {zoom.steps[0]}–{zoom.steps[1]} {zoom.data ? '' : '(loading)'}{' '}
-              <button className="link" onClick={() => setZoom(null)}>
+              <button type="button" className="link" onClick={() => setZoom(null)}>
                 reset
               </button>
             </>

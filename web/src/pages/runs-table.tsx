@@ -62,16 +62,17 @@ export function RunsTable({
       <div className="grid-row grid-head" style={{ gridTemplateColumns: template, width }}>
         <div />
         {BASE_COLUMNS.map((c) => (
-          <button key={c.id} className={`th ${c.id === 'attributes.duration' ? 'num' : ''}`} onClick={() => toggleSort(c.id)} data-col={c.id}>
+          <button type="button" key={c.id} className={`th ${c.id === 'attributes.duration' ? 'num' : ''}`} onClick={() => toggleSort(c.id)} data-col={c.id}>
             <span className="th-label">{c.label}</span>
             {sortMark(c.id)}
           </button>
         ))}
         {columns.map((c) => (
-          <button key={c} className={`th ${c.startsWith('metrics.') ? 'num' : ''}`} onClick={() => toggleSort(c)} data-col={c} title={c}>
+          <button type="button" key={c} className={`th ${c.startsWith('metrics.') ? 'num' : ''}`} onClick={() => toggleSort(c)} data-col={c} title={c}>
             <span className={`kind kind-${c.split('.')[0]}`}>{c.split('.')[0]!.slice(0, 1)}</span>
             <span className="th-label key-label">
               {headerLines(c.slice(c.indexOf('.') + 1)).map((line, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the wrapped lines of one column name, fixed for the column
                 <span key={i}>{line}</span>
               ))}
             </span>
@@ -141,10 +142,11 @@ export function ColumnPicker({
   const toggle = (c: string) => onChange(columns.includes(c) ? columns.filter((x) => x !== c) : [...columns, c]);
   return (
     <div className="picker">
-      <button className="ghost" onClick={() => setOpen(!open)} data-testid="column-picker">
+      <button type="button" className="ghost" onClick={() => setOpen(!open)} data-testid="column-picker">
         Columns ({columns.length}) ▾
       </button>
       {open && (
+        // biome-ignore lint/a11y/noStaticElementInteractions: closing on mouse leave is a pointer convenience; the Columns button toggles the menu for everyone
         <div className="picker-menu" onMouseLeave={() => setOpen(false)}>
           {groups.map(([kind, keys]) => (
             <div key={kind}>
@@ -192,7 +194,7 @@ export function GroupTable({ project, filter, groupBy }: { project: string; filt
         {q.data.runGroups.map((g) => (
           <tr key={g.key ?? '\u0000'}>
             <td>
-              <button className="link" onClick={() => narrow(g.key)}>
+              <button type="button" className="link" onClick={() => narrow(g.key)}>
                 {g.key ?? <span className="muted">(none)</span>}
               </button>
             </td>

@@ -38,7 +38,9 @@ const entry = (key: string, times: boolean) => `${times ? 't' : '-'}:${key}`;
  * points per request), with or without the points' times.
  */
 function useHistories(runIds: string[]) {
-  const signature = runIds.join(',');
+  const signature = JSON.stringify(runIds);
+  // The caller's array is new on each render: the requests below follow the ids it holds.
+  const ids = useMemo(() => JSON.parse(signature) as string[], [signature]);
   const [loaded, setLoaded] = useState<{ signature: string; data: Loaded; error: Error | null }>({ signature, data: new Map(), error: null });
   const pending = useRef<{ signature: string; asked: Set<string>; queue: Map<boolean, string[]>; timer: ReturnType<typeof setTimeout> | null }>({
     signature,
@@ -50,34 +52,37 @@ function useHistories(runIds: string[]) {
     if (pending.current.timer) clearTimeout(pending.current.timer);
     pending.current = { signature, asked: new Set(), queue: new Map(), timer: null };
   }
-  const fetchKeys = (keys: string[], times: boolean) =>
-    gql(HistoriesDocument, { ids: runIds, keys, max: PANEL_POINTS, times }).then(
-      (d) =>
-        setLoaded((current) => {
-          if (pending.current.signature !== signature) return current;
-          const data: Loaded = current.signature === signature ? new Map(current.data) : new Map();
-          // Run by run, then key by key, as the API orders them.
-          keys.forEach((key, k) => data.set(entry(key, times), new Map(runIds.map((id, r) => [id, toSeries(d.metricHistories[r * keys.length + k]!)]))));
-          return { signature, data, error: null };
-        }),
-      (error: Error) => setLoaded((current) => ({ ...current, error })),
-    );
+  const fetchKeys = useCallback(
+    (keys: string[], times: boolean) =>
+      gql(HistoriesDocument, { ids, keys, max: PANEL_POINTS, times }).then(
+        (d) =>
+          setLoaded((current) => {
+            if (pending.current.signature !== signature) return current;
+            const data: Loaded = current.signature === signature ? new Map(current.data) : new Map();
+            // Run by run, then key by key, as the API orders them.
+            keys.forEach((key, k) => data.set(entry(key, times), new Map(ids.map((id, r) => [id, toSeries(d.metricHistories[r * keys.length + k]!)]))));
+            return { signature, data, error: null };
+          }),
+        (error: Error) => setLoaded((current) => ({ ...current, error })),
+      ),
+    [signature, ids],
+  );
   const request = useCallback(
     (key: string, times: boolean) => {
       const p = pending.current;
-      if (p.signature !== signature || p.asked.has(entry(key, times)) || runIds.length === 0) return;
+      if (p.signature !== signature || p.asked.has(entry(key, times)) || ids.length === 0) return;
       p.asked.add(entry(key, times));
       p.queue.set(times, [...(p.queue.get(times) ?? []), key]);
       p.timer ??= setTimeout(() => {
         p.timer = null;
-        const perRequest = Math.max(1, Math.min(50, Math.floor(TOTAL_POINTS / (runIds.length * PANEL_POINTS))));
+        const perRequest = Math.max(1, Math.min(50, Math.floor(TOTAL_POINTS / (ids.length * PANEL_POINTS))));
         for (const [withTimes, keys] of p.queue) {
           for (let i = 0; i < keys.length; i += perRequest) void fetchKeys(keys.slice(i, i + perRequest), withTimes);
         }
         p.queue.clear();
       }, 0);
     },
-    [signature],
+    [signature, ids, fetchKeys],
   );
   const data = loaded.signature === signature ? loaded.data : null;
   /** A key's series, with times when they are loaded (and only with them when `times`). */
@@ -96,7 +101,7 @@ function fieldOptions(keys: { params: string[]; tags: string[] }) {
   ];
 }
 
-const valueOf = (run: RunRow, field: string) => {
+const cellText = (run: RunRow, field: string) => {
   const v = cellValue(run, field);
   return v === null ? null : String(v);
 };
@@ -123,14 +128,14 @@ export function Workspace({
 
   const colorOf = useMemo(() => {
     if (!colorBy) return (run: RunRow) => runColor(run.id);
-    const byValue = valueColors(runs.map((r) => valueOf(r, colorBy)));
-    return (run: RunRow) => byValue(valueOf(run, colorBy));
+    const byValue = valueColors(runs.map((r) => cellText(r, colorBy)));
+    return (run: RunRow) => byValue(cellText(run, colorBy));
   }, [runs, colorBy]);
   const groups = useMemo(() => {
     if (!groupBy) return null;
     const found = new Map<string, RunRow[]>();
     for (const r of shown) {
-      const key = valueOf(r, groupBy) ?? '(none)';
+      const key = cellText(r, groupBy) ?? '(none)';
       found.set(key, [...(found.get(key) ?? []), r]);
     }
     const color = valueColors([...found.keys()]);
@@ -159,10 +164,10 @@ export function Workspace({
           </strong>{' '}
           <span className="muted small">{chosen ? 'chosen in the table' : `first ${MAX_RUNS} in view${loadingRuns ? ' (loading…)' : ''}`}</span>
           <div className="row small">
-            <button className="link" onClick={() => setHidden(new Set())}>
+            <button type="button" className="link" onClick={() => setHidden(new Set())}>
               show all
             </button>
-            <button className="link" onClick={() => setHidden(new Set(runs.map((r) => r.id)))}>
+            <button type="button" className="link" onClick={() => setHidden(new Set(runs.map((r) => r.id)))}>
               hide all
             </button>
           </div>
@@ -173,6 +178,7 @@ export function Workspace({
             return (
               <li key={r.id} className={off ? 'off' : ''} data-testid="workspace-run" data-run-id={r.id}>
                 <button
+                  type="button"
                   className="eye"
                   aria-pressed={!off}
                   aria-label={`${off ? 'show' : 'hide'} ${r.name}`}
@@ -184,7 +190,7 @@ export function Workspace({
                 <Link to={`/runs/${enc(r.id)}`} className="name" title={r.name}>
                   {r.name}
                 </Link>
-                {colorBy ? <span className="muted small value">{valueOf(r, colorBy) ?? '—'}</span> : <StatusBadge status={r.status} />}
+                {colorBy ? <span className="muted small value">{cellText(r, colorBy) ?? '—'}</span> : <StatusBadge status={r.status} />}
               </li>
             );
           })}
@@ -286,7 +292,8 @@ const Panel = memo(function Panel({
     observer.observe(box.current!);
     return () => observer.disconnect();
   }, []);
-  const timeAxis = settings.xMode !== 'step';
+  const { xMode } = settings;
+  const timeAxis = xMode !== 'step';
   useEffect(() => {
     if (visible) request(metric, timeAxis);
   }, [visible, request, metric, timeAxis]);
@@ -297,7 +304,7 @@ const Panel = memo(function Panel({
       return groups.flatMap((g) => {
         const members = g.members.flatMap((r) => {
           const s = data.get(r.id);
-          return s && s.steps.length ? [{ x: xOf(s, r, settings.xMode), y: s.values }] : [];
+          return s?.steps.length ? [{ x: xOf(s, r, xMode), y: s.values }] : [];
         });
         if (members.length === 0) return [];
         const agg = aggregate(members);
@@ -317,14 +324,14 @@ const Panel = memo(function Panel({
     return runs.flatMap((r) => {
       const s = data.get(r.id);
       if (!s || s.steps.length === 0) return [];
-      return [
-        { id: r.id, label: r.name, color: colorOf(r), x: xOf(s, r, settings.xMode), y: s.values, steps: s.steps, times: s.times.length ? s.times : undefined },
-      ];
+      return [{ id: r.id, label: r.name, color: colorOf(r), x: xOf(s, r, xMode), y: s.values, steps: s.steps, times: s.times.length ? s.times : undefined }];
     });
-  }, [data, runs, settings.xMode, colorOf, groups]);
-  const options = useMemo(() => ({ ...settings, yLabel: metric }), [settings.xMode, settings.logY, settings.smoothing, metric]);
+  }, [data, runs, xMode, colorOf, groups]);
+  // Plot redraws only when a setting's value changes, so a fresh object each render is fine.
+  const options = { ...settings, yLabel: metric };
   const sampled = data ? [...data.values()].some((s) => s.sampled) : false;
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: hovering only prefetches the points' times for the pointer readout; nothing is lost without it
     <div
       className="panel card"
       ref={box}
