@@ -46,7 +46,7 @@ const rerun = [
 ].join(' ');
 
 /** The value a writer logs for metric k at a step: not round, so a change in any bit shows. */
-const valueOf = (w: number, k: number, step: number) => Math.sin(w * 7919 + k * 104_729 + step * 0.013) * (1000 / (k + 1));
+const valueAt = (w: number, k: number, step: number) => Math.sin(w * 7919 + k * 104_729 + step * 0.013) * (1000 / (k + 1));
 const keyOf = (k: number) => `m${k}`;
 
 async function freshDatabase(url: string): Promise<void> {
@@ -298,7 +298,7 @@ async function sendBatch(wr: Writer, steps: number[], batchId: string, target: R
   const now = performance.now();
   for (const step of steps) wr.sentAt.set(step, now);
   if (wr.door === 'graphql') {
-    const metrics = steps.flatMap((step) => Array.from({ length: METRICS }, (_, k) => ({ key: keyOf(k), step, value: valueOf(wr.w, k, step) })));
+    const metrics = steps.flatMap((step) => Array.from({ length: METRICS }, (_, k) => ({ key: keyOf(k), step, value: valueAt(wr.w, k, step) })));
     let answered = false;
     const pending = gql(target, LOG_BATCH, { i: { runId: wr.runId, batchId, metrics } }).finally(() => {
       answered = true;
@@ -309,7 +309,7 @@ async function sendBatch(wr: Writer, steps: number[], batchId: string, target: R
     return;
   }
   const metrics = steps.flatMap((step) =>
-    Array.from({ length: METRICS }, (_, k) => ({ key: keyOf(k), step, value: valueOf(wr.w, k, step), timestamp: BASE_TS + step })),
+    Array.from({ length: METRICS }, (_, k) => ({ key: keyOf(k), step, value: valueAt(wr.w, k, step), timestamp: BASE_TS + step })),
   );
   const { status, json } = await post(`${target.url}/api/2.0/mlflow/runs/log-batch`, { run_id: wr.mlflowRunId, metrics });
   if (status !== 200) throw new Error(`${target.name} ${status} ${JSON.stringify(json).slice(0, 300)}`);
@@ -379,7 +379,7 @@ for (const row of stored.rows) {
   seen.set(id, (seen.get(id) ?? 0) + 1);
   const k = Number(row.key.slice(1));
   if (!/^m\d+$/.test(row.key) || k >= METRICS) unexpected += 1;
-  else if (!Object.is(row.value, valueOf(wr.w, k, Number(row.step)))) altered += 1;
+  else if (!Object.is(row.value, valueAt(wr.w, k, Number(row.step)))) altered += 1;
 }
 const duplicated = [...seen.values()].reduce((n, c) => n + (c > 1 ? c - 1 : 0), 0);
 let acknowledged = 0;

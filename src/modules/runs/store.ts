@@ -8,7 +8,7 @@ import type { FieldRef, FilterExpr } from './filter/parse.js';
 export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id AS "clientRunId", r.name, r.status::text AS status,
   r."user", r.notes, r.run_group AS "group", r.parent_id AS "parentId", r.environment, r.seed, r.gpu_count AS "gpuCount",
   r.started_at AS "startedAt", r.ended_at AS "endedAt", r.deleted_at AS "deletedAt", r.created_at AS "createdAt",
-  r.updated_at AS "updatedAt"`;
+  r.updated_at AS "updatedAt", r.recorded_by AS "recordedBy"`;
 
 /**
  * Runs by id, in no particular order. Every run(id), node(id) and write guard reads through here,

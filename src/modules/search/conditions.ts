@@ -2,7 +2,7 @@
 // model versions and logged models (`name LIKE 'churn%' AND tags.team = "recs"`), read with the
 // run filter's tokenizer so keys, quoting and error positions work the same. Each entity gives
 // a spec of what it may be filtered on; compile.ts turns the result into parameterised SQL.
-import { ValidationError } from '../../errors.js';
+import type { ValidationError } from '../../errors.js';
 import { type Token, showToken, syntaxError, tokenize } from '../runs/filter/tokenize.js';
 import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from './like.js';
 
