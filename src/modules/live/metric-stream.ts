@@ -74,6 +74,7 @@ export class MetricSubscription {
   private timers: NodeJS.Timeout[] = [];
   private holeSince: number | null = null;
   private holeCheck: NodeJS.Timeout | null = null;
+  private confirming = false;
 
   constructor(
     private readonly env: MetricStreamEnv,
@@ -219,12 +220,34 @@ export class MetricSubscription {
   /** The stored totals again, now and then: a batch committed last, whose message was lost, shows only here. */
   private async reconcile(): Promise<void> {
     if (this.stream.isClosed || this.env.closing()) return;
+    if (await this.observeTotals()) this.checkHoles();
+  }
+
+  /** Reads the stored totals into the sequence; false when the read failed (logged). */
+  private async observeTotals(): Promise<boolean> {
     try {
       for (const t of await this.env.totals(this.runId)) if (this.follows(t.key)) this.sequence.observe(t.key, 0, t.count);
-      this.checkHoles();
+      return true;
     } catch (err) {
       this.env.log.warn('live reconcile failed', { runId: this.runId, err });
+      return false;
     }
+  }
+
+  /**
+   * A hole outlived its grace: read the stored totals once more before giving up. On a busy
+   * machine a message can be late by seconds; whatever arrives while this read runs still fills it.
+   */
+  private confirmHole(): void {
+    if (this.confirming) return;
+    this.confirming = true;
+    void this.observeTotals().then((read) => {
+      this.confirming = false;
+      if (this.stream.isClosed || !read) return;
+      const holes = this.sequence.holes();
+      if (holes.length === 0) this.holeSince = null;
+      else this.giveUp(this.lowestMissed(holes), 'committed points never arrived');
+    });
   }
 
   private checkHoles(): void {
@@ -238,7 +261,7 @@ export class MetricSubscription {
     const now = Date.now();
     this.holeSince ??= now;
     if (now - this.holeSince >= this.env.config.holeGraceMs) {
-      this.giveUp(this.lowestMissed(holes), 'committed points never arrived');
+      this.confirmHole();
       return;
     }
     // Look again once the grace is over: a message from another replica may still fill it.
