@@ -3,11 +3,19 @@
 // JavaScript or PostgreSQL cannot hold. Each is a 400 naming the field and the rule, never a 500,
 // and nothing is written (the audit log of the refused attempt aside).
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabaseUrl } from '../support/fresh-database.js';
 import { SCHEMA_URL } from '../support/openlineage.js';
-import { useServer } from '../support/server.js';
+import { testConfig, useServer } from '../support/server.js';
 
-const server = useServer();
+// "Nothing is written" is checked by counting every table's rows: on PostgreSQL this file gets a
+// database of its own, so other test files writing at the same time cannot change the counts.
+const fresh = await freshDatabaseUrl();
+afterAll(() => fresh.drop()); // registered first, so it runs after the server has stopped
+const server = useServer(() => {
+  const config = testConfig();
+  return fresh.url ? { ...config, database: { kind: 'postgres', url: fresh.url, poolSize: 5 } } : config;
+});
 const M = '/api/2.0/mlflow/';
 const NUL = 'a\u0000b';
 const LONE = 'a\ud800b';

@@ -19,9 +19,12 @@ beforeAll(async () => {
       metrics: { loss: 1 / (i + 1), acc: i / 50 },
     });
   }
-  // The background rollup fold issues statements of its own: fold now and stop it, so only the page is counted.
+  // The background rollup fold and the webhook worker (which also takes deliveries other test
+  // servers on a shared database queued) issue statements of their own: fold now and stop both,
+  // so only the page is counted.
   await server().app.services.metrics.foldRollups();
   await server().app.services.metrics.stop();
+  await server().app.services.webhookWorker.stop();
 });
 
 async function statementsFor(first: number): Promise<{ statements: number; runs: number }> {
