@@ -6,22 +6,13 @@ import { experimentIdOf, type Project, type ProjectView } from '../../modules/pr
 import { type Call, experimentFor } from './call.js';
 import { alreadyExists, doesNotExist, invalidValue } from './errors.js';
 import { readTags } from './runs.js';
-import { millis, type Params } from './wire.js';
+import { millis, type Params, VIEW_TYPES } from './wire.js';
 
 /** MLflow keeps an experiment's description in this tag; runledger keeps it as the project's description. */
 const DESCRIPTION_TAG = 'mlflow.note.content';
 /** MLflow's largest search page; runledger answers at most PAGE of them at a time, with a token for the rest. */
 const MAX_RESULTS = 50_000;
 const PAGE = 1000;
-
-const VIEWS: Record<string, ProjectView> = {
-  ACTIVE_ONLY: 'ACTIVE_ONLY',
-  DELETED_ONLY: 'DELETED_ONLY',
-  ALL: 'ALL',
-  '1': 'ACTIVE_ONLY',
-  '2': 'DELETED_ONLY',
-  '3': 'ALL',
-};
 
 type Tag = { projectId: number; key: string; value: string };
 
@@ -94,7 +85,7 @@ function readOrder(p: Params) {
 export async function searchExperiments(call: Call) {
   const p = call.params;
   const viewText = p.optionalString('view_type') ?? 'ACTIVE_ONLY';
-  const view = VIEWS[viewText];
+  const view = VIEW_TYPES[viewText];
   if (!view) throw invalidValue('view_type', viewText, 'must be ACTIVE_ONLY, DELETED_ONLY or ALL');
   const maxResults = p.optionalInt('max_results') ?? PAGE;
   if (maxResults < 1 || maxResults > MAX_RESULTS) throw p.invalid('max_results', `must be from 1 to ${MAX_RESULTS}`);

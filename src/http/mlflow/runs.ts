@@ -5,17 +5,9 @@ import { type Call, experimentFor, runFor, runIdOf } from './call.js';
 import { invalidParameter } from './errors.js';
 import { newRunJson, runInfoJson, runsJson } from './run-json.js';
 import { fieldsFromTags, RUN_NAME_TAG } from './system-tags.js';
-import type { Params } from './wire.js';
+import { type Params, VIEW_TYPES } from './wire.js';
 
 const FINAL_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
-const VIEWS: Record<string, RunView> = {
-  ACTIVE_ONLY: 'ACTIVE_ONLY',
-  DELETED_ONLY: 'DELETED_ONLY',
-  ALL: 'ALL',
-  '1': 'ACTIVE_ONLY',
-  '2': 'DELETED_ONLY',
-  '3': 'ALL',
-};
 /** runledger's largest page; MLflow clients ask for up to 50,000 and follow next_page_token. */
 const MAX_PAGE = 1000;
 
@@ -120,7 +112,7 @@ export async function searchRuns(call: Call) {
   }
   const project = await experimentFor(call, experimentIds[0]!, 'VIEWER');
   const viewText = p.optionalString('run_view_type') ?? 'ACTIVE_ONLY';
-  const view = VIEWS[viewText];
+  const view = VIEW_TYPES[viewText];
   if (!view) throw invalidParameter('run_view_type', 'must be ACTIVE_ONLY, DELETED_ONLY or ALL');
   const maxResults = p.optionalInt('max_results') ?? 1000;
   if (maxResults < 1 || maxResults > 50_000) throw p.invalid('max_results', 'must be from 1 to 50000');

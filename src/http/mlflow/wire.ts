@@ -174,3 +174,13 @@ export function doubleOut(value: number): number | string {
 }
 
 export const millis = (date: Date | null | undefined): number | undefined => (date ? date.getTime() : undefined);
+
+/** MLflow's ViewType, by name or number, as runledger's view of deleted rows (runs and experiments alike). */
+export const VIEW_TYPES: Record<string, 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'> = {
+  ACTIVE_ONLY: 'ACTIVE_ONLY',
+  DELETED_ONLY: 'DELETED_ONLY',
+  ALL: 'ALL',
+  '1': 'ACTIVE_ONLY',
+  '2': 'DELETED_ONLY',
+  '3': 'ALL',
+};

@@ -24,8 +24,7 @@ import type { Links } from '../../links.js';
 import { mlflowRunId } from '../runs/mlflow-id.js';
 import { type Access, LOCAL_ACTOR, type Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
-import { datasetAccess } from '../datasets/policy.js';
-import { datasetVersionsByIds } from '../datasets/store.js';
+import { createDatasetVisibility } from '../datasets/visibility.js';
 import type { ProjectService } from '../projects/service.js';
 import { artifactAccess } from '../artifacts/policy.js';
 import { artifactsByIds } from '../artifacts/records.js';
@@ -126,18 +125,9 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
   }
 
   /** Dataset versions the caller may see, by id: a gate refusal names only those. */
-  const visibleDatasetVersions = (caller: Access) => async (ids: readonly number[]) => {
-    const rows = await datasetVersionsByIds(db.sql, ids);
-    const visible = new Set(
-      (
-        await datasetAccess.visible(
-          caller,
-          rows.map((r) => r.dataset),
-        )
-      ).map((d) => d.id),
-    );
-    return new Set(rows.filter((r) => visible.has(r.dataset.id)).map((r) => r.version.id));
-  };
+  const datasetVisibility = createDatasetVisibility(db);
+  const visibleDatasetVersions = (caller: Access) => async (ids: readonly number[]) =>
+    new Set((await datasetVisibility.visibleVersionsByIds(caller, ids)).map((r) => r.version.id));
   /** The model, created in `projectId` when new; one that exists in another project is a conflict (a concurrent creator won). */
   async function ensureModel(name: string, description: string | null, projectId: number): Promise<RegisteredModel> {
     const found = async () => {
