@@ -303,7 +303,12 @@ const envSchema = z.object({
     .min(64 * 1024)
     .max(5 * 1024 ** 3)
     .default(64 * 1024 ** 2),
-  RUNLEDGER_UPLOAD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  RUNLEDGER_UPLOAD_SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
   NEO4J_URI: z
     .string()
     .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)')

@@ -84,24 +84,36 @@ export function createResumableUploadService(
     if (!Number.isSafeInteger(offset) || offset < 0) throw new ValidationError('Upload-Offset', 'must be a whole number of bytes, 0 or more');
     if (offset !== Number(row.receivedBytes)) throw wrongOffset(row, offset);
     if (contentLength === null || !Number.isSafeInteger(contentLength)) {
-      throw new ValidationError('content-length', 'a chunk must declare its length (Content-Length), so a connection cut short is never taken for a whole chunk');
+      throw new ValidationError(
+        'content-length',
+        'a chunk must declare its length (Content-Length), so a connection cut short is never taken for a whole chunk',
+      );
     }
     if (contentLength < 1) throw new ValidationError('content-length', 'a chunk must carry at least 1 byte');
     if (contentLength > deps.chunkMaxBytes) {
-      throw new LimitExceededError(`content-length: ${contentLength} bytes exceeds the chunk limit of ${deps.chunkMaxBytes} (chunkMaxBytes); send smaller chunks`, {
-        field: 'content-length',
-        limit: deps.chunkMaxBytes,
-      });
+      throw new LimitExceededError(
+        `content-length: ${contentLength} bytes exceeds the chunk limit of ${deps.chunkMaxBytes} (chunkMaxBytes); send smaller chunks`,
+        {
+          field: 'content-length',
+          limit: deps.chunkMaxBytes,
+        },
+      );
     }
     const room = Number(row.sizeBytes) - offset;
     if (contentLength > room) {
-      throw new ValidationError('content-length', `${contentLength} bytes at offset ${offset} would pass the announced sizeBytes ${row.sizeBytes}; ${room} bytes remain`);
+      throw new ValidationError(
+        'content-length',
+        `${contentLength} bytes at offset ${offset} would pass the announced sizeBytes ${row.sizeBytes}; ${room} bytes remain`,
+      );
     }
     if (row.chunkCount >= MAX_CHUNKS) {
-      throw new LimitExceededError(`content-length: this session already has ${MAX_CHUNKS} chunks, the most it takes; send larger chunks (up to ${deps.chunkMaxBytes} bytes)`, {
-        field: 'content-length',
-        limit: MAX_CHUNKS,
-      });
+      throw new LimitExceededError(
+        `content-length: this session already has ${MAX_CHUNKS} chunks, the most it takes; send larger chunks (up to ${deps.chunkMaxBytes} bytes)`,
+        {
+          field: 'content-length',
+          limit: MAX_CHUNKS,
+        },
+      );
     }
   }
 
@@ -115,7 +127,10 @@ export function createResumableUploadService(
     await prisma.$transaction(async (tx) => {
       await lockBlob(tx, blob.digest);
       if (!(await store.stat(blob.digest))) {
-        throw new UnavailableError(`the bytes of this chunk (sha256 ${blob.digest}) were just removed by garbage collection; nothing was recorded; send the chunk again`, 1);
+        throw new UnavailableError(
+          `the bytes of this chunk (sha256 ${blob.digest}) were just removed by garbage collection; nothing was recorded; send the chunk again`,
+          1,
+        );
       }
       const moved = await tx.artifactUploadSession.updateMany({
         where: { id: row.id, receivedBytes: BigInt(offset), artifactId: null, expiresAt: { gt: new Date() } },
@@ -150,7 +165,8 @@ export function createResumableUploadService(
     const chunks = await prisma.artifactUploadChunk.findMany({ where: { sessionId: row.id }, orderBy: { offset: 'asc' } });
     let next = 0n;
     for (const c of chunks) {
-      if (c.offset !== next) throw new ConflictError(`the session's chunks do not cover offset ${next}; abort this upload and start again`, { offset: Number(next) });
+      if (c.offset !== next)
+        throw new ConflictError(`the session's chunks do not cover offset ${next}; abort this upload and start again`, { offset: Number(next) });
       next += c.sizeBytes;
     }
     if (next !== row.sizeBytes) throw new ConflictError(`the session's chunks hold ${next} of ${row.sizeBytes} bytes; abort this upload and start again`);
@@ -173,9 +189,13 @@ export function createResumableUploadService(
      * edit the run (hidden: NOT_FOUND) and the input is valid; no byte is read yet.
      */
     async create(access: Access, input: CreateUploadInput): Promise<UploadSessionState> {
-      if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0) throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
+      if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0)
+        throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
       if (input.sizeBytes > deps.maxBytes) {
-        throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, { field: 'input.sizeBytes', limit: deps.maxBytes });
+        throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, {
+          field: 'input.sizeBytes',
+          limit: deps.maxBytes,
+        });
       }
       if (!input.sha256) throw new ValidationError('input.sha256', 'is required: completion checks the whole file against it');
       // Media are checked as one body as they arrive (media.ts), which chunks are not.
@@ -213,10 +233,20 @@ export function createResumableUploadService(
      * Takes the next bytes of the file, which must start at the session's offset (CONFLICT with
      * the offset otherwise). Nothing of a chunk is kept unless all of it arrived and was recorded.
      */
-    async putChunk(access: Access, uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadSessionState> {
+    async putChunk(
+      access: Access,
+      uploadId: string,
+      offset: number,
+      body: AsyncIterable<Uint8Array>,
+      contentLength: number | null,
+    ): Promise<UploadSessionState> {
       const { row } = await sessionOf(access, uploadId);
       if (row.artifactId !== null) {
-        throw new ConflictError('this upload is already completed; nothing more is taken', { offset: Number(row.receivedBytes), sizeBytes: Number(row.sizeBytes), completed: true });
+        throw new ConflictError('this upload is already completed; nothing more is taken', {
+          offset: Number(row.receivedBytes),
+          sizeBytes: Number(row.sizeBytes),
+          completed: true,
+        });
       }
       checkChunk(row, offset, contentLength);
       const blob = await store.put(body, { maxBytes: contentLength! });

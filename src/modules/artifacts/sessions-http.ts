@@ -40,7 +40,8 @@ function field<T extends 'string' | 'number'>(body: Record<string, unknown>, nam
 function offsetHeader(req: IncomingMessage): number {
   const raw = req.headers['upload-offset'];
   const value = Array.isArray(raw) ? raw[0] : raw;
-  if (value === undefined || value === '') throw new ValidationError('Upload-Offset', 'is required: the offset of the file this chunk starts at (GET the session to learn it)');
+  if (value === undefined || value === '')
+    throw new ValidationError('Upload-Offset', 'is required: the offset of the file this chunk starts at (GET the session to learn it)');
   if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw new ValidationError('Upload-Offset', `must be a whole number of bytes (got ${JSON.stringify(value.slice(0, 40))})`);
   return Number(value);
@@ -66,7 +67,8 @@ export function createUploadSessionRoutes(
   async function open(req: IncomingMessage, res: ServerResponse, access: Access, runGlobalId: string) {
     const runId = decodeId('Run', runGlobalId, 'runId');
     const body = await readJsonBody(req, options.maxBodyBytes, res);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object {name, sizeBytes, sha256, kind?, mediaType?}');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new ValidationError('body', 'must be a JSON object {name, sizeBytes, sha256, kind?, mediaType?}');
     const input = body as Record<string, unknown>;
     const sizeBytes = field(input, 'sizeBytes', 'number');
     if (sizeBytes === null) throw new ValidationError('input.sizeBytes', 'is required: the exact length of the file');
