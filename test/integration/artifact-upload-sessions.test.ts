@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeId } from '../../src/ids.js';
-import { collectArtifactGarbage, forgetExpiredUploads } from '../../src/modules/artifacts/gc.js';
+import { collectArtifactGarbage, forgetExpiredUploads, removeUnreferencedBlob } from '../../src/modules/artifacts/gc.js';
 import { openArtifactStore } from '../../src/modules/artifacts/open-store.js';
 import type { ArtifactStore } from '../../src/modules/artifacts/store.js';
 import { sha256 } from '../support/artifacts.js';
@@ -13,6 +13,7 @@ import { newProject, newRun } from '../support/factories.js';
 import { prefixOf, removePrefix, s3Client, s3ServerEnv, s3SkipReason, testS3 } from '../support/s3.js';
 import { startServer, type TestServer, testConfig } from '../support/server.js';
 import { cutChunk, sessionClient } from '../support/upload-sessions.js';
+import { signInUsers } from '../support/users.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -209,6 +210,8 @@ for (const [storeName, envOf, skip] of stores) {
       await sendAll(b.uploadId, stale);
       // Session b expired an hour ago.
       await server.app.db.prisma.artifactUploadSession.update({ where: { token: b.uploadId }, data: { expiresAt: new Date(Date.now() - 3_600_000) } });
+      // Retention's removal (the collector's locked check) refuses a blob a live session's chunk holds.
+      expect(await removeUnreferencedBlob(server.app.db, store, sha256(live))).toBe(false);
       const future = new Date(Date.now() + 60_000);
       await collectArtifactGarbage(server.app.db, store, { olderThan: future });
       expect(await store.stat(sha256(live))).not.toBeNull();
@@ -222,3 +225,40 @@ for (const [storeName, envOf, skip] of stores) {
     });
   });
 }
+
+describe('upload session access, decided by the artifact service', () => {
+  it('lets editors use a session; a viewer of the run is FORBIDDEN at every route and a stranger sees NOT_FOUND', async () => {
+    const authed = await startServer(testConfig({ RUNLEDGER_AUTH: 'on', RUNLEDGER_UPLOAD_CHUNK_MAX_BYTES: String(CHUNK) }));
+    try {
+      const { admin, ana, bob } = await signInUsers(authed);
+      const project = await newProject(admin.client, 'sessions-auth');
+      const run = await newRun(admin.client, project);
+      await admin.client.data('mutation($p: String!, $u: String!) { grantProjectRole(input: {project: $p, user: $u, role: VIEWER}) { __typename } }', {
+        p: project,
+        u: ana.name,
+      });
+      const as = (u: { secret: string }) => sessionClient(authed.url, { authorization: `Bearer ${u.secret}` });
+      const [asAdmin, asViewer, asStranger] = [as(admin), as(ana), as(bob)];
+      const data = Buffer.from('weights');
+      const input = { name: 'w.bin', sizeBytes: data.length, sha256: sha256(data) };
+      const code = (a: { body: any }) => a.body.errors?.[0]?.extensions.code;
+      expect(code(await asViewer.open(run.id, input))).toBe('FORBIDDEN');
+      expect(code(await asStranger.open(run.id, input))).toBe('NOT_FOUND');
+      const id = (await asAdmin.open(run.id, input)).body.uploadId as string;
+      for (const [who, expected] of [
+        [asViewer, 'FORBIDDEN'],
+        [asStranger, 'NOT_FOUND'],
+      ] as const) {
+        expect(code(await who.status(id))).toBe(expected);
+        expect(code(await who.put(id, 0, data))).toBe(expected);
+        expect(code(await who.complete(id))).toBe(expected);
+        expect(code(await who.abort(id))).toBe(expected);
+      }
+      expect((await sessionClient(authed.url).status(id)).status).toBe(401);
+      expect((await asAdmin.put(id, 0, data)).status).toBe(200);
+      expect((await asAdmin.complete(id)).body).toMatchObject({ created: true, artifact: { digest: sha256(data) } });
+    } finally {
+      await authed.app.stop();
+    }
+  });
+});
