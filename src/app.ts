@@ -73,6 +73,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
     neo4j,
     openLineage: config.openLineage,
     presignTtlSeconds: config.artifacts.presignTtlSeconds,
+    uploadSessions: { chunkMaxBytes: config.artifacts.chunkMaxBytes, ttlSeconds: config.artifacts.sessionTtlSeconds },
   });
   // Who is calling, from a request's headers: the one way every HTTP door authenticates.
   const accessFromHeaders = async (headers: Headers) =>
@@ -80,6 +81,7 @@ export async function createApp(config: Config, options: { log?: Logger } = {}):
   const handleArtifactRequest = createArtifactRoutes(services, log, {
     graphqlEndpoint: '/graphql',
     maxMultipartBytes: config.artifacts.maxMultipartBytes,
+    maxBodyBytes: config.limits.bodyBytes,
     access: accessFromHeaders,
   });
   const handleMlflowRequest = createMlflowRoutes(services, log, config);

@@ -121,6 +121,10 @@ export interface ArtifactsConfig {
   readonly direct: boolean;
   /** How long a presigned URL stays valid. */
   readonly presignTtlSeconds: number;
+  /** The largest chunk a resumable upload session takes in one request. */
+  readonly chunkMaxBytes: number;
+  /** How long a resumable upload session lives after its last accepted chunk. */
+  readonly sessionTtlSeconds: number;
 }
 
 export interface S3StoreConfig {
@@ -293,6 +297,18 @@ const envSchema = z.object({
     .default(8 * 1024 ** 2),
   RUNLEDGER_ARTIFACT_DIRECT: z.enum(['on', 'off']).default('off'),
   RUNLEDGER_PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(900),
+  RUNLEDGER_UPLOAD_CHUNK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(5 * 1024 ** 3)
+    .default(64 * 1024 ** 2),
+  RUNLEDGER_UPLOAD_SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
   NEO4J_URI: z
     .string()
     .regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\//, 'must start with bolt:// or neo4j:// (optionally +s or +ssc)')
@@ -427,6 +443,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       store: Object.freeze(store),
       direct: e.RUNLEDGER_ARTIFACT_DIRECT === 'on',
       presignTtlSeconds: e.RUNLEDGER_PRESIGN_TTL_SECONDS,
+      chunkMaxBytes: e.RUNLEDGER_UPLOAD_CHUNK_MAX_BYTES,
+      sessionTtlSeconds: e.RUNLEDGER_UPLOAD_SESSION_TTL_SECONDS,
     }),
     neo4j: e.NEO4J_URI
       ? { uri: e.NEO4J_URI, username: e.NEO4J_USERNAME ?? null, password: e.NEO4J_PASSWORD ?? null, namespace: e.RUNLEDGER_NEO4J_NAMESPACE }

@@ -17,6 +17,7 @@ import { createAuditService } from './modules/audit/service.js';
 import { createAccountService, createAuthService } from './modules/auth/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createDirectTransferService } from './modules/artifacts/direct.js';
+import { createResumableUploadService } from './modules/artifacts/resumable.js';
 import { createArtifactService } from './modules/artifacts/service.js';
 import type { ArtifactStore } from './modules/artifacts/store.js';
 import { createDatasetService } from './modules/datasets/service.js';
@@ -60,6 +61,8 @@ export interface ServiceDeps {
   retention?: { blobQuietMs: number };
   /** How long presigned artifact URLs stay valid (when the store offers direct transfer). */
   presignTtlSeconds?: number;
+  /** Resumable upload sessions: the largest chunk one request carries, and how long an idle session lives. */
+  uploadSessions?: { chunkMaxBytes: number; ttlSeconds: number };
 }
 
 /**
@@ -156,6 +159,12 @@ export function createServices(db: Database, deps: ServiceDeps) {
       artifacts,
       maxBytes: deps.maxArtifactBytes,
       ttlSeconds: deps.presignTtlSeconds ?? 900,
+    }),
+    uploadSessions: createResumableUploadService(db, deps.artifactStore, {
+      artifacts,
+      maxBytes: deps.maxArtifactBytes,
+      chunkMaxBytes: deps.uploadSessions?.chunkMaxBytes ?? 64 * 1024 ** 2,
+      ttlSeconds: deps.uploadSessions?.ttlSeconds ?? 86_400,
     }),
     loggedModels,
     registry: forDoors(registry),

@@ -3,7 +3,8 @@
 // UNAVAILABLE with Retry-After), nothing is registered, every door answers the same while the
 // store is away (GraphQL, /artifacts, the MLflow proxy, downloads, direct transfer), the rest of
 // the service keeps working, and after the restart the same upload succeeds; what the failed
-// upload left staged is swept. The store is a private S3Proxy (tools/s3proxy/start).
+// upload left staged is swept. A resumable upload session outlives the outage and resumes from
+// its offset. The store is a private S3Proxy (tools/s3proxy/start).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeId } from '../../src/ids.js';
@@ -13,6 +14,7 @@ import { putArtifact, putArtifactStream, sha256 } from '../support/artifacts.js'
 import { newProject, newRun } from '../support/factories.js';
 import { keysUnder, type OwnS3, ownS3, ownS3UnavailableReason, s3Client, s3ServerEnv } from '../support/s3.js';
 import { startServer, type TestServer, testConfig } from '../support/server.js';
+import { sessionClient } from '../support/upload-sessions.js';
 
 const unavailable = await ownS3UnavailableReason();
 if (unavailable) console.warn(`s3-outage fault test not run: ${unavailable}`);
@@ -144,5 +146,35 @@ describe.skipIf(unavailable !== null)('a real object store killed with SIGKILL i
     expect(swept.objects + swept.uploads).toBeGreaterThanOrEqual(1);
     expect(await keysUnder(client3, s3.bucket, `${prefix}tmp/`)).toEqual([]);
     expect(server.loggedErrors.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+
+  it('keeps an upload session through the outage: the chunk sent meanwhile is refused retryably, the offset stays, and it resumes after the restart', async () => {
+    const { client, url } = server;
+    const run = await newRun(client, await newProject(client, 'outage-session'));
+    const data = Buffer.concat([Buffer.alloc(3 * MIB, 7), Buffer.from(sha256('session bytes'))]);
+    const api = sessionClient(url);
+    const opened = await api.open(run.id, { name: 'resumed.bin', kind: 'MODEL', sizeBytes: data.length, sha256: sha256(data) });
+    expect(opened.status).toBe(201);
+    const id = opened.body.uploadId as string;
+    expect((await api.put(id, 0, data.subarray(0, 2 * MIB))).status).toBe(200);
+
+    await s3.kill9();
+    const refused = await fetch(`${url}/artifacts/uploads/${id}`, {
+      method: 'PUT',
+      headers: { 'upload-offset': String(2 * MIB) },
+      body: data.subarray(2 * MIB),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as any).errors[0].extensions.code).toBe('UNAVAILABLE');
+    // Where the session stands lives in the database: still answered, unchanged.
+    expect((await api.status(id)).body).toMatchObject({ offset: 2 * MIB, completed: false });
+
+    await s3.start();
+    expect((await api.put(id, 2 * MIB, data.subarray(2 * MIB))).status).toBe(200);
+    const done = await api.complete(id);
+    expect(done.status).toBe(201);
+    expect(done.body.artifact).toMatchObject({ digest: sha256(data), sizeBytes: data.length });
+    expect(sha256(Buffer.from(await (await fetch(`${url}${done.body.artifact.downloadUrl}`)).arrayBuffer()))).toBe(sha256(data));
   });
 });

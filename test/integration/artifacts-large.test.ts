@@ -1,6 +1,6 @@
-// A 50 MB artifact through the streaming routes, measuring memory in this process, where
-// both the server and the client run: growth must stay far below the file size. This is a
-// memory bound, not a timing assertion.
+// A 50 MB artifact through the streaming routes and through a resumable upload session's
+// completion, measuring memory in this process, where both the server and the client run:
+// growth must stay far below the file size. This is a memory bound, not a timing assertion.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import v8 from 'node:v8';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { putArtifactStream } from '../support/artifacts.js';
 import { newProject, newRun } from '../support/factories.js';
 import { useServer } from '../support/server.js';
+import { sessionClient } from '../support/upload-sessions.js';
 
 const server = useServer();
 
@@ -111,5 +112,37 @@ describe('large artifacts', () => {
     // streaming keeps the live buffers to a few chunks.
     for (const growth of [up.arrayBuffers, down.arrayBuffers]) expect(growth).toBeLessThan(16 * MB);
     for (const growth of [up.rss, down.rss]) expect(growth).toBeLessThan(25 * MB);
+  });
+
+  it('completes a 50 MB upload session (its chunks read back one after another) with memory growth far below the file size', async () => {
+    const { client, url } = server();
+    const run = await newRun(client, await newProject(client, 'large-session'));
+    const expected = createHash('sha256');
+    for await (const chunk of body(SIZE, 11)) expected.update(chunk);
+    const digest = expected.digest('hex');
+    const api = sessionClient(url);
+    const opened = await api.open(run.id, { name: 'model/session.bin', kind: 'MODEL', sizeBytes: SIZE, sha256: digest });
+    expect(opened.status).toBe(201);
+    // 8 MiB chunks, each made, sent and dropped before the next.
+    let offset = 0;
+    let pending: Buffer[] = [];
+    for await (const piece of body(SIZE, 11)) {
+      pending.push(Buffer.from(piece));
+      const size = pending.reduce((n, b) => n + b.length, 0);
+      if (size < 8 * MB && offset + size < SIZE) continue;
+      const put = await api.put(opened.body.uploadId, offset, Buffer.concat(pending));
+      expect(put.status).toBe(200);
+      offset += size;
+      pending = [];
+    }
+    const done = await peakGrowth(() => api.complete(opened.body.uploadId));
+    expect(done.result.status).toBe(201);
+    expect(done.result.body.artifact).toMatchObject({ digest, sizeBytes: SIZE });
+    console.log(
+      'upload session completion memory',
+      JSON.stringify({ fileMB: SIZE / MB, peakRssGrowthMB: +(done.rss / MB).toFixed(1), peakArrayBufferGrowthMB: +(done.arrayBuffers / MB).toFixed(1) }),
+    );
+    expect(done.arrayBuffers).toBeLessThan(16 * MB);
+    expect(done.rss).toBeLessThan(25 * MB);
   });
 });

@@ -27,7 +27,16 @@ const MARQUEZ_NOT_PROJECT_BOUND: Record<string, string> = {
 const marquezRoutes = () => MARQUEZ_ROUTES.map((r) => `marquez ${r.method} /api/v1${r.path}`);
 
 /** The HTTP routes beside GraphQL and MLflow, as the edge serves them. */
-const OTHER_ROUTES = ['openlineage POST /api/v1/lineage', 'artifacts PUT /artifacts/runs/{runId}', 'artifacts GET /artifacts/{artifactId}'];
+const OTHER_ROUTES = [
+  'openlineage POST /api/v1/lineage',
+  'artifacts PUT /artifacts/runs/{runId}',
+  'artifacts GET /artifacts/{artifactId}',
+  'artifacts POST /artifacts/runs/{runId}/uploads',
+  'artifacts GET /artifacts/uploads/{uploadId}',
+  'artifacts PUT /artifacts/uploads/{uploadId}',
+  'artifacts POST /artifacts/uploads/{uploadId}/complete',
+  'artifacts DELETE /artifacts/uploads/{uploadId}',
+];
 
 function graphqlRoots(): string[] {
   const roots: string[] = [];

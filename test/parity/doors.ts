@@ -128,6 +128,27 @@ export async function artifactPut(url: string, caller: Caller, runId: string, co
   return jsonDoorOutcome('PUT /artifacts', status, body);
 }
 
+/** A resumable upload session route under /artifacts: `path` after /artifacts, a JSON body or bytes with an Upload-Offset. */
+export async function uploadSession(
+  url: string,
+  caller: Caller,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: { json: unknown } | { bytes: string; offset: number },
+): Promise<Outcome> {
+  const headers: Record<string, string> = { ...bearer(caller) };
+  let payload: string | undefined;
+  if (body && 'json' in body) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body.json);
+  } else if (body) {
+    headers['upload-offset'] = String(body.offset);
+    payload = body.bytes;
+  }
+  const res = await fetch(`${url}/artifacts${path}`, { method, headers, body: payload });
+  return jsonDoorOutcome(`${method} /artifacts${path}`, res.status, (await res.json()) as never);
+}
+
 export async function artifactGet(url: string, caller: Caller, artifactId: string): Promise<Outcome> {
   const res = await fetch(`${url}/artifacts/${encodeURIComponent(artifactId)}`, { headers: bearer(caller) });
   if (res.status === 200) {

@@ -20,6 +20,7 @@ import {
   type Outcome,
   openLineage,
   sse,
+  uploadSession,
 } from './doors.js';
 import type { World } from './world.js';
 
@@ -71,6 +72,24 @@ const vic = (w: World) => w.vic;
 const ana = (w: World) => w.ana;
 
 const loggedModelOf = (w: World) => w.loggedModel;
+
+/** The routes of resumable upload sessions, as `caller` on runA and on ana's session of it. */
+const sessionDoors = (who: (w: World) => Caller, name = 'x.bin'): DoorCase[] => [
+  {
+    route: 'artifacts POST /artifacts/runs/{runId}/uploads',
+    call: (w) =>
+      uploadSession(w.url, who(w), 'POST', `/runs/${encodeURIComponent(w.runA.id)}/uploads`, { json: { name, sizeBytes: 5, sha256: sha256('bytes') } }),
+  },
+  {
+    route: 'artifacts PUT /artifacts/uploads/{uploadId}',
+    call: (w) => uploadSession(w.url, who(w), 'PUT', `/uploads/${w.uploadSessionA}`, { bytes: w.sessionFile, offset: 0 }),
+  },
+  {
+    route: 'artifacts POST /artifacts/uploads/{uploadId}/complete',
+    call: (w) => uploadSession(w.url, who(w), 'POST', `/uploads/${w.uploadSessionA}/complete`),
+  },
+  { route: 'artifacts DELETE /artifacts/uploads/{uploadId}', call: (w) => uploadSession(w.url, who(w), 'DELETE', `/uploads/${w.uploadSessionA}`) },
+];
 const artifactPath = (w: World, file: string) => `${w.projectA.experimentId}/${w.runA.mlflowRunId}/artifacts/${file}`;
 
 const event = (w: World) =>
@@ -250,6 +269,8 @@ export const READS_HIDDEN: Row = {
       '/mlflow-artifacts/artifacts',
     ),
     { route: 'artifacts GET /artifacts/{artifactId}', call: (w) => artifactGet(w.url, w.outsider, w.artifactA) },
+    { route: 'artifacts GET /artifacts/uploads/{uploadId}', call: (w) => uploadSession(w.url, w.outsider, 'GET', `/uploads/${w.uploadSessionA}`) },
+    ...sessionDoors(outsider),
     rest('POST', '/experiments/search-datasets', outsider, (w) => ({ experiment_ids: [w.projectA.experimentId] })),
     rest('GET', '/metrics/get-history-bulk', outsider, (w) => ({ run_id: w.runA.mlflowRunId, metric_key: 'loss' })),
     rest('GET', '/artifacts/list', outsider, (w) => ({ run_id: w.runA.mlflowRunId })),
@@ -493,6 +514,7 @@ export const VIEWER_CANNOT_WRITE: Row = {
     { route: 'openlineage POST /api/v1/lineage', call: (w) => openLineage(w.url, w.vic, event(w)) },
     mq('PUT', '/namespaces/{namespace}', (w) => `/namespaces/${enc(w.job.namespace)}`, vic, { ownerName: 'vic' }),
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.vic, w.runA.id, 'bytes', { name: 'x.txt' }) },
+    ...sessionDoors(vic),
     { route: 'graphql mutation uploadArtifact', call: (w) => graphqlUpload(w.url, w.vic, w.runA.id, 'bytes') },
     gql(
       'mutation setApproverGroup',
@@ -745,6 +767,7 @@ export const INPUT_RULES: Row = {
         ),
     },
     { route: 'artifacts PUT /artifacts/runs/{runId}', call: (w) => artifactPut(w.url, w.ana, w.runA.id, 'bytes', { name: NUL }) },
+    sessionDoors(ana, NUL)[0]!,
     // Governance's operations: a promotion's reason, an approver's comment, a webhook's name, a report's instant.
     gql(
       'mutation requestPromotion',

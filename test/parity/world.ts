@@ -30,6 +30,9 @@ export interface World {
   runQ: RunRef;
   /** An artifact of runA (bytes downloadable by A's members). */
   artifactA: string;
+  /** A resumable upload session of runA opened by ana, with no bytes yet (of the file `sessionFile`). */
+  uploadSessionA: string;
+  sessionFile: string;
   /** A logged model (MLflow 3) of runA, with its MLmodel file. */
   loggedModel: string;
   /** A model of project A: v1 from runA, v2 from runB (project B), v3 from runQ (quarantined input). */
@@ -141,6 +144,15 @@ export async function buildWorld(server: TestServer): Promise<World> {
   await asAna(register, { m: model, a: await modelFile(server, ana, runQ) });
   await asAna('mutation($v: ID!) { quarantineDatasetVersion(input: { id: $v, reason: "labels leaked" }) { created } }', { v: dataset.id });
 
+  const sessionFile = 'parity session bytes';
+  const opened = await fetch(`${server.url}/artifacts/runs/${encodeURIComponent(runA.id)}/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ana.secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'session.bin', sizeBytes: sessionFile.length, sha256: sha256(sessionFile) }),
+  });
+  if (opened.status !== 201) throw new Error(`upload session refused: ${opened.status} ${await opened.text()}`);
+  const uploadSessionA = ((await opened.json()) as { uploadId: string }).uploadId;
+
   const loggedModel = await mlflowLoggedModel(server, ana, projectA.mlflowExperimentId, runA);
   const governance = await governWorld(server, { asAna, asAdmin, admin, projectA: projectA.name, model, lee });
   const adminTokenId = (await asAdmin('query { apiTokens { id } }')).apiTokens[0].id;
@@ -178,6 +190,8 @@ export async function buildWorld(server: TestServer): Promise<World> {
     runB,
     runQ,
     artifactA,
+    uploadSessionA,
+    sessionFile,
     loggedModel,
     model,
     dataset,

@@ -17,7 +17,7 @@ export function filesUnder(dir: string): string[] {
 /** Door files: HTTP doors, GraphQL schema modules and their per-request loaders, the WebSocket door. */
 export function doorFiles(): string[] {
   const modules = filesUnder('src/modules').filter((f) =>
-    /(^|\/)(schema|[a-z-]+-schema|loaders|[a-z-]+-loaders|mutations|queries|http|websocket|plugin)\.ts$/.test(f),
+    /(^|\/)(schema|[a-z-]+-schema|loaders|[a-z-]+-loaders|mutations|queries|http|[a-z-]+-http|websocket|plugin)\.ts$/.test(f),
   );
   return [...filesUnder('src/http'), ...modules, 'src/builder.ts', 'src/loaders.ts', 'src/context.ts'].filter((f) => !isOperatorTool(f)).sort();
 }

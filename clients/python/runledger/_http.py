@@ -73,6 +73,8 @@ class Transport:
         self.retry_seconds = retry_seconds
         # Whether to try presigned direct transfer for artifacts; off once the server says it offers none.
         self.direct_transfer = True
+        # Files at least this large go through a resumable upload session (when direct transfer is not offered).
+        self.session_bytes = 64 << 20
         self._local = threading.local()
         self.stale_reconnects = 0  # pooled connections found closed by the server before a request
         self.failed_attempts = 0  # attempts that failed and were retried (tests assert none)

@@ -51,8 +51,10 @@ def files_under(directory: Path) -> list[tuple[str, Path]]:
 
 def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name: str, kind: str,
                     media_type: str | None = None, key: str | None = None, step: int | None = None) -> dict:
-    """One file (or bytes) to a run: PUT /artifacts/runs/<run>, streamed, with its sha256 (and,
-    for media, the key and step it is logged under)."""
+    """One file (or bytes) to a run, with its sha256 (and, for media, the key and step it is
+    logged under): straight to the object store when the server offers direct transfer; a large
+    file through a resumable upload session (a dropped connection resends at most one chunk);
+    anything else in one streamed PUT /artifacts/runs/<run>."""
     if isinstance(data, Path):
         digest = sha256_file(data)
         length = data.stat().st_size
@@ -69,6 +71,13 @@ def upload_artifact(transport: Transport, run_id: str, data: bytes | Path, name:
             if not direct_off(err):
                 raise
             transport.direct_transfer = False  # the server carries every byte itself: ask once per client
+    if isinstance(data, Path) and length >= transport.session_bytes and key is None and step is None:
+        from ._sessions import NotOffered, upload_in_session
+
+        try:
+            return upload_in_session(transport, run_id, data, name, kind, digest, length, media_type)
+        except NotOffered:
+            pass  # an older server: one streamed request below
     params = {"name": name, "kind": kind, "sha256": digest, **({"mediaType": media_type} if media_type else {})}
     if key is not None:
         params["key"] = key

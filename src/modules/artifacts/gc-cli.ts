@@ -1,7 +1,8 @@
 // `npm run artifacts:gc -- [--older-than-hours 24] [--dry-run]`: removes artifact blobs no
-// artifact refers to (on the configured store, local or S3), forgets direct uploads that
-// expired without being completed, with their staged bytes, and on S3 removes what interrupted
-// uploads left (staging objects, unfinished multipart uploads). Prints a JSON report.
+// artifact (nor a chunk of an unexpired upload session) refers to, on the configured store, local
+// or S3; forgets direct uploads that expired without being completed, with their staged bytes,
+// and expired upload sessions; and on S3 removes what interrupted uploads left (staging objects,
+// unfinished multipart uploads). Prints a JSON report.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/database.js';

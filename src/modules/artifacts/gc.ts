@@ -1,6 +1,7 @@
-// Artifact garbage collection, on either store: removes blobs that no artifact row refers to.
-// Young blobs are left alone (an upload writes its blob before its row), and each removal
-// re-checks under the blob's advisory lock, which registrations reusing a blob also take.
+// Artifact garbage collection, on either store: removes blobs that no artifact row (nor a chunk
+// of an unexpired upload session) refers to. Young blobs are left alone (an upload writes its
+// blob before its row), and each removal re-checks under the blob's advisory lock, which
+// registrations reusing a blob and recorded chunks also take.
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { lockBlob } from './blob-lock-store.js';
@@ -31,6 +32,8 @@ export async function removeUnreferencedBlob(db: Database, store: ArtifactStore,
   return db.prisma.$transaction(async (tx) => {
     await lockBlob(tx, digest);
     if (await tx.artifact.findFirst({ where: { digest }, select: { id: true } })) return false;
+    // A chunk of a live upload session holds its bytes too (recorded under the same lock).
+    if (await tx.artifactUploadChunk.findFirst({ where: { digest, session: { expiresAt: { gt: new Date() } } }, select: { digest: true } })) return false;
     await store.delete(digest);
     return true;
   });
@@ -86,13 +89,22 @@ export async function collectArtifactGarbage(
   return report;
 }
 
-/** Forgets direct uploads never completed that expired before `before`, and their staged bytes. */
+/**
+ * Forgets direct uploads never completed that expired before `before`, with their staged bytes,
+ * and upload sessions (completed or not) that expired before then, with their chunk rows: their
+ * chunks' blobs become ordinary unreferenced blobs for the collector (never deleted here, since
+ * the same bytes may be an artifact's). Answers how many uploads and sessions were forgotten.
+ */
 export async function forgetExpiredUploads(db: Database, store: ArtifactStore, before: Date): Promise<number> {
-  if (!store.direct) return 0;
-  const stale = await db.prisma.artifactUpload.findMany({ where: { artifactId: null, expiresAt: { lt: before } }, take: 1000 });
-  for (const row of stale) {
-    await store.direct.discard(stagingName(row.token));
-    await db.prisma.artifactUpload.delete({ where: { id: row.id } });
+  let forgotten = 0;
+  if (store.direct) {
+    const stale = await db.prisma.artifactUpload.findMany({ where: { artifactId: null, expiresAt: { lt: before } }, take: 1000 });
+    for (const row of stale) {
+      await store.direct.discard(stagingName(row.token));
+      await db.prisma.artifactUpload.delete({ where: { id: row.id } });
+    }
+    forgotten += stale.length;
   }
-  return stale.length;
+  const sessions = await db.prisma.artifactUploadSession.deleteMany({ where: { expiresAt: { lt: before } } });
+  return forgotten + sessions.count;
 }

@@ -1,5 +1,6 @@
-// HTTP routes for artifact bytes, beside GraphQL: a streaming PUT for large uploads and a
-// GET with Range support, served like every stored byte (src/http/edge/stored-bytes.ts).
+// HTTP routes for artifact bytes, beside GraphQL: a streaming PUT for large uploads, resumable
+// upload sessions (sessions-http.ts), and a GET with Range support, served like every stored
+// byte (src/http/edge/stored-bytes.ts).
 // Bodies stream straight to and from the ArtifactStore.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -12,6 +13,7 @@ import type { Logger } from '../../logger.js';
 import type { Services } from '../../services.js';
 import type { Access } from '../auth/access.js';
 import type { Artifact } from './service.js';
+import { createUploadSessionRoutes } from './sessions-http.js';
 
 export const ARTIFACT_PREFIX = '/artifacts/';
 
@@ -41,6 +43,8 @@ export function createArtifactRoutes(
   options: {
     graphqlEndpoint: string;
     maxMultipartBytes: number;
+    /** The largest JSON body (opening an upload session). */
+    maxBodyBytes: number;
     /** Who is asking (Authorization: Bearer, as on /graphql); throws UNAUTHENTICATED. */
     access: (headers: Headers) => Promise<Access>;
   },
@@ -79,11 +83,12 @@ export function createArtifactRoutes(
   }
 
   /** As with GraphQL mutations, the audit row of an upload is stored before its answer leaves, whatever the outcome. */
-  async function audited(access: Access, runGlobalId: string, upload: () => Promise<Artifact>): Promise<Artifact> {
+  async function audited(access: Access, runGlobalId: string | null, upload: () => Promise<Artifact>): Promise<Artifact> {
     try {
       const artifact = await upload();
+      const run = runGlobalId ?? (artifact.runId === null ? null : encodeGlobalID('Run', artifact.runId));
       await services.audit.record(access, [
-        { operation: 'artifacts.upload', targetIds: [runGlobalId, encodeGlobalID('Artifact', artifact.id)], outcome: 'OK' },
+        { operation: 'artifacts.upload', targetIds: [...(run ? [run] : []), encodeGlobalID('Artifact', artifact.id)], outcome: 'OK' },
       ]);
       return artifact;
     } catch (error) {
@@ -91,12 +96,14 @@ export function createArtifactRoutes(
       const expected = expectedError(error);
       if (expected && expected.code !== 'UNAVAILABLE') {
         await services.audit
-          .record(access, [{ operation: 'artifacts.upload', targetIds: [runGlobalId], outcome: expected.code }])
+          .record(access, [{ operation: 'artifacts.upload', targetIds: runGlobalId ? [runGlobalId] : [], outcome: expected.code }])
           .catch((e) => log.error('audit write failed', { err: e }));
       }
       throw error;
     }
   }
+
+  const sessions = createUploadSessionRoutes(services, { maxBodyBytes: options.maxBodyBytes, audited, artifactJson });
 
   async function upload(req: IncomingMessage, res: ServerResponse, runGlobalId: string, query: URLSearchParams) {
     const access = await accessOf(req);
@@ -144,15 +151,30 @@ export function createArtifactRoutes(
         await upload(req, res, rest[1], url.searchParams);
         return true;
       }
+      if (rest.length === 3 && rest[0] === 'runs' && rest[1] && rest[2] === 'uploads') {
+        if (req.method !== 'POST')
+          return (sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use POST to open an upload session on a run'), { allow: 'POST' }), true);
+        await sessions.open(req, res, await accessOf(req), rest[1]);
+        return true;
+      }
+      if (rest[0] === 'uploads' && rest.length <= 3 && (await sessions.handle(req, res, await accessOf(req), rest))) return true;
       if (rest.length === 1 && rest[0]) {
         if (req.method !== 'GET' && req.method !== 'HEAD')
           return (sendJson(res, 405, errorBody('BAD_USER_INPUT', 'use GET or HEAD to download an artifact'), { allow: 'GET, HEAD' }), true);
         await download(req, res, rest[0]);
         return true;
       }
-      sendJson(res, 404, errorBody('NOT_FOUND', 'expected PUT /artifacts/runs/<runId>?name=...&kind=...[&key=...&step=...] or GET /artifacts/<artifactId>'));
+      sendJson(
+        res,
+        404,
+        errorBody(
+          'NOT_FOUND',
+          'expected PUT /artifacts/runs/<runId>?name=...&kind=...[&key=...&step=...], GET /artifacts/<artifactId>, POST /artifacts/runs/<runId>/uploads, or GET, PUT, DELETE /artifacts/uploads/<uploadId> and POST /artifacts/uploads/<uploadId>/complete',
+        ),
+      );
     } catch (error) {
-      if (res.headersSent) {
+      // The client went away mid-body (or mid-download): nobody is left to answer.
+      if (res.headersSent || (req.destroyed && !req.complete)) {
         log.warn('artifact transfer aborted', { err: error, path: url.pathname });
         res.destroy();
         return true;

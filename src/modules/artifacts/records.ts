@@ -70,8 +70,17 @@ export async function mediaKeysOf(sql: SqlQueryable, runIds: readonly number[]):
   return rows.map((r) => ({ ...r, steps: (r.steps ?? []).map(Number) }));
 }
 
-/** Which of these digests some artifact row refers to. */
+/**
+ * Which of these digests some artifact row refers to, or a chunk of an upload session that has
+ * not expired (an expired session's chunks are garbage unless something else holds the bytes).
+ */
 export async function referencedDigests(sql: SqlQueryable, digests: readonly string[]): Promise<Set<string>> {
-  const rows = await sql.query<{ digest: string }>('SELECT DISTINCT digest FROM artifacts WHERE digest = ANY($1::text[])', [digests]);
+  const rows = await sql.query<{ digest: string }>(
+    `SELECT digest FROM artifacts WHERE digest = ANY($1::text[])
+     UNION
+     SELECT c.digest FROM artifact_upload_chunks c JOIN artifact_upload_sessions s ON s.id = c.session_id
+     WHERE c.digest = ANY($1::text[]) AND s.expires_at > now()`,
+    [digests],
+  );
   return new Set(rows.map((r) => r.digest));
 }
