@@ -15,6 +15,7 @@ from typing import Any, Literal
 import lightning
 import torch
 from lightning.pytorch.loggers import Logger
+from lightning.pytorch.utilities import rank_zero_only
 
 from ..run import Run
 from ._common import flat_params, log_arrays, log_in_memory_data, the_run
@@ -25,7 +26,9 @@ TRAINER_SETTINGS = ("max_epochs", "min_epochs", "max_steps", "accumulate_grad_ba
 
 
 class RunledgerLogger(Logger):
-    """log_model: True logs the best checkpoint (else the last) at the end of fit, "all" also
+    """Lightning calls a logger on every process of a distributed fit: only rank 0 writes.
+
+    log_model: True logs the best checkpoint (else the last) at the end of fit, "all" also
     uploads each checkpoint as it is saved, False none. dataset: a name (the trainer's training
     and validation loaders are read when their datasets are in-memory tensors: TensorDataset or
     a Subset of one; validation as `<name>-validation`), or (name, *arrays) to name the data
@@ -51,11 +54,13 @@ class RunledgerLogger(Logger):
     def version(self) -> str:
         return re.sub(r"[^\w.=-]+", "_", self.run.id)
 
+    @rank_zero_only
     def log_hyperparams(self, params: dict | Namespace, *args: Any, **kwargs: Any) -> None:
         if isinstance(params, Namespace):
             params = vars(params)
         self.run.log_params(flat_params({**dict(params), "lightning.version": lightning.__version__, "torch.version": torch.__version__}))
 
+    @rank_zero_only
     def log_graph(self, model: Any, input_array: Any = None) -> None:
         # Lightning calls this once per fit/validate/test with the module: the one place a logger
         # sees the trainer, whose settings and data loaders the other hooks need.
@@ -72,12 +77,14 @@ class RunledgerLogger(Logger):
             if isinstance(self.dataset, tuple):
                 self._log_datasets()
 
+    @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         self._log_datasets()
         values = {k: float(v.item() if hasattr(v, "item") else v) for k, v in metrics.items()}
         if values:
             self.run.log(values, step=step)
 
+    @rank_zero_only
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
         self._checkpoint = checkpoint_callback
         if self.log_model == "all":
@@ -85,6 +92,7 @@ class RunledgerLogger(Logger):
             for path in [checkpoint_callback.best_model_path, checkpoint_callback.last_model_path, *checkpoint_callback.best_k_models]:
                 self._upload_checkpoint(path)
 
+    @rank_zero_only
     def finalize(self, status: str) -> None:
         self._log_datasets()
         cb = self._checkpoint
