@@ -206,3 +206,21 @@ def test_transformers_callback(server, client_env, tmp_path):
     batch = {"input_ids": ids[:4], "attention_mask": torch.ones_like(ids[:4])}
     with torch.no_grad():
         assert torch.equal(reloaded(**batch).logits, model(**batch).logits)
+
+
+def test_the_guides_pytorch_examples_run_as_written(server, client_env, tmp_path, monkeypatch):
+    import ast
+
+    monkeypatch.chdir(tmp_path)  # Lightning's checkpoints and the Trainer's output_dir land here
+    text = (fixtures.REPO / "docs" / "python-client.md").read_text()
+    blocks = re.findall(r"^```python torch\n(.*?)^```$", text, re.S | re.M)
+    assert len(blocks) == 2
+    namespace = {"runledger": runledger}
+    for block in blocks:  # in one namespace, in order, as a user pasting them would
+        exec(compile(ast.parse(block), "docs/python-client.md", "exec"), namespace)
+    for model, run_name in (("churn-net", "lightning"), ("churn-bert", "bert-tiny")):
+        mv = server.graphql('query($m: String!) { registeredModel(name: $m) { alias(name: "candidate") { version run { name } } } }', {"m": model})
+        assert mv["registeredModel"]["alias"] == {"version": 1, "run": {"name": run_name}}, mv
+    ids = namespace["ids"][:2]
+    with torch.no_grad():
+        assert namespace["reloaded"].config.hidden_size == 16 and namespace["reloaded"](input_ids=ids).logits.shape == (2, 2)
