@@ -6,7 +6,7 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** How a block is treated: run by a runner, or deliberately not run (with the reason). */
-export type Kind = 'sh' | 'python' | 'python mlflow' | 'graphql' | 'json event' | 'http' | 'no-run' | 'not-code' | 'integrations';
+export type Kind = 'sh' | 'python' | 'python mlflow' | 'graphql' | 'json event' | 'http' | 'no-run' | 'not-code' | 'integrations' | 'torch';
 
 export interface Block {
   file: string;
@@ -36,6 +36,16 @@ export const RUN_ELSEWHERE: Record<string, string> = {
  * needs scikit-learn, which the integrations suite's virtualenv has and which runs it as written. */
 export const INTEGRATIONS_SUITE = 'clients/python/integration-tests/test_frameworks.py';
 
+/** Blocks that need torch, Lightning and transformers: the PyTorch suite's virtualenv has them
+ * (7 GB, so no other suite installs them), and that suite runs them as written. */
+export const TORCH_SUITE = 'clients/python/torch-tests/test_torch_frameworks.py';
+
+/** The info string of the blocks each suite above runs, by kind. */
+export const RUN_BY_SUITE = {
+  integrations: { info: 'python integrations', suite: INTEGRATIONS_SUITE },
+  torch: { info: 'python torch', suite: TORCH_SUITE },
+} as const;
+
 // Blocks that are not commands to paste: a diagram, and a browser/Node.js fragment that needs
 // the caller's own `runId` and drawing code.
 const NOT_CODE = new Set(['mermaid', 'js']);
@@ -48,6 +58,7 @@ function kindOf(info: string): Kind | null {
   // Rich data (numpy, pandas, PIL, matplotlib: all in the client's test virtualenv).
   if (info === 'python media') return 'python';
   if (info === 'python integrations') return 'integrations';
+  if (info === 'python torch') return 'torch';
   if (lang === 'sh' || lang === 'bash') return flags.length === 0 ? 'sh' : null;
   if (lang === 'python' || lang === 'graphql' || lang === 'http') return flags.length === 0 ? lang : null;
   if (info === 'json event') return 'json event';
@@ -72,7 +83,7 @@ export function readBlocks(file: string): Block[] {
     const kind = kindOf(info);
     if (kind === null)
       throw new Error(
-        `${file}:${i + 1}: code block with info string "${info}": use sh, bash, python, python media, python mlflow, python integrations, graphql, http, json event, or add no-run`,
+        `${file}:${i + 1}: code block with info string "${info}": use sh, bash, python, python media, python mlflow, python integrations, python torch, graphql, http, json event, or add no-run`,
       );
     blocks.push({ file, line: i + 1, info, kind, text: `${body.join('\n')}\n` });
     i = j;

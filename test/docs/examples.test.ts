@@ -5,7 +5,7 @@
 // sees the names earlier blocks defined, as in a notebook, ```python mlflow with the pinned mlflow client's, ```graphql POSTed to /graphql, ```json event POSTed to
 // /api/v1/lineage, ```http lines fetched. `localhost:4000` / `127.0.0.1:4000` in a block are
 // rewritten to the started server. A page whose example stops working fails here. Pages that a
-// suite of their own runs whole (RUN_ELSEWHERE) and the integrations block are checked to be
+// suite of their own runs whole (RUN_ELSEWHERE) and the integrations and PyTorch blocks are checked to be
 // read by that suite instead.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postEvent } from '../support/openlineage.js';
 import { startServer, type TestServer, testConfig } from '../support/server.js';
-import { type Block, docFiles, INTEGRATIONS_SUITE, noRunReason, ROOT, RUN_ELSEWHERE, readBlocks } from './blocks.js';
+import { type Block, docFiles, noRunReason, ROOT, RUN_BY_SUITE, RUN_ELSEWHERE, readBlocks } from './blocks.js';
 
 const files = docFiles();
 const blocks = files.flatMap(readBlocks);
@@ -183,7 +183,7 @@ async function execute(block: Block, server: TestServer, cwd: string, session: (
 
 describe('docs examples', () => {
   it('finds examples of every language in the docs', () => {
-    const counts = Object.fromEntries([...RUNS, 'no-run', 'not-code', 'integrations'].map((k) => [k, blocks.filter((b) => b.kind === k).length]));
+    const counts = Object.fromEntries([...RUNS, 'no-run', 'not-code', 'integrations', 'torch'].map((k) => [k, blocks.filter((b) => b.kind === k).length]));
     console.log(`docs examples: ${JSON.stringify(counts)}`);
     expect(counts.sh).toBeGreaterThan(5);
     expect(counts.python).toBeGreaterThan(3);
@@ -200,11 +200,12 @@ describe('docs examples', () => {
     for (const [page, suite] of Object.entries(RUN_ELSEWHERE)) {
       expect(readFileSync(path.join(ROOT, suite), 'utf8'), `${suite} runs ${page}`).toContain(page.replace('docs/', ''));
     }
-    const integrations = blocks.filter((b) => b.kind === 'integrations');
-    const suite = readFileSync(path.join(ROOT, INTEGRATIONS_SUITE), 'utf8');
-    for (const block of integrations) {
-      expect(suite, `${block.file}:${block.line} is run by ${INTEGRATIONS_SUITE}`).toContain(path.basename(block.file));
-      expect(suite).toContain('```python integrations');
+    for (const [kind, { info, suite }] of Object.entries(RUN_BY_SUITE)) {
+      const text = readFileSync(path.join(ROOT, suite), 'utf8');
+      for (const block of blocks.filter((b) => b.kind === kind)) {
+        expect(text, `${block.file}:${block.line} is run by ${suite}`).toContain(path.basename(block.file));
+        expect(text).toContain(`\`\`\`${info}`);
+      }
     }
   });
 

@@ -2,7 +2,8 @@
 executed as written, in order, against a fresh server (as a user pasting them one by one
 would): each top-level expression's value is kept, and the reading-back examples must return
 what their comments say. Blocks tagged `python media` need a server with the media kinds;
-`python integrations` blocks run in the integrations suite, which has the frameworks."""
+`python integrations` blocks run in the integrations suite, which has the frameworks, and
+`python torch` blocks in the PyTorch suite (clients/python/torch-tests)."""
 from __future__ import annotations
 
 import ast

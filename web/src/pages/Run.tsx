@@ -7,6 +7,7 @@ import { LiveMetrics } from './run-metrics';
 import { runVariables } from './run-query';
 import { DeleteRestoreButton, NotesEditor, type RunPatch, TagsEditor } from './run-edit';
 import { RunMedia } from './run-media';
+import { ReproduceCard } from './run-reproduce';
 import { AliasBadges, Card, ErrorBox, KeyValues, Loading, PageHeader, QuarantineMark, RelativeTime, StatusBadge } from '../components/ui';
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, shortDigest } from '../format';
 
@@ -192,6 +193,7 @@ export function RunPage({ id }: { id: string }) {
               )}
             </Card>
           </div>
+          <ReproduceCard run={run} />
           <Card title="Environment">
             {run.environment ? <pre className="json">{JSON.stringify(run.environment, null, 2)}</pre> : <p className="muted">not recorded</p>}
           </Card>
