@@ -4,7 +4,13 @@
 const TOKEN_KEY = 'runledger.token';
 
 export const getToken = () => localStorage.getItem(TOKEN_KEY);
-export const setStoredToken = (token: string | null) => (token ? localStorage.setItem(TOKEN_KEY, token) : localStorage.removeItem(TOKEN_KEY));
+
+/** Signs in or out: answers sent early were sent as the caller before, so they are dropped. */
+export function setStoredToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+  early.clear();
+}
 
 /** POSTs an operation as the signed-in caller. */
 export function post(query: string, variables: unknown): Promise<Response> {
