@@ -211,6 +211,47 @@ describe('run page', () => {
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
+describe('first requests', () => {
+  it("sends a page's first queries from its first script, before the app's code, and asks each once", async () => {
+    const s = server();
+    const project = await newProject(s.client, 'web-early');
+    const run = await seededRun(s.client, project, { name: 'early', params: { lr: '0.1' }, metrics: { loss: 0.5 } });
+    const operations = (o: Awaited<ReturnType<typeof offlinePage>>) => {
+      const sent: string[] = [];
+      o.page.on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith('/graphql'))
+          sent.push(/^\s*(?:query|mutation|subscription)\s+(\w+)/m.exec(JSON.parse(r.postData() ?? '{}').query ?? '')?.[1] ?? '?');
+      });
+      return sent;
+    };
+    for (const [path, expected] of [
+      [`/runs/${run.id}`, ['Run']],
+      [`/projects/${project}/runs?view=charts`, ['RunKeys', 'Runs', 'RunsCount']],
+    ] as const) {
+      // With the app's code refused, the first script alone sends the page's queries.
+      const early = await offlinePage(browser());
+      await early.context.route('**/assets/index-*.js', (route) => route.abort('failed'));
+      const sentEarly = operations(early);
+      await early.page.goto(s.url + path);
+      await expect.poll(() => [...sentEarly].sort()).toEqual([...expected]);
+      await early.context.close();
+      // With it, the app takes those answers instead of asking again: one request each.
+      const o = await offlinePage(browser());
+      const sent = operations(o);
+      await o.page.goto(s.url + path);
+      await o.page.locator(path.startsWith('/runs') ? '[data-testid=metric-chart][data-key=loss]' : '[data-testid=panel][data-key=loss]').waitFor();
+      await pause(300);
+      for (const name of expected)
+        expect(
+          sent.filter((n) => n === name),
+          `${name} on ${path}`,
+        ).toHaveLength(1);
+      expect(o.errors).toEqual([]);
+      await o.context.close();
+    }
+  });
+});
+
 describe('compare', () => {
   it('marks the params that differ and overlays a metric', async () => {
     const s = server();

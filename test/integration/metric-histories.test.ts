@@ -72,6 +72,31 @@ describe('metricHistories', () => {
     expect(got[2]!).toMatchObject({ totalPoints: 0, steps: [] });
   });
 
+  it('reads the times only when selected (directly, through a fragment, under @include), with the same steps and values either way', async () => {
+    const query = (selection: string) =>
+      server().client.data<{ metricHistories: { steps: number[]; values: unknown[]; timestampsMs?: number[]; timestamps?: string[] }[] }, unknown>(
+        `query($ids: [ID!]!${selection.includes('$t') ? ', $t: Boolean!' : ''}) { metricHistories(runIds: $ids, keys: ["loss", "acc"], maxPoints: 400) { ${selection} } }
+         ${selection.includes('...Times') ? 'fragment Times on MetricSeries { timestamps }' : ''}`,
+        { ids: runIds.slice(0, 2), ...(selection.includes('$t') ? { t: true } : {}) },
+      );
+    const without = (await query('steps values')).metricHistories;
+    const skipped = (await query('steps values timestampsMs @skip(if: $t)')).metricHistories;
+    const direct = (await query('steps values timestampsMs')).metricHistories;
+    const included = (await query('steps values ...Times @include(if: $t)')).metricHistories;
+    expect(skipped).toEqual(without);
+    expect(direct.map(({ steps, values }) => ({ steps, values }))).toEqual(without);
+    expect(included.map(({ steps, values }) => ({ steps, values }))).toEqual(without);
+    for (const [i, s] of direct.entries()) {
+      expect(s.timestampsMs).toHaveLength(s.steps.length);
+      expect(included[i]!.timestamps!.map((t) => Date.parse(t))).toEqual(s.timestampsMs);
+      const single = await server().client.data<{ run: { metricHistory: { timestampsMs: number[] } } }, unknown>(
+        'query($id: ID!, $key: String!) { run(id: $id) { metricHistory(key: $key, maxPoints: 400) { timestampsMs } } }',
+        { id: runIds[Math.floor(i / 2)], key: i % 2 ? 'acc' : 'loss' },
+      );
+      expect(s.timestampsMs).toEqual(single.run.metricHistory.timestampsMs);
+    }
+  });
+
   it('costs the same statements for 2 runs as for 6', async () => {
     const { app } = server();
     await app.services.metrics.foldRollups();

@@ -3,14 +3,13 @@
 // localStorage and goes with every request.
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { type Client, createClient } from 'graphql-ws';
+import { getToken, post, setStoredToken, takeEarly } from './post.js';
 
 /**
  * An operation of web/src/operations as codegen writes it (web/src/generated/graphql.ts): its
  * text, with the types of its result and variables, so a caller cannot send the wrong ones.
  */
 export type Operation<R, V> = DocumentTypeDecoration<R, V> & { toString(): string };
-
-const TOKEN_KEY = 'runledger.token';
 
 export interface GqlErrorEntry {
   message: string;
@@ -27,11 +26,10 @@ export class GqlError extends Error {
   }
 }
 
-export const getToken = () => localStorage.getItem(TOKEN_KEY);
+export { getToken };
 
 export function setToken(token: string | null) {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+  setStoredToken(token);
   wsClient?.dispose();
   wsClient = null;
   authListeners.forEach((l) => l());
@@ -47,13 +45,15 @@ export function onAuthChange(listener: () => void) {
 }
 export let authRequired = false;
 
-export async function gql<R, V>(operation: Operation<R, V>, variables: V): Promise<R> {
-  const token = getToken();
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: operation.toString(), variables }),
-  });
+export function gql<R, V>(operation: Operation<R, V>, variables: V): Promise<R> {
+  const query = operation.toString();
+  // The page's first queries may have been sent by its first script (web/src/early.ts).
+  return answerOf<R>(takeEarly(query, variables) ?? post(query, variables));
+}
+
+/** The data of an answer to an operation, or its errors thrown (and the sign-in asked for when a token is wanted). */
+async function answerOf<R>(sent: Promise<Response>): Promise<R> {
+  const response = await sent;
   const body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }))) as { data?: R; errors?: GqlErrorEntry[] };
   if (body.errors?.length) {
     const error = new GqlError(body.errors);

@@ -6,6 +6,10 @@ import { TagInput } from '../runs/mutations.js';
 import { runHistoriesLoader, summaryLoader } from './loaders.js';
 import { runLoader } from '../runs/loaders.js';
 import { columnsOf, type MetricSeries as MetricSeriesRow } from './service.js';
+import { selectsAny } from '../../graphql-selection.js';
+
+/** The fields of MetricSeries that carry the points' times. */
+const TIME_FIELDS = new Set(['points', 'timestamps', 'timestampsMs']);
 
 const MetricSummary = builder.simpleObject('MetricSummary', {
   description: 'One metric of a run: its latest value (highest step, then latest timestamp), extremes and point count.',
@@ -138,13 +142,15 @@ builder.queryField('metricHistories', (t) =>
         description: 'Rounds values to this many significant digits (1 to 17), enough for a chart and fewer bytes to send; full precision when left out.',
       }),
     },
-    resolve: (_root, args, ctx) =>
+    resolve: (_root, args, ctx, info) =>
       ctx.services.metrics.histories(ctx.access, {
         runIds: args.runIds.map((id, i) => decodeId('Run', String(id), `runIds[${i}]`)),
         refs: args.runIds.map(String),
         keys: args.keys,
         maxPoints: args.maxPoints,
         significantDigits: args.significantDigits,
+        // A panel grid selects no times until its x axis is time: two of a read's seven columns.
+        times: selectsAny(info, TIME_FIELDS),
       }),
   }),
 );

@@ -9,7 +9,7 @@ import { runAccess } from '../runs/policy.js';
 import { runsByIds } from '../runs/store.js';
 import { type Run, type TagInput, validateTags } from '../runs/service.js';
 import { readHistory } from './history.js';
-import { readHistories } from './history-batch-store.js';
+import { type HistoriesOptions, readHistories } from './history-batch-store.js';
 import { createRollupFolder, DEFAULT_FOLDER_OPTIONS, type RollupFolderOptions } from './rollup-folder.js';
 import {
   insertPoints,
@@ -160,7 +160,7 @@ export function createMetricService(db: Database, log: Logger, hooks: MetricHook
   async function readMany(
     series: { runId: number; key: string }[],
     requested: number | null | undefined,
-    digits: number | null = null,
+    options: HistoriesOptions = {},
   ): Promise<MetricSeries[]> {
     const maxPoints = requested ?? 500;
     if (!Number.isInteger(maxPoints) || maxPoints < 2 || maxPoints > HISTORIES.maxPoints) {
@@ -181,7 +181,7 @@ export function createMetricService(db: Database, log: Logger, hooks: MetricHook
       db.sql,
       series.map((s) => ({ ...s, keyId: ids.get(s.key) ?? null })),
       maxPoints,
-      digits,
+      options,
     );
   }
 
@@ -322,6 +322,8 @@ export function createMetricService(db: Database, log: Logger, hooks: MetricHook
         keys: readonly string[];
         maxPoints?: number | null;
         significantDigits?: number | null;
+        /** False when the reader shows no times (see readHistories): a cheaper read. */
+        times?: boolean;
       },
     ): Promise<MetricSeries[]> {
       const { runIds, keys: names } = input;
@@ -338,7 +340,7 @@ export function createMetricService(db: Database, log: Logger, hooks: MetricHook
       return readMany(
         runIds.flatMap((runId) => names.map((key) => ({ runId, key }))),
         input.maxPoints,
-        digits,
+        { significantDigits: digits, times: input.times ?? true },
       );
     },
 

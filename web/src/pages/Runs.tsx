@@ -3,18 +3,18 @@
 // deleting and restoring runs. Everything that shapes the view is in the URL.
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { gql } from '../api';
-import { DeleteRunDocument, RestoreRunDocument, type RunOrder, RunKeysDocument } from '../generated/graphql';
+import { DeleteRunDocument, RestoreRunDocument, RunKeysDocument } from '../generated/graphql';
 import { useQuery } from '../hooks';
 import { Link, enc, navigate, setQuery, useLocation } from '../router';
 import { ErrorBox, LiveDot, Loading, PageHeader } from '../components/ui';
 import { FilterBox } from './runs-filter';
 import { filterErrorAt } from './runs-query';
 import { useRunRows } from './runs-rows';
+import { MAX_CHART_RUNS, orderOf } from './runs-first';
 import { ColumnPicker, GroupTable, RunsTable } from './runs-table';
 // The chart view (and the chart code) loads when first shown: the table's first paint does not wait for it.
 const Workspace = lazy(() => import('./workspace').then((m) => ({ default: m.Workspace })));
-/** Runs the chart view shows at most (its panels overlay them). */
-const MAX_RUNS = 100;
+const MAX_RUNS = MAX_CHART_RUNS;
 
 export function RunsPage({ project }: { project: string }) {
   const { query } = useLocation();
@@ -24,11 +24,7 @@ export function RunsPage({ project }: { project: string }) {
   const colsParam = query.get('cols');
   const charts = query.get('view') === 'charts';
   const deleted = query.get('deleted') === '1';
-  const orderBy = useMemo((): RunOrder[] | null => {
-    if (!sort) return null;
-    const [field = '', direction] = sort.split(':');
-    return [{ field, direction: direction === 'ASC' ? 'ASC' : 'DESC' }];
-  }, [sort]);
+  const orderBy = useMemo(() => orderOf(sort), [sort]);
 
   const keys = useQuery(RunKeysDocument, { project });
   // Missing, or in a project the caller has no role in: the server answers the same for both.

@@ -4,9 +4,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { gql, type LiveState, subscribe } from '../api';
 import { type RunOrder, RunsCountDocument, RunsDocument, RunUpdatedDocument } from '../generated/graphql';
 import type { RunRow } from './runs-query';
+import { countVariables, FIRST_PAGE, firstPageVariables } from './runs-first';
 
-// The first page fills the screen; later pages are larger, fetched ahead while scrolling.
-const FIRST_PAGE = 40;
+// The first page fills the screen (FIRST_PAGE); later pages are larger, fetched ahead while scrolling.
 const PAGE = 200;
 
 export interface RunRows {
@@ -40,7 +40,6 @@ export function useRunRows(input: {
   const [live, setLive] = useState<LiveState>({ state: 'live' });
   const [newRuns, setNewRuns] = useState(0);
   const [more, setMore] = useState(true);
-  const view = deleted ? 'DELETED_ONLY' : 'ACTIVE_ONLY';
   const cursor = useRef<{ next: string | null; more: boolean; loading: boolean; generation: number }>({
     next: null,
     more: true,
@@ -63,12 +62,13 @@ export function useRunRows(input: {
       try {
         if (reset) {
           setTotal(null);
-          gql(RunsCountDocument, { project, filter: filter || null, view }).then(
+          gql(RunsCountDocument, countVariables({ project, filter, deleted })).then(
             (d) => generation === c.generation && setTotal(d.runs.totalCount),
             () => {},
           );
         }
-        const data = await gql(RunsDocument, { project, filter: filter || null, orderBy, first: reset ? firstPage : PAGE, after: c.next, view });
+        const first = firstPageVariables({ project, filter, orderBy, first: firstPage, deleted });
+        const data = await gql(RunsDocument, reset ? first : { ...first, first: PAGE, after: c.next });
         if (generation !== c.generation) return;
         c.next = data.runs.pageInfo.endCursor;
         c.more = data.runs.pageInfo.hasNextPage;
@@ -89,7 +89,7 @@ export function useRunRows(input: {
         if (generation === c.generation) c.loading = false;
       }
     },
-    [project, filter, orderBy, view, firstPage],
+    [project, filter, orderBy, deleted, firstPage],
   );
 
   useEffect(() => {
