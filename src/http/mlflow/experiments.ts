@@ -2,7 +2,7 @@
 // Default, which MLflow clients expect to exist). Create, read, search, rename, delete, restore
 // and tags; the project service decides who may do what.
 import { decodeOffsetToken, encodeOffsetToken } from '../../modules/search/page-token.js';
-import { experimentIdOf, type Project, type ProjectView } from '../../modules/projects/service.js';
+import { experimentIdOf, type Project } from '../../modules/projects/service.js';
 import { type Call, experimentFor } from './call.js';
 import { alreadyExists, doesNotExist, invalidValue } from './errors.js';
 import { readTags } from './runs.js';

@@ -1,5 +1,3 @@
-// Runs: create, get, update, delete, restore and search, as MLflow's RunService answers them.
-import type { RunView } from '../../modules/runs/store.js';
 import type { FinishRunInput, TagInput } from '../../modules/runs/service.js';
 import { type Call, experimentFor, runFor, runIdOf } from './call.js';
 import { invalidParameter } from './errors.js';

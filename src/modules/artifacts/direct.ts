@@ -22,6 +22,29 @@ export interface DirectUpload extends PresignedRequest {
   expiresAt: Date;
 }
 
+/**
+ * The checks on a file announced before any of its bytes (a direct upload, an upload session):
+ * its size, the size limit, its sha256, and no media. Media contents are checked as they pass
+ * through this server whole (media.ts); bytes sent straight to the store or in chunks would
+ * skip that check, and neither keeps a key or step.
+ */
+export function checkAnnouncedFile(input: CreateUploadInput, maxBytes: number, why: { sha256: string; takenBy: string }): void {
+  if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0) throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
+  if (input.sizeBytes > maxBytes) {
+    throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${maxBytes}`, {
+      field: 'input.sizeBytes',
+      limit: maxBytes,
+    });
+  }
+  if (!input.sha256) throw new ValidationError('input.sha256', `is required: ${why.sha256}`);
+  if ((input.key != null && input.key !== '') || KEYED_KINDS.has(input.kind ?? 'OTHER')) {
+    throw new ValidationError(
+      input.key ? 'input.key' : 'input.kind',
+      `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded whole through PUT /artifacts/runs/<runId> or uploadArtifact, which check their contents; ${why.takenBy} takes files without a key`,
+    );
+  }
+}
+
 /** Where a direct upload's bytes wait, under the store's staging area, until completed. */
 export const stagingName = (token: string) => `direct/${token}`;
 
@@ -48,20 +71,7 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
      * cannot see is NOT_FOUND), then hands out a URL to PUT exactly these bytes to.
      */
     async createUpload(access: Access, input: CreateUploadInput): Promise<DirectUpload> {
-      if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0)
-        throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
-      if (input.sizeBytes > deps.maxBytes) {
-        throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, { limit: deps.maxBytes });
-      }
-      if (!input.sha256) throw new ValidationError('input.sha256', 'is required for a direct upload: the URL is signed for exactly these bytes');
-      // Media contents are checked as they pass through this server (media.ts); bytes sent
-      // straight to the store would skip that check, and an upload row keeps no key or step.
-      if ((input.key != null && input.key !== '') || KEYED_KINDS.has(input.kind ?? 'OTHER')) {
-        throw new ValidationError(
-          input.key ? 'input.key' : 'input.kind',
-          `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded through PUT /artifacts/runs/<runId> or uploadArtifact, which check their contents; direct transfer takes files without a key`,
-        );
-      }
+      checkAnnouncedFile(input, deps.maxBytes, { sha256: 'the URL is signed for exactly these bytes', takenBy: 'direct transfer' });
       const upload = await deps.artifacts.prepare(access, input, input.sizeBytes);
       // Who may write is answered first, whatever this server offers.
       const transfer = requireDirect();

@@ -7,8 +7,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { lockBlob } from './blob-lock-store.js';
-import type { CreateUploadInput } from './direct.js';
-import { KEYED_KINDS } from './media.js';
+import { type CreateUploadInput, checkAnnouncedFile } from './direct.js';
 import type { Artifact, ArtifactService, PreparedUpload } from './service.js';
 import type { ArtifactStore, StoredBlob } from './store.js';
 
@@ -189,22 +188,7 @@ export function createResumableUploadService(
      * edit the run (hidden: NOT_FOUND) and the input is valid; no byte is read yet.
      */
     async create(access: Access, input: CreateUploadInput): Promise<UploadSessionState> {
-      if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes < 0)
-        throw new ValidationError('input.sizeBytes', 'must be a whole number of bytes, 0 or more');
-      if (input.sizeBytes > deps.maxBytes) {
-        throw new LimitExceededError(`input.sizeBytes: ${input.sizeBytes} bytes exceeds the artifact limit of ${deps.maxBytes}`, {
-          field: 'input.sizeBytes',
-          limit: deps.maxBytes,
-        });
-      }
-      if (!input.sha256) throw new ValidationError('input.sha256', 'is required: completion checks the whole file against it');
-      // Media are checked as one body as they arrive (media.ts), which chunks are not.
-      if ((input.key != null && input.key !== '') || KEYED_KINDS.has(input.kind ?? 'OTHER')) {
-        throw new ValidationError(
-          input.key ? 'input.key' : 'input.kind',
-          `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded whole through PUT /artifacts/runs/<runId>, which checks their contents; upload sessions take files without a key`,
-        );
-      }
+      checkAnnouncedFile(input, deps.maxBytes, { sha256: 'completion checks the whole file against it', takenBy: 'an upload session' });
       const upload = await deps.artifacts.prepare(access, input, input.sizeBytes);
       const now = new Date();
       const row = await prisma.artifactUploadSession.create({

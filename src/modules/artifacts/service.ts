@@ -1,7 +1,7 @@
 // Artifacts: validating uploads, storing their bytes by digest, recording which run produced them, and who may read them.
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
+import { ConflictError, LimitExceededError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Artifact, ArtifactKind, Prisma } from '../../generated/prisma/client.js';
 import type { LoggedModelService } from '../logged-models/service.js';
 import { requireKey } from '../../validation.js';

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findOrCreate } from '../../db/errors.js';
 import { ConflictError, type ForbiddenError, nameNotYours, ValidationError } from '../../errors.js';
 import type { Dataset, DatasetVersion, Prisma } from '../../generated/prisma/client.js';
-import { LIMITS, requireKey, requireMaxLength, requireName } from '../../validation.js';
+import { LIMITS, requireMaxLength, requireName } from '../../validation.js';
 import { normalizeSha256 } from '../artifacts/service.js';
 import type { Access } from '../auth/access.js';
 import type { EdgeRecorder } from '../lineage/store.js';

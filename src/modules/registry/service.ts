@@ -33,9 +33,7 @@ import { runAccess } from '../runs/policy.js';
 import type { Run, RunService } from '../runs/service.js';
 import { createRegistrySearch } from './search.js';
 import { createRegistryTags } from './tags.js';
-import { runsByIds } from '../runs/store.js';
 import { modelAccess, visibleVersions } from './policy.js';
-import { endsWithLoneBackslash, LONE_BACKSLASH_RULE } from '../search/like.js';
 
 export type { AliasAction, ModelAlias, ModelAliasEvent, ModelVersion, RegisteredModel };
 export { requireAlias } from './aliases.js';

@@ -1,9 +1,3 @@
-// Compiles parsed conditions (conditions.ts) to a parameterised PostgreSQL boolean expression.
-// Every literal goes through SqlParams; only the fixed SQL text an entity supplies is spliced in.
-// LIKE and ILIKE run in PostgreSQL, whose matcher never backtracks exponentially.
-// A condition on a tag, param or metric is an EXISTS over that key, so `tags.k != 'v'` matches
-// only rows that have k, as MLflow's server answers.
-import { ValidationError } from '../../errors.js';
 import { SqlParams } from '../runs/filter/compile.js';
 import type { Condition, ConditionKind } from './conditions.js';
 
