@@ -1,9 +1,11 @@
 // `npm run bench:artifacts`: artifact upload and download throughput at 1 MB, 100 MB and 1 GB,
 // on the local store and on S3 (proxied through the server, and direct with presigned URLs),
-// with the server process's peak RSS during each transfer. Every mode runs in the same
-// invocation, so their ratios are comparable even on a busy machine.
+// and through a resumable upload session (64 MiB chunks, on either store), with the server
+// process's peak RSS during each transfer. Every mode runs in the same invocation, so their
+// ratios are comparable even on a busy machine.
 //   eval "$(scripts/services up s3)"; npm run bench:artifacts
-//   BENCH_ARTIFACT_SIZES=1,100,1024 (MiB)   BENCH_ARTIFACT_MODES=fs,s3,s3-direct
+//   BENCH_ARTIFACT_SIZES=1,100,1024 (MiB)   BENCH_ARTIFACT_MODES=fs,s3,s3-direct,fs-session,s3-session
+//   a 5 GiB file with flat RSS: BENCH_ARTIFACT_SIZES=5120 BENCH_ARTIFACT_MODES=fs,fs-session,s3-session
 //   BENCH_DATABASE_URL=postgresql://...   (default: the embedded PGlite, whose memory then counts in the RSS)
 // S3: TEST_S3_ENDPOINT / TEST_S3_BUCKET / TEST_S3_ACCESS_KEY_ID / TEST_S3_SECRET_ACCESS_KEY (what
 // scripts/services prints); each run writes under its own prefix and deletes it afterwards.
@@ -19,8 +21,10 @@ import { type BenchServer, startBenchServer, withPeakRss } from './lib/server-pr
 
 const MIB = 1024 * 1024;
 const sizes = (process.env.BENCH_ARTIFACT_SIZES ?? '1,100,1024').split(',').map((s) => Number(s) * MIB);
-const modes = (process.env.BENCH_ARTIFACT_MODES ?? 'fs,s3,s3-direct').split(',') as Mode[];
-type Mode = 'fs' | 's3' | 's3-direct';
+const modes = (process.env.BENCH_ARTIFACT_MODES ?? 'fs,s3,s3-direct,fs-session,s3-session').split(',') as Mode[];
+type Mode = 'fs' | 's3' | 's3-direct' | 'fs-session' | 's3-session';
+/** The chunk a session client sends per request (the server's default limit). */
+const CHUNK = 64 * MIB;
 const s3 = {
   endpoint: process.env.TEST_S3_ENDPOINT ?? 'http://127.0.0.1:9767',
   bucket: process.env.TEST_S3_BUCKET ?? 'runledger-test',
@@ -31,10 +35,12 @@ const s3 = {
 const prefix = `bench-artifacts-${randomUUID().slice(0, 8)}`;
 
 const block = randomBytes(MIB);
-/** The file: 1 MiB blocks, each stamped with its number, produced as they are sent. */
-function* chunksOf(size: number): Generator<Buffer> {
-  for (let sent = 0, n = 0; sent < size; n += 1) {
-    const chunk = Buffer.from(block.subarray(0, Math.min(MIB, size - sent)));
+/** The file: 1 MiB blocks, each stamped with its number (see slice). */
+const chunksOf = (size: number) => slice(0, size);
+/** Bytes [from, from + length) of the file (from a multiple of 1 MiB), produced as they are sent. */
+function* slice(from: number, length: number): Generator<Buffer> {
+  for (let sent = 0, n = from / MIB; sent < length; n += 1) {
+    const chunk = Buffer.from(block.subarray(0, Math.min(MIB, length - sent)));
     chunk.writeUInt32BE(n, 0);
     sent += chunk.length;
     yield chunk;
@@ -47,7 +53,7 @@ function digestOf(size: number): string {
 }
 
 /** Sends the file with backpressure (never whole in memory here either); resolves with the answer's body. */
-function send(url: string, method: string, size: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function send(url: string, method: string, size: number, headers: Record<string, string>, from = 0): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { 'content-length': String(size), ...headers } }, async (res) => {
       let body = '';
@@ -55,7 +61,7 @@ function send(url: string, method: string, size: number, headers: Record<string,
       resolve({ status: res.statusCode ?? 0, body });
     });
     req.on('error', reject);
-    const chunks = chunksOf(size);
+    const chunks = slice(from, size);
     const pump = () => {
       for (let next = chunks.next(); !next.done; next = chunks.next()) if (!req.write(next.value)) return void req.once('drain', pump);
       req.end();
@@ -86,6 +92,26 @@ async function gql<T>(server: BenchServer, query: string, variables: unknown): P
   const json = (await res.json()) as { data: T; errors?: unknown };
   if (json.errors) throw new Error(JSON.stringify(json.errors));
   return json.data;
+}
+
+/** A resumable upload session: open, one PUT per 64 MiB chunk from its offset, complete; answers the download path. */
+async function uploadInSession(server: BenchServer, runId: string, name: string, size: number, sha256: string): Promise<string> {
+  const opened = await fetch(`${server.url}/artifacts/runs/${encodeURIComponent(runId)}/uploads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, sizeBytes: size, sha256 }),
+  });
+  const session = (await opened.json()) as { uploadId: string; chunkMaxBytes: number };
+  if (opened.status !== 201) throw new Error(`open session: ${opened.status} ${JSON.stringify(session)}`);
+  const url = `${server.url}/artifacts/uploads/${session.uploadId}`;
+  for (let offset = 0; offset < size; offset += CHUNK) {
+    const put = await send(url, 'PUT', Math.min(CHUNK, size - offset), { 'upload-offset': String(offset) }, offset);
+    if (put.status !== 200) throw new Error(`chunk at ${offset}: ${put.status} ${put.body.slice(0, 300)}`);
+  }
+  const done = await fetch(`${url}/complete`, { method: 'POST' });
+  const body = (await done.json()) as { artifact: { downloadUrl: string } };
+  if (done.status !== 201) throw new Error(`complete: ${done.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return body.artifact.downloadUrl;
 }
 
 interface Measured {
@@ -120,6 +146,8 @@ async function measure(mode: Mode, server: BenchServer, runId: string, size: num
         { i: { uploadId: u.uploadId } },
       );
       downloadUrl = done.artifact.directDownloadUrl;
+    } else if (mode.endsWith('-session')) {
+      downloadUrl = `${server.url}${await uploadInSession(server, runId, name, size, sha256)}`;
     } else {
       const put = await send(`${server.url}/artifacts/runs/${encodeURIComponent(runId)}?${new URLSearchParams({ name, sha256 })}`, 'PUT', size, {});
       if (put.status !== 201) throw new Error(`PUT: ${put.status} ${put.body.slice(0, 300)}`);
@@ -162,10 +190,11 @@ const load = os.loadavg()[0]!.toFixed(2);
 try {
   for (const mode of modes) {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'runledger-bench-artifacts-'));
-    const env: Record<string, string> = { RUNLEDGER_DATA_DIR: dataDir, RUNLEDGER_MAX_ARTIFACT_BYTES: String(2 * 1024 * MIB) };
+    const maxBytes = Math.max(2 * 1024 * MIB, ...sizes);
+    const env: Record<string, string> = { RUNLEDGER_DATA_DIR: dataDir, RUNLEDGER_MAX_ARTIFACT_BYTES: String(maxBytes) };
     // PostgreSQL when given, so the RSS is the server's own and not the embedded database's.
     if (process.env.BENCH_DATABASE_URL) env.DATABASE_URL = process.env.BENCH_DATABASE_URL;
-    if (mode !== 'fs') {
+    if (mode.startsWith('s3')) {
       Object.assign(env, {
         RUNLEDGER_ARTIFACT_STORE: `s3://${s3.bucket}/${prefix}`,
         RUNLEDGER_S3_ENDPOINT: s3.endpoint,
@@ -184,7 +213,7 @@ try {
         const m = await measure(mode, server, startRun.run.id, size);
         results.push(m);
         console.log(
-          `${mode.padEnd(9)} ${fmt(m.sizeMiB, 0).padStart(5)} MiB  up ${fmt(m.uploadMiBps).padStart(6)} MiB/s  down ${fmt(m.downloadMiBps).padStart(6)} MiB/s  server RSS ${fmt(m.baselineRssMiB, 0)} -> peak ${fmt(m.uploadPeakRssMiB, 0)} (up) / ${fmt(m.downloadPeakRssMiB, 0)} (down) MiB`,
+          `${mode.padEnd(10)} ${fmt(m.sizeMiB, 0).padStart(5)} MiB  up ${fmt(m.uploadMiBps).padStart(6)} MiB/s  down ${fmt(m.downloadMiBps).padStart(6)} MiB/s  server RSS ${fmt(m.baselineRssMiB, 0)} -> peak ${fmt(m.uploadPeakRssMiB, 0)} (up) / ${fmt(m.downloadPeakRssMiB, 0)} (down) MiB`,
         );
       }
     } finally {
@@ -193,7 +222,7 @@ try {
     }
   }
 } finally {
-  if (modes.some((m) => m !== 'fs')) await removePrefix();
+  if (modes.some((m) => m.startsWith('s3'))) await removePrefix();
 }
 const rerun = `${process.env.BENCH_DATABASE_URL ? `BENCH_DATABASE_URL=${process.env.BENCH_DATABASE_URL} ` : ''}BENCH_ARTIFACT_SIZES=${sizes.map((s) => s / MIB).join(',')} BENCH_ARTIFACT_MODES=${modes.join(',')} npm run bench:artifacts`;
 console.log(`\nload average (1 min) at start: ${load} on ${os.cpus().length} cores; rerun: ${rerun}`);
