@@ -40,6 +40,19 @@ export async function runsByIds(sql: SqlQueryable, ids: readonly number[]): Prom
   return sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ANY($1::int[])`, [ids]);
 }
 
+/**
+ * The params (or tags) of runs, by run then key: every page of runs, MLflow's runs/get and
+ * runs/search, and model@alias reads load them, so one prepared statement instead of Prisma's
+ * per-query compile and interpretation (measured: about a third of a millisecond of CPU each).
+ */
+export async function keyValuesOfRuns(sql: SqlQueryable, table: 'params' | 'tags', runIds: readonly number[]) {
+  return sql.query<{ runId: number; key: string; value: string }>(
+    `SELECT run_id AS "runId", key, value FROM ${table} WHERE run_id = ANY($1::int[]) ORDER BY run_id, key`,
+    [runIds],
+    { prepareAs: `runs.${table}Of` },
+  );
+}
+
 export interface NewRunRow {
   projectName: string;
   /** Projects the run may be written into; null: any (the caller is a global admin). */
