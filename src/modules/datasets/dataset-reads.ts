@@ -9,7 +9,7 @@ import type { Run } from '../runs/service.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
 import { requireRole } from './role.js';
-import { datasetInputsWithVersions, datasetsByIds, inputSummaries } from './store.js';
+import { datasetInputsWithVersions, datasetsByIds, inputSummaries, modelInputsOfRuns } from './store.js';
 import type { DatasetVisibility } from './visibility.js';
 
 export function createDatasetQueries(db: Database, visibility: DatasetVisibility) {
@@ -75,7 +75,7 @@ export function createDatasetQueries(db: Database, visibility: DatasetVisibility
 
     async modelInputsOf(caller: Access, runList: readonly Run[]): Promise<RunModelInput[]> {
       const ids = (await runAccess.visible(caller, runList)).map((r) => r.id);
-      return prisma.runModelInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+      return ids.length ? modelInputsOfRuns(db.sql, ids) : [];
     },
 
     /** Live runs the caller may see that read a dataset version (in any role, or one role), oldest first. */

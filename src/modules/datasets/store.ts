@@ -2,7 +2,7 @@
 // every dataset field read through here; Prisma's per-query compile and interpretation cost
 // more than these one-index lookups themselves.
 import type { SqlQueryable } from '../../db/sql.js';
-import type { Dataset, DatasetVersion, Prisma, RunDatasetInput } from '../../generated/prisma/client.js';
+import type { Dataset, DatasetVersion, Prisma, RunDatasetInput, RunModelInput } from '../../generated/prisma/client.js';
 
 export async function datasetsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Dataset[]> {
   return sql.query<Dataset>(
@@ -56,6 +56,16 @@ export async function datasetInputsWithVersions(
     input: { runId: inputRunId, datasetVersionId: row.id, role: inputRole, tags: inputTags, createdAt: inputCreatedAt },
     ...versionWithDataset(row),
   }));
+}
+
+/** The model inputs of runs (fine-tuning), in each run's logged order; Run.inputs reads them beside the dataset inputs. */
+export async function modelInputsOfRuns(sql: SqlQueryable, runIds: readonly number[]): Promise<RunModelInput[]> {
+  return sql.query<RunModelInput>(
+    `SELECT run_id AS "runId", model_version_id AS "modelVersionId", role, created_at AS "createdAt"
+     FROM run_model_inputs WHERE run_id = ANY($1::int[]) ORDER BY run_id, created_at, role`,
+    [runIds],
+    { prepareAs: 'datasets.modelInputsOfRuns' },
+  );
 }
 
 /** The distinct (dataset, version, role, input tags) live runs of these projects read, newest input first. */
