@@ -23,6 +23,7 @@ Environment (defaults sized to finish in a few minutes on 2 shared cores):
   PEERS_SEARCH_RUNS=5000                             runs in the searched experiment/project
   PEERS_SERIES_POINTS=200000                         points of the long series read back
   PEERS_SAMPLES=30                                   timed repetitions of each read
+  PEERS_DB_PREFIX=peer_                              prefix of the databases it recreates (one per system)
 Set by run.sh (not needed by hand): PEERS_MLFLOW_BIN, PEERS_MLFLOW_GO_BIN, PEERS_FML_BIN, PEERS_AIM_PYTHON
 (the Aim venv's python); one left unset because its venv could not be built fails that column only.
 """
@@ -50,6 +51,8 @@ CREATE_RUNS = int(os.environ.get("PEERS_CREATE_RUNS", 800))
 SEARCH_RUNS = int(os.environ.get("PEERS_SEARCH_RUNS", 5000))
 SERIES_POINTS = int(os.environ.get("PEERS_SERIES_POINTS", 200_000))
 SAMPLES = int(os.environ.get("PEERS_SAMPLES", 30))
+# Databases are dropped and recreated per run: two runs on one PostgreSQL need distinct prefixes.
+DB_PREFIX = os.environ.get("PEERS_DB_PREFIX", "peer_")
 PAGE = 25_000  # points per history page, for every system
 local = threading.local()
 DEFAULT_PEERS = "runledger,runledger-mlflow,mlflow,mlflow-go,fasttrackml,aim"
@@ -448,7 +451,7 @@ def start(name: str, tmp: str, fresh: bool = True):
     env = dict(os.environ)
     if name in ("runledger", "runledger-mlflow", "runledger-before"):
         # A fresh database per system, like every peer's (migrations run when the server starts).
-        url = db_of("peer_" + name.replace("-", "_"))
+        url = db_of(DB_PREFIX + name.replace("-", "_"))
         env.update({"DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "DATABASE_POOL_SIZE": "16",
                     "RUNLEDGER_ARTIFACT_DIR": os.path.join(tmp, "rl-artifacts")})
         # e.g. PEERS_RUNLEDGER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of the server.
@@ -458,14 +461,14 @@ def start(name: str, tmp: str, fresh: bool = True):
         client = MlflowClient(base) if name == "runledger-mlflow" else RunledgerClient(base)
         health = f"{base}/healthz"
     elif name == "mlflow":
-        db = db_of("peer_mlflow").replace("postgresql://", "postgresql+psycopg2://")
+        db = db_of(DB_PREFIX + "mlflow").replace("postgresql://", "postgresql+psycopg2://")
         cmd = [os.environ["PEERS_MLFLOW_BIN"], "server", "--backend-store-uri", db, "--artifacts-destination", os.path.join(tmp, "mlflow-artifacts"),
                "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
                # Under load a busy worker misses uvicorn's 5 s health ping and is killed mid-request.
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
     elif name == "mlflow-go":
-        db = db_of("peer_mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
+        db = db_of(DB_PREFIX + "mlflow_go").replace("postgresql://", "postgresql+psycopg2://")
         venv_bin = os.path.dirname(os.environ["PEERS_MLFLOW_GO_BIN"])
         # The Go server runs `mlflow server` (found on PATH) for the endpoints it has not ported.
         env.update({"MLFLOW_GO_LIBRARY_PATH": mlflow_go_library(venv_bin, tmp), "PATH": venv_bin + os.pathsep + env.get("PATH", "")})
@@ -474,7 +477,7 @@ def start(name: str, tmp: str, fresh: bool = True):
                "--uvicorn-opts", "--timeout-worker-healthcheck 300 --timeout-keep-alive 120"]
         client, health = MlflowClient(base), f"{base}/health"
     elif name == "fasttrackml":
-        db = db_of("peer_fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
+        db = db_of(DB_PREFIX + "fasttrackml").replace("postgresql://", "postgres://") + "?sslmode=disable"
         cmd = [os.environ["PEERS_FML_BIN"], "server", "--database-uri", db, "--listen-address", f"127.0.0.1:{port}",
                "--default-artifact-root", os.path.join(tmp, "fml-artifacts")]
         client, health = MlflowClient(base), f"{base}/health"

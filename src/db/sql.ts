@@ -32,6 +32,22 @@ export class SqlParams {
   }
 }
 
+/**
+ * A table's columns as `alias.column AS "<prefix>name"`: several tables read in one joined row
+ * keep their own field names under a prefix, and `takePrefixed` splits them back apart. Each
+ * entry is [the column as SQL after `alias.`, the field name].
+ */
+export function columnList(alias: string, columns: readonly (readonly [string, string])[], prefix = ''): string {
+  return columns.map(([column, name]) => `${alias}.${column} AS "${prefix}${name}"`).join(', ');
+}
+
+/** The fields of `row` named `<prefix>name`, as an object of `name`s (see columnList). */
+export function takePrefixed<T>(row: Record<string, unknown>, prefix: string): T {
+  const out: Record<string, unknown> = {};
+  for (const key in row) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = row[key];
+  return out as T;
+}
+
 const INT8 = 20;
 const INT8_ARRAY = 1016;
 const NUMERIC = 1700;

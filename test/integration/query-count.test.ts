@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateProjectDocument, RunsPageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun, seededRun } from '../support/factories.js';
+import { newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
 import { uniqueName, useServer } from '../support/server.js';
 
 const server = useServer();
@@ -82,5 +83,40 @@ describe('project lookups', () => {
     await client.data(CreateProjectDocument, { input: { name } });
     const run = await newRun(client, name, { name: 'now-it-exists' });
     expect(run.id).toBeTruthy();
+  });
+});
+
+describe('model@alias resolved to its run', () => {
+  it('reads the model, alias, version and run in one statement, then params and inputs (with their versions) in one round', async () => {
+    const { client, app } = server();
+    const run = await seededRun(client, project, { name: 'trained', params: { lr: '0.1', depth: '4' } });
+    const dataset = uniqueName('train');
+    const version = await newDatasetVersion(client, { dataset, version: 'v1', project });
+    await client.data('mutation($i: LogInputsInput!) { logInputs(input: $i) { __typename } }', {
+      i: { runId: run.id, datasets: [{ datasetVersionId: version.id, role: 'train' }] },
+    });
+    const model = uniqueName('counted-model');
+    const registered = await newModelVersion(server(), client, model, run.id);
+    await client.data('mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { __typename } }', {
+      i: { model, alias: 'champion', version: registered.version },
+    });
+    type Resolved = {
+      registeredModel: {
+        alias: { version: number; run: { name: string; params: { key: string }[]; inputs: { role: string; datasetVersion: { digest: string } }[] } };
+      };
+    };
+    const resolve = () =>
+      client.data(
+        `query($m: String!) { registeredModel(name: $m) { alias(name: "champion") { version run { name params { key value } inputs { role datasetVersion { digest } } } } } }`,
+        { m: model },
+      ) as Promise<Resolved>;
+    await resolve();
+    const before = app.db.statementCount();
+    const { registeredModel } = await resolve();
+    expect(app.db.statementCount() - before).toBe(4);
+    expect(registeredModel.alias.version).toBe(registered.version);
+    expect(registeredModel.alias.run.name).toBe('trained');
+    expect(registeredModel.alias.run.params.map((p) => p.key).sort()).toEqual(['depth', 'lr']);
+    expect(registeredModel.alias.run.inputs).toEqual([{ role: 'train', datasetVersion: { digest: version.digest } }]);
   });
 });

@@ -67,14 +67,13 @@ export async function runsJson(services: Services, caller: Access, runs: readonl
       runs.map((r) => r.id),
     ),
   ]);
-  const versions = new Map(
-    (await services.datasets.visibleVersionsByIds(caller, [...new Set(inputs.map((i) => i.datasetVersionId))])).map((v) => [v.version.id, v]),
-  );
+  // The inputs came with the versions the caller may see, read in the same statement.
+  const versions = new Map(inputs.versions.map((v) => [v.version.id, v]));
   const projectById = new Map(projects.map((p) => [p.id, p]));
   const paramsByRun = groupBy(params, (p) => p.runId);
   const tagsByRun = groupBy(tags, (t) => t.runId);
   const metricsByRun = groupBy(summaries, (s) => s.runId);
-  const inputsByRun = groupBy(inputs, (i) => i.runId);
+  const inputsByRun = groupBy(inputs.inputs, (i) => i.runId);
   return runs.map((run) => ({
     info: runInfoJson(run, projectById.get(run.projectId)!),
     data: {

@@ -9,7 +9,7 @@ import type { Run } from '../runs/service.js';
 import { runAccess } from '../runs/policy.js';
 import { datasetAccess } from './policy.js';
 import { requireRole } from './role.js';
-import { datasetsByIds, inputSummaries } from './store.js';
+import { datasetInputsWithVersions, datasetsByIds, inputSummaries, modelInputsOfRuns } from './store.js';
 import type { DatasetVisibility } from './visibility.js';
 
 export function createDatasetQueries(db: Database, visibility: DatasetVisibility) {
@@ -57,15 +57,25 @@ export function createDatasetQueries(db: Database, visibility: DatasetVisibility
       return rows.filter((r) => visible.has(r.parentId)).map((r) => ({ childId: r.childId, version: r.parent }));
     },
 
-    /** Dataset inputs of runs the caller read (each input's version is checked where it is loaded). */
-    async datasetInputsOf(caller: Access, runList: readonly Run[]): Promise<RunDatasetInput[]> {
+    /**
+     * Dataset inputs of runs the caller read, with the versions they name that the caller may
+     * see (each with its dataset); an input whose version is hidden is still listed, and its
+     * version loads as null where it is loaded.
+     */
+    async datasetInputsOf(
+      caller: Access,
+      runList: readonly Run[],
+    ): Promise<{ inputs: RunDatasetInput[]; versions: { version: DatasetVersion; dataset: Dataset }[] }> {
       const ids = (await runAccess.visible(caller, runList)).map((r) => r.id);
-      return prisma.runDatasetInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+      if (!ids.length) return { inputs: [], versions: [] };
+      const rows = await datasetInputsWithVersions(db.sql, ids);
+      const visible = new Set((await datasetAccess.visible(caller, [...new Map(rows.map((r) => [r.dataset.id, r.dataset])).values()])).map((d) => d.id));
+      return { inputs: rows.map((r) => r.input), versions: rows.filter((r) => visible.has(r.dataset.id)) };
     },
 
     async modelInputsOf(caller: Access, runList: readonly Run[]): Promise<RunModelInput[]> {
       const ids = (await runAccess.visible(caller, runList)).map((r) => r.id);
-      return prisma.runModelInput.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { createdAt: 'asc' }, { role: 'asc' }] });
+      return ids.length ? modelInputsOfRuns(db.sql, ids) : [];
     },
 
     /** Live runs the caller may see that read a dataset version (in any role, or one role), oldest first. */

@@ -34,7 +34,15 @@ export const parentsLoader = (ctx: Context) =>
 export const datasetInputsLoader = (ctx: Context) =>
   ctx.loaders.get('runDatasetInputs', (s) =>
     manyByParent(
-      (runs: readonly Run[]) => s.datasets.datasetInputsOf(ctx.access, runs),
+      async (runs: readonly Run[]) => {
+        const { inputs, versions } = await s.datasets.datasetInputsOf(ctx.access, runs);
+        // The inputs' versions came with them: Run.inputs shows them without a second round trip.
+        for (const row of versions) {
+          datasetVersionLoader(ctx).prime(row.version.id, row.version);
+          datasetLoader(ctx).prime(row.dataset.id, row.dataset);
+        }
+        return inputs;
+      },
       (i) => i.runId,
     ),
   );

@@ -8,7 +8,7 @@ import type { Access, Role } from '../auth/access.js';
 import { readableProjects } from '../auth/policy.js';
 import { type ConditionSpec, parseConditions } from '../search/conditions.js';
 import { projectAccess } from './policy.js';
-import { searchProjects } from './store.js';
+import { projectById, projectByName, searchProjects } from './store.js';
 
 export type { Project };
 
@@ -65,11 +65,12 @@ export function createProjectService(db: Database) {
   // deleted (through MLflow), so a cached row could be stale on every other replica. The
   // lookup is one primary-key or unique-index read (measured in bench/replicas.ts).
   async function byName(name: string): Promise<Project | null> {
-    return prisma.project.findUnique({ where: { name } });
+    return projectByName(db.sql, name);
   }
 
   async function byId(id: number): Promise<Project | null> {
-    return prisma.project.findUnique({ where: { id } });
+    // An id outside int4 names no project, and must not reach the int4 parameter as an error.
+    return Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647 ? projectById(db.sql, id) : null;
   }
 
   /** The projects of these ids that exist, in the order asked. */

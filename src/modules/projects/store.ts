@@ -7,6 +7,19 @@ import type { Condition } from '../search/conditions.js';
 const PROJECT_COLUMNS = `p.id, p.name, p.description, p.artifact_location AS "artifactLocation", p.created_at AS "createdAt",
   p.updated_at AS "updatedAt", p.deleted_at AS "deletedAt"`;
 
+/**
+ * A project by name or id: the first read of nearly every request that names a project (searches,
+ * startRun's refusals, every MLflow route), so a prepared statement rather than Prisma's
+ * per-query compile and interpretation, which cost more than the unique-index read itself.
+ */
+export async function projectByName(sql: SqlQueryable, name: string): Promise<Project | null> {
+  return (await sql.query<Project>(`SELECT ${PROJECT_COLUMNS} FROM projects p WHERE p.name = $1`, [name], { prepareAs: 'projects.byName' }))[0] ?? null;
+}
+
+export async function projectById(sql: SqlQueryable, id: number): Promise<Project | null> {
+  return (await sql.query<Project>(`SELECT ${PROJECT_COLUMNS} FROM projects p WHERE p.id = $1`, [id], { prepareAs: 'projects.byId' }))[0] ?? null;
+}
+
 /** The experiment id MLflow shows: "0" for the Default project, else the project's number. */
 const EXPERIMENT_ID = `(CASE WHEN p.name = 'Default' THEN '0' ELSE p.id::text END)`;
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;

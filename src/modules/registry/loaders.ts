@@ -1,6 +1,7 @@
 // Per-request loaders of the registry, each reading through the registry service as the caller.
 import type { Context } from '../../context.js';
 import { byId, manyByParent } from '../../loaders.js';
+import { runLoader } from '../runs/loaders.js';
 import type { Run } from '../runs/service.js';
 import type { ModelVersion, RegisteredModel } from './service.js';
 
@@ -50,3 +51,19 @@ export const versionAliasesLoader = (ctx: Context) =>
       (a) => a.versionId,
     ),
   );
+
+/**
+ * registeredModel(name) when the query goes on to its aliases: the model, its aliases, their
+ * versions and runs come from one statement, and the loaders those fields read are primed with
+ * them (only with what the service let the caller see; anything else loads, and is refused, as
+ * before).
+ */
+export async function modelByNameWithAliases(ctx: Context, name: string): Promise<RegisteredModel | null> {
+  const found = await ctx.services.registry.getWithAliases(ctx.access, name);
+  if (!found) return null;
+  modelLoader(ctx).prime(found.model.id, found.model);
+  modelAliasesLoader(ctx).prime(found.model, found.aliases);
+  for (const { version } of found.versions) modelVersionLoader(ctx).prime(version.id, version);
+  for (const run of found.runs) runLoader(ctx).prime(run.id, run);
+  return found.model;
+}

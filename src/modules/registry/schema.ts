@@ -6,10 +6,11 @@ import { ProjectRef, projectLoader } from '../projects/schema.js';
 import { ArtifactRef } from '../artifacts/schema.js';
 import { artifactLoader } from '../artifacts/loaders.js';
 import { loadNodes } from '../../loaders.js';
+import { selectsAny } from '../../lookahead.js';
 import { requireForwardPaging, requirePageSize } from '../../validation.js';
 import { runLoader } from '../runs/loaders.js';
 import { RunRef } from '../runs/schema.js';
-import { modelAliasesLoader, modelLoader, modelVersionLoader, runModelVersionsLoader, versionAliasesLoader } from './loaders.js';
+import { modelAliasesLoader, modelByNameWithAliases, modelLoader, modelVersionLoader, runModelVersionsLoader, versionAliasesLoader } from './loaders.js';
 import type { AliasChangeResult, ModelAliasEvent, ModelVersion, RegisteredModel } from './service.js';
 
 export const RegisteredModelRef = builder.objectRef<RegisteredModel>('RegisteredModel');
@@ -222,7 +223,8 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The registered model with this name, or null (also when it belongs to a project the caller has no role in).',
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.registry.get(ctx.access, args.name),
+    resolve: (_root, args, ctx, info) =>
+      selectsAny(info, ['alias', 'aliases']) ? modelByNameWithAliases(ctx, args.name) : ctx.services.registry.get(ctx.access, args.name),
   }),
 }));
 

@@ -12,7 +12,7 @@ import type {
   PromotionRequest,
   RegisteredModel,
 } from '../../generated/prisma/client.js';
-import { modelsByIds, modelVersionsByIds, type VersionWithModel } from './store.js';
+import { type ModelWithAliases, modelsByIds, modelVersionsByIds, modelWithAliasesByName, type VersionWithModel } from './store.js';
 import { LIMITS, requireName, requireKey, requireMaxLength } from '../../validation.js';
 import type { EdgeRecorder } from '../lineage/store.js';
 import { createAliasService, type PromotionGate } from './aliases.js';
@@ -427,6 +427,18 @@ export function createRegistryService(db: Database, options: RegistryOptions) {
     async get(caller: Access, name: string): Promise<RegisteredModel | null> {
       const model = await prisma.registeredModel.findUnique({ where: { name } });
       return (await modelAccess.canSee(caller, model)) ? model : null;
+    },
+
+    /**
+     * `get`, with what model@alias reads go on to load, from the same statement: the aliases it
+     * holds now (as aliasesOfModels gives them) and, of their versions and those versions' runs,
+     * the ones the caller may see (as visibleVersionsByIds and the run service's visibleByIds).
+     */
+    async getWithAliases(caller: Access, name: string): Promise<ModelWithAliases | null> {
+      const found = await modelWithAliasesByName(db.sql, name);
+      if (!found || !(await modelAccess.canSee(caller, found.model))) return null;
+      const [versions, runs] = await Promise.all([visibleVersions(caller, found.versions), runAccess.visible(caller, found.runs)]);
+      return { ...found, versions, runs };
     },
 
     async visibleModelsByIds(caller: Access, ids: readonly number[]): Promise<RegisteredModel[]> {

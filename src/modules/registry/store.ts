@@ -1,7 +1,8 @@
 // SQL reads of registered models and their versions by id, for the loaders behind lineage
 // labels, aliases and node(id): one index lookup each, without Prisma's per-query overhead.
-import type { SqlQueryable } from '../../db/sql.js';
-import type { ModelVersion, Prisma, RegisteredModel } from '../../generated/prisma/client.js';
+import { columnList, type SqlQueryable, takePrefixed } from '../../db/sql.js';
+import type { ModelAlias, ModelVersion, Prisma, RegisteredModel, Run } from '../../generated/prisma/client.js';
+import { runColumnsAs } from '../runs/store.js';
 import { compileConditions, SqlParams } from '../search/compile.js';
 import type { Condition } from '../search/conditions.js';
 
@@ -9,10 +10,30 @@ export async function modelsByIds(sql: SqlQueryable, ids: readonly number[]): Pr
   return sql.query<RegisteredModel>(`SELECT ${MODEL_COLUMNS} FROM registered_models m WHERE m.id = ANY($1::int[])`, [ids]);
 }
 
-const MODEL_COLUMNS = `m.id, m.name, m.project_id AS "projectId", m.description, m.latest_version AS "latestVersion", m.created_at AS "createdAt",
-  m.updated_at AS "updatedAt"`;
-const VERSION_COLUMNS = `v.id, v.model_id AS "modelId", v.version, v.run_id AS "runId", v.artifact_id AS "artifactId", v.logged_model_id AS "loggedModelId",
-  v.source, v.description, v.created_by AS "createdBy", v.created_at AS "createdAt", v.updated_at AS "updatedAt"`;
+const MODEL_FIELDS = [
+  ['id', 'id'],
+  ['name', 'name'],
+  ['project_id', 'projectId'],
+  ['description', 'description'],
+  ['latest_version', 'latestVersion'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+] as const;
+const VERSION_FIELDS = [
+  ['id', 'id'],
+  ['model_id', 'modelId'],
+  ['version', 'version'],
+  ['run_id', 'runId'],
+  ['artifact_id', 'artifactId'],
+  ['logged_model_id', 'loggedModelId'],
+  ['source', 'source'],
+  ['description', 'description'],
+  ['created_by', 'createdBy'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+] as const;
+const MODEL_COLUMNS = columnList('m', MODEL_FIELDS);
+const VERSION_COLUMNS = columnList('v', VERSION_FIELDS);
 /**
  * The project a version came from: its run's, else its logged model's, else its model's own
  * (a version MLflow registered from a bare source URI).
@@ -41,6 +62,46 @@ export async function modelVersionsByIds(sql: SqlQueryable, ids: readonly number
     model: { ...model, createdAt: new Date(model.createdAt), updatedAt: new Date(model.updatedAt) },
     runProjectId,
   }));
+}
+
+/** A model with the aliases it holds now, each alias's version (with its origin project) and the run that version came from. */
+export interface ModelWithAliases {
+  model: RegisteredModel;
+  aliases: ModelAlias[];
+  versions: VersionWithModel[];
+  runs: Run[];
+}
+
+// One row per alias (one row of NULLs when it holds none), each carrying its version and run.
+const MODEL_WITH_ALIASES = `SELECT ${columnList('m', MODEL_FIELDS, 'm.')}, a.alias AS "a.alias", a.version_id AS "a.versionId", a.updated_at AS "a.updatedAt",
+    ${columnList('v', VERSION_FIELDS, 'v.')}, ${ORIGIN_PROJECT} AS "runProjectId", ${runColumnsAs('r.')}
+  FROM registered_models m LEFT JOIN model_aliases a ON a.model_id = m.id LEFT JOIN model_versions v ON v.id = a.version_id
+    LEFT JOIN runs r ON r.id = v.run_id LEFT JOIN logged_models lm ON lm.id = v.logged_model_id
+  WHERE m.name = $1 ORDER BY a.alias`;
+
+/**
+ * The named model, its aliases, their versions and those versions' runs, in one statement:
+ * model@alias reads (registeredModel(name) { alias(name) { run { ... } } }) otherwise wait on
+ * four reads in a row. Unchecked: the registry service decides what the caller sees of it.
+ */
+export async function modelWithAliasesByName(sql: SqlQueryable, name: string): Promise<ModelWithAliases | null> {
+  const rows = await sql.query<Record<string, unknown>>(MODEL_WITH_ALIASES, [name], { prepareAs: 'registry.modelWithAliases' });
+  if (!rows.length) return null;
+  const model = takePrefixed<RegisteredModel>(rows[0]!, 'm.');
+  const found: ModelWithAliases = { model, aliases: [], versions: [], runs: [] };
+  const runIds = new Set<number>();
+  const versionIds = new Set<number>();
+  for (const row of rows) {
+    if (row['a.alias'] == null) continue;
+    const version = takePrefixed<ModelVersion>(row, 'v.');
+    found.aliases.push({ modelId: model.id, alias: row['a.alias'] as string, versionId: version.id, updatedAt: row['a.updatedAt'] as Date });
+    if (!versionIds.has(version.id)) found.versions.push({ version, model, runProjectId: row.runProjectId as number });
+    versionIds.add(version.id);
+    const run = row['r.id'] == null ? null : takePrefixed<Run>(row, 'r.');
+    if (run && !runIds.has(run.id)) found.runs.push(run);
+    if (run) runIds.add(run.id);
+  }
+  return found;
 }
 
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;

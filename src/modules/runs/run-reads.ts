@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import type { Run } from '../../generated/prisma/client.js';
 import type { Access } from '../auth/access.js';
 import { runAccess } from './policy.js';
-import { childRunIds, runsByIds } from './store.js';
+import { childRunIds, keyValuesOfRuns, runsByIds } from './store.js';
 
 export function createRunReads(db: Database) {
   const { prisma } = db;
@@ -16,12 +16,12 @@ export function createRunReads(db: Database) {
     /** Params of runs the caller read (invisible ones contribute nothing). */
     async paramsOf(caller: Access, runs: readonly Run[]) {
       const ids = (await runAccess.visible(caller, runs)).map((r) => r.id);
-      return prisma.param.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
+      return ids.length ? keyValuesOfRuns(db.sql, 'params', ids) : [];
     },
 
     async tagsOf(caller: Access, runs: readonly Run[]) {
       const ids = (await runAccess.visible(caller, runs)).map((r) => r.id);
-      return prisma.tag.findMany({ where: { runId: { in: ids } }, orderBy: [{ runId: 'asc' }, { key: 'asc' }] });
+      return ids.length ? keyValuesOfRuns(db.sql, 'tags', ids) : [];
     },
 
     /** The code version of each run the caller read, with the run it belongs to (its diff is found through it). */

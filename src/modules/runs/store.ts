@@ -1,14 +1,36 @@
 // SQL for starting runs (one statement, with its audit row), run search and aggregates: the filter language compiles to parameterised SQL here.
-import { SqlParams, type SqlQueryable } from '../../db/sql.js';
+import { columnList, SqlParams, type SqlQueryable } from '../../db/sql.js';
 import { auditRowCte, auditRowValues, type PendingAudit } from '../audit/pending.js';
 import type { Run } from '../../generated/prisma/client.js';
 import { compileFilter, fieldSortExpressions, fieldValueExpression, type MetricKeyIds, metricComparison } from './filter/compile.js';
 import type { FieldRef, FilterExpr } from './filter/parse.js';
 
-export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id AS "clientRunId", r.name, r.status::text AS status,
-  r."user", r.notes, r.run_group AS "group", r.parent_id AS "parentId", r.environment, r.seed, r.gpu_count AS "gpuCount",
-  r.started_at AS "startedAt", r.ended_at AS "endedAt", r.deleted_at AS "deletedAt", r.created_at AS "createdAt",
-  r.updated_at AS "updatedAt", r.recorded_by AS "recordedBy"`;
+const RUN_FIELDS = [
+  ['id', 'id'],
+  ['project_id', 'projectId'],
+  ['client_run_id', 'clientRunId'],
+  ['name', 'name'],
+  ['status::text', 'status'],
+  ['"user"', 'user'],
+  ['notes', 'notes'],
+  ['run_group', 'group'],
+  ['parent_id', 'parentId'],
+  ['environment', 'environment'],
+  ['seed', 'seed'],
+  ['gpu_count', 'gpuCount'],
+  ['started_at', 'startedAt'],
+  ['ended_at', 'endedAt'],
+  ['deleted_at', 'deletedAt'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+  ['recorded_by', 'recordedBy'],
+] as const;
+
+/** A run's columns of `runs r`, as the Run fields. */
+export const RUN_COLUMNS = columnList('r', RUN_FIELDS);
+
+/** A run's columns of `runs r` under a prefix, beside other tables' in one row (see takePrefixed). */
+export const runColumnsAs = (prefix: string) => columnList('r', RUN_FIELDS, prefix);
 
 /**
  * Runs by id, in no particular order. Every run(id), node(id) and write guard reads through here,
@@ -16,6 +38,19 @@ export const RUN_COLUMNS = `r.id, r.project_id AS "projectId", r.client_run_id A
  */
 export async function runsByIds(sql: SqlQueryable, ids: readonly number[]): Promise<Run[]> {
   return sql.query<Run>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ANY($1::int[])`, [ids]);
+}
+
+/**
+ * The params (or tags) of runs, by run then key: every page of runs, MLflow's runs/get and
+ * runs/search, and model@alias reads load them, so one prepared statement instead of Prisma's
+ * per-query compile and interpretation (measured: about a third of a millisecond of CPU each).
+ */
+export async function keyValuesOfRuns(sql: SqlQueryable, table: 'params' | 'tags', runIds: readonly number[]) {
+  return sql.query<{ runId: number; key: string; value: string }>(
+    `SELECT run_id AS "runId", key, value FROM ${table} WHERE run_id = ANY($1::int[]) ORDER BY run_id, key`,
+    [runIds],
+    { prepareAs: `runs.${table}Of` },
+  );
 }
 
 export interface NewRunRow {
