@@ -1,7 +1,8 @@
 // What a model version source names, as MLflow clients send it: a run's model directory
 // (runs:/<run>/<path>, mlflow-artifacts:/<experiment>/<run>/artifacts/<path>), a logged model
 // (models:/<model id>, its artifact location), or an external URI (s3://, gs://, https://, ...)
-// recorded as given with the run it came from. Sources are checked the way MLflow's server
+// recorded as given with the run it came from (so is a runs:/ or mlflow-artifacts: source naming
+// another run than the run_id, as MLflow records it). Sources are checked the way MLflow's server
 // checks them (no relative path parts, no local paths) and with MLflow's wording.
 import { experimentIdOf } from '../../modules/projects/service.js';
 import { mlflowRunId, parseMlflowRunId } from '../../modules/runs/mlflow-id.js';
@@ -43,13 +44,12 @@ function checkRelativeParts(source: string): void {
 
 const isLocal = (source: string) => !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(source) || /^file:/i.test(source) || /^[A-Za-z]:[\\/]/.test(source);
 
-/** The run a source or the run_id names, checked against each other (the run service decides whether the caller may read it). */
-async function namedRun(call: Call, source: string, fromSource: string, runId: string | null) {
-  if (runId && parseMlflowRunId(runId) !== parseMlflowRunId(fromSource)) {
-    throw invalid(source, 'The run_id request parameter must identify the resource that contains the source.');
-  }
-  return runFor(call, fromSource, 'VIEWER');
-}
+/**
+ * Whether the run a source names is the run_id's (or no run_id was sent). When it is not, the
+ * source is recorded as given, as MLflow's server records any non-local source, linked to the
+ * run_id's run: nothing is read from the run the source names.
+ */
+const sameRun = (fromSource: string, runId: string | null) => !runId || parseMlflowRunId(runId) === parseMlflowRunId(fromSource);
 
 /** The stored model a run directory holds: its MLmodel file, or (MLflow 3) the run's logged model of that name. */
 async function runDirectory(call: Call, runId: number, dir: string): Promise<Pick<ResolvedSource, 'artifactId' | 'loggedModelId'>> {
@@ -84,8 +84,8 @@ export async function resolveSource(call: Call, input: { source: string; runId: 
     return { ...none, ...(await loggedModelFiles(call, models[1]!)) };
   }
   const runs = /^runs:\/+([^/]+)\/?(.*?)\/*$/.exec(source);
-  if (runs) {
-    const run = await namedRun(call, source, runs[1]!, runId);
+  if (runs && sameRun(runs[1]!, runId)) {
+    const run = await runFor(call, runs[1]!, 'VIEWER');
     const found = await runDirectory(call, run.id, runs[2]!);
     // A run path that names the run's logged model (MLflow 3) loads from the model, wherever its files are.
     const fromModel = found.loggedModelId && !(await call.services.artifacts.latestNamed(call.access, run.id, `${runs[2]}/${MLMODEL_FILE}`));
@@ -99,15 +99,15 @@ export async function resolveSource(call: Call, input: { source: string; runId: 
       if (modelId && modelId !== lm[2]) throw invalid(source, 'The model_id request parameter must identify the resource that contains the source.');
       return { ...none, ...(await loggedModelFiles(call, lm[2]!)) };
     }
-    if (m && parseMlflowRunId(m[2]!) !== null) {
-      const run = await namedRun(call, source, m[2]!, runId);
+    if (m && parseMlflowRunId(m[2]!) !== null && sameRun(m[2]!, runId)) {
+      const run = await runFor(call, m[2]!, 'VIEWER');
       const project = await call.services.projects.requireById(call.access, run.projectId, 'VIEWER');
       if (experimentIdOf(project) !== m[1]) throw invalid(source, `Run ${m[2]} is not in experiment ${m[1]}.`);
       return { ...none, runId: run.id, ...(await runDirectory(call, run.id, m[3] ?? '')) };
     }
-    throw invalid(source, 'The run_id request parameter must identify the resource that contains the source.');
   }
-  // Anything else is a location runledger does not store: recorded as given, with the run or logged model it came from.
+  // Anything else (another location, or a path of this server that names no run of the
+  // run_id) is recorded as given, with the run or logged model it came from.
   if (modelId) return { ...none, loggedModelId: (await call.services.loggedModels.require(call.access, modelId, 'VIEWER')).id };
   if (runId) return { ...none, runId: (await runFor(call, runId, 'VIEWER')).id };
   return none;

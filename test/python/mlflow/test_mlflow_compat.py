@@ -167,6 +167,26 @@ def test_search_registered_models_and_versions_with_mlflow_filters(server):
         client.search_model_versions("name = ")
 
 
+def test_version_sources_are_checked_as_mlflows_server_checks_them(server):
+    """A source naming another run than run_id, or a path of the artifact proxy naming no run, is
+    recorded as given (as MLflow's server records them); relative parts and local paths are not."""
+    client = MlflowClient()
+    run = client.create_run(client.create_experiment("version-sources"))
+    client.create_registered_model("sourced")
+    url = f"{server.url}/api/2.0/mlflow/model-versions/create"
+    for source in ("mlflow-artifacts:/models", "mlflow-artifacts:/models/foo///bar", "mlflow-artifacts://host:9000/models",
+                   "runs:/some_other_run/model"):
+        answer = requests.post(url, json={"name": "sourced", "source": source, "run_id": run.info.run_id}, timeout=30)
+        assert answer.status_code == 200, (source, answer.text)
+        version = answer.json()["model_version"]
+        assert (version["source"], version["run_id"]) == (source, run.info.run_id)
+    for source in ("mlflow-artifacts:/models/../../etc", "mlflow-artifacts://host:9000/models/..%2f..%2fetc", "/tmp/model", "file:///tmp/model"):
+        answer = requests.post(url, json={"name": "sourced", "source": source, "run_id": run.info.run_id}, timeout=30)
+        assert answer.status_code == 400, (source, answer.text)
+        assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE" and "Invalid model version source" in answer.json()["message"]
+    assert len(client.search_model_versions("name = 'sourced'")) == 4
+
+
 # --- 4. names MLflow accepts ----------------------------------------------------------------
 
 
