@@ -18,8 +18,6 @@ import { millis, type Params } from './wire.js';
 
 /** Names the project a registered model is created in (see createRegisteredModel). */
 const PROJECT_TAG = 'runledger.project';
-/** MLflow marks prompts (its prompt registry, not served here) with this registered model tag. */
-const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
 const MODELS_MAX_RESULTS = 1000;
 const VERSIONS_MAX_RESULTS = 200_000;
 const PAGE = 1000;
