@@ -3,7 +3,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { describe, expect, it } from 'vitest';
 import { CodeCommitLineageDocument, LineageDocument, LineagePathDocument, RunsWithLineageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
-import { uniqueName, useServer } from '../support/server.js';
+import { quiesceBackground, uniqueName, useServer } from '../support/server.js';
 
 const server = useServer();
 
@@ -94,9 +94,7 @@ describe('lineage of runs', () => {
 
   it('loads the lineage of a whole page of runs with the same number of statements as one run', async () => {
     const { client, app } = server();
-    // The background rollup fold probes its queue on a timer: stop it, so only the page is counted.
-    await app.services.metrics.foldRollups();
-    await app.services.metrics.stop();
+    await quiesceBackground(app);
     const project = await newProject(client);
     const commit = commitSha();
     for (let i = 0; i < 12; i += 1) await newRun(client, project, { name: `r${i}`, codeVersion: { repository: 'r', commit } });

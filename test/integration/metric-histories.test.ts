@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GrantProjectRoleDocument, LogBatchDocument } from '../generated/graphql.js';
 import { newProject, newRun } from '../support/factories.js';
-import { startServer, testConfig, useServer } from '../support/server.js';
+import { quiesceBackground, startServer, testConfig, useServer } from '../support/server.js';
 import { signInUsers } from '../support/users.js';
 
 const server = useServer();
@@ -99,8 +99,7 @@ describe('metricHistories', () => {
 
   it('costs the same statements for 2 runs as for 6', async () => {
     const { app } = server();
-    await app.services.metrics.foldRollups();
-    await app.services.metrics.stop();
+    await quiesceBackground(app);
     const count = async (ids: string[]) => {
       await histories(ids, ['loss', 'acc'], 300);
       const before = app.db.statementCount();

@@ -6,7 +6,7 @@ import { GrantProjectRoleDocument, LogInputsDocument, QuarantineDatasetVersionDo
 import type { GraphQLClient } from '../support/client.js';
 import { newProject, newRun } from '../support/factories.js';
 import { newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
-import { startServer, testConfig, uniqueName, useServer, type TestServer } from '../support/server.js';
+import { quiesceBackground, startServer, testConfig, uniqueName, useServer, type TestServer } from '../support/server.js';
 import { signInUsers } from '../support/users.js';
 
 const server = useServer();
@@ -60,7 +60,7 @@ describe('ModelVersion quarantine fields', () => {
   it('costs the same statements for one version as for many', async () => {
     const s = server();
     const model = await modelWithQuarantine(s, s.client, await newProject(s.client, 'mq-count'));
-    await s.app.services.metrics.foldRollups();
+    await quiesceBackground(s.app);
     const count = async (n: number) => {
       await s.client.data(VERSIONS, { m: model, n }); // warm the project cache
       const before = s.app.db.statementCount();

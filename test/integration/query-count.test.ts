@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateProjectDocument, RunsPageDocument, StartRunDocument } from '../generated/graphql.js';
 import { newProject, newRun, seededRun } from '../support/factories.js';
 import { newDatasetVersion, newModelVersion } from '../support/registry-factories.js';
-import { uniqueName, useServer } from '../support/server.js';
+import { quiesceBackground, uniqueName, useServer } from '../support/server.js';
 
 const server = useServer();
 let project: string;
@@ -20,12 +20,7 @@ beforeAll(async () => {
       metrics: { loss: 1 / (i + 1), acc: i / 50 },
     });
   }
-  // The background rollup fold and the webhook worker (which also takes deliveries other test
-  // servers on a shared database queued) issue statements of their own: fold now and stop both,
-  // so only the page is counted.
-  await server().app.services.metrics.foldRollups();
-  await server().app.services.metrics.stop();
-  await server().app.services.webhookWorker.stop();
+  await quiesceBackground(server().app);
 });
 
 async function statementsFor(first: number): Promise<{ statements: number; runs: number }> {

@@ -112,3 +112,14 @@ export function useServer(config?: () => Config): () => TestServer {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
+
+/**
+ * Stops what issues statements of its own in the background (the rollup fold, after folding
+ * what is queued; the webhook worker, which also takes deliveries other servers on a shared
+ * database queued), so a statement count sees only the request it measures.
+ */
+export async function quiesceBackground(app: App): Promise<void> {
+  await app.services.metrics.foldRollups();
+  await app.services.metrics.stop();
+  await app.services.webhookWorker.stop();
+}

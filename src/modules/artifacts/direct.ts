@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
-import type { Artifact, ArtifactService, UploadArtifactInput } from './service.js';
+import type { Artifact, ArtifactService, PreparedUpload, UploadArtifactInput } from './service.js';
 import { KEYED_KINDS } from './media.js';
 import type { ArtifactStore, PresignedRequest } from './store.js';
 
@@ -40,9 +40,23 @@ export function checkAnnouncedFile(input: CreateUploadInput, maxBytes: number, w
   if ((input.key != null && input.key !== '') || KEYED_KINDS.has(input.kind ?? 'OTHER')) {
     throw new ValidationError(
       input.key ? 'input.key' : 'input.kind',
-      `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded whole through PUT /artifacts/runs/<runId> or uploadArtifact, which check their contents; ${why.takenBy} takes files without a key`,
+      `media (${[...KEYED_KINDS].join(', ')} or anything under a key) are uploaded through PUT /artifacts/runs/<runId> or uploadArtifact, which check their contents whole; ${why.takenBy} takes files without a key`,
     );
   }
+}
+
+/** The row that remembers an announced file (a direct upload's, an upload session's) until it is completed. */
+export function announcedRow(access: Access, input: CreateUploadInput, upload: PreparedUpload, row: { token: string; createdAt: Date; expiresAt: Date }) {
+  return {
+    ...row,
+    runId: input.runId,
+    name: upload.name,
+    kind: upload.kind,
+    sha256: upload.sha256!,
+    sizeBytes: BigInt(input.sizeBytes),
+    mediaType: upload.mediaType,
+    createdBy: access.auditName,
+  };
 }
 
 /** Where a direct upload's bytes wait, under the store's staging area, until completed. */
@@ -79,20 +93,7 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
       const now = new Date();
       const expiresAt = new Date(now.getTime() + deps.ttlSeconds * 1000);
       const request = await transfer.presignPut(stagingName(token), { sizeBytes: input.sizeBytes, sha256: upload.sha256! }, deps.ttlSeconds);
-      await prisma.artifactUpload.create({
-        data: {
-          token,
-          runId: input.runId,
-          name: upload.name,
-          kind: upload.kind,
-          sha256: upload.sha256!,
-          sizeBytes: BigInt(input.sizeBytes),
-          mediaType: upload.mediaType,
-          createdBy: access.auditName,
-          createdAt: now,
-          expiresAt,
-        },
-      });
+      await prisma.artifactUpload.create({ data: announcedRow(access, input, upload, { token, createdAt: now, expiresAt }) });
       return { uploadId: token, expiresAt, ...request };
     },
 

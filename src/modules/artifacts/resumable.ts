@@ -7,7 +7,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { lockBlob } from './blob-lock-store.js';
-import { type CreateUploadInput, checkAnnouncedFile } from './direct.js';
+import { announcedRow, type CreateUploadInput, checkAnnouncedFile } from './direct.js';
 import type { Artifact, ArtifactService, PreparedUpload } from './service.js';
 import type { ArtifactStore, StoredBlob } from './store.js';
 
@@ -190,20 +190,8 @@ export function createResumableUploadService(
     async create(access: Access, input: CreateUploadInput): Promise<UploadSessionState> {
       checkAnnouncedFile(input, deps.maxBytes, { sha256: 'completion checks the whole file against it', takenBy: 'an upload session' });
       const upload = await deps.artifacts.prepare(access, input, input.sizeBytes);
-      const now = new Date();
       const row = await prisma.artifactUploadSession.create({
-        data: {
-          token: randomUUID(),
-          runId: input.runId,
-          name: upload.name,
-          kind: upload.kind,
-          sha256: upload.sha256!,
-          sizeBytes: BigInt(input.sizeBytes),
-          mediaType: upload.mediaType,
-          createdBy: access.auditName,
-          createdAt: now,
-          expiresAt: expiry(),
-        },
+        data: announcedRow(access, input, upload, { token: randomUUID(), createdAt: new Date(), expiresAt: expiry() }),
       });
       return stateOf(row);
     },
