@@ -18,26 +18,11 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LogisticRegression
 
-from support.server import start_server
 
 MLFLOW_3 = int(mlflow.__version__.split(".")[0]) >= 3
 
 
-@pytest.fixture(scope="module")
-def server():
-    with start_server() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def tracking_uri(server, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    mlflow.set_tracking_uri(server.url)
-    yield
-    while mlflow.active_run():
-        mlflow.end_run()
+pytestmark = pytest.mark.usefixtures("tracking_server")
 
 
 class Receiver(BaseHTTPRequestHandler):

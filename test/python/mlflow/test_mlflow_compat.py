@@ -19,27 +19,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from support.server import start_server
 
 MLFLOW_3 = int(mlflow.__version__.split(".")[0]) >= 3
 
 
-@pytest.fixture(scope="module")
-def server():
-    with start_server() as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("tracking_server")
 
 
 @pytest.fixture(autouse=True)
-def tracking_uri(server, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    mlflow.set_tracking_uri(server.url)
+def no_autolog_after():
     yield
     mlflow.sklearn.autolog(disable=True)
-    while mlflow.active_run():
-        mlflow.end_run()
 
 
 def frame(seed: int, rows: int = 60) -> pd.DataFrame:

@@ -14,30 +14,13 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 from sklearn.linear_model import LogisticRegression
 
-from support.server import start_server
 
 MLFLOW_3 = int(mlflow.__version__.split(".")[0]) >= 3
 COMMIT = "3f2a9c1d5e7b9a0c1d2e3f4a5b6c7d8e9f0a1b2c"
 REPO = "git@example.com:acme/churn.git"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with start_server() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def tracking_uri(server, monkeypatch):
-    # The only setting a team changes when it moves to runledger.
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
-    # Fail fast instead of backing off for minutes if the server ever answered 5xx.
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
-    mlflow.set_tracking_uri(server.url)
-    yield
-    while mlflow.active_run():
-        mlflow.end_run()
+pytestmark = pytest.mark.usefixtures("tracking_server")
 
 
 def mlflow_dataset_sha256(name: str, digest: str) -> str:
