@@ -59,6 +59,25 @@ export function announcedRow(access: Access, input: CreateUploadInput, upload: P
   };
 }
 
+/**
+ * The upload an announced row makes, once the caller may still edit its run; a hidden run's row
+ * is as absent (NOT_FOUND, as `kind`) as an unknown one.
+ */
+export function uploadOfRow(
+  artifacts: ArtifactService,
+  access: Access,
+  row: { runId: number; name: string; kind: Artifact['kind']; sha256: string; mediaType: string },
+  kind: string,
+  uploadId: string,
+): Promise<PreparedUpload> {
+  return artifacts
+    .prepare(access, { runId: row.runId, name: row.name, kind: row.kind, sha256: row.sha256, mediaType: row.mediaType })
+    .catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new NotFoundError(kind, uploadId);
+      throw error;
+    });
+}
+
 /** Where a direct upload's bytes wait, under the store's staging area, until completed. */
 export const stagingName = (token: string) => `direct/${token}`;
 
@@ -104,13 +123,7 @@ export function createDirectTransferService(db: Database, store: ArtifactStore, 
     async completeUpload(access: Access, uploadId: string): Promise<{ artifact: Artifact; created: boolean }> {
       const row = await prisma.artifactUpload.findUnique({ where: { token: uploadId } });
       if (!row) throw new NotFoundError('ArtifactUpload', uploadId);
-      // The caller must still be able to edit the run; a hidden run's upload is as absent as an unknown one.
-      const upload = await deps.artifacts
-        .prepare(access, { runId: row.runId, name: row.name, kind: row.kind, sha256: row.sha256, mediaType: row.mediaType })
-        .catch((error: unknown) => {
-          if (error instanceof NotFoundError) throw new NotFoundError('ArtifactUpload', uploadId);
-          throw error;
-        });
+      const upload = await uploadOfRow(deps.artifacts, access, row, 'ArtifactUpload', uploadId);
       const key = { runId_name_digest: { runId: row.runId, name: row.name, digest: row.sha256 } };
       if (row.artifactId !== null) return { artifact: await prisma.artifact.findUniqueOrThrow({ where: { id: row.artifactId } }), created: false };
       const transfer = requireDirect();

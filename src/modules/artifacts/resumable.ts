@@ -7,7 +7,7 @@ import type { Database } from '../../db/database.js';
 import { ConflictError, LimitExceededError, NotFoundError, UnavailableError, ValidationError } from '../../errors.js';
 import type { Access } from '../auth/access.js';
 import { lockBlob } from './blob-lock-store.js';
-import { announcedRow, type CreateUploadInput, checkAnnouncedFile } from './direct.js';
+import { announcedRow, type CreateUploadInput, checkAnnouncedFile, uploadOfRow } from './direct.js';
 import type { Artifact, ArtifactService, PreparedUpload } from './service.js';
 import type { ArtifactStore, StoredBlob } from './store.js';
 
@@ -57,12 +57,7 @@ export function createResumableUploadService(
   async function sessionOf(access: Access, uploadId: string, options: { expired?: 'refuse' | 'allow' } = {}) {
     const row = TOKEN_PATTERN.test(uploadId) ? await prisma.artifactUploadSession.findUnique({ where: { token: uploadId } }) : null;
     if (!row) throw new NotFoundError('ArtifactUploadSession', uploadId);
-    const upload = await deps.artifacts
-      .prepare(access, { runId: row.runId, name: row.name, kind: row.kind, sha256: row.sha256, mediaType: row.mediaType })
-      .catch((error: unknown) => {
-        if (error instanceof NotFoundError) throw new NotFoundError('ArtifactUploadSession', uploadId);
-        throw error;
-      });
+    const upload = await uploadOfRow(deps.artifacts, access, row, 'ArtifactUploadSession', uploadId);
     if (options.expired !== 'allow' && row.artifactId === null && row.expiresAt.getTime() <= Date.now()) {
       throw new NotFoundError('ArtifactUploadSession', uploadId);
     }
